@@ -1,0 +1,3 @@
+from awsmon.cli import main
+
+main()

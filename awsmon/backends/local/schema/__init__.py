@@ -1,0 +1,24 @@
+"""Schema migrations of the local account database, one list per component.
+
+Each component keeps its own ordered list of SQL scripts in its own module (``MIGRATIONS``); the database stores the
+number applied per component in ``schema_versions``. A database whose version for a component is higher than the
+list here was written by a newer awsmon and is refused (exit 4) rather than touched.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# component name -> module holding MIGRATIONS; "core" must stay first.
+COMPONENTS: dict[str, str] = {
+    "core": "awsmon.backends.local.schema.core",
+    "cloudtrail": "awsmon.backends.local.schema.cloudtrail",
+    "logs": "awsmon.backends.local.schema.logs",
+    "metrics": "awsmon.backends.local.schema.metrics",
+    "alarms": "awsmon.backends.local.schema.alarms",
+}
+
+
+def migrations(component: str) -> list[str]:
+    module = importlib.import_module(COMPONENTS[component])
+    return list(module.MIGRATIONS)

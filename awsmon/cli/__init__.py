@@ -1,0 +1,197 @@
+"""The awsmon command line: the root app, global options and the one error handler."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from awsmon import __version__
+from awsmon.errors import AwsmonError, ExitCode
+
+# Global options and whether they take a value; they may appear anywhere before "--" (moved to the front).
+GLOBAL_OPTIONS: dict[str, bool] = {
+    "--backend": True,
+    "--home": True,
+    "--account": True,
+    "--profile": True,
+    "--region": True,
+    "--endpoint-url": True,
+    "--output": True,
+    "-o": True,
+    "--query": True,
+    "--color": True,
+    "--tz": True,
+    "--debug": False,
+}
+# Commands that define an option of the same name with their own meaning keep it.
+_OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
+    ("account", "init"): {"--region"},
+    ("trail", "import"): {"--region"},
+}
+
+EXIT_CODES_HELP = "Exit status: 0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted."
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options given after the command words to the front, so ``awsmon trail lookup -o json`` works."""
+    front: list[str] = []
+    rest: list[str] = []
+    words: list[str] = []  # the command path (leading words before any option)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        if name in GLOBAL_OPTIONS and name not in _OWN_OPTIONS.get(tuple(words[:2]), set()):
+            if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args):
+                front.extend(args[i : i + 2])
+                i += 2
+            else:
+                front.append(arg)
+                i += 1
+            continue
+        if not arg.startswith("-") and len(rest) == len(words):
+            words.append(arg)
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def _print_error(message: str, hint: str | None = None) -> None:
+    sys.stderr.write(f"awsmon: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+class AwsmonGroup(TyperGroup):
+    """The root group: runs the app and maps every failure to one stderr line and a documented exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or os.environ.get("AWSMON_DEBUG") == "1"
+        if not os.environ.get("_AWSMON_COMPLETE"):
+            argv = hoist_global_options(argv)
+        code: int = ExitCode.OK
+        try:
+            rv = super().main(argv, prog_name or "awsmon", complete_var, standalone_mode=False, **extra)
+            if isinstance(rv, int) and not isinstance(rv, bool):
+                code = rv
+        except AwsmonError as exc:
+            if debug:
+                traceback.print_exc()
+            _print_error(exc.message if not hasattr(exc, "code") else str(exc), exc.hint)
+            code = exc.exit_code
+        except typer._click.exceptions.UsageError as exc:  # type: ignore[attr-defined]
+            hint = None
+            if exc.ctx is not None:
+                hint = f"try '{exc.ctx.command_path} --help'"
+            _print_error(exc.format_message(), hint)
+            code = ExitCode.USAGE
+        except typer._click.exceptions.ClickException as exc:  # type: ignore[attr-defined]
+            _print_error(exc.format_message())
+            code = exc.exit_code
+        except typer._click.exceptions.Abort:  # type: ignore[attr-defined]
+            _print_error("aborted")
+            code = ExitCode.INTERRUPTED
+        except KeyboardInterrupt:
+            _print_error("interrupted")
+            code = ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            # `awsmon ... | head`: stop quietly, like a well-behaved Unix tool.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = ExitCode.OK
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            _print_error(f"unexpected {type(exc).__name__}: {exc}", "run again with --debug for a traceback")
+            code = ExitCode.ERROR
+        finally:
+            ctx_obj = getattr(self, "_awsmon_ctx", None)
+            if ctx_obj is not None:
+                ctx_obj.close()
+                self._awsmon_ctx = None
+        if standalone_mode:
+            sys.exit(int(code))
+        return int(code)
+
+
+app = typer.Typer(
+    cls=AwsmonGroup,
+    name="awsmon",
+    help="Monitor and audit AWS accounts: CloudTrail, CloudWatch metrics, alarms and logs, EventBridge and Config, "
+    "against real AWS or a local simulated account.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"awsmon {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    backend: str | None = typer.Option(None, "--backend", help="local (simulated account) or aws. [env: AWSMON_BACKEND; default: local]", metavar="local|aws"),
+    home: str | None = typer.Option(None, "--home", help="Folder of the local accounts. [env: AWSMON_HOME; default: $XDG_DATA_HOME/awsmon]", metavar="DIR"),
+    account: str | None = typer.Option(None, "--account", help="Which local account (12-digit id). [env: AWSMON_ACCOUNT]", metavar="ID"),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile (aws backend). [env: AWS_PROFILE]"),
+    region: str | None = typer.Option(None, "--region", help="Region. [env: AWS_REGION, AWS_DEFAULT_REGION; local default: us-east-1]"),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help="Endpoint for an emulator such as moto (aws backend). [env: AWSMON_ENDPOINT_URL]", metavar="URL"),
+    output: str | None = typer.Option(None, "--output", "-o", help="table, json, jsonl, csv or tsv. [env: AWSMON_OUTPUT; default: table on a terminal, json when piped]", metavar="FORMAT"),
+    query: str | None = typer.Option(None, "--query", help="JMESPath expression applied to the response, as in aws-cli.", metavar="JMESPATH"),
+    color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
+    tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    from awsmon.context import AppContext
+
+    obj = AppContext.create(
+        backend=backend, home=home, account=account, profile=profile, region=region, endpoint_url=endpoint_url,
+        output=output, query=query, color=color, debug=debug, tz=tz,
+    )  # fmt: skip
+    ctx.obj = obj
+    root_cmd = ctx.find_root().command
+    root_cmd._awsmon_ctx = obj  # type: ignore[attr-defined]  # closed by AwsmonGroup.main
+
+
+def _register() -> None:
+    from awsmon.cli import account, alarms, config, demo, logs, metrics, rules, trail
+
+    app.add_typer(trail.app, name="trail")
+    app.add_typer(metrics.app, name="metrics")
+    app.add_typer(alarms.app, name="alarms")
+    app.add_typer(logs.app, name="logs")
+    app.add_typer(rules.app, name="rules")
+    app.add_typer(config.app, name="config")
+    app.add_typer(account.app, name="account")
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    app()

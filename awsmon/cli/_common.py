@@ -1,0 +1,70 @@
+"""Shared pieces of the command modules: the context accessor, the renderer, option helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from awsmon.context import AppContext
+from awsmon.errors import UsageError
+from awsmon.output import Renderer
+
+GLOBAL_HELP = (
+    "Global options (--backend, --home, --account, --profile, --region, --endpoint-url, -o/--output, --query, "
+    "--color, --tz, --debug) may be given before or after the command."
+)
+
+
+def app_ctx(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    obj = root.obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext.create()
+        root.obj = obj
+    return obj
+
+
+def renderer(ctx: typer.Context) -> Renderer:
+    return Renderer(app_ctx(ctx))
+
+
+def group(name: str, help_text: str) -> typer.Typer:
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        no_args_is_help=True,
+        epilog=GLOBAL_HELP,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Plural list options: ``--x a b`` is not possible in click, so accept ``--x a --x b`` and ``--x a,b``."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p for p in (s.strip() for s in v.split(",")) if p)
+    return out
+
+
+def parse_key_values(text: str, option: str) -> dict[str, str]:
+    """aws-cli shorthand ``Key=A,Value=B`` into a dict."""
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise UsageError(f"invalid {option} value {text!r}: expected Key=Value pairs separated by commas")
+        k, _, v = part.partition("=")
+        out[k.strip()] = v.strip()
+    return out
+
+
+def require_local(ctx: typer.Context, what: str) -> AppContext:
+    actx = app_ctx(ctx)
+    if not actx.is_local:
+        raise UsageError(f"{what} works on the local account only (use --backend local)")
+    return actx
+
+
+def echo_json(ctx: typer.Context, data: Any) -> None:
+    renderer(ctx).render(data)

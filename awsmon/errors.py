@@ -1,0 +1,114 @@
+"""Exit codes and the error types every layer raises.
+
+One table, used everywhere (see README "Exit codes"):
+0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    CHECK_FAILED = 3
+    CONFIG = 4
+    INTERRUPTED = 130
+
+
+class AwsmonError(Exception):
+    """An error with a one-line message, an optional hint and its exit code."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: ExitCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(AwsmonError):
+    """Bad input given on the command line (malformed time, unknown attribute, ...)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(AwsmonError):
+    """Credentials, profile, home folder or local-database problems."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class CheckFailed(AwsmonError):
+    """A check command found a problem (invalid digest, alarm in ALARM, ...)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+# AWS error codes that mean "the request was malformed": exit 2. Everything else a service raises is exit 1,
+# except the credential/permission family below (exit 4).
+_USAGE_CODES = frozenset(
+    {
+        "ValidationError",
+        "ValidationException",
+        "InvalidParameterValue",
+        "InvalidParameterValueException",
+        "InvalidParameterCombination",
+        "InvalidParameterCombinationException",
+        "InvalidParameterException",
+        "MissingParameter",
+        "MissingRequiredParameter",
+        "InvalidFormat",
+        "InvalidNextToken",
+        "InvalidNextTokenException",
+        "InvalidSequenceTokenException",
+        "DataAlreadyAcceptedException",
+        "MalformedQueryException",
+        "InvalidEventPatternException",
+        "LimitExceeded",
+        "LimitExceededException",
+        "LimitExceededFault",
+        "MaximumNumberOfTrailsExceededException",
+        "TrailAlreadyExistsException",
+        "ResourceAlreadyExistsException",
+        "ResourceInUseException",
+        "UnrecognizedClientException",
+    }
+)
+_CONFIG_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "InvalidAccessKeyId",
+    }
+)
+
+
+def exit_code_for_aws_code(code: str) -> ExitCode:
+    if code in _CONFIG_CODES:
+        return ExitCode.CONFIG
+    if code in _USAGE_CODES or (code.startswith("Invalid") and code != "InvalidHomeRegionException"):
+        return ExitCode.USAGE
+    return ExitCode.ERROR
+
+
+class ServiceError(AwsmonError):
+    """An AWS-style service error: the same codes and texts from the local and the aws backend."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, exit_code=exit_code_for_aws_code(code))
+        self.code = code
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"

@@ -1,0 +1,368 @@
+"""Concrete :class:`awsmon.engines.digest.DigestSource` implementations and public-key loading.
+
+* :class:`FolderDigestSource`: a downloaded trail bucket (``--path DIR``), signatures read from the ``.awsmon-meta``
+  manifest written by :class:`awsmon.s3folder.S3Folder`; digests without one are "signature metadata missing".
+* :class:`S3DigestSource`: boto3 (imported lazily), ListObjectsV2 + StartAfter, GetObject, CloudTrail ListPublicKeys;
+  works against an ``endpoint_url`` such as a moto server.
+* :func:`load_public_keys`: DER PKCS#1, DER SPKI, PEM (either) and saved ``aws cloudtrail list-public-keys`` JSON.
+
+[design choice] A key file without a published fingerprint (DER or PEM) is registered under the MD5 of its PKCS#1 DER
+(what AWS publishes) and, when the file holds SPKI bytes, also under the MD5 of those bytes (as in the AWS docs'
+SPKI sample key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from awsmon.engines.digest import (
+    ObjectNotFound,
+    PublicKeyInfo,
+    SourceAccessError,
+    SourceObject,
+    public_key_der,
+    public_key_fingerprint,
+    to_utc,
+)
+from awsmon.s3folder import S3Folder
+
+# --------------------------------------------------------------------------------------------------------------
+# Public keys
+
+
+class PublicKeyFormatError(ValueError):
+    """A public key file in a format awsmon cannot use."""
+
+
+_FORMATS = "expected DER PKCS#1, DER SPKI, PEM, or saved `aws cloudtrail list-public-keys` JSON"
+
+
+def _rsa_from_der(der: bytes, where: str) -> rsa.RSAPublicKey:
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})")
+    return key
+
+
+def _infos_for_der(der: bytes, where: str) -> list[PublicKeyInfo]:
+    pkcs1 = public_key_der(_rsa_from_der(der, where))
+    infos = [PublicKeyInfo(public_key_fingerprint(pkcs1), pkcs1)]
+    if der != pkcs1:
+        infos.append(PublicKeyInfo(public_key_fingerprint(der), der))
+    return infos
+
+
+def _parse_time(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            try:
+                return datetime.fromtimestamp(float(value), UTC)
+            except ValueError:
+                pass
+    raise PublicKeyFormatError(f"{where}: unreadable validity time {value!r}")
+
+
+def public_keys_from_list_response(response: Any, where: str = "ListPublicKeys") -> list[PublicKeyInfo]:
+    """``{"PublicKeyList": [...]}`` with ``Value`` as bytes (boto3 decodes blobs) or base64 text (CLI JSON)."""
+    if not isinstance(response, dict) or not isinstance(response.get("PublicKeyList"), list):
+        raise PublicKeyFormatError(f"{where}: no PublicKeyList array ({_FORMATS})")
+    infos: list[PublicKeyInfo] = []
+    for n, item in enumerate(response["PublicKeyList"]):
+        here = f"{where}: PublicKeyList[{n}]"
+        if not isinstance(item, dict) or "Value" not in item:
+            raise PublicKeyFormatError(f"{here}: missing Value")
+        value = item["Value"]
+        if isinstance(value, bytes | bytearray):
+            der = bytes(value)  # boto3 already decoded the blob: do not base64-decode again
+        elif isinstance(value, str):
+            try:
+                der = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                raise PublicKeyFormatError(f"{here}: Value is not base64") from None
+        else:
+            raise PublicKeyFormatError(f"{here}: Value is not base64 text")
+        _rsa_from_der(der, here)
+        fingerprint = item.get("Fingerprint") or public_key_fingerprint(der)
+        infos.append(
+            PublicKeyInfo(
+                str(fingerprint),
+                der,
+                _parse_time(item.get("ValidityStartTime"), here),
+                _parse_time(item.get("ValidityEndTime"), here),
+            )
+        )
+    return infos
+
+
+def parse_public_key_bytes(data: bytes, where: str = "public key") -> list[PublicKeyInfo]:
+    stripped = data.lstrip()
+    if stripped.startswith(b"{"):
+        try:
+            doc = json.loads(stripped.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise PublicKeyFormatError(f"{where}: invalid JSON ({_FORMATS})") from None
+        return public_keys_from_list_response(doc, where)
+    if stripped.startswith(b"-----BEGIN"):
+        if b"PRIVATE KEY" in stripped.split(b"\n", 1)[0]:
+            raise PublicKeyFormatError(f"{where}: is a private key, not a public key")
+        try:
+            key = serialization.load_pem_public_key(stripped)
+        except (ValueError, TypeError):
+            raise PublicKeyFormatError(f"{where}: unreadable PEM public key ({_FORMATS})") from None
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})")
+        pkcs1 = public_key_der(key)
+        return [PublicKeyInfo(public_key_fingerprint(pkcs1), pkcs1)]
+    return _infos_for_der(data, where)
+
+
+def load_public_keys(paths: Iterable[Path | str]) -> list[PublicKeyInfo]:
+    keys: list[PublicKeyInfo] = []
+    for path in paths:
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise PublicKeyFormatError(f"{p}: cannot read public key file ({exc.strerror})") from None
+        keys.extend(parse_public_key_bytes(data, str(p)))
+    return keys
+
+
+def _keys_in_range(keys: Sequence[PublicKeyInfo], start: datetime, end: datetime) -> list[PublicKeyInfo]:
+    return [k for k in keys if k.overlaps(start, end)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Folder source
+
+
+class FolderDigestSource:
+    """A downloaded trail bucket tree.
+
+    ``root`` is the bucket root (holds ``AWSLogs/`` or ``<prefix>/AWSLogs/``), or the folder that ``aws s3 sync
+    s3://bucket/<prefix> DIR`` produced (holds ``AWSLogs/`` while keys start with ``<prefix>/``): pass ``prefix`` and
+    keys are mapped either way. ``bucket`` restricts the bucket name served; None serves any name (one bucket).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        public_keys: list[PublicKeyInfo],
+        *,
+        prefix: str | None = None,
+        bucket: str | None = None,
+    ) -> None:
+        self.folder = S3Folder(Path(root))
+        self.public_keys = list(public_keys)
+        self.bucket = bucket
+        prefix = (prefix or "").strip("/")
+        # Strip the prefix from keys only when the folder was synced below it.
+        self._strip = (
+            prefix + "/"
+            if prefix and not (self.folder.root / prefix).is_dir() and (self.folder.root / "AWSLogs").is_dir()
+            else ""
+        )
+
+    def _local(self, bucket: str, key: str) -> str:
+        if self.bucket is not None and bucket != self.bucket:
+            raise ObjectNotFound(f"s3://{bucket}/{key}")
+        if self._strip:
+            if not key.startswith(self._strip):
+                raise ObjectNotFound(f"s3://{bucket}/{key}")
+            key = key[len(self._strip) :]
+        try:
+            self.folder.object_path(key)
+        except ValueError:
+            raise ObjectNotFound(f"s3://{bucket}/{key}") from None  # a hostile name can never exist here
+        return key
+
+    def list_keys(self, bucket: str, prefix: str, start_after: str | None) -> Iterator[str]:
+        if self.bucket is not None and bucket != self.bucket:
+            return
+        strip = self._strip
+        if strip:
+            if not (prefix.startswith(strip) or strip.startswith(prefix)):
+                return
+            local_prefix = prefix[len(strip) :] if prefix.startswith(strip) else ""
+            local_after = None
+            if start_after is not None:
+                local_after = start_after[len(strip) :] if start_after.startswith(strip) else None
+                if local_after is None and start_after > strip:
+                    return
+        else:
+            local_prefix, local_after = prefix, start_after
+        for key in self.folder.list_objects(local_prefix, local_after):
+            yield strip + key
+
+    def get_object(self, bucket: str, key: str) -> SourceObject:
+        local = self._local(bucket, key)
+        try:
+            body = self.folder.get_object(local)
+            head = self.folder.head_object(local) if self.folder.has_metadata(local) else None
+        except KeyError:
+            raise ObjectNotFound(f"s3://{bucket}/{key}") from None
+        except PermissionError as exc:
+            raise SourceAccessError(f"AccessDenied: {exc}") from None
+        metadata = head.get("Metadata") if head is not None else None
+        # Without the signature the manifest cannot stand in for S3 metadata: say "unknown", not "absent".
+        if not isinstance(metadata, dict) or "signature" not in metadata:
+            return SourceObject(body, None)
+        return SourceObject(body, {str(k): str(v) for k, v in metadata.items()})
+
+    def open_object(self, bucket: str, key: str) -> BinaryIO:
+        local = self._local(bucket, key)
+        try:
+            return self.folder.open_object(local)
+        except KeyError:
+            raise ObjectNotFound(f"s3://{bucket}/{key}") from None
+        except PermissionError as exc:
+            raise SourceAccessError(f"AccessDenied: {exc}") from None
+
+    def list_public_keys(self, start: datetime, end: datetime) -> list[PublicKeyInfo]:
+        return _keys_in_range(self.public_keys, start, end)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# S3 source
+
+
+def _client_error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code"))
+    return None
+
+
+class S3DigestSource:
+    """S3 (and CloudTrail ListPublicKeys) through boto3 clients made by the given factories.
+
+    ``public_keys``, when given, replaces ListPublicKeys (offline keys, or emulators without that API).
+    """
+
+    def __init__(
+        self,
+        s3_client_factory: Callable[[], Any],
+        cloudtrail_client_factory: Callable[[], Any] | None = None,
+        *,
+        public_keys: list[PublicKeyInfo] | None = None,
+    ) -> None:
+        self._s3_factory = s3_client_factory
+        self._ct_factory = cloudtrail_client_factory
+        self._s3: Any = None
+        self.public_keys = public_keys
+
+    @classmethod
+    def from_session(
+        cls,
+        session: Any = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        s3_endpoint_url: str | None = None,
+        public_keys: list[PublicKeyInfo] | None = None,
+    ) -> S3DigestSource:
+        """``endpoint_url`` applies to CloudTrail; ``s3_endpoint_url`` (default: the same) to S3."""
+
+        def session_() -> Any:
+            if session is not None:
+                return session
+            import boto3  # lazy: keeps the engine importable without AWS libraries loaded
+
+            return boto3.session.Session()
+
+        def s3() -> Any:
+            from botocore.config import Config
+
+            return session_().client(
+                "s3",
+                region_name=region,
+                endpoint_url=s3_endpoint_url or endpoint_url,
+                config=Config(s3={"addressing_style": "path"}) if (s3_endpoint_url or endpoint_url) else None,
+            )
+
+        def cloudtrail() -> Any:
+            return session_().client("cloudtrail", region_name=region, endpoint_url=endpoint_url)
+
+        return cls(s3, cloudtrail, public_keys=public_keys)
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = self._s3_factory()  # botocore clients are thread-safe; one is shared by the workers
+        return self._s3
+
+    def _call(self, bucket: str, key: str, fn: Callable[[], Any]) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn()
+        except ClientError as exc:
+            if _client_error_code(exc) in ("NoSuchKey", "404"):
+                raise ObjectNotFound(f"s3://{bucket}/{key}") from None
+            raise SourceAccessError(str(exc)) from None
+        except BotoCoreError as exc:
+            raise SourceAccessError(str(exc)) from None
+
+    def list_keys(self, bucket: str, prefix: str, start_after: str | None) -> Iterator[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        try:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(**kwargs):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceAccessError(str(exc)) from None
+
+    def get_object(self, bucket: str, key: str) -> SourceObject:
+        def fetch() -> SourceObject:
+            response = self.s3.get_object(Bucket=bucket, Key=key)
+            return SourceObject(response["Body"].read(), dict(response.get("Metadata", {})))
+
+        result: SourceObject = self._call(bucket, key, fetch)
+        return result
+
+    def open_object(self, bucket: str, key: str) -> BinaryIO:
+        body: BinaryIO = self._call(bucket, key, lambda: self.s3.get_object(Bucket=bucket, Key=key)["Body"])
+        return body
+
+    def list_public_keys(self, start: datetime, end: datetime) -> list[PublicKeyInfo]:
+        if self.public_keys is not None:
+            return _keys_in_range(self.public_keys, start, end)
+        if self._ct_factory is None:
+            raise SourceAccessError("no CloudTrail client configured for ListPublicKeys")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self._ct_factory()
+        keys: list[PublicKeyInfo] = []
+        kwargs: dict[str, Any] = {"StartTime": start, "EndTime": end}
+        try:
+            while True:  # NextToken is "reserved for future use", honoured anyway
+                response = client.list_public_keys(**kwargs)
+                keys += public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})
+                token = response.get("NextToken")
+                if not token:
+                    return keys
+                kwargs["NextToken"] = token
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceAccessError(str(exc)) from None
