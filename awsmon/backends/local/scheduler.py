@@ -47,8 +47,9 @@ def _resolve(kind: str) -> Handler:
 KIND_MODULES: dict[str, str] = {
     "cloudtrail": "awsmon.backends.local.cloudtrail",
     "logs": "awsmon.backends.local.logs",
-    "metrics": "awsmon.backends.local.cloudwatch",
-    "alarms": "awsmon.backends.local.cloudwatch",
+    "metrics": "awsmon.backends.local.cloudwatch_metrics",
+    "alarms": "awsmon.backends.local.cloudwatch_alarms",
+    "sns": "awsmon.backends.local.sns",
 }
 
 
