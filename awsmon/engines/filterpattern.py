@@ -564,7 +564,9 @@ def _num_cmp(op: str, target: int | float | None) -> Callable[[Any], bool]:
         if type(v) in (int, float):
             return v  # type: ignore[no-any-return]
         if type(v) is str:
-            return _to_number(v.strip())  # [design choice, unverified] numeric strings compare by value (floci)
+            return _to_number(
+                v.strip()
+            )  # [design choice, unverified] numeric strings compare by value (floci)
         return None
 
     if op == "=":
@@ -943,7 +945,9 @@ def _bind_fields(fields: list[_Field], tokens: list[str]) -> dict[str, str] | No
     return out
 
 
-def _compile_space(fields: list[_Field]) -> tuple[Callable[[str], dict[str, str] | None], list[str], set[str]]:
+def _compile_space(
+    fields: list[_Field],
+) -> tuple[Callable[[str], dict[str, str] | None], list[str], set[str]]:
     conds: list[list[list[_Cond]]] = [f.expr for f in fields if f.expr]
     names = {f.name for f in fields if f.name}
     lits: set[str] = set()
@@ -1113,7 +1117,9 @@ class FilterPattern:
         e = expr.strip()
         if e.startswith("$."):
             if self.kind != "json":
-                raise FilterPatternError(f"Invalid {what}", None, f"{expr!r}: '$.' selectors need a JSON pattern")
+                raise FilterPatternError(
+                    f"Invalid {what}", None, f"{expr!r}: '$.' selectors need a JSON pattern"
+                )
             cur = _Cursor(e)
             sel = _parse_selector(cur)
             if cur.i != len(e) or sel.wildcards:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from awsmon.engines.filterpattern_errors import INVALID_FILTER_PATTERN, FilterPatternError, invalid_term
 
 ALLOWED_REGEX_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" ":_#=@/;,-" "^$?[]{}|\\*+." " "
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_#=@/;,-^$?[]{}|\\*+. "
 )
 MAX_REPEAT = 1000
 MAX_NFA_STATES = 20000
@@ -262,7 +262,11 @@ class _Parser:
             raise self.err("unterminated '{'", start)
         inner = self.s[start + 1 : end]
         lo_s, comma, hi_s = inner.partition(",")
-        if not (lo_s.isdigit() or lo_s == "") or not (hi_s.isdigit() or hi_s == "") or (not lo_s and not hi_s):
+        if (
+            not (lo_s.isdigit() or lo_s == "")
+            or not (hi_s.isdigit() or hi_s == "")
+            or (not lo_s and not hi_s)
+        ):
             raise self.err("bad repetition bounds", start)
         if not comma:
             lo = hi = int(lo_s)
