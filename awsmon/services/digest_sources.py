@@ -67,6 +67,8 @@ def _infos_for_der(der: bytes, where: str) -> list[PublicKeyInfo]:
 def _parse_time(value: Any, where: str) -> datetime | None:
     if value is None:
         return None
+    if isinstance(value, datetime):  # boto3 parses timestamps
+        return to_utc(value)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
