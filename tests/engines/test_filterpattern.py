@@ -156,6 +156,17 @@ def test_regex_terms_combine_with_prefixes() -> None:
     assert not m("?%^a% ?%b$%", "xxbx")
 
 
+def test_empty_quoted_term_matches_everything() -> None:
+    assert m('""', "") and m('""', "x")
+
+
+def test_json_keywords_are_upper_case_only() -> None:
+    with pytest.raises(FilterPatternError):
+        compile_pattern("{ $.a is null }")
+    with pytest.raises(FilterPatternError):
+        compile_pattern("{ $.a not exists }")
+
+
 def test_quoted_single_space_is_a_literal_space() -> None:
     # [design choice, ambiguous row 21] literal reading: a one-word message has no space
     assert m('" "', "two words")
@@ -285,6 +296,7 @@ def test_json_extracted_values_and_metric_value() -> None:
     }
     assert fp.dimension_values(msg, {"X": "$.absent"}) is None
     assert fp.dimension_values('{"latency": 1}', {"Type": "$.type"}) is None
+    assert fp.dimension_values('{"latency": 50, "type": "GET", "o": {}}', {"O": "$.o"}) is None
 
 
 @pytest.mark.parametrize("expr", ["$size", "$1", "abc", "", "$.a[*]", "$.a b", "x" * 101])
@@ -421,6 +433,10 @@ def test_test_metric_filter_message_count_limits(count: int) -> None:
         ("\\x41", "A", True),
         ("\\t", "\t", True),
         ("a]", "a]", True),
+        ("a}", "a}", True),
+        ("[\\D]", "\u00e9", False),
+        ("[\\D]", "a", True),
+        ("a{0}b", "b", True),
     ],
 )
 def test_regex_examples(regex: str, text: str, expected: bool) -> None:
