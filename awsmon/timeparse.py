@@ -54,6 +54,8 @@ def parse_duration(text: str) -> timedelta:
         d, h, m, s = iso.groups()
         return timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0))
     seconds = _sum_parts(low)
+    if seconds is not None and seconds > 10**11:
+        raise UsageError(f"invalid duration {text!r}: too long")
     if seconds is None:
         raise UsageError(
             f"invalid duration {text!r}",
@@ -91,8 +93,11 @@ def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetim
             future = (rel.group("sign") or "").strip() in ("+", "in")
             if future and rel.group("ago"):
                 raise UsageError(f"invalid time {text!r}: 'in' and 'ago' together")
-            delta = timedelta(seconds=seconds)
-            return now + delta if future else now - delta
+            try:
+                delta = timedelta(seconds=seconds)
+                return now + delta if future else now - delta
+            except OverflowError as exc:
+                raise UsageError(f"invalid time {text!r}: out of range") from exc
     try:
         parsed = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:

@@ -60,7 +60,8 @@ class Cli:
 
 
 _CLEAR = ("AWSMON_BACKEND", "AWSMON_ACCOUNT", "AWSMON_OUTPUT", "AWSMON_NOW", "AWSMON_PRINCIPAL", "AWS_PROFILE",
-          "AWSMON_ENDPOINT_URL", "AWS_ENDPOINT_URL", "AWSMON_COLOR", "AWSMON_TZ", "NO_COLOR")  # fmt: skip
+          "AWSMON_ENDPOINT_URL", "AWS_ENDPOINT_URL", "AWSMON_COLOR", "AWSMON_TZ", "NO_COLOR", "AWS_REGION",
+          "AWS_DEFAULT_REGION")  # fmt: skip
 
 
 @pytest.fixture
@@ -70,7 +71,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     h = tmp_path / "home"
     monkeypatch.setenv("AWSMON_HOME", str(h))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    # The user's real AWS config must not leak into tests.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     return h
 
 
