@@ -1017,3 +1017,17 @@ def test_s3folder_listing_matches_s3_order(
             pass  # object/folder clashes cannot be represented in a folder
     expected = sorted(k for k in stored if k.startswith(prefix) and (after is None or k > after))
     assert list(folder.list_objects(prefix, after)) == expected
+
+
+def test_discover_trails_in_downloaded_folder(tmp_path: Path, key_a: rsa.RSAPrivateKey) -> None:
+    write_trail(S3Folder(tmp_path / BUCKET), key_a, [0, 1], prefix="pfx")
+    other = digest_key(ACCOUNT, "eu-west-1", "my_trail", REGION, T0, prefix="pfx", backfill=True)
+    S3Folder(tmp_path / BUCKET).put_object(other, b"not gzip")
+    found = FolderDigestSource(tmp_path / BUCKET, []).discover_trails()
+    assert [
+        (t.prefix, t.account_id, t.source_region, t.trail_name, t.home_region, t.bucket) for t in found
+    ] == [
+        ("pfx", ACCOUNT, "eu-west-1", "my_trail", REGION, None),
+        ("pfx", ACCOUNT, REGION, TRAIL, REGION, BUCKET),
+    ]
+    assert found[1].trail_arn == ARN

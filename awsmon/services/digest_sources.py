@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,7 +35,7 @@ from awsmon.engines.digest import (
     public_key_fingerprint,
     to_utc,
 )
-from awsmon.s3folder import S3Folder
+from awsmon.s3folder import META_DIR, S3Folder
 
 # --------------------------------------------------------------------------------------------------------------
 # Public keys
@@ -156,6 +158,35 @@ def _keys_in_range(keys: Sequence[PublicKeyInfo], start: datetime, end: datetime
 # Folder source
 
 
+@dataclass(frozen=True)
+class DiscoveredTrail:
+    """A digest chain found in a downloaded bucket folder: what ``validate_logs`` needs besides the times."""
+
+    bucket: str | None  # from the newest digest's digestS3Bucket; None if it could not be read
+    prefix: str | None
+    organization_id: str | None
+    account_id: str
+    source_region: str
+    trail_name: str
+    home_region: str
+
+    @property
+    def trail_arn(self) -> str:
+        return f"arn:aws:cloudtrail:{self.home_region}:{self.account_id}:trail/{self.trail_name}"
+
+
+def _parse_digest_name(name: str, account_id: str, source_region: str) -> tuple[str, str] | None:
+    """(trail name, home Region) from ``<acct>_CloudTrail-Digest_<src>_<name>_<home>_<ts>[_backfill].json.gz``."""
+    head = f"{account_id}_CloudTrail-Digest_{source_region}_"
+    if not name.startswith(head) or not name.endswith(".json.gz"):
+        return None
+    rest = name[len(head) : -len(".json.gz")].removesuffix("_backfill")
+    parts = rest.rsplit("_", 2)  # trail names may hold underscores; Regions and time stamps do not
+    if len(parts) != 3 or not parts[0]:
+        return None
+    return parts[0], parts[1]
+
+
 class FolderDigestSource:
     """A downloaded trail bucket tree.
 
@@ -182,6 +213,46 @@ class FolderDigestSource:
             if prefix and not (self.folder.root / prefix).is_dir() and (self.folder.root / "AWSLogs").is_dir()
             else ""
         )
+
+    def discover_trails(self) -> list[DiscoveredTrail]:
+        """Every (account, source Region, trail) digest chain under the folder, sorted."""
+        found: dict[tuple[str | None, str | None, str, str, str, str], str] = {}
+        root = self.folder.root
+        for region_dir in sorted(root.glob("**/CloudTrail-Digest/*")):
+            rel = region_dir.relative_to(root).parts
+            if META_DIR in rel or not region_dir.is_dir() or "AWSLogs" not in rel:
+                continue
+            i = rel.index("AWSLogs")
+            middle = rel[i + 1 : -2]  # [o-id,] account
+            if len(middle) not in (1, 2) or rel[-2] != "CloudTrail-Digest":
+                continue
+            org = middle[0] if len(middle) == 2 else None
+            account, source_region = middle[-1], rel[-1]
+            prefix = self._strip.rstrip("/") or ("/".join(rel[:i]) or None)
+            for path in region_dir.glob("*/*/*/*.json.gz"):
+                parsed = _parse_digest_name(path.name, account, source_region)
+                if parsed is not None:
+                    ident = (prefix, org, account, source_region, *parsed)
+                    newest = found.get(ident)
+                    rel_key = path.relative_to(root).as_posix()
+                    if newest is None or rel_key > newest:
+                        found[ident] = rel_key
+        trails = []
+        for (prefix, org, account, source_region, name, home), newest_key in sorted(
+            found.items(), key=lambda item: tuple(str(x) for x in item[0])
+        ):
+            trails.append(
+                DiscoveredTrail(self._bucket_of(newest_key), prefix, org, account, source_region, name, home)
+            )
+        return trails
+
+    def _bucket_of(self, local_key: str) -> str | None:
+        try:
+            data = zlib.decompress(self.folder.get_object(local_key), zlib.MAX_WBITS | 16)
+            bucket = json.loads(data.decode()).get("digestS3Bucket")
+        except (KeyError, ValueError, zlib.error, AttributeError, OSError):
+            return None
+        return bucket if isinstance(bucket, str) else None
 
     def _local(self, bucket: str, key: str) -> str:
         if self.bucket is not None and bucket != self.bucket:
