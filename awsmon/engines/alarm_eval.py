@@ -77,13 +77,16 @@ def evaluation_range(n: int, minimum_extra: int = 2, divisor: int = 3) -> int:
     return n + max(minimum_extra, n // divisor)
 
 
-def validate_alarm_periods(period: int, evaluation_periods: int, datapoints_to_alarm: int | None = None) -> None:
+def validate_alarm_periods(
+    period: int, evaluation_periods: int, datapoints_to_alarm: int | None = None
+) -> None:
     """PutMetricAlarm period rules (spec §3.1) with AWS-style InvalidParameterValue errors [design choice: texts]."""
     if period not in (10, 20, 30) and (period <= 0 or period % 60 != 0):
         raise CloudWatchError("InvalidParameterValue", f"The value {period} for parameter Period is invalid.")
     if evaluation_periods < 1:
         raise CloudWatchError(
-            "InvalidParameterValue", f"The value {evaluation_periods} for parameter EvaluationPeriods is invalid."
+            "InvalidParameterValue",
+            f"The value {evaluation_periods} for parameter EvaluationPeriods is invalid.",
         )
     limit = 86400 if period < 3600 else 604800
     if period * evaluation_periods > limit:
@@ -118,12 +121,16 @@ class Decision:
 
 
 def decide_state(
-    breach: Sequence[bool | None], evaluation_periods: int, datapoints_to_alarm: int | None, treat_missing_data: str
+    breach: Sequence[bool | None],
+    evaluation_periods: int,
+    datapoints_to_alarm: int | None,
+    treat_missing_data: str,
 ) -> Decision:
     """Apply the §3.4 rule to the breach flags of the evaluation range (oldest first; None = missing)."""
     if treat_missing_data not in TREAT_MISSING:
         raise CloudWatchError(
-            "InvalidParameterValue", f"The value {treat_missing_data} for parameter TreatMissingData is invalid."
+            "InvalidParameterValue",
+            f"The value {treat_missing_data} for parameter TreatMissingData is invalid.",
         )
     n = evaluation_periods
     m = n if datapoints_to_alarm is None else datapoints_to_alarm
@@ -195,7 +202,8 @@ def breaches(
             )
         return out
     raise CloudWatchError(
-        "InvalidParameterValue", f"The value {comparison_operator} for parameter ComparisonOperator is invalid."
+        "InvalidParameterValue",
+        f"The value {comparison_operator} for parameter ComparisonOperator is invalid.",
     )
 
 
@@ -363,15 +371,28 @@ def evaluate_metric_alarm(
         new_state, decision, values, flags, stamps, comparison_operator, threshold, bands, n, m, style
     )
     data = _reason_data(
-        decision, values, stamps, query_date, period, statistic, extended_statistic, unit, threshold, bands,
-        sample_counts, n,
+        decision,
+        values,
+        stamps,
+        query_date,
+        period,
+        statistic,
+        extended_statistic,
+        unit,
+        threshold,
+        bands,
+        sample_counts,
+        n,
+        comparison_operator,
     )
     return Evaluation(final, False, final != current_state, reason, data, explain)
 
 
 def _why(d: Decision, retain_low: bool, n: int, m: int, treat: str) -> str:
     if retain_low:
-        return "a percentile bucket has too few samples and EvaluateLowSampleCountPercentile=ignore: state kept"
+        return (
+            "a percentile bucket has too few samples and EvaluateLowSampleCountPercentile=ignore: state kept"
+        )
     if d.branch == "no-data":
         return f"no datapoints in the evaluation range; TreatMissingData={treat}"
     if d.branch == "enough-data":
@@ -434,7 +455,9 @@ def _reason_text(
         head = "Thresholds Crossed"
     else:
         phrase = STATIC_OPERATORS[op]
-        relation = f"{phrase if listed_breach else 'not ' + phrase} the threshold ({java_double(threshold or 0.0)})"
+        relation = (
+            f"{phrase if listed_breach else 'not ' + phrase} the threshold ({java_double(threshold or 0.0)})"
+        )
         head = "Threshold Crossed"
     points = ", ".join(f"{java_double(values[i])} ({format_reason_ts(stamps[i])})" for i in newest_first)  # type: ignore[arg-type]
     fill = ""
@@ -467,13 +490,18 @@ def _reason_data(
     bands: Sequence[tuple[float, float] | None] | None,
     sample_counts: Sequence[float | None] | None,
     n: int,
+    op: str,
 ) -> dict[str, Any]:
     # Evaluated slots: from the oldest real point used (or at least the last N buckets) to the newest bucket.
     first = max(0, len(values) - n)
     if d.evaluated:
         first = min(first, d.evaluated[0])
     span = list(range(first, len(values)))
-    data: dict[str, Any] = {"version": "1.0", "queryDate": format_iso(query_date), "startDate": format_iso(stamps[span[0]])}
+    data: dict[str, Any] = {
+        "version": "1.0",
+        "queryDate": format_iso(query_date),
+        "startDate": format_iso(stamps[span[0]]),
+    }
     if unit is not None:
         data["unit"] = unit
     if extended_statistic:
@@ -482,9 +510,15 @@ def _reason_data(
         data["statistic"] = statistic
     data["period"] = period
     data["recentDatapoints"] = [float(values[i]) for i in span if values[i] is not None]  # type: ignore[arg-type]
-    if bands is not None:
-        data["recentUpperThresholds"] = [float(bands[i][1]) for i in span if values[i] is not None and bands[i]]  # type: ignore[index]
-        data["recentLowerThresholds"] = [float(bands[i][0]) for i in span if values[i] is not None and bands[i]]  # type: ignore[index]
+    # Anomaly alarms: the band side(s) the operator uses, per present bucket.
+    use_upper = op in ("LessThanLowerOrGreaterThanUpperThreshold", "GreaterThanUpperThreshold")
+    use_lower = op in ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold")
+    if bands is not None and op in ANOMALY_OPERATORS:
+        present = [i for i in span if values[i] is not None and bands[i] is not None]
+        if use_upper:
+            data["recentUpperThresholds"] = [float(bands[i][1]) for i in present]  # type: ignore[index]
+        if use_lower:
+            data["recentLowerThresholds"] = [float(bands[i][0]) for i in present]  # type: ignore[index]
     elif threshold is not None:
         data["threshold"] = float(threshold)
     evaluated: list[dict[str, Any]] = []
@@ -494,8 +528,8 @@ def _reason_data(
             if sample_counts is not None and sample_counts[i] is not None:
                 item["sampleCount"] = float(sample_counts[i])  # type: ignore[arg-type]
             item["value"] = float(values[i])  # type: ignore[arg-type]
-            if bands is not None and bands[i] is not None:
-                item["threshold"] = float(bands[i][1])  # type: ignore[index]
+            if bands is not None and op in ANOMALY_OPERATORS and bands[i] is not None:
+                item["threshold"] = float(bands[i][1] if use_upper else bands[i][0])  # type: ignore[index]
         evaluated.append(item)
     data["evaluatedDatapoints"] = evaluated
     return data
@@ -619,7 +653,11 @@ def state_update_history_item(
     new: dict[str, Any] = {"stateValue": new_state, "stateReason": new_reason}
     if new_reason_data is not None:
         new["stateReasonData"] = dict(new_reason_data)
-    data = {"version": "1.0", "oldState": {"stateValue": old_state, "stateReason": old_reason}, "newState": new}
+    data = {
+        "version": "1.0",
+        "oldState": {"stateValue": old_state, "stateReason": old_reason},
+        "newState": new,
+    }
     return {
         "AlarmName": alarm_name,
         "AlarmType": alarm_type,

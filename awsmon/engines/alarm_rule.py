@@ -228,7 +228,10 @@ class _Parser:
         if tok.kind == "WORD" and tok.text == "AT_LEAST":
             return self.at_least()
         found = "end of rule" if tok.kind == "END" else repr(tok.text)
-        raise _err(f"expected ALARM, OK, INSUFFICIENT_DATA, AT_LEAST, TRUE, FALSE, NOT or '(' but found {found}", tok.pos)
+        raise _err(
+            f"expected ALARM, OK, INSUFFICIENT_DATA, AT_LEAST, TRUE, FALSE, NOT or '(' but found {found}",
+            tok.pos,
+        )
 
     def at_least(self) -> Node:
         self.expect("LP", "'('")
@@ -258,7 +261,9 @@ class _Parser:
         if percent and not 1 <= value <= 100:
             raise _err(f"AT_LEAST percentage {text} must be between 1% and 100%", th.pos)
         if not percent and not 1 <= value <= len(refs):
-            raise _err(f"AT_LEAST count {text} must be between 1 and the number of alarms ({len(refs)})", th.pos)
+            raise _err(
+                f"AT_LEAST count {text} must be between 1 and the number of alarms ({len(refs)})", th.pos
+            )
         self.elements += len(refs)
         return AtLeast(value, percent, negate, st.text, tuple(refs))
 
@@ -269,7 +274,8 @@ def parse_rule(rule: str) -> Node:
         raise CloudWatchError("ValidationError", "Invalid AlarmRule: the rule is empty.")
     if len(rule) > MAX_RULE_CHARS:
         raise CloudWatchError(
-            "ValidationError", f"AlarmRule must be at most {MAX_RULE_CHARS} characters long (got {len(rule)})."
+            "ValidationError",
+            f"AlarmRule must be at most {MAX_RULE_CHARS} characters long (got {len(rule)}).",
         )
     parser = _Parser(rule)
     node = parser.parse()
@@ -328,7 +334,9 @@ def evaluate(rule: str | Node, child_states: Mapping[str, str]) -> bool:
     if isinstance(node, Not):
         return not evaluate(node.operand, child_states)
     if isinstance(node, And):
-        results = [evaluate(x, child_states) for x in node.operands]  # no short-circuit: unknown children error
+        results = [
+            evaluate(x, child_states) for x in node.operands
+        ]  # no short-circuit: unknown children error
         return all(results)
     if isinstance(node, Or):
         results = [evaluate(x, child_states) for x in node.operands]
@@ -349,7 +357,9 @@ def composite_reason(child_arn: str, child_state: str, timestamp: float) -> tupl
     """Reason text and reason data for a composite whose child ``child_arn`` transitioned at ``timestamp``."""
     text = f"{child_arn} transitioned to {child_state} at {format_aws_date(timestamp)}"
     data: dict[str, object] = {
-        "triggeringAlarms": [{"arn": child_arn, "state": {"value": child_state, "timestamp": format_iso(timestamp)}}]
+        "triggeringAlarms": [
+            {"arn": child_arn, "state": {"value": child_state, "timestamp": format_iso(timestamp)}}
+        ]
     }
     return text, data
 
@@ -378,7 +388,9 @@ def to_string(node: Node) -> str:
         inner = to_string(node.operand)
         return f"NOT ({inner})" if isinstance(node.operand, (And, Or)) else f"NOT {inner}"
     if isinstance(node, And):
-        return " AND ".join(f"({to_string(x)})" if isinstance(x, (And, Or)) else to_string(x) for x in node.operands)
+        return " AND ".join(
+            f"({to_string(x)})" if isinstance(x, (And, Or)) else to_string(x) for x in node.operands
+        )
     assert isinstance(node, Or)
     return " OR ".join(f"({to_string(x)})" if isinstance(x, Or) else to_string(x) for x in node.operands)
 
@@ -426,7 +438,9 @@ def simulate_suppressor(
     def run_timers(limit: float, inclusive: bool) -> None:
         nonlocal wait_end, ext_end, pending
         while True:
-            due = [t for t in (wait_end, ext_end) if t is not None and (t <= limit if inclusive else t < limit)]
+            due = [
+                t for t in (wait_end, ext_end) if t is not None and (t <= limit if inclusive else t < limit)
+            ]
             if not due:
                 return
             t = min(due)

@@ -202,7 +202,9 @@ class _Parser:
         tok = self.take()
         if tok.kind != "OP" or tok.text != op:
             found = "end of expression" if tok.kind == "END" else repr(tok.text)
-            raise _error(f"Syntax error in expression: expected {op!r} but found {found} at position {tok.pos}.")
+            raise _error(
+                f"Syntax error in expression: expected {op!r} but found {found} at position {tok.pos}."
+            )
 
     def parse(self) -> Expr:
         node = self.binary(0)
@@ -253,7 +255,9 @@ class _Parser:
             name = tok.text
             if self.peek().kind == "OP" and self.peek().text == "(":
                 if name in KNOWN_UNSUPPORTED:
-                    raise UnsupportedExpression(f"Unsupported function {name}: not implemented by the local engine.")
+                    raise UnsupportedExpression(
+                        f"Unsupported function {name}: not implemented by the local engine."
+                    )
                 if name not in SUPPORTED_FUNCTIONS:
                     raise _error(f"Unknown function {name} at position {tok.pos}.")
                 self.take()
@@ -267,7 +271,9 @@ class _Parser:
                 return Call(name, tuple(args))
             if name in SYMBOLS or name in ("AVG", "MIN", "MAX", "SUM"):
                 return Sym(name)
-            raise _error(f"Unknown identifier {name} at position {tok.pos}: ids must start with a lowercase letter.")
+            raise _error(
+                f"Unknown identifier {name} at position {tok.pos}: ids must start with a lowercase letter."
+            )
         if tok.kind == "OP" and tok.text == "(":
             node = self.binary(0)
             self.expect_op(")")
@@ -383,7 +389,11 @@ def _apply(op: str, a: float, b: float) -> float | None:
 
 class _Evaluator:
     def __init__(
-        self, series: Mapping[str, Mapping[float, float]], grid: list[float], period: int, metric_ids: Sequence[str]
+        self,
+        series: Mapping[str, Mapping[float, float]],
+        grid: list[float],
+        period: int,
+        metric_ids: Sequence[str],
     ) -> None:
         self.grid = grid
         self.period = period
@@ -455,9 +465,13 @@ class _Evaluator:
             r = _apply(op, a, b) if not (math.isnan(a) or math.isnan(b)) else None
             return math.nan if r is None else r
         if isinstance(a, _TS) and isinstance(b, float):
-            return _TS(a.label, [None if v is None or math.isnan(b) else _clean(_apply(op, v, b)) for v in a.values])
+            return _TS(
+                a.label, [None if v is None or math.isnan(b) else _clean(_apply(op, v, b)) for v in a.values]
+            )
         if isinstance(a, float) and isinstance(b, _TS):
-            return _TS(b.label, [None if v is None or math.isnan(a) else _clean(_apply(op, a, v)) for v in b.values])
+            return _TS(
+                b.label, [None if v is None or math.isnan(a) else _clean(_apply(op, a, v)) for v in b.values]
+            )
         assert isinstance(a, _TS) and isinstance(b, _TS)
         vals: list[float | None] = []
         for x, y in zip(a.values, b.values, strict=True):
@@ -566,7 +580,9 @@ class _Evaluator:
             if cv is None:
                 out.append(None)
             elif cv != 0:
-                out.append(t if isinstance(t, float) else (t.values[i] or 0.0) if isinstance(t, _TS) else None)
+                out.append(
+                    t if isinstance(t, float) else (t.values[i] or 0.0) if isinstance(t, _TS) else None
+                )
             elif f is None:
                 out.append(None)
             else:
@@ -680,7 +696,9 @@ class _Evaluator:
                 }[name]
             )  # fmt: skip
 
-        return _TS(s.label, [None if v is None else comp(t) for t, v in zip(self.grid, s.values, strict=True)])
+        return _TS(
+            s.label, [None if v is None else comp(t) for t, v in zip(self.grid, s.values, strict=True)]
+        )
 
 
 def evaluate(
@@ -710,7 +728,9 @@ def evaluate(
 
 
 def _series(value: _TS, grid: list[float], label: str) -> Series:
-    return Series(value.label or label, {t: v for t, v in zip(grid, value.values, strict=True) if v is not None})
+    return Series(
+        value.label or label, {t: v for t, v in zip(grid, value.values, strict=True) if v is not None}
+    )
 
 
 def evaluate_queries(
@@ -744,7 +764,9 @@ def evaluate_queries(
                     "expression is not supported by the local engine."
                 )
             if refs <= set(known):
-                res = evaluate(node, known, timestamps=timestamps, period=period, metric_ids=metric_ids, label=qid)
+                res = evaluate(
+                    node, known, timestamps=timestamps, period=period, metric_ids=metric_ids, label=qid
+                )
                 results[qid] = res
                 if isinstance(res, Series):
                     known[qid] = res.points

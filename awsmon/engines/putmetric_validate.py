@@ -45,7 +45,9 @@ STAT_FIELDS = ("SampleCount", "Sum", "Minimum", "Maximum")
 
 
 def _invalid_value(value: object, parameter: str) -> CloudWatchError:
-    return CloudWatchError("InvalidParameterValue", f"The value {value} for parameter {parameter} is invalid.")
+    return CloudWatchError(
+        "InvalidParameterValue", f"The value {value} for parameter {parameter} is invalid."
+    )
 
 
 def _epoch(value: Any) -> float:
@@ -177,7 +179,8 @@ def _validate_datum(datum: Mapping[str, Any], p: str, index: int, now: float) ->
     ts = now if datum.get("Timestamp") is None else _epoch(datum["Timestamp"])
     if ts < now - PAST_WINDOW:
         raise CloudWatchError(
-            "InvalidParameterValue", f"The parameter {p}.Timestamp must specify a time within the past two weeks."
+            "InvalidParameterValue",
+            f"The parameter {p}.Timestamp must specify a time within the past two weeks.",
         )
     if ts > now + FUTURE_WINDOW:
         raise CloudWatchError(
@@ -221,7 +224,8 @@ def _validate_datum(datum: Mapping[str, Any], p: str, index: int, now: float) ->
         for fld in STAT_FIELDS:
             if not isinstance(stats, Mapping) or stats.get(fld) is None:
                 raise CloudWatchError(
-                    "MissingParameter", f'Missing required parameter in MetricData[{index - 1}].StatisticValues: "{fld}"'
+                    "MissingParameter",
+                    f'Missing required parameter in MetricData[{index - 1}].StatisticValues: "{fld}"',
                 )
         sv = {fld: _number(stats[fld], f"{p}.StatisticValues.{fld}") for fld in STAT_FIELDS}
         if sv["SampleCount"] <= 0:

@@ -66,7 +66,12 @@ MINUTE = 60
 HOUR = 3600
 DAY = 86400
 # Retention tiers (spec §1.3): (maximum age in seconds, finest period available at that age).
-RETENTION_TIERS: tuple[tuple[int, int], ...] = ((3 * HOUR, 1), (15 * DAY, 60), (63 * DAY, 300), (455 * DAY, 3600))
+RETENTION_TIERS: tuple[tuple[int, int], ...] = (
+    (3 * HOUR, 1),
+    (15 * DAY, 60),
+    (63 * DAY, 300),
+    (455 * DAY, 3600),
+)
 MAX_DATAPOINTS_PER_CALL = 1440
 
 # Fixed statistic-name grammars (bounded, no nested quantifiers: linear-time with Python's re).
