@@ -1,0 +1,1 @@
+complete --command awsmon --no-files --arguments "(env _AWSMON_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) awsmon)" --condition "env _AWSMON_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) awsmon"
