@@ -1,0 +1,763 @@
+"""CloudWatch metrics of the simulated account: PutMetricData, ListMetrics, GetMetricStatistics, GetMetricData.
+
+Storage (schema/metrics.py): every datum is one ``metric_data`` row holding its slot start (high-resolution data
+truncated to the second, standard data to the minute, spec §1.2), its aggregates (count, sum, min, max) and its raw
+values as a packed float64 blob. Basic statistics are a SQL ``GROUP BY`` over bucket numbers; only percentile-type
+statistics read the blobs, which keeps each bucket's values together (no global sort).
+
+Retention (spec §1.3) is a scheduler job (``metrics.rollup``) that rolls rows into 1-minute slots after 3 hours,
+5-minute slots after 15 days and 1-hour slots after 63 days, and drops data after 455 days. Query rules (period by
+age, StartTime rounding) make the answer the same whether or not the job has run yet: a rolled slot always falls
+inside one bucket of every query the period rules allow.
+
+[design choice] Roll-up keeps exact values while a slot has at most ``EXACT_LIMIT`` distinct values, then switches
+to log buckets (gamma 1.01, relative error <= 0.5 %) so percentiles over old data stay available with a stated bound.
+[design choice] GetMetricData without a Unit aggregates all units of the metric together (one series per query).
+
+``store_datapoints``, ``query_statistics`` and ``query_metric_data`` are internal entry points for other local
+services (alarms, logs metric filters): no validation beyond storage needs and no CloudTrail record.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from awsmon.backends.local import scheduler
+from awsmon.backends.local.base import api
+from awsmon.errors import ServiceError
+
+if TYPE_CHECKING:
+    from awsmon.backends.local.store import AccountStore
+
+ROLLUP_KIND = "metrics.rollup"
+ROLLUP_KEY = "all"
+HOUR = 3600
+DAY = 86400
+# (age after which a slot narrower than `width` is rolled into `width`-second slots, width)
+ROLLUP_TIERS: tuple[tuple[int, int], ...] = ((3 * HOUR, 60), (15 * DAY, 300), (63 * DAY, 3600))
+EXPIRY_AGE = 455 * DAY
+LIST_INACTIVE_AGE = 14 * DAY
+LIST_PAGE = 500
+EXACT_LIMIT = 2048
+GAMMA = 1.01
+BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+ID_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
+MAX_GMD_DATAPOINTS = 100_800
+
+scheduler.register(ROLLUP_KIND, "awsmon.backends.local.cloudwatch_metrics:run_rollup")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _err(exc: Exception) -> ServiceError:
+    """An engine CloudWatchError as the service error every layer understands."""
+    return ServiceError(getattr(exc, "code", "InvalidParameterValue"), getattr(exc, "message", str(exc)))
+
+
+def _epoch(value: Any, parameter: str = "Timestamp") -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                raise ServiceError("InvalidParameterValue", f"The value {value} for parameter {parameter} is invalid.") from None
+        return _epoch(dt)
+    raise ServiceError("InvalidParameterValue", f"The value {value} for parameter {parameter} is invalid.")
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def canonical_dims(dimensions: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> str:
+    """Canonical identity text of a dimension set: JSON of sorted [name, value] pairs."""
+    if not dimensions:
+        return "[]"
+    items = dimensions.items() if isinstance(dimensions, Mapping) else dimensions
+    return json.dumps(sorted([str(k), str(v)] for k, v in items), separators=(",", ":"), ensure_ascii=False)
+
+
+def dims_from_list(dimensions: Sequence[Mapping[str, Any]] | None, parameter: str = "Dimensions") -> dict[str, str]:
+    """boto3 ``[{"Name":..,"Value":..}]`` into a dict, with AWS's texts for the structural errors."""
+    out: dict[str, str] = {}
+    dims = list(dimensions or [])
+    if len(dims) > 30:
+        raise ServiceError("InvalidParameterValue", f"The collection {parameter} must not have a size greater than 30.")
+    for j, d in enumerate(dims, start=1):
+        name, value = d.get("Name"), d.get("Value")
+        if name is None:
+            raise ServiceError("MissingParameter", f"The parameter {parameter}.member.{j}.Name is required.")
+        if value is None:
+            raise ServiceError("MissingParameter", f"The parameter {parameter}.member.{j}.Value is required.")
+        out[str(name)] = str(value)
+    return out
+
+
+def _pack(values: Sequence[float]) -> bytes:
+    return array("d", values).tobytes()
+
+
+def _unpack(blob: bytes | None) -> array:
+    a = array("d")
+    if blob:
+        a.frombytes(blob)
+    return a
+
+
+def _ms(ts: float) -> int:
+    return int(round(ts * 1000))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# internal write API
+
+
+def _metric_id(store: AccountStore, region: str, namespace: str, metric_name: str, dims: str, ts: float) -> int:
+    conn = store.conn
+    now_ms = _ms(store.now().timestamp())
+    row = conn.execute(
+        "SELECT id, last_ts_ms FROM metrics WHERE region = ? AND namespace = ? AND metric_name = ? AND dims = ?",
+        (region, namespace, metric_name, dims),
+    ).fetchone()
+    if row is not None:
+        conn.execute(
+            "UPDATE metrics SET last_ts_ms = MAX(last_ts_ms, ?), last_put_ms = MAX(last_put_ms, ?) WHERE id = ?",
+            (_ms(ts), now_ms, row[0]),
+        )
+        return int(row[0])
+    cur = conn.execute(
+        "INSERT INTO metrics (region, namespace, metric_name, dims, last_ts_ms, last_put_ms) VALUES (?,?,?,?,?,?)",
+        (region, namespace, metric_name, dims, _ms(ts), now_ms),
+    )
+    mid = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO metric_dimensions (metric_id, name, value) VALUES (?,?,?)",
+        [(mid, k, v) for k, v in json.loads(dims)],
+    )
+    return mid
+
+
+def _ensure_rollup(store: AccountStore, slot_ts: int, res: int) -> None:
+    """Make the roll-up job due no later than this slot's first transition (or its expiry)."""
+    due = next((slot_ts + age for age, width in ROLLUP_TIERS if res < width), slot_ts + EXPIRY_AGE)
+    current = scheduler.next_due(store, ROLLUP_KIND, ROLLUP_KEY)
+    due_dt = _dt(due + 1)
+    if current is None or current > due_dt:
+        scheduler.schedule(store, ROLLUP_KIND, ROLLUP_KEY, due_dt)
+
+
+def store_datapoints(
+    store: AccountStore,
+    region: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    timestamp: datetime,
+    values: list[float],
+    counts: list[float] | None = None,
+    unit: str | None = None,
+    storage_resolution: int = 60,
+    statistic_values: dict[str, float] | None = None,
+) -> None:
+    """Store one datum (values with optional counts, or a statistic set). Raw write: call inside a transaction."""
+    ts = _epoch(timestamp)
+    res = 1 if storage_resolution == 1 else 60
+    slot = int(math.floor(ts / res) * res)
+    mid = _metric_id(store, region, namespace, metric_name, canonical_dims(dimensions), ts)
+    unit = unit or "None"
+    if statistic_values is not None:
+        from awsmon.engines.stats import statistic_set_allows_percentiles
+
+        sv = {k: float(statistic_values[k]) for k in ("SampleCount", "Sum", "Minimum", "Maximum")}
+        ok = statistic_set_allows_percentiles(sv)
+        row = (mid, slot, res, unit, sv["SampleCount"], sv["Sum"], sv["Minimum"], sv["Maximum"], int(ok),
+               _pack([sv["Minimum"]]) if ok else None, _pack([sv["SampleCount"]]) if ok else None)  # fmt: skip
+    else:
+        vals = [float(v) for v in values]
+        cnts = None if counts is None else [float(c) for c in counts]
+        if cnts is not None:
+            pairs = [(v, c) for v, c in zip(vals, cnts, strict=True) if c > 0]
+            vals = [v for v, _ in pairs]
+            cnts = [c for _, c in pairs]
+            if all(c == 1.0 for c in cnts):
+                cnts = None
+        if not vals:
+            return
+        if cnts is None:
+            n, total = float(len(vals)), math.fsum(vals)
+        else:
+            n, total = math.fsum(cnts), math.fsum(v * c for v, c in zip(vals, cnts, strict=True))
+        row = (mid, slot, res, unit, n, total, min(vals), max(vals), 1, _pack(vals),
+               None if cnts is None else _pack(cnts))  # fmt: skip
+    store.conn.execute(
+        "INSERT INTO metric_data (metric_id, ts, res, unit, n, total, vmin, vmax, pct_ok, vals, cnts) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        row,
+    )
+    _ensure_rollup(store, slot, res)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# retention and roll-up
+
+
+def _quantize(value: float) -> float:
+    if value <= 0:
+        return value
+    return GAMMA ** round(math.log(value, GAMMA))
+
+
+def _merge_rows(rows: list[Any]) -> tuple[float, float, float, float, int, bytes | None, bytes | None]:
+    n = math.fsum(r["n"] for r in rows)
+    total = math.fsum(r["total"] for r in rows)
+    vmin = min(r["vmin"] for r in rows)
+    vmax = max(r["vmax"] for r in rows)
+    ok = all(r["pct_ok"] for r in rows) and vmin >= 0
+    if not ok:
+        return n, total, vmin, vmax, 0, None, None
+    counter: dict[float, float] = {}
+    for r in rows:
+        vals = _unpack(r["vals"])
+        cnts = _unpack(r["cnts"]) if r["cnts"] is not None else None
+        for i, v in enumerate(vals):
+            counter[v] = counter.get(v, 0.0) + (1.0 if cnts is None else cnts[i])
+    if len(counter) > EXACT_LIMIT:
+        q: dict[float, float] = {}
+        for v, c in counter.items():
+            k = _quantize(v)
+            q[k] = q.get(k, 0.0) + c
+        counter = q
+    keys = sorted(counter)
+    cnts_out = [counter[k] for k in keys]
+    return (n, total, vmin, vmax, 1, _pack(keys),
+            None if all(c == 1.0 for c in cnts_out) else _pack(cnts_out))  # fmt: skip
+
+
+def rollup(store: AccountStore, now: datetime) -> None:
+    """Apply retention up to ``now``: expire old rows and metrics, roll slots into coarser ones. Cost ~ rows moved."""
+    conn = store.conn
+    t = int(now.timestamp())
+    conn.execute("DELETE FROM metric_data WHERE res <= 3600 AND ts < ?", (t - EXPIRY_AGE,))
+    conn.execute("DELETE FROM metrics WHERE last_ts_ms < ?", ((t - EXPIRY_AGE) * 1000,))
+    for age, width in ROLLUP_TIERS:
+        cutoff = (t - age) // width * width  # only whole slots that are entirely past the boundary
+        rows = conn.execute(
+            "SELECT rowid AS rid, metric_id, ts, unit, n, total, vmin, vmax, pct_ok, vals, cnts FROM metric_data "
+            "WHERE res < ? AND ts < ? ORDER BY metric_id, unit, ts",
+            (width, cutoff),
+        ).fetchall()
+        if not rows:
+            continue
+        groups: dict[tuple[int, str, int], list[Any]] = {}
+        for r in rows:
+            groups.setdefault((r["metric_id"], r["unit"], r["ts"] // width * width), []).append(r)
+        conn.executemany("DELETE FROM metric_data WHERE rowid = ?", [(r["rid"],) for r in rows])
+        conn.executemany(
+            "INSERT INTO metric_data (metric_id, ts, res, unit, n, total, vmin, vmax, pct_ok, vals, cnts) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(mid, slot, width, unit, *_merge_rows(g)) for (mid, unit, slot), g in groups.items()],
+        )
+
+
+def _next_rollup_due(store: AccountStore) -> datetime | None:
+    dues: list[int] = []
+    for res, first in store.conn.execute("SELECT res, MIN(ts) FROM metric_data GROUP BY res"):
+        age = next((a for a, w in ROLLUP_TIERS if res < w), EXPIRY_AGE)
+        dues.append(int(first) + age)
+    return _dt(min(dues) + 1) if dues else None
+
+
+def run_rollup(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """Scheduler handler: everything due up to ``now`` in one pass, then the next transition time."""
+    rollup(store, now)
+    nxt = _next_rollup_due(store)
+    if nxt is not None and nxt <= due:
+        nxt = due + timedelta(seconds=1)
+    return nxt
+
+
+# --------------------------------------------------------------------------------------------------------------
+# internal read API
+
+
+def _find_metric(store: AccountStore, region: str, namespace: str, metric_name: str, dimensions: Mapping[str, str]) -> int | None:
+    row = store.conn.execute(
+        "SELECT id FROM metrics WHERE region = ? AND namespace = ? AND metric_name = ? AND dims = ?",
+        (region, namespace, metric_name, canonical_dims(dimensions)),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _buckets(
+    store: AccountStore,
+    metric_id: int,
+    start: int,
+    end: float,
+    period: int,
+    stats: Sequence[Any],
+    unit: str | None,
+    by_unit: bool,
+    floor_ts: int,
+) -> list[dict[str, Any]]:
+    """Datapoints of one metric: basic statistics by SQL GROUP BY, extended ones from the value blobs."""
+    conn = store.conn
+    lo = max(start, floor_ts)
+    hi = math.ceil(end)
+    where = "metric_id = ? AND ts >= ? AND ts < ?"
+    args: list[Any] = [metric_id, lo, hi]
+    if unit is not None:
+        where += " AND unit = ?"
+        args.append(unit)
+    ukey = "unit" if by_unit else "''"
+    sql = (
+        f"SELECT {ukey} AS u, (ts - ?) / ? AS k, SUM(n), SUM(total), MIN(vmin), MAX(vmax), MIN(pct_ok) "
+        f"FROM metric_data WHERE {where} GROUP BY u, k"
+    )
+    table: dict[tuple[str, int], list[Any]] = {}
+    for u, k, n, total, vmin, vmax, ok in conn.execute(sql, [start, period, *args]):
+        ts0 = start + k * period  # a bucket is stamped with its start
+        if ts0 >= end or n <= 0:
+            continue
+        table[(u, int(k))] = [n, total, vmin, vmax, ok, ts0]
+    ext = [s for s in stats if s.is_extended]
+    ext_values: dict[tuple[str, int], dict[str, float]] = {}
+    if ext:
+        want = {key for key, b in table.items() if b[4] and b[2] >= 0}
+        if want:
+            ext_values = _extended(conn, sql_where=where, args=args, ukey=ukey, start=start, period=period,
+                                   stats=ext, want=want)  # fmt: skip
+    out: list[dict[str, Any]] = []
+    for key in sorted(table, key=lambda kk: (kk[1], kk[0])):
+        n, total, vmin, vmax, _ok, ts0 = table[key]
+        dp: dict[str, Any] = {"Timestamp": _dt(ts0)}
+        for s in stats:
+            if s.kind == "SampleCount":
+                dp[s.name] = n
+            elif s.kind == "Sum":
+                dp[s.name] = total
+            elif s.kind == "Average":
+                dp[s.name] = total / n
+            elif s.kind == "Minimum":
+                dp[s.name] = vmin
+            elif s.kind == "Maximum":
+                dp[s.name] = vmax
+        if ext:
+            dp["ExtendedStatistics"] = ext_values.get(key, {})
+        dp["Unit"] = key[0] if by_unit else (unit or "None")
+        out.append(dp)
+    return out
+
+
+def _extended(conn: Any, *, sql_where: str, args: list[Any], ukey: str, start: int, period: int,
+              stats: Sequence[Any], want: set[tuple[str, int]]) -> dict[tuple[str, int], dict[str, float]]:  # fmt: skip
+    from awsmon.engines.stats import _extended_unit, compute_statistics
+
+    # Rows come in timestamp order, so a bucket's blobs arrive together and are sorted once.
+    sql = f"SELECT {ukey} AS u, (ts - ?) / ? AS k, vals, cnts FROM metric_data WHERE {sql_where} ORDER BY ts"
+    vals: dict[tuple[str, int], array] = {}
+    weighted: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    for u, k, vblob, cblob in conn.execute(sql, [start, period, *args]):
+        key = (u, int(k))
+        if key not in want:
+            continue
+        if cblob is None:
+            a = vals.get(key)
+            if a is None:
+                a = vals[key] = array("d")
+            a.frombytes(vblob)
+        else:
+            wv, wc = weighted.setdefault(key, ([], []))
+            wv.extend(_unpack(vblob))
+            wc.extend(_unpack(cblob))
+    out: dict[tuple[str, int], dict[str, float]] = {}
+    for key in want:
+        plain = vals.get(key)
+        w = weighted.get(key)
+        if w is None:
+            if plain is None:
+                continue
+            ordered = sorted(plain)
+            res: dict[str, float] = {}
+            for s in stats:
+                v = _extended_unit(s, ordered)
+                if v is not None:
+                    res[s.name] = v
+            out[key] = res
+        else:
+            values = list(plain or []) + w[0]
+            counts = [1.0] * len(plain or []) + w[1]
+            out[key] = compute_statistics(values, list(stats), counts=counts)
+    return out
+
+
+def _parse_stats(statistics: Sequence[str] | None, extended: Sequence[str] | None) -> list[Any]:
+    from awsmon.engines.stats import CloudWatchError, parse_statistic
+
+    statistics = list(statistics or [])
+    extended = list(extended or [])
+    if statistics and extended:
+        raise ServiceError(
+            "InvalidParameterCombination",
+            "The parameters Statistics and ExtendedStatistics are mutually exclusive and you have specified both.",
+        )
+    if not statistics and not extended:
+        raise ServiceError("InvalidParameterCombination", "Must specify either Statistics or ExtendedStatistics")
+    if len(statistics) > 5:
+        raise ServiceError("InvalidParameterValue", "The collection Statistics must not have a size greater than 5.")
+    if len(extended) > 10:
+        raise ServiceError(
+            "InvalidParameterValue", "The collection ExtendedStatistics must not have a size greater than 10."
+        )
+    parsed = []
+    for i, s in enumerate(statistics, start=1):
+        if s not in BASIC:
+            raise ServiceError("InvalidParameterValue", f"The value {s} for parameter Statistics.member.{i} is invalid.")
+        parsed.append(parse_statistic(s))
+    for i, s in enumerate(extended, start=1):
+        try:
+            st = parse_statistic(s, f"ExtendedStatistics.member.{i}")
+        except CloudWatchError as exc:
+            raise _err(exc) from None
+        if not st.is_extended:
+            raise ServiceError(
+                "InvalidParameterValue", f"The value {s} for parameter ExtendedStatistics.member.{i} is invalid."
+            )
+        parsed.append(st)
+    # a statistic asked for twice is answered once
+    return list({p.name: p for p in parsed}.values())
+
+
+def _check_period(period: Any, parameter: str = "Period") -> int:
+    if isinstance(period, bool) or not isinstance(period, (int, float)) or int(period) != period or period < 1:
+        raise ServiceError("InvalidParameterValue", f"The value {period} for parameter {parameter} is invalid.")
+    period = int(period)
+    if period % 60 and period not in (1, 5, 10, 20, 30):
+        raise ServiceError(
+            "InvalidParameterValue",
+            f"The parameter {parameter} must be 1, 5, 10, 20, 30, or a multiple of 60.",
+        )
+    return period
+
+
+def _window(store: AccountStore, start: float, end: float, period: int) -> tuple[int, int] | None:
+    """Rounded start and the retention floor, or None when the period rules say "no datapoints"."""
+    from awsmon.engines.stats import period_allowed_for_start, round_start_time
+
+    now = store.now().timestamp()
+    rs = int(round_start_time(start, now, period))
+    # storage_resolution=1: sub-minute periods are valid for every recent metric; standard data then simply lands on
+    # minute boundaries (spec §1.2).
+    if not period_allowed_for_start(period, rs, now, 1):
+        return None
+    return rs, int(now) - EXPIRY_AGE
+
+
+def query_statistics(
+    store: AccountStore,
+    region: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    start: datetime,
+    end: datetime,
+    period: int,
+    statistics: list[str],
+    extended_statistics: list[str] | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    """GetMetricStatistics ``Datapoints`` (boto3 shape, sorted by timestamp), without a CloudTrail record."""
+    from awsmon.engines.stats import CloudWatchError, check_datapoint_limit
+
+    stats = _parse_stats(statistics, extended_statistics)
+    period = _check_period(period)
+    s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
+    if s >= e:
+        raise ServiceError("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
+    window = _window(store, s, e, period)
+    try:
+        check_datapoint_limit(window[0] if window else s, e, period)
+    except CloudWatchError as exc:
+        raise _err(exc) from None
+    if window is None:
+        return []
+    mid = _find_metric(store, region, namespace, metric_name, dimensions)
+    if mid is None:
+        return []
+    return _buckets(store, mid, window[0], e, period, stats, unit, True, window[1])
+
+
+def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float) -> tuple[list[float], list[float]]:
+    from awsmon.engines.stats import CloudWatchError, parse_statistic
+
+    ms = q["MetricStat"]
+    metric = ms.get("Metric") or {}
+    period = _check_period(ms.get("Period"), "MetricStat.Period")
+    try:
+        stat = parse_statistic(str(ms.get("Stat")), "MetricStat.Stat")
+    except CloudWatchError as exc:
+        raise _err(exc) from None
+    window = _window(store, start, end, period)
+    if window is None:
+        return [], []
+    mid = _find_metric(store, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
+                       dims_from_list(metric.get("Dimensions")))  # fmt: skip
+    if mid is None:
+        return [], []
+    points = _buckets(store, mid, window[0], end, period, [stat], ms.get("Unit"), False, window[1])
+    ts, vs = [], []
+    for dp in points:
+        v = dp["ExtendedStatistics"].get(stat.name) if stat.is_extended else dp.get(stat.name)
+        if v is not None:
+            ts.append(dp["Timestamp"].timestamp())
+            vs.append(float(v))
+    return ts, vs
+
+
+def _default_label(q: Mapping[str, Any]) -> str:
+    if q.get("Label"):
+        return str(q["Label"])
+    if q.get("MetricStat"):
+        return str((q["MetricStat"].get("Metric") or {}).get("MetricName") or q["Id"])
+    return str(q["Id"])
+
+
+def _validate_queries(queries: Sequence[Mapping[str, Any]]) -> None:
+    if not queries:
+        raise ServiceError("MissingParameter", "The parameter MetricDataQueries is required.")
+    if len(queries) > 500:
+        raise ServiceError(
+            "InvalidParameterValue", "The collection MetricDataQueries must not have a size greater than 500."
+        )
+    seen: set[str] = set()
+    for i, q in enumerate(queries, start=1):
+        p = f"MetricDataQueries.member.{i}"
+        qid = q.get("Id")
+        if not isinstance(qid, str) or not ID_RE.match(qid) or len(qid) > 255:
+            raise ServiceError("ValidationError", f"The value {qid} for parameter {p}.Id is invalid.")
+        if qid in seen:
+            raise ServiceError("ValidationError", "The values for parameter id in MetricDataQueries are not unique.")
+        seen.add(qid)
+        has_stat, has_expr = q.get("MetricStat") is not None, q.get("Expression") is not None
+        if has_stat == has_expr:
+            raise ServiceError(
+                "ValidationError",
+                f"The parameter {p} must specify exactly one of MetricStat and Expression.",
+            )
+        if has_expr and len(str(q["Expression"])) > 2048:
+            raise ServiceError("ValidationError", f"The value of {p}.Expression must be at most 2048 characters.")
+        if has_stat:
+            ms = q["MetricStat"]
+            metric = ms.get("Metric") or {}
+            for field, value in (("Metric.Namespace", metric.get("Namespace")),
+                                 ("Metric.MetricName", metric.get("MetricName")),
+                                 ("Period", ms.get("Period")), ("Stat", ms.get("Stat"))):  # fmt: skip
+                if value is None:
+                    raise ServiceError("MissingParameter", f"The parameter {p}.MetricStat.{field} is required.")
+
+
+def query_metric_data(
+    store: AccountStore, region: str, queries: list[dict[str, Any]], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """GetMetricData ``MetricDataResults`` (boto3 shape, timestamps ascending) incl. math, without a record."""
+    _validate_queries(queries)
+    s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
+    if s >= e:
+        raise ServiceError("ValidationError", "The parameter StartTime must be less than the parameter EndTime.")
+    series: dict[str, tuple[list[float], list[float]]] = {}
+    for q in queries:
+        if q.get("MetricStat") is not None:
+            series[q["Id"]] = _series_for_stat(store, region, q, s, e)
+    results: dict[str, list[dict[str, Any]]] = {}
+    expressions = [q for q in queries if q.get("Expression") is not None]
+    if expressions:
+        results = _evaluate_expressions(store, queries, expressions, series, s, e)
+    out: list[dict[str, Any]] = []
+    for q in queries:
+        if q.get("ReturnData", True) is False:
+            continue
+        if q["Id"] in series:
+            ts, vs = series[q["Id"]]
+            out.append({"Id": q["Id"], "Label": _default_label(q), "Timestamps": [_dt(t) for t in ts],
+                        "Values": vs, "StatusCode": "Complete", "Messages": []})  # fmt: skip
+        else:
+            out.extend(results.get(q["Id"], []))
+    return out
+
+
+def _evaluate_expressions(
+    store: AccountStore,
+    queries: Sequence[Mapping[str, Any]],
+    expressions: Sequence[Mapping[str, Any]],
+    series: dict[str, tuple[list[float], list[float]]],
+    start: float,
+    end: float,
+) -> dict[str, list[dict[str, Any]]]:
+    """Metric math on the query grid (rounded StartTime + k*Period) through the metric-math engine."""
+    from awsmon.engines.metricmath import CloudWatchError, Series, evaluate_queries
+    from awsmon.engines.stats import bucket_starts, round_start_time
+
+    periods = [int(q["MetricStat"]["Period"]) for q in queries if q.get("MetricStat") is not None]
+    periods += [int(q["Period"]) for q in expressions if q.get("Period") is not None]
+    period = _check_period(periods[0] if periods else 60)
+    rs = round_start_time(start, store.now().timestamp(), period)
+    grid = bucket_starts(rs, end, period)
+    cleaned = [{k: v for k, v in q.items() if v is not None} for q in queries]
+    data = {qid: dict(zip(ts, vs, strict=True)) for qid, (ts, vs) in series.items()}
+    try:
+        results = evaluate_queries(cleaned, data, timestamps=grid, period=period)
+    except CloudWatchError as exc:
+        raise _err(exc) from None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for q in expressions:
+        res = results.get(q["Id"])
+        members = [res] if isinstance(res, Series) else list(res or [])
+        rows = []
+        for member in members:
+            ts = sorted(member.points)
+            label = q.get("Label") or (member.label if len(members) > 1 else q["Id"])
+            rows.append({"Id": q["Id"], "Label": str(label), "Timestamps": [_dt(t) for t in ts],
+                         "Values": [member.points[t] for t in ts], "StatusCode": "Complete", "Messages": []})  # fmt: skip
+        out[q["Id"]] = rows
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the recorded API
+
+
+class MetricsMixin:
+    """PutMetricData, ListMetrics, GetMetricStatistics, GetMetricData of the local CloudWatch service."""
+
+    store: AccountStore
+    region: str
+
+    @api("PutMetricData")
+    def put_metric_data(self, *, Namespace: str | None = None, MetricData: list[dict[str, Any]] | None = None,
+                        **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.putmetric_validate import CloudWatchError, validate_put_metric_data
+
+        request = {"Namespace": Namespace, "MetricData": MetricData, **kw}
+        try:
+            datums = validate_put_metric_data(request, self.store.now())
+        except CloudWatchError as exc:
+            raise _err(exc) from None
+        for d in datums:  # all validated before the first write: nothing is stored partially
+            sv = d.get("StatisticValues")
+            store_datapoints(
+                self.store, self.region, d["Namespace"], d["MetricName"], dict(d["Dimensions"]),
+                _dt(d["Timestamp"]), d.get("Values") or [], d.get("Counts"), d["Unit"],
+                d["StorageResolution"], sv,
+            )  # fmt: skip
+        return {}
+
+    @api("ListMetrics")
+    def list_metrics(self, *, Namespace: str | None = None, MetricName: str | None = None,
+                     Dimensions: list[dict[str, Any]] | None = None, NextToken: str | None = None,
+                     RecentlyActive: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        filters = list(Dimensions or [])
+        if len(filters) > 10:
+            raise ServiceError("InvalidParameterValue", "The collection Dimensions must not have a size greater than 10.")
+        if RecentlyActive is not None and RecentlyActive != "PT3H":
+            raise ServiceError("InvalidParameterValue", f"The value {RecentlyActive} for parameter RecentlyActive is invalid.")
+        now = self.store.now().timestamp()
+        where = ["region = ?", "last_ts_ms >= ?"]
+        args: list[Any] = [self.region, _ms(now - LIST_INACTIVE_AGE)]
+        if Namespace is not None:
+            where.append("namespace = ?")
+            args.append(Namespace)
+        if MetricName is not None:
+            where.append("metric_name = ?")
+            args.append(MetricName)
+        if RecentlyActive:
+            where.append("last_put_ms >= ?")
+            args.append(_ms(now - 3 * HOUR))
+        for j, f in enumerate(filters, start=1):
+            if f.get("Name") is None:
+                raise ServiceError("MissingParameter", f"The parameter Dimensions.member.{j}.Name is required.")
+            if f.get("Value") is None:
+                where.append("EXISTS (SELECT 1 FROM metric_dimensions d WHERE d.metric_id = metrics.id AND d.name = ?)")
+                args.append(f["Name"])
+            else:
+                where.append("EXISTS (SELECT 1 FROM metric_dimensions d WHERE d.metric_id = metrics.id "
+                             "AND d.name = ? AND d.value = ?)")  # fmt: skip
+                args.extend([f["Name"], f["Value"]])
+        after = 0
+        if NextToken:
+            try:
+                after = int(base64.urlsafe_b64decode(NextToken.encode()).decode())
+            except (ValueError, UnicodeDecodeError):
+                raise ServiceError("InvalidNextToken", "The service returned an invalid next token.") from None
+        where.append("id > ?")
+        args.append(after)
+        rows = self.store.conn.execute(
+            f"SELECT id, namespace, metric_name, dims FROM metrics WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+            [*args, LIST_PAGE + 1],
+        ).fetchall()
+        metrics = [
+            {"Namespace": r[1], "MetricName": r[2], "Dimensions": [{"Name": k, "Value": v} for k, v in json.loads(r[3])]}
+            for r in rows[:LIST_PAGE]
+        ]
+        out: dict[str, Any] = {"Metrics": metrics}
+        if len(rows) > LIST_PAGE:
+            out["NextToken"] = base64.urlsafe_b64encode(str(rows[LIST_PAGE - 1][0]).encode()).decode()
+        return out
+
+    @api("GetMetricStatistics")
+    def get_metric_statistics(self, *, Namespace: str | None = None, MetricName: str | None = None,
+                              Dimensions: list[dict[str, Any]] | None = None, StartTime: Any = None,
+                              EndTime: Any = None, Period: Any = None, Statistics: list[str] | None = None,
+                              ExtendedStatistics: list[str] | None = None, Unit: str | None = None,
+                              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        for name, value in (("Namespace", Namespace), ("MetricName", MetricName), ("StartTime", StartTime),
+                            ("EndTime", EndTime), ("Period", Period)):  # fmt: skip
+            if value is None:
+                raise ServiceError("MissingParameter", f"The parameter {name} is required.")
+        if Unit is not None:
+            from awsmon.engines.putmetric_validate import STANDARD_UNITS
+
+            if Unit not in STANDARD_UNITS:
+                raise ServiceError("InvalidParameterValue", f"The value {Unit} for parameter Unit is invalid.")
+        points = query_statistics(
+            self.store, self.region, str(Namespace), str(MetricName), dims_from_list(Dimensions),
+            StartTime, EndTime, Period, list(Statistics or []), list(ExtendedStatistics or []), Unit,
+        )  # fmt: skip
+        return {"Label": MetricName, "Datapoints": points}
+
+    @api("GetMetricData")
+    def get_metric_data(self, *, MetricDataQueries: list[dict[str, Any]] | None = None, StartTime: Any = None,
+                        EndTime: Any = None, NextToken: str | None = None, ScanBy: str | None = None,
+                        MaxDatapoints: int | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        for name, value in (("StartTime", StartTime), ("EndTime", EndTime)):
+            if value is None:
+                raise ServiceError("MissingParameter", f"The parameter {name} is required.")
+        if ScanBy not in (None, "TimestampDescending", "TimestampAscending"):
+            raise ServiceError("ValidationError", f"The value {ScanBy} for parameter ScanBy is invalid.")
+        results = query_metric_data(self.store, self.region, list(MetricDataQueries or []), StartTime, EndTime)
+        total = sum(len(r["Values"]) for r in results)
+        limit = MAX_GMD_DATAPOINTS if MaxDatapoints is None else int(MaxDatapoints)
+        if total > limit:
+            raise ServiceError(
+                "InvalidParameterCombination",
+                f"You have requested {total:,} datapoints, which exceeds the limit of {limit:,}. "
+                "Increase MaxDatapoints, increase the period or decrease the time range.",
+            )
+        if ScanBy != "TimestampAscending":
+            for r in results:
+                r["Timestamps"] = r["Timestamps"][::-1]
+                r["Values"] = r["Values"][::-1]
+        return {"MetricDataResults": results, "Messages": []}
