@@ -7,15 +7,11 @@ in machine formats and shown in ``--tz`` in tables. Data goes to stdout only.
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +60,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
+        import base64
+
         return base64.b64encode(value).decode()
-    if isinstance(value, Decimal):
+    if type(value).__name__ == "Decimal":  # boto3 may return decimals; avoid importing decimal eagerly
         return float(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return value
@@ -177,6 +175,9 @@ class Renderer:
             for r in rows:
                 self.write(dumps(r if isinstance(r, Mapping) else {"Value": r}, indent=None) + "\n")
         elif fmt in ("csv", "tsv"):
+            import csv
+            import io
+
             buf = io.StringIO()
             writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
             writer.writerow([c.header for c in columns])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,6 +64,12 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def _traceback() -> None:
+    import traceback  # only with --debug: it costs ~8 ms of startup
+
+    traceback.print_exc()
+
+
 def _print_error(message: str, hint: str | None = None) -> None:
     sys.stderr.write(f"awsmon: error: {message}\n")
     if hint:
@@ -93,7 +98,7 @@ class AwsmonGroup(TyperGroup):
                 code = rv
         except AwsmonError as exc:
             if debug:
-                traceback.print_exc()
+                _traceback()
             _print_error(exc.message if not hasattr(exc, "code") else str(exc), exc.hint)
             code = exc.exit_code
         except typer._click.exceptions.UsageError as exc:  # type: ignore[attr-defined]
@@ -118,7 +123,7 @@ class AwsmonGroup(TyperGroup):
             code = ExitCode.OK
         except Exception as exc:
             if debug:
-                traceback.print_exc()
+                _traceback()
             _print_error(f"unexpected {type(exc).__name__}: {exc}", "run again with --debug for a traceback")
             code = ExitCode.ERROR
         finally:
