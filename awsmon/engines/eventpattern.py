@@ -533,34 +533,46 @@ _Plan = tuple[
 
 
 def _flatten(root: Any, wanted: frozenset[str]) -> dict[str, list[Leaf]]:
-    """Leaves of the event under the paths in `wanted` (pattern paths and their dot-boundary prefixes)."""
+    """Leaves of the event under the paths in `wanted` (pattern paths and their dot-boundary prefixes).
+
+    Subtrees no pattern path can reach are skipped, so the cost is linear in the part of the event the pattern names.
+    """
     leaves: dict[str, list[Leaf]] = {}
     counter = [0]
 
-    def walk(node: Any, path: str, membership: tuple[tuple[int, int], ...]) -> None:
+    def add(path: str, node: Any, membership: Membership) -> None:
+        if type(node) is int or type(node) is float:
+            node = from_python(node)
+        bucket = leaves.get(path)
+        if bucket is None:
+            leaves[path] = [(node, membership)]
+        else:
+            bucket.append((node, membership))
+
+    def walk_items(items: Iterable[tuple[str, Any]], prefix: str, membership: Membership) -> None:
+        for key, child in items:
+            path = prefix + key
+            if path not in wanted:
+                continue
+            if isinstance(child, str) or child is None or child is True or child is False:
+                add(path, child, membership)  # the common case, without a recursive call
+            else:
+                walk(child, path, membership)
+
+    def walk(node: Any, path: str, membership: Membership) -> None:
         if isinstance(node, JObject):
-            items: Iterable[tuple[str, Any]] = node
+            walk_items(node, path + ".", membership)
         elif isinstance(node, dict):
-            items = node.items()
+            walk_items(node.items(), path + ".", membership)
         elif isinstance(node, list | tuple):
             array_id = counter[0]
             counter[0] += 1
             for index, element in enumerate(node):
                 walk(element, path, (*membership, (array_id, index)))
-            return
         else:
-            if type(node) is int or type(node) is float:
-                node = from_python(node)
-            leaves.setdefault(path, []).append((node, membership))
-            return
-        for key, child in items:
-            child_path = f"{path}.{key}" if path else key
-            if child_path in wanted:
-                walk(child, child_path, membership)
+            add(path, node, membership)
 
-    for key, child in root.items() if isinstance(root, dict) else root:
-        if key in wanted:
-            walk(child, key, ())
+    walk_items(root.items() if isinstance(root, dict) else root, "", ())
     return leaves
 
 
@@ -580,20 +592,36 @@ class _SubRule:
 
     def matches(self, leaves: dict[str, list[Leaf]]) -> bool:
         plans: list[_Plan] = []
-        constrained = False
+        arrays: list[set[int]] = []
         for path, test in self.tests:
-            present = leaves.get(path, ())
-            hits = list(dict.fromkeys(mem for value, mem in present if test.matches(value)))
+            present = leaves.get(path)
+            if not present:
+                if test.absence:
+                    continue  # exists:false holds whatever the other paths bind
+                return False
+            if len(present) == 1 and not present[0][1]:
+                # One leaf outside any array (the common case): it is consistent with every binding, so it decides.
+                if test.matches(present[0][0]):
+                    continue
+                return False
+            hits = [mem for value, mem in present if test.matches(value)]
             if not hits and not test.absence:
                 return False
             every = [mem for _, mem in present] if test.absence else []
-            if any(hits) or any(every):
-                constrained = True
             plans.append((hits, test.absence, every))
-        if not constrained:
-            # No array memberships: every leaf is compatible with every other, so paths are independent.
-            return all(hits or (absent and not every) for hits, absent, every in plans)
-        return _search(plans)
+            arrays.append({array_id for mem in (*hits, *every) for array_id, _ in mem})
+        # A path whose arrays no other path touches is independent: no binding made elsewhere can exclude its leaves.
+        seen: dict[int, int] = {}
+        for ids in arrays:
+            for array_id in ids:
+                seen[array_id] = seen.get(array_id, 0) + 1
+        coupled: list[_Plan] = []
+        for plan, ids in zip(plans, arrays, strict=True):
+            if any(seen[array_id] > 1 for array_id in ids):
+                coupled.append(plan)
+            elif not (plan[0] or (plan[1] and not plan[2])):
+                return False
+        return not coupled or _search(coupled)
 
 
 def _search(plans: list[_Plan]) -> bool:
