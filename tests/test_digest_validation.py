@@ -1031,3 +1031,33 @@ def test_discover_trails_in_downloaded_folder(tmp_path: Path, key_a: rsa.RSAPriv
         ("pfx", ACCOUNT, REGION, TRAIL, REGION, BUCKET),
     ]
     assert found[1].trail_arn == ARN
+
+
+def test_access_denied_aborts_with_partial_output(trail: Trail, key_a: rsa.RSAPrivateKey) -> None:
+    """A non-NoSuchKey error aborts where aws-cli's sequential loop would, keeping what it had printed."""
+    from awsmon.engines.digest import SourceAccessError
+
+    denied = trail.digest(4).logs[0]
+
+    class Denying(FolderDigestSource):
+        def open_object(self, bucket: str, key: str):  # type: ignore[no-untyped-def]
+            if key == denied:
+                raise SourceAccessError(
+                    "An error occurred (AccessDenied) when calling the GetObject operation"
+                )
+            return super().open_object(bucket, key)
+
+    source = Denying(trail.folder.root, [info(key_a)])
+    with pytest.raises(DigestValidationFatal) as exc:
+        validate_logs(source, trail_arn=ARN, bucket=BUCKET, start=START, end=END, verbose=True, max_workers=4)
+    assert exc.value.category == "access_denied"
+    newest = trail.digest(5)
+    assert exc.value.stdout_text.splitlines()[2:] == [
+        f"Digest file\t{url(newest.key)}\tvalid",
+        f"Log file\t{url(newest.logs[0])}\tvalid",
+        f"Log file\t{url(newest.logs[1])}\tvalid",
+        f"Digest file\t{url(trail.digest(4).key)}\tvalid",
+    ]
+    assert (
+        exc.value.stderr_text == "\nAn error occurred (AccessDenied) when calling the GetObject operation\n"
+    )

@@ -551,6 +551,18 @@ class DigestValidationFatal(Exception):
     def __init__(self, message: str, category: str) -> None:
         super().__init__(message)
         self.category = category
+        # What aws-cli had printed before aborting (the start line and the statuses so far); None before the walk.
+        self.partial: ValidationReport | None = None
+
+    @property
+    def stdout_text(self) -> str:
+        return self.partial.stdout_text if self.partial is not None else ""
+
+    @property
+    def stderr_text(self) -> str:
+        """Partial statuses, then the message as aws-cli's driver prints it (``\n<message>\n``)."""
+        before = self.partial.stderr_text if self.partial is not None else ""
+        return f"{before}\n{self}\n"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1241,25 +1253,43 @@ def validate_logs(
             chunk_size=chunk_size,
             on_progress=on_progress,
         )
+        fatal: DigestValidationFatal | None = None
         try:
             walker.traverse(backfill=False)
             walker.traverse(backfill=True)
             if strict:
                 walker.orphan_logs()
-            events = walker.events
-            results = [(ev, ev.future.result() if ev.future is not None else ev.result) for ev in events]
-        except SourceAccessError as exc:
-            raise DigestValidationFatal(str(exc), "access_denied") from exc
+        except DigestValidationFatal as exc:
+            fatal = exc
+        # Resolve in output order; the first failing log aborts there, as aws-cli's sequential loop would.
+        results: list[tuple[_Event, FileResult | None]] = []
+        try:
+            for ev in walker.events:
+                if ev.future is None:
+                    results.append((ev, ev.result))
+                    continue
+                error = ev.future.exception()
+                if error is not None:
+                    if isinstance(error, SourceAccessError):
+                        fatal = DigestValidationFatal(str(error), "access_denied")
+                        break
+                    raise error
+                results.append((ev, ev.future.result()))
         finally:
             for ev in walker.events:
                 if ev.future is not None:
                     ev.future.cancel()
     report.found_start, report.found_end = walker.found_start, walker.found_end
-    _render(report, results)
+    _render(report, results, summary=fatal is None)
+    if fatal is not None:
+        fatal.partial = report
+        raise fatal
     return report
 
 
-def _render(report: ValidationReport, results: list[tuple[_Event, FileResult | None]]) -> None:
+def _render(
+    report: ValidationReport, results: list[tuple[_Event, FileResult | None]], summary: bool = True
+) -> None:
     """Write the aws-cli byte layout (VAL ``_write_status`` / ``_write_summary_text``)."""
     out = report.chunks
     out.append(
@@ -1291,19 +1321,19 @@ def _render(report: ValidationReport, results: list[tuple[_Event, FileResult | N
             error(result.message)
         for _, message in result.extra:
             error(message)
+    if not summary:
+        return
     if not double_spaced:
         out.append(("stdout", "\n"))
-    summary = (
-        f"Results requested for {format_display_date(report.start)} to {format_display_date(report.end)}\n"
-    )
+    text = f"Results requested for {format_display_date(report.start)} to {format_display_date(report.end)}\n"
     digests = [f for f in report.files if f.kind == "digest"]
     if not digests:
-        out.append(("stdout", summary + "No digests found\n"))
+        out.append(("stdout", text + "No digests found\n"))
         return
     if report.found_start is None or report.found_end is None:
-        summary += "No valid digests found in range\n"
+        text += "No valid digests found in range\n"
     else:
-        summary += (
+        text += (
             f"Results found for {format_display_date(report.found_start)} to "
             f"{format_display_date(report.found_end)}:\n"
         )
@@ -1314,7 +1344,7 @@ def _render(report: ValidationReport, results: list[tuple[_Event, FileResult | N
     ):
         total = valid + invalid
         if total > 0:
-            summary += f"\n{valid}/{total} {name} files valid"
+            text += f"\n{valid}/{total} {name} files valid"
             if invalid > 0:
-                summary += f", {invalid}/{total} {name} files INVALID"
-    out.append(("stdout", summary + "\n"))
+                text += f", {invalid}/{total} {name} files INVALID"
+    out.append(("stdout", text + "\n"))
