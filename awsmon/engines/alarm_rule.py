@@ -14,6 +14,8 @@ Design choices ([design choice], see docs/metrics-alarms.md):
 * quoted references use ``\\"`` and ``\\\\`` escapes; bare references are runs of characters other than whitespace,
   ``(``, ``)``, ``,`` and ``"``;
 * the element count (limit 500) counts every alarm reference, TRUE/FALSE and every grouping parenthesis pair;
+* parentheses and NOTs may nest at most 100 levels in total (keeps the recursive parser, evaluator and printer
+  within Python's stack);
 * an AT_LEAST count threshold must be 1..number of listed alarms, a percentage 1..100;
 * a reference to an alarm absent from ``child_states`` is an error (corpus CR-20), after trying ARN <-> name;
 * error texts: ``ValidationError`` "Invalid AlarmRule: <detail> at position <n>." (AWS publishes none); limits use
@@ -49,6 +51,7 @@ __all__ = [
 MAX_RULE_CHARS = 10240
 MAX_CHILDREN = 100
 MAX_ELEMENTS = 500
+MAX_NESTING = 100  # [design choice] bounds recursion; AWS documents no nesting limit
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 KEYWORDS = frozenset({"TRUE", "FALSE", "AND", "OR", "NOT", "AT_LEAST", *STATES})
 _SPECIAL = set(' \t\r\n(),"')
@@ -151,6 +154,15 @@ class _Parser:
         self.toks = _tokenize(rule)
         self.i = 0
         self.elements = 0
+        self.depth = 0
+
+    def count_element(self, tok: _Tok) -> None:
+        # Checked while parsing so that oversized rules fail fast.
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise CloudWatchError(
+                "LimitExceeded", f"AlarmRule has more than {MAX_ELEMENTS} elements (at position {tok.pos})."
+            )
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -193,10 +205,18 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_expr(self) -> Node:
-        if self.is_word("NOT"):
-            self.take()
-            return Not(self.not_expr())
-        return self.primary()
+        negations = 0
+        while self.is_word("NOT"):
+            tok = self.take()
+            negations += 1
+            if self.depth + negations > MAX_NESTING:
+                raise _err(f"operators nested deeper than {MAX_NESTING} levels", tok.pos)
+        self.depth += negations
+        node = self.primary()
+        self.depth -= negations
+        for _ in range(negations):
+            node = Not(node)
+        return node
 
     def ref(self) -> str:
         tok = self.take()
@@ -212,18 +232,22 @@ class _Parser:
     def primary(self) -> Node:
         tok = self.take()
         if tok.kind == "LP":
-            self.elements += 1
+            self.count_element(tok)
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise _err(f"operators nested deeper than {MAX_NESTING} levels", tok.pos)
             node = self.or_expr()
             self.expect("RP", "')'")
+            self.depth -= 1
             return node
         if tok.kind == "WORD" and tok.text in ("TRUE", "FALSE"):
-            self.elements += 1
+            self.count_element(tok)
             return Const(tok.text == "TRUE")
         if tok.kind == "WORD" and tok.text in STATES:
             self.expect("LP", "'('")
             name = self.ref()
             self.expect("RP", "')'")
-            self.elements += 1
+            self.count_element(tok)
             return StateRef(tok.text, name)
         if tok.kind == "WORD" and tok.text == "AT_LEAST":
             return self.at_least()
@@ -264,7 +288,8 @@ class _Parser:
             raise _err(
                 f"AT_LEAST count {text} must be between 1 and the number of alarms ({len(refs)})", th.pos
             )
-        self.elements += len(refs)
+        for _ in refs:
+            self.count_element(th)
         return AtLeast(value, percent, negate, st.text, tuple(refs))
 
 
@@ -283,10 +308,6 @@ def parse_rule(rule: str) -> Node:
     if len(kids) > MAX_CHILDREN:
         raise CloudWatchError(
             "LimitExceeded", f"AlarmRule references {len(kids)} alarms; the maximum is {MAX_CHILDREN}."
-        )
-    if parser.elements > MAX_ELEMENTS:
-        raise CloudWatchError(
-            "LimitExceeded", f"AlarmRule has {parser.elements} elements; the maximum is {MAX_ELEMENTS}."
         )
     return node
 

@@ -20,6 +20,8 @@ Missing-value semantics [doc, corpus ``metric_math``; the rest design choice]:
   present values; over a TS they reduce the present values to a scalar (NaN, i.e. no data, when there are none);
 * FILL(..., REPEAT) fills leading gaps with the first value; FILL(..., LINEAR) interpolates inside and repeats the
   nearest value at the edges;
+* expressions nest at most 50 levels (parentheses, calls, arrays, unary minus, ``^``); long ``+``/``*`` chains are
+  unbounded (evaluated iteratively);
 * SLICE(TS[], i) returns the series at index i; SLICE(TS[], a, b) the members a..b-1 (0-based);
 * DAY is the ISO weekday (Monday = 1), DATE the day of the month; times are UTC.
 """
@@ -47,6 +49,9 @@ __all__ = [
 ]
 
 MAX_EXPRESSION_CHARS = 2048
+MAX_NESTING = (
+    50  # [design choice] nesting bound (parentheses, calls, arrays, unary minus, ^); AWS documents none
+)
 ID_RE = re.compile(r"[a-z][A-Za-z0-9_]*")
 _NUM_RE = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -189,6 +194,15 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def enter(self, tok: _Tok) -> None:
+        # Bounds recursion (parser and evaluator) for nested parentheses, calls, arrays, unary minus and ^.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _error(
+                f"The expression is nested deeper than {MAX_NESTING} levels (at position {tok.pos})."
+            )
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -225,8 +239,10 @@ class _Parser:
     def power(self) -> Expr:
         base = self.unary()
         if self.peek().kind == "OP" and self.peek().text == "^":
-            self.take()
-            return Binary("^", base, self.power_rhs())
+            self.enter(self.take())
+            rhs = self.power_rhs()
+            self.depth -= 1
+            return Binary("^", base, rhs)
         return base
 
     def power_rhs(self) -> Expr:
@@ -236,8 +252,9 @@ class _Parser:
     def unary(self) -> Expr:
         tok = self.peek()
         if tok.kind == "OP" and tok.text in ("-", "+"):
-            self.take()
+            self.enter(self.take())
             operand = self.unary()
+            self.depth -= 1
             return operand if tok.text == "+" else Unary("-", operand)
         return self.atom()
 
@@ -260,7 +277,7 @@ class _Parser:
                     )
                 if name not in SUPPORTED_FUNCTIONS:
                     raise _error(f"Unknown function {name} at position {tok.pos}.")
-                self.take()
+                self.enter(self.take())
                 args: list[Expr] = []
                 if not (self.peek().kind == "OP" and self.peek().text == ")"):
                     args.append(self.binary(0))
@@ -268,6 +285,7 @@ class _Parser:
                         self.take()
                         args.append(self.binary(0))
                 self.expect_op(")")
+                self.depth -= 1
                 return Call(name, tuple(args))
             if name in SYMBOLS or name in ("AVG", "MIN", "MAX", "SUM"):
                 return Sym(name)
@@ -275,15 +293,19 @@ class _Parser:
                 f"Unknown identifier {name} at position {tok.pos}: ids must start with a lowercase letter."
             )
         if tok.kind == "OP" and tok.text == "(":
+            self.enter(tok)
             node = self.binary(0)
             self.expect_op(")")
+            self.depth -= 1
             return node
         if tok.kind == "OP" and tok.text == "[":
+            self.enter(tok)
             items = [self.binary(0)]
             while self.peek().kind == "OP" and self.peek().text == ",":
                 self.take()
                 items.append(self.binary(0))
             self.expect_op("]")
+            self.depth -= 1
             return Array(tuple(items))
         found = "end of expression" if tok.kind == "END" else repr(tok.text)
         raise _error(f"Syntax error in expression: unexpected {found} at position {tok.pos}.")
@@ -314,18 +336,6 @@ def references(expression: str | Expr) -> set[str]:
         elif isinstance(cur, (Call, Array)):
             stack.extend(cur.args if isinstance(cur, Call) else cur.items)
     return out
-
-
-def _uses_metrics(node: Expr) -> bool:
-    if isinstance(node, Call):
-        return node.name == "METRICS" or any(_uses_metrics(a) for a in node.args)
-    if isinstance(node, Unary):
-        return _uses_metrics(node.operand)
-    if isinstance(node, Binary):
-        return _uses_metrics(node.left) or _uses_metrics(node.right)
-    if isinstance(node, Array):
-        return any(_uses_metrics(a) for a in node.items)
-    return False
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -447,8 +457,19 @@ class _Evaluator:
             return out
         if isinstance(node, Unary):
             return self.map_ts(self.eval(node.operand), lambda v: -v, "Unary minus")
+        if isinstance(node, Binary) and node.op == "^":
+            return self.binary("^", self.eval(node.left), self.eval(node.right))
         if isinstance(node, Binary):
-            return self.binary(node.op, self.eval(node.left), self.eval(node.right))
+            # Walk left-deep chains (m1 + m2 + ... + m300) iteratively: no recursion per operand.
+            spine: list[Binary] = []
+            cur: Expr = node
+            while isinstance(cur, Binary) and cur.op != "^":
+                spine.append(cur)
+                cur = cur.left
+            acc = self.eval(cur)
+            for b in reversed(spine):
+                acc = self.binary(b.op, acc, self.eval(b.right))
+            return acc
         assert isinstance(node, Call)
         return self.call(node)
 
