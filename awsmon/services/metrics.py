@@ -1,0 +1,464 @@
+"""CloudWatch metrics: put, list, statistics, metric math and chart series; backend-independent.
+
+Every function takes an AppContext and plain arguments and calls boto3-named operations on ``ctx.client("cloudwatch")``.
+The parsers here (dimensions, statistic sets, number lists, MetricData files) turn aws-cli syntax into boto3 shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from awsmon.context import AppContext
+from awsmon.errors import UsageError
+
+BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+MAX_DATUMS_PER_CALL = 1000
+DEMO_NAMESPACE = "AwsmonDemo"
+
+# --------------------------------------------------------------------------------------------------------------
+# parsers (aws-cli syntax -> boto3 shapes)
+
+
+def parse_dimensions(args: Sequence[str] | None) -> list[dict[str, str]]:
+    """``Name=InstanceId,Value=i-1`` (repeatable), aws-cli's ``InstanceId=i-1,Other=x`` shorthand, or a JSON list."""
+    out: list[dict[str, str]] = []
+    for raw in args or []:
+        text = raw.strip()
+        if not text:
+            continue
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"invalid --dimensions JSON: {exc.msg}") from None
+            if not isinstance(items, list) or not all(isinstance(d, dict) and {"Name", "Value"} <= set(d) for d in items):
+                raise UsageError('invalid --dimensions JSON: expected [{"Name": ..., "Value": ...}, ...]')
+            out.extend({"Name": str(d["Name"]), "Value": str(d["Value"])} for d in items)
+            continue
+        pairs: list[tuple[str, str]] = []
+        for part in text.split(","):
+            if "=" not in part:
+                raise UsageError(
+                    f"invalid --dimensions value {raw!r}",
+                    hint="use Name=InstanceId,Value=i-1 or the shorthand InstanceId=i-1[,Other=x]",
+                )
+            k, _, v = part.partition("=")
+            if not k.strip():
+                raise UsageError(f"invalid --dimensions value {raw!r}: empty dimension name")
+            pairs.append((k.strip(), v.strip()))
+        keys = [k for k, _ in pairs]
+        if sorted(keys) == ["Name", "Value"]:
+            d = dict(pairs)
+            out.append({"Name": d["Name"], "Value": d["Value"]})
+        elif "Name" in keys and len(pairs) == 1:
+            out.append({"Name": pairs[0][1], "Value": ""})
+        else:
+            out.extend({"Name": k, "Value": v} for k, v in pairs)
+    return out
+
+
+def parse_dimension_filters(args: Sequence[str] | None) -> list[dict[str, str]]:
+    """ListMetrics filters: like :func:`parse_dimensions`, but ``Name=X`` alone (or ``X=``) matches any value."""
+    out: list[dict[str, str]] = []
+    for d in parse_dimensions(args):
+        out.append({"Name": d["Name"]} if d["Value"] == "" else d)
+    return out
+
+
+def parse_numbers(args: Sequence[str] | None, option: str) -> list[float] | None:
+    """``--values 1 --values 2``, ``--values 1,2,3`` or ``--values "1 2 3"``; None when the option is absent."""
+    if not args:
+        return None
+    out: list[float] = []
+    for raw in args:
+        for part in raw.replace(",", " ").split():
+            try:
+                out.append(float(part))
+            except ValueError:
+                raise UsageError(f"invalid {option} value {part!r}: expected a number") from None
+    return out
+
+
+def parse_statistic_values(text: str | None) -> dict[str, float] | None:
+    """``Sum=11,Minimum=2,Maximum=5,SampleCount=3`` (or the JSON object) into StatisticValues."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.startswith("{"):
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"invalid --statistic-values JSON: {exc.msg}") from None
+        items = list(obj.items()) if isinstance(obj, dict) else []
+    else:
+        items = []
+        for part in raw.split(","):
+            if "=" not in part:
+                raise UsageError(
+                    f"invalid --statistic-values {text!r}", hint="use Sum=11,Minimum=2,Maximum=5,SampleCount=3"
+                )
+            k, _, v = part.partition("=")
+            items.append((k.strip(), v.strip()))
+    out: dict[str, float] = {}
+    for k, v in items:
+        if k not in ("Sum", "Minimum", "Maximum", "SampleCount"):
+            raise UsageError(f"invalid --statistic-values field {k!r}: use Sum, Minimum, Maximum and SampleCount")
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            raise UsageError(f"invalid --statistic-values {k} value {v!r}: expected a number") from None
+    return out
+
+
+def _read_text(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    if source.startswith("file://"):
+        source = source[7:]
+    stripped = source.lstrip()
+    if stripped.startswith(("[", "{")):
+        return source
+    try:
+        return Path(source).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+    if isinstance(value, str):
+        parsed = ctx.parse_time(value)
+        assert parsed is not None
+        return parsed
+    raise UsageError(f"invalid Timestamp {value!r} in the metric data")
+
+
+def load_metric_data(ctx: AppContext, source: str) -> tuple[str | None, list[dict[str, Any]]]:
+    """The aws-cli JSON form of MetricData (a list), a full request object, or JSON Lines of datums."""
+    text = _read_text(source)
+    try:
+        doc: Any = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"invalid --metric-data: not JSON or JSON Lines ({exc.msg}, line {exc.lineno})") from None
+    namespace = None
+    if isinstance(doc, dict):
+        namespace = doc.get("Namespace")
+        doc = doc.get("MetricData", [doc] if "MetricName" in doc else [])
+    if not isinstance(doc, list) or not all(isinstance(d, dict) for d in doc):
+        raise UsageError("invalid --metric-data: expected a list of MetricDatum objects")
+    data = []
+    for d in doc:
+        d = dict(d)
+        if d.get("Timestamp") is not None:
+            d["Timestamp"] = _timestamp_of(ctx, d["Timestamp"])
+        data.append(d)
+    return namespace, data
+
+
+# --------------------------------------------------------------------------------------------------------------
+# operations
+
+
+def put_metric_data(
+    ctx: AppContext,
+    *,
+    namespace: str | None,
+    metric_name: str | None = None,
+    value: float | None = None,
+    values: list[float] | None = None,
+    counts: list[float] | None = None,
+    statistic_values: dict[str, float] | None = None,
+    dimensions: list[dict[str, str]] | None = None,
+    unit: str | None = None,
+    timestamp: str | None = None,
+    storage_resolution: int | None = None,
+    metric_data: str | None = None,
+) -> dict[str, Any]:
+    """PutMetricData from options or from a MetricData file; every datum is validated before any is sent."""
+    from awsmon.engines.putmetric_validate import CloudWatchError, validate_put_metric_data
+    from awsmon.errors import ServiceError
+
+    if metric_data is not None:
+        file_ns, data = load_metric_data(ctx, metric_data)
+        namespace = namespace or file_ns
+        if metric_name is not None or value is not None or values is not None or statistic_values is not None:
+            raise UsageError("--metric-data cannot be combined with --metric-name/--value/--values/--statistic-values")
+    else:
+        if metric_name is None:
+            raise UsageError("missing --metric-name (or give --metric-data FILE)")
+        datum: dict[str, Any] = {"MetricName": metric_name}
+        if value is not None:
+            datum["Value"] = value
+        if values is not None:
+            datum["Values"] = values
+        if counts is not None:
+            datum["Counts"] = counts
+        if statistic_values is not None:
+            datum["StatisticValues"] = statistic_values
+        if dimensions:
+            datum["Dimensions"] = dimensions
+        if unit is not None:
+            datum["Unit"] = unit
+        if timestamp is not None:
+            datum["Timestamp"] = ctx.parse_time(timestamp)
+        if storage_resolution is not None:
+            datum["StorageResolution"] = storage_resolution
+        data = [datum]
+    if namespace is None:
+        raise UsageError("missing --namespace")
+    if not data:
+        raise UsageError("no metric data to put")
+    client = ctx.client("cloudwatch")
+    chunks = [data[i : i + MAX_DATUMS_PER_CALL] for i in range(0, len(data), MAX_DATUMS_PER_CALL)]
+    if len(chunks) > 1:
+        # Several calls: validate them all first so bad input stores nothing (AWS's own check runs per call).
+        now = ctx.now()
+        for k, chunk in enumerate(chunks):
+            try:
+                validate_put_metric_data({"Namespace": namespace, "MetricData": chunk}, now)
+            except CloudWatchError as exc:
+                raise ServiceError(exc.code, f"{exc.message} (in datums {k * 1000 + 1}-{k * 1000 + len(chunk)})") from None
+    for chunk in chunks:
+        client.put_metric_data(Namespace=namespace, MetricData=chunk)
+    return {"Namespace": namespace, "Datums": len(data), "Calls": len(chunks)}
+
+
+def list_metrics(
+    ctx: AppContext,
+    *,
+    namespace: str | None = None,
+    metric_name: str | None = None,
+    dimensions: list[dict[str, str]] | None = None,
+    recently_active: str | None = None,
+    max_items: int | None = None,
+) -> dict[str, Any]:
+    """ListMetrics, every page, sorted by namespace, name and dimensions."""
+    from awsmon.backends import paginate
+
+    params: dict[str, Any] = {}
+    if namespace:
+        params["Namespace"] = namespace
+    if metric_name:
+        params["MetricName"] = metric_name
+    if dimensions:
+        params["Dimensions"] = dimensions
+    if recently_active:
+        params["RecentlyActive"] = recently_active
+    client = ctx.client("cloudwatch")
+    metrics = list(paginate(client.list_metrics, "Metrics", max_items=max_items, **params))
+    metrics.sort(key=lambda m: (m["Namespace"], m["MetricName"], json.dumps(m.get("Dimensions") or [])))
+    return {"Metrics": metrics}
+
+
+def _window(ctx: AppContext, start: str | None, end: str | None, default_span: timedelta) -> tuple[datetime, datetime]:
+    end_dt = ctx.parse_time(end) if end else ctx.now()
+    assert end_dt is not None
+    start_dt = ctx.parse_time(start) if start else end_dt - default_span
+    assert start_dt is not None
+    return start_dt, end_dt
+
+
+def get_statistics(
+    ctx: AppContext,
+    *,
+    namespace: str,
+    metric_name: str,
+    dimensions: list[dict[str, str]] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    period: int = 60,
+    statistics: list[str] | None = None,
+    extended_statistics: list[str] | None = None,
+    unit: str | None = None,
+) -> dict[str, Any]:
+    """GetMetricStatistics with datapoints sorted by time (the API returns them unordered)."""
+    start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
+    params: dict[str, Any] = {
+        "Namespace": namespace,
+        "MetricName": metric_name,
+        "Dimensions": dimensions or [],
+        "StartTime": start_dt,
+        "EndTime": end_dt,
+        "Period": period,
+    }
+    if statistics:
+        params["Statistics"] = statistics
+    if extended_statistics:
+        params["ExtendedStatistics"] = extended_statistics
+    if not statistics and not extended_statistics:
+        params["Statistics"] = ["Average"]
+    if unit:
+        params["Unit"] = unit
+    resp = ctx.client("cloudwatch").get_metric_statistics(**params)
+    points = sorted(resp.get("Datapoints") or [], key=lambda d: (d["Timestamp"], d.get("Unit") or ""))
+    return {"Label": resp.get("Label", metric_name), "Datapoints": points}
+
+
+def statistics_rows(resp: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Flatten datapoints for tables/csv: Timestamp, the statistics asked for, extended ones, Unit."""
+    keys: list[str] = []
+    rows = []
+    for dp in resp["Datapoints"]:
+        row: dict[str, Any] = {"Timestamp": dp["Timestamp"]}
+        for k in BASIC:
+            if k in dp:
+                row[k] = dp[k]
+        row.update(dp.get("ExtendedStatistics") or {})
+        row["Unit"] = dp.get("Unit")
+        for k in row:
+            if k not in keys:
+                keys.append(k)
+        rows.append(row)
+    if "Unit" in keys:
+        keys.remove("Unit")
+        keys.append("Unit")
+    return rows, keys or ["Timestamp", "Unit"]
+
+
+def load_queries(text: str) -> list[dict[str, Any]]:
+    """``--metric-data-queries``: JSON text, a file, ``file://path`` or ``-`` (stdin)."""
+    raw = _read_text(text)
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"invalid --metric-data-queries JSON: {exc.msg} (line {exc.lineno})") from None
+    if isinstance(doc, dict):
+        doc = doc.get("MetricDataQueries", [doc])
+    if not isinstance(doc, list) or not all(isinstance(q, dict) for q in doc):
+        raise UsageError("invalid --metric-data-queries: expected a list of MetricDataQuery objects")
+    return doc
+
+
+def get_metric_data(
+    ctx: AppContext,
+    *,
+    queries: list[dict[str, Any]],
+    start: str | None = None,
+    end: str | None = None,
+    scan_by: str = "TimestampAscending",
+) -> dict[str, Any]:
+    """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
+    start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
+    client = ctx.client("cloudwatch")
+    params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    messages: list[Any] = []
+    while True:
+        page = client.get_metric_data(**params)
+        messages.extend(page.get("Messages") or [])
+        for r in page.get("MetricDataResults") or []:
+            key = (r["Id"], r.get("Label", ""))
+            if key in merged:
+                merged[key]["Timestamps"].extend(r.get("Timestamps") or [])
+                merged[key]["Values"].extend(r.get("Values") or [])
+            else:
+                merged[key] = {**r, "Timestamps": list(r.get("Timestamps") or []), "Values": list(r.get("Values") or [])}
+        token = page.get("NextToken")
+        if not token or token == params.get("NextToken"):
+            break
+        params["NextToken"] = token
+    return {"MetricDataResults": list(merged.values()), "Messages": messages}
+
+
+def metric_data_rows(resp: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"Id": r["Id"], "Label": r.get("Label"), "Timestamp": t, "Value": v}
+        for r in resp["MetricDataResults"]
+        for t, v in zip(r.get("Timestamps") or [], r.get("Values") or [], strict=False)
+    ]
+
+
+def auto_period(span: timedelta, points: int = 120) -> int:
+    """A period (multiple of 60) that gives about ``points`` buckets over ``span``."""
+    seconds = max(60.0, span.total_seconds() / points)
+    for p in (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400):
+        if p >= seconds:
+            return p
+    return int(math.ceil(seconds / 86400) * 86400)
+
+
+def graph_data(
+    ctx: AppContext,
+    *,
+    namespace: str,
+    metric_names: list[str],
+    dimensions: list[dict[str, str]] | None = None,
+    statistic: str = "Average",
+    period: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    expressions: list[str] | None = None,
+) -> dict[str, Any]:
+    """GetMetricData for a chart: metrics m1..mN, expressions e1..eK (which may use m1..mN); ascending."""
+    if not metric_names:
+        raise UsageError("give at least one --metric-name")
+    start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
+    if period is None:
+        period = auto_period(end_dt - start_dt)
+    queries: list[dict[str, Any]] = []
+    for i, name in enumerate(metric_names, start=1):
+        queries.append({
+            "Id": f"m{i}",
+            "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions or []},
+                           "Period": period, "Stat": statistic},
+            "Label": f"{name} {statistic}",
+            "ReturnData": not expressions,
+        })  # fmt: skip
+    for j, expr in enumerate(expressions or [], start=1):
+        queries.append({"Id": f"e{j}", "Expression": expr, "Label": expr, "Period": period, "ReturnData": True})
+    resp = get_metric_data(ctx, queries=queries, start=start_dt.isoformat(), end=end_dt.isoformat())
+    resp["Period"] = period
+    resp["StartTime"] = start_dt
+    resp["EndTime"] = end_dt
+    return resp
+
+
+# --------------------------------------------------------------------------------------------------------------
+# demo
+
+
+def _demo_points(now: datetime, hours: int = 6) -> Iterable[dict[str, Any]]:
+    import random
+
+    rnd = random.Random(20261120)
+    end = now.replace(second=0, microsecond=0)
+    for k in range(hours * 60, 0, -1):
+        ts = end - timedelta(minutes=k)
+        minutes_ago = k
+        base = 120.0 + 25.0 * math.sin(minutes_ago / 45.0)
+        if 110 <= minutes_ago <= 125:  # the incident: a latency spike about two hours ago
+            base *= 4.5
+        samples = [round(rnd.lognormvariate(math.log(base), 0.25), 1) for _ in range(20)]
+        yield {"MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+               "Timestamp": ts, "Values": samples, "Unit": "Milliseconds"}  # fmt: skip
+        requests = 900 + 300 * math.sin(minutes_ago / 90.0) + rnd.uniform(-50, 50)
+        yield {"MetricName": "Requests", "Dimensions": [{"Name": "Service", "Value": "checkout"}],
+               "Timestamp": ts, "Value": round(requests), "Unit": "Count"}  # fmt: skip
+
+
+def demo_step(ctx: AppContext) -> list[str]:
+    """Six hours of checkout latency (with a spike ~2 h ago) and request counts, relative to the simulated clock."""
+    client = ctx.client("cloudwatch")
+    existing = client.list_metrics(Namespace=DEMO_NAMESPACE, MetricName="Latency").get("Metrics") or []
+    if not existing:
+        data = list(_demo_points(ctx.now()))
+        for i in range(0, len(data), MAX_DATUMS_PER_CALL):
+            client.put_metric_data(Namespace=DEMO_NAMESPACE, MetricData=data[i : i + MAX_DATUMS_PER_CALL])
+    return [
+        "awsmon metrics list --namespace AwsmonDemo",
+        "awsmon metrics get --namespace AwsmonDemo --metric-name Latency --dimensions Service=checkout "
+        "--start 3h --period 300 --statistics Average,Maximum",
+        "awsmon metrics get --namespace AwsmonDemo --metric-name Latency --dimensions Service=checkout "
+        "--start 3h --period 900 --extended-statistics p99,IQM",
+        "awsmon metrics graph --namespace AwsmonDemo --metric-name Latency --dimensions Service=checkout --start 6h",
+    ]
