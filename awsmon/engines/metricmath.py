@@ -735,6 +735,7 @@ def evaluate(
 
     ``timestamps`` is the query grid (StartTime + k*Period); by default the union of the input timestamps.
     ``metric_ids`` lists the non-expression query ids METRICS() returns (default: every key of ``series``).
+    A TS result is labelled ``label`` when given, else after its leftmost input; TS[] members keep their ids.
     The result must be a TS or TS[]; a scalar-only result is rejected (spec §2.5).
     """
     node = parse(expression) if isinstance(expression, str) else expression
@@ -742,16 +743,14 @@ def evaluate(
     ev = _Evaluator(series, grid, period, list(series) if metric_ids is None else metric_ids)
     value = ev.eval(node)
     if isinstance(value, _TS):
-        return _series(value, grid, label)
+        return _series(value, grid, label or value.label)
     if isinstance(value, list):
         return [_series(s, grid, s.label) for s in value]
     raise _error("The expression must return a time series or an array of time series, not a scalar.")
 
 
 def _series(value: _TS, grid: list[float], label: str) -> Series:
-    return Series(
-        value.label or label, {t: v for t, v in zip(grid, value.values, strict=True) if v is not None}
-    )
+    return Series(label, {t: v for t, v in zip(grid, value.values, strict=True) if v is not None})
 
 
 def evaluate_queries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -180,10 +181,11 @@ def test_ignore_retains_and_keeps_reason() -> None:
 
 
 def test_low_sample_percentile_ignore_retains() -> None:
-    kwargs = dict(
-        comparison_operator="GreaterThanThreshold", threshold=5.0, evaluation_periods=1, extended_statistic="p99",
-        statistic=None, sample_counts=[None, None, 10.0], current_state="OK", query_date=T,
-    )  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "comparison_operator": "GreaterThanThreshold", "threshold": 5.0, "evaluation_periods": 1,
+        "extended_statistic": "p99", "statistic": None, "sample_counts": [None, None, 10.0], "current_state": "OK",
+        "query_date": T,
+    }  # fmt: skip
     ev = evaluate_metric_alarm([None, None, 9.0], evaluate_low_sample_count_percentile="ignore", **kwargs)
     assert ev.retained and ev.explain["branch"] == "low-sample-retained"
     assert ev.explain["range"][2]["low_sample"]
