@@ -624,18 +624,43 @@ class _SubRule:
         return not coupled or _search(coupled)
 
 
+class _Candidates:
+    """Leaf memberships of one path, indexed by (array id, index) so a bound element selects its leaves directly."""
+
+    __slots__ = ("by_element", "ids", "mems", "universal")
+
+    def __init__(self, mems: list[Membership]) -> None:
+        self.mems = mems
+        self.by_element: dict[tuple[int, int], list[Membership]] = {}
+        for mem in mems:
+            for pair in mem:
+                self.by_element.setdefault(pair, []).append(mem)
+        self.ids = {array_id for array_id, _ in self.by_element}
+        # Only an array every leaf of the path lies in can narrow the pool without losing leaves outside it.
+        self.universal = set.intersection(*({a for a, _ in mem} for mem in mems)) if mems else set()
+
+    def consistent_with(self, bound: dict[int, int]) -> Iterable[Membership]:
+        pool = self.mems
+        if self.universal:
+            for array_id, index in bound.items():
+                if array_id in self.universal:
+                    pool = self.by_element.get((array_id, index), [])
+                    break
+        return (mem for mem in pool if _consistent(bound, mem))
+
+
 def _search(plans: list[_Plan]) -> bool:
     """Depth-first choice of one array-consistent leaf per path (§1.2), memoising failed (depth, bindings) states.
 
-    Only bindings of arrays that later paths can still see are part of the memo key, so the search is bounded by the
-    number of distinct relevant bindings rather than by the product of the candidates.
+    Only bindings of arrays that later paths can still see are part of the memo key, and a bound array element
+    selects the consistent leaves through an index, so an array of n objects costs O(n), not O(n^2).
     """
     count = len(plans)
+    hits = [_Candidates(plan[0]) for plan in plans]
+    every = [_Candidates(plan[2]) for plan in plans]
     relevant: list[frozenset[int]] = [frozenset()] * (count + 1)
     for i in range(count - 1, -1, -1):
-        hits, _, every = plans[i]
-        ids = {array_id for mem in (*hits, *every) for array_id, _ in mem}
-        relevant[i] = relevant[i + 1] | ids
+        relevant[i] = relevant[i + 1] | hits[i].ids | every[i].ids
     failed: set[tuple[int, frozenset[tuple[int, int]]]] = set()
 
     def rec(i: int, bound: dict[int, int]) -> bool:
@@ -644,15 +669,13 @@ def _search(plans: list[_Plan]) -> bool:
         key = (i, frozenset(item for item in bound.items() if item[0] in relevant[i]))
         if key in failed:
             return False
-        hits, absent, every = plans[i]
-        if absent and not any(_consistent(bound, mem) for mem in every) and rec(i + 1, bound):
-            return True
-        for mem in hits:
-            if _consistent(bound, mem):
-                extended = dict(bound)
-                extended.update(mem)
-                if rec(i + 1, extended):
-                    return True
+        if plans[i][1] and next(iter(every[i].consistent_with(bound)), None) is None and rec(i + 1, bound):
+            return True  # exists:false: no leaf at this path lies in the elements bound so far
+        for mem in hits[i].consistent_with(bound):
+            extended = dict(bound)
+            extended.update(mem)
+            if rec(i + 1, extended):
+                return True
         failed.add(key)
         return False
 

@@ -702,3 +702,21 @@ def test_throughput_ten_thousand_events_through_a_twenty_field_pattern() -> None
         best = min(best, time.perf_counter() - started)
     assert matched == 10_000
     assert best < 1.0
+
+
+def test_array_of_objects_search_is_linear() -> None:
+    pattern = compile_event_pattern({"a": {"x": ["1"], "y": ["2"], "z": ["3"]}})
+    rows = [{"x": "1", "y": "2", "z": "0"} for _ in range(5000)]
+    started = time.perf_counter()
+    assert pattern.matches({"a": [*rows, {"x": "1", "y": "2", "z": "3"}]})
+    assert not pattern.matches({"a": [*rows, {"z": "3"}]})
+    absent = compile_event_pattern({"a": {"x": ["1"], "y": [{"exists": False}]}})
+    assert absent.matches({"a": [*({"x": "1", "y": "2"} for _ in range(5000)), {"x": "1"}]})
+    assert not absent.matches({"a": [{"x": "1", "y": "2"} for _ in range(5000)]})
+    assert time.perf_counter() - started < 1.0
+
+
+def test_leaves_inside_and_outside_arrays_at_one_path() -> None:
+    pattern = compile_event_pattern({"a": {"x": ["1"], "y": ["2"]}})
+    assert pattern.matches('{"a": [{"x": "1", "y": "0"}], "a": {"y": "2"}}')
+    assert not pattern.matches('{"a": [{"x": "1", "y": "0"}, {"y": "2"}]}')
