@@ -534,3 +534,18 @@ def test_metric_math_rules(rule: str) -> None:
         assert isinstance(metricmath.evaluate("METRICS()", data, timestamps=grid), list)
     else:
         pytest.fail(f"unhandled metric-math rule {rule!r}")
+
+
+def _history_checks(corpus: dict[str, Any]) -> list[tuple[str, Any]]:
+    # Only the newest revision of the AWS table is a current expectation; older rows are history.
+    rows = corpus["metric_alarm_evaluation"]["doc_history_of_table"]
+    newest = max(r["date"] for r in rows)
+    return [(f"{r['commit']}/table-{r['table']}", r) for r in rows if r["date"] == newest]
+
+
+@pytest.mark.parametrize("row", _params(_history_checks))
+def test_doc_history_newest_revision(row: Any) -> None:
+    n, m = 3, 3 if row["table"] == 1 else 2
+    flags = alarm_eval.breaches(_values(row["row"]), "GreaterThanThreshold", THRESHOLD)
+    got = [alarm_eval.decide_state(flags, n, m, t).state or "RETAIN" for t in alarm_eval.TREAT_MISSING]
+    assert got == row["values"]

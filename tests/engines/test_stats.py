@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awsmon.engines import stats
+from awsmon.engines.putmetric_validate import validate_put_metric_data
 from awsmon.engines.stats import CloudWatchError
 
 # ------------------------------------------------------------------------------------------- statistic names
@@ -312,3 +313,95 @@ def test_low_sample_edges() -> None:
     assert stats.low_sample_threshold(100) is None and stats.low_sample_threshold(0) is None
     assert stats.low_sample_threshold("50") == 20.0
     assert stats.is_low_sample(99, 999) and not stats.is_low_sample(100, 1)
+
+
+# ------------------------------------------------------------------------------------------- PutMetricData
+
+NOW = 1_700_000_000.0
+
+
+def _put(**datum: object) -> list[dict[str, object]]:
+    return validate_put_metric_data(
+        {"Namespace": "App/Web", "MetricData": [{"MetricName": "Latency", **datum}]}, NOW
+    )
+
+
+def test_put_metric_data_normalises() -> None:
+    (d,) = _put(
+        Value=3, Dimensions=[{"Name": "b", "Value": "2"}, {"Name": "a", "Value": "1"}], Unit="Milliseconds"
+    )
+    assert d == {
+        "MetricName": "Latency", "Dimensions": (("a", "1"), ("b", "2")), "Timestamp": NOW, "Unit": "Milliseconds",
+        "StorageResolution": 60, "Values": [3.0], "Counts": [1.0], "Namespace": "App/Web",
+    }  # fmt: skip
+    (d,) = _put(Values=[1, 2], Counts=[3, 0.5], StorageResolution=1, Timestamp=NOW - 13 * 86400)
+    assert d["Counts"] == [3.0, 0.5] and d["StorageResolution"] == 1 and d["Unit"] == "None"
+    (d,) = _put(StatisticValues={"SampleCount": 2, "Sum": 3, "Minimum": 1, "Maximum": 2})
+    assert d["StatisticValues"] == {"SampleCount": 2.0, "Sum": 3.0, "Minimum": 1.0, "Maximum": 2.0}
+    from datetime import UTC, datetime
+
+    (d,) = _put(Value=1, Timestamp=datetime.fromtimestamp(NOW + 7200, UTC))
+    assert d["Timestamp"] == NOW + 7200
+
+
+@pytest.mark.parametrize(
+    ("datum", "code", "message"),
+    [
+        ({"Value": 1, "Values": [1], "StatisticValues": {}}, "InvalidParameterValue", "mutually exclusive"),
+        ({"Values": [1], "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}},
+         "InvalidParameterCombination", "Values and MetricData.member.1.StatisticValues are mutually exclusive"),
+        ({"Value": 1, "Counts": [1]}, "InvalidParameterCombination", "Counts requires"),
+        ({}, "MissingParameter", "Value, MetricData.member.1.Values or MetricData.member.1.StatisticValues"),
+        ({"StatisticValues": {"SampleCount": 1, "Minimum": 1, "Maximum": 1}}, "MissingParameter",
+         'Missing required parameter in MetricData[0].StatisticValues: "Sum"'),
+        ({"StatisticValues": {"SampleCount": 0, "Sum": 0, "Minimum": 1, "Maximum": 1}}, "InvalidParameterValue",
+         "The value 0.0 for parameter MetricData.member.1.StatisticValues.SampleCount is invalid."),
+        ({"StatisticValues": {"SampleCount": 2, "Sum": 3, "Minimum": 2, "Maximum": 1}}, "InvalidParameterValue",
+         "must be greater than or equal to"),
+        ({"StatisticValues": {"SampleCount": 2, "Sum": 9, "Minimum": 1, "Maximum": 2}}, "InvalidParameterValue",
+         "Sum must be between"),
+        ({"Values": [1.0, float("inf")]}, "InvalidParameterValue",
+         "The value Infinity for parameter MetricData.member.1.Values.member.2 is invalid."),
+        ({"Values": [1.0], "Counts": [-1]}, "InvalidParameterValue", "Counts.member.1 is invalid"),
+        ({"Values": list(range(151))}, "InvalidParameterValue", "Values must not have a size greater than 150"),
+        ({"Value": -(2.0**361)}, "InvalidParameterValue", "Value is invalid"),
+        ({"Value": True}, "InvalidParameterValue", "Value is invalid"),
+        ({"Value": 1, "Unit": "Furlongs"}, "InvalidParameterValue", "The value Furlongs for parameter"),
+        ({"Value": 1, "StorageResolution": 30}, "InvalidParameterValue", "StorageResolution is invalid"),
+        ({"Value": 1, "Dimensions": [{"Name": "a", "Value": "1"}, {"Name": "a", "Value": "2"}]},
+         "InvalidParameterValue", "duplicate name a"),
+        ({"Value": 1, "Dimensions": [{"Name": ":a", "Value": "1"}]}, "InvalidParameterValue", "Name is invalid"),
+        ({"Value": 1, "Dimensions": [{"Name": "a", "Value": " "}]}, "InvalidParameterValue", "Value is invalid"),
+        ({"Value": 1, "Dimensions": [{"Name": "a", "Value": "x" * 1025}]}, "InvalidParameterValue", "invalid"),
+        ({"Value": 1, "Dimensions": [{"Name": "a"}]}, "MissingParameter", "Dimensions.member.1.Value is required"),
+        ({"Value": 1, "Timestamp": NOW + 7201}, "InvalidParameterValue", "two hours in the future"),
+    ],
+)  # fmt: skip
+def test_put_metric_data_errors(datum: dict[str, object], code: str, message: str) -> None:
+    with pytest.raises(CloudWatchError) as info:
+        _put(**datum)
+    assert info.value.code == code
+    assert message in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        ({"MetricData": [{"MetricName": "x", "Value": 1}]}, "The parameter Namespace is required."),
+        ({"Namespace": ":x", "MetricData": [{"MetricName": "x", "Value": 1}]}, "parameter Namespace is invalid"),
+        ({"Namespace": "n" * 256, "MetricData": [{"MetricName": "x", "Value": 1}]}, "Namespace is invalid"),
+        ({"Namespace": "x"}, "The parameter MetricData is required."),
+        ({"Namespace": "x", "MetricData": [{"Value": 1}]}, "MetricData.member.1.MetricName is required"),
+        ({"Namespace": "x", "MetricData": [{"MetricName": "m" * 256, "Value": 1}]}, "MetricName is invalid"),
+        ({"Namespace": "x", "EntityMetricData": [{}, {}, {}]}, "EntityMetricData must not have a size"),
+        ({"Namespace": "x", "MetricData": [{"MetricName": "x", "Value": 1}] * 999,
+          "EntityMetricData": [{"MetricData": [{"MetricName": "y", "Value": 1}] * 2}]},
+         "MetricData must not have a size greater than 1000"),
+        ({"Namespace": "x", "EntityMetricData": [{"MetricData": [{"MetricName": "y", "Value": "NaN"}]}]},
+         "EntityMetricData.member.1.MetricData.member.1.Value is invalid"),
+    ],
+)  # fmt: skip
+def test_put_metric_data_request_errors(request_: dict[str, object], message: str) -> None:
+    with pytest.raises(CloudWatchError) as info:
+        validate_put_metric_data(request_, NOW)
+    assert message in info.value.message
