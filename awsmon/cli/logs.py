@@ -2,6 +2,467 @@
 
 from __future__ import annotations
 
-from awsmon.cli._common import group
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
 
-app = group("logs", "CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import.")
+import typer
+
+from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.errors import UsageError
+from awsmon.output import Column
+
+app = group(
+    "logs",
+    "CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import.\n\n"
+    "Examples:\n\n"
+    "  awsmon logs create-group --name /app/web\n\n"
+    "  awsmon logs put-events --group /app/web --stream web-1 --message 'hello' --create\n\n"
+    "  awsmon logs filter --group /app/web --pattern '{ $.status >= 500 }' --start 1h\n\n"
+    "  awsmon logs tail /app/web --follow --format short",
+)
+
+
+def _ts(value: Any) -> str:
+    return datetime.fromtimestamp(int(value) / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _time(ctx: typer.Context, text: str | None) -> datetime | None:
+    return app_ctx(ctx).parse_time(text) if text else None
+
+
+GROUP_COLUMNS = [Column("logGroupName"), Column("creationTime", fmt=_ts), Column("retentionInDays"),
+                 Column("metricFilterCount"), Column("storedBytes")]  # fmt: skip
+STREAM_COLUMNS = [Column("logStreamName"), Column("creationTime", fmt=_ts), Column("lastEventTimestamp", fmt=_ts),
+                  Column("storedBytes")]  # fmt: skip
+EVENT_COLUMNS = [Column("timestamp", fmt=_ts), Column("logStreamName"), Column("message")]
+
+
+def _group_opt(required: bool = True) -> Any:
+    return typer.Option(... if required else None, "--log-group-name", "--group", "--name", help="The log group name.")
+
+
+def _stream_opt() -> Any:
+    return typer.Option(..., "--log-stream-name", "--stream", help="The log stream name.")
+
+
+# -- groups ---------------------------------------------------------------------------------------------------------
+@app.command("create-group")
+def create_group(
+    ctx: typer.Context,
+    name: str = _group_opt(),
+    retention: int | None = typer.Option(None, "--retention-in-days", "--retention", help="Also set a retention policy."),
+) -> None:
+    """Create a log group (names: 1-512 of [.-_/#A-Za-z0-9]).
+
+    Example: awsmon logs create-group --name /app/web --retention 30
+    """
+    from awsmon.services.logs import create_group as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, retention))
+
+
+@app.command("delete-group")
+def delete_group(ctx: typer.Context, name: str = _group_opt()) -> None:
+    """Delete a log group with its streams, events and metric filters.
+
+    Example: awsmon logs delete-group --name /app/web
+    """
+    from awsmon.services.logs import delete_group as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("describe-groups")
+def describe_groups(
+    ctx: typer.Context,
+    prefix: str | None = typer.Option(None, "--log-group-name-prefix", "--prefix", help="Only names starting with this."),
+    pattern: str | None = typer.Option(None, "--log-group-name-pattern", "--contains", help="Only names containing this."),
+    limit: int | None = typer.Option(None, "--max-items", "--limit", help="At most this many groups."),
+) -> None:
+    """List log groups (all pages), in name order.
+
+    Example: awsmon logs describe-groups --prefix /app
+    """
+    from awsmon.services.logs import describe_groups as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), prefix, pattern, limit), rows_key="logGroups", columns=GROUP_COLUMNS)
+
+
+@app.command("put-retention")
+def put_retention(
+    ctx: typer.Context,
+    name: str = _group_opt(),
+    days: int = typer.Option(..., "--retention-in-days", "--days", help="1, 3, 5, 7, 14, 30, 60, 90, ... 3653."),
+) -> None:
+    """Set how long a group keeps its events; older events expire as the (simulated) clock passes.
+
+    Example: awsmon logs put-retention --group /app/web --days 7
+    """
+    from awsmon.services.logs import put_retention as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, days))
+
+
+@app.command("delete-retention")
+def delete_retention(ctx: typer.Context, name: str = _group_opt()) -> None:
+    """Remove a group's retention policy (events never expire).
+
+    Example: awsmon logs delete-retention --group /app/web
+    """
+    from awsmon.services.logs import delete_retention as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+# -- streams --------------------------------------------------------------------------------------------------------
+@app.command("create-stream")
+def create_stream(ctx: typer.Context, name: str = _group_opt(), stream: str = _stream_opt()) -> None:
+    """Create a log stream in a group (names must not contain ':' or '*').
+
+    Example: awsmon logs create-stream --group /app/web --stream web-1
+    """
+    from awsmon.services.logs import create_stream as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, stream))
+
+
+@app.command("delete-stream")
+def delete_stream(ctx: typer.Context, name: str = _group_opt(), stream: str = _stream_opt()) -> None:
+    """Delete a log stream and its events.
+
+    Example: awsmon logs delete-stream --group /app/web --stream web-1
+    """
+    from awsmon.services.logs import delete_stream as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, stream))
+
+
+@app.command("describe-streams")
+def describe_streams(
+    ctx: typer.Context,
+    name: str = _group_opt(),
+    prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--prefix", help="Only names starting with this."),
+    order_by: str | None = typer.Option(None, "--order-by", help="LogStreamName (default) or LastEventTime."),
+    descending: bool = typer.Option(False, "--descending", help="Reverse the order."),
+    limit: int | None = typer.Option(None, "--max-items", "--limit", help="At most this many streams."),
+) -> None:
+    """List the streams of a group, by name or by last event time.
+
+    Example: awsmon logs describe-streams --group /app/web --order-by LastEventTime --descending
+    """
+    from awsmon.services.logs import describe_streams as svc
+
+    data = svc(app_ctx(ctx), name, prefix, order_by, descending, limit)
+    renderer(ctx).render(data, rows_key="logStreams", columns=STREAM_COLUMNS)
+
+
+# -- events ---------------------------------------------------------------------------------------------------------
+@app.command("put-events")
+def put_events(
+    ctx: typer.Context,
+    name: str = _group_opt(),
+    stream: str = _stream_opt(),
+    messages: list[str] | None = typer.Option(None, "--message", "-m", help="An event message (repeatable)."),
+    file: str | None = typer.Option(None, "--file", "--log-events", help="One event per line, or aws-cli's JSON list "
+                                    "of {timestamp, message}; '-' or piped stdin also work."),  # fmt: skip
+    timestamp: str | None = typer.Option(None, "--timestamp", help="Timestamp of --message/line events (default now)."),
+    create: bool = typer.Option(False, "--create", help="Create the group and stream if missing."),
+) -> None:
+    """Put events in one PutLogEvents call (at most 10,000 events and 1 MB; rejected as a whole otherwise).
+
+    Example: awsmon logs put-events --group /app/web --stream web-1 --message 'GET / 200' --message 'GET /x 500'
+    """
+    from awsmon.services.logs import put_events as svc
+
+    text = None
+    if file is not None:
+        text = sys.stdin.read() if file == "-" else _read_file(file)
+    elif not messages and not sys.stdin.isatty():
+        text = sys.stdin.read()
+    actx = app_ctx(ctx)
+    data = svc(actx, name, stream, messages, text, _time(ctx, timestamp), create)
+    renderer(ctx).detail(data)
+
+
+def _read_file(path: str) -> str:
+    from pathlib import Path
+
+    p = Path(path.removeprefix("file://"))
+    try:
+        return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+@app.command("get-events")
+def get_events(
+    ctx: typer.Context,
+    name: str = _group_opt(),
+    stream: str = _stream_opt(),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form (inclusive)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="Any time form (exclusive)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many events (1-10000)."),
+    head: bool = typer.Option(False, "--start-from-head", help="Oldest first (default: the newest page)."),
+    token: str | None = typer.Option(None, "--next-token", help="Continue from a nextForwardToken/nextBackwardToken."),
+) -> None:
+    """Get one page of events of one stream (GetLogEvents).
+
+    Example: awsmon logs get-events --group /app/web --stream web-1 --start-from-head --limit 20
+    """
+    from awsmon.services.logs import get_events as svc
+
+    data = svc(app_ctx(ctx), name, stream, _time(ctx, start), _time(ctx, end), limit, head, token)
+    renderer(ctx).render(data, rows_key="events", columns=[Column("timestamp", fmt=_ts), Column("message")])
+
+
+@app.command("filter")
+def filter_(
+    ctx: typer.Context,
+    groups: list[str] | None = typer.Option(None, "--log-group-name", "--group", help="A log group (repeatable)."),
+    group_prefix: str | None = typer.Option(None, "--log-group-name-prefix", "--group-prefix",
+                                            help="Every group whose name starts with this."),  # fmt: skip
+    streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern (empty: all)."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form: 1h, 2026-11-20T10:00Z, ..."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="Any time form (inclusive)."),
+    limit: int | None = typer.Option(None, "--limit", "--max-items", help="At most this many events in total."),
+    head: bool = typer.Option(True, "--start-from-head/--newest-first", help="Oldest first (default) or newest."),
+    count: bool = typer.Option(False, "--count", help="Print only the number of matching events."),
+    parallel: int = typer.Option(4, "--parallel", help="aws backend: time windows fetched at once per group."),
+    rate: float = typer.Option(5.0, "--rate", help="aws backend: FilterLogEvents requests per second (account-wide)."),
+    validate: bool = typer.Option(True, "--validate/--no-validate", help="Check the pattern locally first."),
+) -> None:
+    """Events matching a filter pattern across one or more groups, merged in time order.
+
+    Example: awsmon logs filter --group /app/web --group /app/api --pattern '{ $.status >= 500 }' --start 1h
+    """
+    from awsmon.services import logs as svc
+
+    actx = app_ctx(ctx)
+    kw: dict[str, Any] = {
+        "group_prefix": group_prefix, "pattern": pattern, "streams": split_values(streams) or None,
+        "stream_prefix": stream_prefix, "start": _time(ctx, start), "end": _time(ctx, end), "limit": limit,
+        "start_from_head": head, "parallel": parallel, "rate": rate, "validate": validate,
+    }  # fmt: skip
+    names = split_values(groups)
+    r = renderer(ctx)
+    if count:
+        r.detail(svc.count_events(actx, names, **kw))
+        return
+    events = svc.filter_events(actx, names, **kw)
+    columns = EVENT_COLUMNS
+    if len(names) > 1 or group_prefix:
+        columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
+    if actx.query or actx.output.value == "json":
+        r.render({"events": list(events), "searchedLogStreams": []}, rows_key="events", columns=columns)
+    else:
+        r.rows(events, columns)
+
+
+@app.command("tail")
+def tail(
+    ctx: typer.Context,
+    groups: list[str] = typer.Argument(..., help="One or more log group names."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until interrupted."),
+    since: str = typer.Option("10m", "--since", help="Start here: 10m, 2h, 1d, an ISO time, ..."),
+    pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern."),
+    fmt: str = typer.Option("detailed", "--format", help="short, detailed or json."),
+    streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    interval: float = typer.Option(1.0, "--interval", help="Seconds between polls in follow mode."),
+    timeout: str | None = typer.Option(None, "--timeout", help="Stop following after this long (e.g. 30s)."),
+) -> None:
+    """Print recent events of one or more groups in time order; --follow keeps printing new ones.
+
+    Example: awsmon logs tail /app/web /app/api --since 1h --follow --format short
+    """
+    from awsmon.services.logs import format_event
+    from awsmon.services.logs import tail as svc
+    from awsmon.timeparse import parse_duration
+
+    if fmt not in ("short", "detailed", "json"):
+        raise UsageError(f"invalid --format {fmt!r}: choose short, detailed or json")
+    if interval <= 0:
+        raise UsageError("--interval must be positive")
+    actx = app_ctx(ctx)
+    names = split_values(groups)
+    secs = parse_duration(timeout).total_seconds() if timeout else None
+    only = names[0] if len(names) == 1 else None
+    r = renderer(ctx)
+    for ev in svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
+                  interval, secs):  # fmt: skip
+        r.write(format_event(ev, fmt, only) + "\n")
+        if follow:
+            sys.stdout.flush()
+
+
+# -- patterns and metric filters ------------------------------------------------------------------------------------
+@app.command("test-pattern")
+def test_pattern(
+    ctx: typer.Context,
+    pattern: str = typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern to test."),
+    messages: list[str] | None = typer.Option(None, "--log-event-messages", "--message", "-m",
+                                              help="A message to test (repeatable)."),  # fmt: skip
+    file: str | None = typer.Option(None, "--file", help="Test every line of a file ('-' for stdin)."),
+) -> None:
+    """Which messages a pattern matches, with the values it extracts (TestMetricFilter).
+
+    Example: awsmon logs test-pattern --pattern '[ip, id, user, ts, request, status=5*, size]' --file access.log
+    """
+    from awsmon.services.logs import test_pattern as svc
+
+    msgs = list(messages or [])
+    if file is not None:
+        text = sys.stdin.read() if file == "-" else _read_file(file)
+        msgs += [ln for ln in text.splitlines() if ln]
+    data = svc(app_ctx(ctx), pattern, msgs)
+    renderer(ctx).render(data, rows_key="matches",
+                         columns=[Column("eventNumber"), Column("eventMessage"), Column("extractedValues")])  # fmt: skip
+
+
+def _parse_transformation(text: str) -> dict[str, Any]:
+    """aws-cli's ``--metric-transformations``: JSON, or shorthand ``metricName=N,metricNamespace=NS,...``."""
+    t = text.strip()
+    if t.startswith(("[", "{")):
+        try:
+            data = json.loads(t)
+        except ValueError as exc:
+            raise UsageError(f"invalid --metric-transformations JSON: {exc}") from exc
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]
+        if not isinstance(data, dict):
+            raise UsageError("--metric-transformations must be one object")
+        return data
+    out: dict[str, Any] = {}
+    depth = 0
+    part = ""
+    parts: list[str] = []
+    for ch in t:
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "," and depth == 0:
+            parts.append(part)
+            part = ""
+        else:
+            part += ch
+    parts.append(part)
+    for p in parts:
+        k, sep, v = p.partition("=")
+        if not sep:
+            raise UsageError(f"invalid --metric-transformations value {text!r}: expected key=value pairs")
+        k, v = k.strip(), v.strip()
+        if k == "dimensions":
+            inner = v.strip("{}")
+            out[k] = dict(_kv(x) for x in inner.split(",") if x.strip())
+        elif k == "defaultValue":
+            out[k] = float(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _kv(text: str) -> tuple[str, str]:
+    k, sep, v = text.partition("=")
+    if not sep:
+        raise UsageError(f"invalid dimension {text!r}: expected Name=$.field or Name=$field")
+    return k.strip(), v.strip()
+
+
+@app.command("put-metric-filter")
+def put_metric_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    filter_name: str = typer.Option(..., "--filter-name", "--name", help="The metric filter name."),
+    pattern: str = typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern."),
+    transformations: str | None = typer.Option(None, "--metric-transformations", help="aws-cli form: "
+                                               "metricName=N,metricNamespace=NS,metricValue=1[,defaultValue=0][,unit=Count]"
+                                               "[,dimensions={Dim=$.field}] or JSON."),  # fmt: skip
+    metric_name: str | None = typer.Option(None, "--metric-name"),
+    namespace: str | None = typer.Option(None, "--metric-namespace", "--namespace"),
+    value: str = typer.Option("1", "--metric-value", "--value", help="1, $.field, $name or $N."),
+    default: float | None = typer.Option(None, "--default-value"),
+    unit: str | None = typer.Option(None, "--unit"),
+    dimensions: list[str] | None = typer.Option(None, "--dimension", help="Name=$.field (repeatable, at most 3)."),
+) -> None:
+    """Create or replace a metric filter: matching events become datapoints (alarms can watch them).
+
+    Example: awsmon logs put-metric-filter --group /app/web --name 5xx --pattern '{ $.status >= 500 }' --metric-name Errors5xx --namespace App
+    """
+    from awsmon.services.logs import put_metric_filter as svc
+
+    if transformations:
+        t = _parse_transformation(transformations)
+    else:
+        if not metric_name or not namespace:
+            raise UsageError("give --metric-transformations, or --metric-name and --metric-namespace")
+        t = {"metricName": metric_name, "metricNamespace": namespace, "metricValue": value}
+        if default is not None:
+            t["defaultValue"] = default
+        if unit:
+            t["unit"] = unit
+        if dimensions:
+            t["dimensions"] = dict(_kv(d) for d in dimensions)
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name, pattern, t))
+
+
+@app.command("describe-metric-filters")
+def describe_metric_filters(
+    ctx: typer.Context,
+    name: str | None = typer.Option(None, "--log-group-name", "--group", help="Only this group's filters."),
+    prefix: str | None = typer.Option(None, "--filter-name-prefix", "--prefix"),
+    metric_name: str | None = typer.Option(None, "--metric-name"),
+    namespace: str | None = typer.Option(None, "--metric-namespace", "--namespace"),
+) -> None:
+    """List metric filters.
+
+    Example: awsmon logs describe-metric-filters --group /app/web
+    """
+    from awsmon.services.logs import describe_metric_filters as svc
+
+    cols = [Column("logGroupName"), Column("filterName"), Column("filterPattern"),
+            Column("metric", path="metricTransformations"), Column("creationTime", fmt=_ts)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), name, prefix, metric_name, namespace), rows_key="metricFilters", columns=cols)
+
+
+@app.command("delete-metric-filter")
+def delete_metric_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group"),
+    filter_name: str = typer.Option(..., "--filter-name", "--name"),
+) -> None:
+    """Delete a metric filter.
+
+    Example: awsmon logs delete-metric-filter --group /app/web --name 5xx
+    """
+    from awsmon.services.logs import delete_metric_filter as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+
+
+# -- import ---------------------------------------------------------------------------------------------------------
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: list[str] = typer.Argument(..., help="Files: plain lines, JSON lines or CloudWatch Logs export (.gz ok); "
+                                      "'-' is stdin."),  # fmt: skip
+    name: str = typer.Option(..., "--log-group-name", "--group"),
+    stream: str | None = typer.Option(None, "--log-stream-name", "--stream", help="Default: each file's name."),
+    ts_field: str | None = typer.Option(None, "--timestamp-field", help="JSON field (dotted) holding the time."),
+    create: bool = typer.Option(True, "--create/--no-create", help="Create the group and streams if missing."),
+) -> None:
+    """Stream log files into a group, in PutLogEvents batches; timestamps from a field or the line.
+
+    Example: awsmon logs import app.jsonl access.log --group /app/web --timestamp-field time
+    """
+    from awsmon.services.logs import import_files
+
+    data = import_files(app_ctx(ctx), files, name, stream, ts_field, create)
+    r = renderer(ctx)
+    actx = app_ctx(ctx)
+    if actx.query or actx.output.value != "table":
+        r.render(data)
+        return
+    r.detail({k: v for k, v in data.items() if k != "Files"})

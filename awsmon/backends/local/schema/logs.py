@@ -1,3 +1,54 @@
-"""Tables of the logs component (appended to by the logs implementation; never edit an applied entry)."""
+"""Tables of the logs component (appended to by the logs implementation; never edit an applied entry).
 
-MIGRATIONS: list[str] = []
+Events live in one WITHOUT ROWID table clustered on (group, timestamp, seq): a filter over a group is one sequential
+scan in output order, a time window is a range of the primary key, and a page resumes with a key seek. ``seq`` is a
+global, monotonically increasing ingestion counter (the order of PutLogEvents requests), which makes the sort key
+(timestamp, ingestion, request) total and gives follow mode an exact "ingested after" cursor.
+"""
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS log_groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        creation_ms INTEGER NOT NULL,
+        retention_days INTEGER,
+        stored_bytes INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS log_streams (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_id INTEGER NOT NULL REFERENCES log_groups (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        creation_ms INTEGER NOT NULL,
+        first_event_ms INTEGER,
+        last_event_ms INTEGER,
+        last_ingestion_ms INTEGER,
+        stored_bytes INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (group_id, name)
+    );
+    CREATE INDEX IF NOT EXISTS log_streams_last ON log_streams (group_id, last_event_ms);
+    CREATE TABLE IF NOT EXISTS log_events (
+        group_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,             -- event timestamp, epoch ms
+        seq INTEGER NOT NULL,            -- global ingestion order
+        stream_id INTEGER NOT NULL,
+        ingest INTEGER NOT NULL,         -- ingestion time, epoch ms (simulated clock)
+        esc INTEGER NOT NULL,            -- 1 if the message holds a backslash (JSON escapes defeat literal pre-filters)
+        message TEXT NOT NULL,
+        PRIMARY KEY (group_id, ts, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS log_events_stream ON log_events (stream_id, ts, seq);
+    CREATE INDEX IF NOT EXISTS log_events_ingested ON log_events (group_id, seq);
+    CREATE TABLE IF NOT EXISTS log_seq (id INTEGER PRIMARY KEY CHECK (id = 1), next_seq INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS log_metric_filters (
+        group_id INTEGER NOT NULL REFERENCES log_groups (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        transformations TEXT NOT NULL,   -- JSON list of MetricTransformation
+        creation_ms INTEGER NOT NULL,
+        PRIMARY KEY (group_id, name)
+    );
+    """,
+]

@@ -1,0 +1,744 @@
+"""CloudWatch Logs: what the ``awsmon logs`` commands mean, on either backend (boto3-named calls on ``ctx.client``).
+
+Spec: shared/specs/logs.md. Multi-group filters are merged by (timestamp, ingestionTime, eventId); on the aws backend
+groups and time windows are fetched in parallel under one account-wide token bucket (FilterLogEvents is limited to
+5 requests/s per account and Region), with adaptive retries in botocore and backoff on throttling here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import io
+import json
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from awsmon.backends import paginate
+from awsmon.context import AppContext
+from awsmon.errors import ServiceError, UsageError
+
+FILTER_TPS = 5.0  # FilterLogEvents quota per account and Region (not adjustable)
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+MAX_BATCH_EVENTS = 10_000
+MAX_SPAN_MS = 24 * 3600 * 1000
+MAX_EVENT_BYTES = 1_048_576
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else int(round(dt.timestamp() * 1000))
+
+
+def validate_pattern(pattern: str | None) -> None:
+    """Fail fast with AWS's text plus the position (exit 2), before any call is made."""
+    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
+
+    try:
+        compile_pattern(pattern or "")
+    except FilterPatternError as exc:
+        raise ServiceError(exc.code, str(exc), hint=exc.detail) from exc
+
+
+# -- groups and streams ---------------------------------------------------------------------------------------------
+def create_group(ctx: AppContext, name: str, retention_days: int | None = None) -> dict[str, Any]:
+    logs = ctx.client("logs")
+    logs.create_log_group(logGroupName=name)
+    if retention_days is not None:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+    return {}
+
+
+def delete_group(ctx: AppContext, name: str) -> dict[str, Any]:
+    ctx.client("logs").delete_log_group(logGroupName=name)
+    return {}
+
+
+def describe_groups(
+    ctx: AppContext, prefix: str | None = None, pattern: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if prefix:
+        params["logGroupNamePrefix"] = prefix
+    if pattern:
+        params["logGroupNamePattern"] = pattern
+    groups = list(paginate(ctx.client("logs").describe_log_groups, "logGroups", token_in="nextToken",
+                           max_items=limit, **params))  # fmt: skip
+    return {"logGroups": groups}
+
+
+def group_names(ctx: AppContext, groups: list[str], prefix: str | None) -> list[str]:
+    names = list(dict.fromkeys(groups))
+    if prefix:
+        found = [g["logGroupName"] for g in describe_groups(ctx, prefix=prefix)["logGroups"]]
+        if not found and not names:
+            raise ServiceError("ResourceNotFoundException", f"no log group name starts with {prefix!r}")
+        names += [n for n in found if n not in names]
+    if not names:
+        raise UsageError("give at least one log group: --log-group-name/--group or --log-group-name-prefix")
+    return names
+
+
+def create_stream(ctx: AppContext, group: str, stream: str) -> dict[str, Any]:
+    ctx.client("logs").create_log_stream(logGroupName=group, logStreamName=stream)
+    return {}
+
+
+def delete_stream(ctx: AppContext, group: str, stream: str) -> dict[str, Any]:
+    ctx.client("logs").delete_log_stream(logGroupName=group, logStreamName=stream)
+    return {}
+
+
+def describe_streams(
+    ctx: AppContext,
+    group: str,
+    prefix: str | None = None,
+    order_by: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"logGroupName": group}
+    if prefix:
+        params["logStreamNamePrefix"] = prefix
+    if order_by:
+        params["orderBy"] = order_by
+    if descending:
+        params["descending"] = True
+    streams = list(paginate(ctx.client("logs").describe_log_streams, "logStreams", token_in="nextToken",
+                            max_items=limit, **params))  # fmt: skip
+    return {"logStreams": streams}
+
+
+def put_retention(ctx: AppContext, group: str, days: int) -> dict[str, Any]:
+    ctx.client("logs").put_retention_policy(logGroupName=group, retentionInDays=days)
+    return {}
+
+
+def delete_retention(ctx: AppContext, group: str) -> dict[str, Any]:
+    ctx.client("logs").delete_retention_policy(logGroupName=group)
+    return {}
+
+
+# -- putting and getting events -------------------------------------------------------------------------------------
+def read_events_file(text: str, default_ts: int) -> list[dict[str, Any]]:
+    """``--file``: aws-cli's ``--log-events`` JSON (a list of {timestamp, message}), else one event per line."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, list) and all(isinstance(e, dict) and "message" in e for e in data):
+            return [{"timestamp": int(e.get("timestamp", default_ts)), "message": str(e["message"])} for e in data]
+    return [{"timestamp": default_ts, "message": line} for line in text.splitlines() if line.strip()]
+
+
+def put_events(
+    ctx: AppContext,
+    group: str,
+    stream: str,
+    messages: list[str] | None = None,
+    text: str | None = None,
+    timestamp: datetime | None = None,
+    create: bool = False,
+) -> dict[str, Any]:
+    """One PutLogEvents call: the whole batch is accepted (minus per-event rejections) or refused."""
+    ts = _ms(timestamp or ctx.now())
+    assert ts is not None
+    events = [{"timestamp": ts, "message": m} for m in messages or []]
+    if text is not None:
+        events += read_events_file(text, ts)
+    if not events:
+        raise UsageError("no events to put: give --message, --file or events on stdin")
+    logs = ctx.client("logs")
+    if create:
+        ensure_stream(ctx, group, stream)
+    return dict(logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events))
+
+
+def ensure_stream(ctx: AppContext, group: str, stream: str) -> None:
+    logs = ctx.client("logs")
+    for call, params in ((logs.create_log_group, {"logGroupName": group}),
+                         (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream})):  # fmt: skip
+        try:
+            call(**params)
+        except ServiceError as exc:
+            if exc.code != "ResourceAlreadyExistsException":
+                raise
+
+
+def get_events(
+    ctx: AppContext,
+    group: str,
+    stream: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+    start_from_head: bool = False,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": start_from_head}
+    if start is not None:
+        params["startTime"] = _ms(start)
+    if end is not None:
+        params["endTime"] = _ms(end)
+    if limit is not None:
+        params["limit"] = limit
+    if next_token:
+        params["nextToken"] = next_token
+    return dict(ctx.client("logs").get_log_events(**params))
+
+
+# -- filtering ------------------------------------------------------------------------------------------------------
+class TokenBucket:
+    """An account-wide request budget shared by every fetching thread."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.capacity = burst or rate
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
+
+
+def _call_with_backoff(call: Callable[..., Any], bucket: TokenBucket | None, **params: Any) -> Any:
+    delay = 0.5
+    for attempt in range(8):
+        if bucket is not None:
+            bucket.take()
+        try:
+            return call(**params)
+        except ServiceError as exc:
+            if exc.code not in ("ThrottlingException", "Throttling", "TooManyRequestsException") or attempt == 7:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    raise AssertionError("unreachable")
+
+
+def _pages(
+    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+) -> Iterator[dict[str, Any]]:
+    token = None
+    while stop is None or not stop.is_set():
+        p = dict(params)
+        if token:
+            p["nextToken"] = token
+        page = _call_with_backoff(call, bucket, **p)
+        yield from page.get("events") or []
+        nxt = page.get("nextToken")
+        if not nxt or nxt == token:
+            return
+        token = nxt
+
+
+def _windows(start: int, end: int, k: int) -> list[tuple[int, int]]:
+    if k <= 1 or end - start < k * 1000:
+        return [(start, end)]
+    step = (end - start) // k
+    edges = [start + i * step for i in range(k)] + [end + 1]
+    return [(edges[i], edges[i + 1] - 1) for i in range(k)]
+
+
+def _threaded(gen_factory: Callable[[threading.Event], Iterator[dict[str, Any]]], stop: threading.Event) -> Iterator[dict[str, Any]]:
+    """Run a page fetcher in a thread now; iterate its events later (so windows and groups fetch in parallel)."""
+    q: queue.Queue[Any] = queue.Queue()
+    done = object()
+
+    def run() -> None:
+        try:
+            for ev in gen_factory(stop):
+                q.put(ev)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+        q.put(done)
+
+    threading.Thread(target=run, daemon=True).start()
+
+    def consume() -> Iterator[dict[str, Any]]:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    return consume()
+
+
+def filter_events(
+    ctx: AppContext,
+    groups: list[str],
+    group_prefix: str | None = None,
+    pattern: str | None = None,
+    streams: list[str] | None = None,
+    stream_prefix: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+    start_from_head: bool = True,
+    parallel: int = 4,
+    rate: float = FILTER_TPS,
+    validate: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Matching events of every group, merged in time order (newest first without ``start_from_head``)."""
+    if validate or ctx.is_local:
+        validate_pattern(pattern)
+    if streams and stream_prefix:
+        raise UsageError("give --log-stream-names or --log-stream-name-prefix, not both")
+    if start and end and end < start:
+        raise UsageError("--end-time is earlier than --start-time")
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    names = group_names(ctx, groups, group_prefix)
+    logs = ctx.client("logs")
+    base: dict[str, Any] = {}
+    if pattern:
+        base["filterPattern"] = pattern
+    if streams:
+        base["logStreamNames"] = streams
+    if stream_prefix:
+        base["logStreamNamePrefix"] = stream_prefix
+    if not start_from_head:
+        base["startFromHead"] = False
+    start_ms, end_ms = _ms(start), _ms(end)
+    stop = threading.Event()
+    iters: list[Iterator[dict[str, Any]]] = []
+    if ctx.is_local:
+        for name in names:
+            params = {**base, "logGroupName": name}
+            if start_ms is not None:
+                params["startTime"] = start_ms
+            if end_ms is not None:
+                params["endTime"] = end_ms
+            iters.append(_tag(_pages(logs.filter_log_events, params, None), name if len(names) > 1 else None))
+    else:
+        bucket = TokenBucket(rate)
+        now_ms = _ms(ctx.now())
+        assert now_ms is not None
+        wins: list[tuple[int | None, int | None]]
+        if start_ms is not None:
+            wins = list(_windows(start_ms, end_ms if end_ms is not None else now_ms, parallel))
+        else:
+            wins = [(start_ms, end_ms)]
+        if not start_from_head:
+            wins.reverse()
+        for name in names:
+            chunks = []
+            for lo, hi in wins:
+                params = {**base, "logGroupName": name}
+                if lo is not None:
+                    params["startTime"] = lo
+                if hi is not None:
+                    params["endTime"] = hi
+                chunks.append(_threaded(lambda st, p=params: _pages(logs.filter_log_events, p, bucket, st), stop))
+            iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
+    if start_from_head:
+        merged = heapq.merge(*iters, key=_order_key) if len(iters) > 1 else iters[0]
+    else:
+        merged = heapq.merge(*iters, key=_order_key, reverse=True) if len(iters) > 1 else iters[0]
+    try:
+        n = 0
+        for ev in merged:
+            yield ev
+            n += 1
+            if limit is not None and n >= limit:
+                return
+    finally:
+        stop.set()
+
+
+def _chain(chunks: list[Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    for c in chunks:
+        yield from c
+
+
+def _tag(events: Iterable[dict[str, Any]], group: str | None) -> Iterator[dict[str, Any]]:
+    if group is None:
+        yield from events
+        return
+    for ev in events:
+        yield {"logGroupName": group, **ev}
+
+
+def _order_key(ev: dict[str, Any]) -> tuple[int, int, str]:
+    return (int(ev.get("timestamp") or 0), int(ev.get("ingestionTime") or 0), str(ev.get("eventId") or ""))
+
+
+def count_events(ctx: AppContext, groups: list[str], **kw: Any) -> dict[str, Any]:
+    n = 0
+    for _ in filter_events(ctx, groups, **kw):
+        n += 1
+    return {"count": n}
+
+
+# -- tail -----------------------------------------------------------------------------------------------------------
+def tail(
+    ctx: AppContext,
+    groups: list[str],
+    since: datetime | None = None,
+    pattern: str | None = None,
+    follow: bool = False,
+    streams: list[str] | None = None,
+    stream_prefix: str | None = None,
+    interval: float = 1.0,
+    timeout: float | None = None,
+    lag: timedelta = timedelta(seconds=60),
+) -> Iterator[dict[str, Any]]:
+    """Events since ``since`` (default 10 minutes), then, with ``follow``, new ones as they arrive.
+
+    Local backend: the follow cursor is the store's ingestion sequence, so no event is missed or shown twice,
+    whatever its timestamp. aws backend: FilterLogEvents is re-polled from ``newest - lag`` and event ids already
+    shown are skipped, so late-ingested events inside the lag window are still shown once.
+    """
+    validate_pattern(pattern)
+    names = group_names(ctx, groups, None)
+    start = since or (ctx.now() - timedelta(minutes=10))
+    start_ms = _ms(start)
+    kw: dict[str, Any] = {"pattern": pattern, "streams": streams, "stream_prefix": stream_prefix}
+    tagged = len(names) > 1
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if follow and ctx.is_local:
+        from awsmon.backends.local.logs import ingested_after, latest_seq, seq_of_event_id
+
+        svc = ctx.client("logs")
+        cursor = latest_seq(svc)
+        for ev in filter_events(ctx, names, start=start, **kw):
+            if seq_of_event_id(ev["eventId"]) <= cursor:
+                yield ev
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(interval)
+            ctx.store().conn.execute("SELECT 1").fetchone()  # a fresh read snapshot each poll
+            batch = list(ingested_after(svc, names, cursor, pattern, streams, stream_prefix, start_ms))
+            batch.sort(key=_order_key)
+            for ev in batch:
+                cursor = max(cursor, seq_of_event_id(ev["eventId"]))
+                if not tagged:
+                    ev.pop("logGroupName", None)
+                yield ev
+        return
+    seen: dict[str, int] = {}
+    newest = start_ms or 0
+    for ev in filter_events(ctx, names, start=start, **kw):
+        seen[ev["eventId"]] = ev["timestamp"]
+        newest = max(newest, ev["timestamp"])
+        yield ev
+    if not follow:
+        return
+    lag_ms = int(lag.total_seconds() * 1000)
+    while deadline is None or time.monotonic() < deadline:
+        time.sleep(interval)
+        window = max(start_ms or 0, newest - lag_ms)
+        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), **kw):
+            if ev["eventId"] in seen:
+                continue
+            seen[ev["eventId"]] = ev["timestamp"]
+            newest = max(newest, ev["timestamp"])
+            yield ev
+        floor = newest - lag_ms
+        for eid in [e for e, ts in seen.items() if ts < floor]:
+            del seen[eid]
+
+
+def format_event(ev: dict[str, Any], fmt: str, group: str | None = None) -> str:
+    """aws logs tail's formats: short (time, message), detailed (time, group/stream, message), json."""
+    ts = datetime.fromtimestamp(ev["timestamp"] / 1000, UTC)
+    message = ev["message"].rstrip("\n")
+    if fmt == "json":
+        return json.dumps({"logGroupName": ev.get("logGroupName", group), **ev}, ensure_ascii=False)
+    if fmt == "short":
+        return f"{ts.strftime('%Y-%m-%dT%H:%M:%S')} {message}"
+    where = "/".join(x for x in (ev.get("logGroupName") or group, ev.get("logStreamName")) if x)
+    return f"{ts.isoformat(timespec='microseconds').replace('+00:00', '+00:00')} {where} {message}"
+
+
+# -- test-pattern and metric filters --------------------------------------------------------------------------------
+def test_pattern(ctx: AppContext, pattern: str, messages: list[str]) -> dict[str, Any]:
+    """TestMetricFilter over any number of messages (sent in batches of 50, the API maximum)."""
+    if not messages:
+        raise UsageError("give at least one message: --log-event-messages/--message or --file")
+    validate_pattern(pattern)
+    logs = ctx.client("logs")
+    out: list[dict[str, Any]] = []
+    for off in range(0, len(messages), 50):
+        res = logs.test_metric_filter(filterPattern=pattern, logEventMessages=messages[off : off + 50])
+        for m in res.get("matches") or []:
+            out.append({**m, "eventNumber": int(m.get("eventNumber", 0)) + off})
+    return {"matches": out}
+
+
+test_pattern.__test__ = False  # type: ignore[attr-defined]
+
+
+def put_metric_filter(
+    ctx: AppContext, group: str, name: str, pattern: str, transformation: dict[str, Any]
+) -> dict[str, Any]:
+    validate_pattern(pattern)
+    ctx.client("logs").put_metric_filter(
+        logGroupName=group, filterName=name, filterPattern=pattern, metricTransformations=[transformation]
+    )
+    return {}
+
+
+def describe_metric_filters(
+    ctx: AppContext,
+    group: str | None = None,
+    prefix: str | None = None,
+    metric_name: str | None = None,
+    namespace: str | None = None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if group:
+        params["logGroupName"] = group
+    if prefix:
+        params["filterNamePrefix"] = prefix
+    if metric_name:
+        params["metricName"] = metric_name
+    if namespace:
+        params["metricNamespace"] = namespace
+    items = list(paginate(ctx.client("logs").describe_metric_filters, "metricFilters", token_in="nextToken", **params))
+    return {"metricFilters": items}
+
+
+def delete_metric_filter(ctx: AppContext, group: str, name: str) -> dict[str, Any]:
+    ctx.client("logs").delete_metric_filter(logGroupName=group, filterName=name)
+    return {}
+
+
+# -- import ---------------------------------------------------------------------------------------------------------
+_EXPORT_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (.*)$", re.S)
+_LEAD_ISO = re.compile(r"^\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)")
+_CLF_TIME = re.compile(r"\[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\]")
+_LEAD_EPOCH = re.compile(r"^(\d{10}(?:\d{3})?)(?:\.\d+)?\b")
+_TS_FIELDS = ("timestamp", "@timestamp", "time", "eventTime", "ts", "date")
+
+
+def parse_ts_value(value: Any) -> int | None:
+    """A timestamp from a JSON field: epoch seconds or milliseconds, or ISO 8601 text."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value if value >= 1e11 else value * 1000)
+    if isinstance(value, str):
+        s = value.strip()
+        if re.fullmatch(r"\d+(\.\d+)?", s):
+            return parse_ts_value(float(s))
+        try:
+            dt = datetime.fromisoformat(s.replace("Z", "+00:00").replace(",", "."))
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return int(dt.timestamp() * 1000)
+    return None
+
+
+def _field(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(part)
+    return doc
+
+
+def line_event(line: str, ts_field: str | None) -> tuple[int | None, str]:
+    """(timestamp ms or None, message) for one imported line: export format, JSON lines, or plain text."""
+    m = _EXPORT_LINE.match(line)
+    if m and ts_field is None:
+        return parse_ts_value(m.group(1)), m.group(2)
+    if line.startswith("{"):
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict):
+            if ts_field:
+                return parse_ts_value(_field(doc, ts_field)), line
+            for f in _TS_FIELDS:
+                if f in doc:
+                    ts = parse_ts_value(doc[f])
+                    if ts is not None:
+                        return ts, line
+            return None, line
+    m2 = _LEAD_ISO.match(line)
+    if m2:
+        return parse_ts_value(m2.group(1)), line
+    m3 = _CLF_TIME.search(line, 0, 200)
+    if m3:
+        try:
+            return int(datetime.strptime(m3.group(1), "%d/%b/%Y:%H:%M:%S %z").timestamp() * 1000), line
+        except ValueError:
+            pass
+    m4 = _LEAD_EPOCH.match(line)
+    if m4:
+        return parse_ts_value(int(m4.group(1))), line
+    return None, line
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"cannot read {path}: no such file")
+    raw = p.open("rb")
+    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    if head == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")  # type: ignore[arg-type]
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+
+
+def import_files(
+    ctx: AppContext,
+    paths: list[str],
+    group: str,
+    stream: str | None = None,
+    timestamp_field: str | None = None,
+    create: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Stream files into a log group in PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted per batch)."""
+    if not paths:
+        raise UsageError("give at least one file (or - for stdin)")
+    logs = ctx.client("logs")
+    now_ms = _ms(ctx.now())
+    assert now_ms is not None
+    totals = {"Lines": 0, "Accepted": 0, "Rejected": 0, "TooLarge": 0, "NoTimestamp": 0, "Batches": 0}
+    per_file = []
+    for path in paths:
+        s = stream or _stream_name_for(path)
+        if create:
+            ensure_stream(ctx, group, s)
+        batch: list[tuple[int, str]] = []
+        size = 0
+        lo = hi = 0
+        accepted_before = totals["Accepted"]
+
+        with _open_text(path) as fh:
+            for raw in fh:
+                line = raw.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                totals["Lines"] += 1
+                ts, message = line_event(line, timestamp_field)
+                if ts is None:
+                    totals["NoTimestamp"] += 1
+                    ts = now_ms
+                n = len(message.encode("utf-8"))
+                if n > MAX_EVENT_BYTES:
+                    totals["TooLarge"] += 1
+                    continue
+                if batch and (len(batch) >= MAX_BATCH_EVENTS or size + n + EVENT_OVERHEAD > MAX_BATCH_BYTES
+                              or max(hi, ts) - min(lo, ts) > MAX_SPAN_MS):  # fmt: skip
+                    _flush(logs, group, s, batch, totals, progress)
+                    batch, size = [], 0
+                if not batch:
+                    lo = hi = ts
+                lo, hi = min(lo, ts), max(hi, ts)
+                batch.append((ts, message))
+                size += n + EVENT_OVERHEAD
+            _flush(logs, group, s, batch, totals, progress)
+        per_file.append({"File": path, "LogStreamName": s, "Accepted": totals["Accepted"] - accepted_before})
+    return {"LogGroupName": group, **totals, "Files": per_file}
+
+
+def _flush(
+    logs: Any,
+    group: str,
+    stream: str,
+    batch: list[tuple[int, str]],
+    totals: dict[str, int],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """One PutLogEvents call for an import batch (sorted: a request must be chronological)."""
+    if not batch:
+        return
+    batch.sort(key=lambda e: e[0])
+    res = logs.put_log_events(logGroupName=group, logStreamName=stream,
+                              logEvents=[{"timestamp": t, "message": m} for t, m in batch])  # fmt: skip
+    rej = res.get("rejectedLogEventsInfo") or {}
+    rejected = 0
+    if "tooNewLogEventStartIndex" in rej:
+        rejected += len(batch) - int(rej["tooNewLogEventStartIndex"])
+    rejected += max(int(rej.get("tooOldLogEventEndIndex", 0)), int(rej.get("expiredLogEventEndIndex", 0)))
+    totals["Rejected"] += rejected
+    totals["Accepted"] += len(batch) - rejected
+    totals["Batches"] += 1
+    if progress:
+        progress(len(batch))
+
+
+def _stream_name_for(path: str) -> str:
+    if path == "-":
+        return "stdin"
+    name = Path(path).name or "import"
+    return re.sub(r"[:*]", "_", name)[:512]
+
+
+# -- demo -----------------------------------------------------------------------------------------------------------
+DEMO_GROUP = "/awsmon/demo/app"
+DEMO_STREAM = "web-1"
+
+
+def demo_step(ctx: AppContext) -> list[str]:
+    """A demo log group with a few hundred realistic events over the last hour, and a 5xx metric filter."""
+    import random
+
+    logs = ctx.client("logs")
+    existing = logs.describe_log_groups(logGroupNamePrefix=DEMO_GROUP).get("logGroups") or []
+    if not any(g["logGroupName"] == DEMO_GROUP for g in existing):
+        ensure_stream(ctx, DEMO_GROUP, DEMO_STREAM)
+        logs.put_metric_filter(
+            logGroupName=DEMO_GROUP, filterName="server-errors", filterPattern="{ $.status >= 500 }",
+            metricTransformations=[{"metricName": "ServerErrors", "metricNamespace": "AwsmonDemo/App",
+                                    "metricValue": "1", "unit": "Count"}],
+        )  # fmt: skip
+        rng = random.Random(7)
+        now_ms = _ms(ctx.now())
+        assert now_ms is not None
+        start = now_ms - 3600 * 1000
+        paths = ["/", "/login", "/api/orders", "/api/orders/42", "/api/users", "/static/app.js", "/health"]
+        events = []
+        for i in range(300):
+            ts = start + i * 12000 + rng.randrange(0, 11000)
+            status = rng.choices([200, 201, 302, 404, 500, 503], weights=[70, 5, 5, 10, 6, 4])[0]
+            path = rng.choice(paths)
+            latency = rng.randrange(3, 900 if status < 500 else 3000)
+            when = datetime.fromtimestamp(ts / 1000, UTC)
+            if i % 2:
+                msg = json.dumps({"level": "ERROR" if status >= 500 else "INFO", "method": rng.choice(["GET", "POST"]),
+                                  "path": path, "status": status, "latencyMs": latency,
+                                  "requestId": f"{rng.getrandbits(64):016x}", "user": rng.choice(["ana", "bo", "cy"])})  # fmt: skip
+            else:
+                msg = (f'10.0.{rng.randrange(0, 4)}.{rng.randrange(1, 255)} - - [{when.strftime("%d/%b/%Y:%H:%M:%S +0000")}] '
+                       f'"GET {path} HTTP/1.1" {status} {rng.randrange(200, 90000)}')  # fmt: skip
+            events.append({"timestamp": ts, "message": msg})
+        logs.put_log_events(logGroupName=DEMO_GROUP, logStreamName=DEMO_STREAM, logEvents=events)
+    return [
+        f"awsmon logs filter --group {DEMO_GROUP} --pattern '{{ $.status >= 500 }}'",
+        f"awsmon logs filter --group {DEMO_GROUP} --pattern '[ip, id, user, ts, request, status=404, size]'",
+        f"awsmon logs tail {DEMO_GROUP} --since 1h --format short",
+        "awsmon logs test-pattern --pattern '{ $.latencyMs > 500 }' --message '{\"latencyMs\": 730}'",
+        f"awsmon logs describe-metric-filters --group {DEMO_GROUP}",
+    ]
+
