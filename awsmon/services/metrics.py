@@ -261,7 +261,10 @@ def list_metrics(
 
 
 def _window(ctx: AppContext, start: str | None, end: str | None, default_span: timedelta) -> tuple[datetime, datetime]:
-    end_dt = ctx.parse_time(end) if end else ctx.now()
+    if end:
+        end_dt = ctx.parse_time(end)
+    else:  # default: through the current (partial) minute, so a datum put just now is included (EndTime is exclusive)
+        end_dt = ctx.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
     assert end_dt is not None
     start_dt = ctx.parse_time(start) if start else end_dt - default_span
     assert start_dt is not None
