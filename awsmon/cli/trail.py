@@ -2,6 +2,334 @@
 
 from __future__ import annotations
 
-from awsmon.cli._common import group
+import sys
+from typing import Any
+
+import typer
+
+from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.output import Column
 
 app = group("trail", "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs.")
+
+
+def _resources(value: Any) -> str:
+    return ", ".join(str(r.get("ResourceName")) for r in value or [] if r.get("ResourceName"))
+
+
+_EVENT_COLUMNS = [Column("EventTime"), Column("EventName"), Column("Username"), Column("EventSource"),
+                  Column("ReadOnly"), Column("Resources", fmt=_resources), Column("EventId")]  # fmt: skip
+_RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"), Column("eventSource"),
+                   Column("awsRegion"), Column("sourceIPAddress"), Column("errorCode"), Column("eventID")]  # fmt: skip
+_TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix"),
+                  Column("IsMultiRegionTrail"), Column("LogFileValidationEnabled"), Column("TrailARN")]  # fmt: skip
+
+
+@app.command("lookup")
+def lookup(
+    ctx: typer.Context,
+    lookup_attributes: list[str] = typer.Option([], "--lookup-attributes", "--lookup-attribute", "--attr",
+                                                help="Key=Value or AttributeKey=K,AttributeValue=V; repeatable (ANDed)."),
+    event_id: str | None = typer.Option(None, "--event-id"),
+    event_name: str | None = typer.Option(None, "--event-name"),
+    read_only: str | None = typer.Option(None, "--read-only", metavar="true|false"),
+    username: str | None = typer.Option(None, "--username"),
+    resource_type: str | None = typer.Option(None, "--resource-type"),
+    resource_name: str | None = typer.Option(None, "--resource-name"),
+    event_source: str | None = typer.Option(None, "--event-source"),
+    access_key_id: str | None = typer.Option(None, "--access-key-id"),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form: ISO 8601, epoch, '2h' (ago)."),
+    end: str | None = typer.Option(None, "--end-time", "--end"),
+    max_results: int | None = typer.Option(None, "--max-results", "--max-items", help="At most this many events (default: all pages)."),
+    next_token: str | None = typer.Option(None, "--next-token", "--starting-token"),
+    category: str | None = typer.Option(None, "--event-category", "--category", metavar="insight"),
+    match: str | None = typer.Option(None, "--match", help="CloudWatch Logs filter pattern applied to each record, e.g. '{ $.errorCode = \"AccessDenied\" }'."),
+    records: bool = typer.Option(False, "--records", help="Print the raw CloudTrail records ({\"Records\": [...]}) instead of LookupEvents' shape."),
+) -> None:
+    """Look up management events (newest first), like LookupEvents, with several attributes ANDed and --match.
+
+    Example: awsmon trail lookup --event-name CreateTrail --username awsmon --start 24h --max-results 10
+    """
+    from awsmon.output import info
+    from awsmon.services.trail import lookup as svc
+    from awsmon.services.trail import parse_lookup_attribute
+
+    attrs = [parse_lookup_attribute(a) for a in lookup_attributes]
+    for key, value in (("EventId", event_id), ("EventName", event_name), ("ReadOnly", read_only), ("Username", username),
+                       ("ResourceType", resource_type), ("ResourceName", resource_name), ("EventSource", event_source),
+                       ("AccessKeyId", access_key_id)):  # fmt: skip
+        if value is not None:
+            attrs.append((key, value))
+    actx = app_ctx(ctx)
+    data = svc(actx, attributes=attrs, start=start, end=end, category=category, max_results=max_results,
+               next_token=next_token, match=match, records=records, on_warning=lambda m: info(actx, m))  # fmt: skip
+    r = renderer(ctx)
+    if records:
+        r.render(data, rows_key="Records", columns=_RECORD_COLUMNS)
+    else:
+        r.render(data, rows_key="Events", columns=_EVENT_COLUMNS)
+    if data.get("NextToken") and actx.output.value != "json" and not actx.query:
+        info(actx, f"more events: --next-token {data['NextToken']}")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name"),
+    bucket: str = typer.Option(..., "--s3-bucket-name", "--bucket"),
+    prefix: str | None = typer.Option(None, "--s3-key-prefix", "--prefix"),
+    multi_region: bool | None = typer.Option(None, "--is-multi-region-trail/--no-is-multi-region-trail", "--multi-region/--single-region"),
+    validation: bool | None = typer.Option(None, "--enable-log-file-validation/--no-enable-log-file-validation", "--validation/--no-validation"),
+    include_global: bool | None = typer.Option(None, "--include-global-service-events/--no-include-global-service-events"),
+    log_group: str | None = typer.Option(None, "--cloud-watch-logs-log-group-arn", "--cloud-watch-logs-log-group", help="Log group ARN or name."),
+    role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
+    kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
+    sns_topic: str | None = typer.Option(None, "--sns-topic-name"),
+) -> None:
+    """Create a trail (at most 5 per region). Local: the bucket is a simulated bucket folder, created if absent.
+
+    Example: awsmon trail create --name main --s3-bucket-name my-trail-bucket --is-multi-region-trail --enable-log-file-validation
+    """
+    from awsmon.services.trail import create_trail
+
+    data = create_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
+                        validation=validation, include_global=include_global, log_group_arn=log_group,
+                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic)  # fmt: skip
+    renderer(ctx).detail(data)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name"),
+    bucket: str | None = typer.Option(None, "--s3-bucket-name", "--bucket"),
+    prefix: str | None = typer.Option(None, "--s3-key-prefix", "--prefix"),
+    multi_region: bool | None = typer.Option(None, "--is-multi-region-trail/--no-is-multi-region-trail", "--multi-region/--single-region"),
+    validation: bool | None = typer.Option(None, "--enable-log-file-validation/--no-enable-log-file-validation", "--validation/--no-validation"),
+    include_global: bool | None = typer.Option(None, "--include-global-service-events/--no-include-global-service-events"),
+    log_group: str | None = typer.Option(None, "--cloud-watch-logs-log-group-arn", "--cloud-watch-logs-log-group"),
+    role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
+    kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
+) -> None:
+    """Change a trail's settings (in its home region).
+
+    Example: awsmon trail update --name main --no-enable-log-file-validation
+    """
+    from awsmon.services.trail import update_trail
+
+    data = update_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
+                        validation=validation, include_global=include_global, log_group_arn=log_group,
+                        role_arn=role_arn, kms_key_id=kms_key_id)  # fmt: skip
+    renderer(ctx).detail(data)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
+    """Delete a trail (a logging trail first delivers what is pending and a final digest).
+
+    Example: awsmon trail delete --name main
+    """
+    from awsmon.output import success
+    from awsmon.services.trail import delete_trail
+
+    actx = app_ctx(ctx)
+    data = delete_trail(actx, name)
+    if actx.output.value == "json" or actx.query:
+        renderer(ctx).render(data)
+    else:
+        success(actx, f"deleted trail {name}")
+
+
+@app.command("describe")
+def describe(
+    ctx: typer.Context,
+    names: list[str] = typer.Option([], "--trail-name-list", "--name", help="Trail names or ARNs (repeatable)."),
+    include_shadow: bool = typer.Option(True, "--include-shadow-trails/--no-include-shadow-trails"),
+) -> None:
+    """Describe trails (multi-region trails of other home regions too, unless --no-include-shadow-trails).
+
+    Example: awsmon trail describe --trail-name-list main -o json
+    """
+    from awsmon.cli._common import split_values
+    from awsmon.services.trail import describe_trails
+
+    renderer(ctx).render(describe_trails(app_ctx(ctx), split_values(names), include_shadow), rows_key="trailList",
+                         columns=_TRAIL_COLUMNS)  # fmt: skip
+
+
+@app.command("get-status")
+def get_status(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
+    """Logging state and latest delivery times (log files, digests, CloudWatch Logs) of a trail.
+
+    Example: awsmon trail get-status --name main
+    """
+    from awsmon.services.trail import get_status as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("start-logging")
+def start_logging(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
+    """Start logging: delivery every ~5 minutes of simulated time, hourly digests when validation is on.
+
+    Example: awsmon trail start-logging --name main
+    """
+    from awsmon.output import success
+    from awsmon.services.trail import start_logging as svc
+
+    actx = app_ctx(ctx)
+    data = svc(actx, name)
+    if actx.output.value == "json" or actx.query:
+        renderer(ctx).render(data)
+    else:
+        success(actx, f"trail {name} is logging")
+
+
+@app.command("stop-logging")
+def stop_logging(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
+    """Stop logging; pending events and a final digest are delivered.
+
+    Example: awsmon trail stop-logging --name main
+    """
+    from awsmon.output import success
+    from awsmon.services.trail import stop_logging as svc
+
+    actx = app_ctx(ctx)
+    data = svc(actx, name)
+    if actx.output.value == "json" or actx.query:
+        renderer(ctx).render(data)
+    else:
+        success(actx, f"trail {name} stopped logging")
+
+
+_SELECTOR_COLUMNS = [Column("ReadWriteType"), Column("IncludeManagementEvents"), Column("DataResources"),
+                     Column("ExcludeManagementEventSources"), Column("Name"), Column("FieldSelectors")]  # fmt: skip
+
+
+def _render_selectors(ctx: typer.Context, data: dict[str, Any]) -> None:
+    key = "AdvancedEventSelectors" if "AdvancedEventSelectors" in data else "EventSelectors"
+    renderer(ctx).render(data, rows_key=key, columns=[c for c in _SELECTOR_COLUMNS if
+                         (c.header in ("Name", "FieldSelectors")) == (key == "AdvancedEventSelectors")])  # fmt: skip
+
+
+@app.command("get-event-selectors")
+def get_event_selectors(ctx: typer.Context, name: str = typer.Option(..., "--trail-name", "--name")) -> None:
+    """The event selectors of a trail (the default logs all management events and no data events).
+
+    Example: awsmon trail get-event-selectors --trail-name main
+    """
+    from awsmon.services.trail import get_event_selectors as svc
+
+    _render_selectors(ctx, svc(app_ctx(ctx), name))
+
+
+@app.command("put-event-selectors")
+def put_event_selectors(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--trail-name", "--name"),
+    basic: str | None = typer.Option(None, "--event-selectors", help="JSON list, inline or file://path."),
+    advanced: str | None = typer.Option(None, "--advanced-event-selectors", help="JSON list, inline or file://path."),
+    management: str | None = typer.Option(None, "--management-events", metavar="all|read|write|none", help="Shortcut for one basic selector."),
+) -> None:
+    """Set basic or advanced event selectors (data events are logged only when a selector asks for them).
+
+    Example: awsmon trail put-event-selectors --trail-name main --management-events write
+    """
+    from awsmon.services.trail import put_event_selectors as svc
+
+    _render_selectors(ctx, svc(app_ctx(ctx), name, basic=basic, advanced=advanced, management=management))
+
+
+@app.command("list-public-keys")
+def list_public_keys(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--start-time", "--start"),
+    end: str | None = typer.Option(None, "--end-time", "--end"),
+) -> None:
+    """The public keys that verify digest signatures (local: the account's own key), like ListPublicKeys.
+
+    Example: awsmon trail list-public-keys -o json > keys.json
+    """
+    from awsmon.services.trail import list_public_keys as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), start, end), rows_key="PublicKeyList",
+                         columns=[Column("Fingerprint"), Column("ValidityStartTime"), Column("ValidityEndTime")])  # fmt: skip
+
+
+@app.command("validate-digest")
+def validate_digest(
+    ctx: typer.Context,
+    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN."),
+    start: str | None = typer.Option(None, "--start-time", "--start"),
+    end: str | None = typer.Option(None, "--end-time", "--end"),
+    bucket: str | None = typer.Option(None, "--s3-bucket"),
+    prefix: str | None = typer.Option(None, "--s3-prefix"),
+    account_id: str | None = typer.Option(None, "--account-id"),
+    path: str | None = typer.Option(None, "--path", help="Folder of a downloaded trail bucket (offline)."),
+    public_keys: list[str] = typer.Option([], "--public-key", help="DER (PKCS#1 or SPKI), PEM or saved list-public-keys JSON; repeatable."),
+    strict: bool = typer.Option(False, "--strict", help="Also check what aws-cli misses (newest/consecutive digests, hash and signature links, orphan logs)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Also print the valid files."),
+) -> None:
+    """Validate log-file integrity like 'aws cloudtrail validate-logs' (same lines and summary); exit 3 if anything is INVALID.
+
+    Example: awsmon trail validate-digest --trail main --start 24h --verbose
+    """
+    from awsmon.errors import CheckFailed
+    from awsmon.progress import progress
+    from awsmon.services.trail_validate import validate_digest as svc
+
+    actx = app_ctx(ctx)
+    with progress("validating", None) as advance:
+        done = [0]
+
+        def on_progress(total: int, _unused: int | None) -> None:
+            advance(total - done[0])
+            done[0] = total
+
+        result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_id=account_id,
+                     path=path, public_keys=public_keys, strict=strict, verbose=verbose, on_progress=on_progress)  # fmt: skip
+    report = result.report
+    if actx.output.value == "json" or actx.query:
+        renderer(ctx).render(result.machine())
+    else:
+        for stream, text in report.chunks:
+            (sys.stdout if stream == "stdout" else sys.stderr).write(text)
+        sys.stdout.flush()
+    if not report.ok:
+        bad = sum(1 for f in report.files if f.verdict != "valid")
+        raise CheckFailed(f"{bad} of {len(report.files)} digest and log files are INVALID")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(..., help="Files or folders: {\"Records\": [...]}, arrays, JSON lines, .gz, bucket trees."),
+    region: str | None = typer.Option(None, "--region", help="File the events under this region (overrides awsRegion for lookups)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Read and count, store nothing."),
+) -> None:
+    """Load real CloudTrail logs into the local event history (idempotent by eventID), then use 'trail lookup'.
+
+    Example: awsmon trail import ../shared/datasets/cloudtrail/invictus
+    """
+    from awsmon.errors import UsageError
+    from awsmon.output import info
+    from awsmon.services.trail_import import import_paths
+
+    actx = app_ctx(ctx)
+    data = import_paths(actx, paths, region=region, dry_run=dry_run)
+    r = renderer(ctx)
+    if actx.output.value == "json" or actx.query:
+        r.render(data)
+    else:
+        r.detail({k: v for k, v in data.items() if k not in ("SkippedFiles", "FailedFiles")})
+        for s in data["SkippedFiles"]:
+            info(actx, f"skipped {s['Path']}: {s['Reason']}")
+    if data["OlderThan90Days"]:
+        info(actx, f"{data['OlderThan90Days']} imported events are older than 90 days: they stay queryable with "
+                   "'awsmon trail lookup' (imported events are exempt from the 90-day window)")  # fmt: skip
+    if data["FailedFiles"]:
+        for f in data["FailedFiles"][:-1]:
+            info(actx, f"awsmon: error: {f['Path']}: {f['Reason']}")
+        last = data["FailedFiles"][-1]
+        raise UsageError(f"{last['Path']}: {last['Reason']}" + (f" ({len(data['FailedFiles'])} files failed; nothing "
+                         "from them was stored)" if len(data["FailedFiles"]) > 1 else " (nothing from it was stored)"))  # fmt: skip

@@ -1,3 +1,61 @@
-"""Tables of the cloudtrail component (appended to by the cloudtrail implementation; never edit an applied entry)."""
+"""Tables of the cloudtrail component (appended to by the cloudtrail implementation; never edit an applied entry).
 
-MIGRATIONS: list[str] = []
+* ``ct_trails``: one row per trail (keyed by ARN, so the home region is part of the key); settings as JSON.
+* ``ct_logs``: log files delivered and not yet covered by a digest (per trail and source region).
+* ``ct_chains``: the digest chain of each (trail, source region): where the next digest starts, the previous one.
+* Lookup indexes on ``events`` end in ``event_id`` so "time desc, eventID desc" pages are read straight from the
+  index with LIMIT (no sort of the whole match set), one per LookupEvents attribute.
+"""
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS ct_trails (
+        arn TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        home_region TEXT NOT NULL,
+        config TEXT NOT NULL,            -- JSON: the DescribeTrails fields we keep
+        event_selectors TEXT,            -- JSON list, NULL = the default selector
+        advanced_selectors TEXT,         -- JSON list or NULL
+        insight_selectors TEXT,
+        is_logging INTEGER NOT NULL DEFAULT 0,
+        start_logging_ms INTEGER,
+        stop_logging_ms INTEGER,
+        stop_seq INTEGER,                -- last events.seq a stopped trail still delivers
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        latest_delivery_ms INTEGER,
+        latest_digest_ms INTEGER,
+        latest_cwl_ms INTEGER,
+        latest_cwl_error TEXT,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS ct_trails_name ON ct_trails (home_region, name);
+    CREATE TABLE IF NOT EXISTS ct_logs (
+        trail_arn TEXT NOT NULL,
+        region TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        key TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        newest TEXT NOT NULL,
+        oldest TEXT NOT NULL,
+        delivered_ms INTEGER NOT NULL,
+        PRIMARY KEY (trail_arn, region, delivered_ms, key)
+    );
+    CREATE TABLE IF NOT EXISTS ct_chains (
+        trail_arn TEXT NOT NULL,
+        region TEXT NOT NULL,
+        last_end_ms INTEGER NOT NULL,    -- start of the next digest window
+        prev_bucket TEXT,
+        prev_key TEXT,
+        prev_hash TEXT,
+        prev_signature TEXT,
+        PRIMARY KEY (trail_arn, region)
+    );
+    CREATE INDEX IF NOT EXISTS ct_ev_time ON events (region, event_category, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_name ON events (region, event_category, event_name, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_source ON events (region, event_category, event_source, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_user ON events (region, event_category, username, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_key ON events (region, event_category, access_key_id, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_ro ON events (region, event_category, read_only, event_time, event_id);
+    CREATE INDEX IF NOT EXISTS ct_ev_origin ON events (origin, seq);
+    """,
+]

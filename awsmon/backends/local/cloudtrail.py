@@ -1,0 +1,875 @@
+"""The simulated CloudTrail service: trails, event selectors, LookupEvents, ListPublicKeys, and delivery.
+
+Follows ``shared/specs/cloudtrail.md`` (§1.4 simulator contract for LookupEvents, §3 trails) and
+``digest-validation.md`` (§1-3 digest structure, signing and key layouts).
+
+Delivery (scheduler kinds ``cloudtrail.deliver`` and ``cloudtrail.digest``, registered at import):
+
+* Log files: events are picked by ``events.seq`` after the trail's last delivered seq (locally recorded events only,
+  never imported ones), filtered by region scope and selectors, and grouped by delivery tick: the first 5-minute
+  boundary after the event time. A tick with no events writes no file, so a clock jump of days costs what is
+  pending, not one step per 5 minutes.
+* Digests: one per hour per (trail, source region) while validation is on, including empty ones (AWS writes them
+  too); each signs the exact uncompressed bytes it stores, chains to the previous one, and carries the signature in
+  the bucket folder's sidecar metadata. StopLogging (and DeleteTrail) flush pending events and write a final digest;
+  the next StartLogging begins a new chain with a starting digest.
+
+[design choice] Local specifics, documented in docs/cloudtrail.md:
+* CreateTrail creates the simulated bucket folder when it does not exist (there is no local S3 service);
+* the account's single signing key is returned by ListPublicKeys for every region, valid 2000-01-01..2100-01-01 so
+  that any simulated time (past or future) has a key;
+* error texts for LookupEvents validation are awsmon's (AWS does not publish them); trail errors follow AWS/moto.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from awsmon.backends.local import scheduler
+from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.store import AccountStore
+from awsmon.errors import ServiceError
+
+scheduler.register("cloudtrail.deliver", "awsmon.backends.local.cloudtrail:run_deliver")
+scheduler.register("cloudtrail.digest", "awsmon.backends.local.cloudtrail:run_digest")
+
+MAX_TRAILS_PER_REGION = 5
+TICK_MS = 5 * 60 * 1000
+HOUR_MS = 3600 * 1000
+LOOKUP_WINDOW = timedelta(days=90)
+MAX_RECORDS_PER_FILE = 10_000
+LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
+INSIGHT_KEYS = ("EventId", "EventName", "EventSource")
+_COLUMNS = {
+    "EventId": "event_id",
+    "EventName": "event_name",
+    "ReadOnly": "read_only",
+    "Username": "username",
+    "EventSource": "event_source",
+    "AccessKeyId": "access_key_id",
+}
+KEY_VALIDITY = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+DEFAULT_SELECTOR = {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                    "ExcludeManagementEventSources": []}  # fmt: skip
+
+
+def _ms(dt: datetime) -> int:
+    return int(round(dt.astimezone(UTC).timestamp() * 1000))
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _last_seq(store: AccountStore) -> int:
+    """The highest events.seq ever handed out (AUTOINCREMENT keeps it even after deletes)."""
+    row = store.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+    return int(row[0]) if row else 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Validation helpers
+
+
+def validate_trail_name(name: str) -> None:
+    """AWS's trail name rules with the texts AWS (and moto) use."""
+    if len(name) < 3:
+        raise ServiceError("InvalidTrailNameException", "Trail name too short. Minimum allowed length: 3 characters. "
+                           f"Specified name length: {len(name)} characters.")  # fmt: skip
+    if len(name) > 128:
+        raise ServiceError("InvalidTrailNameException", "Trail name too long. Maximum allowed length: 128 characters. "
+                           f"Specified name length: {len(name)} characters.")  # fmt: skip
+    if not name[0].isascii() or not name[0].isalnum():
+        raise ServiceError("InvalidTrailNameException", "Trail name must starts with a letter or number.")
+    if not name[-1].isascii() or not name[-1].isalnum():
+        raise ServiceError("InvalidTrailNameException", "Trail name must ends with a letter or number.")
+    allowed = set(string.ascii_letters + string.digits + "._-")
+    if any(c not in allowed for c in name):
+        raise ServiceError("InvalidTrailNameException", "Trail name or ARN can only contain uppercase letters, "
+                           "lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).")  # fmt: skip
+    if any(a in "._-" and b in "._-" for a, b in zip(name, name[1:], strict=False)):
+        raise ServiceError("InvalidTrailNameException",
+                           "Trail name cannot contain adjacent periods (.), hyphens (-), or underscores (_).")  # fmt: skip
+
+
+def validate_bucket_name(bucket: str) -> None:
+    if not _BUCKET_RE.match(bucket or "") or ".." in bucket or re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket):
+        raise ServiceError("InvalidS3BucketNameException", f"Bucket name {bucket!r} is not valid.")
+
+
+def attribute_value_length(value: str) -> int:
+    """API_LookupAttribute: ``_``, space, ``,`` and newline count twice towards the 2000 limit."""
+    return len(value) + sum(value.count(c) for c in "_ ,\n")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Event selectors (pure)
+
+
+def _values(record: Mapping[str, Any], field: str) -> list[str]:
+    if field == "resources.type":
+        return [str(r.get("type")) for r in record.get("resources") or [] if isinstance(r, Mapping) and r.get("type")]
+    if field == "resources.ARN":
+        return [str(r.get("ARN") or r.get("arn")) for r in record.get("resources") or []
+                if isinstance(r, Mapping) and (r.get("ARN") or r.get("arn"))]  # fmt: skip
+    if field == "userIdentity.arn":
+        v = (record.get("userIdentity") or {}).get("arn")
+        return [str(v)] if v else []
+    v = record.get(field)
+    if v is None:
+        return []
+    if isinstance(v, bool):
+        return ["true" if v else "false"]
+    return [str(v)]
+
+
+def _field_matches(record: Mapping[str, Any], fs: Mapping[str, Any]) -> bool:
+    values = _values(record, str(fs.get("Field")))
+    for op, tests in fs.items():
+        if op == "Field" or not tests:
+            continue
+        if op == "Equals" and not any(v in tests for v in values):
+            return False
+        if op == "StartsWith" and not any(v.startswith(t) for v in values for t in tests):
+            return False
+        if op == "EndsWith" and not any(v.endswith(t) for v in values for t in tests):
+            return False
+        if op == "NotEquals" and any(v in tests for v in values):
+            return False
+        if op == "NotStartsWith" and any(v.startswith(t) for v in values for t in tests):
+            return False
+        if op == "NotEndsWith" and any(v.endswith(t) for v in values for t in tests):
+            return False
+    return True
+
+
+def selector_matches(record: Mapping[str, Any], basic: list[dict[str, Any]] | None,
+                     advanced: list[dict[str, Any]] | None) -> bool:  # fmt: skip
+    """Would a trail with these selectors log this record? Any selector matching is enough (spec §3.2)."""
+    category = record.get("eventCategory") or "Management"
+    if category == "Insight":
+        return False  # Insights go to their own folder, never into the log files
+    if advanced:
+        return any(all(_field_matches(record, fs) for fs in sel.get("FieldSelectors") or []) for sel in advanced)
+    ro = bool(record.get("readOnly"))
+    for sel in basic if basic is not None else [DEFAULT_SELECTOR]:
+        rw = sel.get("ReadWriteType", "All")
+        if (rw == "ReadOnly" and not ro) or (rw == "WriteOnly" and ro):
+            continue
+        if category == "Management":
+            if sel.get("IncludeManagementEvents", True) and record.get("eventSource") not in (
+                sel.get("ExcludeManagementEventSources") or []
+            ):
+                return True
+        elif category == "Data":
+            arns = _values(record, "resources.ARN")
+            types = _values(record, "resources.type")
+            for dr in sel.get("DataResources") or []:
+                if dr.get("Type") in types and any(a.startswith(v) for a in arns for v in dr.get("Values") or []):
+                    return True
+    return False
+
+
+def _check_selectors(basic: Any, advanced: Any) -> None:
+    if basic is not None and advanced is not None:
+        raise ServiceError("InvalidParameterCombinationException",
+                           "You cannot specify both EventSelectors and AdvancedEventSelectors.")  # fmt: skip
+    if basic is None and advanced is None:
+        raise ServiceError("InvalidParameterCombinationException",
+                           "You must specify either EventSelectors or AdvancedEventSelectors.")  # fmt: skip
+    if basic is not None:
+        if len(basic) > 5:
+            raise ServiceError("InvalidEventSelectorsException", "You can specify at most 5 event selectors.")
+        for sel in basic:
+            if sel.get("ReadWriteType", "All") not in ("ReadOnly", "WriteOnly", "All"):
+                raise ServiceError("InvalidEventSelectorsException",
+                                   f"Invalid ReadWriteType: {sel.get('ReadWriteType')}.")  # fmt: skip
+            for dr in sel.get("DataResources") or []:
+                if not str(dr.get("Type", "")).startswith("AWS::"):
+                    raise ServiceError("InvalidEventSelectorsException",
+                                       f"Invalid DataResource type: {dr.get('Type')}.")  # fmt: skip
+            for src in sel.get("ExcludeManagementEventSources") or []:
+                if src not in ("kms.amazonaws.com", "rdsdata.amazonaws.com"):
+                    raise ServiceError("InvalidEventSelectorsException",
+                                       f"Invalid ExcludeManagementEventSources value: {src}.")  # fmt: skip
+    for sel in advanced or []:
+        fields = sel.get("FieldSelectors") or []
+        if not any(fs.get("Field") == "eventCategory" for fs in fields):
+            raise ServiceError("InvalidEventSelectorsException",
+                               "Each advanced event selector must include a field selector for eventCategory.")  # fmt: skip
+        for fs in fields:
+            ops = [k for k in fs if k != "Field" and fs[k]]
+            if not ops:
+                raise ServiceError("InvalidEventSelectorsException",
+                                   f"Field selector {fs.get('Field')} has no condition.")  # fmt: skip
+            if fs.get("Field") in ("readOnly", "eventCategory", "resources.type") and ops != ["Equals"]:
+                raise ServiceError("InvalidEventSelectorsException",
+                                   f"Only the Equals operator is allowed for {fs.get('Field')}.")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The service
+
+
+class LocalCloudTrail(LocalService):
+    service_name = "cloudtrail"
+    event_source = "cloudtrail.amazonaws.com"
+
+    # -- trail rows ---------------------------------------------------------------------------------------------
+    def _arn(self, name: str, region: str | None = None) -> str:
+        return f"arn:aws:cloudtrail:{region or self.region}:{self.account_id}:trail/{name}"
+
+    def _visible(self) -> list[dict[str, Any]]:
+        """Trails seen from this region: its own plus multi-region trails of other home regions (shadow trails)."""
+        rows = self.conn.execute(
+            "SELECT * FROM ct_trails ORDER BY home_region != ?, home_region, name", (self.region,)
+        ).fetchall()
+        out = []
+        for r in rows:
+            cfg = json.loads(r["config"])
+            if r["home_region"] == self.region or cfg.get("IsMultiRegionTrail"):
+                out.append(dict(r))
+        return out
+
+    def _find(self, name: str, *, home_only: bool = False) -> dict[str, Any]:
+        if not name:
+            raise ServiceError("InvalidTrailNameException", "Trail name too short. Minimum allowed length: 3 "
+                               "characters. Specified name length: 0 characters.")  # fmt: skip
+        for r in self._visible():
+            if r["arn"] == name or r["name"] == name:
+                if home_only and r["home_region"] != self.region:
+                    raise ServiceError("InvalidHomeRegionException",
+                                       f"This operation must be called from the trail's home region, {r['home_region']}.")  # fmt: skip
+                return r
+        if not name.startswith("arn:"):
+            validate_trail_name(name)
+        shown = name if name.startswith("arn:") else self._arn(name)
+        raise ServiceError("TrailNotFoundException", f"Unknown trail: {shown} for the user: {self.account_id}")
+
+    def _describe(self, r: Mapping[str, Any]) -> dict[str, Any]:
+        cfg = json.loads(r["config"])
+        out: dict[str, Any] = {"Name": r["name"], "S3BucketName": cfg["S3BucketName"]}
+        for k in ("S3KeyPrefix", "SnsTopicName", "SnsTopicARN"):
+            if cfg.get(k):
+                out[k] = cfg[k]
+        out.update({
+            "IncludeGlobalServiceEvents": cfg.get("IncludeGlobalServiceEvents", True),
+            "IsMultiRegionTrail": cfg.get("IsMultiRegionTrail", False),
+            "HomeRegion": r["home_region"],
+            "TrailARN": r["arn"],
+            "LogFileValidationEnabled": cfg.get("LogFileValidationEnabled", False),
+        })  # fmt: skip
+        for k in ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn", "KmsKeyId"):
+            if cfg.get(k):
+                out[k] = cfg[k]
+        out["HasCustomEventSelectors"] = bool(r["event_selectors"] or r["advanced_selectors"])
+        out["HasInsightSelectors"] = bool(r["insight_selectors"] and json.loads(r["insight_selectors"]))
+        out["IsOrganizationTrail"] = False
+        return out
+
+    def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
+        name = params.get("Name") or params.get("TrailName")
+        if not name:
+            return []
+        arn = name if str(name).startswith("arn:") else self._arn(str(name))
+        return [{"type": "AWS::CloudTrail::Trail", "ARN": arn, "name": str(arn).rsplit("/", 1)[-1]}]
+
+    # -- CRUD ---------------------------------------------------------------------------------------------------
+    @api("CreateTrail")
+    def create_trail(
+        self,
+        *,
+        Name: str,
+        S3BucketName: str,
+        S3KeyPrefix: str | None = None,
+        SnsTopicName: str | None = None,
+        IncludeGlobalServiceEvents: bool = True,
+        IsMultiRegionTrail: bool = False,
+        EnableLogFileValidation: bool = False,
+        CloudWatchLogsLogGroupArn: str | None = None,
+        CloudWatchLogsRoleArn: str | None = None,
+        KmsKeyId: str | None = None,
+        IsOrganizationTrail: bool = False,
+        TagsList: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        validate_trail_name(Name)
+        validate_bucket_name(S3BucketName)
+        if S3KeyPrefix is not None and len(S3KeyPrefix) > 200:
+            raise ServiceError("InvalidS3PrefixException", "S3 key prefix must be at most 200 characters.")
+        if IsOrganizationTrail:
+            raise ServiceError("NotOrganizationMasterAccountException",
+                               f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        if CloudWatchLogsLogGroupArn is not None and not CloudWatchLogsLogGroupArn.startswith("arn:"):
+            raise ServiceError("InvalidCloudWatchLogsLogGroupArnException",
+                               f"Invalid CloudWatchLogsLogGroupArn: {CloudWatchLogsLogGroupArn}.")  # fmt: skip
+        arn = self._arn(Name)
+        if self.conn.execute("SELECT 1 FROM ct_trails WHERE arn = ?", (arn,)).fetchone():
+            raise ServiceError("TrailAlreadyExistsException", f"Trail {Name} already exists for customer: {self.account_id}")
+        if len(self._visible()) >= MAX_TRAILS_PER_REGION:
+            raise ServiceError("MaximumNumberOfTrailsExceededException",
+                               f"User: {self.account_id} already has {MAX_TRAILS_PER_REGION} trails in {self.region}.")  # fmt: skip
+        (self.store.s3_dir / S3BucketName).mkdir(parents=True, exist_ok=True)
+        cfg = {
+            "S3BucketName": S3BucketName,
+            "S3KeyPrefix": S3KeyPrefix or None,
+            "SnsTopicName": SnsTopicName,
+            "SnsTopicARN": f"arn:aws:sns:{self.region}:{self.account_id}:{SnsTopicName}" if SnsTopicName else None,
+            "IncludeGlobalServiceEvents": bool(IncludeGlobalServiceEvents),
+            "IsMultiRegionTrail": bool(IsMultiRegionTrail),
+            "LogFileValidationEnabled": bool(EnableLogFileValidation),
+            "CloudWatchLogsLogGroupArn": CloudWatchLogsLogGroupArn,
+            "CloudWatchLogsRoleArn": CloudWatchLogsRoleArn,
+            "KmsKeyId": KmsKeyId,
+            "Tags": TagsList or [],
+        }
+        self.conn.execute(
+            "INSERT INTO ct_trails (arn, name, home_region, config, created_ms) VALUES (?,?,?,?,?)",
+            (arn, Name, self.region, json.dumps(cfg), _ms(self.now())),
+        )
+        desc = self._describe(self.conn.execute("SELECT * FROM ct_trails WHERE arn = ?", (arn,)).fetchone())
+        desc.pop("HomeRegion", None)
+        desc.pop("HasCustomEventSelectors", None)
+        desc.pop("HasInsightSelectors", None)
+        return desc
+
+    @api("UpdateTrail")
+    def update_trail(self, *, Name: str, **changes: Any) -> dict[str, Any]:
+        r = self._find(Name, home_only=True)
+        cfg = json.loads(r["config"])
+        known = {"S3BucketName", "S3KeyPrefix", "SnsTopicName", "IncludeGlobalServiceEvents", "IsMultiRegionTrail",
+                 "EnableLogFileValidation", "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn", "KmsKeyId",
+                 "IsOrganizationTrail"}  # fmt: skip
+        unknown = set(changes) - known
+        if unknown:
+            raise ServiceError("ValidationException", f"Unknown parameter(s): {', '.join(sorted(unknown))}")
+        if changes.get("IsOrganizationTrail"):
+            raise ServiceError("NotOrganizationMasterAccountException",
+                               f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        if "S3BucketName" in changes:
+            validate_bucket_name(changes["S3BucketName"])
+            (self.store.s3_dir / changes["S3BucketName"]).mkdir(parents=True, exist_ok=True)
+        was_validating = bool(cfg.get("LogFileValidationEnabled"))
+        for k, v in changes.items():
+            if k == "EnableLogFileValidation":
+                cfg["LogFileValidationEnabled"] = bool(v)
+            elif k == "SnsTopicName":
+                cfg[k] = v or None
+                cfg["SnsTopicARN"] = f"arn:aws:sns:{self.region}:{self.account_id}:{v}" if v else None
+            elif k != "IsOrganizationTrail":
+                cfg[k] = v if v != "" else None
+        self.conn.execute("UPDATE ct_trails SET config = ? WHERE arn = ?", (json.dumps(cfg), r["arn"]))
+        now_validating = bool(cfg.get("LogFileValidationEnabled"))
+        if r["is_logging"] and now_validating and not was_validating:
+            _open_chain(self.store, r["arn"], r["home_region"], _ms(self.now()))
+        elif was_validating and not now_validating:
+            self.conn.execute("DELETE FROM ct_chains WHERE trail_arn = ?", (r["arn"],))
+            self.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ?", (r["arn"],))
+            scheduler.unschedule(self.store, "cloudtrail.digest", r["arn"])
+        desc = self._describe(self.conn.execute("SELECT * FROM ct_trails WHERE arn = ?", (r["arn"],)).fetchone())
+        desc.pop("HomeRegion", None)
+        return desc
+
+    @api("DeleteTrail")
+    def delete_trail(self, *, Name: str) -> dict[str, Any]:
+        r = self._find(Name, home_only=True)
+        if r["is_logging"]:
+            # AWS delivers what is pending and a last digest when a trail is deleted; done now, before the row goes.
+            now_ms = _ms(self.now())
+            now_ms -= now_ms % 1000
+            self.conn.execute("UPDATE ct_trails SET is_logging = 0, stop_logging_ms = ?, stop_seq = ? WHERE arn = ?",
+                              (now_ms, _last_seq(self.store), r["arn"]))  # fmt: skip
+            _finish(self.store, r["arn"], now_ms)
+        for table, col in (("ct_logs", "trail_arn"), ("ct_chains", "trail_arn"), ("ct_trails", "arn")):
+            self.conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (r["arn"],))
+        scheduler.unschedule(self.store, "cloudtrail.deliver", r["arn"])
+        scheduler.unschedule(self.store, "cloudtrail.digest", r["arn"])
+        return {}
+
+    @api("DescribeTrails")
+    def describe_trails(self, *, trailNameList: list[str] | None = None, includeShadowTrails: bool = True) -> dict[str, Any]:
+        rows = self._visible()
+        if not includeShadowTrails:
+            rows = [r for r in rows if r["home_region"] == self.region]
+        if trailNameList:
+            wanted = set(trailNameList)
+            rows = [r for r in rows if r["name"] in wanted or r["arn"] in wanted]
+        return {"trailList": [self._describe(r) for r in rows]}
+
+    @api("GetTrail")
+    def get_trail(self, *, Name: str) -> dict[str, Any]:
+        return {"Trail": self._describe(self._find(Name))}
+
+    @api("ListTrails")
+    def list_trails(self, *, NextToken: str | None = None) -> dict[str, Any]:
+        return {"Trails": [{"TrailARN": r["arn"], "Name": r["name"], "HomeRegion": r["home_region"]} for r in self._visible()]}
+
+    @api("GetTrailStatus")
+    def get_trail_status(self, *, Name: str) -> dict[str, Any]:
+        r = self._find(Name)
+        out: dict[str, Any] = {"IsLogging": bool(r["is_logging"])}
+        for field, col in (("LatestDeliveryTime", "latest_delivery_ms"), ("LatestDigestDeliveryTime", "latest_digest_ms"),
+                           ("LatestCloudWatchLogsDeliveryTime", "latest_cwl_ms"), ("StartLoggingTime", "start_logging_ms"),
+                           ("StopLoggingTime", "stop_logging_ms")):  # fmt: skip
+            if r[col] is not None:
+                out[field] = _dt(r[col])
+        if r["latest_cwl_error"]:
+            out["LatestCloudWatchLogsDeliveryError"] = r["latest_cwl_error"]
+        if r["latest_delivery_ms"] is not None:
+            out["LatestDeliveryAttemptTime"] = _iso(r["latest_delivery_ms"])
+            out["LatestDeliveryAttemptSucceeded"] = _iso(r["latest_delivery_ms"])
+        if r["start_logging_ms"] is not None:
+            out["TimeLoggingStarted"] = _iso(r["start_logging_ms"])
+        if r["stop_logging_ms"] is not None:
+            out["TimeLoggingStopped"] = _iso(r["stop_logging_ms"])
+        return out
+
+    @api("StartLogging")
+    def start_logging(self, *, Name: str) -> dict[str, Any]:
+        r = self._find(Name, home_only=True)
+        if r["is_logging"]:
+            return {}
+        now_ms = _ms(self.now())
+        # Deliver from the next event on: this StartLogging record itself gets the next seq and is delivered.
+        self.conn.execute(
+            "UPDATE ct_trails SET is_logging = 1, start_logging_ms = ?, stop_logging_ms = NULL, stop_seq = NULL, "
+            "last_seq = ? WHERE arn = ?",
+            (now_ms, _last_seq(self.store), r["arn"]),
+        )
+        scheduler.schedule(self.store, "cloudtrail.deliver", r["arn"], _dt((now_ms // TICK_MS + 1) * TICK_MS))  # type: ignore[arg-type]
+        if json.loads(r["config"]).get("LogFileValidationEnabled"):
+            _open_chain(self.store, r["arn"], r["home_region"], now_ms)
+        return {}
+
+    @api("StopLogging")
+    def stop_logging(self, *, Name: str) -> dict[str, Any]:
+        r = self._find(Name, home_only=True)
+        if not r["is_logging"]:
+            return {}
+        now_ms = _ms(self.now())
+        now_ms -= now_ms % 1000  # the final digest ends here, and digest times are whole seconds
+        # The StopLogging record is inserted right after this method in the same transaction: it takes the next seq.
+        self.conn.execute("UPDATE ct_trails SET is_logging = 0, stop_logging_ms = ?, stop_seq = ? WHERE arn = ?",
+                          (now_ms, _last_seq(self.store) + 1, r["arn"]))  # fmt: skip
+        due = _dt(now_ms)
+        assert due is not None
+        scheduler.schedule(self.store, "cloudtrail.deliver", r["arn"], due)
+        if self.conn.execute("SELECT 1 FROM ct_chains WHERE trail_arn = ?", (r["arn"],)).fetchone():
+            scheduler.schedule(self.store, "cloudtrail.digest", r["arn"], due)
+        return {}
+
+    # -- selectors ----------------------------------------------------------------------------------------------
+    @api("GetEventSelectors")
+    def get_event_selectors(self, *, TrailName: str) -> dict[str, Any]:
+        r = self._find(TrailName)
+        out: dict[str, Any] = {"TrailARN": r["arn"]}
+        if r["advanced_selectors"]:
+            out["AdvancedEventSelectors"] = json.loads(r["advanced_selectors"])
+        else:
+            out["EventSelectors"] = json.loads(r["event_selectors"]) if r["event_selectors"] else [dict(DEFAULT_SELECTOR)]
+        return out
+
+    @api("PutEventSelectors")
+    def put_event_selectors(self, *, TrailName: str, EventSelectors: list[dict[str, Any]] | None = None,
+                            AdvancedEventSelectors: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+        r = self._find(TrailName, home_only=True)
+        _check_selectors(EventSelectors, AdvancedEventSelectors)
+        basic = None
+        if EventSelectors is not None:
+            basic = [{**DEFAULT_SELECTOR, **s} for s in EventSelectors]
+        self.conn.execute(
+            "UPDATE ct_trails SET event_selectors = ?, advanced_selectors = ? WHERE arn = ?",
+            (json.dumps(basic) if basic is not None else None,
+             json.dumps(AdvancedEventSelectors) if AdvancedEventSelectors is not None else None, r["arn"]),
+        )  # fmt: skip
+        out: dict[str, Any] = {"TrailARN": r["arn"]}
+        if basic is not None:
+            out["EventSelectors"] = basic
+        else:
+            out["AdvancedEventSelectors"] = AdvancedEventSelectors
+        return out
+
+    # -- keys ---------------------------------------------------------------------------------------------------
+    @api("ListPublicKeys")
+    def list_public_keys(self, *, StartTime: datetime | None = None, EndTime: datetime | None = None,
+                         NextToken: str | None = None) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.digest import public_key_der, public_key_fingerprint
+
+        start = StartTime or self.now()
+        end = EndTime or self.now()
+        if start > end:
+            raise ServiceError("InvalidTimeRangeException", "Start time must be before end time.")
+        der = public_key_der(self.store.load_signing_key().public_key())
+        if end < KEY_VALIDITY[0] or start > KEY_VALIDITY[1]:
+            return {"PublicKeyList": []}
+        return {"PublicKeyList": [{"Value": der, "ValidityStartTime": KEY_VALIDITY[0],
+                                   "ValidityEndTime": KEY_VALIDITY[1], "Fingerprint": public_key_fingerprint(der)}]}  # fmt: skip
+
+    # -- LookupEvents -------------------------------------------------------------------------------------------
+    @api("LookupEvents")
+    def lookup_events(self, *, LookupAttributes: list[dict[str, str]] | None = None, StartTime: datetime | None = None,
+                      EndTime: datetime | None = None, EventCategory: str | None = None, MaxResults: int | None = None,
+                      NextToken: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """The API: at most one attribute (spec §1.4)."""
+        if LookupAttributes and len(LookupAttributes) > 1:
+            raise ServiceError("InvalidLookupAttributesException", "You can specify only one lookup attribute.")
+        return self._lookup(LookupAttributes or [], StartTime, EndTime, EventCategory, MaxResults, NextToken)
+
+    @api("LookupEvents")
+    def lookup_events_all(self, *, LookupAttributes: list[dict[str, str]] | None = None, StartTime: datetime | None = None,
+                          EndTime: datetime | None = None, EventCategory: str | None = None,
+                          MaxResults: int | None = None, NextToken: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """awsmon's extension: any number of attributes, ANDed in the query. Recorded as a LookupEvents call."""
+        return self._lookup(LookupAttributes or [], StartTime, EndTime, EventCategory, MaxResults, NextToken)
+
+    def _lookup(self, attrs: list[dict[str, str]], start: datetime | None, end: datetime | None, category: str | None,
+                max_results: int | None, token: str | None) -> dict[str, Any]:  # fmt: skip
+        if category is not None and category != "insight":
+            raise ServiceError("InvalidEventCategoryException", f"Event category {category} is not valid. "
+                               "The only valid value is insight.")  # fmt: skip
+        allowed = INSIGHT_KEYS if category == "insight" else LOOKUP_KEYS
+        pairs: list[tuple[str, str]] = []
+        for a in attrs:
+            key, value = a.get("AttributeKey"), a.get("AttributeValue")
+            if key not in allowed:
+                raise ServiceError("InvalidLookupAttributesException", f"Lookup attribute key {key} is not valid. "
+                                   f"Valid keys: {', '.join(allowed)}.")  # fmt: skip
+            if value is None or not 1 <= attribute_value_length(str(value)) <= 2000:
+                raise ServiceError("InvalidLookupAttributesException",
+                                   f"Lookup attribute value for {key} must be 1 to 2000 characters long.")  # fmt: skip
+            pairs.append((str(key), str(value).lower() if key == "ReadOnly" else str(value)))
+        limit = 50 if max_results is None else int(max_results)
+        if not 1 <= limit <= 50:
+            raise ServiceError("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+        if start is not None and end is not None and start > end:
+            raise ServiceError("InvalidTimeRangeException", "Start time must be before end time.")
+        now = self.now()
+        params_hash = hashlib.sha256(json.dumps(
+            [self.region, category, sorted(pairs), start and _ms(start), end and _ms(end)]).encode()).hexdigest()[:16]  # fmt: skip
+        after: tuple[int, str] | None = None
+        if token:
+            try:
+                tok = json.loads(base64.urlsafe_b64decode(token.encode() + b"==").decode())
+                if tok["h"] != params_hash:
+                    raise ValueError("parameters changed")
+                after, snapshot = (int(tok["t"]), str(tok["i"])), int(tok["s"])
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                raise ServiceError("InvalidNextTokenException",
+                                   "The NextToken is not valid for these parameters.") from None  # fmt: skip
+        else:
+            snapshot = _last_seq(self.store)
+        where = ["e.region = ?", "e.event_category = ?", "e.seq <= ?"]
+        args: list[Any] = [self.region, "Insight" if category == "insight" else "Management", snapshot]
+        if start is not None:
+            where.append("e.event_time >= ?")
+            args.append(_ms(start))
+        if end is not None:
+            where.append("e.event_time <= ?")
+            args.append(_ms(end))
+        # 90 days of locally recorded history; imported events are kept and stay queryable.
+        where.append("(e.event_time >= ? OR e.origin != 'local')")
+        args.append(_ms(now - LOOKUP_WINDOW))
+        for key, value in pairs:
+            if key in _COLUMNS:
+                where.append(f"e.{_COLUMNS[key]} = ?")
+            else:
+                col = "resource_name" if key == "ResourceName" else "resource_type"
+                where.append(f"e.seq IN (SELECT event_seq FROM event_resources WHERE {col} = ?)")
+            args.append(value)
+        if after is not None:
+            where.append("(e.event_time < ? OR (e.event_time = ? AND e.event_id < ?))")
+            args += [after[0], after[0], after[1]]
+        sql = (f"SELECT e.event_id, e.event_time, e.event_name, e.event_source, e.read_only, e.username, "
+               f"e.access_key_id, e.origin, e.record FROM events e WHERE {' AND '.join(where)} "
+               f"ORDER BY e.event_time DESC, e.event_id DESC LIMIT ?")  # fmt: skip
+        rows = self.conn.execute(sql, [*args, limit + 1]).fetchall()
+        events = [_event_of(r) for r in rows[:limit]]
+        out: dict[str, Any] = {"Events": events}
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
+                {"h": params_hash, "t": last["event_time"], "i": last["event_id"], "s": snapshot},
+                separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
+        return out
+
+
+def _event_of(r: Any) -> dict[str, Any]:
+    record = json.loads(r["record"])
+    resources = [
+        {"ResourceType": res.get("type"), "ResourceName": res.get("ARN") or res.get("arn")}
+        for res in record.get("resources") or [] if isinstance(res, Mapping)
+    ]
+    ev: dict[str, Any] = {"EventId": r["event_id"], "EventName": r["event_name"], "ReadOnly": r["read_only"]}
+    if r["access_key_id"]:
+        ev["AccessKeyId"] = r["access_key_id"]
+    ev["EventTime"] = datetime.fromtimestamp(r["event_time"] / 1000, UTC)
+    ev["EventSource"] = r["event_source"]
+    if r["username"]:
+        ev["Username"] = r["username"]
+    ev["Resources"] = resources
+    ev["CloudTrailEvent"] = r["record"]
+    if r["origin"] != "local":
+        ev["awsmonOrigin"] = r["origin"]  # flag: imported, exempt from the 90-day window
+    return ev
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Delivery
+
+
+def _trail(store: AccountStore, arn: str) -> dict[str, Any] | None:
+    row = store.conn.execute("SELECT * FROM ct_trails WHERE arn = ?", (arn,)).fetchone()
+    if row is None:
+        return None
+    t = dict(row)
+    t["cfg"] = json.loads(t["config"])
+    t["basic"] = json.loads(t["event_selectors"]) if t["event_selectors"] else None
+    t["advanced"] = json.loads(t["advanced_selectors"]) if t["advanced_selectors"] else None
+    return t
+
+
+def _open_chain(store: AccountStore, arn: str, region: str, start_ms: int) -> None:
+    """Start a digest chain (the next digest is a starting digest); the first one is due an hour later."""
+    start_ms -= start_ms % 1000  # digest times are whole seconds
+    store.conn.execute(
+        "INSERT INTO ct_chains (trail_arn, region, last_end_ms) VALUES (?, ?, ?) ON CONFLICT (trail_arn, region) "
+        "DO UPDATE SET last_end_ms = excluded.last_end_ms, prev_bucket = NULL, prev_key = NULL, prev_hash = NULL, "
+        "prev_signature = NULL",
+        (arn, region, start_ms),
+    )
+    due = _dt(start_ms + HOUR_MS)
+    assert due is not None
+    nxt = scheduler.next_due(store, "cloudtrail.digest", arn)
+    if nxt is None or nxt > due:
+        scheduler.schedule(store, "cloudtrail.digest", arn, due)
+
+
+def _unique() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _folder(store: AccountStore, bucket: str) -> Any:
+    from awsmon.s3folder import S3Folder
+
+    return S3Folder(store.s3_dir / bucket)
+
+
+def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms: int, texts: list[str],
+               times: list[int]) -> None:  # fmt: skip
+    from awsmon.engines.digest import log_file_key
+
+    cfg = trail["cfg"]
+    bucket = cfg["S3BucketName"]
+    when = _dt(tick_ms)
+    assert when is not None
+    key = log_file_key(store.account_id, region, when, _unique(), prefix=cfg.get("S3KeyPrefix") or None)
+    raw = ('{"Records":[' + ",".join(texts) + "]}").encode()
+    _folder(store, bucket).put_object(key, gzip.compress(raw, compresslevel=6, mtime=0),
+                                      content_type="application/json", last_modified=when)  # fmt: skip
+    store.conn.execute("UPDATE ct_trails SET latest_delivery_ms = max(coalesce(latest_delivery_ms, 0), ?) WHERE arn = ?",
+                       (tick_ms, trail["arn"]))  # fmt: skip
+    if cfg.get("LogFileValidationEnabled"):
+        if not store.conn.execute("SELECT 1 FROM ct_chains WHERE trail_arn = ? AND region = ?",
+                                  (trail["arn"], region)).fetchone():  # fmt: skip
+            _open_chain(store, trail["arn"], region, trail["start_logging_ms"] or tick_ms)
+        store.conn.execute(
+            "INSERT OR REPLACE INTO ct_logs (trail_arn, region, bucket, key, hash, newest, oldest, delivered_ms) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (trail["arn"], region, bucket, key, hashlib.sha256(raw).hexdigest(), _iso(max(times)), _iso(min(times)), tick_ms),
+        )
+    if cfg.get("CloudWatchLogsLogGroupArn"):
+        _deliver_cloudwatch(store, trail, region, texts, times)
+
+
+def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str, texts: list[str], times: list[int]) -> None:
+    """CloudWatch Logs delivery into the local logs store, when that component offers its internal write path."""
+    import importlib
+
+    try:
+        logs = importlib.import_module("awsmon.backends.local.logs")
+    except ModuleNotFoundError:
+        logs = None
+    writer = getattr(logs, "append_log_events", None) if logs is not None else None
+    now_ms = max(times)
+    if writer is None:
+        store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?",
+                           ("CloudWatch Logs delivery is not available in this awsmon build", trail["arn"]))  # fmt: skip
+        return
+    arn = str(trail["cfg"]["CloudWatchLogsLogGroupArn"])
+    group = arn.split(":log-group:", 1)[-1].split(":", 1)[0]
+    stream = f"{store.account_id}_CloudTrail_{region}"
+    try:
+        writer(store, region, group, stream, [{"timestamp": t, "message": m} for t, m in zip(times, texts, strict=True)])
+    except ServiceError as exc:
+        store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?", (exc.code, trail["arn"]))
+        return
+    store.conn.execute("UPDATE ct_trails SET latest_cwl_ms = ?, latest_cwl_error = NULL WHERE arn = ?",
+                       (now_ms, trail["arn"]))  # fmt: skip
+
+
+def deliver(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | None:
+    """Write log files for pending events whose delivery tick is <= ``upto_ms``; return the first pending tick.
+
+    A stopped trail delivers everything up to its stop (``stop_seq``) in one final file per region at the stop time.
+    """
+    stopped = not trail["is_logging"]
+    sql = "SELECT seq, region, event_time, record FROM events WHERE seq > ? AND origin = 'local'"
+    args: list[Any] = [trail["last_seq"]]
+    if stopped:
+        if trail["stop_seq"] is None:
+            return None
+        sql += " AND seq <= ?"
+        args.append(trail["stop_seq"])
+    if not trail["cfg"].get("IsMultiRegionTrail"):
+        sql += " AND region = ?"
+        args.append(trail["home_region"])
+    sql += " ORDER BY seq"
+    groups: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
+    last_seq = trail["last_seq"]
+    pending: int | None = None
+    default_sel = trail["basic"] is None and trail["advanced"] is None
+    for seq, region, event_time, text in store.conn.execute(sql, args):
+        tick = trail["stop_logging_ms"] if stopped else (event_time // TICK_MS + 1) * TICK_MS
+        if tick > upto_ms and not stopped:
+            pending = tick
+            break
+        last_seq = seq
+        if not default_sel or '"eventCategory":"Management"' not in text:
+            if not selector_matches(json.loads(text), trail["basic"], trail["advanced"]):
+                continue
+        texts, times = groups.setdefault((region, tick), ([], []))
+        texts.append(text)
+        times.append(event_time)
+        if len(texts) >= MAX_RECORDS_PER_FILE:
+            _write_log(store, trail, region, tick, texts, times)
+            del groups[(region, tick)]
+    for (region, tick), (texts, times) in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        _write_log(store, trail, region, tick, texts, times)
+    store.conn.execute("UPDATE ct_trails SET last_seq = ? WHERE arn = ?", (last_seq, trail["arn"]))
+    trail["last_seq"] = last_seq
+    return pending
+
+
+def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, Any], end_ms: int, key_cache: dict[str, Any]) -> None:
+    from awsmon.engines.digest import (
+        PreviousDigest,
+        build_digest,
+        digest_key,
+        public_key_der,
+        public_key_fingerprint,
+        serialize_digest,
+        sign_digest,
+    )
+
+    if "key" not in key_cache:
+        key_cache["key"] = store.load_signing_key()
+        key_cache["fp"] = public_key_fingerprint(public_key_der(key_cache["key"].public_key()))
+    cfg = trail["cfg"]
+    bucket = cfg["S3BucketName"]
+    region = chain["region"]
+    start_ms = chain["last_end_ms"]
+    end = _dt(end_ms)
+    start = _dt(start_ms)
+    assert end is not None and start is not None
+    key = digest_key(store.account_id, region, trail["name"], trail["home_region"], end,
+                     prefix=cfg.get("S3KeyPrefix") or None)  # fmt: skip
+    logs = store.conn.execute(
+        "SELECT bucket, key, hash, newest, oldest FROM ct_logs WHERE trail_arn = ? AND region = ? AND delivered_ms > ? "
+        "AND delivered_ms <= ? ORDER BY delivered_ms, key",
+        (trail["arn"], region, start_ms, end_ms),
+    ).fetchall()
+    entries = [{"s3Bucket": r["bucket"], "s3Object": r["key"], "hashValue": r["hash"], "hashAlgorithm": "SHA-256",
+                "newestEventTime": r["newest"], "oldestEventTime": r["oldest"]} for r in logs]  # fmt: skip
+    previous = None
+    if chain["prev_key"]:
+        previous = PreviousDigest(chain["prev_bucket"], chain["prev_key"], b"", chain["prev_signature"])
+    digest = build_digest(account_id=store.account_id, bucket=bucket, key=key, start_time=start, end_time=end,
+                          fingerprint=key_cache["fp"], log_files=entries, previous=previous)  # fmt: skip
+    if previous is not None:
+        digest["previousDigestHashValue"] = chain["prev_hash"]  # the stored hash of the previous digest's bytes
+    inflated = serialize_digest(digest)
+    signature = sign_digest(key_cache["key"], digest, inflated)
+    _folder(store, bucket).put_object(key, gzip.compress(inflated, mtime=0), content_type="application/json",
+                                      metadata={"signature": signature, "signature-algorithm": "SHA256withRSA"},
+                                      last_modified=end)  # fmt: skip
+    store.conn.execute(
+        "UPDATE ct_chains SET last_end_ms = ?, prev_bucket = ?, prev_key = ?, prev_hash = ?, prev_signature = ? "
+        "WHERE trail_arn = ? AND region = ?",
+        (end_ms, bucket, key, hashlib.sha256(inflated).hexdigest(), signature, trail["arn"], region),
+    )
+    store.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ? AND region = ? AND delivered_ms <= ?",
+                       (trail["arn"], region, end_ms))  # fmt: skip
+    store.conn.execute("UPDATE ct_trails SET latest_digest_ms = ? WHERE arn = ?", (end_ms, trail["arn"]))
+    chain.update(last_end_ms=end_ms, prev_bucket=bucket, prev_key=key, prev_signature=signature,
+                 prev_hash=hashlib.sha256(inflated).hexdigest())  # fmt: skip
+
+
+def _digests(store: AccountStore, trail: dict[str, Any], upto_ms: int, *, final: bool) -> int | None:
+    """Write every hourly digest ending at or before ``upto_ms``; ``final`` also closes each chain at ``upto_ms``."""
+    cache: dict[str, Any] = {}
+    next_due: int | None = None
+    chains = [dict(r) for r in store.conn.execute("SELECT * FROM ct_chains WHERE trail_arn = ? ORDER BY region",
+                                                   (trail["arn"],))]  # fmt: skip
+    for chain in chains:
+        while chain["last_end_ms"] + HOUR_MS <= upto_ms:
+            _write_digest(store, trail, chain, chain["last_end_ms"] + HOUR_MS, cache)
+        if final:
+            if upto_ms > chain["last_end_ms"]:
+                _write_digest(store, trail, chain, upto_ms - upto_ms % 1000, cache)
+            store.conn.execute("DELETE FROM ct_chains WHERE trail_arn = ? AND region = ?", (trail["arn"], chain["region"]))
+        else:
+            due = chain["last_end_ms"] + HOUR_MS
+            next_due = due if next_due is None else min(next_due, due)
+    return next_due
+
+
+def _finish(store: AccountStore, arn: str, stop_ms: int) -> None:
+    """A stopped trail: deliver what is left, write the final digests, close the chains."""
+    trail = _trail(store, arn)
+    if trail is None:
+        return
+    deliver(store, trail, stop_ms)
+    store.conn.execute("UPDATE ct_trails SET stop_seq = NULL WHERE arn = ?", (arn,))
+    _digests(store, trail, stop_ms, final=True)
+
+
+def run_deliver(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    trail = _trail(store, key)
+    if trail is None:
+        return None
+    if not trail["is_logging"]:
+        if not store.conn.execute("SELECT 1 FROM ct_chains WHERE trail_arn = ?", (key,)).fetchone():
+            deliver(store, trail, _ms(now))
+            store.conn.execute("UPDATE ct_trails SET stop_seq = NULL WHERE arn = ?", (key,))
+        return None  # with a chain, the digest job finishes the stop (flush + final digest)
+    now_ms = _ms(now)
+    pending = deliver(store, trail, now_ms)
+    nxt = pending if pending is not None else (now_ms // TICK_MS + 1) * TICK_MS
+    return _dt(max(nxt, _ms(due) + 1))
+
+
+def run_digest(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    trail = _trail(store, key)
+    if trail is None:
+        return None
+    if not trail["is_logging"]:
+        _finish(store, key, trail["stop_logging_ms"] or _ms(due))
+        return None
+    now_ms = _ms(now)
+    deliver(store, trail, now_ms)  # logs due by now first, so each digest sees every file of its hour
+    nxt = _digests(store, trail, now_ms, final=False)
+    return None if nxt is None else _dt(max(nxt, _ms(due) + 1))

@@ -1,0 +1,277 @@
+"""``awsmon trail import PATH...``: real CloudTrail data into the local event history.
+
+Reads ``{"Records": [...]}`` files, bare JSON arrays and JSON lines, gzip-compressed or not, and whole downloaded
+bucket trees (digest files and awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Each file is read
+and inserted in its own transaction, so a corrupt file stores nothing and never loses what is already there.
+Records are kept verbatim (unknown fields included); idempotent by eventID (records without one get a stable id
+derived from their content). JSON lines are streamed; a ``Records`` file or an array is at most one delivered
+object (AWS caps log files at 50 MB compressed), parsed whole.
+
+[design choice] ``--region`` sets the region the events are filed under for lookups; the records' own
+``awsRegion`` is left as it was. Records lacking ``eventTime`` use a Logstash ``@timestamp`` when present.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import uuid
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from awsmon.context import AppContext
+from awsmon.errors import UsageError
+
+_SKIP_DIRS = {".awsmon-meta", ".git"}
+_EXTS = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".gz", ".log", ".log.gz")
+
+
+class BadFile(Exception):
+    """A file that cannot be read as CloudTrail data (the message is the one-line reason)."""
+
+
+class SkipFile(Exception):
+    """A file recognised as something other than CloudTrail records (digest, ...)."""
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    records: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    older_than_90_days: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    regions: dict[str, int] = field(default_factory=dict)
+    first: str | None = None
+    last: str | None = None
+
+    def as_dict(self, dry_run: bool) -> dict[str, Any]:
+        return {
+            "DryRun": dry_run,
+            "Files": self.files,
+            "Records": self.records,
+            "Imported": self.imported,
+            "Duplicates": self.duplicates,
+            "OlderThan90Days": self.older_than_90_days,
+            "FirstEventTime": self.first,
+            "LastEventTime": self.last,
+            "Regions": dict(sorted(self.regions.items())),
+            "SkippedFiles": self.skipped,
+            "FailedFiles": self.failed,
+        }
+
+
+def _walk(paths: list[str]) -> Iterator[Path]:
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+                for name in sorted(filenames):
+                    yield Path(dirpath) / name
+        elif path.exists():
+            yield path
+        else:
+            raise UsageError(f"{p}: no such file or folder")
+
+
+def _is_digest_name(path: Path) -> bool:
+    return "_CloudTrail-Digest_" in path.name or "CloudTrail-Digest" in path.parts
+
+
+def _open_text(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """The CloudTrail records of one file, by sniffing its shape; raises BadFile / SkipFile."""
+    try:
+        with _open_text(path) as fh:
+            head = ""
+            while True:
+                ch = fh.read(1)
+                if not ch:
+                    break
+                if not ch.isspace():
+                    head = ch
+                    break
+            if head == "":
+                raise SkipFile("empty file")
+            if head not in "[{":
+                raise SkipFile("not JSON (does not start with { or [)")
+            rest = head + fh.read(1 << 16)
+            # JSON lines: the first line is a complete object and another line follows.
+            first_line, nl, _ = rest.partition("\n")
+            if head == "{" and nl and _complete_object(first_line) and rest[len(first_line) + 1 :].strip():
+                yield from _json_lines(path, rest, fh)
+                return
+            text = rest + fh.read()
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise BadFile(f"corrupt gzip data ({exc})") from None
+    except UnicodeDecodeError:
+        raise BadFile("not UTF-8 text") from None
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise BadFile(f"truncated or invalid JSON ({exc})") from None
+    if isinstance(doc, dict):
+        if "Records" in doc:
+            recs = doc["Records"]
+            if not isinstance(recs, list):
+                raise BadFile('"Records" is not a list')
+            yield from (r for r in recs if isinstance(r, dict))
+            return
+        if "digestS3Object" in doc and "logFiles" in doc:
+            raise SkipFile("CloudTrail digest file")
+        if "eventName" in doc or "eventID" in doc:
+            yield doc
+            return
+        raise SkipFile("JSON object without CloudTrail records")
+    if isinstance(doc, list):
+        yield from (r for r in doc if isinstance(r, dict))
+        return
+    raise SkipFile("JSON value is not an object or an array")
+
+
+def _complete_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _json_lines(path: Path, buffered: str, fh: Any) -> Iterator[dict[str, Any]]:
+    lineno = 0
+
+    def lines() -> Iterator[str]:
+        pending = buffered
+        while True:
+            *complete, pending = pending.split("\n")
+            yield from complete
+            more = fh.read(1 << 16)
+            if not more:
+                if pending:
+                    yield pending
+                return
+            pending += more
+
+    try:
+        for line in lines():
+            lineno += 1
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise BadFile(f"line {lineno}: truncated or invalid JSON ({exc})") from None
+            if isinstance(obj, dict):
+                yield obj.get("detail") if isinstance(obj.get("detail"), dict) and "eventName" in obj["detail"] else obj
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadFile(f"corrupt gzip data ({exc})") from None
+
+
+def _normalise(rec: dict[str, Any], region: str | None) -> tuple[dict[str, Any], datetime]:
+    if not rec.get("eventTime") and rec.get("@timestamp"):
+        rec = dict(rec, eventTime=str(rec["@timestamp"]))
+    text = rec.get("eventTime")
+    if not text:
+        raise ValueError("record without eventTime")
+    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if not rec.get("eventID"):
+        digest = hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).digest()
+        rec = dict(rec, eventID=str(uuid.UUID(bytes=digest[:16], version=4)))
+    if region:
+        rec = dict(rec, awsRegion=rec.get("awsRegion") or region)
+    return rec, when
+
+
+def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+    from awsmon.backends.local.base import insert_record
+    from awsmon.backends.local.store import validate_region
+
+    if not ctx.is_local:
+        raise UsageError("trail import loads files into the local account: use --backend local")
+    if not paths:
+        raise UsageError("give at least one file or folder to import")
+    if region:
+        validate_region(region)
+    store = ctx.store()
+    cutoff = store.now() - timedelta(days=90)
+    rep = ImportReport()
+    seen_in_run: set[str] = set()
+    for path in _walk(paths):
+        if any(part in _SKIP_DIRS for part in path.parts):
+            continue
+        if _is_digest_name(path):
+            rep.skipped.append({"Path": str(path), "Reason": "CloudTrail digest file"})
+            continue
+        if not path.name.endswith(_EXTS) and path.suffix not in ("", ".txt"):
+            rep.skipped.append({"Path": str(path), "Reason": f"not a JSON or gzip file ({path.suffix})"})
+            continue
+        counts = {"records": 0, "imported": 0, "dups": 0, "old": 0}
+        regions: dict[str, int] = {}
+        times: list[str] = []
+        try:
+            with store.transaction():
+                for raw in _records(path):
+                    try:
+                        rec, when = _normalise(raw, region)
+                    except ValueError as exc:
+                        raise BadFile(f"record {counts['records'] + 1}: {exc}") from None
+                    counts["records"] += 1
+                    if when < cutoff:
+                        counts["old"] += 1
+                    iso = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    times.append(iso)
+                    r = region or str(rec.get("awsRegion") or store.default_region)
+                    regions[r] = regions.get(r, 0) + 1
+                    if dry_run:
+                        eid = str(rec["eventID"])
+                        exists = eid in seen_in_run or store.conn.execute(
+                            "SELECT 1 FROM events WHERE event_id = ?", (eid,)).fetchone() is not None  # fmt: skip
+                        seen_in_run.add(eid)
+                        counts["dups" if exists else "imported"] += 1
+                        continue
+                    if region:
+                        rec_for_db = dict(rec, awsRegion=region)
+                        ok = insert_record(store, rec_for_db, origin="import")
+                        if ok:  # keep the record verbatim: only the indexed region is overridden
+                            store.conn.execute("UPDATE events SET record = ? WHERE event_id = ?",
+                                               (json.dumps(rec, separators=(",", ":")), rec["eventID"]))  # fmt: skip
+                    else:
+                        ok = insert_record(store, rec, origin="import")
+                    counts["imported" if ok else "dups"] += 1
+                if dry_run:
+                    pass
+        except SkipFile as exc:
+            rep.skipped.append({"Path": str(path), "Reason": str(exc)})
+            continue
+        except BadFile as exc:
+            rep.failed.append({"Path": str(path), "Reason": str(exc)})
+            continue
+        rep.files += 1
+        rep.records += counts["records"]
+        rep.imported += counts["imported"]
+        rep.duplicates += counts["dups"]
+        rep.older_than_90_days += counts["old"]
+        for k, v in regions.items():
+            rep.regions[k] = rep.regions.get(k, 0) + v
+        if times:
+            lo, hi = min(times), max(times)
+            rep.first = lo if rep.first is None else min(rep.first, lo)
+            rep.last = hi if rep.last is None else max(rep.last, hi)
+    return rep.as_dict(dry_run)
