@@ -1,0 +1,200 @@
+"""The local metric store: internal entry points, retention and roll-up by the simulated clock, engine agreement."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from awsmon.backends.local.cloudwatch_metrics import (
+    EXACT_LIMIT,
+    query_metric_data,
+    query_statistics,
+    store_datapoints,
+)
+from awsmon.engines.stats import aggregate
+from awsmon.errors import ServiceError
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+REGION = "us-east-1"
+DIMS = {"Service": "checkout"}
+
+
+@pytest.fixture
+def store(ctx: Any) -> Any:
+    s = ctx.store()
+    s.set_clock(T0)
+    return s
+
+
+def put(store: Any, when: datetime, values: list[float], name: str = "Lat", **kw: Any) -> None:
+    with store.transaction():
+        store_datapoints(store, REGION, "App", name, DIMS, when, values, **kw)
+
+
+def stats(store: Any, start: datetime, end: datetime, period: int, basic: list[str] | None = None,
+          ext: list[str] | None = None, name: str = "Lat") -> list[dict[str, Any]]:  # fmt: skip
+    return query_statistics(store, REGION, "App", name, DIMS, start, end, period, basic or [], ext)
+
+
+def advance(ctx: Any, store: Any, delta: timedelta) -> int:
+    store.advance_clock(delta)
+    return ctx.run_catch_up()
+
+
+def same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    """Datapoints equal up to floating-point summation order."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x.keys() != y.keys():
+            return False
+        for k in x:
+            if isinstance(x[k], float):
+                if not math.isclose(x[k], y[k], rel_tol=1e-12):
+                    return False
+            elif x[k] != y[k]:
+                return False
+    return True
+
+
+def res_counts(store: Any) -> dict[int, int]:
+    return dict(store.conn.execute("SELECT res, COUNT(*) FROM metric_data GROUP BY res").fetchall())
+
+
+def test_internal_api_roundtrip_and_units(store: Any) -> None:
+    put(store, T0 - timedelta(minutes=3), [1, 2, 3], unit="Count")
+    put(store, T0 - timedelta(minutes=3), [10], counts=[4], unit="Count")
+    put(store, T0 - timedelta(minutes=3), [], statistic_values={"SampleCount": 2, "Sum": 8, "Minimum": 4, "Maximum": 4})
+    dps = stats(store, T0 - timedelta(hours=1), T0, 60, ["SampleCount", "Sum", "Maximum"])
+    assert [(d["Unit"], d["SampleCount"], d["Sum"], d["Maximum"]) for d in dps] == [
+        ("Count", 7.0, 46.0, 10.0), ("None", 2.0, 8.0, 4.0)]  # fmt: skip
+    ext = stats(store, T0 - timedelta(hours=1), T0, 60, ext=["p50", "p100"])
+    assert [d["ExtendedStatistics"] for d in ext] == [{"p50": 10.0, "p100": 10.0}, {"p50": 4.0, "p100": 4.0}]
+    q = [{"Id": "m", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Lat",
+                                               "Dimensions": [{"Name": "Service", "Value": "checkout"}]},
+                                    "Period": 60, "Stat": "Sum"}},
+         {"Id": "e", "Expression": "m / 2"}]  # fmt: skip
+    res = query_metric_data(store, REGION, q, T0 - timedelta(hours=1), T0)
+    assert [(r["Id"], r["Values"]) for r in res] == [("m", [54.0]), ("e", [27.0])]
+    assert res[0]["Timestamps"] == [T0 - timedelta(minutes=3)]
+    # no CloudTrail record for internal calls
+    assert store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+
+
+def test_query_errors_use_aws_texts(store: Any) -> None:
+    with pytest.raises(ServiceError) as err:
+        stats(store, T0 - timedelta(days=2), T0, 60, ["Sum"])
+    assert err.value.code == "InvalidParameterCombination"
+    assert str(err.value.message).startswith("You have requested up to 2,880 datapoints, which exceeds the limit of 1,440.")
+    with pytest.raises(ServiceError) as err:
+        stats(store, T0 - timedelta(hours=1), T0, 60, ext=["tm"])
+    assert err.value.message == "The value tm for parameter ExtendedStatistics.member.1 is invalid."
+    with pytest.raises(ServiceError) as err:
+        stats(store, T0 - timedelta(hours=1), T0, 60)
+    assert err.value.code == "InvalidParameterCombination"
+
+
+def test_rollup_tiers_keep_answers_and_cost_is_per_data(ctx: Any, store: Any) -> None:
+    rnd = random.Random(7)
+    # two hours of high-resolution data, 5 values per second-slot every 10 s
+    start = T0 - timedelta(hours=2)
+    values: list[float] = []
+    for k in range(720):
+        vs = [round(rnd.uniform(1, 100), 3) for _ in range(5)]
+        values.extend(vs)
+        put(store, start + timedelta(seconds=10 * k), vs, storage_resolution=1)
+    total = math.fsum(values)
+    hour_start = T0 - timedelta(hours=2)
+
+    def hourly(now_start: datetime, period: int) -> list[dict[str, Any]]:
+        return stats(store, now_start, T0, period, ["SampleCount", "Sum", "Minimum", "Maximum"])
+
+    before = hourly(hour_start, 3600)
+    p_before = stats(store, hour_start, T0, 3600, ext=["p50", "p99"])
+    assert sum(d["SampleCount"] for d in before) == 3600 and math.isclose(sum(d["Sum"] for d in before), total)
+    assert res_counts(store) == {1: 720}
+    # +4 h: sub-minute slots become 1-minute slots (only 120 of them); answers unchanged
+    runs = advance(ctx, store, timedelta(hours=4))
+    assert runs >= 1 and res_counts(store) == {60: 120}
+    assert same(hourly(hour_start, 3600), before)
+    assert stats(store, hour_start, T0, 3600, ext=["p50", "p99"]) == p_before  # exact values are kept
+    # sub-minute period for a start older than 3 h: no datapoints (not an error)
+    assert stats(store, hour_start, hour_start + timedelta(minutes=10), 10, ["Sum"]) == []
+    # +16 days: 5-minute slots
+    advance(ctx, store, timedelta(days=16))
+    assert res_counts(store) == {300: 24}
+    assert same(hourly(hour_start, 3600), before)
+    assert stats(store, hour_start, T0, 60, ["Sum"]) == []  # 1-minute period no longer answers at this age
+    # +64 days: hourly slots; a year later still there; after 455 days gone, metric expired
+    runs = advance(ctx, store, timedelta(days=64))
+    assert runs <= 3 and res_counts(store) == {3600: 2}
+    after = hourly(hour_start, 3600)
+    assert [(d["SampleCount"], d["Minimum"], d["Maximum"]) for d in after] == [
+        (d["SampleCount"], d["Minimum"], d["Maximum"]) for d in before]  # fmt: skip
+    assert math.isclose(sum(d["Sum"] for d in after), total)
+    runs = advance(ctx, store, timedelta(days=380))
+    assert runs <= 2 and res_counts(store) == {}
+    assert store.conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 0
+    assert store.conn.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'metrics.rollup'").fetchone()[0] == 0
+
+
+def test_rollup_percentiles_quantised_within_bound(ctx: Any, store: Any) -> None:
+    rnd = random.Random(3)
+    values = [round(rnd.lognormvariate(4, 1), 6) for _ in range(EXACT_LIMIT * 3)]
+    base = T0 - timedelta(days=1)
+    for i in range(0, len(values), 150):
+        put(store, base + timedelta(minutes=i // 150 % 5), values[i : i + 150])
+    exact = stats(store, base, base + timedelta(minutes=5), 300, ext=["p50", "p99", "p99.9"])[0]["ExtendedStatistics"]
+    advance(ctx, store, timedelta(days=15))
+    rolled = stats(store, base, base + timedelta(minutes=5), 300, ext=["p50", "p99", "p99.9"])[0]["ExtendedStatistics"]
+    assert res_counts(store) == {300: 1}
+    for k, v in exact.items():
+        assert abs(rolled[k] - v) / v <= 0.0051, k
+
+
+def test_late_data_reschedules_rollup(ctx: Any, store: Any) -> None:
+    put(store, T0, [1.0])
+    advance(ctx, store, timedelta(days=1))
+    put(store, T0 + timedelta(days=1) - timedelta(days=13), [2.0])  # two weeks back is accepted
+    advance(ctx, store, timedelta(days=3))
+    assert res_counts(store) == {300: 1, 60: 1}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    points=st.lists(
+        st.tuples(st.integers(0, 3 * 3600 - 1), st.floats(0, 1e6, allow_nan=False), st.sampled_from([1.0, 1.0, 2.0, 0.5])),
+        min_size=1, max_size=60,
+    ),
+    period=st.sampled_from([60, 300, 600, 3600]),
+    offset=st.integers(0, 3599),
+)  # fmt: skip
+def test_matches_stats_engine(store: Any, points: list[tuple[int, float, float]], period: int, offset: int) -> None:
+    store.conn.execute("DELETE FROM metric_data")
+    base = T0 - timedelta(hours=5)
+    for sec, v, c in points:
+        put(store, base + timedelta(seconds=sec), [v], counts=[c])
+    start = base - timedelta(seconds=offset)
+    end = T0
+    names = ["SampleCount", "Sum", "Minimum", "Maximum", "Average"]
+    got = stats(store, start, end, period, names)
+    ext = stats(store, start, end, period, ext=["p50", "p99", "TM(10%:90%)", "PR(:500000)"])
+    s0 = math.floor(start.timestamp() / 60) * 60
+    minute = [(math.floor((base.timestamp() + sec) / 60) * 60, v, c) for sec, v, c in points]
+    minute.sort()
+    want = aggregate(minute, s0, end.timestamp(), period, names)
+    want_ext = aggregate(minute, s0, end.timestamp(), period, ["p50", "p99", "TM(10%:90%)", "PR(:500000)"])
+    assert [d["Timestamp"].timestamp() for d in got] == [w["Timestamp"] for w in want]
+    for g, w in zip(got, want, strict=True):
+        for n in names:
+            assert g[n] == pytest.approx(w[n], rel=1e-9, abs=1e-9)
+    for g, w in zip(ext, want_ext, strict=True):
+        assert g["ExtendedStatistics"].keys() == w["ExtendedStatistics"].keys()
+        for k, v in w["ExtendedStatistics"].items():
+            assert g["ExtendedStatistics"][k] == pytest.approx(v, rel=1e-9, abs=1e-9)
