@@ -19,7 +19,6 @@ from awsmon.engines.eventpattern_json import (
     JObject,
     JsonSyntaxError,
     comparable,
-    from_python,
     parse_json,
 )
 from awsmon.engines.eventpattern_values import (
@@ -542,7 +541,9 @@ def _flatten(root: Any, wanted: frozenset[str]) -> dict[str, list[Leaf]]:
 
     def add(path: str, node: Any, membership: Membership) -> None:
         if type(node) is int or type(node) is float:
-            node = from_python(node)
+            node = JNumber(
+                repr(node)
+            )  # a Python number from a dict event; nan/inf become unrepresentable texts
         bucket = leaves.get(path)
         if bucket is None:
             leaves[path] = [(node, membership)]
@@ -742,21 +743,20 @@ def compile_event_pattern(
     """
     if isinstance(pattern, str):
         text = pattern
-        tree_source: Callable[[], Any] = lambda: parse_json(text)  # noqa: E731
     else:
+        # A dict goes through the same reader as text, so both kinds of input compile identically.
         try:
             text = json.dumps(pattern, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             # [design choice] a non-JSON Python value is reported like a JSON syntax error.
             raise EventPatternError(f"pattern is not JSON: {exc}") from None
-        tree_source = lambda: from_python(pattern)  # noqa: E731
     if max_length is not None and len(text) > max_length:
         # The AWS text for an over-quota pattern is [unverified].
         _fail(f"Event pattern is too long: {len(text)} characters, the limit is {max_length}")
     if not text.strip():
         _fail("Filter is not an object")  # Jackson sees no token at all
     try:
-        tree = tree_source()
+        tree = parse_json(text)
     except JsonSyntaxError as exc:
         raise EventPatternError(exc.reason) from None
     compiler = _Compiler()
@@ -764,8 +764,7 @@ def compile_event_pattern(
         raw_rules = compiler.compile(tree)
     except RecursionError:
         raise EventPatternError("Maximum nesting depth exceeded") from None  # [design choice]
-    for path, texts in compiler.wildcards.items():
-        del path
+    for texts in compiler.wildcards.values():
         if wildcard_complexity(texts, MAX_WILDCARD_COMPLEXITY + 1) > MAX_WILDCARD_COMPLEXITY:
             _fail(TOO_COMPLEX)
     subrules: list[_SubRule] = []

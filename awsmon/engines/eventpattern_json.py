@@ -8,7 +8,7 @@
 * `JNumber` - the number's source text (`1.00000000000000000001` and `1e400` survive untouched);
 * `str`, `True`, `False`, `None`.
 
-Python values (a `dict` handed to the public API) are converted to the same tree by `from_python`.
+A `dict` handed to the public API is serialised and read back through the same reader.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["JNumber", "JObject", "JsonSyntaxError", "comparable", "from_python", "parse_json"]
+__all__ = ["JNumber", "JObject", "JsonSyntaxError", "comparable", "parse_json"]
 
 
 class JObject:
@@ -141,25 +141,3 @@ def parse_json(text: str) -> Any:
         raise JsonSyntaxError(str(exc)) from None
     except RecursionError:
         raise JsonSyntaxError("Maximum nesting depth exceeded") from None
-
-
-def from_python(value: Any) -> Any:
-    """Convert plain Python JSON-like values (dict/list/str/int/float/bool/None) to the tree form."""
-    if value is None or value is True or value is False or isinstance(value, str | JNumber | JObject):
-        return value
-    if isinstance(value, dict):
-        out = JObject()
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
-            out.append((key, from_python(item)))
-        return out
-    if isinstance(value, list | tuple):
-        return [from_python(item) for item in value]
-    if isinstance(value, int):
-        return JNumber(str(value))
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise TypeError(f"{value!r} is not a JSON number")
-        return JNumber(repr(value))
-    raise TypeError(f"{type(value).__name__} is not a JSON value")

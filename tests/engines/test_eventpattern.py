@@ -720,3 +720,42 @@ def test_leaves_inside_and_outside_arrays_at_one_path() -> None:
     pattern = compile_event_pattern({"a": {"x": ["1"], "y": ["2"]}})
     assert pattern.matches('{"a": [{"x": "1", "y": "0"}], "a": {"y": "2"}}')
     assert not pattern.matches('{"a": [{"x": "1", "y": "0"}, {"y": "2"}]}')
+
+
+def test_trailing_data_and_deep_nesting_are_pattern_errors() -> None:
+    assert "Extra data" in reason('{"a": ["x"]} {"b": ["y"]}')
+    deep = '{"a":' * 100_000 + '["x"]' + "}" * 100_000
+    with pytest.raises(EventPatternError, match="Maximum nesting depth exceeded"):
+        compile_event_pattern(deep, max_length=None)
+    assert match({1: ["x"]}, {"1": "x"})  # a dict pattern is read as json.dumps renders it
+
+
+def test_first_invalid_anything_but_wildcard_in_document_order_is_reported() -> None:
+    assert reason({"a": [{"anything-but": {"wildcard": ["ok*", "a**", "b\\x"]}}]}) == (
+        "Consecutive wildcard characters at pos 2"
+    )
+
+
+def test_complexity_exploration_cap_reports_too_complex() -> None:
+    assert wildcard_complexity(["*a*b"], cap=11) < 11
+    assert wildcard_complexity(["*a*b"], cap=11, max_states=1) == 11
+
+
+def test_or_object_is_rejected() -> None:
+    assert reason('{"$or": {"a": ["1"]}}') == "It must be an Array followed with $or."
+
+
+def test_astral_letters_fold_per_code_point() -> None:
+    # Deseret capital/small long I: event-ruler (UTF-16 units) would not fold these; awsmon does (documented).
+    assert match({"a": [{"equals-ignore-case": "\U00010400"}]}, {"a": "\U00010428"})
+
+
+def test_cidr_mask_bits_accept_only_ascii_digits() -> None:
+    assert reason({"a": [{"cidr": "10.0.0.0/\u0668"}]}) == "Malformed CIDR, mask bits must be an integer"
+
+
+def test_dict_events_with_non_json_values() -> None:
+    assert match({"a": [{"anything-but": [1]}]}, {"a": float("nan")})
+    assert not match({"a": [{"numeric": [">", 0]}]}, {"a": float("inf")})
+    assert match({"a": [{"exists": True}]}, {"a": object()})
+    assert not match({"a": ["x"]}, {"a": object()})
