@@ -69,7 +69,7 @@ def lookup(
     else:
         r.render(data, rows_key="Events", columns=_EVENT_COLUMNS)
     if data.get("NextToken") and actx.output.value != "json" and not actx.query:
-        info(actx, f"more events: --next-token {data['NextToken']}")
+        sys.stderr.write(f"more events: --next-token {data['NextToken']}\n")  # unwrapped: it gets copied
 
 
 @app.command("create")

@@ -696,29 +696,35 @@ def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms:
 
 
 def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str, texts: list[str], times: list[int]) -> None:
-    """CloudWatch Logs delivery into the local logs store, when that component offers its internal write path."""
-    import importlib
+    """CloudWatch Logs delivery through the local logs component's internal write path (not recorded as calls).
 
-    try:
-        logs = importlib.import_module("awsmon.backends.local.logs")
-    except ModuleNotFoundError:
-        logs = None
-    writer = getattr(logs, "append_log_events", None) if logs is not None else None
-    now_ms = max(times)
-    if writer is None:
-        store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?",
-                           ("CloudWatch Logs delivery is not available in this awsmon build", trail["arn"]))  # fmt: skip
-        return
+    Stream ``<account>_CloudTrail_<region>`` as AWS names it; a missing log group is recorded as
+    LatestCloudWatchLogsDeliveryError, as AWS reports a failed delivery.
+    """
+    from awsmon.backends.local.logs import LocalLogs
+
     arn = str(trail["cfg"]["CloudWatchLogsLogGroupArn"])
-    group = arn.split(":log-group:", 1)[-1].split(":", 1)[0]
+    parts = arn.split(":")
+    group = parts[6] if len(parts) >= 7 and parts[5] == "log-group" else arn
+    group_region = parts[3] if len(parts) >= 4 and parts[3] else trail["home_region"]
     stream = f"{store.account_id}_CloudTrail_{region}"
+    logs = LocalLogs(store, group_region)
     try:
-        writer(store, region, group, stream, [{"timestamp": t, "message": m} for t, m in zip(times, texts, strict=True)])
+        g = logs._group(group)
     except ServiceError as exc:
         store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?", (exc.code, trail["arn"]))
         return
+    row = store.conn.execute("SELECT id FROM log_streams WHERE group_id = ? AND name = ?", (g["id"], stream)).fetchone()
+    if row is None:
+        store.conn.execute("INSERT INTO log_streams (group_id, name, creation_ms) VALUES (?, ?, ?)",
+                           (g["id"], stream, max(times)))  # fmt: skip
+        row = store.conn.execute("SELECT id FROM log_streams WHERE group_id = ? AND name = ?", (g["id"], stream)).fetchone()
+    # Events over 256 KB are not sent to CloudWatch Logs (CloudTrail quota); PutLogEvents wants time order.
+    accepted = sorted((t, m, len(m.encode())) for t, m in zip(times, texts, strict=True) if len(m.encode()) <= 256 * 1024)
+    if accepted:
+        logs._insert_events(g, row["id"], accepted, max(times))
     store.conn.execute("UPDATE ct_trails SET latest_cwl_ms = ?, latest_cwl_error = NULL WHERE arn = ?",
-                       (now_ms, trail["arn"]))  # fmt: skip
+                       (max(times), trail["arn"]))  # fmt: skip
 
 
 def deliver(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | None:
@@ -788,9 +794,10 @@ def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, A
     key = digest_key(store.account_id, region, trail["name"], trail["home_region"], end,
                      prefix=cfg.get("S3KeyPrefix") or None)  # fmt: skip
     logs = store.conn.execute(
-        "SELECT bucket, key, hash, newest, oldest FROM ct_logs WHERE trail_arn = ? AND region = ? AND delivered_ms > ? "
+        # Every delivered file not yet in a digest (a stop flush can land exactly on the previous digest's end).
+        "SELECT bucket, key, hash, newest, oldest FROM ct_logs WHERE trail_arn = ? AND region = ? "
         "AND delivered_ms <= ? ORDER BY delivered_ms, key",
-        (trail["arn"], region, start_ms, end_ms),
+        (trail["arn"], region, end_ms),
     ).fetchall()
     entries = [{"s3Bucket": r["bucket"], "s3Object": r["key"], "hashValue": r["hash"], "hashAlgorithm": "SHA-256",
                 "newestEventTime": r["newest"], "oldestEventTime": r["oldest"]} for r in logs]  # fmt: skip
@@ -828,9 +835,13 @@ def _digests(store: AccountStore, trail: dict[str, Any], upto_ms: int, *, final:
         while chain["last_end_ms"] + HOUR_MS <= upto_ms:
             _write_digest(store, trail, chain, chain["last_end_ms"] + HOUR_MS, cache)
         if final:
-            if upto_ms > chain["last_end_ms"]:
-                _write_digest(store, trail, chain, upto_ms - upto_ms % 1000, cache)
+            undigested = store.conn.execute("SELECT 1 FROM ct_logs WHERE trail_arn = ? AND region = ? LIMIT 1",
+                                            (trail["arn"], chain["region"])).fetchone()  # fmt: skip
+            if upto_ms > chain["last_end_ms"] or undigested:
+                # The final digest ends at the stop, at least one second after the previous one (distinct key).
+                _write_digest(store, trail, chain, max(upto_ms - upto_ms % 1000, chain["last_end_ms"] + 1000), cache)
             store.conn.execute("DELETE FROM ct_chains WHERE trail_arn = ? AND region = ?", (trail["arn"], chain["region"]))
+            store.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ? AND region = ?", (trail["arn"], chain["region"]))
         else:
             due = chain["last_end_ms"] + HOUR_MS
             next_due = due if next_due is None else min(next_due, due)
