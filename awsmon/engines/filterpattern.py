@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -758,6 +759,12 @@ def _json_text(v: Any) -> str | None:
 # Space-delimited patterns (§1.5)
 
 
+# One field per match: a bracketed or quoted run up to the first closing delimiter (anywhere later, blanks
+# included, as ``str.find`` would), else a run of non-blanks. A regex scan: the char-by-char loop this replaces cost
+# ~80 us on a 700-byte JSON line without blanks.
+_FIELD_RE = re.compile(r'[ \t\r\n]*(?:\[([^\]]*)\]|"([^"]*)"|([^ \t\r\n]+))')
+
+
 def tokenize_fields(message: str) -> list[str]:
     """Split a message into fields: blanks separate; ``[...]`` and ``"..."`` make one field, delimiters stripped.
 
@@ -765,23 +772,10 @@ def tokenize_fields(message: str) -> list[str]:
     ordinary field; a field ends right after its closing delimiter. No escapes inside quotes.
     """
     out: list[str] = []
-    i, n = 0, len(message)
-    while True:
-        while i < n and message[i] in " \t\r\n":
-            i += 1
-        if i >= n:
-            return out
-        c = message[i]
-        if c in '["':
-            close = message.find("]" if c == "[" else '"', i + 1)
-            if close >= 0:
-                out.append(message[i + 1 : close])
-                i = close + 1
-                continue
-        k = i
-        while i < n and message[i] not in " \t\r\n":
-            i += 1
-        out.append(message[k:i])
+    for m in _FIELD_RE.finditer(message):
+        b, q, w = m.groups()
+        out.append(b if b is not None else q if q is not None else w)
+    return out
 
 
 @dataclass
