@@ -194,7 +194,8 @@ def _check_wildcard(text: str) -> None:
 
 class _Compiler:
     def __init__(self) -> None:
-        self.wildcards: dict[str, list[str]] = {}  # path -> wildcard texts (for the complexity limit)
+        # id(matcher) -> wildcard text, so the complexity limit sees only the value lists that survive last-wins.
+        self.wildcard_of: dict[int, str] = {}
 
     # -- structure ------------------------------------------------------------------------------------------------
 
@@ -243,7 +244,7 @@ class _Compiler:
         matchers: list[Matcher] = []
         for token in values:
             if isinstance(token, JObject):
-                matchers.append(self.match_expression(name, token))
+                matchers.append(self.match_expression(token))
             elif isinstance(token, str):
                 matchers.append(_exact_string(token, ip_aware=True))
             elif isinstance(token, JNumber):
@@ -261,7 +262,7 @@ class _Compiler:
 
     # -- match expressions ---------------------------------------------------------------------------------------
 
-    def match_expression(self, path: str, obj: JObject) -> Matcher:
+    def match_expression(self, obj: JObject) -> Matcher:
         if not obj:
             _fail("Match expression name not found")
         op, arg = obj[0]
@@ -304,8 +305,8 @@ class _Compiler:
             if not isinstance(arg, str):
                 _fail("wildcard match pattern must be a string")
             _check_wildcard(arg)
-            self.wildcards.setdefault(path, []).append(arg)
             matcher = _str_test(wildcard_matcher(arg))
+            self.wildcard_of[id(matcher)] = arg
         else:
             _fail(f"Unrecognized match type {op}")
         return _checked_one_key(matcher, extra, only_one)
@@ -764,8 +765,15 @@ def compile_event_pattern(
         raw_rules = compiler.compile(tree)
     except RecursionError:
         raise EventPatternError("Maximum nesting depth exceeded") from None  # [design choice]
-    for texts in compiler.wildcards.values():
-        if wildcard_complexity(texts, MAX_WILDCARD_COMPLEXITY + 1) > MAX_WILDCARD_COMPLEXITY:
+    # Wildcards of one path share an event-ruler machine across all $or branches: their complexities add up.
+    wildcards: dict[str, dict[str, None]] = {}
+    for raw in raw_rules:
+        for path, matchers in raw.items():
+            for matcher in matchers:
+                if id(matcher) in compiler.wildcard_of:
+                    wildcards.setdefault(path, {})[compiler.wildcard_of[id(matcher)]] = None
+    for texts in wildcards.values():
+        if wildcard_complexity(list(texts), MAX_WILDCARD_COMPLEXITY + 1) > MAX_WILDCARD_COMPLEXITY:
             _fail(TOO_COMPLEX)
     subrules: list[_SubRule] = []
     for raw in raw_rules:

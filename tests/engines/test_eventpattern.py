@@ -759,3 +759,11 @@ def test_dict_events_with_non_json_values() -> None:
     assert not match({"a": [{"numeric": [">", 0]}]}, {"a": float("inf")})
     assert match({"a": [{"exists": True}]}, {"a": object()})
     assert not match({"a": ["x"]}, {"a": object()})
+
+
+def test_complexity_counts_only_value_lists_that_survive_last_wins() -> None:
+    heavy = "*:*:*:*:event-bus/*"  # 9
+    text = json.dumps({"a": [{"wildcard": heavy}]})[:-1] + ', "a": [{"wildcard": "*x*y"}]}'
+    assert compile_event_pattern(text).matches({"a": "axby"})
+    with pytest.raises(EventPatternError, match="Rule is too complex"):
+        compile_event_pattern({"a": [{"wildcard": heavy}, {"wildcard": "*x*y"}]})
