@@ -83,7 +83,12 @@ class _LocalBuckets:
         return iter(src.list_keys(bucket, prefix, start_after))
 
     def get_object(self, bucket: str, key: str) -> Any:
-        return self._src(bucket).get_object(bucket, key)
+        from awsmon.engines.digest import SourceObject
+
+        obj = self._src(bucket).get_object(bucket, key)
+        # The account's folder is the bucket itself: no sidecar means the object has no metadata (as S3 would
+        # answer), not "unknown" as for a downloaded copy.
+        return obj if obj.metadata is not None else SourceObject(obj.body, {})
 
     def open_object(self, bucket: str, key: str) -> BinaryIO:
         stream: BinaryIO = self._src(bucket).open_object(bucket, key)
