@@ -689,12 +689,12 @@ class AlarmEngine:
         cfg = json.loads(row["config"])
         step = step_seconds(alarm_period(cfg))
         if rec["InputsPresent"] or rec["Explain"]["real_count"]:
-            next_eval, sleep_from = t_ms + step * 1000, None
+            next_eval, sleep_from = instant_after(t_ms, step), None
         else:
             # Skip-ahead: nothing in range, state is now the no-data outcome; wait for the next datum.
             window_start = int(rec["Explain"]["range"][0]["timestamp"] * 1000) if rec["Explain"]["range"] else t_ms
             nxt = self.next_data_ts(cfg, t_ms / 1000)
-            next_eval = None if nxt is None else max(t_ms + step * 1000, instant_after(int(nxt * 1000), step))
+            next_eval = None if nxt is None else max(instant_after(t_ms, step), instant_after(int(nxt * 1000), step))
             sleep_from = window_start
         self.conn.execute(
             "UPDATE alarms SET last_eval_ms = ?, last_explain = ?, next_eval_ms = ?, sleep_from_ms = ? "
@@ -955,10 +955,10 @@ class AlarmsMixin:
             cfg["EvaluateLowSampleCountPercentile"] = elsc
         cfg.update(_validate_actions(params, composite=False, math_alarm=bool(metrics)))
         self._store_alarm(eng, name, "MetricAlarm", cfg, params.get("Tags"))
-        now_ms = _ms(self.store.now())
+        # A new or updated alarm is evaluated at once (at the next catch-up), then on the minute grid.
         self.store.conn.execute(
             "UPDATE alarms SET next_eval_ms = ?, sleep_from_ms = NULL WHERE region = ? AND name = ?",
-            (instant_after(now_ms, step_seconds(period)), self.region, name),
+            (_ms(self.store.now()), self.region, name),
         )
         eng.reschedule()
         return {}
