@@ -1,0 +1,168 @@
+"""trail lookup: the LookupEvents simulator contract (cloudtrail.md §1.4), awsmon's extensions, and the invictus data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import Cli, shared_path
+
+
+@pytest.fixture
+def invictus(pinned: Cli) -> Cli:
+    pinned.ok("trail", "import", str(shared_path("datasets", "cloudtrail", "invictus")))
+    return pinned
+
+
+def _count(cli: Cli, *args: str) -> int:
+    return len(cli.json("trail", "lookup", *args)["Events"])
+
+
+def _golden(cli: Cli, *args: str) -> int:
+    """Counts over the imported data only (lookups are recorded too, as LookupEvents calls, at the clock's time)."""
+    return _count(cli, *args, "--end", "2024-01-01T00:00:00Z")
+
+
+def test_golden_counts_per_attribute(invictus: Cli) -> None:
+    assert _golden(invictus, "--event-name", "Decrypt") == 178
+    assert _golden(invictus, "--event-name", "DescribeRouteTables") == 163
+    assert _golden(invictus, "--read-only", "false") == 574
+    assert _golden(invictus, "--read-only", "TRUE") == 2326
+    assert _golden(invictus, "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=ec2.amazonaws.com") == 892
+    assert _golden(invictus, "--lookup-attribute", "EventSource=iam.amazonaws.com") == 398
+    # Several attributes are ANDed (beyond the API's single attribute).
+    both = _golden(invictus, "--event-source", "kms.amazonaws.com", "--event-name", "Decrypt")
+    assert both == 178
+    assert _golden(invictus, "--event-source", "iam.amazonaws.com", "--event-name", "Decrypt") == 0
+    # --match: a CloudWatch Logs filter pattern on each record.
+    assert _golden(invictus, "--match", '{ $.errorCode = "ThrottlingException" }') == 102
+    assert _golden(invictus, "--match", '{ $.errorCode = "AccessDenied" }', "--event-source", "s3.amazonaws.com") <= 16
+    total = _golden(invictus, "--start", "2023-07-10T11:00:00Z", "--end", "2023-07-10T13:00:00Z")
+    assert total == 2900
+
+
+def test_newest_first_time_bounds_and_raw_records(invictus: Cli) -> None:
+    events = invictus.json("trail", "lookup", "--event-name", "GetUser")["Events"]
+    keys = [(e["EventTime"], e["EventId"]) for e in events]
+    assert keys == sorted(keys, reverse=True) and len(events) == 130
+    assert all(e["awsmonOrigin"] == "import" for e in events)
+    some = invictus.json("trail", "lookup", "--event-name", "GetUser", "--start", "2023-07-10T12:00:00Z",
+                         "--end", "2023-07-10T12:10:00Z")["Events"]  # fmt: skip
+    assert some and all("2023-07-10T12:00:00Z" <= e["EventTime"] <= "2023-07-10T12:10:00Z" for e in some)
+    recs = invictus.json("trail", "lookup", "--event-name", "ConsoleLogin", "--records")["Records"]
+    assert recs and all(r["eventName"] == "ConsoleLogin" and "userIdentity" in r for r in recs)
+    typeless = invictus.json("trail", "lookup", "--match", '{ $.eventType = "AwsServiceEvent" }', "--records")
+    assert len(typeless["Records"]) == 42
+
+
+def test_pagination_is_deterministic_and_token_bound(invictus: Cli) -> None:
+    first = invictus.json("trail", "lookup", "--event-name", "Decrypt", "--max-results", "50")
+    assert len(first["Events"]) == 50 and first["NextToken"]
+    seen = [e["EventId"] for e in first["Events"]]
+    token = first["NextToken"]
+    while token:
+        page = invictus.json("trail", "lookup", "--event-name", "Decrypt", "--max-results", "50", "--next-token", token)
+        seen += [e["EventId"] for e in page["Events"]]
+        token = page.get("NextToken")
+    assert len(seen) == len(set(seen)) == 178
+    # Mid-page limits resume exactly where they stopped.
+    a = invictus.json("trail", "lookup", "--event-name", "Decrypt", "--max-results", "7", "--match", '{ $.readOnly IS TRUE }')
+    b = invictus.json("trail", "lookup", "--event-name", "Decrypt", "--max-results", "7", "--match", '{ $.readOnly IS TRUE }',
+                      "--next-token", a["NextToken"])  # fmt: skip
+    assert not {e["EventId"] for e in a["Events"]} & {e["EventId"] for e in b["Events"]}
+    res = invictus("trail", "lookup", "--event-name", "GetUser", "--next-token", first["NextToken"])
+    assert res.exit_code == 2 and "InvalidNextTokenException" in res.stderr
+
+
+def test_api_contract_errors(ctx) -> None:  # type: ignore[no-untyped-def]
+    from awsmon.errors import ServiceError
+
+    client = ctx.client("cloudtrail")
+    bad = [
+        ({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "a"},
+                               {"AttributeKey": "Username", "AttributeValue": "b"}]}, "InvalidLookupAttributesException"),
+        ({"LookupAttributes": [{"AttributeKey": "eventName", "AttributeValue": "a"}]}, "InvalidLookupAttributesException"),
+        ({"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "_" * 1001}]}, "InvalidLookupAttributesException"),
+        ({"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "x"}], "EventCategory": "insight"},
+         "InvalidLookupAttributesException"),
+        ({"MaxResults": 51}, "InvalidMaxResultsException"),
+        ({"MaxResults": 0}, "InvalidMaxResultsException"),
+        ({"EventCategory": "data"}, "InvalidEventCategoryException"),
+        ({"NextToken": "garbage"}, "InvalidNextTokenException"),
+    ]  # fmt: skip
+    for params, code in bad:
+        with pytest.raises(ServiceError) as exc:
+            client.lookup_events(**params)
+        assert exc.value.code == code, params
+    from datetime import UTC, datetime
+
+    with pytest.raises(ServiceError) as exc:
+        client.lookup_events(StartTime=datetime(2026, 2, 1, tzinfo=UTC), EndTime=datetime(2026, 1, 1, tzinfo=UTC))
+    assert exc.value.code == "InvalidTimeRangeException"
+    ok = client.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "_" * 1000}])
+    assert ok["Events"] == []
+    # Each failed call was itself recorded (success or not), with its error code.
+    failed = client.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "LookupEvents"}])
+    codes = {json.loads(e["CloudTrailEvent"]).get("errorCode") for e in failed["Events"]}
+    assert "InvalidMaxResultsException" in codes
+
+
+def test_ninety_day_window_for_local_events_not_imported(pinned: Cli, tmp_path: Path) -> None:
+    pinned.ok("trail", "describe")
+    rec = {"Records": [{"eventTime": "2026-11-20T11:00:00Z", "eventName": "DescribeTrails", "eventID": "imp-1",
+                        "eventSource": "cloudtrail.amazonaws.com", "awsRegion": "us-east-1", "readOnly": True}]}  # fmt: skip
+    f = tmp_path / "one.json"
+    f.write_text(json.dumps(rec))
+    pinned.ok("trail", "import", str(f))
+    assert _count(pinned, "--event-name", "DescribeTrails") == 2
+    pinned.ok("account", "clock", "advance", "89d")
+    assert _count(pinned, "--event-name", "DescribeTrails") == 2
+    pinned.ok("account", "clock", "advance", "2d")
+    events = pinned.json("trail", "lookup", "--event-name", "DescribeTrails")["Events"]
+    assert [e["EventId"] for e in events] == ["imp-1"]  # the local event aged out; the imported one stays
+
+
+def test_unknown_attribute_and_bad_values_are_usage_errors(pinned: Cli) -> None:
+    res = pinned("trail", "lookup", "--lookup-attribute", "Colour=blue")
+    assert res.exit_code == 2 and res.stderr.startswith("awsmon: error: unknown lookup attribute 'Colour'")
+    res = pinned("trail", "lookup", "--lookup-attributes", "AttributeKey=EventName")
+    assert res.exit_code == 2
+    res = pinned("trail", "lookup", "--event-category", "data")
+    assert res.exit_code == 2
+    res = pinned("trail", "lookup", "--match", "{ $.x = ")
+    assert res.exit_code == 2 and "--match" in res.stderr
+
+
+def test_resource_lookup_and_username(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "res-trail", "--s3-bucket-name", "res-bucket")
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/res-trail"
+    by_arn = pinned.json("trail", "lookup", "--resource-name", arn)["Events"]
+    by_name = pinned.json("trail", "lookup", "--resource-name", "res-trail")["Events"]
+    assert [e["EventName"] for e in by_arn] == ["CreateTrail"] == [e["EventName"] for e in by_name]
+    assert by_arn[0]["Resources"] == [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": arn}]
+    typed = pinned.json("trail", "lookup", "--resource-type", "AWS::CloudTrail::Trail", "--username", "awsmon")
+    assert [e["EventName"] for e in typed["Events"]] == ["CreateTrail"]
+    role = "arn:aws:iam::123456789012:role/Deployer"
+    pinned.ok("trail", "describe", env={"AWSMON_PRINCIPAL": role, "AWSMON_ROLE_SESSION_NAME": "ci-run"})
+    assert [e["EventName"] for e in pinned.json("trail", "lookup", "--username", "ci-run")["Events"]] == ["DescribeTrails"]
+
+
+@given(key=st.sampled_from(["EventName", "eventname", "Username", "ResourceName"]),
+       value=st.text(min_size=1, max_size=40).filter(lambda v: "," not in v and not v.startswith("Attribute")))  # fmt: skip
+def test_parse_lookup_attribute_forms(key: str, value: str) -> None:
+    from awsmon.services.trail import parse_lookup_attribute
+
+    short = parse_lookup_attribute(f"{key}={value}")
+    long = parse_lookup_attribute(f"AttributeKey={key},AttributeValue={value}")
+    assert short == long and short[1] == value and short[0].lower() == key.lower()
+
+
+def test_parse_lookup_attribute_value_with_commas() -> None:
+    from awsmon.services.trail import parse_lookup_attribute
+
+    assert parse_lookup_attribute("AttributeKey=ResourceName,AttributeValue=a,b=c") == ("ResourceName", "a,b=c")
+    assert parse_lookup_attribute("AttributeValue=x,y,AttributeKey=Username") == ("Username", "x,y")
