@@ -166,8 +166,12 @@ def line_chart(
             mark = f"{COLORS[si % len(COLORS)]}{mark}{RESET}"
         present = [v for v in s.values if v is not None]
         stats = f" (min {fmt_number(min(present))}, max {fmt_number(max(present))})" if present else " (no data)"
-        legend.append(f"{mark} {s.label}{stats}")
-    lines.extend(" " * (label_w + 2) + item for item in legend)
+        text = f"{s.label}{stats}"
+        indent = label_w + 2 if label_w + 4 + len(text) <= width else 0
+        if indent + 2 + len(text) > width:
+            text = text[: width - 3] + "…" if not ascii else text[: width - 5] + "..."
+        legend.append(" " * indent + f"{mark} {text}")
+    lines.extend(legend)
     return "\n".join(lines) + "\n"
 
 
