@@ -1,0 +1,88 @@
+"""trail import: every file shape, bucket trees with digests, idempotency, bad input, --dry-run, --region."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from tests.conftest import Cli, shared_path
+
+
+def _rec(i: int, **kw: object) -> dict[str, object]:
+    base = {"eventVersion": "1.10", "eventTime": f"2026-11-20T10:{i % 60:02d}:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "PutBucketPolicy", "awsRegion": "eu-west-1", "eventID": f"id-{i}", "readOnly": False,
+            "userIdentity": {"type": "IAMUser", "userName": "alice", "accessKeyId": "AKIAEXAMPLE"},
+            "someFutureField": {"nested": [1, 2]}}  # fmt: skip
+    base.update(kw)
+    return base
+
+
+def test_invictus_golden_and_idempotent(pinned: Cli) -> None:
+    path = str(shared_path("datasets", "cloudtrail", "invictus"))
+    res = pinned.ok("trail", "import", path, "-o", "json")
+    data = res.json()
+    assert data["Files"] == 55 and data["Records"] == 2900 and data["Imported"] == 2900 and data["Duplicates"] == 0
+    assert data["FirstEventTime"] == "2023-07-10T11:42:18Z" and data["LastEventTime"] == "2023-07-10T12:37:50Z"
+    assert data["OlderThan90Days"] == 2900 and "exempt from the 90-day window" in res.stderr
+    assert {s["Reason"] for s in data["SkippedFiles"]} >= {"not a JSON or gzip file (.md)"}
+    again = pinned.json("trail", "import", path)
+    assert again["Imported"] == 0 and again["Duplicates"] == 2900
+
+
+def test_shapes_gz_array_jsonl_and_unknown_fields(pinned: Cli, tmp_path: Path) -> None:
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [_rec(1), _rec(2)]}).encode()))
+    (tmp_path / "b.json").write_text(json.dumps([_rec(3), _rec(4)]))
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(_rec(i)) for i in (5, 6, 7)) + "\n")
+    no_time = _rec(8)
+    del no_time["eventTime"]
+    no_time["@timestamp"] = "2026-11-20T10:08:00.000Z"
+    del no_time["eventID"]
+    (tmp_path / "d.json").write_text(json.dumps([no_time]))
+    data = pinned.json("trail", "import", str(tmp_path))
+    assert (data["Files"], data["Records"], data["Imported"]) == (4, 8, 8)
+    assert data["Regions"] == {"eu-west-1": 8}
+    recs = pinned.json("--region", "eu-west-1", "trail", "lookup", "--username", "alice", "--records")["Records"]
+    assert len(recs) == 8 and all(r["someFutureField"] == {"nested": [1, 2]} for r in recs)
+    assert pinned.json("trail", "import", str(tmp_path))["Duplicates"] == 8  # generated ids are stable
+
+
+def test_bucket_tree_skips_digests_and_metadata(pinned: Cli, tmp_path: Path) -> None:
+    pinned.ok("trail", "create", "--name", "tree-trail", "--s3-bucket-name", "tree-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "start-logging", "--name", "tree-trail")
+    pinned.ok("trail", "describe")
+    pinned.ok("account", "clock", "advance", "2h")
+    bucket = Path(pinned.env["AWSMON_HOME"]) / "accounts" / "123456789012" / "s3" / "tree-bucket"
+    res = pinned.json("trail", "import", str(bucket), "--dry-run")
+    assert res["DryRun"] is True and res["Files"] >= 1 and res["Imported"] == 0 and res["Duplicates"] == res["Records"]
+    assert {s["Reason"] for s in res["SkippedFiles"]} == {"CloudTrail digest file"}
+
+
+def test_region_override_and_dry_run_stores_nothing(pinned: Cli, tmp_path: Path) -> None:
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps({"Records": [_rec(1)]}))
+    assert pinned.json("trail", "import", str(f), "--dry-run")["Imported"] == 1
+    assert pinned.json("--region", "eu-west-1", "trail", "lookup", "--username", "alice")["Events"] == []
+    pinned.ok("trail", "import", str(f), "--region", "ap-south-1")
+    events = pinned.json("--region", "ap-south-1", "trail", "lookup", "--username", "alice")["Events"]
+    assert len(events) == 1 and json.loads(events[0]["CloudTrailEvent"])["awsRegion"] == "eu-west-1"
+
+
+def test_corrupt_gzip_truncated_json_keep_stored_data(pinned: Cli, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"Records": [_rec(1)]}))
+    pinned.ok("trail", "import", str(good))
+    bad_gz = tmp_path / "bad.json.gz"
+    bad_gz.write_bytes(gzip.compress(json.dumps({"Records": [_rec(2), _rec(3)]}).encode())[:-30])
+    res = pinned("trail", "import", str(bad_gz))
+    assert res.exit_code == 2 and res.stdout.count("\n") >= 1
+    assert res.stderr.splitlines()[-1].startswith(f"awsmon: error: {bad_gz}: corrupt gzip data")
+    trunc = tmp_path / "trunc.json"
+    trunc.write_text(json.dumps({"Records": [_rec(4), _rec(5)]})[:-10])
+    res = pinned("trail", "import", str(trunc), "-o", "json")
+    assert res.exit_code == 2 and "truncated or invalid JSON" in res.stderr
+    assert res.json()["FailedFiles"][0]["Path"] == str(trunc)
+    events = pinned.json("--region", "eu-west-1", "trail", "lookup", "--username", "alice")["Events"]
+    assert [e["EventId"] for e in events] == ["id-1"]  # nothing from the bad files, nothing lost
+    res = pinned("trail", "import", str(tmp_path / "missing.json"))
+    assert res.exit_code == 2 and "no such file" in res.stderr
