@@ -1,0 +1,92 @@
+"""Contract tests: trail CRUD, status and selectors behave the same on the local backend and a real moto server.
+
+moto has no LookupEvents or ListPublicKeys, so those are tested on the local backend only (test_trail_lookup.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Cli
+
+
+def _bucket(cli: Cli, name: str) -> None:
+    """moto needs the bucket; the local backend creates its simulated bucket folder itself."""
+    if cli.env.get("AWSMON_BACKEND") == "aws":
+        import boto3
+
+        boto3.client("s3", endpoint_url=cli.env["AWSMON_ENDPOINT_URL"], region_name="us-east-1").create_bucket(Bucket=name)
+
+
+def test_trail_crud_status_and_errors(backend_cli: Cli) -> None:
+    cli = backend_cli
+    _bucket(cli, "contract-bucket")
+    created = cli.json("trail", "create", "--name", "contract", "--s3-bucket-name", "contract-bucket",
+                       "--s3-key-prefix", "pfx", "--is-multi-region-trail", "--enable-log-file-validation")  # fmt: skip
+    assert created["Name"] == "contract" and created["S3BucketName"] == "contract-bucket"
+    assert created["TrailARN"].endswith(":trail/contract") and created["LogFileValidationEnabled"] is True
+    assert created["IsMultiRegionTrail"] is True
+    trails = cli.json("trail", "describe")["trailList"]
+    assert [t["Name"] for t in trails] == ["contract"] and trails[0]["S3KeyPrefix"] == "pfx"
+    assert cli.json("trail", "describe", "--trail-name-list", "contract")["trailList"][0]["HomeRegion"] == "us-east-1"
+    assert cli.json("trail", "get-status", "--name", "contract")["IsLogging"] is False
+    cli.ok("trail", "start-logging", "--name", "contract")
+    status = cli.json("trail", "get-status", "--name", "contract")
+    assert status["IsLogging"] is True and "StartLoggingTime" in status
+    cli.ok("trail", "stop-logging", "--name", "contract")
+    assert cli.json("trail", "get-status", "--name", "contract")["IsLogging"] is False
+    updated = cli.json("trail", "update", "--name", "contract", "--no-enable-log-file-validation")
+    assert updated["LogFileValidationEnabled"] is False
+    if cli.env.get("AWSMON_BACKEND") != "aws":  # moto 5 silently replaces a trail of the same name
+        dup = cli("trail", "create", "--name", "contract", "--s3-bucket-name", "contract-bucket")
+        assert dup.exit_code == 2 and "TrailAlreadyExistsException" in dup.stderr
+    bad = cli("trail", "create", "--name", "-bad", "--s3-bucket-name", "contract-bucket")
+    assert bad.exit_code == 2
+    assert bad.stderr == "awsmon: error: InvalidTrailNameException: Trail name must starts with a letter or number.\n"
+    short = cli("trail", "create", "--name", "ab", "--s3-bucket-name", "contract-bucket")
+    assert short.exit_code == 2 and "Trail name too short" in short.stderr
+    missing = cli("trail", "get-status", "--name", "nosuchtrail")
+    assert missing.exit_code == 1 and "TrailNotFoundException" in missing.stderr
+    cli.ok("trail", "delete", "--name", "contract")
+    assert cli.json("trail", "describe")["trailList"] == []
+
+
+def test_event_selectors_basic_and_advanced(backend_cli: Cli) -> None:
+    cli = backend_cli
+    _bucket(cli, "sel-bucket")
+    cli.ok("trail", "create", "--name", "sel-trail", "--s3-bucket-name", "sel-bucket")
+    basic = [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
+              "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::sel-bucket/"]}]}]  # fmt: skip
+    put = cli.json("trail", "put-event-selectors", "--trail-name", "sel-trail", "--event-selectors", json.dumps(basic))
+    assert put["EventSelectors"][0]["ReadWriteType"] == "WriteOnly"
+    got = cli.json("trail", "get-event-selectors", "--trail-name", "sel-trail")
+    assert got["TrailARN"].endswith(":trail/sel-trail")
+    assert got["EventSelectors"][0]["DataResources"] == basic[0]["DataResources"]
+    advanced = [{"Name": "writes", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                                                      {"Field": "readOnly", "Equals": ["false"]}]}]  # fmt: skip
+    put = cli.json("trail", "put-event-selectors", "--trail-name", "sel-trail", "--advanced-event-selectors",
+                   json.dumps(advanced))  # fmt: skip
+    assert put["AdvancedEventSelectors"] == advanced
+    got = cli.json("trail", "get-event-selectors", "--trail-name", "sel-trail")
+    assert got["AdvancedEventSelectors"] == advanced
+
+
+def test_sixth_trail_is_refused_and_nothing_is_lost(pinned: Cli) -> None:
+    for i in range(5):
+        pinned.ok("trail", "create", "--name", f"trail-{i}", "--s3-bucket-name", "five-bucket")
+    res = pinned("trail", "create", "--name", "trail-5", "--s3-bucket-name", "five-bucket")
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1
+    assert "MaximumNumberOfTrailsExceededException" in res.stderr
+    assert len(pinned.json("trail", "describe")["trailList"]) == 5
+    failed = pinned.json("trail", "lookup", "--event-name", "CreateTrail", "--records")["Records"]
+    assert sum(1 for r in failed if r.get("errorCode") == "MaximumNumberOfTrailsExceededException") == 1
+
+
+def test_home_region_rules_and_shadow_trails(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "global-trail", "--s3-bucket-name", "gb-bucket", "--is-multi-region-trail")
+    pinned.ok("trail", "create", "--name", "local-trail", "--s3-bucket-name", "gb-bucket")
+    west = pinned.json("--region", "eu-west-1", "trail", "describe")["trailList"]
+    assert [t["Name"] for t in west] == ["global-trail"] and west[0]["HomeRegion"] == "us-east-1"
+    assert pinned.json("--region", "eu-west-1", "trail", "describe", "--no-include-shadow-trails")["trailList"] == []
+    res = pinned("--region", "eu-west-1", "trail", "start-logging", "--name", "global-trail")
+    assert res.exit_code == 1 and "InvalidHomeRegionException" in res.stderr
