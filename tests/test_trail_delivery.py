@@ -1,0 +1,192 @@
+"""Simulated delivery: log files every ~5 minutes, hourly signed digests, selectors, regions, clock jumps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Cli
+
+ACCOUNT = "123456789012"
+LOG_RE = re.compile(r"^AWSLogs/123456789012/CloudTrail/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/"
+                    r"123456789012_CloudTrail_\1_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$")  # fmt: skip
+
+
+def _bucket(cli: Cli, name: str) -> Path:
+    return Path(cli.env["AWSMON_HOME"]) / "accounts" / ACCOUNT / "s3" / name
+
+
+def _log_records(bucket: Path) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for f in sorted((bucket / "AWSLogs").rglob("*.json.gz")):
+        if "CloudTrail-Digest" not in f.parts:
+            out += json.loads(gzip.decompress(f.read_bytes()))["Records"]
+    return out
+
+
+def _logs(bucket: Path) -> list[Path]:
+    return [f for f in sorted((bucket / "AWSLogs").rglob("*.json.gz")) if "CloudTrail-Digest" not in f.parts]
+
+
+def test_five_minute_delivery_layout_and_lookup_sees_events_first(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "dl-trail", "--s3-bucket-name", "dl-bucket")
+    pinned.ok("trail", "start-logging", "--name", "dl-trail")
+    bucket = _bucket(pinned, "dl-bucket")
+    pinned.ok("account", "clock", "advance", "4m")
+    assert _logs(bucket) == []
+    assert pinned.json("trail", "lookup", "--event-name", "StartLogging")["Events"]  # lookup sees it already
+    pinned.ok("account", "clock", "advance", "2m")
+    logs = _logs(bucket)
+    assert len(logs) == 1
+    key = str(logs[0].relative_to(bucket))
+    assert LOG_RE.match(key) and "_20261120T1205Z_" in key
+    names = [r["eventName"] for r in _log_records(bucket)]
+    assert names == ["StartLogging", "LookupEvents"]  # CreateTrail came before logging started
+    status = pinned.json("trail", "get-status", "--name", "dl-trail")
+    assert status["LatestDeliveryTime"] == "2026-11-20T12:05:00Z"
+
+
+def test_clock_jump_writes_no_empty_log_files_but_hourly_digests(pinned: Cli) -> None:
+    import time
+
+    pinned.ok("trail", "create", "--name", "jump-trail", "--s3-bucket-name", "jump-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "start-logging", "--name", "jump-trail")
+    started = time.perf_counter()
+    pinned.ok("account", "clock", "advance", "3d")
+    elapsed = time.perf_counter() - started
+    bucket = _bucket(pinned, "jump-bucket")
+    assert len(_logs(bucket)) == 1
+    digests = sorted((bucket / "AWSLogs").rglob("*_CloudTrail-Digest_*.json.gz"))
+    assert len(digests) == 72  # AWS writes a digest every hour, empty ones included
+    empty = json.loads(gzip.decompress(digests[-1].read_bytes()))
+    assert empty["logFiles"] == [] and empty["newestEventTime"] is None
+    assert elapsed < 5, elapsed
+    res = pinned("trail", "validate-digest", "--trail", "jump-trail", "-o", "table")
+    assert res.exit_code == 0 and "72/72 digest files valid" in res.stdout
+
+
+def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    import base64
+    import hashlib
+
+    pinned.ok("trail", "create", "--name", "sig-trail", "--s3-bucket-name", "sig-bucket", "--enable-log-file-validation",
+              "--s3-key-prefix", "org/logs")  # fmt: skip
+    pinned.ok("trail", "start-logging", "--name", "sig-trail")
+    pinned.ok("account", "clock", "advance", "125m")
+    bucket = _bucket(pinned, "sig-bucket")
+    digests = sorted((bucket / "org/logs/AWSLogs").rglob("*_CloudTrail-Digest_*.json.gz"))
+    assert [d.name[-24:-8] for d in digests] == ["20261120T130000Z", "20261120T140000Z"]
+    first, second = (gzip.decompress(d.read_bytes()) for d in digests)
+    d1, d2 = json.loads(first), json.loads(second)
+    assert list(d1) == ["awsAccountId", "digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object",
+                        "digestPublicKeyFingerprint", "digestSignatureAlgorithm", "newestEventTime", "oldestEventTime",
+                        "previousDigestS3Bucket", "previousDigestS3Object", "previousDigestHashValue",
+                        "previousDigestHashAlgorithm", "previousDigestSignature", "logFiles"]  # fmt: skip
+    assert d1["previousDigestSignature"] is None and d1["digestStartTime"] == "2026-11-20T12:00:00Z"
+    assert d2["digestStartTime"] == d1["digestEndTime"] == "2026-11-20T13:00:00Z"
+    assert d2["previousDigestS3Object"] == d1["digestS3Object"] and d2["previousDigestHashValue"] == hashlib.sha256(first).hexdigest()
+    meta1 = json.loads((bucket / ".awsmon-meta" / (str(digests[0].relative_to(bucket)) + ".json")).read_text())["Metadata"]
+    assert d2["previousDigestSignature"] == meta1["signature"] and meta1["signature-algorithm"] == "SHA256withRSA"
+    log = d1["logFiles"][0]
+    assert log["hashValue"] == hashlib.sha256(gzip.decompress((bucket / log["s3Object"]).read_bytes())).hexdigest()
+    key = pinned.json("trail", "list-public-keys")["PublicKeyList"][0]
+    der = base64.b64decode(key["Value"])
+    assert key["Fingerprint"] == hashlib.md5(der).hexdigest() == d1["digestPublicKeyFingerprint"]
+    signed = (f"{d1['digestEndTime']}\nsig-bucket/{d1['digestS3Object']}\n{hashlib.sha256(first).hexdigest()}\nnull").encode()
+    load_der_public_key(der).verify(bytes.fromhex(meta1["signature"]), signed, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+
+
+def test_selectors_read_write_and_data_events(pinned: Cli, ctx: Any) -> None:
+    pinned.ok("trail", "create", "--name", "sel-trail", "--s3-bucket-name", "sel-bucket")
+    pinned.ok("trail", "put-event-selectors", "--trail-name", "sel-trail", "--management-events", "write")
+    pinned.ok("trail", "start-logging", "--name", "sel-trail")
+    pinned.ok("trail", "describe")
+    from awsmon.backends.local.base import insert_record
+
+    store = ctx.store()
+    data_event = {"eventTime": "2026-11-20T12:01:00Z", "eventName": "GetObject", "eventSource": "s3.amazonaws.com",
+                  "eventID": "data-1", "awsRegion": "us-east-1", "readOnly": True, "eventCategory": "Data",
+                  "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::sel-bucket/k"}]}  # fmt: skip
+    with store.transaction():
+        insert_record(store, data_event)
+    pinned.ok("account", "clock", "advance", "10m")
+    names = {r["eventName"] for r in _log_records(_bucket(pinned, "sel-bucket"))}
+    assert "StartLogging" in names and "DescribeTrails" not in names and "GetObject" not in names
+    selectors = [{"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]
+    pinned.ok("trail", "put-event-selectors", "--trail-name", "sel-trail", "--event-selectors", json.dumps(selectors))
+    with store.transaction():
+        insert_record(store, dict(data_event, eventID="data-2", eventTime="2026-11-20T12:11:00Z"))
+    pinned.ok("account", "clock", "advance", "10m")
+    recs = _log_records(_bucket(pinned, "sel-bucket"))
+    assert [r["eventID"] for r in recs if r["eventName"] == "GetObject"] == ["data-2"]
+    lookup = pinned.json("trail", "lookup", "--event-name", "GetObject")["Events"]
+    assert lookup == []  # LookupEvents never returns data events
+
+
+def test_multi_region_trail_and_single_region_scope(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "all-regions", "--s3-bucket-name", "mr-bucket", "--is-multi-region-trail",
+              "--enable-log-file-validation")  # fmt: skip
+    pinned.ok("trail", "create", "--name", "home-only", "--s3-bucket-name", "sr-bucket")
+    pinned.ok("trail", "start-logging", "--name", "all-regions")
+    pinned.ok("trail", "start-logging", "--name", "home-only")
+    pinned.ok("--region", "eu-west-1", "trail", "describe")
+    pinned.ok("account", "clock", "advance", "65m")
+    mr = {r["awsRegion"] for r in _log_records(_bucket(pinned, "mr-bucket"))}
+    sr = {r["awsRegion"] for r in _log_records(_bucket(pinned, "sr-bucket"))}
+    assert mr == {"us-east-1", "eu-west-1"} and sr == {"us-east-1"}
+    west = list((_bucket(pinned, "mr-bucket") / "AWSLogs" / ACCOUNT / "CloudTrail-Digest" / "eu-west-1").rglob("*.json.gz"))
+    assert west and "_CloudTrail-Digest_eu-west-1_all-regions_us-east-1_" in west[0].name
+
+
+def test_stop_and_delete_write_final_digest(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "fin-trail", "--s3-bucket-name", "fin-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "start-logging", "--name", "fin-trail")
+    pinned.ok("account", "clock", "advance", "30m")
+    pinned.ok("trail", "stop-logging", "--name", "fin-trail")
+    pinned.ok("trail", "get-status", "--name", "fin-trail")
+    bucket = _bucket(pinned, "fin-bucket")
+    digests = sorted((bucket / "AWSLogs").rglob("*_CloudTrail-Digest_*.json.gz"))
+    assert [d.name[-24:-8] for d in digests] == ["20261120T123000Z"]
+    final = json.loads(gzip.decompress(digests[0].read_bytes()))
+    assert {Path(lf["s3Object"]).name for lf in final["logFiles"]} == {p.name for p in _logs(bucket)}
+    assert "StopLogging" in {r["eventName"] for r in _log_records(bucket)}
+    pinned.ok("trail", "start-logging", "--name", "fin-trail")
+    pinned.ok("account", "clock", "advance", "10m")
+    pinned.ok("trail", "delete", "--name", "fin-trail")
+    digests = sorted((bucket / "AWSLogs").rglob("*_CloudTrail-Digest_*.json.gz"))
+    assert [d.name[-24:-8] for d in digests] == ["20261120T123000Z", "20261120T124000Z"]
+
+
+def test_cloudwatch_logs_delivery(pinned: Cli) -> None:
+    pinned.ok("logs", "create-group", "--name", "trail-group")
+    pinned.ok("trail", "create", "--name", "cwl-trail", "--s3-bucket-name", "cwl-bucket", "--cloud-watch-logs-log-group",
+              "trail-group")  # fmt: skip
+    pinned.ok("trail", "start-logging", "--name", "cwl-trail")
+    pinned.ok("account", "clock", "advance", "6m")
+    events = pinned.json("logs", "filter", "--group", "trail-group")["events"]
+    assert [json.loads(e["message"])["eventName"] for e in events] == ["StartLogging"]
+    assert events[0]["logStreamName"] == f"{ACCOUNT}_CloudTrail_us-east-1"
+    assert "LatestCloudWatchLogsDeliveryTime" in pinned.json("trail", "get-status", "--name", "cwl-trail")
+
+
+def test_demo_step_is_idempotent(pinned: Cli) -> None:
+    from awsmon.context import AppContext
+    from awsmon.services.trail import demo_step
+
+    for _ in range(2):
+        c = AppContext.create(backend="local", home=pinned.env["AWSMON_HOME"], output="json")
+        try:
+            tips = demo_step(c)
+        finally:
+            c.close()
+    assert "awsmon trail validate-digest --trail awsmon-demo" in tips
+    assert [t["Name"] for t in pinned.json("trail", "describe")["trailList"]] == ["awsmon-demo"]
+    res = pinned("trail", "validate-digest", "--trail", "awsmon-demo", "-o", "table")
+    assert res.exit_code == 0 and "1/1 digest files valid" in res.stdout
