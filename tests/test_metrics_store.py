@@ -198,3 +198,33 @@ def test_matches_stats_engine(store: Any, points: list[tuple[int, float, float]]
         assert g["ExtendedStatistics"].keys() == w["ExtendedStatistics"].keys()
         for k, v in w["ExtendedStatistics"].items():
             assert g["ExtendedStatistics"][k] == pytest.approx(v, rel=1e-9, abs=1e-9)
+
+
+def test_get_metric_data_pages_by_max_datapoints(ctx: Any, store: Any) -> None:
+    for k in range(5):
+        put(store, T0 - timedelta(minutes=10 - k), [float(k)])
+        put(store, T0 - timedelta(minutes=10 - k), [float(k * 10)], name="Other")
+    metric = {"Namespace": "App", "Dimensions": [{"Name": "Service", "Value": "checkout"}]}
+    queries = [{"Id": i, "MetricStat": {"Metric": {**metric, "MetricName": n}, "Period": 60, "Stat": "Sum"}}
+               for i, n in (("a", "Lat"), ("z", "Missing"), ("b", "Other"))]  # fmt: skip
+    cw = ctx.client("cloudwatch")
+    pages, token = [], None
+    while True:
+        extra = {"NextToken": token} if token else {}
+        resp = cw.get_metric_data(MetricDataQueries=queries, StartTime=T0 - timedelta(hours=1), EndTime=T0,
+                                  ScanBy="TimestampAscending", MaxDatapoints=3, **extra)  # fmt: skip
+        pages.append([(r["Id"], r["Values"], r["StatusCode"]) for r in resp["MetricDataResults"]])
+        token = resp.get("NextToken")
+        if not token:
+            break
+    assert pages == [
+        [("a", [0.0, 1.0, 2.0], "PartialData")],
+        [("a", [3.0, 4.0], "Complete"), ("z", [], "Complete"), ("b", [0.0], "PartialData")],
+        [("b", [10.0, 20.0, 30.0], "PartialData")],
+        [("b", [40.0], "Complete")],
+    ]
+    from awsmon.services.metrics import get_metric_data
+
+    merged = get_metric_data(ctx, queries=queries, start="1h", end="now")
+    assert [(r["Id"], len(r["Values"]), r["StatusCode"]) for r in merged["MetricDataResults"]] == [
+        ("a", 5, "Complete"), ("z", 0, "Complete"), ("b", 5, "Complete")]  # fmt: skip

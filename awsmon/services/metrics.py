@@ -364,6 +364,7 @@ def get_metric_data(
             if key in merged:
                 merged[key]["Timestamps"].extend(r.get("Timestamps") or [])
                 merged[key]["Values"].extend(r.get("Values") or [])
+                merged[key]["StatusCode"] = r.get("StatusCode", merged[key].get("StatusCode"))
             else:
                 merged[key] = {**r, "Timestamps": list(r.get("Timestamps") or []), "Values": list(r.get("Values") or [])}
         token = page.get("NextToken")

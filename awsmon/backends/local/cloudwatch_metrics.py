@@ -748,16 +748,51 @@ class MetricsMixin:
         if ScanBy not in (None, "TimestampDescending", "TimestampAscending"):
             raise ServiceError("ValidationError", f"The value {ScanBy} for parameter ScanBy is invalid.")
         results = query_metric_data(self.store, self.region, list(MetricDataQueries or []), StartTime, EndTime)
-        total = sum(len(r["Values"]) for r in results)
-        limit = MAX_GMD_DATAPOINTS if MaxDatapoints is None else int(MaxDatapoints)
-        if total > limit:
-            raise ServiceError(
-                "InvalidParameterCombination",
-                f"You have requested {total:,} datapoints, which exceeds the limit of {limit:,}. "
-                "Increase MaxDatapoints, increase the period or decrease the time range.",
-            )
         if ScanBy != "TimestampAscending":
             for r in results:
                 r["Timestamps"] = r["Timestamps"][::-1]
                 r["Values"] = r["Values"][::-1]
-        return {"MetricDataResults": results, "Messages": []}
+        limit = MAX_GMD_DATAPOINTS if MaxDatapoints is None else int(MaxDatapoints)
+        if limit < 1:
+            raise ServiceError("ValidationError", f"The value {MaxDatapoints} for parameter MaxDatapoints is invalid.")
+        skip = 0
+        if NextToken:
+            try:
+                skip = int(base64.urlsafe_b64decode(NextToken.encode()).decode())
+            except (ValueError, UnicodeDecodeError):
+                raise ServiceError("InvalidNextToken", "The service returned an invalid next token.") from None
+        if skip == 0 and sum(len(r["Values"]) for r in results) <= limit:
+            return {"MetricDataResults": results, "Messages": []}
+        # Pages of at most `limit` datapoints over the results in order; a cut series is PartialData.
+        page: list[dict[str, Any]] = []
+        pos = taken = 0
+        more = False
+        for r in results:
+            n = len(r["Values"])
+            lo = max(0, skip - pos)
+            if lo >= n and n:
+                pos += n
+                continue
+            if n == 0 and skip > pos:  # an empty series is reported once, on the page that reaches it
+                continue
+            pos += n
+            room = limit - taken
+            if room <= 0:
+                more = True
+                break
+            if n == 0:
+                page.append(r)
+                continue
+            hi = min(n, lo + room)
+            part = {**r, "Timestamps": r["Timestamps"][lo:hi], "Values": r["Values"][lo:hi]}
+            if hi < n:
+                part["StatusCode"] = "PartialData"
+                more = True
+            taken += hi - lo
+            page.append(part)
+            if more:
+                break
+        out: dict[str, Any] = {"MetricDataResults": page, "Messages": []}
+        if more:
+            out["NextToken"] = base64.urlsafe_b64encode(str(skip + taken).encode()).decode()
+        return out
