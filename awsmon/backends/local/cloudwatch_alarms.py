@@ -435,7 +435,7 @@ class AlarmEngine:
             wait_end = ts_ms + int(cfg["ActionsSuppressorWaitPeriod"]) * 1000
             self._set_suppression(name, "WaitPeriod", pending=1, wait_end=wait_end)
         else:
-            self._set_suppression(name, None, pending=0)
+            self._set_suppression(name, None, pending=0, wait_end=None)
             self.run_actions(row, old_state, new_state, row["state_reason"], ts_ms)
 
     _REASONS = {
@@ -759,11 +759,12 @@ class AlarmEngine:
         alarm is skipping (so new data is noticed), or None when there is nothing to evaluate."""
         nxt = self._next_instant()
         skipping = self.conn.execute(
-            "SELECT 1 FROM alarms WHERE region = ? AND sleep_from_ms IS NOT NULL LIMIT 1", (self.region,)
-        ).fetchone()
+            "SELECT config FROM alarms WHERE region = ? AND sleep_from_ms IS NOT NULL", (self.region,)
+        ).fetchall()
         candidates = [] if nxt is None else [max(nxt, after_ms + 1)]
-        if skipping is not None:
-            candidates.append(instant_after(after_ms, 60))
+        if skipping:
+            step = min(step_seconds(alarm_period(json.loads(r[0]))) for r in skipping)
+            candidates.append(instant_after(after_ms, step))
         return min(candidates) if candidates else None
 
     def reschedule(self) -> None:

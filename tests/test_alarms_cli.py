@@ -1,0 +1,348 @@
+"""awsmon alarms on the local backend: commands, exit codes, bad input, evaluation through the clock, actions."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Cli
+
+TOPIC = "arn:aws:sns:us-east-1:123456789012:ops"
+BASE = ["--namespace", "App", "--metric-name", "Latency", "--dimensions", "Service=api", "--statistic", "Maximum",
+        "--period", "60", "--evaluation-periods", "3", "--threshold", "100",
+        "--comparison-operator", "GreaterThanThreshold"]  # fmt: skip
+
+
+def put_values(cli: Cli, *values: float, name: str = "Latency", dims: str = "Service=api") -> None:
+    """One datum per simulated minute, advancing the clock after each."""
+    for v in values:
+        cli.ok("metrics", "put", "--namespace", "App", "--metric-name", name, "--value", str(v), "-d", dims)
+        cli.ok("account", "clock", "advance", "1m")
+
+
+def state(cli: Cli, name: str) -> str:
+    data = cli.json("alarms", "describe", "--alarm-names", name)
+    alarms = data["MetricAlarms"] + data["CompositeAlarms"]
+    return str(alarms[0]["StateValue"])
+
+
+def test_put_describe_and_evaluation_through_the_clock(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "api-slow", *BASE, "--alarm-description", "api is slow")
+    data = pinned.json("alarms", "describe")
+    alarm = data["MetricAlarms"][0]
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA" and alarm["AlarmDescription"] == "api is slow"
+    assert alarm["Dimensions"] == [{"Name": "Service", "Value": "api"}]
+    assert data["CompositeAlarms"] == []
+    put_values(pinned, 150, 160, 170)
+    assert state(pinned, "api-slow") == "ALARM"
+    put_values(pinned, 10, 10, 10)
+    assert state(pinned, "api-slow") == "OK"
+    table = pinned.ok("alarms", "describe", "-o", "table").stdout
+    assert "api-slow" in table and "App/Latency Maximum > 100.0 for 3/3 x 60s" in table
+
+
+def test_check_exit_codes_and_one_line_per_alarm(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "prod-api", *BASE)
+    pinned.ok("alarms", "put", "--alarm-name", "prod-db", *BASE[:4], "--dimensions", "Service=db", *BASE[6:])
+    res = pinned("alarms", "check", "--prefix", "prod-", "-o", "table")
+    assert res.exit_code == 0
+    assert len(res.stdout.strip().splitlines()) == 2
+    put_values(pinned, 500, 500, 500)
+    res = pinned("alarms", "check", "--prefix", "prod-", "-o", "table")
+    assert res.exit_code == 3
+    lines = res.stdout.strip().splitlines()
+    assert lines[0].startswith("ALARM") and "prod-api" in lines[0]
+    assert lines[1].startswith("INSUFFICIENT_DATA") and "prod-db" in lines[1]
+    assert "1 of 2 alarms in ALARM: prod-api" in res.stderr
+    assert pinned("alarms", "check", "--name", "prod-db").exit_code == 0
+    missing = pinned("alarms", "check", "--name", "nope")
+    assert missing.exit_code == 1 and "no alarm named nope" in missing.stderr
+
+
+def test_explain_shows_range_breaches_and_rule(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "m-of-n", *BASE[:-6], "--evaluation-periods", "3",
+              "--datapoints-to-alarm", "2", "--threshold", "100", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    put_values(pinned, 150, 50, 150)
+    data = pinned.json("alarms", "explain", "m-of-n")
+    assert data["StateValue"] == "ALARM" and data["ComputedState"] == "ALARM"
+    assert data["EvaluationRange"] == 5 and data["DatapointsToAlarm"] == 2
+    values = [(p["Value"], p["Breaching"], p["Evaluated"]) for p in data["Datapoints"]]
+    assert values[-3:] == [(150.0, True, True), (50.0, False, True), (150.0, True, True)]
+    assert values[0] == (None, None, False)
+    assert "2 of the 3 most recent real datapoints breach (need 2)" == data["Why"]
+    table = pinned.ok("alarms", "explain", "m-of-n", "-o", "table").stdout
+    assert "Why" in table and "Breaching" in table
+
+
+def test_explain_before_any_evaluation_is_a_dry_run(pinned: Cli) -> None:
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "500", "-d", "Service=api",
+              "--timestamp", "2026-11-20T11:58:30Z")  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "fresh", *BASE)
+    data = pinned.json("alarms", "explain", "fresh")
+    assert data["Source"].startswith("local engine")
+    assert data["RealDatapoints"] == 1
+
+
+def test_history_set_state_and_actions_publish_to_a_topic(pinned: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    pinned.ok("alarms", "topics", "create", "ops")
+    pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out))
+    pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "email", "--endpoint", "oncall@example.com")
+    pinned.ok("alarms", "put", "--alarm-name", "api-slow", *BASE, "--alarm-actions", TOPIC, "--ok-actions", TOPIC)
+    pinned.ok("alarms", "set-state", "--alarm-name", "api-slow", "--state-value", "ALARM", "--state-reason", "drill",
+              "--state-reason-data", '{"drill": true}')  # fmt: skip
+    assert state(pinned, "api-slow") == "ALARM"
+    line = json.loads(out.read_text().splitlines()[0])
+    assert line["Type"] == "Notification" and line["Subject"] == 'ALARM: "api-slow" in US East (N. Virginia)'
+    message = json.loads(line["Message"])
+    assert message["NewStateValue"] == "ALARM" and message["NewStateReason"] == "drill"
+    assert message["Trigger"]["Statistic"] == "MAXIMUM" and message["Trigger"]["Dimensions"] == [
+        {"value": "api", "name": "Service"}
+    ]
+    # the next evaluation (no data) returns it to its computed state and notifies nobody (no INSUFFICIENT actions)
+    pinned.ok("account", "clock", "advance", "1m")
+    assert state(pinned, "api-slow") == "INSUFFICIENT_DATA"
+    hist = pinned.json("alarms", "history", "--alarm-name", "api-slow", "--oldest-first")["AlarmHistoryItems"]
+    kinds = [(h["HistoryItemType"], h["HistorySummary"]) for h in hist]
+    assert kinds == [
+        ("ConfigurationUpdate", 'Alarm "api-slow" created'),
+        ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM"),
+        ("Action", f"Successfully executed action {TOPIC}"),
+        ("StateUpdate", "Alarm updated from ALARM to INSUFFICIENT_DATA"),
+    ]
+    only = pinned.json("alarms", "history", "--alarm-name", "api-slow", "--history-item-type", "Action")
+    assert len(only["AlarmHistoryItems"]) == 1
+    deliveries = pinned.json("alarms", "topics", "deliveries", "--topic", "ops")["Deliveries"]
+    assert sorted(d["Protocol"] for d in deliveries) == ["email", "file"]
+    assert all(d["Status"] == "Delivered" for d in deliveries)
+
+
+def test_disabled_actions_change_state_without_notifying(pinned: Cli) -> None:
+    pinned.ok("alarms", "topics", "create", "ops")
+    pinned.ok("alarms", "put", "--alarm-name", "quiet", *BASE, "--alarm-actions", TOPIC)
+    pinned.ok("alarms", "disable-actions", "--alarm-names", "quiet")
+    assert pinned.json("alarms", "describe", "--name", "quiet")["MetricAlarms"][0]["ActionsEnabled"] is False
+    pinned.ok("alarms", "set-state", "--alarm-name", "quiet", "--state-value", "ALARM", "--state-reason", "x")
+    assert pinned.json("alarms", "topics", "deliveries")["Deliveries"] == []
+    pinned.ok("alarms", "enable-actions", "--alarm-names", "quiet")
+    pinned.ok("alarms", "set-state", "--alarm-name", "quiet", "--state-value", "OK", "--state-reason", "x")
+    pinned.ok("alarms", "set-state", "--alarm-name", "quiet", "--state-value", "ALARM", "--state-reason", "y")
+    assert len(pinned.json("alarms", "topics", "deliveries")["Deliveries"]) == 1
+
+
+def test_missing_topic_and_ec2_actions_are_recorded(pinned: Cli) -> None:
+    ec2 = "arn:aws:automate:us-east-1:ec2:stop"
+    pinned.ok("alarms", "put", "--alarm-name", "a", *BASE, "--alarm-actions", f"{TOPIC}-gone,{ec2}")
+    pinned.ok("alarms", "set-state", "--alarm-name", "a", "--state-value", "ALARM", "--state-reason", "x")
+    actions = pinned.json("alarms", "actions", "--alarm-name", "a")["Actions"]
+    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Recorded")]
+    hist = pinned.json("alarms", "history", "--type", "Action")["AlarmHistoryItems"]
+    summaries = sorted(h["HistorySummary"] for h in hist)
+    assert summaries[0].startswith(f"Failed to execute action {TOPIC}-gone. Reason:")
+    assert summaries[1] == f"Successfully executed action {ec2}"
+
+
+def test_delete_keeps_history_and_ignores_unknown_names(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "a", *BASE)
+    pinned.ok("alarms", "delete", "--alarm-names", "a,never-existed")
+    assert pinned.json("alarms", "describe")["MetricAlarms"] == []
+    hist = pinned.json("alarms", "history", "--alarm-name", "a")["AlarmHistoryItems"]
+    assert hist[0]["HistorySummary"] == 'Alarm "a" deleted'
+
+
+def test_bad_input_exit_codes_texts_and_nothing_stored(pinned: Cli) -> None:
+    cases: list[tuple[list[str], int, str]] = [
+        (["--extended-statistic", "p99.x"], 2, "The value p99.x for parameter ExtendedStatistic is invalid."),
+        (["--extended-statistic", "TM(5%:95%)"], 2, "for parameter ExtendedStatistic is invalid."),
+        (["--statistic", "Median"], 2, "The value Median for parameter Statistic is invalid."),
+        (["--statistic", "Sum", "--extended-statistic", "p90"], 2, "InvalidParameterCombination"),
+        (["--statistic", "Sum", "--period", "45"], 2, "The value 45 for parameter Period is invalid."),
+        (["--statistic", "Sum", "--datapoints-to-alarm", "4"], 2, "DatapointsToAlarm must be between 1"),
+        (["--statistic", "Sum", "--comparison-operator", "GreaterThanUpperThreshold"], 2, "not supported by the local"),
+        (["--statistic", "Sum", "--treat-missing-data", "sometimes"], 2, "parameter TreatMissingData is invalid"),
+        (["--statistic", "Sum", "--alarm-actions", "mailto:me"], 2, "Invalid arn syntax: mailto:me"),
+    ]
+    for extra, code, text in cases:
+        base = ["--namespace", "App", "--metric-name", "L", "--period", "60", "--evaluation-periods", "3",
+                "--threshold", "1", "--comparison-operator", "GreaterThanThreshold"]  # fmt: skip
+        args = base + extra
+        # later options win in click, so the case's own values override the base ones
+        res = pinned("alarms", "put", "--alarm-name", "bad", *args)
+        assert res.exit_code == code, (extra, res.stderr)
+        assert text in res.stderr, (extra, res.stderr)
+        assert "Traceback" not in res.stderr
+    assert pinned.json("alarms", "describe")["MetricAlarms"] == []
+    unknown = pinned("alarms", "set-state", "--alarm-name", "ghost", "--state-value", "OK", "--state-reason", "x")
+    assert unknown.exit_code == 1 and "ResourceNotFound: Alarm ghost not found" in unknown.stderr
+    bad_json = pinned("alarms", "set-state", "--alarm-name", "ghost", "--state-value", "OK", "--state-reason", "x",
+                      "--state-reason-data", "{nope")  # fmt: skip
+    assert bad_json.exit_code == 2 and "InvalidFormat" in bad_json.stderr
+
+
+def test_composite_rules_errors_and_reevaluation(pinned: Cli) -> None:
+    for name in ("cpu", "disk", "deploying"):
+        pinned.ok("alarms", "put", "--alarm-name", name, *BASE)
+    bad = pinned("alarms", "put-composite", "--alarm-name", "svc", "--alarm-rule", "ALARM(cpu) AND")
+    assert bad.exit_code == 2 and "ValidationError: Invalid AlarmRule" in bad.stderr
+    unknown = pinned("alarms", "put-composite", "--alarm-name", "svc", "--alarm-rule", "ALARM(nope)")
+    assert unknown.exit_code == 2 and "alarm nope does not exist" in unknown.stderr
+    assert pinned.json("alarms", "describe", "--alarm-types", "CompositeAlarm")["CompositeAlarms"] == []
+    rule = "AT_LEAST(2, ALARM, (cpu, disk)) AND NOT ALARM(deploying)"
+    pinned.ok("alarms", "put-composite", "--alarm-name", "svc", "--alarm-rule", rule)
+    assert state(pinned, "svc") == "OK"  # evaluated at once
+    for name in ("cpu", "disk"):
+        pinned.ok("alarms", "set-state", "--alarm-name", name, "--state-value", "ALARM", "--state-reason", "t")
+    comp = pinned.json("alarms", "describe", "--name", "svc")["CompositeAlarms"][0]
+    assert comp["StateValue"] == "ALARM" and comp["AlarmRule"] == rule
+    assert comp["StateReason"].startswith("arn:aws:cloudwatch:us-east-1:123456789012:alarm:disk transitioned to ALARM at")
+    assert json.loads(comp["StateReasonData"])["triggeringAlarms"][0]["state"]["value"] == "ALARM"
+    pinned.ok("alarms", "set-state", "--alarm-name", "deploying", "--state-value", "ALARM", "--state-reason", "t")
+    assert state(pinned, "svc") == "OK"
+    parents = pinned.json("alarms", "describe", "--parents-of-alarm-name", "cpu")["CompositeAlarms"]
+    assert [p["AlarmName"] for p in parents] == ["svc"]
+    in_use = pinned("alarms", "delete", "--alarm-names", "cpu")
+    assert in_use.exit_code == 1 and "used by composite alarm svc" in in_use.stderr
+    explained = pinned.json("alarms", "explain", "svc")
+    assert explained["ComputedState"] == "OK" and {c["AlarmName"] for c in explained["Children"]} == {
+        "cpu", "disk", "deploying"}  # fmt: skip
+    pinned.ok("alarms", "delete", "--alarm-names", "svc")
+    pinned.ok("alarms", "delete", "--alarm-names", "cpu")
+
+
+def test_composite_cycle_is_not_evaluated_and_blocks_delete(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "base", *BASE)
+    pinned.ok("alarms", "put-composite", "--alarm-name", "c1", "--alarm-rule", "ALARM(base)")
+    pinned.ok("alarms", "put-composite", "--alarm-name", "c2", "--alarm-rule", "ALARM(c1)")
+    pinned.ok("alarms", "put-composite", "--alarm-name", "c1", "--alarm-rule", "ALARM(c2) OR ALARM(base)")
+    assert pinned.json("alarms", "explain", "c1")["Why"].startswith("the composite is part of a cycle")
+    res = pinned("alarms", "delete", "--alarm-names", "c2")
+    assert res.exit_code == 2 and "cycle" in res.stderr
+    pinned.ok("alarms", "put-composite", "--alarm-name", "c1", "--alarm-rule", "FALSE")
+    pinned.ok("alarms", "delete", "--alarm-names", "c2")
+
+
+def test_actions_suppressor_wait_and_extension_periods(pinned: Cli) -> None:
+    pinned.ok("alarms", "topics", "create", "ops")
+    for name in ("child", "maintenance"):  # ignore + no data: states set by hand stay put
+        pinned.ok("alarms", "put", "--alarm-name", name, *BASE, "--treat-missing-data", "ignore")
+    pinned.ok("alarms", "put-composite", "--alarm-name", "comp", "--alarm-rule", "ALARM(child)",
+              "--alarm-actions", TOPIC, "--actions-suppressor", "maintenance",
+              "--actions-suppressor-wait-period", "120", "--actions-suppressor-extension-period", "180")  # fmt: skip
+
+    def set_state(name: str, value: str) -> None:
+        pinned.ok("alarms", "set-state", "--alarm-name", name, "--state-value", value, "--state-reason", "t")
+
+    def deliveries() -> int:
+        return len(pinned.json("alarms", "topics", "deliveries")["Deliveries"])
+
+    # 1. composite enters ALARM; the suppressor stays OK through the wait period -> actions run at its end
+    set_state("child", "ALARM")
+    comp = pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]
+    assert comp["StateValue"] == "ALARM" and comp["ActionsSuppressedBy"] == "WaitPeriod"
+    assert deliveries() == 0
+    pinned.ok("account", "clock", "set", "2026-11-20T12:02:00Z")
+    assert deliveries() == 1
+    assert pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]["ActionsSuppressedBy"] == "None"
+    # 2. suppressor in ALARM: the next composite ALARM is suppressed; the extension period ends -> actions run
+    set_state("child", "OK")
+    set_state("maintenance", "ALARM")
+    set_state("child", "ALARM")
+    assert pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]["ActionsSuppressedBy"] == "Alarm"
+    pinned.ok("account", "clock", "set", "2026-11-20T12:05:00Z")
+    assert deliveries() == 1
+    set_state("maintenance", "OK")
+    comp = pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]
+    assert comp["ActionsSuppressedBy"] == "ExtensionPeriod"
+    pinned.ok("account", "clock", "set", "2026-11-20T12:07:59Z")
+    assert deliveries() == 1
+    pinned.ok("account", "clock", "set", "2026-11-20T12:08:00Z")
+    assert deliveries() == 2
+
+
+def test_math_alarm_end_to_end(pinned: Cli, tmp_path: Path) -> None:
+    queries = [
+        {"Id": "errors", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Errors"}, "Period": 60,
+                                        "Stat": "Sum"}, "ReturnData": False},
+        {"Id": "reqs", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Requests"}, "Period": 60,
+                                      "Stat": "Sum"}, "ReturnData": False},
+        {"Id": "rate", "Expression": "100 * errors / reqs", "Label": "error rate", "ReturnData": True},
+    ]  # fmt: skip
+    f = tmp_path / "m.json"
+    f.write_text(json.dumps(queries))
+    pinned.ok("alarms", "put", "--alarm-name", "err-rate", "--metrics", f"file://{f}", "--evaluation-periods", "2",
+              "--threshold", "5", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    for errors in (10, 12):
+        pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Errors", "--value", str(errors))
+        pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Requests", "--value", "100")
+        pinned.ok("account", "clock", "advance", "1m")
+    alarm = pinned.json("alarms", "describe", "--name", "err-rate")["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM" and alarm["Metrics"][2]["Expression"] == "100 * errors / reqs"
+    assert "12.0" in alarm["StateReason"]
+    bad = pinned("alarms", "put", "--alarm-name", "bad", "--metrics", json.dumps(queries[:2]), "--evaluation-periods",
+                 "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    assert bad.exit_code == 2 and "ReturnData" in bad.stderr
+    mixed = pinned("alarms", "put", "--alarm-name", "bad", "--metrics", json.dumps(queries), "--namespace", "App",
+                   "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    assert mixed.exit_code == 2 and "cannot be combined" in mixed.stderr
+
+
+def test_percentile_alarm_low_sample_ignore_keeps_state(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "p99", "--namespace", "App", "--metric-name", "Latency",
+              "--extended-statistic", "p99", "--period", "60", "--evaluation-periods", "1", "--threshold", "100",
+              "--comparison-operator", "GreaterThanThreshold", "--evaluate-low-sample-count-percentile", "ignore")  # fmt: skip
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--values", "500,600")
+    pinned.ok("account", "clock", "advance", "1m")
+    assert state(pinned, "p99") == "INSUFFICIENT_DATA"  # 2 samples < 1000: the state is kept
+    assert pinned.json("alarms", "explain", "p99")["Branch"] == "low-sample-retained"
+    pinned.ok("alarms", "put", "--alarm-name", "p99e", "--namespace", "App", "--metric-name", "Latency",
+              "--extended-statistic", "p99", "--period", "60", "--evaluation-periods", "1", "--threshold", "100",
+              "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--values", "500,600")
+    pinned.ok("account", "clock", "advance", "1m")
+    assert state(pinned, "p99e") == "ALARM"
+
+
+def test_high_resolution_alarm_evaluates_every_10_seconds(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "fast", "--namespace", "App", "--metric-name", "Hr",
+              "--statistic", "Maximum", "--period", "10", "--evaluation-periods", "1", "--threshold", "1",
+              "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Hr", "--value", "5", "--storage-resolution", "1")
+    pinned.ok("account", "clock", "advance", "10s")
+    assert state(pinned, "fast") == "ALARM"
+    hist = pinned.json("alarms", "history", "--name", "fast", "--type", "StateUpdate")["AlarmHistoryItems"]
+    assert hist[0]["Timestamp"] == "2026-11-20T12:00:10Z"
+
+
+def test_clock_advance_seven_days_with_alarms_is_fast(pinned: Cli) -> None:
+    for i in range(5):
+        pinned.ok("alarms", "put", "--alarm-name", f"a{i}", *BASE[:4], "--dimensions", f"Service=s{i}", *BASE[6:],
+                  "--treat-missing-data", ("missing", "breaching", "notBreaching", "ignore", "missing")[i])  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "fast", "--namespace", "App", "--metric-name", "Hr",
+              "--statistic", "Maximum", "--period", "10", "--evaluation-periods", "1", "--threshold", "1",
+              "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    put_values(pinned, *[500.0] * 5, dims="Service=s0")
+    started = time.perf_counter()
+    pinned.ok("account", "clock", "advance", "7d")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 5.0, elapsed
+    states = {a["AlarmName"]: a["StateValue"] for a in pinned.json("alarms", "describe")["MetricAlarms"]}
+    assert states == {"a0": "INSUFFICIENT_DATA", "a1": "ALARM", "a2": "OK", "a3": "INSUFFICIENT_DATA",
+                      "a4": "INSUFFICIENT_DATA", "fast": "INSUFFICIENT_DATA"}  # fmt: skip
+    # a new datum after days of silence wakes the sleeping alarm at the next minute
+    put_values(pinned, 500, 500, 500, dims="Service=s0")
+    assert state(pinned, "a0") == "ALARM"
+
+
+def test_demo_step_is_idempotent(ctx: Any) -> None:
+    from awsmon.services.alarms import DEMO_ALARM, DEMO_COMPOSITE, demo_step
+
+    first = demo_step(ctx)
+    second = demo_step(ctx)
+    assert first == second and any("alarms explain" in line for line in first)
+    data = ctx.client("cloudwatch").describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    assert [a["AlarmName"] for a in data["MetricAlarms"]] == [DEMO_ALARM]
+    assert [a["AlarmName"] for a in data["CompositeAlarms"]] == [DEMO_COMPOSITE]
+    subs = ctx.client("sns").list_subscriptions()["Subscriptions"]
+    assert len(subs) == 1 and subs[0]["Protocol"] == "file"
