@@ -228,3 +228,19 @@ def test_get_metric_data_pages_by_max_datapoints(ctx: Any, store: Any) -> None:
     merged = get_metric_data(ctx, queries=queries, start="1h", end="now")
     assert [(r["Id"], len(r["Values"]), r["StatusCode"]) for r in merged["MetricDataResults"]] == [
         ("a", 5, "Complete"), ("z", 0, "Complete"), ("b", 5, "Complete")]  # fmt: skip
+
+
+def test_as_of_applies_age_rules_from_a_past_instant(ctx: Any, store: Any) -> None:
+    for sec in (0, 10, 20):
+        put(store, T0 - timedelta(minutes=1) + timedelta(seconds=sec), [1.0], storage_resolution=1)
+    advance(ctx, store, timedelta(hours=1))
+    start, end = T0 - timedelta(minutes=1), T0
+    assert len(stats(store, start, end, 10, ["Sum"])) == 3
+    store.advance_clock(timedelta(hours=3))  # without catch-up: raw 1-second slots are still there
+    assert stats(store, start, end, 10, ["Sum"]) == []  # a 10 s period for a start > 3 h ago: no datapoints
+    replay = query_statistics(store, REGION, "App", "Lat", DIMS, start, end, 10, ["Sum"], as_of=T0)
+    assert [d["Sum"] for d in replay] == [1.0, 1.0, 1.0]
+    q = [{"Id": "m", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Lat",
+                                               "Dimensions": [{"Name": "Service", "Value": "checkout"}]},
+                                    "Period": 10, "Stat": "SampleCount"}}]  # fmt: skip
+    assert query_metric_data(store, REGION, q, start, end, as_of=T0)[0]["Values"] == [1.0, 1.0, 1.0]

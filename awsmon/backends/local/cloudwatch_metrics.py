@@ -454,11 +454,12 @@ def _check_period(period: Any, parameter: str = "Period") -> int:
     return period
 
 
-def _window(store: AccountStore, start: float, end: float, period: int) -> tuple[int, int] | None:
+def _window(store: AccountStore, start: float, end: float, period: int, as_of: datetime | None = None
+            ) -> tuple[int, int] | None:  # fmt: skip
     """Rounded start and the retention floor, or None when the period rules say "no datapoints"."""
     from awsmon.engines.stats import period_allowed_for_start, round_start_time
 
-    now = store.now().timestamp()
+    now = (as_of or store.now()).timestamp()
     rs = int(round_start_time(start, now, period))
     # storage_resolution=1: sub-minute periods are valid for every recent metric; standard data then simply lands on
     # minute boundaries (spec §1.2).
@@ -479,8 +480,14 @@ def query_statistics(
     statistics: list[str],
     extended_statistics: list[str] | None = None,
     unit: str | None = None,
+    *,
+    as_of: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """GetMetricStatistics ``Datapoints`` (boto3 shape, sorted by timestamp), without a CloudTrail record."""
+    """GetMetricStatistics ``Datapoints`` (boto3 shape, sorted by timestamp), without a CloudTrail record.
+
+    ``as_of`` (default: the simulated now) is the instant the age rules (StartTime rounding, period by age) are
+    applied from, for callers that replay past instants such as alarm evaluation.
+    """
     from awsmon.engines.stats import CloudWatchError, check_datapoint_limit
 
     stats = _parse_stats(statistics, extended_statistics)
@@ -488,7 +495,7 @@ def query_statistics(
     s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
     if s >= e:
         raise ServiceError("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
-    window = _window(store, s, e, period)
+    window = _window(store, s, e, period, as_of)
     try:
         check_datapoint_limit(window[0] if window else s, e, period)
     except CloudWatchError as exc:
@@ -501,7 +508,8 @@ def query_statistics(
     return _buckets(store, mid, window[0], e, period, stats, unit, True, window[1])
 
 
-def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float) -> tuple[list[float], list[float]]:
+def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float,
+                     as_of: datetime | None = None) -> tuple[list[float], list[float]]:  # fmt: skip
     from awsmon.engines.stats import CloudWatchError, parse_statistic
 
     ms = q["MetricStat"]
@@ -511,7 +519,7 @@ def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], sta
         stat = parse_statistic(str(ms.get("Stat")), "MetricStat.Stat")
     except CloudWatchError as exc:
         raise _err(exc) from None
-    window = _window(store, start, end, period)
+    window = _window(store, start, end, period, as_of)
     if window is None:
         return [], []
     mid = _find_metric(store, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
@@ -571,9 +579,13 @@ def _validate_queries(queries: Sequence[Mapping[str, Any]]) -> None:
 
 
 def query_metric_data(
-    store: AccountStore, region: str, queries: list[dict[str, Any]], start: datetime, end: datetime
+    store: AccountStore, region: str, queries: list[dict[str, Any]], start: datetime, end: datetime,
+    *, as_of: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """GetMetricData ``MetricDataResults`` (boto3 shape, timestamps ascending) incl. math, without a record."""
+    """GetMetricData ``MetricDataResults`` (boto3 shape, timestamps ascending) incl. math, without a record.
+
+    ``as_of``: as for :func:`query_statistics`.
+    """
     _validate_queries(queries)
     s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
     if s >= e:
@@ -581,11 +593,11 @@ def query_metric_data(
     series: dict[str, tuple[list[float], list[float]]] = {}
     for q in queries:
         if q.get("MetricStat") is not None:
-            series[q["Id"]] = _series_for_stat(store, region, q, s, e)
+            series[q["Id"]] = _series_for_stat(store, region, q, s, e, as_of)
     results: dict[str, list[dict[str, Any]]] = {}
     expressions = [q for q in queries if q.get("Expression") is not None]
     if expressions:
-        results = _evaluate_expressions(store, queries, expressions, series, s, e)
+        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of)
     out: list[dict[str, Any]] = []
     for q in queries:
         if q.get("ReturnData", True) is False:
@@ -606,6 +618,7 @@ def _evaluate_expressions(
     series: dict[str, tuple[list[float], list[float]]],
     start: float,
     end: float,
+    as_of: datetime | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Metric math on the query grid (rounded StartTime + k*Period) through the metric-math engine."""
     from awsmon.engines.metricmath import CloudWatchError, Series, evaluate_queries
@@ -614,7 +627,7 @@ def _evaluate_expressions(
     periods = [int(q["MetricStat"]["Period"]) for q in queries if q.get("MetricStat") is not None]
     periods += [int(q["Period"]) for q in expressions if q.get("Period") is not None]
     period = _check_period(periods[0] if periods else 60)
-    rs = round_start_time(start, store.now().timestamp(), period)
+    rs = round_start_time(start, (as_of or store.now()).timestamp(), period)
     grid = bucket_starts(rs, end, period)
     cleaned = [{k: v for k, v in q.items() if v is not None} for q in queries]
     data = {qid: dict(zip(ts, vs, strict=True)) for qid, (ts, vs) in series.items()}
