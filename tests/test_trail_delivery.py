@@ -69,12 +69,12 @@ def test_clock_jump_writes_no_empty_log_files_but_hourly_digests(pinned: Cli) ->
 
 
 def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
+    import base64
+    import hashlib
+
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-    import base64
-    import hashlib
 
     pinned.ok("trail", "create", "--name", "sig-trail", "--s3-bucket-name", "sig-bucket", "--enable-log-file-validation",
               "--s3-key-prefix", "org/logs")  # fmt: skip

@@ -166,3 +166,40 @@ def test_parse_lookup_attribute_value_with_commas() -> None:
 
     assert parse_lookup_attribute("AttributeKey=ResourceName,AttributeValue=a,b=c") == ("ResourceName", "a,b=c")
     assert parse_lookup_attribute("AttributeValue=x,y,AttributeKey=Username") == ("Username", "x,y")
+
+
+@pytest.mark.parametrize("key", ["EventId", "EventName", "ReadOnly", "Username", "EventSource", "AccessKeyId",
+                                 "ResourceName", "ResourceType", None])  # fmt: skip
+def test_every_lookup_uses_an_index_not_a_scan(ctx, key: str | None) -> None:  # type: ignore[no-untyped-def]
+    from awsmon.backends.local.cloudtrail import lookup_sql
+
+    store = ctx.store()
+    pairs = [] if key is None else [(key, "x")]
+    sql, args = lookup_sql("us-east-1", None, 10**9, 0, 2 * 10**12, 0, pairs, (10**12, "id"))
+    plan = " | ".join(str(r[3]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql, [*args, 51]))
+    assert "SCAN e" not in plan and "SCAN events" not in plan, plan
+    assert "INDEX" in plan, plan
+    several = lookup_sql("us-east-1", None, 10**9, None, None, 0, [("EventName", "a"), ("Username", "b")], None)
+    plan = " | ".join(str(r[3]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + several[0], [*several[1], 51]))
+    assert "SCAN" not in plan.replace("SCAN r", ""), plan
+
+
+def test_pacer_backs_off_on_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsmon.errors import ServiceError
+    from awsmon.services import trail
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(trail.time, "sleep", lambda s: sleeps.append(s))
+    calls = {"n": 0}
+
+    def flaky(**kw: object) -> dict[str, object]:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise ServiceError("ThrottlingException", "Rate exceeded")
+        return {"Events": []}
+
+    pacer = trail._Pacer(2.0)
+    assert pacer.call(flaky) == {"Events": []}
+    assert calls["n"] == 3 and 1.0 in sleeps and 2.0 in sleeps
+    with pytest.raises(ServiceError):
+        pacer.call(lambda **kw: (_ for _ in ()).throw(ServiceError("AccessDeniedException", "no")))

@@ -571,30 +571,8 @@ class LocalCloudTrail(LocalService):
                                    "The NextToken is not valid for these parameters.") from None  # fmt: skip
         else:
             snapshot = _last_seq(self.store)
-        where = ["e.region = ?", "e.event_category = ?", "e.seq <= ?"]
-        args: list[Any] = [self.region, "Insight" if category == "insight" else "Management", snapshot]
-        if start is not None:
-            where.append("e.event_time >= ?")
-            args.append(_ms(start))
-        if end is not None:
-            where.append("e.event_time <= ?")
-            args.append(_ms(end))
-        # 90 days of locally recorded history; imported events are kept and stay queryable.
-        where.append("(e.event_time >= ? OR e.origin != 'local')")
-        args.append(_ms(now - LOOKUP_WINDOW))
-        for key, value in pairs:
-            if key in _COLUMNS:
-                where.append(f"e.{_COLUMNS[key]} = ?")
-            else:
-                col = "resource_name" if key == "ResourceName" else "resource_type"
-                where.append(f"e.seq IN (SELECT event_seq FROM event_resources WHERE {col} = ?)")
-            args.append(value)
-        if after is not None:
-            where.append("(e.event_time < ? OR (e.event_time = ? AND e.event_id < ?))")
-            args += [after[0], after[0], after[1]]
-        sql = (f"SELECT e.event_id, e.event_time, e.event_name, e.event_source, e.read_only, e.username, "
-               f"e.access_key_id, e.origin, e.record FROM events e WHERE {' AND '.join(where)} "
-               f"ORDER BY e.event_time DESC, e.event_id DESC LIMIT ?")  # fmt: skip
+        sql, args = lookup_sql(self.region, category, snapshot, start and _ms(start), end and _ms(end),
+                               _ms(now - LOOKUP_WINDOW), pairs, after)  # fmt: skip
         rows = self.conn.execute(sql, [*args, limit + 1]).fetchall()
         events = [_event_of(r) for r in rows[:limit]]
         out: dict[str, Any] = {"Events": events}
@@ -604,6 +582,49 @@ class LocalCloudTrail(LocalService):
                 {"h": params_hash, "t": last["event_time"], "i": last["event_id"], "s": snapshot},
                 separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
         return out
+
+
+def lookup_sql(region: str, category: str | None, snapshot: int, start_ms: int | None, end_ms: int | None,
+               cutoff_ms: int, pairs: list[tuple[str, str]], after: tuple[int, str] | None) -> tuple[str, list[Any]]:  # fmt: skip
+    """The LookupEvents query: one index per attribute (region, category, attribute, time, id) read newest first.
+
+    A ResourceName drives the query from ``event_resources`` (a name matches few events); every other attribute
+    is ANDed as a condition. Pages continue after (time, eventID) of the previous page's last event (keyset).
+    """
+    where = ["e.region = ?", "e.event_category = ?", "e.seq <= ?"]
+    args: list[Any] = [region, "Insight" if category == "insight" else "Management", snapshot]
+    source = "events e"
+    head: list[Any] = []
+    if start_ms is not None:
+        where.append("e.event_time >= ?")
+        args.append(start_ms)
+    if end_ms is not None:
+        where.append("e.event_time <= ?")
+        args.append(end_ms)
+    # 90 days of locally recorded history; imported events are kept and stay queryable.
+    where.append("(e.event_time >= ? OR e.origin != 'local')")
+    args.append(cutoff_ms)
+    driver = next((v for k, v in pairs if k == "ResourceName"), None)
+    if driver is not None:
+        source = ("(SELECT DISTINCT event_seq FROM event_resources WHERE resource_name = ?) r "
+                  "CROSS JOIN events e ON e.seq = r.event_seq")  # fmt: skip
+        head.append(driver)
+    for key, value in pairs:
+        if key in _COLUMNS:
+            where.append(f"e.{_COLUMNS[key]} = ?")
+        elif key == "ResourceName" and value == driver:
+            continue
+        else:
+            col = "resource_name" if key == "ResourceName" else "resource_type"
+            where.append(f"e.seq IN (SELECT event_seq FROM event_resources WHERE {col} = ?)")
+        args.append(value)
+    if after is not None:
+        where.append("(e.event_time < ? OR (e.event_time = ? AND e.event_id < ?))")
+        args += [after[0], after[0], after[1]]
+    sql = (f"SELECT e.event_id, e.event_time, e.event_name, e.event_source, e.read_only, e.username, "
+           f"e.access_key_id, e.origin, e.record FROM {source} WHERE {' AND '.join(where)} "
+           f"ORDER BY e.event_time DESC, e.event_id DESC LIMIT ?")  # fmt: skip
+    return sql, head + args
 
 
 def _event_of(r: Any) -> dict[str, Any]:
