@@ -422,8 +422,9 @@ def delete_topic(ctx: AppContext, topic: str) -> dict[str, Any]:
 
 
 def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str) -> dict[str, Any]:
-    if protocol == "file" and not endpoint.startswith("file://"):
-        endpoint = str(Path(endpoint).expanduser().resolve())
+    if protocol == "file":
+        path = endpoint[len("file://") :] if endpoint.startswith("file://") else endpoint
+        endpoint = str(Path(path).expanduser().resolve())
     if protocol == "file" and not ctx.is_local:
         raise UsageError("file endpoints exist only on the local backend (use --backend local)")
     return dict(ctx.client("sns").subscribe(TopicArn=_topic_arn(ctx, topic), Protocol=protocol, Endpoint=endpoint,
