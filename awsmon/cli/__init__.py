@@ -64,6 +64,60 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def expand_plural_options(root: Any, args: list[str]) -> list[str]:
+    """aws-cli's plural list options: ``--statistics Sum Average`` becomes ``--statistics Sum --statistics Average``.
+
+    Applied only to options declared ``multiple`` on a command that takes no positional arguments, so a value can
+    never be mistaken for an argument.
+    """
+    import typer
+
+    cmd = root
+    ctx = typer.Context(root, info_name="awsmon", resilient_parsing=True)
+    skip_next = False
+    for word in args:
+        if skip_next or word.startswith("-"):
+            skip_next = GLOBAL_OPTIONS.get(word, False) and not skip_next
+            continue
+        sub = cmd.get_command(ctx, word) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            break
+        cmd = sub
+        if not hasattr(cmd, "get_command"):
+            break
+    if hasattr(cmd, "get_command") or cmd is root:
+        return args
+    params = cmd.params
+    if any(p.param_type_name == "argument" for p in params):
+        return args
+    plural = {name for p in params if getattr(p, "multiple", False) for name in p.opts}
+    if not plural:
+        return args
+    out: list[str] = []
+    current: str | None = None
+    taken = 0
+    for arg in args:
+        if arg == "--":
+            current = None
+        elif arg.startswith("-") and not _is_number(arg):
+            current = arg if arg in plural else None
+            taken = 0
+        elif current is not None:
+            if taken >= 1:
+                out.append(current)
+            taken += 1
+        out.append(arg)
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _traceback() -> None:
     import traceback  # only with --debug: it costs ~8 ms of startup
 
@@ -91,6 +145,7 @@ class AwsmonGroup(TyperGroup):
         debug = "--debug" in argv or os.environ.get("AWSMON_DEBUG") == "1"
         if not os.environ.get("_AWSMON_COMPLETE"):
             argv = hoist_global_options(argv)
+            argv = expand_plural_options(self, argv)
         code: int = ExitCode.OK
         try:
             rv = super().main(argv, prog_name or "awsmon", complete_var, standalone_mode=False, **extra)

@@ -199,3 +199,21 @@ def test_local_path_never_imports_boto3(home: Path) -> None:
     env = {**os.environ, "AWSMON_HOME": str(home)}
     env.pop("AWSMON_BACKEND", None)
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_plural_options_take_several_values() -> None:
+    import typer
+
+    from awsmon.cli import expand_plural_options
+
+    root = typer.main.get_command(app)
+    args = ["-o", "json", "metrics", "get", "--namespace", "App", "--statistics", "Sum", "Average", "--period", "60"]
+    assert expand_plural_options(root, args) == [
+        "-o", "json", "metrics", "get", "--namespace", "App", "--statistics", "Sum", "--statistics", "Average",
+        "--period", "60",
+    ]  # fmt: skip
+    # negative numbers are values, not options; a single value is unchanged
+    assert expand_plural_options(root, ["metrics", "get", "--statistics", "Sum"]) == ["metrics", "get", "--statistics", "Sum"]
+    # groups and unknown commands are left to the parser
+    assert expand_plural_options(root, ["metrics", "--help"]) == ["metrics", "--help"]
+    assert expand_plural_options(root, ["nope", "a", "b"]) == ["nope", "a", "b"]
