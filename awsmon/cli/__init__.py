@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
+from typer.exceptions import Abort
 
 from awsmon import __version__
 from awsmon.errors import AwsmonError, ExitCode
@@ -130,8 +133,41 @@ def _print_error(message: str, hint: str | None = None) -> None:
         sys.stderr.write(f"hint: {hint}\n")
 
 
+# Command groups, imported and converted to click commands only when used: building every group's commands
+# on each start would cost tens of milliseconds.
+GROUPS: dict[str, str] = {
+    "trail": "awsmon.cli.trail",
+    "metrics": "awsmon.cli.metrics",
+    "alarms": "awsmon.cli.alarms",
+    "logs": "awsmon.cli.logs",
+    "rules": "awsmon.cli.rules",
+    "config": "awsmon.cli.config",
+    "account": "awsmon.cli.account",
+}
+
+
 class AwsmonGroup(TyperGroup):
     """The root group: runs the app and maps every failure to one stderr line and a documented exit code."""
+
+    _lazy: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*GROUPS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in GROUPS:
+            if cmd_name not in self._lazy:
+                import importlib
+
+                module = importlib.import_module(GROUPS[cmd_name])
+                if module.app.registered_commands or module.app.registered_groups:
+                    cmd = typer.main.get_command(module.app)
+                else:  # a group whose commands have not landed yet: still listed, with its help
+                    cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
+                cmd.name = cmd_name
+                self._lazy[cmd_name] = cmd
+            return self._lazy[cmd_name]
+        return super().get_command(ctx, cmd_name)
 
     def main(  # type: ignore[override]
         self,
@@ -156,16 +192,21 @@ class AwsmonGroup(TyperGroup):
                 _traceback()
             _print_error(exc.message if not hasattr(exc, "code") else str(exc), exc.hint)
             code = exc.exit_code
-        except typer._click.exceptions.UsageError as exc:  # type: ignore[attr-defined]
+        except NoArgsIsHelpError as exc:
+            # a bare group: its help on stdout, exit 2 as click does
+            if exc.ctx is not None:
+                sys.stdout.write(exc.ctx.get_help() + "\n")
+            code = ExitCode.USAGE
+        except ClickUsageError as exc:
             hint = None
             if exc.ctx is not None:
                 hint = f"try '{exc.ctx.command_path} --help'"
             _print_error(exc.format_message(), hint)
             code = ExitCode.USAGE
-        except typer._click.exceptions.ClickException as exc:  # type: ignore[attr-defined]
+        except ClickException as exc:
             _print_error(exc.format_message())
             code = exc.exit_code
-        except typer._click.exceptions.Abort:  # type: ignore[attr-defined]
+        except Abort:
             _print_error("aborted")
             code = ExitCode.INTERRUPTED
         except KeyboardInterrupt:
@@ -238,15 +279,8 @@ def root(
 
 
 def _register() -> None:
-    from awsmon.cli import account, alarms, config, demo, logs, metrics, rules, trail
+    from awsmon.cli import demo
 
-    app.add_typer(trail.app, name="trail")
-    app.add_typer(metrics.app, name="metrics")
-    app.add_typer(alarms.app, name="alarms")
-    app.add_typer(logs.app, name="logs")
-    app.add_typer(rules.app, name="rules")
-    app.add_typer(config.app, name="config")
-    app.add_typer(account.app, name="account")
     app.command("demo")(demo.demo)
 
 

@@ -34,6 +34,7 @@ def group(name: str, help_text: str) -> typer.Typer:
         name=name,
         help=help_text,
         no_args_is_help=True,
+        add_completion=False,  # completion options belong to the root command only
         epilog=GLOBAL_HELP,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
