@@ -1,0 +1,260 @@
+"""awsmon logs filter and tail: patterns through the store, SQL pre-filter, merge order, paging, follow mode."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Cli
+
+NOW_MS = 1795176000000
+G = "/app/web"
+
+
+def _put(cli: Cli, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    res = cli("logs", "put-events", "--group", group, "--stream", stream, "--create", "--file", "-",
+              input=json.dumps([{"timestamp": t, "message": m} for t, m in events]))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+
+
+def _messages(cli: Cli, *args: str) -> list[str]:
+    return [e["message"] for e in cli.json("logs", "filter", *args)["events"]]
+
+
+CT = [
+    json.dumps({"eventName": "UpdateTrail", "errorCode": "AccessDenied", "status": 403}),
+    json.dumps({"eventName": "GetObject", "status": 200, "latency": 12}),
+    json.dumps({"eventName": "PutObject", "status": 503, "latency": 900}),
+]
+WEB = [
+    '10.0.0.1 - - [20/Nov/2026:11:00:00 +0000] "GET /index.html HTTP/1.1" 404 120',
+    '10.0.0.2 - - [20/Nov/2026:11:00:01 +0000] "GET /api HTTP/1.1" 500 77',
+    "ERROR something failed",
+]
+
+
+@pytest.fixture
+def loaded(pinned: Cli) -> Cli:
+    _put(pinned, G, "ct", [(NOW_MS - 3000 + i * 1000, m) for i, m in enumerate(CT)])
+    _put(pinned, G, "web", [(NOW_MS - 2500 + i * 1000, m) for i, m in enumerate(WEB)])
+    return pinned
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("", CT[:1] + WEB[:1] + CT[1:2] + WEB[1:2] + CT[2:] + WEB[2:]),
+        ("AccessDenied", [CT[0]]),
+        ("?ERROR ?500", [WEB[1], WEB[2]]),
+        ("GET -404", [WEB[1]]),
+        ('{ $.status >= 500 }', [CT[2]]),
+        ('{ $.errorCode = "AccessDenied" }', [CT[0]]),
+        ('{ $.latency > 100 || $.eventName = Update* }', [CT[0], CT[2]]),
+        ("[ip, id, user, ts, request = *.html*, status = 4*, size]", [WEB[0]]),
+        ("[ip, id, user, ts, request, status = 5*, size < 100]", [WEB[1]]),
+        ("%ERR[O]R%", [WEB[2]]),
+    ],
+)
+def test_filter_patterns_through_the_store(loaded: Cli, pattern: str, expected: list[str]) -> None:
+    assert _messages(loaded, "--group", G, "--pattern", pattern) == expected
+
+
+def test_json_prefilter_stays_sound_with_escapes(pinned: Cli) -> None:
+    # "\u0041ccessDenied" decodes to AccessDenied but does not contain the literal: the backslash guard keeps it.
+    escaped = '{"errorCode": "\\u0041ccessDenied"}'
+    _put(pinned, G, "s", [(NOW_MS, escaped), (NOW_MS, '{"errorCode": "Other"}')])
+    assert _messages(pinned, "--group", G, "--pattern", '{ $.errorCode = "AccessDenied" }') == [escaped]
+
+
+def test_prefilter_sql_is_pushed_down() -> None:
+    from awsmon.backends.local.logs import glob_literal, prefilter_sql
+    from awsmon.engines.filterpattern import compile_pattern
+
+    sql, params = prefilter_sql(compile_pattern('"Access*Denied?"'))
+    assert sql == " AND message GLOB ?" and params == ["*Access[*]Denied[?]*"]
+    sql, params = prefilter_sql(compile_pattern('{ $.errorCode = "AccessDenied" }'))
+    assert sql.startswith(" AND (esc = 1 OR (") and "*AccessDenied*" in params
+    assert prefilter_sql(compile_pattern("")) == ("", [])
+    assert prefilter_sql(compile_pattern("-ERROR")) == ("", [])
+    assert glob_literal("[a]") == "*[[]a]*"
+
+
+@given(st.text(alphabet="ab*?[]^!-x ", max_size=12), st.text(alphabet="ab*?[]^!-x ", max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_glob_literal_is_a_plain_substring_test(lit: str, message: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    from awsmon.backends.local.logs import glob_literal
+
+    got = conn.execute("SELECT ? GLOB ?", (message, glob_literal(lit))).fetchone()[0]
+    assert bool(got) == (lit in message)
+
+
+def test_multi_group_merge_prefix_and_limits(pinned: Cli) -> None:
+    _put(pinned, "/app/a", "s", [(NOW_MS - 5000, "a1"), (NOW_MS - 3000, "a2"), (NOW_MS - 1000, "a3")])
+    _put(pinned, "/app/b", "s", [(NOW_MS - 4000, "b1"), (NOW_MS - 2000, "b2")])
+    _put(pinned, "/other", "s", [(NOW_MS - 4500, "o1")])
+    assert _messages(pinned, "--group", "/app/a", "--group", "/app/b") == ["a1", "b1", "a2", "b2", "a3"]
+    res = pinned.json("logs", "filter", "--group-prefix", "/app/")
+    assert [(e["logGroupName"], e["message"]) for e in res["events"]][:2] == [("/app/a", "a1"), ("/app/b", "b1")]
+    assert _messages(pinned, "--group", "/app/a,/app/b", "--limit", "2") == ["a1", "b1"]
+    assert _messages(pinned, "--group", "/app/a", "--group", "/app/b", "--newest-first", "--limit", "3") == ["a3", "b2", "a2"]
+    assert _messages(pinned, "--group", "/app/a", "--group", "/app/b", "--start", str(NOW_MS - 4000),
+                     "--end", str(NOW_MS - 2000)) == ["b1", "a2", "b2"]  # fmt: skip
+    assert _messages(pinned, "--group", "/app/a", "--start", "4s", "--end", "now") == ["a2", "a3"]
+    table = pinned.ok("logs", "filter", "--group", "/app/a", "--group", "/app/b", "-o", "table").stdout
+    assert table.splitlines()[0].split() == ["timestamp", "logGroupName", "logStreamName", "message"]
+    assert pinned.json("logs", "filter", "--group", "/app/a", "--count") == {"count": 3}
+    jsonl = pinned.ok("logs", "filter", "--group", "/app/a", "-o", "jsonl").stdout.splitlines()
+    assert [json.loads(x)["message"] for x in jsonl] == ["a1", "a2", "a3"]
+
+
+def test_filter_streams(pinned: Cli) -> None:
+    _put(pinned, G, "web-1", [(NOW_MS - 3, "w1")])
+    _put(pinned, G, "web-2", [(NOW_MS - 2, "w2")])
+    _put(pinned, G, "api-1", [(NOW_MS - 1, "a1")])
+    assert _messages(pinned, "--group", G, "--stream-prefix", "web-") == ["w1", "w2"]
+    assert _messages(pinned, "--group", G, "--log-stream-names", "api-1", "--stream", "web-2") == ["w2", "a1"]
+    assert _messages(pinned, "--group", G, "--stream", "none") == []
+    both = pinned("logs", "filter", "--group", G, "--stream", "a", "--stream-prefix", "w")
+    assert both.exit_code == 2
+
+
+def test_filter_pages_across_the_10000_event_limit(pinned: Cli) -> None:
+    events = [(NOW_MS - 20_000 + i, f"m{i} {'hit' if i % 3 == 0 else 'miss'}") for i in range(10_050)]
+    _put(pinned, G, "s", events[:9000])
+    _put(pinned, G, "s", events[9000:])
+    from awsmon.context import AppContext
+
+    ctx = AppContext.create(backend="local", home=pinned.env["AWSMON_HOME"], output="json")
+    try:
+        logs = ctx.client("logs")
+        page = logs.filter_log_events(logGroupName=G, limit=5000)
+        assert len(page["events"]) == 5000 and page["nextToken"]
+        page2 = logs.filter_log_events(logGroupName=G, limit=5000, nextToken=page["nextToken"])
+        assert page2["events"][0]["message"] == "m5000 miss"
+        with pytest.raises(Exception, match="The specified nextToken is invalid."):
+            logs.filter_log_events(logGroupName=G, nextToken="bm9wZQ")
+    finally:
+        ctx.close()
+    assert pinned.json("logs", "filter", "--group", G, "--count") == {"count": 10_050}
+    hits = _messages(pinned, "--group", G, "--pattern", "hit")
+    assert len(hits) == 3350 and hits[-1] == "m10047 hit"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["--group", G, "--pattern", "{ $.a = "], 2, "InvalidParameterException: Invalid filter pattern (at position"),
+        (["--group", G, "--pattern", "%a(b)%"], 2, "position"),
+        (["--group", G, "--pattern", "foo,bar"], 2, "Invalid character(s) in term"),
+        (["--group", "/missing"], 1, "The specified log group does not exist."),
+        (["--group-prefix", "/zzz"], 1, "no log group name starts with '/zzz'"),
+        ([], 2, "give at least one log group"),
+        (["--group", G, "--start", "yesterdayish"], 2, "invalid time 'yesterdayish'"),
+        (["--group", G, "--start", "1h", "--end", "2h"], 2, "earlier than --start-time"),
+        (["--group", G, "--limit", "0"], 2, "--limit must be at least 1"),
+    ],
+)
+def test_filter_errors(pinned: Cli, args: list[str], code: int, text: str) -> None:
+    pinned.ok("logs", "create-group", "--name", G)
+    res = pinned("logs", "filter", *args)
+    assert res.exit_code == code, res.stderr
+    assert text in res.stderr and res.stdout == ""
+
+
+def test_tail_formats(loaded: Cli) -> None:
+    short = loaded.ok("logs", "tail", G, "--since", "1h", "--format", "short", "--pattern", "{ $.status >= 500 }").stdout
+    assert short == f"2026-11-20T11:59:59 {CT[2]}\n"
+    detailed = loaded.ok("logs", "tail", G, "--since", "1h", "--pattern", "ERROR").stdout
+    assert detailed == f"2026-11-20T11:59:59.500000+00:00 {G}/web {WEB[2]}\n"
+    js = loaded.ok("logs", "tail", G, "--since", "1h", "--format", "json", "--pattern", "AccessDenied").stdout
+    assert json.loads(js)["logGroupName"] == G and json.loads(js)["message"] == CT[0]
+    old = loaded.ok("logs", "tail", G, "--since", "1s", "--format", "short").stdout
+    assert old.splitlines() == [f"2026-11-20T11:59:59 {CT[2]}", f"2026-11-20T11:59:59 {WEB[2]}"]
+    bad = loaded("logs", "tail", G, "--format", "xml")
+    assert bad.exit_code == 2
+
+
+def test_tail_follow_misses_nothing_and_repeats_nothing(pinned: Cli) -> None:
+    """Writers add events (some with old timestamps) while tail --follow runs: each is printed exactly once."""
+    _put(pinned, G, "s1", [(NOW_MS - 1000, "before-1"), (NOW_MS - 500, "before-2")])
+    _put(pinned, "/app/other", "s1", [(NOW_MS - 700, "other-0")])
+    from awsmon.context import AppContext
+
+    def writer() -> None:
+        time.sleep(0.4)
+        ctx = AppContext.create(backend="local", home=pinned.env["AWSMON_HOME"], output="json")
+        try:
+            logs = ctx.client("logs")
+            for i in range(6):
+                ts = NOW_MS - (300_000 if i == 3 else 0)  # one late event, 5 minutes in the past
+                logs.put_log_events(logGroupName=G if i % 2 == 0 else "/app/other", logStreamName="s1",
+                                    logEvents=[{"timestamp": ts + i, "message": f"new-{i}"}])  # fmt: skip
+                time.sleep(0.15)
+        finally:
+            ctx.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    res = pinned("logs", "tail", G, "/app/other", "--follow", "--since", "10m", "--interval", "0.1",
+                 "--timeout", "2.5s", "--format", "json")  # fmt: skip
+    t.join()
+    assert res.exit_code == 0, res.stderr
+    got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
+    assert got[:3] == ["before-1", "other-0", "before-2"]
+    assert sorted(got[3:]) == [f"new-{i}" for i in range(6)]
+    assert len(got) == len(set(got))
+
+
+def test_tokenizer_matches_the_reference_loop() -> None:
+    """The regex field tokenizer (engine) gives exactly the fields of the original character loop."""
+    from hypothesis import given as g
+
+    from awsmon.engines.filterpattern import tokenize_fields
+
+    def reference(message: str) -> list[str]:
+        out: list[str] = []
+        i, n = 0, len(message)
+        while True:
+            while i < n and message[i] in " \t\r\n":
+                i += 1
+            if i >= n:
+                return out
+            c = message[i]
+            if c in '["':
+                close = message.find("]" if c == "[" else '"', i + 1)
+                if close >= 0:
+                    out.append(message[i + 1 : close])
+                    i = close + 1
+                    continue
+            k = i
+            while i < n and message[i] not in " \t\r\n":
+                i += 1
+            out.append(message[k:i])
+
+    @g(st.text(alphabet=' \t\r\n[]"ab\x0b{', max_size=24))
+    @settings(max_examples=500, deadline=None)
+    def check(message: str) -> None:
+        assert tokenize_fields(message) == reference(message)
+
+    check()
+
+
+def test_service_merge_helpers() -> None:
+    from awsmon.services.logs import _windows, format_event
+
+    wins = _windows(0, 100_000, 4)
+    assert wins[0][0] == 0 and wins[-1][1] == 100_000
+    assert all(b[0] == a[1] + 1 for a, b in zip(wins, wins[1:], strict=False))
+    assert _windows(0, 10, 4) == [(0, 10)]
+    ev: dict[str, Any] = {"timestamp": NOW_MS, "message": "x\n", "logStreamName": "s"}
+    assert format_event(ev, "short") == "2026-11-20T12:00:00 x"
+    assert format_event(ev, "detailed", "/g") == "2026-11-20T12:00:00.000000+00:00 /g/s x"
