@@ -482,9 +482,9 @@ def demo_step(ctx: AppContext) -> list[str]:
     have = {a["AlarmName"] for a in existing["MetricAlarms"] + existing["CompositeAlarms"]}
     if DEMO_ALARM not in have:
         cw.put_metric_alarm(
-            AlarmName=DEMO_ALARM, AlarmDescription="p90 checkout latency above 250 ms for 3 of 5 minutes",
+            AlarmName=DEMO_ALARM, AlarmDescription="p90 checkout latency above 150 ms for 2 of 5 minutes",
             Namespace="AwsmonDemo", MetricName="Latency", Dimensions=[{"Name": "Service", "Value": "checkout"}],
-            ExtendedStatistic="p90", Period=60, EvaluationPeriods=5, DatapointsToAlarm=3, Threshold=250.0,
+            ExtendedStatistic="p90", Period=60, EvaluationPeriods=5, DatapointsToAlarm=2, Threshold=150.0,
             ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
             AlarmActions=[topic_arn], OKActions=[topic_arn],
         )  # fmt: skip
