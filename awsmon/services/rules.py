@@ -1,0 +1,261 @@
+"""EventBridge rules: what each ``awsmon rules`` command means, on either backend (boto3 ``events`` operations).
+
+Patterns and events are passed to the service as the exact text given (``file://path`` reads a file), so duplicate
+keys and number spellings reach the matcher unchanged, as they do on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from awsmon.backends import paginate
+from awsmon.context import AppContext
+from awsmon.errors import UsageError
+
+TARGET_KEYS = ("Id", "Arn", "RoleArn", "Input", "InputPath")
+_SHORTHAND_KEY_RE = re.compile(r"(?:^|,)\s*(" + "|".join(TARGET_KEYS) + r")=")
+DEMO_PATTERN_RULE = "awsmon-demo-log-group-created"
+DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
+
+
+def read_text(value: str, what: str) -> str:
+    """An argument given inline, as ``file://path`` (aws-cli style) or as ``@path``; ``-`` reads stdin."""
+    import sys
+    from pathlib import Path
+
+    if value == "-":
+        return sys.stdin.read()
+    if value.startswith("file://") or value.startswith("@"):
+        path = Path(value[7:] if value.startswith("file://") else value[1:]).expanduser()
+        try:
+            return path.read_text()
+        except OSError as exc:
+            raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    return value
+
+
+def _json(value: str, what: str) -> Any:
+    try:
+        return json.loads(read_text(value, what))
+    except ValueError as exc:
+        raise UsageError(f"invalid {what} JSON: {exc}") from None
+
+
+def _bus(bus: str | None) -> dict[str, Any]:
+    return {"EventBusName": bus} if bus and bus != "default" else {}
+
+
+# -- rules ------------------------------------------------------------------------------------------------------------
+def put_rule(ctx: AppContext, *, name: str, event_pattern: str | None = None, schedule_expression: str | None = None,
+             state: str | None = None, description: str | None = None, role_arn: str | None = None,
+             bus: str | None = None) -> dict[str, Any]:  # fmt: skip
+    if not event_pattern and not schedule_expression:
+        raise UsageError("give --event-pattern or --schedule-expression (or both)")
+    params: dict[str, Any] = {"Name": name, **_bus(bus)}
+    if event_pattern:
+        params["EventPattern"] = read_text(event_pattern, "event pattern")
+    if schedule_expression:
+        params["ScheduleExpression"] = schedule_expression
+    if state:
+        params["State"] = state.upper()
+    if description is not None:
+        params["Description"] = description
+    if role_arn:
+        params["RoleArn"] = role_arn
+    return dict(ctx.client("events").put_rule(**params))
+
+
+def describe_rule(ctx: AppContext, name: str, bus: str | None = None) -> dict[str, Any]:
+    return dict(ctx.client("events").describe_rule(Name=name, **_bus(bus)))
+
+
+def list_rules(ctx: AppContext, prefix: str | None = None, bus: str | None = None,
+               max_items: int | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = _bus(bus)
+    if prefix:
+        params["NamePrefix"] = prefix
+    client = ctx.client("events")
+    return {"Rules": list(paginate(client.list_rules, "Rules", max_items=max_items, **params))}
+
+
+def delete_rule(ctx: AppContext, name: str, bus: str | None = None, force: bool = False) -> dict[str, Any]:
+    params: dict[str, Any] = {"Name": name, **_bus(bus)}
+    if force:
+        params["Force"] = True
+    ctx.client("events").delete_rule(**params)
+    return {}
+
+
+def set_state(ctx: AppContext, name: str, enabled: bool, bus: str | None = None) -> dict[str, Any]:
+    client = ctx.client("events")
+    (client.enable_rule if enabled else client.disable_rule)(Name=name, **_bus(bus))
+    return {}
+
+
+# -- targets ----------------------------------------------------------------------------------------------------------
+def parse_target_shorthand(text: str) -> dict[str, Any]:
+    """aws-cli shorthand ``Id=1,Arn=arn:...[,RoleArn=...][,Input='{"a":1,"b":2}'][,InputPath=$.detail]``.
+
+    A value runs up to the next ``,Key=`` of a known key, so JSON Input with commas needs no escaping; one pair of
+    single quotes around a value is removed.
+    """
+    matches = list(_SHORTHAND_KEY_RE.finditer(text))
+    if not matches or matches[0].start() != 0:
+        raise UsageError(f"invalid --targets value {text!r}: expected Id=...,Arn=...[,Input=...|,InputPath=...] "
+                         "or JSON")  # fmt: skip
+    out: dict[str, Any] = {}
+    for m, nxt in zip(matches, [*matches[1:], None], strict=True):
+        value = text[m.end() : nxt.start() if nxt else len(text)].strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        if m.group(1) in out:
+            raise UsageError(f"invalid --targets value {text!r}: {m.group(1)} given twice")
+        out[m.group(1)] = value
+    if "Id" not in out or "Arn" not in out:
+        raise UsageError(f"invalid --targets value {text!r}: Id and Arn are required")
+    return out
+
+
+def parse_targets(values: list[str]) -> list[dict[str, Any]]:
+    """Targets from shorthand items, a JSON list/object, or ``file://targets.json``."""
+    out: list[dict[str, Any]] = []
+    for value in values:
+        text = value.strip()
+        if text.startswith(("file://", "@")) or text.startswith(("[", "{")):
+            data = _json(text, "targets")
+            items = data if isinstance(data, list) else [data]
+            if not all(isinstance(i, dict) for i in items):
+                raise UsageError("invalid --targets JSON: expected an object or a list of objects")
+            out.extend(items)
+        else:
+            out.append(parse_target_shorthand(text))
+    if not out:
+        raise UsageError("give at least one target with --targets")
+    return out
+
+
+def put_targets(ctx: AppContext, rule: str, targets: list[dict[str, Any]], bus: str | None = None) -> dict[str, Any]:
+    return dict(ctx.client("events").put_targets(Rule=rule, Targets=targets, **_bus(bus)))
+
+
+def list_targets(ctx: AppContext, rule: str, bus: str | None = None) -> dict[str, Any]:
+    client = ctx.client("events")
+    return {"Targets": list(paginate(client.list_targets_by_rule, "Targets", Rule=rule, **_bus(bus)))}
+
+
+def remove_targets(ctx: AppContext, rule: str, ids: list[str], bus: str | None = None,
+                   force: bool = False) -> dict[str, Any]:  # fmt: skip
+    if not ids:
+        raise UsageError("give at least one target id with --ids")
+    params: dict[str, Any] = {"Rule": rule, "Ids": ids, **_bus(bus)}
+    if force:
+        params["Force"] = True
+    return dict(ctx.client("events").remove_targets(**params))
+
+
+# -- patterns and events ----------------------------------------------------------------------------------------------
+def test_event_pattern(ctx: AppContext, pattern: str, event: str) -> dict[str, Any]:
+    from awsmon.errors import AwsmonError
+
+    resp = ctx.client("events").test_event_pattern(
+        EventPattern=read_text(pattern, "event pattern"), Event=read_text(event, "event")
+    )
+    if not isinstance(resp.get("Result"), bool):
+        raise AwsmonError("the service answered TestEventPattern without a Result")
+    return {"Result": resp["Result"]}
+
+
+def build_entries(*, entries: str | None = None, source: str | None = None, detail_type: str | None = None,
+                  detail: str | None = None, resources: list[str] | None = None, bus: str | None = None,
+                  time: str | None = None, ctx: AppContext | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """PutEvents entries: a JSON list (inline or ``file://``), or one entry from the single-entry options."""
+    if entries:
+        if source or detail_type or detail:
+            raise UsageError("give either --entries or --source/--detail-type/--detail, not both")
+        data = _json(entries, "entries")
+        items = data if isinstance(data, list) else [data]
+        if not all(isinstance(i, dict) for i in items):
+            raise UsageError("invalid --entries JSON: expected an object or a list of objects")
+        for item in items:
+            # aws-cli accepts Detail as an object in JSON input files only as text; be forgiving.
+            if isinstance(item.get("Detail"), dict | list):
+                item["Detail"] = json.dumps(item["Detail"])
+            if isinstance(item.get("Time"), str) and ctx is not None:
+                item["Time"] = ctx.parse_time(item["Time"])
+        return items
+    if not source or not detail_type:
+        raise UsageError("give --entries, or --source and --detail-type (with --detail)")
+    entry: dict[str, Any] = {"Source": source, "DetailType": detail_type,
+                             "Detail": read_text(detail, "detail") if detail else "{}"}  # fmt: skip
+    if resources:
+        entry["Resources"] = resources
+    if bus and bus != "default":
+        entry["EventBusName"] = bus
+    if time and ctx is not None:
+        entry["Time"] = ctx.parse_time(time)
+    return [entry]
+
+
+def put_events(ctx: AppContext, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    resp = ctx.client("events").put_events(Entries=entries)
+    return {"FailedEntryCount": resp.get("FailedEntryCount", 0), "Entries": resp.get("Entries", [])}
+
+
+def next_fires(ctx: AppContext, expression: str, count: int = 5, after: str | None = None) -> dict[str, Any]:
+    """The next fire times of a schedule expression (pure; rate schedules are anchored at ``after``)."""
+    from awsmon.engines.schedule import ScheduleError, parse_schedule
+    from awsmon.engines.schedule import next_fires as fires
+
+    try:
+        sched = parse_schedule(expression)
+    except ScheduleError as exc:
+        raise UsageError(f"{exc.message} ({exc.detail})") from None
+    if not 1 <= count <= 1000:
+        raise UsageError("--count must be between 1 and 1000")
+    start: datetime = ctx.parse_time(after) if after else ctx.now()  # type: ignore[assignment]
+    return {"ScheduleExpression": expression, "After": start,
+            "FireTimes": [{"Time": t} for t in fires(sched, start, count)]}  # fmt: skip
+
+
+def deliveries(ctx: AppContext, rule: str | None = None, max_items: int = 1000) -> dict[str, Any]:
+    """Local-only: the delivery outbox (every target invocation, with its final input)."""
+    if not ctx.is_local:
+        raise UsageError("rules deliveries reads the local delivery outbox: use --backend local")
+    return dict(ctx.client("events").list_deliveries(Rule=rule, MaxItems=max_items))
+
+
+# -- demo -------------------------------------------------------------------------------------------------------------
+def demo_step(ctx: AppContext) -> list[str]:
+    """A rule on CreateLogGroup calls and a rate(5 minutes) schedule rule, both with outbox-only targets."""
+    region = ctx.local_region()
+    account = ctx.store().account_id
+    client = ctx.client("events")
+    existing = {r["Name"] for r in paginate(client.list_rules, "Rules", NamePrefix="awsmon-demo-")}
+    queue = f"arn:aws:sqs:{region}:{account}:awsmon-demo-events"
+    if DEMO_PATTERN_RULE not in existing:
+        pattern = {"source": ["aws.logs"], "detail-type": ["AWS API Call via CloudTrail"],
+                   "detail": {"eventName": ["CreateLogGroup"]}}  # fmt: skip
+        client.put_rule(Name=DEMO_PATTERN_RULE, EventPattern=json.dumps(pattern),
+                        Description="Every CreateLogGroup call in this account")  # fmt: skip
+        client.put_targets(Rule=DEMO_PATTERN_RULE, Targets=[
+            {"Id": "queue", "Arn": queue},
+            {"Id": "summary", "Arn": queue, "InputTransformer": {
+                "InputPathsMap": {"group": "$.detail.requestParameters.logGroupName", "who": "$.detail.userIdentity.arn"},
+                "InputTemplate": '"Log group <group> was created by <who>"'}},
+        ])  # fmt: skip
+    if DEMO_SCHEDULE_RULE not in existing:
+        client.put_rule(Name=DEMO_SCHEDULE_RULE, ScheduleExpression="rate(5 minutes)",
+                        Description="A heartbeat every five minutes")  # fmt: skip
+        client.put_targets(Rule=DEMO_SCHEDULE_RULE, Targets=[{"Id": "heartbeat", "Arn": queue}])
+    return [
+        "awsmon rules list                                   # a CreateLogGroup rule and a rate(5 minutes) schedule",
+        "awsmon logs create-group --name /demo/new && awsmon account clock advance 10m",
+        "awsmon rules deliveries                             # what each target received (the delivery outbox)",
+        "awsmon rules test-event-pattern --event-pattern '{\"source\":[\"my.app\"]}' "
+        "--event '{\"id\":\"1\",\"account\":\"1\",\"source\":\"my.app\",\"time\":\"2026-01-01T00:00:00Z\","
+        "\"region\":\"us-east-1\",\"detail-type\":\"x\",\"detail\":{}}'",
+        "awsmon rules put-events --source my.app --detail-type Order --detail '{\"total\": 42}'",
+    ]
