@@ -1,0 +1,92 @@
+"""Contract tests: the same awsmon logs commands against the local backend and a real moto server.
+
+moto is only an API-shape oracle (spec logs.md §5): it ignores most filter patterns, accepts invalid names and
+retention values, and has no TestMetricFilter, so those are tested on the local backend only (test_logs*.py).
+"""
+
+from __future__ import annotations
+
+from tests.conftest import Cli
+
+G = "/contract/app"
+
+
+def test_groups_streams_events_round_trip(backend_cli: Cli) -> None:
+    cli = backend_cli
+    cli.ok("logs", "create-group", "--log-group-name", G)
+    cli.ok("logs", "create-stream", "--log-group-name", G, "--log-stream-name", "s1")
+    cli.ok("logs", "create-stream", "--group", G, "--stream", "s2")
+    groups = cli.json("logs", "describe-groups", "--log-group-name-prefix", "/contract")["logGroups"]
+    assert [g["logGroupName"] for g in groups] == [G]
+    assert groups[0]["arn"].endswith(f":log-group:{G}:*")
+    streams = cli.json("logs", "describe-streams", "--group", G)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["s1", "s2"]
+    put = cli.json("logs", "put-events", "--group", G, "--stream", "s1", "--message", "ERROR one", "--message", "INFO two")
+    assert "nextSequenceToken" in put
+    cli.ok("logs", "put-events", "--group", G, "--stream", "s2", "--message", "ERROR three")
+    got = cli.json("logs", "get-events", "--group", G, "--stream", "s1", "--start-from-head")
+    assert [e["message"] for e in got["events"]] == ["ERROR one", "INFO two"]
+    assert set(got) >= {"events", "nextForwardToken", "nextBackwardToken"}
+    everything = cli.json("logs", "filter", "--group", G)["events"]
+    assert sorted(e["message"] for e in everything) == ["ERROR one", "ERROR three", "INFO two"]
+    assert set(everything[0]) >= {"logStreamName", "timestamp", "message", "ingestionTime", "eventId"}
+    errors = cli.json("logs", "filter", "--group", G, "--filter-pattern", "ERROR")["events"]
+    assert sorted(e["message"] for e in errors) == ["ERROR one", "ERROR three"]
+    only_s2 = cli.json("logs", "filter", "--group", G, "--log-stream-names", "s2")["events"]
+    assert [e["message"] for e in only_s2] == ["ERROR three"]
+    cli.ok("logs", "delete-stream", "--group", G, "--stream", "s2")
+    assert [s["logStreamName"] for s in cli.json("logs", "describe-streams", "--group", G)["logStreams"]] == ["s1"]
+    cli.ok("logs", "delete-group", "--group", G)
+    assert cli.json("logs", "describe-groups", "--prefix", "/contract")["logGroups"] == []
+
+
+def test_retention_policy(backend_cli: Cli) -> None:
+    backend_cli.ok("logs", "create-group", "--name", G)
+    backend_cli.ok("logs", "put-retention", "--group", G, "--retention-in-days", "14")
+    assert backend_cli.json("logs", "describe-groups", "--prefix", G)["logGroups"][0]["retentionInDays"] == 14
+    backend_cli.ok("logs", "delete-retention", "--group", G)
+    assert "retentionInDays" not in backend_cli.json("logs", "describe-groups", "--prefix", G)["logGroups"][0]
+
+
+def test_metric_filter_round_trip(backend_cli: Cli) -> None:
+    cli = backend_cli
+    cli.ok("logs", "create-group", "--name", G)
+    cli.ok("logs", "put-metric-filter", "--log-group-name", G, "--filter-name", "errors", "--filter-pattern", "ERROR",
+           "--metric-transformations", "metricName=Errors,metricNamespace=Contract,metricValue=1")  # fmt: skip
+    mfs = cli.json("logs", "describe-metric-filters", "--log-group-name", G)["metricFilters"]
+    assert len(mfs) == 1
+    mf = mfs[0]
+    assert mf["filterName"] == "errors" and mf["filterPattern"] == "ERROR" and mf["logGroupName"] == G
+    t = mf["metricTransformations"][0]
+    assert (t["metricName"], t["metricNamespace"], t["metricValue"]) == ("Errors", "Contract", "1")
+    cli.ok("logs", "delete-metric-filter", "--group", G, "--filter-name", "errors")
+    assert cli.json("logs", "describe-metric-filters", "--group", G)["metricFilters"] == []
+
+
+def test_errors_have_the_same_codes(backend_cli: Cli) -> None:
+    cli = backend_cli
+    missing = cli("logs", "put-events", "--group", "/nope", "--stream", "s", "--message", "x")
+    assert missing.exit_code == 1 and "ResourceNotFoundException" in missing.stderr
+    cli.ok("logs", "create-group", "--name", G)
+    dup = cli("logs", "create-group", "--name", G)
+    assert dup.exit_code == 2 and "ResourceAlreadyExistsException: The specified log group already exists" in dup.stderr
+    no_stream = cli("logs", "get-events", "--group", G, "--stream", "nope")
+    assert no_stream.exit_code == 1 and "ResourceNotFoundException" in no_stream.stderr
+    # The pattern is checked locally before any call, on both backends: AWS's text plus the position.
+    bad = cli("logs", "filter", "--group", G, "--pattern", "{ $.a = ")
+    assert bad.exit_code == 2 and "Invalid filter pattern (at position" in bad.stderr
+
+
+def test_multi_group_filter_merges_in_time_order(backend_cli: Cli) -> None:
+    cli = backend_cli
+    for g, msgs in (("/contract/a", ["a-1", "a-2"]), ("/contract/b", ["b-1"])):
+        cli.ok("logs", "create-group", "--name", g)
+        cli.ok("logs", "create-stream", "--group", g, "--stream", "s")
+        for m in msgs:
+            cli.ok("logs", "put-events", "--group", g, "--stream", "s", "--message", m, "--timestamp",
+                   {"a-1": "3m", "b-1": "2m", "a-2": "1m"}[m])  # fmt: skip
+    events = cli.json("logs", "filter", "--group-prefix", "/contract/", "--start", "10m")["events"]
+    assert [(e["logGroupName"], e["message"]) for e in events] == [
+        ("/contract/a", "a-1"), ("/contract/b", "b-1"), ("/contract/a", "a-2")]  # fmt: skip
+    tail = cli.ok("logs", "tail", "/contract/a", "/contract/b", "--since", "10m", "--format", "short").stdout
+    assert [line.split(" ", 1)[1] for line in tail.splitlines()] == ["a-1", "b-1", "a-2"]
