@@ -211,3 +211,31 @@ def test_path_source_with_saved_keys(trail: tuple[Cli, Path], tmp_path: Path) ->
     res = cli("--backend", "aws", "trail", "validate-digest", "--path", str(copy), "--public-key", str(der),
               "--start", "2026-11-20T11:00:00Z", "--end", "2026-11-20T16:00:00Z", "-o", "table")  # fmt: skip
     assert res.exit_code == 3 and "INVALID: signature metadata missing" in res.stderr
+
+
+def test_aws_backend_over_moto_s3_with_saved_keys(trail: tuple[Cli, Path], tmp_path: Path, moto_env: dict[str, str]) -> None:
+    """Real-AWS path (boto3 S3 + keys): the local bucket uploaded with its metadata to a moto server."""
+    import boto3
+
+    from awsmon.s3folder import S3Folder
+
+    cli, bucket = trail
+    keys = tmp_path / "keys.json"
+    keys.write_text(cli.ok("--backend", "local", "trail", "list-public-keys", "-o", "json").stdout)
+    s3 = boto3.client("s3", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"], region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    folder = S3Folder(bucket)
+    for key in folder.list_objects():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=folder.get_object(key), Metadata=folder.head_object(key)["Metadata"])
+    aws = Cli({**cli.env, **moto_env})
+    args = ("trail", "validate-digest", "--trail", ARN, "--s3-bucket", BUCKET, "--public-key", str(keys),
+            "--start", "2026-11-20T11:00:00Z", "--end", "2026-11-20T16:00:00Z", "-o", "table")  # fmt: skip
+    res = aws(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "4/4 digest files valid" in res.stdout
+    victim = next(k for k in folder.list_objects() if "/CloudTrail/" in k)
+    s3.delete_object(Bucket=BUCKET, Key=victim)
+    res = aws(*args)
+    assert res.exit_code == 3 and f"Log file\ts3://{BUCKET}/{victim}\tINVALID: not found" in res.stderr
+    res = aws("trail", "validate-digest", "--trail", ARN, "--s3-bucket", BUCKET, "--public-key", str(keys))
+    assert res.exit_code == 2 and "--start is required" in res.stderr
