@@ -620,6 +620,9 @@ def import_files(
     """Stream files into a log group in PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted per batch)."""
     if not paths:
         raise UsageError("give at least one file (or - for stdin)")
+    for path in paths:  # before creating anything
+        if path != "-" and not Path(path).is_file():
+            raise UsageError(f"cannot read {path}: no such file")
     logs = ctx.client("logs")
     now_ms = _ms(ctx.now())
     assert now_ms is not None
