@@ -13,6 +13,7 @@ SERVICES: dict[str, str] = {
     "logs": "awsmon.backends.local.logs:LocalLogs",
     "cloudwatch": "awsmon.backends.local.cloudwatch:LocalCloudWatch",
     "sns": "awsmon.backends.local.sns:LocalSNS",
+    "config": "awsmon.backends.local.config:LocalConfig",
     "events": "awsmon.backends.local.events:LocalEvents",
 }
 

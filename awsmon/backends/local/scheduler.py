@@ -50,6 +50,7 @@ KIND_MODULES: dict[str, str] = {
     "metrics": "awsmon.backends.local.cloudwatch_metrics",
     "alarms": "awsmon.backends.local.cloudwatch_alarms",
     "sns": "awsmon.backends.local.sns",
+    "config": "awsmon.backends.local.config",
     "rules": "awsmon.backends.local.events",
 }
 

@@ -16,6 +16,7 @@ COMPONENTS: dict[str, str] = {
     "logs": "awsmon.backends.local.schema.logs",
     "metrics": "awsmon.backends.local.schema.metrics",
     "alarms": "awsmon.backends.local.schema.alarms",
+    "config": "awsmon.backends.local.schema.config",
     "events": "awsmon.backends.local.schema.events",
 }
 

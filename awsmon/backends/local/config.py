@@ -1,0 +1,1258 @@
+"""Local AWS Config: recorder and delivery channel, configuration items, rules and compliance.
+
+Recording (``config.md`` §1, §8.2): while a Region's recorder is on, the scheduled job ``config.record`` reads the
+account's CloudTrail event history after the last processed ``events.seq`` (successful writes of the recorded
+services only) and snapshots each named resource by calling the owning local service's read operation
+undecorated (``Class.method.__wrapped__``), so taking a snapshot records no CloudTrail event. A configuration item
+is written when the resource appears, disappears, or its canonical state (configuration, supplementary
+configuration, tags, relationships) has a new MD5. A trigger on ``events`` (schema/config.py) makes the job due as
+soon as such a write lands, so each command records the previous command's changes; the job costs what the new
+events cost. Change-triggered rules are evaluated on each item; periodic rules by the ``config.periodic`` job.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from awsmon.backends.local import scheduler
+from awsmon.backends.local.base import LocalService, api
+from awsmon.errors import ServiceError
+
+if TYPE_CHECKING:
+    from awsmon.backends.local.store import AccountStore
+    from awsmon.engines.config_rules import ManagedRule
+
+scheduler.register("config.record", "awsmon.backends.local.config:run_record")
+scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic")
+
+CI_VERSION = "1.3"
+NOT_APPLICABLE_AZ = "Not Applicable"
+HISTORY_WINDOW = timedelta(days=7)  # each GetResourceConfigHistory call spans at most seven days
+IDLE_RECHECK = timedelta(days=1)  # the record job's next due time when nothing is pending (the trigger pulls it in)
+PAGE = 100
+RULE_PAGE = 25
+
+
+def _ms(dt: datetime) -> int:
+    return int(round(dt.timestamp() * 1000))
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    """Snapshots hold datetimes (boto3 shapes); configuration items store them as ISO 8601 text."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def _md5(state: Mapping[str, Any]) -> str:
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.md5(canonical.encode()).hexdigest()
+
+
+def _encode_token(data: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(value, dict):
+            return value
+    except (ValueError, TypeError):
+        pass
+    raise ServiceError("InvalidNextTokenException", "The nextToken provided is invalid")
+
+
+def _validation(value: Any, where: str, constraint: str) -> ServiceError:
+    return ServiceError("ValidationException",
+                        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
+                        f"{constraint}")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# resource kinds: how each recorded type is named in events and snapshotted from its local service
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    resource_id: str
+    name: str
+    arn: str
+    configuration: dict[str, Any]
+    supplementary: dict[str, Any]
+    relationships: list[dict[str, Any]]
+    created: datetime | None = None
+    tags: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    resource_type: str
+    event_source: str
+    event_names: tuple[str, ...]
+    service: str  # local service (boto3 client name)
+    ids_from_record: Callable[[Mapping[str, Any]], list[str]]
+    snapshot: Callable[[Any, str], Snapshot | None]
+    list_ids: Callable[[Any], list[str]]
+
+
+def _unwrapped(svc: Any, op: str, **params: Any) -> Any:
+    """Call a local service operation without recording a CloudTrail event."""
+    return getattr(type(svc), op).__wrapped__(svc, **params)
+
+
+def _arns_of(record: Mapping[str, Any], rtype: str) -> list[str]:
+    return [str(r.get("ARN")) for r in record.get("resources") or [] if r.get("type") == rtype and r.get("ARN")]
+
+
+def _req(record: Mapping[str, Any]) -> dict[str, Any]:
+    value = record.get("requestParameters")
+    return value if isinstance(value, dict) else {}
+
+
+# -- AWS::Logs::LogGroup
+def _log_ids(record: Mapping[str, Any]) -> list[str]:
+    ids = [a.split(":log-group:", 1)[1] for a in _arns_of(record, "AWS::Logs::LogGroup") if ":log-group:" in a]
+    name = _req(record).get("logGroupName")
+    return ids or ([str(name)] if name else [])
+
+
+def _log_snapshot(svc: Any, name: str) -> Snapshot | None:
+    from awsmon.errors import ServiceError as SE
+
+    try:
+        page = _unwrapped(svc, "describe_log_groups", logGroupNamePrefix=name, limit=1)
+    except SE:
+        return None
+    groups = [g for g in page.get("logGroups") or [] if g.get("logGroupName") == name]
+    if not groups:
+        return None
+    g = groups[0]
+    # storedBytes and metricFilterCount change with data, not with configuration (AWS Config does not record them).
+    cfg = {k: v for k, v in g.items() if k not in ("storedBytes", "metricFilterCount")}
+    return Snapshot(name, name, str(g.get("logGroupArn") or g.get("arn", "")).removesuffix(":*"), cfg, {}, [],
+                    _dt(g.get("creationTime")))  # fmt: skip
+
+
+def _log_list(svc: Any) -> list[str]:
+    out: list[str] = []
+    token = None
+    while True:
+        params: dict[str, Any] = {"nextToken": token} if token else {}
+        page = _unwrapped(svc, "describe_log_groups", **params)
+        out.extend(g["logGroupName"] for g in page.get("logGroups") or [])
+        token = page.get("nextToken")
+        if not token:
+            return out
+
+
+# -- AWS::CloudTrail::Trail
+def _trail_ids(record: Mapping[str, Any]) -> list[str]:
+    ids = [a.rsplit("/", 1)[-1] for a in _arns_of(record, "AWS::CloudTrail::Trail")]
+    name = _req(record).get("name") or _req(record).get("trailName")
+    return ids or ([str(name).rsplit("/", 1)[-1]] if name else [])
+
+
+def _trail_snapshot(svc: Any, name: str) -> Snapshot | None:
+    trails = _unwrapped(svc, "describe_trails", trailNameList=[name], includeShadowTrails=False).get("trailList") or []
+    if not trails:
+        return None
+    t = dict(trails[0])
+    status = _unwrapped(svc, "get_trail_status", Name=name)
+    selectors = _unwrapped(svc, "get_event_selectors", TrailName=name)
+    supplementary = {"IsLogging": bool(status.get("IsLogging"))}
+    for k in ("EventSelectors", "AdvancedEventSelectors"):
+        if k in selectors:
+            supplementary[k] = selectors[k]
+    rels = [{"resourceType": "AWS::S3::Bucket", "resourceId": t["S3BucketName"], "resourceName": t["S3BucketName"],
+             "relationshipName": "Is associated with S3Bucket"}]  # fmt: skip
+    if t.get("CloudWatchLogsLogGroupArn"):
+        group = str(t["CloudWatchLogsLogGroupArn"]).split(":log-group:", 1)[-1].removesuffix(":*")
+        rels.append({"resourceType": "AWS::Logs::LogGroup", "resourceId": group, "resourceName": group,
+                     "relationshipName": "Is associated with LogGroup"})  # fmt: skip
+    return Snapshot(name, name, t["TrailARN"], t, supplementary, rels)
+
+
+def _trail_list(svc: Any) -> list[str]:
+    trails = _unwrapped(svc, "describe_trails", includeShadowTrails=False).get("trailList") or []
+    return [t["Name"] for t in trails]
+
+
+# -- AWS::CloudWatch::Alarm
+_ALARM_STATE_KEYS = ("StateValue", "StateReason", "StateReasonData", "StateUpdatedTimestamp",
+                     "StateTransitionedTimestamp", "ActionsSuppressedBy", "ActionsSuppressedReason")  # fmt: skip
+
+
+def _alarm_ids(record: Mapping[str, Any]) -> list[str]:
+    ids = [a.split(":alarm:", 1)[1] for a in _arns_of(record, "AWS::CloudWatch::Alarm") if ":alarm:" in a]
+    if ids:
+        return ids
+    req = _req(record)
+    return [str(n) for n in (req.get("alarmNames") or ([req["alarmName"]] if req.get("alarmName") else []))]
+
+
+def _alarm_snapshot(svc: Any, name: str) -> Snapshot | None:
+    alarms = _unwrapped(svc, "describe_alarms", AlarmNames=[name]).get("MetricAlarms") or []
+    if not alarms:
+        return None
+    # State changes are evaluations, not configuration changes: AWS Config does not record them.
+    cfg = {k: v for k, v in alarms[0].items() if k not in _ALARM_STATE_KEYS}
+    rels = [{"resourceType": "AWS::SNS::Topic", "resourceId": a, "resourceName": a.rsplit(":", 1)[-1],
+             "relationshipName": "Is associated with Topic"}  # fmt: skip
+            for a in dict.fromkeys(cfg.get("AlarmActions", []) + cfg.get("OKActions", [])
+                                   + cfg.get("InsufficientDataActions", []))
+            if a.startswith("arn:aws:sns:")]  # fmt: skip
+    return Snapshot(name, name, cfg["AlarmArn"], cfg, {}, rels)
+
+
+def _alarm_list(svc: Any) -> list[str]:
+    out: list[str] = []
+    token = None
+    while True:
+        params: dict[str, Any] = {"NextToken": token} if token else {}
+        page = _unwrapped(svc, "describe_alarms", **params)
+        out.extend(a["AlarmName"] for a in page.get("MetricAlarms") or [])
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+# -- AWS::SNS::Topic (resourceId is the topic ARN, as in AWS Config)
+_TOPIC_COUNTERS = ("SubscriptionsConfirmed", "SubscriptionsPending", "SubscriptionsDeleted")
+
+
+def _topic_ids(record: Mapping[str, Any]) -> list[str]:
+    ids = _arns_of(record, "AWS::SNS::Topic")
+    arn = _req(record).get("topicArn") or (record.get("responseElements") or {}).get("topicArn")
+    return ids or ([str(arn)] if arn else [])
+
+
+def _topic_snapshot(svc: Any, arn: str) -> Snapshot | None:
+    try:
+        attrs = _unwrapped(svc, "get_topic_attributes", TopicArn=arn).get("Attributes") or {}
+    except ServiceError:
+        return None
+    cfg = {k: v for k, v in attrs.items() if k not in _TOPIC_COUNTERS}
+    return Snapshot(arn, arn.rsplit(":", 1)[-1], arn, cfg, {}, [])
+
+
+def _topic_list(svc: Any) -> list[str]:
+    out: list[str] = []
+    token = None
+    while True:
+        params: dict[str, Any] = {"NextToken": token} if token else {}
+        page = _unwrapped(svc, "list_topics", **params)
+        out.extend(t["TopicArn"] for t in page.get("Topics") or [])
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+KINDS: dict[str, Kind] = {
+    k.resource_type: k
+    for k in (
+        Kind("AWS::Logs::LogGroup", "logs.amazonaws.com",
+             ("CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey",
+              "DisassociateKmsKey", "TagLogGroup", "UntagLogGroup", "TagResource", "UntagResource"),
+             "logs", _log_ids, _log_snapshot, _log_list),
+        Kind("AWS::CloudTrail::Trail", "cloudtrail.amazonaws.com",
+             ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutEventSelectors",
+              "PutInsightSelectors", "AddTags", "RemoveTags"),
+             "cloudtrail", _trail_ids, _trail_snapshot, _trail_list),
+        Kind("AWS::CloudWatch::Alarm", "monitoring.amazonaws.com",
+             ("PutMetricAlarm", "DeleteAlarms", "EnableAlarmActions", "DisableAlarmActions", "TagResource",
+              "UntagResource"),
+             "cloudwatch", _alarm_ids, _alarm_snapshot, _alarm_list),
+        Kind("AWS::SNS::Topic", "sns.amazonaws.com",
+             ("CreateTopic", "DeleteTopic", "SetTopicAttributes", "TagResource", "UntagResource"),
+             "sns", _topic_ids, _topic_snapshot, _topic_list),
+    )
+}  # fmt: skip
+SUPPORTED_TYPES = tuple(KINDS)
+
+
+def _service(store: AccountStore, region: str, name: str, cache: dict[str, Any]) -> Any:
+    if name not in cache:
+        from awsmon.backends.local import SERVICES
+
+        module, _, cls = SERVICES[name].partition(":")
+        cache[name] = getattr(importlib.import_module(module), cls)(store, region)
+    return cache[name]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the recorder
+
+
+class Recorder:
+    """Turns new CloudTrail events of one Region into configuration items, and evaluates rules on them."""
+
+    def __init__(self, store: AccountStore, region: str) -> None:
+        self.store = store
+        self.region = region
+        self.conn = store.conn
+        self._services: dict[str, Any] = {}
+
+    def recorder_row(self) -> Any:
+        return self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone()
+
+    def recorded_types(self) -> list[str]:
+        row = self.recorder_row()
+        if row is None:
+            return []
+        group = json.loads(row["recording_group"])
+        if group.get("allSupported", True):
+            return list(SUPPORTED_TYPES)
+        if group.get("exclusionByResourceTypes", {}).get("resourceTypes"):
+            excluded = set(group["exclusionByResourceTypes"]["resourceTypes"])
+            return [t for t in SUPPORTED_TYPES if t not in excluded]
+        return [t for t in group.get("resourceTypes") or [] if t in KINDS]
+
+    def svc(self, kind: Kind) -> Any:
+        return _service(self.store, self.region, kind.service, self._services)
+
+    # -- processing ---------------------------------------------------------------------------------------------
+    def sync(self, now: datetime) -> int:
+        """Record the changes named by events after the cursor; returns how many items were written."""
+        row = self.recorder_row()
+        if row is None or not row["recording"]:
+            return 0
+        cur = self.conn.execute("SELECT last_seq FROM cfg_cursor WHERE region = ?", (self.region,)).fetchone()
+        last = int(cur[0]) if cur else 0
+        kinds = [KINDS[t] for t in self.recorded_types()]
+        if not kinds:
+            return 0
+        sources = sorted({k.event_source for k in kinds})
+        names = sorted({n for k in kinds for n in k.event_names})
+        rows = self.conn.execute(
+            f"SELECT seq, event_id, event_time, event_source, record FROM events WHERE seq > ? AND region = ? "
+            f"AND read_only = 'false' AND origin = 'local' "
+            f"AND event_source IN ({','.join('?' * len(sources))}) AND event_name IN ({','.join('?' * len(names))}) "
+            f"ORDER BY seq",
+            (last, self.region, *sources, *names),
+        ).fetchall()
+        top = self.conn.execute("SELECT max(seq) FROM events").fetchone()[0] or last
+        # Group by resource: one snapshot per resource, its item names every event since the previous item.
+        pending: dict[tuple[str, str], tuple[list[str], int, str]] = {}
+        for r in rows:
+            record = json.loads(r["record"])
+            if record.get("errorCode"):
+                continue
+            for kind in kinds:
+                if kind.event_source != r["event_source"] or record.get("eventName") not in kind.event_names:
+                    continue
+                for rid in kind.ids_from_record(record):
+                    events, _, first_name = pending.get((kind.resource_type, rid), ([], 0, record["eventName"]))
+                    events.append(r["event_id"])
+                    pending[(kind.resource_type, rid)] = (events, r["event_time"], first_name)
+        written = 0
+        for (rtype, rid), (events, when_ms, first_name) in pending.items():
+            if self.capture(KINDS[rtype], rid, when_ms, events, created_by_event=first_name.startswith("Create")):
+                written += 1
+        self.conn.execute(
+            "INSERT INTO cfg_cursor (region, last_seq) VALUES (?, ?) "
+            "ON CONFLICT (region) DO UPDATE SET last_seq = excluded.last_seq",
+            (self.region, max(top, last)),
+        )
+        return written
+
+    def discover(self, now: datetime) -> int:
+        """Record every existing resource of the recorded types (when recording starts)."""
+        written = 0
+        for rtype in self.recorded_types():
+            kind = KINDS[rtype]
+            for rid in kind.list_ids(self.svc(kind)):
+                if self.capture(kind, rid, _ms(now), [], created_by_event=False):
+                    written += 1
+        return written
+
+    def capture(self, kind: Kind, rid: str, when_ms: int, events: list[str], *, created_by_event: bool) -> bool:
+        snap = kind.snapshot(self.svc(kind), rid)
+        prev = self.conn.execute(
+            "SELECT r.md5, r.deleted_ms, i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+            "WHERE r.region = ? AND r.resource_type = ? AND r.resource_id = ?",
+            (self.region, kind.resource_type, rid),
+        ).fetchone()
+        live_prev = prev is not None and prev["deleted_ms"] is None
+        if snap is None:
+            if not live_prev:
+                return False
+            old = json.loads(prev["item"])
+            item = self._item(kind.resource_type, rid, old["resourceName"], old.get("arn"), when_ms,
+                              "ResourceDeleted", None, events, old.get("resourceCreationTime"))  # fmt: skip
+            self._write(item, None, deleted=True)
+            return True
+        state = {"configuration": _jsonable(snap.configuration), "supplementaryConfiguration": _jsonable(snap.supplementary),
+                 "relationships": snap.relationships, "tags": snap.tags or {}}  # fmt: skip
+        md5 = _md5(state)
+        if live_prev and prev["md5"] == md5:
+            return False
+        created_ms = _ms(snap.created) if snap.created else None
+        if created_ms is None and live_prev:
+            created_ms = json.loads(prev["item"]).get("resourceCreationTime")
+        if created_ms is None and created_by_event:
+            created_ms = when_ms
+        status = "OK" if live_prev else "ResourceDiscovered"
+        item = self._item(kind.resource_type, rid, snap.name, snap.arn, when_ms, status, state, events, created_ms)
+        item["configurationItemMD5Hash"] = md5
+        self._write(item, md5, deleted=False)
+        return True
+
+    def _item(self, rtype: str, rid: str, name: str, arn: str | None, when_ms: int, status: str,
+              state: Mapping[str, Any] | None, events: list[str], created_ms: int | None) -> dict[str, Any]:  # fmt: skip
+        return {
+            "version": CI_VERSION,
+            "accountId": self.store.account_id,
+            "configurationItemCaptureTime": when_ms,
+            "configurationItemStatus": status,
+            "configurationStateId": "",
+            "configurationItemMD5Hash": "",
+            "arn": arn,
+            "resourceType": rtype,
+            "resourceId": rid,
+            "resourceName": name,
+            "awsRegion": self.region,
+            "availabilityZone": NOT_APPLICABLE_AZ,
+            "resourceCreationTime": created_ms,
+            "tags": dict((state or {}).get("tags") or {}),
+            "relatedEvents": list(events),
+            "relationships": list((state or {}).get("relationships") or []),
+            "configuration": None if state is None else state["configuration"],
+            "supplementaryConfiguration": {} if state is None else state["supplementaryConfiguration"],
+            "recordingFrequency": "CONTINUOUS",
+        }
+
+    def _write(self, item: dict[str, Any], md5: str | None, *, deleted: bool) -> None:
+        when_ms = int(item["configurationItemCaptureTime"])
+        cur = self.conn.execute(
+            "INSERT INTO cfg_items (region, resource_type, resource_id, capture_ms, status, item) VALUES (?,?,?,?,?,?)",
+            (self.region, item["resourceType"], item["resourceId"], when_ms, item["configurationItemStatus"], "{}"),
+        )
+        item_id = int(cur.lastrowid or 0)
+        # An ordering key like AWS's: capture time in ms, then a per-item counter (unique and increasing).
+        item["configurationStateId"] = f"{when_ms}{item_id % 1000:03d}"
+        self.conn.execute("UPDATE cfg_items SET item = ? WHERE id = ?", (json.dumps(item, separators=(",", ":")), item_id))
+        self.conn.execute(
+            "INSERT INTO cfg_resources (region, resource_type, resource_id, resource_name, md5, deleted_ms, last_item_id) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT (region, resource_type, resource_id) DO UPDATE SET "
+            "resource_name = excluded.resource_name, md5 = excluded.md5, deleted_ms = excluded.deleted_ms, "
+            "last_item_id = excluded.last_item_id",
+            (self.region, item["resourceType"], item["resourceId"], item["resourceName"], md5,
+             when_ms if deleted else None, item_id),
+        )  # fmt: skip
+        self.on_item(item, deleted=deleted)
+
+    # -- rules --------------------------------------------------------------------------------------------------
+    def rules(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? ORDER BY name", (self.region,))
+        return [json.loads(r[0]) for r in rows]
+
+    def on_item(self, item: Mapping[str, Any], *, deleted: bool) -> None:
+        """Change-triggered evaluation of every rule whose scope covers the item's resource."""
+        from awsmon.engines.config_rules import RULES, evaluate_resource, in_scope
+
+        rtype, rid = item["resourceType"], item["resourceId"]
+        if deleted:
+            # A deleted resource leaves the rules' results (AWS stops reporting it).
+            self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND resource_type = ? AND resource_id = ?",
+                              (self.region, rtype, rid))  # fmt: skip
+            return
+        now_ms = _ms(self.store.now())
+        for cfg in self.rules():
+            rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
+            if rule is None or not rule.change or rule.account_level:
+                continue
+            if not in_scope(cfg.get("Scope"), rule, rtype, rid, item.get("tags")):
+                continue
+            params = json.loads(cfg.get("InputParameters") or "{}")
+            result = evaluate_resource(rule, params, item["configuration"] or {})
+            self.put_result(cfg["ConfigRuleName"], rtype, rid, result, int(item["configurationItemCaptureTime"]), now_ms)
+            self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+
+    def put_result(self, rule_name: str, rtype: str, rid: str, result: tuple[str, str | None], ordering_ms: int,
+                   now_ms: int) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO cfg_results (region, rule_name, resource_type, resource_id, compliance, annotation, ordering_ms, "
+            "recorded_ms, invoked_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (region, rule_name, resource_type, "
+            "resource_id) DO UPDATE SET compliance = excluded.compliance, annotation = excluded.annotation, "
+            "ordering_ms = excluded.ordering_ms, recorded_ms = excluded.recorded_ms, invoked_ms = excluded.invoked_ms",
+            (self.region, rule_name, rtype, rid, result[0], result[1], ordering_ms, now_ms, now_ms),
+        )
+
+    def account_state(self) -> dict[str, Any]:
+        """What the account-level CloudTrail rules look at: every trail visible here with its status."""
+        svc = _service(self.store, self.region, "cloudtrail", self._services)
+        trails = []
+        for t in _unwrapped(svc, "describe_trails").get("trailList") or []:
+            status = _unwrapped(svc, "get_trail_status", Name=t["TrailARN"])
+            selectors = _unwrapped(svc, "get_event_selectors", TrailName=t["TrailARN"])
+            trails.append({**t, "IsLogging": bool(status.get("IsLogging")),
+                           "EventSelectors": selectors.get("EventSelectors")})  # fmt: skip
+        return {"trails": trails}
+
+    def evaluate_rule(self, cfg: Mapping[str, Any], *, now: datetime, periodic: bool) -> int:
+        """Evaluate one rule over its whole scope; periodic runs read live state, others the recorded items."""
+        from awsmon.engines.config_rules import (
+            ACCOUNT_TYPE,
+            RULES,
+            evaluate_account,
+            evaluate_resource,
+            in_scope,
+        )
+
+        rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
+        if rule is None:
+            return 0
+        name = cfg["ConfigRuleName"]
+        now_ms = _ms(now)
+        params = json.loads(cfg.get("InputParameters") or "{}")
+        seen: set[tuple[str, str]] = set()
+        if rule.account_level:
+            result = evaluate_account(rule, params, self.account_state())
+            self.put_result(name, ACCOUNT_TYPE, self.store.account_id, result, now_ms, now_ms)
+            seen.add((ACCOUNT_TYPE, self.store.account_id))
+        else:
+            for rtype, rid, tags, configuration, ordering_ms in self._scope_states(rule, cfg, live=periodic, now_ms=now_ms):
+                if not in_scope(cfg.get("Scope"), rule, rtype, rid, tags):
+                    continue
+                self.put_result(name, rtype, rid, evaluate_resource(rule, params, configuration), ordering_ms, now_ms)
+                seen.add((rtype, rid))
+        # Resources that left the scope (deleted, out of scope now) no longer have a result.
+        for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND rule_name = ?",
+                                   (self.region, name)).fetchall():  # fmt: skip
+            if (r[0], r[1]) not in seen:
+                self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ? AND resource_type = ? "
+                                  "AND resource_id = ?", (self.region, name, r[0], r[1]))  # fmt: skip
+        self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                          (now_ms, now_ms, self.region, name))  # fmt: skip
+        return len(seen)
+
+    def _scope_states(self, rule: ManagedRule, cfg: Mapping[str, Any], *, live: bool,
+                      now_ms: int) -> Iterator[tuple[str, str, dict[str, str], dict[str, Any], int]]:  # fmt: skip
+        types = list((cfg.get("Scope") or {}).get("ComplianceResourceTypes") or []) or list(rule.resource_types)
+        for rtype in types:
+            kind = KINDS.get(rtype)
+            if kind is None:
+                continue
+            if live:
+                svc = self.svc(kind)
+                for rid in kind.list_ids(svc):
+                    snap = kind.snapshot(svc, rid)
+                    if snap is not None:
+                        yield rtype, rid, snap.tags or {}, _jsonable(snap.configuration), now_ms
+                continue
+            rows = self.conn.execute(
+                "SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                "WHERE r.region = ? AND r.resource_type = ? AND r.deleted_ms IS NULL",
+                (self.region, rtype),
+            )
+            for (text,) in rows:
+                item = json.loads(text)
+                yield rtype, item["resourceId"], item.get("tags") or {}, item["configuration"] or {}, item[
+                    "configurationItemCaptureTime"]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# scheduled work
+
+
+def run_record(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    rec = Recorder(store, key)
+    row = rec.recorder_row()
+    if row is None or not row["recording"]:
+        return None
+    rec.sync(now)
+    return max(due, now) + IDLE_RECHECK
+
+
+def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    from awsmon.engines.config_rules import frequency_hours
+
+    region, _, name = key.partition("\t")
+    row = store.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?", (region, name)).fetchone()
+    if row is None:
+        return None
+    cfg = json.loads(row[0])
+    rec = Recorder(store, region)
+    rec.sync(now)  # periodic results see every change recorded up to now
+    step = timedelta(hours=frequency_hours(cfg.get("MaximumExecutionFrequency")))
+    # One evaluation however many periods passed (the state is the current one); stamped at the last period due.
+    periods = int((now - due) / step)
+    rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
+    return due + (periods + 1) * step
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the service
+
+
+class LocalConfig(LocalService):
+    service_name = "config"
+    event_source = "config.amazonaws.com"
+
+    def _rec(self) -> Recorder:
+        return Recorder(self.store, self.region)
+
+    def _sync(self) -> None:
+        """Reads see every change made so far (the scheduled job may not have run yet in this process)."""
+        rec = self._rec()
+        row = rec.recorder_row()
+        if row is None or not row["recording"]:
+            return
+        with self.store.transaction():
+            rec.sync(self.now())
+
+    def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
+        name = params.get("ConfigRuleName") or (params.get("ConfigRule") or {}).get("ConfigRuleName")
+        if name:
+            return [{"type": "AWS::Config::ConfigRule", "ARN": "", "name": str(name)}]
+        return []
+
+    # -- recorder -----------------------------------------------------------------------------------------------
+    @api("PutConfigurationRecorder")
+    def put_configuration_recorder(self, *, ConfigurationRecorder: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        rec = dict(ConfigurationRecorder or {})
+        name = rec.get("name")
+        if not name:
+            raise ServiceError("InvalidConfigurationRecorderNameException",
+                               f"The configuration recorder name '{name}' is not valid, blank string.")  # fmt: skip
+        if len(name) > 256:
+            raise _validation(name, "configurationRecorder.name", "Member must have length less than or equal to 256")
+        existing = self.conn.execute("SELECT name FROM cfg_recorders WHERE region = ?", (self.region,)).fetchall()
+        if existing and existing[0][0] != name:
+            raise ServiceError("MaxNumberOfConfigurationRecordersExceededException",
+                               f"Failed to put configuration recorder '{name}' because the maximum number of "
+                               "configuration recorders: 1 is reached.")  # fmt: skip
+        group = self._recording_group(rec.get("recordingGroup"))
+        role = rec.get("roleARN") or f"arn:aws:iam::{self.account_id}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+        self.conn.execute(
+            "INSERT INTO cfg_recorders (region, name, role_arn, recording_group) VALUES (?,?,?,?) "
+            "ON CONFLICT (region, name) DO UPDATE SET role_arn = excluded.role_arn, recording_group = excluded.recording_group",
+            (self.region, name, role, json.dumps(group)),
+        )
+        row = self._rec().recorder_row()
+        if row["recording"]:
+            Recorder(self.store, self.region).discover(self.now())  # newly included types are discovered now
+        return {}
+
+    @staticmethod
+    def _recording_group(group: Any) -> dict[str, Any]:
+        bad = ServiceError("InvalidRecordingGroupException", "The recording group provided is not valid")
+        if group is None:
+            return {"allSupported": True, "includeGlobalResourceTypes": False, "resourceTypes": [],
+                    "exclusionByResourceTypes": {"resourceTypes": []},
+                    "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}}  # fmt: skip
+        if not isinstance(group, dict) or not group:
+            raise bad
+        types = list(group.get("resourceTypes") or [])
+        excluded = list((group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or [])
+        strategy = (group.get("recordingStrategy") or {}).get("useOnly")
+        for t in types + excluded:
+            if not isinstance(t, str) or not t.startswith("AWS::") or t.count("::") != 2:
+                raise _validation([t], "configurationRecorder.recordingGroup.resourceTypes",
+                                  "Member must satisfy constraint: [Member must satisfy enum value set: [...]]")  # fmt: skip
+        if group.get("allSupported"):
+            if types or excluded or strategy not in (None, "ALL_SUPPORTED_RESOURCE_TYPES"):
+                raise bad
+            return {"allSupported": True, "includeGlobalResourceTypes": bool(group.get("includeGlobalResourceTypes")),
+                    "resourceTypes": [], "exclusionByResourceTypes": {"resourceTypes": []},
+                    "recordingStrategy": {"useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"}}  # fmt: skip
+        if types:
+            if group.get("includeGlobalResourceTypes") or excluded or strategy not in (None, "INCLUSION_BY_RESOURCE_TYPES"):
+                raise bad
+            return {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": types,
+                    "exclusionByResourceTypes": {"resourceTypes": []},
+                    "recordingStrategy": {"useOnly": "INCLUSION_BY_RESOURCE_TYPES"}}  # fmt: skip
+        if excluded and strategy == "EXCLUSION_BY_RESOURCE_TYPES" and not group.get("includeGlobalResourceTypes"):
+            return {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": [],
+                    "exclusionByResourceTypes": {"resourceTypes": excluded},
+                    "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"}}  # fmt: skip
+        raise bad
+
+    def _recorder(self, name: str) -> Any:
+        row = self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConfigurationRecorderException",
+                               f"Cannot find configuration recorder with the specified name '{name}'.")  # fmt: skip
+        return row
+
+    def _recorders(self, names: list[str] | None) -> list[Any]:
+        if names:
+            return [self._recorder(n) for n in names]
+        return self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ? ORDER BY name", (self.region,)).fetchall()
+
+    def _recorder_arn(self, name: str) -> str:
+        return f"arn:aws:config:{self.region}:{self.account_id}:configuration-recorder/{name}"
+
+    @api("DescribeConfigurationRecorders")
+    def describe_configuration_recorders(self, *, ConfigurationRecorderNames: list[str] | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"ConfigurationRecorders": [
+            {"name": r["name"], "roleARN": r["role_arn"], "recordingGroup": json.loads(r["recording_group"]),
+             "recordingMode": {"recordingFrequency": "CONTINUOUS"}}
+            for r in self._recorders(ConfigurationRecorderNames)]}  # fmt: skip
+
+    @api("DescribeConfigurationRecorderStatus")
+    def describe_configuration_recorder_status(self, *, ConfigurationRecorderNames: list[str] | None = None,
+                                               **kw: Any) -> dict[str, Any]:  # fmt: skip
+        out = []
+        for r in self._recorders(ConfigurationRecorderNames):
+            status: dict[str, Any] = {"name": r["name"], "recording": bool(r["recording"])}
+            for key, col in (("lastStartTime", "last_start_ms"), ("lastStopTime", "last_stop_ms"),
+                             ("lastStatusChangeTime", "last_status_change_ms")):  # fmt: skip
+                if r[col] is not None:
+                    status[key] = _dt(r[col])
+            if r["last_status"]:
+                status["lastStatus"] = r["last_status"]
+            out.append(status)
+        return {"ConfigurationRecordersStatus": out}
+
+    @api("DeleteConfigurationRecorder")
+    def delete_configuration_recorder(self, *, ConfigurationRecorderName: str, **kw: Any) -> dict[str, Any]:
+        self._recorder(ConfigurationRecorderName)
+        self.conn.execute("DELETE FROM cfg_recorders WHERE region = ? AND name = ?", (self.region, ConfigurationRecorderName))
+        scheduler.unschedule(self.store, "config.record", self.region)
+        return {}
+
+    @api("StartConfigurationRecorder")
+    def start_configuration_recorder(self, *, ConfigurationRecorderName: str, **kw: Any) -> dict[str, Any]:
+        r = self._recorder(ConfigurationRecorderName)
+        if not self.conn.execute("SELECT 1 FROM cfg_channels WHERE region = ?", (self.region,)).fetchone():
+            raise ServiceError("NoAvailableDeliveryChannelException",
+                               "Delivery channel is not available to start configuration recorder.")  # fmt: skip
+        if r["recording"]:
+            return {}
+        now = self.now()
+        self.conn.execute(
+            "UPDATE cfg_recorders SET recording = 1, last_start_ms = ?, last_status = 'SUCCESS', "
+            "last_status_change_ms = ? WHERE region = ? AND name = ?",
+            (_ms(now), _ms(now), self.region, ConfigurationRecorderName),
+        )
+        top = self.conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
+        self.conn.execute("INSERT INTO cfg_cursor (region, last_seq) VALUES (?, ?) ON CONFLICT (region) DO UPDATE "
+                          "SET last_seq = excluded.last_seq", (self.region, top))  # fmt: skip
+        Recorder(self.store, self.region).discover(now)
+        scheduler.schedule(self.store, "config.record", self.region, now + IDLE_RECHECK)
+        return {}
+
+    @api("StopConfigurationRecorder")
+    def stop_configuration_recorder(self, *, ConfigurationRecorderName: str, **kw: Any) -> dict[str, Any]:
+        r = self._recorder(ConfigurationRecorderName)
+        if r["recording"]:
+            Recorder(self.store, self.region).sync(self.now())  # changes made before the stop are recorded
+        now_ms = _ms(self.now())
+        self.conn.execute(
+            "UPDATE cfg_recorders SET recording = 0, last_stop_ms = ?, last_status_change_ms = ? "
+            "WHERE region = ? AND name = ?",
+            (now_ms, now_ms, self.region, ConfigurationRecorderName),
+        )
+        scheduler.unschedule(self.store, "config.record", self.region)
+        return {}
+
+    # -- delivery channel ---------------------------------------------------------------------------------------
+    @api("PutDeliveryChannel")
+    def put_delivery_channel(self, *, DeliveryChannel: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        ch = dict(DeliveryChannel or {})
+        if not self.conn.execute("SELECT 1 FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone():
+            raise ServiceError("NoAvailableConfigurationRecorderException",
+                               "Configuration recorder is not available to put delivery channel.")  # fmt: skip
+        name = ch.get("name")
+        if not name:
+            raise ServiceError("InvalidDeliveryChannelNameException",
+                               f"The delivery channel name '{name}' is not valid, blank string.")  # fmt: skip
+        if not ch.get("s3BucketName"):
+            raise ServiceError("NoSuchBucketException", "Cannot find a S3 bucket with an empty bucket name.")
+        if ch.get("s3KeyPrefix") == "":
+            raise ServiceError("InvalidS3KeyPrefixException", "The s3 key prefix '' is not valid, empty s3 key prefix.")
+        if ch.get("snsTopicARN") == "":
+            raise ServiceError("InvalidSNSTopicARNException", "The sns topic arn '' is not valid.")
+        existing = self.conn.execute("SELECT name FROM cfg_channels WHERE region = ?", (self.region,)).fetchall()
+        if existing and existing[0][0] != name:
+            raise ServiceError("MaxNumberOfDeliveryChannelsExceededException",
+                               f"Failed to put delivery channel '{name}' because the maximum number of delivery "
+                               "channels: 1 is reached.")  # fmt: skip
+        keep = {k: ch[k] for k in ("name", "s3BucketName", "s3KeyPrefix", "s3KmsKeyArn", "snsTopicARN",
+                                   "configSnapshotDeliveryProperties") if ch.get(k) is not None}  # fmt: skip
+        self.conn.execute("INSERT INTO cfg_channels (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
+                          "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(keep)))  # fmt: skip
+        return {}
+
+    @api("DescribeDeliveryChannels")
+    def describe_delivery_channels(self, *, DeliveryChannelNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+        rows = {r[0]: json.loads(r[1]) for r in self.conn.execute(
+            "SELECT name, config FROM cfg_channels WHERE region = ? ORDER BY name", (self.region,))}  # fmt: skip
+        if DeliveryChannelNames:
+            for n in DeliveryChannelNames:
+                if n not in rows:
+                    raise ServiceError("NoSuchDeliveryChannelException", f"Cannot find delivery channel with specified name '{n}'.")
+            return {"DeliveryChannels": [rows[n] for n in DeliveryChannelNames]}
+        return {"DeliveryChannels": list(rows.values())}
+
+    @api("DeleteDeliveryChannel")
+    def delete_delivery_channel(self, *, DeliveryChannelName: str, **kw: Any) -> dict[str, Any]:
+        if not self.conn.execute("SELECT 1 FROM cfg_channels WHERE region = ? AND name = ?",
+                                 (self.region, DeliveryChannelName)).fetchone():  # fmt: skip
+            raise ServiceError("NoSuchDeliveryChannelException",
+                               f"Cannot find delivery channel with specified name '{DeliveryChannelName}'.")  # fmt: skip
+        if self.conn.execute("SELECT 1 FROM cfg_recorders WHERE region = ? AND recording = 1", (self.region,)).fetchone():
+            raise ServiceError("LastDeliveryChannelDeleteFailedException",
+                               f"Failed to delete last specified delivery channel with name '{DeliveryChannelName}', "
+                               "because there, because there is a running configuration recorder.")  # fmt: skip
+        self.conn.execute("DELETE FROM cfg_channels WHERE region = ? AND name = ?", (self.region, DeliveryChannelName))
+        return {}
+
+    # -- configuration items ------------------------------------------------------------------------------------
+    @staticmethod
+    def _api_item(item: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored item in the API shape: times as datetimes, configuration as a JSON string."""
+        out = dict(item)
+        out["configurationItemCaptureTime"] = _dt(item["configurationItemCaptureTime"])
+        if item.get("resourceCreationTime") is not None:
+            out["resourceCreationTime"] = _dt(item["resourceCreationTime"])
+        else:
+            out.pop("resourceCreationTime", None)
+        cfg = item.get("configuration")
+        out["configuration"] = None if cfg is None else json.dumps(cfg, separators=(",", ":"))
+        out["supplementaryConfiguration"] = {k: json.dumps(v, separators=(",", ":")) if not isinstance(v, str) else v
+                                             for k, v in (item.get("supplementaryConfiguration") or {}).items()}  # fmt: skip
+        if out.get("arn") is None:
+            out.pop("arn", None)
+        return out
+
+    def _check_type(self, resource_type: Any, where: str = "resourceType") -> str:
+        if not isinstance(resource_type, str) or not resource_type.startswith("AWS::") or resource_type.count("::") != 2:
+            raise _validation(resource_type, where, "Member must satisfy enum value set: [AWS::...]")
+        return resource_type
+
+    @staticmethod
+    def _limit(limit: Any, default: int, maximum: int = 100) -> int:
+        if limit is None or limit == 0:
+            return default
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0 or limit > maximum:
+            raise ServiceError("InvalidLimitException",
+                               f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less "
+                               f"than or equal to {maximum}")  # fmt: skip
+        return limit
+
+    @api("GetResourceConfigHistory")
+    def get_resource_config_history(self, *, resourceType: str, resourceId: str, laterTime: datetime | None = None,
+                                    earlierTime: datetime | None = None, chronologicalOrder: str | None = None,
+                                    limit: int | None = None, nextToken: str | None = None,
+                                    **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self._check_type(resourceType)
+        order = chronologicalOrder or "Reverse"
+        if order not in ("Reverse", "Forward"):
+            raise _validation(order, "chronologicalOrder", "Member must satisfy enum value set: [Reverse, Forward]")
+        n = self._limit(limit, 10)
+        if earlierTime and laterTime and earlierTime > laterTime:
+            raise ServiceError("InvalidTimeRangeException", "The earlier time can not be later than the later time.")
+        self._sync()
+        key = (self.region, resourceType, resourceId)
+        bounds = self.conn.execute(
+            "SELECT min(capture_ms), max(capture_ms) FROM cfg_items WHERE region = ? AND resource_type = ? AND resource_id = ?",
+            key,
+        ).fetchone()
+        if bounds[0] is None:
+            raise ServiceError("ResourceNotDiscoveredException",
+                               f"Resource {resourceId} of resourceType:{resourceType} is unknown or has not been discovered")  # fmt: skip
+        lo = _ms(earlierTime) if earlierTime else bounds[0]
+        hi = _ms(laterTime) if laterTime else _ms(self.now())
+        window = int(HISTORY_WINDOW.total_seconds() * 1000)
+        tok = _decode_token(nextToken) if nextToken else None
+        if order == "Reverse":
+            # Newest first. The page covers [edge - 7 days, edge]; "after" skips items already returned.
+            edge = int(tok["edge"]) if tok else hi
+            after = (int(tok["ms"]), int(tok["id"])) if tok and "id" in tok else None
+            start = max(lo, edge - window)
+            sql = ("SELECT id, capture_ms, item FROM cfg_items WHERE region = ? AND resource_type = ? AND resource_id = ? "
+                   "AND capture_ms >= ? AND capture_ms <= ?")  # fmt: skip
+            args: list[Any] = [*key, start, edge]
+            if after:
+                sql += " AND (capture_ms < ? OR (capture_ms = ? AND id < ?))"
+                args += [after[0], after[0], after[1]]
+            rows = self.conn.execute(sql + " ORDER BY capture_ms DESC, id DESC LIMIT ?", (*args, n + 1)).fetchall()
+            out: dict[str, Any] = {"configurationItems": [self._api_item(json.loads(r["item"])) for r in rows[:n]]}
+            if len(rows) > n:
+                last = rows[n - 1]
+                out["nextToken"] = _encode_token({"edge": edge, "ms": last["capture_ms"], "id": last["id"]})
+            elif start > lo and self._exists(key, lo, start - 1):
+                out["nextToken"] = _encode_token({"edge": start - 1})
+            return out
+        edge = int(tok["edge"]) if tok else lo
+        after = (int(tok["ms"]), int(tok["id"])) if tok and "id" in tok else None
+        stop = min(hi, edge + window)
+        sql = ("SELECT id, capture_ms, item FROM cfg_items WHERE region = ? AND resource_type = ? AND resource_id = ? "
+               "AND capture_ms >= ? AND capture_ms <= ?")  # fmt: skip
+        args = [*key, edge, stop]
+        if after:
+            sql += " AND (capture_ms > ? OR (capture_ms = ? AND id > ?))"
+            args += [after[0], after[0], after[1]]
+        rows = self.conn.execute(sql + " ORDER BY capture_ms, id LIMIT ?", (*args, n + 1)).fetchall()
+        out = {"configurationItems": [self._api_item(json.loads(r["item"])) for r in rows[:n]]}
+        if len(rows) > n:
+            last = rows[n - 1]
+            out["nextToken"] = _encode_token({"edge": edge, "ms": last["capture_ms"], "id": last["id"]})
+        elif stop < hi and self._exists(key, stop + 1, hi):
+            out["nextToken"] = _encode_token({"edge": stop + 1})
+        return out
+
+    def _exists(self, key: tuple[str, str, str], lo: int, hi: int) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM cfg_items WHERE region = ? AND resource_type = ? AND resource_id = ? AND capture_ms BETWEEN ? AND ? "
+            "LIMIT 1", (*key, lo, hi)).fetchone() is not None  # fmt: skip
+
+    @api("ListDiscoveredResources")
+    def list_discovered_resources(self, *, resourceType: str, resourceIds: list[str] | None = None,
+                                  resourceName: str | None = None, limit: int | None = None,
+                                  includeDeletedResources: bool = False, nextToken: str | None = None,
+                                  **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self._check_type(resourceType)
+        if resourceIds and resourceName:
+            raise ServiceError("ValidationException", "Both Resource ID and Resource Name cannot be specified in the request")
+        if len(resourceIds or []) > 20:
+            raise ServiceError("ValidationException",
+                               "The specified list had more than 20 resource ID's. It must have '20' or less items")  # fmt: skip
+        n = self._limit(limit, 100)
+        self._sync()
+        sql = "SELECT resource_id, resource_name, deleted_ms FROM cfg_resources WHERE region = ? AND resource_type = ?"
+        args: list[Any] = [self.region, resourceType]
+        if not includeDeletedResources:
+            sql += " AND deleted_ms IS NULL"
+        if resourceIds:
+            sql += f" AND resource_id IN ({','.join('?' * len(resourceIds))})"
+            args += list(resourceIds)
+        if resourceName:
+            sql += " AND resource_name = ?"
+            args.append(resourceName)
+        if nextToken:
+            sql += " AND resource_id > ?"
+            args.append(str(_decode_token(nextToken).get("after", "")))
+        rows = self.conn.execute(sql + " ORDER BY resource_id LIMIT ?", (*args, n + 1)).fetchall()
+        idents = []
+        for r in rows[:n]:
+            ident: dict[str, Any] = {"resourceType": resourceType, "resourceId": r[0], "resourceName": r[1]}
+            if r[2] is not None:
+                ident["resourceDeletionTime"] = _dt(r[2])
+            idents.append(ident)
+        out: dict[str, Any] = {"resourceIdentifiers": idents}
+        if len(rows) > n:
+            out["nextToken"] = _encode_token({"after": rows[n - 1][0]})
+        return out
+
+    @api("BatchGetResourceConfig")
+    def batch_get_resource_config(self, *, resourceKeys: list[dict[str, str]], **kw: Any) -> dict[str, Any]:
+        if not resourceKeys or len(resourceKeys) > 100:
+            raise _validation(resourceKeys, "resourceKeys", "Member must have length between 1 and 100")
+        self._sync()
+        items, missing = [], []
+        for k in resourceKeys:
+            row = self.conn.execute(
+                "SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id WHERE r.region = ? "
+                "AND r.resource_type = ? AND r.resource_id = ? AND r.deleted_ms IS NULL",
+                (self.region, self._check_type(k.get("resourceType"), "resourceKeys.member.resourceType"), k.get("resourceId")),
+            ).fetchone()  # fmt: skip
+            if row is None:
+                missing.append({"resourceType": k.get("resourceType"), "resourceId": k.get("resourceId")})
+                continue
+            full = self._api_item(json.loads(row[0]))
+            items.append({key: full[key] for key in full if key not in ("tags", "relatedEvents", "relationships",
+                                                                         "configurationItemMD5Hash")})  # fmt: skip
+        return {"baseConfigurationItems": items, "unprocessedResourceKeys": missing}
+
+    # -- rules --------------------------------------------------------------------------------------------------
+    def _rule_row(self, name: str) -> Any:
+        row = self.conn.execute("SELECT * FROM cfg_rules WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConfigRuleException",
+                               f"The ConfigRule '{name}' provided in the request is invalid. Please check the configRule name")  # fmt: skip
+        return row
+
+    @api("PutConfigRule")
+    def put_config_rule(self, *, ConfigRule: dict[str, Any], Tags: list[dict[str, str]] | None = None,
+                        **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.config_rules import FREQUENCIES, RuleError, validate_rule
+
+        cr = dict(ConfigRule or {})
+        name = cr.get("ConfigRuleName")
+        if not name:
+            raise ServiceError("InvalidParameterValueException",
+                               "One or more identifiers needs to be provided. Provide Name or Id or Arn")  # fmt: skip
+        if len(name) > 128:
+            raise _validation(name, "configRule.configRuleName", "Member must have length less than or equal to 128")
+        prev = self.conn.execute("SELECT * FROM cfg_rules WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if prev is None and (cr.get("ConfigRuleArn") or cr.get("ConfigRuleId")):
+            raise ServiceError("InvalidParameterValueException",
+                               "ConfigRule Arn and Id can not be specified when creating a new ConfigRule. ConfigRule "
+                               "Arn and Id are generated by the service. Please try the request again without "
+                               "specifying ConfigRule Arn or Id")  # fmt: skip
+        state = cr.get("ConfigRuleState", "ACTIVE")
+        if state != "ACTIVE":
+            raise ServiceError("InvalidParameterValueException",
+                               f"The ConfigRuleState {state} is invalid.  Only the following values are permitted: ACTIVE")  # fmt: skip
+        source = dict(cr.get("Source") or {})
+        owner = source.get("Owner")
+        if owner == "CUSTOM_LAMBDA":
+            raise ServiceError("InsufficientPermissionsException",
+                               f"The AWS Lambda function {source.get('SourceIdentifier')} cannot be invoked. Check the "
+                               "specified function ARN, and check the function's permissions")  # fmt: skip
+        if owner != "AWS":
+            raise ServiceError("InvalidParameterValueException",
+                               f"The owner {owner} is not supported by awsmon's local AWS Config: use Owner AWS with a "
+                               "managed rule identifier")  # fmt: skip
+        if source.get("SourceDetails"):
+            raise ServiceError("InvalidParameterValueException",
+                               "SourceDetails should be null/empty if the owner is AWS. SourceDetails should be provided "
+                               "if the owner is CUSTOM_LAMBDA")  # fmt: skip
+        try:
+            rule, _ = validate_rule(str(source.get("SourceIdentifier") or ""), cr.get("InputParameters"))
+        except RuleError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+        freq = cr.get("MaximumExecutionFrequency")
+        if freq is not None and freq not in FREQUENCIES:
+            raise _validation(freq, "configRule.maximumExecutionFrequency",
+                              "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, Twelve_Hours, "
+                              "TwentyFour_Hours]")  # fmt: skip
+        if freq is not None and not rule.periodic:
+            raise ServiceError("InvalidParameterValueException",
+                               "A maximum execution frequency is not allowed for rules triggered by configuration changes")  # fmt: skip
+        scope = cr.get("Scope")
+        if scope is not None:
+            types = list(scope.get("ComplianceResourceTypes") or [])
+            if len(types) > 100:
+                raise _validation(types, "configRule.scope.complianceResourceTypes", "Member must have length less than or equal to 100")
+            for t in types:
+                self._check_type(t, "configRule.scope.complianceResourceTypes")
+        now = self.now()
+        if prev is None:
+            rule_id = f"config-rule-{uuid.uuid4().hex[:6]}"
+            arn = f"arn:aws:config:{self.region}:{self.account_id}:config-rule/{rule_id}"
+        else:
+            rule_id, arn = prev["rule_id"], prev["arn"]
+        stored: dict[str, Any] = {"ConfigRuleName": name, "ConfigRuleArn": arn, "ConfigRuleId": rule_id}
+        if cr.get("Description") is not None:
+            stored["Description"] = cr["Description"]
+        if scope:
+            stored["Scope"] = scope
+        stored["Source"] = {"Owner": "AWS", "SourceIdentifier": rule.identifier}
+        if cr.get("InputParameters"):
+            stored["InputParameters"] = cr["InputParameters"]
+        if rule.periodic:
+            stored["MaximumExecutionFrequency"] = freq or "TwentyFour_Hours"
+        stored["ConfigRuleState"] = "ACTIVE"
+        stored["EvaluationModes"] = [{"Mode": "DETECTIVE"}]
+        self.conn.execute(
+            "INSERT INTO cfg_rules (region, name, rule_id, arn, config, first_activated_ms) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (region, name) DO UPDATE SET config = excluded.config",
+            (self.region, name, rule_id, arn, json.dumps(stored), _ms(now)),
+        )
+        # A new or changed rule is evaluated at once (AWS starts an evaluation on PutConfigRule).
+        rec = Recorder(self.store, self.region)
+        rec.sync(now)
+        rec.evaluate_rule(stored, now=now, periodic=rule.periodic and not rule.change)
+        key = f"{self.region}\t{name}"
+        if rule.periodic:
+            from awsmon.engines.config_rules import frequency_hours
+
+            scheduler.schedule(self.store, "config.periodic", key, now + timedelta(hours=frequency_hours(stored["MaximumExecutionFrequency"])))
+        else:
+            scheduler.unschedule(self.store, "config.periodic", key)
+        return {}
+
+    @api("DescribeConfigRules")
+    def describe_config_rules(self, *, ConfigRuleNames: list[str] | None = None, NextToken: str | None = None,
+                              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if ConfigRuleNames:
+            rows = [self._rule_row(n) for n in ConfigRuleNames]
+            rows.sort(key=lambda r: r["name"])
+        else:
+            rows = self.conn.execute("SELECT * FROM cfg_rules WHERE region = ? ORDER BY name", (self.region,)).fetchall()
+        start = 0
+        if NextToken:
+            names = [r["name"] for r in rows]
+            if NextToken not in names:
+                raise ServiceError("InvalidNextTokenException", "The nextToken provided is invalid")
+            start = names.index(NextToken)
+        page = rows[start : start + RULE_PAGE]
+        out: dict[str, Any] = {"ConfigRules": [json.loads(r["config"]) for r in page]}
+        if len(rows) > start + RULE_PAGE:
+            out["NextToken"] = rows[start + RULE_PAGE]["name"]
+        return out
+
+    @api("DeleteConfigRule")
+    def delete_config_rule(self, *, ConfigRuleName: str, **kw: Any) -> dict[str, Any]:
+        self._rule_row(ConfigRuleName)
+        self.conn.execute("DELETE FROM cfg_rules WHERE region = ? AND name = ?", (self.region, ConfigRuleName))
+        self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
+        scheduler.unschedule(self.store, "config.periodic", f"{self.region}\t{ConfigRuleName}")
+        return {}
+
+    @api("StartConfigRulesEvaluation")
+    def start_config_rules_evaluation(self, *, ConfigRuleNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+        from awsmon.engines.config_rules import RULES
+
+        names = list(ConfigRuleNames or [])
+        if len(names) > 25:
+            raise ServiceError("LimitExceededException", "The number of rules in the request exceeds the limit of 25.")
+        rows = [self._rule_row(n) for n in names] if names else self.conn.execute(
+            "SELECT * FROM cfg_rules WHERE region = ? ORDER BY name", (self.region,)).fetchall()  # fmt: skip
+        now = self.now()
+        rec = Recorder(self.store, self.region)
+        rec.sync(now)
+        for r in rows:
+            cfg = json.loads(r["config"])
+            rule = RULES[cfg["Source"]["SourceIdentifier"]]
+            rec.evaluate_rule(cfg, now=now, periodic=rule.periodic and not rule.change)
+        return {}
+
+    @api("DescribeConfigRuleEvaluationStatus")
+    def describe_config_rule_evaluation_status(self, *, ConfigRuleNames: list[str] | None = None,
+                                               **kw: Any) -> dict[str, Any]:  # fmt: skip
+        rows = [self._rule_row(n) for n in ConfigRuleNames] if ConfigRuleNames else self.conn.execute(
+            "SELECT * FROM cfg_rules WHERE region = ? ORDER BY name", (self.region,)).fetchall()  # fmt: skip
+        out = []
+        for r in rows:
+            s: dict[str, Any] = {"ConfigRuleName": r["name"], "ConfigRuleArn": r["arn"], "ConfigRuleId": r["rule_id"],
+                                 "FirstActivatedTime": _dt(r["first_activated_ms"]),
+                                 "FirstEvaluationStarted": r["last_invoked_ms"] is not None}  # fmt: skip
+            if r["last_invoked_ms"] is not None:
+                s["LastSuccessfulInvocationTime"] = _dt(r["last_invoked_ms"])
+            if r["last_evaluated_ms"] is not None:
+                s["LastSuccessfulEvaluationTime"] = _dt(r["last_evaluated_ms"])
+            out.append(s)
+        return {"ConfigRulesEvaluationStatus": out}
+
+    # -- compliance ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _compliance_types(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:
+        for v in values or []:
+            if v not in allowed:
+                raise ServiceError("InvalidParameterValueException",
+                                   f"The compliance type {v} is not valid. Valid values are {', '.join(allowed)}.")  # fmt: skip
+        return list(values or [])
+
+    @staticmethod
+    def _compliance(ctype: str, count: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"ComplianceType": ctype}
+        if ctype == "NON_COMPLIANT":
+            out["ComplianceContributorCount"] = {"CappedCount": min(count, 100), "CapExceeded": count > 100}
+        return out
+
+    @api("DescribeComplianceByConfigRule")
+    def describe_compliance_by_config_rule(self, *, ConfigRuleNames: list[str] | None = None,
+                                           ComplianceTypes: list[str] | None = None, NextToken: str | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.config_rules import summarize
+
+        wanted = self._compliance_types(ComplianceTypes, ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA"))
+        self._sync()
+        names = list(ConfigRuleNames or []) or [r[0] for r in self.conn.execute(
+            "SELECT name FROM cfg_rules WHERE region = ? ORDER BY name", (self.region,))]  # fmt: skip
+        out = []
+        for n in names:
+            self._rule_row(n)
+            kinds = [r[0] for r in self.conn.execute(
+                "SELECT compliance FROM cfg_results WHERE region = ? AND rule_name = ?", (self.region, n))]  # fmt: skip
+            ctype, count = summarize(kinds)
+            if ctype == "NOT_APPLICABLE":
+                ctype = "INSUFFICIENT_DATA"
+            if wanted and ctype not in wanted:
+                continue
+            out.append({"ConfigRuleName": n, "Compliance": self._compliance(ctype, count)})
+        return {"ComplianceByConfigRules": out}
+
+    @api("DescribeComplianceByResource")
+    def describe_compliance_by_resource(self, *, ResourceType: str | None = None, ResourceId: str | None = None,
+                                        ComplianceTypes: list[str] | None = None, Limit: int | None = None,
+                                        NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.config_rules import summarize
+
+        wanted = self._compliance_types(ComplianceTypes, ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA"))
+        n = self._limit(Limit, 100)
+        if ResourceId and not ResourceType:
+            raise ServiceError("InvalidParameterValueException", "ResourceType is required when ResourceId is given.")
+        self._sync()
+        sql = "SELECT resource_type, resource_id, compliance FROM cfg_results WHERE region = ? AND compliance != 'NOT_APPLICABLE'"
+        args: list[Any] = [self.region]
+        if ResourceType:
+            sql += " AND resource_type = ?"
+            args.append(ResourceType)
+        if ResourceId:
+            sql += " AND resource_id = ?"
+            args.append(ResourceId)
+        per: dict[tuple[str, str], list[str]] = {}
+        for r in self.conn.execute(sql + " ORDER BY resource_type, resource_id", args):
+            per.setdefault((r[0], r[1]), []).append(r[2])
+        rows = []
+        for (rtype, rid), kinds in per.items():
+            ctype, count = summarize(kinds)
+            if wanted and ctype not in wanted:
+                continue
+            rows.append({"ResourceType": rtype, "ResourceId": rid, "Compliance": self._compliance(ctype, count)})
+        start = int(_decode_token(NextToken).get("offset", 0)) if NextToken else 0
+        out: dict[str, Any] = {"ComplianceByResources": rows[start : start + n]}
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    def _results(self, where: str, args: list[Any], types: list[str], limit: int, token: str | None) -> dict[str, Any]:
+        sql = f"SELECT * FROM cfg_results WHERE region = ? AND {where}"
+        full = [self.region, *args]
+        chosen = types or ["COMPLIANT", "NON_COMPLIANT"]
+        sql += f" AND compliance IN ({','.join('?' * len(chosen))})"
+        full += chosen
+        start = int(_decode_token(token).get("offset", 0)) if token else 0
+        rows = self.conn.execute(sql + " ORDER BY rule_name, resource_type, resource_id LIMIT ? OFFSET ?",
+                                 (*full, limit + 1, start)).fetchall()  # fmt: skip
+        results = []
+        for r in rows[:limit]:
+            res: dict[str, Any] = {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {"ConfigRuleName": r["rule_name"], "ResourceType": r["resource_type"],
+                                                  "ResourceId": r["resource_id"], "EvaluationMode": "DETECTIVE"},
+                    "OrderingTimestamp": _dt(r["ordering_ms"]),
+                },
+                "ComplianceType": r["compliance"],
+                "ResultRecordedTime": _dt(r["recorded_ms"]),
+                "ConfigRuleInvokedTime": _dt(r["invoked_ms"]),
+            }  # fmt: skip
+            if r["annotation"]:
+                res["Annotation"] = r["annotation"]
+            results.append(res)
+        out: dict[str, Any] = {"EvaluationResults": results}
+        if len(rows) > limit:
+            out["NextToken"] = _encode_token({"offset": start + limit})
+        return out
+
+    @api("GetComplianceDetailsByConfigRule")
+    def get_compliance_details_by_config_rule(self, *, ConfigRuleName: str, ComplianceTypes: list[str] | None = None,
+                                              Limit: int | None = None, NextToken: str | None = None,
+                                              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        types = self._compliance_types(ComplianceTypes, ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"))
+        self._rule_row(ConfigRuleName)
+        self._sync()
+        return self._results("rule_name = ?", [ConfigRuleName], types, self._limit(Limit, 100), NextToken)
+
+    @api("GetComplianceDetailsByResource")
+    def get_compliance_details_by_resource(self, *, ResourceType: str, ResourceId: str,
+                                           ComplianceTypes: list[str] | None = None, NextToken: str | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        types = self._compliance_types(ComplianceTypes, ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"))
+        self._sync()
+        return self._results("resource_type = ? AND resource_id = ?", [ResourceType, ResourceId], types, 100, NextToken)

@@ -1,0 +1,88 @@
+"""Tables of the AWS Config component (append only; never edit an applied entry).
+
+* ``cfg_recorders`` / ``cfg_channels``: the configuration recorder and delivery channel of each Region.
+* ``cfg_cursor``: per Region, the last ``events.seq`` the recorder has turned into configuration items.
+* ``cfg_items``: every configuration item, clustered for GetResourceConfigHistory (resource, capture time, id).
+* ``cfg_resources``: the latest state per resource (for ListDiscoveredResources and change detection by MD5).
+* ``cfg_rules`` and ``cfg_results``: rules, their evaluation status, and the latest result per (rule, resource).
+* ``cfg_events_wake``: a trigger that makes the recorder's scheduled job due as soon as a successful write of a
+  recorded service lands in the event history, so the next command records it (no per-minute polling, and no
+  change to the other services).
+"""
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS cfg_recorders (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        recording_group TEXT NOT NULL,     -- JSON RecordingGroup
+        recording INTEGER NOT NULL DEFAULT 0,
+        last_start_ms INTEGER,
+        last_stop_ms INTEGER,
+        last_status TEXT,
+        last_status_change_ms INTEGER,
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_channels (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON DeliveryChannel
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_cursor (
+        region TEXT PRIMARY KEY,
+        last_seq INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS cfg_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        region TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        capture_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        item TEXT NOT NULL                 -- JSON ConfigurationItem (configuration as an object)
+    );
+    CREATE INDEX IF NOT EXISTS cfg_items_res ON cfg_items (region, resource_type, resource_id, capture_ms, id);
+    CREATE TABLE IF NOT EXISTS cfg_resources (
+        region TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource_name TEXT,
+        md5 TEXT,
+        deleted_ms INTEGER,
+        last_item_id INTEGER NOT NULL,
+        PRIMARY KEY (region, resource_type, resource_id)
+    );
+    CREATE INDEX IF NOT EXISTS cfg_resources_name ON cfg_resources (region, resource_type, resource_name);
+    CREATE TABLE IF NOT EXISTS cfg_rules (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON ConfigRule as DescribeConfigRules shows it
+        first_activated_ms INTEGER NOT NULL,
+        last_invoked_ms INTEGER,
+        last_evaluated_ms INTEGER,
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_results (
+        region TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        compliance TEXT NOT NULL,
+        annotation TEXT,
+        ordering_ms INTEGER NOT NULL,
+        recorded_ms INTEGER NOT NULL,
+        invoked_ms INTEGER NOT NULL,
+        PRIMARY KEY (region, rule_name, resource_type, resource_id)
+    );
+    CREATE INDEX IF NOT EXISTS cfg_results_res ON cfg_results (region, resource_type, resource_id);
+    CREATE TRIGGER IF NOT EXISTS cfg_events_wake AFTER INSERT ON events
+    WHEN NEW.read_only = 'false' AND NEW.origin = 'local' AND json_extract(NEW.record, '$.errorCode') IS NULL
+     AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
+                              'sns.amazonaws.com', 'events.amazonaws.com')
+    BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
+    """,
+]
