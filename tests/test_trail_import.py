@@ -86,3 +86,23 @@ def test_corrupt_gzip_truncated_json_keep_stored_data(pinned: Cli, tmp_path: Pat
     assert [e["EventId"] for e in events] == ["id-1"]  # nothing from the bad files, nothing lost
     res = pinned("trail", "import", str(tmp_path / "missing.json"))
     assert res.exit_code == 2 and "no such file" in res.stderr
+
+
+def test_insight_events_only_with_event_category(pinned: Cli, tmp_path: Path) -> None:
+    insight = {"eventVersion": "1.07", "eventTime": "2026-11-20T11:13:00Z", "awsRegion": "us-east-1",
+               "eventID": "ins-1", "eventType": "AwsCloudTrailInsight", "eventCategory": "Insight",
+               "insightDetails": {"state": "Start", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
+                                  "insightType": "ApiCallRateInsight"}}  # fmt: skip
+    f = tmp_path / "insight.json"
+    f.write_text(json.dumps({"Records": [insight, _rec(1, awsRegion="us-east-1")]}))
+    pinned.ok("trail", "import", str(f))
+    plain = pinned.json("trail", "lookup", "--end", "2026-11-20T11:59:00Z")["Events"]
+    assert [e["EventId"] for e in plain] == ["id-1"]
+    ins = pinned.json("trail", "lookup", "--event-category", "insight")["Events"]
+    assert [e["EventId"] for e in ins] == ["ins-1"]
+    res = pinned("trail", "lookup", "--event-category", "insight", "--username", "alice")
+    assert res.exit_code == 2 and "InvalidLookupAttributesException" in res.stderr
+    table = pinned.ok("trail", "lookup", "--username", "alice", "-o", "table").stdout
+    assert table.splitlines()[0].split()[:3] == ["EventTime", "EventName", "Username"] and "PutBucketPolicy" in table
+    csv = pinned.ok("trail", "lookup", "--username", "alice", "--records", "-o", "csv").stdout
+    assert csv.splitlines()[0].startswith("eventTime,eventName,userIdentity.arn") and "id-1" in csv
