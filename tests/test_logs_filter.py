@@ -258,3 +258,80 @@ def test_service_merge_helpers() -> None:
     ev: dict[str, Any] = {"timestamp": NOW_MS, "message": "x\n", "logStreamName": "s"}
     assert format_event(ev, "short") == "2026-11-20T12:00:00 x"
     assert format_event(ev, "detailed", "/g") == "2026-11-20T12:00:00.000000+00:00 /g/s x"
+
+
+class _FakeLogs:
+    """A FilterLogEvents stand-in for the aws path: pages of 2, one throttle per window, calls recorded."""
+
+    def __init__(self, events: dict[str, list[dict[str, Any]]]) -> None:
+        self.events = events
+        self.calls: list[dict[str, Any]] = []
+        self.throttled: set[tuple[Any, ...]] = set()
+        self.lock = threading.Lock()
+
+    def filter_log_events(self, **p: Any) -> dict[str, Any]:
+        from awsmon.errors import ServiceError
+
+        key = (p["logGroupName"], p.get("startTime"), p.get("nextToken"))
+        with self.lock:
+            self.calls.append(p)
+            if key not in self.throttled:
+                self.throttled.add(key)
+                raise ServiceError("ThrottlingException", "Rate exceeded")
+        evs = [e for e in self.events[p["logGroupName"]]
+               if p.get("startTime", 0) <= e["timestamp"] <= p.get("endTime", 1 << 62)]  # fmt: skip
+        if p.get("startFromHead") is False:
+            evs.reverse()  # newest first, as AWS pages them
+        off = int(p.get("nextToken") or 0)
+        out: dict[str, Any] = {"events": evs[off : off + 2]}
+        if off + 2 < len(evs):
+            out["nextToken"] = str(off + 2)
+        return out
+
+
+class _FakeCtx:
+    is_local = False
+
+    def __init__(self, logs: _FakeLogs) -> None:
+        self.logs = logs
+
+    def client(self, name: str) -> _FakeLogs:
+        return self.logs
+
+    def now(self) -> Any:
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(NOW_MS / 1000, UTC)
+
+
+def test_aws_path_windows_throttling_and_merge(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from awsmon.services import logs as svc
+
+    monkeypatch.setattr(svc.time, "sleep", lambda s: None)  # backoff and pacing without waiting
+    mk = lambda g, ts: {"timestamp": ts, "ingestionTime": ts, "eventId": f"{g}{ts}", "message": f"{g}{ts}"}  # noqa: E731
+    fake = _FakeLogs({
+        "/a": [mk("a", NOW_MS - 100_000 + i * 7000) for i in range(14)],
+        "/b": [mk("b", NOW_MS - 99_000 + i * 11000) for i in range(9)],
+    })  # fmt: skip
+    start = datetime.fromtimestamp((NOW_MS - 100_000) / 1000, UTC)
+    events = list(svc.filter_events(_FakeCtx(fake), ["/a", "/b"], start=start, parallel=4, rate=1000.0))  # type: ignore[arg-type]
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps) and len(events) == 23  # every event once, merged across groups and windows
+    assert {e["logGroupName"] for e in events} == {"/a", "/b"}
+    windows = {(c["logGroupName"], c.get("startTime")) for c in fake.calls}
+    assert len(windows) == 8  # 2 groups x 4 time windows fetched separately
+    assert len(fake.throttled) < len(fake.calls)  # throttled calls were retried
+    newest = list(svc.filter_events(_FakeCtx(fake), ["/a", "/b"], start=start, start_from_head=False, limit=3))  # type: ignore[arg-type]
+    assert [e["timestamp"] for e in newest] == sorted(stamps, reverse=True)[:3]
+
+
+def test_token_bucket_paces_requests() -> None:
+    from awsmon.services.logs import TokenBucket
+
+    bucket = TokenBucket(rate=50.0, burst=1)
+    t = time.monotonic()
+    for _ in range(6):
+        bucket.take()
+    assert time.monotonic() - t >= 0.09  # 5 waits of 20 ms after the first token
