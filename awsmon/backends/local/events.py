@@ -233,7 +233,11 @@ def apply_transformer(template: str, values: Mapping[str, Any]) -> str | None:
             m = _PLACEHOLDER_RE.match(template, i)
             if m is not None and m.group(1) in values:
                 value = values[m.group(1)]
-                out.append(_in_string_text(value) if in_string else _json_text(value))
+                if in_string and isinstance(value, dict | list):
+                    # AWS inserts the object's JSON as is, which breaks the enclosing string: the delivery drops.
+                    out.append(json.dumps(value, ensure_ascii=False))
+                else:
+                    out.append(_in_string_text(value) if in_string else _json_text(value))
                 i = m.end()
                 continue
         if ch == "\\" and in_string and i + 1 < n:
