@@ -244,7 +244,8 @@ def test_actions_suppressor_wait_and_extension_periods(pinned: Cli) -> None:
     assert deliveries() == 0
     pinned.ok("account", "clock", "set", "2026-11-20T12:02:00Z")
     assert deliveries() == 1
-    assert pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]["ActionsSuppressedBy"] == "None"
+    comp = pinned.json("alarms", "describe", "--name", "comp")["CompositeAlarms"][0]
+    assert "ActionsSuppressedBy" not in comp and comp["ActionsSuppressor"] == "maintenance"
     # 2. suppressor in ALARM: the next composite ALARM is suppressed; the extension period ends -> actions run
     set_state("child", "OK")
     set_state("maintenance", "ALARM")
@@ -346,3 +347,65 @@ def test_demo_step_is_idempotent(ctx: Any) -> None:
     assert [a["AlarmName"] for a in data["CompositeAlarms"]] == [DEMO_COMPOSITE]
     subs = ctx.client("sns").list_subscriptions()["Subscriptions"]
     assert len(subs) == 1 and subs[0]["Protocol"] == "file"
+
+
+def test_actions_suppressor_matches_the_engine_replay() -> None:
+    """Random child/suppressor transitions through the scheduler give the actions the pure engine's replay gives."""
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from awsmon.context import AppContext
+    from awsmon.engines.alarm_rule import simulate_suppressor
+
+    t0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    events = st.lists(st.tuples(st.sampled_from(["child", "sup"]), st.sampled_from(["ALARM", "OK"])),
+                      min_size=1, max_size=8)  # fmt: skip
+
+    @settings(max_examples=15, deadline=None)
+    @given(events)
+    def check(seq: list[tuple[str, str]]) -> None:
+        with tempfile.TemporaryDirectory() as home:
+            ctx = AppContext.create(backend="local", home=home, output="json")
+            try:
+                store = ctx.store()
+                store.set_clock(t0)
+                cw, sns = ctx.client("cloudwatch"), ctx.client("sns")
+                topic = sns.create_topic(Name="t")["TopicArn"]
+                for name in ("child", "sup"):
+                    cw.put_metric_alarm(AlarmName=name, Namespace="N", MetricName=name, Statistic="Sum", Period=60,
+                                        EvaluationPeriods=1, Threshold=1.0, TreatMissingData="ignore",
+                                        ComparisonOperator="GreaterThanThreshold")  # fmt: skip
+                cw.put_composite_alarm(AlarmName="comp", AlarmRule="ALARM(child)", AlarmActions=[topic],
+                                       OKActions=[topic], ActionsSuppressor="sup", ActionsSuppressorWaitPeriod=90,
+                                       ActionsSuppressorExtensionPeriod=150)  # fmt: skip
+                comp_tr: list[tuple[float, str]] = [(t0.timestamp(), "OK")]
+                sup_tr: list[tuple[float, str]] = []
+                states = {"child": "INSUFFICIENT_DATA", "sup": "INSUFFICIENT_DATA"}
+                for i, (name, value) in enumerate(seq, start=1):
+                    when = t0 + timedelta(minutes=i)  # timers end at :30, never at an event instant
+                    store.set_clock(when)
+                    ctx.run_catch_up()
+                    cw.set_alarm_state(AlarmName=name, StateValue=value, StateReason="t")
+                    if states[name] != value:
+                        (sup_tr if name == "sup" else comp_tr).append((when.timestamp(), value))
+                        states[name] = value
+                until = t0 + timedelta(minutes=len(seq) + 10)
+                store.set_clock(until)
+                ctx.run_catch_up()
+                # a child's "OK" after INSUFFICIENT_DATA keeps the composite OK: not a composite transition
+                comp_changes = [comp_tr[0]]
+                for t, s in comp_tr[1:]:
+                    if s != comp_changes[-1][1]:
+                        comp_changes.append((t, s))
+                want = simulate_suppressor(comp_changes, sup_tr, wait_period=90, extension_period=150,
+                                           until=until.timestamp(), suppressor_initial="INSUFFICIENT_DATA").actions  # fmt: skip
+                got = [(d["Timestamp"].timestamp(), d["Subject"].split(":")[0])
+                       for d in sns.list_deliveries(TopicArn=topic)["Deliveries"]]  # fmt: skip
+                assert got == [(t, s) for t, s in want], (seq, got, want)
+            finally:
+                ctx.close()
+
+    check()

@@ -309,7 +309,8 @@ class AlarmEngine:
             out["AlarmRule"] = cfg["AlarmRule"]
             out["StateTransitionedTimestamp"] = _dt(row["state_transitioned_ms"])
             if cfg.get("ActionsSuppressor"):
-                out["ActionsSuppressedBy"] = row["suppressed_by"] or "None"
+                if row["suppressed_by"]:  # WaitPeriod | ExtensionPeriod | Alarm; absent when not suppressed
+                    out["ActionsSuppressedBy"] = row["suppressed_by"]
                 if row["suppressed_reason"]:
                     out["ActionsSuppressedReason"] = row["suppressed_reason"]
                 out["ActionsSuppressor"] = cfg["ActionsSuppressor"]
