@@ -2,6 +2,460 @@
 
 from __future__ import annotations
 
-from awsmon.cli._common import group
+import typer
 
-app = group("config", "AWS Config: configuration items and rule compliance.")
+from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.output import Column
+
+app = group(
+    "config",
+    "AWS Config: configuration items and rule compliance.\n\n"
+    "On the local backend the recorder turns every successful change to a log group, trail, metric alarm or SNS "
+    "topic (read from the CloudTrail event history) into a configuration item; managed rules are evaluated on "
+    "changes and periodically as the simulated clock moves.\n\n"
+    "Examples:\n\n"
+    "  awsmon config put-configuration-recorder --all-supported\n\n"
+    "  awsmon config put-delivery-channel --s3-bucket-name config-bucket && awsmon config start-recording\n\n"
+    "  awsmon config put-rule --config-rule-name retention --source-identifier CW_LOGGROUP_RETENTION_PERIOD_CHECK "
+    "--parameter MinRetentionTime=30\n\n"
+    "  awsmon config check   # exit 3 when a rule has NON_COMPLIANT results",
+)
+
+RESOURCE_TYPE_HELP = "Resource type, e.g. AWS::Logs::LogGroup, AWS::CloudTrail::Trail, AWS::CloudWatch::Alarm, AWS::SNS::Topic."
+_CI_COLUMNS = [Column("configurationItemCaptureTime"), Column("configurationItemStatus"), Column("resourceType"),
+               Column("resourceId"), Column("configurationStateId"), Column("relatedEvents")]  # fmt: skip
+_RULE_COLUMNS = [Column("ConfigRuleName"), Column("SourceIdentifier", "Source.SourceIdentifier"),
+                 Column("MaximumExecutionFrequency"), Column("InputParameters"), Column("ConfigRuleState")]  # fmt: skip
+_RESULT_COLUMNS = [Column("ConfigRuleName", "EvaluationResultIdentifier.EvaluationResultQualifier.ConfigRuleName"),
+                   Column("ResourceType", "EvaluationResultIdentifier.EvaluationResultQualifier.ResourceType"),
+                   Column("ResourceId", "EvaluationResultIdentifier.EvaluationResultQualifier.ResourceId"),
+                   Column("ComplianceType"), Column("ResultRecordedTime"), Column("Annotation")]  # fmt: skip
+
+
+def _alias(name: str, fn: object) -> None:
+    """aws-cli's full operation name as a hidden alias (``start-configuration-recorder`` for ``start-recording``)."""
+    app.command(name, hidden=True)(fn)  # type: ignore[arg-type]
+
+
+# -- recorder --------------------------------------------------------------------------------------------------------
+
+
+@app.command("put-configuration-recorder")
+def put_configuration_recorder(
+    ctx: typer.Context,
+    configuration_recorder: str | None = typer.Option(None, "--configuration-recorder", help="name=NAME,roleARN=ARN (shorthand) or JSON / file://PATH."),
+    recording_group: str | None = typer.Option(None, "--recording-group", help="allSupported=true,includeGlobalResourceTypes=false or resourceTypes=[AWS::Logs::LogGroup,...] or JSON."),
+    name: str | None = typer.Option(None, "--name", "--configuration-recorder-name", help="Recorder name (default: default)."),
+    role_arn: str | None = typer.Option(None, "--role-arn", help="IAM role Config assumes (default: the AWSServiceRoleForConfig role)."),
+    resource_types: list[str] | None = typer.Option(None, "--resource-types", help="Record only these types (repeatable or comma-separated)."),
+    all_supported: bool = typer.Option(False, "--all-supported", help="Record every supported type (the default)."),
+    include_global: bool | None = typer.Option(None, "--include-global-resource-types/--no-include-global-resource-types", help="Also record global types (IAM)."),
+) -> None:
+    """Create or update the configuration recorder (PutConfigurationRecorder); prints the recorder.
+
+    Example: awsmon config put-configuration-recorder --resource-types AWS::Logs::LogGroup,AWS::CloudTrail::Trail
+    """
+    from awsmon.errors import UsageError
+    from awsmon.services.config import put_recorder
+
+    types = split_values(resource_types)
+    if all_supported and types:
+        raise UsageError("--all-supported and --resource-types cannot be combined")
+    group_text = recording_group if recording_group or types else ("allSupported=true" if all_supported else None)
+    data = put_recorder(app_ctx(ctx), recorder=configuration_recorder, recording_group=group_text, name=name,
+                        role_arn=role_arn, resource_types=types, include_global=include_global)  # fmt: skip
+    renderer(ctx).render(data, rows_key="ConfigurationRecorders",
+                         columns=[Column("name"), Column("roleARN"), Column("recordingGroup")])  # fmt: skip
+
+
+@app.command("describe-configuration-recorders")
+def describe_configuration_recorders(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--configuration-recorder-names", "--name", help="Recorder names (repeatable)."),
+) -> None:
+    """Show the configuration recorder and what it records (DescribeConfigurationRecorders).
+
+    Example: awsmon config describe-configuration-recorders -o json
+    """
+    from awsmon.services.config import describe_recorders
+
+    renderer(ctx).render(describe_recorders(app_ctx(ctx), split_values(names)), rows_key="ConfigurationRecorders",
+                         columns=[Column("name"), Column("roleARN"), Column("recordingGroup")])  # fmt: skip
+
+
+_STATUS_COLUMNS = [Column("name"), Column("recording"), Column("lastStatus"), Column("lastStartTime"),
+                   Column("lastStopTime")]  # fmt: skip
+
+
+@app.command("describe-recorder-status")
+def describe_recorder_status(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--configuration-recorder-names", "--name", help="Recorder names (repeatable)."),
+) -> None:
+    """Whether the recorder is recording, and since when (DescribeConfigurationRecorderStatus).
+
+    Example: awsmon config describe-recorder-status
+    """
+    from awsmon.services.config import recorder_status
+
+    renderer(ctx).render(recorder_status(app_ctx(ctx), split_values(names)), rows_key="ConfigurationRecordersStatus",
+                         columns=_STATUS_COLUMNS)  # fmt: skip
+
+
+_alias("describe-configuration-recorder-status", describe_recorder_status)
+
+
+@app.command("delete-configuration-recorder")
+def delete_configuration_recorder(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--configuration-recorder-name", "--name", help="Recorder name."),
+) -> None:
+    """Delete the configuration recorder (its configuration items stay) (DeleteConfigurationRecorder).
+
+    Example: awsmon config delete-configuration-recorder --name default
+    """
+    from awsmon.services.config import delete_recorder
+
+    renderer(ctx).render(delete_recorder(app_ctx(ctx), name))
+
+
+@app.command("start-recording")
+def start_recording(
+    ctx: typer.Context,
+    name: str = typer.Option("default", "--configuration-recorder-name", "--name", help="Recorder name."),
+) -> None:
+    """Start recording configuration changes (StartConfigurationRecorder; needs a delivery channel).
+
+    Example: awsmon config start-recording
+    """
+    from awsmon.services.config import start_recording as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS)
+
+
+_alias("start-configuration-recorder", start_recording)
+
+
+@app.command("stop-recording")
+def stop_recording(
+    ctx: typer.Context,
+    name: str = typer.Option("default", "--configuration-recorder-name", "--name", help="Recorder name."),
+) -> None:
+    """Stop recording configuration changes (StopConfigurationRecorder).
+
+    Example: awsmon config stop-recording
+    """
+    from awsmon.services.config import stop_recording as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS)
+
+
+_alias("stop-configuration-recorder", stop_recording)
+
+
+# -- delivery channel ------------------------------------------------------------------------------------------------
+
+
+@app.command("put-delivery-channel")
+def put_delivery_channel(
+    ctx: typer.Context,
+    delivery_channel: str | None = typer.Option(None, "--delivery-channel", help="name=N,s3BucketName=B,... shorthand or JSON / file://PATH."),
+    name: str | None = typer.Option(None, "--name", "--delivery-channel-name", help="Channel name (default: default)."),
+    s3_bucket_name: str | None = typer.Option(None, "--s3-bucket-name", help="Bucket for configuration snapshots and history."),
+    s3_key_prefix: str | None = typer.Option(None, "--s3-key-prefix", help="Key prefix in the bucket."),
+    sns_topic_arn: str | None = typer.Option(None, "--sns-topic-arn", help="Topic for configuration change notifications."),
+    frequency: str | None = typer.Option(None, "--delivery-frequency", help="Snapshot frequency: One_Hour ... TwentyFour_Hours."),
+) -> None:
+    """Create or update the delivery channel the recorder needs (PutDeliveryChannel).
+
+    Example: awsmon config put-delivery-channel --s3-bucket-name my-config-bucket
+    """
+    from awsmon.services.config import put_channel
+
+    data = put_channel(app_ctx(ctx), channel=delivery_channel, name=name, s3_bucket_name=s3_bucket_name,
+                       s3_key_prefix=s3_key_prefix, sns_topic_arn=sns_topic_arn, frequency=frequency)  # fmt: skip
+    renderer(ctx).render(data, rows_key="DeliveryChannels")
+
+
+@app.command("describe-delivery-channels")
+def describe_delivery_channels(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."),
+) -> None:
+    """List delivery channels (DescribeDeliveryChannels).
+
+    Example: awsmon config describe-delivery-channels
+    """
+    from awsmon.services.config import describe_channels
+
+    renderer(ctx).render(describe_channels(app_ctx(ctx), split_values(names)), rows_key="DeliveryChannels")
+
+
+@app.command("delete-delivery-channel")
+def delete_delivery_channel(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--delivery-channel-name", "--name", help="Channel name."),
+) -> None:
+    """Delete the delivery channel (refused while the recorder runs) (DeleteDeliveryChannel).
+
+    Example: awsmon config delete-delivery-channel --name default
+    """
+    from awsmon.services.config import delete_channel
+
+    renderer(ctx).render(delete_channel(app_ctx(ctx), name))
+
+
+# -- configuration items ---------------------------------------------------------------------------------------------
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
+    resource_id: str = typer.Option(..., "--resource-id", help="Resource id (log group name, trail name, alarm name, topic ARN)."),
+    later_time: str | None = typer.Option(None, "--later-time", "--later", "--end", help="Newest capture time (any time form)."),
+    earlier_time: str | None = typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time."),
+    order: str | None = typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward."),
+    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100 (default 10)."),
+    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token (otherwise every page)."),
+) -> None:
+    """Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).
+
+    Example: awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /app/web --order Forward
+    """
+    from awsmon.services.config import history as svc
+
+    data = svc(app_ctx(ctx), resource_type, resource_id, later=later_time, earlier=earlier_time, order=order,
+               limit=limit, next_token=next_token)  # fmt: skip
+    renderer(ctx).render(data, rows_key="configurationItems", columns=_CI_COLUMNS)
+
+
+_alias("get-resource-config-history", history)
+
+
+@app.command("list-discovered-resources")
+def list_discovered_resources(
+    ctx: typer.Context,
+    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
+    resource_ids: list[str] | None = typer.Option(None, "--resource-ids", help="Only these ids (repeatable, at most 20)."),
+    resource_name: str | None = typer.Option(None, "--resource-name", help="Only resources with this name."),
+    include_deleted: bool = typer.Option(False, "--include-deleted-resources", help="Also list deleted resources."),
+    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100."),
+    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
+) -> None:
+    """Resources of a type the recorder has discovered (ListDiscoveredResources).
+
+    Example: awsmon config list-discovered-resources --resource-type AWS::CloudWatch::Alarm
+    """
+    from awsmon.services.config import list_resources
+
+    data = list_resources(app_ctx(ctx), resource_type, resource_ids=split_values(resource_ids),
+                          resource_name=resource_name, include_deleted=include_deleted, limit=limit,
+                          next_token=next_token)  # fmt: skip
+    renderer(ctx).render(data, rows_key="resourceIdentifiers",
+                         columns=[Column("resourceType"), Column("resourceId"), Column("resourceName"),
+                                  Column("resourceDeletionTime")])  # fmt: skip
+
+
+@app.command("get-resource")
+def get_resource(
+    ctx: typer.Context,
+    resource_type: str | None = typer.Option(None, "--resource-type", help=RESOURCE_TYPE_HELP),
+    resource_id: str | None = typer.Option(None, "--resource-id", help="Resource id."),
+    resource_keys: list[str] | None = typer.Option(None, "--resource-keys", help="resourceType=T,resourceId=ID (repeatable)."),
+) -> None:
+    """The current configuration item of resources (BatchGetResourceConfig).
+
+    Example: awsmon config get-resource --resource-type AWS::Logs::LogGroup --resource-id /app/web -o json
+    """
+    from awsmon.cli._common import parse_key_values
+    from awsmon.services.config import get_resources
+
+    keys: list[tuple[str, str]] = []
+    if resource_type or resource_id:
+        keys.append((resource_type or "", resource_id or ""))
+    for text in resource_keys or []:
+        kv = parse_key_values(text, "--resource-keys")
+        keys.append((kv.get("resourceType", ""), kv.get("resourceId", "")))
+    renderer(ctx).render(get_resources(app_ctx(ctx), keys), rows_key="baseConfigurationItems",
+                         columns=[Column("resourceType"), Column("resourceId"), Column("configurationItemStatus"),
+                                  Column("configurationItemCaptureTime"), Column("configuration")])  # fmt: skip
+
+
+_alias("batch-get-resource-config", get_resource)
+
+
+# -- rules -----------------------------------------------------------------------------------------------------------
+
+
+@app.command("put-rule")
+def put_rule(
+    ctx: typer.Context,
+    config_rule: str | None = typer.Option(None, "--config-rule", help="The whole ConfigRule as JSON / file://PATH."),
+    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name."),
+    source_identifier: str | None = typer.Option(None, "--source-identifier", help="Managed rule identifier, e.g. CW_LOGGROUP_RETENTION_PERIOD_CHECK."),
+    input_parameters: str | None = typer.Option(None, "--input-parameters", help="Rule parameters as a JSON object."),
+    parameters: list[str] | None = typer.Option(None, "--parameter", help="One parameter Name=Value (repeatable)."),
+    resource_types: list[str] | None = typer.Option(None, "--compliance-resource-types", "--resource-types", help="Scope: resource types (repeatable or comma-separated)."),
+    resource_id: str | None = typer.Option(None, "--compliance-resource-id", help="Scope: one resource id."),
+    tag_key: str | None = typer.Option(None, "--tag-key", help="Scope: resources with this tag key."),
+    tag_value: str | None = typer.Option(None, "--tag-value", help="Scope: ... and this tag value."),
+    frequency: str | None = typer.Option(None, "--maximum-execution-frequency", "--frequency", help="Periodic rules: One_Hour, Three_Hours, Six_Hours, Twelve_Hours or TwentyFour_Hours."),
+    description: str | None = typer.Option(None, "--description", help="Description."),
+) -> None:
+    """Create or update an AWS managed Config rule (PutConfigRule); it is evaluated at once.
+
+    Example: awsmon config put-rule --config-rule-name retention --source-identifier CW_LOGGROUP_RETENTION_PERIOD_CHECK --input-parameters '{"MinRetentionTime":"30"}'
+    """
+    from awsmon.services.config import put_rule as svc
+
+    data = svc(app_ctx(ctx), config_rule=config_rule, name=name, source_identifier=source_identifier,
+               input_parameters=input_parameters, parameters=parameters or [], resource_types=split_values(resource_types),
+               resource_id=resource_id, tag_key=tag_key, tag_value=tag_value, frequency=frequency,
+               description=description)  # fmt: skip
+    renderer(ctx).render(data, rows_key="ConfigRules", columns=_RULE_COLUMNS)
+
+
+_alias("put-config-rule", put_rule)
+
+
+@app.command("describe-rules")
+def describe_rules(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable)."),
+) -> None:
+    """List Config rules (DescribeConfigRules).
+
+    Example: awsmon config describe-rules -o json
+    """
+    from awsmon.services.config import describe_rules as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="ConfigRules", columns=_RULE_COLUMNS)
+
+
+_alias("describe-config-rules", describe_rules)
+
+
+@app.command("delete-rule")
+def delete_rule(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", "--name", help="Rule name."),
+) -> None:
+    """Delete a Config rule and its evaluation results (DeleteConfigRule).
+
+    Example: awsmon config delete-rule --name retention
+    """
+    from awsmon.services.config import delete_rule as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name))
+
+
+_alias("delete-config-rule", delete_rule)
+
+
+@app.command("start-evaluation")
+def start_evaluation(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rules to evaluate (default: all)."),
+) -> None:
+    """Evaluate rules now (StartConfigRulesEvaluation).
+
+    Example: awsmon config start-evaluation --name retention
+    """
+    from awsmon.services.config import start_evaluation as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)))
+
+
+_alias("start-config-rules-evaluation", start_evaluation)
+
+
+@app.command("describe-rule-status")
+def describe_rule_status(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable)."),
+) -> None:
+    """When each rule was activated and last evaluated (DescribeConfigRuleEvaluationStatus).
+
+    Example: awsmon config describe-rule-status
+    """
+    from awsmon.services.config import rule_status
+
+    renderer(ctx).render(rule_status(app_ctx(ctx), split_values(names)), rows_key="ConfigRulesEvaluationStatus",
+                         columns=[Column("ConfigRuleName"), Column("FirstActivatedTime"),
+                                  Column("LastSuccessfulEvaluationTime")])  # fmt: skip
+
+
+_alias("describe-config-rule-evaluation-status", describe_rule_status)
+
+
+@app.command("describe-compliance")
+def describe_compliance(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rules (repeatable; default all)."),
+    compliance_types: list[str] | None = typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, INSUFFICIENT_DATA."),
+    by_resource: bool = typer.Option(False, "--by-resource", help="Per resource (DescribeComplianceByResource) instead of per rule."),
+    resource_type: str | None = typer.Option(None, "--resource-type", help="Per resource, of this type (implies --by-resource)."),
+    resource_id: str | None = typer.Option(None, "--resource-id", help="Per resource, this one (implies --by-resource)."),
+) -> None:
+    """Compliance per rule (DescribeComplianceByConfigRule) or per resource (DescribeComplianceByResource).
+
+    Example: awsmon config describe-compliance --compliance-types NON_COMPLIANT
+    """
+    from awsmon.services.config import compliance_by_resource, compliance_by_rule
+
+    actx = app_ctx(ctx)
+    types = split_values(compliance_types)
+    if by_resource or resource_type or resource_id:
+        renderer(ctx).render(compliance_by_resource(actx, resource_type, resource_id, types), rows_key="ComplianceByResources",
+                             columns=[Column("ResourceType"), Column("ResourceId"),
+                                      Column("ComplianceType", "Compliance.ComplianceType"),
+                                      Column("NonCompliantRules", "Compliance.ComplianceContributorCount.CappedCount")])  # fmt: skip
+        return
+    renderer(ctx).render(compliance_by_rule(actx, split_values(names), types), rows_key="ComplianceByConfigRules",
+                         columns=[Column("ConfigRuleName"), Column("ComplianceType", "Compliance.ComplianceType"),
+                                  Column("NonCompliantResources", "Compliance.ComplianceContributorCount.CappedCount")])  # fmt: skip
+
+
+@app.command("get-compliance-details")
+def get_compliance_details(
+    ctx: typer.Context,
+    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name (GetComplianceDetailsByConfigRule)."),
+    resource_type: str | None = typer.Option(None, "--resource-type", help="Or one resource's results across rules: its type ..."),
+    resource_id: str | None = typer.Option(None, "--resource-id", help="... and id (GetComplianceDetailsByResource)."),
+    compliance_types: list[str] | None = typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE (default: the first two)."),
+    limit: int | None = typer.Option(None, "--limit", help="Results per page, 1-100."),
+    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
+) -> None:
+    """Evaluation results of a rule, or of a resource, with annotations.
+
+    Example: awsmon config get-compliance-details --name retention --compliance-types NON_COMPLIANT
+    """
+    from awsmon.services.config import compliance_details
+
+    data = compliance_details(app_ctx(ctx), rule=name, resource_type=resource_type, resource_id=resource_id,
+                              types=split_values(compliance_types), limit=limit, next_token=next_token)  # fmt: skip
+    renderer(ctx).render(data, rows_key="EvaluationResults", columns=_RESULT_COLUMNS)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    rules: list[str] | None = typer.Option(None, "--rule", "--config-rule-names", help="Rules to check (repeatable; default all)."),
+) -> None:
+    """CI gate: one line per rule; exit 3 when any selected rule has NON_COMPLIANT results.
+
+    Example: awsmon config check --rule retention || echo "non-compliant resources"
+    """
+    from awsmon.errors import CheckFailed
+    from awsmon.services.config import check as svc
+
+    data = svc(app_ctx(ctx), split_values(rules))
+    r = renderer(ctx)
+    if r.ctx.query or r.fmt != "table":
+        r.render(data, rows_key="Rules", columns=[Column("ComplianceType"), Column("ConfigRuleName"), Column("Summary")])
+    else:
+        r.write("".join(row["Summary"] + "\n" for row in data["Rules"]))
+    if data["NonCompliantRules"]:
+        failing = data["NonCompliantRules"]
+        raise CheckFailed(f"{len(failing)} of {data['Checked']} rules NON_COMPLIANT: {', '.join(failing)}")

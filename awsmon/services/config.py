@@ -1,0 +1,409 @@
+"""AWS Config: the recorder, configuration items and history, managed rules and compliance (both backends).
+
+Every function calls boto3-named operations of the ``config`` client with boto3 keyword names, so the same code runs
+against real AWS (or moto) and the local account. Auto-pagination follows ``nextToken`` like aws-cli does unless a
+token is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from awsmon.context import AppContext
+from awsmon.errors import AwsmonError, UsageError
+
+DEFAULT_RECORDER = "default"
+DEFAULT_CHANNEL = "default"
+DEMO_BUCKET = "awsmon-demo-config"
+DEMO_RULES = (
+    ("log-group-retention", "CW_LOGGROUP_RETENTION_PERIOD_CHECK", {"MinRetentionTime": "30"}),
+    ("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED", {}),
+)
+COMPLIANCE_CHOICES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
+MAX_PAGES = 10_000  # a guard against a server that hands back the same empty page forever (boto/boto3#2619)
+
+
+def _client(ctx: AppContext) -> Any:
+    return ctx.client("config")
+
+
+def default_role_arn(ctx: AppContext) -> str:
+    account = ctx.backend().account_id or "123456789012"
+    return f"arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+
+
+# -- argument parsing ----------------------------------------------------------------------------------------------
+
+
+def _split_top(text: str) -> list[str]:
+    """Split aws-cli shorthand on commas outside brackets: ``a=1,b=[x,y]`` -> ``["a=1", "b=[x,y]"]``."""
+    parts, depth, buf = [], 0, []
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return [p for p in (s.strip() for s in parts) if p]
+
+
+def _scalar(value: str) -> Any:
+    low = value.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if value.startswith("[") and value.endswith("]"):
+        return [v.strip() for v in value[1:-1].split(",") if v.strip()]
+    return value
+
+
+def parse_structure(text: str | None, option: str) -> dict[str, Any] | None:
+    """An aws-cli structure argument: JSON (inline, ``file://PATH`` or a file path) or shorthand ``k=v,k2=[a,b]``."""
+    if text is None:
+        return None
+    raw = text.strip()
+    if raw.startswith("file://") or (not raw.startswith("{") and "=" not in raw and Path(raw).is_file()):
+        path = Path(raw.removeprefix("file://"))
+        try:
+            raw = path.read_text()
+        except OSError as exc:
+            raise UsageError(f"cannot read {option} file {path}: {exc.strerror or exc}") from exc
+    if raw.lstrip().startswith("{"):
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise UsageError(f"invalid JSON in {option}: {exc}") from exc
+        if not isinstance(value, dict):
+            raise UsageError(f"{option} must be a JSON object")
+        return value
+    out: dict[str, Any] = {}
+    for part in _split_top(raw):
+        if "=" not in part:
+            raise UsageError(f"invalid {option} value {text!r}: expected JSON or key=value pairs separated by commas")
+        k, _, v = part.partition("=")
+        out[k.strip()] = _scalar(v.strip())
+    return out
+
+
+def parse_input_parameters(text: str | None, pairs: Sequence[str] | None = None) -> str | None:
+    """InputParameters as the JSON string AWS takes; ``--parameter Name=Value`` pairs are merged in."""
+    params: dict[str, Any] = {}
+    if text:
+        raw = text.strip()
+        if raw.startswith("file://"):
+            raw = Path(raw[7:]).read_text()
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise UsageError(f"invalid JSON in --input-parameters: {exc}") from exc
+        if not isinstance(value, dict):
+            raise UsageError("--input-parameters must be a JSON object such as '{\"MinRetentionTime\": \"30\"}'")
+        params.update(value)
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise UsageError(f"invalid --parameter {pair!r}: expected Name=Value")
+        k, _, v = pair.partition("=")
+        params[k.strip()] = v.strip()
+    return json.dumps(params, separators=(",", ":")) if params or text else None
+
+
+def _check_compliance_types(values: Sequence[str] | None) -> list[str]:
+    out = []
+    for v in values or []:
+        if v.upper() not in COMPLIANCE_CHOICES:
+            raise UsageError(f"invalid compliance type {v!r}: choose from {', '.join(COMPLIANCE_CHOICES)}")
+        out.append(v.upper())
+    return out
+
+
+# -- recorder and delivery channel ---------------------------------------------------------------------------------
+
+
+def put_recorder(ctx: AppContext, *, recorder: str | None = None, recording_group: str | None = None,
+                 name: str | None = None, role_arn: str | None = None, resource_types: Sequence[str] = (),
+                 include_global: bool | None = None) -> dict[str, Any]:  # fmt: skip
+    spec = parse_structure(recorder, "--configuration-recorder") or {}
+    group = parse_structure(recording_group, "--recording-group")
+    if name:
+        spec["name"] = name
+    spec.setdefault("name", DEFAULT_RECORDER)
+    if role_arn:
+        spec["roleARN"] = role_arn
+    spec.setdefault("roleARN", default_role_arn(ctx))
+    if resource_types:
+        if group and group.get("allSupported"):
+            raise UsageError("--resource-types cannot be combined with allSupported=true")
+        group = {**(group or {}), "allSupported": False, "resourceTypes": list(resource_types)}
+    if include_global is not None:
+        group = {**(group or {"allSupported": True}), "includeGlobalResourceTypes": include_global}
+    if group is not None:
+        spec["recordingGroup"] = group
+    _client(ctx).put_configuration_recorder(ConfigurationRecorder=spec)
+    return describe_recorders(ctx, [spec["name"]])
+
+
+def describe_recorders(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigurationRecorderNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_configuration_recorders(**params))
+
+
+def recorder_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigurationRecorderNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_configuration_recorder_status(**params))
+
+
+def delete_recorder(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_configuration_recorder(ConfigurationRecorderName=name)
+    return {}
+
+
+def start_recording(ctx: AppContext, name: str = DEFAULT_RECORDER) -> dict[str, Any]:
+    _client(ctx).start_configuration_recorder(ConfigurationRecorderName=name)
+    return recorder_status(ctx, [name])
+
+
+def stop_recording(ctx: AppContext, name: str = DEFAULT_RECORDER) -> dict[str, Any]:
+    _client(ctx).stop_configuration_recorder(ConfigurationRecorderName=name)
+    return recorder_status(ctx, [name])
+
+
+def put_channel(ctx: AppContext, *, channel: str | None = None, name: str | None = None, s3_bucket_name: str | None = None,
+                s3_key_prefix: str | None = None, sns_topic_arn: str | None = None,
+                frequency: str | None = None) -> dict[str, Any]:  # fmt: skip
+    spec = parse_structure(channel, "--delivery-channel") or {}
+    for key, value in (("name", name), ("s3BucketName", s3_bucket_name), ("s3KeyPrefix", s3_key_prefix),
+                       ("snsTopicARN", sns_topic_arn)):  # fmt: skip
+        if value is not None:
+            spec[key] = value
+    spec.setdefault("name", DEFAULT_CHANNEL)
+    if frequency:
+        spec["configSnapshotDeliveryProperties"] = {"deliveryFrequency": frequency}
+    if not spec.get("s3BucketName"):
+        raise UsageError("a delivery channel needs an S3 bucket: give --s3-bucket-name")
+    _client(ctx).put_delivery_channel(DeliveryChannel=spec)
+    return describe_channels(ctx, [spec["name"]])
+
+
+def describe_channels(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"DeliveryChannelNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_delivery_channels(**params))
+
+
+def delete_channel(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_delivery_channel(DeliveryChannelName=name)
+    return {}
+
+
+# -- configuration items -------------------------------------------------------------------------------------------
+
+
+def _pages(call: Any, key: str, token_name: str, token: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """One page when a token is given; otherwise every page merged (aws-cli's auto-pagination)."""
+    if token:
+        return dict(call(**params, **{token_name: token}))
+    items: list[Any] = []
+    last = None
+    for _ in range(MAX_PAGES):
+        page = call(**params, **({token_name: last} if last else {}))
+        items.extend(page.get(key) or [])
+        nxt = page.get(token_name)
+        if not nxt or nxt == last:
+            break
+        last = nxt
+    return {key: items}
+
+
+def history(ctx: AppContext, resource_type: str, resource_id: str, *, later: str | None = None,
+            earlier: str | None = None, order: str | None = None, limit: int | None = None,
+            next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {"resourceType": resource_type, "resourceId": resource_id}
+    if later:
+        params["laterTime"] = ctx.parse_time(later)
+    if earlier:
+        params["earlierTime"] = ctx.parse_time(earlier)
+    if order:
+        params["chronologicalOrder"] = order
+    if limit is not None:
+        params["limit"] = limit
+    return _pages(_client(ctx).get_resource_config_history, "configurationItems", "nextToken", next_token, params)
+
+
+def list_resources(ctx: AppContext, resource_type: str, *, resource_ids: Sequence[str] = (),
+                   resource_name: str | None = None, include_deleted: bool = False, limit: int | None = None,
+                   next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {"resourceType": resource_type}
+    if resource_ids:
+        params["resourceIds"] = list(resource_ids)
+    if resource_name:
+        params["resourceName"] = resource_name
+    if include_deleted:
+        params["includeDeletedResources"] = True
+    if limit is not None:
+        params["limit"] = limit
+    return _pages(_client(ctx).list_discovered_resources, "resourceIdentifiers", "nextToken", next_token, params)
+
+
+def get_resources(ctx: AppContext, keys: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    if not keys:
+        raise UsageError("give --resource-type and --resource-id, or --resource-keys resourceType=T,resourceId=ID")
+    resp = _client(ctx).batch_get_resource_config(
+        resourceKeys=[{"resourceType": t, "resourceId": i} for t, i in keys])  # fmt: skip
+    return {"baseConfigurationItems": resp.get("baseConfigurationItems") or [],
+            "unprocessedResourceKeys": resp.get("unprocessedResourceKeys") or []}  # fmt: skip
+
+
+# -- rules ---------------------------------------------------------------------------------------------------------
+
+
+def put_rule(ctx: AppContext, *, config_rule: str | None = None, name: str | None = None,
+             source_identifier: str | None = None, input_parameters: str | None = None,
+             parameters: Sequence[str] = (), resource_types: Sequence[str] = (), resource_id: str | None = None,
+             tag_key: str | None = None, tag_value: str | None = None, frequency: str | None = None,
+             description: str | None = None, owner: str = "AWS") -> dict[str, Any]:  # fmt: skip
+    rule = parse_structure(config_rule, "--config-rule") or {}
+    if name:
+        rule["ConfigRuleName"] = name
+    if not rule.get("ConfigRuleName"):
+        raise UsageError("give the rule a name: --config-rule-name NAME")
+    if source_identifier:
+        rule["Source"] = {"Owner": owner, "SourceIdentifier": source_identifier}
+    if not rule.get("Source"):
+        raise UsageError("give a managed rule identifier: --source-identifier CW_LOGGROUP_RETENTION_PERIOD_CHECK")
+    params = parse_input_parameters(input_parameters, parameters)
+    if params is not None:
+        rule["InputParameters"] = params
+    scope = dict(rule.get("Scope") or {})
+    if resource_types:
+        scope["ComplianceResourceTypes"] = list(resource_types)
+    if resource_id:
+        scope["ComplianceResourceId"] = resource_id
+    if tag_key:
+        scope["TagKey"] = tag_key
+    if tag_value is not None:
+        scope["TagValue"] = tag_value
+    if scope:
+        rule["Scope"] = scope
+    if frequency:
+        rule["MaximumExecutionFrequency"] = frequency
+    if description is not None:
+        rule["Description"] = description
+    _client(ctx).put_config_rule(ConfigRule=rule)
+    return describe_rules(ctx, [rule["ConfigRuleName"]])
+
+
+def describe_rules(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigRuleNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_config_rules, "ConfigRules", "NextToken", None, params)
+
+
+def delete_rule(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_config_rule(ConfigRuleName=name)
+    return {}
+
+
+def start_evaluation(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigRuleNames": list(names)} if names else {}
+    _client(ctx).start_config_rules_evaluation(**params)
+    return {}
+
+
+def rule_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigRuleNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_config_rule_evaluation_status(**params))
+
+
+def compliance_by_rule(ctx: AppContext, names: Sequence[str] | None = None,
+                       types: Sequence[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {}
+    if names:
+        params["ConfigRuleNames"] = list(names)
+    if types:
+        params["ComplianceTypes"] = _check_compliance_types(types)
+    return _pages(_client(ctx).describe_compliance_by_config_rule, "ComplianceByConfigRules", "NextToken", None, params)
+
+
+def compliance_by_resource(ctx: AppContext, resource_type: str | None = None, resource_id: str | None = None,
+                           types: Sequence[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {}
+    if resource_type:
+        params["ResourceType"] = resource_type
+    if resource_id:
+        params["ResourceId"] = resource_id
+    if types:
+        params["ComplianceTypes"] = _check_compliance_types(types)
+    return _pages(_client(ctx).describe_compliance_by_resource, "ComplianceByResources", "NextToken", None, params)
+
+
+def compliance_details(ctx: AppContext, *, rule: str | None = None, resource_type: str | None = None,
+                       resource_id: str | None = None, types: Sequence[str] | None = None,
+                       limit: int | None = None, next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {}
+    if types:
+        params["ComplianceTypes"] = _check_compliance_types(types)
+    if rule:
+        params["ConfigRuleName"] = rule
+        if limit is not None:
+            params["Limit"] = limit
+        return _pages(_client(ctx).get_compliance_details_by_config_rule, "EvaluationResults", "NextToken",
+                      next_token, params)  # fmt: skip
+    if not (resource_type and resource_id):
+        raise UsageError("give --config-rule-name, or --resource-type and --resource-id")
+    params.update({"ResourceType": resource_type, "ResourceId": resource_id})
+    return _pages(_client(ctx).get_compliance_details_by_resource, "EvaluationResults", "NextToken", next_token, params)
+
+
+def check(ctx: AppContext, rules: Sequence[str] | None = None) -> dict[str, Any]:
+    """One summary line per selected rule; ``NonCompliantRules`` counts rules with NON_COMPLIANT results."""
+    names = list(rules or []) or [r["ConfigRuleName"] for r in describe_rules(ctx)["ConfigRules"]]
+    if not names:
+        raise AwsmonError("no Config rules to check in this account and region",
+                          hint="add one with: awsmon config put-rule --config-rule-name NAME --source-identifier ID")  # fmt: skip
+    summary = {c["ConfigRuleName"]: c["Compliance"] for c in compliance_by_rule(ctx, names)["ComplianceByConfigRules"]}
+    out = []
+    for name in names:
+        details = compliance_details(ctx, rule=name, types=["COMPLIANT", "NON_COMPLIANT"])["EvaluationResults"]
+        non = [d for d in details if d["ComplianceType"] == "NON_COMPLIANT"]
+        ctype = (summary.get(name) or {}).get("ComplianceType", "INSUFFICIENT_DATA")
+        ids = [d["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for d in non]
+        line = f"{ctype:<17} {name}: {len(non)} non-compliant of {len(details)} evaluated"
+        if ids:
+            shown = ", ".join(ids[:5]) + (f", ... ({len(ids) - 5} more)" if len(ids) > 5 else "")
+            line += f" ({shown})"
+        out.append({"ConfigRuleName": name, "ComplianceType": ctype, "NonCompliant": len(non),
+                    "Evaluated": len(details), "NonCompliantResources": ids, "Summary": line})  # fmt: skip
+    failing = [r["ConfigRuleName"] for r in out if r["ComplianceType"] == "NON_COMPLIANT" or r["NonCompliant"]]
+    return {"Rules": out, "Checked": len(out), "NonCompliantRules": failing}
+
+
+# -- demo ----------------------------------------------------------------------------------------------------------
+
+
+def demo_step(ctx: AppContext) -> list[str]:
+    """Idempotently: a recorder and delivery channel, recording on, and two managed rules."""
+    client = _client(ctx)
+    if not describe_recorders(ctx)["ConfigurationRecorders"]:
+        client.put_configuration_recorder(ConfigurationRecorder={"name": DEFAULT_RECORDER, "roleARN": default_role_arn(ctx)})
+    recorder = describe_recorders(ctx)["ConfigurationRecorders"][0]["name"]
+    if not describe_channels(ctx)["DeliveryChannels"]:
+        client.put_delivery_channel(DeliveryChannel={"name": DEFAULT_CHANNEL, "s3BucketName": DEMO_BUCKET})
+    client.start_configuration_recorder(ConfigurationRecorderName=recorder)
+    have = {r["ConfigRuleName"] for r in describe_rules(ctx)["ConfigRules"]}
+    for name, ident, params in DEMO_RULES:
+        if name not in have:
+            rule: dict[str, Any] = {"ConfigRuleName": name, "Source": {"Owner": "AWS", "SourceIdentifier": ident}}
+            if params:
+                rule["InputParameters"] = json.dumps(params)
+            client.put_config_rule(ConfigRule=rule)
+    return [
+        "awsmon config describe-compliance                        # COMPLIANT / NON_COMPLIANT per Config rule",
+        "awsmon config check                                      # exit 3 when a rule has NON_COMPLIANT results (for CI)",
+        "awsmon config list-discovered-resources --resource-type AWS::Logs::LogGroup",
+        "awsmon config history --resource-type AWS::Logs::LogGroup --resource-id ID   # configuration items over time",
+    ]
