@@ -239,3 +239,10 @@ def test_aws_backend_over_moto_s3_with_saved_keys(trail: tuple[Cli, Path], tmp_p
     assert res.exit_code == 3 and f"Log file\ts3://{BUCKET}/{victim}\tINVALID: not found" in res.stderr
     res = aws("trail", "validate-digest", "--trail", ARN, "--s3-bucket", BUCKET, "--public-key", str(keys))
     assert res.exit_code == 2 and "--start is required" in res.stderr
+
+
+def test_piped_default_output_is_aws_cli_text(trail: tuple[Cli, Path]) -> None:
+    cli, _ = trail
+    res = cli("trail", "validate-digest", "--trail", "vtrail", "--start", "2026-11-20T11:00:00Z")
+    assert res.exit_code == 0 and res.stdout.startswith("Validating log files for trail ")
+    assert json.loads(cli("trail", "validate-digest", "--trail", "vtrail", "-o", "json").stdout)["Valid"] is True

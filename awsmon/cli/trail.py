@@ -289,7 +289,9 @@ def validate_digest(
         result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_id=account_id,
                      path=path, public_keys=public_keys, strict=strict, verbose=verbose, on_progress=on_progress)  # fmt: skip
     report = result.report
-    if actx.output.value == "json" or actx.query:
+    # aws-cli's text unless JSON was asked for explicitly (piped output alone keeps validate-logs' format).
+    asked_json = actx.output.value == "json" and not actx.output.source.startswith("default")
+    if asked_json or actx.query:
         renderer(ctx).render(result.machine())
     else:
         for stream, text in report.chunks:
