@@ -428,7 +428,6 @@ def tail(
                 yield ev
         while deadline is None or time.monotonic() < deadline:
             time.sleep(interval)
-            ctx.store().conn.execute("SELECT 1").fetchone()  # a fresh read snapshot each poll
             batch = list(ingested_after(svc, names, cursor, pattern, streams, stream_prefix, start_ms))
             batch.sort(key=_order_key)
             for ev in batch:
