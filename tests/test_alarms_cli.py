@@ -409,3 +409,17 @@ def test_actions_suppressor_matches_the_engine_replay() -> None:
                 ctx.close()
 
     check()
+
+
+def test_history_is_kept_two_weeks_also_after_delete(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "old", *BASE)
+    pinned.ok("alarms", "put-composite", "--alarm-name", "oldc", "--alarm-rule", "ALARM(old)")
+    pinned.ok("alarms", "delete", "--alarm-names", "oldc")
+    pinned.ok("alarms", "delete", "--alarm-names", "old")
+    pinned.ok("account", "clock", "advance", "13d")
+    names = {h["AlarmName"] for h in pinned.json("alarms", "history")["AlarmHistoryItems"]}
+    assert names == {"old", "oldc"}
+    metric_only = pinned.json("alarms", "history", "--alarm-types", "MetricAlarm")["AlarmHistoryItems"]
+    assert {h["AlarmName"] for h in metric_only} == {"old"}
+    pinned.ok("account", "clock", "advance", "2d")
+    assert pinned.json("alarms", "history")["AlarmHistoryItems"] == []

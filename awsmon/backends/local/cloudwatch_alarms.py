@@ -51,6 +51,7 @@ _EC2_ACTION_RE = re.compile(
     r"|^arn:aws:swf:[a-z0-9-]+:\d{12}:action/actions/AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot|Recover)/1\.0$"
 )
 MAX_RECORDS = 100
+HISTORY_RETENTION_MS = 14 * 86400 * 1000
 MAX_STEPS_PER_SETTLE = 10000
 
 
@@ -734,6 +735,8 @@ class AlarmEngine:
             "SELECT min(next_due_ms) FROM jobs WHERE NOT (kind = ? AND key = ?)", (JOB_KIND, self.region)
         ).fetchone()[0]
         limit = now_ms if other is None else max(due_ms, min(now_ms, other))
+        self.conn.execute("DELETE FROM alarm_history WHERE region = ? AND ts_ms < ?",
+                          (self.region, due_ms - HISTORY_RETENTION_MS))  # fmt: skip
         self.wake(due_ms)
         while True:
             t = self._next_instant()
@@ -1187,14 +1190,16 @@ class AlarmsMixin:
         limit = MAX_RECORDS if MaxRecords is None else _int_param(MaxRecords, "MaxRecords")
         if limit > MAX_RECORDS:
             raise _validation(f"The value {MaxRecords} for parameter MaxRecords is invalid.")
-        where = ["region = ?"]
-        args: list[Any] = [self.region]
+        types = list(AlarmTypes or ["MetricAlarm"])  # like DescribeAlarms: metric alarms unless asked
+        for t in types:
+            if t not in ("MetricAlarm", "CompositeAlarm"):
+                raise _validation(f"The value {t} for parameter AlarmTypes is invalid.")
+        # History is kept two weeks, also after the alarm is deleted (older items are pruned by the evaluator).
+        where = ["region = ?", "ts_ms >= ?", f"alarm_type IN ({','.join('?' * len(types))})"]
+        args: list[Any] = [self.region, _ms(self.store.now()) - HISTORY_RETENTION_MS, *types]
         if AlarmName:
             where.append("alarm_name = ?")
             args.append(AlarmName)
-        if AlarmTypes:
-            where.append(f"alarm_type IN ({','.join('?' * len(AlarmTypes))})")
-            args.extend(AlarmTypes)
         if HistoryItemType:
             where.append("item_type = ?")
             args.append(HistoryItemType)
