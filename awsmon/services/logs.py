@@ -448,7 +448,8 @@ def tail(
     while deadline is None or time.monotonic() < deadline:
         time.sleep(interval)
         window = max(start_ms or 0, newest - lag_ms)
-        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), **kw):
+        # One window per poll: the overlap is short, and splitting it would spend the shared request budget.
+        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, **kw):
             if ev["eventId"] in seen:
                 continue
             seen[ev["eventId"]] = ev["timestamp"]
