@@ -18,6 +18,7 @@ STEP_MODULES: list[str] = [
     "awsmon.services.metrics",
     "awsmon.services.alarms",
     "awsmon.services.trail",
+    "awsmon.services.rules",
     "awsmon.services.config",
 ]
 
