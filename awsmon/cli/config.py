@@ -217,7 +217,7 @@ def history(
     earlier_time: str | None = typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time."),
     order: str | None = typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward."),
     limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100 (default 10)."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token (otherwise every page)."),
+    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token (\"\" for the first page; otherwise every page is followed)."),
 ) -> None:
     """Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).
 

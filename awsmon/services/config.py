@@ -205,9 +205,9 @@ def delete_channel(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def _pages(call: Any, key: str, token_name: str, token: str | None, params: dict[str, Any]) -> dict[str, Any]:
-    """One page when a token is given; otherwise every page merged (aws-cli's auto-pagination)."""
-    if token:
-        return dict(call(**params, **{token_name: token}))
+    """One page when a token is given (``""``: the first page); otherwise every page merged (aws-cli's way)."""
+    if token is not None:
+        return dict(call(**params, **({token_name: token} if token else {})))
     items: list[Any] = []
     last = None
     for _ in range(MAX_PAGES):
