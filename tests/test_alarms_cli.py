@@ -423,3 +423,23 @@ def test_history_is_kept_two_weeks_also_after_delete(pinned: Cli) -> None:
     assert {h["AlarmName"] for h in metric_only} == {"old"}
     pinned.ok("account", "clock", "advance", "2d")
     assert pinned.json("alarms", "history")["AlarmHistoryItems"] == []
+
+
+def test_composites_see_all_alarms_evaluated_at_one_instant(pinned: Cli) -> None:
+    """a and b both breach at the same minute: 'ALARM(a) AND NOT ALARM(b)' must not flap to ALARM and back."""
+    for name, dims in (("a", "Service=a"), ("b", "Service=b")):
+        pinned.ok("alarms", "put", "--alarm-name", name, *BASE[:4], "--dimensions", dims, *BASE[6:],
+                  "--evaluation-periods", "1", "--treat-missing-data", "notBreaching")  # fmt: skip
+    pinned.ok("alarms", "put-composite", "--alarm-name", "c", "--alarm-rule", "ALARM(a) AND NOT ALARM(b)")
+    pinned.ok("alarms", "put-composite", "--alarm-name", "top", "--alarm-rule", "ALARM(c) OR ALARM(b)")
+    pinned.ok("account", "clock", "advance", "1m")
+    assert (state(pinned, "a"), state(pinned, "b"), state(pinned, "c"), state(pinned, "top")) == ("OK", "OK", "OK", "OK")
+    for svc in ("Service=a", "Service=b"):
+        pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "500", "-d", svc)
+    pinned.ok("account", "clock", "advance", "1m")
+    assert (state(pinned, "a"), state(pinned, "b"), state(pinned, "c"), state(pinned, "top")) == (
+        "ALARM", "ALARM", "OK", "ALARM")  # fmt: skip
+    hist = pinned.json("alarms", "history", "--alarm-name", "c", "--type", "StateUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in hist] == ["Alarm updated from INSUFFICIENT_DATA to OK"]
+    top = pinned.json("alarms", "history", "--alarm-name", "top", "--type", "StateUpdate")["AlarmHistoryItems"]
+    assert [h["HistorySummary"] for h in top] == ["Alarm updated from OK to ALARM", "Alarm updated from INSUFFICIENT_DATA to OK"]

@@ -514,19 +514,59 @@ class AlarmEngine:
                 "SELECT child FROM alarm_children WHERE region = ? AND parent = ?", (self.region, cur)))  # fmt: skip
         return False
 
+    def _parents(self, name: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT parent FROM alarm_children WHERE region = ? AND child = ? ORDER BY parent", (self.region, name))]  # fmt: skip
+
     def settle(self) -> None:
-        """Propagate queued state changes: suppressor effects, then parents re-evaluated in dependency order."""
-        steps = 0
-        while self._queue and steps < MAX_STEPS_PER_SETTLE:
-            name, old, new, ts_ms = self._queue.pop(0)
-            steps += 1
-            self._suppressor_changed(name, old, new, ts_ms)
-            parents = [r[0] for r in self.conn.execute(
-                "SELECT parent FROM alarm_children WHERE region = ? AND child = ? ORDER BY parent", (self.region, name))]  # fmt: skip
-            for parent in parents:
-                row = self.row(parent)
-                if row is not None and not self.in_cycle(parent):
-                    self.evaluate_composite(row, ts_ms, trigger=name)
+        """Propagate queued state changes: suppressor effects, then every composite above the changed alarms,
+        each evaluated once, children before parents (no transient flaps at one instant)."""
+        rounds = 0
+        while self._queue and rounds < MAX_STEPS_PER_SETTLE:
+            rounds += 1
+            batch, self._queue = self._queue, []
+            changed: dict[str, int] = {}
+            for name, old, new, ts_ms in batch:
+                self._suppressor_changed(name, old, new, ts_ms)
+                changed[name] = ts_ms
+            affected: set[str] = set()
+            stack = list(changed)
+            while stack:
+                for parent in self._parents(stack.pop()):
+                    if parent not in affected:
+                        affected.add(parent)
+                        stack.append(parent)
+            affected = {a for a in affected if not self.in_cycle(a)}
+            for comp in self._children_first(affected):
+                row = self.row(comp)
+                if row is None:
+                    continue
+                kids = {r[0] for r in self.conn.execute(
+                    "SELECT child FROM alarm_children WHERE region = ? AND parent = ?", (self.region, comp))}  # fmt: skip
+                trigger = next((n for n in reversed(changed) if n in kids), None)
+                ts_ms = max(changed.values())
+                before = len(self._queue)
+                self.evaluate_composite(row, ts_ms, trigger=trigger)
+                if len(self._queue) > before:
+                    changed[comp] = ts_ms
+
+    def _children_first(self, names: set[str]) -> list[str]:
+        """Topological order of composites (a child composite before its parents), ties by name."""
+        deps = {n: {r[0] for r in self.conn.execute(
+            "SELECT child FROM alarm_children WHERE region = ? AND parent = ?", (self.region, n))} & names
+            for n in names}  # fmt: skip
+        order: list[str] = []
+        ready = sorted(n for n, d in deps.items() if not d)
+        done: set[str] = set()
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            done.add(n)
+            for m in sorted(names - done - set(ready)):
+                if deps[m] <= done and m not in order:
+                    ready.append(m)
+            ready.sort()
+        return order
 
     def evaluate_composite(self, row: Any, ts_ms: int, *, trigger: str | None = None) -> None:
         from awsmon.engines.alarm_rule import composite_reason, composite_state
@@ -747,7 +787,7 @@ class AlarmEngine:
             ).fetchall()
             for row in rows:
                 self.apply_evaluation(self.row(row["name"]), t)
-                self.settle()
+            self.settle()  # composites see every metric alarm evaluated at this instant
             self.fire_timers(t)
         return self.job_due(limit)
 
