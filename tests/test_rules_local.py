@@ -388,3 +388,12 @@ def test_demo_step_is_idempotent(ctx: Any) -> None:
     assert sum(d["Rule"] == DEMO_SCHEDULE_RULE for d in got) == 2
     summary = [d["Input"] for d in got if d["TargetId"] == "summary"]
     assert summary == ['"Log group /demo/new was created by arn:aws:iam::123456789012:user/awsmon"']
+
+
+def test_source_prefilter_is_conservative() -> None:
+    from awsmon.backends.local.events import required_sources
+
+    assert required_sources('{"source": ["aws.logs", "aws.ec2"], "detail": {}}') == {"aws.logs", "aws.ec2"}
+    for text in ('{"source": [{"prefix": "aws."}]}', '{"$or": [{"source": ["a"]}, {"x": ["b"]}]}', '{"x": ["y"]}',
+                 '{"source": []}', "not json"):  # fmt: skip
+        assert required_sources(text) is None

@@ -454,30 +454,52 @@ def dispatch_pending(store: AccountStore, region: str) -> int:
     store.conn.execute("UPDATE events_dispatch SET last_seq = ? WHERE region = ?", (last, region))
     if not rules:
         return 0
+    # Cheap pre-filters first: read-only names in SQL unless a rule opted in to them, the source before parsing.
+    read_filter = "" if any(r["state"] == ALL_MGMT for r in rules) else (
+        " AND (substr(event_name, 1, 4) NOT IN ('List', 'Desc') AND substr(event_name, 1, 3) != 'Get'"
+        " OR event_name IN ('GetFederationToken', 'GetSessionToken'))")  # fmt: skip
     records = store.conn.execute(
-        "SELECT seq, event_name, record FROM events WHERE seq > ? AND seq <= ? AND region = ? AND origin = 'local' "
-        "AND event_category = 'Management' ORDER BY seq",
+        "SELECT seq, event_name, event_source, record FROM events WHERE seq > ? AND seq <= ? AND region = ? "
+        "AND origin = 'local' AND event_category = 'Management'" + read_filter + " ORDER BY seq",
         (row[0], last, region),
     ).fetchall()
     if not records:
         return 0
-    compiled = [(r, compiled_pattern(r["event_pattern"])) for r in rules]
+    sources = [(r, required_sources(r["event_pattern"])) for r in rules]
     targets = _targets_by_rule(store, region, DEFAULT_BUS)
     delivered = 0
     for rec in records:
         default_ok = reaches_default_rules(rec["event_name"])
+        source = event_source_of(rec["event_source"])
         event: dict[str, Any] | None = None
-        for rule, pattern in compiled:
+        for rule, wanted in sources:
             if rec["seq"] <= rule["since_seq"] or not (default_ok or rule["state"] == ALL_MGMT):
+                continue
+            if wanted is not None and source not in wanted:
                 continue
             if event is None:
                 event = wrap_cloudtrail(json.loads(rec["record"]))
                 if event is None:
                     break
-            if pattern.matches(event):
+            if compiled_pattern(rule["event_pattern"]).matches(event):
                 when = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
                 delivered += deliver(store, region, rule, targets.get(rule["name"], []), event, when)
     return delivered
+
+
+@lru_cache(maxsize=512)
+def required_sources(pattern_text: str) -> frozenset[str] | None:
+    """The exact ``source`` values a pattern requires at its top level, or None when it may match any source."""
+    try:
+        pattern = json.loads(pattern_text)
+    except ValueError:
+        return None
+    if not isinstance(pattern, dict) or "$or" in pattern:
+        return None
+    values = pattern.get("source")
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        return frozenset(values)
+    return None
 
 
 def ensure_dispatch(store: AccountStore, region: str, now: datetime) -> None:
