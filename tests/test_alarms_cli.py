@@ -44,6 +44,10 @@ def test_put_describe_and_evaluation_through_the_clock(pinned: Cli) -> None:
 
 
 def test_check_exit_codes_and_one_line_per_alarm(pinned: Cli) -> None:
+    empty = pinned("alarms", "check", "-o", "json")
+    assert empty.exit_code == 0 and empty.json()["Checked"] == 0  # nothing selected, nothing in ALARM
+    none = pinned("alarms", "check", "--prefix", "prod-")
+    assert none.exit_code == 1 and "no alarms with prefix 'prod-'" in none.stderr
     pinned.ok("alarms", "put", "--alarm-name", "prod-api", *BASE)
     pinned.ok("alarms", "put", "--alarm-name", "prod-db", *BASE[:4], "--dimensions", "Service=db", *BASE[6:])
     res = pinned("alarms", "check", "--prefix", "prod-", "-o", "table")

@@ -208,9 +208,8 @@ def check(ctx: AppContext, names: Sequence[str] | None = None, prefix: str | Non
     missing = [n for n in names or [] if n not in found]
     if missing:
         raise AwsmonError(f"no alarm named {', '.join(missing)}", hint="list alarms with: awsmon alarms describe")
-    if not rows:
-        what = f"with prefix {prefix!r}" if prefix else "in this account and region"
-        raise AwsmonError(f"no alarms {what} to check")
+    if not rows and prefix:
+        raise AwsmonError(f"no alarms with prefix {prefix!r} to check", hint="list alarms with: awsmon alarms describe")
     out = []
     for r in rows:
         line = f"{r['StateValue']:<17} {r['AlarmName']}: {r.get('StateReason') or ''}"
