@@ -339,3 +339,11 @@ def test_demo_step_is_idempotent(pinned: Cli, home: Any) -> None:
     assert all(NOW_MS - 3600_000 <= e["timestamp"] <= NOW_MS for e in errors)
     assert pinned.json("logs", "describe-metric-filters", "--group", DEMO_GROUP)["metricFilters"][0]["filterName"] == "server-errors"
     assert _stats(pinned, "AwsmonDemo/App", "ServerErrors")
+
+
+def test_put_events_file_with_bad_timestamp_is_usage_error(pinned: Cli) -> None:
+    _setup(pinned)
+    res = _put(pinned, [{"timestamp": "soon", "message": "x"}])
+    assert res.exit_code == 2 and "event 1: timestamp must be epoch milliseconds" in res.stderr
+    res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--file", "-", input="")
+    assert res.exit_code == 2 and "no events to put" in res.stderr

@@ -136,7 +136,13 @@ def read_events_file(text: str, default_ts: int) -> list[dict[str, Any]]:
         except ValueError:
             data = None
         if isinstance(data, list) and all(isinstance(e, dict) and "message" in e for e in data):
-            return [{"timestamp": int(e.get("timestamp", default_ts)), "message": str(e["message"])} for e in data]
+            out = []
+            for i, e in enumerate(data, start=1):
+                ts = e.get("timestamp", default_ts)
+                if isinstance(ts, bool) or not isinstance(ts, int):
+                    raise UsageError(f"event {i}: timestamp must be epoch milliseconds (an integer), got {ts!r}")
+                out.append({"timestamp": ts, "message": str(e["message"])})
+            return out
     return [{"timestamp": default_ts, "message": line} for line in text.splitlines() if line.strip()]
 
 
