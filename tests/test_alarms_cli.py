@@ -447,3 +447,43 @@ def test_composites_see_all_alarms_evaluated_at_one_instant(pinned: Cli) -> None
     assert [h["HistorySummary"] for h in hist] == ["Alarm updated from INSUFFICIENT_DATA to OK"]
     top = pinned.json("alarms", "history", "--alarm-name", "top", "--type", "StateUpdate")["AlarmHistoryItems"]
     assert [h["HistorySummary"] for h in top] == ["Alarm updated from OK to ALARM", "Alarm updated from INSUFFICIENT_DATA to OK"]
+
+
+def test_long_evaluation_range_is_fetched_in_chunks(pinned: Cli) -> None:
+    """N = 1440 one-minute periods: the range (1,920 buckets) exceeds one GetMetricStatistics call."""
+    pinned.ok("alarms", "put", "--alarm-name", "day", "--namespace", "App", "--metric-name", "Latency",
+              "--dimensions", "Service=api", "--statistic", "Maximum", "--period", "60",
+              "--evaluation-periods", "1440", "--datapoints-to-alarm", "1", "--threshold", "100",
+              "--comparison-operator", "GreaterThanThreshold", "--treat-missing-data", "notBreaching")  # fmt: skip
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "500", "-d", "Service=api",
+              "--timestamp", "2026-11-19T13:00:00Z")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "1m")
+    assert state(pinned, "day") == "ALARM"
+    assert pinned.json("alarms", "explain", "day")["EvaluationRange"] == 1920
+
+
+def test_math_expression_must_reference_known_ids(pinned: Cli) -> None:
+    queries = [{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "E"}, "Period": 60,
+                                           "Stat": "Sum"}, "ReturnData": False},
+               {"Id": "e1", "Expression": "m1 / m2", "ReturnData": True}]  # fmt: skip
+    res = pinned("alarms", "put", "--alarm-name", "bad", "--metrics", json.dumps(queries), "--evaluation-periods", "1",
+                 "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    assert res.exit_code == 2 and "references unknown id m2" in res.stderr
+
+
+def test_failed_evaluation_keeps_state_and_never_blocks_commands(pinned: Cli, monkeypatch: Any) -> None:
+    from awsmon.backends.local import cloudwatch_metrics
+    from awsmon.errors import ServiceError
+
+    pinned.ok("alarms", "put", "--alarm-name", "a", *BASE)
+    put_values(pinned, 5, 5)  # data in range: the alarm is evaluated every minute
+    assert state(pinned, "a") == "OK"
+
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise ServiceError("InternalFailure", "store unavailable")
+
+    monkeypatch.setattr(cloudwatch_metrics, "query_statistics", broken)
+    pinned.ok("account", "clock", "advance", "10m")
+    data = pinned.json("alarms", "explain", "a")
+    assert data["StateValue"] == "OK"
+    assert data["Why"] == "the last evaluation failed, the state was kept: InternalFailure: store unavailable"

@@ -241,6 +241,11 @@ def explain(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def _metric_view(alarm: dict[str, Any], rec: dict[str, Any], *, source: str) -> dict[str, Any]:
+    if "Error" in rec:
+        return {"AlarmName": alarm["AlarmName"], "AlarmType": "MetricAlarm", "StateValue": alarm.get("StateValue"),
+                "StateReason": alarm.get("StateReason"), "Source": source,
+                "EvaluatedAt": datetime.fromtimestamp(rec["EvaluatedAt"], UTC), "Condition": condition_text(alarm),
+                "Why": f"the last evaluation failed, the state was kept: {rec['Error']}", "Datapoints": []}  # fmt: skip
     ex = rec["Explain"]
     points = []
     for p in ex["range"]:

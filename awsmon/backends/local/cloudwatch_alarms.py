@@ -154,7 +154,7 @@ def _validate_dimensions(dims: Any, parameter: str = "Dimensions") -> list[dict[
 
 def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
     """Alarm ``Metrics`` (math alarms): limits of spec §2.5; returns the cleaned queries and their Period."""
-    from awsmon.engines.metricmath import CloudWatchError, parse
+    from awsmon.engines.metricmath import CloudWatchError, parse, references
 
     queries = list(metrics or [])
     if not queries:
@@ -224,9 +224,13 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
                     "use --backend aws for anomaly detection alarms."
                 )
             try:
-                parse(text)
+                refs = references(parse(text))
             except CloudWatchError as exc:
                 raise _err(exc) from None
+            all_ids = {str(x.get("Id")) for x in queries}
+            unknown = sorted(r for r in refs if r not in all_ids)
+            if unknown:
+                raise _validation(f"Invalid metrics list: the expression {text} references unknown id {unknown[0]}.")
             item["Expression"] = text
             if q.get("Period") is not None:
                 p = _int_param(q["Period"], f"Metrics.member.{i}.Period")
@@ -665,12 +669,23 @@ class AlarmEngine:
             inputs = any(v is not None for v in values) or self._inputs_have_data(cfg, stamps[0], t)
             return values, None, inputs
         dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
-        common = (self.store, self.region, cfg["Namespace"], cfg["MetricName"], dims, start, end, period)
+
+        def query(statistics: list[str], extended: list[str] | None) -> list[dict[str, Any]]:
+            # GetMetricStatistics answers at most 1,440 buckets per call; long ranges are fetched in chunks.
+            out: list[dict[str, Any]] = []
+            for first in range(0, len(stamps), 1440):
+                chunk = stamps[first : first + 1440]
+                c_start = datetime.fromtimestamp(chunk[0], UTC)
+                c_end = datetime.fromtimestamp(chunk[-1] + period, UTC) if first + 1440 < len(stamps) else end
+                out.extend(query_statistics(self.store, self.region, cfg["Namespace"], cfg["MetricName"], dims,
+                                            c_start, c_end, period, statistics, extended, cfg.get("Unit")))  # fmt: skip
+            return out
+
         counts: list[float | None] | None = None
         ext = cfg.get("ExtendedStatistic")
         if ext:
-            points = query_statistics(*common, [], [ext], cfg.get("Unit"))
-            count_points = query_statistics(*common, ["SampleCount"], None, cfg.get("Unit"))
+            points = query([], [ext])
+            count_points = query(["SampleCount"], None)
             counts = [None] * len(stamps)
             for dp in count_points:
                 i = index.get(int(dp["Timestamp"].timestamp()))
@@ -683,7 +698,7 @@ class AlarmEngine:
                     values[i] = float(v)
         else:
             stat = cfg["Statistic"]
-            points = query_statistics(*common, sorted({stat, "SampleCount"}), None, cfg.get("Unit"))
+            points = query(sorted({stat, "SampleCount"}), None)
             counts = [None] * len(stamps)
             for dp in points:  # one datapoint per (bucket, unit); the first unit (sorted) wins [design choice]
                 i = index.get(int(dp["Timestamp"].timestamp()))
@@ -747,6 +762,16 @@ class AlarmEngine:
             self.transition(row, rec["StateAfter"], rec["Reason"], rec["ReasonData"], t_ms)
         return rec
 
+    def _evaluation_failed(self, row: Any, t_ms: int, exc: ServiceError) -> None:
+        """An evaluation the store could not answer keeps the state (never blocks the scheduler); explain shows why."""
+        step = step_seconds(alarm_period(json.loads(row["config"])))
+        record = {"AlarmName": row["name"], "EvaluatedAt": t_ms / 1000, "Error": f"{exc.code}: {exc.message}"}
+        self.conn.execute(
+            "UPDATE alarms SET last_eval_ms = ?, last_explain = ?, next_eval_ms = ?, sleep_from_ms = NULL "
+            "WHERE region = ? AND name = ?",
+            (t_ms, json.dumps(record), instant_after(t_ms, step), self.region, row["name"]),
+        )
+
     def wake(self, due_ms: int) -> None:
         """Skipping alarms whose inputs received data since they started skipping evaluate again."""
         from awsmon.engines.alarm_eval import evaluation_range
@@ -786,7 +811,11 @@ class AlarmEngine:
                 "SELECT * FROM alarms WHERE region = ? AND next_eval_ms = ? ORDER BY name", (self.region, t)
             ).fetchall()
             for row in rows:
-                self.apply_evaluation(self.row(row["name"]), t)
+                try:
+                    with self.store.transaction():  # savepoint: a failed evaluation leaves nothing behind
+                        self.apply_evaluation(self.row(row["name"]), t)
+                except ServiceError as exc:
+                    self._evaluation_failed(row, t, exc)
             self.settle()  # composites see every metric alarm evaluated at this instant
             self.fire_timers(t)
         return self.job_due(limit)
