@@ -278,3 +278,31 @@ def test_help_has_examples(cli: Cli) -> None:
 
     for command in app.registered_commands:
         assert command.callback is not None and "Example: awsmon config" in (command.callback.__doc__ or "")
+
+
+def test_rule_quota(pinned: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import awsmon.backends.local.config as local_config
+
+    monkeypatch.setattr(local_config, "MAX_RULES", 2)
+    for name in ("a", "b"):
+        pinned.ok("config", "put-rule", "--name", name, "--source-identifier", "CLOUDWATCH_ALARM_DESCRIPTION")
+    pinned.ok("config", "put-rule", "--name", "a", "--source-identifier", "CLOUDWATCH_ALARM_DESCRIPTION")  # update
+    res = pinned("config", "put-rule", "--name", "c", "--source-identifier", "CLOUDWATCH_ALARM_DESCRIPTION")
+    assert res.exit_code == 1
+    assert ("MaxNumberOfConfigRulesExceededException: Failed to put config rule 'c' because the maximum number of "
+            "config rules: 2 is reached.") in res.stderr
+
+
+def test_reads_see_changes_made_in_the_same_process(ctx: Any) -> None:
+    """Service-level callers (no command boundary, so no scheduled job run) still read what they just changed."""
+    cfg, logs = ctx.client("config"), ctx.client("logs")
+    cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default"})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "b"})
+    cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+    logs.create_log_group(logGroupName="/same")
+    items = cfg.get_resource_config_history(resourceType=LG, resourceId="/same")["configurationItems"]
+    assert [i["configurationItemStatus"] for i in items] == ["ResourceDiscovered"]
+    # Reads made by Config itself are not configuration changes and leave nothing pending.
+    from awsmon.backends.local.config import Recorder
+
+    assert not Recorder(ctx.store(), "us-east-1").has_pending()

@@ -39,6 +39,7 @@ HISTORY_WINDOW = timedelta(days=7)  # each GetResourceConfigHistory call spans a
 IDLE_RECHECK = timedelta(days=1)  # the record job's next due time when nothing is pending (the trigger pulls it in)
 PAGE = 100
 RULE_PAGE = 25
+MAX_RULES = 400  # rules per Region per account (configlimits.md, adjustable on AWS)
 
 
 def _ms(dt: datetime) -> int:
@@ -340,13 +341,7 @@ class Recorder:
             return 0
         sources = sorted({k.event_source for k in kinds})
         names = sorted({n for k in kinds for n in k.event_names})
-        rows = self.conn.execute(
-            f"SELECT seq, event_id, event_time, event_source, record FROM events WHERE seq > ? AND region = ? "
-            f"AND read_only = 'false' AND origin = 'local' "
-            f"AND event_source IN ({','.join('?' * len(sources))}) AND event_name IN ({','.join('?' * len(names))}) "
-            f"ORDER BY seq",
-            (last, self.region, *sources, *names),
-        ).fetchall()
+        rows = self.conn.execute(self._pending_sql(len(sources), len(names)), (last, self.region, *sources, *names)).fetchall()
         top = self.conn.execute("SELECT max(seq) FROM events").fetchone()[0] or last
         # Group by resource: one snapshot per resource, its item names every event since the previous item.
         pending: dict[tuple[str, str], tuple[list[str], int, str]] = {}
@@ -371,6 +366,28 @@ class Recorder:
             (self.region, max(top, last)),
         )
         return written
+
+    @staticmethod
+    def _pending_sql(n_sources: int, n_names: int, columns: str = "seq, event_id, event_time, event_source, record") -> str:
+        # Unary "+" keeps SQLite off the (region, ...) indexes: the rowid range "seq > cursor" is the cheap plan,
+        # so the cost is the number of new events, not the size of the history.
+        return (f"SELECT {columns} FROM events WHERE seq > ? AND +region = ? AND +read_only = 'false' "
+                f"AND +origin = 'local' AND +event_source IN ({','.join('?' * n_sources)}) "
+                f"AND +event_name IN ({','.join('?' * n_names)}) ORDER BY seq")
+
+    def has_pending(self) -> bool:
+        """A lock-free look: are there new write events of the recorded types since the cursor?"""
+        row = self.recorder_row()
+        if row is None or not row["recording"]:
+            return False
+        cur = self.conn.execute("SELECT last_seq FROM cfg_cursor WHERE region = ?", (self.region,)).fetchone()
+        kinds = [KINDS[t] for t in self.recorded_types()]
+        sources = sorted({k.event_source for k in kinds})
+        names = sorted({n for k in kinds for n in k.event_names})
+        if not kinds:
+            return False
+        sql = self._pending_sql(len(sources), len(names), "1") + " LIMIT 1"
+        return self.conn.execute(sql, (int(cur[0]) if cur else 0, self.region, *sources, *names)).fetchone() is not None
 
     def discover(self, now: datetime) -> int:
         """Record every existing resource of the recorded types (when recording starts)."""
@@ -613,8 +630,7 @@ class LocalConfig(LocalService):
     def _sync(self) -> None:
         """Reads see every change made so far (the scheduled job may not have run yet in this process)."""
         rec = self._rec()
-        row = rec.recorder_row()
-        if row is None or not row["recording"]:
+        if not rec.has_pending():
             return
         with self.store.transaction():
             rec.sync(self.now())
@@ -1041,6 +1057,11 @@ class LocalConfig(LocalService):
                 self._check_type(t, "configRule.scope.complianceResourceTypes")
         now = self.now()
         if prev is None:
+            count = self.conn.execute("SELECT count(*) FROM cfg_rules WHERE region = ?", (self.region,)).fetchone()[0]
+            if count >= MAX_RULES:
+                raise ServiceError("MaxNumberOfConfigRulesExceededException",
+                                   f"Failed to put config rule '{name}' because the maximum number of config rules: "
+                                   f"{MAX_RULES} is reached.")  # fmt: skip
             rule_id = f"config-rule-{uuid.uuid4().hex[:6]}"
             arn = f"arn:aws:config:{self.region}:{self.account_id}:config-rule/{rule_id}"
         else:
