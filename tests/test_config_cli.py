@@ -306,3 +306,15 @@ def test_reads_see_changes_made_in_the_same_process(ctx: Any) -> None:
     from awsmon.backends.local.config import Recorder
 
     assert not Recorder(ctx.store(), "us-east-1").has_pending()
+
+
+def test_eventbridge_rules_are_recorded(pinned: Cli) -> None:
+    _record(pinned)
+    pinned.ok("rules", "put", "--name", "nightly", "--schedule-expression", "rate(1 day)")
+    pinned.ok("rules", "disable", "--name", "nightly")
+    items = _history(pinned, "AWS::Events::Rule", "nightly", "--order", "Forward")
+    states = [json.loads(c["configuration"])["State"] for c in items]
+    assert [c["configurationItemStatus"] for c in items] == ["ResourceDiscovered", "OK"] and states == ["ENABLED", "DISABLED"]
+    assert items[0]["arn"] == "arn:aws:events:us-east-1:123456789012:rule/nightly"
+    pinned.ok("rules", "delete", "--name", "nightly")
+    assert _history(pinned, "AWS::Events::Rule", "nightly")[0]["configurationItemStatus"] == "ResourceDeleted"

@@ -10,8 +10,9 @@ from awsmon.output import Column
 app = group(
     "config",
     "AWS Config: configuration items and rule compliance.\n\n"
-    "On the local backend the recorder turns every successful change to a log group, trail, metric alarm or SNS "
-    "topic (read from the CloudTrail event history) into a configuration item; managed rules are evaluated on "
+    "On the local backend the recorder turns every successful change to a log group, trail, metric alarm, SNS "
+    "topic or EventBridge rule (read from the CloudTrail event history) into a configuration item; managed rules "
+    "are evaluated on "
     "changes and periodically as the simulated clock moves.\n\n"
     "Examples:\n\n"
     "  awsmon config put-configuration-recorder --all-supported\n\n"
@@ -21,7 +22,8 @@ app = group(
     "  awsmon config check   # exit 3 when a rule has NON_COMPLIANT results",
 )
 
-RESOURCE_TYPE_HELP = "Resource type, e.g. AWS::Logs::LogGroup, AWS::CloudTrail::Trail, AWS::CloudWatch::Alarm, AWS::SNS::Topic."
+RESOURCE_TYPE_HELP = ("Resource type: AWS::Logs::LogGroup, AWS::CloudTrail::Trail, AWS::CloudWatch::Alarm, AWS::SNS::Topic, "
+                      "AWS::Events::Rule, ...")
 _CI_COLUMNS = [Column("configurationItemCaptureTime"), Column("configurationItemStatus"), Column("resourceType"),
                Column("resourceId"), Column("configurationStateId"), Column("relatedEvents")]  # fmt: skip
 _RULE_COLUMNS = [Column("ConfigRuleName"), Column("SourceIdentifier", "Source.SourceIdentifier"),

@@ -1,5 +1,8 @@
 """Local AWS Config: recorder and delivery channel, configuration items, rules and compliance.
 
+Recorded types: AWS::Logs::LogGroup, AWS::CloudTrail::Trail, AWS::CloudWatch::Alarm (metric alarms),
+AWS::SNS::Topic and AWS::Events::Rule (default event bus).
+
 Recording (``config.md`` §1, §8.2): while a Region's recorder is on, the scheduled job ``config.record`` reads the
 account's CloudTrail event history after the last processed ``events.seq`` (successful writes of the recorded
 services only) and snapshots each named resource by calling the owning local service's read operation
@@ -265,6 +268,47 @@ def _topic_list(svc: Any) -> list[str]:
             return out
 
 
+# -- AWS::Events::Rule (rules of the default event bus; resourceId is the rule name)
+def _rule_ids(record: Mapping[str, Any]) -> list[str]:
+    out = []
+    for arn in _arns_of(record, "AWS::Events::Rule"):
+        path = arn.split(":rule/", 1)[-1]
+        if "/" not in path:  # a custom bus's rule is rule/BUS/NAME: not recorded
+            out.append(path)
+    req = _req(record)
+    if not out and not req.get("eventBusName") and (req.get("name") or req.get("rule")):
+        out.append(str(req.get("name") or req.get("rule")))
+    return out
+
+
+def _rule_snapshot(svc: Any, name: str) -> Snapshot | None:
+    try:
+        rule = dict(_unwrapped(svc, "describe_rule", Name=name))
+    except ServiceError:
+        return None
+    targets: list[Any] = []
+    token = None
+    while True:
+        page = _unwrapped(svc, "list_targets_by_rule", Rule=name, **({"NextToken": token} if token else {}))
+        targets.extend(page.get("Targets") or [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    rule["Targets"] = targets
+    return Snapshot(name, name, rule["Arn"], rule, {}, [])
+
+
+def _rule_list(svc: Any) -> list[str]:
+    out: list[str] = []
+    token = None
+    while True:
+        page = _unwrapped(svc, "list_rules", **({"NextToken": token} if token else {}))
+        out.extend(r["Name"] for r in page.get("Rules") or [])
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
 KINDS: dict[str, Kind] = {
     k.resource_type: k
     for k in (
@@ -283,6 +327,10 @@ KINDS: dict[str, Kind] = {
         Kind("AWS::SNS::Topic", "sns.amazonaws.com",
              ("CreateTopic", "DeleteTopic", "SetTopicAttributes", "TagResource", "UntagResource"),
              "sns", _topic_ids, _topic_snapshot, _topic_list),
+        Kind("AWS::Events::Rule", "events.amazonaws.com",
+             ("PutRule", "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "RemoveTargets", "TagResource",
+              "UntagResource"),
+             "events", _rule_ids, _rule_snapshot, _rule_list),
     )
 }  # fmt: skip
 SUPPORTED_TYPES = tuple(KINDS)
