@@ -639,7 +639,7 @@ class LocalLogs(LocalService):
         return None
 
     def _stream_names(self, gid: int) -> dict[int, str]:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT id, name FROM log_streams WHERE group_id = ?", (gid,))}
+        return _StreamNames(self.conn)
 
     def _scan(
         self,
@@ -891,6 +891,23 @@ class LocalLogs(LocalService):
                     buckets[(m, ())][float(t["defaultValue"])] += 1
             if buckets:
                 write_datapoints(self.store, self.region, t, buckets)
+
+
+class _StreamNames(dict[int, str]):
+    """Stream id -> name, looked up on first use (a group may have very many streams; a page names few)."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def __missing__(self, sid: int) -> str:
+        row = self.conn.execute("SELECT name FROM log_streams WHERE id = ?", (sid,)).fetchone()
+        name = "" if row is None else str(row[0])
+        self[sid] = name
+        return name
+
+    def get(self, sid: int, default: Any = None) -> Any:  # type: ignore[override]
+        return self[sid]
 
 
 def write_datapoints(
