@@ -99,6 +99,10 @@ def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
     key = pinned.json("trail", "list-public-keys")["PublicKeyList"][0]
     der = base64.b64decode(key["Value"])
     assert key["Fingerprint"] == hashlib.md5(der).hexdigest() == d1["digestPublicKeyFingerprint"]
+    res = pinned("trail", "validate-digest", "--trail", "sig-trail", "--verbose", "-o", "table")
+    assert res.exit_code == 0 and "2/2 digest files valid" in res.stdout and "s3://sig-bucket/org/logs/AWSLogs/" in res.stdout
+    res = pinned("trail", "validate-digest", "--trail", "sig-trail", "--s3-prefix", "other", "-o", "table")
+    assert res.exit_code == 0 and "No digests found" in res.stdout
     signed = (f"{d1['digestEndTime']}\nsig-bucket/{d1['digestS3Object']}\n{hashlib.sha256(first).hexdigest()}\nnull").encode()
     load_der_public_key(der).verify(bytes.fromhex(meta1["signature"]), signed, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
 

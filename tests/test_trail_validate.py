@@ -199,7 +199,14 @@ def test_path_source_with_saved_keys(trail: tuple[Cli, Path], tmp_path: Path) ->
     keys.write_text(cli.ok("trail", "list-public-keys", "-o", "json").stdout)
     der = tmp_path / "key.der"
     der.write_bytes(base64.b64decode(json.loads(keys.read_text())["PublicKeyList"][0]["Value"]))
-    for key_file in (keys, der):
+    from cryptography.hazmat.primitives import serialization
+
+    pub = serialization.load_der_public_key(der.read_bytes())
+    spki = tmp_path / "key.spki.der"
+    spki.write_bytes(pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1))
+    for key_file in (keys, der, spki, pem):
         res = cli("--backend", "aws", "trail", "validate-digest", "--path", str(copy), "--public-key", str(key_file),
                   "--start", "2026-11-20T11:00:00Z", "--end", "2026-11-20T16:00:00Z", "-o", "table")  # fmt: skip
         assert res.exit_code == 0, res.stderr
