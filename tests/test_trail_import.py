@@ -106,3 +106,10 @@ def test_insight_events_only_with_event_category(pinned: Cli, tmp_path: Path) ->
     assert table.splitlines()[0].split()[:3] == ["EventTime", "EventName", "Username"] and "PutBucketPolicy" in table
     csv = pinned.ok("trail", "lookup", "--username", "alice", "--records", "-o", "csv").stdout
     assert csv.splitlines()[0].startswith("eventTime,eventName,userIdentity.arn") and "id-1" in csv
+
+
+def test_nan_constant_is_a_bad_file(pinned: Cli, tmp_path: Path) -> None:
+    f = tmp_path / "nan.json"
+    f.write_text('{"Records": [{"eventTime": "2026-11-20T10:00:00Z", "eventID": "n-1", "eventName": "X", "v": NaN}]}')
+    res = pinned("trail", "import", str(f))
+    assert res.exit_code == 2 and "invalid JSON constant NaN" in res.stderr

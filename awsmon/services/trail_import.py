@@ -123,7 +123,7 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
     except UnicodeDecodeError:
         raise BadFile("not UTF-8 text") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constants)
     except ValueError as exc:
         raise BadFile(f"truncated or invalid JSON ({exc})") from None
     if isinstance(doc, dict):
@@ -145,9 +145,14 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
     raise SkipFile("JSON value is not an object or an array")
 
 
+def _no_constants(name: str) -> Any:
+    """CloudTrail never writes NaN/Infinity; Python's json would accept them and store invalid JSON."""
+    raise ValueError(f"invalid JSON constant {name}")
+
+
 def _complete_object(line: str) -> bool:
     try:
-        return isinstance(json.loads(line), dict)
+        return isinstance(json.loads(line, parse_constant=_no_constants), dict)
     except ValueError:
         return False
 
@@ -173,7 +178,7 @@ def _json_lines(path: Path, buffered: str, fh: Any) -> Iterator[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, parse_constant=_no_constants)
             except ValueError as exc:
                 raise BadFile(f"line {lineno}: truncated or invalid JSON ({exc})") from None
             if isinstance(obj, dict):
