@@ -405,5 +405,5 @@ def demo_step(ctx: AppContext) -> list[str]:
         "awsmon config describe-compliance                        # COMPLIANT / NON_COMPLIANT per Config rule",
         "awsmon config check                                      # exit 3 when a rule has NON_COMPLIANT results (for CI)",
         "awsmon config list-discovered-resources --resource-type AWS::Logs::LogGroup",
-        "awsmon config history --resource-type AWS::Logs::LogGroup --resource-id ID   # configuration items over time",
+        "awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /awsmon/demo/app   # items over time",
     ]
