@@ -260,8 +260,6 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
                     else:
                         ok = insert_record(store, rec, origin="import")
                     counts["imported" if ok else "dups"] += 1
-                if dry_run:
-                    pass
         except SkipFile as exc:
             rep.skipped.append({"Path": str(path), "Reason": str(exc)})
             continue
