@@ -404,6 +404,8 @@ class AlarmEngine:
                 status, failure, message_id = self._publish(arn, body, subject, ts_ms)
                 if message_id:
                     detail["MessageId"] = message_id
+            elif kind == "lambda":
+                detail = self._lambda_event(row, cfg, old_state, new_state, reason, ts_ms)
             elif kind == "ec2":
                 # No simulated EC2 instances yet: the action is accepted and recorded.
                 detail = {"Action": arn.rsplit(":", 1)[-1] if arn.startswith("arn:aws:automate") else arn,
@@ -415,6 +417,40 @@ class AlarmEngine:
             )
             self.add_history(action_history_item(row["name"], arn, timestamp=ts_ms / 1000, succeeded=failure is None,
                                                  failure_reason=failure, alarm_type=row["alarm_type"]))  # fmt: skip
+
+    def _lambda_event(self, row: Any, cfg: Mapping[str, Any], old_state: str, new_state: str, reason: str,
+                      ts_ms: int) -> dict[str, Any]:  # fmt: skip
+        """The event a Lambda alarm action receives (spec §3.9); recorded, as no function runs locally."""
+        from awsmon.engines.alarm_eval import format_iso
+
+        configuration: dict[str, Any] = {"description": cfg.get("AlarmDescription")}
+        if row["alarm_type"] == "CompositeAlarm":
+            configuration["alarmRule"] = cfg["AlarmRule"]
+        elif cfg.get("Metrics"):
+            configuration["metrics"] = [
+                {"id": q["Id"], **({"expression": q["Expression"]} if q.get("Expression") else {}),
+                 **({"metricStat": q["MetricStat"]} if q.get("MetricStat") else {}), "returnData": q["ReturnData"]}
+                for q in cfg["Metrics"]
+            ]  # fmt: skip
+        else:
+            stat = {"metric": {"namespace": cfg["Namespace"], "name": cfg["MetricName"],
+                               "dimensions": {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}},
+                    "period": cfg["Period"], "stat": cfg.get("Statistic") or cfg.get("ExtendedStatistic")}  # fmt: skip
+            configuration["metrics"] = [{"id": "m1", "metricStat": stat, "returnData": True}]
+        return {
+            "source": "aws.cloudwatch",
+            "alarmArn": row["arn"],
+            "accountId": self.account_id,
+            "time": format_iso(ts_ms / 1000),
+            "region": self.region,
+            "alarmData": {
+                "alarmName": row["name"],
+                "state": {"value": new_state, "reason": reason, "reasonData": row["state_reason_data"],
+                          "timestamp": format_iso(ts_ms / 1000)},
+                "previousState": {"value": old_state},
+                "configuration": configuration,
+            },
+        }  # fmt: skip
 
     def _publish(self, topic_arn: str, body: str, subject: str, ts_ms: int) -> tuple[str, str | None, str | None]:
         parts = topic_arn.split(":")
