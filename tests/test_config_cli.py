@@ -318,3 +318,18 @@ def test_eventbridge_rules_are_recorded(pinned: Cli) -> None:
     assert items[0]["arn"] == "arn:aws:events:us-east-1:123456789012:rule/nightly"
     pinned.ok("rules", "delete", "--name", "nightly")
     assert _history(pinned, "AWS::Events::Rule", "nightly")[0]["configurationItemStatus"] == "ResourceDeleted"
+
+
+def test_periodic_trail_rules_follow_trail_changes(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "main", "--s3-bucket-name", "trail-bucket")
+    pinned.ok("config", "put-rule", "--name", "validation", "--source-identifier", "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
+              "--maximum-execution-frequency", "One_Hour")  # fmt: skip
+    pinned.ok("config", "put-rule", "--name", "cwl", "--source-identifier", "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED")
+    details = pinned.json("config", "get-compliance-details", "--name", "validation")["EvaluationResults"]
+    assert [(d["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"], d["ComplianceType"])
+            for d in details] == [("main", "NON_COMPLIANT")]  # fmt: skip
+    assert _compliance(pinned, "cwl") == "NON_COMPLIANT"
+    pinned.ok("trail", "update", "--name", "main", "--enable-log-file-validation")
+    pinned.ok("account", "clock", "advance", "1h")
+    assert _compliance(pinned, "validation") == "COMPLIANT"
+    assert _compliance(pinned, "cwl") == "NON_COMPLIANT"  # its 24-hour period has not come round yet

@@ -162,6 +162,9 @@ def test_trail_resource_rules_and_sns() -> None:
     cwl = _rule("CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED")
     assert cr.evaluate_resource(cwl, {}, {})[0] == cr.NON_COMPLIANT
     assert cr.evaluate_resource(cwl, {}, {"CloudWatchLogsLogGroupArn": "arn:x"})[0] == cr.COMPLIANT
+    stale = {"CloudWatchLogsLogGroupArn": "arn:x", "LatestCloudWatchLogsDeliveryAgeHours": 30.0}
+    assert cr.evaluate_resource(cwl, {}, stale)[0] == cr.NON_COMPLIANT
+    assert cr.evaluate_resource(cwl, {"expectedDeliveryWindowAge": "48"}, stale)[0] == cr.COMPLIANT
     sns = _rule("SNS_ENCRYPTED_KMS")
     assert cr.evaluate_resource(sns, {}, {})[0] == cr.NON_COMPLIANT
     assert cr.evaluate_resource(sns, {"kmsKeyIds": "a,b"}, {"KmsMasterKeyId": "b"})[0] == cr.COMPLIANT

@@ -620,8 +620,15 @@ class Recorder:
                 svc = self.svc(kind)
                 for rid in kind.list_ids(svc):
                     snap = kind.snapshot(svc, rid)
-                    if snap is not None:
-                        yield rtype, rid, snap.tags or {}, _jsonable(snap.configuration), now_ms
+                    if snap is None:
+                        continue
+                    configuration = _jsonable(snap.configuration)
+                    if rtype == "AWS::CloudTrail::Trail":
+                        # CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED looks at the age of the last delivery (not configuration).
+                        last = _unwrapped(svc, "get_trail_status", Name=rid).get("LatestCloudWatchLogsDeliveryTime")
+                        if isinstance(last, datetime):
+                            configuration["LatestCloudWatchLogsDeliveryAgeHours"] = (now_ms - _ms(last)) / 3_600_000
+                    yield rtype, rid, snap.tags or {}, configuration, now_ms
                 continue
             rows = self.conn.execute(
                 "SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
