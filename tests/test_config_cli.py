@@ -333,3 +333,12 @@ def test_periodic_trail_rules_follow_trail_changes(pinned: Cli) -> None:
     pinned.ok("account", "clock", "advance", "1h")
     assert _compliance(pinned, "validation") == "COMPLIANT"
     assert _compliance(pinned, "cwl") == "NON_COMPLIANT"  # its 24-hour period has not come round yet
+
+
+@pytest.mark.parametrize("rule", ['{"ConfigRuleName":"x","Source":"bad"}',
+                                  '{"ConfigRuleName":"x","Source":{"Owner":"AWS","SourceIdentifier":"CLOUD_TRAIL_ENABLED"},"Scope":"s"}',
+                                  '{"ConfigRuleName":"x","Source":{"Owner":"CUSTOM_POLICY"}}'])  # fmt: skip
+def test_malformed_rules_are_usage_errors(pinned: Cli, rule: str) -> None:
+    res = pinned("config", "put-rule", "--config-rule", rule)
+    assert res.exit_code == 2 and res.stdout == "" and "Traceback" not in res.stderr
+    assert res.stderr.startswith("awsmon: error: ")

@@ -279,6 +279,8 @@ def put_rule(ctx: AppContext, *, config_rule: str | None = None, name: str | Non
     params = parse_input_parameters(input_parameters, parameters)
     if params is not None:
         rule["InputParameters"] = params
+    if rule.get("Scope") is not None and not isinstance(rule["Scope"], dict):
+        raise UsageError("Scope in --config-rule must be an object such as {\"ComplianceResourceTypes\": [...]}")
     scope = dict(rule.get("Scope") or {})
     if resource_types:
         scope["ComplianceResourceTypes"] = list(resource_types)

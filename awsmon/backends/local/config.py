@@ -699,7 +699,9 @@ class LocalConfig(LocalService):
     # -- recorder -----------------------------------------------------------------------------------------------
     @api("PutConfigurationRecorder")
     def put_configuration_recorder(self, *, ConfigurationRecorder: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        rec = dict(ConfigurationRecorder or {})
+        if not isinstance(ConfigurationRecorder, dict):
+            raise _validation(ConfigurationRecorder, "configurationRecorder", "Member must be a structure")
+        rec = dict(ConfigurationRecorder)
         name = rec.get("name")
         if not name:
             raise ServiceError("InvalidConfigurationRecorderNameException",
@@ -840,7 +842,9 @@ class LocalConfig(LocalService):
     # -- delivery channel ---------------------------------------------------------------------------------------
     @api("PutDeliveryChannel")
     def put_delivery_channel(self, *, DeliveryChannel: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        ch = dict(DeliveryChannel or {})
+        if not isinstance(DeliveryChannel, dict):
+            raise _validation(DeliveryChannel, "deliveryChannel", "Member must be a structure")
+        ch = dict(DeliveryChannel)
         if not self.conn.execute("SELECT 1 FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone():
             raise ServiceError("NoAvailableConfigurationRecorderException",
                                "Configuration recorder is not available to put delivery channel.")  # fmt: skip
@@ -1077,7 +1081,12 @@ class LocalConfig(LocalService):
         if state != "ACTIVE":
             raise ServiceError("InvalidParameterValueException",
                                f"The ConfigRuleState {state} is invalid.  Only the following values are permitted: ACTIVE")  # fmt: skip
-        source = dict(cr.get("Source") or {})
+        if not isinstance(cr.get("Source"), dict):
+            raise ServiceError("ValidationException", "1 validation error detected: Value null at 'configRule.source' "
+                               "failed to satisfy constraint: Member must not be null")  # fmt: skip
+        if cr.get("Scope") is not None and not isinstance(cr["Scope"], dict):
+            raise _validation(cr["Scope"], "configRule.scope", "Member must be a structure")
+        source = dict(cr["Source"])
         owner = source.get("Owner")
         if owner == "CUSTOM_LAMBDA":
             raise ServiceError("InsufficientPermissionsException",
