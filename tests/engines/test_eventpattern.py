@@ -322,7 +322,7 @@ def test_wildcard_matching_is_linear_on_adversarial_input() -> None:
     started = time.perf_counter()
     assert matcher(value) is False
     assert matcher(value + "b") is True
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2.5  # generous: a backtracking matcher would take minutes
 
 
 @pytest.mark.parametrize(
@@ -701,7 +701,7 @@ def test_throughput_ten_thousand_events_through_a_twenty_field_pattern() -> None
         matched = sum(pattern.matches(event) for event in events)
         best = min(best, time.perf_counter() - started)
     assert matched == 10_000
-    assert best < 1.0
+    assert best < 5.0  # generous for loaded CI machines; exponential behaviour would take minutes
 
 
 def test_array_of_objects_search_is_linear() -> None:
@@ -713,7 +713,7 @@ def test_array_of_objects_search_is_linear() -> None:
     absent = compile_event_pattern({"a": {"x": ["1"], "y": [{"exists": False}]}})
     assert absent.matches({"a": [*({"x": "1", "y": "2"} for _ in range(5000)), {"x": "1"}]})
     assert not absent.matches({"a": [{"x": "1", "y": "2"} for _ in range(5000)]})
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5.0  # generous for loaded CI machines
 
 
 def test_leaves_inside_and_outside_arrays_at_one_path() -> None:

@@ -450,7 +450,7 @@ def test_pathological_regex_runs_in_linear_time() -> None:
     t0 = time.perf_counter()
     assert not fp.matches(text)
     assert fp.matches(text + "c")
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # generous for loaded CI; backtracking would take hours
 
 
 def test_large_messages_are_fast_for_every_kind() -> None:
@@ -460,7 +460,7 @@ def test_large_messages_are_fast_for_every_kind() -> None:
     assert not m("[a, b = %^z%, ...]", big)
     assert not m("{ $.a = 1 }", "{" + '"k": 1, ' * 10_000 + '"a": 2}')
     assert m("%[xy] [xy]$%", big[:-1])
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # generous for loaded CI; backtracking would take hours
 
 
 # ---------------------------------------------------------------------------------------------------------------
