@@ -347,6 +347,9 @@ def test_target_validation(pinned: Cli) -> None:
     assert [t["Id"] for t in listed] == ["t0", "t1", "t2", "t3", "t4"] and listed[0]["Input"] == '{"a":1,"b":2}'
     refused = pinned("rules", "delete", "--name", "r")
     assert refused.exit_code == 2 and "Rule can't be deleted since it has targets." in refused.stderr
+    pinned.ok("rules", "delete", "--name", "r", "--force")
+    assert pinned.json("rules", "list")["Rules"] == []
+    assert pinned("rules", "list-targets", "--rule", "r").exit_code == 1  # the targets went with the rule
 
 
 def test_put_rule_replaces_and_lists(ctx: Any) -> None:

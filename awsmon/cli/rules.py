@@ -96,10 +96,10 @@ def list_(
 def delete(
     ctx: typer.Context,
     name: str = _name_opt(),
-    force: bool = typer.Option(False, "--force", help="Managed rules only (as in AWS); targets still block deletion."),
+    force: bool = typer.Option(False, "--force", help="Delete even while targets remain (AWS allows it for managed rules)."),
     bus: str | None = _bus_opt(),
 ) -> None:
-    """Delete a rule (DeleteRule); refused while it has targets (remove them first), as AWS does.
+    """Delete a rule (DeleteRule); refused while it has targets (remove them first, or --force), as AWS does.
 
     Example: awsmon rules delete --name nightly
     """
