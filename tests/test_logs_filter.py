@@ -312,13 +312,13 @@ def test_aws_path_windows_throttling_and_merge(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(svc.time, "sleep", lambda s: None)  # backoff and pacing without waiting
     mk = lambda g, ts: {"timestamp": ts, "ingestionTime": ts, "eventId": f"{g}{ts}", "message": f"{g}{ts}"}  # noqa: E731
     fake = _FakeLogs({
-        "/a": [mk("a", NOW_MS - 100_000 + i * 7000) for i in range(14)],
+        "/a": [mk("a", NOW_MS - 100_000 + i * 7000) for i in range(14)] + [mk("a", NOW_MS + 60_000)],  # ahead of now
         "/b": [mk("b", NOW_MS - 99_000 + i * 11000) for i in range(9)],
     })  # fmt: skip
     start = datetime.fromtimestamp((NOW_MS - 100_000) / 1000, UTC)
     events = list(svc.filter_events(_FakeCtx(fake), ["/a", "/b"], start=start, parallel=4, rate=1000.0))  # type: ignore[arg-type]
     stamps = [e["timestamp"] for e in events]
-    assert stamps == sorted(stamps) and len(events) == 23  # every event once, merged across groups and windows
+    assert stamps == sorted(stamps) and len(events) == 24  # every event once, merged across groups and windows
     assert {e["logGroupName"] for e in events} == {"/a", "/b"}
     windows = {(c["logGroupName"], c.get("startTime")) for c in fake.calls}
     assert len(windows) == 8  # 2 groups x 4 time windows fetched separately

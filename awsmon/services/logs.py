@@ -345,6 +345,8 @@ def filter_events(
         wins: list[tuple[int | None, int | None]]
         if start_ms is not None:
             wins = list(_windows(start_ms, end_ms if end_ms is not None else now_ms, parallel))
+            if end_ms is None:  # no --end: the last window stays open (events may be stamped ahead of now)
+                wins[-1] = (wins[-1][0], None)
         else:
             wins = [(start_ms, end_ms)]
         if not start_from_head:
