@@ -157,6 +157,7 @@ def test_put_events_rejections_are_atomic(pinned: Cli) -> None:
     ])  # fmt: skip
     assert res.exit_code == 0, res.stderr
     assert res.json()["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 1, "tooNewLogEventStartIndex": 3}
+    assert "some events were rejected: " in res.stderr and "older than 14 days" in res.stderr
     assert _count(pinned) == 2
     # ... and older than the group's retention: expired.
     pinned.ok("logs", "put-retention", "--group", G, "--days", "1")

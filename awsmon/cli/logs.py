@@ -183,6 +183,14 @@ def put_events(
         text = sys.stdin.read()
     actx = app_ctx(ctx)
     data = svc(actx, name, stream, messages, text, _time(ctx, timestamp), create)
+    rejected = data.get("rejectedLogEventsInfo")
+    if rejected:
+        from awsmon.output import info
+
+        why = {"tooNewLogEventStartIndex": "from index {} on: more than 2 hours in the future",
+               "tooOldLogEventEndIndex": "before index {}: older than 14 days",
+               "expiredLogEventEndIndex": "before index {}: older than the retention period"}  # fmt: skip
+        info(actx, "some events were rejected: " + "; ".join(why[k].format(v) for k, v in rejected.items() if k in why))
     renderer(ctx).detail(data)
 
 
