@@ -284,13 +284,14 @@ def test_log_group_target_writes_unrecorded_log_events(pinned: Cli) -> None:
     arn = f"arn:aws:logs:us-east-1:{ACCT}:log-group:/aws/events/shop"
     pinned.ok("rules", "put", "--name", "to-logs", "--event-pattern", json.dumps({"source": ["shop"]}))
     pinned.ok("rules", "put-targets", "--rule", "to-logs", "--targets", f"Id=l,Arn={arn}:*",
-              f"Id=nogroup,Arn=arn:aws:logs:us-east-1:{ACCT}:log-group:/nope")  # fmt: skip
+              f"Id=nogroup,Arn=arn:aws:logs:us-east-1:{ACCT}:log-group:/nope",
+              f"Id=again,Arn={arn},InputPath=$.detail.n")  # fmt: skip
     resp = pinned.json("rules", "put-events", "--source", "shop", "--detail-type", "Order", "--detail", '{"n": 2}')
     events = pinned.json("logs", "filter", "--group", "/aws/events/shop", "--start", "1h")["events"]
-    assert len(events) == 1 and json.loads(events[0]["message"])["detail"] == {"n": 2}
-    assert events[0]["logStreamName"] == resp["Entries"][0]["EventId"]
+    assert len(events) == 2 and json.loads(events[0]["message"])["detail"] == {"n": 2} and events[1]["message"] == "2"
+    assert {e["logStreamName"] for e in events} == {resp["Entries"][0]["EventId"]}
     got = {d["TargetId"]: d["Status"] for d in _deliveries(pinned)}
-    assert got == {"l": "Delivered", "nogroup": "Failed"}
+    assert got == {"l": "Delivered", "nogroup": "Failed", "again": "Delivered"}
     looked = pinned.json("trail", "lookup", "--event-name", "CreateLogStream")["Events"]
     assert looked == []  # delivery is not an API call of the account
 
@@ -400,3 +401,20 @@ def test_source_prefilter_is_conservative() -> None:
     for text in ('{"source": [{"prefix": "aws."}]}', '{"$or": [{"source": ["a"]}, {"x": ["b"]}]}', '{"x": ["y"]}',
                  '{"source": []}', "not json"):  # fmt: skip
         assert required_sources(text) is None
+
+
+def test_rules_see_only_their_region(ctx: Any) -> None:
+    from datetime import timedelta
+
+    ctx.store().set_clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    for region in ("us-east-1", "eu-west-1"):
+        events = ctx.client("events", region)
+        events.put_rule(Name="groups", EventPattern=CREATE_GROUP_PATTERN)
+        events.put_targets(Rule="groups", Targets=[{"Id": "q", "Arn": f"arn:aws:sqs:{region}:{ACCT}:q"}])
+    ctx.client("logs", "eu-west-1").create_log_group(logGroupName="/eu")
+    ctx.store().advance_clock(timedelta(minutes=1))
+    ctx.run_catch_up()
+    assert ctx.client("events", "us-east-1").list_deliveries()["Deliveries"] == []
+    (only,) = ctx.client("events", "eu-west-1").list_deliveries()["Deliveries"]
+    assert json.loads(only["Input"])["region"] == "eu-west-1"
+    assert only["RuleArn"] == f"arn:aws:events:eu-west-1:{ACCT}:rule/groups"

@@ -385,7 +385,11 @@ def _deliver_logs(store: AccountStore, arn: str, payload: str, when: datetime, e
     group = parts[6]
     try:
         with store.transaction():
-            create(svc, logGroupName=group, logStreamName=event_id)
+            try:
+                create(svc, logGroupName=group, logStreamName=event_id)
+            except ServiceError as exc:
+                if exc.code != "ResourceAlreadyExistsException":  # two targets on one group share the stream
+                    raise
             put(svc, logGroupName=group, logStreamName=event_id,
                 logEvents=[{"timestamp": _ms(when), "message": payload}])  # fmt: skip
     except ServiceError as exc:
