@@ -185,6 +185,8 @@ def build_entries(*, entries: str | None = None, source: str | None = None, deta
                 item["Detail"] = json.dumps(item["Detail"])
             if isinstance(item.get("Time"), str) and ctx is not None:
                 item["Time"] = ctx.parse_time(item["Time"])
+            if bus and bus != "default" and "EventBusName" not in item:
+                item["EventBusName"] = bus
         return items
     if not source or not detail_type:
         raise UsageError("give --entries, or --source and --detail-type (with --detail)")
