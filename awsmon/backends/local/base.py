@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -56,6 +57,8 @@ def lower_camel(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bytes):
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN/Infinity are not JSON: keep what was sent, as text
     return value
 
 
