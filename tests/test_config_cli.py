@@ -342,3 +342,14 @@ def test_malformed_rules_are_usage_errors(pinned: Cli, rule: str) -> None:
     res = pinned("config", "put-rule", "--config-rule", rule)
     assert res.exit_code == 2 and res.stdout == "" and "Traceback" not in res.stderr
     assert res.stderr.startswith("awsmon: error: ")
+
+
+def test_failed_writes_make_no_items_and_are_not_disturbed(pinned: Cli) -> None:
+    _record(pinned)
+    pinned.ok("logs", "create-group", "--name", "/dup")
+    res = pinned("logs", "create-group", "--name", "/dup")
+    assert res.exit_code != 0 and "ResourceAlreadyExistsException" in res.stderr
+    # A record whose requestParameters hold NaN is not JSON to SQLite; recording must not break the call.
+    res = pinned("metrics", "put", "--namespace", "N", "--metric-name", "M", "--value", "nan")
+    assert res.exit_code == 2 and "unexpected" not in res.stderr
+    assert [c["configurationItemStatus"] for c in _history(pinned, LG, "/dup")] == ["ResourceDiscovered"]

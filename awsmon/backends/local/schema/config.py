@@ -5,7 +5,7 @@
 * ``cfg_items``: every configuration item, clustered for GetResourceConfigHistory (resource, capture time, id).
 * ``cfg_resources``: the latest state per resource (for ListDiscoveredResources and change detection by MD5).
 * ``cfg_rules`` and ``cfg_results``: rules, their evaluation status, and the latest result per (rule, resource).
-* ``cfg_events_wake``: a trigger that makes the recorder's scheduled job due as soon as a successful write of a
+* ``cfg_events_wake_v2``: a trigger that makes the recorder's scheduled job due as soon as a successful write of a
   recorded service lands in the event history, so the next command records it (no per-minute polling, and no
   change to the other services).
 """
@@ -81,6 +81,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS cfg_results_res ON cfg_results (region, resource_type, resource_id);
     CREATE TRIGGER IF NOT EXISTS cfg_events_wake AFTER INSERT ON events
     WHEN NEW.read_only = 'false' AND NEW.origin = 'local' AND json_extract(NEW.record, '$.errorCode') IS NULL
+     AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
+                              'sns.amazonaws.com', 'events.amazonaws.com')
+    BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
+    """,
+    # v2: the wake-up trigger must not parse the record: a record holding NaN (PutMetricData) is not valid JSON for
+    # json_extract, and the failing trigger would abort the write it watches. Failed calls now wake the job too;
+    # it skips them (cost: one look at the new events).
+    """
+    DROP TRIGGER IF EXISTS cfg_events_wake;
+    CREATE TRIGGER IF NOT EXISTS cfg_events_wake_v2 AFTER INSERT ON events
+    WHEN NEW.read_only = 'false' AND NEW.origin = 'local'
      AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
                               'sns.amazonaws.com', 'events.amazonaws.com')
     BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
