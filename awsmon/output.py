@@ -229,8 +229,8 @@ def _to_obj(row: Any, columns: Sequence[Column]) -> Any:
 
 def info(ctx: AppContext, message: str) -> None:
     """A diagnostic line for humans, on stderr (never mixed with data)."""
-    ctx.err.print(message, markup=False, highlight=False)
+    ctx.err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def success(ctx: AppContext, message: str) -> None:
-    ctx.err.print(message, style="green", markup=False, highlight=False)
+    ctx.err.print(message, style="green", markup=False, highlight=False, soft_wrap=True)
