@@ -492,3 +492,28 @@ def test_failed_evaluation_keeps_state_and_never_blocks_commands(pinned: Cli, mo
     data = pinned.json("alarms", "explain", "a")
     assert data["StateValue"] == "OK"
     assert data["Why"] == "the last evaluation failed, the state was kept: InternalFailure: store unavailable"
+
+
+def test_high_resolution_alarm_catch_up_after_four_hours_sees_its_data(pinned: Cli) -> None:
+    """Regression: evaluations replayed long after the fact read the store as of their own instant (`as_of`), so
+    10-second data more than 3 hours old at catch-up time still drives transitions at the right instants."""
+    pinned.ok("alarms", "put", "--alarm-name", "fast", "--namespace", "App", "--metric-name", "Hr",
+              "--statistic", "Maximum", "--period", "10", "--evaluation-periods", "1", "--threshold", "1",
+              "--comparison-operator", "GreaterThanThreshold", "--treat-missing-data", "ignore")  # fmt: skip
+    math = [{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "Hr"}, "Period": 10,
+                                        "Stat": "Maximum"}, "ReturnData": False},
+            {"Id": "e1", "Expression": "m1 * 2", "ReturnData": True}]  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "fast-math", "--metrics", json.dumps(math), "--evaluation-periods", "1",
+              "--threshold", "2", "--comparison-operator", "GreaterThanThreshold", "--treat-missing-data", "ignore")  # fmt: skip
+    for ts, value in (("2026-11-20T12:30:00Z", 5), ("2026-11-20T13:00:00Z", 0)):  # up to 2 h ahead is accepted
+        pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Hr", "--value", str(value),
+                  "--storage-resolution", "1", "--timestamp", ts)  # fmt: skip
+    pinned.ok("account", "clock", "advance", "4h")
+    hist = pinned.json("alarms", "history", "--name", "fast", "--type", "StateUpdate", "--oldest-first")
+    moves = [(h["Timestamp"], json.loads(h["HistoryData"])["newState"]["stateValue"])
+             for h in hist["AlarmHistoryItems"]]  # fmt: skip
+    assert moves == [("2026-11-20T12:30:10Z", "ALARM"), ("2026-11-20T13:00:10Z", "OK")]
+    hist = pinned.json("alarms", "history", "--name", "fast-math", "--type", "StateUpdate", "--oldest-first")
+    assert [h["Timestamp"] for h in hist["AlarmHistoryItems"]] == ["2026-11-20T12:30:10Z", "2026-11-20T13:00:10Z"]
+    explain = pinned.json("alarms", "explain", "fast")
+    assert explain["StateValue"] == "OK"

@@ -646,12 +646,7 @@ class AlarmEngine:
         period = alarm_period(cfg)
         t = t_ms / 1000
         stamps = alarm_bucket_starts(t, period, rng)
-        saved = self.store._pinned_now
-        self.store._pinned_now = datetime.fromtimestamp(t, UTC)  # the store "as of" the evaluation instant
-        try:
-            values, counts, inputs = self._fetch(cfg, stamps, period, t)
-        finally:
-            self.store._pinned_now = saved
+        values, counts, inputs = self._fetch(cfg, stamps, period, t)
         ev = evaluate_metric_alarm(
             values,
             comparison_operator=cfg["ComparisonOperator"],
@@ -696,7 +691,8 @@ class AlarmEngine:
         index = {int(s): i for i, s in enumerate(stamps)}
         values: list[float | None] = [None] * len(stamps)
         if cfg.get("Metrics"):
-            results = query_metric_data(self.store, self.region, [dict(q) for q in cfg["Metrics"]], start, end)
+            results = query_metric_data(self.store, self.region, [dict(q) for q in cfg["Metrics"]], start, end,
+                                        as_of=end)  # the store as of the evaluation instant
             for res in results[:1]:
                 for ts, v in zip(res["Timestamps"], res["Values"], strict=True):
                     i = index.get(int(ts.timestamp()))
@@ -714,7 +710,8 @@ class AlarmEngine:
                 c_start = datetime.fromtimestamp(chunk[0], UTC)
                 c_end = datetime.fromtimestamp(chunk[-1] + period, UTC) if first + 1440 < len(stamps) else end
                 out.extend(query_statistics(self.store, self.region, cfg["Namespace"], cfg["MetricName"], dims,
-                                            c_start, c_end, period, statistics, extended, cfg.get("Unit")))  # fmt: skip
+                                            c_start, c_end, period, statistics, extended, cfg.get("Unit"),
+                                            as_of=end))  # fmt: skip
             return out
 
         counts: list[float | None] | None = None
