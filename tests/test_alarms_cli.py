@@ -517,3 +517,34 @@ def test_high_resolution_alarm_catch_up_after_four_hours_sees_its_data(pinned: C
     assert [h["Timestamp"] for h in hist["AlarmHistoryItems"]] == ["2026-11-20T12:30:10Z", "2026-11-20T13:00:10Z"]
     explain = pinned.json("alarms", "explain", "fast")
     assert explain["StateValue"] == "OK"
+
+
+def test_auto_scaling_actions_repeat_every_minute_while_the_state_lasts(pinned: Cli) -> None:
+    asg = ("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1a2b:autoScalingGroupName/web:"
+           "policyName/scale-out")  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "scale", *BASE, "--evaluation-periods", "1",
+              "--treat-missing-data", "breaching", "--alarm-actions", asg, "--alarm-actions", TOPIC)  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "once", *BASE, "--evaluation-periods", "1",
+              "--treat-missing-data", "breaching", "--alarm-actions", TOPIC)  # fmt: skip
+    put_values(pinned, 500)  # ALARM at 12:01 (and 12:00 already: no data treated as breaching)
+
+    def times(name: str, arn: str) -> list[str]:
+        acts = pinned.json("alarms", "actions", "--alarm-name", name)["Actions"]
+        return [a["Timestamp"] for a in acts if a["ActionArn"] == arn]
+
+    pinned.ok("account", "clock", "advance", "3m30s")
+    asg_times = times("scale", asg)
+    assert asg_times == ["2026-11-20T12:00:00Z", "2026-11-20T12:01:00Z", "2026-11-20T12:02:00Z",
+                         "2026-11-20T12:03:00Z", "2026-11-20T12:04:00Z"]  # fmt: skip
+    assert times("scale", TOPIC) == ["2026-11-20T12:00:00Z"] and times("once", TOPIC) == ["2026-11-20T12:00:00Z"]
+    pinned.ok("account", "clock", "advance", "1d")  # one day in one jump: one repeat per minute, recorded in bulk
+    assert len(times("scale", asg)) == 5 + 1440
+    pinned.ok("alarms", "disable-actions", "--alarm-names", "scale")
+    pinned.ok("account", "clock", "advance", "10m")
+    assert len(times("scale", asg)) == 5 + 1440
+    pinned.ok("alarms", "enable-actions", "--alarm-names", "scale")
+    pinned.ok("account", "clock", "advance", "2m")
+    assert len(times("scale", asg)) == 5 + 1440 + 2
+    pinned.ok("alarms", "set-state", "--alarm-name", "scale", "--state-value", "OK", "--state-reason", "manual")
+    pinned.ok("account", "clock", "advance", "30s")  # back to ALARM at the next evaluation: repeats start again
+    assert state(pinned, "scale") == "ALARM"

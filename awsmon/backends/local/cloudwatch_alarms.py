@@ -53,6 +53,7 @@ _EC2_ACTION_RE = re.compile(
 MAX_RECORDS = 100
 HISTORY_RETENTION_MS = 14 * 86400 * 1000
 MAX_STEPS_PER_SETTLE = 10000
+ASG_REPEAT_MS = 60_000  # Auto Scaling actions fire again every minute while the state lasts (spec §3.9)
 
 
 def _ms(dt: datetime) -> int:
@@ -371,7 +372,45 @@ class AlarmEngine:
             self._composite_suppression(fresh, old_state, new_state, ts_ms)
         else:
             self.run_actions(fresh, old_state, new_state, reason, ts_ms)
+            self.schedule_asg_repeat(row["name"], ts_ms)
         self._queue.append((row["name"], old_state, new_state, ts_ms))
+
+    def schedule_asg_repeat(self, name: str, from_ms: int) -> None:
+        """Auto Scaling actions keep firing once per minute while a metric alarm stays in the state whose actions
+        name them (spec §3.9); the next repeat is one minute after ``from_ms``, or none."""
+        row = self.row(name)
+        nxt = None
+        if row is not None and row["alarm_type"] == "MetricAlarm" and row["actions_enabled"]:
+            arns = json.loads(row["config"]).get(ACTION_KEYS[row["state_value"]]) or []
+            if any(action_kind(a) == "autoscaling" for a in arns):
+                nxt = from_ms + ASG_REPEAT_MS
+        self.conn.execute("UPDATE alarms SET asg_next_ms = ? WHERE region = ? AND name = ?", (nxt, self.region, name))
+
+    def repeat_asg_actions(self, t_ms: int, limit_ms: int) -> None:
+        """Record the Auto Scaling repeats due at ``t_ms``. The state of an alarm can only change at its own next
+        evaluation (API calls happen at the clock, after catch-up), so every repeat before that instant (and up to
+        ``limit_ms``) is recorded at once: cost follows the repeats, not the replay loop."""
+        rows = self.conn.execute(
+            "SELECT * FROM alarms WHERE region = ? AND asg_next_ms <= ? ORDER BY name", (self.region, t_ms)
+        ).fetchall()
+        for row in rows:
+            bound = limit_ms if row["next_eval_ms"] is None else min(limit_ms, row["next_eval_ms"] - 1)
+            times = list(range(row["asg_next_ms"], max(bound, row["asg_next_ms"]) + 1, ASG_REPEAT_MS))
+            cfg = json.loads(row["config"])
+            arns = [a for a in cfg.get(ACTION_KEYS[row["state_value"]]) or [] if action_kind(a) == "autoscaling"]
+            if row["actions_enabled"] and arns:
+                detail = json.dumps({"Repeat": True, "StateValue": row["state_value"],
+                                     "StateReason": row["state_reason"]})  # fmt: skip
+                self.conn.executemany(
+                    "INSERT INTO alarm_actions (region, alarm_name, ts_ms, action_arn, kind, new_state, status, detail) "
+                    "VALUES (?,?,?,?,'autoscaling',?,'Recorded',?)",
+                    [(self.region, row["name"], ts, arn, row["state_value"], detail) for ts in times for arn in arns],
+                )
+                nxt = times[-1] + ASG_REPEAT_MS
+            else:
+                nxt = None
+            self.conn.execute("UPDATE alarms SET asg_next_ms = ? WHERE region = ? AND name = ?",
+                              (nxt, self.region, row["name"]))  # fmt: skip
 
     def run_actions(self, row: Any, old_state: str, new_state: str, reason: str, ts_ms: int) -> None:
         if not row["actions_enabled"]:
@@ -851,11 +890,13 @@ class AlarmEngine:
                     self._evaluation_failed(row, t, exc)
             self.settle()  # composites see every metric alarm evaluated at this instant
             self.fire_timers(t)
+            self.repeat_asg_actions(t, limit)
         return self.job_due(limit)
 
     def _next_instant(self) -> int | None:
         row = self.conn.execute(
-            "SELECT min(next_eval_ms), min(wait_end_ms), min(ext_end_ms) FROM alarms WHERE region = ?", (self.region,)
+            "SELECT min(next_eval_ms), min(wait_end_ms), min(ext_end_ms), min(asg_next_ms) FROM alarms "
+            "WHERE region = ?", (self.region,)
         ).fetchone()
         candidates = [v for v in row if v is not None]
         return min(candidates) if candidates else None
@@ -1067,6 +1108,7 @@ class AlarmsMixin:
             "UPDATE alarms SET next_eval_ms = ?, sleep_from_ms = NULL WHERE region = ? AND name = ?",
             (_ms(self.store.now()), self.region, name),
         )
+        eng.schedule_asg_repeat(name, _ms(self.store.now()))  # the new action lists decide about repeats
         eng.reschedule()
         return {}
 
@@ -1347,6 +1389,8 @@ class AlarmsMixin:
             cfg["ActionsEnabled"] = enabled
             conn.execute("UPDATE alarms SET actions_enabled = ?, config = ? WHERE region = ? AND name = ?",
                          (int(enabled), json.dumps(cfg, separators=(",", ":")), self.region, name))  # fmt: skip
+            eng.schedule_asg_repeat(name, _ms(self.store.now()))
+        eng.reschedule()
         return {}
 
     @api("EnableAlarmActions")

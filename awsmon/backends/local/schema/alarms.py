@@ -105,4 +105,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS sns_outbox_topic ON sns_outbox (topic_arn, seq);
     CREATE INDEX IF NOT EXISTS sns_outbox_time ON sns_outbox (region, ts_ms);
     """,
+    """
+    -- Auto Scaling actions repeat every minute while the alarm stays in the state (spec §3.9): next repeat instant.
+    ALTER TABLE alarms ADD COLUMN asg_next_ms INTEGER;
+    CREATE INDEX IF NOT EXISTS alarms_asg_next ON alarms (region, asg_next_ms);
+    """,
 ]
