@@ -137,8 +137,9 @@ def get(
     if app_ctx(ctx).query or r.fmt == "json":
         r.render(resp)
         return
-    rows, keys = statistics_rows(resp)
-    r.rows(rows, [Column(k) for k in keys])
+    asked = [*(split_values(statistics) or ([] if extended else ["Average"])), *(split_values(extended) or [])]
+    rows, cols = statistics_rows(resp, asked)
+    r.rows(rows, [Column(header, path=key) for header, key in cols])
 
 
 @app.command("get-data")

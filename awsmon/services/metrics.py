@@ -307,25 +307,27 @@ def get_statistics(
     return {"Label": resp.get("Label", metric_name), "Datapoints": points}
 
 
-def statistics_rows(resp: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Flatten datapoints for tables/csv: Timestamp, the statistics asked for, extended ones, Unit."""
-    keys: list[str] = []
+def statistics_rows(resp: dict[str, Any], requested: list[str] | None = None
+                    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:  # fmt: skip
+    """Flatten datapoints for tables/csv: Timestamp, the statistics asked for (a column each, even when no period
+    has a value for it), extended ones, Unit. Returns rows and ``(header, row key)`` pairs: keys are positional
+    (``c0``, ``c1``, ...) because statistic names such as ``p99.5`` contain dots, which column paths split on."""
+    names: list[str] = []
+    for k in requested or []:
+        if k not in names:
+            names.append(k)
+    for dp in resp["Datapoints"]:  # anything answered but not asked for (never expected) still shows
+        for k in [*(b for b in BASIC if b in dp), *(dp.get("ExtendedStatistics") or {})]:
+            if k not in names:
+                names.append(k)
     rows = []
     for dp in resp["Datapoints"]:
-        row: dict[str, Any] = {"Timestamp": dp["Timestamp"]}
-        for k in BASIC:
-            if k in dp:
-                row[k] = dp[k]
-        row.update(dp.get("ExtendedStatistics") or {})
-        row["Unit"] = dp.get("Unit")
-        for k in row:
-            if k not in keys:
-                keys.append(k)
+        ext = dp.get("ExtendedStatistics") or {}
+        row: dict[str, Any] = {"Timestamp": dp["Timestamp"], "Unit": dp.get("Unit")}
+        for i, k in enumerate(names):
+            row[f"c{i}"] = dp.get(k) if k in BASIC else ext.get(k)
         rows.append(row)
-    if "Unit" in keys:
-        keys.remove("Unit")
-        keys.append("Unit")
-    return rows, keys or ["Timestamp", "Unit"]
+    return rows, [("Timestamp", "Timestamp"), *((k, f"c{i}") for i, k in enumerate(names)), ("Unit", "Unit")]
 
 
 def load_queries(text: str) -> list[dict[str, Any]]:
