@@ -29,6 +29,13 @@ def test_trail_crud_status_and_errors(backend_cli: Cli) -> None:
     trails = cli.json("trail", "describe")["trailList"]
     assert [t["Name"] for t in trails] == ["contract"] and trails[0]["S3KeyPrefix"] == "pfx"
     assert cli.json("trail", "describe", "--trail-name-list", "contract")["trailList"][0]["HomeRegion"] == "us-east-1"
+    listed = cli.json("trail", "list")["Trails"]
+    assert [(t["Name"], t["HomeRegion"], t["TrailARN"]) for t in listed] == [("contract", "us-east-1", created["TrailARN"])]
+    combo = cli("trail", "create", "--name", "combo", "--s3-bucket-name", "contract-bucket", "--is-multi-region-trail",
+                "--no-include-global-service-events")  # fmt: skip
+    assert combo.exit_code == 2
+    assert combo.stderr == ("awsmon: error: InvalidParameterCombinationException: "
+                            "Multi-Region trail must include global service events.\n")  # fmt: skip
     assert cli.json("trail", "get-status", "--name", "contract")["IsLogging"] is False
     cli.ok("trail", "start-logging", "--name", "contract")
     status = cli.json("trail", "get-status", "--name", "contract")

@@ -194,3 +194,80 @@ def test_demo_step_is_idempotent(pinned: Cli) -> None:
     assert [t["Name"] for t in pinned.json("trail", "describe")["trailList"]] == ["awsmon-demo"]
     res = pinned("trail", "validate-digest", "--trail", "awsmon-demo", "-o", "table")
     assert res.exit_code == 0 and "1/1 digest files valid" in res.stdout
+
+
+def _global_event(event_id: str, when: str) -> dict[str, Any]:
+    return {"eventTime": when, "eventName": "CreateUser", "eventSource": "iam.amazonaws.com", "eventID": event_id,
+            "awsRegion": "us-east-1", "readOnly": False, "eventCategory": "Management"}  # fmt: skip
+
+
+def test_include_global_service_events_false_leaves_global_events_out(pinned: Cli, ctx: Any) -> None:
+    from awsmon.backends.local.base import insert_record
+
+    # AWS (and moto) refuse a multi-region trail without global-service events, at create and at update.
+    res = pinned("trail", "create", "--name", "glob-mr", "--s3-bucket-name", "glob-bucket", "--is-multi-region-trail",
+                 "--no-include-global-service-events")  # fmt: skip
+    assert res.exit_code == 2 and "Multi-Region trail must include global service events." in res.stderr
+    pinned.ok("trail", "create", "--name", "glob-mr", "--s3-bucket-name", "glob-bucket", "--is-multi-region-trail")
+    res = pinned("trail", "update", "--name", "glob-mr", "--no-include-global-service-events")
+    assert res.exit_code == 2 and "InvalidParameterCombinationException" in res.stderr
+    pinned.ok("trail", "create", "--name", "glob-off", "--s3-bucket-name", "nog-bucket",
+              "--no-include-global-service-events")  # fmt: skip
+    pinned.ok("trail", "start-logging", "--name", "glob-mr")
+    pinned.ok("trail", "start-logging", "--name", "glob-off")
+    store = ctx.store()
+    with store.transaction():
+        insert_record(store, _global_event("iam-1", "2026-11-20T12:01:00Z"))
+    pinned.ok("account", "clock", "advance", "10m")
+    with_global = {r["eventName"] for r in _log_records(_bucket(pinned, "glob-bucket"))}
+    without = {r["eventName"] for r in _log_records(_bucket(pinned, "nog-bucket"))}
+    assert "CreateUser" in with_global and "StartLogging" in with_global
+    assert "CreateUser" not in without and "StartLogging" in without
+    # Switching to a single-region trail with global events off is allowed in one call, and then applies.
+    pinned.ok("trail", "update", "--name", "glob-mr", "--no-is-multi-region-trail", "--no-include-global-service-events")
+    with store.transaction():
+        insert_record(store, _global_event("iam-2", "2026-11-20T12:11:00Z"))
+    pinned.ok("account", "clock", "advance", "10m")
+    assert [r["eventID"] for r in _log_records(_bucket(pinned, "glob-bucket")) if r["eventName"] == "CreateUser"] == ["iam-1"]
+
+
+def test_retention_deletes_local_events_after_90_days_never_imported_ones(pinned: Cli, ctx: Any, tmp_path: Path) -> None:
+    old = {"eventTime": "2026-11-19T10:00:00Z", "eventName": "OldImported", "eventSource": "ec2.amazonaws.com",
+           "eventID": "imp-1", "awsRegion": "us-east-1", "readOnly": True, "eventCategory": "Management",
+           "resources": [{"type": "AWS::EC2::Instance", "ARN": "arn:aws:ec2:us-east-1:1:instance/i-1"}]}  # fmt: skip
+    (tmp_path / "imp.json").write_text(json.dumps({"Records": [old]}))
+    pinned.ok("trail", "import", str(tmp_path / "imp.json"))
+    pinned.ok("trail", "create", "--name", "ret-trail", "--s3-bucket-name", "ret-bucket")  # recorded at 12:00
+    store = ctx.store()
+
+    def count(origin: str) -> int:
+        return int(store.conn.execute("SELECT count(*) FROM events WHERE origin = ?", (origin,)).fetchone()[0])
+
+    assert count("local") == 1
+    pinned.ok("account", "clock", "advance", "89d")
+    assert pinned.json("trail", "lookup", "--event-name", "CreateTrail")["Events"]  # not expired yet
+    assert count("local") == 2  # CreateTrail + that LookupEvents call (89 days later)
+    pinned.ok("account", "clock", "advance", "2d")
+    # Everything recorded 91 days ago is gone (with its resource rows); the recent clock/lookup calls stay.
+    first_batch = store.conn.execute("SELECT count(*) FROM events WHERE origin = 'local' AND event_time < ?",
+                                     (1763640000000 + 86_400_000,)).fetchone()[0]  # fmt: skip
+    assert first_batch == 0
+    orphans = store.conn.execute("SELECT count(*) FROM event_resources WHERE event_seq NOT IN (SELECT seq FROM events)")
+    assert orphans.fetchone()[0] == 0
+    assert count("import") == 1
+    assert pinned.json("trail", "lookup", "--event-name", "OldImported")["Events"][0]["EventId"] == "imp-1"
+    assert pinned.json("trail", "lookup", "--event-name", "CreateTrail")["Events"] == []
+    job = store.conn.execute("SELECT next_due_ms FROM jobs WHERE kind = 'cloudtrail.retention'").fetchone()
+    oldest = store.conn.execute("SELECT min(event_time) FROM events WHERE origin = 'local'").fetchone()[0]
+    assert job[0] == oldest + 90 * 86_400_000 + 1  # next run: when the oldest remaining local event expires
+
+
+def test_list_trails(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "list-a", "--s3-bucket-name", "list-bucket")
+    pinned.ok("trail", "create", "--name", "list-mr", "--s3-bucket-name", "list-bucket", "--is-multi-region-trail")
+    pinned.ok("--region", "eu-west-1", "trail", "create", "--name", "list-w", "--s3-bucket-name", "list-bucket")
+    got = pinned.json("--region", "eu-west-1", "trail", "list")["Trails"]
+    assert {(t["Name"], t["HomeRegion"]) for t in got} == {("list-w", "eu-west-1"), ("list-mr", "us-east-1")}
+    res = pinned.ok("trail", "list", "-o", "table")
+    assert res.stdout.splitlines()[0].split() == ["Name", "HomeRegion", "TrailARN"] and "list-a" in res.stdout
+    assert pinned.json("trail", "list", "--query", "Trails[].Name") == ["list-a", "list-mr"]

@@ -161,6 +161,26 @@ def test_parse_lookup_attribute_forms(key: str, value: str) -> None:
     assert short == long and short[1] == value and short[0].lower() == key.lower()
 
 
+@given(pairs=st.lists(st.tuples(st.sampled_from(["EventName", "username", "ResourceName"]), st.text(min_size=1, max_size=30)),
+                     min_size=1, max_size=3))  # fmt: skip
+def test_parse_lookup_attributes_aws_cli_json_form(pairs: list[tuple[str, str]]) -> None:
+    import json
+
+    from awsmon.services.trail import canonical_key, parse_lookup_attributes
+
+    text = json.dumps([{"AttributeKey": k, "AttributeValue": v} for k, v in pairs])
+    assert parse_lookup_attributes(text) == [(canonical_key(k), v) for k, v in pairs]
+
+
+def test_lookup_attributes_json_through_the_cli(pinned: Cli) -> None:
+    pinned.ok("trail", "create", "--name", "json-attr", "--s3-bucket-name", "json-bucket")
+    got = pinned.json("trail", "lookup", "--lookup-attributes", '[{"AttributeKey":"EventName","AttributeValue":"CreateTrail"}]')
+    assert [e["EventName"] for e in got["Events"]] == ["CreateTrail"]
+    for bad in ('[{"AttributeKey":"EventName"}]', '[{"AttributeKey":"Colour","AttributeValue":"x"}]', "[{"):
+        res = pinned("trail", "lookup", "--lookup-attributes", bad)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: ")
+
+
 def test_parse_lookup_attribute_value_with_commas() -> None:
     from awsmon.services.trail import parse_lookup_attribute
 
@@ -203,3 +223,30 @@ def test_pacer_backs_off_on_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls["n"] == 3 and 1.0 in sleeps and 2.0 in sleeps
     with pytest.raises(ServiceError):
         pacer.call(lambda **kw: (_ for _ in ()).throw(ServiceError("AccessDeniedException", "no")))
+
+
+def test_resume_token_is_bound_stable_and_not_shifted_by_new_events(pinned: Cli) -> None:
+    for i in range(6):
+        pinned.ok("trail", "create", "--name", f"tok-{i}", "--s3-bucket-name", "tok-bucket")
+        pinned.ok("trail", "delete", "--name", f"tok-{i}")
+    pinned.ok("account", "clock", "advance", "1m")
+    every = [e["EventId"] for e in pinned.json("trail", "lookup", "--read-only", "false")["Events"]]
+    assert len(every) == 12
+    # Mid-page (--match filters client-side): the next page starts right after the last event printed, even though
+    # this very lookup and the next one record new LookupEvents events at the top of the history.
+    args = ("trail", "lookup", "--read-only", "false", "--match", '{ $.eventName = "*Trail" }', "--max-results", "5")
+    first = pinned.json(*args)
+    second = pinned.json(*args, "--next-token", first["NextToken"])
+    third = pinned.json(*args, "--next-token", second["NextToken"])
+    got = [e["EventId"] for page in (first, second, third) for e in page["Events"]]
+    assert got == every and "NextToken" not in third
+    # The token belongs to its query: other options are refused, not silently mis-paged.
+    for other in (("--read-only", "true"), ("--match", '{ $.eventName = "CreateTrail" }')):
+        res = pinned("trail", "lookup", *other, "--max-results", "5", "--next-token", first["NextToken"])
+        assert res.exit_code == 2 and "InvalidNextTokenException" in res.stderr and res.stderr.count("\n") == 1
+    # A relative --start means the same on every page, even when the clock has moved between the calls.
+    page1 = pinned.json("trail", "lookup", "--read-only", "false", "--start", "1h", "--max-results", "4")
+    pinned.ok("account", "clock", "advance", "10m")
+    page2 = pinned.json("trail", "lookup", "--read-only", "false", "--start", "1h", "--max-results", "4",
+                        "--next-token", page1["NextToken"])  # fmt: skip
+    assert [e["EventId"] for e in page1["Events"] + page2["Events"]] == every[:8]

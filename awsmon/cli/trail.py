@@ -29,7 +29,7 @@ _TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), 
 def lookup(
     ctx: typer.Context,
     lookup_attributes: list[str] = typer.Option([], "--lookup-attributes", "--lookup-attribute", "--attr",
-                                                help="Key=Value or AttributeKey=K,AttributeValue=V; repeatable (ANDed)."),
+                                                help="Key=Value, AttributeKey=K,AttributeValue=V or aws-cli's JSON list; repeatable (ANDed)."),
     event_id: str | None = typer.Option(None, "--event-id"),
     event_name: str | None = typer.Option(None, "--event-name"),
     read_only: str | None = typer.Option(None, "--read-only", metavar="true|false"),
@@ -52,9 +52,9 @@ def lookup(
     """
     from awsmon.output import info
     from awsmon.services.trail import lookup as svc
-    from awsmon.services.trail import parse_lookup_attribute
+    from awsmon.services.trail import parse_lookup_attributes
 
-    attrs = [parse_lookup_attribute(a) for a in lookup_attributes]
+    attrs = [kv for a in lookup_attributes for kv in parse_lookup_attributes(a)]
     for key, value in (("EventId", event_id), ("EventName", event_name), ("ReadOnly", read_only), ("Username", username),
                        ("ResourceType", resource_type), ("ResourceName", resource_name), ("EventSource", event_source),
                        ("AccessKeyId", access_key_id)):  # fmt: skip
@@ -155,6 +155,18 @@ def describe(
 
     renderer(ctx).render(describe_trails(app_ctx(ctx), split_values(names), include_shadow), rows_key="trailList",
                          columns=_TRAIL_COLUMNS)  # fmt: skip
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List the trails visible in the region (name, ARN, home region), like ListTrails.
+
+    Example: awsmon trail list -o json
+    """
+    from awsmon.services.trail import list_trails
+
+    renderer(ctx).render(list_trails(app_ctx(ctx)), rows_key="Trails",
+                         columns=[Column("Name"), Column("HomeRegion"), Column("TrailARN")])  # fmt: skip
 
 
 @app.command("get-status")

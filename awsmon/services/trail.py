@@ -8,9 +8,11 @@ CloudWatch Logs filter pattern to each record, and ``records=True`` returns the 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from awsmon.context import AppContext
@@ -51,6 +53,25 @@ def parse_lookup_attribute(text: str) -> tuple[str, str]:
     if not value:
         raise UsageError(f"invalid lookup attribute {text!r}: the value is empty")
     return canonical_key(key), value
+
+
+def parse_lookup_attributes(text: str) -> list[tuple[str, str]]:
+    """One ``--lookup-attributes`` value: ``Key=Value``, the shorthand, or aws-cli's JSON list (or one object)."""
+    if not text.lstrip().startswith(("[", "{")):
+        return [parse_lookup_attribute(text)]
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid --lookup-attributes JSON: {exc}") from None
+    items = data if isinstance(data, list) else [data]
+    out: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("AttributeKey"), str) \
+                or not isinstance(item.get("AttributeValue"), str) or not item["AttributeValue"]:  # fmt: skip
+            raise UsageError(f"invalid --lookup-attributes item {json.dumps(item)}: expected "
+                             '{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}')  # fmt: skip
+        out.append((canonical_key(item["AttributeKey"]), item["AttributeValue"]))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -100,6 +121,13 @@ def describe_trails(ctx: AppContext, names: list[str] | None = None, include_sha
     if names:
         params["trailNameList"] = names
     return {"trailList": ctx.client("cloudtrail").describe_trails(**params).get("trailList", [])}
+
+
+def list_trails(ctx: AppContext) -> dict[str, Any]:
+    """ListTrails, every page: the trails visible in the region (multi-region trails of other home regions too)."""
+    from awsmon.backends import paginate
+
+    return {"Trails": list(paginate(ctx.client("cloudtrail").list_trails, "Trails"))}
 
 
 def get_status(ctx: AppContext, name: str) -> dict[str, Any]:
@@ -209,19 +237,38 @@ def _event_matches(ev: dict[str, Any], key: str, value: str) -> bool:
     return got == value
 
 
-def _encode_resume(api_token: str | None, skip: int) -> str:
-    raw = json.dumps({"t": api_token, "k": skip}, separators=(",", ":")).encode()
-    return "awsmon:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class _Resume:
+    """awsmon's NextToken: the API token of the page to read, the last event already printed (the marker), the
+    query it belongs to (a hash of the options as typed), and the absolute time bounds of the first call, so that
+    relative times (``--start 24h``) mean the same on every page and events recorded meanwhile never shift a page.
+    """
+
+    def __init__(self, api_token: str | None, marker: str, query: str, start: str | None, end: str | None) -> None:
+        self.api_token, self.marker, self.query, self.start, self.end = api_token, marker, query, start, end
+
+    def encode(self) -> str:
+        raw = json.dumps({"t": self.api_token, "m": self.marker, "h": self.query, "s": self.start, "e": self.end},
+                         separators=(",", ":")).encode()  # fmt: skip
+        return "awsmon:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str, query: str) -> _Resume:
+        if not token.startswith("awsmon:"):
+            return cls(token, "", query, None, None)  # LookupEvents' own token (e.g. from aws-cli)
+        try:
+            d = json.loads(base64.urlsafe_b64decode(token[7:].encode() + b"==").decode())
+            out = cls(d.get("t"), str(d["m"]), str(d["h"]), d.get("s"), d.get("e"))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise ServiceError("InvalidNextTokenException", "The NextToken is not valid.") from None
+        if out.query != query:
+            raise ServiceError("InvalidNextTokenException", "The NextToken is not valid for these parameters.")
+        return out
 
 
-def _decode_resume(token: str) -> tuple[str | None, int]:
-    if not token.startswith("awsmon:"):
-        return token, 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token[7:].encode() + b"==").decode())
-        return data.get("t"), int(data["k"])
-    except (ValueError, KeyError, TypeError):
-        raise ServiceError("InvalidNextTokenException", "The NextToken is not valid.") from None
+def _query_hash(attrs: list[tuple[str, str]], start: str | None, end: str | None, category: str | None,
+                match: str | None) -> str:  # fmt: skip
+    text = json.dumps([sorted(attrs), start, end, category and category.lower(), match])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, start: str | None = None,
@@ -230,8 +277,8 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
            on_warning: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
     """LookupEvents with several attributes, a filter pattern, and all pages unless ``max_results`` is given.
 
-    With ``max_results`` the result holds at most that many events and a NextToken when more exist. The token is
-    LookupEvents' own when the page ended on an API page boundary, else an ``awsmon:`` token that resumes mid-page.
+    With ``max_results`` the result holds at most that many events and a NextToken when more exist: an ``awsmon:``
+    token (see :class:`_Resume`) bound to the options as typed. A plain LookupEvents token is accepted too.
     """
     attrs = list(dict.fromkeys(attributes or []))
     if category is not None and category.lower() != "insight":
@@ -248,11 +295,18 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
         except FilterPatternError as exc:
             raise UsageError(f"invalid --match filter pattern: {exc}") from None
     client = ctx.client("cloudtrail")
+    query = _query_hash(attrs, start, end, category, match)
+    token = _Resume.decode(next_token, query) if next_token else None
     params: dict[str, Any] = {}
-    if start:
+    if token is not None and token.start:
+        params["StartTime"] = datetime.fromisoformat(token.start)
+    elif start:
         params["StartTime"] = ctx.parse_time(start)
-    if end:
+    if token is not None and token.end:
+        params["EndTime"] = datetime.fromisoformat(token.end)
+    elif end:
         params["EndTime"] = ctx.parse_time(end)
+    bounds = tuple(params[k].isoformat() if k in params else None for k in ("StartTime", "EndTime"))
     if category:
         params["EventCategory"] = "insight"
     client_side: list[tuple[str, str]] = []
@@ -276,7 +330,8 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
                    "add --region us-east-1")  # fmt: skip
     filtered = bool(client_side or matcher)
     page_size = 50 if (max_results is None or filtered) else min(max_results, 50)
-    api_token, skip = _decode_resume(next_token) if next_token else (None, 0)
+    api_token = token.api_token if token is not None else None
+    marker = token.marker if token is not None else ""
     out_events: list[dict[str, Any]] = []
     resume: str | None = None
     while True:
@@ -286,9 +341,18 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
         page = call(**kw)
         events = list(page.get("Events") or [])
         new_token = page.get("NextToken")
-        for i, ev in enumerate(events):
-            if i < skip:
+        if marker:
+            # Resume after the last event printed; it can sit further down when newer events were recorded since.
+            idx = next((i for i, ev in enumerate(events) if ev.get("EventId") == marker), None)
+            if idx is None:
+                if not new_token or new_token == api_token:
+                    raise ServiceError("InvalidNextTokenException",
+                                       "The NextToken is not valid: the event it resumes after is gone.")  # fmt: skip
+                api_token = new_token
                 continue
+            events = events[idx + 1 :]
+            marker = ""
+        for i, ev in enumerate(events):
             if client_side and not all(_event_matches(ev, k, v) for k, v in client_side):
                 continue
             if matcher is not None and not matcher.matches(str(ev.get("CloudTrailEvent") or "")):
@@ -296,11 +360,10 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
             out_events.append(ev)
             if max_results is not None and len(out_events) >= max_results:
                 if i + 1 < len(events):
-                    resume = _encode_resume(api_token, i + 1)
+                    resume = _Resume(api_token, str(ev.get("EventId")), query, *bounds).encode()
                 elif new_token:
-                    resume = new_token
+                    resume = _Resume(new_token, "", query, *bounds).encode()
                 break
-        skip = 0
         if resume is not None or (max_results is not None and len(out_events) >= max_results):
             break
         if not new_token or new_token == api_token:

@@ -41,6 +41,7 @@ from awsmon.errors import ServiceError
 
 scheduler.register("cloudtrail.deliver", "awsmon.backends.local.cloudtrail:run_deliver")
 scheduler.register("cloudtrail.digest", "awsmon.backends.local.cloudtrail:run_digest")
+scheduler.register("cloudtrail.retention", "awsmon.backends.local.cloudtrail:run_retention")
 
 MAX_TRAILS_PER_REGION = 5
 TICK_MS = 5 * 60 * 1000
@@ -57,6 +58,10 @@ _COLUMNS = {
     "EventSource": "event_source",
     "AccessKeyId": "access_key_id",
 }
+# Global-service events (recorded in us-east-1): a trail with IncludeGlobalServiceEvents=false leaves them out.
+GLOBAL_EVENT_SOURCES = ("iam.amazonaws.com", "sts.amazonaws.com", "cloudfront.amazonaws.com", "signin.amazonaws.com")
+GLOBAL_EVENTS_REGION = "us-east-1"
+RETENTION_DELETE_BATCH = 5000
 KEY_VALIDITY = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 DEFAULT_SELECTOR = {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
@@ -221,6 +226,12 @@ def _check_selectors(basic: Any, advanced: Any) -> None:
                                    f"Only the Equals operator is allowed for {fs.get('Field')}.")  # fmt: skip
 
 
+def _check_global(multi_region: bool, include_global: bool) -> None:
+    """AWS (and moto) refuse a multi-region trail without global-service events, at create and at update."""
+    if multi_region and not include_global:
+        raise ServiceError("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
+
+
 def account_public_key_der(store: AccountStore) -> bytes:
     """The account key's DER PKCS#1 public half, cached beside it (loading the private key costs ~40 ms)."""
     from awsmon.backends.local.store import atomic_write
@@ -334,6 +345,7 @@ class LocalCloudTrail(LocalService):
         if CloudWatchLogsLogGroupArn is not None and not CloudWatchLogsLogGroupArn.startswith("arn:"):
             raise ServiceError("InvalidCloudWatchLogsLogGroupArnException",
                                f"Invalid CloudWatchLogsLogGroupArn: {CloudWatchLogsLogGroupArn}.")  # fmt: skip
+        _check_global(bool(IsMultiRegionTrail), bool(IncludeGlobalServiceEvents))
         arn = self._arn(Name)
         if self.conn.execute("SELECT 1 FROM ct_trails WHERE arn = ?", (arn,)).fetchone():
             raise ServiceError("TrailAlreadyExistsException", f"Trail {Name} already exists for customer: {self.account_id}")
@@ -389,6 +401,7 @@ class LocalCloudTrail(LocalService):
                 cfg["SnsTopicARN"] = f"arn:aws:sns:{self.region}:{self.account_id}:{v}" if v else None
             elif k != "IsOrganizationTrail":
                 cfg[k] = v if v != "" else None
+        _check_global(bool(cfg.get("IsMultiRegionTrail")), bool(cfg.get("IncludeGlobalServiceEvents", True)))
         self.conn.execute("UPDATE ct_trails SET config = ? WHERE arn = ?", (json.dumps(cfg), r["arn"]))
         now_validating = bool(cfg.get("LogFileValidationEnabled"))
         if r["is_logging"] and now_validating and not was_validating:
@@ -782,6 +795,10 @@ def deliver(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | N
     if not trail["cfg"].get("IsMultiRegionTrail"):
         sql += " AND region = ?"
         args.append(trail["home_region"])
+    if not trail["cfg"].get("IncludeGlobalServiceEvents", True):
+        # Global-service events (IAM, STS, CloudFront, sign-in) are recorded in us-east-1; this trail leaves them out.
+        sql += f" AND NOT (region = ? AND coalesce(event_source, '') IN ({','.join('?' * len(GLOBAL_EVENT_SOURCES))}))"
+        args += [GLOBAL_EVENTS_REGION, *GLOBAL_EVENT_SOURCES]
     sql += " ORDER BY seq"
     groups: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
     last_seq = trail["last_seq"]
@@ -923,3 +940,26 @@ def run_digest(store: AccountStore, key: str, due: datetime, now: datetime) -> d
     deliver(store, trail, now_ms)  # logs due by now first, so each digest sees every file of its hour
     nxt = _digests(store, trail, now_ms, final=False)
     return None if nxt is None else _dt(max(nxt, _ms(due) + 1))
+
+
+def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """Delete locally recorded events older than the 90-day history (imported events are kept, never deleted).
+
+    Read from the (origin, event_time) index: the cost is what expires plus one probe. The next run is due when
+    the oldest remaining local event leaves the window (or 90 days from now when there is none: the clock only
+    moves forward, so nothing recorded later can expire sooner).
+    """
+    cutoff = _ms(now - LOOKUP_WINDOW)
+    conn = store.conn
+    while True:
+        seqs = [r[0] for r in conn.execute(
+            "SELECT seq FROM events WHERE origin = 'local' AND event_time < ? ORDER BY event_time LIMIT ?",
+            (cutoff, RETENTION_DELETE_BATCH))]  # fmt: skip
+        if not seqs:
+            break
+        marks = ",".join("?" * len(seqs))
+        conn.execute(f"DELETE FROM event_resources WHERE event_seq IN ({marks})", seqs)
+        conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", seqs)
+    row = conn.execute("SELECT min(event_time) FROM events WHERE origin = 'local'").fetchone()
+    nxt = (row[0] if row and row[0] is not None else _ms(now)) + int(LOOKUP_WINDOW.total_seconds() * 1000) + 1
+    return _dt(max(nxt, _ms(due) + 1))

@@ -58,4 +58,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS ct_ev_ro ON events (region, event_category, read_only, event_time, event_id);
     CREATE INDEX IF NOT EXISTS ct_ev_origin ON events (origin, seq);
     """,
+    # Retention of locally recorded events (90 days of simulated time): one job for the account, due at once on
+    # the first catch-up; it then reschedules itself for when the oldest local event leaves the window.
+    """
+    CREATE INDEX IF NOT EXISTS ct_ev_origin_time ON events (origin, event_time);
+    INSERT OR IGNORE INTO jobs (kind, key, next_due_ms) VALUES ('cloudtrail.retention', 'events', 0);
+    """,
 ]
