@@ -477,7 +477,7 @@ def format_event(ev: dict[str, Any], fmt: str, group: str | None = None) -> str:
     if fmt == "short":
         return f"{ts.strftime('%Y-%m-%dT%H:%M:%S')} {message}"
     where = "/".join(x for x in (ev.get("logGroupName") or group, ev.get("logStreamName")) if x)
-    return f"{ts.isoformat(timespec='microseconds').replace('+00:00', '+00:00')} {where} {message}"
+    return f"{ts.isoformat(timespec='microseconds')} {where} {message}"
 
 
 # -- test-pattern and metric filters --------------------------------------------------------------------------------
