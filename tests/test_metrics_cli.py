@@ -343,3 +343,19 @@ def test_table_and_csv_show_dotted_percentiles_and_every_requested_column(pinned
     out = pinned.ok("metrics", "get", "-n", NS, "--metric-name", "N", "--start", "1h", "-s", "Maximum", "-s", "Sum",
                     "-o", "tsv").stdout  # fmt: skip
     assert out.splitlines()[0] == "Timestamp\tMaximum\tSum\tUnit"
+
+
+def test_graph_piped_without_output_option_prints_text_or_the_forced_chart(pinned) -> None:
+    # Regression: the implicit "json when piped" output default replaced both the plain-text fallback of --style auto
+    # and a chart forced with --style; only an explicit -o json (or --query) prints the API shape.
+    for minute in range(5):
+        put(pinned, "--metric-name", "G", "--value", str(minute), "--timestamp", f"2026-11-20T11:{minute + 10:02d}:00Z")
+    args = ["metrics", "graph", "-n", NS, "--metric-name", "G", "--start", "1h"]
+    plain = pinned.ok(*args).stdout.splitlines()
+    assert plain[0] == "Timestamp\tG Average" and plain[1] == "2026-11-20T11:10:00Z\t0.0"
+    chart = pinned.ok(*args, "--style", "line", "--width", "80").stdout
+    assert chart.startswith("App G (Average, period 60s)") and "* G Average (min 0, max 4)" in chart
+    assert pinned.ok(*args, "--style", "spark").stdout.startswith("G Average")
+    csv = pinned.ok(*args, "-o", "csv").stdout.splitlines()
+    assert csv[:2] == ["Id,Label,Timestamp,Value", "m1,G Average,2026-11-20T11:10:00Z,0.0"]
+    assert pinned.ok(*args, "--query", "MetricDataResults[0].Values[4]").stdout.strip() == "4.0"

@@ -203,8 +203,16 @@ def graph(
     resp = graph_data(actx, namespace=namespace, metric_names=metric_names, dimensions=parse_dimensions(dimensions),
                       statistic=statistic, period=period, start=start, end=end, expressions=expressions)  # fmt: skip
     r = renderer(ctx)
-    if actx.query or r.fmt != "table":
+    # Only an explicit -o (or --query) asks for data: the implicit "json when piped" default must not replace the
+    # plain-text fallback of --style auto, nor a chart forced with --style.
+    explicit = not str(actx.output.source).startswith("default")
+    if actx.query or (explicit and r.fmt == "json"):
         r.render({"MetricDataResults": resp["MetricDataResults"], "Messages": resp["Messages"]})
+        return
+    if explicit and r.fmt != "table":
+        from awsmon.services.metrics import metric_data_rows
+
+        r.rows(metric_data_rows(resp), [Column("Id"), Column("Label"), Column("Timestamp"), Column("Value")])
         return
     series = [
         ChartSeries(str(x.get("Label") or x["Id"]), [t.timestamp() for t in x["Timestamps"]], list(x["Values"]))
