@@ -302,6 +302,7 @@ def test_metric_filters_publish_datapoints(pinned: Cli) -> None:
 
 def test_cloudtrail_records_for_calls(pinned: Cli, home: Any) -> None:
     _setup(pinned)
+    pinned.ok("logs", "put-events", "--group", G, "--stream", "s1", "-m", "payload-not-recorded")
     pinned.ok("logs", "filter", "--group", G, "--pattern", "x")
     pinned("logs", "filter", "--group", "/missing")
     from awsmon.context import AppContext
@@ -315,11 +316,14 @@ def test_cloudtrail_records_for_calls(pinned: Cli, home: Any) -> None:
     finally:
         ctx.close()
     names = [r[0] for r in rows]
-    assert names == ["CreateLogGroup", "CreateLogStream", "FilterLogEvents", "FilterLogEvents"]
-    assert [r[2] for r in rows] == ["false", "false", "true", "true"]
+    assert names == ["CreateLogGroup", "CreateLogStream", "PutLogEvents", "FilterLogEvents", "FilterLogEvents"]
+    assert [r[2] for r in rows] == ["false", "false", "false", "true", "true"]
+    put = json.loads(rows[2][3])
+    assert put["requestParameters"] == {"logGroupName": G, "logStreamName": "s1"}  # the payload is not copied
+    assert "payload-not-recorded" not in rows[2][3]
     failed = json.loads(rows[-1][3])
     assert failed["errorCode"] == "ResourceNotFoundException"
-    ok = json.loads(rows[2][3])
+    ok = json.loads(rows[3][3])
     assert ok["requestParameters"]["logGroupName"] == G and ok["resources"][0]["type"] == "AWS::Logs::LogGroup"
 
 
