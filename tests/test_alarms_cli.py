@@ -548,3 +548,22 @@ def test_auto_scaling_actions_repeat_every_minute_while_the_state_lasts(pinned: 
     pinned.ok("alarms", "set-state", "--alarm-name", "scale", "--state-value", "OK", "--state-reason", "manual")
     pinned.ok("account", "clock", "advance", "30s")  # back to ALARM at the next evaluation: repeats start again
     assert state(pinned, "scale") == "ALARM"
+
+
+def test_tags_threshold_metric_id_and_empty_name(pinned: Cli) -> None:
+    ok = pinned("alarms", "put", "--alarm-name", "tagged", *BASE, "--tags", "team=web,env=prod", "--tags",
+                "Key=a,Value=b")  # fmt: skip
+    assert ok.exit_code == 0
+    for bad_tag, text in (("aws:x=1", "Tags.member.1.Key is invalid"), ("foo", "invalid --tags value 'foo'")):
+        res = pinned("alarms", "put", "--alarm-name", "t2", *BASE, "--tags", bad_tag)
+        assert res.exit_code == 2 and text in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    band = [{"Id": "m1", "MetricStat": {"Metric": {"Namespace": "App", "MetricName": "L"}, "Period": 60,
+                                        "Stat": "Average"}, "ReturnData": True},
+            {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)"}]  # fmt: skip
+    res = pinned("alarms", "put", "--alarm-name", "t2", "--metrics", json.dumps(band), "--threshold-metric-id", "ad1",
+                 "--evaluation-periods", "1", "--comparison-operator", "LessThanLowerOrGreaterThanUpperThreshold")  # fmt: skip
+    assert res.exit_code == 2 and "no anomaly detection model" in res.stderr
+    res = pinned("alarms", "put", "--alarm-name", "", *BASE)
+    assert res.exit_code == 2 and "Value '' at 'alarmName'" in res.stderr and "length greater than" in res.stderr
+    names = pinned.json("alarms", "describe", "--query", "MetricAlarms[].AlarmName")
+    assert names == ["tagged"]

@@ -46,7 +46,10 @@ def put(
     period: int | None = typer.Option(None, "--period", help="Seconds: 10, 20, 30 or a multiple of 60."),
     evaluation_periods: int = typer.Option(..., "--evaluation-periods", help="N: periods evaluated."),
     datapoints_to_alarm: int | None = typer.Option(None, "--datapoints-to-alarm", help="M of N (default N)."),
-    threshold: float = typer.Option(..., "--threshold", help="Static threshold."),
+    threshold: float | None = typer.Option(None, "--threshold", help="Static threshold (required unless --threshold-metric-id)."),
+    threshold_metric_id: str | None = typer.Option(None, "--threshold-metric-id",
+        help="Id of the ANOMALY_DETECTION_BAND query in --metrics (aws backend; the local engine has no anomaly model)."),  # fmt: skip
+    tags: list[str] | None = typer.Option(None, "--tags", "--tag", help="Key=K,Value=V or K=V (repeatable); new alarms only."),
     comparison_operator: str = typer.Option(..., "--comparison-operator",
         help="GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold."),  # fmt: skip
     treat_missing_data: str | None = typer.Option(None, "--treat-missing-data", help="missing (default), ignore, breaching or notBreaching."),
@@ -63,7 +66,7 @@ def put(
 
     Example: awsmon alarms put --alarm-name api-p99 --namespace App --metric-name Latency --dimensions Service=api --extended-statistic p99 --period 60 --evaluation-periods 5 --datapoints-to-alarm 3 --threshold 500 --comparison-operator GreaterThanThreshold --alarm-actions arn:aws:sns:us-east-1:123456789012:ops
     """
-    from awsmon.services.alarms import parse_dimensions, put_metric_alarm
+    from awsmon.services.alarms import parse_dimensions, parse_tags, put_metric_alarm
 
     params = {
         "AlarmName": alarm_name, "AlarmDescription": alarm_description, "ActionsEnabled": actions_enabled,
@@ -74,6 +77,7 @@ def put(
         "EvaluateLowSampleCountPercentile": evaluate_low_sample_count_percentile,
         "AlarmActions": split_values(alarm_actions), "OKActions": split_values(ok_actions),
         "InsufficientDataActions": split_values(insufficient_data_actions),
+        "ThresholdMetricId": threshold_metric_id, "Tags": parse_tags(tags),
     }  # fmt: skip
     renderer(ctx).render(put_metric_alarm(app_ctx(ctx), params, metrics))
 
@@ -91,19 +95,20 @@ def put_composite(
     extension_period: int | None = typer.Option(None, "--actions-suppressor-extension-period", help="Seconds."),
     actions_enabled: bool | None = typer.Option(None, "--actions-enabled/--no-actions-enabled", help="Run actions (default yes)."),
     alarm_description: str | None = typer.Option(None, "--alarm-description", "--description", help="Description."),
+    tags: list[str] | None = typer.Option(None, "--tags", "--tag", help="Key=K,Value=V or K=V (repeatable); new alarms only."),
 ) -> None:
     """Create or replace a composite alarm (PutCompositeAlarm); it is evaluated at once.
 
     Example: awsmon alarms put-composite --alarm-name checkout-down --alarm-rule "ALARM(api-p99) AND NOT ALARM(deploying)" --alarm-actions arn:aws:sns:us-east-1:123456789012:ops
     """
-    from awsmon.services.alarms import put_composite_alarm
+    from awsmon.services.alarms import parse_tags, put_composite_alarm
 
     params = {
         "AlarmName": alarm_name, "AlarmRule": alarm_rule, "AlarmDescription": alarm_description,
         "ActionsEnabled": actions_enabled, "AlarmActions": split_values(alarm_actions),
         "OKActions": split_values(ok_actions), "InsufficientDataActions": split_values(insufficient_data_actions),
         "ActionsSuppressor": actions_suppressor, "ActionsSuppressorWaitPeriod": wait_period,
-        "ActionsSuppressorExtensionPeriod": extension_period,
+        "ActionsSuppressorExtensionPeriod": extension_period, "Tags": parse_tags(tags),
     }  # fmt: skip
     renderer(ctx).render(put_composite_alarm(app_ctx(ctx), params))
 

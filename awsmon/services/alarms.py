@@ -51,6 +51,25 @@ def parse_dimensions(values: Sequence[str] | None) -> list[dict[str, str]]:
     return out
 
 
+def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
+    """``--tags``: ``Key=team,Value=web`` (aws-cli shorthand, one per option) or ``team=web[,env=prod]``."""
+    out: list[dict[str, str]] = []
+    for text in values or []:
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        kv = dict(p.partition("=")[::2] for p in parts)
+        if any("=" not in p for p in parts):
+            raise UsageError(f"invalid --tags value {text!r}: expected Key=K,Value=V or K=V")
+        if set(kv) == {"Key", "Value"} and len(parts) == 2:
+            out.append({"Key": kv["Key"].strip(), "Value": kv["Value"].strip()})
+            continue
+        for p in parts:
+            k, _, v = p.partition("=")
+            if not k.strip():
+                raise UsageError(f"invalid --tags value {text!r}: empty tag key")
+            out.append({"Key": k.strip(), "Value": v.strip()})
+    return out
+
+
 def load_json_arg(text: str, option: str) -> Any:
     """A JSON value given inline, as ``file://path`` (aws-cli style) or as a path to a file."""
     raw = text

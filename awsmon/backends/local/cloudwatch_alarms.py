@@ -122,12 +122,32 @@ def _validate_actions(params: Mapping[str, Any], *, composite: bool, math_alarm:
 
 
 def _validate_name(name: Any, parameter: str = "AlarmName") -> str:
-    if not isinstance(name, str) or not name:
-        raise _validation(f"1 validation error detected: Value null at '{parameter[:1].lower() + parameter[1:]}' "
+    field = parameter[:1].lower() + parameter[1:]
+    if not isinstance(name, str):
+        raise _validation(f"1 validation error detected: Value null at '{field}' "
                           "failed to satisfy constraint: Member must not be null")  # fmt: skip
+    if not name:
+        raise _validation(f"1 validation error detected: Value '' at '{field}' "
+                          "failed to satisfy constraint: Member must have length greater than or equal to 1")  # fmt: skip
     if len(name) > 255 or _CONTROL_RE.search(name):
         raise _validation(f"The value {name} for parameter {parameter} is invalid.")
     return name
+
+
+def _validate_tags(tags: Any) -> None:
+    if tags is None:
+        return
+    if not isinstance(tags, list):
+        raise _validation("The parameter Tags must be a list of Key/Value pairs.")
+    if len(tags) > 50:
+        raise _validation("The collection Tags must not have a size greater than 50.")
+    for i, tag in enumerate(tags, start=1):
+        key = tag.get("Key") if isinstance(tag, Mapping) else None
+        value = tag.get("Value") if isinstance(tag, Mapping) else None
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.startswith("aws:"):
+            raise _validation(f"The value {key} for parameter Tags.member.{i}.Key is invalid.")
+        if not isinstance(value, str) or len(value) > 256:
+            raise _validation(f"The value {value} for parameter Tags.member.{i}.Value is invalid.")
 
 
 def _int_param(value: Any, name: str, minimum: int = 1) -> int:
@@ -962,6 +982,7 @@ class AlarmsMixin:
         from awsmon.engines.alarm_eval import INITIAL_REASON, INITIAL_STATE, configuration_update_history_item
 
         now_ms = _ms(self.store.now())
+        _validate_tags(tags)
         prev = eng.row(name)
         if prev is not None and prev["alarm_type"] != alarm_type:
             kind = "metric" if prev["alarm_type"] == "MetricAlarm" else "composite"
