@@ -97,3 +97,18 @@ def test_home_region_rules_and_shadow_trails(pinned: Cli) -> None:
     assert pinned.json("--region", "eu-west-1", "trail", "describe", "--no-include-shadow-trails")["trailList"] == []
     res = pinned("--region", "eu-west-1", "trail", "start-logging", "--name", "global-trail")
     assert res.exit_code == 1 and "InvalidHomeRegionException" in res.stderr
+
+
+def test_malformed_selectors_are_one_line_usage_errors(pinned: Cli, ctx: object) -> None:
+    pinned.ok("trail", "create", "--name", "shape-trail", "--s3-bucket-name", "shape-bucket")
+    bad = [("--event-selectors", "[1]"), ("--advanced-event-selectors", '"x"'),
+           ("--event-selectors", '[{"DataResources": "x"}]'),
+           ("--event-selectors", '[{"DataResources": [{"Type": "AWS::S3::Object", "Values": "arn"}]}]'),
+           ("--advanced-event-selectors", '[{"FieldSelectors": [{"Field": "eventCategory", "Equals": "Data"}]}]'),
+           ("--advanced-event-selectors", '[{"FieldSelectors": "eventCategory"}]')]  # fmt: skip
+    for opt, value in bad:
+        res = pinned("trail", "put-event-selectors", "--trail-name", "shape-trail", opt, value)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "unexpected" not in res.stderr, (value, res.stderr)
+    one = pinned.json("trail", "put-event-selectors", "--trail-name", "shape-trail", "--event-selectors",
+                      '{"ReadWriteType": "WriteOnly"}')  # a single object is a list of one  # fmt: skip
+    assert [s["ReadWriteType"] for s in one["EventSelectors"]] == ["WriteOnly"]

@@ -253,3 +253,21 @@ def test_piped_default_output_is_aws_cli_text(trail: tuple[Cli, Path]) -> None:
     res = cli("trail", "validate-digest", "--trail", "vtrail", "--start", "2026-11-20T11:00:00Z")
     assert res.exit_code == 0 and res.stdout.startswith("Validating log files for trail ")
     assert json.loads(cli("trail", "validate-digest", "--trail", "vtrail", "-o", "json").stdout)["Valid"] is True
+
+
+def test_selected_region_is_the_source_region_like_aws_cli(pinned: Cli, home: Path) -> None:
+    """A multi-region trail: --region picks whose digests are validated (aws-cli's source region), not the home's."""
+    pinned.ok("trail", "create", "--name", "mr-trail", "--s3-bucket-name", "mr-vbucket", "--is-multi-region-trail",
+              "--enable-log-file-validation")  # fmt: skip
+    pinned.ok("trail", "start-logging", "--name", "mr-trail")
+    pinned.ok("--region", "eu-west-1", "trail", "describe")
+    pinned.ok("account", "clock", "advance", "2h")
+    bucket = home / "accounts" / ACCOUNT / "s3" / "mr-vbucket"
+    west_log = next((bucket / "AWSLogs" / ACCOUNT / "CloudTrail" / "eu-west-1").rglob("*.json.gz"))
+    west_log.write_bytes(gzip.compress(b'{"Records":[]}'))
+    home_res = pinned("trail", "validate-digest", "--trail", "mr-trail", "-o", "table", "--verbose")
+    assert home_res.exit_code == 0 and "/CloudTrail-Digest/eu-west-1/" not in home_res.stdout
+    west = pinned("--region", "eu-west-1", "trail", "validate-digest", "--trail", "mr-trail", "-o", "table")
+    assert west.exit_code == 3, west.stdout
+    assert f"s3://mr-vbucket/{west_log.relative_to(bucket)}\tINVALID: hash value doesn't match" in west.stderr
+    assert "2/2 digest files valid" in west.stdout

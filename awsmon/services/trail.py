@@ -168,6 +168,14 @@ def _json_arg(text: str, what: str) -> Any:
         raise UsageError(f"invalid {what} JSON: {exc}") from None
 
 
+def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
+    """A JSON list of selector objects (one object alone is taken as a list of one)."""
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise UsageError(f"invalid {what}: expected a JSON list of selector objects, got {json.dumps(value)[:80]}")
+    return items
+
+
 def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None, advanced: str | None = None,
                         management: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Basic selectors (JSON), advanced selectors (JSON), or the shortcut ``management=all|read|write|none``."""
@@ -178,9 +186,10 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
             raise UsageError(f"invalid --management-events {management!r}: use all, read, write or none")
         params["EventSelectors"] = [{"ReadWriteType": rw, "IncludeManagementEvents": management.lower() != "none"}]
     if basic is not None:
-        params["EventSelectors"] = _json_arg(basic, "--event-selectors")
+        params["EventSelectors"] = _selector_list(_json_arg(basic, "--event-selectors"), "--event-selectors")
     if advanced is not None:
-        params["AdvancedEventSelectors"] = _json_arg(advanced, "--advanced-event-selectors")
+        params["AdvancedEventSelectors"] = _selector_list(_json_arg(advanced, "--advanced-event-selectors"),
+                                                          "--advanced-event-selectors")  # fmt: skip
     if "EventSelectors" in params and "AdvancedEventSelectors" in params:
         raise UsageError("give either --event-selectors or --advanced-event-selectors, not both")
     if len(params) == 1:

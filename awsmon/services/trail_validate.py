@@ -200,6 +200,7 @@ def validate_digest(
         prefix = prefix if prefix is not None else desc.get("S3KeyPrefix")
         latest = client.get_trail_status(Name=trail).get("LatestDigestDeliveryTime")
         source = _LocalBuckets(ctx.store().s3_dir, keys if keys is not None else _account_keys(ctx))
+        source_region = ctx.local_region()  # like aws-cli: the digests of the selected region (the source region)
         src_name = "local"
     else:
         if not trail:
@@ -224,6 +225,7 @@ def validate_digest(
         from awsmon.services.digest_sources import S3DigestSource
 
         backend = ctx.backend()
+        source_region = backend.region  # like aws-cli: the digests of the selected region (the source region)
         source = S3DigestSource.from_session(backend.session, region=backend.region,
                                              endpoint_url=ctx.endpoint_url.value, public_keys=keys)  # fmt: skip
         src_name = "aws"

@@ -189,7 +189,32 @@ def selector_matches(record: Mapping[str, Any], basic: list[dict[str, Any]] | No
     return False
 
 
+def _check_shapes(basic: Any, advanced: Any) -> None:
+    """Malformed structures (not lists of objects) are refused like AWS's parameter validation, never crash."""
+    def bad(what: str) -> ServiceError:
+        return ServiceError("InvalidEventSelectorsException", f"{what} is not valid.")
+
+    for name, value in (("EventSelectors", basic), ("AdvancedEventSelectors", advanced)):
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value)):
+            raise bad(name)
+    for sel in basic or []:
+        for key in ("DataResources", "ExcludeManagementEventSources"):
+            if not isinstance(sel.get(key) or [], list):
+                raise bad(key)
+        for dr in sel.get("DataResources") or []:
+            if not isinstance(dr, Mapping) or not isinstance(dr.get("Values") or [], list):
+                raise bad("DataResources")
+    for sel in advanced or []:
+        fields = sel.get("FieldSelectors") or []
+        if not isinstance(fields, list) or not all(isinstance(f, Mapping) for f in fields):
+            raise bad("FieldSelectors")
+        for fs in fields:
+            if any(k != "Field" and not isinstance(v, list) for k, v in fs.items()):
+                raise bad(f"Field selector {fs.get('Field')}")
+
+
 def _check_selectors(basic: Any, advanced: Any) -> None:
+    _check_shapes(basic, advanced)
     if basic is not None and advanced is not None:
         raise ServiceError("InvalidParameterCombinationException",
                            "You cannot specify both EventSelectors and AdvancedEventSelectors.")  # fmt: skip
@@ -945,9 +970,9 @@ def run_digest(store: AccountStore, key: str, due: datetime, now: datetime) -> d
 def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
     """Delete locally recorded events older than the 90-day history (imported events are kept, never deleted).
 
-    Read from the (origin, event_time) index: the cost is what expires plus one probe. The next run is due when
-    the oldest remaining local event leaves the window (or 90 days from now when there is none: the clock only
-    moves forward, so nothing recorded later can expire sooner).
+    Read from the (origin, event_time) index: the cost is what expires plus one probe. The job is armed by the
+    ``ct_retention_arm`` trigger on the first local event; it runs again when the oldest remaining local event
+    leaves the window, and drops out when none is left (the next local event arms it again).
     """
     cutoff = _ms(now - LOOKUP_WINDOW)
     conn = store.conn
@@ -961,5 +986,6 @@ def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -
         conn.execute(f"DELETE FROM event_resources WHERE event_seq IN ({marks})", seqs)
         conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", seqs)
     row = conn.execute("SELECT min(event_time) FROM events WHERE origin = 'local'").fetchone()
-    nxt = (row[0] if row and row[0] is not None else _ms(now)) + int(LOOKUP_WINDOW.total_seconds() * 1000) + 1
-    return _dt(max(nxt, _ms(due) + 1))
+    if row is None or row[0] is None:
+        return None
+    return _dt(max(row[0] + int(LOOKUP_WINDOW.total_seconds() * 1000) + 1, _ms(due) + 1))

@@ -58,10 +58,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS ct_ev_ro ON events (region, event_category, read_only, event_time, event_id);
     CREATE INDEX IF NOT EXISTS ct_ev_origin ON events (origin, seq);
     """,
-    # Retention of locally recorded events (90 days of simulated time): one job for the account, due at once on
-    # the first catch-up; it then reschedules itself for when the oldest local event leaves the window.
+    # Retention of locally recorded events (90 days of simulated time): the first local event arms one job for the
+    # account, due when that event leaves the window (INSERT OR IGNORE: a cheap no-op while the job exists); the job
+    # then reschedules itself for the oldest remaining local event, or drops out when there is none.
     """
     CREATE INDEX IF NOT EXISTS ct_ev_origin_time ON events (origin, event_time);
-    INSERT OR IGNORE INTO jobs (kind, key, next_due_ms) VALUES ('cloudtrail.retention', 'events', 0);
+    CREATE TRIGGER IF NOT EXISTS ct_retention_arm AFTER INSERT ON events WHEN NEW.origin = 'local'
+    BEGIN INSERT OR IGNORE INTO jobs (kind, key, next_due_ms)
+          VALUES ('cloudtrail.retention', 'events', NEW.event_time + 7776000001); END;
     """,
 ]
