@@ -55,3 +55,13 @@ def test_put_errors_exit_2_on_both(backend_cli) -> None:
     res = cli("metrics", "put", "-n", NS, "--metric-name", "X", "--value", "1", "--values", "2")
     assert res.exit_code == 2 and "mutually exclusive" in res.stderr
     assert cli.json("metrics", "list", "-n", NS)["Metrics"] == []
+
+
+def test_list_shows_each_metric_once(backend_cli) -> None:
+    # Regression: moto repeats a metric once per datum in ListMetrics; a metric is namespace + name + dimension set.
+    cli = backend_cli
+    for v in ("1", "2", "3"):
+        cli.ok("metrics", "put", "-n", NS, "--metric-name", "Dup", "--value", v, "-d", "A=1,B=2")
+    cli.ok("metrics", "put", "-n", NS, "--metric-name", "Dup", "--value", "4", "-d", "B=2,A=1")
+    listed = cli.json("metrics", "list", "-n", NS, "--metric-name", "Dup")["Metrics"]
+    assert len(listed) == 1 and sorted(d["Name"] for d in listed[0]["Dimensions"]) == ["A", "B"]

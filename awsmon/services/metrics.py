@@ -255,9 +255,12 @@ def list_metrics(
     if recently_active:
         params["RecentlyActive"] = recently_active
     client = ctx.client("cloudwatch")
-    metrics = list(paginate(client.list_metrics, "Metrics", max_items=max_items, **params))
-    metrics.sort(key=lambda m: (m["Namespace"], m["MetricName"], json.dumps(m.get("Dimensions") or [])))
-    return {"Metrics": metrics}
+    # A metric is namespace + name + the dimension *set*; some endpoints (moto) repeat a metric once per datum.
+    unique: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for m in paginate(client.list_metrics, "Metrics", max_items=max_items, **params):
+        dims = sorted((d.get("Name", ""), d.get("Value", "")) for d in m.get("Dimensions") or [])
+        unique.setdefault((m["Namespace"], m["MetricName"], json.dumps(dims)), m)
+    return {"Metrics": [unique[k] for k in sorted(unique)]}
 
 
 def _window(ctx: AppContext, start: str | None, end: str | None, default_span: timedelta) -> tuple[datetime, datetime]:
