@@ -271,3 +271,20 @@ def test_selected_region_is_the_source_region_like_aws_cli(pinned: Cli, home: Pa
     assert west.exit_code == 3, west.stdout
     assert f"s3://mr-vbucket/{west_log.relative_to(bucket)}\tINVALID: hash value doesn't match" in west.stderr
     assert "2/2 digest files valid" in west.stdout
+    # --path (a downloaded bucket): the selected region's digests too, whatever region sorts first in the folder.
+    offline = pinned("trail", "validate-digest", "--path", str(bucket), "-o", "table", "--verbose")
+    assert offline.exit_code == 0 and "/CloudTrail-Digest/us-east-1/" in offline.stdout
+    assert "/CloudTrail-Digest/eu-west-1/" not in offline.stdout
+    offline = pinned("--region", "eu-west-1", "trail", "validate-digest", "--path", str(bucket), "-o", "table")
+    assert offline.exit_code == 3 and "INVALID: hash value doesn't match" in offline.stderr
+
+
+def test_fatal_source_errors_are_one_line_with_the_right_exit_code() -> None:
+    from awsmon.services.trail_validate import fatal_error
+
+    html = "An error occurred (500) when calling the ListPublicKeys operation: <!doctype html>\n<html>\n<h1>Oops</h1>\n"
+    err = fatal_error(html, "access_denied")
+    assert err.exit_code == 1 and "\n" not in err.message and err.message.endswith("<!doctype html>")
+    denied = fatal_error("An error occurred (AccessDenied) when calling the GetObject operation: Access Denied", "access_denied")
+    assert denied.exit_code == 4
+    assert fatal_error("Invalid time range specified", "bad_time_range").exit_code == 2

@@ -9,6 +9,7 @@ account and ``--path`` only; on real AWS listing a whole bucket is slow and bill
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,8 +108,11 @@ def _load_keys(paths: list[str]) -> list[Any]:
         raise UsageError(str(exc)) from None
 
 
-def _discover(root: Path, prefix: str | None, trail: str | None) -> dict[str, str] | None:
-    """The first digest under ``root`` (optionally of trail ``trail``): account, regions, trail name, bucket."""
+def _discover(root: Path, prefix: str | None, trail: str | None, region: str | None = None) -> dict[str, str] | None:
+    """The first digest under ``root`` (optionally of trail ``trail``): account, regions, trail name, bucket.
+
+    Digests of ``region`` (the selected region: aws-cli validates its source region) come first when there are any.
+    """
     import gzip
     import json
 
@@ -117,7 +121,9 @@ def _discover(root: Path, prefix: str | None, trail: str | None) -> dict[str, st
     if not logs.is_dir():
         return None
     for digest_dir in sorted(logs.glob("*/CloudTrail-Digest")) + sorted(logs.glob("o-*/*/CloudTrail-Digest")):
-        for f in sorted(digest_dir.rglob("*_CloudTrail-Digest_*.json.gz")):
+        files = sorted(digest_dir.rglob("*_CloudTrail-Digest_*.json.gz"))
+        files.sort(key=lambda f: f.relative_to(digest_dir).parts[0] != region)  # stable: keeps the name order
+        for f in files:
             parts = f.name[: -len(".json.gz")].split("_")
             if len(parts) < 6:
                 continue
@@ -175,7 +181,7 @@ def validate_digest(
             if not ctx.is_local:
                 raise UsageError("--path needs public keys: give --public-key FILE (DER, PEM or saved list-public-keys JSON)")
             keys = _account_keys(ctx)
-        found = _discover(root, prefix, trail)
+        found = _discover(root, prefix, trail, ctx.local_region() if ctx.is_local else ctx.region.value)
         if trail and trail.startswith("arn:"):
             trail_arn = trail
         else:
@@ -244,12 +250,24 @@ def validate_digest(
                                source_region=source_region, account_id=account_id, verbose=verbose, strict=strict,
                                latest_digest_delivery_time=latest, on_progress=on_progress)  # fmt: skip
     except DigestValidationFatal as exc:
-        if exc.category in ("bad_arn", "bad_time_range", "missing_account_id"):
-            raise UsageError(str(exc)) from None
-        if exc.category == "access_denied":
-            raise ConfigError(str(exc)) from None
-        raise AwsmonError(str(exc), exit_code=ExitCode.ERROR) from None
+        raise fatal_error(str(exc), exc.category) from None
     return ValidateResult(report, src_name)
+
+
+# Source errors that are about permissions or credentials (exit 4); anything else (a 5xx, throttling) is exit 1.
+_DENIED = re.compile(r"AccessDenied|Forbidden|\(403\)|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|"
+                     r"UnrecognizedClient|credentials|KMS\.|not authorized", re.IGNORECASE)  # fmt: skip
+
+
+def fatal_error(message: str, category: str) -> AwsmonError:
+    """A run-aborting error as one line with its exit code: 2 bad input, 4 permission/credentials, else 1."""
+    if category in ("bad_arn", "bad_time_range", "missing_account_id"):
+        return UsageError(message)
+    # An emulator's 500 can carry a whole HTML page: keep the first line.
+    first = next((line.strip() for line in message.splitlines() if line.strip()), message.strip())[:500]
+    if category == "access_denied" and _DENIED.search(first):
+        return ConfigError(first)
+    return AwsmonError(first, exit_code=ExitCode.ERROR)
 
 
 def _account_keys(ctx: AppContext) -> list[Any]:
