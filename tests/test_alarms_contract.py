@@ -64,3 +64,16 @@ def test_history_local(pinned: Cli) -> None:
     assert pinned.json("alarms", "history", "--end-date", "2026-11-20T11:00:00Z")["AlarmHistoryItems"] == []
     bad = pinned("alarms", "history", "--history-item-type", "Nope")
     assert bad.exit_code == 2 and "HistoryItemType" in bad.stderr
+
+
+def test_operations_moto_lacks_fail_in_one_line(cli: Cli, moto_env: dict[str, str]) -> None:
+    """Regression: moto answers PutCompositeAlarm/DescribeAlarmHistory with an HTML error page, which was printed
+    line by line; the error is now one line naming the operation."""
+    moto = Cli({**cli.env, **moto_env})
+    moto.ok(*PUT)
+    for args, op in ((["alarms", "history", "--alarm-name", "c-cpu"], "DescribeAlarmHistory"),
+                     (["alarms", "put-composite", "--alarm-name", "cc", "--alarm-rule", "ALARM(c-cpu)"],
+                      "PutCompositeAlarm")):  # fmt: skip
+        res = moto(*args)
+        assert res.exit_code == 1 and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and f"{op} failed" in res.stderr and "<" not in res.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 from awsmon.backends import paginate
 from awsmon.context import AppContext
-from awsmon.errors import AwsmonError, UsageError
+from awsmon.errors import AwsmonError, ServiceError, UsageError
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -85,6 +85,35 @@ def load_json_arg(text: str, option: str) -> Any:
         raise UsageError(f"invalid JSON in {option}: {exc}") from None
 
 
+class _OneLineErrors:
+    """A client whose errors stay one line: an endpoint that answers with an HTML error page (moto for the
+    operations it does not implement: PutCompositeAlarm, DescribeAlarmHistory) becomes a short message."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except ServiceError as exc:
+                if not exc.message.lstrip().startswith("<"):
+                    raise
+                op = "".join(part.title() for part in name.split("_"))
+                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
+                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
+
+        return call
+
+
+def _cw(ctx: AppContext) -> Any:
+    return _OneLineErrors(ctx.client("cloudwatch"))
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != []}
 
@@ -102,12 +131,12 @@ def put_metric_alarm(ctx: AppContext, params: dict[str, Any], metrics_file: str 
         if not isinstance(data, list):
             raise UsageError("--metrics must hold a JSON list of MetricDataQuery objects (or {\"Metrics\": [...]})")
         params["Metrics"] = data
-    ctx.client("cloudwatch").put_metric_alarm(**params)
+    _cw(ctx).put_metric_alarm(**params)
     return {}
 
 
 def put_composite_alarm(ctx: AppContext, params: dict[str, Any]) -> dict[str, Any]:
-    ctx.client("cloudwatch").put_composite_alarm(**_drop_none(dict(params)))
+    _cw(ctx).put_composite_alarm(**_drop_none(dict(params)))
     return {}
 
 
@@ -122,7 +151,7 @@ def describe_alarms(
     parents_of: str | None = None,
 ) -> dict[str, Any]:
     """DescribeAlarms over every page; both alarm types unless ``types`` narrows them."""
-    client = ctx.client("cloudwatch")
+    client = _cw(ctx)
     params = _drop_none({
         "AlarmNames": list(names or []), "AlarmNamePrefix": prefix, "StateValue": state,
         "AlarmTypes": list(types or BOTH_TYPES), "ActionPrefix": action_prefix,
@@ -170,13 +199,13 @@ def condition_text(a: dict[str, Any]) -> str:
 
 
 def describe_alarms_for_metric(ctx: AppContext, params: dict[str, Any]) -> dict[str, Any]:
-    return dict(ctx.client("cloudwatch").describe_alarms_for_metric(**_drop_none(dict(params))))
+    return dict(_cw(ctx).describe_alarms_for_metric(**_drop_none(dict(params))))
 
 
 def delete_alarms(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
     if not names:
         raise UsageError("give at least one alarm name (--alarm-names NAME)")
-    ctx.client("cloudwatch").delete_alarms(AlarmNames=list(names))
+    _cw(ctx).delete_alarms(AlarmNames=list(names))
     return {}
 
 
@@ -184,7 +213,7 @@ def set_alarm_state(ctx: AppContext, name: str, state: str, reason: str, reason_
     params: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
     if reason_data is not None:
         params["StateReasonData"] = reason_data
-    ctx.client("cloudwatch").set_alarm_state(**params)
+    _cw(ctx).set_alarm_state(**params)
     return {}
 
 
@@ -198,7 +227,7 @@ def history(
     max_items: int | None = None,
     ascending: bool = False,
 ) -> dict[str, Any]:
-    client = ctx.client("cloudwatch")
+    client = _cw(ctx)
     params = _drop_none({
         "AlarmName": name, "HistoryItemType": item_type, "StartDate": ctx.parse_time(start),
         "EndDate": ctx.parse_time(end), "AlarmTypes": list(types or BOTH_TYPES),
@@ -211,7 +240,7 @@ def history(
 def set_actions(ctx: AppContext, names: Sequence[str], enabled: bool) -> dict[str, Any]:
     if not names:
         raise UsageError("give at least one alarm name (--alarm-names NAME)")
-    client = ctx.client("cloudwatch")
+    client = _cw(ctx)
     if enabled:
         client.enable_alarm_actions(AlarmNames=list(names))
     else:
@@ -245,7 +274,7 @@ def check(ctx: AppContext, names: Sequence[str] | None = None, prefix: str | Non
 def explain(ctx: AppContext, name: str) -> dict[str, Any]:
     """Why an alarm is in its state: the datapoints of the evaluation, which breached, and the rule applied."""
     if ctx.is_local:
-        rec = ctx.client("cloudwatch").explain_alarm(AlarmName=name)
+        rec = _cw(ctx).explain_alarm(AlarmName=name)
         if "Composite" in rec:
             return _composite_view(rec["Alarm"], rec["Composite"])
         return _metric_view(rec["Alarm"], rec, source="local engine (last scheduled evaluation)"
@@ -354,7 +383,7 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
     index = {int(s): i for i, s in enumerate(stamps)}
     values: list[float | None] = [None] * rng
     counts: list[float | None] | None = None
-    client = ctx.client("cloudwatch")
+    client = _cw(ctx)
     if metrics:
         queries = [dict(q) for q in metrics]
         res = client.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)
@@ -412,7 +441,7 @@ def list_actions(ctx: AppContext, name: str | None) -> dict[str, Any]:
     if not ctx.is_local:
         raise UsageError("alarms actions lists the local account's action records (use --backend local); on AWS use "
                          "awsmon alarms history --history-item-type Action")  # fmt: skip
-    return dict(ctx.client("cloudwatch").list_alarm_actions(AlarmName=name))
+    return dict(_cw(ctx).list_alarm_actions(AlarmName=name))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -500,7 +529,7 @@ def demo_step(ctx: AppContext) -> list[str]:
     outbox = store.dir / "demo-alerts.jsonl"
     topic_arn = create_topic(ctx, DEMO_TOPIC)["TopicArn"]
     ctx.client("sns").subscribe(TopicArn=topic_arn, Protocol="file", Endpoint=str(outbox))
-    cw = ctx.client("cloudwatch")
+    cw = _cw(ctx)
     existing = describe_alarms(ctx, names=[DEMO_ALARM, DEMO_COMPOSITE])
     have = {a["AlarmName"] for a in existing["MetricAlarms"] + existing["CompositeAlarms"]}
     if DEMO_ALARM not in have:
