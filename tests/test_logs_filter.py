@@ -335,3 +335,36 @@ def test_token_bucket_paces_requests() -> None:
     for _ in range(6):
         bucket.take()
     assert time.monotonic() - t >= 0.09  # 5 waits of 20 ms after the first token
+
+
+def test_parallel_window_scan_equals_serial(pinned: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big groups are scanned in time windows on separate connections: same events, same order, as serially."""
+    import awsmon.backends.local.logs as local_logs
+    from awsmon.context import AppContext
+    from awsmon.services.logs import filter_events
+
+    events = [(NOW_MS - 40_000 + i * 3, f"{'hit' if i % 4 == 0 else 'miss'} {i}") for i in range(12_000)]
+    _put(pinned, G, "a", events[:6000])
+    _put(pinned, G, "b", events[6000:])
+    monkeypatch.setattr(local_logs.os, "cpu_count", lambda: 4)
+    ctx = AppContext.create(backend="local", home=pinned.env["AWSMON_HOME"], output="json")
+    try:
+        cases: list[dict[str, Any]] = [
+            {"pattern": "hit"},
+            {"pattern": "hit", "start_from_head": False},
+            {"pattern": "hit", "limit": 2500},
+            {"pattern": "miss", "streams": ["b"]},
+            {"pattern": "1"},
+        ]
+        for kw in cases:
+            monkeypatch.setattr(local_logs, "PARALLEL_MIN_BYTES", 1 << 60)
+            serial = list(filter_events(ctx, [G], **kw))
+            monkeypatch.setattr(local_logs, "PARALLEL_MIN_BYTES", 0)
+            assert ctx.client("logs").parallel_windows(G, None, None, kw["pattern"]) is not None
+            parallel = list(filter_events(ctx, [G], **kw))
+            assert [e["eventId"] for e in parallel] == [e["eventId"] for e in serial], kw
+            assert serial
+        assert len(list(filter_events(ctx, [G], pattern="hit"))) == 3000
+        assert ctx.client("logs").parallel_windows(G, None, None, "-hit") is None  # no SQL pre-filter: serial
+    finally:
+        ctx.close()

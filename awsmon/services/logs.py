@@ -241,20 +241,28 @@ def _call_with_backoff(call: Callable[..., Any], bucket: TokenBucket | None, **p
     raise AssertionError("unreachable")
 
 
-def _pages(
+def _page_lists(
     call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[list[dict[str, Any]]]:
+    """The events of each FilterLogEvents page, page by page, until the token runs out."""
     token = None
     while stop is None or not stop.is_set():
         p = dict(params)
         if token:
             p["nextToken"] = token
         page = _call_with_backoff(call, bucket, **p)
-        yield from page.get("events") or []
+        yield list(page.get("events") or [])
         nxt = page.get("nextToken")
         if not nxt or nxt == token:
             return
         token = nxt
+
+
+def _pages(
+    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+) -> Iterator[dict[str, Any]]:
+    for page in _page_lists(call, params, bucket, stop):
+        yield from page
 
 
 def _windows(start: int, end: int, k: int) -> list[tuple[int, int]]:
@@ -265,18 +273,40 @@ def _windows(start: int, end: int, k: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1] - 1) for i in range(k)]
 
 
-def _threaded(gen_factory: Callable[[threading.Event], Iterator[dict[str, Any]]], stop: threading.Event) -> Iterator[dict[str, Any]]:
-    """Run a page fetcher in a thread now; iterate its events later (so windows and groups fetch in parallel)."""
-    q: queue.Queue[Any] = queue.Queue()
+def _threaded(
+    gen_factory: Callable[[threading.Event], Iterator[list[dict[str, Any]]]],
+    stop: threading.Event,
+    cleanup: Callable[[], None] | None = None,
+    maxsize: int = 8,
+) -> Iterator[dict[str, Any]]:
+    """Run a page fetcher in a thread now; iterate its events later (so windows and groups fetch in parallel).
+
+    Whole pages go through the queue (per-event hand-offs between threads cost more than the scan); the queue is
+    bounded, so memory stays flat on huge results, and a producer whose consumer has stopped gives up.
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
     done = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def run() -> None:
         try:
-            for ev in gen_factory(stop):
-                q.put(ev)
+            for page in gen_factory(stop):
+                if not put(page):
+                    return
+            put(done)
         except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-        q.put(done)
+            put(exc)
+        finally:
+            if cleanup is not None:
+                cleanup()
 
     threading.Thread(target=run, daemon=True).start()
 
@@ -287,7 +317,7 @@ def _threaded(gen_factory: Callable[[threading.Event], Iterator[dict[str, Any]]]
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield from item
 
     return consume()
 
@@ -337,7 +367,22 @@ def filter_events(
                 params["startTime"] = start_ms
             if end_ms is not None:
                 params["endTime"] = end_ms
-            iters.append(_tag(_pages(logs.filter_log_events, params, None), name if len(names) > 1 else None))
+            wins = logs.parallel_windows(name, start_ms, end_ms, pattern) if parallel > 1 else None
+            if wins is None:
+                iters.append(_tag(_pages(logs.filter_log_events, params, None), name if len(names) > 1 else None))
+                continue
+            # A big group: SQLite scans time windows at once on separate connections (it runs without the GIL).
+            chunks = []
+            for lo, hi in wins if start_from_head else wins[::-1]:
+                p = {k: v for k, v in params.items() if k not in ("startTime", "endTime")}
+                if lo is not None:
+                    p["startTime"] = lo
+                if hi is not None:
+                    p["endTime"] = hi
+                clone = logs.clone()
+                chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st), stop,
+                                        cleanup=clone.close))  # fmt: skip
+            iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
     else:
         bucket = TokenBucket(rate)
         now_ms = _ms(ctx.now())
@@ -359,7 +404,7 @@ def filter_events(
                     params["startTime"] = lo
                 if hi is not None:
                     params["endTime"] = hi
-                chunks.append(_threaded(lambda st, p=params: _pages(logs.filter_log_events, p, bucket, st), stop))
+                chunks.append(_threaded(lambda st, p=params: _page_lists(logs.filter_log_events, p, bucket, st), stop))
             iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
     if start_from_head:
         merged = heapq.merge(*iters, key=_order_key) if len(iters) > 1 else iters[0]

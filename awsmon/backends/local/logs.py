@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,8 @@ TOO_OLD_MS = 14 * 86400 * 1000
 DAY_MS = 86400 * 1000
 MAX_PAGE_BYTES = 1_048_576
 MAX_METRIC_FILTERS_PER_GROUP = 100
+PARALLEL_MIN_BYTES = 64 << 20  # below this a serial scan is as fast as starting threads and connections
+PARALLEL_MAX = 4
 UNITS = (
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
     "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
@@ -646,6 +649,48 @@ class LocalLogs(LocalService):
             return {r["id"]: r["name"] for r in rows}
         return None
 
+    # -- parallel scans (local-only helpers, not AWS operations) ------------------------------------------------
+    def parallel_windows(
+        self, name: str, start: int | None, end: int | None, pattern: str | None
+    ) -> list[tuple[int | None, int | None]] | None:
+        """Time windows worth scanning at once on separate connections, or None to scan serially.
+
+        Only for big groups and patterns with a SQL pre-filter: the scan is then SQLite's (which runs without the
+        GIL) and matches are sparse; a Python-bound scan would gain nothing from threads.
+        """
+        k = min(os.cpu_count() or 1, PARALLEL_MAX)
+        if k < 2:
+            return None
+        fp = compile_or_raise(pattern)
+        if not prefilter_sql(fp)[0]:
+            return None
+        g = self._group(name)
+        if g["stored_bytes"] < PARALLEL_MIN_BYTES:
+            return None
+        lo = self.conn.execute("SELECT min(ts) FROM log_events WHERE group_id = ?", (g["id"],)).fetchone()[0]
+        hi = self.conn.execute("SELECT max(ts) FROM log_events WHERE group_id = ?", (g["id"],)).fetchone()[0]
+        if lo is None:
+            return None
+        lo = lo if start is None else max(lo, start)
+        hi = hi if end is None else min(hi, end)
+        if hi - lo < k:
+            return None
+        step = (hi - lo) // k
+        edges = [lo + i * step for i in range(k)]
+        wins: list[tuple[int | None, int | None]] = [(edges[i], edges[i + 1] - 1) for i in range(k - 1)]
+        wins.append((edges[-1], end))  # the last window stays open when no end was given
+        wins[0] = (start, wins[0][1])
+        return wins
+
+    def clone(self) -> LocalLogs:
+        """The same service on a connection of its own (for a scanning thread); close it with :meth:`close`."""
+        other = AccountStore.open(self.store.home, self.store.account_id)
+        other._pinned_now = self.store._pinned_now  # AWSMON_NOW applies to the whole command
+        return LocalLogs(other, self.region)
+
+    def close(self) -> None:
+        self.store.close()
+
     def _stream_names(self, gid: int) -> dict[int, str]:
         return _StreamNames(self.conn)
 
@@ -663,6 +708,13 @@ class LocalLogs(LocalService):
         """One page: events in (timestamp, seq) order after ``cursor``; returns the resume point if cut short."""
         if stream_ids is not None and not stream_ids:
             return [], None
+        if cursor is not None:
+            # The cursor lies inside the window: a separate bound on the same side would make SQLite start the
+            # key range there and re-read everything up to the cursor on every page.
+            if forward:
+                start = None
+            else:
+                end = None
         sql = "SELECT ts, seq, ingest, stream_id, message FROM log_events WHERE group_id = ?"
         params: list[Any] = [gid]
         if start is not None:
