@@ -564,6 +564,10 @@ class LocalLogs(LocalService):
             direction, tts, tseq = ("f", -1, -1) if startFromHead else ("b", 1 << 62, 1 << 62)
         sql = "SELECT ts, seq, ingest, message FROM log_events WHERE stream_id = ?"
         params: list[Any] = [s["id"]]
+        if nextToken and direction == "f" and start is not None and tts >= start:
+            start = None  # the cursor bounds the range (see _scan)
+        if nextToken and direction == "b" and end is not None and tts < end:
+            end = None
         if start is not None:
             sql += " AND ts >= ?"
             params.append(start)
