@@ -62,6 +62,9 @@ def test_event_selectors_basic_and_advanced(backend_cli: Cli) -> None:
     cli = backend_cli
     _bucket(cli, "sel-bucket")
     cli.ok("trail", "create", "--name", "sel-trail", "--s3-bucket-name", "sel-bucket")
+    put = cli.json("trail", "put-event-selectors", "--trail-name", "sel-trail", "--management-events", "read")
+    table = cli.ok("trail", "get-event-selectors", "--trail-name", "sel-trail", "-o", "table").stdout.splitlines()
+    assert table[0].split()[:2] == ["ReadWriteType", "IncludeManagementEvents"] and table[1].split()[:2] == ["ReadOnly", "true"]
     basic = [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
               "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::sel-bucket/"]}]}]  # fmt: skip
     put = cli.json("trail", "put-event-selectors", "--trail-name", "sel-trail", "--event-selectors", json.dumps(basic))

@@ -177,7 +177,8 @@ def test_cloudwatch_logs_delivery(pinned: Cli) -> None:
     events = pinned.json("logs", "filter", "--group", "trail-group")["events"]
     assert [json.loads(e["message"])["eventName"] for e in events] == ["StartLogging"]
     assert events[0]["logStreamName"] == f"{ACCOUNT}_CloudTrail_us-east-1"
-    assert "LatestCloudWatchLogsDeliveryTime" in pinned.json("trail", "get-status", "--name", "cwl-trail")
+    status = pinned.json("trail", "get-status", "--name", "cwl-trail")
+    assert status["LatestCloudWatchLogsDeliveryTime"] == status["LatestDeliveryTime"] == "2026-11-20T12:05:00Z"
 
 
 def test_demo_step_is_idempotent(pinned: Cli) -> None:

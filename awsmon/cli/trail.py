@@ -219,7 +219,8 @@ _SELECTOR_COLUMNS = [Column("ReadWriteType"), Column("IncludeManagementEvents"),
 
 
 def _render_selectors(ctx: typer.Context, data: dict[str, Any]) -> None:
-    key = "AdvancedEventSelectors" if "AdvancedEventSelectors" in data else "EventSelectors"
+    # moto (and AWS for an unconfigured trail) may return both keys; advanced selectors only when there are some.
+    key = "AdvancedEventSelectors" if data.get("AdvancedEventSelectors") else "EventSelectors"
     renderer(ctx).render(data, rows_key=key, columns=[c for c in _SELECTOR_COLUMNS if
                          (c.header in ("Name", "FieldSelectors")) == (key == "AdvancedEventSelectors")])  # fmt: skip
 

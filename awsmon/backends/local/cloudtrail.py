@@ -769,10 +769,11 @@ def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms:
             (trail["arn"], region, bucket, key, hashlib.sha256(raw).hexdigest(), _iso(max(times)), _iso(min(times)), tick_ms),
         )
     if cfg.get("CloudWatchLogsLogGroupArn"):
-        _deliver_cloudwatch(store, trail, region, texts, times)
+        _deliver_cloudwatch(store, trail, region, texts, times, tick_ms)
 
 
-def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str, texts: list[str], times: list[int]) -> None:
+def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str, texts: list[str], times: list[int],
+                        delivered_ms: int) -> None:  # fmt: skip
     """CloudWatch Logs delivery through the local logs component's internal write path (not recorded as calls).
 
     Stream ``<account>_CloudTrail_<region>`` as AWS names it; a missing log group is recorded as
@@ -801,7 +802,7 @@ def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str,
     if accepted:
         logs._insert_events(g, row["id"], accepted, max(times))
     store.conn.execute("UPDATE ct_trails SET latest_cwl_ms = ?, latest_cwl_error = NULL WHERE arn = ?",
-                       (max(times), trail["arn"]))  # fmt: skip
+                       (delivered_ms, trail["arn"]))  # fmt: skip
 
 
 def deliver(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | None:
