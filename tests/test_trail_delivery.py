@@ -272,3 +272,30 @@ def test_list_trails(pinned: Cli) -> None:
     res = pinned.ok("trail", "list", "-o", "table")
     assert res.stdout.splitlines()[0].split() == ["Name", "HomeRegion", "TrailARN"] and "list-a" in res.stdout
     assert pinned.json("trail", "list", "--query", "Trails[].Name") == ["list-a", "list-mr"]
+
+
+def test_unstorable_prefix_refused_and_failed_delivery_never_blocks_commands(pinned: Cli) -> None:
+    for prefix in ("logs/", "../../escape", "a//b", "/abs"):
+        res = pinned("trail", "create", "--name", "pfx-trail", "--s3-bucket-name", "pfx-bucket", "--s3-key-prefix", prefix)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "InvalidS3PrefixException" in res.stderr, prefix
+    pinned.ok("trail", "create", "--name", "pfx-trail", "--s3-bucket-name", "pfx-bucket", "--s3-key-prefix", "ok/logs",
+              "--enable-log-file-validation")  # fmt: skip
+    res = pinned("trail", "update", "--name", "pfx-trail", "--s3-key-prefix", "bad/")
+    assert res.exit_code == 2 and "InvalidS3PrefixException" in res.stderr
+    pinned.ok("trail", "start-logging", "--name", "pfx-trail")
+    bucket = _bucket(pinned, "pfx-bucket")
+    (bucket / "ok").mkdir(parents=True)
+    (bucket / "ok" / "logs").write_text("an object where the delivery folder should be")
+    pinned.ok("account", "clock", "advance", "65m")  # the log file and the digest cannot be written
+    status = pinned.json("trail", "get-status", "--name", "pfx-trail")
+    assert "cannot write s3://pfx-bucket/ok/logs/AWSLogs/" in status["LatestDeliveryError"]
+    assert "cannot write s3://pfx-bucket/ok/logs/AWSLogs/" in status["LatestDigestDeliveryError"]
+    (bucket / "ok" / "logs").unlink()
+    pinned.ok("trail", "describe")
+    pinned.ok("account", "clock", "advance", "1h")  # delivery resumes; the next digest starts a new chain
+    status = pinned.json("trail", "get-status", "--name", "pfx-trail")
+    assert "LatestDeliveryError" not in status and "LatestDigestDeliveryError" not in status
+    digests = sorted((bucket / "ok" / "logs" / "AWSLogs").rglob("*_CloudTrail-Digest_*.json.gz"))
+    assert len(digests) == 1 and json.loads(gzip.decompress(digests[0].read_bytes()))["previousDigestS3Object"] is None
+    res = pinned("trail", "validate-digest", "--trail", "pfx-trail", "-o", "table")
+    assert res.exit_code == 0 and "1/1 digest files valid" in res.stdout

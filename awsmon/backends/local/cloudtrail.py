@@ -111,6 +111,22 @@ def validate_trail_name(name: str) -> None:
                            "Trail name cannot contain adjacent periods (.), hyphens (-), or underscores (_).")  # fmt: skip
 
 
+def validate_key_prefix(prefix: str | None) -> None:
+    """S3KeyPrefix: at most 200 characters (AWS), and [design choice] storable in the simulated bucket folder (no
+    empty, '.' or '..' segment, so no leading/trailing '/' either)."""
+    if not prefix:
+        return
+    if len(prefix) > 200:
+        raise ServiceError("InvalidS3PrefixException", "S3 key prefix must be at most 200 characters.")
+    from awsmon.s3folder import validate_key
+
+    try:
+        validate_key(f"{prefix}/AWSLogs")
+    except ValueError as exc:
+        raise ServiceError("InvalidS3PrefixException", f"S3 key prefix {prefix!r} cannot be used in the simulated bucket "
+                           f"folder: {str(exc).split(' has ', 1)[-1].split(' is ', 1)[-1]}.") from None  # fmt: skip
+
+
 def validate_bucket_name(bucket: str) -> None:
     if not _BUCKET_RE.match(bucket or "") or ".." in bucket or re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket):
         raise ServiceError("InvalidS3BucketNameException", f"Bucket name {bucket!r} is not valid.")
@@ -362,8 +378,7 @@ class LocalCloudTrail(LocalService):
     ) -> dict[str, Any]:
         validate_trail_name(Name)
         validate_bucket_name(S3BucketName)
-        if S3KeyPrefix is not None and len(S3KeyPrefix) > 200:
-            raise ServiceError("InvalidS3PrefixException", "S3 key prefix must be at most 200 characters.")
+        validate_key_prefix(S3KeyPrefix)
         if IsOrganizationTrail:
             raise ServiceError("NotOrganizationMasterAccountException",
                                f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
@@ -414,6 +429,8 @@ class LocalCloudTrail(LocalService):
         if changes.get("IsOrganizationTrail"):
             raise ServiceError("NotOrganizationMasterAccountException",
                                f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        if changes.get("S3KeyPrefix"):
+            validate_key_prefix(changes["S3KeyPrefix"])
         if "S3BucketName" in changes:
             validate_bucket_name(changes["S3BucketName"])
             (self.store.s3_dir / changes["S3BucketName"]).mkdir(parents=True, exist_ok=True)
@@ -484,6 +501,9 @@ class LocalCloudTrail(LocalService):
                 out[field] = _dt(r[col])
         if r["latest_cwl_error"]:
             out["LatestCloudWatchLogsDeliveryError"] = r["latest_cwl_error"]
+        for field, col in (("LatestDeliveryError", "latest_delivery_error"), ("LatestDigestDeliveryError", "latest_digest_error")):
+            if r[col]:
+                out[field] = r[col]
         if r["latest_delivery_ms"] is not None:
             out["LatestDeliveryAttemptTime"] = _iso(r["latest_delivery_ms"])
             out["LatestDeliveryAttemptSucceeded"] = _iso(r["latest_delivery_ms"])
@@ -745,6 +765,19 @@ def _folder(store: AccountStore, bucket: str) -> Any:
     return S3Folder(store.s3_dir / bucket)
 
 
+def _put(store: AccountStore, trail: dict[str, Any], error_column: str, bucket: str, key: str, body: bytes,
+         **kw: Any) -> bool:  # fmt: skip
+    """Write one object to the simulated bucket; a failure becomes the trail's delivery error (as GetTrailStatus
+    reports a failed S3 delivery), never an exception that would stop every later command's catch-up."""
+    try:
+        _folder(store, bucket).put_object(key, body, **kw)
+    except (ValueError, OSError) as exc:
+        store.conn.execute(f"UPDATE ct_trails SET {error_column} = ? WHERE arn = ?",
+                           (f"awsmon: cannot write s3://{bucket}/{key}: {exc}"[:1024], trail["arn"]))  # fmt: skip
+        return False
+    return True
+
+
 def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms: int, texts: list[str],
                times: list[int]) -> None:  # fmt: skip
     from awsmon.engines.digest import log_file_key
@@ -755,10 +788,11 @@ def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms:
     assert when is not None
     key = log_file_key(store.account_id, region, when, _unique(), prefix=cfg.get("S3KeyPrefix") or None)
     raw = ('{"Records":[' + ",".join(texts) + "]}").encode()
-    _folder(store, bucket).put_object(key, gzip.compress(raw, compresslevel=6, mtime=0),
-                                      content_type="application/json", last_modified=when)  # fmt: skip
-    store.conn.execute("UPDATE ct_trails SET latest_delivery_ms = max(coalesce(latest_delivery_ms, 0), ?) WHERE arn = ?",
-                       (tick_ms, trail["arn"]))  # fmt: skip
+    if not _put(store, trail, "latest_delivery_error", bucket, key, gzip.compress(raw, compresslevel=6, mtime=0),
+                content_type="application/json", last_modified=when):  # fmt: skip
+        return
+    store.conn.execute("UPDATE ct_trails SET latest_delivery_ms = max(coalesce(latest_delivery_ms, 0), ?), "
+                       "latest_delivery_error = NULL WHERE arn = ?", (tick_ms, trail["arn"]))  # fmt: skip
     if cfg.get("LogFileValidationEnabled"):
         if not store.conn.execute("SELECT 1 FROM ct_chains WHERE trail_arn = ? AND region = ?",
                                   (trail["arn"], region)).fetchone():  # fmt: skip
@@ -892,9 +926,16 @@ def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, A
         digest["previousDigestHashValue"] = chain["prev_hash"]  # the stored hash of the previous digest's bytes
     inflated = serialize_digest(digest)
     signature = sign_digest(key_cache["key"], digest, inflated)
-    _folder(store, bucket).put_object(key, gzip.compress(inflated, mtime=0), content_type="application/json",
-                                      metadata={"signature": signature, "signature-algorithm": "SHA256withRSA"},
-                                      last_modified=end)  # fmt: skip
+    if not _put(store, trail, "latest_digest_error", bucket, key, gzip.compress(inflated, mtime=0),
+                content_type="application/json", last_modified=end,
+                metadata={"signature": signature, "signature-algorithm": "SHA256withRSA"}):  # fmt: skip
+        # Not delivered: the window is over and the next digest starts a new chain (null previous fields).
+        store.conn.execute("UPDATE ct_chains SET last_end_ms = ?, prev_bucket = NULL, prev_key = NULL, prev_hash = NULL, "
+                           "prev_signature = NULL WHERE trail_arn = ? AND region = ?", (end_ms, trail["arn"], region))  # fmt: skip
+        store.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ? AND region = ? AND delivered_ms <= ?",
+                           (trail["arn"], region, end_ms))  # fmt: skip
+        chain.update(last_end_ms=end_ms, prev_bucket=None, prev_key=None, prev_signature=None, prev_hash=None)
+        return
     store.conn.execute(
         "UPDATE ct_chains SET last_end_ms = ?, prev_bucket = ?, prev_key = ?, prev_hash = ?, prev_signature = ? "
         "WHERE trail_arn = ? AND region = ?",
@@ -902,7 +943,8 @@ def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, A
     )
     store.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ? AND region = ? AND delivered_ms <= ?",
                        (trail["arn"], region, end_ms))  # fmt: skip
-    store.conn.execute("UPDATE ct_trails SET latest_digest_ms = ? WHERE arn = ?", (end_ms, trail["arn"]))
+    store.conn.execute("UPDATE ct_trails SET latest_digest_ms = ?, latest_digest_error = NULL WHERE arn = ?",
+                       (end_ms, trail["arn"]))  # fmt: skip
     chain.update(last_end_ms=end_ms, prev_bucket=bucket, prev_key=key, prev_signature=signature,
                  prev_hash=hashlib.sha256(inflated).hexdigest())  # fmt: skip
 

@@ -67,4 +67,9 @@ MIGRATIONS: list[str] = [
     BEGIN INSERT OR IGNORE INTO jobs (kind, key, next_due_ms)
           VALUES ('cloudtrail.retention', 'events', NEW.event_time + 7776000001); END;
     """,
+    # S3 delivery errors (GetTrailStatus LatestDeliveryError / LatestDigestDeliveryError).
+    """
+    ALTER TABLE ct_trails ADD COLUMN latest_delivery_error TEXT;
+    ALTER TABLE ct_trails ADD COLUMN latest_digest_error TEXT;
+    """,
 ]
