@@ -113,3 +113,16 @@ def test_nan_constant_is_a_bad_file(pinned: Cli, tmp_path: Path) -> None:
     f.write_text('{"Records": [{"eventTime": "2026-11-20T10:00:00Z", "eventID": "n-1", "eventName": "X", "v": NaN}]}')
     res = pinned("trail", "import", str(f))
     assert res.exit_code == 2 and "invalid JSON constant NaN" in res.stderr
+
+
+def test_missing_path_imports_nothing_and_utf8_bom_is_read(pinned: Cli, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"Records": [_rec(1)]}))
+    res = pinned("trail", "import", str(good), str(tmp_path / "typo.json"))
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "nothing was imported" in res.stderr
+    assert pinned.json("trail", "lookup", "--region", "eu-west-1")["Events"] == []
+    (tmp_path / "bom.json").write_text(json.dumps({"Records": [_rec(2)]}), encoding="utf-8-sig")
+    lines = "\ufeff" + "\n".join(json.dumps(_rec(i)) for i in (3, 4)) + "\n"
+    (tmp_path / "bom.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
+    data = pinned.json("trail", "import", str(tmp_path / "bom.json"), str(tmp_path / "bom.jsonl.gz"))
+    assert data["Files"] == 2 and data["Imported"] == 3 and data["SkippedFiles"] == []

@@ -70,6 +70,10 @@ class ImportReport:
 
 
 def _walk(paths: list[str]) -> Iterator[Path]:
+    # Every path is checked before anything is read, so a typo in the last one does not leave a partial import.
+    for p in paths:
+        if not Path(p).exists():
+            raise UsageError(f"{p}: no such file or folder (nothing was imported)")
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -91,8 +95,8 @@ def _open_text(path: Path) -> Any:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")  # a UTF-8 byte-order mark (Windows tools) is not part of the JSON
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
