@@ -17,7 +17,7 @@ from typing import Any
 
 from awsmon.backends import paginate
 from awsmon.context import AppContext
-from awsmon.errors import AwsmonError, ServiceError, UsageError
+from awsmon.errors import AwsmonError, UsageError
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -85,33 +85,10 @@ def load_json_arg(text: str, option: str) -> Any:
         raise UsageError(f"invalid JSON in {option}: {exc}") from None
 
 
-class _OneLineErrors:
-    """A client whose errors stay one line: an endpoint that answers with an HTML error page (moto for the
-    operations it does not implement: PutCompositeAlarm, DescribeAlarmHistory) becomes a short message."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except ServiceError as exc:
-                if not exc.message.lstrip().startswith("<"):
-                    raise
-                op = "".join(part.title() for part in name.split("_"))
-                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
-                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
-
-        return call
-
-
 def _cw(ctx: AppContext) -> Any:
-    return _OneLineErrors(ctx.client("cloudwatch"))
+    from awsmon.services.metrics import cloudwatch
+
+    return cloudwatch(ctx)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

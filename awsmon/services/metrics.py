@@ -15,11 +15,42 @@ from pathlib import Path
 from typing import Any
 
 from awsmon.context import AppContext
-from awsmon.errors import UsageError
+from awsmon.errors import ServiceError, UsageError
 
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_DATUMS_PER_CALL = 1000
 DEMO_NAMESPACE = "AwsmonDemo"
+
+
+class _OneLineErrors:
+    """A client whose errors stay one line: an endpoint that answers with an HTML error page (moto for the
+    operations it does not implement, or on a percentile in GetMetricData) becomes a short message."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except ServiceError as exc:
+                if not exc.message.lstrip().startswith("<"):
+                    raise
+                op = "".join(part.title() for part in name.split("_"))
+                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
+                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
+
+        return call
+
+
+def cloudwatch(ctx: AppContext) -> Any:
+    """``ctx.client("cloudwatch")`` with one-line errors."""
+    return _OneLineErrors(ctx.client("cloudwatch"))
+
 
 # --------------------------------------------------------------------------------------------------------------
 # parsers (aws-cli syntax -> boto3 shapes)
@@ -218,7 +249,7 @@ def put_metric_data(
         raise UsageError("missing --namespace")
     if not data:
         raise UsageError("no metric data to put")
-    client = ctx.client("cloudwatch")
+    client = cloudwatch(ctx)
     chunks = [data[i : i + MAX_DATUMS_PER_CALL] for i in range(0, len(data), MAX_DATUMS_PER_CALL)]
     if len(chunks) > 1:
         # Several calls: validate them all first so bad input stores nothing (AWS's own check runs per call).
@@ -254,7 +285,7 @@ def list_metrics(
         params["Dimensions"] = dimensions
     if recently_active:
         params["RecentlyActive"] = recently_active
-    client = ctx.client("cloudwatch")
+    client = cloudwatch(ctx)
     # A metric is namespace + name + the dimension *set*; some endpoints (moto) repeat a metric once per datum.
     unique: dict[tuple[str, str, str], dict[str, Any]] = {}
     for m in paginate(client.list_metrics, "Metrics", max_items=max_items, **params):
@@ -305,7 +336,7 @@ def get_statistics(
         params["Statistics"] = ["Average"]
     if unit:
         params["Unit"] = unit
-    resp = ctx.client("cloudwatch").get_metric_statistics(**params)
+    resp = cloudwatch(ctx).get_metric_statistics(**params)
     points = sorted(resp.get("Datapoints") or [], key=lambda d: (d["Timestamp"], d.get("Unit") or ""))
     return {"Label": resp.get("Label", metric_name), "Datapoints": points}
 
@@ -357,7 +388,7 @@ def get_metric_data(
 ) -> dict[str, Any]:
     """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    client = ctx.client("cloudwatch")
+    client = cloudwatch(ctx)
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     messages: list[Any] = []
@@ -457,7 +488,7 @@ def _demo_points(now: datetime, hours: int = 6) -> Iterable[dict[str, Any]]:
 
 def demo_step(ctx: AppContext) -> list[str]:
     """Six hours of checkout latency (with a spike ~2 h ago) and request counts, relative to the simulated clock."""
-    client = ctx.client("cloudwatch")
+    client = cloudwatch(ctx)
     existing = client.list_metrics(Namespace=DEMO_NAMESPACE, MetricName="Latency").get("Metrics") or []
     if not existing:
         data = list(_demo_points(ctx.now()))
