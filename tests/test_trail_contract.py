@@ -115,3 +115,15 @@ def test_malformed_selectors_are_one_line_usage_errors(pinned: Cli, ctx: object)
     one = pinned.json("trail", "put-event-selectors", "--trail-name", "shape-trail", "--event-selectors",
                       '{"ReadWriteType": "WriteOnly"}')  # a single object is a list of one  # fmt: skip
     assert [s["ReadWriteType"] for s in one["EventSelectors"]] == ["WriteOnly"]
+
+
+def test_describe_and_validate_pick_the_named_trail_only(backend_cli: Cli) -> None:
+    cli = backend_cli
+    _bucket(cli, "pick-bucket")
+    for name in ("pick-a", "pick-b"):
+        cli.ok("trail", "create", "--name", name, "--s3-bucket-name", "pick-bucket")
+    assert [t["Name"] for t in cli.json("trail", "describe", "--trail-name-list", "pick-b")["trailList"]] == ["pick-b"]
+    arn = cli.json("trail", "describe", "--trail-name-list", "pick-a")["trailList"][0]["TrailARN"]
+    assert [t["Name"] for t in cli.json("trail", "describe", "--trail-name-list", arn)["trailList"]] == ["pick-a"]
+    res = cli("trail", "validate-digest", "--trail", "pick", "--start", "1h")
+    assert res.exit_code != 0 and res.stderr.count("\n") == 1 and "pick" in res.stderr

@@ -120,7 +120,10 @@ def describe_trails(ctx: AppContext, names: list[str] | None = None, include_sha
     params: dict[str, Any] = {"includeShadowTrails": include_shadow}
     if names:
         params["trailNameList"] = names
-    return {"trailList": ctx.client("cloudtrail").describe_trails(**params).get("trailList", [])}
+    trails = ctx.client("cloudtrail").describe_trails(**params).get("trailList", [])
+    if names:  # as AWS: only the trails named (by name or ARN); some endpoints (moto) ignore the list
+        trails = [t for t in trails if t.get("Name") in names or t.get("TrailARN") in names]
+    return {"trailList": trails}
 
 
 def list_trails(ctx: AppContext) -> dict[str, Any]:

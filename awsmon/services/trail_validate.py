@@ -215,7 +215,9 @@ def validate_digest(
             raise UsageError("--start is required on the aws backend (e.g. --start 24h)")
         client = ctx.client("cloudtrail")
         if bucket is None or not trail.startswith("arn:"):
-            found_trails = client.describe_trails(trailNameList=[trail]).get("trailList", [])
+            # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
+            found_trails = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
+                            if trail in (t.get("Name"), t.get("TrailARN"))]  # fmt: skip
             if not found_trails:
                 raise AwsmonError(f"A trail could not be found for {trail}")
             desc = found_trails[0]
