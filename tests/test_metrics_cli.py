@@ -359,3 +359,17 @@ def test_graph_piped_without_output_option_prints_text_or_the_forced_chart(pinne
     csv = pinned.ok(*args, "-o", "csv").stdout.splitlines()
     assert csv[:2] == ["Id,Label,Timestamp,Value", "m1,G Average,2026-11-20T11:10:00Z,0.0"]
     assert pinned.ok(*args, "--query", "MetricDataResults[0].Values[4]").stdout.strip() == "4.0"
+
+
+def test_get_data_default_labels_tell_series_apart(pinned) -> None:
+    put(pinned, "--metric-name", "L", "--values", "1,2,3", "--timestamp", "2026-11-20T11:50:00Z")
+
+    def q(i: str, stat: str, period: int = 60) -> dict:
+        return {"Id": i, "MetricStat": {"Metric": {"Namespace": NS, "MetricName": "L"}, "Period": period, "Stat": stat}}
+
+    out = pinned.json("metrics", "get-data", "--start", "1h", "--queries", json.dumps([q("a", "Sum"), q("b", "p99")]))
+    assert [r["Label"] for r in out["MetricDataResults"]] == ["L Sum", "L p99"]
+    out = pinned.json("metrics", "get-data", "--start", "1h", "--queries", json.dumps([q("a", "Sum"), q("b", "Sum", 300)]))
+    assert [r["Label"] for r in out["MetricDataResults"]] == ["L 60", "L 300"]
+    out = pinned.json("metrics", "get-data", "--start", "1h", "--queries", json.dumps([q("a", "Sum")]))
+    assert out["MetricDataResults"][0]["Label"] == "L"

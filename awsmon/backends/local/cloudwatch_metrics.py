@@ -536,12 +536,22 @@ def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], sta
     return ts, vs
 
 
-def _default_label(q: Mapping[str, Any]) -> str:
+def _default_label(q: Mapping[str, Any], differ: Sequence[str] = ()) -> str:
+    """AWS's default label: the metric name, plus the Stat and/or Period when those differ between the request's
+    MetricStat queries (as LocalStack's snapshot tests against AWS show), so two series never share a label."""
     if q.get("Label"):
         return str(q["Label"])
     if q.get("MetricStat"):
-        return str((q["MetricStat"].get("Metric") or {}).get("MetricName") or q["Id"])
+        ms = q["MetricStat"]
+        parts = [str((ms.get("Metric") or {}).get("MetricName") or q["Id"])]
+        parts.extend(str(ms.get(key)) for key in differ if ms.get(key) is not None)
+        return " ".join(parts)
     return str(q["Id"])
+
+
+def _label_differentiators(queries: Sequence[Mapping[str, Any]]) -> list[str]:
+    stats = [q["MetricStat"] for q in queries if q.get("MetricStat")]
+    return [key for key in ("Stat", "Period") if len({str(m.get(key)) for m in stats}) > 1]
 
 
 def _validate_queries(queries: Sequence[Mapping[str, Any]]) -> None:
@@ -599,12 +609,13 @@ def query_metric_data(
     if expressions:
         results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of)
     out: list[dict[str, Any]] = []
+    differ = _label_differentiators(queries)
     for q in queries:
         if q.get("ReturnData", True) is False:
             continue
         if q["Id"] in series:
             ts, vs = series[q["Id"]]
-            out.append({"Id": q["Id"], "Label": _default_label(q), "Timestamps": [_dt(t) for t in ts],
+            out.append({"Id": q["Id"], "Label": _default_label(q, differ), "Timestamps": [_dt(t) for t in ts],
                         "Values": vs, "StatusCode": "Complete", "Messages": []})  # fmt: skip
         else:
             out.extend(results.get(q["Id"], []))
