@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Cli
@@ -368,3 +368,54 @@ def test_parallel_window_scan_equals_serial(pinned: Cli, monkeypatch: pytest.Mon
         assert ctx.client("logs").parallel_windows(G, None, None, "-hit") is None  # no SQL pre-filter: serial
     finally:
         ctx.close()
+
+
+_PIECES = st.lists(st.sampled_from([*"ab*?[]\\\"' é:{}", "\\u0061", "\\n"]), min_size=1, max_size=6).map("".join)
+
+
+@pytest.fixture
+def local_logs(pinned: Cli) -> Any:
+    from awsmon.context import AppContext
+
+    ctx = AppContext.create(backend="local", home=pinned.env["AWSMON_HOME"], output="json")
+    yield ctx.client("logs")
+    ctx.close()
+
+
+@given(
+    values=st.lists(_PIECES, min_size=1, max_size=6),
+    pick=st.integers(min_value=0, max_value=5),
+    raw=st.booleans(),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # one group per example
+def test_store_filter_equals_engine_on_random_json(local_logs: Any, values: list[str], pick: int, raw: bool) -> None:
+    """Messages full of GLOB metacharacters, quotes and JSON escapes: the SQL pre-filter never loses a match."""
+    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
+    from awsmon.errors import ServiceError
+
+    group = f"/prop/{abs(hash((tuple(values), pick, raw)))}"
+    try:
+        local_logs.create_log_group(logGroupName=group)
+    except ServiceError:
+        return  # the same example again: already checked
+    local_logs.create_log_stream(logGroupName=group, logStreamName="s")
+    messages = []
+    for i, v in enumerate(values):
+        # raw: the text as written (may hold \u escapes JSON decodes); else a JSON string of it
+        body = '{"k": "' + v.replace('"', "") + '"}' if raw else json.dumps({"k": v, "i": i})
+        messages.append(body)
+        messages.append(f"plain {v} line")
+    local_logs.put_log_events(logGroupName=group, logStreamName="s",
+                              logEvents=[{"timestamp": NOW_MS - 1000 + i, "message": m} for i, m in enumerate(messages)])  # fmt: skip
+    target = values[pick % len(values)]
+    patterns = [
+        "{ $.k = " + json.dumps(target) + " }",
+        '"' + target.replace("\\", "\\\\").replace('"', '\\"') + '"',
+    ]
+    for pattern in patterns:
+        try:
+            fp = compile_pattern(pattern)
+        except FilterPatternError:
+            continue
+        got = [e["message"] for e in local_logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]]
+        assert got == [m for m in messages if fp.matches(m)], pattern
