@@ -265,7 +265,8 @@ def check(
     if r.ctx.query or r.fmt != "table":
         r.render(data, rows_key="Alarms", columns=[Column("StateValue"), Column("AlarmName"), Column("Summary")])
     else:
-        r.write("".join(row["Summary"] + "\n" for row in data["Alarms"]))
+        # states padded to one width so names line up; the Summary field itself stays unpadded (csv/json)
+        r.write("".join(f"{row['StateValue']:<17} {row['Summary'].split(' ', 1)[1]}\n" for row in data["Alarms"]))
     if data["InAlarm"]:
         raise CheckFailed(f"{data['InAlarm']} of {data['Checked']} alarms in ALARM: {', '.join(data['AlarmNamesInAlarm'])}")
 

@@ -237,7 +237,7 @@ def check(ctx: AppContext, names: Sequence[str] | None = None, prefix: str | Non
         raise AwsmonError(f"no alarms with prefix {prefix!r} to check", hint="list alarms with: awsmon alarms describe")
     out = []
     for r in rows:
-        line = f"{r['StateValue']:<17} {r['AlarmName']}: {r.get('StateReason') or ''}"
+        line = f"{r['StateValue']} {r['AlarmName']}: {r.get('StateReason') or ''}"
         out.append({"AlarmName": r["AlarmName"], "AlarmType": r["AlarmType"], "StateValue": r["StateValue"],
                     "StateUpdatedTimestamp": r.get("StateUpdatedTimestamp"), "Summary": line})  # fmt: skip
     in_alarm = [r["AlarmName"] for r in out if r["StateValue"] == "ALARM"]
