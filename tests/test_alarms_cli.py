@@ -64,7 +64,7 @@ def test_check_exit_codes_and_one_line_per_alarm(pinned: Cli) -> None:
     missing = pinned("alarms", "check", "--name", "nope")
     assert missing.exit_code == 1 and "no alarm named nope" in missing.stderr
     csv = pinned("alarms", "check", "--prefix", "prod-", "-o", "csv").stdout.splitlines()
-    assert csv[1].startswith("ALARM,prod-api,ALARM prod-api: Threshold Crossed")  # Summary unpadded outside tables
+    assert csv[1].startswith('ALARM,prod-api,"ALARM prod-api: Threshold Crossed')  # Summary unpadded outside tables
 
 
 def test_explain_shows_range_breaches_and_rule(pinned: Cli) -> None:
