@@ -250,3 +250,64 @@ def test_resume_token_is_bound_stable_and_not_shifted_by_new_events(pinned: Cli)
     page2 = pinned.json("trail", "lookup", "--read-only", "false", "--start", "1h", "--max-results", "4",
                         "--next-token", page1["NextToken"])  # fmt: skip
     assert [e["EventId"] for e in page1["Events"] + page2["Events"]] == every[:8]
+
+
+class _FakeAwsCloudTrail:
+    """LookupEvents as AWS pages it: one attribute, newest first, 50 per page, opaque page tokens."""
+
+    def __init__(self, events: list[dict[str, object]]) -> None:
+        self.events, self.sent = events, []  # type: ignore[var-annotated]
+
+    def lookup_events(self, *, MaxResults: int, LookupAttributes: list[dict[str, str]] | None = None,
+                      NextToken: str | None = None, **kw: object) -> dict[str, object]:  # fmt: skip
+        self.sent.append(LookupAttributes)
+        (attr,) = LookupAttributes or [{"AttributeKey": "", "AttributeValue": ""}]
+        match = [e for e in self.events if not attr["AttributeKey"] or e[attr["AttributeKey"]] == attr["AttributeValue"]]
+        start = int(NextToken or 0)
+        out: dict[str, object] = {"Events": match[start : start + MaxResults]}
+        if start + MaxResults < len(match):
+            out["NextToken"] = str(start + MaxResults)
+        return out
+
+
+class _FakeAwsCtx:
+    is_local = False
+
+    def __init__(self, client: _FakeAwsCloudTrail) -> None:
+        self._client = client
+
+    def client(self, name: str) -> _FakeAwsCloudTrail:
+        return self._client
+
+    def backend(self) -> object:
+        return type("B", (), {"region": "us-east-1"})()
+
+    def parse_time(self, text: str) -> object:
+        from datetime import UTC, datetime
+
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_aws_backend_sends_the_most_selective_attribute_and_resumes_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsmon.services import trail
+
+    monkeypatch.setattr(trail.time, "sleep", lambda s: None)
+    events = [{"EventId": f"e{i:03d}", "EventName": "GetUser" if i % 3 else "ListUsers", "Username": f"u{i % 2}",
+               "CloudTrailEvent": json.dumps({"errorCode": "AccessDenied"} if i % 5 == 0 else {})}
+              for i in range(130)]  # fmt: skip
+    fake = _FakeAwsCloudTrail(events)
+    ctx = _FakeAwsCtx(fake)
+    kw = {"attributes": [("EventName", "GetUser"), ("Username", "u1")], "match": '{ $.errorCode = "AccessDenied" }'}
+    want = [e["EventId"] for e in events if e["EventName"] == "GetUser" and e["Username"] == "u1"
+            and "AccessDenied" in str(e["CloudTrailEvent"])]  # fmt: skip
+    assert trail.lookup(ctx, **kw)["Events"] == [e for e in events if e["EventId"] in want]  # type: ignore[arg-type]
+    assert {a[0]["AttributeKey"] for a in fake.sent} == {"Username"}  # Username is more selective than EventName
+    got: list[str] = []
+    token = None
+    for _ in range(20):
+        page = trail.lookup(ctx, max_results=2, next_token=token, **kw)  # type: ignore[arg-type]
+        got += [e["EventId"] for e in page["Events"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert got == want and len(want) > 4
