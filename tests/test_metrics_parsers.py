@@ -31,6 +31,8 @@ def test_dimension_forms() -> None:
     assert parse_dimensions(None) == []
     assert parse_dimension_filters(["Name=Host"]) == [{"Name": "Host"}]
     assert parse_dimension_filters(["Host="]) == [{"Name": "Host"}]
+    assert parse_dimension_filters(["Host"]) == [{"Name": "Host"}]  # a bare name also means "any value"
+    assert parse_dimension_filters(["Host,Az", "Env=prod"]) == [{"Name": "Host"}, {"Name": "Az"}, {"Name": "Env", "Value": "prod"}]
     for bad in ("novalue", "=x", '[{"Name": 1}]', "[oops"):
         with pytest.raises(UsageError):
             parse_dimensions([bad])

@@ -80,7 +80,7 @@ def list_(
     namespace: str | None = typer.Option(None, "--namespace", "-n", help="Only this namespace."),
     metric_name: str | None = typer.Option(None, "--metric-name", "--name", help="Only this metric name."),
     dimensions: list[str] | None = typer.Option(
-        None, "--dimensions", "--dimension", "-d", help="Filter: Name=X,Value=Y, X=Y, or Name=X (any value); up to 10."
+        None, "--dimensions", "--dimension", "-d", help="Filter: Name=X,Value=Y, X=Y, or Name=X / X alone (any value); up to 10."
     ),
     recently_active: str | None = typer.Option(
         None, "--recently-active", help="PT3H: only metrics with data published in the past three hours."

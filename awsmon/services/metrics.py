@@ -95,9 +95,17 @@ def parse_dimensions(args: Sequence[str] | None) -> list[dict[str, str]]:
 
 
 def parse_dimension_filters(args: Sequence[str] | None) -> list[dict[str, str]]:
-    """ListMetrics filters: like :func:`parse_dimensions`, but ``Name=X`` alone (or ``X=``) matches any value."""
+    """ListMetrics filters: like :func:`parse_dimensions`, but ``Name=X`` alone, ``X=`` or a bare ``X`` matches any
+    value."""
     out: list[dict[str, str]] = []
-    for d in parse_dimensions(args):
+    rest: list[str] = []
+    for raw in args or []:
+        text = raw.strip()
+        if text and "=" not in text and not text.startswith("["):
+            out.extend({"Name": n.strip()} for n in text.split(",") if n.strip())
+        else:
+            rest.append(raw)
+    for d in parse_dimensions(rest):
         out.append({"Name": d["Name"]} if d["Value"] == "" else d)
     return out
 
