@@ -176,9 +176,12 @@ def test_lookup_attributes_json_through_the_cli(pinned: Cli) -> None:
     pinned.ok("trail", "create", "--name", "json-attr", "--s3-bucket-name", "json-bucket")
     got = pinned.json("trail", "lookup", "--lookup-attributes", '[{"AttributeKey":"EventName","AttributeValue":"CreateTrail"}]')
     assert [e["EventName"] for e in got["Events"]] == ["CreateTrail"]
-    for bad in ('[{"AttributeKey":"EventName"}]', '[{"AttributeKey":"Colour","AttributeValue":"x"}]', "[{"):
+    for bad in ('[{"AttributeKey":"EventName"}]', '[{"AttributeKey":"Colour","AttributeValue":"x"}]', "[{", "ReadOnly=yes"):
         res = pinned("trail", "lookup", "--lookup-attributes", bad)
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: ")
+    res = pinned("trail", "lookup", "--read-only", "maybe")
+    assert res.exit_code == 2 and "use true or false" in res.stderr
+    assert pinned.json("trail", "lookup", "--read-only", "FALSE")["Events"]
 
 
 def test_parse_lookup_attribute_value_with_commas() -> None:

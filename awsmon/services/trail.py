@@ -293,6 +293,10 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
     token (see :class:`_Resume`) bound to the options as typed. A plain LookupEvents token is accepted too.
     """
     attrs = list(dict.fromkeys(attributes or []))
+    for key, value in attrs:
+        if key == "ReadOnly" and value.lower() not in ("true", "false"):
+            # LookupEvents compares the text and would silently find nothing.
+            raise UsageError(f"invalid ReadOnly value {value!r}: use true or false")
     if category is not None and category.lower() != "insight":
         raise UsageError(f"invalid --event-category {category!r}: the only category is insight")
     if max_results is not None and max_results < 1:
