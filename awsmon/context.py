@@ -251,7 +251,9 @@ class AppContext:
 
         force = True if self.color.value == "always" else None
         no_color = self.color.value == "never" or bool(os.environ.get("NO_COLOR"))
-        return Console(file=stream, force_terminal=force, no_color=no_color, highlight=False, soft_wrap=False)
+        if no_color:  # no escape sequences at all, not even bold (NO_COLOR, --color never)
+            return Console(file=stream, force_terminal=force, color_system=None, highlight=False, soft_wrap=False)
+        return Console(file=stream, force_terminal=force, highlight=False, soft_wrap=False)
 
     @property
     def out(self) -> Any:

@@ -217,3 +217,16 @@ def test_plural_options_take_several_values() -> None:
     # groups and unknown commands are left to the parser
     assert expand_plural_options(root, ["metrics", "--help"]) == ["metrics", "--help"]
     assert expand_plural_options(root, ["nope", "a", "b"]) == ["nope", "a", "b"]
+
+
+def test_color_and_time_zone_in_tables(cli: Cli) -> None:
+    cli.ok("account", "clock", "set", "2026-11-20T12:00:00Z")
+    plain = cli.ok("account", "clock", "show", "-o", "table").stdout
+    assert "2026-11-20 12:00:00Z" in plain and "\x1b[" not in plain
+    paris = cli.ok("account", "clock", "show", "-o", "table", "--tz", "Europe/Paris").stdout
+    assert "2026-11-20 13:00:00+01:00" in paris
+    assert cli.json("account", "clock", "show", "--tz", "Europe/Paris")["Now"] == "2026-11-20T12:00:00Z"  # JSON stays UTC
+    colored = cli.ok("account", "clock", "show", "-o", "table", "--color", "always").stdout
+    assert "\x1b[" in colored
+    no_color = cli.ok("account", "clock", "show", "-o", "table", "--color", "always", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in no_color
