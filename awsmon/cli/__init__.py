@@ -121,6 +121,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _keep_examples_verbatim(cmd: Any) -> None:
+    """Mark "Example" paragraphs with click's no-rewrap marker, so a long command line is never re-wrapped."""
+    if cmd.help and "Example" in cmd.help:
+        lines = cmd.help.split("\n")
+        out: list[str] = []
+        for i, line in enumerate(lines):
+            starts_paragraph = i == 0 or not lines[i - 1].strip()
+            if starts_paragraph and line.lstrip().startswith("Example"):
+                out.append("\b")
+            out.append(line)
+        cmd.help = "\n".join(out)
+    for sub in getattr(cmd, "commands", {}).values():
+        _keep_examples_verbatim(sub)
+
+
 def _traceback() -> None:
     import traceback  # only with --debug: it costs ~8 ms of startup
 
@@ -165,6 +180,7 @@ class AwsmonGroup(TyperGroup):
                 else:  # a group whose commands have not landed yet: still listed, with its help
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
+                _keep_examples_verbatim(cmd)
                 self._lazy[cmd_name] = cmd
             return self._lazy[cmd_name]
         return super().get_command(ctx, cmd_name)
