@@ -411,7 +411,7 @@ class AlarmEngine:
         evaluation (API calls happen at the clock, after catch-up), so every repeat before that instant (and up to
         ``limit_ms``) is recorded at once: cost follows the repeats, not the replay loop."""
         rows = self.conn.execute(
-            "SELECT * FROM alarms WHERE region = ? AND asg_next_ms <= ? ORDER BY name", (self.region, t_ms)
+            "SELECT * FROM alarms WHERE region = ? AND asg_next_ms <= ? ORDER BY +name", (self.region, t_ms)
         ).fetchall()
         for row in rows:
             bound = limit_ms if row["next_eval_ms"] is None else min(limit_ms, row["next_eval_ms"] - 1)
@@ -562,7 +562,7 @@ class AlarmEngine:
 
     def _suppressor_changed(self, sup_name: str, old: str, new: str, ts_ms: int) -> None:
         rows = self.conn.execute(
-            "SELECT * FROM alarms WHERE region = ? AND suppressor = ? ORDER BY name", (self.region, sup_name)
+            "SELECT * FROM alarms WHERE region = ? AND suppressor = ? ORDER BY +name", (self.region, sup_name)
         ).fetchall()
         for row in rows:
             cfg = json.loads(row["config"])
@@ -574,9 +574,9 @@ class AlarmEngine:
 
     def fire_timers(self, t_ms: int) -> None:
         rows = self.conn.execute(
-            "SELECT * FROM alarms WHERE region = ? AND ((wait_end_ms IS NOT NULL AND wait_end_ms <= ?) OR "
-            "(ext_end_ms IS NOT NULL AND ext_end_ms <= ?)) ORDER BY name",
-            (self.region, t_ms, t_ms),
+            "SELECT * FROM alarms WHERE region = ? AND wait_end_ms <= ? UNION "
+            "SELECT * FROM alarms WHERE region = ? AND ext_end_ms <= ? ORDER BY name",
+            (self.region, t_ms, self.region, t_ms),
         ).fetchall()
         for row in rows:
             cfg = json.loads(row["config"])
@@ -900,7 +900,7 @@ class AlarmEngine:
             if t is None or t > limit:
                 break
             rows = self.conn.execute(
-                "SELECT * FROM alarms WHERE region = ? AND next_eval_ms = ? ORDER BY name", (self.region, t)
+                "SELECT * FROM alarms WHERE region = ? AND next_eval_ms = ? ORDER BY +name", (self.region, t)
             ).fetchall()
             for row in rows:
                 try:
@@ -914,9 +914,12 @@ class AlarmEngine:
         return self.job_due(limit)
 
     def _next_instant(self) -> int | None:
+        # one indexed min() per column (a single min over four columns would scan every alarm at every instant)
         row = self.conn.execute(
-            "SELECT min(next_eval_ms), min(wait_end_ms), min(ext_end_ms), min(asg_next_ms) FROM alarms "
-            "WHERE region = ?", (self.region,)
+            "SELECT (SELECT min(next_eval_ms) FROM alarms WHERE region = ?1), "
+            "(SELECT min(wait_end_ms) FROM alarms WHERE region = ?1), "
+            "(SELECT min(ext_end_ms) FROM alarms WHERE region = ?1), "
+            "(SELECT min(asg_next_ms) FROM alarms WHERE region = ?1)", (self.region,)
         ).fetchone()
         candidates = [v for v in row if v is not None]
         return min(candidates) if candidates else None

@@ -110,4 +110,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alarms ADD COLUMN asg_next_ms INTEGER;
     CREATE INDEX IF NOT EXISTS alarms_asg_next ON alarms (region, asg_next_ms);
     """,
+    """
+    -- ActionsSuppressor timers are looked up at every evaluation instant: index them.
+    CREATE INDEX IF NOT EXISTS alarms_wait_end ON alarms (region, wait_end_ms);
+    CREATE INDEX IF NOT EXISTS alarms_ext_end ON alarms (region, ext_end_ms);
+    """,
 ]
