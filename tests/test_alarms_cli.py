@@ -617,3 +617,24 @@ def test_evaluation_pass_cost_is_linear_in_alarms(tmp_path: Path) -> None:
         finally:
             c.close()
     assert costs[1] < 5.5 * costs[0], costs  # linear: ~4x for 4x the alarms; quadratic would be ~16x
+
+
+def test_transitions_reach_eventbridge_rules_as_alarm_state_change_events(pinned: Cli) -> None:
+    pattern = json.dumps({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+                          "detail": {"state": {"value": ["ALARM"]}}})  # fmt: skip
+    pinned.ok("rules", "put", "--name", "alarm-watch", "--event-pattern", pattern)
+    pinned.ok("rules", "put-targets", "--rule", "alarm-watch", "--targets",
+              "Id=q,Arn=arn:aws:sqs:us-east-1:123456789012:q")  # fmt: skip
+    pinned.ok("alarms", "put", "--alarm-name", "api-slow", *BASE, "--no-actions-enabled")
+    put_values(pinned, 150, 160, 170)  # INSUFFICIENT_DATA -> ALARM (the earlier -> OK does not match the pattern)
+    out = pinned.json("rules", "deliveries", "--rule", "alarm-watch")["Deliveries"]
+    assert len(out) == 1
+    event = json.loads(out[0]["Input"])
+    assert event["detail-type"] == "CloudWatch Alarm State Change" and event["source"] == "aws.cloudwatch"
+    assert event["resources"] == ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-slow"]
+    assert event["time"] == "2026-11-20T12:03:00Z"
+    detail = event["detail"]
+    assert detail["alarmName"] == "api-slow" and detail["state"]["value"] == "ALARM"
+    assert detail["previousState"]["value"] in ("OK", "INSUFFICIENT_DATA")
+    assert "Threshold Crossed" in detail["state"]["reason"]
+    assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Latency"

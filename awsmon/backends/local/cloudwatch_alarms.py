@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -388,12 +389,34 @@ class AlarmEngine:
             new_reason_data=reason_data, timestamp=ts_ms / 1000, alarm_type=row["alarm_type"],
         ))  # fmt: skip
         fresh = self.row(row["name"])
+        self._state_change_event(fresh, old_state, old_reason, row["state_updated_ms"], ts_ms)
         if row["alarm_type"] == "CompositeAlarm" and json.loads(row["config"]).get("ActionsSuppressor"):
             self._composite_suppression(fresh, old_state, new_state, ts_ms)
         else:
             self.run_actions(fresh, old_state, new_state, reason, ts_ms)
             self.schedule_asg_repeat(row["name"], ts_ms)
         self._queue.append((row["name"], old_state, new_state, ts_ms))
+
+    def _state_change_event(self, row: Any, old_state: str, old_reason: str, old_ms: int, ts_ms: int) -> None:
+        """EventBridge receives a "CloudWatch Alarm State Change" event on every transition (spec §3.9): matched
+        against the default bus's enabled pattern rules and delivered at once (whatever the ActionsEnabled flag)."""
+        from awsmon.backends.local.events import _pattern_rules, _targets_by_rule, compiled_pattern, deliver
+        from awsmon.engines.alarm_eval import format_iso
+
+        rules = _pattern_rules(self.store, self.region)
+        if not rules:
+            return
+        cfg = json.loads(row["config"])
+        detail = self._lambda_event(row, cfg, old_state, row["state_value"], row["state_reason"], ts_ms)["alarmData"]
+        detail["previousState"] = {"value": old_state, "reason": old_reason, "timestamp": format_iso(old_ms / 1000)}
+        when = datetime.fromtimestamp(ts_ms / 1000, UTC)
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
+                 "source": "aws.cloudwatch", "account": self.account_id, "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "region": self.region, "resources": [row["arn"]], "detail": detail}  # fmt: skip
+        targets = _targets_by_rule(self.store, self.region, "default")
+        for rule in rules:
+            if compiled_pattern(rule["event_pattern"]).matches(event):
+                deliver(self.store, self.region, rule, targets.get(rule["name"], []), event, when)
 
     def schedule_asg_repeat(self, name: str, from_ms: int) -> None:
         """Auto Scaling actions keep firing once per minute while a metric alarm stays in the state whose actions
