@@ -126,3 +126,15 @@ def test_missing_path_imports_nothing_and_utf8_bom_is_read(pinned: Cli, tmp_path
     (tmp_path / "bom.jsonl.gz").write_bytes(gzip.compress(lines.encode()))
     data = pinned.json("trail", "import", str(tmp_path / "bom.json"), str(tmp_path / "bom.jsonl.gz"))
     assert data["Files"] == 2 and data["Imported"] == 3 and data["SkippedFiles"] == []
+
+
+def test_known_fields_of_the_wrong_type_fail_the_file_in_one_line(pinned: Cli, tmp_path: Path) -> None:
+    bad = {"eventName": {"a": 1}, "userIdentity": "alice", "awsRegion": 5, "eventTime": "yesterday",
+           "eventID": 7, "readOnly": [1]}  # fmt: skip
+    bad_identity = {"userIdentity": {"type": "IAMUser", "arn": ["x"]}}
+    for i, change in enumerate([{k: v} for k, v in bad.items()] + [bad_identity]):
+        path = tmp_path / f"bad{i}.json"
+        path.write_text(json.dumps({"Records": [_rec(1, eventID=f"ok-{i}"), _rec(2, **change)]}))
+        res = pinned("trail", "import", str(path))
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "record 2: " in res.stderr, (change, res.stderr)
+    assert pinned.json("trail", "lookup", "--region", "eu-west-1")["Events"] == []  # nothing from those files

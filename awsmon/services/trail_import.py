@@ -197,7 +197,22 @@ def _normalise(rec: dict[str, Any], region: str | None) -> tuple[dict[str, Any],
     text = rec.get("eventTime")
     if not text:
         raise ValueError("record without eventTime")
-    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    # Known fields of the wrong JSON type are not CloudTrail (unknown fields are kept as they are).
+    for name in ("eventTime", "eventID", "eventName", "eventSource", "awsRegion", "eventCategory"):
+        if rec.get(name) is not None and not isinstance(rec[name], str):
+            raise ValueError(f"{name} is not a string ({json.dumps(rec[name])[:60]})")
+    identity = rec.get("userIdentity")
+    if identity is not None and not isinstance(identity, dict):
+        raise ValueError("userIdentity is not an object")
+    for name in ("type", "arn", "userName", "accessKeyId"):
+        if identity and identity.get(name) is not None and not isinstance(identity[name], str):
+            raise ValueError(f"userIdentity.{name} is not a string")
+    if not isinstance(rec.get("readOnly"), bool | str | None):
+        raise ValueError("readOnly is not a boolean")
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"invalid eventTime {str(text)[:60]!r}") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     if not rec.get("eventID"):
