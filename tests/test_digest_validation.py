@@ -501,6 +501,15 @@ def test_resigned_digest_caught_only_by_strict_links(trail: Trail, key_a: rsa.RS
     assert [f.key for f in orphans] == [trail.digest(2).logs[1]]
 
 
+def test_signed_digest_with_non_string_previous_pointer_is_invalid_format(trail: Trail, key_a: rsa.RSAPrivateKey) -> None:
+    rec = trail.digest(3)
+    resign(trail, 3, key_a, previousDigestS3Object=12)  # used to crash the chain walk (int.endswith)
+    report = run(trail, [info(key_a)])
+    bad = [(f.key, f.category) for f in report.files if f.verdict != "valid"]
+    assert bad == [(rec.key, "invalid_format")]
+    assert errors(report) == [f"Digest file\t{url(rec.key)}\tINVALID: invalid format"]
+
+
 def test_previous_hash_link_break_strict(trail: Trail, key_a: rsa.RSAPrivateKey) -> None:
     resign(trail, 5, key_a, previousDigestHashValue="f" * 64)
     assert run(trail, [info(key_a)]).ok

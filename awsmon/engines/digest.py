@@ -749,6 +749,9 @@ class _Walker:
             )
         if not isinstance(digest.get("logFiles"), list):
             raise fmt
+        # The chain pointers become S3 keys: anything but a string or null cannot be followed.
+        if any(not isinstance(digest.get(k), str | None) for k in ("previousDigestS3Bucket", "previousDigestS3Object")):
+            raise fmt
         fingerprint = digest["digestPublicKeyFingerprint"]
         if signature_missing:
             # Nothing to verify against: structure checked, the chain can still be followed.
