@@ -288,3 +288,10 @@ def test_fatal_source_errors_are_one_line_with_the_right_exit_code() -> None:
     denied = fatal_error("An error occurred (AccessDenied) when calling the GetObject operation: Access Denied", "access_denied")
     assert denied.exit_code == 4
     assert fatal_error("Invalid time range specified", "bad_time_range").exit_code == 2
+
+
+def test_path_bad_inputs_are_one_line_usage_errors(pinned: Cli, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    for args in (("--path", str(tmp_path / "empty")), ("--path", str(tmp_path / "missing"))):
+        res = pinned("trail", "validate-digest", *args)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: "), res.stderr

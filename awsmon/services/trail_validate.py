@@ -186,8 +186,8 @@ def validate_digest(
             trail_arn = trail
         else:
             if found is None:
-                raise UsageError(f"no CloudTrail digest files{f' of trail {trail}' if trail else ''} under {root}",
-                                 hint="point --path at the bucket folder that holds AWSLogs/")  # fmt: skip
+                raise UsageError(f"no CloudTrail digest files{f' of trail {trail}' if trail else ''} under {root} "
+                                 "(point --path at the bucket folder that holds AWSLogs/)")  # fmt: skip
             acct = account_id or found["account"]
             trail_arn = f"arn:aws:cloudtrail:{found['home_region']}:{acct}:trail/{found['name']}"
             source_region = found["source_region"]
