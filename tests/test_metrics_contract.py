@@ -66,13 +66,3 @@ def test_list_shows_each_metric_once(backend_cli) -> None:
     listed = cli.json("metrics", "list", "-n", NS, "--metric-name", "Dup")["Metrics"]
     assert len(listed) == 1 and sorted(d["Name"] for d in listed[0]["Dimensions"]) == ["A", "B"]
 
-
-def test_endpoint_error_page_is_one_line(cli, moto_env) -> None:
-    # Regression: moto answers GetMetricData with a percentile Stat by an HTML error page, printed line by line.
-    from tests.conftest import Cli
-
-    moto = Cli({**cli.env, **moto_env})
-    moto.ok("metrics", "put", "-n", NS, "--metric-name", "P", "--value", "1")
-    q = [{"Id": "m1", "MetricStat": {"Metric": {"Namespace": NS, "MetricName": "P"}, "Period": 60, "Stat": "p50"}}]
-    res = moto("metrics", "get-data", "--start", "1h", "--metric-data-queries", json.dumps(q))
-    assert res.exit_code == 1 and len(res.stderr.strip().splitlines()) == 1 and "GetMetricData failed" in res.stderr
