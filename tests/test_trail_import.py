@@ -138,3 +138,16 @@ def test_known_fields_of_the_wrong_type_fail_the_file_in_one_line(pinned: Cli, t
         res = pinned("trail", "import", str(path))
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "record 2: " in res.stderr, (change, res.stderr)
     assert pinned.json("trail", "lookup", "--region", "eu-west-1")["Events"] == []  # nothing from those files
+
+
+def test_imported_insights_are_found_by_their_event_name(pinned: Cli, tmp_path: Path) -> None:
+    insight = {"eventVersion": "1.07", "eventTime": "2026-11-20T09:00:00Z", "awsRegion": "us-east-1", "eventID": "ins-1",
+               "eventType": "AwsCloudTrailInsight", "recipientAccountId": "123456789012", "sharedEventID": "s-1",
+               "insightDetails": {"state": "Start", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances",
+                                  "insightType": "ApiCallRateInsight"}, "eventCategory": "Insight"}  # fmt: skip
+    (tmp_path / "insight.json").write_text(json.dumps({"Records": [insight]}))
+    pinned.ok("trail", "import", str(tmp_path / "insight.json"))
+    for args in (("--event-name", "RunInstances"), ("--event-source", "ec2.amazonaws.com"), ()):
+        got = pinned.json("trail", "lookup", "--event-category", "insight", *args)["Events"]
+        assert [(e["EventId"], e["EventName"], e["EventSource"]) for e in got] == [("ins-1", "RunInstances", "ec2.amazonaws.com")]
+    assert pinned.json("trail", "lookup", "--event-name", "RunInstances")["Events"] == []  # management lookups: no insights

@@ -223,6 +223,18 @@ def _normalise(rec: dict[str, Any], region: str | None) -> tuple[dict[str, Any],
     return rec, when
 
 
+def _index_insight(store: Any, rec: dict[str, Any]) -> None:
+    """Insights records name the API in ``insightDetails`` (no top-level eventName/eventSource): index those, so
+    ``trail lookup --event-category insight --event-name X`` finds them as LookupEvents does."""
+    details = rec.get("insightDetails")
+    if not isinstance(details, dict) or rec.get("eventName") or rec.get("eventSource"):
+        return
+    name, source = details.get("eventName"), details.get("eventSource")
+    store.conn.execute("UPDATE events SET event_name = ?, event_source = ? WHERE event_id = ?",
+                       (name if isinstance(name, str) else None, source if isinstance(source, str) else None,
+                        str(rec["eventID"])))  # fmt: skip
+
+
 def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     from awsmon.backends.local.base import insert_record
     from awsmon.backends.local.store import validate_region
@@ -278,6 +290,8 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
                                                (json.dumps(rec, separators=(",", ":")), rec["eventID"]))  # fmt: skip
                     else:
                         ok = insert_record(store, rec, origin="import")
+                    if ok:
+                        _index_insight(store, rec)
                     counts["imported" if ok else "dups"] += 1
         except SkipFile as exc:
             rep.skipped.append({"Path": str(path), "Reason": str(exc)})
