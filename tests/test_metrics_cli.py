@@ -356,6 +356,8 @@ def test_graph_piped_without_output_option_prints_text_or_the_forced_chart(pinne
     chart = pinned.ok(*args, "--style", "line", "--width", "80").stdout
     assert chart.startswith("App G (Average, period 60s)") and "* G Average (min 0, max 4)" in chart
     assert pinned.ok(*args, "--style", "spark").stdout.startswith("G Average")
+    narrow = pinned.ok(*args, "--style", "line", "--width", "10").stdout  # clamped to 40: the title stays whole
+    assert narrow.startswith("App G (Average, period 60s)") and max(len(x) for x in narrow.splitlines()) <= 40
     csv = pinned.ok(*args, "-o", "csv").stdout.splitlines()
     assert csv[:2] == ["Id,Label,Timestamp,Value", "m1,G Average,2026-11-20T11:10:00Z,0.0"]
     assert pinned.ok(*args, "--query", "MetricDataResults[0].Values[4]").stdout.strip() == "4.0"

@@ -184,7 +184,7 @@ def graph(
         None, "--expression", "-e", help="Metric math over m1, m2, ... (repeatable), e.g. 'm1/m2*100'."
     ),
     style: str = typer.Option("auto", "--style", help="auto (chart on a terminal, plain text when piped), line, spark, table."),
-    width: int | None = typer.Option(None, "--width", help="Chart width in columns (default: terminal, at most 120)."),
+    width: int | None = typer.Option(None, "--width", help="Chart width in columns, at least 40 (default: the terminal, at most 120)."),
     height: int = typer.Option(12, "--height", help="Chart height in rows."),
 ) -> None:
     """Chart one or more series in the terminal (line chart or sparklines), with axis labels and a legend.
@@ -223,7 +223,7 @@ def graph(
     if chosen == "table":
         r.write(plain_table(series, actx.tz))
         return
-    cols = width or max(40, min(120, shutil.get_terminal_size((80, 24)).columns))
+    cols = max(40, width) if width else max(40, min(120, shutil.get_terminal_size((80, 24)).columns))
     fancy = tty or actx.color.value == "always"
     t0, t1 = resp["StartTime"].timestamp(), resp["EndTime"].timestamp() - resp["Period"]
     if chosen == "spark":
