@@ -638,3 +638,19 @@ def test_transitions_reach_eventbridge_rules_as_alarm_state_change_events(pinned
     assert detail["previousState"]["value"] in ("OK", "INSUFFICIENT_DATA")
     assert "Threshold Crossed" in detail["state"]["reason"]
     assert detail["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Latency"
+
+
+def test_thirty_second_alarm_keeps_its_bucket_grid_between_10s_instants(pinned: Cli) -> None:
+    """Regression: at 10-second instants that are not multiples of the 30-second period, the store rounded the
+    query's StartTime to the period, so the buckets missed the alarm's grid and it flapped to INSUFFICIENT_DATA."""
+    pinned.ok("alarms", "put", "--alarm-name", "hr", "--namespace", "App", "--metric-name", "H", "--statistic", "Sum",
+              "--period", "30", "--evaluation-periods", "2", "--threshold", "5",
+              "--comparison-operator", "GreaterThanOrEqualToThreshold")  # fmt: skip
+    data = [{"MetricName": "H", "Value": 1, "StorageResolution": 1, "Timestamp": f"2026-11-20T12:0{s // 60}:{s % 60:02d}Z"}
+            for s in range(0, 120, 5)]  # fmt: skip
+    pinned.ok("metrics", "put", "-n", "App", "--metric-data", json.dumps(data))
+    pinned.ok("account", "clock", "advance", "2m")
+    hist = pinned.json("alarms", "history", "--name", "hr", "--type", "StateUpdate", "--oldest-first")
+    moves = [(h["Timestamp"], json.loads(h["HistoryData"])["newState"]["stateValue"])
+             for h in hist["AlarmHistoryItems"]]  # fmt: skip
+    assert moves == [("2026-11-20T12:00:10Z", "OK"), ("2026-11-20T12:01:00Z", "ALARM")]

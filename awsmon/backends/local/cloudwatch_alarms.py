@@ -774,7 +774,7 @@ class AlarmEngine:
         values: list[float | None] = [None] * len(stamps)
         if cfg.get("Metrics"):
             results = query_metric_data(self.store, self.region, [dict(q) for q in cfg["Metrics"]], start, end,
-                                        as_of=end)  # the store as of the evaluation instant
+                                        as_of=end, exact_start=True)  # the store as of the evaluation instant
             for res in results[:1]:
                 for ts, v in zip(res["Timestamps"], res["Values"], strict=True):
                     i = index.get(int(ts.timestamp()))
@@ -793,7 +793,7 @@ class AlarmEngine:
                 c_end = datetime.fromtimestamp(chunk[-1] + period, UTC) if first + 1440 < len(stamps) else end
                 out.extend(query_statistics(self.store, self.region, cfg["Namespace"], cfg["MetricName"], dims,
                                             c_start, c_end, period, statistics, extended, cfg.get("Unit"),
-                                            as_of=end))  # fmt: skip
+                                            as_of=end, exact_start=True))  # fmt: skip
             return out
 
         counts: list[float | None] | None = None

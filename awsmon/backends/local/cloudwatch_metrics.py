@@ -454,13 +454,14 @@ def _check_period(period: Any, parameter: str = "Period") -> int:
     return period
 
 
-def _window(store: AccountStore, start: float, end: float, period: int, as_of: datetime | None = None
-            ) -> tuple[int, int] | None:  # fmt: skip
-    """Rounded start and the retention floor, or None when the period rules say "no datapoints"."""
+def _window(store: AccountStore, start: float, end: float, period: int, as_of: datetime | None = None,
+            exact_start: bool = False) -> tuple[int, int] | None:  # fmt: skip
+    """Rounded start (the start itself with ``exact_start``) and the retention floor, or None when the period
+    rules say "no datapoints"."""
     from awsmon.engines.stats import period_allowed_for_start, round_start_time
 
     now = (as_of or store.now()).timestamp()
-    rs = int(round_start_time(start, now, period))
+    rs = int(start) if exact_start else int(round_start_time(start, now, period))
     # storage_resolution=1: sub-minute periods are valid for every recent metric; standard data then simply lands on
     # minute boundaries (spec §1.2).
     if not period_allowed_for_start(period, rs, now, 1):
@@ -482,11 +483,14 @@ def query_statistics(
     unit: str | None = None,
     *,
     as_of: datetime | None = None,
+    exact_start: bool = False,
 ) -> list[dict[str, Any]]:
     """GetMetricStatistics ``Datapoints`` (boto3 shape, sorted by timestamp), without a CloudTrail record.
 
     ``as_of`` (default: the simulated now) is the instant the age rules (StartTime rounding, period by age) are
-    applied from, for callers that replay past instants such as alarm evaluation.
+    applied from, for callers that replay past instants such as alarm evaluation. ``exact_start``: buckets step
+    from ``start`` itself instead of the rounded StartTime (alarm evaluation owns its bucket grid, spec §3.2: with
+    a 30-second period evaluated every 10 s, rounding would shift the buckets off the alarm's grid).
     """
     from awsmon.engines.stats import CloudWatchError, check_datapoint_limit
 
@@ -495,7 +499,7 @@ def query_statistics(
     s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
     if s >= e:
         raise ServiceError("InvalidParameterValue", "The parameter StartTime must be less than the parameter EndTime.")
-    window = _window(store, s, e, period, as_of)
+    window = _window(store, s, e, period, as_of, exact_start)
     try:
         check_datapoint_limit(window[0] if window else s, e, period)
     except CloudWatchError as exc:
@@ -509,7 +513,8 @@ def query_statistics(
 
 
 def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float,
-                     as_of: datetime | None = None) -> tuple[list[float], list[float]]:  # fmt: skip
+                     as_of: datetime | None = None, exact_start: bool = False
+                     ) -> tuple[list[float], list[float]]:  # fmt: skip
     from awsmon.engines.stats import CloudWatchError, parse_statistic
 
     ms = q["MetricStat"]
@@ -519,7 +524,7 @@ def _series_for_stat(store: AccountStore, region: str, q: Mapping[str, Any], sta
         stat = parse_statistic(str(ms.get("Stat")), "MetricStat.Stat")
     except CloudWatchError as exc:
         raise _err(exc) from None
-    window = _window(store, start, end, period, as_of)
+    window = _window(store, start, end, period, as_of, exact_start)
     if window is None:
         return [], []
     mid = _find_metric(store, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
@@ -590,11 +595,11 @@ def _validate_queries(queries: Sequence[Mapping[str, Any]]) -> None:
 
 def query_metric_data(
     store: AccountStore, region: str, queries: list[dict[str, Any]], start: datetime, end: datetime,
-    *, as_of: datetime | None = None,
+    *, as_of: datetime | None = None, exact_start: bool = False,
 ) -> list[dict[str, Any]]:
     """GetMetricData ``MetricDataResults`` (boto3 shape, timestamps ascending) incl. math, without a record.
 
-    ``as_of``: as for :func:`query_statistics`.
+    ``as_of``, ``exact_start``: as for :func:`query_statistics`.
     """
     _validate_queries(queries)
     s, e = _epoch(start, "StartTime"), _epoch(end, "EndTime")
@@ -603,11 +608,11 @@ def query_metric_data(
     series: dict[str, tuple[list[float], list[float]]] = {}
     for q in queries:
         if q.get("MetricStat") is not None:
-            series[q["Id"]] = _series_for_stat(store, region, q, s, e, as_of)
+            series[q["Id"]] = _series_for_stat(store, region, q, s, e, as_of, exact_start)
     results: dict[str, list[dict[str, Any]]] = {}
     expressions = [q for q in queries if q.get("Expression") is not None]
     if expressions:
-        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of)
+        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of, exact_start)
     out: list[dict[str, Any]] = []
     differ = _label_differentiators(queries)
     for q in queries:
@@ -630,6 +635,7 @@ def _evaluate_expressions(
     start: float,
     end: float,
     as_of: datetime | None = None,
+    exact_start: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
     """Metric math on the query grid (rounded StartTime + k*Period) through the metric-math engine."""
     from awsmon.engines.metricmath import CloudWatchError, Series, evaluate_queries
@@ -638,7 +644,7 @@ def _evaluate_expressions(
     periods = [int(q["MetricStat"]["Period"]) for q in queries if q.get("MetricStat") is not None]
     periods += [int(q["Period"]) for q in expressions if q.get("Period") is not None]
     period = _check_period(periods[0] if periods else 60)
-    rs = round_start_time(start, (as_of or store.now()).timestamp(), period)
+    rs = start if exact_start else round_start_time(start, (as_of or store.now()).timestamp(), period)
     grid = bucket_starts(rs, end, period)
     cleaned = [{k: v for k, v in q.items() if v is not None} for q in queries]
     data = {qid: dict(zip(ts, vs, strict=True)) for qid, (ts, vs) in series.items()}
