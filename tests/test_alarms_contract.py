@@ -96,3 +96,44 @@ def test_endpoint_error_pages_become_one_line_errors() -> None:
     with pytest.raises(ServiceError) as info:
         client.describe_alarms()
     assert info.value.message == "Alarm x not found"  # ordinary errors pass through untouched
+
+
+def test_aws_explain_fetches_long_ranges_in_chunks_and_sub_minute_grids_aws_can_return() -> None:
+    """Regression (aws backend): a 1,440-period alarm's evaluation range (1,920 buckets) went to GetMetricStatistics
+    in one call (AWS refuses more than 1,440 datapoints), and a 30-second alarm at an instant that is not a multiple
+    of 30 s asked for a grid CloudWatch's StartTime rounding would shift."""
+    from datetime import UTC, datetime
+
+    from awsmon.services.alarms import _reevaluate_aws
+
+    calls: list[dict[str, object]] = []
+
+    class Client:
+        def get_metric_statistics(self, **kw: object) -> dict[str, object]:
+            start, end, period = kw["StartTime"], kw["EndTime"], int(kw["Period"])  # type: ignore[call-overload]
+            assert (end - start).total_seconds() / period <= 1440  # type: ignore[operator]
+            calls.append(kw)
+            n = int((end - start).total_seconds() // period)  # type: ignore[operator]
+            stamps = [start.timestamp() + i * period for i in range(n)]  # type: ignore[attr-defined]
+            return {"Datapoints": [{"Timestamp": datetime.fromtimestamp(s, UTC), "Maximum": 5.0, "SampleCount": 1.0}
+                                   for s in stamps]}  # fmt: skip
+
+    class Ctx:
+        def __init__(self, now: str) -> None:
+            self._now = datetime.fromisoformat(now)
+
+        def now(self) -> datetime:
+            return self._now
+
+        def client(self, name: str) -> Client:
+            return Client()
+
+    alarm = {"AlarmName": "long", "Namespace": "App", "MetricName": "M", "Statistic": "Maximum", "Period": 60,
+             "EvaluationPeriods": 1440, "Threshold": 1.0, "ComparisonOperator": "GreaterThanThreshold"}  # fmt: skip
+    rec = _reevaluate_aws(Ctx("2026-11-20T12:00:05+00:00"), alarm)  # type: ignore[arg-type]
+    assert len(calls) == 2 and rec["Explain"]["real_count"] == 1920
+    calls.clear()
+    fast = {**alarm, "Period": 30, "EvaluationPeriods": 2}
+    rec = _reevaluate_aws(Ctx("2026-11-20T12:00:47+00:00"), fast)  # type: ignore[arg-type]
+    start = calls[0]["StartTime"]
+    assert start.second % 30 == 0 and rec["Explain"]["real_count"] == 4  # type: ignore[attr-defined]

@@ -354,6 +354,10 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
     period = int(alarm.get("Period") or next(
         (q["MetricStat"]["Period"] for q in metrics or [] if q.get("MetricStat")), 60))  # fmt: skip
     t = ctx.now().timestamp()
+    if period < 60:
+        # CloudWatch rounds a sub-minute StartTime down to a multiple of the period: use the latest evaluation
+        # instant (alarms evaluate every 10 s) whose bucket grid it can return as is.
+        t = math.floor(t / period) * period
     stamps = alarm_bucket_starts(t, period, rng)
     start = datetime.fromtimestamp(stamps[0], UTC)
     end = datetime.fromtimestamp(stamps[-1] + period, UTC)
@@ -378,21 +382,32 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
         if alarm.get("Unit"):
             params["Unit"] = alarm["Unit"]
         counts = [None] * rng
+
+        def fetch(**stat: Any) -> list[dict[str, Any]]:
+            # GetMetricStatistics answers at most 1,440 datapoints per call: long evaluation ranges come in chunks.
+            out: list[dict[str, Any]] = []
+            for first in range(0, rng, 1440):
+                chunk = stamps[first : first + 1440]
+                window = {"StartTime": datetime.fromtimestamp(chunk[0], UTC),
+                          "EndTime": datetime.fromtimestamp(chunk[-1] + period, UTC)}  # fmt: skip
+                out.extend(client.get_metric_statistics(**{**params, **window}, **stat).get("Datapoints") or [])
+            return out
+
         if ext:
-            got = client.get_metric_statistics(**params, ExtendedStatistics=[ext]).get("Datapoints") or []
+            got = fetch(ExtendedStatistics=[ext])
             for dp in got:
                 i = index.get(int(dp["Timestamp"].timestamp()))
                 v = (dp.get("ExtendedStatistics") or {}).get(ext)
                 if i is not None and v is not None:
                     values[i] = float(v)
-            got = client.get_metric_statistics(**params, Statistics=["SampleCount"]).get("Datapoints") or []
+            got = fetch(Statistics=["SampleCount"])
             for dp in got:
                 i = index.get(int(dp["Timestamp"].timestamp()))
                 if i is not None:
                     counts[i] = float(dp["SampleCount"])
         else:
             stat = alarm["Statistic"]
-            got = client.get_metric_statistics(**params, Statistics=sorted({stat, "SampleCount"})).get("Datapoints") or []
+            got = fetch(Statistics=sorted({stat, "SampleCount"}))
             for dp in got:
                 i = index.get(int(dp["Timestamp"].timestamp()))
                 if i is not None and dp.get(stat) is not None:
