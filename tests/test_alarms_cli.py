@@ -228,6 +228,8 @@ def test_composite_cycle_is_not_evaluated_and_blocks_delete(pinned: Cli) -> None
     pinned.ok("alarms", "put-composite", "--alarm-name", "c2", "--alarm-rule", "ALARM(c1)")
     pinned.ok("alarms", "put-composite", "--alarm-name", "c1", "--alarm-rule", "ALARM(c2) OR ALARM(base)")
     assert pinned.json("alarms", "explain", "c1")["Why"].startswith("the composite is part of a cycle")
+    table = pinned.ok("alarms", "describe", "--alarm-names", "c1", "base", "-o", "csv").stdout
+    assert "ALARM(c2) OR ALARM(base)  [in a cycle: not evaluated]" in table and table.count("in a cycle") == 1
     res = pinned("alarms", "delete", "--alarm-names", "c2")
     assert res.exit_code == 2 and "cycle" in res.stderr
     pinned.ok("alarms", "put-composite", "--alarm-name", "c1", "--alarm-rule", "FALSE")

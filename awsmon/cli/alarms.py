@@ -128,15 +128,17 @@ def describe(
 
     Example: awsmon alarms describe --state-value ALARM -o json --query 'MetricAlarms[].AlarmName'
     """
-    from awsmon.services.alarms import alarm_rows, describe_alarms
+    from awsmon.services.alarms import alarm_rows, composite_cycles, describe_alarms
 
-    data = describe_alarms(app_ctx(ctx), split_values(alarm_names), alarm_name_prefix, state_value,
+    actx = app_ctx(ctx)
+    data = describe_alarms(actx, split_values(alarm_names), alarm_name_prefix, state_value,
                            split_values(alarm_types), action_prefix, children_of, parents_of)  # fmt: skip
     r = renderer(ctx)
     if r.ctx.query or r.fmt == "json":
         r.render(data)
     else:
-        r.rows(alarm_rows(data), _ALARM_COLUMNS)
+        cycles = composite_cycles(actx) if data.get("CompositeAlarms") else set()
+        r.rows(alarm_rows(data, cycles), _ALARM_COLUMNS)
 
 
 @app.command("describe-for-metric")

@@ -147,13 +147,40 @@ def describe_alarms(
     return {"MetricAlarms": metric, "CompositeAlarms": composite}
 
 
-def alarm_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per alarm of a DescribeAlarms response (table/csv view)."""
+def composite_cycles(ctx: AppContext) -> set[str]:
+    """Names of the composite alarms that are part of a cycle (CloudWatch stops evaluating them, spec §3.11)."""
+    from awsmon.engines.alarm_rule import CloudWatchError, children
+
+    graph: dict[str, set[str]] = {}
+    for a in describe_alarms(ctx, types=["CompositeAlarm"])["CompositeAlarms"]:
+        try:
+            kids = children(a.get("AlarmRule") or "FALSE")
+        except CloudWatchError:
+            kids = set()
+        graph[a["AlarmName"]] = {k.rsplit(":alarm:", 1)[-1] for k in kids}
+    cyclic: set[str] = set()
+    for start in graph:  # a composite is cyclic when it can reach itself through composites
+        seen: set[str] = set()
+        stack = [k for k in graph[start] if k in graph]
+        while stack:
+            cur = stack.pop()
+            if cur == start:
+                cyclic.add(start)
+                break
+            if cur not in seen:
+                seen.add(cur)
+                stack.extend(k for k in graph.get(cur, ()) if k in graph)
+    return cyclic
+
+
+def alarm_rows(data: dict[str, Any], cycles: set[str] | None = None) -> list[dict[str, Any]]:
+    """One row per alarm of a DescribeAlarms response (table/csv view); composites in ``cycles`` are flagged."""
     rows = []
     for a in data.get("MetricAlarms") or []:
         rows.append({**a, "AlarmType": "MetricAlarm", "Condition": condition_text(a)})
     for a in data.get("CompositeAlarms") or []:
-        rows.append({**a, "AlarmType": "CompositeAlarm", "Condition": a.get("AlarmRule")})
+        flag = "  [in a cycle: not evaluated]" if a["AlarmName"] in (cycles or ()) else ""
+        rows.append({**a, "AlarmType": "CompositeAlarm", "Condition": f"{a.get('AlarmRule')}{flag}"})
     rows.sort(key=lambda r: r["AlarmName"])
     return rows
 
