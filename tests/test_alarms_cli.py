@@ -656,3 +656,18 @@ def test_thirty_second_alarm_keeps_its_bucket_grid_between_10s_instants(pinned: 
     moves = [(h["Timestamp"], json.loads(h["HistoryData"])["newState"]["stateValue"])
              for h in hist["AlarmHistoryItems"]]  # fmt: skip
     assert moves == [("2026-11-20T12:00:10Z", "OK"), ("2026-11-20T12:01:00Z", "ALARM")]
+
+
+def test_malformed_metrics_items_empty_rule_and_item_counts_are_usage_errors(pinned: Cli) -> None:
+    # Regression: a Metrics list of non-objects crashed with "unexpected AttributeError" (exit 1); --max-items 0
+    # or negative was accepted; an empty AlarmRule was reported as null.
+    res = pinned("alarms", "put", "--alarm-name", "x", "--metrics", "[1,2]", "--evaluation-periods", "1",
+                 "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    assert res.exit_code == 2 and "Metrics.member.1 is invalid" in res.stderr and "Traceback" not in res.stderr
+    res = pinned("alarms", "put-composite", "--alarm-name", "x", "--alarm-rule", "")
+    assert res.exit_code == 2 and "Value '' at 'alarmRule'" in res.stderr
+    for args in (["alarms", "history", "--max-items", "0"], ["alarms", "topics", "deliveries", "--max-items", "0"],
+                 ["metrics", "list", "--max-items", "-1"]):  # fmt: skip
+        res = pinned(*args)
+        assert res.exit_code == 2 and "--max-items" in res.stderr
+    assert pinned.json("alarms", "describe")["MetricAlarms"] == []

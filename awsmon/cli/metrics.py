@@ -85,7 +85,7 @@ def list_(
     recently_active: str | None = typer.Option(
         None, "--recently-active", help="PT3H: only metrics with data published in the past three hours."
     ),
-    max_items: int | None = typer.Option(None, "--max-items", help="Stop after this many metrics."),
+    max_items: int | None = typer.Option(None, "--max-items", min=1, help="Stop after this many metrics."),
 ) -> None:
     """List metrics (ListMetrics) that had data in the last two weeks, sorted by namespace and name.
 

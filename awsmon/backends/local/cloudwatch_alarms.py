@@ -183,6 +183,10 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
         raise _validation("The collection Metrics must not be empty.")
     if len(queries) > 20:
         raise _validation("The collection Metrics must not have a size greater than 20.")
+    for i, q in enumerate(queries, start=1):
+        if not isinstance(q, Mapping):
+            raise _validation(f"The value {q} for parameter Metrics.member.{i} is invalid: a MetricDataQuery object "
+                              "is expected.")  # fmt: skip
     stats = [q for q in queries if q.get("MetricStat") is not None]
     exprs = [q for q in queries if q.get("Expression") is not None]
     if len(stats) > 10 or len(exprs) > 10:
@@ -1171,9 +1175,12 @@ class AlarmsMixin:
             raise _validation(f"{', '.join(unsupported)}: not supported by the local engine (use --backend aws).")
         name = _validate_name(params.get("AlarmName"))
         rule = params.get("AlarmRule")
-        if not isinstance(rule, str) or not rule:
+        if not isinstance(rule, str):
             raise _validation("1 validation error detected: Value null at 'alarmRule' failed to satisfy constraint: "
                               "Member must not be null")  # fmt: skip
+        if not rule:
+            raise _validation("1 validation error detected: Value '' at 'alarmRule' failed to satisfy constraint: "
+                              "Member must have length greater than or equal to 1")  # fmt: skip
         try:
             node = parse_rule(rule)
         except CloudWatchError as exc:
