@@ -17,10 +17,7 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import sqlite3
-import string
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,6 +53,8 @@ def validate_region(region: str) -> str:
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write a file so readers see the old or the new content, never a torn one."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -82,6 +81,8 @@ class Home:
         return self.root / "accounts"
 
     def ensure_writable(self) -> None:
+        import tempfile
+
         try:
             self.accounts_dir.mkdir(parents=True, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-", delete=True)
@@ -123,6 +124,9 @@ class Home:
 
 
 def _random_key_id(prefix: str) -> str:
+    import secrets
+    import string
+
     alphabet = string.ascii_uppercase + "234567"
     return prefix + "".join(secrets.choice(alphabet) for _ in range(16))
 
@@ -411,6 +415,8 @@ class AccountStore:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+        import tempfile
+
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.keys_dir, 0o700)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.keys_dir)
