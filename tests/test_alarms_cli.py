@@ -671,3 +671,15 @@ def test_malformed_metrics_items_empty_rule_and_item_counts_are_usage_errors(pin
         res = pinned(*args)
         assert res.exit_code == 2 and "--max-items" in res.stderr
     assert pinned.json("alarms", "describe")["MetricAlarms"] == []
+
+
+def test_alarm_metrics_items_of_the_wrong_type_are_rejected(pinned: Cli) -> None:
+    # Regression: MetricStat "x" crashed (AttributeError, exit 1); ReturnData "yes" was accepted as true.
+    stat = {"Metric": {"Namespace": "A", "MetricName": "M"}, "Period": 60, "Stat": "Sum"}
+    for queries, text in (([{"Id": "m1", "MetricStat": "x", "ReturnData": True}], "must be a MetricStat structure"),
+                          ([{"Id": "m1", "MetricStat": stat, "ReturnData": "yes"}], "ReturnData is invalid"),
+                          ([{"Id": "e1", "Expression": 7, "ReturnData": True}], "Expression is invalid")):  # fmt: skip
+        res = pinned("alarms", "put", "--alarm-name", "x", "--metrics", json.dumps(queries), "--evaluation-periods",
+                     "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+        assert res.exit_code == 2 and text in res.stderr, res.stderr
+    assert pinned.json("alarms", "describe")["MetricAlarms"] == []

@@ -375,3 +375,25 @@ def test_get_data_default_labels_tell_series_apart(pinned) -> None:
     assert [r["Label"] for r in out["MetricDataResults"]] == ["L 60", "L 300"]
     out = pinned.json("metrics", "get-data", "--start", "1h", "--queries", json.dumps([q("a", "Sum")]))
     assert out["MetricDataResults"][0]["Label"] == "L"
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["metrics", "put", "-n", NS, "--metric-data", '[{"MetricName":"a","Values":"1,2"}]'],
+         "The value 1,2 for parameter MetricData.member.1.Values is invalid."),
+        (["metrics", "put", "-n", NS, "--metric-data", '[{"MetricName":"a","Values":[1,2],"Counts":"1,1"}]'],
+         "The value 1,1 for parameter MetricData.member.1.Counts is invalid."),
+        (["metrics", "get-data", "--queries", '[{"Id":"m1","MetricStat":"x"}]'], "must be a MetricStat structure"),
+        (["metrics", "get-data", "--queries", '[{"Id":"m1","MetricStat":{"Metric":"x","Period":60,"Stat":"Sum"}}]'],
+         "must be a MetricStat structure"),
+        (["metrics", "get-data", "--queries", '[{"Id":"m1","MetricStat":{"Metric":{"Namespace":"X","MetricName":"M",'
+          '"Dimensions":"x"},"Period":60,"Stat":"Sum"}}]'], "MetricStat.Metric.Dimensions is invalid"),
+        (["metrics", "get-data", "--queries", '[{"Id":"e1","Expression":5}]'], "member.1.Expression is invalid"),
+    ],
+)  # fmt: skip
+def test_malformed_json_shapes_are_exit_2_not_crashes(pinned, args: list[str], text: str) -> None:
+    # Regression: wrong JSON types crashed with "unexpected AttributeError" (exit 1) or iterated a string.
+    res = pinned(*args)
+    assert res.exit_code == 2 and text in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert pinned.json("metrics", "list")["Metrics"] == []

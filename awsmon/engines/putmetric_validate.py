@@ -200,12 +200,16 @@ def _validate_datum(datum: Mapping[str, Any], p: str, index: int, now: float) ->
         out["Counts"] = [1.0]
     elif has_values:
         values = datum["Values"]
+        if not isinstance(values, list | tuple):
+            raise _invalid_value(str(values), f"{p}.Values")
         if len(values) > MAX_VALUES:
             raise CloudWatchError(
                 "InvalidParameterValue",
                 f"The collection {p}.Values must not have a size greater than {MAX_VALUES}.",
             )
         counts = datum.get("Counts")
+        if counts is not None and not isinstance(counts, list | tuple):
+            raise _invalid_value(str(counts), f"{p}.Counts")
         if counts is not None and len(counts) != len(values):
             raise CloudWatchError(
                 "InvalidParameterValue", f"The parameters {p}.Values and {p}.Counts must be of the same size."

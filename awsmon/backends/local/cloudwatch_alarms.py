@@ -205,6 +205,14 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
         has_stat, has_expr = q.get("MetricStat") is not None, q.get("Expression") is not None
         if has_stat == has_expr:
             raise _validation(f"The parameter Metrics.member.{i} must specify exactly one of MetricStat and Expression.")
+        if not isinstance(q.get("ReturnData", True), bool):
+            raise _validation(f"The value {q.get('ReturnData')} for parameter Metrics.member.{i}.ReturnData is invalid.")
+        if has_stat and not (isinstance(q["MetricStat"], Mapping)
+                             and isinstance(q["MetricStat"].get("Metric") or {}, Mapping)):  # fmt: skip
+            raise _validation(f"The parameter Metrics.member.{i}.MetricStat must be a MetricStat structure "
+                              "({Metric: {Namespace, MetricName, Dimensions}, Period, Stat, Unit}).")  # fmt: skip
+        if has_expr and not isinstance(q["Expression"], str):
+            raise _validation(f"The value {q['Expression']} for parameter Metrics.member.{i}.Expression is invalid.")
         if q.get("ReturnData", True):
             returning += 1
         item: dict[str, Any] = {"Id": qid, "ReturnData": bool(q.get("ReturnData", True))}

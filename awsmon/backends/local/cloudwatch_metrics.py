@@ -581,11 +581,20 @@ def _validate_queries(queries: Sequence[Mapping[str, Any]]) -> None:
                 "ValidationError",
                 f"The parameter {p} must specify exactly one of MetricStat and Expression.",
             )
+        if has_expr and not isinstance(q["Expression"], str):
+            raise ServiceError("ValidationError", f"The value {q['Expression']} for parameter {p}.Expression is invalid.")
         if has_expr and len(str(q["Expression"])) > 2048:
             raise ServiceError("ValidationError", f"The value of {p}.Expression must be at most 2048 characters.")
         if has_stat:
             ms = q["MetricStat"]
+            if not isinstance(ms, Mapping) or not isinstance(ms.get("Metric") or {}, Mapping):
+                raise ServiceError("ValidationError", f"The parameter {p}.MetricStat must be a MetricStat structure "
+                                   "({Metric: {Namespace, MetricName, Dimensions}, Period, Stat, Unit}).")  # fmt: skip
             metric = ms.get("Metric") or {}
+            dims = metric.get("Dimensions")
+            if dims is not None and not (isinstance(dims, list) and all(isinstance(d, Mapping) for d in dims)):
+                raise ServiceError("ValidationError",
+                                   f"The value {dims} for parameter {p}.MetricStat.Metric.Dimensions is invalid.")  # fmt: skip
             for field, value in (("Metric.Namespace", metric.get("Namespace")),
                                  ("Metric.MetricName", metric.get("MetricName")),
                                  ("Period", ms.get("Period")), ("Stat", ms.get("Stat"))):  # fmt: skip
