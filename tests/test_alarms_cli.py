@@ -683,3 +683,16 @@ def test_alarm_metrics_items_of_the_wrong_type_are_rejected(pinned: Cli) -> None
                      "1", "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
         assert res.exit_code == 2 and text in res.stderr, res.stderr
     assert pinned.json("alarms", "describe")["MetricAlarms"] == []
+
+
+def test_ten_second_alarm_with_a_range_longer_than_three_hours_sees_recent_data(pinned: Cli) -> None:
+    """Regression: a 10-second alarm whose evaluation range reaches back more than 3 hours (N = 900: 1,200
+    buckets) asked the store for a range too old for sub-minute periods and never saw any data."""
+    pinned.ok("alarms", "put", "--alarm-name", "long-hr", "--namespace", "App", "--metric-name", "Hr",
+              "--statistic", "Maximum", "--period", "10", "--evaluation-periods", "900", "--datapoints-to-alarm", "1",
+              "--threshold", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Hr", "--value", "5", "--storage-resolution", "1")
+    pinned.ok("account", "clock", "advance", "10s")
+    assert state(pinned, "long-hr") == "ALARM"
+    explain = pinned.json("alarms", "explain", "long-hr")
+    assert explain["EvaluationRange"] == 1200 and explain["RealDatapoints"] == 1

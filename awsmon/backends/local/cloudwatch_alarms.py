@@ -780,7 +780,15 @@ class AlarmEngine:
         """Bucket values of the evaluation range (oldest first), sample counts, and whether any input had data."""
         from awsmon.backends.local.cloudwatch_metrics import query_metric_data, query_statistics
 
-        start = datetime.fromtimestamp(stamps[0], UTC)
+        # Sub-minute data exists for 3 hours only (spec §1.3): a 10/20/30-second alarm whose range reaches further
+        # back asks only for its buckets of the last 3 hours (the older ones are missing), instead of asking for a
+        # range whose age makes the store answer nothing at all.
+        lo = 0
+        if period < 60:
+            while lo < len(stamps) - 1 and stamps[lo] < t - 3 * 3600:
+                lo += 1
+
+        start = datetime.fromtimestamp(stamps[lo], UTC)
         end = datetime.fromtimestamp(t, UTC)
         index = {int(s): i for i, s in enumerate(stamps)}
         values: list[float | None] = [None] * len(stamps)
@@ -799,7 +807,7 @@ class AlarmEngine:
         def query(statistics: list[str], extended: list[str] | None) -> list[dict[str, Any]]:
             # GetMetricStatistics answers at most 1,440 buckets per call; long ranges are fetched in chunks.
             out: list[dict[str, Any]] = []
-            for first in range(0, len(stamps), 1440):
+            for first in range(lo, len(stamps), 1440):
                 chunk = stamps[first : first + 1440]
                 c_start = datetime.fromtimestamp(chunk[0], UTC)
                 c_end = datetime.fromtimestamp(chunk[-1] + period, UTC) if first + 1440 < len(stamps) else end
