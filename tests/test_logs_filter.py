@@ -72,14 +72,54 @@ def test_json_prefilter_stays_sound_with_escapes(pinned: Cli) -> None:
     assert _messages(pinned, "--group", G, "--pattern", '{ $.errorCode = "AccessDenied" }') == [escaped]
 
 
+def test_literal_after_a_nul_is_found(pinned: Cli) -> None:
+    # regression: SQLite's GLOB stops at a NUL, so the SQL pre-filter hid "x\0AccessDenied" from every term pattern
+    msgs = ["x\x00AccessDenied", "AccessDenied plain", "x\x00other", '{"e": "AccessDenied"}\x00']
+    _put(pinned, G, "s", [(NOW_MS, m) for m in msgs])
+    assert _messages(pinned, "--group", G, "--pattern", "AccessDenied") == [msgs[0], msgs[1], msgs[3]]
+    assert _messages(pinned, "--group", G, "--pattern", "AccessDenied -plain") == [msgs[0], msgs[3]]
+    assert _messages(pinned, "--group", G, "--pattern", "[a, b = *Denied]") == []
+    assert pinned.json("logs", "filter", "--group", G, "--pattern", "x", "--count") == {"count": 2}
+
+
+def test_sql_function_filters_inside_the_scan(local_logs: Any) -> None:
+    """Only matching rows leave SQLite: the pattern runs as a registered SQL function on the pre-filtered rows."""
+    from awsmon.backends.local.logs import filter_sql
+    from awsmon.engines.filterpattern import compile_pattern
+
+    exact = compile_pattern("AccessDenied UpdateTrail")
+    sql, params = filter_sql(exact, "fn")
+    assert "fn(message)" in sql and "esc >= 2 AND fn(message)" in sql  # exact in SQL: fn only for NUL rows
+    sql, _ = filter_sql(compile_pattern("[a, b = 5*, c]"), "fn")
+    assert sql.endswith(" AND fn(message)")
+    local_logs.create_log_group(logGroupName=G)
+    local_logs.create_log_stream(logGroupName=G, logStreamName="s")
+    local_logs.put_log_events(logGroupName=G, logStreamName="s", logEvents=[
+        {"timestamp": NOW_MS + i, "message": f"h - {500 + i % 3 * 100} {i}"} for i in range(30)])  # fmt: skip
+    calls: list[str] = []
+    fp = compile_pattern("[a, b, status = 5*, size]")
+    real = fp.matches
+    try:
+        fp.matches = lambda m: calls.append(m) or real(m)  # type: ignore[method-assign]
+        got = local_logs.filter_log_events(logGroupName=G, filterPattern=fp.text)["events"]
+    finally:
+        fp.matches = real  # type: ignore[method-assign]
+    assert [e["message"] for e in got] == [f"h - 500 {i}" for i in range(0, 30, 3)]
+    # called from inside SQLite once per candidate row: the rows the GLOB '*5*' pre-filter let through
+    assert sorted(calls) == sorted(f"h - {500 + i % 3 * 100} {i}" for i in range(30) if "5" in f"{500 + i % 3 * 100} {i}")
+
+
 def test_prefilter_sql_is_pushed_down() -> None:
     from awsmon.backends.local.logs import glob_literal, prefilter_sql
     from awsmon.engines.filterpattern import compile_pattern
 
     sql, params = prefilter_sql(compile_pattern('"Access*Denied?"'))
-    assert sql == " AND message GLOB ?" and params == ["*Access[*]Denied[?]*"]
+    assert sql == " AND (esc >= 2 OR (message GLOB ?))" and params == ["*Access[*]Denied[?]*"]
     sql, params = prefilter_sql(compile_pattern('{ $.errorCode = "AccessDenied" }'))
-    assert sql.startswith(" AND (esc = 1 OR (") and "*AccessDenied*" in params
+    assert sql.startswith(" AND (esc != 0 OR (") and "*AccessDenied*" in params
+    # a literal starting with a GLOB metacharacter: GLOB on its longest plain piece, then instr
+    sql, params = prefilter_sql(compile_pattern('"[ERROR] disk"'))
+    assert "instr(message, ?)" in sql and params == ["*ERROR] disk*", "[ERROR] disk"]
     assert prefilter_sql(compile_pattern("")) == ("", [])
     assert prefilter_sql(compile_pattern("-ERROR")) == ("", [])
     assert glob_literal("[a]") == "*[[]a]*"
@@ -370,7 +410,7 @@ def test_parallel_window_scan_equals_serial(pinned: Cli, monkeypatch: pytest.Mon
         ctx.close()
 
 
-_PIECES = st.lists(st.sampled_from([*"ab*?[]\\\"' é:{}", "\\u0061", "\\n"]), min_size=1, max_size=6).map("".join)
+_PIECES = st.lists(st.sampled_from([*"ab*?[]\\\"' é:{}", "\\u0061", "\\n", "\x00"]), min_size=1, max_size=6).map("".join)
 
 
 @pytest.fixture
@@ -419,3 +459,24 @@ def test_store_filter_equals_engine_on_random_json(local_logs: Any, values: list
             continue
         got = [e["message"] for e in local_logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]]
         assert got == [m for m in messages if fp.matches(m)], pattern
+
+
+@pytest.mark.parametrize("parallel_min", [None, 0])
+def test_count_equals_the_filtered_events(pinned: Cli, monkeypatch: pytest.MonkeyPatch, parallel_min: int | None) -> None:
+    """--count runs count(*) in SQLite (in time windows on separate connections for big groups): same numbers as
+    the events filter returns, for every pattern kind, stream selection and time window."""
+    if parallel_min is not None:
+        import awsmon.backends.local.logs as local
+
+        monkeypatch.setattr(local, "PARALLEL_MIN_BYTES", parallel_min)
+        monkeypatch.setattr(local.os, "cpu_count", lambda: 3)
+    _put(pinned, G, "ct", [(NOW_MS - 9000 + i * 1000, m) for i, m in enumerate(CT)])
+    _put(pinned, G, "web", [(NOW_MS - 8500 + i * 1000, m) for i, m in enumerate(WEB)])
+    for pattern in ["", "ERROR", '"GET /"', "-ERROR", "?AccessDenied ?ERROR", '{ $.status >= 400 }', "[a, b, c, d, e, status = 5*, size]"]:
+        for extra in ([], ["--stream", "web"], ["--stream-prefix", "c"], ["--start", str(NOW_MS - 8000), "--end", str(NOW_MS - 6000)]):
+            args = ["--group", G, "--pattern", pattern, *extra]
+            assert pinned.json("logs", "filter", *args, "--count") == {"count": len(_messages(pinned, *args))}, args
+    bad = pinned("logs", "filter", "--group", G, "--pattern", "{ $.a = ", "--count")
+    assert bad.exit_code == 2 and "Traceback" not in bad.stderr
+    missing = pinned("logs", "filter", "--group", "/nope", "--count")
+    assert missing.exit_code == 1 and "ResourceNotFoundException" in missing.stderr

@@ -939,9 +939,102 @@ def _bind_fields(fields: list[_Field], tokens: list[str]) -> dict[str, str] | No
     return out
 
 
+# One token of ``_FIELD_RE`` as an atomic group: once matched it is never re-split, so a run of these groups read
+# with ``re.match`` yields exactly the first tokens ``findall`` yields (no backtracking into shorter tokens).
+_TOKEN_SKIP = r'(?>[ \t\r\n]*+(?:\[[^\]]*+\]|"[^"]*+"|[^ \t\r\n]++))'
+_TOKEN_TAKE = r'(?>[ \t\r\n]*+(\[[^\]]*+\]|"[^"]*+"|[^ \t\r\n]++))'
+
+
+def _fast_space(fields: list[_Field], conds: list[list[list[_Cond]]]) -> Callable[[str], bool] | None:
+    """A yes/no matcher that tokenises only up to the last field a condition reads (the filter hot path).
+
+    Sound by construction: it reads the same tokens ``_bind_fields`` would bind to the same keys, and checks that the
+    message has enough tokens. None when a condition reads a field whose value depends on the whole line (the last
+    field without ``...``, the fields after ``...``, or a positional ``$N`` name): the full matcher serves those.
+    """
+    if not conds:
+        return None
+    ell = next((k for k, f in enumerate(fields) if f.kind == "ellipsis"), None)
+    # Keys as _bind_fields assigns them (a later key overwrites an earlier one); None = not a fixed token.
+    keys: dict[str, int | None] = {}
+    if ell is None:
+        min_tokens = len(fields)
+        for k, f in enumerate(fields):
+            keys[f"${f.name}" if f.name else f"${k + 1}"] = k if k < len(fields) - 1 else None  # last: the rest
+    else:
+        min_tokens = len(fields) - 1
+        for k, f in enumerate(fields):
+            if f.kind == "field" and f.name is not None and not f.name.isdigit():
+                keys[f"${f.name}"] = k if k < ell else None  # after `...`: counted from the end
+    plan: list[list[list[tuple[int, Callable[[str], bool]]]]] = []
+    for ors in conds:
+        alts = []
+        for ands in ors:
+            steps: list[tuple[int, Callable[[str], bool]]] | None = []
+            for c in ands:
+                key = "$" + c.name
+                if key in keys:
+                    k = keys[key]
+                    if k is None:
+                        return None
+                    assert steps is not None
+                    steps.append((k, c.test))
+                elif ell is not None and key[1:].isdigit():
+                    return None  # a position that may fall under `...`
+                else:
+                    steps = None  # a name no field binds: this AND-branch is false
+                    break
+            if steps is not None:
+                alts.append(steps)
+        plan.append(alts)
+    if any(not alts for alts in plan):
+        return lambda m: False  # some condition can never hold
+    used = sorted({k for alts in plan for steps in alts for k, _ in steps})
+    slot = {k: i + 1 for i, k in enumerate(used)}
+    scan = max(min_tokens, used[-1] + 1)
+    rx = re.compile("".join(_TOKEN_TAKE if k in slot else _TOKEN_SKIP for k in range(scan)))
+    match = rx.match
+    compiled = tuple(tuple(tuple((slot[k], test) for k, test in steps) for steps in alts) for alts in plan)
+    single = len(compiled) == 1 and len(compiled[0]) == 1 and len(compiled[0][0]) == 1
+    if single:
+        (g, test), = compiled[0][0]
+
+        def one(message: str) -> bool:
+            mo = match(message)
+            if mo is None:
+                return False
+            t = mo.group(g)
+            if len(t) > 1 and ((t[0] == "[" and t[-1] == "]") or (t[0] == '"' and t[-1] == '"')):
+                t = t[1:-1]
+            return test(t)
+
+        return one
+
+    def run(message: str) -> bool:
+        mo = match(message)
+        if mo is None:
+            return False
+        toks = [
+            t[1:-1] if len(t) > 1 and ((t[0] == "[" and t[-1] == "]") or (t[0] == '"' and t[-1] == '"')) else t
+            for t in mo.groups()
+        ]
+        for alts in compiled:
+            for steps in alts:
+                for g, test in steps:
+                    if not test(toks[g - 1]):
+                        break
+                else:
+                    break
+            else:
+                return False
+        return True
+
+    return run
+
+
 def _compile_space(
     fields: list[_Field],
-) -> tuple[Callable[[str], dict[str, str] | None], list[str], set[str]]:
+) -> tuple[Callable[[str], dict[str, str] | None], list[str], set[str], Callable[[str], bool] | None]:
     conds: list[list[list[_Cond]]] = [f.expr for f in fields if f.expr]
     names = {f.name for f in fields if f.name}
     lits: set[str] = set()
@@ -968,7 +1061,7 @@ def _compile_space(
                 return None
         return bound
 
-    return run, _dedupe_literals(lits), names
+    return run, _dedupe_literals(lits), names, _fast_space(fields, conds)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -998,7 +1091,9 @@ class FilterPattern:
         self._json: _JNode | None = None
         self._space: Callable[[str], dict[str, str] | None] | None = None
         self._space_names: set[str] = set()
+        self._space_fast: Callable[[str], bool] | None = None
         self._term: Callable[[str], bool] | None = None
+        self.literals_exact = False
         if start == len(text):
             self.kind = "all"
         elif text[start] == "{":
@@ -1009,11 +1104,15 @@ class FilterPattern:
             self._guard = "\\"
         elif text[start] == "[":
             self.kind = "space"
-            self._space, self._lits, self._space_names = _compile_space(_parse_space(_Cursor(text, start)))
+            self._space, self._lits, self._space_names, self._space_fast = _compile_space(
+                _parse_space(_Cursor(text, start))
+            )
         else:
             self.kind = "term"
             terms, _ = _parse_terms(text, start)
             self._term, self._lits = _compile_terms(terms)
+            # plain literal terms only: containing every required literal is the whole test
+            self.literals_exact = bool(self._lits) and all(t.prefix == "" and t.regex is None for t in terms)
         self._lit_tuple = tuple(self._lits)
         self.matches = self._build_matches()
 
@@ -1052,6 +1151,15 @@ class FilterPattern:
             return json_matches
         space = self._space
         assert space is not None
+        fast = self._space_fast
+        lits = self._lit_tuple
+        if fast is not None:
+            if len(lits) == 1:
+                only = lits[0]
+                return lambda m: only in m and fast(m)
+            if not lits:
+                return fast
+            return lambda m: pre(m) and fast(m)
         return lambda m: pre(m) and space(m) is not None
 
     def match(self, message: str) -> MatchResult | None:

@@ -608,3 +608,56 @@ def test_json_prefilter_does_not_change_results(pattern: str, doc: dict[str, obj
     for message in (json.dumps(doc), escaped):
         decoded = json.loads(message)
         assert fp.matches(message) is fp._json.test(decoded)
+
+
+# The fast space-delimited matcher (tokenises only up to the last field a condition reads) must agree with the full
+# binder on every message: names, unnamed entries, positional names, `...`, conditions on other fields, OR/AND.
+@st.composite
+def space_patterns_wide(draw: st.DrawFn) -> str:
+    n = draw(st.integers(1, 6))
+    names = [draw(st.sampled_from([f"f{k}", "", str(k + 1), str(k + 2)])) for k in range(n)]
+    seen: set[str] = set()
+    names = [x if x not in seen and not seen.add(x) else "" for x in names]  # type: ignore[func-returns-value]
+    named = [x for x in names if x] or ["f0"]
+    conds = ["= ab", "= *b", "= 4*", "!= ab", "> 3", "= 404", '= "a b"', "= %^E%", "= [E]*", "= *"]
+    fields = []
+    for x in names:
+        if x and draw(st.booleans()):
+            c = draw(st.sampled_from(conds))
+            if draw(st.integers(0, 3)) == 0:
+                other = draw(st.sampled_from([*named, "nope", "9"]))
+                c += draw(st.sampled_from([" && ", " || "])) + f"{other} " + draw(st.sampled_from(conds))
+            fields.append(f"{x} {c}")
+        else:
+            fields.append(x)
+    if draw(st.booleans()):
+        fields.insert(draw(st.integers(0, len(fields))), "...")
+    return "[" + ", ".join(fields) + "]"
+
+
+_SPACE_TOKENS = ["ab", "b", "404", "4", "5", "a b", "[E]", "[E] x", '"a b"', "[", "]", '"', "ERR", "x]y", "[ab"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(space_patterns_wide(),
+       st.lists(st.tuples(st.sampled_from(_SPACE_TOKENS), st.sampled_from(["", " ", "  ", "\t", "\n", "\f"])),
+                max_size=9).map(lambda ts: "".join(a + b for a, b in ts)))  # fmt: skip
+def test_fast_space_matcher_agrees_with_the_full_binder(pattern: str, message: str) -> None:
+    try:
+        fp = compile_pattern(pattern)
+    except FilterPatternError:
+        assume(False)
+        return
+    assert fp.matches(message) == (fp.match(message) is not None), (pattern, message)
+
+
+def test_fast_space_matcher_is_used_and_skips_the_rest_of_the_line() -> None:
+    fp = compile_pattern("[ip, id, user, ts, request, status=5*, size]")
+    assert fp._space_fast is not None
+    line = '10.0.0.1 - - [19/Nov/2026:16:00:00 +0000] "GET /x HTTP/1.1" 503 1234 trailing words'
+    assert fp.matches(line) and not fp.matches(line.replace(" 503 ", " 200 "))
+    assert not fp.matches("10.0.0.1 - - [t] req 503")  # 6 tokens: the 7-field pattern needs 7
+    # a condition on the last field (it joins the rest of the line) or after `...` uses the full binder
+    assert compile_pattern("[a, b = x*]")._space_fast is None
+    assert compile_pattern("[a, ..., b = 5]")._space_fast is None
+    assert compile_pattern("[a = 5, ..., b]")._space_fast is not None
