@@ -386,7 +386,10 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
         # instant (alarms evaluate every 10 s) whose bucket grid it can return as is.
         t = math.floor(t / period) * period
     stamps = alarm_bucket_starts(t, period, rng)
-    start = datetime.fromtimestamp(stamps[0], UTC)
+    lo = 0  # sub-minute data exists for 3 hours only: ask for the buckets it can still answer
+    while period < 60 and lo < rng - 1 and stamps[lo] < t - 3 * 3600:
+        lo += 1
+    start = datetime.fromtimestamp(stamps[lo], UTC)
     end = datetime.fromtimestamp(stamps[-1] + period, UTC)
     index = {int(s): i for i, s in enumerate(stamps)}
     values: list[float | None] = [None] * rng
@@ -413,7 +416,7 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
         def fetch(**stat: Any) -> list[dict[str, Any]]:
             # GetMetricStatistics answers at most 1,440 datapoints per call: long evaluation ranges come in chunks.
             out: list[dict[str, Any]] = []
-            for first in range(0, rng, 1440):
+            for first in range(lo, rng, 1440):
                 chunk = stamps[first : first + 1440]
                 window = {"StartTime": datetime.fromtimestamp(chunk[0], UTC),
                           "EndTime": datetime.fromtimestamp(chunk[-1] + period, UTC)}  # fmt: skip
