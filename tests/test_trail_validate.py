@@ -271,6 +271,12 @@ def test_selected_region_is_the_source_region_like_aws_cli(pinned: Cli, home: Pa
     assert west.exit_code == 3, west.stdout
     assert f"s3://mr-vbucket/{west_log.relative_to(bucket)}\tINVALID: hash value doesn't match" in west.stderr
     assert "2/2 digest files valid" in west.stdout
+    # --strict checks every source region found in the bucket, after the selected one.
+    strict = pinned("trail", "validate-digest", "--trail", "mr-trail", "-o", "table", "--strict")
+    assert strict.exit_code == 3 and "\nSource region eu-west-1 (--strict checks every region):\n" in strict.stdout
+    assert f"s3://mr-vbucket/{west_log.relative_to(bucket)}\tINVALID: hash value doesn't match" in strict.stderr
+    report = json.loads(pinned("trail", "validate-digest", "--trail", "mr-trail", "--strict", "-o", "json").stdout)
+    assert report["SourceRegions"] == ["us-east-1", "eu-west-1"] and report["Valid"] is False
     # --path (a downloaded bucket): the selected region's digests too, whatever region sorts first in the folder.
     offline = pinned("trail", "validate-digest", "--path", str(bucket), "-o", "table", "--verbose")
     assert offline.exit_code == 0 and "/CloudTrail-Digest/us-east-1/" in offline.stdout
@@ -295,3 +301,18 @@ def test_path_bad_inputs_are_one_line_usage_errors(pinned: Cli, tmp_path: Path) 
     for args in (("--path", str(tmp_path / "empty")), ("--path", str(tmp_path / "missing"))):
         res = pinned("trail", "validate-digest", *args)
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: "), res.stderr
+
+
+def test_s3_source_lists_region_folders(moto_env: dict[str, str]) -> None:
+    import boto3
+
+    from awsmon.services.digest_sources import S3DigestSource
+
+    s3 = boto3.client("s3", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"], region_name="us-east-1")
+    s3.create_bucket(Bucket="folders-bucket")
+    root = f"p/AWSLogs/{ACCOUNT}/CloudTrail-Digest"
+    for key in (f"{root}/us-east-1/2026/x.json.gz", f"{root}/eu-west-1/2026/y.json.gz", f"{root}/eu-west-1/z", "p/other"):
+        s3.put_object(Bucket="folders-bucket", Key=key, Body=b"x")
+    source = S3DigestSource(lambda: s3, None)
+    assert source.list_folders("folders-bucket", root) == ["eu-west-1", "us-east-1"]
+    assert source.list_folders("folders-bucket", "nothing/here") == []

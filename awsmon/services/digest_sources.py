@@ -285,6 +285,21 @@ class FolderDigestSource:
         for key in self.folder.list_objects(local_prefix, local_after):
             yield strip + key
 
+    def list_folders(self, bucket: str, prefix: str) -> list[str]:
+        """The immediate sub-folder names under ``prefix`` (e.g. the source Regions of ``.../CloudTrail-Digest``)."""
+        if self.bucket is not None and bucket != self.bucket:
+            return []
+        strip = self._strip
+        if strip and not prefix.startswith(strip):
+            return []
+        local = prefix[len(strip) :].strip("/")
+        try:
+            base = self.folder.root.joinpath(*local.split("/")) if local else self.folder.root
+            names = [p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink()]
+        except OSError:
+            return []
+        return sorted(n for n in names if n != META_DIR and not n.startswith("."))
+
     def get_object(self, bucket: str, key: str) -> SourceObject:
         local = self._local(bucket, key)
         try:
@@ -406,6 +421,19 @@ class S3DigestSource:
                     yield item["Key"]
         except (ClientError, BotoCoreError) as exc:
             raise SourceAccessError(str(exc)) from None
+
+    def list_folders(self, bucket: str, prefix: str) -> list[str]:
+        """The immediate sub-folder names under ``prefix`` (ListObjectsV2 with a ``/`` delimiter)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        base = prefix.rstrip("/") + "/"
+        names: list[str] = []
+        try:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
+                names += [cp["Prefix"][len(base) :].rstrip("/") for cp in page.get("CommonPrefixes", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceAccessError(str(exc)) from None
+        return sorted(n for n in names if n)
 
     def get_object(self, bucket: str, key: str) -> SourceObject:
         def fetch() -> SourceObject:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +24,7 @@ from awsmon.errors import AwsmonError, ConfigError, ExitCode, UsageError
 class ValidateResult:
     report: Any  # awsmon.engines.digest.ValidationReport
     source: str  # "local" | "path" | "aws"
+    regions: list[str] = field(default_factory=list)  # source regions validated (--strict: every one found)
 
     def machine(self) -> dict[str, Any]:
         r = self.report
@@ -39,6 +40,7 @@ class ValidateResult:
             "StartTime": r.start,
             "EndTime": r.end,
             "Strict": r.strict,
+            "SourceRegions": self.regions,
             "ResultsFound": None if r.found_start is None else {"StartTime": r.found_start, "EndTime": r.found_end},
             "Summary": {
                 "DigestFiles": {"Valid": r.valid_digests, "Invalid": r.invalid_digests},
@@ -82,6 +84,14 @@ class _LocalBuckets:
         except ObjectNotFound:
             return iter(())
         return iter(src.list_keys(bucket, prefix, start_after))
+
+    def list_folders(self, bucket: str, prefix: str) -> list[str]:
+        from awsmon.engines.digest import ObjectNotFound
+
+        try:
+            return list(self._src(bucket).list_folders(bucket, prefix))
+        except ObjectNotFound:
+            return []
 
     def get_object(self, bucket: str, key: str) -> Any:
         from awsmon.engines.digest import SourceObject
@@ -173,6 +183,7 @@ def validate_digest(
     start_dt = ctx.parse_time(start)
     end_dt = ctx.parse_time(end) or ctx.now()
     source_region: str | None = None
+    org_trail = False
     if path is not None:
         root = Path(path)
         if not root.is_dir():
@@ -224,7 +235,8 @@ def validate_digest(
             trail_arn = desc["TrailARN"]
             bucket = bucket or desc["S3BucketName"]
             prefix = prefix if prefix is not None else desc.get("S3KeyPrefix")
-            if desc.get("IsOrganizationTrail") and not account_id:
+            org_trail = bool(desc.get("IsOrganizationTrail"))
+            if org_trail and not account_id:
                 raise UsageError("Missing required parameter for organization trail: '--account-id'")
         else:
             trail_arn = trail
@@ -247,13 +259,67 @@ def validate_digest(
         oldest = _oldest_digest_time(source, bucket, account_id or parsed.account_id,
                                      source_region or parsed.home_region, prefix)  # fmt: skip
         start_dt = oldest or end_dt
+    progress = _Progress(on_progress)
     try:
         report = validate_logs(source, trail_arn=trail_arn, bucket=bucket, start=start_dt, end=end_dt, prefix=prefix,
                                source_region=source_region, account_id=account_id, verbose=verbose, strict=strict,
-                               latest_digest_delivery_time=latest, on_progress=on_progress)  # fmt: skip
+                               latest_digest_delivery_time=latest, on_progress=progress.callback())  # fmt: skip
+        regions = [report_region := source_region or _home_region(trail_arn)]
+        if strict and not org_trail:
+            # --strict: every source region of the trail in the bucket, not only the selected one (aws-cli checks
+            # one region per run, so tampering elsewhere in a multi-region trail goes unnoticed).
+            for other in _other_regions(source, bucket, trail_arn, account_id, prefix, report_region):
+                more = validate_logs(source, trail_arn=trail_arn, bucket=bucket, start=start_dt, end=end_dt,
+                                     prefix=prefix, source_region=other, account_id=account_id, verbose=verbose,
+                                     strict=True, latest_digest_delivery_time=latest,
+                                     on_progress=progress.callback())  # fmt: skip
+                report.chunks.append(("stdout", f"\nSource region {other} (--strict checks every region):\n"))
+                report.chunks += more.chunks
+                report.files += more.files
+                report.notices += more.notices
+                regions.append(other)
     except DigestValidationFatal as exc:
         raise fatal_error(str(exc), exc.category) from None
-    return ValidateResult(report, src_name)
+    return ValidateResult(report, src_name, regions)
+
+
+class _Progress:
+    """One running total over several validation runs (each run counts its own bytes from zero)."""
+
+    def __init__(self, sink: Callable[[int, int | None], None] | None) -> None:
+        self.sink, self.base, self.last = sink, 0, 0
+
+    def callback(self) -> Callable[[int, int | None], None] | None:
+        if self.sink is None:
+            return None
+        self.base += self.last
+        self.last = 0
+
+        def report(done: int, total: int | None) -> None:
+            self.last = done
+            assert self.sink is not None
+            self.sink(self.base + done, None)
+
+        return report
+
+
+def _home_region(trail_arn: str) -> str:
+    parts = trail_arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _other_regions(source: Any, bucket: str, trail_arn: str, account_id: str | None, prefix: str | None,
+                   selected: str) -> list[str]:  # fmt: skip
+    """The other source regions with digests of this trail in the bucket (``CloudTrail-Digest/<region>/``)."""
+    from awsmon.engines.digest import digest_listing_prefix
+
+    lister = getattr(source, "list_folders", None)
+    parts = trail_arn.split(":")
+    account = account_id or (parts[4] if len(parts) > 4 else "")
+    if lister is None or not account:
+        return []
+    root = digest_listing_prefix(account, "-", prefix=prefix).rsplit("/", 1)[0]
+    return [r for r in lister(bucket, root) if r != selected]
 
 
 # Source errors that are about permissions or credentials (exit 4); anything else (a 5xx, throttling) is exit 1.
