@@ -204,7 +204,7 @@ def history(
     start_date: str | None = typer.Option(None, "--start-date", "--start", help="From (ISO 8601 or relative: 2h, 1d)."),
     end_date: str | None = typer.Option(None, "--end-date", "--end", help="To."),
     alarm_types: list[str] | None = typer.Option(None, "--alarm-types", help="MetricAlarm and/or CompositeAlarm (default both)."),
-    max_items: int | None = typer.Option(None, "--max-items", min=1, help="Stop after this many items."),
+    max_items: int | None = typer.Option(None, "--max-items", help="Stop after this many items."),
     oldest_first: bool = typer.Option(False, "--oldest-first", help="Ascending time order (default newest first)."),
 ) -> None:
     """Alarm history: state changes with reasons, configuration updates, actions (DescribeAlarmHistory).
@@ -416,7 +416,7 @@ def topic_deliveries(
     topic: str | None = typer.Option(None, "--topic", "--topic-arn", help="Only this topic."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only this protocol (email, sms, sqs, file, ...)."),
     since: str | None = typer.Option(None, "--since", "--start-time", help="From (ISO 8601 or relative: 1h)."),
-    max_items: int = typer.Option(1000, "--max-items", min=1, help="Newest N deliveries."),
+    max_items: int = typer.Option(1000, "--max-items", help="Newest N deliveries."),
 ) -> None:
     """The local outbox: every message delivered to every subscription, oldest first (local backend only).
 

@@ -85,7 +85,7 @@ def list_(
     recently_active: str | None = typer.Option(
         None, "--recently-active", help="PT3H: only metrics with data published in the past three hours."
     ),
-    max_items: int | None = typer.Option(None, "--max-items", min=1, help="Stop after this many metrics."),
+    max_items: int | None = typer.Option(None, "--max-items", help="Stop after this many metrics."),
 ) -> None:
     """List metrics (ListMetrics) that had data in the last two weeks, sorted by namespace and name.
 
@@ -184,7 +184,7 @@ def graph(
         None, "--expression", "-e", help="Metric math over m1, m2, ... (repeatable), e.g. 'm1/m2*100'."
     ),
     style: str = typer.Option("auto", "--style", help="auto (chart on a terminal, plain text when piped), line, spark, table."),
-    width: int | None = typer.Option(None, "--width", help="Chart width in columns, at least 40 (default: the terminal, at most 120)."),
+    width: int | None = typer.Option(None, "--width", help="Chart width in columns (default: terminal, at most 120)."),
     height: int = typer.Option(12, "--height", help="Chart height in rows."),
 ) -> None:
     """Chart one or more series in the terminal (line chart or sparklines), with axis labels and a legend.

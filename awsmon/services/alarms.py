@@ -85,6 +85,11 @@ def load_json_arg(text: str, option: str) -> Any:
         raise UsageError(f"invalid JSON in {option}: {exc}") from None
 
 
+def check_max_items(max_items: int | None) -> None:
+    if max_items is not None and max_items < 1:
+        raise UsageError(f"--max-items must be at least 1 (got {max_items})")
+
+
 def _cw(ctx: AppContext) -> Any:
     from awsmon.services.metrics import cloudwatch
 
@@ -231,6 +236,7 @@ def history(
     max_items: int | None = None,
     ascending: bool = False,
 ) -> dict[str, Any]:
+    check_max_items(max_items)
     client = _cw(ctx)
     params = _drop_none({
         "AlarmName": name, "HistoryItemType": item_type, "StartDate": ctx.parse_time(start),
@@ -528,6 +534,7 @@ def publish(ctx: AppContext, topic: str, message: str, subject: str | None) -> d
 
 def deliveries(ctx: AppContext, topic: str | None, protocol: str | None, since: str | None,
                max_items: int) -> dict[str, Any]:  # fmt: skip
+    check_max_items(max_items)
     if not ctx.is_local:
         raise UsageError("deliveries are the local account's outbox (use --backend local); real SNS keeps none")
     return dict(ctx.client("sns").list_deliveries(

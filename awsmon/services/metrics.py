@@ -282,6 +282,8 @@ def list_metrics(
     max_items: int | None = None,
 ) -> dict[str, Any]:
     """ListMetrics, every page, sorted by namespace, name and dimensions."""
+    if max_items is not None and max_items < 1:
+        raise UsageError(f"--max-items must be at least 1 (got {max_items})")
     from awsmon.backends import paginate
 
     params: dict[str, Any] = {}
