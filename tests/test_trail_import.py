@@ -151,3 +151,15 @@ def test_imported_insights_are_found_by_their_event_name(pinned: Cli, tmp_path: 
         got = pinned.json("trail", "lookup", "--event-category", "insight", *args)["Events"]
         assert [(e["EventId"], e["EventName"], e["EventSource"]) for e in got] == [("ins-1", "RunInstances", "ec2.amazonaws.com")]
     assert pinned.json("trail", "lookup", "--event-name", "RunInstances")["Events"] == []  # management lookups: no insights
+
+
+def test_anonymised_region_names_can_be_refiled_with_region(pinned: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "stratus.json"
+    path.write_text(json.dumps([_rec(1, awsRegion="apiso-centralnorth-2r")]))  # Stratus-style anonymised region
+    res = pinned.ok("trail", "import", str(path), "-o", "table")
+    assert "--region cannot select (apiso-centralnorth-2r)" in res.stderr
+    assert pinned("--region", "apiso-centralnorth-2r", "trail", "lookup").exit_code == 2
+    again = pinned.json("trail", "import", str(path), "--region", "us-west-2")
+    assert again["Duplicates"] == 1 and again["UnselectableRegions"] == []
+    got = pinned.json("--region", "us-west-2", "trail", "lookup", "--event-id", "id-1", "--records")["Records"]
+    assert [r["awsRegion"] for r in got] == ["apiso-centralnorth-2r"]  # filed under us-west-2, record verbatim

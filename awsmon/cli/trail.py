@@ -336,9 +336,12 @@ def import_(
     if actx.output.value == "json" or actx.query:
         r.render(data)
     else:
-        r.detail({k: v for k, v in data.items() if k not in ("SkippedFiles", "FailedFiles")})
+        r.detail({k: v for k, v in data.items() if k not in ("SkippedFiles", "FailedFiles", "UnselectableRegions")})
         for s in data["SkippedFiles"]:
             info(actx, f"skipped {s['Path']}: {s['Reason']}")
+    if data["UnselectableRegions"]:
+        info(actx, f"events filed under region names --region cannot select ({', '.join(data['UnselectableRegions'])}): "
+                   "import them again with --region REGION to file them under a real region")  # fmt: skip
     if data["OlderThan90Days"]:
         info(actx, f"{data['OlderThan90Days']} imported events are older than 90 days: they stay queryable with "
                    "'awsmon trail lookup' (imported events are exempt from the 90-day window)")  # fmt: skip

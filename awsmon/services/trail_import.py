@@ -64,9 +64,18 @@ class ImportReport:
             "FirstEventTime": self.first,
             "LastEventTime": self.last,
             "Regions": dict(sorted(self.regions.items())),
+            # Region names that --region cannot select (anonymised data): lookups reach them after a re-import
+            # with --region R, which files the already-imported events under R.
+            "UnselectableRegions": sorted(r for r in self.regions if not _selectable(r)),
             "SkippedFiles": self.skipped,
             "FailedFiles": self.failed,
         }
+
+
+def _selectable(region: str) -> bool:
+    from awsmon.backends.local.store import REGION_RE
+
+    return bool(REGION_RE.match(region))
 
 
 def _walk(paths: list[str]) -> Iterator[Path]:
@@ -288,6 +297,9 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
                         if ok:  # keep the record verbatim: only the indexed region is overridden
                             store.conn.execute("UPDATE events SET record = ? WHERE event_id = ?",
                                                (json.dumps(rec, separators=(",", ":")), rec["eventID"]))  # fmt: skip
+                        else:  # already imported: --region files it again (e.g. an anonymised region name)
+                            store.conn.execute("UPDATE events SET region = ? WHERE event_id = ? AND origin = 'import'",
+                                               (region, str(rec["eventID"])))  # fmt: skip
                     else:
                         ok = insert_record(store, rec, origin="import")
                     if ok:
