@@ -163,3 +163,25 @@ def test_anonymised_region_names_can_be_refiled_with_region(pinned: Cli, tmp_pat
     assert again["Duplicates"] == 1 and again["UnselectableRegions"] == []
     got = pinned.json("--region", "us-west-2", "trail", "lookup", "--event-id", "id-1", "--records")["Records"]
     assert [r["awsRegion"] for r in got] == ["apiso-centralnorth-2r"]  # filed under us-west-2, record verbatim
+
+
+def test_zip_archives_are_read_member_by_member(pinned: Cli, tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("dump/a.json", json.dumps({"Records": [_rec(1), _rec(2)]}))
+        z.writestr("dump/b.jsonl.gz", gzip.compress(("\n".join(json.dumps(_rec(i)) for i in (3, 4)) + "\n").encode()))
+        z.writestr("dump/AWSLogs/1/CloudTrail-Digest/x_CloudTrail-Digest_y.json.gz", b"digest")
+        z.writestr("dump/README.md", "notes")
+        z.writestr("dump/broken.json", '{"Records": [')
+        z.writestr("__MACOSX/dump/._a.json", b"\x00")
+    (tmp_path / "not.zip").write_bytes(b"PK nonsense")
+    res = pinned("trail", "import", str(archive), str(tmp_path / "not.zip"), "-o", "json")
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "logs.zip!dump/broken.json" in res.stderr
+    data = json.loads(res.stdout)
+    assert data["Files"] == 2 and data["Imported"] == 4
+    reasons = {s["Path"].split("!")[-1]: s["Reason"] for s in data["SkippedFiles"]}
+    assert reasons["dump/AWSLogs/1/CloudTrail-Digest/x_CloudTrail-Digest_y.json.gz"] == "CloudTrail digest file"
+    assert "unreadable zip archive" in reasons[str(tmp_path / "not.zip")] and "dump/README.md" in reasons
+    assert len(pinned.json("trail", "lookup", "--region", "eu-west-1", "--event-name", "PutBucketPolicy")["Events"]) == 4

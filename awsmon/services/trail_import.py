@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from awsmon.context import AppContext
@@ -96,22 +96,56 @@ def _walk(paths: list[str]) -> Iterator[Path]:
             raise UsageError(f"{p}: no such file or folder")
 
 
-def _is_digest_name(path: Path) -> bool:
+def _is_digest_name(path: Path | PurePosixPath) -> bool:
     return "_CloudTrail-Digest_" in path.name or "CloudTrail-Digest" in path.parts
 
 
+def _text(binary: Any) -> Any:
+    """A text stream over a binary one, gunzipped when it starts with the gzip magic (sniffed, not by name)."""
+    import io
+
+    buffered = binary if hasattr(binary, "peek") else io.BufferedReader(binary)
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        buffered = gzip.GzipFile(fileobj=buffered)
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig")  # a UTF-8 BOM (Windows tools) is not part of the JSON
+
+
 def _open_text(path: Path) -> Any:
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")  # a UTF-8 byte-order mark (Windows tools) is not part of the JSON
+    return _text(open(path, "rb"))
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
+@dataclass
+class _Unit:
+    """One thing to import: a file, or a member of a .zip archive (shown as ``archive.zip!member``)."""
+
+    name: str
+    check: PurePosixPath | Path  # the path whose name and folders decide skipping
+    open: Any  # () -> text stream
+
+
+def _units(paths: Iterator[Path], skipped: list[dict[str, str]]) -> Iterator[_Unit]:
+    import zipfile
+
+    for path in paths:
+        if path.suffix.lower() != ".zip":
+            yield _Unit(str(path), path, lambda p=path: _open_text(p))  # type: ignore[misc]
+            continue
+        try:
+            archive = zipfile.ZipFile(path)
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        except (OSError, zipfile.BadZipFile) as exc:
+            skipped.append({"Path": str(path), "Reason": f"unreadable zip archive ({exc})"})
+            continue
+        with archive:
+            for m in members:
+                yield _Unit(f"{path}!{m.filename}", PurePosixPath(m.filename),
+                            lambda a=archive, m=m: _text(a.open(m)))  # type: ignore[misc]
+
+
+def _records(unit: _Unit) -> Iterator[dict[str, Any]]:
     """The CloudTrail records of one file, by sniffing its shape; raises BadFile / SkipFile."""
     try:
-        with _open_text(path) as fh:
+        with unit.open() as fh:
             head = ""
             while True:
                 ch = fh.read(1)
@@ -128,11 +162,13 @@ def _records(path: Path) -> Iterator[dict[str, Any]]:
             # JSON lines: the first line is a complete object and another line follows.
             first_line, nl, _ = rest.partition("\n")
             if head == "{" and nl and _complete_object(first_line) and rest[len(first_line) + 1 :].strip():
-                yield from _json_lines(path, rest, fh)
+                yield from _json_lines(rest, fh)
                 return
             text = rest + fh.read()
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise BadFile(f"corrupt gzip data ({exc})") from None
+    except (NotImplementedError, RuntimeError) as exc:  # zip members: unsupported compression, encrypted
+        raise BadFile(f"unreadable zip member ({exc})") from None
     except UnicodeDecodeError:
         raise BadFile("not UTF-8 text") from None
     try:
@@ -170,7 +206,7 @@ def _complete_object(line: str) -> bool:
         return False
 
 
-def _json_lines(path: Path, buffered: str, fh: Any) -> Iterator[dict[str, Any]]:
+def _json_lines(buffered: str, fh: Any) -> Iterator[dict[str, Any]]:
     lineno = 0
 
     def lines() -> Iterator[str]:
@@ -258,21 +294,22 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
     cutoff = store.now() - timedelta(days=90)
     rep = ImportReport()
     seen_in_run: set[str] = set()
-    for path in _walk(paths):
+    for unit in _units(_walk(paths), rep.skipped):
+        path = unit.check
         if any(part in _SKIP_DIRS for part in path.parts):
             continue
         if _is_digest_name(path):
-            rep.skipped.append({"Path": str(path), "Reason": "CloudTrail digest file"})
+            rep.skipped.append({"Path": unit.name, "Reason": "CloudTrail digest file"})
             continue
         if not path.name.endswith(_EXTS) and path.suffix not in ("", ".txt"):
-            rep.skipped.append({"Path": str(path), "Reason": f"not a JSON or gzip file ({path.suffix})"})
+            rep.skipped.append({"Path": unit.name, "Reason": f"not a JSON or gzip file ({path.suffix})"})
             continue
         counts = {"records": 0, "imported": 0, "dups": 0, "old": 0}
         regions: dict[str, int] = {}
         times: list[str] = []
         try:
             with store.transaction():
-                for raw in _records(path):
+                for raw in _records(unit):
                     try:
                         rec, when = _normalise(raw, region)
                     except ValueError as exc:
@@ -306,10 +343,10 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
                         _index_insight(store, rec)
                     counts["imported" if ok else "dups"] += 1
         except SkipFile as exc:
-            rep.skipped.append({"Path": str(path), "Reason": str(exc)})
+            rep.skipped.append({"Path": unit.name, "Reason": str(exc)})
             continue
         except BadFile as exc:
-            rep.failed.append({"Path": str(path), "Reason": str(exc)})
+            rep.failed.append({"Path": unit.name, "Reason": str(exc)})
             continue
         rep.files += 1
         rep.records += counts["records"]
