@@ -262,6 +262,9 @@ def test_get_data_percentile_stat(pinned) -> None:
 def test_dimension_parse_errors_exit_2(pinned) -> None:
     res = pinned("metrics", "put", "-n", NS, "--metric-name", "X", "--value", "1", "-d", "novalue")
     assert res.exit_code == 2 and "invalid --dimensions" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "InstanceId=i-1" in res.stderr  # one line, forms included
+    res = pinned("metrics", "put", "-n", NS, "--metric-name", "X", "--statistic-values", "Sum")
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1 and "Sum=11" in res.stderr
     res = pinned("metrics", "put", "-n", NS, "--metric-name", "X", "--statistic-values", "Sum=1,Median=2")
     assert res.exit_code == 2 and "Median" in res.stderr
 

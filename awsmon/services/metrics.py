@@ -75,9 +75,8 @@ def parse_dimensions(args: Sequence[str] | None) -> list[dict[str, str]]:
         pairs: list[tuple[str, str]] = []
         for part in text.split(","):
             if "=" not in part:
-                raise UsageError(
-                    f"invalid --dimensions value {raw!r}",
-                    hint="use Name=InstanceId,Value=i-1 or the shorthand InstanceId=i-1[,Other=x]",
+                raise UsageError(  # one line: the expected forms are part of the message
+                    f"invalid --dimensions value {raw!r}: use Name=InstanceId,Value=i-1 or InstanceId=i-1[,Other=x]"
                 )
             k, _, v = part.partition("=")
             if not k.strip():
@@ -139,9 +138,7 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
         items = []
         for part in raw.split(","):
             if "=" not in part:
-                raise UsageError(
-                    f"invalid --statistic-values {text!r}", hint="use Sum=11,Minimum=2,Maximum=5,SampleCount=3"
-                )
+                raise UsageError(f"invalid --statistic-values {text!r}: use Sum=11,Minimum=2,Maximum=5,SampleCount=3")
             k, _, v = part.partition("=")
             items.append((k.strip(), v.strip()))
     out: dict[str, float] = {}
