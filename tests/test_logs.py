@@ -352,3 +352,98 @@ def test_put_events_file_with_bad_timestamp_is_usage_error(pinned: Cli) -> None:
     assert res.exit_code == 2 and "event 1: timestamp must be epoch milliseconds" in res.stderr
     res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--file", "-", input="")
     assert res.exit_code == 2 and "no events to put" in res.stderr
+
+
+# -- QA regressions: a refused request writes nothing, bad input is one line and the documented exit code ----------
+def _groups(cli: Cli) -> list[str]:
+    return [g["logGroupName"] for g in cli.json("logs", "describe-groups")["logGroups"]]
+
+
+def test_create_group_with_a_bad_retention_creates_nothing(pinned: Cli) -> None:
+    res = pinned("logs", "create-group", "--name", "/r", "--retention", "4")
+    assert res.exit_code == 2 and "Member must satisfy enum value set" in res.stderr and "Traceback" not in res.stderr
+    assert _groups(pinned) == []  # was: the group was created, then PutRetentionPolicy failed
+
+
+@pytest.mark.parametrize("cmd", [["describe-groups"], ["describe-streams", "--group", G]])
+def test_max_items_below_one_is_a_usage_error(pinned: Cli, cmd: list[str]) -> None:
+    _setup(pinned)
+    res = pinned("logs", *cmd, "--max-items", "0")
+    assert res.exit_code == 2 and "--max-items must be at least 1" in res.stderr  # was: every item printed
+
+
+@pytest.mark.parametrize(
+    ("events", "text"),
+    [
+        ([{"timestamp": NOW_MS, "message": "x" * 1_048_600}], "Log event too large"),
+        ([{"timestamp": NOW_MS, "message": "m"}] * 10_001, "less than or equal to 10000"),
+        ([{"timestamp": NOW_MS, "message": "y" * 1000}] * 1100, "Upload too large"),
+        ([{"timestamp": NOW_MS, "message": "a"}, {"timestamp": NOW_MS - 1, "message": "b"}], "chronological order"),
+        ([{"timestamp": NOW_MS, "message": ""}], "logEvents.1.member.message"),
+        ([{"timestamp": -1, "message": "a"}], "logEvents.1.member.timestamp"),
+    ],
+)
+def test_put_events_create_with_a_refused_batch_creates_nothing(pinned: Cli, events: list[Any], text: str) -> None:
+    res = pinned("logs", "put-events", "--group", "/new", "--stream", "s", "--create", "--file", "-",
+                 input=json.dumps(events))  # fmt: skip
+    assert res.exit_code == 2 and text in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert _groups(pinned) == []  # was: the group and stream were created before PutLogEvents refused the batch
+
+
+@pytest.mark.parametrize(("group", "stream"), [("/ok", "a:b"), ("/ok", "x*"), ("bad name!", "s"), ("/ok", "")])
+def test_put_events_create_checks_both_names_first(pinned: Cli, group: str, stream: str) -> None:
+    res = pinned("logs", "put-events", "--group", group, "--stream", stream, "--create", "-m", "hello")
+    assert res.exit_code == 2 and "1 validation error detected" in res.stderr
+    assert _groups(pinned) == []
+
+
+def test_invalid_utf8_input_is_a_usage_error(pinned: Cli, tmp_path: Any) -> None:
+    _setup(pinned)
+    bad = tmp_path / "bad.log"
+    bad.write_bytes(b"ok line\nbad \xff\xfe bytes\n")
+    res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--file", str(bad))
+    assert res.exit_code == 2 and "not UTF-8 text (byte 0xff at offset 12)" in res.stderr
+    res = pinned("logs", "put-events", "--group", G, "--stream", "s1", input=b"bad \xff\n")
+    assert res.exit_code == 2 and "cannot read stdin: not UTF-8 text" in res.stderr
+    res = pinned("logs", "test-pattern", "--pattern", "x", "--file", str(bad))
+    assert res.exit_code == 2 and "not UTF-8 text" in res.stderr
+    # a lone surrogate (what Python makes of undecodable bytes in argv) is not UTF-8 either
+    res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "-m", "bad \udcff arg")
+    assert res.exit_code == 2 and "event 1: the message is not valid UTF-8 text" in res.stderr
+    assert "unexpected" not in res.stderr and _count(pinned) == 0
+
+
+def test_local_put_log_events_refuses_non_utf8(ctx: Any) -> None:
+    from awsmon.errors import ServiceError
+
+    logs = ctx.client("logs")
+    logs.create_log_group(logGroupName=G)
+    logs.create_log_stream(logGroupName=G, logStreamName="s")
+    with pytest.raises(ServiceError) as err:
+        logs.put_log_events(logGroupName=G, logStreamName="s", logEvents=[{"timestamp": NOW_MS, "message": "a\udcff"}])
+    assert err.value.code == "InvalidParameterException"
+
+
+def test_get_events_end_before_start_is_a_usage_error(pinned: Cli) -> None:
+    _setup(pinned)
+    res = pinned("logs", "get-events", "--group", G, "--stream", "s1", "--start", "1h", "--end", "2h")
+    assert res.exit_code == 2 and "--end-time is earlier than --start-time" in res.stderr
+
+
+def test_tail_follows_an_explicit_output_format(pinned: Cli) -> None:
+    _setup(pinned)
+    _put(pinned, [{"timestamp": NOW_MS - 2000, "message": "one, two"}, {"timestamp": NOW_MS - 1000, "message": "three"}])
+    csv_out = pinned.ok("logs", "tail", G, "--since", "1h", "-o", "csv").stdout.splitlines()
+    assert csv_out == ["timestamp,logGroupName,logStreamName,message",
+                       f'2026-11-20T11:59:58.000Z,{G},s1,"one, two"', f"2026-11-20T11:59:59.000Z,{G},s1,three"]  # fmt: skip
+    lines = pinned.ok("logs", "tail", G, "--since", "1h", "-o", "jsonl").stdout.splitlines()
+    assert [json.loads(x)["message"] for x in lines] == ["one, two", "three"]
+    doc = json.loads(pinned.ok("logs", "tail", G, "--since", "1h", "-o", "json").stdout)
+    assert [e["message"] for e in doc["events"]] == ["one, two", "three"]
+    assert pinned.ok("logs", "tail", G, "--since", "1h", "--query", "events[-1].message").stdout.strip() == '"three"'
+    table = pinned.ok("logs", "tail", G, "--since", "1h", "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["timestamp", "logGroupName", "logStreamName", "message"]
+    short = pinned.ok("logs", "tail", G, "--since", "1h", "-o", "csv", "--format", "short").stdout  # --format wins
+    assert short.splitlines() == ["2026-11-20T11:59:58 one, two", "2026-11-20T11:59:59 three"]
+    res = pinned("logs", "tail", G, "--follow", "--query", "events", "--timeout", "1s")
+    assert res.exit_code == 2 and "--query" in res.stderr

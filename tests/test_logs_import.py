@@ -113,3 +113,29 @@ def test_metric_transformation_shorthand() -> None:
     assert _parse_transformation('[{"metricName": "A", "metricNamespace": "B", "metricValue": "1", "defaultValue": 0}]') == {
         "metricName": "A", "metricNamespace": "B", "metricValue": "1", "defaultValue": 0}  # fmt: skip
     assert _parse_transformation("metricName=A,metricNamespace=B,metricValue=1,defaultValue=0")["defaultValue"] == 0.0
+
+
+def test_import_checks_stream_names_and_gzip_before_writing(pinned: Cli, tmp_path: Path) -> None:
+    f = tmp_path / "a.log"
+    f.write_text("hello\n")
+    res = pinned("logs", "import", str(f), "--group", "/imp", "--stream", "a:b")
+    assert res.exit_code == 2 and "logStreamName" in res.stderr
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"\x1f\x8bgarbage")
+    res = pinned("logs", "import", str(f), str(bad), "--group", "/imp")
+    assert res.exit_code == 2 and "corrupt gzip data" in res.stderr and "aborted" not in res.stderr
+    res = pinned("logs", "import", str(tmp_path), "--group", "/imp")
+    assert res.exit_code == 2 and "a directory" in res.stderr
+    assert pinned.json("logs", "describe-groups")["logGroups"] == []  # nothing was created
+
+
+def test_import_gzip_corrupt_further_in_says_what_got_in(pinned: Cli, tmp_path: Path) -> None:
+    import gzip
+
+    data = b"".join(b"2026-11-20T11:00:00Z line %d %s\n" % (i, b"%08x" % (i * 2654435761 % 2**32)) for i in range(60_000))
+    packed = gzip.compress(data)
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(packed[: len(packed) * 3 // 4])
+    res = pinned("logs", "import", str(cut), "--group", "/imp")
+    assert res.exit_code == 2 and "corrupt gzip data" in res.stderr and "events were imported" in res.stderr
+    assert "Traceback" not in res.stderr

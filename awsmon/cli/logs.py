@@ -178,9 +178,9 @@ def put_events(
 
     text = None
     if file is not None:
-        text = sys.stdin.read() if file == "-" else _read_file(file)
+        text = _read_stdin() if file == "-" else _read_file(file)
     elif not messages and not sys.stdin.isatty():
-        text = sys.stdin.read()
+        text = _read_stdin()
     actx = app_ctx(ctx)
     data = svc(actx, name, stream, messages, text, _time(ctx, timestamp), create)
     rejected = data.get("rejectedLogEventsInfo")
@@ -199,9 +199,21 @@ def _read_file(path: str) -> str:
 
     p = Path(path.removeprefix("file://"))
     try:
-        return p.read_text(encoding="utf-8")
+        return _utf8(p.read_bytes(), path)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _read_stdin() -> str:
+    return _utf8(sys.stdin.buffer.read(), "stdin")
+
+
+def _utf8(data: bytes, what: str) -> str:
+    """Log events are UTF-8 text (PutLogEvents refuses anything else): say where a file is not, in one line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
 
 
 @app.command("get-events")
@@ -277,7 +289,8 @@ def tail(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until interrupted."),
     since: str = typer.Option("10m", "--since", help="Start here: 10m, 2h, 1d, an ISO time, ..."),
     pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern."),
-    fmt: str = typer.Option("detailed", "--format", help="short, detailed or json."),
+    fmt: str | None = typer.Option(None, "--format", help="short, detailed (default) or json; without it, an "
+                                   "explicit -o json|jsonl|csv|tsv|table applies."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
     stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
     interval: float = typer.Option(1.0, "--interval", help="Seconds between polls in follow mode."),
@@ -291,7 +304,7 @@ def tail(
     from awsmon.services.logs import tail as svc
     from awsmon.timeparse import parse_duration
 
-    if fmt not in ("short", "detailed", "json"):
+    if fmt is not None and fmt not in ("short", "detailed", "json"):
         raise UsageError(f"invalid --format {fmt!r}: choose short, detailed or json")
     if interval <= 0:
         raise UsageError("--interval must be positive")
@@ -300,9 +313,32 @@ def tail(
     secs = parse_duration(timeout).total_seconds() if timeout else None
     only = names[0] if len(names) == 1 else None
     r = renderer(ctx)
-    for ev in svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
-                  interval, secs):  # fmt: skip
-        r.write(format_event(ev, fmt, only) + "\n")
+    out = str(actx.output.value)
+    explicit = fmt is None and (actx.output.source != "default" or bool(actx.query))
+    if explicit and actx.query and follow:
+        raise UsageError("--query needs a whole response: without --follow, or use --format json with jq")
+    events = svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
+                 interval, secs)  # fmt: skip
+    if explicit and (actx.query or (not follow and out in ("json", "table"))):
+        columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
+        r.render({"events": [{"logGroupName": only, **e} if only else e for e in events]}, rows_key="events",
+                 columns=columns)  # fmt: skip
+        return
+    if explicit and out in ("csv", "tsv"):
+        import csv
+
+        writer = csv.writer(sys.stdout, delimiter="," if out == "csv" else "\t", lineterminator="\n")
+        writer.writerow(["timestamp", "logGroupName", "logStreamName", "message"])
+        for ev in events:
+            writer.writerow([_ts(ev["timestamp"]), ev.get("logGroupName", only or ""), ev.get("logStreamName", ""),
+                             ev["message"]])  # fmt: skip
+            if follow:
+                sys.stdout.flush()
+        return
+    if explicit and out in ("json", "jsonl"):
+        fmt = "json"  # one event per line: the only JSON shape a follow stream can have
+    for ev in events:
+        r.write(format_event(ev, fmt or "detailed", only) + "\n")
         if follow:
             sys.stdout.flush()
 
@@ -324,7 +360,7 @@ def test_pattern(
 
     msgs = list(messages or [])
     if file is not None:
-        text = sys.stdin.read() if file == "-" else _read_file(file)
+        text = _read_stdin() if file == "-" else _read_file(file)
         msgs += [ln for ln in text.splitlines() if ln]
     data = svc(app_ctx(ctx), pattern, msgs)
     renderer(ctx).render(data, rows_key="matches",

@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,8 @@ EVENT_OVERHEAD = 26
 MAX_BATCH_EVENTS = 10_000
 MAX_SPAN_MS = 24 * 3600 * 1000
 MAX_EVENT_BYTES = 1_048_576
+# PutRetentionPolicy's retentionInDays enum (the API model)
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
 def _ms(dt: datetime | None) -> int | None:
@@ -48,7 +51,23 @@ def validate_pattern(pattern: str | None) -> None:
 
 
 # -- groups and streams ---------------------------------------------------------------------------------------------
+def _check_retention(days: int) -> None:
+    """AWS's own rejection, before anything is written (create-group --retention must not leave a group behind)."""
+    if days not in RETENTION_DAYS:
+        values = ", ".join(str(d) for d in RETENTION_DAYS)
+        raise ServiceError("InvalidParameterException", f"1 validation error detected: Value '{days}' at "
+                           f"'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: "
+                           f"[{values}]")  # fmt: skip
+
+
+def _check_max_items(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise UsageError("--max-items must be at least 1")
+
+
 def create_group(ctx: AppContext, name: str, retention_days: int | None = None) -> dict[str, Any]:
+    if retention_days is not None:
+        _check_retention(retention_days)
     logs = ctx.client("logs")
     logs.create_log_group(logGroupName=name)
     if retention_days is not None:
@@ -64,6 +83,7 @@ def delete_group(ctx: AppContext, name: str) -> dict[str, Any]:
 def describe_groups(
     ctx: AppContext, prefix: str | None = None, pattern: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
+    _check_max_items(limit)
     params: dict[str, Any] = {}
     if prefix:
         params["logGroupNamePrefix"] = prefix
@@ -104,6 +124,7 @@ def describe_streams(
     descending: bool = False,
     limit: int | None = None,
 ) -> dict[str, Any]:
+    _check_max_items(limit)
     params: dict[str, Any] = {"logGroupName": group}
     if prefix:
         params["logStreamNamePrefix"] = prefix
@@ -163,13 +184,71 @@ def put_events(
         events += read_events_file(text, ts)
     if not events:
         raise UsageError("no events to put: give --message, --file or events on stdin")
+    check_batch(events)  # a batch PutLogEvents refuses must not leave a --create'd group or stream behind
     logs = ctx.client("logs")
     if create:
         ensure_stream(ctx, group, stream)
     return dict(logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events))
 
 
+def check_batch(events: list[dict[str, Any]]) -> None:
+    """PutLogEvents' whole-batch rules (count, event and batch size, order), with AWS's texts, before any call."""
+    if len(events) > MAX_BATCH_EVENTS:
+        raise ServiceError("InvalidParameterException", f"1 validation error detected: Value '[{len(events)} events]' "
+                           f"at 'logEvents' failed to satisfy constraint: Member must have length less than or equal "
+                           f"to {MAX_BATCH_EVENTS}")  # fmt: skip
+    total, prev = 0, -1
+    for i, ev in enumerate(events, start=1):
+        if not ev["message"]:
+            raise ServiceError("InvalidParameterException", f"1 validation error detected: Value '' at "
+                               f"'logEvents.{i}.member.message' failed to satisfy constraint: Member must have length "
+                               f"greater than or equal to 1")  # fmt: skip
+        if ev["timestamp"] < 0:
+            raise ServiceError("InvalidParameterException", f"1 validation error detected: Value '{ev['timestamp']}' "
+                               f"at 'logEvents.{i}.member.timestamp' failed to satisfy constraint: Member must have "
+                               f"value greater than or equal to 0")  # fmt: skip
+        try:
+            size = len(ev["message"].encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"event {i}: the message is not valid UTF-8 text") from exc
+        if size > MAX_EVENT_BYTES:
+            raise ServiceError("InvalidParameterException",
+                               f"Log event too large: {size} bytes exceeds limit of {MAX_EVENT_BYTES}")  # fmt: skip
+        total += size + EVENT_OVERHEAD
+        if ev["timestamp"] < prev:
+            raise ServiceError("InvalidParameterException",
+                               "Log events in a single PutLogEvents request must be in chronological order.")  # fmt: skip
+        prev = ev["timestamp"]
+    if total > MAX_BATCH_BYTES:
+        raise ServiceError("InvalidParameterException", f"Upload too large: {total} bytes exceeds limit of {MAX_BATCH_BYTES}")
+
+
+_GROUP_NAME_RE = re.compile(r"[\.\-_/#A-Za-z0-9]+")
+
+
+def _name_error(value: str, param: str, constraint: str) -> ServiceError:
+    return ServiceError("InvalidParameterException", f"1 validation error detected: Value '{value}' at '{param}' "
+                        f"failed to satisfy constraint: {constraint}")  # fmt: skip
+
+
+def check_names(group: str, stream: str | None = None) -> None:
+    """CreateLogGroup/CreateLogStream's name rules with AWS's texts, so that a bad stream name is refused before
+    ``--create`` makes the group (no half-done writes)."""
+    for value, param in ((group, "logGroupName"), (stream, "logStreamName")):
+        if value is None:
+            continue
+        if not value:
+            raise _name_error(value, param, "Member must have length greater than or equal to 1")
+        if len(value) > 512:
+            raise _name_error(value, param, "Member must have length less than or equal to 512")
+        if param == "logGroupName" and not _GROUP_NAME_RE.fullmatch(value):
+            raise _name_error(value, param, "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
+        if param == "logStreamName" and (":" in value or "*" in value):
+            raise _name_error(value, param, "Member must satisfy regular expression pattern: [^:*]*")
+
+
 def ensure_stream(ctx: AppContext, group: str, stream: str) -> None:
+    check_names(group, stream)
     logs = ctx.client("logs")
     for call, params in ((logs.create_log_group, {"logGroupName": group}),
                          (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream})):  # fmt: skip
@@ -190,6 +269,8 @@ def get_events(
     start_from_head: bool = False,
     next_token: str | None = None,
 ) -> dict[str, Any]:
+    if start and end and end < start:
+        raise UsageError("--end-time is earlier than --start-time")
     params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": start_from_head}
     if start is not None:
         params["startTime"] = _ms(start)
@@ -720,6 +801,12 @@ def line_event(line: str, ts_field: str | None) -> tuple[int | None, str]:
     return None, line
 
 
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+        return f"corrupt gzip data ({exc or 'truncated'})"
+    return str(getattr(exc, "strerror", None) or exc)
+
+
 def _open_text(path: str) -> io.TextIOBase:
     if path == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
@@ -747,7 +834,14 @@ def import_files(
         raise UsageError("give at least one file (or - for stdin)")
     for path in paths:  # before creating anything
         if path != "-" and not Path(path).is_file():
-            raise UsageError(f"cannot read {path}: no such file")
+            raise UsageError(f"cannot read {path}: " + ("a directory" if Path(path).is_dir() else "no such file"))
+        check_names(group, stream or _stream_name_for(path))
+        if path != "-":
+            try:
+                with _open_text(path) as fh:
+                    fh.read(1 << 16)  # a gzip file that is not one fails here, before anything is written
+            except (OSError, EOFError, zlib.error) as exc:
+                raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
     logs = ctx.client("logs")
     now_ms = _ms(ctx.now())
     assert now_ms is not None
@@ -762,8 +856,20 @@ def import_files(
         lo = hi = 0
         accepted_before = totals["Accepted"]
 
-        with _open_text(path) as fh:
-            for raw in fh:
+        try:
+            fh = _open_text(path)
+            lines = iter(fh)
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
+        with fh:
+            while True:
+                try:
+                    raw = next(lines)
+                except StopIteration:
+                    break
+                except (OSError, EOFError, zlib.error) as exc:  # a file corrupt further in: say what got in
+                    raise UsageError(f"cannot read {path} after line {totals['Lines']}: {_why(exc)} "
+                                     f"({totals['Accepted']} events were imported)") from exc  # fmt: skip
                 line = raw.rstrip("\r\n")
                 if not line.strip():
                     continue

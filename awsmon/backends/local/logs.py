@@ -515,7 +515,10 @@ class LocalLogs(LocalService):
             if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
                 raise constraint_error(ts, f"logEvents.{i}.member.timestamp",
                                        "Member must have value greater than or equal to 0")  # fmt: skip
-            size = len(msg.encode("utf-8"))
+            try:
+                size = len(msg.encode("utf-8"))
+            except UnicodeEncodeError:
+                raise invalid(f"Log event {i}: the message is not valid UTF-8.") from None
             if size > MAX_EVENT_BYTES:
                 raise invalid(f"Log event too large: {size} bytes exceeds limit of {MAX_EVENT_BYTES}")
             total += size + EVENT_OVERHEAD
