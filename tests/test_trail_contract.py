@@ -127,3 +127,18 @@ def test_describe_and_validate_pick_the_named_trail_only(backend_cli: Cli) -> No
     assert [t["Name"] for t in cli.json("trail", "describe", "--trail-name-list", arn)["trailList"]] == ["pick-a"]
     res = cli("trail", "validate-digest", "--trail", "pick", "--start", "1h")
     assert res.exit_code != 0 and res.stderr.count("\n") == 1 and "pick" in res.stderr
+
+
+def test_a_multi_region_trail_needs_room_in_every_region(pinned: Cli) -> None:
+    west = ("--region", "eu-west-1")
+    for i in range(4):
+        pinned.ok(*west, "trail", "create", "--name", f"west-{i}", "--s3-bucket-name", "room-bucket")
+    pinned.ok("trail", "create", "--name", "home-single", "--s3-bucket-name", "room-bucket")
+    pinned.ok("trail", "create", "--name", "everywhere", "--s3-bucket-name", "room-bucket", "--is-multi-region-trail")
+    res = pinned(*west, "trail", "create", "--name", "west-5", "--s3-bucket-name", "room-bucket")  # 4 + 1 shadow
+    assert res.exit_code == 2 and "already has 5 trails in eu-west-1" in res.stderr
+    res = pinned("trail", "create", "--name", "second-mr", "--s3-bucket-name", "room-bucket", "--is-multi-region-trail")
+    assert res.exit_code == 2 and "already has 5 trails in eu-west-1" in res.stderr  # us-east-1 has room, eu-west-1 not
+    res = pinned("trail", "update", "--name", "home-single", "--is-multi-region-trail")
+    assert res.exit_code == 2 and "MaximumNumberOfTrailsExceededException" in res.stderr
+    assert not pinned.json("trail", "describe", "--trail-name-list", "home-single")["trailList"][0]["IsMultiRegionTrail"]

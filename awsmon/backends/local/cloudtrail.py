@@ -330,6 +330,24 @@ class LocalCloudTrail(LocalService):
         shown = name if name.startswith("arn:") else self._arn(name)
         raise ServiceError("TrailNotFoundException", f"Unknown trail: {shown} for the user: {self.account_id}")
 
+    def _check_room(self, *, multi_region: bool, exclude: str | None = None) -> None:
+        """At most 5 trails per region; a multi-region trail takes a place in every region (its own included)."""
+        counts: dict[str, int] = {self.region: 0}
+        multi = 0
+        for row in self.conn.execute("SELECT arn, home_region, config FROM ct_trails"):
+            if row["arn"] == exclude:
+                continue
+            if json.loads(row["config"]).get("IsMultiRegionTrail"):
+                multi += 1
+            else:
+                counts[row["home_region"]] = counts.get(row["home_region"], 0) + 1
+        regions = counts if multi_region else {self.region: counts[self.region]}
+        full = next((r for r, n in sorted(regions.items(), key=lambda kv: kv[0] != self.region)
+                     if n + multi >= MAX_TRAILS_PER_REGION), None)  # fmt: skip
+        if full is not None:
+            raise ServiceError("MaximumNumberOfTrailsExceededException",
+                               f"User: {self.account_id} already has {MAX_TRAILS_PER_REGION} trails in {full}.")  # fmt: skip
+
     def _describe(self, r: Mapping[str, Any]) -> dict[str, Any]:
         cfg = json.loads(r["config"])
         out: dict[str, Any] = {"Name": r["name"], "S3BucketName": cfg["S3BucketName"]}
@@ -389,9 +407,7 @@ class LocalCloudTrail(LocalService):
         arn = self._arn(Name)
         if self.conn.execute("SELECT 1 FROM ct_trails WHERE arn = ?", (arn,)).fetchone():
             raise ServiceError("TrailAlreadyExistsException", f"Trail {Name} already exists for customer: {self.account_id}")
-        if len(self._visible()) >= MAX_TRAILS_PER_REGION:
-            raise ServiceError("MaximumNumberOfTrailsExceededException",
-                               f"User: {self.account_id} already has {MAX_TRAILS_PER_REGION} trails in {self.region}.")  # fmt: skip
+        self._check_room(multi_region=bool(IsMultiRegionTrail))
         (self.store.s3_dir / S3BucketName).mkdir(parents=True, exist_ok=True)
         cfg = {
             "S3BucketName": S3BucketName,
@@ -444,6 +460,8 @@ class LocalCloudTrail(LocalService):
             elif k != "IsOrganizationTrail":
                 cfg[k] = v if v != "" else None
         _check_global(bool(cfg.get("IsMultiRegionTrail")), bool(cfg.get("IncludeGlobalServiceEvents", True)))
+        if cfg.get("IsMultiRegionTrail") and not json.loads(r["config"]).get("IsMultiRegionTrail"):
+            self._check_room(multi_region=True, exclude=r["arn"])  # it now takes a place in every region
         self.conn.execute("UPDATE ct_trails SET config = ? WHERE arn = ?", (json.dumps(cfg), r["arn"]))
         now_validating = bool(cfg.get("LogFileValidationEnabled"))
         if r["is_logging"] and now_validating and not was_validating:
