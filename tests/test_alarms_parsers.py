@@ -30,6 +30,8 @@ def test_dimension_errors() -> None:
     with pytest.raises(UsageError):
         parse_dimensions(["=x"])
     assert parse_dimensions(None) == [] and parse_dimensions([" "]) == []
+    # the same syntax as awsmon metrics, JSON list included
+    assert parse_dimensions(['[{"Name": "A", "Value": "1"}]']) == [{"Name": "A", "Value": "1"}]
 
 
 @given(st.integers(min_value=0, max_value=10**13), st.sampled_from([10, 20, 30, 60, 300, 3600]))

@@ -27,28 +27,10 @@ BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
 
 def parse_dimensions(values: Sequence[str] | None) -> list[dict[str, str]]:
-    """``Name=InstanceId,Value=i-1`` (aws-cli shorthand, one per option) or ``InstanceId=i-1[,Other=x]``."""
-    out: list[dict[str, str]] = []
-    for text in values or []:
-        text = text.strip()
-        if not text:
-            continue
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        kv: dict[str, list[str]] = {}
-        for p in parts:
-            if "=" not in p:
-                raise UsageError(f"invalid --dimensions value {text!r}: expected Name=Value or Name=N,Value=V")
-            k, _, v = p.partition("=")
-            kv.setdefault(k.strip(), []).append(v.strip())
-        if set(kv) == {"Name", "Value"} and len(kv["Name"]) == 1 and len(kv["Value"]) == 1:
-            out.append({"Name": kv["Name"][0], "Value": kv["Value"][0]})
-            continue
-        for p in parts:
-            k, _, v = p.partition("=")
-            if not k.strip():
-                raise UsageError(f"invalid --dimensions value {text!r}: empty dimension name")
-            out.append({"Name": k.strip(), "Value": v.strip()})
-    return out
+    """The same dimension syntax as ``awsmon metrics`` (``Name=N,Value=V``, ``N=V[,N2=V2]`` or a JSON list)."""
+    from awsmon.services.metrics import parse_dimensions as metrics_dimensions
+
+    return metrics_dimensions(values)
 
 
 def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
