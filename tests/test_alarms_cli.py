@@ -696,3 +696,17 @@ def test_ten_second_alarm_with_a_range_longer_than_three_hours_sees_recent_data(
     assert state(pinned, "long-hr") == "ALARM"
     explain = pinned.json("alarms", "explain", "long-hr")
     assert explain["EvaluationRange"] == 1200 and explain["RealDatapoints"] == 1
+
+
+def test_describe_for_metric_filters_and_rejects_bad_statistics(pinned: Cli) -> None:
+    pinned.ok("alarms", "put", "--alarm-name", "api-slow", *BASE)
+    base = ["alarms", "describe-for-metric", "--namespace", "App", "--metric-name", "Latency", "--dimensions",
+            "Service=api"]  # fmt: skip
+    names = pinned.json(*base, "--statistic", "Maximum", "--query", "MetricAlarms[].AlarmName")
+    assert names == ["api-slow"]
+    assert pinned.json(*base, "--statistic", "Sum")["MetricAlarms"] == []
+    for args, text in ((["--statistic", "Bogus"], "Statistic is invalid"),
+                       (["--extended-statistic", "p101"], "ExtendedStatistic is invalid"),
+                       (["--unit", "Parsecs"], "Unit is invalid")):  # fmt: skip
+        res = pinned(*base, *args)  # regression: silently answered "no alarms"
+        assert res.exit_code == 2 and text in res.stderr

@@ -1304,6 +1304,19 @@ class AlarmsMixin:
     def describe_alarms_for_metric(self, *, MetricName: str, Namespace: str, Statistic: str | None = None,
                                    ExtendedStatistic: str | None = None, Dimensions: list[dict[str, str]] | None = None,
                                    Period: int | None = None, Unit: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if Statistic is not None and Statistic not in BASIC:
+            raise ServiceError("InvalidParameterValue", f"The value {Statistic} for parameter Statistic is invalid.")
+        if ExtendedStatistic is not None:
+            from awsmon.engines.stats import CloudWatchError, parse_statistic
+
+            try:
+                parse_statistic(str(ExtendedStatistic), "ExtendedStatistic")
+            except CloudWatchError as exc:
+                raise _err(exc) from None
+        if Period is not None:
+            _int_param(Period, "Period")
+        if Unit is not None and Unit not in UNITS:
+            raise ServiceError("InvalidParameterValue", f"The value {Unit} for parameter Unit is invalid.")
         eng = self._engine()
         where = ["region = ?", "alarm_type = 'MetricAlarm'", "namespace = ?", "metric_name = ?"]
         args: list[Any] = [self.region, Namespace, MetricName]
