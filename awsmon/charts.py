@@ -120,22 +120,42 @@ def line_chart(
     def row_of(v: float) -> int:
         return height - 1 - int(round((v - lo) / (hi - lo) * (height - 1)))
 
+    dot = "." if ascii else "·"
+
+    def stroke(si: int, c: int, r_from: int, r_to: int) -> None:
+        """Join a steep move between neighbouring columns with a vertical stroke in column ``c``."""
+        if abs(r_to - r_from) > 1:
+            step = 1 if r_to > r_from else -1
+            for rr in range(r_from + step, r_to, step):
+                if grid[rr][c] == " ":
+                    grid[rr][c], owner[rr][c] = vbar, si
+
     for si, s in enumerate(series):
         cols = resample(s, t0, t1, plot_w)
         mark = markers[si % len(markers)]
-        prev: int | None = None
+        # Consecutive datapoints are joined across the empty columns between them (a sparse series is drawn as a
+        # line, not scattered dots); a gap longer than the series' own step (missing data) stays open.
+        stamps = sorted(t for t, v in zip(s.timestamps, s.values, strict=False) if v is not None and math.isfinite(v))
+        diffs = sorted(b - a for a, b in zip(stamps, stamps[1:], strict=False) if b > a)
+        step_t = diffs[len(diffs) // 2] if diffs else 0.0
+        max_gap = math.ceil(step_t / max(t1 - t0, 1e-9) * (plot_w - 1)) + 1 if step_t else 1
+        prev: tuple[int, int] | None = None  # (column, row) of the previous point
         for c, v in enumerate(cols):
             if v is None:
-                prev = None
                 continue
             r = row_of(v)
-            if prev is not None and abs(r - prev) > 1:  # join steep moves with a vertical stroke
-                step = 1 if r > prev else -1
-                for rr in range(prev + step, r, step):
-                    if grid[rr][c] == " ":
-                        grid[rr][c], owner[rr][c] = vbar, si
+            if prev is not None and c - prev[0] <= max_gap:
+                pc, pr = prev
+                last = pr
+                for cc in range(pc + 1, c):  # interpolated path through the empty columns
+                    rr = int(round(pr + (r - pr) * (cc - pc) / (c - pc)))
+                    stroke(si, cc, last, rr)
+                    if grid[rr][cc] == " ":
+                        grid[rr][cc], owner[rr][cc] = dot, si
+                    last = rr
+                stroke(si, c, last, r)
             grid[r][c], owner[r][c] = mark, si
-            prev = r
+            prev = (c, r)
     label_rows = {0: labels[0], (height - 1) // 2: labels[1], height - 1: labels[2]}
     axis = "+" if ascii else "┤"
     pipe = "|" if ascii else "│"

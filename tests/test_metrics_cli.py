@@ -400,3 +400,17 @@ def test_malformed_json_shapes_are_exit_2_not_crashes(pinned, args: list[str], t
     res = pinned(*args)
     assert res.exit_code == 2 and text in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert pinned.json("metrics", "list")["Metrics"] == []
+
+
+def test_line_chart_joins_sparse_points_but_not_missing_data() -> None:
+    from awsmon.charts import ChartSeries, line_chart
+
+    # five points a minute apart on 40+ columns: joined by dots; then a 10-minute hole (missing data) stays open
+    s = ChartSeries("s", [0, 60, 120, 180, 240, 840, 900], [0, 4, 8, 4, 0, 8, 8])
+    chart = line_chart([s], width=60, height=5, ascii=True)
+    rows = chart.splitlines()[:5]
+    plot = [r.split("|", 1)[1] if "|" in r else r.split("+", 1)[1] for r in rows]
+    first, last = plot[4].index("*"), max(p.rfind("*") for p in plot)
+    assert "." in "".join(plot)  # interpolated path between neighbouring points
+    hole = [c for c in range(first, last) if all(p[c] == " " for p in plot)]
+    assert len(hole) > 10  # the 10-minute gap is not bridged
