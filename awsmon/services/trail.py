@@ -25,6 +25,37 @@ GLOBAL_SOURCES = ("iam.amazonaws.com", "sts.amazonaws.com", "cloudfront.amazonaw
 LOOKUP_TPS = 2.0  # LookupEvents quota per account and region (not adjustable)
 
 
+class _OneLineErrors:
+    """aws backend: an endpoint that answers with an HTML error page (moto has no LookupEvents or ListPublicKeys)
+    becomes a one-line error naming the operation, instead of the whole page."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except ServiceError as exc:
+                if not exc.message.lstrip().startswith("<"):
+                    raise
+                op = "".join(part.title() for part in name.split("_"))
+                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
+                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
+
+        return call
+
+
+def cloudtrail(ctx: AppContext) -> Any:
+    """``ctx.client("cloudtrail")``; on the aws backend its errors stay one line."""
+    client = ctx.client("cloudtrail")
+    return client if ctx.is_local else _OneLineErrors(client)
+
+
 def canonical_key(key: str) -> str:
     for k in LOOKUP_KEYS:
         if k.lower() == key.strip().lower():
@@ -89,7 +120,7 @@ def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None 
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
                           KmsKeyId=kms_key_id, SnsTopicName=sns_topic)  # fmt: skip
-    return dict(ctx.client("cloudtrail").create_trail(**params))
+    return dict(cloudtrail(ctx).create_trail(**params))
 
 
 def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
@@ -108,11 +139,11 @@ def update_trail(ctx: AppContext, *, name: str, bucket: str | None = None, prefi
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
                           KmsKeyId=kms_key_id)  # fmt: skip
-    return dict(ctx.client("cloudtrail").update_trail(**params))
+    return dict(cloudtrail(ctx).update_trail(**params))
 
 
 def delete_trail(ctx: AppContext, name: str) -> dict[str, Any]:
-    ctx.client("cloudtrail").delete_trail(Name=name)
+    cloudtrail(ctx).delete_trail(Name=name)
     return {}
 
 
@@ -120,7 +151,7 @@ def describe_trails(ctx: AppContext, names: list[str] | None = None, include_sha
     params: dict[str, Any] = {"includeShadowTrails": include_shadow}
     if names:
         params["trailNameList"] = names
-    trails = ctx.client("cloudtrail").describe_trails(**params).get("trailList", [])
+    trails = cloudtrail(ctx).describe_trails(**params).get("trailList", [])
     if names:  # as AWS: only the trails named (by name or ARN); some endpoints (moto) ignore the list
         trails = [t for t in trails if t.get("Name") in names or t.get("TrailARN") in names]
     return {"trailList": trails}
@@ -130,27 +161,27 @@ def list_trails(ctx: AppContext) -> dict[str, Any]:
     """ListTrails, every page: the trails visible in the region (multi-region trails of other home regions too)."""
     from awsmon.backends import paginate
 
-    return {"Trails": list(paginate(ctx.client("cloudtrail").list_trails, "Trails"))}
+    return {"Trails": list(paginate(cloudtrail(ctx).list_trails, "Trails"))}
 
 
 def get_status(ctx: AppContext, name: str) -> dict[str, Any]:
-    out = dict(ctx.client("cloudtrail").get_trail_status(Name=name))
+    out = dict(cloudtrail(ctx).get_trail_status(Name=name))
     out.pop("ResponseMetadata", None)
     return out
 
 
 def start_logging(ctx: AppContext, name: str) -> dict[str, Any]:
-    ctx.client("cloudtrail").start_logging(Name=name)
+    cloudtrail(ctx).start_logging(Name=name)
     return {}
 
 
 def stop_logging(ctx: AppContext, name: str) -> dict[str, Any]:
-    ctx.client("cloudtrail").stop_logging(Name=name)
+    cloudtrail(ctx).stop_logging(Name=name)
     return {}
 
 
 def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
-    out = dict(ctx.client("cloudtrail").get_event_selectors(TrailName=name))
+    out = dict(cloudtrail(ctx).get_event_selectors(TrailName=name))
     out.pop("ResponseMetadata", None)
     return out
 
@@ -197,7 +228,7 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
         raise UsageError("give either --event-selectors or --advanced-event-selectors, not both")
     if len(params) == 1:
         raise UsageError("give --event-selectors, --advanced-event-selectors or --management-events")
-    out = dict(ctx.client("cloudtrail").put_event_selectors(**params))
+    out = dict(cloudtrail(ctx).put_event_selectors(**params))
     out.pop("ResponseMetadata", None)
     return out
 
@@ -208,7 +239,7 @@ def list_public_keys(ctx: AppContext, start: str | None = None, end: str | None 
         params["StartTime"] = ctx.parse_time(start)
     if end:
         params["EndTime"] = ctx.parse_time(end)
-    keys = ctx.client("cloudtrail").list_public_keys(**params).get("PublicKeyList", [])
+    keys = cloudtrail(ctx).list_public_keys(**params).get("PublicKeyList", [])
     return {"PublicKeyList": keys}
 
 
@@ -310,7 +341,7 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
             matcher = compile_pattern(match)
         except FilterPatternError as exc:
             raise UsageError(f"invalid --match filter pattern: {exc}") from None
-    client = ctx.client("cloudtrail")
+    client = cloudtrail(ctx)
     query = _query_hash(attrs, start, end, category, match)
     token = _Resume.decode(next_token, query) if next_token else None
     params: dict[str, Any] = {}
@@ -410,7 +441,7 @@ def demo_step(ctx: AppContext) -> list[str]:
     so log files and digests exist; with a real-time clock it leaves delivery to the scheduler (files appear as
     time passes, on the next awsmon command after each 5-minute tick / hour).
     """
-    client = ctx.client("cloudtrail")
+    client = cloudtrail(ctx)
     names = {t["Name"] for t in client.describe_trails(trailNameList=["awsmon-demo"]).get("trailList", [])}
     if "awsmon-demo" not in names:
         client.create_trail(Name="awsmon-demo", S3BucketName=f"awsmon-demo-{ctx.store().account_id}",

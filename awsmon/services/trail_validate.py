@@ -210,7 +210,7 @@ def validate_digest(
     elif ctx.is_local:
         if not trail:
             raise UsageError("give --trail NAME (or --path DIR for a downloaded trail bucket)")
-        client = ctx.client("cloudtrail")
+        client = _cloudtrail(ctx)
         desc = client.get_trail(Name=trail)["Trail"]
         trail_arn = desc["TrailARN"]
         bucket = bucket or desc["S3BucketName"]
@@ -224,7 +224,7 @@ def validate_digest(
             raise UsageError("give --trail NAME or ARN")
         if start_dt is None:
             raise UsageError("--start is required on the aws backend (e.g. --start 24h)")
-        client = ctx.client("cloudtrail")
+        client = _cloudtrail(ctx)
         if bucket is None or not trail.startswith("arn:"):
             # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
             found_trails = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
@@ -338,8 +338,14 @@ def fatal_error(message: str, category: str) -> AwsmonError:
     return AwsmonError(first, exit_code=ExitCode.ERROR)
 
 
+def _cloudtrail(ctx: AppContext) -> Any:
+    from awsmon.services.trail import cloudtrail
+
+    return cloudtrail(ctx)
+
+
 def _account_keys(ctx: AppContext) -> list[Any]:
     from awsmon.services.digest_sources import public_keys_from_list_response
 
-    response = ctx.client("cloudtrail").list_public_keys()
+    response = _cloudtrail(ctx).list_public_keys()
     return public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})
