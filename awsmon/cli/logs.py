@@ -314,7 +314,7 @@ def tail(
     only = names[0] if len(names) == 1 else None
     r = renderer(ctx)
     out = str(actx.output.value)
-    explicit = fmt is None and (actx.output.source != "default" or bool(actx.query))
+    explicit = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
     if explicit and actx.query and follow:
         raise UsageError("--query needs a whole response: without --follow, or use --format json with jq")
     events = svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
