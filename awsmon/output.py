@@ -141,6 +141,8 @@ class Renderer:
     ) -> None:
         """Print an API-shaped response. ``rows_key`` names its main list; ``columns`` the table/csv columns."""
         query = self.ctx.query
+        if not query and isinstance(data, Mapping) and not to_jsonable(data):
+            return  # an empty response (StartLogging, PutMetricData...): nothing on stdout, as aws-cli
         if query:
             result = compile_query(query).search(to_jsonable(data))
             if self.fmt == "json":

@@ -106,7 +106,8 @@ class AwsBackend:
 
             config = Config(
                 user_agent_extra=f"awsmon/{__version__}",
-                retries={"mode": "adaptive", "max_attempts": 10},  # throttling: back off and retry
+                # throttling: back off and retry; 5 attempts keep a failing endpoint from hanging a command
+                retries={"mode": "adaptive", "max_attempts": 5},
             )
             try:
                 raw = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)

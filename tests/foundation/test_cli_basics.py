@@ -230,3 +230,18 @@ def test_color_and_time_zone_in_tables(cli: Cli) -> None:
     assert "\x1b[" in colored
     no_color = cli.ok("account", "clock", "show", "-o", "table", "--color", "always", env={"NO_COLOR": "1"}).stdout
     assert "\x1b[" not in no_color
+
+
+def test_empty_responses_print_nothing(cli: Cli) -> None:
+    from awsmon.context import AppContext
+    from awsmon.output import Renderer
+
+    ctx = AppContext.create(output="json")
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        Renderer(ctx).render({"ResponseMetadata": {"RequestId": "x"}})
+        Renderer(ctx).render({})
+    assert buf.getvalue() == ""
