@@ -447,3 +447,12 @@ def test_tail_follows_an_explicit_output_format(pinned: Cli) -> None:
     assert short.splitlines() == ["2026-11-20T11:59:58 one, two", "2026-11-20T11:59:59 three"]
     res = pinned("logs", "tail", G, "--follow", "--query", "events", "--timeout", "1s")
     assert res.exit_code == 2 and "--query" in res.stderr
+
+
+def test_metric_transformation_dimensions_must_be_a_map(pinned: Cli) -> None:
+    _setup(pinned)
+    for dims in ('"x"', '{"D": 5}'):
+        res = pinned("logs", "put-metric-filter", "--group", G, "--name", "j", "--pattern", "{ $.a = 1 }",
+                     "--metric-transformations",
+                     '[{"metricName":"A","metricNamespace":"N","metricValue":"1","dimensions":' + dims + "}]")  # fmt: skip
+        assert res.exit_code == 2 and "Member must be a map" in res.stderr  # was: "at most 3 dimensions"

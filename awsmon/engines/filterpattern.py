@@ -945,6 +945,10 @@ _TOKEN_SKIP = r'(?>[ \t\r\n]*+(?:\[[^\]]*+\]|"[^"]*+"|[^ \t\r\n]++))'
 _TOKEN_TAKE = r'(?>[ \t\r\n]*+(\[[^\]]*+\]|"[^"]*+"|[^ \t\r\n]++))'
 
 
+_LONG_LINE = 200  # below this the regex alone is cheaper than the str.find steps
+_FIRST_NOT_BARE = frozenset(' \t\r\n["')
+
+
 def _fast_space(fields: list[_Field], conds: list[list[list[_Cond]]]) -> Callable[[str], bool] | None:
     """A yes/no matcher that tokenises only up to the last field a condition reads (the filter hot path).
 
@@ -992,8 +996,28 @@ def _fast_space(fields: list[_Field], conds: list[list[list[_Cond]]]) -> Callabl
     used = sorted({k for alts in plan for steps in alts for k, _ in steps})
     slot = {k: i + 1 for i, k in enumerate(used)}
     scan = max(min_tokens, used[-1] + 1)
-    rx = re.compile("".join(_TOKEN_TAKE if k in slot else _TOKEN_SKIP for k in range(scan)))
-    match = rx.match
+    pieces = [_TOKEN_TAKE if k in slot else _TOKEN_SKIP for k in range(scan)]
+    whole = re.compile("".join(pieces)).match
+    if 0 in slot or scan < 2:
+        match = whole
+    else:
+        # A long message (a JSON line) often opens with one long blank-free token: str.find (memchr speed) skips it,
+        # and the regex reads tokens 2.. from there (same groups: the first token captures nothing). Exact: only
+        # when the first token is bare and no tab/CR/LF ends it earlier; otherwise the whole regex runs.
+        rest = re.compile("".join(pieces[1:])).match
+        long_line = _LONG_LINE
+
+        def match(message: str) -> re.Match[str] | None:
+            if len(message) < long_line or message[0] in _FIRST_NOT_BARE:
+                return whole(message)
+            e = message.find(" ")
+            if e < 0:
+                e = len(message)
+            find = message.find
+            if find("\t", 0, e) >= 0 or find("\n", 0, e) >= 0 or find("\r", 0, e) >= 0:
+                return whole(message)
+            return rest(message, e)
+
     compiled = tuple(tuple(tuple((slot[k], test) for k, test in steps) for steps in alts) for alts in plan)
     single = len(compiled) == 1 and len(compiled[0]) == 1 and len(compiled[0][0]) == 1
     if single:

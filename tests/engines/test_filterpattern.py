@@ -635,7 +635,7 @@ def space_patterns_wide(draw: st.DrawFn) -> str:
     return "[" + ", ".join(fields) + "]"
 
 
-_SPACE_TOKENS = ["ab", "b", "404", "4", "5", "a b", "[E]", "[E] x", '"a b"', "[", "]", '"', "ERR", "x]y", "[ab"]
+_SPACE_TOKENS = ["ab", "b", "404", "4", "5", "a b", "[E]", "[E] x", '"a b"', "[", "]", '"', "ERR", "x]y", "[ab", "a\tb", "x\ny"]
 
 
 @settings(max_examples=600, deadline=None)
@@ -649,6 +649,14 @@ def test_fast_space_matcher_agrees_with_the_full_binder(pattern: str, message: s
         assume(False)
         return
     assert fp.matches(message) == (fp.match(message) is not None), (pattern, message)
+    # the long-line path (str.find skips the first token) on every message, not only on those of 200+ characters
+    saved = fpmod._LONG_LINE
+    fpmod._LONG_LINE = 1
+    try:
+        short_path = fpmod.FilterPattern(pattern)
+    finally:
+        fpmod._LONG_LINE = saved
+    assert short_path.matches(message) == (fp.match(message) is not None), (pattern, message)
 
 
 def test_fast_space_matcher_is_used_and_skips_the_rest_of_the_line() -> None:

@@ -920,7 +920,10 @@ class LocalLogs(LocalService):
         out["metricValue"] = value
         default = t.get("defaultValue")
         dims = t.get("dimensions") or {}
-        if not isinstance(dims, dict) or len(dims) > 3:
+        if not isinstance(dims, dict) or not all(isinstance(v, str) for v in dims.values()):
+            raise constraint_error(dims, "metricTransformations.1.member.dimensions",
+                                   "Member must be a map of dimension names to field selectors")  # fmt: skip
+        if len(dims) > 3:
             raise invalid("A metric filter can have at most 3 dimensions.")
         if dims and default is not None:
             raise invalid("A metric with dimensions cannot have a default value.")
