@@ -209,10 +209,8 @@ def test_every_lookup_uses_an_index_not_a_scan(ctx, key: str | None) -> None:  #
 
 def test_pacer_backs_off_on_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
     from awsmon.errors import ServiceError
-    from awsmon.services import trail
 
     sleeps: list[float] = []
-    monkeypatch.setattr(trail.time, "sleep", lambda s: sleeps.append(s))
     calls = {"n": 0}
 
     def flaky(**kw: object) -> dict[str, object]:
@@ -221,11 +219,14 @@ def test_pacer_backs_off_on_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
             raise ServiceError("ThrottlingException", "Rate exceeded")
         return {"Events": []}
 
-    pacer = trail._Pacer(2.0)
-    assert pacer.call(flaky) == {"Events": []}
+    from awsmon.backends import ratelimit
+
+    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: sleeps.append(s))
+    bucket = ratelimit.TokenBucket(2.0, burst=1)
+    assert ratelimit.call_with_backoff(flaky, bucket, attempts=6, first_delay=1.0) == {"Events": []}
     assert calls["n"] == 3 and 1.0 in sleeps and 2.0 in sleeps
     with pytest.raises(ServiceError):
-        pacer.call(lambda **kw: (_ for _ in ()).throw(ServiceError("AccessDeniedException", "no")))
+        ratelimit.call_with_backoff(lambda **kw: (_ for _ in ()).throw(ServiceError("AccessDeniedException", "no")), bucket)
 
 
 def test_resume_token_is_bound_stable_and_not_shifted_by_new_events(pinned: Cli) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -247,30 +246,6 @@ def list_public_keys(ctx: AppContext, start: str | None = None, end: str | None 
 # Lookup
 
 
-class _Pacer:
-    """Client-side pacing at LookupEvents' 2 requests/s, with backoff when AWS still throttles."""
-
-    def __init__(self, tps: float) -> None:
-        self.interval = 1.0 / tps
-        self.last = 0.0
-
-    def call(self, fn: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any]:
-        delay = 1.0
-        for attempt in range(6):
-            wait = self.last + self.interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self.last = time.monotonic()
-            try:
-                return fn(**params)
-            except ServiceError as exc:
-                if exc.code not in ("ThrottlingException", "Throttling", "TooManyRequestsException") or attempt == 5:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 16.0)
-        raise AssertionError("unreachable")
-
-
 def _event_matches(ev: dict[str, Any], key: str, value: str) -> bool:
     if key in ("ResourceName", "ResourceType"):
         return any(r.get(key) == value for r in ev.get("Resources") or [])
@@ -362,10 +337,12 @@ def lookup(ctx: AppContext, *, attributes: list[tuple[str, str]] | None = None, 
         if attrs:
             params["LookupAttributes"] = [{"AttributeKey": k, "AttributeValue": v} for k, v in attrs]
     else:
-        pacer = _Pacer(LOOKUP_TPS)
+        from awsmon.backends.ratelimit import TokenBucket, call_with_backoff
+
+        bucket = TokenBucket(LOOKUP_TPS, burst=1)  # LookupEvents: 2 requests/s per account and region
 
         def call(**kw: Any) -> dict[str, Any]:
-            return pacer.call(client.lookup_events, **kw)
+            return dict(call_with_backoff(client.lookup_events, bucket, attempts=6, first_delay=1.0, max_delay=16.0, **kw))
 
         if attrs:
             first = min(attrs, key=lambda kv: SELECTIVITY.index(kv[0]))
