@@ -295,7 +295,9 @@ class _FakeAwsCtx:
 def test_aws_backend_sends_the_most_selective_attribute_and_resumes_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     from awsmon.services import trail
 
-    monkeypatch.setattr(trail.time, "sleep", lambda s: None)
+    from awsmon.backends import ratelimit
+
+    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
     events = [{"EventId": f"e{i:03d}", "EventName": "GetUser" if i % 3 else "ListUsers", "Username": f"u{i % 2}",
                "CloudTrailEvent": json.dumps({"errorCode": "AccessDenied"} if i % 5 == 0 else {})}
               for i in range(130)]  # fmt: skip
@@ -321,7 +323,9 @@ def test_endpoint_html_error_pages_become_one_line_errors(monkeypatch: pytest.Mo
     from awsmon.errors import ServiceError
     from awsmon.services import trail
 
-    monkeypatch.setattr(trail.time, "sleep", lambda s: None)
+    from awsmon.backends import ratelimit
+
+    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
 
     class HtmlErrors:
         def __getattr__(self, name: str) -> object:
