@@ -293,9 +293,8 @@ class _FakeAwsCtx:
 
 
 def test_aws_backend_sends_the_most_selective_attribute_and_resumes_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    from awsmon.services import trail
-
     from awsmon.backends import ratelimit
+    from awsmon.services import trail
 
     monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
     events = [{"EventId": f"e{i:03d}", "EventName": "GetUser" if i % 3 else "ListUsers", "Username": f"u{i % 2}",
@@ -320,10 +319,9 @@ def test_aws_backend_sends_the_most_selective_attribute_and_resumes_across_pages
 
 
 def test_endpoint_html_error_pages_become_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsmon.backends import ratelimit
     from awsmon.errors import ServiceError
     from awsmon.services import trail
-
-    from awsmon.backends import ratelimit
 
     monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
 
