@@ -43,6 +43,7 @@ MAX_PAGE_BYTES = 1_048_576
 MAX_METRIC_FILTERS_PER_GROUP = 100
 PARALLEL_MIN_BYTES = 64 << 20  # below this a serial scan is as fast as starting threads and connections
 PARALLEL_MAX = 4
+PARALLEL_MIN_LITERAL = 4  # a literal this long is selective enough for the scan to be SQLite's, not Python's
 UNITS = (
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
     "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
@@ -745,6 +746,10 @@ class LocalLogs(LocalService):
             return None
         fp = compile_or_raise(pattern)
         if not prefilter_sql(fp)[0]:
+            return None
+        # Threads only help while SQLite does the work: when most rows reach the Python matcher (a short literal
+        # such as the '5' of `status = 5*`), two threads fight over the GIL and run slower than one (measured).
+        if not fp.literals_exact and max(len(x) for x in fp.guarded_literals().literals) < PARALLEL_MIN_LITERAL:
             return None
         g = self._group(name)
         if g["stored_bytes"] < PARALLEL_MIN_BYTES:
