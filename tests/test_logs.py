@@ -456,3 +456,14 @@ def test_metric_transformation_dimensions_must_be_a_map(pinned: Cli) -> None:
                      "--metric-transformations",
                      '[{"metricName":"A","metricNamespace":"N","metricValue":"1","dimensions":' + dims + "}]")  # fmt: skip
         assert res.exit_code == 2 and "Member must be a map" in res.stderr  # was: "at most 3 dimensions"
+
+
+def test_put_events_inline_log_events_json(pinned: Cli) -> None:
+    _setup(pinned)
+    events = json.dumps([{"timestamp": NOW_MS - 1, "message": "inline one"}, {"timestamp": NOW_MS, "message": "two"}])
+    pinned.ok("logs", "put-events", "--group", G, "--stream", "s1", "--log-events", events)  # was: read as a path
+    got = pinned.json("logs", "get-events", "--group", G, "--stream", "s1", "--start-from-head")["events"]
+    assert [(e["timestamp"], e["message"]) for e in got] == [(NOW_MS - 1, "inline one"), (NOW_MS, "two")]
+    for bad in ("[bad json", "[1]"):
+        res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--log-events", bad)
+        assert res.exit_code == 2 and "inline --log-events" in res.stderr

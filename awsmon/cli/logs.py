@@ -165,8 +165,9 @@ def put_events(
     name: str = _group_opt(),
     stream: str = _stream_opt(),
     messages: list[str] | None = typer.Option(None, "--message", "-m", help="An event message (repeatable)."),
-    file: str | None = typer.Option(None, "--file", "--log-events", help="One event per line, or aws-cli's JSON list "
-                                    "of {timestamp, message}; '-' or piped stdin also work."),  # fmt: skip
+    file: str | None = typer.Option(None, "--file", "--log-events", help="A file of one event per line, or aws-cli's JSON "
+                                    "list of {timestamp, message} (a file, file://path or inline); '-' or piped stdin "
+                                    "also work."),  # fmt: skip
     timestamp: str | None = typer.Option(None, "--timestamp", help="Timestamp of --message/line events (default now)."),
     create: bool = typer.Option(False, "--create", help="Create the group and stream if missing."),
 ) -> None:
@@ -178,7 +179,16 @@ def put_events(
 
     text = None
     if file is not None:
-        text = _read_stdin() if file == "-" else _read_file(file)
+        if file.lstrip().startswith("["):
+            text = file  # aws-cli's inline --log-events '[{"timestamp": ..., "message": ...}]'
+            try:
+                inline = json.loads(text)
+            except ValueError as exc:
+                raise UsageError(f"invalid inline --log-events JSON: {exc}") from None
+            if not isinstance(inline, list) or not all(isinstance(e, dict) and "message" in e for e in inline):
+                raise UsageError('invalid inline --log-events: expected [{"timestamp": ms, "message": "..."}, ...]')
+        else:
+            text = _read_stdin() if file == "-" else _read_file(file)
     elif not messages and not sys.stdin.isatty():
         text = _read_stdin()
     actx = app_ctx(ctx)
