@@ -467,3 +467,16 @@ def test_put_events_inline_log_events_json(pinned: Cli) -> None:
     for bad in ("[bad json", "[1]"):
         res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--log-events", bad)
         assert res.exit_code == 2 and "inline --log-events" in res.stderr
+
+
+def test_metric_transformations_from_a_file_url(pinned: Cli, tmp_path: Any) -> None:
+    _setup(pinned)
+    f = tmp_path / "mt.json"
+    f.write_text('[{"metricName": "F", "metricNamespace": "App", "metricValue": "1"}]')
+    pinned.ok("logs", "put-metric-filter", "--group", G, "--name", "f", "--pattern", "x",
+              "--metric-transformations", f"file://{f}")  # fmt: skip  # was: "expected key=value pairs"
+    mf = pinned.json("logs", "describe-metric-filters", "--group", G)["metricFilters"][0]
+    assert mf["metricTransformations"][0]["metricName"] == "F"
+    res = pinned("logs", "put-metric-filter", "--group", G, "--name", "f", "--pattern", "x",
+                 "--metric-transformations", f"file://{tmp_path / 'missing.json'}")  # fmt: skip
+    assert res.exit_code == 2 and "cannot read" in res.stderr

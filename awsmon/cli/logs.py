@@ -407,6 +407,8 @@ def test_pattern(
 def _parse_transformation(text: str) -> dict[str, Any]:
     """aws-cli's ``--metric-transformations``: JSON, or shorthand ``metricName=N,metricNamespace=NS,...``."""
     t = text.strip()
+    if t.startswith("file://"):
+        t = _read_file(t).strip()  # aws-cli's file:// form
     if t.startswith(("[", "{")):
         try:
             data = json.loads(t)
