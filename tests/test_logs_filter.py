@@ -480,3 +480,24 @@ def test_count_equals_the_filtered_events(pinned: Cli, monkeypatch: pytest.Monke
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
     missing = pinned("logs", "filter", "--group", "/nope", "--count")
     assert missing.exit_code == 1 and "ResourceNotFoundException" in missing.stderr
+
+
+def test_scans_use_the_group_time_key(local_logs: Any) -> None:
+    """Every filter and count query is a range of the (group_id, ts, seq) primary key, never a full table scan."""
+    local_logs.create_log_group(logGroupName=G)
+    local_logs.create_log_stream(logGroupName=G, logStreamName="s")
+    local_logs.put_log_events(logGroupName=G, logStreamName="s", logEvents=[{"timestamp": NOW_MS, "message": "a 5"}])
+    seen: list[str] = []
+    conn = local_logs.conn
+    conn.set_trace_callback(seen.append)
+    try:
+        local_logs.filter_log_events(logGroupName=G, filterPattern="[a, b = 5*]", startTime=NOW_MS - 10, endTime=NOW_MS)
+        local_logs.filter_log_events(logGroupName=G, filterPattern="ERROR", limit=1)
+        local_logs.count_log_events(logGroupName=G, filterPattern="a", startTime=NOW_MS - 10)
+    finally:
+        conn.set_trace_callback(None)
+    scans = [q for q in seen if "FROM log_events" in q and "min(ts)" not in q and "max(ts)" not in q]
+    assert len(scans) == 3
+    for q in scans:
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + q))
+        assert "USING PRIMARY KEY (group_id=?" in plan and "SCAN" not in plan, (q, plan)
