@@ -166,7 +166,7 @@ def put_events(
     stream: str = _stream_opt(),
     messages: list[str] | None = typer.Option(None, "--message", "-m", help="An event message (repeatable)."),
     file: str | None = typer.Option(None, "--file", "--log-events", help="A file of one event per line, or aws-cli's JSON "
-                                    "list of {timestamp, message} (a file, file://path or inline); '-' or piped stdin "
+                                    "list of {timestamp, message} (in a file, or inline); '-' or piped stdin "
                                     "also work."),  # fmt: skip
     timestamp: str | None = typer.Option(None, "--timestamp", help="Timestamp of --message/line events (default now)."),
     create: bool = typer.Option(False, "--create", help="Create the group and stream if missing."),
