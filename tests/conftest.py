@@ -26,6 +26,12 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def shared_file(*parts: str) -> Path | None:
+    """Like shared_path, for collection time: None (no skip raised) when ../shared is absent."""
+    path = SHARED.joinpath(*parts)
+    return path if path.exists() else None
+
+
 @dataclass
 class Result:
     exit_code: int
