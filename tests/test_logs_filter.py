@@ -368,7 +368,7 @@ def test_aws_path_windows_throttling_and_merge(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_token_bucket_paces_requests() -> None:
-    from awsmon.services.logs import TokenBucket
+    from awsmon.backends.ratelimit import TokenBucket
 
     bucket = TokenBucket(rate=50.0, burst=1)
     t = time.monotonic()

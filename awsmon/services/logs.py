@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from awsmon.backends import paginate
+from awsmon.backends.ratelimit import TokenBucket, call_with_backoff
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
 
@@ -315,44 +316,6 @@ def get_events(
 
 
 # -- filtering ------------------------------------------------------------------------------------------------------
-class TokenBucket:
-    """An account-wide request budget shared by every fetching thread."""
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.capacity = burst or rate
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-                self.stamp = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                wait = (1 - self.tokens) / self.rate
-            time.sleep(wait)
-
-
-def _call_with_backoff(call: Callable[..., Any], bucket: TokenBucket | None, **params: Any) -> Any:
-    delay = 0.5
-    for attempt in range(8):
-        if bucket is not None:
-            bucket.take()
-        try:
-            return call(**params)
-        except ServiceError as exc:
-            if exc.code not in ("ThrottlingException", "Throttling", "TooManyRequestsException") or attempt == 7:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
-    raise AssertionError("unreachable")
-
-
 def _page_lists(
     call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
 ) -> Iterator[list[dict[str, Any]]]:
@@ -362,7 +325,7 @@ def _page_lists(
         p = dict(params)
         if token:
             p["nextToken"] = token
-        page = _call_with_backoff(call, bucket, **p)
+        page = call_with_backoff(call, bucket, **p)
         yield list(page.get("events") or [])
         nxt = page.get("nextToken")
         if not nxt or nxt == token:
