@@ -10,9 +10,12 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from awsmon.errors import UsageError
+
+if TYPE_CHECKING:
+    from awsmon.backends.protocols import SNSAPI, CloudTrailAPI, CloudWatchAPI, ConfigAPI, EventsAPI, LogsAPI
 
 BACKENDS = ("local", "aws")
 OUTPUTS = ("table", "json", "jsonl", "csv", "tsv")
@@ -234,7 +237,23 @@ class AppContext:
                 )
         return self._backend
 
+    @overload
+    def client(self, service: Literal["cloudtrail"], region: str | None = None) -> CloudTrailAPI: ...
+    @overload
+    def client(self, service: Literal["logs"], region: str | None = None) -> LogsAPI: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"], region: str | None = None) -> CloudWatchAPI: ...
+    @overload
+    def client(self, service: Literal["sns"], region: str | None = None) -> SNSAPI: ...
+    @overload
+    def client(self, service: Literal["events"], region: str | None = None) -> EventsAPI: ...
+    @overload
+    def client(self, service: Literal["config"], region: str | None = None) -> ConfigAPI: ...
+    @overload
+    def client(self, service: str, region: str | None = None) -> Any: ...
+
     def client(self, service: str, region: str | None = None) -> Any:
+        """The service's client on the chosen backend; its methods follow the protocol of that service."""
         return self.backend().client(service, region)
 
     def close(self) -> None:
