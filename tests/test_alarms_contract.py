@@ -66,38 +66,6 @@ def test_history_local(pinned: Cli) -> None:
     assert bad.exit_code == 2 and "HistoryItemType" in bad.stderr
 
 
-
-def test_endpoint_error_pages_become_one_line_errors() -> None:
-    """Regression: moto answers the operations it lacks (PutCompositeAlarm, DescribeAlarmHistory, GetMetricData with
-    a percentile) with an HTML error page, which was printed line by line; the error is now one line naming the
-    operation. (A stub client: through moto, botocore's ten retries of a 500 take about a minute.)"""
-    import pytest
-
-    from awsmon.errors import ServiceError
-    from awsmon.services.metrics import _OneLineErrors
-
-    page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
-
-    class Stub:
-        region = "us-east-1"
-
-        def describe_alarm_history(self, **kw: object) -> dict[str, object]:
-            raise ServiceError("500", page, status=500)
-
-        def describe_alarms(self, **kw: object) -> dict[str, object]:
-            raise ServiceError("ResourceNotFound", "Alarm x not found", status=404)
-
-    client = _OneLineErrors(Stub())
-    assert client.region == "us-east-1"
-    with pytest.raises(ServiceError) as info:
-        client.describe_alarm_history(AlarmName="x")
-    assert info.value.code == "500" and "\n" not in info.value.message and "<" not in info.value.message
-    assert info.value.message.startswith("DescribeAlarmHistory failed: the endpoint answered HTTP 500")
-    with pytest.raises(ServiceError) as info:
-        client.describe_alarms()
-    assert info.value.message == "Alarm x not found"  # ordinary errors pass through untouched
-
-
 def test_aws_explain_fetches_long_ranges_in_chunks_and_sub_minute_grids_aws_can_return() -> None:
     """Regression (aws backend): a 1,440-period alarm's evaluation range (1,920 buckets) went to GetMetricStatistics
     in one call (AWS refuses more than 1,440 datapoints), and a 30-second alarm at an instant that is not a multiple

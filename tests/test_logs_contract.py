@@ -135,30 +135,3 @@ def test_refused_values_are_refused_on_every_endpoint(backend_cli: Cli) -> None:
     bad = cli("logs", "put-events", "--group", G, "--stream", "a:b", "--create", "--message", "x")
     assert bad.exit_code == 2 and "logStreamName" in bad.stderr
     assert cli.json("logs", "describe-streams", "--group", G)["logStreams"] == []
-
-
-def test_an_html_error_page_is_one_line() -> None:
-    # moto has no TestMetricFilter and answers with an HTML error page, which was printed line by line. (Not run
-    # against moto here: the aws backend retries a 500 up to 10 times with backoff, 15-40 s.)
-    from awsmon.errors import ServiceError
-    from awsmon.services.logs import _OneLineErrors
-
-    class Endpoint:
-        def test_metric_filter(self, **kw: object) -> None:
-            raise ServiceError("500", "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n")
-
-        def describe_log_groups(self, **kw: object) -> None:
-            raise ServiceError("ResourceNotFoundException", "The specified log group does not exist.")
-
-    client = _OneLineErrors(Endpoint())
-    try:
-        client.test_metric_filter(filterPattern="x", logEventMessages=["x"])
-    except ServiceError as exc:
-        assert "\n" not in exc.message
-        assert exc.message.startswith("TestMetricFilter failed: the endpoint answered HTTP 500 with an error page")
-    else:
-        raise AssertionError("no error")
-    try:
-        client.describe_log_groups()
-    except ServiceError as exc:
-        assert exc.message == "The specified log group does not exist."  # other errors pass through unchanged

@@ -316,25 +316,3 @@ def test_aws_backend_sends_the_most_selective_attribute_and_resumes_across_pages
         if not token:
             break
     assert got == want and len(want) > 4
-
-
-def test_endpoint_html_error_pages_become_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from awsmon.backends import ratelimit
-    from awsmon.errors import ServiceError
-    from awsmon.services import trail
-
-    monkeypatch.setattr(ratelimit.time, "sleep", lambda s: None)
-
-    class HtmlErrors:
-        def __getattr__(self, name: str) -> object:
-            def fail(**kw: object) -> dict[str, object]:
-                raise ServiceError("500", "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n")
-
-            return fail
-
-    ctx = _FakeAwsCtx(HtmlErrors())  # type: ignore[arg-type]
-    for call in (lambda: trail.list_public_keys(ctx), lambda: trail.lookup(ctx)):  # type: ignore[arg-type]
-        with pytest.raises(ServiceError) as exc:
-            call()
-        assert "\n" not in str(exc.value) and "failed: the endpoint answered HTTP 500" in str(exc.value)
-    assert "ListPublicKeys failed" in str(pytest.raises(ServiceError, trail.list_public_keys, ctx).value)

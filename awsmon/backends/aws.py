@@ -17,7 +17,15 @@ def map_boto_error(exc: Exception) -> AwsmonError:
     if isinstance(exc, bexc.ClientError):
         err = exc.response.get("Error", {})
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
-        return ServiceError(str(err.get("Code") or "ClientError"), str(err.get("Message") or exc), status=status)
+        code = str(err.get("Code") or "ClientError")
+        message = str(err.get("Message") or exc)
+        if message.lstrip().startswith("<"):
+            # An endpoint that answers with an HTML error page (an emulator lacking the operation): one line, not the page.
+            message = (
+                f"{exc.operation_name} failed: the endpoint answered HTTP {status} with an error page "
+                "(an emulator may not implement this operation)"
+            )
+        return ServiceError(code, message, status=status)
     if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
         return ConfigError(
             f"AWS credentials not found: {exc}",

@@ -37,34 +37,8 @@ MAX_EVENT_BYTES = 1_048_576
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
-class _OneLineErrors:
-    """aws backend: an endpoint that answers with an HTML error page (moto for TestMetricFilter and other operations
-    it lacks) becomes a one-line error instead of the page printed line by line."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except ServiceError as exc:
-                if not exc.message.lstrip().startswith("<"):
-                    raise
-                op = "".join(part.title() for part in name.split("_"))
-                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
-                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
-
-        return call
-
-
 def _client(ctx: AppContext) -> Any:
-    logs = ctx.client("logs")
-    return logs if ctx.is_local else _OneLineErrors(logs)
+    return ctx.client("logs")
 
 
 def _ms(dt: datetime | None) -> int | None:

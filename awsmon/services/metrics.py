@@ -22,34 +22,8 @@ MAX_DATUMS_PER_CALL = 1000
 DEMO_NAMESPACE = "AwsmonDemo"
 
 
-class _OneLineErrors:
-    """A client whose errors stay one line: an endpoint that answers with an HTML error page (moto for the
-    operations it does not implement, or on a percentile in GetMetricData) becomes a short message."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except ServiceError as exc:
-                if not exc.message.lstrip().startswith("<"):
-                    raise
-                op = "".join(part.title() for part in name.split("_"))
-                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
-                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
-
-        return call
-
-
 def cloudwatch(ctx: AppContext) -> Any:
-    """``ctx.client("cloudwatch")`` with one-line errors."""
-    return _OneLineErrors(ctx.client("cloudwatch"))
+    return ctx.client("cloudwatch")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -222,7 +196,6 @@ def put_metric_data(
 ) -> dict[str, Any]:
     """PutMetricData from options or from a MetricData file; every datum is validated before any is sent."""
     from awsmon.engines.putmetric_validate import CloudWatchError, validate_put_metric_data
-    from awsmon.errors import ServiceError
 
     if metric_data is not None:
         file_ns, data = load_metric_data(ctx, metric_data)

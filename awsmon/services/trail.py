@@ -24,35 +24,8 @@ GLOBAL_SOURCES = ("iam.amazonaws.com", "sts.amazonaws.com", "cloudfront.amazonaw
 LOOKUP_TPS = 2.0  # LookupEvents quota per account and region (not adjustable)
 
 
-class _OneLineErrors:
-    """aws backend: an endpoint that answers with an HTML error page (moto has no LookupEvents or ListPublicKeys)
-    becomes a one-line error naming the operation, instead of the whole page."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except ServiceError as exc:
-                if not exc.message.lstrip().startswith("<"):
-                    raise
-                op = "".join(part.title() for part in name.split("_"))
-                raise ServiceError(exc.code, f"{op} failed: the endpoint answered HTTP {exc.code} with an error page "
-                                   "(an emulator may not implement this operation)", status=exc.status) from None  # fmt: skip
-
-        return call
-
-
 def cloudtrail(ctx: AppContext) -> Any:
-    """``ctx.client("cloudtrail")``; on the aws backend its errors stay one line."""
-    client = ctx.client("cloudtrail")
-    return client if ctx.is_local else _OneLineErrors(client)
+    return ctx.client("cloudtrail")
 
 
 def canonical_key(key: str) -> str:

@@ -77,3 +77,25 @@ def test_account_info_on_aws_backend(cli: Cli, moto_env: dict[str, str], tmp_pat
     assert sources["Region"] == ("eu-central-1", "profile work")
     assert sources["Profile"] == ("work", "AWS_PROFILE")
     assert sources["EndpointUrl"][1] == "AWSMON_ENDPOINT_URL"
+
+
+def test_html_error_pages_become_one_line_errors() -> None:
+    """An endpoint answering with an HTML page (an emulator lacking the operation) gives one line naming it."""
+    from botocore.exceptions import ClientError
+
+    from awsmon.backends.aws import map_boto_error
+
+    page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
+    err = map_boto_error(
+        ClientError({"Error": {"Code": "500", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "TestMetricFilter")
+    )
+    assert isinstance(err, ServiceError)
+    assert err.message == (
+        "TestMetricFilter failed: the endpoint answered HTTP 500 with an error page "
+        "(an emulator may not implement this operation)"
+    )
+    plain = map_boto_error(
+        ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "The specified log group does not exist."}},
+                    "DescribeLogGroups")  # fmt: skip
+    )
+    assert plain.message == "The specified log group does not exist."  # ordinary errors pass through untouched
