@@ -63,3 +63,35 @@ def test_the_check_catches_private_and_class_imports(tmp_path):
     found = _violations(bad)
     assert len(found) == 3
     assert "_pattern_rules" in found[0] and "LocalSNS" in " ".join(found) and "SERVICES" in " ".join(found)
+
+
+def test_no_import_cycles_in_awsmon():
+    """No module of awsmon imports, even lazily or for typing, a module that imports it back (context <-> output)."""
+    root = Path(local.__file__).parents[2]
+    modules = {".".join(p.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in root.rglob("*.py")}  # fmt: skip
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    if full in modules or node.module in modules:
+                        graph[name].add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in modules)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            m = todo.pop()
+            if m == goal:
+                return True
+            if m not in seen:
+                seen.add(m)
+                todo.extend(graph[m])
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if b != a and reaches(b, a))
+    assert "awsmon.context" in graph and graph["awsmon.output"]
+    assert cycles == []
