@@ -158,6 +158,7 @@ GROUPS: dict[str, str] = {
     "rules": "awsmon.cli.rules",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
+    "lambda": "awsmon.cli.lambda_",
 }
 
 

@@ -15,6 +15,7 @@ SERVICES: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:LocalSNS",
     "config": "awsmon.backends.local.config:LocalConfig",
     "events": "awsmon.backends.local.events:LocalEvents",
+    "lambda": "awsmon.backends.local.lambda_:LocalLambda",
 }
 
 

@@ -47,7 +47,7 @@ REACTIONS: dict[str, list[str]] = {
     "event": [],
     # Metric datapoints: namespace, metric_name, dimensions (dict), timestamp (datetime), values, counts,
     # unit, storage_resolution.
-    "datapoints": [],
+    "datapoints": ["awsmon.backends.local.cloudwatch_metrics:store_datapoints"],
     # Log events written to a group: group (name), stream (name), events=[(timestamp_ms, message)].
     "log_events": [],
     # A resource's configuration changed: resource_type, resource_id, resource_name, arn, configuration
@@ -56,7 +56,9 @@ REACTIONS: dict[str, list[str]] = {
 }
 
 # ARN service -> delivery handler ("module:function").
-TARGETS: dict[str, str] = {}
+TARGETS: dict[str, str] = {
+    "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
+}
 
 _loaded: dict[str, Callable[..., Any]] = {}
 
