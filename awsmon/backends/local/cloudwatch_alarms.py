@@ -84,6 +84,14 @@ def instant_after(ms: int, step: int) -> int:
     return (ms // unit + 1) * unit
 
 
+def _automate_arn(arn: str, region: str) -> str:
+    """The automate form of an EC2 action (the older SWF form names the same actions)."""
+    if arn.startswith("arn:aws:automate:"):
+        return arn
+    m = re.search(r"AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot|Recover)", arn)
+    return f"arn:aws:automate:{region}:ec2:{(m.group(1) if m else 'stop').lower()}"
+
+
 def action_kind(arn: str) -> str:
     if arn.startswith("arn:aws:sns:"):
         return "sns"
@@ -501,9 +509,19 @@ class AlarmEngine:
             elif kind == "lambda":
                 detail = self._lambda_event(row, cfg, old_state, new_state, reason, ts_ms)
             elif kind == "ec2":
-                # No simulated EC2 instances yet: the action is accepted and recorded.
+                # The simulated instance named by the alarm's InstanceId dimension (through the facts registry).
+                from awsmon.backends.local import facts
+
                 detail = {"Action": arn.rsplit(":", 1)[-1] if arn.startswith("arn:aws:automate") else arn,
                           "stateUpdateTimestamp": ts_ms, "publishedMessage": body}  # fmt: skip
+                dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
+                outcome = facts.deliver(self.store, _automate_arn(arn, self.region), body,
+                                        datetime.fromtimestamp(ts_ms / 1000, UTC), InstanceId=dims.get("InstanceId"))  # fmt: skip
+                status = "Delivered" if outcome.ok else "Failed"
+                if not outcome.ok:
+                    failure = outcome.detail
+                if outcome.detail:
+                    detail["Result"] = outcome.detail
             self.conn.execute(
                 "INSERT INTO alarm_actions (region, alarm_name, ts_ms, action_arn, kind, new_state, status, detail) "
                 "VALUES (?,?,?,?,?,?,?,?)",

@@ -491,6 +491,21 @@ def dispatch_pending(store: AccountStore, region: str) -> int:
     return delivered
 
 
+def on_event(store: AccountStore, region: str, *, event: Mapping[str, Any], bus: str = DEFAULT_BUS,
+             when: datetime | None = None) -> int:  # fmt: skip
+    """Reaction to the ``event`` fact: an AWS service event (e.g. an EC2 state change) reaches the bus's rules now."""
+    rules = _pattern_rules(store, region, bus)
+    if not rules:
+        return 0
+    moment = when or datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    targets = _targets_by_rule(store, region, bus)
+    delivered = 0
+    for rule in rules:
+        if compiled_pattern(rule["event_pattern"]).matches(event):
+            delivered += deliver(store, region, rule, targets.get(rule["name"], []), event, moment)
+    return delivered
+
+
 @lru_cache(maxsize=512)
 def required_sources(pattern_text: str) -> frozenset[str] | None:
     """The exact ``source`` values a pattern requires at its top level, or None when it may match any source."""

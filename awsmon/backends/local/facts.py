@@ -44,10 +44,13 @@ class Delivery:
 # fact kind -> handlers ("module:function"), called in this order.
 REACTIONS: dict[str, list[str]] = {
     # An EventBridge event on a bus: event=dict (the full event), bus=name, when=datetime.
-    "event": [],
+    "event": ["awsmon.backends.local.events:on_event"],
     # Metric datapoints: namespace, metric_name, dimensions (dict), timestamp (datetime), values, counts,
     # unit, storage_resolution.
     "datapoints": ["awsmon.backends.local.cloudwatch_metrics:store_datapoints"],
+    # Many single-value datapoints of one metric (service-generated metrics, e.g. AWS/EC2): namespace,
+    # metric_name, dimensions (dict), points=[(epoch seconds, value)], unit.
+    "metric_series": ["awsmon.backends.local.cloudwatch_metrics:store_series"],
     # Log events written to a group: group (name), stream (name), events=[(timestamp_ms, message)].
     "log_events": [],
     # A resource's configuration changed: resource_type, resource_id, resource_name, arn, configuration
@@ -57,6 +60,8 @@ REACTIONS: dict[str, list[str]] = {
 
 # ARN service -> delivery handler ("module:function").
 TARGETS: dict[str, str] = {
+    # Alarm EC2 actions arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover; attribute InstanceId.
+    "automate": "awsmon.backends.local.ec2:deliver_automate",
     "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
 }
 
