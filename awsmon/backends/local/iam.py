@@ -505,7 +505,7 @@ def _user_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
             "relationships": [{"resourceType": "AWS::IAM::Policy", "resourceId": a["policyArn"],
                                "relationshipName": "Is attached to CustomerManagedPolicy"} for a in attached],
             "created": u["CreateDate"], "tags": {t["Key"]: t["Value"] for t in u.get("Tags") or []},
-            "evaluation": {"accessKeys": keys, "mfaDevices": mfa}}  # fmt: skip
+            "evaluation": {"accessKeys": keys, "mfaDevices": mfa, "evaluatedAtMs": _ms(svc.now())}}  # fmt: skip
 
 
 def _role_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
