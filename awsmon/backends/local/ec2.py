@@ -927,8 +927,13 @@ def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
         rels.append({"resourceType": "AWS::EC2::Subnet", "resourceId": i["SubnetId"], "relationshipName": "Is contained in Subnet"})
         rels.append({"resourceType": "AWS::EC2::VPC", "resourceId": i["VpcId"], "relationshipName": "Is contained in Vpc"})
     tags = {t["Key"]: t["Value"] for t in i.get("Tags") or []}
+    since = svc.conn.execute("SELECT state_ms FROM ec2_instances WHERE region = ? AND instance_id = ?",
+                             (svc.region, iid)).fetchone()[0]  # fmt: skip
+    # ec2-stopped-instance reads how long the instance has been in its state (AWS's rule reads Config history).
+    evaluation = {"stateSinceMs": since, "evaluatedAtMs": _ms(svc.now())}
     return {"resource_id": iid, "name": iid, "arn": f"arn:aws:ec2:{svc.region}:{svc.account_id}:instance/{iid}",
-            "configuration": cfg, "supplementary": {}, "relationships": rels, "created": i["LaunchTime"], "tags": tags}  # fmt: skip
+            "configuration": cfg, "supplementary": {}, "relationships": rels, "created": i["LaunchTime"], "tags": tags,
+            "evaluation": evaluation}  # fmt: skip
 
 
 def _instance_list(svc: Any) -> list[str]:
