@@ -360,10 +360,13 @@ def lab_config_compliance(lab: Lab) -> None:
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])  # fmt: skip
     bucket = f"lab-public-{acct}"
     lab.client("s3").create_bucket(Bucket=bucket)
+    lab.client("s3").delete_public_access_block(Bucket=bucket)  # new buckets block public ACLs, as on AWS
     lab.client("s3").put_bucket_acl(Bucket=bucket, ACL="public-read")
-    lab.said(f"security group {gid} opens 22/tcp to 0.0.0.0/0; bucket {bucket} is public-read")
+    lab.said(f"security group {gid} opens 22/tcp to 0.0.0.0/0; bucket {bucket}: Block Public Access removed, "
+             "ACL public-read")
     lab.advance(1)
     before = _compliance(lab)
+    offenders = _non_compliant(lab)
     lab.said("compliance: " + ", ".join(f"{k} {v}" for k, v in sorted(before.items())))
     ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])  # fmt: skip
@@ -372,14 +375,26 @@ def lab_config_compliance(lab: Lab) -> None:
     lab.advance(1)
     after = _compliance(lab)
     lab.said("compliance: " + ", ".join(f"{k} {v}" for k, v in sorted(after.items())))
-    lab.checks.update({"Before": before, "After": after, "GroupId": gid, "Bucket": bucket})
-    lab.next("config compliance", "compliance by rule")
+    lab.checks.update({"Before": before, "After": after, "GroupId": gid, "Bucket": bucket,
+                       "NonCompliantBefore": offenders, "NonCompliantAfter": _non_compliant(lab)})  # fmt: skip
+    lab.next("config describe-compliance", "compliance by rule")
+    lab.next("config get-compliance-details --config-rule-name restricted-ssh", "each security group's result")
     lab.next(f"config history --resource-type AWS::EC2::SecurityGroup --resource-id {gid}", "the group's history")
 
 
 def _compliance(lab: Lab) -> dict[str, str]:
     res = lab.client("config").describe_compliance_by_config_rule()
     return {r["ConfigRuleName"]: r["Compliance"]["ComplianceType"] for r in res.get("ComplianceByConfigRules") or []}
+
+
+def _non_compliant(lab: Lab) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule in ("restricted-ssh", "s3-bucket-public-read-prohibited"):
+        res = lab.client("config").get_compliance_details_by_config_rule(ConfigRuleName=rule,
+                                                                           ComplianceTypes=["NON_COMPLIANT"])  # fmt: skip
+        out[rule] = sorted(r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]
+                           for r in res.get("EvaluationResults") or [])  # fmt: skip
+    return out
 
 
 def _require_service(lab: Lab, service: str, label: str) -> None:
