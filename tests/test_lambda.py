@@ -347,3 +347,24 @@ def test_contract_create_list_get_delete_on_moto(moto_env: dict[str, str], cli: 
     cli.ok("lambda", "delete-function", "--function-name", "hello")
     res = cli("lambda", "get-function", "--function-name", "hello")
     assert res.exit_code == 1 and "ResourceNotFoundException" in res.stderr
+
+
+def test_config_records_function_and_public_access_rule(fn: Any) -> None:
+    """Config records AWS::Lambda::Function (policy in supplementaryConfiguration) and the managed rule
+    lambda-function-public-access-prohibited reads it."""
+    fn.ok("config", "put-configuration-recorder", "--name", "default", "--all-supported")
+    fn.ok("config", "put-delivery-channel", "--name", "default", "--s3-bucket-name", "config-bucket")
+    fn.ok("config", "start-recording", "--name", "default")
+    fn.ok("config", "put-rule", "--config-rule-name", "lambda-public", "--source-identifier",
+          "LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED")
+    fn.ok("account", "clock", "advance", "1m")
+    fn.ok("lambda", "add-permission", "--function-name", "hello", "--statement-id", "anyone", "--action",
+          "lambda:InvokeFunction", "--principal", "*")
+    fn.ok("account", "clock", "advance", "1m")
+    item = fn.json("config", "get-resource", "--resource-type", "AWS::Lambda::Function", "--resource-id", "hello")
+    text = json.dumps(item)
+    assert "arn:aws:lambda:us-east-1:123456789012:function:hello" in text and '\\"Sid\\":\\"anyone\\"' in text
+    details = fn.json("config", "get-compliance-details", "--config-rule-name", "lambda-public")
+    results = {r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]: r["ComplianceType"]
+               for r in details["EvaluationResults"]}
+    assert results == {"hello": "NON_COMPLIANT"}

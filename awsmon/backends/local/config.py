@@ -338,7 +338,7 @@ KINDS: dict[str, Kind] = {
 # The simulated resource services describe their own kinds (a CONFIG_KINDS list of Kind fields, with snapshot
 # functions returning Snapshot fields as a dict); one line here per module.
 RESOURCE_KIND_MODULES = ("awsmon.backends.local.ec2", "awsmon.backends.local.s3", "awsmon.backends.local.iam",
-                         "awsmon.backends.local.dynamodb")  # fmt: skip
+                         "awsmon.backends.local.dynamodb", "awsmon.backends.local.lambda_")  # fmt: skip
 GLOBAL_TYPE_PREFIX = "AWS::IAM::"
 
 

@@ -649,3 +649,48 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- AWS Config -------------------------------------------------------------------------------------------------------
+def _function_ids(record: Any) -> list[str]:
+    return [str(r["ARN"]).rsplit(":", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::Lambda::Function" and r.get("ARN")]  # fmt: skip
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _function_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
+    """The configuration item of a function as AWS Config records it: the configuration in camelCase, the
+    resource-based policy (JSON text) in ``supplementaryConfiguration.Policy``, a relationship to its role."""
+    row = svc.conn.execute("SELECT * FROM lambda_functions WHERE region = ? AND name = ?", (svc.region, name)).fetchone()
+    if row is None:
+        return None
+    config = json.loads(row["config"])
+    supplementary: dict[str, Any] = {}
+    if row["policy"]:
+        supplementary["Policy"] = json.dumps(json.loads(row["policy"]), separators=(",", ":"))
+    tags = json.loads(row["tags"] or "{}")
+    if tags:
+        supplementary["Tags"] = tags
+    role = config.get("Role") or ""
+    relationships = [{"resourceType": "AWS::IAM::Role", "resourceName": role.rsplit("/", 1)[-1],
+                      "relationshipName": "Is associated with "}] if role else []  # fmt: skip
+    created = datetime.strptime(config["LastModified"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    return {"resource_id": name, "name": name, "arn": row["arn"], "configuration": _camel(config),
+            "supplementary": supplementary, "relationships": relationships, "created": created, "tags": tags}  # fmt: skip
+
+
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::Lambda::Function", "event_source": "lambda.amazonaws.com",
+     "event_names": ("CreateFunction", "DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+                     "AddPermission", "RemovePermission", "TagResource", "UntagResource"),
+     "service": "lambda", "ids_from_record": _function_ids, "snapshot": _function_snapshot,
+     "list_ids": lambda svc: [r[0] for r in svc.conn.execute(
+         "SELECT name FROM lambda_functions WHERE region = ? ORDER BY name", (svc.region,))]},
+]  # fmt: skip
