@@ -11,9 +11,11 @@ import re
 from datetime import datetime
 from typing import Any
 
+from awsmon.args import json_arg, read_arg
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.services import compact
 
 TARGET_KEYS = ("Id", "Arn", "RoleArn", "Input", "InputPath")
 _SHORTHAND_KEY_RE = re.compile(r"(?:^|,)\s*(" + "|".join(TARGET_KEYS) + r")=")
@@ -23,25 +25,11 @@ DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
 
 def read_text(value: str, what: str) -> str:
     """An argument given inline, as ``file://path`` (aws-cli style) or as ``@path``; ``-`` reads stdin."""
-    import sys
-    from pathlib import Path
-
-    if value == "-":
-        return sys.stdin.read()
-    if value.startswith("file://") or value.startswith("@"):
-        path = Path(value[7:] if value.startswith("file://") else value[1:]).expanduser()
-        try:
-            return path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
-    return value
+    return read_arg(value, what)
 
 
 def _json(value: str, what: str) -> Any:
-    try:
-        return json.loads(read_text(value, what))
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
+    return json_arg(value, what)
 
 
 def _bus(bus: str | None) -> dict[str, Any]:
@@ -54,17 +42,10 @@ def put_rule(ctx: AppContext, *, name: str, event_pattern: str | None = None, sc
              bus: str | None = None) -> dict[str, Any]:  # fmt: skip
     if not event_pattern and not schedule_expression:
         raise UsageError("give --event-pattern or --schedule-expression (or both)")
-    params: dict[str, Any] = {"Name": name, **_bus(bus)}
-    if event_pattern:
-        params["EventPattern"] = read_text(event_pattern, "event pattern")
-    if schedule_expression:
-        params["ScheduleExpression"] = schedule_expression
-    if state:
-        params["State"] = state.upper()
-    if description is not None:
-        params["Description"] = description
-    if role_arn:
-        params["RoleArn"] = role_arn
+    params = compact(Name=name, **_bus(bus),
+                     EventPattern=read_text(event_pattern, "event pattern") if event_pattern else None,
+                     ScheduleExpression=schedule_expression or None, State=state.upper() if state else None,
+                     Description=description, RoleArn=role_arn or None)  # fmt: skip
     return dict(ctx.client("events").put_rule(**params))
 
 
@@ -74,18 +55,13 @@ def describe_rule(ctx: AppContext, name: str, bus: str | None = None) -> dict[st
 
 def list_rules(ctx: AppContext, prefix: str | None = None, bus: str | None = None,
                max_items: int | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = _bus(bus)
-    if prefix:
-        params["NamePrefix"] = prefix
+    params = compact(**_bus(bus), NamePrefix=prefix or None)
     client = ctx.client("events")
     return {"Rules": list(paginate(client.list_rules, "Rules", max_items=max_items, **params))}
 
 
 def delete_rule(ctx: AppContext, name: str, bus: str | None = None, force: bool = False) -> dict[str, Any]:
-    params: dict[str, Any] = {"Name": name, **_bus(bus)}
-    if force:
-        params["Force"] = True
-    ctx.client("events").delete_rule(**params)
+    ctx.client("events").delete_rule(**compact(Name=name, **_bus(bus), Force=force or None))
     return {}
 
 
@@ -150,10 +126,7 @@ def remove_targets(ctx: AppContext, rule: str, ids: list[str], bus: str | None =
                    force: bool = False) -> dict[str, Any]:  # fmt: skip
     if not ids:
         raise UsageError("give at least one target id with --ids")
-    params: dict[str, Any] = {"Rule": rule, "Ids": ids, **_bus(bus)}
-    if force:
-        params["Force"] = True
-    return dict(ctx.client("events").remove_targets(**params))
+    return dict(ctx.client("events").remove_targets(**compact(Rule=rule, Ids=ids, **_bus(bus), Force=force or None)))
 
 
 # -- patterns and events ----------------------------------------------------------------------------------------------

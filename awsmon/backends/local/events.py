@@ -284,14 +284,7 @@ def validate_target(target: Any, index: int) -> dict[str, Any]:
     """PutTargets validation of one target (§6.1); returns the target as stored."""
     if not isinstance(target, Mapping):
         raise ServiceError("ValidationException", f"Target {index} is not a structure.")
-    tid = target.get("Id")
-    field = f"targets.{index}.member.id"
-    if not isinstance(tid, str) or not tid:
-        raise constraint(tid or "null", field, "Member must have length greater than or equal to 1")
-    if len(tid) > 64:
-        raise constraint(tid, field, "Member must have length less than or equal to 64")
-    if not _NAME_RE.fullmatch(tid):
-        raise constraint(tid, field, f"Member must satisfy regular expression pattern: {NAME_PATTERN}")
+    tid = validate_name(target.get("Id") or None, f"targets.{index}.member.id")
     arn = target.get("Arn")
     if not isinstance(arn, str) or not re.match(r"arn:[\d\w:\-/]*", arn):
         raise ServiceError("ValidationException", f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
