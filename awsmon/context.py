@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from awsmon.errors import UsageError
 
 if TYPE_CHECKING:
-    from awsmon.backends.protocols import SNSAPI, CloudTrailAPI, CloudWatchAPI, ConfigAPI, EventsAPI, LogsAPI
+    from awsmon.backends.protocols import (
+        SNSAPI,
+        SQSAPI,
+        CloudTrailAPI,
+        CloudWatchAPI,
+        ConfigAPI,
+        EventsAPI,
+        LogsAPI,
+    )
 
 BACKENDS = ("local", "aws")
 OUTPUTS = ("table", "json", "jsonl", "csv", "tsv")
@@ -249,6 +257,8 @@ class AppContext:
     def client(self, service: Literal["events"], region: str | None = None) -> EventsAPI: ...
     @overload
     def client(self, service: Literal["config"], region: str | None = None) -> ConfigAPI: ...
+    @overload
+    def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -77,6 +77,8 @@ _USAGE_CODES = frozenset(
         "ResourceAlreadyExistsException",
         "ResourceInUseException",
         "UnrecognizedClientException",
+        "ReceiptHandleIsInvalid",
+        "QueueAlreadyExists",
     }
 )
 _CONFIG_CODES = frozenset(

@@ -156,6 +156,7 @@ GROUPS: dict[str, str] = {
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
     "rules": "awsmon.cli.rules",
+    "sqs": "awsmon.cli.sqs",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
 }

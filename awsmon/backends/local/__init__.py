@@ -15,6 +15,7 @@ SERVICES: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:LocalSNS",
     "config": "awsmon.backends.local.config:LocalConfig",
     "events": "awsmon.backends.local.events:LocalEvents",
+    "sqs": "awsmon.backends.local.sqs:LocalSQS",
 }
 
 

@@ -78,6 +78,7 @@ REACTIONS: dict[str, list[str]] = {
 TARGETS: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:deliver_to_topic",  # subject=
     "logs": "awsmon.backends.local.logs:deliver_to_log_group",  # stream=, events=[(ts_ms, message)]
+    "sqs": "awsmon.backends.local.sqs:deliver_to_queue",  # message_attributes=, message_group_id=, sender=
 }
 
 _loaded: dict[str, Callable[..., Any]] = {}
