@@ -44,6 +44,7 @@ class Delivery:
     detail: str | None = None
     error_code: str | None = None  # the owning service's error code for a failed delivery (dead-letter ERROR_CODE)
     message_id: str | None = None  # the id the owning service gave the message (SNS / SQS MessageId, ...)
+    retryable: bool = False  # a transient refusal (throttled, busy): a sender with a retry policy tries again
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ TARGETS: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:deliver_to_topic",  # subject=
     "logs": "awsmon.backends.local.logs:deliver_to_log_group",  # stream=, events=[(ts_ms, message)]
     "sqs": "awsmon.backends.local.sqs:deliver_to_queue",  # message_attributes=, message_group_id=, sender=
+    "events": "awsmon.backends.local.events:deliver_to_bus",  # hops= (bus-to-bus forwarding depth)
 }
 
 _loaded: dict[str, Callable[..., Any]] = {}
