@@ -234,3 +234,109 @@ def demo_step(ctx: AppContext) -> list[str]:
         "\"region\":\"us-east-1\",\"detail-type\":\"x\",\"detail\":{}}'",
         "awsmon rules put-events --source my.app --detail-type Order --detail '{\"total\": 42}'",
     ]
+
+
+# -- event buses and policies -------------------------------------------------------------------------------------------
+def create_event_bus(ctx: AppContext, name: str, description: str | None = None) -> dict[str, Any]:
+    return _clean(ctx.client("events").create_event_bus(**compact(Name=name, Description=description)))
+
+
+def describe_event_bus(ctx: AppContext, name: str | None = None) -> dict[str, Any]:
+    return _clean(ctx.client("events").describe_event_bus(**compact(Name=name)))
+
+
+def list_event_buses(ctx: AppContext, prefix: str | None = None) -> dict[str, Any]:
+    client = ctx.client("events")
+    return {"EventBuses": list(paginate(client.list_event_buses, "EventBuses", **compact(NamePrefix=prefix or None)))}
+
+
+def delete_event_bus(ctx: AppContext, name: str) -> dict[str, Any]:
+    ctx.client("events").delete_event_bus(Name=name)
+    return {}
+
+
+def put_permission(ctx: AppContext, *, bus: str | None = None, action: str | None = None, principal: str | None = None,
+                   statement_id: str | None = None, condition: str | None = None,
+                   policy: str | None = None) -> dict[str, Any]:  # fmt: skip
+    if policy is None and not (principal and statement_id):
+        raise UsageError("give --policy, or --principal and --statement-id (with --action events:PutEvents)")
+    if policy is not None and (principal or statement_id or condition):
+        raise UsageError("--policy replaces the whole policy: give it without --principal/--statement-id/--condition")
+    params = compact(**_bus(bus), Policy=read_text(policy, "policy") if policy is not None else None,
+                     Action=(action or "events:PutEvents") if policy is None else None, Principal=principal,
+                     StatementId=statement_id, Condition=_json(condition, "--condition") if condition else None)  # fmt: skip
+    ctx.client("events").put_permission(**params)
+    return {}
+
+
+def remove_permission(ctx: AppContext, *, bus: str | None = None, statement_id: str | None = None,
+                      remove_all: bool = False) -> dict[str, Any]:  # fmt: skip
+    if not statement_id and not remove_all:
+        raise UsageError("give --statement-id, or --remove-all-permissions")
+    ctx.client("events").remove_permission(**compact(**_bus(bus), StatementId=statement_id,
+                                                     RemoveAllPermissions=remove_all or None))  # fmt: skip
+    return {}
+
+
+# -- archives and replays -------------------------------------------------------------------------------------------
+def _bus_arn(ctx: AppContext, bus: str | None) -> str:
+    """A bus ARN as given, or the ARN of a bus of this account named so (DescribeEventBus)."""
+    if bus and bus.startswith("arn:"):
+        return bus
+    return str(ctx.client("events").describe_event_bus(**compact(Name=bus or None))["Arn"])
+
+
+def create_archive(ctx: AppContext, name: str, *, source: str | None = None, event_pattern: str | None = None,
+                   retention_days: int | None = None, description: str | None = None) -> dict[str, Any]:  # fmt: skip
+    params = compact(ArchiveName=name, EventSourceArn=_bus_arn(ctx, source), Description=description,
+                     EventPattern=read_text(event_pattern, "event pattern") if event_pattern else None,
+                     RetentionDays=retention_days)  # fmt: skip
+    return _clean(ctx.client("events").create_archive(**params))
+
+
+def describe_archive(ctx: AppContext, name: str) -> dict[str, Any]:
+    return _clean(ctx.client("events").describe_archive(ArchiveName=name))
+
+
+def list_archives(ctx: AppContext, prefix: str | None = None, source: str | None = None) -> dict[str, Any]:
+    params = compact(NamePrefix=prefix or None, EventSourceArn=_bus_arn(ctx, source) if source else None)
+    return {"Archives": list(paginate(ctx.client("events").list_archives, "Archives", **params))}
+
+
+def delete_archive(ctx: AppContext, name: str) -> dict[str, Any]:
+    ctx.client("events").delete_archive(ArchiveName=name)
+    return {}
+
+
+def start_replay(ctx: AppContext, name: str, *, archive: str, start: str, end: str, destination: str | None = None,
+                 filter_arns: list[str] | None = None, description: str | None = None) -> dict[str, Any]:  # fmt: skip
+    client = ctx.client("events")
+    if archive.startswith("arn:"):
+        archive_arn = archive
+        archive_bus = destination
+    else:
+        found = client.describe_archive(ArchiveName=archive)
+        archive_arn, archive_bus = found["ArchiveArn"], destination or found["EventSourceArn"]
+    start_dt, end_dt = ctx.parse_time(start), ctx.parse_time(end)
+    dest = compact(Arn=_bus_arn(ctx, archive_bus), FilterArns=filter_arns or None)
+    params = compact(ReplayName=name, EventSourceArn=archive_arn, EventStartTime=start_dt, EventEndTime=end_dt,
+                     Destination=dest, Description=description)  # fmt: skip
+    return _clean(client.start_replay(**params))
+
+
+def describe_replay(ctx: AppContext, name: str) -> dict[str, Any]:
+    return _clean(ctx.client("events").describe_replay(ReplayName=name))
+
+
+def list_replays(ctx: AppContext, prefix: str | None = None) -> dict[str, Any]:
+    return {"Replays": list(paginate(ctx.client("events").list_replays, "Replays", **compact(NamePrefix=prefix or None)))}
+
+
+def cancel_replay(ctx: AppContext, name: str) -> dict[str, Any]:
+    return _clean(ctx.client("events").cancel_replay(ReplayName=name))
+
+
+def _clean(resp: Any) -> dict[str, Any]:
+    out = dict(resp)
+    out.pop("ResponseMetadata", None)
+    return out

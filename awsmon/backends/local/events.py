@@ -340,6 +340,29 @@ def validate_target(target: Any, index: int) -> dict[str, Any]:
             if placeholder not in paths and placeholder not in RESERVED_VARS:
                 raise ServiceError("ValidationException",
                                    f"InputTemplate for target {tid} contains invalid placeholder {placeholder}.")  # fmt: skip
+    retry = target.get("RetryPolicy")
+    if retry is not None:
+        if not isinstance(retry, Mapping):
+            raise ServiceError("ValidationException", f"RetryPolicy for target {tid} is not a structure.")
+        for key, lo, hi in (("MaximumRetryAttempts", 0, 185), ("MaximumEventAgeInSeconds", 60, 86400)):
+            value = retry.get(key)
+            field = f"targets.{index}.member.retryPolicy.{key[0].lower()}{key[1:]}"
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise constraint(value, field, "Member must be an integer")
+            if value < lo:
+                raise constraint(value, field, f"Member must have value greater than or equal to {lo}")
+            if value > hi:
+                raise constraint(value, field, f"Member must have value less than or equal to {hi}")
+    dlq = target.get("DeadLetterConfig")
+    if dlq is not None:
+        dlq_arn = dlq.get("Arn") if isinstance(dlq, Mapping) else None
+        if not isinstance(dlq_arn, str) or not re.fullmatch(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}", dlq_arn):
+            # [unverified] AWS's text; the dead-letter queue must be a standard SQS queue (§6.3).
+            raise ServiceError("ValidationException",
+                               f"Parameter DeadLetterConfig.Arn for target {tid} is not valid. Reason: the dead-letter "
+                               "queue must be the ARN of a standard SQS queue.")  # fmt: skip
     return dict(target)
 
 
@@ -623,8 +646,8 @@ def deliver_to_bus(store: AccountStore, arn: str, payload: str, when: datetime, 
         if not policy_allows(row["policy"] if row else None, store.account_id, "events:PutEvents", arn):
             return Delivery("Failed", f"{store.account_id} is not authorized to put events on {arn}",
                             error_code="AccessDeniedException")  # fmt: skip
-        with other.transaction():
-            route(other, region, bus, [(event, when)], hops=hops + 1)
+        with other.transaction():  # each account has its own clock: the event arrives at the receiver's present
+            route(other, region, bus, [(event, other.now())], hops=hops + 1)
     finally:
         other.close()
     return Delivery("Delivered", f"event {event['id']}")
@@ -1245,8 +1268,8 @@ class LocalEvents(LocalService):
                 continue
             other = _other_account(self.store, account)
             try:
-                with other.transaction():
-                    route(other, region, bus, events)
+                with other.transaction():  # each account has its own clock: the events arrive at its present
+                    route(other, region, bus, [(event, other.now()) for event, _ in events])
             finally:
                 other.close()
         failed = sum(1 for r in results if "ErrorCode" in r)
@@ -1596,6 +1619,10 @@ class LocalEvents(LocalService):
             }  # fmt: skip
             if r["detail"]:
                 item["Detail"] = r["detail"]
+            if r["attempts"] != 1:
+                item["Attempts"] = r["attempts"]
+            if r["dlq"]:
+                item["DeadLetter"] = r["dlq"]
             items.append(item)
         return {"Deliveries": items}
 
