@@ -457,15 +457,15 @@ def _settle(store: AccountStore, region: str, rule: Mapping[str, Any], target: M
     return "Failed", f"{code}: {message}", dlq
 
 
-def _record(store: AccountStore, region: str, rule: Mapping[str, Any], target: Mapping[str, Any],
-            event: Mapping[str, Any], payload: str | None, when: datetime, status: str, detail: str | None,
-            attempts: int = 1, dlq: str | None = None) -> None:  # fmt: skip
-    store.conn.execute(
-        "INSERT INTO events_deliveries (region, bus, rule, rule_arn, target_id, target_arn, event_id, source, "
-        "detail_type, input, ts_ms, status, detail, attempts, dlq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (region, rule["bus"], rule["name"], rule["arn"], target.get("Id"), str(target.get("Arn")), event.get("id"),
-         event.get("source"), event.get("detail-type"), payload, _ms(when), status, detail, attempts, dlq),
-    )  # fmt: skip
+_OUTBOX_SQL = ("INSERT INTO events_deliveries (region, bus, rule, rule_arn, target_id, target_arn, event_id, source, "
+               "detail_type, input, ts_ms, status, detail, attempts, dlq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+def _row(region: str, rule: Mapping[str, Any], target: Mapping[str, Any], event: Mapping[str, Any],
+         payload: str | None, when: datetime, status: str, detail: str | None, attempts: int = 1,
+         dlq: str | None = None) -> tuple[Any, ...]:  # fmt: skip
+    return (region, rule["bus"], rule["name"], rule["arn"], target.get("Id"), str(target.get("Arn")), event.get("id"),
+            event.get("source"), event.get("detail-type"), payload, _ms(when), status, detail, attempts, dlq)
 
 
 def deliver(store: AccountStore, region: str, rule: Mapping[str, Any], targets: list[Mapping[str, Any]],
@@ -477,17 +477,33 @@ def deliver(store: AccountStore, region: str, rule: Mapping[str, Any], targets: 
     other ARNs are recorded. A refusal is retried on the clock per the target's RetryPolicy when transient, and
     sent to its DeadLetterConfig queue when it is final.
     """
+    rows = []
+    whole: str | None = None  # the event's JSON, made once for the targets that take it as is
     for t in targets:
-        target = json.loads(t["target"])
-        payload, why = shape_input(target, event, rule["arn"], rule["name"], when)
+        target = _target_of(t["target"])
+        if target.get("Input") is None and not target.get("InputPath") and not target.get("InputTransformer"):
+            whole = whole or json.dumps(event, ensure_ascii=False)
+            payload, why = whole, None
+        else:
+            payload, why = shape_input(target, event, rule["arn"], rule["name"], when)
         if payload is None:
-            _record(store, region, rule, target, event, None, when, "Dropped", why)
+            rows.append(_row(region, rule, target, event, None, when, "Dropped", why))
             continue
         got = _attempt(store, target, rule["arn"], str(event.get("id")), payload, when, hops)
         settled = _settle(store, region, rule, target, event, payload, when, when, 1, got)
         if settled is not None:
-            _record(store, region, rule, target, event, payload, when, settled[0], settled[1], 1, settled[2])
+            rows.append(_row(region, rule, target, event, payload, when, settled[0], settled[1], 1, settled[2]))
+    store.conn.executemany(_OUTBOX_SQL, rows)
     return len(targets)
+
+
+@lru_cache(maxsize=1024)
+def _target_cached(text: str) -> dict[str, Any]:
+    return dict(json.loads(text))
+
+
+def _target_of(text: str) -> dict[str, Any]:
+    return _target_cached(text)
 
 
 def _schedule_retries(store: AccountStore, region: str) -> None:
@@ -517,7 +533,8 @@ def run_retries(store: AccountStore, key: str, due: datetime, now: datetime) -> 
                           retry_id=row["id"])  # fmt: skip
         if settled is not None:
             store.conn.execute("DELETE FROM events_retries WHERE id = ?", (row["id"],))
-            _record(store, key, rule, target, event, row["payload"], when, settled[0], settled[1], attempts, settled[2])
+            store.conn.execute(_OUTBOX_SQL, _row(key, rule, target, event, row["payload"], when, *settled[:2], attempts,
+                                                 settled[2]))  # fmt: skip
     nxt = store.conn.execute("SELECT min(due_ms) FROM events_retries WHERE region = ?", (key,)).fetchone()[0]
     return None if nxt is None else _dt(nxt)
 
@@ -526,16 +543,17 @@ def route(store: AccountStore, region: str, bus: str, events: list[tuple[Mapping
           filter_arns: list[str] | None = None, hops: int = 0) -> int:  # fmt: skip
     """Events arriving on a bus: matched against its enabled pattern rules (all, or the replay's FilterArns) and
     delivered; archived by the bus's archives whose pattern matches (replayed events are never archived again)."""
-    rules = [(r, compiled_pattern(r["event_pattern"])) for r in _pattern_rules(store, region, bus)
-             if filter_arns is None or r["arn"] in filter_arns]  # fmt: skip
+    rules = [(r, compiled_pattern(r["event_pattern"]), required_sources(r["event_pattern"]))
+             for r in _pattern_rules(store, region, bus) if filter_arns is None or r["arn"] in filter_arns]  # fmt: skip
     archives = _archives_on(store, region, bus)
     if not rules and not archives:
         return 0
     targets = _targets_by_rule(store, region, bus) if rules else {}
     delivered = 0
     for event, when in events:
-        for rule, pattern in rules:
-            if pattern.matches(event):
+        source = event.get("source")
+        for rule, pattern, wanted in rules:
+            if (wanted is None or source in wanted) and pattern.matches(event):
                 delivered += deliver(store, region, rule, targets.get(rule["name"], []), event, when, hops)
         if archives and "replay-name" not in event:
             _archive(store, archives, event, when)
