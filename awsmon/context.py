@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ConfigAPI,
         EventsAPI,
         LogsAPI,
+        SchemasAPI,
     )
 
 BACKENDS = ("local", "aws")
@@ -259,6 +260,8 @@ class AppContext:
     def client(self, service: Literal["config"], region: str | None = None) -> ConfigAPI: ...
     @overload
     def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
+    @overload
+    def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -79,6 +79,7 @@ _USAGE_CODES = frozenset(
         "UnrecognizedClientException",
         "ReceiptHandleIsInvalid",
         "QueueAlreadyExists",
+        "BadRequestException",
     }
 )
 _CONFIG_CODES = frozenset(

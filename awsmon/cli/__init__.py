@@ -157,6 +157,7 @@ GROUPS: dict[str, str] = {
     "logs": "awsmon.cli.logs",
     "rules": "awsmon.cli.rules",
     "sqs": "awsmon.cli.sqs",
+    "schemas": "awsmon.cli.schemas",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
 }

@@ -16,6 +16,7 @@ SERVICES: dict[str, str] = {
     "config": "awsmon.backends.local.config:LocalConfig",
     "events": "awsmon.backends.local.events:LocalEvents",
     "sqs": "awsmon.backends.local.sqs:LocalSQS",
+    "schemas": "awsmon.backends.local.schemas:LocalSchemas",
 }
 
 

@@ -546,6 +546,11 @@ def route(store: AccountStore, region: str, bus: str, events: list[tuple[Mapping
     rules = [(r, compiled_pattern(r["event_pattern"]), required_sources(r["event_pattern"]))
              for r in _pattern_rules(store, region, bus) if filter_arns is None or r["arn"] in filter_arns]  # fmt: skip
     archives = _archives_on(store, region, bus)
+    if events:
+        from awsmon.backends.local import facts
+
+        facts.emit(store, region, "bus_events", bus_arn=f"arn:aws:events:{region}:{store.account_id}:event-bus/{bus}",
+                   events=[e for e, _ in events], when=events[-1][1])  # fmt: skip
     if not rules and not archives:
         return 0
     targets = _targets_by_rule(store, region, bus) if rules else {}

@@ -73,6 +73,10 @@ REACTIONS: dict[str, list[str]] = {
     # None), when (datetime). For resource types whose service does not already register with Config's CloudTrail-
     # driven recorder (config.KINDS).
     "resource_changed": ["awsmon.backends.local.config:on_resource_changed"],
+    # Events arrived on an EventBridge bus (after matching; any origin: PutEvents, `event` facts, bus forwarding,
+    # replays): bus_arn, events (list of envelopes), when (datetime). One fact per batch, so a reaction costs a
+    # lookup per batch, not per event.
+    "bus_events": ["awsmon.backends.local.schemas:on_bus_events"],
 }
 
 # ARN service -> delivery handler ("module:function"); attributes each handler understands are in its docstring.

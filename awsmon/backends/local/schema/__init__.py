@@ -19,6 +19,7 @@ COMPONENTS: dict[str, str] = {
     "config": "awsmon.backends.local.schema.config",
     "events": "awsmon.backends.local.schema.events",
     "sqs": "awsmon.backends.local.schema.sqs",
+    "schemas": "awsmon.backends.local.schema.schemas",
 }
 
 
