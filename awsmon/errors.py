@@ -77,6 +77,9 @@ _USAGE_CODES = frozenset(
         "ResourceAlreadyExistsException",
         "ResourceInUseException",
         "UnrecognizedClientException",
+        "ReceiptHandleIsInvalid",
+        "QueueAlreadyExists",
+        "BadRequestException",
     }
 )
 _CONFIG_CODES = frozenset(

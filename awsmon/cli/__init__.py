@@ -156,6 +156,8 @@ GROUPS: dict[str, str] = {
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
     "rules": "awsmon.cli.rules",
+    "sqs": "awsmon.cli.sqs",
+    "schemas": "awsmon.cli.schemas",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
     "ec2": "awsmon.cli.ec2",

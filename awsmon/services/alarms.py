@@ -8,16 +8,17 @@ evaluation actually saw.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from awsmon.args import json_arg
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
+from awsmon.services import compact
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -53,18 +54,8 @@ def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
 
 
 def load_json_arg(text: str, option: str) -> Any:
-    """A JSON value given inline, as ``file://path`` (aws-cli style) or as a path to a file."""
-    raw = text
-    path = text[7:] if text.startswith("file://") else text
-    if text.startswith("file://") or (not text.lstrip().startswith(("[", "{")) and Path(path).exists()):
-        try:
-            raw = Path(path).read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {option} file {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"invalid JSON in {option}: {exc}") from None
+    """JSON given inline, as ``file://path``, ``@path`` or a bare path to an existing file."""
+    return json_arg(text, option, bare_path=True)
 
 
 def check_max_items(max_items: int | None) -> None:
@@ -201,10 +192,8 @@ def delete_alarms(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 
 
 def set_alarm_state(ctx: AppContext, name: str, state: str, reason: str, reason_data: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
-    if reason_data is not None:
-        params["StateReasonData"] = reason_data
-    _cw(ctx).set_alarm_state(**params)
+    _cw(ctx).set_alarm_state(**compact(AlarmName=name, StateValue=state, StateReason=reason,
+                                       StateReasonData=reason_data))  # fmt: skip
     return {}
 
 
@@ -393,12 +382,9 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
                     values[i] = float(v)
     else:
         ext = alarm.get("ExtendedStatistic")
-        params: dict[str, Any] = {
-            "Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
-            "Dimensions": alarm.get("Dimensions") or [], "StartTime": start, "EndTime": end, "Period": period,
-        }  # fmt: skip
-        if alarm.get("Unit"):
-            params["Unit"] = alarm["Unit"]
+        params = compact(Namespace=alarm["Namespace"], MetricName=alarm["MetricName"],
+                         Dimensions=alarm.get("Dimensions") or [], StartTime=start, EndTime=end, Period=period,
+                         Unit=alarm.get("Unit") or None)  # fmt: skip
         counts = [None] * rng
 
         def fetch(**stat: Any) -> list[dict[str, Any]]:
@@ -508,10 +494,7 @@ def list_subscriptions(ctx: AppContext, topic: str | None) -> dict[str, Any]:
 
 
 def publish(ctx: AppContext, topic: str, message: str, subject: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"TopicArn": _topic_arn(ctx, topic), "Message": message}
-    if subject is not None:
-        params["Subject"] = subject
-    return dict(ctx.client("sns").publish(**params))
+    return dict(ctx.client("sns").publish(**compact(TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject)))
 
 
 def deliveries(ctx: AppContext, topic: str | None, protocol: str | None, since: str | None,

@@ -26,6 +26,7 @@ from awsmon.backends import paginate
 from awsmon.backends.ratelimit import TokenBucket, call_with_backoff
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 FILTER_TPS = 5.0  # FilterLogEvents quota per account and Region (not adjustable)
 MAX_BATCH_BYTES = 1_048_576
@@ -89,11 +90,7 @@ def describe_groups(
     ctx: AppContext, prefix: str | None = None, pattern: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {}
-    if prefix:
-        params["logGroupNamePrefix"] = prefix
-    if pattern:
-        params["logGroupNamePattern"] = pattern
+    params = compact(logGroupNamePrefix=prefix or None, logGroupNamePattern=pattern or None)
     groups = list(paginate(_client(ctx).describe_log_groups, "logGroups", token_in="nextToken",
                            max_items=limit, **params))  # fmt: skip
     return {"logGroups": groups}
@@ -130,13 +127,8 @@ def describe_streams(
     limit: int | None = None,
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {"logGroupName": group}
-    if prefix:
-        params["logStreamNamePrefix"] = prefix
-    if order_by:
-        params["orderBy"] = order_by
-    if descending:
-        params["descending"] = True
+    params = compact(logGroupName=group, logStreamNamePrefix=prefix or None, orderBy=order_by or None,
+                     descending=descending or None)  # fmt: skip
     streams = list(paginate(_client(ctx).describe_log_streams, "logStreams", token_in="nextToken",
                             max_items=limit, **params))  # fmt: skip
     return {"logStreams": streams}
@@ -277,15 +269,9 @@ def get_events(
 ) -> dict[str, Any]:
     if start and end and end < start:
         raise UsageError("--end-time is earlier than --start-time")
-    params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": start_from_head}
-    if start is not None:
-        params["startTime"] = _ms(start)
-    if end is not None:
-        params["endTime"] = _ms(end)
-    if limit is not None:
-        params["limit"] = limit
-    if next_token:
-        params["nextToken"] = next_token
+    params = compact(logGroupName=group, logStreamName=stream, startFromHead=start_from_head,
+                     startTime=None if start is None else _ms(start), endTime=None if end is None else _ms(end),
+                     limit=limit, nextToken=next_token or None)  # fmt: skip
     return dict(_client(ctx).get_log_events(**params))
 
 
@@ -681,15 +667,8 @@ def describe_metric_filters(
     metric_name: str | None = None,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if group:
-        params["logGroupName"] = group
-    if prefix:
-        params["filterNamePrefix"] = prefix
-    if metric_name:
-        params["metricName"] = metric_name
-    if namespace:
-        params["metricNamespace"] = namespace
+    params = compact(logGroupName=group or None, filterNamePrefix=prefix or None, metricName=metric_name or None,
+                     metricNamespace=namespace or None)  # fmt: skip
     items = list(paginate(_client(ctx).describe_metric_filters, "metricFilters", token_in="nextToken", **params))
     return {"metricFilters": items}
 

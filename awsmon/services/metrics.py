@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from awsmon.args import read_arg
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_DATUMS_PER_CALL = 1000
@@ -127,17 +127,11 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
 
 
 def _read_text(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    if source.startswith("file://"):
-        source = source[7:]
-    stripped = source.lstrip()
-    if stripped.startswith(("[", "{")):
-        return source
-    try:
-        return Path(source).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+    """Inline JSON, ``-`` (stdin), ``file://path``, ``@path`` or a path."""
+    stripped = source.removeprefix("file://")
+    if stripped.lstrip().startswith(("[", "{")):
+        return stripped
+    return read_arg(source if source.startswith(("file://", "@")) or source == "-" else "file://" + source, "input")
 
 
 def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
@@ -256,15 +250,8 @@ def list_metrics(
         raise UsageError(f"--max-items must be at least 1 (got {max_items})")
     from awsmon.backends import paginate
 
-    params: dict[str, Any] = {}
-    if namespace:
-        params["Namespace"] = namespace
-    if metric_name:
-        params["MetricName"] = metric_name
-    if dimensions:
-        params["Dimensions"] = dimensions
-    if recently_active:
-        params["RecentlyActive"] = recently_active
+    params = compact(Namespace=namespace or None, MetricName=metric_name or None, Dimensions=dimensions or None,
+                     RecentlyActive=recently_active or None)  # fmt: skip
     client = cloudwatch(ctx)
     # A metric is namespace + name + the dimension *set*; some endpoints (moto) repeat a metric once per datum.
     unique: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -300,22 +287,11 @@ def get_statistics(
 ) -> dict[str, Any]:
     """GetMetricStatistics with datapoints sorted by time (the API returns them unordered)."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    params: dict[str, Any] = {
-        "Namespace": namespace,
-        "MetricName": metric_name,
-        "Dimensions": dimensions or [],
-        "StartTime": start_dt,
-        "EndTime": end_dt,
-        "Period": period,
-    }
-    if statistics:
-        params["Statistics"] = statistics
-    if extended_statistics:
-        params["ExtendedStatistics"] = extended_statistics
     if not statistics and not extended_statistics:
-        params["Statistics"] = ["Average"]
-    if unit:
-        params["Unit"] = unit
+        statistics = ["Average"]
+    params = compact(Namespace=namespace, MetricName=metric_name, Dimensions=dimensions or [], StartTime=start_dt,
+                     EndTime=end_dt, Period=period, Statistics=statistics or None,
+                     ExtendedStatistics=extended_statistics or None, Unit=unit or None)  # fmt: skip
     resp = cloudwatch(ctx).get_metric_statistics(**params)
     points = sorted(resp.get("Datapoints") or [], key=lambda d: (d["Timestamp"], d.get("Unit") or ""))
     return {"Label": resp.get("Label", metric_name), "Datapoints": points}

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+from awsmon.args import json_arg
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 # Most selective first (cloudtrail.md §7.2): this one goes to the API when several are given on the aws backend.
@@ -120,9 +122,7 @@ def delete_trail(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def describe_trails(ctx: AppContext, names: list[str] | None = None, include_shadow: bool = True) -> dict[str, Any]:
-    params: dict[str, Any] = {"includeShadowTrails": include_shadow}
-    if names:
-        params["trailNameList"] = names
+    params = compact(includeShadowTrails=include_shadow, trailNameList=names or None)
     trails = cloudtrail(ctx).describe_trails(**params).get("trailList", [])
     if names:  # as AWS: only the trails named (by name or ARN); some endpoints (moto) ignore the list
         trails = [t for t in trails if t.get("Name") in names or t.get("TrailARN") in names]
@@ -158,22 +158,6 @@ def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
     return out
 
 
-def _json_arg(text: str, what: str) -> Any:
-    """A JSON document given inline or as ``file://path`` (aws-cli style) or ``@path``."""
-    from pathlib import Path
-
-    if text.startswith("file://") or text.startswith("@"):
-        path = Path(text[7:] if text.startswith("file://") else text[1:])
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
-
-
 def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
     """A JSON list of selector objects (one object alone is taken as a list of one)."""
     items = [value] if isinstance(value, dict) else value
@@ -192,9 +176,9 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
             raise UsageError(f"invalid --management-events {management!r}: use all, read, write or none")
         params["EventSelectors"] = [{"ReadWriteType": rw, "IncludeManagementEvents": management.lower() != "none"}]
     if basic is not None:
-        params["EventSelectors"] = _selector_list(_json_arg(basic, "--event-selectors"), "--event-selectors")
+        params["EventSelectors"] = _selector_list(json_arg(basic, "--event-selectors"), "--event-selectors")
     if advanced is not None:
-        params["AdvancedEventSelectors"] = _selector_list(_json_arg(advanced, "--advanced-event-selectors"),
+        params["AdvancedEventSelectors"] = _selector_list(json_arg(advanced, "--advanced-event-selectors"),
                                                           "--advanced-event-selectors")  # fmt: skip
     if "EventSelectors" in params and "AdvancedEventSelectors" in params:
         raise UsageError("give either --event-selectors or --advanced-event-selectors, not both")
@@ -206,11 +190,7 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
 
 
 def list_public_keys(ctx: AppContext, start: str | None = None, end: str | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if start:
-        params["StartTime"] = ctx.parse_time(start)
-    if end:
-        params["EndTime"] = ctx.parse_time(end)
+    params = compact(StartTime=ctx.parse_time(start) if start else None, EndTime=ctx.parse_time(end) if end else None)
     keys = cloudtrail(ctx).list_public_keys(**params).get("PublicKeyList", [])
     return {"PublicKeyList": keys}
 

@@ -23,6 +23,8 @@ COMPONENTS: dict[str, str] = {
     "iam": "awsmon.backends.local.schema.iam",
     "dynamodb": "awsmon.backends.local.schema.dynamodb",
     "lambda": "awsmon.backends.local.schema.lambda_",
+    "sqs": "awsmon.backends.local.schema.sqs",
+    "schemas": "awsmon.backends.local.schema.schemas",
 }
 
 
