@@ -19,8 +19,9 @@ def target(store, arn, payload, when, **attrs):
     return facts.Delivery("Delivered", f"{arn} got {payload}")
 
 
-def test_emit_calls_registered_reactions_in_order():
+def test_emit_calls_registered_reactions_in_order(monkeypatch: pytest.MonkeyPatch):
     SEEN.clear()
+    monkeypatch.setitem(facts.REACTIONS, "event", [])  # only this test's reaction (no store here)
     facts.subscribe("event", f"{__name__}:react")
     try:
         facts.emit(None, "eu-west-1", "event", event={"id": "1"}, bus="default")
