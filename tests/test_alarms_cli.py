@@ -144,7 +144,8 @@ def test_missing_topic_and_ec2_actions_are_recorded(pinned: Cli) -> None:
     pinned.ok("alarms", "put", "--alarm-name", "a", *BASE, "--alarm-actions", f"{TOPIC}-gone,{ec2},{fn}")
     pinned.ok("alarms", "set-state", "--alarm-name", "a", "--state-value", "ALARM", "--state-reason", "x")
     actions = pinned.json("alarms", "actions", "--alarm-name", "a")["Actions"]
-    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Recorded"), ("lambda", "Recorded")]
+    # The simulated EC2 service takes EC2 actions: this alarm names no instance (no InstanceId dimension).
+    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Failed"), ("lambda", "Recorded")]
     event = actions[2]["Detail"]
     assert event["source"] == "aws.cloudwatch" and event["alarmData"]["state"]["value"] == "ALARM"
     assert event["alarmData"]["previousState"]["value"] == "INSUFFICIENT_DATA"
