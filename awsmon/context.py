@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ConfigAPI,
         DynamoDBAPI,
         EventsAPI,
+        LambdaAPI,
         LogsAPI,
     )
 
@@ -260,6 +261,8 @@ class AppContext:
     def client(self, service: Literal["events"], region: str | None = None) -> EventsAPI: ...
     @overload
     def client(self, service: Literal["config"], region: str | None = None) -> ConfigAPI: ...
+    @overload
+    def client(self, service: Literal["lambda"], region: str | None = None) -> LambdaAPI: ...
     @overload
     def client(self, service: Literal["ec2"], region: str | None = None) -> EC2API: ...
     @overload

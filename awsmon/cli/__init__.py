@@ -162,6 +162,7 @@ GROUPS: dict[str, str] = {
     "s3": "awsmon.cli.s3",
     "iam": "awsmon.cli.iam",
     "dynamodb": "awsmon.cli.dynamodb",
+    "lambda": "awsmon.cli.lambda_",
 }
 
 

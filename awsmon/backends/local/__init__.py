@@ -19,6 +19,7 @@ SERVICES: dict[str, str] = {
     "s3": "awsmon.backends.local.s3:LocalS3",
     "iam": "awsmon.backends.local.iam:LocalIAM",
     "dynamodb": "awsmon.backends.local.dynamodb:LocalDynamoDB",
+    "lambda": "awsmon.backends.local.lambda_:LocalLambda",
 }
 
 

@@ -22,6 +22,7 @@ COMPONENTS: dict[str, str] = {
     "s3": "awsmon.backends.local.schema.s3",
     "iam": "awsmon.backends.local.schema.iam",
     "dynamodb": "awsmon.backends.local.schema.dynamodb",
+    "lambda": "awsmon.backends.local.schema.lambda_",
 }
 
 
