@@ -120,3 +120,52 @@ def deliver(store: AccountStore, arn: str, payload: str, when: datetime, **attri
         return Delivery("Recorded")
     result = _resolve(target)(store, arn, payload, when, **attributes)
     return result if isinstance(result, Delivery) else Delivery(*result)
+
+
+def call(store: AccountStore, region: str, service: str, operation: str, params: dict[str, Any], *,
+         principal: str | None = None, session: str | None = None, record: bool = True) -> Any:  # fmt: skip
+    """An API call made by code the account itself runs (a Lambda function's boto3 calls, the Lambda service
+    writing its function's logs), through the called service's own operation.
+
+    ``operation`` is the AWS name (``PutLogEvents``) or the boto3 one (``put_log_events``). With ``record`` the call
+    is a CloudTrail event like a client's; ``principal`` (a role ARN) and ``session`` make it an AssumedRole
+    session's call. Raises ServiceError as the operation does; ``UnrecognizedClientException`` for a service the
+    local account does not simulate, ``InvalidAction`` for an operation it does not implement.
+    """
+    import os
+
+    from awsmon.backends.local import SERVICES  # boto3 client name -> "module:class"
+    from awsmon.errors import ServiceError
+
+    target = SERVICES.get(service)
+    if target is None:
+        raise ServiceError("UnrecognizedClientException",
+                           f"awsmon's local account does not simulate the {service} service")  # fmt: skip
+    module, _, cls = target.partition(":")
+    svc = getattr(importlib.import_module(module), cls)(store, region)
+    name = operation if operation.islower() or "_" in operation else _snake(operation)
+    method = getattr(type(svc), name, None)
+    if method is None or not hasattr(method, "__awsmon_op__"):
+        raise ServiceError("InvalidAction", f"awsmon's local {service} service does not implement {operation}")
+    saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
+    if principal:
+        os.environ["AWSMON_PRINCIPAL"] = principal
+        os.environ["AWSMON_ROLE_SESSION_NAME"] = session or "awsmon"
+    try:
+        if record:
+            return getattr(svc, name)(**params)
+        with store.transaction():
+            return method.__wrapped__(svc, **params)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _snake(name: str) -> str:
+    """boto3's method name of an operation (botocore's xform_name for the names AWS uses)."""
+    import re
+
+    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z][a-z])", r"_\1\2", name).lower()

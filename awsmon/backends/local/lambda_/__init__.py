@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import json
@@ -40,6 +39,7 @@ _NAME_RE = re.compile(
 )
 _ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 _HANDLER_RE = re.compile(r"^[^\s]+$")
+_ASSUMABLE_ROLE_RE = re.compile(r"^arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 _SID_RE = re.compile(r"^([a-zA-Z0-9-_.]+)$")
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java8.al2", "java11", "java17", "java21", "java25",
@@ -490,27 +490,6 @@ class Outcome:
         self.log_text = log_text
 
 
-def _role_principal(role: str, function_name: str) -> Any:
-    """Environment overrides making calls from inside the function appear as its execution role's session."""
-
-    @contextlib.contextmanager
-    def scope() -> Any:
-        saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
-        if re.fullmatch(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", role):
-            os.environ["AWSMON_PRINCIPAL"] = role
-            os.environ["AWSMON_ROLE_SESSION_NAME"] = function_name
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-    return scope
-
-
 def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcome:
     """Run the function once (or record it, for runtimes that do not run here) with all its consequences."""
     from awsmon.backends.local.lambda_.runner import RunResult, run
@@ -521,26 +500,12 @@ def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcom
     started_at = store.now()
     stream = log_stream_name(started_at)
     group = f"/aws/lambda/{name}"
+    role = config["Role"] if _ASSUMABLE_ROLE_RE.match(config["Role"]) else None
     if config["Runtime"] in PYTHON_RUNTIMES:
-        from awsmon.backends.local import LocalBackend
-
-        backend = LocalBackend(store, region)
-        scope = _role_principal(config["Role"], name)
 
         def serve(service: str, operation: str, params: dict[str, Any]) -> Any:
-            from botocore import xform_name
-
-            try:
-                client = backend.client(service, region)
-            except KeyError:
-                raise ServiceError("UnrecognizedClientException",
-                                   f"awsmon's local account does not simulate the {service} service") from None  # fmt: skip
-            method = getattr(client, xform_name(operation), None)
-            if method is None or not hasattr(method, "__awsmon_op__"):
-                raise ServiceError("InvalidAction",
-                                   f"awsmon's local {service} service does not implement {operation}")  # fmt: skip
-            with scope():
-                return method(**params)
+            # The function's boto3 call, made as its execution role (an AssumedRole session named after it).
+            return facts.call(store, region, service, operation, params, principal=role, session=name)
 
         env = {
             "AWS_LAMBDA_FUNCTION_NAME": name,
@@ -586,33 +551,35 @@ def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcom
     start_ms = _ms(started_at)
     stamps = [start_ms] * (len(lines) - 2) + [ended_at_ms, ended_at_ms]
     with store.transaction():
-        write_logs(store, region, group, stream, list(zip(stamps, lines, strict=True)), started_at)
+        write_logs(store, region, group, stream, list(zip(stamps, lines, strict=True)), role, name)
         _metrics(store, region, name, started_at, result.duration_ms, error=result.error is not None)
     payload = (result.payload or "null").encode() if result.error is None else json.dumps(result.error).encode()
     function_error = None if result.error is None else "Unhandled"
     return Outcome(payload, function_error, "\n".join(lines) + "\n")
 
 
-def write_logs(store: Any, region: str, group: str, stream: str, events: list[tuple[int, str]],
-               when: datetime) -> None:  # fmt: skip
-    """Write the invocation's log events through the local logs service's own (unrecorded) operations: Lambda's
-    internal writes are not API calls of the account's principal."""
-    from awsmon.backends.local.logs import LocalLogs
-
-    class _AtInvocation(LocalLogs):
-        def now(self) -> datetime:
-            return when
-
-    svc = _AtInvocation(store, region)
+def write_logs(store: Any, region: str, group: str, stream: str, events: list[tuple[int, str]], role: str | None,
+               function_name: str) -> None:  # fmt: skip
+    """The Lambda service writes the invocation's log with the function's role, as on AWS: CreateLogGroup (when
+    missing) and CreateLogStream are CloudTrail events of the role; PutLogEvents is not recorded (AWS does not
+    record it either)."""
     for op, params in (("create_log_group", {"logGroupName": group}),
                        ("create_log_stream", {"logGroupName": group, "logStreamName": stream})):  # fmt: skip
+        if op == "create_log_group" and _group_exists(store, region, group):
+            continue
         try:
-            getattr(LocalLogs, op).__wrapped__(svc, **params)
+            facts.call(store, region, "logs", op, params, principal=role, session=function_name)
         except ServiceError as exc:
             if exc.code != "ResourceAlreadyExistsException":
                 raise
     batch = [{"timestamp": ts, "message": msg[:262118]} for ts, msg in events if msg]
-    LocalLogs.put_log_events.__wrapped__(svc, logGroupName=group, logStreamName=stream, logEvents=batch)
+    facts.call(store, region, "logs", "put_log_events", {"logGroupName": group, "logStreamName": stream,
+                                                         "logEvents": batch}, record=False)  # fmt: skip
+
+
+def _group_exists(store: Any, region: str, group: str) -> bool:
+    found = facts.call(store, region, "logs", "describe_log_groups", {"logGroupNamePrefix": group}, record=False)
+    return any(g.get("logGroupName") == group for g in found.get("logGroups") or [])
 
 
 def _metrics(store: Any, region: str, name: str, when: datetime, duration_ms: float, *, error: bool) -> None:

@@ -85,7 +85,9 @@ def _serve_call(model: Any = None, context: Any = None, **kw: Any) -> Any:
     from botocore.awsrequest import AWSResponse
 
     params = (context or {}).get("awsmon_params") or {}
-    _send(("call", model.service_model.service_name, model.name, params))
+    from botocore import xform_name
+
+    _send(("call", model.service_model.service_name, xform_name(model.name), params))
     reply = _recv()
     request_id = str(uuid.uuid4())
     if reply[0] == "ok":
