@@ -368,3 +368,28 @@ def test_config_records_function_and_public_access_rule(fn: Any) -> None:
     results = {r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]: r["ComplianceType"]
                for r in details["EvaluationResults"]}
     assert results == {"hello": "NON_COMPLIANT"}
+
+
+@pytest.mark.parametrize("selected", [True, False])
+def test_invoke_reaches_a_trail_only_when_its_selectors_ask(fn: Any, tmp_path: Path, selected: bool) -> None:
+    import gzip
+
+    fn.ok("s3", "mb", "s3://trail-bucket")
+    fn.ok("trail", "create", "--name", "audit", "--s3-bucket-name", "trail-bucket")
+    fn.ok("trail", "start-logging", "--name", "audit")
+    if selected:
+        fn.ok("trail", "put-event-selectors", "--name", "audit", "--event-selectors", json.dumps([{
+            "ReadWriteType": "All", "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::Lambda::Function",
+                               "Values": ["arn:aws:lambda:us-east-1:123456789012:function:hello"]}]}]))
+    _invoke(fn, tmp_path, {"a": 1})
+    fn.ok("account", "clock", "advance", "10m")
+    bucket = Path(fn.env["AWSMON_HOME"]) / "accounts" / "123456789012" / "s3" / "trail-bucket"
+    records = [r for f in bucket.rglob("*.json.gz") for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    invokes = [r for r in records if r["eventName"] == "Invoke"]
+    assert len(invokes) == (1 if selected else 0)
+    if selected:
+        assert invokes[0]["eventCategory"] == "Data" and invokes[0]["managementEvent"] is False
+        assert invokes[0]["resources"][0]["ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:hello"
+    assert "CreateLogStream" in {r["eventName"] for r in records}  # the log writes are the role's management events
+    assert fn.json("trail", "lookup", "--lookup-attributes", "EventName=Invoke")["Events"] == []  # not in history
