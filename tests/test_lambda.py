@@ -393,3 +393,20 @@ def test_invoke_reaches_a_trail_only_when_its_selectors_ask(fn: Any, tmp_path: P
         assert invokes[0]["resources"][0]["ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:hello"
     assert "CreateLogStream" in {r["eventName"] for r in records}  # the log writes are the role's management events
     assert fn.json("trail", "lookup", "--lookup-attributes", "EventName=Invoke")["Events"] == []  # not in history
+
+
+def test_memory_is_the_functions_own_and_over_the_size_fails(pinned: Any, tmp_path: Path) -> None:
+    code = ("def lambda_handler(event, context):\n"
+            "    block = bytearray(event['mb'] * 1024 * 1024)\n"
+            "    block[::4096] = b'x' * len(block[::4096])\n"
+            "    return len(block)\n")
+    z = make_zip(tmp_path / "m.zip", {"lambda_function.py": code})
+    pinned.ok("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12", "--handler",
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")
+    meta, body = _invoke(pinned, tmp_path, {"mb": 1}, "--log-type", "Tail")
+    assert body == 1024 * 1024 and "FunctionError" not in meta
+    used = int(re.search(r"Max Memory Used: (\d+) MB", base64.b64decode(meta["LogResult"]).decode()).group(1))
+    assert 5 <= used < 128  # the child's own peak, not the (large) parent it was forked from
+    meta, body = _invoke(pinned, tmp_path, {"mb": 200})
+    assert meta["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")

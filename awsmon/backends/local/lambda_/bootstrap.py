@@ -39,7 +39,23 @@ _DEADLINE = _START + float(os.environ.pop("_AWSMON_LAMBDA_TIMEOUT"))
 _CLOCK_OFFSET = float(os.environ.pop("_AWSMON_LAMBDA_CLOCK_OFFSET", "0"))
 
 
+def _peak_kib() -> int:
+    """This process's peak resident memory since exec (VmHWM). ru_maxrss would include the parent's size at fork."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def _send(msg: Any) -> None:
+    if msg[0] in ("result", "error"):
+        _send(("memory", _peak_kib()))
     data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
     os.write(_WFD, struct.pack(">I", len(data)))
     view = memoryview(data)
