@@ -264,6 +264,30 @@ def test_async_delivery_from_other_services(fn: Any) -> None:
     assert 'event {"source": "aws.ec2"}' in _log_messages(fn)
 
 
+def test_sns_subscription_delivery_wraps_the_notification_in_records(fn: Any) -> None:
+    from awsmon.backends.local import facts
+    from awsmon.context import AppContext
+
+    sub = "arn:aws:sns:us-east-1:123456789012:ops:0b6941c3-f04d-4d3e-a82e-ad8ca4b7ba0a"
+    envelope = {"Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:123456789012:ops",
+                "Subject": "hi", "Message": "hello", "Timestamp": "2026-11-20T12:00:00.000Z",
+                "SigningCertURL": "https://example.invalid/cert.pem", "UnsubscribeURL": "https://example.invalid/u"}
+    ctx = AppContext.create(backend="local", home=fn.env["AWSMON_HOME"], output="json")
+    try:
+        store = ctx.store()
+        with store.transaction():
+            got = facts.deliver(store, "arn:aws:lambda:us-east-1:123456789012:function:hello", json.dumps(envelope),
+                                store.now(), subscription_arn=sub, topic_arn=envelope["TopicArn"])
+    finally:
+        ctx.close()
+    assert got.ok
+    line = next(m for m in _log_messages(fn) if m.startswith("event "))
+    event = json.loads(line[len("event "):])
+    record = event["Records"][0]
+    assert record["EventSource"] == "aws:sns" and record["EventSubscriptionArn"] == sub
+    assert record["Sns"]["Message"] == "hello" and record["Sns"]["SigningCertUrl"].endswith("cert.pem")
+
+
 def test_config_fact_emitted(fn: Any, tmp_path: Path) -> None:
     """Create, update and delete state a resource_changed fact for AWS::Lambda::Function."""
     from awsmon.backends.local import facts
