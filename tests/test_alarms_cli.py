@@ -144,15 +144,18 @@ def test_missing_topic_and_ec2_actions_are_recorded(pinned: Cli) -> None:
     pinned.ok("alarms", "put", "--alarm-name", "a", *BASE, "--alarm-actions", f"{TOPIC}-gone,{ec2},{fn}")
     pinned.ok("alarms", "set-state", "--alarm-name", "a", "--state-value", "ALARM", "--state-reason", "x")
     actions = pinned.json("alarms", "actions", "--alarm-name", "a")["Actions"]
-    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Recorded"), ("lambda", "Recorded")]
+    # The simulated EC2 service takes EC2 actions: this alarm names no instance (no InstanceId dimension).
+    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Failed"), ("lambda", "Recorded")]
     event = actions[2]["Detail"]
     assert event["source"] == "aws.cloudwatch" and event["alarmData"]["state"]["value"] == "ALARM"
     assert event["alarmData"]["previousState"]["value"] == "INSUFFICIENT_DATA"
     assert event["alarmData"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Latency"
     hist = pinned.json("alarms", "history", "--type", "Action")["AlarmHistoryItems"]
     summaries = sorted(h["HistorySummary"] for h in hist)
-    assert summaries[0].startswith(f"Failed to execute action {TOPIC}-gone. Reason:")
-    assert summaries[1:] == [f"Successfully executed action {ec2}", f"Successfully executed action {fn}"]
+    assert summaries[0] == (f"Failed to execute action {ec2}. Reason: InvalidParameterValue: The alarm has no "
+                            "InstanceId dimension")  # fmt: skip
+    assert summaries[1].startswith(f"Failed to execute action {TOPIC}-gone. Reason:")
+    assert summaries[2:] == [f"Successfully executed action {fn}"]
 
 
 def test_delete_keeps_history_and_ignores_unknown_names(pinned: Cli) -> None:

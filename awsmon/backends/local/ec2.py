@@ -229,6 +229,23 @@ def set_state(store: AccountStore, region: str, row: Mapping[str, Any], state: s
     else:
         scheduler.schedule(store, "ec2.transition", key, when + nxt)
     _state_event(store, region, iid, state, when)
+    config_changed(store, region, "AWS::EC2::Instance", iid, when)
+
+
+def config_changed(store: AccountStore, region: str, rtype: str, rid: str, when: datetime | None = None) -> None:
+    """Tell AWS Config the resource's configuration now (fact ``resource_changed``; deleted: no configuration)."""
+    svc = LocalEC2(store, region)
+    snap = (_instance_snapshot if rtype == "AWS::EC2::Instance" else _group_snapshot)(svc, rid)
+    kind = "instance" if rtype == "AWS::EC2::Instance" else "security-group"
+    if snap is None:
+        facts.emit(store, region, "resource_changed", resource_type=rtype, resource_id=rid, resource_name=rid,
+                   arn=f"arn:aws:ec2:{region}:{store.account_id}:{kind}/{rid}", configuration=None,
+                   when=when or store.now())  # fmt: skip
+        return
+    facts.emit(store, region, "resource_changed", resource_type=rtype, resource_id=rid, resource_name=snap["name"],
+               arn=snap["arn"], configuration=snap["configuration"], supplementary=snap["supplementary"],
+               tags=snap["tags"], relationships=snap["relationships"], created=snap["created"],
+               when=when or store.now(), evaluation=snap.get("evaluation"))  # fmt: skip
 
 
 def run_transition(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
@@ -264,17 +281,24 @@ def _ensure_metrics_job(store: AccountStore, region: str, when: datetime) -> Non
         scheduler.schedule(store, "ec2.metrics", region, _dt(first))
 
 
-def _values(iid: str, metric: str, ts_ms: int, period_s: int) -> float:
+_SCALE = {"NetworkIn": 60_000.0, "NetworkOut": 40_000.0, "NetworkPacketsIn": 120.0, "NetworkPacketsOut": 90.0,
+          "DiskReadOps": 5.0, "DiskWriteOps": 12.0, "DiskReadBytes": 20_000.0, "DiskWriteBytes": 50_000.0}  # fmt: skip
+
+
+def _series(iid: str, metric: str, times_ms: list[int], period_s: int) -> list[tuple[float, float]]:
+    """(epoch seconds, value) of one metric of one instance: a per-instance level plus deterministic noise."""
     seed = int.from_bytes(hashlib.blake2b(f"{iid}/{metric}".encode(), digest_size=8).digest(), "big")
     base = _rand(seed)
-    noise = _rand(seed ^ (ts_ms // 1000))
-    if metric == "CPUUtilization":
-        return round(min(100.0, 2.0 + 38.0 * base + 10.0 * noise), 4)
     if metric == "MetadataNoToken":
-        return 0.0
-    scale = {"NetworkIn": 60_000.0, "NetworkOut": 40_000.0, "NetworkPacketsIn": 120.0, "NetworkPacketsOut": 90.0,
-             "DiskReadOps": 5.0, "DiskWriteOps": 12.0, "DiskReadBytes": 20_000.0, "DiskWriteBytes": 50_000.0}[metric]
-    return float(round(scale * period_s / 60.0 * (0.5 + base) * (0.5 + noise)))
+        return [(ts / 1000, 0.0) for ts in times_ms]
+    if metric == "CPUUtilization":
+        return [(ts / 1000, round(min(100.0, 2.0 + 38.0 * base + 10.0 * _rand(seed ^ (ts // 1000))), 4)) for ts in times_ms]
+    level = _SCALE[metric] * period_s / 60.0 * (0.5 + base)
+    return [(ts / 1000, float(round(level * (0.5 + _rand(seed ^ (ts // 1000)))))) for ts in times_ms]
+
+
+def _values(iid: str, metric: str, ts_ms: int, period_s: int) -> float:
+    return _series(iid, metric, [ts_ms], period_s)[0][1]
 
 
 def generate_metrics(store: AccountStore, region: str, row: Mapping[str, Any], upto_ms: int) -> None:
@@ -299,7 +323,7 @@ def generate_metrics(store: AccountStore, region: str, row: Mapping[str, Any], u
     period_s = period_ms // 1000
     for metric, unit in EC2_METRICS:
         if times:
-            points = [(ts / 1000, _values(iid, metric, ts, period_s)) for ts in times]
+            points = _series(iid, metric, times, period_s)
             facts.emit(store, region, "metric_series", namespace="AWS/EC2", metric_name=metric, dimensions=dims,
                        points=points, unit=unit)  # fmt: skip
     status_times = list(range(((start + STATUS_PERIOD_MS - 1) // STATUS_PERIOD_MS) * STATUS_PERIOD_MS,
@@ -337,10 +361,14 @@ def run_metrics(store: AccountStore, key: str, due: datetime, now: datetime) -> 
 
 
 def deliver_automate(store: AccountStore, arn: str, payload: str, when: datetime, **attributes: Any) -> facts.Delivery:
-    """An alarm's EC2 action (``arn:aws:automate:<region>:ec2:<action>``) on the instance in its InstanceId dimension."""
+    """An alarm's EC2 action (``arn:aws:automate:<region>:ec2:<action>``, or the SWF form) on the instance named by
+    the ``instance_id`` attribute (the alarm's InstanceId dimension)."""
     parts = arn.split(":")
     region, action = parts[3], parts[-1]
-    iid = attributes.get("InstanceId")
+    if parts[2] == "swf":  # the older form: arn:aws:swf:<region>:<account>:action/actions/AWS_EC2.InstanceId.Stop/1.0
+        m = re.search(r"AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot|Recover)", arn)
+        action = m.group(1).lower() if m else ""
+    iid = attributes.get("instance_id") or attributes.get("InstanceId")
     if not iid:
         return facts.Delivery("Failed", "The alarm has no InstanceId dimension", "InvalidParameterValue")
     row = store.conn.execute("SELECT * FROM ec2_instances WHERE region = ? AND instance_id = ?", (region, iid)).fetchone()
@@ -401,6 +429,7 @@ class LocalEC2(LocalService):
                 "egress) VALUES (?,?,?,?,?,?,?)",
                 (self.region, sg, "default", "default VPC security group", vpc, json.dumps(ingress), json.dumps(egress)),
             )
+            config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", sg)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         ids: list[str] = list(params.get("InstanceIds") or [])
@@ -698,6 +727,7 @@ class LocalEC2(LocalService):
                 generate_metrics(self.store, self.region, r, _ms(self.now()))  # the old period up to the switch
             self.conn.execute("UPDATE ec2_instances SET monitoring = ? WHERE region = ? AND instance_id = ?",
                               (state, self.region, r["instance_id"]))  # fmt: skip
+            config_changed(self.store, self.region, "AWS::EC2::Instance", r["instance_id"])
             out.append({"InstanceId": r["instance_id"],
                         "Monitoring": {"State": "pending" if state == "enabled" else "disabling"}})  # fmt: skip
         return {"InstanceMonitorings": out}
@@ -740,6 +770,7 @@ class LocalEC2(LocalService):
             "VALUES (?,?,?,?,?,'[]',?,?)",
             (self.region, gid, GroupName, Description, vpc, json.dumps(egress), json.dumps(tags)),
         )
+        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         out: dict[str, Any] = {"GroupId": gid, "SecurityGroupArn":
                                f"arn:aws:ec2:{self.region}:{self.account_id}:security-group/{gid}"}  # fmt: skip
         if tags:
@@ -758,6 +789,7 @@ class LocalEC2(LocalService):
         if users:
             raise ServiceError("DependencyViolation", "resource sg-... has a dependent object".replace("sg-...", gid))
         self.conn.execute("DELETE FROM ec2_security_groups WHERE region = ? AND group_id = ?", (self.region, gid))
+        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         return {"Return": True, "GroupId": gid}
 
     def _group_id_by_name(self, name: str | None) -> str:
@@ -821,6 +853,7 @@ class LocalEC2(LocalService):
             current = [p for p in current if _rule_key(p) not in gone]
         self.conn.execute(f"UPDATE ec2_security_groups SET {column} = ? WHERE region = ? AND group_id = ?",
                           (json.dumps(current), self.region, gid))  # fmt: skip
+        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         out: dict[str, Any] = {"Return": True}
         if add:
             out["SecurityGroupRules"] = [
@@ -905,11 +938,6 @@ def _ec2_unwrapped(svc: Any, op: str, **params: Any) -> Any:
     return getattr(type(svc), op).__wrapped__(svc, **params)
 
 
-def _instance_ids(record: Mapping[str, Any]) -> list[str]:
-    return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
-            if r.get("type") == "AWS::EC2::Instance" and r.get("ARN")]  # fmt: skip
-
-
 def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
     try:
         page = _ec2_unwrapped(svc, "describe_instances", InstanceIds=[iid])
@@ -936,16 +964,6 @@ def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
             "evaluation": evaluation}  # fmt: skip
 
 
-def _instance_list(svc: Any) -> list[str]:
-    page = _ec2_unwrapped(svc, "describe_instances")
-    return [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"] if i["State"]["Name"] != "terminated"]
-
-
-def _group_ids(record: Mapping[str, Any]) -> list[str]:
-    return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
-            if r.get("type") == "AWS::EC2::SecurityGroup" and r.get("ARN")]  # fmt: skip
-
-
 def _group_snapshot(svc: Any, gid: str) -> dict[str, Any] | None:
     try:
         groups = _ec2_unwrapped(svc, "describe_security_groups", GroupIds=[gid])["SecurityGroups"]
@@ -964,18 +982,3 @@ def _group_snapshot(svc: Any, gid: str) -> dict[str, Any] | None:
             "supplementary": {}, "relationships": rels, "created": None, "tags": tags}  # fmt: skip
 
 
-def _group_list(svc: Any) -> list[str]:
-    return [g["GroupId"] for g in _ec2_unwrapped(svc, "describe_security_groups")["SecurityGroups"]]
-
-
-# Resource kinds for AWS Config's recorder: which CloudTrail events change a resource, and how to snapshot it.
-CONFIG_KINDS: list[dict[str, Any]] = [
-    {"resource_type": "AWS::EC2::Instance", "event_source": "ec2.amazonaws.com",
-     "event_names": ("RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "MonitorInstances",
-                     "UnmonitorInstances", "CreateTags", "DeleteTags"),
-     "service": "ec2", "ids_from_record": _instance_ids, "snapshot": _instance_snapshot, "list_ids": _instance_list},
-    {"resource_type": "AWS::EC2::SecurityGroup", "event_source": "ec2.amazonaws.com",
-     "event_names": ("CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress",
-                     "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"),
-     "service": "ec2", "ids_from_record": _group_ids, "snapshot": _group_snapshot, "list_ids": _group_list},
-]  # fmt: skip

@@ -209,15 +209,18 @@ class LocalLambda(LocalService):
             return []
         return [{"type": "AWS::Lambda::Function", "ARN": self.function_arn(name), "name": name}]
 
-    def _changed(self, name: str, config: dict[str, Any] | None, tags: dict[str, str] | None = None) -> None:
-        role = (config or {}).get("Role") or ""
-        relationships = []
-        if role:
-            relationships.append({"resourceType": "AWS::IAM::Role", "resourceName": role.rsplit("/", 1)[-1],
-                                  "relationshipName": "Is associated with "})  # fmt: skip
+    def _changed(self, name: str) -> None:
+        """Tell AWS Config the function's configuration now (fact ``resource_changed``; deleted: none)."""
+        snap = _function_snapshot(self, name)
+        if snap is None:
+            facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::Lambda::Function",
+                       resource_id=name, resource_name=name, arn=self.function_arn(name), configuration=None,
+                       when=self.now())  # fmt: skip
+            return
         facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::Lambda::Function",
-                   resource_id=name, resource_name=name, arn=self.function_arn(name), configuration=config,
-                   tags=tags or {}, relationships=relationships, when=self.now())  # fmt: skip
+                   resource_id=name, resource_name=name, arn=snap["arn"], configuration=snap["configuration"],
+                   supplementary=snap["supplementary"], tags=snap["tags"], relationships=snap["relationships"],
+                   created=snap["created"], when=self.now())  # fmt: skip
 
     # -- functions ------------------------------------------------------------------------------------------------
     @api("CreateFunction")
@@ -280,7 +283,7 @@ class LocalLambda(LocalService):
             "INSERT INTO lambda_functions (region, name, arn, config, code, policy, tags) VALUES (?,?,?,?,?,?,?)",
             (self.region, name, config["FunctionArn"], json.dumps(config), data, None, json.dumps(Tags or {})),
         )
-        self._changed(name, config, Tags)
+        self._changed(name)
         return config
 
     @api("GetFunction")
@@ -319,7 +322,7 @@ class LocalLambda(LocalService):
     def delete_function(self, *, FunctionName: str, Qualifier: str | None = None, **kw: Any) -> dict[str, Any]:
         row = self._row(FunctionName)
         self.conn.execute("DELETE FROM lambda_functions WHERE region = ? AND name = ?", (row["region"], row["name"]))
-        self._changed(row["name"], None)
+        self._changed(row["name"])
         return {}
 
     @api("UpdateFunctionCode")
@@ -338,7 +341,7 @@ class LocalLambda(LocalService):
                        "RevisionId": str(uuid.uuid4()), "LastUpdateStatus": "Successful"})  # fmt: skip
         self.conn.execute("UPDATE lambda_functions SET config = ?, code = ? WHERE region = ? AND name = ?",
                           (json.dumps(config), data, row["region"], row["name"]))  # fmt: skip
-        self._changed(row["name"], config, json.loads(row["tags"]))
+        self._changed(row["name"])
         return config
 
     # -- resource-based policy ------------------------------------------------------------------------------------
@@ -381,7 +384,7 @@ class LocalLambda(LocalService):
         config["RevisionId"] = str(uuid.uuid4())
         self.conn.execute("UPDATE lambda_functions SET policy = ?, config = ? WHERE region = ? AND name = ?",
                           (json.dumps(policy), json.dumps(config), row["region"], row["name"]))  # fmt: skip
-        self._changed(row["name"], config, json.loads(row["tags"]))
+        self._changed(row["name"])
         return {"Statement": json.dumps(statement, separators=(",", ":"))}
 
     @api("GetPolicy")
@@ -639,11 +642,6 @@ def _is_json(text: str) -> bool:
 
 
 # -- AWS Config -------------------------------------------------------------------------------------------------------
-def _function_ids(record: Any) -> list[str]:
-    return [str(r["ARN"]).rsplit(":", 1)[-1] for r in record.get("resources") or []
-            if r.get("type") == "AWS::Lambda::Function" and r.get("ARN")]  # fmt: skip
-
-
 def _camel(value: Any) -> Any:
     if isinstance(value, dict):
         return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
@@ -671,13 +669,3 @@ def _function_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     created = datetime.strptime(config["LastModified"], "%Y-%m-%dT%H:%M:%S.%f%z")
     return {"resource_id": name, "name": name, "arn": row["arn"], "configuration": _camel(config),
             "supplementary": supplementary, "relationships": relationships, "created": created, "tags": tags}  # fmt: skip
-
-
-CONFIG_KINDS: list[dict[str, Any]] = [
-    {"resource_type": "AWS::Lambda::Function", "event_source": "lambda.amazonaws.com",
-     "event_names": ("CreateFunction", "DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
-                     "AddPermission", "RemovePermission", "TagResource", "UntagResource"),
-     "service": "lambda", "ids_from_record": _function_ids, "snapshot": _function_snapshot,
-     "list_ids": lambda svc: [r[0] for r in svc.conn.execute(
-         "SELECT name FROM lambda_functions WHERE region = ? ORDER BY name", (svc.region,))]},
-]  # fmt: skip
