@@ -434,3 +434,23 @@ def test_memory_is_the_functions_own_and_over_the_size_fails(pinned: Any, tmp_pa
     meta, body = _invoke(pinned, tmp_path, {"mb": 200})
     assert meta["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory"
     assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+
+
+def test_eventbridge_sns_and_alarm_actions_invoke_the_function(fn: Any) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:hello"
+    fn.ok("rules", "put", "--name", "orders", "--event-pattern", '{"source": ["my.app"]}')
+    fn.ok("rules", "put-targets", "--rule", "orders", "--targets", f"Id=fn,Arn={arn}")
+    fn.ok("rules", "put-events", "--source", "my.app", "--detail-type", "Order", "--detail", '{"total": 42}')
+    fn.ok("alarms", "topics", "create", "ops")
+    fn.ok("alarms", "topics", "subscribe", "ops", "--protocol", "lambda", "--endpoint", arn)
+    fn.ok("alarms", "topics", "publish", "ops", "--message", "from sns")
+    fn.ok("alarms", "put", "--alarm-name", "high", "--namespace", "App", "--metric-name", "Latency", "--statistic",
+          "Maximum", "--period", "60", "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator",
+          "GreaterThanThreshold", "--alarm-actions", arn)
+    fn.ok("alarms", "set-state", "--alarm-name", "high", "--state-value", "ALARM", "--state-reason", "test")
+    events = [json.loads(m[len("event "):]) for m in _log_messages(fn) if m.startswith("event ")]
+    sources = [e.get("source") or e["Records"][0]["EventSource"] for e in events]
+    assert sources == ["my.app", "aws:sns", "aws.cloudwatch"]
+    assert events[0]["detail"] == {"total": 42}
+    assert events[1]["Records"][0]["Sns"]["Message"] == "from sns"
+    assert events[2]["alarmData"]["alarmName"] == "high" and events[2]["alarmData"]["state"]["value"] == "ALARM"
