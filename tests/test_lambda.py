@@ -461,3 +461,19 @@ def test_eventbridge_sns_and_alarm_actions_invoke_the_function(fn: Any) -> None:
     assert events[0]["detail"] == {"total": 42}
     assert events[1]["Records"][0]["Sns"]["Message"] == "from sns"
     assert events[2]["alarmData"]["alarmName"] == "high" and events[2]["alarmData"]["state"]["value"] == "ALARM"
+
+
+def test_payload_forms(fn: Any, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"from": "file"}')
+    _meta, _body = _invoke(fn, tmp_path, {"from": "raw"})
+    out = tmp_path / "o.json"
+    fn.ok("lambda", "invoke", "--function-name", "hello", "--payload", f"file://{event}", str(out))
+    fn.ok("lambda", "invoke", "--function-name", "hello", "--cli-binary-format", "base64", "--payload",
+          base64.b64encode(b'{"from": "base64"}').decode(), str(out))
+    printed = [m for m in _log_messages(fn) if m.startswith("event ")]
+    assert printed == ['event {"from": "raw"}', 'event {"from": "file"}', 'event {"from": "base64"}']
+    res = fn("lambda", "invoke", "--function-name", "hello", "--cli-binary-format", "base64", "--payload", "{no", str(out))
+    assert res.exit_code == 2 and "invalid base64" in res.stderr
+    stdout = fn.json("lambda", "invoke", "--function-name", "hello", "-")
+    assert json.loads(stdout["Payload"])["name"] == "hello"
