@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -334,36 +335,46 @@ KINDS: dict[str, Kind] = {
     )
 }  # fmt: skip
 
-# Global resource types (IAM): recorded only when the recording group includes global types, as AWS Config.
+# The simulated resource services describe their own kinds (a CONFIG_KINDS list of Kind fields, with snapshot
+# functions returning Snapshot fields as a dict); one line here per module.
+RESOURCE_KIND_MODULES = ("awsmon.backends.local.ec2", "awsmon.backends.local.s3", "awsmon.backends.local.iam",
+                         "awsmon.backends.local.dynamodb", "awsmon.backends.local.lambda_")  # fmt: skip
 GLOBAL_TYPE_PREFIX = "AWS::IAM::"
+
+
+def _resource_kind(spec: Mapping[str, Any]) -> Kind:
+    """A type registered by its own service module (CONFIG_KINDS): its callbacks get that service's own object
+    (they read their module's rows), not the Reader config uses for the types it describes itself."""
+    from awsmon.backends.local.facts import own
+
+    take, listing = spec["snapshot"], spec["list_ids"]
+
+    def snapshot(svc: Any, rid: str) -> Snapshot | None:
+        fields = take(own(svc), rid)
+        return None if fields is None else Snapshot(**fields)
+
+    return Kind(spec["resource_type"], spec["event_source"], tuple(spec["event_names"]), spec["service"],
+                spec["ids_from_record"], snapshot, lambda svc: listing(own(svc)))  # fmt: skip
+
+
+for _module in RESOURCE_KIND_MODULES:
+    for _spec in importlib.import_module(_module).CONFIG_KINDS:
+        KINDS[_spec["resource_type"]] = _resource_kind(_spec)
 SUPPORTED_TYPES = tuple(KINDS)
-
-
-def rule_input(configuration: Mapping[str, Any] | None, supplementary: Mapping[str, Any] | None,
-               evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    """What a managed rule's evaluator reads: the configuration, plus ``supplementaryConfiguration`` (S3 ACLs,
-    DynamoDB backups ...) and any live extras (IAM keys and MFA devices) under their own keys."""
-    return {**(configuration or {}), "supplementaryConfiguration": dict(supplementary or {}), **(evaluation or {})}
 
 
 def _snapshot_of(state: Mapping[str, Any]) -> Snapshot:
     created = state.get("created")
     return Snapshot(state["resource_id"], state["name"], state["arn"], state["configuration"], state["supplementary"],
-                    state["relationships"], None if created is None else _dt(int(created)), state["tags"],
-                    state.get("evaluation"))  # fmt: skip
+                    state["relationships"], None if created is None else _dt(int(created)), state["tags"])  # fmt: skip
 
 
 def on_resource_changed(store: AccountStore, region: str, *, resource_type: str, resource_id: str,
                         resource_name: str | None = None, arn: str | None = None,
                         configuration: Mapping[str, Any] | None = None, supplementary: Mapping[str, Any] | None = None,
                         tags: Mapping[str, str] | None = None, relationships: list[dict[str, Any]] | None = None,
-                        created: datetime | None = None, when: datetime | None = None,
-                        evaluation: Mapping[str, Any] | None = None, **_: Any) -> None:  # fmt: skip
+                        created: datetime | None = None, when: datetime | None = None, **_: Any) -> None:  # fmt: skip
     """Reaction to the ``resource_changed`` fact (services whose types are not in KINDS report their resources).
-
-    ``evaluation`` (optional) is what AWS's managed rules read from the service's own API rather than from the item
-    (an IAM user's access keys and MFA devices, when an instance entered its state): kept for periodic rules, never
-    recorded in a configuration item.
 
     The latest state is kept per resource (``cfg_pushed``: discovery when recording starts, periodic rules); while
     the Region's recorder records the type, a configuration item is written at once (at ``when``) if it changed.
@@ -378,7 +389,7 @@ def on_resource_changed(store: AccountStore, region: str, *, resource_type: str,
         state = {"resource_id": resource_id, "name": resource_name or resource_id, "arn": arn or "",
                  "configuration": _jsonable(configuration), "supplementary": _jsonable(supplementary or {}),
                  "relationships": list(relationships or []), "tags": dict(tags or {}),
-                 "created": None if created is None else _ms(created), "evaluation": _jsonable(evaluation or {})}  # fmt: skip
+                 "created": None if created is None else _ms(created)}  # fmt: skip
         store.conn.execute(
             "INSERT INTO cfg_pushed (region, resource_type, resource_id, state) VALUES (?,?,?,?) "
             "ON CONFLICT (region, resource_type, resource_id) DO UPDATE SET state = excluded.state",
@@ -390,6 +401,13 @@ def on_resource_changed(store: AccountStore, region: str, *, resource_type: str,
     if row is not None and row["recording"] and rec.records(resource_type):
         rec.capture_snapshot(resource_type, resource_id, snap, _ms(when or store.now()), [],
                              created_by_event=created is None)  # fmt: skip
+
+
+def rule_input(configuration: Mapping[str, Any] | None, supplementary: Mapping[str, Any] | None,
+               evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """What a managed rule's evaluator reads: the configuration, plus ``supplementaryConfiguration`` (S3 ACLs,
+    DynamoDB backups ...) and any live extras (IAM keys and MFA devices) under their own keys."""
+    return {**(configuration or {}), "supplementaryConfiguration": dict(supplementary or {}), **(evaluation or {})}
 
 
 def _service(store: AccountStore, region: str, name: str, cache: dict[str, Any]) -> Any:
@@ -427,7 +445,7 @@ class Recorder:
             return False
         group = json.loads(row["recording_group"])
         if group.get("allSupported", True):
-            # Global types (IAM) only with includeGlobalResourceTypes, as AWS Config.
+            # AWS records global types (IAM) only when includeGlobalResourceTypes is set.
             return bool(group.get("includeGlobalResourceTypes", False)) or not rtype.startswith(GLOBAL_TYPE_PREFIX)
         excluded = group.get("exclusionByResourceTypes", {}).get("resourceTypes")
         if excluded:
@@ -699,9 +717,7 @@ class Recorder:
             kind = KINDS.get(rtype)
             if kind is None and live:
                 for snap in self.pushed(rtype):
-                    yield (rtype, snap.resource_id, snap.tags or {},
-                           rule_input(snap.configuration, snap.supplementary, {**(snap.evaluation or {}),
-                                                                              "evaluatedAtMs": now_ms}), now_ms)  # fmt: skip
+                    yield rtype, snap.resource_id, snap.tags or {}, _jsonable(snap.configuration), now_ms
                 continue
             if live and kind is not None:
                 svc = self.svc(kind)

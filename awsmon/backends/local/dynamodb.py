@@ -116,19 +116,6 @@ class LocalDynamoDB(LocalService):
                                          "LastUpdateToPayPerRequestDateTime": _dt(r["created_ms"])}  # fmt: skip
         return out
 
-    def _config_changed(self, name: str) -> None:
-        """Tell AWS Config the table's configuration now (fact ``resource_changed``; deleted: no configuration)."""
-        snap = _table_snapshot(self, name)
-        if snap is None:
-            facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::DynamoDB::Table",
-                       resource_id=name, resource_name=name, arn=self._arn(name), configuration=None,
-                       when=self.now())  # fmt: skip
-            return
-        facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::DynamoDB::Table", resource_id=name,
-                   resource_name=name, arn=snap["arn"], configuration=snap["configuration"],
-                   supplementary=snap["supplementary"], tags=snap["tags"], relationships=[], created=snap["created"],
-                   when=self.now())  # fmt: skip
-
     # -- tables -------------------------------------------------------------------------------------------------
     @api("CreateTable")
     def create_table(self, *, TableName: str, KeySchema: list[dict[str, str]], AttributeDefinitions: list[dict[str, str]],
@@ -172,7 +159,6 @@ class LocalDynamoDB(LocalService):
              mode, json.dumps(ProvisionedThroughput) if ProvisionedThroughput else None, int(bool(DeletionProtectionEnabled)),
              json.dumps(list(Tags or []))),
         )  # fmt: skip
-        self._config_changed(name)
         return {"TableDescription": self._describe(self._row(name), "ACTIVE")}
 
     @api("DeleteTable")
@@ -184,7 +170,6 @@ class LocalDynamoDB(LocalService):
         out = self._describe(row, "DELETING")
         self.conn.execute("DELETE FROM ddb_items WHERE region = ? AND table_name = ?", (self.region, row["name"]))
         self.conn.execute("DELETE FROM ddb_tables WHERE region = ? AND name = ?", (self.region, row["name"]))
-        self._config_changed(row["name"])
         return {"TableDescription": out}
 
     @api("DescribeTable")
@@ -221,7 +206,6 @@ class LocalDynamoDB(LocalService):
         enabled = bool(PointInTimeRecoverySpecification["PointInTimeRecoveryEnabled"])
         self.conn.execute("UPDATE ddb_tables SET pitr = ?, pitr_changed_ms = ? WHERE region = ? AND name = ?",
                           (int(enabled), _ms(self.now()), self.region, name))  # fmt: skip
-        self._config_changed(name)
         return {"ContinuousBackupsDescription": self._backups(self._row(name))}
 
     @api("DescribeContinuousBackups")
@@ -305,7 +289,13 @@ def _camel(value: Any) -> Any:
     return value
 
 
+def _table_ids(record: Mapping[str, Any]) -> list[str]:
+    return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::DynamoDB::Table" and r.get("ARN")]  # fmt: skip
+
+
 def _table_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
     row = svc.conn.execute("SELECT * FROM ddb_tables WHERE region = ? AND name = ?", (svc.region, name)).fetchone()
     if row is None:
         return None
@@ -318,3 +308,13 @@ def _table_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     tags = {t["Key"]: t["Value"] for t in json.loads(row["tags"] or "[]")}
     return {"resource_id": name, "name": name, "arn": desc["TableArn"], "configuration": cfg,
             "supplementary": supplementary, "relationships": [], "created": desc["CreationDateTime"], "tags": tags}  # fmt: skip
+
+
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::DynamoDB::Table", "event_source": "dynamodb.amazonaws.com",
+     "event_names": ("CreateTable", "DeleteTable", "UpdateTable", "UpdateContinuousBackups", "TagResource",
+                     "UntagResource"),
+     "service": "dynamodb", "ids_from_record": _table_ids, "snapshot": _table_snapshot,
+     "list_ids": lambda svc: [r[0] for r in facts.own(svc).conn.execute(
+         "SELECT name FROM ddb_tables WHERE region = ? ORDER BY name", (facts.own(svc).region,))]},
+]  # fmt: skip

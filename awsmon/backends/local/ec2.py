@@ -229,23 +229,6 @@ def set_state(store: AccountStore, region: str, row: Mapping[str, Any], state: s
     else:
         scheduler.schedule(store, "ec2.transition", key, when + nxt)
     _state_event(store, region, iid, state, when)
-    config_changed(store, region, "AWS::EC2::Instance", iid, when)
-
-
-def config_changed(store: AccountStore, region: str, rtype: str, rid: str, when: datetime | None = None) -> None:
-    """Tell AWS Config the resource's configuration now (fact ``resource_changed``; deleted: no configuration)."""
-    svc = LocalEC2(store, region)
-    snap = (_instance_snapshot if rtype == "AWS::EC2::Instance" else _group_snapshot)(svc, rid)
-    kind = "instance" if rtype == "AWS::EC2::Instance" else "security-group"
-    if snap is None:
-        facts.emit(store, region, "resource_changed", resource_type=rtype, resource_id=rid, resource_name=rid,
-                   arn=f"arn:aws:ec2:{region}:{store.account_id}:{kind}/{rid}", configuration=None,
-                   when=when or store.now())  # fmt: skip
-        return
-    facts.emit(store, region, "resource_changed", resource_type=rtype, resource_id=rid, resource_name=snap["name"],
-               arn=snap["arn"], configuration=snap["configuration"], supplementary=snap["supplementary"],
-               tags=snap["tags"], relationships=snap["relationships"], created=snap["created"],
-               when=when or store.now(), evaluation=snap.get("evaluation"))  # fmt: skip
 
 
 def run_transition(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
@@ -361,14 +344,10 @@ def run_metrics(store: AccountStore, key: str, due: datetime, now: datetime) -> 
 
 
 def deliver_automate(store: AccountStore, arn: str, payload: str, when: datetime, **attributes: Any) -> facts.Delivery:
-    """An alarm's EC2 action (``arn:aws:automate:<region>:ec2:<action>``, or the SWF form) on the instance named by
-    the ``instance_id`` attribute (the alarm's InstanceId dimension)."""
+    """An alarm's EC2 action (``arn:aws:automate:<region>:ec2:<action>``) on the instance in its InstanceId dimension."""
     parts = arn.split(":")
     region, action = parts[3], parts[-1]
-    if parts[2] == "swf":  # the older form: arn:aws:swf:<region>:<account>:action/actions/AWS_EC2.InstanceId.Stop/1.0
-        m = re.search(r"AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot|Recover)", arn)
-        action = m.group(1).lower() if m else ""
-    iid = attributes.get("instance_id") or attributes.get("InstanceId")
+    iid = attributes.get("InstanceId")
     if not iid:
         return facts.Delivery("Failed", "The alarm has no InstanceId dimension", "InvalidParameterValue")
     row = store.conn.execute("SELECT * FROM ec2_instances WHERE region = ? AND instance_id = ?", (region, iid)).fetchone()
@@ -429,7 +408,6 @@ class LocalEC2(LocalService):
                 "egress) VALUES (?,?,?,?,?,?,?)",
                 (self.region, sg, "default", "default VPC security group", vpc, json.dumps(ingress), json.dumps(egress)),
             )
-            config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", sg)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         ids: list[str] = list(params.get("InstanceIds") or [])
@@ -727,7 +705,6 @@ class LocalEC2(LocalService):
                 generate_metrics(self.store, self.region, r, _ms(self.now()))  # the old period up to the switch
             self.conn.execute("UPDATE ec2_instances SET monitoring = ? WHERE region = ? AND instance_id = ?",
                               (state, self.region, r["instance_id"]))  # fmt: skip
-            config_changed(self.store, self.region, "AWS::EC2::Instance", r["instance_id"])
             out.append({"InstanceId": r["instance_id"],
                         "Monitoring": {"State": "pending" if state == "enabled" else "disabling"}})  # fmt: skip
         return {"InstanceMonitorings": out}
@@ -770,7 +747,6 @@ class LocalEC2(LocalService):
             "VALUES (?,?,?,?,?,'[]',?,?)",
             (self.region, gid, GroupName, Description, vpc, json.dumps(egress), json.dumps(tags)),
         )
-        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         out: dict[str, Any] = {"GroupId": gid, "SecurityGroupArn":
                                f"arn:aws:ec2:{self.region}:{self.account_id}:security-group/{gid}"}  # fmt: skip
         if tags:
@@ -789,7 +765,6 @@ class LocalEC2(LocalService):
         if users:
             raise ServiceError("DependencyViolation", "resource sg-... has a dependent object".replace("sg-...", gid))
         self.conn.execute("DELETE FROM ec2_security_groups WHERE region = ? AND group_id = ?", (self.region, gid))
-        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         return {"Return": True, "GroupId": gid}
 
     def _group_id_by_name(self, name: str | None) -> str:
@@ -853,7 +828,6 @@ class LocalEC2(LocalService):
             current = [p for p in current if _rule_key(p) not in gone]
         self.conn.execute(f"UPDATE ec2_security_groups SET {column} = ? WHERE region = ? AND group_id = ?",
                           (json.dumps(current), self.region, gid))  # fmt: skip
-        config_changed(self.store, self.region, "AWS::EC2::SecurityGroup", gid)
         out: dict[str, Any] = {"Return": True}
         if add:
             out["SecurityGroupRules"] = [
@@ -935,7 +909,12 @@ def _camel(value: Any) -> Any:
 
 
 def _ec2_unwrapped(svc: Any, op: str, **params: Any) -> Any:
-    return getattr(type(svc), op).__wrapped__(svc, **params)
+    return getattr(svc, op)(**params)  # svc is a facts.Reader: reads are not recorded
+
+
+def _instance_ids(record: Mapping[str, Any]) -> list[str]:
+    return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::EC2::Instance" and r.get("ARN")]  # fmt: skip
 
 
 def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
@@ -964,6 +943,16 @@ def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
             "evaluation": evaluation}  # fmt: skip
 
 
+def _instance_list(svc: Any) -> list[str]:
+    page = _ec2_unwrapped(svc, "describe_instances")
+    return [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"] if i["State"]["Name"] != "terminated"]
+
+
+def _group_ids(record: Mapping[str, Any]) -> list[str]:
+    return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::EC2::SecurityGroup" and r.get("ARN")]  # fmt: skip
+
+
 def _group_snapshot(svc: Any, gid: str) -> dict[str, Any] | None:
     try:
         groups = _ec2_unwrapped(svc, "describe_security_groups", GroupIds=[gid])["SecurityGroups"]
@@ -982,3 +971,18 @@ def _group_snapshot(svc: Any, gid: str) -> dict[str, Any] | None:
             "supplementary": {}, "relationships": rels, "created": None, "tags": tags}  # fmt: skip
 
 
+def _group_list(svc: Any) -> list[str]:
+    return [g["GroupId"] for g in _ec2_unwrapped(svc, "describe_security_groups")["SecurityGroups"]]
+
+
+# Resource kinds for AWS Config's recorder: which CloudTrail events change a resource, and how to snapshot it.
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::EC2::Instance", "event_source": "ec2.amazonaws.com",
+     "event_names": ("RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "MonitorInstances",
+                     "UnmonitorInstances", "CreateTags", "DeleteTags"),
+     "service": "ec2", "ids_from_record": _instance_ids, "snapshot": _instance_snapshot, "list_ids": _instance_list},
+    {"resource_type": "AWS::EC2::SecurityGroup", "event_source": "ec2.amazonaws.com",
+     "event_names": ("CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress",
+                     "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"),
+     "service": "ec2", "ids_from_record": _group_ids, "snapshot": _group_snapshot, "list_ids": _group_list},
+]  # fmt: skip

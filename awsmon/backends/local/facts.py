@@ -66,23 +66,23 @@ REACTIONS: dict[str, list[str]] = {
     # timestamp (datetime), values (list of floats), counts (list of floats or None), unit (str or None),
     # storage_resolution (1 or 60).
     "datapoints": ["awsmon.backends.local.cloudwatch_metrics:store_datapoints"],
-    # Many single-value datapoints of one metric at once (service-generated metrics: AWS/EC2, S3 storage):
-    # namespace, metric_name, dimensions (dict), points=[(epoch seconds, value)], unit (str or None).
-    "metric_series": ["awsmon.backends.local.cloudwatch_metrics:store_series"],
     # A resource's configuration changed (AWS Config records it): resource_type ("AWS::EC2::Instance"),
     # resource_id, resource_name, arn, configuration (dict, or None when the resource was deleted),
     # supplementary (dict), tags (dict), relationships (list of Config relationship dicts), created (datetime or
     # None), when (datetime). For resource types whose service does not already register with Config's CloudTrail-
     # driven recorder (config.KINDS).
     "resource_changed": ["awsmon.backends.local.config:on_resource_changed"],
+    # Many single-value datapoints of one metric (service-generated metrics, e.g. AWS/EC2): namespace,
+    # metric_name, dimensions (dict), points=[(epoch seconds, value)], unit.
+    "metric_series": ["awsmon.backends.local.cloudwatch_metrics:store_series"],
 }
 
 # ARN service -> delivery handler ("module:function"); attributes each handler understands are in its docstring.
 TARGETS: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:deliver_to_topic",  # subject=
     "logs": "awsmon.backends.local.logs:deliver_to_log_group",  # stream=, events=[(ts_ms, message)]
-    "automate": "awsmon.backends.local.ec2:deliver_automate",  # alarm EC2 actions; instance_id=
-    "swf": "awsmon.backends.local.ec2:deliver_automate",  # the older SWF form of the same actions; instance_id=
+    # Alarm EC2 actions arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover; attribute InstanceId.
+    "automate": "awsmon.backends.local.ec2:deliver_automate",
     "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
 }
 
@@ -158,6 +158,11 @@ class Reader:
         module, _, cls = SERVICES[service].partition(":")
         self._svc = getattr(importlib.import_module(module), cls)(store, region)
 
+    @property
+    def local(self) -> Any:
+        """The service object itself: only for callbacks its own module registered (its CONFIG_KINDS)."""
+        return self._svc
+
     def __getattr__(self, op: str) -> Callable[..., Any]:
         from awsmon.backends.local.base import is_read_only
 
@@ -168,50 +173,18 @@ class Reader:
         return functools.partial(method.__wrapped__, self._svc)
 
 
-def call(store: AccountStore, region: str, service: str, operation: str, params: dict[str, Any], *,
-         principal: str | None = None, session: str | None = None, record: bool = True) -> Any:  # fmt: skip
-    """An API call made by code the account itself runs (a Lambda function's boto3 calls, the Lambda service
-    writing its function's logs), through the called service's own operation.
+def own(svc: Any) -> Any:
+    """A service's own object from a :class:`Reader` handed to a callback its module registered (else ``svc``)."""
+    return svc.local if isinstance(svc, Reader) else svc
 
-    ``operation`` is the AWS name (``PutLogEvents``) or the boto3 one (``put_log_events``). With ``record`` the call
-    is a CloudTrail event like a client's; ``principal`` (a role ARN) and ``session`` make it an AssumedRole
-    session's call. Raises ServiceError as the operation does; ``UnrecognizedClientException`` for a service the
-    local account does not simulate, ``InvalidAction`` for an operation it does not implement.
-    """
-    import os
 
-    from awsmon.backends.local import SERVICES  # boto3 client name -> "module:class"
-    from awsmon.errors import ServiceError
+def api_client(store: AccountStore, region: str, service: str) -> Any:
+    """A *recorded* client of a local service (boto3 name), for code that calls AWS APIs as a principal, e.g. a
+    Lambda function's boto3 calls. Raises KeyError for a service the local account does not simulate."""
+    from awsmon.backends.local import SERVICES
 
     target = SERVICES.get(service)
     if target is None:
-        raise ServiceError("UnrecognizedClientException",
-                           f"awsmon's local account does not simulate the {service} service")  # fmt: skip
+        raise KeyError(f"the local backend has no {service} service")
     module, _, cls = target.partition(":")
-    svc = getattr(importlib.import_module(module), cls)(store, region)
-    name = operation if operation.islower() or "_" in operation else _snake(operation)
-    method = getattr(type(svc), name, None)
-    if method is None or not hasattr(method, "__awsmon_op__"):
-        raise ServiceError("InvalidAction", f"awsmon's local {service} service does not implement {operation}")
-    saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
-    if principal:
-        os.environ["AWSMON_PRINCIPAL"] = principal
-        os.environ["AWSMON_ROLE_SESSION_NAME"] = session or "awsmon"
-    try:
-        if record:
-            return getattr(svc, name)(**params)
-        with store.transaction():
-            return method.__wrapped__(svc, **params)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _snake(name: str) -> str:
-    """boto3's method name of an operation (botocore's xform_name for the names AWS uses)."""
-    import re
-
-    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z][a-z])", r"_\1\2", name).lower()
+    return getattr(importlib.import_module(module), cls)(store, region)

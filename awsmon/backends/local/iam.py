@@ -118,22 +118,6 @@ class LocalIAM(LocalService):
             response = {"AccessKey": {k: v for k, v in response["AccessKey"].items() if k != "SecretAccessKey"}}
         return super().record(op, params, response, read_only, category, **kw)
 
-    def _config_changed(self, rtype: str, rid: str) -> None:
-        """Tell AWS Config (in us-east-1, where global resources are recorded) the resource's configuration now."""
-        take = {"AWS::IAM::User": _user_snapshot, "AWS::IAM::Role": _role_snapshot, "AWS::IAM::Policy": _policy_snapshot}
-        snap = take[rtype](self, rid)
-        region = "us-east-1"
-        if snap is None:
-            kind = {"AWS::IAM::User": "user", "AWS::IAM::Role": "role"}.get(rtype)
-            arn = self.arn(kind, rid) if kind else rid
-            facts.emit(self.store, region, "resource_changed", resource_type=rtype, resource_id=rid,
-                       resource_name=rid.rsplit("/", 1)[-1], arn=arn, configuration=None, when=self.now())  # fmt: skip
-            return
-        facts.emit(self.store, region, "resource_changed", resource_type=rtype, resource_id=snap["resource_id"],
-                   resource_name=snap["name"], arn=snap["arn"], configuration=snap["configuration"],
-                   supplementary=snap["supplementary"], tags=snap["tags"], relationships=snap["relationships"],
-                   created=snap["created"], when=self.now(), evaluation=snap.get("evaluation"))  # fmt: skip
-
     # -- users --------------------------------------------------------------------------------------------------
     def _user(self, name: str) -> Any:
         row = self.conn.execute("SELECT * FROM iam_users WHERE name = ?", (name,)).fetchone()
@@ -157,7 +141,6 @@ class LocalIAM(LocalService):
             raise ServiceError("EntityAlreadyExists", f"User with name {name} already exists.", status=409)
         self.conn.execute("INSERT INTO iam_users (name, user_id, path, created_ms, tags) VALUES (?,?,?,?,?)",
                           (name, _id("AIDA"), path, _ms(self.now()), json.dumps(_tags(Tags))))  # fmt: skip
-        self._config_changed("AWS::IAM::User", name)
         return {"User": self._user_shape(self._user(name))}
 
     @api("GetUser")
@@ -181,7 +164,6 @@ class LocalIAM(LocalService):
         if self.conn.execute("SELECT 1 FROM iam_mfa_devices WHERE user_name = ?", (name,)).fetchone():
             raise ServiceError("DeleteConflict", "Cannot delete entity, must remove MFA devices first.", status=409)
         self.conn.execute("DELETE FROM iam_users WHERE name = ?", (name,))
-        self._config_changed("AWS::IAM::User", name)
         return {}
 
     # -- roles --------------------------------------------------------------------------------------------------
@@ -218,7 +200,6 @@ class LocalIAM(LocalService):
         self.conn.execute("INSERT INTO iam_roles (name, role_id, path, created_ms, assume_policy, description, "
                           "max_session, tags) VALUES (?,?,?,?,?,?,?,?)",
                           (name, _id("AROA"), path, _ms(self.now()), doc, Description, session, json.dumps(_tags(Tags))))  # fmt: skip
-        self._config_changed("AWS::IAM::Role", name)
         return {"Role": self._role_shape(self._role(name))}
 
     @api("GetRole")
@@ -236,7 +217,6 @@ class LocalIAM(LocalService):
         if self.conn.execute("SELECT 1 FROM iam_attachments WHERE principal_kind = 'role' AND principal = ?", (name,)).fetchone():
             raise ServiceError("DeleteConflict", "Cannot delete entity, must detach all policies first.", status=409)
         self.conn.execute("DELETE FROM iam_roles WHERE name = ?", (name,))
-        self._config_changed("AWS::IAM::Role", name)
         return {}
 
     # -- policies -----------------------------------------------------------------------------------------------
@@ -282,7 +262,6 @@ class LocalIAM(LocalService):
         self.conn.execute("INSERT INTO iam_policies (arn, name, policy_id, path, document, description, created_ms, "
                           "updated_ms) VALUES (?,?,?,?,?,?,?,?)",
                           (arn, name, _id("ANPA"), path, doc, Description, now, now))  # fmt: skip
-        self._config_changed("AWS::IAM::Policy", arn)
         return {"Policy": self._policy_shape(self._policy(arn))}
 
     @api("GetPolicy")
@@ -318,7 +297,6 @@ class LocalIAM(LocalService):
         if self._attachments(PolicyArn):
             raise ServiceError("DeleteConflict", "Cannot delete a policy attached to entities.", status=409)
         self.conn.execute("DELETE FROM iam_policies WHERE arn = ?", (PolicyArn,))
-        self._config_changed("AWS::IAM::Policy", PolicyArn)
         return {}
 
     def _attach(self, kind: str, name: str, arn: str, *, attach: bool) -> dict[str, Any]:
@@ -332,9 +310,6 @@ class LocalIAM(LocalService):
                                     "policy_arn = ?", (kind, principal, arn))  # fmt: skip
             if cur.rowcount == 0:
                 raise ServiceError("NoSuchEntity", f"Policy {arn} was not found.", status=404)
-        self._config_changed("AWS::IAM::User" if kind == "user" else "AWS::IAM::Role", principal)
-        if ":aws:policy/" not in arn:
-            self._config_changed("AWS::IAM::Policy", arn)  # its attachment count changed
         return {}
 
     @api("AttachUserPolicy")
@@ -387,8 +362,6 @@ class LocalIAM(LocalService):
         now = self.now()
         self.conn.execute("INSERT INTO iam_access_keys (key_id, user_name, status, created_ms) VALUES (?,?,?,?)",
                           (key_id, owner, "Active", _ms(now)))  # fmt: skip
-        if owner:
-            self._config_changed("AWS::IAM::User", owner)
         out = {"AccessKeyId": key_id, "Status": "Active", "SecretAccessKey": secret, "CreateDate": now}
         if owner:
             out = {"UserName": owner, **out}
@@ -413,20 +386,14 @@ class LocalIAM(LocalService):
         if Status not in ("Active", "Inactive"):
             raise ServiceError("ValidationError", f"1 validation error detected: Value '{Status}' at 'status' failed to "
                                "satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")  # fmt: skip
-        owner = self._key_owner(UserName)
-        self._key(AccessKeyId, owner)
+        self._key(AccessKeyId, self._key_owner(UserName))
         self.conn.execute("UPDATE iam_access_keys SET status = ? WHERE key_id = ?", (Status, AccessKeyId))
-        if owner:
-            self._config_changed("AWS::IAM::User", owner)
         return {}
 
     @api("DeleteAccessKey")
     def delete_access_key(self, *, AccessKeyId: str, UserName: str | None = None, **kw: Any) -> dict[str, Any]:
-        owner = self._key_owner(UserName)
-        self._key(AccessKeyId, owner)
+        self._key(AccessKeyId, self._key_owner(UserName))
         self.conn.execute("DELETE FROM iam_access_keys WHERE key_id = ?", (AccessKeyId,))
-        if owner:
-            self._config_changed("AWS::IAM::User", owner)
         return {}
 
     # -- MFA ----------------------------------------------------------------------------------------------------
@@ -457,7 +424,6 @@ class LocalIAM(LocalService):
         self.conn.execute("INSERT INTO iam_mfa_devices (serial, user_name, virtual, created_ms, enabled_ms) VALUES (?,?,0,?,?) "
                           "ON CONFLICT (serial) DO UPDATE SET user_name = excluded.user_name, enabled_ms = excluded.enabled_ms",
                           (SerialNumber, user, now, now))  # fmt: skip
-        self._config_changed("AWS::IAM::User", user)
         return {}
 
     @api("ListMFADevices")
@@ -477,7 +443,6 @@ class LocalIAM(LocalService):
             self.conn.execute("UPDATE iam_mfa_devices SET user_name = NULL, enabled_ms = NULL WHERE serial = ?", (SerialNumber,))
         else:
             self.conn.execute("DELETE FROM iam_mfa_devices WHERE serial = ?", (SerialNumber,))
-        self._config_changed("AWS::IAM::User", user)
         return {}
 
     @api("GetAccountSummary")
@@ -503,14 +468,28 @@ class LocalIAM(LocalService):
 
 
 def _unwrapped(svc: Any, op: str, **params: Any) -> Any:
-    return getattr(type(svc), op).__wrapped__(svc, **params)
+    return getattr(svc, op)(**params)  # svc is a facts.Reader: reads are not recorded
 
 
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _ids(rtype: str) -> Any:
+    def ids(record: Mapping[str, Any]) -> list[str]:
+        return [str(r.get("name") or str(r["ARN"]).rsplit("/", 1)[-1]) for r in record.get("resources") or []
+                if r.get("type") == rtype and r.get("ARN")]  # fmt: skip
+
+    return ids
+
+
+def _policy_ids(record: Mapping[str, Any]) -> list[str]:
+    return [str(r["ARN"]) for r in record.get("resources") or []
+            if r.get("type") == "AWS::IAM::Policy" and r.get("ARN") and ":aws:policy/" not in str(r["ARN"])]  # fmt: skip
+
+
 def _user_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
     row = svc.conn.execute("SELECT * FROM iam_users WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
@@ -532,6 +511,7 @@ def _user_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
 
 
 def _role_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
     row = svc.conn.execute("SELECT * FROM iam_roles WHERE name = ?", (name,)).fetchone()
     if row is None:
         return None
@@ -546,6 +526,7 @@ def _role_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
 
 
 def _policy_snapshot(svc: Any, arn: str) -> dict[str, Any] | None:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
     try:
         p = svc._policy(arn)
     except ServiceError:
@@ -559,3 +540,20 @@ def _policy_snapshot(svc: Any, arn: str) -> dict[str, Any] | None:
                                   "createDate": _iso(shape["CreateDate"])}]}  # fmt: skip
     return {"resource_id": arn, "name": shape["PolicyName"], "arn": arn, "configuration": cfg,
             "supplementary": {}, "relationships": [], "created": shape["CreateDate"], "tags": {}}  # fmt: skip
+
+
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::IAM::User", "event_source": "iam.amazonaws.com",
+     "event_names": ("CreateUser", "DeleteUser", "AttachUserPolicy", "DetachUserPolicy", "TagUser", "UntagUser"),
+     "service": "iam", "ids_from_record": _ids("AWS::IAM::User"), "snapshot": _user_snapshot,
+     "list_ids": lambda svc: [r[0] for r in svc.conn.execute("SELECT name FROM iam_users ORDER BY name")]},
+    {"resource_type": "AWS::IAM::Role", "event_source": "iam.amazonaws.com",
+     "event_names": ("CreateRole", "DeleteRole", "AttachRolePolicy", "DetachRolePolicy", "UpdateAssumeRolePolicy"),
+     "service": "iam", "ids_from_record": _ids("AWS::IAM::Role"), "snapshot": _role_snapshot,
+     "list_ids": lambda svc: [r[0] for r in svc.conn.execute("SELECT name FROM iam_roles ORDER BY name")]},
+    {"resource_type": "AWS::IAM::Policy", "event_source": "iam.amazonaws.com",
+     "event_names": ("CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "AttachUserPolicy", "AttachRolePolicy",
+                     "DetachUserPolicy", "DetachRolePolicy"),
+     "service": "iam", "ids_from_record": _policy_ids, "snapshot": _policy_snapshot,
+     "list_ids": lambda svc: [r[0] for r in svc.conn.execute("SELECT arn FROM iam_policies ORDER BY arn")]},
+]  # fmt: skip

@@ -208,19 +208,6 @@ class LocalS3(LocalService):
                     facts.emit(self.store, self.region, "datapoints", namespace="AWS/S3", metric_name=name,
                                dimensions=dims, timestamp=now, values=[value], unit=unit)  # fmt: skip
 
-    def _config_changed(self, name: str, *, region: str | None = None) -> None:
-        """Tell AWS Config the bucket's configuration now (fact ``resource_changed``; deleted: no configuration)."""
-        snap = _bucket_snapshot(self, name)
-        if snap is None:
-            facts.emit(self.store, region or self.region, "resource_changed", resource_type="AWS::S3::Bucket",
-                       resource_id=name, resource_name=name, arn=f"arn:aws:s3:::{name}", configuration=None,
-                       when=self.now())  # fmt: skip
-            return
-        facts.emit(self.store, self._row(name)["region"], "resource_changed", resource_type="AWS::S3::Bucket",
-                   resource_id=name, resource_name=name, arn=snap["arn"], configuration=snap["configuration"],
-                   supplementary=snap["supplementary"], tags=snap["tags"], relationships=[], created=snap["created"],
-                   when=self.now())  # fmt: skip
-
     # -- buckets ------------------------------------------------------------------------------------------------
     @api("CreateBucket")
     def create_bucket(self, *, Bucket: str, CreateBucketConfiguration: dict[str, Any] | None = None,
@@ -249,12 +236,11 @@ class LocalS3(LocalService):
         self.conn.execute("INSERT INTO s3_buckets (name, region, created_ms, acl, public_access_block) VALUES (?,?,?,?,?)",
                           (name, self.region, _ms(self.now()), json.dumps(grants), json.dumps(DEFAULT_PAB)))  # fmt: skip
         scheduler.schedule_if_absent(self.store, "s3.storage", "daily", _next_midnight(self.now()))
-        self._config_changed(name)
         return {"Location": f"/{name}" if self.region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"}
 
     @api("DeleteBucket")
     def delete_bucket(self, *, Bucket: str, **kw: Any) -> dict[str, Any]:
-        region = self._row(Bucket)["region"]
+        self._row(Bucket)
         folder = self._folder(Bucket)
         if next(folder.list_objects(), None) is not None:
             raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty", status=409)
@@ -262,7 +248,6 @@ class LocalS3(LocalService):
 
         shutil.rmtree(self.store.s3_dir / Bucket, ignore_errors=True)
         self.conn.execute("DELETE FROM s3_buckets WHERE name = ?", (Bucket,))
-        self._config_changed(Bucket, region=region)
         return {}
 
     @api("HeadBucket")
@@ -300,7 +285,6 @@ class LocalS3(LocalService):
         if pab.get("BlockPublicAcls") and acl_is_public(grants):
             raise ServiceError("AccessDenied", "Access Denied", status=403)
         self.conn.execute("UPDATE s3_buckets SET acl = ? WHERE name = ?", (json.dumps(grants), Bucket))
-        self._config_changed(Bucket)
         return {}
 
     @api("GetBucketAcl")
@@ -314,7 +298,6 @@ class LocalS3(LocalService):
         self._row(Bucket, create=True)
         cfg = {k: bool(PublicAccessBlockConfiguration.get(k, False)) for k in DEFAULT_PAB}
         self.conn.execute("UPDATE s3_buckets SET public_access_block = ? WHERE name = ?", (json.dumps(cfg), Bucket))
-        self._config_changed(Bucket)
         return {}
 
     @api("GetPublicAccessBlock")
@@ -329,7 +312,6 @@ class LocalS3(LocalService):
     def delete_public_access_block(self, *, Bucket: str, **kw: Any) -> dict[str, Any]:
         self._row(Bucket, create=True)
         self.conn.execute("UPDATE s3_buckets SET public_access_block = NULL WHERE name = ?", (Bucket,))
-        self._config_changed(Bucket)
         return {}
 
     @api("PutBucketVersioning")
@@ -346,7 +328,6 @@ class LocalS3(LocalService):
                                "our published schema")  # fmt: skip
         self.conn.execute("UPDATE s3_buckets SET versioning = ?, mfa_delete = coalesce(?, mfa_delete) WHERE name = ?",
                           (status, mfa, Bucket))  # fmt: skip
-        self._config_changed(Bucket)
         return {}
 
     @api("GetBucketVersioning")
@@ -375,7 +356,6 @@ class LocalS3(LocalService):
         if pab.get("BlockPublicPolicy") and policy_is_public(text):
             raise ServiceError("AccessDenied", "Access Denied", status=403)
         self.conn.execute("UPDATE s3_buckets SET policy = ? WHERE name = ?", (text, Bucket))
-        self._config_changed(Bucket)
         return {}
 
     @api("GetBucketPolicy")
@@ -389,7 +369,6 @@ class LocalS3(LocalService):
     def delete_bucket_policy(self, *, Bucket: str, **kw: Any) -> dict[str, Any]:
         self._row(Bucket, create=True)
         self.conn.execute("UPDATE s3_buckets SET policy = NULL WHERE name = ?", (Bucket,))
-        self._config_changed(Bucket)
         return {}
 
     @api("PutBucketMetricsConfiguration")
@@ -596,7 +575,13 @@ def run_storage(store: AccountStore, key: str, due: datetime, now: datetime) -> 
 # -- AWS Config --------------------------------------------------------------------------------------------------------
 
 
+def _bucket_ids(record: Mapping[str, Any]) -> list[str]:
+    return [str(r["ARN"]).split(":::", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::S3::Bucket" and r.get("ARN")]  # fmt: skip
+
+
 def _bucket_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
     try:
         row = svc._row(name)
     except ServiceError:
@@ -621,3 +606,16 @@ def _bucket_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     tags = {t["Key"]: t["Value"] for t in json.loads(row["tags"] or "[]")}
     return {"resource_id": name, "name": name, "arn": f"arn:aws:s3:::{name}", "configuration": cfg,
             "supplementary": supplementary, "relationships": [], "created": created, "tags": tags}  # fmt: skip
+
+
+def _bucket_list(svc: Any) -> list[str]:
+    svc = facts.own(svc)  # config hands a facts.Reader; this module reads its own rows
+    return [n for n in svc._names() if svc._row(n)["region"] == svc.region]
+
+
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::S3::Bucket", "event_source": "s3.amazonaws.com",
+     "event_names": ("CreateBucket", "DeleteBucket", "PutBucketAcl", "PutPublicAccessBlock", "DeletePublicAccessBlock",
+                     "PutBucketVersioning", "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketTagging"),
+     "service": "s3", "ids_from_record": _bucket_ids, "snapshot": _bucket_snapshot, "list_ids": _bucket_list},
+]  # fmt: skip

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -39,7 +40,6 @@ _NAME_RE = re.compile(
 )
 _ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 _HANDLER_RE = re.compile(r"^[^\s]+$")
-_ASSUMABLE_ROLE_RE = re.compile(r"^arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 _SID_RE = re.compile(r"^([a-zA-Z0-9-_.]+)$")
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 OTHER_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "java8.al2", "java11", "java17", "java21", "java25",
@@ -209,18 +209,15 @@ class LocalLambda(LocalService):
             return []
         return [{"type": "AWS::Lambda::Function", "ARN": self.function_arn(name), "name": name}]
 
-    def _changed(self, name: str) -> None:
-        """Tell AWS Config the function's configuration now (fact ``resource_changed``; deleted: none)."""
-        snap = _function_snapshot(self, name)
-        if snap is None:
-            facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::Lambda::Function",
-                       resource_id=name, resource_name=name, arn=self.function_arn(name), configuration=None,
-                       when=self.now())  # fmt: skip
-            return
+    def _changed(self, name: str, config: dict[str, Any] | None, tags: dict[str, str] | None = None) -> None:
+        role = (config or {}).get("Role") or ""
+        relationships = []
+        if role:
+            relationships.append({"resourceType": "AWS::IAM::Role", "resourceName": role.rsplit("/", 1)[-1],
+                                  "relationshipName": "Is associated with "})  # fmt: skip
         facts.emit(self.store, self.region, "resource_changed", resource_type="AWS::Lambda::Function",
-                   resource_id=name, resource_name=name, arn=snap["arn"], configuration=snap["configuration"],
-                   supplementary=snap["supplementary"], tags=snap["tags"], relationships=snap["relationships"],
-                   created=snap["created"], when=self.now())  # fmt: skip
+                   resource_id=name, resource_name=name, arn=self.function_arn(name), configuration=config,
+                   tags=tags or {}, relationships=relationships, when=self.now())  # fmt: skip
 
     # -- functions ------------------------------------------------------------------------------------------------
     @api("CreateFunction")
@@ -283,7 +280,7 @@ class LocalLambda(LocalService):
             "INSERT INTO lambda_functions (region, name, arn, config, code, policy, tags) VALUES (?,?,?,?,?,?,?)",
             (self.region, name, config["FunctionArn"], json.dumps(config), data, None, json.dumps(Tags or {})),
         )
-        self._changed(name)
+        self._changed(name, config, Tags)
         return config
 
     @api("GetFunction")
@@ -322,7 +319,7 @@ class LocalLambda(LocalService):
     def delete_function(self, *, FunctionName: str, Qualifier: str | None = None, **kw: Any) -> dict[str, Any]:
         row = self._row(FunctionName)
         self.conn.execute("DELETE FROM lambda_functions WHERE region = ? AND name = ?", (row["region"], row["name"]))
-        self._changed(row["name"])
+        self._changed(row["name"], None)
         return {}
 
     @api("UpdateFunctionCode")
@@ -341,7 +338,7 @@ class LocalLambda(LocalService):
                        "RevisionId": str(uuid.uuid4()), "LastUpdateStatus": "Successful"})  # fmt: skip
         self.conn.execute("UPDATE lambda_functions SET config = ?, code = ? WHERE region = ? AND name = ?",
                           (json.dumps(config), data, row["region"], row["name"]))  # fmt: skip
-        self._changed(row["name"])
+        self._changed(row["name"], config, json.loads(row["tags"]))
         return config
 
     # -- resource-based policy ------------------------------------------------------------------------------------
@@ -384,7 +381,7 @@ class LocalLambda(LocalService):
         config["RevisionId"] = str(uuid.uuid4())
         self.conn.execute("UPDATE lambda_functions SET policy = ?, config = ? WHERE region = ? AND name = ?",
                           (json.dumps(policy), json.dumps(config), row["region"], row["name"]))  # fmt: skip
-        self._changed(row["name"])
+        self._changed(row["name"], config, json.loads(row["tags"]))
         return {"Statement": json.dumps(statement, separators=(",", ":"))}
 
     @api("GetPolicy")
@@ -493,6 +490,27 @@ class Outcome:
         self.log_text = log_text
 
 
+def _role_principal(role: str, function_name: str) -> Any:
+    """Environment overrides making calls from inside the function appear as its execution role's session."""
+
+    @contextlib.contextmanager
+    def scope() -> Any:
+        saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
+        if re.fullmatch(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", role):
+            os.environ["AWSMON_PRINCIPAL"] = role
+            os.environ["AWSMON_ROLE_SESSION_NAME"] = function_name
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    return scope
+
+
 def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcome:
     """Run the function once (or record it, for runtimes that do not run here) with all its consequences."""
     from awsmon.backends.local.lambda_.runner import RunResult, run
@@ -503,12 +521,23 @@ def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcom
     started_at = store.now()
     stream = log_stream_name(started_at)
     group = f"/aws/lambda/{name}"
-    role = config["Role"] if _ASSUMABLE_ROLE_RE.match(config["Role"]) else None
     if config["Runtime"] in PYTHON_RUNTIMES:
+        scope = _role_principal(config["Role"], name)
 
         def serve(service: str, operation: str, params: dict[str, Any]) -> Any:
-            # The function's boto3 call, made as its execution role (an AssumedRole session named after it).
-            return facts.call(store, region, service, operation, params, principal=role, session=name)
+            from botocore import xform_name
+
+            try:
+                client = facts.api_client(store, region, service)
+            except KeyError:
+                raise ServiceError("UnrecognizedClientException",
+                                   f"awsmon's local account does not simulate the {service} service") from None  # fmt: skip
+            method = getattr(client, xform_name(operation), None)
+            if method is None or not hasattr(method, "__awsmon_op__"):
+                raise ServiceError("InvalidAction",
+                                   f"awsmon's local {service} service does not implement {operation}")  # fmt: skip
+            with scope():
+                return method(**params)
 
         env = {
             "AWS_LAMBDA_FUNCTION_NAME": name,
@@ -554,35 +583,20 @@ def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcom
     start_ms = _ms(started_at)
     stamps = [start_ms] * (len(lines) - 2) + [ended_at_ms, ended_at_ms]
     with store.transaction():
-        write_logs(store, region, group, stream, list(zip(stamps, lines, strict=True)), role, name)
+        write_logs(store, region, group, stream, list(zip(stamps, lines, strict=True)), started_at)
         _metrics(store, region, name, started_at, result.duration_ms, error=result.error is not None)
     payload = (result.payload or "null").encode() if result.error is None else json.dumps(result.error).encode()
     function_error = None if result.error is None else "Unhandled"
     return Outcome(payload, function_error, "\n".join(lines) + "\n")
 
 
-def write_logs(store: Any, region: str, group: str, stream: str, events: list[tuple[int, str]], role: str | None,
-               function_name: str) -> None:  # fmt: skip
-    """The Lambda service writes the invocation's log with the function's role, as on AWS: CreateLogGroup (when
-    missing) and CreateLogStream are CloudTrail events of the role; PutLogEvents is not recorded (AWS does not
-    record it either)."""
-    for op, params in (("create_log_group", {"logGroupName": group}),
-                       ("create_log_stream", {"logGroupName": group, "logStreamName": stream})):  # fmt: skip
-        if op == "create_log_group" and _group_exists(store, region, group):
-            continue
-        try:
-            facts.call(store, region, "logs", op, params, principal=role, session=function_name)
-        except ServiceError as exc:
-            if exc.code != "ResourceAlreadyExistsException":
-                raise
-    batch = [{"timestamp": ts, "message": msg[:262118]} for ts, msg in events if msg]
-    facts.call(store, region, "logs", "put_log_events", {"logGroupName": group, "logStreamName": stream,
-                                                         "logEvents": batch}, record=False)  # fmt: skip
-
-
-def _group_exists(store: Any, region: str, group: str) -> bool:
-    found = facts.call(store, region, "logs", "describe_log_groups", {"logGroupNamePrefix": group}, record=False)
-    return any(g.get("logGroupName") == group for g in found.get("logGroups") or [])
+def write_logs(store: Any, region: str, group: str, stream: str, events: list[tuple[int, str]],
+               when: datetime) -> None:  # fmt: skip
+    """Write the invocation's log events to its group (created if missing) through the logs service's delivery
+    handler: Lambda's internal writes are not API calls of the account's principal."""
+    batch = [(ts, msg[:262118]) for ts, msg in events if msg]
+    arn = f"arn:aws:logs:{region}:{store.account_id}:log-group:{group}"
+    facts.deliver(store, arn, "", when, stream=stream, events=batch, create_group=True)
 
 
 def _metrics(store: Any, region: str, name: str, when: datetime, duration_ms: float, *, error: bool) -> None:
@@ -642,6 +656,11 @@ def _is_json(text: str) -> bool:
 
 
 # -- AWS Config -------------------------------------------------------------------------------------------------------
+def _function_ids(record: Any) -> list[str]:
+    return [str(r["ARN"]).rsplit(":", 1)[-1] for r in record.get("resources") or []
+            if r.get("type") == "AWS::Lambda::Function" and r.get("ARN")]  # fmt: skip
+
+
 def _camel(value: Any) -> Any:
     if isinstance(value, dict):
         return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
@@ -669,3 +688,13 @@ def _function_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     created = datetime.strptime(config["LastModified"], "%Y-%m-%dT%H:%M:%S.%f%z")
     return {"resource_id": name, "name": name, "arn": row["arn"], "configuration": _camel(config),
             "supplementary": supplementary, "relationships": relationships, "created": created, "tags": tags}  # fmt: skip
+
+
+CONFIG_KINDS: list[dict[str, Any]] = [
+    {"resource_type": "AWS::Lambda::Function", "event_source": "lambda.amazonaws.com",
+     "event_names": ("CreateFunction", "DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+                     "AddPermission", "RemovePermission", "TagResource", "UntagResource"),
+     "service": "lambda", "ids_from_record": _function_ids, "snapshot": _function_snapshot,
+     "list_ids": lambda svc: [r[0] for r in svc.conn.execute(
+         "SELECT name FROM lambda_functions WHERE region = ? ORDER BY name", (svc.region,))]},
+]  # fmt: skip

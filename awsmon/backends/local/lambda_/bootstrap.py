@@ -39,23 +39,7 @@ _DEADLINE = _START + float(os.environ.pop("_AWSMON_LAMBDA_TIMEOUT"))
 _CLOCK_OFFSET = float(os.environ.pop("_AWSMON_LAMBDA_CLOCK_OFFSET", "0"))
 
 
-def _peak_kib() -> int:
-    """This process's peak resident memory since exec (VmHWM). ru_maxrss would include the parent's size at fork."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-
-
 def _send(msg: Any) -> None:
-    if msg[0] in ("result", "error"):
-        _send(("memory", _peak_kib()))
     data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
     os.write(_WFD, struct.pack(">I", len(data)))
     view = memoryview(data)
@@ -101,9 +85,7 @@ def _serve_call(model: Any = None, context: Any = None, **kw: Any) -> Any:
     from botocore.awsrequest import AWSResponse
 
     params = (context or {}).get("awsmon_params") or {}
-    from botocore import xform_name
-
-    _send(("call", model.service_model.service_name, xform_name(model.name), params))
+    _send(("call", model.service_model.service_name, model.name, params))
     reply = _recv()
     request_id = str(uuid.uuid4())
     if reply[0] == "ok":
@@ -215,7 +197,28 @@ def _log_error(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _peak_memory_mb() -> int:
+    """This process's own peak RSS (VmHWM). ru_maxrss would also count the parent's pages mapped before exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return -(-int(line.split()[1]) // 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+
+    return -(-int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) // 1024)
+
+
 def main() -> None:
+    try:
+        _run()
+    finally:
+        _send(("memory", _peak_memory_mb()))
+
+
+def _run() -> None:
     request_id = os.environ.pop("_AWSMON_LAMBDA_REQUEST_ID")
     event_text = os.environ.pop("_AWSMON_LAMBDA_EVENT_FILE")
     with open(event_text, encoding="utf-8") as fh:

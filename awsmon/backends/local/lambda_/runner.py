@@ -68,18 +68,6 @@ def _write_msg(fd: int, msg: Any) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _proc_peak_kib(pid: int) -> int:
-    """A running child's peak resident memory since exec (VmHWM), read before it is killed."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
 def split_output(text: str) -> list[str]:
     """The child's output as log events: one per line, except an error block (between \\x1e marks) kept whole."""
     events: list[str] = []
@@ -122,7 +110,6 @@ def run(
     from awsmon.errors import ServiceError
 
     result = RunResult()
-    peak_kib = 0
     parent_r, child_w = os.pipe()
     child_r, parent_w = os.pipe()
     with tempfile.TemporaryDirectory(prefix="awsmon-lambda-") as tmp:
@@ -144,6 +131,7 @@ def run(
             "_AWSMON_LAMBDA_CLOCK_OFFSET": repr(clock_offset_s),
         })  # fmt: skip
         started = time.monotonic()
+        measured_mb = 0
         deadline = started + timeout_s
         with open(out_path, "wb") as out:
             proc = subprocess.Popen(
@@ -174,10 +162,10 @@ def run(
                         reply = ("err", "InternalFailure", f"{type(exc).__name__}: {exc}", 500)
                     with contextlib.suppress(BrokenPipeError):
                         _write_msg(parent_w, reply)
-                elif kind == "memory":
-                    peak_kib = int(msg[1])
                 elif kind == "init":
                     result.init_ms = float(msg[1])
+                elif kind == "memory":
+                    measured_mb = int(msg[1])
                 elif kind == "result":
                     result.payload = msg[1]
                 elif kind == "error":
@@ -186,15 +174,16 @@ def run(
             os.close(parent_r)
             os.close(parent_w)
             if result.timed_out:
-                peak_kib = peak_kib or _proc_peak_kib(proc.pid)
+                measured_mb = measured_mb or _peak_mb_of(proc.pid)  # read before the kill: it sent none
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-            _pid, _status, _usage = os.wait4(proc.pid, 0)
+            _pid, _status, usage = os.wait4(proc.pid, 0)
             proc.returncode = _status
         result.duration_ms = (time.monotonic() - started) * 1000
         if result.timed_out:
             result.duration_ms = max(result.duration_ms, timeout_s * 1000)
-        result.max_memory_mb = max(1, -(-peak_kib // 1024))
+        # The child's own peak; wait4's ru_maxrss (KiB) includes the parent's pages mapped before exec.
+        result.max_memory_mb = max(1, measured_mb or -(-int(usage.ru_maxrss) // 1024))
         text = out_path.read_bytes().decode("utf-8", "replace")
     result.log_lines = split_output(text)
     if result.payload is None and result.error is None and not result.timed_out:
@@ -202,3 +191,15 @@ def run(
         result.error = {"errorType": "Runtime.ExitError",
                         "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}  # fmt: skip
     return result
+
+
+def _peak_mb_of(pid: int) -> int:
+    """A live process's own peak RSS (VmHWM) in MB, or 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return -(-int(line.split()[1]) // 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
