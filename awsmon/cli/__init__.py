@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from awsmon import __version__
-from awsmon.errors import AwsmonError, ExitCode
+from awsmon.errors import AwsmonError, ExitCode, one_line
 
 # Global options and whether they take a value; they may appear anywhere before "--" (moved to the front).
 GLOBAL_OPTIONS: dict[str, bool] = {
@@ -143,9 +143,10 @@ def _traceback() -> None:
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"awsmon: error: {message}\n")
+    # control characters from user data are escaped, never written raw: one printable line each
+    sys.stderr.write(f"awsmon: error: {one_line(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {one_line(hint)}\n")
 
 
 # Command groups, imported and converted to click commands only when used: building every group's commands
@@ -233,6 +234,13 @@ class AwsmonGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             code = ExitCode.OK
+        except RecursionError:
+            # Last resort: readers refuse over-deep input themselves (awsmon.inputs); whatever still recursed too
+            # deep was nested user data, so it is bad input, not a crash.
+            if debug:
+                _traceback()
+            _print_error("the input is nested too deeply to process")
+            code = ExitCode.USAGE
         except Exception as exc:
             if debug:
                 _traceback()

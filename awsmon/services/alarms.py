@@ -8,7 +8,6 @@ evaluation actually saw.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -54,17 +53,9 @@ def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
 
 def load_json_arg(text: str, option: str) -> Any:
     """A JSON value given inline, as ``file://path`` (aws-cli style) or as a path to a file."""
-    raw = text
-    path = text[7:] if text.startswith("file://") else text
-    if text.startswith("file://") or (not text.lstrip().startswith(("[", "{")) and Path(path).exists()):
-        try:
-            raw = Path(path).read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {option} file {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"invalid JSON in {option}: {exc}") from None
+    from awsmon.inputs import read_json_arg
+
+    return read_json_arg(text, option, bare_path=lambda v: not v.lstrip().startswith(("[", "{")))
 
 
 def check_max_items(max_items: int | None) -> None:

@@ -23,25 +23,15 @@ DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
 
 def read_text(value: str, what: str) -> str:
     """An argument given inline, as ``file://path`` (aws-cli style) or as ``@path``; ``-`` reads stdin."""
-    import sys
-    from pathlib import Path
+    from awsmon.inputs import read_arg
 
-    if value == "-":
-        return sys.stdin.read()
-    if value.startswith("file://") or value.startswith("@"):
-        path = Path(value[7:] if value.startswith("file://") else value[1:]).expanduser()
-        try:
-            return path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
-    return value
+    return read_arg(value, what, at_path=True, stdin=True)
 
 
 def _json(value: str, what: str) -> Any:
-    try:
-        return json.loads(read_text(value, what))
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    return loads_json(read_text(value, what), what)
 
 
 def _bus(bus: str | None) -> dict[str, Any]:

@@ -160,18 +160,9 @@ def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
 
 def _json_arg(text: str, what: str) -> Any:
     """A JSON document given inline or as ``file://path`` (aws-cli style) or ``@path``."""
-    from pathlib import Path
+    from awsmon.inputs import read_json_arg
 
-    if text.startswith("file://") or text.startswith("@"):
-        path = Path(text[7:] if text.startswith("file://") else text[1:])
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
+    return read_json_arg(text, what, at_path=True)
 
 
 def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
