@@ -89,10 +89,12 @@ def _iso(value: datetime) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}-{path.name}"
     try:
-        with open(tmp, "wb") as fh:
+        # 0600 whatever the umask: the objects are the account's audit logs
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

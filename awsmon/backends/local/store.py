@@ -56,7 +56,34 @@ def validate_region(region: str) -> str:
     return region
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents as 0700 whatever the umask (the account holds keys and audit data);
+    folders that already exist are left as their owner set them."""
+    missing: list[Path] = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def restrict_file(path: Path, mode: int = 0o600) -> None:
+    """Make an existing file (or folder, mode 0700) private if others may read it (made by an older awsmon)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # not ours: leave it, the owner decides
+        pass
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write a file so readers see the old or the new content, never a torn one."""
     import tempfile
 
@@ -89,7 +116,7 @@ class Home:
         import tempfile
 
         try:
-            self.accounts_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.accounts_dir)
             probe = tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-", delete=True)
             probe.close()
         except OSError as exc:
@@ -221,7 +248,11 @@ class AccountStore:
         adir = home.account_dir(account_id)
         db_path = adir / "account.db"
         try:
-            adir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(adir)
+            if create and not db_path.exists():
+                # created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the database's mode
+                os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.chmod(db_path, 0o600)
         except OSError as exc:
             raise ConfigError(f"cannot create {adir}: {exc.strerror or exc}", hint="check --home / AWSMON_HOME") from exc
         try:
@@ -231,6 +262,9 @@ class AccountStore:
         store = cls(home, account_id, conn)
         try:
             store._configure()
+            restrict_file(adir, 0o700)
+            for suffix in ("", "-wal", "-shm"):
+                restrict_file(adir / f"account.db{suffix}")
             store._migrate()
             if create:
                 store._initialise(region)
