@@ -69,5 +69,5 @@ def test_the_tour_runs(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest
             if redirect:
                 (work / redirect).write_text(res.stdout)
     # the tour's alarm fired and notified its file subscriber; the rule delivered the CreateLogGroup call
-    assert (work / "alerts.jsonl").read_text().strip()
+    assert (home / "outbox" / "alerts.jsonl").read_text().strip()
     assert cli.json("rules", "deliveries", "--rule", "new-groups")

@@ -358,15 +358,19 @@ def topic_subscribe(
     ctx: typer.Context,
     topic: str = typer.Argument(..., help="Topic name or ARN."),
     protocol: str = typer.Option(..., "--protocol", help="email, sms, sqs, file (local only), http(s), lambda."),
-    endpoint: str = typer.Option(..., "--notification-endpoint", "--endpoint", help="Address, phone, queue ARN or file path."),
+    endpoint: str = typer.Option(..., "--notification-endpoint", "--endpoint", help="Address, phone, queue ARN or file path (file: relative to $AWSMON_HOME/outbox)."),
+    allow_outside_home: bool = typer.Option(False, "--allow-outside-home", help="Let a file endpoint be outside $AWSMON_HOME/outbox (relative paths then mean the current folder)."),
 ) -> None:
     """Subscribe an endpoint to a topic (Subscribe; confirmed at once locally).
 
-    Example: awsmon alarms topics subscribe ops --protocol file --endpoint ./alerts.jsonl
+    A file endpoint (local backend) appends one JSON line per delivery to a file in $AWSMON_HOME/outbox/; a
+    relative path resolves there and no path may leave that folder unless --allow-outside-home is given.
+
+    Example: awsmon alarms topics subscribe ops --protocol file --endpoint alerts.jsonl
     """
     from awsmon.services.alarms import subscribe
 
-    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint))
+    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint, allow_outside_home))
 
 
 @topics_app.command("unsubscribe")
