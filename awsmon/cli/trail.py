@@ -324,7 +324,7 @@ def import_(
 ) -> None:
     """Load real CloudTrail logs into the local event history (idempotent by eventID), then use 'trail lookup'.
 
-    Example: awsmon trail import ../shared/datasets/cloudtrail/invictus
+    Example: awsmon trail import "$(awsmon demo --samples-path)"
     """
     from awsmon.errors import UsageError
     from awsmon.output import info

@@ -397,9 +397,15 @@ def demo_step(ctx: AppContext) -> list[str]:
 
         store.advance_clock(timedelta(minutes=65))  # past the first 5-minute delivery and the first hourly digest
         ctx.run_catch_up()
+    # The sample logs shipped in the package: real events to look up (idempotent by eventID).
+    from awsmon.samples import cloudtrail_path
+    from awsmon.services.trail_import import import_paths
+
+    import_paths(ctx, [str(cloudtrail_path())])
     return [
         "awsmon trail lookup --event-name CreateTrail",
         "awsmon trail validate-digest --trail awsmon-demo",
-        "awsmon trail import ../shared/datasets/cloudtrail/invictus",
+        "awsmon trail lookup --event-name ConsoleLogin --start 2023-07-10 --end 2023-07-11   # from the imported samples",
+        'awsmon trail import "$(awsmon demo --samples-path)"      # the sample CloudTrail logs shipped with awsmon',
     ]
 
