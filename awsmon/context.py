@@ -73,6 +73,7 @@ class AppContext:
     _out: Any = field(default=None, repr=False)
     _err: Any = field(default=None, repr=False)
     catch_up_runs: int = 0
+    wide: bool = False  # --wide: terminal tables show every column instead of fitting the width
 
     @classmethod
     def create(
@@ -89,6 +90,7 @@ class AppContext:
         color: str | None = None,
         debug: bool = False,
         tz: str | None = None,
+        wide: bool = False,
     ) -> AppContext:
         from awsmon.backends.local.store import default_home
 
@@ -121,7 +123,9 @@ class AppContext:
             from awsmon.output import compile_query
 
             compile_query(query)  # fail early, before any call is made
-        return cls(b, h, acct, prof, reg, ep, out, query, col, debug, tzs)
+        obj = cls(b, h, acct, prof, reg, ep, out, query, col, debug, tzs)
+        obj.wide = wide or os.environ.get("AWSMON_WIDE") == "1"
+        return obj
 
     # -- time ------------------------------------------------------------------------------------------------
     @property

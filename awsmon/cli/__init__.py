@@ -30,6 +30,7 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--color": True,
     "--tz": True,
     "--debug": False,
+    "--wide": False,
 }
 # Commands that define an option of the same name with their own meaning keep it.
 _OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
@@ -289,13 +290,14 @@ def root(
     color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
     tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     from awsmon.context import AppContext
 
     obj = AppContext.create(
         backend=backend, home=home, account=account, profile=profile, region=region, endpoint_url=endpoint_url,
-        output=output, query=query, color=color, debug=debug, tz=tz,
+        output=output, query=query, color=color, debug=debug, tz=tz, wide=wide,
     )  # fmt: skip
     ctx.obj = obj
     root_cmd = ctx.find_root().command

@@ -29,8 +29,9 @@ topics_app = group(
 app.add_typer(topics_app, name="topics")
 
 STATE_HELP = "OK, ALARM or INSUFFICIENT_DATA."
-_ALARM_COLUMNS = [Column("AlarmName"), Column("AlarmType"), Column("StateValue"), Column("Condition"),
-                  Column("StateUpdatedTimestamp"), Column("StateReason")]  # fmt: skip
+# On a narrow terminal the optional columns (priority > 0) are hidden first, highest number first; --wide shows all.
+_ALARM_COLUMNS = [Column("AlarmName"), Column("AlarmType", priority=2), Column("StateValue"), Column("Condition"),
+                  Column("StateUpdatedTimestamp", priority=1), Column("StateReason", priority=3)]  # fmt: skip
 
 
 @app.command("put")
