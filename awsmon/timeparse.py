@@ -129,9 +129,13 @@ def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetim
         parsed = None
     if parsed is None:
         try:
+            import warnings
+
             from dateutil import parser as du_parser  # only for the rare non-ISO form
 
-            parsed = du_parser.parse(raw)
+            with warnings.catch_warnings():  # e.g. UnknownTimezoneWarning: the error below is the one message
+                warnings.simplefilter("ignore")
+                parsed = du_parser.parse(raw)
         except (ValueError, OverflowError, ArithmeticError, TypeError) as exc:  # dateutil also raises decimal errors
             raise UsageError(
                 f"invalid time {text!r}",

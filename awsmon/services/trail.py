@@ -62,10 +62,9 @@ def parse_lookup_attributes(text: str) -> list[tuple[str, str]]:
     """One ``--lookup-attributes`` value: ``Key=Value``, the shorthand, or aws-cli's JSON list (or one object)."""
     if not text.lstrip().startswith(("[", "{")):
         return [parse_lookup_attribute(text)]
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid --lookup-attributes JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    data = loads_json(text, "--lookup-attributes")
     items = data if isinstance(data, list) else [data]
     out: list[tuple[str, str]] = []
     for item in items:
