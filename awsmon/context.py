@@ -99,7 +99,10 @@ class AppContext:
         if b.value not in BACKENDS:
             raise UsageError(f"invalid backend {b.value!r} (from {b.source}): choose local or aws")
         h = _pick(home, "--home", ("AWSMON_HOME",), str(default_home()))
-        h.value = Path(str(h.value)).expanduser()
+        try:
+            h.value = Path(str(h.value)).expanduser()
+        except RuntimeError:  # '~user' for an unknown user
+            raise UsageError(f"invalid home folder {h.value!r} (from {h.source}): no such user for '~'") from None
         acct = _pick(account, "--account", ("AWSMON_ACCOUNT",), None)
         prof = _pick(profile, "--profile", ("AWS_PROFILE",), None)
         reg = _pick(region, "--region", ("AWS_REGION", "AWS_DEFAULT_REGION"), None)

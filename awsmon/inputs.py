@@ -41,8 +41,16 @@ def check_text(text: str, what: str) -> str:
     return text
 
 
+def expand_path(path: str, what: str) -> Path:
+    """``~`` and ``~user`` expanded; an unknown user is a usage error (pathlib raises RuntimeError)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise UsageError(f"cannot read {what} file {path}: no such user for '~'") from None
+
+
 def read_file_bytes(path: str | Path, what: str) -> bytes:
-    p = Path(path).expanduser() if isinstance(path, str) else path
+    p = expand_path(path, what) if isinstance(path, str) else path
     try:
         return p.read_bytes()
     except OSError as exc:
@@ -98,7 +106,7 @@ def read_arg(
 def _is_file(value: str) -> bool:
     try:
         return len(value) < 4096 and Path(value).expanduser().is_file()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: '~user' for an unknown user
         return False
 
 

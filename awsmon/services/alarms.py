@@ -482,7 +482,11 @@ def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str,
         if not ctx.is_local:
             raise UsageError("file endpoints exist only on the local backend (use --backend local)")
         path = endpoint[len("file://") :] if endpoint.startswith("file://") else endpoint
-        endpoint = str(Path(path).expanduser()) if path.startswith("~") else path
+        if path.startswith("~"):
+            from awsmon.inputs import expand_path
+
+            path = str(expand_path(path, "--endpoint"))
+        endpoint = path
         if allow_outside_home:
             from awsmon.backends.local.sns import OUTSIDE_HOME_ATTRIBUTE
 
