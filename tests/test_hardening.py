@@ -216,3 +216,26 @@ def test_valid_delivery_channel_is_kept(pinned: Cli) -> None:
     assert channel["s3BucketName"] == "config.bucket-1" and channel["s3KeyPrefix"] == "team/config"
     res = pinned("config", "put-delivery-channel", "--name", "x" * 257, "--s3-bucket-name", "config-bucket")
     assert res.exit_code == 2 and "Member must have length less than or equal to 256" in res.stderr
+
+
+def test_undecodable_argv_bytes_are_one_usage_error(pinned: Cli) -> None:
+    # Python turns argv bytes that are not UTF-8 into lone surrogates; no command may store or print them raw
+    for args in (["logs", "create-group", "--name", "/a\udcff"], ["config", "delete-rule", "--config-rule-name", "\udcff"],
+                 ["rules", "deliveries", "--rule", "r\udcfe"]):  # fmt: skip
+        res = pinned(*args)
+        assert res.exit_code == 2 and "is not UTF-8 text" in res.stderr and "\\udc" in res.stderr, res.stderr
+        assert len(res.stderr.splitlines()) == 1
+
+
+def test_integers_beyond_64_bits_are_usage_errors(pinned: Cli) -> None:
+    res = pinned("rules", "deliveries", "--max-items", "9" * 30)
+    assert res.exit_code == 2 and "is out of range (a 64-bit integer)" in res.stderr and "unexpected" not in res.stderr
+
+
+def test_paths_the_os_refuses_are_one_line(pinned: Cli) -> None:
+    res = pinned("trail", "validate-digest", "--path", "x" * 5000)
+    assert res.exit_code == 2 and "File name too long" in res.stderr and "unexpected" not in res.stderr
+    res = pinned("metrics", "put", "--namespace", "App", "--metric-data", "~nosuchuser9/data.json")
+    assert res.exit_code == 2 and "no such user" in res.stderr
+    res = pinned("--home", "~nosuchuser9/home", "account", "info")
+    assert res.exit_code == 2 and "no such user" in res.stderr
