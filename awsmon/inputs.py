@@ -63,6 +63,13 @@ def read_file_text(path: str | Path, what: str) -> str:
     return decode_utf8(read_file_bytes(path, what), f"{what} file {path}")
 
 
+def read_arg_bytes(value: str, what: str) -> bytes | None:
+    """The raw bytes of a ``fileb://`` / ``file://`` argument (blobs such as a Lambda zip), or None when ``value``
+    names no file."""
+    path = file_path_of(value)
+    return None if path is None else read_file_bytes(path, what)
+
+
 def read_stdin_text(what: str) -> str:
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # a text stream without bytes (some test runners)
