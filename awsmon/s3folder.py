@@ -57,16 +57,44 @@ def validate_key(key: str) -> list[str]:
     return segments
 
 
+_BUCKET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid S3 bucket name (S3's general-purpose naming rules), or None when it is.
+
+    The rules also keep a simulated bucket inside its folder: no '/', no '.' or '..', no leading dot.
+    """
+    if not isinstance(name, str) or not name:
+        return "the bucket name is empty"
+    if not 3 <= len(name) <= 63:
+        return "a bucket name is 3 to 63 characters long"
+    if any(c not in _BUCKET_CHARS for c in name):
+        return "a bucket name has only lowercase letters, digits, dots (.) and hyphens (-)"
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return "a bucket name begins and ends with a letter or a digit"
+    if ".." in name:
+        return "a bucket name has no two adjacent periods"
+    if all(part.isdigit() for part in name.split(".")) and name.count(".") == 3:
+        return "a bucket name is not formatted as an IP address"
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3")):
+        return "a bucket name does not use a prefix or suffix S3 reserves (xn--, sthree-, -s3alias, --ol-s3, --x-s3)"
+    return None
+
+
 def _iso(value: datetime) -> str:
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}-{path.name}"
     try:
-        with open(tmp, "wb") as fh:
+        # 0600 whatever the umask: the objects are the account's audit logs
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
+            os.fchmod(fh.fileno(), 0o600)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

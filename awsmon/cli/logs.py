@@ -181,10 +181,9 @@ def put_events(
     if file is not None:
         if file.lstrip().startswith("["):
             text = file  # aws-cli's inline --log-events '[{"timestamp": ..., "message": ...}]'
-            try:
-                inline = json.loads(text)
-            except ValueError as exc:
-                raise UsageError(f"invalid inline --log-events JSON: {exc}") from None
+            from awsmon.inputs import loads_json
+
+            inline = loads_json(text, "inline --log-events")
             if not isinstance(inline, list) or not all(isinstance(e, dict) and "message" in e for e in inline):
                 raise UsageError('invalid inline --log-events: expected [{"timestamp": ms, "message": "..."}, ...]')
         else:
@@ -204,26 +203,16 @@ def put_events(
     renderer(ctx).detail(data)
 
 
-def _read_file(path: str) -> str:
-    from pathlib import Path
+def _read_file(path: str, what: str = "--file") -> str:
+    from awsmon.inputs import file_path_of, read_file_text
 
-    p = Path(path.removeprefix("file://"))
-    try:
-        return _utf8(p.read_bytes(), path)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return read_file_text(file_path_of(path) or path, what)
 
 
 def _read_stdin() -> str:
-    return _utf8(sys.stdin.buffer.read(), "stdin")
+    from awsmon.inputs import read_stdin_text
 
-
-def _utf8(data: bytes, what: str) -> str:
-    """Log events are UTF-8 text (PutLogEvents refuses anything else): say where a file is not, in one line."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read {what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+    return read_stdin_text("--file")
 
 
 @app.command("get-events")
@@ -407,13 +396,12 @@ def test_pattern(
 def _parse_transformation(text: str) -> dict[str, Any]:
     """aws-cli's ``--metric-transformations``: JSON, or shorthand ``metricName=N,metricNamespace=NS,...``."""
     t = text.strip()
-    if t.startswith("file://"):
-        t = _read_file(t).strip()  # aws-cli's file:// form
+    if t.startswith(("file://", "fileb://")):
+        t = _read_file(t, "--metric-transformations").strip()  # aws-cli's file:// form
     if t.startswith(("[", "{")):
-        try:
-            data = json.loads(t)
-        except ValueError as exc:
-            raise UsageError(f"invalid --metric-transformations JSON: {exc}") from exc
+        from awsmon.inputs import loads_json
+
+        data = loads_json(t, "--metric-transformations")
         if isinstance(data, list) and len(data) == 1:
             data = data[0]
         if not isinstance(data, dict):

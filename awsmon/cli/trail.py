@@ -17,8 +17,10 @@ def _resources(value: Any) -> str:
     return ", ".join(str(r.get("ResourceName")) for r in value or [] if r.get("ResourceName"))
 
 
-_EVENT_COLUMNS = [Column("EventTime"), Column("EventName"), Column("Username"), Column("EventSource"),
-                  Column("ReadOnly"), Column("Resources", fmt=_resources), Column("EventId")]  # fmt: skip
+# On a narrow terminal the optional columns (priority > 0) are hidden first, highest number first; --wide shows all.
+_EVENT_COLUMNS = [Column("EventTime"), Column("EventName"), Column("Username"), Column("EventSource", priority=1),
+                  Column("ReadOnly", priority=3), Column("Resources", fmt=_resources, priority=4),
+                  Column("EventId", priority=2)]  # fmt: skip
 _RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"), Column("eventSource"),
                    Column("awsRegion"), Column("sourceIPAddress"), Column("errorCode"), Column("eventID")]  # fmt: skip
 _TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix"),
@@ -324,7 +326,7 @@ def import_(
 ) -> None:
     """Load real CloudTrail logs into the local event history (idempotent by eventID), then use 'trail lookup'.
 
-    Example: awsmon trail import ../shared/datasets/cloudtrail/invictus
+    Example: awsmon trail import "$(awsmon demo --samples-path)"
     """
     from awsmon.errors import UsageError
     from awsmon.output import info

@@ -7,7 +7,6 @@ calls go to AWS Lambda through boto3.
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +16,18 @@ from awsmon.errors import UsageError
 
 def read_blob(value: str, option: str) -> bytes:
     """aws-cli's ``fileb://path`` (bytes), ``file://path`` (text) or, for awsmon, a plain path to an existing file."""
-    path: str | None = None
-    if value.startswith("fileb://"):
-        path = value[len("fileb://") :]
-    elif value.startswith("file://"):
-        path = value[len("file://") :]
-    elif Path(value).is_file():
-        path = value
-    if path is None:
-        raise UsageError(f"{option}: expected fileb://path/to/file.zip, got {value!r}")
+    from awsmon.inputs import read_arg_bytes, read_file_bytes
+
+    data = read_arg_bytes(value, option)
+    if data is not None:
+        return data
     try:
-        return Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+        is_file = Path(value).is_file()
+    except (OSError, ValueError):
+        is_file = False
+    if not is_file:
+        raise UsageError(f"{option}: expected fileb://path/to/file.zip, got {value!r}")
+    return read_file_bytes(value, option)
 
 
 def parse_environment(text: str | None) -> dict[str, Any] | None:
@@ -38,10 +36,9 @@ def parse_environment(text: str | None) -> dict[str, Any] | None:
         return None
     text = text.strip()
     if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"--environment: invalid JSON: {exc}") from None
+        from awsmon.inputs import loads_json
+
+        value = loads_json(text, "--environment")
         if not isinstance(value, dict):
             raise UsageError("--environment: expected an object with Variables")
         return value

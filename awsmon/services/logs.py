@@ -152,7 +152,7 @@ def read_events_file(text: str, default_ts: int) -> list[dict[str, Any]]:
     if stripped.startswith("["):
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # not the JSON form: one event per line
             data = None
         if isinstance(data, list) and all(isinstance(e, dict) and "message" in e for e in data):
             out = []

@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from awsmon.args import json_arg, read_arg
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
@@ -25,11 +24,15 @@ DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
 
 def read_text(value: str, what: str) -> str:
     """An argument given inline, as ``file://path`` (aws-cli style) or as ``@path``; ``-`` reads stdin."""
-    return read_arg(value, what)
+    from awsmon.inputs import read_arg
+
+    return read_arg(value, what, at_path=True, stdin=True)
 
 
 def _json(value: str, what: str) -> Any:
-    return json_arg(value, what)
+    from awsmon.inputs import loads_json
+
+    return loads_json(read_text(value, what), what)
 
 
 def _bus(bus: str | None) -> dict[str, Any]:

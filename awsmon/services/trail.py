@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from awsmon.args import json_arg
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
 from awsmon.services import compact
@@ -64,10 +63,9 @@ def parse_lookup_attributes(text: str) -> list[tuple[str, str]]:
     """One ``--lookup-attributes`` value: ``Key=Value``, the shorthand, or aws-cli's JSON list (or one object)."""
     if not text.lstrip().startswith(("[", "{")):
         return [parse_lookup_attribute(text)]
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid --lookup-attributes JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    data = loads_json(text, "--lookup-attributes")
     items = data if isinstance(data, list) else [data]
     out: list[tuple[str, str]] = []
     for item in items:
@@ -158,6 +156,13 @@ def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
     return out
 
 
+def _json_arg(text: str, what: str) -> Any:
+    """A JSON document given inline or as ``file://path`` (aws-cli style) or ``@path``."""
+    from awsmon.inputs import read_json_arg
+
+    return read_json_arg(text, what, at_path=True)
+
+
 def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
     """A JSON list of selector objects (one object alone is taken as a list of one)."""
     items = [value] if isinstance(value, dict) else value
@@ -176,9 +181,9 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
             raise UsageError(f"invalid --management-events {management!r}: use all, read, write or none")
         params["EventSelectors"] = [{"ReadWriteType": rw, "IncludeManagementEvents": management.lower() != "none"}]
     if basic is not None:
-        params["EventSelectors"] = _selector_list(json_arg(basic, "--event-selectors"), "--event-selectors")
+        params["EventSelectors"] = _selector_list(_json_arg(basic, "--event-selectors"), "--event-selectors")
     if advanced is not None:
-        params["AdvancedEventSelectors"] = _selector_list(json_arg(advanced, "--advanced-event-selectors"),
+        params["AdvancedEventSelectors"] = _selector_list(_json_arg(advanced, "--advanced-event-selectors"),
                                                           "--advanced-event-selectors")  # fmt: skip
     if "EventSelectors" in params and "AdvancedEventSelectors" in params:
         raise UsageError("give either --event-selectors or --advanced-event-selectors, not both")
@@ -386,9 +391,15 @@ def demo_step(ctx: AppContext) -> list[str]:
 
         store.advance_clock(timedelta(minutes=65))  # past the first 5-minute delivery and the first hourly digest
         ctx.run_catch_up()
+    # The sample logs shipped in the package: real events to look up (idempotent by eventID).
+    from awsmon.samples import cloudtrail_path
+    from awsmon.services.trail_import import import_paths
+
+    import_paths(ctx, [str(cloudtrail_path())])
     return [
         "awsmon trail lookup --event-name CreateTrail",
         "awsmon trail validate-digest --trail awsmon-demo",
-        "awsmon trail import ../shared/datasets/cloudtrail/invictus",
+        "awsmon trail lookup --event-name ConsoleLogin --start 2023-07-10 --end 2023-07-11   # from the imported samples",
+        'awsmon trail import "$(awsmon demo --samples-path)"      # the sample CloudTrail logs shipped with awsmon',
     ]
 
