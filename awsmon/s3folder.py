@@ -91,6 +91,10 @@ class S3Folder:
             raise ValueError(f"S3 key resolves outside the bucket folder: {path}")
         return path
 
+    def check_inside(self, path: Path) -> Path:
+        """``path`` if it resolves (through symlinks) inside the bucket folder, else ValueError."""
+        return self._inside(path)
+
     def object_path(self, key: str) -> Path:
         return self._inside(self.root.joinpath(*validate_key(key)))
 

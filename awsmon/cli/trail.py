@@ -272,47 +272,52 @@ def list_public_keys(
 @app.command("validate-digest")
 def validate_digest(
     ctx: typer.Context,
-    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN."),
+    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN (with --path: only this trail's digests)."),
     start: str | None = typer.Option(None, "--start-time", "--start"),
     end: str | None = typer.Option(None, "--end-time", "--end"),
     bucket: str | None = typer.Option(None, "--s3-bucket"),
     prefix: str | None = typer.Option(None, "--s3-prefix"),
-    account_id: str | None = typer.Option(None, "--account-id"),
-    path: str | None = typer.Option(None, "--path", help="Folder of a downloaded trail bucket (offline)."),
-    public_keys: list[str] = typer.Option([], "--public-key", help="DER (PKCS#1 or SPKI), PEM or saved list-public-keys JSON; repeatable."),
-    strict: bool = typer.Option(False, "--strict", help="Also check what aws-cli misses (newest/consecutive digests, hash and signature links, orphan logs)."),
+    account_ids: list[str] = typer.Option([], "--account-id", help="Account of an organization trail (repeatable); with --path: only these accounts."),
+    path: str | None = typer.Option(None, "--path", help="A downloaded bucket: its root, prefix or AWSLogs folder, or any account/region folder below (offline)."),
+    public_keys: list[str] = typer.Option([], "--public-key", help="DER (PKCS#1 or SPKI), PEM, or list-public-keys JSON (aws-cli's or awsmon's); repeatable."),
+    strict: bool = typer.Option(False, "--strict", help="Also check what aws-cli misses (newest/consecutive digests, hash and signature links, orphan logs, every region)."),
     verbose: bool = typer.Option(False, "--verbose", help="Also print the valid files."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 when nothing was found to validate (aws-cli's behaviour)."),
+    allow_unsigned_newest: bool = typer.Option(False, "--allow-unsigned-newest", help="Accept digests whose signature metadata is missing (an 'aws s3 sync' copy), with a warning."),
 ) -> None:
-    """Validate log-file integrity like 'aws cloudtrail validate-logs' (same lines and summary); exit 3 if anything is INVALID.
+    """Validate log-file integrity like 'aws cloudtrail validate-logs' (same lines and summary); exit 3 if anything is INVALID or nothing was validated.
 
-    Example: awsmon trail validate-digest --trail main --start 24h --verbose
+    Example: awsmon trail validate-digest --trail main --start-time 24h --verbose
     """
-    from awsmon.errors import CheckFailed
-    from awsmon.progress import progress
+    from awsmon.progress import counter
     from awsmon.services.trail_validate import validate_digest as svc
 
     actx = app_ctx(ctx)
-    with progress("validating", None) as advance:
-        done = [0]
-
-        def on_progress(total: int, _unused: int | None) -> None:
-            advance(total - done[0])
-            done[0] = total
-
-        result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_id=account_id,
-                     path=path, public_keys=public_keys, strict=strict, verbose=verbose, on_progress=on_progress)  # fmt: skip
-    report = result.report
     # aws-cli's text unless JSON was asked for explicitly (piped output alone keeps validate-logs' format).
-    asked_json = actx.output.value == "json" and not actx.output.source.startswith("default")
-    if asked_json or actx.query:
+    asked_json = (actx.output.value == "json" and not actx.output.source.startswith("default")) or bool(actx.query)
+
+    def header(text: str) -> None:  # printed before the progress bar starts
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    with counter("validating") as update:
+        result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_ids=account_ids,
+                     path=path, public_keys=public_keys, strict=strict, verbose=verbose, allow_empty=allow_empty,
+                     allow_unsigned_newest=allow_unsigned_newest, on_progress=update,
+                     on_header=None if asked_json else header)  # fmt: skip
+    report = result.report
+    if asked_json:
         renderer(ctx).render(result.machine())
     else:
-        for stream, text in report.chunks:
+        for n, (stream, text) in enumerate(report.chunks):
+            if n == 0 and report.header_emitted:
+                continue
             (sys.stdout if stream == "stdout" else sys.stderr).write(text)
         sys.stdout.flush()
-    if not report.ok:
-        bad = sum(1 for f in report.files if f.verdict != "valid")
-        raise CheckFailed(f"{bad} of {len(report.files)} digest and log files are INVALID")
+    if result.failure is not None:
+        if result.quiet_failure and not sys.stderr.isatty():
+            raise typer.Exit(int(result.failure.exit_code))
+        raise result.failure
 
 
 @app.command("import")
