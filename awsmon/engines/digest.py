@@ -1320,7 +1320,7 @@ class _Walker:
                 )
 
 
-_BATCH = 16  # log files per worker task: large enough to amortise the hand-off, small enough to balance
+_BATCH = 48  # log files per worker task: large enough to amortise the hand-off, small enough to balance
 
 
 def _log_result(log: Mapping[str, Any], status: str, sha: str | None, trailing: bool) -> FileResult:

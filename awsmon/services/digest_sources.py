@@ -208,7 +208,8 @@ class FolderDigestSource:
         self.folder = S3Folder(Path(root))
         self.public_keys = list(public_keys)
         self.bucket = bucket
-        self._dirs_ok: dict[Path, bool] = {}
+        self._dirs_ok: dict[str, bool] = {}
+        self._root_str = str(self.folder.root)
         if key_prefix is not None:
             # What the copy dropped from the front of every key (e.g. "<prefix>/" of ``aws s3 sync s3://b/<prefix>``).
             self._strip = key_prefix
@@ -233,29 +234,32 @@ class FolderDigestSource:
             if not key.startswith(self._strip):
                 return None
             key = key[len(self._strip) :]
-        path = self._checked_path(key)
-        return None if path is None else str(path)
+        return self._checked_path(key)
 
-    def _checked_path(self, local_key: str, meta: bool = False) -> Path | None:
-        """The object's (or its sidecar's) path when its folder resolves inside the bucket folder, else None."""
+    def _checked_path(self, local_key: str, meta: bool = False) -> str | None:
+        """The object's (or its sidecar's) path when its folder resolves inside the bucket folder, else None.
+
+        Plain strings, not pathlib: this runs once per log file, where pathlib's parsing would cost more than the
+        check.
+        """
         try:
             segments = validate_key(local_key)
         except ValueError:
             return None
         if meta:
             segments = [META_DIR, *segments[:-1], segments[-1] + ".json"]
-        parent = self.folder.root.joinpath(*segments[:-1])
+        parent = os.path.join(self._root_str, *segments[:-1])
         ok = self._dirs_ok.get(parent)
         if ok is None:
             try:
-                self.folder.check_inside(parent)
+                self.folder.check_inside(Path(parent))
                 ok = True
             except (ValueError, OSError):
                 ok = False
             self._dirs_ok[parent] = ok
-        return parent / segments[-1] if ok else None
+        return os.path.join(parent, segments[-1]) if ok else None
 
-    def _read(self, path: Path | None) -> bytes | None:
+    def _read(self, path: str | None) -> bytes | None:
         """A file's bytes, not following a final symlink; None when absent."""
         if path is None:
             return None
