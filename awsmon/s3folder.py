@@ -134,6 +134,10 @@ class S3Folder:
         _atomic_write(self.meta_path(key), json.dumps(head, sort_keys=True).encode())
         return head
 
+    def put_metadata(self, key: str, head: dict[str, Any]) -> None:
+        """Write only the object's sidecar (e.g. signatures fetched for a copy made without S3 metadata)."""
+        _atomic_write(self.meta_path(key), json.dumps(head, sort_keys=True).encode())
+
     def get_object(self, key: str) -> bytes:
         try:
             return self.object_path(key).read_bytes()

@@ -356,3 +356,43 @@ def import_(
         last = data["FailedFiles"][-1]
         raise UsageError(f"{last['Path']}: {last['Reason']}" + (f" ({len(data['FailedFiles'])} files failed; nothing "
                          "from them was stored)" if len(data["FailedFiles"]) > 1 else " (nothing from it was stored)"))  # fmt: skip
+
+
+@app.command("download")
+def download(
+    ctx: typer.Context,
+    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN (gives the bucket, prefix and organization)."),
+    bucket: str | None = typer.Option(None, "--s3-bucket"),
+    prefix: str | None = typer.Option(None, "--s3-prefix"),
+    account_ids: list[str] = typer.Option([], "--account-id", help="Only these accounts (repeatable; default: every account found)."),
+    regions: list[str] = typer.Option([], "--region", help="Only these source regions (repeatable; default: every region found)."),
+    start: str | None = typer.Option(None, "--start-time", "--start"),
+    end: str | None = typer.Option(None, "--end-time", "--end"),
+    dest: str = typer.Option(..., "--dest", help="Folder to copy into (the bucket tree, plus the .awsmon-meta signature manifest)."),
+    signatures_only: bool = typer.Option(False, "--signatures-only", help="Fetch only the digests' signature metadata (for a folder made by 'aws s3 sync')."),
+) -> None:
+    """Copy a trail's log files, digests and digest signatures for a time range into a folder (parallel, resumable), for offline 'validate-digest --path'.
+
+    Example: awsmon trail download --trail main --start-time 7d --dest ./trail-copy
+    """
+    from awsmon.output import info
+    from awsmon.progress import counter
+    from awsmon.services.trail_download import download as svc
+
+    actx = app_ctx(ctx)
+    with counter("downloading") as update:
+        data = svc(actx, trail=trail, bucket=bucket, prefix=prefix, account_ids=account_ids, regions=regions,
+                   start=start, end=end, dest=dest, signatures_only=signatures_only, on_progress=update)  # fmt: skip
+    r = renderer(ctx)
+    if actx.output.value == "json" or actx.query:
+        r.render(data)
+    else:
+        r.detail({k: v for k, v in data.items() if k != "Failed"})
+    if data["Failed"]:
+        from awsmon.errors import AwsmonError
+
+        for f in data["Failed"][:-1]:
+            info(actx, f"awsmon: error: {f['Key']}: {f['Error']}")
+        last = data["Failed"][-1]
+        raise AwsmonError(f"{last['Key']}: {last['Error']} ({len(data['Failed'])} of {data['Files']} files failed; "
+                          "run the same command again to resume)")  # fmt: skip

@@ -544,7 +544,7 @@ def validate_digest(
             hasher.close()
     merged = _merge(reports, trail or (chains[0].trail_arn if chains else ""), start_dt, end_dt, strict, verbose)
     result = ValidateResult(merged, src_name, reports, searched)
-    result.failure = _outcome(result, allow_empty=allow_empty)
+    result.failure = _outcome(result, allow_empty=allow_empty, start=start_dt)
     result.quiet_failure = result.failure is not None and not result.failure.hint
     return result
 
@@ -595,7 +595,18 @@ def _d(when: datetime) -> str:
 _FINGERPRINT = re.compile(r"public key not found in region (\S+) for fingerprint (\S+)$")
 
 
-def _outcome(result: ValidateResult, *, allow_empty: bool) -> AwsmonError | None:
+def _signatures_command(result: ValidateResult, start: datetime) -> str:
+    """The ``trail download --signatures-only`` command that completes this folder's manifest."""
+    chain = next((c for c, rep in result.chains if any(f.verdict == "signature-missing" for f in rep.files)), None)
+    if chain is None:
+        return "awsmon trail download --signatures-only --s3-bucket BUCKET [--s3-prefix PREFIX] --start-time T --dest DIR"
+    root = getattr(getattr(chain.source, "folder", None), "root", "DIR")
+    prefix = f" --s3-prefix {chain.prefix}" if chain.prefix else ""
+    return (f"awsmon --backend aws trail download --signatures-only --s3-bucket {chain.bucket}{prefix} "
+            f"--start-time {_d(start)} --dest {root}")  # fmt: skip
+
+
+def _outcome(result: ValidateResult, *, allow_empty: bool, start: datetime) -> AwsmonError | None:
     """Exit 3 unless every file passed and at least one digest was verified (or ``--allow-empty``)."""
     r = result.report
     unsigned = [f for f in r.files if f.verdict == "signature-missing"]
@@ -621,9 +632,8 @@ def _outcome(result: ValidateResult, *, allow_empty: bool) -> AwsmonError | None
     if unsigned:
         return CheckFailed(f"{len(unsigned)} digest file{'s have' if len(unsigned) > 1 else ' has'} no signature "
                            "metadata (a copy made with 'aws s3 sync' drops S3 object metadata): "
-                           f"{unsigned[0].key}", hint="fetch the signatures with 'awsmon trail download "
-                           "--signatures-only --s3-bucket BUCKET [--s3-prefix PREFIX] --dest DIR', or accept the "
-                           "newest digest unsigned with --allow-unsigned-newest")  # fmt: skip
+                           f"{unsigned[0].key}", hint=f"fetch the signatures with '{_signatures_command(result, start)}'"
+                           ", or accept the newest digest unsigned with --allow-unsigned-newest")  # fmt: skip
     bad_d = r.invalid_digests + r.invalid_backfill_digests
     all_d = bad_d + r.valid_digests + r.valid_backfill_digests
     # Shown only on a terminal: in pipes aws-cli's lines are the whole output.
