@@ -85,6 +85,7 @@ def create(
     role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
     kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
     sns_topic: str | None = typer.Option(None, "--sns-topic-name"),
+    organization: bool | None = typer.Option(None, "--is-organization-trail/--no-is-organization-trail", help="Log every account of the organization (local: every account of the home; only from the management account)."),
 ) -> None:
     """Create a trail (at most 5 per region). Local: the bucket is a simulated bucket folder, created if absent.
 
@@ -94,7 +95,7 @@ def create(
 
     data = create_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
                         validation=validation, include_global=include_global, log_group_arn=log_group,
-                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic)  # fmt: skip
+                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic, organization=organization)  # fmt: skip
     renderer(ctx).detail(data)
 
 
@@ -110,6 +111,7 @@ def update(
     log_group: str | None = typer.Option(None, "--cloud-watch-logs-log-group-arn", "--cloud-watch-logs-log-group"),
     role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
     kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
+    organization: bool | None = typer.Option(None, "--is-organization-trail/--no-is-organization-trail"),
 ) -> None:
     """Change a trail's settings (in its home region).
 
@@ -119,7 +121,7 @@ def update(
 
     data = update_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
                         validation=validation, include_global=include_global, log_group_arn=log_group,
-                        role_arn=role_arn, kms_key_id=kms_key_id)  # fmt: skip
+                        role_arn=role_arn, kms_key_id=kms_key_id, organization=organization)  # fmt: skip
     renderer(ctx).detail(data)
 
 

@@ -118,6 +118,14 @@ def public_keys_from_list_response(response: Any, where: str = "ListPublicKeys")
 
 
 def parse_public_key_bytes(data: bytes, where: str = "public key") -> list[PublicKeyInfo]:
+    # A saved JSON file may carry a byte-order mark (UTF-8, or UTF-16 from a Windows shell redirect).
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                data = data[len(bom) :].decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                raise PublicKeyFormatError(f"{where}: not valid {codec} text ({_FORMATS})") from None
+            break
     stripped = data.lstrip()
     if stripped.startswith(b"{"):
         try:
