@@ -76,6 +76,9 @@ def parse_digest_time(value: object) -> datetime:
     """Parse a digest JSON time (``YYYY-MM-DDTHH:MM:SSZ``; other ISO 8601 forms are accepted like dateutil does)."""
     if isinstance(value, str):
         try:
+            if (len(value) == 20 and value.isascii() and value[4] + value[7] + value[10] + value[13] + value[16] + value[19]
+                    == "--T::Z" and (value[:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]).isdigit()):  # fmt: skip
+                return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)  # the usual form, fast
             return datetime.strptime(value, DISPLAY_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             from dateutil import parser as date_parser  # pure; only needed for unusual forms
@@ -1349,8 +1352,18 @@ class _NoPublicKeys(Exception):
 def _key_date(key: str | None) -> datetime | None:
     if key is None:
         return None
+    return parse_key_date(extract_digest_key_date(key))
+
+
+def parse_key_date(text: str) -> datetime | None:
+    """``YYYYMMDDTHHMMSSZ`` as a UTC datetime, or None; sliced by hand (strptime costs ~20x more per key)."""
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():
+        return None
+    if not text.isascii():
+        return None
     try:
-        return datetime.strptime(extract_digest_key_date(key), DATE_FORMAT).replace(tzinfo=UTC)
+        return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                        int(text[13:15]), tzinfo=UTC)  # fmt: skip
     except ValueError:
         return None
 

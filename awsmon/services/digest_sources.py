@@ -256,7 +256,7 @@ class FolderDigestSource:
             return None
         if meta:
             segments = [META_DIR, *segments[:-1], segments[-1] + ".json"]
-        parent = os.path.join(self._root_str, *segments[:-1])
+        parent = "/".join((self._root_str, *segments[:-1]))
         ok = self._dirs_ok.get(parent)
         if ok is None:
             try:
@@ -265,7 +265,7 @@ class FolderDigestSource:
             except (ValueError, OSError):
                 ok = False
             self._dirs_ok[parent] = ok
-        return os.path.join(parent, segments[-1]) if ok else None
+        return f"{parent}/{segments[-1]}" if ok else None
 
     def _read(self, path: str | None) -> bytes | None:
         """A file's bytes, not following a final symlink; None when absent."""

@@ -266,12 +266,9 @@ class _S3Source:
 
 
 def _key_time(name: str) -> datetime | None:
-    from awsmon.engines.digest import DATE_FORMAT, extract_digest_key_date
+    from awsmon.engines.digest import extract_digest_key_date, parse_key_date
 
-    try:
-        return datetime.strptime(extract_digest_key_date(name), DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return parse_key_date(extract_digest_key_date(name))
 
 
 def _digest_meta(path: Path) -> tuple[str, str] | None:
