@@ -425,3 +425,53 @@ def test_download_of_a_local_organization_bucket(org: tuple[Cli, Path, str], tmp
     assert res.exit_code == 0 and "Account " not in res.stdout, res.stderr
     der = base64.b64decode(cli.json("trail", "list-public-keys")["PublicKeyList"][0]["Value"])
     assert len(der) == 270
+
+
+def test_header_comes_before_progress_and_counts_every_file(prefixed: tuple[Cli, Path], home: Path) -> None:
+    """The CLI prints the header, then starts the bar: the service gives the header before any progress, and the
+    progress ends at (files, files) with a total known along the way."""
+    from awsmon.context import AppContext
+    from awsmon.services.trail_validate import validate_digest
+
+    _, bucket = prefixed
+    seen: list[tuple[str, object]] = []
+    ctx = AppContext.create(backend="local", home=str(home), output="json")
+    try:
+        result = validate_digest(ctx, trail="pre-trail", start=START, end=None,
+                                 on_header=lambda text: seen.append(("header", text)),
+                                 on_progress=lambda done, total: seen.append(("progress", (done, total))))  # fmt: skip
+    finally:
+        ctx.close()
+    assert seen[0][0] == "header" and str(seen[0][1]).startswith("Validating log files for trail ")
+    assert all(kind == "progress" for kind, _ in seen[1:]) and len(seen) > 2
+    files = len(_digests(bucket)) + len(_logs(bucket))
+    assert seen[-1] == ("progress", (files, files))
+    assert result.report.header_emitted and result.failure is None
+
+
+def test_progress_counter_is_silent_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from awsmon.progress import counter
+
+    with counter("validating") as update:
+        update(1, 2)
+        update(2, 2)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_counter_on_a_terminal_shows_count_and_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from awsmon.progress import counter
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    with counter("validating") as update:
+        update(3, 7)
+        update(7, 7)
+    text = err.getvalue()
+    assert "validating" in text and "7/7" in text
