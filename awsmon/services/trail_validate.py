@@ -516,7 +516,10 @@ def validate_digest(
     progress = _Progress(on_progress)
     hasher = None
     if src_name != "aws" and (os.cpu_count() or 1) > 1 and chains:
-        hasher = FileHasher()  # forked before any thread of the run exists
+        try:
+            hasher = FileHasher()  # forked before any thread of the run exists
+        except (OSError, ValueError, RuntimeError):
+            hasher = None  # no worker processes here (a sandbox): threads hash instead
     reports: list[tuple[Chain, Any]] = []
     try:
         for n, chain in enumerate(chains):
