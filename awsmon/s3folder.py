@@ -62,14 +62,15 @@ def _iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f"{TMP_PREFIX}{secrets.token_hex(8)}-{path.name}"
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -111,7 +112,10 @@ class S3Folder:
         content_type: str = "application/octet-stream",
         last_modified: datetime | None = None,
         content_encoding: str | None = None,
+        durable: bool = True,
     ) -> dict[str, Any]:
+        """Store an object and its sidecar. ``durable=False`` skips the fsync (the rename stays atomic): for
+        simulated deliveries that can be written again, where a synced write per file costs ~10 ms."""
         path = self.object_path(key)
         if path.is_dir():
             raise ValueError(f"S3 key {key!r} is a folder of other keys in this bucket folder")
@@ -130,8 +134,8 @@ class S3Folder:
         }
         if content_encoding is not None:
             head["ContentEncoding"] = content_encoding
-        _atomic_write(path, body)
-        _atomic_write(self.meta_path(key), json.dumps(head, sort_keys=True).encode())
+        _atomic_write(path, body, durable)
+        _atomic_write(self.meta_path(key), json.dumps(head, sort_keys=True).encode(), durable)
         return head
 
     def put_metadata(self, key: str, head: dict[str, Any]) -> None:

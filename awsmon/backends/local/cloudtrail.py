@@ -874,7 +874,10 @@ def _put(store: AccountStore, trail: dict[str, Any], error_column: str, bucket: 
     """Write one object to the simulated bucket; a failure becomes the trail's delivery error (as GetTrailStatus
     reports a failed S3 delivery), never an exception that would stop every later command's catch-up."""
     try:
-        _folder(store, bucket).put_object(key, body, **kw)
+        # No fsync: the account database commits after the write, and a delivery lost in a crash is rolled back
+        # with it and written again by the next catch-up; a synced write per file made a day of a multi-region
+        # trail's digests (17 regions x 24) take seconds.
+        _folder(store, bucket).put_object(key, body, durable=False, **kw)
     except (ValueError, OSError) as exc:
         store.conn.execute(f"UPDATE ct_trails SET {error_column} = ? WHERE arn = ?",
                            (f"awsmon: cannot write s3://{bucket}/{key}: {exc}"[:1024], trail["arn"]))  # fmt: skip
