@@ -113,7 +113,8 @@ def test_prefix_trail_validates_from_every_folder_level(prefixed: tuple[Cli, Pat
     assert cli("trail", "validate-digest", "--trail", "pre-trail", "--start-time", START, "-o", "table").exit_code == 0
     acct = bucket / "org" / "logs" / "AWSLogs" / MGMT
     for folder in (bucket, bucket / "org", bucket / "org" / "logs", acct.parent, acct, acct / "CloudTrail-Digest",
-                   acct / "CloudTrail-Digest" / "us-east-1"):  # fmt: skip
+                   acct / "CloudTrail-Digest" / "us-east-1", acct / "CloudTrail" / "us-east-1",
+                   next((acct / "CloudTrail-Digest" / "us-east-1").glob("*/*/*"))):  # fmt: skip
         res = _path(cli, folder)
         assert res.exit_code == 0, (folder, res.stderr)
         assert "3/3 digest files valid" in res.stdout and f"{n_logs}/{n_logs} log files valid" in res.stdout

@@ -320,8 +320,8 @@ def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids:
         for org, account, acct_dir in scope.account_dirs():
             if account_ids and account not in account_ids:
                 continue
-            if scope.kind not in (None, DIGEST_KIND):
-                continue
+            # A CloudTrail (logs) or CloudTrail-Insight folder selects its account and region: their digests are
+            # in the sibling CloudTrail-Digest folder. A date folder selects the region (the range is --start/--end).
             digest_dir = acct_dir / DIGEST_KIND
             try:
                 region_dirs = sorted(p for p in digest_dir.iterdir() if p.is_dir())
