@@ -36,6 +36,7 @@ GLOBAL_OPTIONS: dict[str, bool] = {
 _OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
     ("account", "init"): {"--region"},
     ("trail", "import"): {"--region"},
+    ("trail", "download"): {"--region"},
 }
 
 EXIT_CODES_HELP = "Exit status: 0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted."

@@ -87,11 +87,12 @@ def _bool_params(**kw: Any) -> dict[str, Any]:
 
 def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None = None, multi_region: bool | None = None,
                  validation: bool | None = None, include_global: bool | None = None, log_group_arn: str | None = None,
-                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic)  # fmt: skip
+                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).create_trail(**params))
 
 
@@ -106,11 +107,12 @@ def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
 
 def update_trail(ctx: AppContext, *, name: str, bucket: str | None = None, prefix: str | None = None,
                  multi_region: bool | None = None, validation: bool | None = None, include_global: bool | None = None,
-                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id)  # fmt: skip
+                          KmsKeyId=kms_key_id, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).update_trail(**params))
 
 
