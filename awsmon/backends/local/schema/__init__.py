@@ -18,6 +18,7 @@ COMPONENTS: dict[str, str] = {
     "alarms": "awsmon.backends.local.schema.alarms",
     "config": "awsmon.backends.local.schema.config",
     "events": "awsmon.backends.local.schema.events",
+    "history": "awsmon.backends.local.schema.history",
 }
 
 
