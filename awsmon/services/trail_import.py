@@ -336,6 +336,7 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
         validate_region(region)
     store = ctx.store()
     history.recover(store)
+    store.conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the eventID index is probed at random
     default_region = store.default_region
     cutoff_ms = int((store.now() - timedelta(days=90)).timestamp() * 1000)
     rep = ImportReport()
