@@ -189,20 +189,46 @@ def translate(sql: str) -> str:
     return out
 
 
+_JODA = [("yyyy", "%Y"), ("YYYY", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+         ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("a", "%p"), ("EEEE", "%A"),
+         ("EEE", "%a"), ("ZZ", "%z"), ("Z", "%z")]
+
+
+def joda_to_strftime(pattern: str) -> str:
+    """Trino's format_datetime takes Joda-Time patterns; DuckDB's strftime takes C ones (common tokens only;
+    text in single quotes is literal)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "'":
+            j = pattern.find("'", i + 1)
+            j = len(pattern) if j < 0 else j
+            out.append(pattern[i + 1 : j].replace("%", "%%") or "'")
+            i = j + 1
+            continue
+        for joda, c in _JODA:
+            if pattern.startswith(joda, i):
+                out.append(c)
+                i += len(joda)
+                break
+        else:
+            out.append("%%" if pattern[i] == "%" else pattern[i])
+            i += 1
+    return "".join(out)
+
+
 def _fix(node: Any) -> Any:
+    """The fix-ups sqlglot's Trino -> DuckDB translation lacks (each one tested in tests/test_trail_query.py)."""
     from sqlglot import exp
 
-    # Trino functions sqlglot passes through unchanged (DuckDB has no function of that name).
+    if isinstance(node, exp.JSONArrayContains):  # DuckDB has no json_array_contains
+        return exp.func("json_contains", node.this, exp.func("to_json", node.expression))
     if isinstance(node, exp.Anonymous):
         name = node.name.lower()
         args = node.expressions
-        if name == "from_iso8601_date" and len(args) == 1:
-            return exp.Cast(this=exp.func("substr", args[0], exp.Literal.number(1), exp.Literal.number(10)),
-                            to=exp.DataType.build("DATE"))
-        if name == "json_array_contains" and len(args) == 2:
-            return exp.func("list_contains", exp.Cast(this=args[0], to=exp.DataType.build("JSON[]")), args[1])
         if name == "to_iso8601" and len(args) == 1:
             return exp.func("strftime", args[0], exp.Literal.string("%Y-%m-%dT%H:%M:%S.%gZ"))
+        if name == "format_datetime" and len(args) == 2 and isinstance(args[1], exp.Literal) and args[1].is_string:
+            return exp.func("strftime", args[0], exp.Literal.string(joda_to_strftime(args[1].this)))
     return node
 
 

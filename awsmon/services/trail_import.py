@@ -148,7 +148,7 @@ def _decode_error(exc: Exception) -> str:
     msg = str(exc)
     if "UTF-8" in msg or "utf-8" in msg:
         return "not UTF-8 text"
-    if "recursion" in msg.lower():
+    if "recursion" in msg.lower() or "depth limit" in msg.lower():
         return "JSON nested too deeply (more than 1024 levels)"
     return f"truncated or invalid JSON ({msg})"
 
@@ -316,7 +316,7 @@ def _parse_path(args: tuple[str, str | None, str, int]) -> dict[str, Any]:
     return parse_file(data, region, default_region, cutoff_ms)
 
 
-BATCH_RECORDS = 200_000
+BATCH_RECORDS = int(os.environ.get("AWSMON_IMPORT_BATCH", "200000"))  # records per transaction (tests lower it)
 _PARALLEL_BYTES = 4 << 20  # below this much input, parse in this process (a pool costs ~50 ms to start)
 
 

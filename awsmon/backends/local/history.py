@@ -41,10 +41,12 @@ _HEX = frozenset("0123456789abcdefABCDEF-")
 
 
 def hash63(text: str) -> int:
-    """A stable 63-bit hash. CloudTrail eventIDs are random UUIDs: their two 64-bit halves XORed are already a good
-    hash (and 5x cheaper than blake2b, which every other text gets)."""
+    """A stable 63-bit hash. CloudTrail eventIDs are UUIDs: their two 64-bit halves, mixed, are a good hash and
+    cheaper than blake2b, which every other text gets."""
     if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-" and _HEX.issuperset(text):
-        return (int(text[:8] + text[9:13] + text[14:18], 16) ^ int(text[19:23] + text[24:], 16)) >> 1
+        a, b = int(text[:8] + text[9:13] + text[14:18], 16), int(text[19:23] + text[24:], 16)
+        # Odd multipliers move any difference of structured (non-random) ids into the bits that are kept.
+        return (((a * 0x9E3779B97F4A7C15) ^ (b * 0xC2B2AE3D27D4EB4F)) & 0xFFFFFFFFFFFFFFFF) >> 1
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big") >> 1
 
 
