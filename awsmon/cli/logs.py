@@ -524,10 +524,15 @@ def import_(
     ts_field: str | None = typer.Option(None, "--timestamp-field", help="JSON field (dotted) holding the time."),
     create: bool = typer.Option(True, "--create/--no-create", help="Create the group and streams if missing."),
 ) -> None:
-    """Stream log files into a group, in PutLogEvents batches; timestamps from a field or the line.
+    """Load log files into a group (local: an offline load of any age, resumable; aws: PutLogEvents batches).
+
+    Timestamps come from --timestamp-field, the export format or the line. A re-run of a file already imported
+    adds nothing (local). What was skipped is listed with the reason; exit 1 if nothing at all was imported.
 
     Example: awsmon logs import app.jsonl access.log --group /app/web --timestamp-field time
     """
+    from awsmon.errors import AwsmonError
+    from awsmon.output import info
     from awsmon.services.logs import import_files
 
     data = import_files(app_ctx(ctx), files, name, stream, ts_field, create)
@@ -535,8 +540,13 @@ def import_(
     actx = app_ctx(ctx)
     if actx.query or actx.output.value != "table":
         r.render(data)
-        return
-    r.detail({k: v for k, v in data.items() if k != "Files"})
+    else:
+        r.detail({k: v for k, v in data.items() if k not in ("Files", "Skipped")})
+    for skip in data["Skipped"]:
+        info(actx, f"skipped {skip['Lines']} lines: {skip['Reason']}")
+    if data["Lines"] and not data["Accepted"] and not data["AlreadyImported"]:
+        raise AwsmonError(f"nothing was imported: all {data['Lines']} lines were skipped ("
+                          + "; ".join(s["Reason"] for s in data["Skipped"]) + ")")
 
 
 # -- push (the CloudWatch Logs agent) ---------------------------------------------------------------------------------

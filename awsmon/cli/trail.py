@@ -400,3 +400,59 @@ def download(
         last = data["Failed"][-1]
         raise AwsmonError(f"{last['Key']}: {last['Error']} ({len(data['Failed'])} of {data['Files']} files failed; "
                           "run the same command again to resume)")  # fmt: skip
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="Athena (Trino) SQL over the table cloudtrail_logs; file://PATH or - reads it."),
+    engine: str = typer.Option("local", "--engine", metavar="local|athena|lake", help="local: DuckDB over the history (default); athena: StartQueryExecution; lake: CloudTrail Lake."),
+    path: str | None = typer.Option(None, "--path", help="Query a downloaded bucket folder in place (its .json.gz files), without importing."),
+    database: str | None = typer.Option(None, "--database", help="Athena database holding the table."),
+    catalog: str | None = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog)."),
+    workgroup: str | None = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup."),
+    output_location: str | None = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/."),
+    event_data_store: str | None = typer.Option(None, "--event-data-store", help="CloudTrail Lake event data store ID or ARN (--engine lake)."),
+    max_wait: float | None = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds."),
+    max_results: int | None = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows."),
+) -> None:
+    """SQL over CloudTrail with Athena's table (cloudtrail_logs): locally, on a bucket folder, on Athena or Lake.
+
+    Example: awsmon trail query "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY eventname ORDER BY n DESC LIMIT 10"
+    """
+    from awsmon.output import Column, info
+    from awsmon.services.trail_query import query as svc
+
+    actx = app_ctx(ctx)
+    progress = (lambda text: info(actx, text)) if sys.stderr.isatty() else None
+    data = svc(actx, sql, engine=engine, path=path, database=database, workgroup=workgroup,
+               output_location=output_location, catalog=catalog, event_data_store=event_data_store,
+               max_wait=max_wait, max_results=max_results, progress=progress)  # fmt: skip
+    r = renderer(ctx)
+    if actx.query:
+        r.render(data)
+        return
+    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
+           [Column(name) for name in data["Columns"]])  # fmt: skip
+
+
+@app.command("athena-ddl")
+def athena_ddl(
+    ctx: typer.Context,
+    s3_bucket: str = typer.Option(..., "--s3-bucket", "--s3-bucket-name", help="The trail's bucket."),
+    account_id: str = typer.Option(..., "--account-id", help="The account whose logs the table reads."),
+    s3_prefix: str | None = typer.Option(None, "--s3-prefix", "--s3-key-prefix", help="The trail's key prefix."),
+    org_id: str | None = typer.Option(None, "--org-id", help="Organization trail: AWSLogs/<o-id>/<account>/..."),
+    table_name: str = typer.Option("cloudtrail_logs", "--table-name"),
+    projection_start: str = typer.Option("2020/01/01", "--projection-start", help="First day of the projection, yyyy/MM/dd."),
+    regions: list[str] = typer.Option([], "--regions", help="Regions to project (repeatable); default: injected (queries name the region)."),
+) -> None:
+    """Print Athena's CREATE TABLE for a trail bucket, with partition projection on region and day.
+
+    Example: awsmon trail athena-ddl --s3-bucket my-trail-bucket --account-id 111122223333 --projection-start 2024/01/01
+    """
+    from awsmon.services.trail_query import athena_ddl as svc
+
+    text = svc(bucket=s3_bucket, prefix=s3_prefix, account_id=account_id, table_name=table_name,
+               projection_start=projection_start, org_id=org_id, regions=[r for v in regions for r in v.split(",") if r] or None)  # fmt: skip
+    sys.stdout.write(text + ";\n")

@@ -720,13 +720,21 @@ class LocalCloudTrail(LocalService):
             snapshot = _last_seq(self.store)
         sql, args = lookup_sql(self.region, category, snapshot, start and _ms(start), end and _ms(end),
                                _ms(now - LOOKUP_WINDOW), pairs, after)  # fmt: skip
-        rows = self.conn.execute(sql, [*args, limit + 1]).fetchall()
-        events = [_event_of(r) for r in rows[:limit]]
+        rows: list[tuple[int, str, Any]] = [(r["event_time"], r["event_id"], r)
+                                            for r in self.conn.execute(sql, [*args, limit + 1])]  # fmt: skip
+        # Imported events live in the history store (history.py); merge its newest page with the recorded ones.
+        from awsmon.backends.local import history
+
+        cat = "Insight" if category == "insight" else "Management"
+        rows += [(t, eid, text) for t, eid, text in history.lookup(
+            self.store, self.region, cat, pairs, start and _ms(start), end and _ms(end), after, limit + 1)]  # fmt: skip
+        rows.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        events = [_event_of(r) if not isinstance(r, str) else _imported_event(t, eid, r) for t, eid, r in rows[:limit]]
         out: dict[str, Any] = {"Events": events}
         if len(rows) > limit:
-            last = rows[limit - 1]
+            last_t, last_id, _ = rows[limit - 1]
             out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
-                {"h": params_hash, "t": last["event_time"], "i": last["event_id"], "s": snapshot},
+                {"h": params_hash, "t": last_t, "i": last_id, "s": snapshot},
                 separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
         return out
 
@@ -791,6 +799,27 @@ def _event_of(r: Any) -> dict[str, Any]:
     ev["CloudTrailEvent"] = r["record"]
     if r["origin"] != "local":
         ev["awsmonOrigin"] = r["origin"]  # flag: imported, exempt from the 90-day window
+    return ev
+
+
+def _imported_event(t: int, eid: str, text: str) -> dict[str, Any]:
+    """The LookupEvents shape of a record from the history store (same fields as _event_of)."""
+    from awsmon.backends.local.history import lookup_terms
+
+    record = json.loads(text)
+    terms = lookup_terms(record)
+    first = dict(reversed(terms))
+    ev: dict[str, Any] = {"EventId": eid, "EventName": first.get("EventName"), "ReadOnly": first.get("ReadOnly")}
+    if first.get("AccessKeyId"):
+        ev["AccessKeyId"] = first["AccessKeyId"]
+    ev["EventTime"] = datetime.fromtimestamp(t / 1000, UTC)
+    ev["EventSource"] = first.get("EventSource")
+    if first.get("Username"):
+        ev["Username"] = first["Username"]
+    ev["Resources"] = [{"ResourceType": res.get("type"), "ResourceName": res.get("ARN") or res.get("arn")}
+                       for res in record.get("resources") or [] if isinstance(res, Mapping)]  # fmt: skip
+    ev["CloudTrailEvent"] = text
+    ev["awsmonOrigin"] = "import"  # flag: imported, exempt from the 90-day window
     return ev
 
 

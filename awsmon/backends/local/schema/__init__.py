@@ -25,6 +25,7 @@ COMPONENTS: dict[str, str] = {
     "lambda": "awsmon.backends.local.schema.lambda_",
     "sqs": "awsmon.backends.local.schema.sqs",
     "schemas": "awsmon.backends.local.schema.schemas",
+    "history": "awsmon.backends.local.schema.history",
 }
 
 
