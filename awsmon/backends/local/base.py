@@ -29,14 +29,23 @@ def is_read_only(op_name: str) -> bool:
     return op_name.startswith(_READ_PREFIXES)
 
 
-def api(op_name: str, *, read_only: bool | None = None, category: str = "Management") -> Callable[[F], F]:
-    """Mark a method as the local implementation of the AWS operation ``op_name``."""
+def api(
+    op_name: str, *, read_only: bool | None = None, category: str = "Management", prepare: str | None = None
+) -> Callable[[F], F]:
+    """Mark a method as the local implementation of the AWS operation ``op_name``.
+
+    ``prepare`` names a method called with the request's parameters before the write transaction opens: slow,
+    pure work (evaluating metric filters) done there never holds the account's write lock. It must not raise and
+    must not write; the operation itself still validates everything and may ignore what it prepared.
+    """
 
     def deco(fn: F) -> F:
         ro = is_read_only(op_name) if read_only is None else read_only
 
         @functools.wraps(fn)
         def wrapper(self: LocalService, **params: Any) -> Any:
+            if prepare is not None:
+                getattr(self, prepare)(params)
             return self._invoke(op_name, ro, category, fn, params)
 
         wrapper.__awsmon_op__ = op_name  # type: ignore[attr-defined]
