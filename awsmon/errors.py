@@ -76,7 +76,6 @@ _USAGE_CODES = frozenset(
         "TrailAlreadyExistsException",
         "ResourceAlreadyExistsException",
         "ResourceInUseException",
-        "UnrecognizedClientException",
     }
 )
 _CONFIG_CODES = frozenset(
@@ -90,6 +89,18 @@ _CONFIG_CODES = frozenset(
         "SignatureDoesNotMatch",
         "AuthFailure",
         "InvalidAccessKeyId",
+        # the rest of AWS's authentication family (JSON-protocol services answer these instead of the above)
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "IncompleteSignatureException",
+        "MissingAuthenticationToken",
+        "MissingAuthenticationTokenException",
+        "InvalidToken",
+        "RequestExpired",
+        "TokenRefreshRequired",
+        "NotAuthorized",
+        "OptInRequired",
     }
 )
 
