@@ -1,2 +1,19 @@
 """What each command means, independent of the backend: functions taking an AppContext and plain arguments,
 returning API-shaped data for the renderer. No printing here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from awsmon.context import AppContext
+    from awsmon.errors import ServiceError
+
+
+def lacks_operation(ctx: AppContext, exc: ServiceError) -> bool:
+    """Is this an emulator's answer to an operation it does not implement? (moto: HTTP 500 with an HTML page for
+    TestMetricFilter.) Only with an ``--endpoint-url``: real AWS implements every operation awsmon calls."""
+    return bool(ctx.endpoint_url.value) and not ctx.is_local and (
+        (exc.code.isdigit() and (exc.status == 404 or exc.status >= 500))
+        or exc.code in ("NotImplemented", "InvalidAction", "UnknownOperationException")
+    )
