@@ -161,6 +161,41 @@ GROUPS: dict[str, str] = {
 }
 
 
+class _LazyCommands(TyperGroup):
+    """A command group whose commands become click commands on first use: converting a command inspects its
+    signature and builds every option, and a command line runs one command of a group of up to 17."""
+
+    _infos: dict[str, Any]
+    _app: Any
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self._infos, *(n for n in self.commands if n not in self._infos)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        info = self._infos.get(cmd_name)
+        if info is not None and cmd_name not in self.commands:
+            app = self._app
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            self.commands[cmd_name] = cmd
+        return super().get_command(ctx, cmd_name)
+
+
+def _lazy_group(app: Any) -> Any:
+    """``typer.main.get_command(app)`` for a group, with its own commands converted only when looked up."""
+    commands = app.registered_commands
+    app.registered_commands = []
+    try:
+        cmd = typer.main.get_group(app)  # the group itself: help, callback, sub-groups
+    finally:
+        app.registered_commands = commands
+    cmd.__class__ = _LazyCommands
+    cmd._infos = {(ci.name or typer.main.get_command_name(ci.callback.__name__)): ci for ci in commands}
+    cmd._app = app
+    return cmd
+
+
 class AwsmonGroup(TyperGroup):
     """The root group: runs the app and maps every failure to one stderr line and a documented exit code."""
 
@@ -176,7 +211,7 @@ class AwsmonGroup(TyperGroup):
 
                 module = importlib.import_module(GROUPS[cmd_name])
                 if module.app.registered_commands or module.app.registered_groups:
-                    cmd = typer.main.get_command(module.app)
+                    cmd = _lazy_group(module.app)
                 else:  # a group whose commands have not landed yet: still listed, with its help
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
