@@ -160,6 +160,9 @@ GROUPS: dict[str, str] = {
     "account": "awsmon.cli.account",
 }
 
+# Top-level commands (not groups), imported and converted the same way: name -> (module, function).
+COMMANDS: dict[str, tuple[str, str]] = {"demo": ("awsmon.cli.demo", "demo")}
+
 
 class _LazyCommands(TyperGroup):
     """A command group whose commands become click commands on first use: converting a command inspects its
@@ -202,9 +205,20 @@ class AwsmonGroup(TyperGroup):
     _lazy: dict[str, Any] = {}
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*GROUPS, *super().list_commands(ctx)]
+        return [*GROUPS, *COMMANDS, *super().list_commands(ctx)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self._lazy:
+            import importlib
+
+            from typer.models import CommandInfo
+
+            module_name, function = COMMANDS[cmd_name]
+            info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module_name), function))
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            self._lazy[cmd_name] = cmd
         if cmd_name in GROUPS:
             if cmd_name not in self._lazy:
                 import importlib
@@ -217,6 +231,8 @@ class AwsmonGroup(TyperGroup):
                 cmd.name = cmd_name
                 _keep_examples_verbatim(cmd)
                 self._lazy[cmd_name] = cmd
+            return self._lazy[cmd_name]
+        if cmd_name in COMMANDS:
             return self._lazy[cmd_name]
         return super().get_command(ctx, cmd_name)
 
@@ -327,15 +343,6 @@ def root(
     ctx.obj = obj
     root_cmd = ctx.find_root().command
     root_cmd._awsmon_ctx = obj  # type: ignore[attr-defined]  # closed by AwsmonGroup.main
-
-
-def _register() -> None:
-    from awsmon.cli import demo
-
-    app.command("demo")(demo.demo)
-
-
-_register()
 
 
 def main() -> None:
