@@ -1,7 +1,5 @@
 """The awsmon command line: the root app, global options and the one error handler."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Sequence

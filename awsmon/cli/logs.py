@@ -1,7 +1,5 @@
 """awsmon logs: CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import UTC, datetime

@@ -1,7 +1,5 @@
 """awsmon rules: EventBridge rules: event patterns and schedules."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer
