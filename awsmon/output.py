@@ -206,6 +206,48 @@ class Renderer:
         else:
             self.table(list(rows), columns, title=title)
 
+    def stream(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        columns: Sequence[Column],
+        *,
+        rows_key: str,
+        extra: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """A possibly huge stream of API items (``logs filter``'s events). json and ``--query`` print the response
+        shape ``{rows_key: [...], **extra()}``, ``extra`` read once the stream is consumed; jsonl encodes the items
+        directly (they hold only strings and numbers: the generic normalisation cost more than the scan) in blocks;
+        the other formats print rows."""
+        if self.ctx.query or self.fmt == "json":
+            items = list(rows)
+            self.render({rows_key: items, **(extra() if extra else {})}, rows_key=rows_key, columns=columns)
+        elif self.fmt == "jsonl":
+            encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+            self.write_batched(encode(r) + "\n" for r in rows)
+        else:
+            self.rows(rows, columns)
+
+    def write_batched(self, lines: Iterable[str], size: int = 1 << 16, delay: float = 0.2) -> None:
+        """Write lines in blocks of ~64 KB, but never hold one back longer than ``delay`` once the next arrives: one
+        write per line is one system call with unbuffered stdout (PYTHONUNBUFFERED), and every call hands the GIL
+        to the threads producing the lines."""
+        import time
+
+        buf: list[str] = []
+        pending = 0
+        last = time.monotonic()
+        for line in lines:
+            buf.append(line)
+            pending += len(line)
+            now = time.monotonic()
+            if pending >= size or now - last >= delay:
+                self.write("".join(buf))
+                buf.clear()
+                pending = 0
+                last = now
+        if buf:
+            self.write("".join(buf))
+
     def table(self, rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None,
               fold: bool = False) -> None:  # fmt: skip
         """Rows as a table. On a terminal it fits the console width (see :func:`fit_columns`) unless ``--wide``;

@@ -1,8 +1,5 @@
 """awsmon logs: CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import."""
 
-from __future__ import annotations
-
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -253,6 +250,9 @@ def filter_(
     parallel: int = typer.Option(4, "--parallel", help="aws backend: time windows fetched at once per group."),
     rate: float = typer.Option(5.0, "--rate", help="aws backend: FilterLogEvents requests per second (account-wide)."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Check the pattern locally first."),
+    recheck: bool = typer.Option(True, "--recheck/--no-recheck", help="With --endpoint-url: re-check the server's "
+                                 "events with awsmon's own pattern engine (moto ignores JSON and space-delimited "
+                                 "patterns)."),  # fmt: skip
 ) -> None:
     """Events matching a filter pattern across one or more groups, merged in time order.
 
@@ -264,48 +264,19 @@ def filter_(
     kw: dict[str, Any] = {
         "group_prefix": group_prefix, "pattern": pattern, "streams": split_values(streams) or None,
         "stream_prefix": stream_prefix, "start": _time(ctx, start), "end": _time(ctx, end), "limit": limit,
-        "start_from_head": head, "parallel": parallel, "rate": rate, "validate": validate,
+        "start_from_head": head, "parallel": parallel, "rate": rate, "validate": validate, "recheck": recheck,
     }  # fmt: skip
     names = split_values(groups)
     r = renderer(ctx)
     if count:
         r.detail(svc.count_events(actx, names, **kw))
         return
-    events = svc.filter_events(actx, names, **kw)
+    searched: list[dict[str, Any]] = []
+    events = svc.filter_events(actx, names, searched=searched, **kw)
     columns = EVENT_COLUMNS
     if len(names) > 1 or group_prefix:
         columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
-    if actx.query or actx.output.value == "json":
-        r.render({"events": list(events), "searchedLogStreams": []}, rows_key="events", columns=columns)
-    elif actx.output.value == "jsonl":
-        # Events hold only strings and integers: encode them directly, the renderer's generic normalisation
-        # (to_jsonable) cost more than the scan on big results. Same bytes as Renderer.rows.
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        _write_batched(r, (encode(ev) + "\n" for ev in events))
-    else:
-        r.rows(events, columns)
-
-
-def _write_batched(r: Any, lines: Any, size: int = 1 << 16, delay: float = 0.2) -> None:
-    """Write lines in blocks of ~64 KB, but never hold one back longer than ``delay`` once the next arrives: one
-    write per event is one system call with unbuffered stdout (PYTHONUNBUFFERED), and every call hands the GIL to
-    the scanning threads."""
-    import time
-
-    buf: list[str] = []
-    pending = 0
-    last = time.monotonic()
-    for line in lines:
-        buf.append(line)
-        pending += len(line)
-        now = time.monotonic()
-        if pending >= size or now - last >= delay:
-            r.write("".join(buf))
-            buf.clear()
-            pending = 0
-            last = now
-    if buf:
-        r.write("".join(buf))
+    r.stream(events, columns, rows_key="events", extra=lambda: {"searchedLogStreams": svc.merge_searched(searched)})
 
 
 @app.command("tail")
@@ -388,7 +359,12 @@ def test_pattern(
     if file is not None:
         text = _read_stdin() if file == "-" else _read_file(file)
         msgs += [ln for ln in text.splitlines() if ln]
-    data = svc(app_ctx(ctx), pattern, msgs)
+    from awsmon.output import info
+
+    actx, notices = app_ctx(ctx), []
+    data = svc(actx, pattern, msgs, notices)
+    for notice in notices:
+        info(actx, f"notice: {notice}")
     renderer(ctx).render(data, rows_key="matches",
                          columns=[Column("eventNumber"), Column("eventMessage"), Column("extractedValues")])  # fmt: skip
 

@@ -1,7 +1,5 @@
 """awsmon trail: CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs."""
 
-from __future__ import annotations
-
 import sys
 from typing import Any
 

@@ -97,10 +97,16 @@ def describe_groups(
     return {"logGroups": groups}
 
 
-def group_names(ctx: AppContext, groups: list[str], prefix: str | None) -> list[str]:
+def group_names(
+    ctx: AppContext, groups: list[str], prefix: str | None, infos: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """The named groups, then those starting with ``prefix``; ``infos`` receives what DescribeLogGroups said."""
     names = list(dict.fromkeys(groups))
     if prefix:
-        found = [g["logGroupName"] for g in describe_groups(ctx, prefix=prefix)["logGroups"]]
+        described = describe_groups(ctx, prefix=prefix)["logGroups"]
+        if infos is not None:
+            infos.update((g["logGroupName"], g) for g in described)
+        found = [g["logGroupName"] for g in described]
         if not found and not names:
             raise ServiceError("ResourceNotFoundException", f"no log group name starts with {prefix!r}")
         names += [n for n in found if n not in names]
@@ -278,15 +284,22 @@ def get_events(
 
 # -- filtering ------------------------------------------------------------------------------------------------------
 def _page_lists(
-    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    bucket: TokenBucket | None,
+    stop: threading.Event | None = None,
+    searched: list[dict[str, Any]] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """The events of each FilterLogEvents page, page by page, until the token runs out."""
+    """The events of each FilterLogEvents page, page by page, until the token runs out; each page's
+    ``searchedLogStreams`` are appended to ``searched``."""
     token = None
     while stop is None or not stop.is_set():
         p = dict(params)
         if token:
             p["nextToken"] = token
         page = call_with_backoff(call, bucket, **p)
+        if searched is not None:
+            searched.extend(page.get("searchedLogStreams") or [])
         yield list(page.get("events") or [])
         nxt = page.get("nextToken")
         if not nxt or nxt == token:
@@ -295,10 +308,90 @@ def _page_lists(
 
 
 def _pages(
-    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    bucket: TokenBucket | None,
+    stop: threading.Event | None = None,
+    searched: list[dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    for page in _page_lists(call, params, bucket, stop):
+    for page in _page_lists(call, params, bucket, stop, searched):
         yield from page
+
+
+def merge_searched(searched: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``searchedLogStreams`` of every page and window, one entry per stream (complete only if every window
+    searched it completely), in first-seen order."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in searched:
+        name = str(item.get("logStreamName"))
+        prev = out.get(name)
+        if prev is None:
+            out[name] = dict(item)
+        elif "searchedCompletely" in item:
+            prev["searchedCompletely"] = bool(prev.get("searchedCompletely", True) and item["searchedCompletely"])
+    return list(out.values())
+
+
+# Events are accepted up to 2 h ahead of their ingestion, and DescribeLogStreams' lastEventTimestamp and
+# lastIngestionTime are eventually consistent ("typically within an hour"): a group's newest event is at most
+# this far past what its newest stream reports.
+_LAST_EVENT_SLACK_MS = 3 * 3600 * 1000
+# Events may be up to 14 days older than their ingestion, which is after the group's creation.
+_OLDEST_BEFORE_CREATION_MS = 14 * 86400 * 1000
+
+
+def _event_bounds(logs: Any, name: str, info: dict[str, Any] | None) -> tuple[int | None, int | None] | None:
+    """Bounds on the timestamps a group's events can have, from one DescribeLogStreams call (newest stream first);
+    None when the group cannot hold any event, so it costs no FilterLogEvents call at all."""
+    lo = None
+    if info and info.get("creationTime") is not None:
+        lo = max(0, int(info["creationTime"]) - _OLDEST_BEFORE_CREATION_MS)
+    try:
+        streams = logs.describe_log_streams(logGroupName=name, orderBy="LastEventTime", descending=True,
+                                            limit=1).get("logStreams") or []  # fmt: skip
+    except ServiceError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise
+        return lo, None  # not allowed to describe streams (only to filter): no bound, no skipping
+    if not streams:
+        return None
+    newest = streams[0]
+    last = max(int(newest.get("lastEventTimestamp") or 0), int(newest.get("lastIngestionTime") or 0))
+    if not last:
+        if info and info.get("storedBytes") == 0:
+            return None  # streams without events, and nothing stored
+        return lo, None
+    return lo, last + _LAST_EVENT_SLACK_MS
+
+
+def _newest_first(
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    lo: int,
+    hi: int,
+    bucket: TokenBucket,
+    stop: threading.Event,
+    searched: list[dict[str, Any]],
+) -> Iterator[dict[str, Any]]:
+    """FilterLogEvents has no newest-first order: walk windows back from ``hi`` (1 h, then 4x wider each time),
+    fetch each whole, newest event first, so ``--limit 3`` costs the last window's calls, not the whole range."""
+    width = 3600 * 1000
+    end = hi
+    while end >= lo and not stop.is_set():
+        begin = max(lo, end - width + 1)
+        window = []
+        for page in _page_lists(call, {**params, "startTime": begin, "endTime": end}, bucket, stop, searched):
+            window.extend(page)
+        window.sort(key=_order_key, reverse=True)
+        yield from window
+        end = begin - 1
+        width *= 4
+
+
+def _rechecked(events: Iterable[dict[str, Any]], matches: Callable[[str], bool]) -> Iterator[dict[str, Any]]:
+    for ev in events:
+        if matches(str(ev.get("message", ""))):
+            yield ev
 
 
 def _windows(start: int, end: int, k: int) -> list[tuple[int, int]]:
@@ -372,8 +465,16 @@ def filter_events(
     parallel: int = 4,
     rate: float = FILTER_TPS,
     validate: bool = True,
+    recheck: bool = True,
+    searched: list[dict[str, Any]] | None = None,
+    probe: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Matching events of every group, merged in time order (newest first without ``start_from_head``)."""
+    """Matching events of every group, merged in time order (newest first without ``start_from_head``).
+
+    ``searched`` receives the ``searchedLogStreams`` of every response (see ``merge_searched``). With an
+    ``--endpoint-url`` and ``recheck``, the server's events are re-checked with awsmon's own pattern engine:
+    emulators (moto) ignore JSON and space-delimited patterns and return every event. On aws, ``probe`` first asks
+    DescribeLogStreams where each group's events can be, so empty groups cost one call (tail's polls skip it)."""
     if validate or ctx.is_local:
         validate_pattern(pattern)
     if streams and stream_prefix:
@@ -382,7 +483,8 @@ def filter_events(
         raise UsageError("--end-time is earlier than --start-time")
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
-    names = group_names(ctx, groups, group_prefix)
+    infos: dict[str, dict[str, Any]] = {}
+    names = group_names(ctx, groups, group_prefix, infos)
     logs = _client(ctx)
     base: dict[str, Any] = {}
     if pattern:
@@ -391,12 +493,12 @@ def filter_events(
         base["logStreamNames"] = streams
     if stream_prefix:
         base["logStreamNamePrefix"] = stream_prefix
-    if not start_from_head:
-        base["startFromHead"] = False
     start_ms, end_ms = _ms(start), _ms(end)
     stop = threading.Event()
     iters: list[Iterator[dict[str, Any]]] = []
     if ctx.is_local:
+        if not start_from_head:
+            base["startFromHead"] = False  # the local service's own extension: it scans newest first itself
         for name in names:
             params = {**base, "logGroupName": name}
             if start_ms is not None:
@@ -405,7 +507,8 @@ def filter_events(
                 params["endTime"] = end_ms
             wins = logs.parallel_windows(name, start_ms, end_ms, pattern) if parallel > 1 else None
             if wins is None:
-                iters.append(_tag(_pages(logs.filter_log_events, params, None), name if len(names) > 1 else None))
+                iters.append(_tag(_pages(logs.filter_log_events, params, None, None, searched),
+                                  name if len(names) > 1 else None))  # fmt: skip
                 continue
             # A big group: SQLite scans time windows at once on separate connections (it runs without the GIL).
             chunks = []
@@ -416,32 +519,50 @@ def filter_events(
                 if hi is not None:
                     p["endTime"] = hi
                 clone = logs.clone()
-                chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st), stop,
-                                        cleanup=clone.close))  # fmt: skip
+                chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st, searched),
+                                        stop, cleanup=clone.close))  # fmt: skip
             iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
     else:
         bucket = TokenBucket(rate)
         now_ms = _ms(ctx.now())
         assert now_ms is not None
-        wins: list[tuple[int | None, int | None]]
-        if start_ms is not None:
-            wins = list(_windows(start_ms, end_ms if end_ms is not None else now_ms, parallel))
-            if end_ms is None:  # no --end: the last window stays open (events may be stamped ahead of now)
-                wins[-1] = (wins[-1][0], None)
-        else:
-            wins = [(start_ms, end_ms)]
-        if not start_from_head:
-            wins.reverse()
+        matches = _local_matcher(ctx, pattern) if recheck else None
         for name in names:
-            chunks = []
-            for lo, hi in wins:
-                params = {**base, "logGroupName": name}
+            bounds = _event_bounds(logs, name, infos.get(name)) if probe else (None, None)
+            if bounds is None:
+                continue  # no event can be there: one DescribeLogStreams call, no FilterLogEvents
+            lo = start_ms if bounds[0] is None else max(start_ms or 0, bounds[0])
+            hi = end_ms if bounds[1] is None else min(end_ms if end_ms is not None else bounds[1], bounds[1])
+            if lo is not None and hi is not None and hi < lo:
+                continue
+            params = {**base, "logGroupName": name}
+            events: Iterator[dict[str, Any]]
+            if not start_from_head:
+                top = hi if hi is not None else now_ms + _LAST_EVENT_SLACK_MS
+                events = _newest_first(logs.filter_log_events, params, lo or 0, top, bucket, stop, searched or [])
+            else:
+                wins: list[tuple[int | None, int | None]]
                 if lo is not None:
-                    params["startTime"] = lo
-                if hi is not None:
-                    params["endTime"] = hi
-                chunks.append(_threaded(lambda st, p=params: _page_lists(logs.filter_log_events, p, bucket, st), stop))
-            iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
+                    wins = list(_windows(lo, end_ms if end_ms is not None else min(now_ms, hi or now_ms), parallel))
+                    if end_ms is None:  # the last window stays open (events may be stamped ahead of now)
+                        wins[-1] = (wins[-1][0], None)
+                else:
+                    wins = [(lo, end_ms)]
+                chunks = []
+                for wlo, whi in wins:
+                    p = dict(params)
+                    if wlo is not None:
+                        p["startTime"] = wlo
+                    if whi is not None:
+                        p["endTime"] = whi
+                    chunks.append(_threaded(lambda st, p=p: _page_lists(logs.filter_log_events, p, bucket, st, searched),
+                                            stop))  # fmt: skip
+                events = _chain(chunks)
+            if matches is not None:
+                events = _rechecked(events, matches)
+            iters.append(_tag(events, name if len(names) > 1 else None))
+    if not iters:
+        return
     if start_from_head:
         merged = heapq.merge(*iters, key=_order_key) if len(iters) > 1 else iters[0]
     else:
@@ -455,6 +576,18 @@ def filter_events(
                 return
     finally:
         stop.set()
+
+
+def _local_matcher(ctx: AppContext, pattern: str | None) -> Callable[[str], bool] | None:
+    """awsmon's own matcher for re-checking an emulator's answer (None: real AWS, no pattern, or one it refuses)."""
+    if not pattern or not pattern.strip() or not ctx.endpoint_url.value:
+        return None
+    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
+
+    try:
+        return compile_pattern(pattern).matches
+    except FilterPatternError:
+        return None
 
 
 def _chain(chunks: list[Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
@@ -599,7 +732,7 @@ def tail(
         return
     seen: dict[str, int] = {}
     newest = start_ms or 0
-    for ev in filter_events(ctx, names, start=start, **kw):
+    for ev in filter_events(ctx, names, start=start, probe=False, **kw):  # named groups, recent events: no probe
         seen[ev["eventId"]] = ev["timestamp"]
         newest = max(newest, ev["timestamp"])
         yield ev
@@ -610,7 +743,8 @@ def tail(
         time.sleep(interval)
         window = max(start_ms or 0, newest - lag_ms)
         # One window per poll: the overlap is short, and splitting it would spend the shared request budget.
-        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, **kw):
+        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, probe=False,
+                                **kw):  # fmt: skip
             if ev["eventId"] in seen:
                 continue
             seen[ev["eventId"]] = ev["timestamp"]
@@ -634,18 +768,41 @@ def format_event(ev: dict[str, Any], fmt: str, group: str | None = None) -> str:
 
 
 # -- test-pattern and metric filters --------------------------------------------------------------------------------
-def test_pattern(ctx: AppContext, pattern: str, messages: list[str]) -> dict[str, Any]:
-    """TestMetricFilter over any number of messages (sent in batches of 50, the API maximum)."""
+def test_pattern(
+    ctx: AppContext, pattern: str, messages: list[str], notices: list[str] | None = None
+) -> dict[str, Any]:
+    """TestMetricFilter over any number of messages (sent in batches of 50, the API maximum). Where an emulator
+    does not implement it, awsmon's own engine answers and ``notices`` says so."""
+    from awsmon.services import lacks_operation
+
     if not messages:
         raise UsageError("give at least one message: --log-event-messages/--message or --file")
     validate_pattern(pattern)
     logs = _client(ctx)
     out: list[dict[str, Any]] = []
     for off in range(0, len(messages), 50):
-        res = logs.test_metric_filter(filterPattern=pattern, logEventMessages=messages[off : off + 50])
+        batch = messages[off : off + 50]
+        try:
+            res = logs.test_metric_filter(filterPattern=pattern, logEventMessages=batch)
+        except ServiceError as exc:
+            if not lacks_operation(ctx, exc):
+                raise
+            if notices is not None and not out and off == 0:
+                notices.append(f"{ctx.endpoint_url.value} does not implement TestMetricFilter (HTTP {exc.status}): "
+                               "awsmon's own pattern engine answered")  # fmt: skip
+            res = _local_test(pattern, batch)
         for m in res.get("matches") or []:
             out.append({**m, "eventNumber": int(m.get("eventNumber", 0)) + off})
     return {"matches": out}
+
+
+def _local_test(pattern: str, messages: list[str]) -> dict[str, Any]:
+    from awsmon.engines.filterpattern import FilterPatternError, test_metric_filter
+
+    try:
+        return {"matches": test_metric_filter(pattern, messages)}
+    except FilterPatternError as exc:
+        raise ServiceError(exc.code, str(exc), hint=exc.detail) from exc
 
 
 test_pattern.__test__ = False  # type: ignore[attr-defined]

@@ -7,8 +7,6 @@ CloudWatch Logs filter pattern to each record, and ``records=True`` returns the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -227,12 +225,16 @@ class _Resume:
     def encode(self) -> str:
         raw = json.dumps({"t": self.api_token, "m": self.marker, "h": self.query, "s": self.start, "e": self.end},
                          separators=(",", ":")).encode()  # fmt: skip
+        import base64
+
         return "awsmon:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str, query: str) -> _Resume:
         if not token.startswith("awsmon:"):
             return cls(token, "", query, None, None)  # LookupEvents' own token (e.g. from aws-cli)
+        import base64
+
         try:
             d = json.loads(base64.urlsafe_b64decode(token[7:].encode() + b"==").decode())
             out = cls(d.get("t"), str(d["m"]), str(d["h"]), d.get("s"), d.get("e"))
@@ -245,6 +247,8 @@ class _Resume:
 
 def _query_hash(attrs: list[tuple[str, str]], start: str | None, end: str | None, category: str | None,
                 match: str | None) -> str:  # fmt: skip
+    import hashlib  # here: its OpenSSL start costs ~2 ms on commands that never page
+
     text = json.dumps([sorted(attrs), start, end, category and category.lower(), match])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -483,7 +483,26 @@ class LocalLogs(LocalService):
         return out
 
     # -- events -------------------------------------------------------------------------------------------------
-    @api("PutLogEvents")
+    def _prepare_put_log_events(self, params: dict[str, Any]) -> None:
+        """Evaluate the group's metric filters on the messages before the write transaction (a slow pattern on a big
+        message would otherwise hold the account's write lock, blocking every other writer). Reads only; any
+        problem leaves the evaluation to the operation, which validates the request itself."""
+        self._evaluated: dict[tuple[str, str], dict[str, Any]] = {}
+        try:
+            gid = self._group(params["logGroupName"])["id"]
+            rows = self.conn.execute(
+                "SELECT pattern, transformations FROM log_metric_filters WHERE group_id = ?", (gid,)
+            ).fetchall()
+            if self.conn.in_transaction or not rows:
+                return  # called inside another write (a delivery): nothing to gain
+            messages = {ev["message"] for ev in params["logEvents"] if isinstance(ev.get("message"), str)}
+            for r in rows:
+                fp, t = _compiled_filter(r["pattern"], r["transformations"])
+                self._evaluated[(r["pattern"], r["transformations"])] = {m: _evaluate(fp, t, m) for m in messages}
+        except Exception:
+            self._evaluated = {}
+
+    @api("PutLogEvents", prepare="_prepare_put_log_events")
     def put_log_events(
         self,
         *,
@@ -553,13 +572,21 @@ class LocalLogs(LocalService):
         if accepted and accepted[-1][0] - accepted[0][0] > MAX_SPAN_MS:
             raise invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
         if accepted:
-            self._insert_events(g, s["id"], accepted, now)
+            evaluated, self._evaluated = getattr(self, "_evaluated", {}), {}
+            self._insert_events(g, s["id"], accepted, now, evaluated)
         out: dict[str, Any] = {"nextSequenceToken": f"{now:020d}{len(accepted):010d}"}
         if rejected:
             out["rejectedLogEventsInfo"] = rejected
         return out
 
-    def _insert_events(self, g: Any, stream_id: int, accepted: list[tuple[int, str, int]], now: int) -> None:
+    def _insert_events(
+        self,
+        g: Any,
+        stream_id: int,
+        accepted: list[tuple[int, str, int]],
+        now: int,
+        evaluated: dict[tuple[str, str], dict[str, Any]] | None = None,
+    ) -> None:
         first = self._next_seqs(len(accepted))
         gid = g["id"]
         self.conn.executemany(
@@ -577,7 +604,7 @@ class LocalLogs(LocalService):
         self.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
-        self._apply_metric_filters(gid, accepted)
+        self._apply_metric_filters(gid, accepted, evaluated or {})
 
     @api("GetLogEvents")
     def get_log_events(
@@ -1012,36 +1039,33 @@ class LocalLogs(LocalService):
             raise ServiceError("ResourceNotFoundException", "The specified metric filter does not exist.")
         return {}
 
-    def _apply_metric_filters(self, gid: int, accepted: list[tuple[int, str, int]]) -> None:
-        """Matching events become datapoints in the local metrics store, aggregated per minute (§2)."""
+    def _apply_metric_filters(
+        self, gid: int, accepted: list[tuple[int, str, int]], evaluated: dict[tuple[str, str], dict[str, Any]]
+    ) -> None:
+        """Matching events become datapoints in the local metrics store, aggregated per minute (§2).
+
+        ``evaluated`` holds what was computed before the write transaction (per filter, message -> result); a
+        filter changed since then, or a message not seen, is evaluated here."""
         rows = self.conn.execute(
             "SELECT pattern, transformations FROM log_metric_filters WHERE group_id = ?", (gid,)
         ).fetchall()
         if not rows:
             return
-        from awsmon.engines.filterpattern import compile_pattern
-
         minutes = {ts - ts % 60000 for ts, _, _ in accepted}
+        missing = object()
         for r in rows:
-            fp = compile_pattern(r["pattern"])
-            t = json.loads(r["transformations"])[0]
-            dims_expr: dict[str, str] = t.get("dimensions") or {}
-            value_expr = t["metricValue"]
+            fp, t = _compiled_filter(r["pattern"], r["transformations"])
+            done = evaluated.get((r["pattern"], r["transformations"]), {})
             # (minute, dimension items) -> Counter of published values
             buckets: dict[tuple[int, tuple[tuple[str, str], ...]], Counter[float]] = defaultdict(Counter)
             for ts, msg, _ in accepted:
-                if not fp.matches(msg):
+                got = done.get(msg, missing)
+                if got is missing:
+                    got = _evaluate(fp, t, msg)
+                if got is None:
                     continue
-                value = fp.metric_value(msg, value_expr)
-                if value is None:
-                    continue  # a non-numeric or missing value publishes nothing [inferred, §2]
-                dims: dict[str, str] = {}
-                if dims_expr:
-                    got = fp.dimension_values(msg, dims_expr)
-                    if got is None:
-                        continue
-                    dims = got
-                buckets[(ts - ts % 60000, tuple(sorted(dims.items())))][value] += 1
+                value, dims = got
+                buckets[(ts - ts % 60000, dims)][value] += 1
             if t.get("defaultValue") is not None:
                 matched_minutes = {m for m, _ in buckets}
                 for m in minutes - matched_minutes:
@@ -1086,6 +1110,28 @@ def import_events(service: LocalLogs, group: str, stream: str, events: list[tupl
                                  "DO UPDATE SET position = excluded.position, done = excluded.done",
                                  (key, position, int(done)))  # fmt: skip
         service.store.mark_used()
+
+
+def _compiled_filter(pattern: str, transformations: str) -> tuple[Any, dict[str, Any]]:
+    from awsmon.engines.filterpattern import compile_pattern
+
+    return compile_pattern(pattern), json.loads(transformations)[0]
+
+
+def _evaluate(fp: Any, t: dict[str, Any], msg: str) -> tuple[float, tuple[tuple[str, str], ...]] | None:
+    """What one message publishes through one metric filter: (value, sorted dimension items), or None."""
+    if not fp.matches(msg):
+        return None
+    value = fp.metric_value(msg, t["metricValue"])
+    if value is None:
+        return None  # a non-numeric or missing value publishes nothing [inferred, §2]
+    dims_expr: dict[str, str] = t.get("dimensions") or {}
+    if not dims_expr:
+        return value, ()
+    dims = fp.dimension_values(msg, dims_expr)
+    if dims is None:
+        return None
+    return value, tuple(sorted(dims.items()))
 
 
 class _StreamNames(dict[int, str]):
