@@ -18,6 +18,8 @@ COMPONENTS: dict[str, str] = {
     "alarms": "awsmon.backends.local.schema.alarms",
     "config": "awsmon.backends.local.schema.config",
     "events": "awsmon.backends.local.schema.events",
+    "logs_insights": "awsmon.backends.local.schema.logs_insights",
+    "dashboards": "awsmon.backends.local.schema.dashboards",
 }
 
 

@@ -1,0 +1,273 @@
+"""Logs Insights on the simulated account: StartQuery, GetQueryResults, StopQuery, DescribeQueries.
+
+A local query runs to completion inside StartQuery (the account is on one machine; there is nothing to wait for)
+and its results are kept 7 days, as AWS keeps them. The query is parsed by :mod:`awsmon.engines.insights`; its
+:class:`~awsmon.engines.insights.Pushdown` becomes SQL: the time range and leading simple filters
+(``@message like "x"``, ``@logStream = / != / in``, ``@log = ...``) narrow the scan, and a leading
+``stats count(*) by bin(...)[, @logStream|@log]`` is a ``GROUP BY`` in SQLite, so it never builds an event in Python.
+Everything else streams events newest first (a heap merge across groups) through the engine's evaluator.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from awsmon.backends.local.base import api
+from awsmon.errors import ServiceError
+
+RESULTS_KEPT_MS = 7 * 86_400_000
+MAX_GROUPS = 50
+
+
+def _invalid(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterException", message)
+
+
+class InsightsMixin:
+    """Mixed into LocalLogs (uses its connection, clock, region and group lookup)."""
+
+    conn: Any
+    region: str
+    account_id: str
+
+    # -- helpers --------------------------------------------------------------------------------------------------
+    def _query_groups(self, name: Any, names: Any, idents: Any) -> list[tuple[int, str]]:
+        given = [p for p in (name, names, idents) if p]
+        if len(given) > 1:
+            raise _invalid("Exactly one of logGroupName, logGroupNames or logGroupIdentifiers must be given.")
+        if not given:
+            raise _invalid("Log group names or identifiers are required for the query.")
+        wanted = [name] if name else list(names or [])
+        if idents:
+            wanted = [self._name_from_identifier(str(i).removesuffix(":*")) for i in idents]  # type: ignore[attr-defined]
+        if len(wanted) > MAX_GROUPS:
+            raise _invalid(f"Query is limited to {MAX_GROUPS} log groups.")
+        out: list[tuple[int, str]] = []
+        for g in dict.fromkeys(wanted):
+            row = self.conn.execute(
+                "SELECT id, name FROM log_groups WHERE region = ? AND name = ?", (self.region, g)
+            ).fetchone()
+            if row is None:
+                raise ServiceError(
+                    "ResourceNotFoundException", f"Log group '{g}' does not exist for account ID '{self.account_id}'"
+                )
+            out.append((int(row[0]), str(row[1])))
+        return out
+
+    def _where(self, gid: int, group: str, filters: list[tuple[str, str, Any]]) -> tuple[str, list[Any]] | None:
+        """SQL for the pushed filters over one group; None when they exclude the whole group."""
+        sql, params = "", []
+        log_value = f"{self.account_id}:{group}"
+        for col, op, value in filters:
+            if col == "log":
+                ok = {"contains": lambda v: v in log_value, "=": lambda v: v == log_value,
+                      "!=": lambda v: v != log_value, "in": lambda v: log_value in v}[op](value)  # fmt: skip
+                if not ok:
+                    return None
+            elif col == "message":
+                if op == "contains":
+                    sql += " AND instr(message, ?) > 0"
+                    params.append(value)
+                elif op == "in":
+                    sql += f" AND message IN ({','.join('?' * len(value))})"
+                    params += value
+                else:
+                    sql += f" AND message {op} ?"
+                    params.append(value)
+            else:  # logStream: translate names to ids of this group
+                names = [value] if op in ("=", "!=") else value if op == "in" else None
+                if names is None:  # contains
+                    rows = self.conn.execute(
+                        "SELECT id FROM log_streams WHERE group_id = ? AND instr(name, ?) > 0", (gid, value)
+                    ).fetchall()
+                else:
+                    rows = self.conn.execute(
+                        f"SELECT id FROM log_streams WHERE group_id = ? AND name IN ({','.join('?' * len(names))})",
+                        [gid, *names],
+                    ).fetchall()
+                ids = [int(r[0]) for r in rows]
+                neg = op == "!="
+                if not ids:
+                    if neg:
+                        continue
+                    return None
+                sql += f" AND stream_id {'NOT IN' if neg else 'IN'} ({','.join('?' * len(ids))})"
+                params += ids
+        return sql, params
+
+    def _events(self, groups: list[tuple[int, str]], lo: int, hi: int, filters: list[Any]) -> Iterator[Any]:
+        from awsmon.backends.local.logs import event_id
+        from awsmon.engines.insights import event_row
+
+        iters = []
+        for gid, group in groups:
+            where = self._where(gid, group, filters)
+            if where is None:
+                continue
+            names = dict(self.conn.execute("SELECT id, name FROM log_streams WHERE group_id = ?", (gid,)).fetchall())
+            log_value = f"{self.account_id}:{group}"
+            cur = self.conn.execute(
+                "SELECT ts, seq, stream_id, ingest, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts <= ?"
+                + where[0] + " ORDER BY ts DESC, seq DESC",
+                [gid, lo, hi, *where[1]],
+            )
+            iters.append(((ts, seq, names.get(sid, ""), log_value, ing, msg) for ts, seq, sid, ing, msg in cur))
+        merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
+        for ts, seq, stream, log, ing, msg in merged:
+            yield event_row(ts, msg, stream, log, ing, event_id(ts, seq))
+
+    def _count_by(self, groups: list[tuple[int, str]], lo: int, hi: int, pd: Any) -> tuple[list[Any], int]:
+        from awsmon.engines.insights import aggregated_row
+
+        totals: dict[tuple[Any, ...], int] = {}
+        for gid, group in groups:
+            where = self._where(gid, group, pd.filters)
+            if where is None:
+                continue
+            keys_sql, need_streams = [], False
+            for kind, arg, _ in pd.count_by:
+                if kind == "bin":
+                    keys_sql.append(f"ts - ts % {int(arg)}")
+                elif arg == "logStream":
+                    keys_sql.append("stream_id")
+                    need_streams = True
+                else:
+                    keys_sql.append("NULL")
+            names = (
+                dict(self.conn.execute("SELECT id, name FROM log_streams WHERE group_id = ?", (gid,)).fetchall())
+                if need_streams else {}
+            )  # fmt: skip
+            sel = ", ".join(keys_sql + ["count(*)"])
+            group_by = f" GROUP BY {', '.join(str(k + 1) for k in range(len(keys_sql)))}" if keys_sql else ""
+            sql = f"SELECT {sel} FROM log_events WHERE group_id = ? AND ts >= ? AND ts <= ?{where[0]}{group_by}"
+            log_value = f"{self.account_id}:{group}"
+            for row in self.conn.execute(sql, [gid, lo, hi, *where[1]]):
+                key = []
+                for (kind, arg, _), v in zip(pd.count_by, row[:-1], strict=True):
+                    key.append(v if kind == "bin" else names.get(v, "") if arg == "logStream" else log_value)
+                k = tuple(key)
+                totals[k] = totals.get(k, 0) + int(row[-1])
+        if not pd.count_by and not totals:
+            totals[()] = 0
+        from awsmon.engines.insights import _sort_key
+
+        ordered = sorted(totals.items(), key=lambda kv: tuple(_sort_key(x) for x in kv[0]))
+        bins = [name for kind, _, name in pd.count_by if kind == "bin"]
+        rows = []
+        for key, n in ordered:
+            values = {name: v for (_, _, name), v in zip(pd.count_by, key, strict=True)}
+            values[pd.count_name] = n
+            rows.append(aggregated_row(values, bins))
+        return rows, sum(totals.values())
+
+    # -- operations -----------------------------------------------------------------------------------------------
+    @api("StartQuery")
+    def start_query(
+        self,
+        *,
+        queryString: str,
+        startTime: int,
+        endTime: int,
+        logGroupName: str | None = None,
+        logGroupNames: list[str] | None = None,
+        logGroupIdentifiers: list[str] | None = None,
+        limit: int | None = None,
+        queryLanguage: str | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        from awsmon.backends.local.logs import constraint_error
+        from awsmon.engines import insights
+
+        if queryLanguage not in (None, "CWLI"):
+            raise _invalid(f"Query language {queryLanguage} is not supported by the local account (only CWLI).")
+        if limit is not None and not (isinstance(limit, int) and 1 <= limit <= insights.DEFAULT_LIMIT):
+            bound = "greater than or equal to 1" if isinstance(limit, int) and limit < 1 else "less than or equal to 10000"
+            raise constraint_error(limit, "limit", f"Member must have value {bound}")
+        for value, param in ((startTime, "startTime"), (endTime, "endTime")):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise constraint_error(value, param, "Member must have value greater than or equal to 0")
+        if endTime < startTime:
+            raise _invalid("End time should not be before the start time")
+        groups = self._query_groups(logGroupName, logGroupNames, logGroupIdentifiers)
+        try:
+            plan = insights.parse(queryString)
+        except insights.InsightsError as exc:
+            raise ServiceError("MalformedQueryException", exc.message) from exc
+        lo, hi = startTime * 1000, endTime * 1000 + 999  # epoch seconds, both ends inclusive
+        pd = plan.pushdown()
+        counters = insights.Counters()
+        try:
+            if pd.count_by is not None:
+                agg, matched = self._count_by(groups, lo, hi, pd)
+                rows = insights.execute(plan, agg, start=pd.resume_at, limit=limit)
+                counters.matched = matched
+            else:
+                events = self._events(groups, lo, hi, pd.filters)
+                rows = insights.execute(plan, events, start=pd.resume_at, counters=counters, limit=limit)
+        except insights.InsightsError as exc:
+            raise ServiceError("MalformedQueryException", exc.message) from exc
+        scanned, scanned_bytes = 0, 0
+        for gid, _ in groups:
+            n, size = self.conn.execute(
+                "SELECT count(*), coalesce(sum(length(CAST(message AS BLOB))), 0) FROM log_events "
+                "WHERE group_id = ? AND ts >= ? AND ts <= ?",
+                (gid, lo, hi),
+            ).fetchone()
+            scanned += int(n)
+            scanned_bytes += int(size)
+        statistics = {"recordsMatched": float(counters.matched), "recordsScanned": float(scanned),
+                      "bytesScanned": float(scanned_bytes), "logGroupsScanned": float(len(groups))}  # fmt: skip
+        results = [[{"field": k, "value": v} for k, v in r.items() if v is not None] for r in rows]
+        now = int(self.now().timestamp() * 1000)  # type: ignore[attr-defined]
+        query_id = str(uuid.uuid4())
+        self.conn.execute("DELETE FROM logs_queries WHERE region = ? AND create_ms < ?", (self.region, now - RESULTS_KEPT_MS))
+        self.conn.execute(
+            "INSERT INTO logs_queries (query_id, region, query_string, group_names, start_s, end_s, status, create_ms,"
+            " results, statistics) VALUES (?, ?, ?, ?, ?, ?, 'Complete', ?, ?, ?)",
+            (query_id, self.region, queryString, json.dumps([g for _, g in groups]), startTime, endTime, now,
+             json.dumps(results, separators=(",", ":")), json.dumps(statistics)),
+        )  # fmt: skip
+        return {"queryId": query_id}
+
+    def _query(self, query_id: Any) -> Any:
+        row = self.conn.execute(
+            "SELECT query_id, query_string, group_names, status, create_ms, results, statistics FROM logs_queries "
+            "WHERE region = ? AND query_id = ?",
+            (self.region, query_id),
+        ).fetchone()
+        if row is None:
+            raise ServiceError("ResourceNotFoundException", f"Query {query_id} does not exist.")
+        return row
+
+    @api("GetQueryResults")
+    def get_query_results(self, *, queryId: str, **kw: Any) -> dict[str, Any]:
+        row = self._query(queryId)
+        return {"queryLanguage": "CWLI", "results": json.loads(row[5]), "statistics": json.loads(row[6]),
+                "status": row[3]}  # fmt: skip
+
+    @api("StopQuery")
+    def stop_query(self, *, queryId: str, **kw: Any) -> dict[str, Any]:
+        row = self._query(queryId)
+        return {"success": row[3] == "Running"}  # local queries are complete before StartQuery returns
+
+    @api("DescribeQueries")
+    def describe_queries(
+        self, *, logGroupName: str | None = None, status: str | None = None, maxResults: int | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        rows = self.conn.execute(
+            "SELECT query_id, query_string, group_names, status, create_ms FROM logs_queries WHERE region = ? "
+            "ORDER BY create_ms DESC",
+            (self.region,),
+        ).fetchall()
+        out = []
+        for qid, text, groups, st, created in rows:
+            names = json.loads(groups)
+            if (logGroupName and logGroupName not in names) or (status and st != status):
+                continue
+            out.append({"queryId": qid, "queryLanguage": "CWLI", "queryString": text, "status": st,
+                        "createTime": created, "logGroupName": names[0] if names else None})  # fmt: skip
+        return {"queries": out[: maxResults or 1000]}
