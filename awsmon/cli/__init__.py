@@ -155,6 +155,7 @@ GROUPS: dict[str, str] = {
     "metrics": "awsmon.cli.metrics",
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
+    "dashboards": "awsmon.cli.dashboards",
     "rules": "awsmon.cli.rules",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
