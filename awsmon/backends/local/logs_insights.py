@@ -27,6 +27,12 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterException", message)
 
 
+def _tagged(cur: Any, names: dict[int, str], log_value: str) -> Iterator[tuple[Any, ...]]:
+    """One group's rows with their stream name and @log (a function, so each group keeps its own names)."""
+    for ts, seq, sid, ing, msg in cur:
+        yield ts, seq, names.get(sid, ""), log_value, ing, msg
+
+
 class InsightsMixin:
     """Mixed into LocalLogs (uses its connection, clock, region and group lookup)."""
 
@@ -115,7 +121,7 @@ class InsightsMixin:
                 + where[0] + " ORDER BY ts DESC, seq DESC",
                 [gid, lo, hi, *where[1]],
             )
-            iters.append(((ts, seq, names.get(sid, ""), log_value, ing, msg) for ts, seq, sid, ing, msg in cur))
+            iters.append(_tagged(cur, names, log_value))
         merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
         for ts, seq, stream, log, ing, msg in merged:
             yield event_row(ts, msg, stream, log, ing, event_id(ts, seq))
