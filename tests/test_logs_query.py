@@ -173,3 +173,29 @@ def test_contract_fields_sort_limit(backend_cli: Cli) -> None:
     assert messages == ["second", "first"]
     res = cli("logs", "query", "--group", "/contract/missing", "--query-string", "fields @message")
     assert res.exit_code == 1 and "ResourceNotFoundException" in res.stderr
+
+
+MIXED = ['{"status": 503, "path": "/a", "n": {"k": [1, 2]}}', '{"status": "504", "path": "/b"}', '{"status": 200}',
+         '{"status": null, "path": "/a"}', '{"status": true}', '{"status": {"x": 1}}', "status=500 not json",
+         '["status", 500]', '{"path": "/a", "status": 500.5}', '{"status": "abc", "path": 7}', "{broken"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("pushed", "python"),
+    [
+        ("status >= 500", "status + 0 >= 500"),
+        ("500 <= status", "0 + status >= 500"),
+        ("status = 503", "status * 1 = 503"),
+        ("status != 200", "not (status = 200) and ispresent(status)"),
+        ("path = '/a'", "concat(path) = '/a'"),
+        ("n.k.1 = 2", "n.k.1 + 0 = 2"),
+        ("status > 100 and path = '/a'", "status + 0 > 100 and concat(path) = '/a'"),
+    ],
+)
+def test_json_prefilter_agrees_with_the_evaluator(pinned: Cli, pushed: str, python: str) -> None:
+    events = [{"timestamp": int((NOW - timedelta(minutes=20 - i)).timestamp() * 1000), "message": m}
+              for i, m in enumerate(MIXED)]  # fmt: skip
+    pinned.ok("logs", "put-events", "--group", G, "--stream", "m", "--create", "--log-events", json.dumps(events))
+    a = pinned.json("logs", "query", "--group", G, "--query-string", f"filter {pushed} | fields @message")
+    b = pinned.json("logs", "query", "--group", G, "--query-string", f"filter {python} | fields @message")
+    assert a["results"] == b["results"]

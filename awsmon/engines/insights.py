@@ -177,12 +177,19 @@ class Pushdown:
     (the evaluator re-checks nothing they cover). ``count_by``: when set, the plan starts with ``stats count(*)
     by ...`` whose keys are ``("bin", ms, name)`` or ``("column", col, name)`` and count output name
     ``count_name``; the store returns the aggregated rows and evaluation resumes at ``resume_at``.
+
+    ``json_filters``: necessary conditions on fields of JSON messages, ``(path, op, literal)``, that a store may use
+    to skip events early (a superset: the filter command itself still runs). An event passes when its message is a
+    JSON object whose value at ``path`` is a number satisfying ``op literal`` (numeric literal), equals the literal
+    (string literal, op ``=``), or is of another scalar type (left to the evaluator's coercions); a missing field,
+    a null, an object or a non-JSON message fails.
     """
 
     filters: list[tuple[str, str, Any]]
     resume_at: int
     count_by: list[tuple[str, Any, str]] | None = None
     count_name: str = ""
+    json_filters: list[tuple[list[str], str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -225,6 +232,8 @@ class Plan:
             filters.extend(conds)
             i += 1
         pd = Pushdown(filters, i)
+        if i < len(self.commands) and self.commands[i].kind == "filter":
+            pd.json_filters = _json_conds(self.commands[i].expr)  # type: ignore[arg-type]
         if i < len(self.commands) and self.commands[i].kind == "stats":
             c = self.commands[i]
             keys: list[tuple[str, Any, str]] = []
@@ -245,6 +254,32 @@ class Plan:
 
 
 _SQL_COLUMNS = {"@message": "message", "@logStream": "logStream", "@log": "log"}
+
+
+_SEGMENT = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|\d+)$")
+_FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _json_conds(e: Expr) -> list[tuple[list[str], str, Any]]:
+    """Necessary conditions on JSON fields found in the top-level conjunction of a filter (see Pushdown)."""
+    if e.op == "and":
+        return _json_conds(e.args[0]) + _json_conds(e.args[1])
+    if e.op != "cmp":
+        return []
+    op, a, b = e.args
+    if a.op == "lit" and b.op == "field":
+        op, a, b = _FLIP[op], b, a
+    if a.op != "field" or b.op != "lit" or a.args[0].startswith("@"):
+        return []
+    path = a.args[0].split(".")
+    if not all(_SEGMENT.match(p) for p in path) or path[0].isdigit():
+        return []
+    value = b.args[0]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return []
+    if isinstance(value, str) and op != "=":
+        return []
+    return [(path, op, value)]
 
 
 def _sql_conds(e: Expr) -> list[tuple[str, str, Any]] | None:
@@ -704,8 +739,8 @@ def _compare(op: str, a: Any, b: Any) -> bool:
         y: Any = b
     else:
         x, y = _num(a), _num(b)
-        if x is None or y is None:
-            x, y = _str(a), _str(b)
+        if x is None or y is None:  # a number against text that is no number: only "differs" holds
+            return op == "!="
     if op == "=":
         return bool(x == y)
     if op == "!=":

@@ -105,11 +105,33 @@ class InsightsMixin:
                 params += ids
         return sql, params
 
-    def _events(self, groups: list[tuple[int, str]], lo: int, hi: int, filters: list[Any]) -> Iterator[Any]:
+    @staticmethod
+    def _json_sql(json_filters: list[Any]) -> tuple[str, list[Any]]:
+        """SQLite JSON functions (C, one pass per condition) skip events no JSON condition can accept."""
+        if not json_filters:
+            return "", []
+        sql = " AND substr(message, 1, 1) = '{' AND json_valid(message)"
+        params: list[Any] = []
+        for path, op, value in json_filters:
+            jpath = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
+            if isinstance(value, str):
+                sql += (" AND (CASE json_type(message, ?) WHEN 'text' THEN json_extract(message, ?) = ? "
+                        "WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'true' THEN 1 WHEN 'false' THEN 1 ELSE 0 END)")
+                params += [jpath, jpath, value]
+            else:
+                sql += (f" AND (CASE json_type(message, ?) WHEN 'integer' THEN json_extract(message, ?) {op} ? "
+                        f"WHEN 'real' THEN json_extract(message, ?) {op} ? "
+                        "WHEN 'text' THEN 1 WHEN 'true' THEN 1 WHEN 'false' THEN 1 ELSE 0 END)")
+                params += [jpath, jpath, value, jpath, value]
+        return sql, params
+
+    def _events(self, groups: list[tuple[int, str]], lo: int, hi: int, filters: list[Any],
+                json_filters: list[Any] | None = None) -> Iterator[Any]:  # fmt: skip
         from awsmon.backends.local.logs import event_id
         from awsmon.engines.insights import event_row
 
         iters = []
+        jsql, jparams = self._json_sql(json_filters or [])
         for gid, group in groups:
             where = self._where(gid, group, filters)
             if where is None:
@@ -118,8 +140,8 @@ class InsightsMixin:
             log_value = f"{self.account_id}:{group}"
             cur = self.conn.execute(
                 "SELECT ts, seq, stream_id, ingest, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts <= ?"
-                + where[0] + " ORDER BY ts DESC, seq DESC",
-                [gid, lo, hi, *where[1]],
+                + where[0] + jsql + " ORDER BY ts DESC, seq DESC",
+                [gid, lo, hi, *where[1], *jparams],
             )
             iters.append(_tagged(cur, names, log_value))
         merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
@@ -212,7 +234,7 @@ class InsightsMixin:
                 rows = insights.execute(plan, agg, start=pd.resume_at, limit=limit)
                 counters.matched = matched
             else:
-                events = self._events(groups, lo, hi, pd.filters)
+                events = self._events(groups, lo, hi, pd.filters, pd.json_filters)
                 rows = insights.execute(plan, events, start=pd.resume_at, counters=counters, limit=limit)
         except insights.InsightsError as exc:
             raise ServiceError("MalformedQueryException", exc.message) from exc
