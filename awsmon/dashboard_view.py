@@ -45,7 +45,7 @@ _LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 
 
 def markdown_lines(text: str, width: int) -> list[str]:
-    """Markdown as plain terminal lines: headings underlined, bullets kept, links as their text, wrapped."""
+    """Markdown as plain terminal lines: top headings in capitals, bullets kept, links as their text, wrapped."""
     out: list[str] = []
     for raw in text.splitlines():
         line = _LINK.sub(r"\1", raw).replace("**", "").replace("__", "").replace("`", "")
@@ -55,9 +55,7 @@ def markdown_lines(text: str, width: int) -> list[str]:
             continue
         m = re.match(r"^(#{1,6})\s*(.*)$", stripped)
         if m:
-            title = m.group(2)
-            out.extend(textwrap.wrap(title, width) or [""])
-            out.append(("=" if len(m.group(1)) == 1 else "-") * min(len(title), width))
+            out.extend(textwrap.wrap(m.group(2).upper() if len(m.group(1)) == 1 else m.group(2), width) or [""])
             continue
         bullet = re.match(r"^([*+-]|\d+\.)\s+(.*)$", stripped)
         if bullet:
