@@ -282,6 +282,60 @@ def _json_conds(e: Expr) -> list[tuple[list[str], str, Any]]:
     return [(path, op, value)]
 
 
+_JSON_VALUE = r'\s*:\s*("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*|true|false|null|[{\[])'
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}  # fmt: skip
+
+
+def json_prefilter(conds: list[tuple[list[str], str, Any]]) -> Callable[[str], bool] | None:
+    """A fast test that rejects only messages no JSON condition can accept (a superset of the matches).
+
+    Each condition's last key is looked up with a regex at every place it occurs in the text (the field's value
+    is one of them, whatever its nesting): the message is kept when some occurrence could satisfy the condition
+    (a number that does, text or a boolean left to the evaluator's coercions). Messages holding backslashes must
+    not be given to it (an escaped key would be missed); the caller keeps those.
+    """
+    if not conds:
+        return None
+    tests = []
+    for path, op, value in conds:
+        if path[-1].isdigit():
+            continue
+        rx = re.compile('"' + re.escape(path[-1]) + '"' + _JSON_VALUE)
+        tests.append((rx.findall, _OPS[op], value))
+    if not tests:
+        return None
+
+    def keep(msg: str) -> bool:
+        if msg[:1] != "{":
+            return False
+        for findall, cmp, value in tests:
+            for v in findall(msg):
+                c = v[0]
+                if c == '"':
+                    if not isinstance(value, str) or v[1:-1] == value:
+                        break
+                elif c in "tf":
+                    break
+                elif c == "n" or c in "{[":
+                    continue
+                elif isinstance(value, str):
+                    break  # a number against a text literal: "=" coerces, let the evaluator decide
+                else:
+                    try:
+                        if cmp(float(v), value):
+                            break
+                    except ValueError:
+                        break
+            else:
+                return False
+        return True
+
+    return keep
+
+
 def _sql_conds(e: Expr) -> list[tuple[str, str, Any]] | None:
     if e.op == "and":
         a, b = _sql_conds(e.args[0]), _sql_conds(e.args[1])

@@ -242,3 +242,27 @@ def test_garbage_raises_only_insights_error_with_a_valid_position(text: str) -> 
             assert line <= text.count("\n") + 1
         return
     execute(plan, events(JSON))
+
+
+_scalars = st.one_of(st.integers(-5, 5), st.floats(-5, 5, allow_nan=False), st.sampled_from(["1", "x", "", "-2"]),
+                     st.booleans(), st.none())  # fmt: skip
+_docs = st.recursive(_scalars, lambda inner: st.dictionaries(st.sampled_from(["a", "b", "s"]), inner, max_size=3),
+                     max_leaves=8).filter(lambda d: isinstance(d, dict))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(_docs, st.sampled_from(["a", "b", "a.b", "s.a"]), st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+       st.one_of(st.integers(-3, 3), st.sampled_from(["'1'", "'x'"])))  # fmt: skip
+def test_json_prefilter_never_drops_a_match(doc: dict, field: str, op: str, lit: object) -> None:
+    """The pre-filter a store applies is a superset of what the filter accepts."""
+    if isinstance(lit, str) and op != "=":
+        op = "="
+    q = f"filter {field} {op} {lit}"
+    plan = parse(q)
+    keep = ins.json_prefilter(plan.pushdown().json_filters)
+    msg = json.dumps(doc)
+    if "\\" in msg:
+        return
+    matched = bool(execute(plan, events([msg])))
+    if matched:
+        assert keep is not None and keep(msg), (q, msg)

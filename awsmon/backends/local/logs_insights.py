@@ -27,10 +27,12 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterException", message)
 
 
-def _tagged(cur: Any, names: dict[int, str], log_value: str) -> Iterator[tuple[Any, ...]]:
-    """One group's rows with their stream name and @log (a function, so each group keeps its own names)."""
-    for ts, seq, sid, ing, msg in cur:
-        yield ts, seq, names.get(sid, ""), log_value, ing, msg
+def _tagged(cur: Any, names: dict[int, str], log_value: str, keep: Any) -> Iterator[tuple[Any, ...]]:
+    """One group's rows with their stream name and @log (a function, so each group keeps its own names), without
+    the events the JSON pre-filter rules out (messages with escapes are always left to the evaluator)."""
+    for ts, seq, sid, ing, msg, esc in cur:
+        if keep is None or esc & 1 or keep(msg):
+            yield ts, seq, names.get(sid, ""), log_value, ing, msg
 
 
 class InsightsMixin:
@@ -105,33 +107,17 @@ class InsightsMixin:
                 params += ids
         return sql, params
 
-    @staticmethod
-    def _json_sql(json_filters: list[Any]) -> tuple[str, list[Any]]:
-        """SQLite JSON functions (C, one pass per condition) skip events no JSON condition can accept."""
-        if not json_filters:
-            return "", []
-        sql = " AND substr(message, 1, 1) = '{' AND json_valid(message)"
-        params: list[Any] = []
-        for path, op, value in json_filters:
-            jpath = "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in path)
-            if isinstance(value, str):
-                sql += (" AND (CASE json_type(message, ?) WHEN 'text' THEN json_extract(message, ?) = ? "
-                        "WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'true' THEN 1 WHEN 'false' THEN 1 ELSE 0 END)")
-                params += [jpath, jpath, value]
-            else:
-                sql += (f" AND (CASE json_type(message, ?) WHEN 'integer' THEN json_extract(message, ?) {op} ? "
-                        f"WHEN 'real' THEN json_extract(message, ?) {op} ? "
-                        "WHEN 'text' THEN 1 WHEN 'true' THEN 1 WHEN 'false' THEN 1 ELSE 0 END)")
-                params += [jpath, jpath, value, jpath, value]
-        return sql, params
-
     def _events(self, groups: list[tuple[int, str]], lo: int, hi: int, filters: list[Any],
                 json_filters: list[Any] | None = None) -> Iterator[Any]:  # fmt: skip
         from awsmon.backends.local.logs import event_id
-        from awsmon.engines.insights import event_row
+        from awsmon.engines.insights import event_row, json_prefilter
 
+        conds = [c for c in json_filters or [] if not c[0][-1].isdigit()]  # a list index names no key
+        keep = json_prefilter(conds)
+        # every key a JSON condition names must appear in the text (unless escapes may spell it differently)
+        key_sql = "".join(" AND (esc & 1 OR instr(message, ?) > 0)" for _ in conds)
+        key_params = [f'"{path[-1]}"' for path, _, _ in conds]
         iters = []
-        jsql, jparams = self._json_sql(json_filters or [])
         for gid, group in groups:
             where = self._where(gid, group, filters)
             if where is None:
@@ -139,11 +125,11 @@ class InsightsMixin:
             names = dict(self.conn.execute("SELECT id, name FROM log_streams WHERE group_id = ?", (gid,)).fetchall())
             log_value = f"{self.account_id}:{group}"
             cur = self.conn.execute(
-                "SELECT ts, seq, stream_id, ingest, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts <= ?"
-                + where[0] + jsql + " ORDER BY ts DESC, seq DESC",
-                [gid, lo, hi, *where[1], *jparams],
+                "SELECT ts, seq, stream_id, ingest, message, esc FROM log_events WHERE group_id = ? AND ts >= ? "
+                "AND ts <= ?" + where[0] + key_sql + " ORDER BY ts DESC, seq DESC",
+                [gid, lo, hi, *where[1], *key_params],
             )
-            iters.append(_tagged(cur, names, log_value))
+            iters.append(_tagged(cur, names, log_value, keep))
         merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
         for ts, seq, stream, log, ing, msg in merged:
             yield event_row(ts, msg, stream, log, ing, event_id(ts, seq))
