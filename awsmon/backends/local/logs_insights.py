@@ -134,41 +134,59 @@ class InsightsMixin:
         for ts, seq, stream, log, ing, msg in merged:
             yield event_row(ts, msg, stream, log, ing, event_id(ts, seq))
 
-    def _count_by(self, groups: list[tuple[int, str]], lo: int, hi: int, pd: Any) -> tuple[list[Any], int]:
-        from awsmon.engines.insights import aggregated_row
+    def _count_by(self, groups: list[tuple[int, str]], lo: int, hi: int, pd: Any) -> tuple[list[Any], int, int]:
+        """``stats count(*) by ...`` in SQLite; returns (aggregated rows, events counted, their bytes).
+
+        With one ``bin()`` key the count runs bucket by bucket, each an index range count: SQLite cannot tell that
+        ``ts - ts % P`` follows the key order, and a GROUP BY over it sorts every event (3-4x slower at 1 M).
+        """
+        from awsmon.engines.insights import _sort_key, aggregated_row
 
         totals: dict[tuple[Any, ...], int] = {}
+        total_bytes = 0
+        bin_keys = [k for k, (kind, _, _) in enumerate(pd.count_by) if kind == "bin"]
         for gid, group in groups:
             where = self._where(gid, group, pd.filters)
             if where is None:
                 continue
-            keys_sql, need_streams = [], False
-            for kind, arg, _ in pd.count_by:
-                if kind == "bin":
-                    keys_sql.append(f"ts - ts % {int(arg)}")
-                elif arg == "logStream":
-                    keys_sql.append("stream_id")
-                    need_streams = True
-                else:
-                    keys_sql.append("NULL")
+            need_streams = any(kind == "column" and arg == "logStream" for kind, arg, _ in pd.count_by)
             names = (
                 dict(self.conn.execute("SELECT id, name FROM log_streams WHERE group_id = ?", (gid,)).fetchall())
                 if need_streams else {}
             )  # fmt: skip
-            sel = ", ".join(keys_sql + ["count(*)"])
-            group_by = f" GROUP BY {', '.join(str(k + 1) for k in range(len(keys_sql)))}" if keys_sql else ""
-            sql = f"SELECT {sel} FROM log_events WHERE group_id = ? AND ts >= ? AND ts <= ?{where[0]}{group_by}"
             log_value = f"{self.account_id}:{group}"
-            for row in self.conn.execute(sql, [gid, lo, hi, *where[1]]):
-                key = []
-                for (kind, arg, _), v in zip(pd.count_by, row[:-1], strict=True):
-                    key.append(v if kind == "bin" else names.get(v, "") if arg == "logStream" else log_value)
-                k = tuple(key)
-                totals[k] = totals.get(k, 0) + int(row[-1])
+            period = int(pd.count_by[bin_keys[0]][1]) if len(bin_keys) == 1 else 0
+            per_bucket = period > 0 and (hi - lo) // period < 20_000
+            keys_sql = []
+            for kind, arg, _ in pd.count_by:
+                if kind == "bin":
+                    keys_sql.append("NULL" if per_bucket else f"ts - ts % {int(arg)}")
+                else:
+                    keys_sql.append("stream_id" if arg == "logStream" else "NULL")
+            grouped = [str(k + 1) for k, sql in enumerate(keys_sql) if sql != "NULL"]
+            sql = (f"SELECT {', '.join(keys_sql + ['count(*)', 'sum(length(CAST(message AS BLOB)))'])} FROM log_events "
+                   f"WHERE group_id = ? AND ts >= ? AND ts <= ?{where[0]}"
+                   + (f" GROUP BY {', '.join(grouped)}" if grouped else ""))  # fmt: skip
+            ranges = [(lo, hi, None)]
+            if per_bucket:
+                first = lo - lo % period
+                ranges = [(max(b, lo), min(b + period - 1, hi), b) for b in range(first, hi + 1, period)]
+            for r_lo, r_hi, bucket in ranges:
+                for row in self.conn.execute(sql, [gid, r_lo, r_hi, *where[1]]):
+                    n = int(row[-2])
+                    if not n:
+                        continue
+                    key = []
+                    for (kind, arg, _), v in zip(pd.count_by, row[:-2], strict=True):
+                        if kind == "bin":
+                            key.append(bucket if per_bucket else v)
+                        else:
+                            key.append(names.get(v, "") if arg == "logStream" else log_value)
+                    k = tuple(key)
+                    totals[k] = totals.get(k, 0) + n
+                    total_bytes += int(row[-1] or 0)
         if not pd.count_by and not totals:
             totals[()] = 0
-        from awsmon.engines.insights import _sort_key
-
         ordered = sorted(totals.items(), key=lambda kv: tuple(_sort_key(x) for x in kv[0]))
         bins = [name for kind, _, name in pd.count_by if kind == "bin"]
         rows = []
@@ -176,7 +194,7 @@ class InsightsMixin:
             values = {name: v for (_, _, name), v in zip(pd.count_by, key, strict=True)}
             values[pd.count_name] = n
             rows.append(aggregated_row(values, bins))
-        return rows, sum(totals.values())
+        return rows, sum(totals.values()), total_bytes
 
     # -- operations -----------------------------------------------------------------------------------------------
     @api("StartQuery")
@@ -214,18 +232,21 @@ class InsightsMixin:
         lo, hi = startTime * 1000, endTime * 1000 + 999  # epoch seconds, both ends inclusive
         pd = plan.pushdown()
         counters = insights.Counters()
+        scanned_stats = None
         try:
             if pd.count_by is not None:
-                agg, matched = self._count_by(groups, lo, hi, pd)
+                agg, matched, matched_bytes = self._count_by(groups, lo, hi, pd)
                 rows = insights.execute(plan, agg, start=pd.resume_at, limit=limit)
                 counters.matched = matched
+                if not pd.filters:  # every event in the range was counted: that was the scan
+                    scanned_stats = (matched, matched_bytes)
             else:
                 events = self._events(groups, lo, hi, pd.filters, pd.json_filters)
                 rows = insights.execute(plan, events, start=pd.resume_at, counters=counters, limit=limit)
         except insights.InsightsError as exc:
             raise ServiceError("MalformedQueryException", exc.message) from exc
-        scanned, scanned_bytes = 0, 0
-        for gid, _ in groups:
+        scanned, scanned_bytes = scanned_stats or (0, 0)
+        for gid, _ in groups if scanned_stats is None else ():
             n, size = self.conn.execute(
                 "SELECT count(*), coalesce(sum(length(CAST(message AS BLOB))), 0) FROM log_events "
                 "WHERE group_id = ? AND ts >= ? AND ts <= ?",
