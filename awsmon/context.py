@@ -118,7 +118,7 @@ class AppContext:
             raise UsageError(f"invalid --color value {col.value!r}: choose auto, always or never")
         tzs = _pick(tz, "--tz", ("AWSMON_TZ",), "UTC")
         if query is not None:
-            from awsmon.output import compile_query
+            from awsmon.query import compile_query
 
             compile_query(query)  # fail early, before any call is made
         return cls(b, h, acct, prof, reg, ep, out, query, col, debug, tzs)

@@ -12,14 +12,31 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from awsmon.errors import UsageError
+from awsmon.query import compile_query
 from awsmon.timeparse import iso_z
 
 if TYPE_CHECKING:
-    from awsmon.context import AppContext
+    from rich.console import Console
+
+
+class RenderContext(Protocol):
+    """What the renderer needs from the application context (awsmon.context.AppContext provides it); a protocol,
+    so this module does not import the context (which must not import the renderer either)."""
+
+    @property
+    def output(self) -> Any: ...  # .value: the output format
+    @property
+    def query(self) -> str | None: ...
+    @property
+    def tz(self) -> tzinfo: ...
+    @property
+    def color(self) -> Any: ...  # .value: auto | always | never
+    @property
+    def out(self) -> Console: ...
+    @property
+    def err(self) -> Console: ...
 
 
 @dataclass(frozen=True)
@@ -36,17 +53,6 @@ class Column:
             else:
                 return None
         return value
-
-
-@lru_cache(maxsize=32)
-def compile_query(expression: str) -> Any:
-    import jmespath
-    from jmespath.exceptions import JMESPathError
-
-    try:
-        return jmespath.compile(expression)
-    except JMESPathError as exc:
-        raise UsageError(f"invalid --query expression: {str(exc).splitlines()[0]}") from exc
 
 
 def to_jsonable(value: Any) -> Any:
@@ -121,7 +127,7 @@ def _row_values(row: Any, columns: Sequence[Column]) -> list[Any]:
 
 
 class Renderer:
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
 
     @property
@@ -233,10 +239,10 @@ def _to_obj(row: Any, columns: Sequence[Column]) -> Any:
     return row
 
 
-def info(ctx: AppContext, message: str) -> None:
+def info(ctx: RenderContext, message: str) -> None:
     """A diagnostic line for humans, on stderr (never mixed with data)."""
     ctx.err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
-def success(ctx: AppContext, message: str) -> None:
+def success(ctx: RenderContext, message: str) -> None:
     ctx.err.print(message, style="green", markup=False, highlight=False, soft_wrap=True)

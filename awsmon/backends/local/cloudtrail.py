@@ -826,33 +826,27 @@ def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms:
 
 def _deliver_cloudwatch(store: AccountStore, trail: dict[str, Any], region: str, texts: list[str], times: list[int],
                         delivered_ms: int) -> None:  # fmt: skip
-    """CloudWatch Logs delivery through the local logs component's internal write path (not recorded as calls).
+    """CloudWatch Logs delivery: the records go to the log group's ARN (facts.deliver, not recorded as calls).
 
-    Stream ``<account>_CloudTrail_<region>`` as AWS names it; a missing log group is recorded as
+    Stream ``<account>_CloudTrail_<region>`` as AWS names it; a refused delivery (missing log group) is recorded as
     LatestCloudWatchLogsDeliveryError, as AWS reports a failed delivery.
     """
-    from awsmon.backends.local.logs import LocalLogs
+    from awsmon.backends.local import facts
 
-    arn = str(trail["cfg"]["CloudWatchLogsLogGroupArn"])
+    arn = str(trail["cfg"]["CloudWatchLogsLogGroupArn"]).removesuffix(":*")
     parts = arn.split(":")
-    group = parts[6] if len(parts) >= 7 and parts[5] == "log-group" else arn
-    group_region = parts[3] if len(parts) >= 4 and parts[3] else trail["home_region"]
-    stream = f"{store.account_id}_CloudTrail_{region}"
-    logs = LocalLogs(store, group_region)
-    try:
-        g = logs._group(group)
-    except ServiceError as exc:
-        store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?", (exc.code, trail["arn"]))
+    if len(parts) < 7 or parts[5] != "log-group":
+        # Not a log-group ARN: name the group in the trail's home Region (delivery then fails if it is missing).
+        arn = f"arn:aws:logs:{trail['home_region']}:{store.account_id}:log-group:{arn}"
+    elif not parts[3]:
+        arn = ":".join([*parts[:3], trail["home_region"], *parts[4:]])
+    # Events over 256 KB are not sent to CloudWatch Logs (CloudTrail quota).
+    batch = [(t, m) for t, m in zip(times, texts, strict=True) if len(m.encode()) <= 256 * 1024]
+    got = facts.deliver(store, arn, "", datetime.fromtimestamp(max(times) / 1000, UTC),
+                        stream=f"{store.account_id}_CloudTrail_{region}", events=batch)  # fmt: skip
+    if got.status == "Failed":
+        store.conn.execute("UPDATE ct_trails SET latest_cwl_error = ? WHERE arn = ?", (got.error_code, trail["arn"]))
         return
-    row = store.conn.execute("SELECT id FROM log_streams WHERE group_id = ? AND name = ?", (g["id"], stream)).fetchone()
-    if row is None:
-        store.conn.execute("INSERT INTO log_streams (group_id, name, creation_ms) VALUES (?, ?, ?)",
-                           (g["id"], stream, max(times)))  # fmt: skip
-        row = store.conn.execute("SELECT id FROM log_streams WHERE group_id = ? AND name = ?", (g["id"], stream)).fetchone()
-    # Events over 256 KB are not sent to CloudWatch Logs (CloudTrail quota); PutLogEvents wants time order.
-    accepted = sorted((t, m, len(m.encode())) for t, m in zip(times, texts, strict=True) if len(m.encode()) <= 256 * 1024)
-    if accepted:
-        logs._insert_events(g, row["id"], accepted, max(times))
     store.conn.execute("UPDATE ct_trails SET latest_cwl_ms = ?, latest_cwl_error = NULL WHERE arn = ?",
                        (delivered_ms, trail["arn"]))  # fmt: skip
 

@@ -410,14 +410,12 @@ class AlarmEngine:
         self._queue.append((row["name"], old_state, new_state, ts_ms))
 
     def _state_change_event(self, row: Any, old_state: str, old_reason: str, old_ms: int, ts_ms: int) -> None:
-        """EventBridge receives a "CloudWatch Alarm State Change" event on every transition (spec §3.9): matched
-        against the default bus's enabled pattern rules and delivered at once (whatever the ActionsEnabled flag)."""
-        from awsmon.backends.local.events import _pattern_rules, _targets_by_rule, compiled_pattern, deliver
+        """EventBridge receives a "CloudWatch Alarm State Change" event on every transition (spec §3.9), as an
+        ``event`` fact on the default bus: matched against its enabled pattern rules and delivered at once (whatever
+        the ActionsEnabled flag)."""
+        from awsmon.backends.local import facts
         from awsmon.engines.alarm_eval import format_iso
 
-        rules = _pattern_rules(self.store, self.region)
-        if not rules:
-            return
         cfg = json.loads(row["config"])
         detail = self._lambda_event(row, cfg, old_state, row["state_value"], row["state_reason"], ts_ms)["alarmData"]
         detail["previousState"] = {"value": old_state, "reason": old_reason, "timestamp": format_iso(old_ms / 1000)}
@@ -425,10 +423,7 @@ class AlarmEngine:
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
                  "source": "aws.cloudwatch", "account": self.account_id, "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "region": self.region, "resources": [row["arn"]], "detail": detail}  # fmt: skip
-        targets = _targets_by_rule(self.store, self.region, "default")
-        for rule in rules:
-            if compiled_pattern(rule["event_pattern"]).matches(event):
-                deliver(self.store, self.region, rule, targets.get(rule["name"], []), event, when)
+        facts.emit(self.store, self.region, "event", event=event, bus="default", when=when)
 
     def schedule_asg_repeat(self, name: str, from_ms: int) -> None:
         """Auto Scaling actions keep firing once per minute while a metric alarm stays in the state whose actions
@@ -500,10 +495,14 @@ class AlarmEngine:
                     detail["MessageId"] = message_id
             elif kind == "lambda":
                 detail = self._lambda_event(row, cfg, old_state, new_state, reason, ts_ms)
+                status, failure = self._invoke_action(arn, json.dumps(detail, separators=(",", ":")), ts_ms)
             elif kind == "ec2":
-                # No simulated EC2 instances yet: the action is accepted and recorded.
+                # The EC2 action ARN (arn:aws:automate:<region>:ec2:stop, ...) goes to whichever local service
+                # takes "automate" ARNs, with the alarm's InstanceId; recorded when none does.
                 detail = {"Action": arn.rsplit(":", 1)[-1] if arn.startswith("arn:aws:automate") else arn,
                           "stateUpdateTimestamp": ts_ms, "publishedMessage": body}  # fmt: skip
+                dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
+                status, failure = self._invoke_action(arn, body, ts_ms, instance_id=dims.get("InstanceId"))
             self.conn.execute(
                 "INSERT INTO alarm_actions (region, alarm_name, ts_ms, action_arn, kind, new_state, status, detail) "
                 "VALUES (?,?,?,?,?,?,?,?)",
@@ -550,13 +549,21 @@ class AlarmEngine:
         parts = topic_arn.split(":")
         if len(parts) != 6 or parts[4] != self.account_id:
             return "Failed", "AuthorizationError", None
-        exists = self.conn.execute("SELECT 1 FROM sns_topics WHERE arn = ?", (topic_arn,)).fetchone()
-        if exists is None:
-            return "Failed", "NotFound: Topic does not exist", None
-        from awsmon.backends.local.sns import LocalSNS
+        from awsmon.backends.local import facts
 
-        message_id = LocalSNS(self.store, parts[3]).deliver(topic_arn, body, subject, datetime.fromtimestamp(ts_ms / 1000, UTC))
-        return "Succeeded", None, message_id
+        got = facts.deliver(self.store, topic_arn, body, datetime.fromtimestamp(ts_ms / 1000, UTC), subject=subject)
+        if got.status == "Failed":
+            return "Failed", got.reason(), None
+        return "Succeeded", None, got.message_id
+
+    def _invoke_action(self, arn: str, payload: str, ts_ms: int, **attrs: Any) -> tuple[str, str | None]:
+        """An alarm action other than SNS, delivered to its ARN's service: Recorded when no local service takes it."""
+        from awsmon.backends.local import facts
+
+        got = facts.deliver(self.store, arn, payload, datetime.fromtimestamp(ts_ms / 1000, UTC), **attrs)
+        if got.status == "Failed":
+            return "Failed", got.reason()
+        return ("Recorded", None) if got.status == "Recorded" else ("Succeeded", None)
 
     def _composite_suppression(self, row: Any, old_state: str, new_state: str, ts_ms: int) -> None:
         """A composite with an ActionsSuppressor transitioned (spec §3.11 state machine)."""

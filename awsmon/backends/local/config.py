@@ -5,8 +5,8 @@ AWS::SNS::Topic and AWS::Events::Rule (default event bus).
 
 Recording (``config.md`` §1, §8.2): while a Region's recorder is on, the scheduled job ``config.record`` reads the
 account's CloudTrail event history after the last processed ``events.seq`` (successful writes of the recorded
-services only) and snapshots each named resource by calling the owning local service's read operation
-undecorated (``Class.method.__wrapped__``), so taking a snapshot records no CloudTrail event. A configuration item
+services only) and snapshots each named resource by calling the owning local service's read operation through
+``facts.Reader`` (unrecorded), so taking a snapshot records no CloudTrail event. A configuration item
 is written when the resource appears, disappears, or its canonical state (configuration, supplementary
 configuration, tags, relationships) has a new MD5. A trigger on ``events`` (schema/config.py) makes the job due as
 soon as such a write lands, so each command records the previous command's changes; the job costs what the new
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -116,9 +115,9 @@ class Kind:
     list_ids: Callable[[Any], list[str]]
 
 
-def _unwrapped(svc: Any, op: str, **params: Any) -> Any:
-    """Call a local service operation without recording a CloudTrail event."""
-    return getattr(type(svc), op).__wrapped__(svc, **params)
+def _read(svc: Any, op: str, **params: Any) -> Any:
+    """Call a read operation of another local service (a facts.Reader) without recording a CloudTrail event."""
+    return getattr(svc, op)(**params)
 
 
 def _arns_of(record: Mapping[str, Any], rtype: str) -> list[str]:
@@ -141,7 +140,7 @@ def _log_snapshot(svc: Any, name: str) -> Snapshot | None:
     from awsmon.errors import ServiceError as SE
 
     try:
-        page = _unwrapped(svc, "describe_log_groups", logGroupNamePrefix=name, limit=1)
+        page = _read(svc, "describe_log_groups", logGroupNamePrefix=name, limit=1)
     except SE:
         return None
     groups = [g for g in page.get("logGroups") or [] if g.get("logGroupName") == name]
@@ -159,7 +158,7 @@ def _log_list(svc: Any) -> list[str]:
     token = None
     while True:
         params: dict[str, Any] = {"nextToken": token} if token else {}
-        page = _unwrapped(svc, "describe_log_groups", **params)
+        page = _read(svc, "describe_log_groups", **params)
         out.extend(g["logGroupName"] for g in page.get("logGroups") or [])
         token = page.get("nextToken")
         if not token:
@@ -174,12 +173,12 @@ def _trail_ids(record: Mapping[str, Any]) -> list[str]:
 
 
 def _trail_snapshot(svc: Any, name: str) -> Snapshot | None:
-    trails = _unwrapped(svc, "describe_trails", trailNameList=[name], includeShadowTrails=False).get("trailList") or []
+    trails = _read(svc, "describe_trails", trailNameList=[name], includeShadowTrails=False).get("trailList") or []
     if not trails:
         return None
     t = dict(trails[0])
-    status = _unwrapped(svc, "get_trail_status", Name=name)
-    selectors = _unwrapped(svc, "get_event_selectors", TrailName=name)
+    status = _read(svc, "get_trail_status", Name=name)
+    selectors = _read(svc, "get_event_selectors", TrailName=name)
     supplementary = {"IsLogging": bool(status.get("IsLogging"))}
     for k in ("EventSelectors", "AdvancedEventSelectors"):
         if k in selectors:
@@ -194,7 +193,7 @@ def _trail_snapshot(svc: Any, name: str) -> Snapshot | None:
 
 
 def _trail_list(svc: Any) -> list[str]:
-    trails = _unwrapped(svc, "describe_trails", includeShadowTrails=False).get("trailList") or []
+    trails = _read(svc, "describe_trails", includeShadowTrails=False).get("trailList") or []
     return [t["Name"] for t in trails]
 
 
@@ -212,7 +211,7 @@ def _alarm_ids(record: Mapping[str, Any]) -> list[str]:
 
 
 def _alarm_snapshot(svc: Any, name: str) -> Snapshot | None:
-    alarms = _unwrapped(svc, "describe_alarms", AlarmNames=[name]).get("MetricAlarms") or []
+    alarms = _read(svc, "describe_alarms", AlarmNames=[name]).get("MetricAlarms") or []
     if not alarms:
         return None
     # State changes are evaluations, not configuration changes: AWS Config does not record them.
@@ -230,7 +229,7 @@ def _alarm_list(svc: Any) -> list[str]:
     token = None
     while True:
         params: dict[str, Any] = {"NextToken": token} if token else {}
-        page = _unwrapped(svc, "describe_alarms", **params)
+        page = _read(svc, "describe_alarms", **params)
         out.extend(a["AlarmName"] for a in page.get("MetricAlarms") or [])
         token = page.get("NextToken")
         if not token:
@@ -249,7 +248,7 @@ def _topic_ids(record: Mapping[str, Any]) -> list[str]:
 
 def _topic_snapshot(svc: Any, arn: str) -> Snapshot | None:
     try:
-        attrs = _unwrapped(svc, "get_topic_attributes", TopicArn=arn).get("Attributes") or {}
+        attrs = _read(svc, "get_topic_attributes", TopicArn=arn).get("Attributes") or {}
     except ServiceError:
         return None
     cfg = {k: v for k, v in attrs.items() if k not in _TOPIC_COUNTERS}
@@ -261,7 +260,7 @@ def _topic_list(svc: Any) -> list[str]:
     token = None
     while True:
         params: dict[str, Any] = {"NextToken": token} if token else {}
-        page = _unwrapped(svc, "list_topics", **params)
+        page = _read(svc, "list_topics", **params)
         out.extend(t["TopicArn"] for t in page.get("Topics") or [])
         token = page.get("NextToken")
         if not token:
@@ -283,13 +282,13 @@ def _rule_ids(record: Mapping[str, Any]) -> list[str]:
 
 def _rule_snapshot(svc: Any, name: str) -> Snapshot | None:
     try:
-        rule = dict(_unwrapped(svc, "describe_rule", Name=name))
+        rule = dict(_read(svc, "describe_rule", Name=name))
     except ServiceError:
         return None
     targets: list[Any] = []
     token = None
     while True:
-        page = _unwrapped(svc, "list_targets_by_rule", Rule=name, **({"NextToken": token} if token else {}))
+        page = _read(svc, "list_targets_by_rule", Rule=name, **({"NextToken": token} if token else {}))
         targets.extend(page.get("Targets") or [])
         token = page.get("NextToken")
         if not token:
@@ -302,7 +301,7 @@ def _rule_list(svc: Any) -> list[str]:
     out: list[str] = []
     token = None
     while True:
-        page = _unwrapped(svc, "list_rules", **({"NextToken": token} if token else {}))
+        page = _read(svc, "list_rules", **({"NextToken": token} if token else {}))
         out.extend(r["Name"] for r in page.get("Rules") or [])
         token = page.get("NextToken")
         if not token:
@@ -336,12 +335,51 @@ KINDS: dict[str, Kind] = {
 SUPPORTED_TYPES = tuple(KINDS)
 
 
+def _snapshot_of(state: Mapping[str, Any]) -> Snapshot:
+    created = state.get("created")
+    return Snapshot(state["resource_id"], state["name"], state["arn"], state["configuration"], state["supplementary"],
+                    state["relationships"], None if created is None else _dt(int(created)), state["tags"])  # fmt: skip
+
+
+def on_resource_changed(store: AccountStore, region: str, *, resource_type: str, resource_id: str,
+                        resource_name: str | None = None, arn: str | None = None,
+                        configuration: Mapping[str, Any] | None = None, supplementary: Mapping[str, Any] | None = None,
+                        tags: Mapping[str, str] | None = None, relationships: list[dict[str, Any]] | None = None,
+                        created: datetime | None = None, when: datetime | None = None, **_: Any) -> None:  # fmt: skip
+    """Reaction to the ``resource_changed`` fact (services whose types are not in KINDS report their resources).
+
+    The latest state is kept per resource (``cfg_pushed``: discovery when recording starts, periodic rules); while
+    the Region's recorder records the type, a configuration item is written at once (at ``when``) if it changed.
+    """
+    if resource_type in KINDS:
+        return  # recorded from CloudTrail events by the recorder job; one source per type
+    if configuration is None:
+        store.conn.execute("DELETE FROM cfg_pushed WHERE region = ? AND resource_type = ? AND resource_id = ?",
+                           (region, resource_type, resource_id))  # fmt: skip
+        snap = None
+    else:
+        state = {"resource_id": resource_id, "name": resource_name or resource_id, "arn": arn or "",
+                 "configuration": _jsonable(configuration), "supplementary": _jsonable(supplementary or {}),
+                 "relationships": list(relationships or []), "tags": dict(tags or {}),
+                 "created": None if created is None else _ms(created)}  # fmt: skip
+        store.conn.execute(
+            "INSERT INTO cfg_pushed (region, resource_type, resource_id, state) VALUES (?,?,?,?) "
+            "ON CONFLICT (region, resource_type, resource_id) DO UPDATE SET state = excluded.state",
+            (region, resource_type, resource_id, json.dumps(state, separators=(",", ":"))),
+        )
+        snap = _snapshot_of(state)
+    rec = Recorder(store, region)
+    row = rec.recorder_row()
+    if row is not None and row["recording"] and rec.records(resource_type):
+        rec.capture_snapshot(resource_type, resource_id, snap, _ms(when or store.now()), [],
+                             created_by_event=created is None)  # fmt: skip
+
+
 def _service(store: AccountStore, region: str, name: str, cache: dict[str, Any]) -> Any:
     if name not in cache:
-        from awsmon.backends.local import SERVICES
+        from awsmon.backends.local.facts import Reader
 
-        module, _, cls = SERVICES[name].partition(":")
-        cache[name] = getattr(importlib.import_module(module), cls)(store, region)
+        cache[name] = Reader(store, region, name)
     return cache[name]
 
 
@@ -362,16 +400,32 @@ class Recorder:
         return self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone()
 
     def recorded_types(self) -> list[str]:
+        """The recorded types this recorder snapshots from CloudTrail events (config.KINDS)."""
+        return [t for t in SUPPORTED_TYPES if self.records(t)]
+
+    def records(self, rtype: str) -> bool:
+        """Does the recording group include ``rtype`` (a KINDS type or one reported by resource_changed facts)?"""
         row = self.recorder_row()
         if row is None:
-            return []
+            return False
         group = json.loads(row["recording_group"])
         if group.get("allSupported", True):
-            return list(SUPPORTED_TYPES)
-        if group.get("exclusionByResourceTypes", {}).get("resourceTypes"):
-            excluded = set(group["exclusionByResourceTypes"]["resourceTypes"])
-            return [t for t in SUPPORTED_TYPES if t not in excluded]
-        return [t for t in group.get("resourceTypes") or [] if t in KINDS]
+            return True
+        excluded = group.get("exclusionByResourceTypes", {}).get("resourceTypes")
+        if excluded:
+            return rtype not in excluded
+        return rtype in (group.get("resourceTypes") or [])
+
+    def pushed_types(self) -> list[str]:
+        """Types reported through resource_changed facts that the recording group includes."""
+        rows = self.conn.execute("SELECT DISTINCT resource_type FROM cfg_pushed WHERE region = ?", (self.region,))
+        return [r[0] for r in rows if r[0] not in KINDS and self.records(r[0])]
+
+    def pushed(self, rtype: str) -> Iterator[Snapshot]:
+        for (text,) in self.conn.execute(
+            "SELECT state FROM cfg_pushed WHERE region = ? AND resource_type = ? ORDER BY resource_id", (self.region, rtype)
+        ):
+            yield _snapshot_of(json.loads(text))
 
     def svc(self, kind: Kind) -> Any:
         return _service(self.store, self.region, kind.service, self._services)
@@ -445,21 +499,30 @@ class Recorder:
             for rid in kind.list_ids(self.svc(kind)):
                 if self.capture(kind, rid, _ms(now), [], created_by_event=False):
                     written += 1
+        for rtype in self.pushed_types():
+            for snap in self.pushed(rtype):
+                if self.capture_snapshot(rtype, snap.resource_id, snap, _ms(now), [], created_by_event=False):
+                    written += 1
         return written
 
     def capture(self, kind: Kind, rid: str, when_ms: int, events: list[str], *, created_by_event: bool) -> bool:
-        snap = kind.snapshot(self.svc(kind), rid)
+        return self.capture_snapshot(kind.resource_type, rid, kind.snapshot(self.svc(kind), rid), when_ms, events,
+                                     created_by_event=created_by_event)  # fmt: skip
+
+    def capture_snapshot(self, rtype: str, rid: str, snap: Snapshot | None, when_ms: int, events: list[str], *,
+                         created_by_event: bool) -> bool:  # fmt: skip
+        """Write a configuration item if the resource appeared, disappeared or changed (MD5); True if written."""
         prev = self.conn.execute(
             "SELECT r.md5, r.deleted_ms, i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
             "WHERE r.region = ? AND r.resource_type = ? AND r.resource_id = ?",
-            (self.region, kind.resource_type, rid),
+            (self.region, rtype, rid),
         ).fetchone()
         live_prev = prev is not None and prev["deleted_ms"] is None
         if snap is None:
             if not live_prev:
                 return False
             old = json.loads(prev["item"])
-            item = self._item(kind.resource_type, rid, old["resourceName"], old.get("arn"), when_ms,
+            item = self._item(rtype, rid, old["resourceName"], old.get("arn"), when_ms,
                               "ResourceDeleted", None, events, old.get("resourceCreationTime"))  # fmt: skip
             self._write(item, None, deleted=True)
             return True
@@ -474,7 +537,7 @@ class Recorder:
         if created_ms is None and created_by_event:
             created_ms = when_ms
         status = "OK" if live_prev else "ResourceDiscovered"
-        item = self._item(kind.resource_type, rid, snap.name, snap.arn, when_ms, status, state, events, created_ms)
+        item = self._item(rtype, rid, snap.name, snap.arn, when_ms, status, state, events, created_ms)
         item["configurationItemMD5Hash"] = md5
         self._write(item, md5, deleted=False)
         return True
@@ -565,9 +628,9 @@ class Recorder:
         """What the account-level CloudTrail rules look at: every trail visible here with its status."""
         svc = _service(self.store, self.region, "cloudtrail", self._services)
         trails = []
-        for t in _unwrapped(svc, "describe_trails").get("trailList") or []:
-            status = _unwrapped(svc, "get_trail_status", Name=t["TrailARN"])
-            selectors = _unwrapped(svc, "get_event_selectors", TrailName=t["TrailARN"])
+        for t in _read(svc, "describe_trails").get("trailList") or []:
+            status = _read(svc, "get_trail_status", Name=t["TrailARN"])
+            selectors = _read(svc, "get_event_selectors", TrailName=t["TrailARN"])
             trails.append({**t, "IsLogging": bool(status.get("IsLogging")),
                            "EventSelectors": selectors.get("EventSelectors")})  # fmt: skip
         return {"trails": trails}
@@ -614,9 +677,11 @@ class Recorder:
         types = list((cfg.get("Scope") or {}).get("ComplianceResourceTypes") or []) or list(rule.resource_types)
         for rtype in types:
             kind = KINDS.get(rtype)
-            if kind is None:
+            if kind is None and live:
+                for snap in self.pushed(rtype):
+                    yield rtype, snap.resource_id, snap.tags or {}, _jsonable(snap.configuration), now_ms
                 continue
-            if live:
+            if live and kind is not None:
                 svc = self.svc(kind)
                 for rid in kind.list_ids(svc):
                     snap = kind.snapshot(svc, rid)
@@ -625,7 +690,7 @@ class Recorder:
                     configuration = _jsonable(snap.configuration)
                     if rtype == "AWS::CloudTrail::Trail":
                         # CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED looks at the age of the last delivery (not configuration).
-                        last = _unwrapped(svc, "get_trail_status", Name=rid).get("LatestCloudWatchLogsDeliveryTime")
+                        last = _read(svc, "get_trail_status", Name=rid).get("LatestCloudWatchLogsDeliveryTime")
                         if isinstance(last, datetime):
                             configuration["LatestCloudWatchLogsDeliveryAgeHours"] = (now_ms - _ms(last)) / 3_600_000
                     yield rtype, rid, snap.tags or {}, configuration, now_ms

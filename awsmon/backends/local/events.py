@@ -12,9 +12,11 @@ Follows shared/specs/eventbridge.md. What happens as the simulated clock passes 
   times (§5); a clock jump delivers each fire (fires are work) and skips straight ahead when the rule has no targets.
 
 PutEvents entries are matched and delivered synchronously (§6.5). Every target invocation is a row of the
-``events_deliveries`` outbox with the final payload after Input / InputPath / InputTransformer (§6.2). SNS topic
-targets also publish through the local SNS service, CloudWatch Logs log-group targets write a log event (one stream
-per event id, as EventBridge does); neither is recorded in CloudTrail, so deliveries can never feed back into rules.
+``events_deliveries`` outbox with the final payload after Input / InputPath / InputTransformer (§6.2). Each target
+ARN is delivered to through ``facts.deliver`` by the service that owns it (SNS topics publish, CloudWatch Logs
+log-group targets write a log event, one stream per event id, as EventBridge does); deliveries are not recorded in
+CloudTrail, so they can never feed back into rules. Events other services emit (alarm state changes, ...) arrive as
+the ``event`` fact (:func:`on_event`).
 
 [design choice] Local specifics (docs/rules.md): only the ``default`` bus exists; no trail is needed for CloudTrail
 events to reach rules; PutEvents is recorded as a data event; rate schedules are anchored at creation/enable time.
@@ -343,65 +345,15 @@ def validate_target(target: Any, index: int) -> dict[str, Any]:
 # Delivery
 
 
-def _deliver_sns(store: AccountStore, arn: str, payload: str, when: datetime) -> tuple[str, str | None]:
-    import sqlite3
-
-    try:
-        from awsmon.backends.local.sns import LocalSNS
-    except ImportError:
-        return "Recorded", None
-    deliver = getattr(LocalSNS, "deliver", None)
-    if deliver is None:
-        return "Recorded", None
-    try:
-        exists = store.conn.execute("SELECT 1 FROM sns_topics WHERE arn = ?", (arn,)).fetchone()
-    except sqlite3.OperationalError:
-        return "Recorded", None
-    if exists is None:
-        return "Failed", "NO_RESOURCE: the topic does not exist"
-    message_id = LocalSNS(store, arn.split(":")[3]).deliver(arn, payload, None, when)
-    return "Delivered", f"MessageId {message_id}"
-
-
-def _deliver_logs(store: AccountStore, arn: str, payload: str, when: datetime, event_id: str) -> tuple[str, str | None]:
-    """Write one log event through the local logs service's own (unrecorded) implementations."""
-    parts = arn.split(":")
-    if len(parts) < 7 or parts[5] != "log-group" or not parts[6]:
-        return "Recorded", None
-    try:
-        from awsmon.backends.local.logs import LocalLogs
-    except ImportError:
-        return "Recorded", None
-    create = getattr(LocalLogs.create_log_stream, "__wrapped__", None)
-    put = getattr(LocalLogs.put_log_events, "__wrapped__", None)
-    if create is None or put is None:
-        return "Recorded", None
-
-    class _AtDelivery(LocalLogs):
-        def now(self) -> datetime:  # the write happens at delivery time, not at catch-up time
-            return when
-
-    svc = _AtDelivery(store, parts[3])
-    group = parts[6]
-    try:
-        with store.transaction():
-            try:
-                create(svc, logGroupName=group, logStreamName=event_id)
-            except ServiceError as exc:
-                if exc.code != "ResourceAlreadyExistsException":  # two targets on one group share the stream
-                    raise
-            put(svc, logGroupName=group, logStreamName=event_id,
-                logEvents=[{"timestamp": _ms(when), "message": payload}])  # fmt: skip
-    except ServiceError as exc:
-        if exc.code == "ResourceNotFoundException":
-            return "Failed", "NO_RESOURCE: the log group does not exist"
-        return "Failed", f"{exc.code}: {exc.message}"
-    return "Delivered", f"log stream {event_id}"
-
-
 def deliver(store: AccountStore, region: str, rule: Mapping[str, Any], targets: list[Mapping[str, Any]],
             event: Mapping[str, Any], when: datetime) -> int:  # fmt: skip
-    """Invoke every target of a matched rule with the event; one outbox row each. Returns the count."""
+    """Invoke every target of a matched rule with the event; one outbox row each. Returns the count.
+
+    Each target ARN is delivered to through the service that owns it (facts.deliver: SNS topics publish, log groups
+    get a log event in a stream named after the event id, as EventBridge does); other ARNs are recorded.
+    """
+    from awsmon.backends.local import facts
+
     rows = []
     for t in targets:
         target = json.loads(t["target"])
@@ -409,12 +361,11 @@ def deliver(store: AccountStore, region: str, rule: Mapping[str, Any], targets: 
         arn = str(target.get("Arn"))
         if payload is None:
             status, detail = "Dropped", why
-        elif arn.startswith("arn:aws:sns:"):
-            status, detail = _deliver_sns(store, arn, payload, when)
-        elif arn.startswith("arn:aws:logs:"):
-            status, detail = _deliver_logs(store, arn, payload, when, str(event.get("id")))
         else:
-            status, detail = "Recorded", None
+            got = facts.deliver(store, arn, payload, when, stream=str(event.get("id")), rule_arn=rule["arn"],
+                                event_id=event.get("id"))  # fmt: skip
+            status = got.status
+            detail = f"MessageId {got.message_id}" if got.message_id else got.reason()
         rows.append((region, rule["bus"], rule["name"], rule["arn"], target.get("Id"), arn, event.get("id"),
                      event.get("source"), event.get("detail-type"), payload, _ms(when), status, detail))  # fmt: skip
     store.conn.executemany(
@@ -423,6 +374,22 @@ def deliver(store: AccountStore, region: str, rule: Mapping[str, Any], targets: 
         rows,
     )
     return len(rows)
+
+
+def on_event(store: AccountStore, region: str, *, event: Mapping[str, Any], bus: str = DEFAULT_BUS,
+             when: datetime | None = None) -> int:  # fmt: skip
+    """Reaction to the ``event`` fact: match the bus's enabled pattern rules and deliver to their targets now."""
+    rules = _pattern_rules(store, region, bus)
+    if not rules:
+        return 0
+    if when is None:
+        when = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+    targets = _targets_by_rule(store, region, bus)
+    delivered = 0
+    for rule in rules:
+        if compiled_pattern(rule["event_pattern"]).matches(event):
+            delivered += deliver(store, region, rule, targets.get(rule["name"], []), event, when)
+    return delivered
 
 
 def _targets_by_rule(store: AccountStore, region: str, bus: str) -> dict[str, list[Any]]:

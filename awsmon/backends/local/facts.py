@@ -1,9 +1,10 @@
 """One path for cross-service consequences in the local account.
 
-An action states *facts* (an EventBridge event was emitted, metric datapoints were produced, log events were
-written, a resource's configuration changed, a message must reach a target ARN); the services that react to a
-fact subscribe to its kind here. No local service imports another service's private names: it emits a fact, or
-delivers to an ARN, and this module calls whoever registered for it.
+An action states *facts* (an EventBridge event was emitted, metric datapoints were produced, a resource's
+configuration changed); the services that react to a fact subscribe to its kind here. A message for a resource
+(a rule's target, a topic's subscriber, an alarm action, a trail's log group) is *delivered* to its ARN, and the
+service that owns the ARN takes it. No local service imports another service's private names or classes: it emits a
+fact, delivers to an ARN, or reads another service through :class:`Reader` (its public read operations, unrecorded).
 
 Two tables, each one line per reaction, are the only places a new service touches outside its own module:
 
@@ -12,12 +13,14 @@ Two tables, each one line per reaction, are the only places a new service touche
 * ``TARGETS``: the service part of an ARN (``arn:aws:<service>:...``) -> ``"module:function"`` called as
   ``handler(store, arn, payload, when, **attributes) -> Delivery`` to deliver one message to that resource.
 
-Handlers are imported lazily (the first time a fact of their kind is emitted), so a command that emits nothing
-imports nothing more. Fact kinds and their payloads are documented in docs/architecture.md ("Consequences").
+Handlers are imported lazily (the first time a fact of their kind is emitted or an ARN of their service is
+delivered to), so a command that emits nothing imports nothing more. Fact kinds, their payloads and delivery
+attributes are documented in docs/architecture.md ("Consequences").
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,33 +33,52 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Delivery:
-    """How one delivery to a target ARN went: ``status`` is Delivered, Failed, Dropped or Recorded."""
+    """How one delivery to a target ARN went.
+
+    ``status``: Delivered (the owning service took it), Failed (it refused: ``error_code``/``detail`` say why, in the
+    owning service's terms, e.g. ``NotFound`` / ``ResourceNotFoundException``), Dropped (the sender dropped it before
+    delivery) or Recorded (no local service acts on ARNs of this kind: the message is only recorded by the sender).
+    """
 
     status: str
     detail: str | None = None
-    error_code: str | None = None  # AWS's error code for a failed delivery (dead-letter ERROR_CODE)
+    error_code: str | None = None  # the owning service's error code for a failed delivery (dead-letter ERROR_CODE)
+    message_id: str | None = None  # the id the owning service gave the message (SNS / SQS MessageId, ...)
 
     @property
     def ok(self) -> bool:
         return self.status in ("Delivered", "Recorded")
 
+    def reason(self) -> str | None:
+        """``"<code>: <detail>"`` for a failure (how outboxes and alarm history show it)."""
+        if self.status != "Failed":
+            return self.detail
+        return ": ".join(p for p in (self.error_code, self.detail) if p) or "Failed"
+
 
 # fact kind -> handlers ("module:function"), called in this order.
 REACTIONS: dict[str, list[str]] = {
-    # An EventBridge event on a bus: event=dict (the full event), bus=name, when=datetime.
-    "event": [],
-    # Metric datapoints: namespace, metric_name, dimensions (dict), timestamp (datetime), values, counts,
-    # unit, storage_resolution.
-    "datapoints": [],
-    # Log events written to a group: group (name), stream (name), events=[(timestamp_ms, message)].
-    "log_events": [],
-    # A resource's configuration changed: resource_type, resource_id, resource_name, arn, configuration
-    # (dict, or None when deleted), tags, relationships, when.
-    "resource_changed": [],
+    # An event on an EventBridge bus (emitted by a service: alarm state change, ...): event=dict (the full
+    # EventBridge envelope: version, id, detail-type, source, account, time, region, resources, detail),
+    # bus=name (default "default"), when=datetime (delivery time; default: the event's time).
+    "event": ["awsmon.backends.local.events:on_event"],
+    # Metric datapoints (CloudWatch Logs metric filters, ...): namespace, metric_name, dimensions (dict),
+    # timestamp (datetime), values (list of floats), counts (list of floats or None), unit (str or None),
+    # storage_resolution (1 or 60).
+    "datapoints": ["awsmon.backends.local.cloudwatch_metrics:store_datapoints"],
+    # A resource's configuration changed (AWS Config records it): resource_type ("AWS::EC2::Instance"),
+    # resource_id, resource_name, arn, configuration (dict, or None when the resource was deleted),
+    # supplementary (dict), tags (dict), relationships (list of Config relationship dicts), created (datetime or
+    # None), when (datetime). For resource types whose service does not already register with Config's CloudTrail-
+    # driven recorder (config.KINDS).
+    "resource_changed": ["awsmon.backends.local.config:on_resource_changed"],
 }
 
-# ARN service -> delivery handler ("module:function").
-TARGETS: dict[str, str] = {}
+# ARN service -> delivery handler ("module:function"); attributes each handler understands are in its docstring.
+TARGETS: dict[str, str] = {
+    "sns": "awsmon.backends.local.sns:deliver_to_topic",  # subject=
+    "logs": "awsmon.backends.local.logs:deliver_to_log_group",  # stream=, events=[(ts_ms, message)]
+}
 
 _loaded: dict[str, Callable[..., Any]] = {}
 
@@ -105,7 +127,8 @@ def register_target(service: str, target: str) -> None:
 def deliver(store: AccountStore, arn: str, payload: str, when: datetime, **attributes: Any) -> Delivery:
     """Deliver one message to the resource named by ``arn`` through the service that owns it.
 
-    ARNs of services with no local delivery are recorded (as AWS would call them, but nothing here acts).
+    ARNs of services with no local delivery are recorded (as AWS would call them, but nothing here acts). A handler
+    ignores attributes it does not know, so senders may pass what any receiver could use.
     """
     service = arn_service(arn)
     target = TARGETS.get(service or "")
@@ -113,3 +136,27 @@ def deliver(store: AccountStore, arn: str, payload: str, when: datetime, **attri
         return Delivery("Recorded")
     result = _resolve(target)(store, arn, payload, when, **attributes)
     return result if isinstance(result, Delivery) else Delivery(*result)
+
+
+class Reader:
+    """Another local service's *read* operations (boto3 names), called without recording a CloudTrail event.
+
+    What an AWS service sees when it describes another service's resources (AWS Config snapshots, Config rules
+    looking at trails): ``Reader(store, region, "logs").describe_log_groups(logGroupNamePrefix="/app")``.
+    Write operations are refused: a consequence that changes another service is a fact or a delivery.
+    """
+
+    def __init__(self, store: AccountStore, region: str, service: str) -> None:
+        from awsmon.backends.local import SERVICES  # boto3 client name -> "module:class"
+
+        module, _, cls = SERVICES[service].partition(":")
+        self._svc = getattr(importlib.import_module(module), cls)(store, region)
+
+    def __getattr__(self, op: str) -> Callable[..., Any]:
+        from awsmon.backends.local.base import is_read_only
+
+        method = getattr(type(self._svc), op)
+        name = getattr(method, "__awsmon_op__", None)
+        if name is None or not is_read_only(name):
+            raise AttributeError(f"{op} is not a read operation of the local {self._svc.service_name} service")
+        return functools.partial(method.__wrapped__, self._svc)

@@ -1074,18 +1074,20 @@ def write_datapoints(
     transform: dict[str, Any],
     buckets: dict[tuple[int, tuple[tuple[str, str], ...]], Counter[float]],
 ) -> None:
-    """Hand aggregated metric-filter values to the local metrics store (inside the caller's write transaction)."""
-    from awsmon.backends.local.cloudwatch_metrics import store_datapoints
+    """Hand aggregated metric-filter values to CloudWatch as ``datapoints`` facts (inside the caller's write
+    transaction)."""
+    from awsmon.backends.local import facts
 
     for (minute, dims), values in sorted(buckets.items()):
-        store_datapoints(
+        facts.emit(
             store,
             region,
-            transform["metricNamespace"],
-            transform["metricName"],
-            dict(dims),
-            datetime.fromtimestamp(minute / 1000, UTC),
-            list(values.keys()),
+            "datapoints",
+            namespace=transform["metricNamespace"],
+            metric_name=transform["metricName"],
+            dimensions=dict(dims),
+            timestamp=datetime.fromtimestamp(minute / 1000, UTC),
+            values=list(values.keys()),
             counts=[float(c) for c in values.values()],
             unit=transform.get("unit"),
             storage_resolution=60,
@@ -1176,3 +1178,39 @@ def ingested_after(
 def latest_seq(service: LocalLogs) -> int:
     row = service.conn.execute("SELECT next_seq FROM log_seq WHERE id = 1").fetchone()
     return 0 if row is None else int(row[0]) - 1
+
+
+def deliver_to_log_group(store: AccountStore, arn: str, payload: str, when: datetime, *, stream: str | None = None,
+                         events: list[tuple[int, str]] | None = None, **_: Any) -> Any:  # fmt: skip
+    """TARGETS handler for ``arn:aws:logs:<region>:<account>:log-group:<name>`` ARNs (rule targets, trail delivery).
+
+    Writes ``payload`` at ``when`` (or the ``events`` batch of (timestamp ms, message), in time order) to the stream
+    ``stream`` (created at ``when`` if missing), ingested at ``when``; not recorded in CloudTrail. Metric filters
+    apply as for PutLogEvents. Refused (Failed) when the group does not exist or an event is too large.
+    """
+    from awsmon.backends.local.facts import Delivery
+
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[5] != "log-group" or not parts[6]:
+        return Delivery("Recorded")  # a logs ARN that is not a log group: nothing here takes it
+    svc = LocalLogs(store, parts[3])
+    try:
+        g = svc._group(parts[6].removesuffix(":*"))
+    except ServiceError as exc:
+        return Delivery("Failed", "the log group does not exist", error_code=exc.code)
+    now = _ms(when)
+    batch = [(now, payload)] if events is None else events
+    accepted = sorted((ts, msg, len(msg.encode())) for ts, msg in batch if msg)
+    if any(size > MAX_EVENT_BYTES for _, _, size in accepted):
+        return Delivery("Failed", f"Log event too large: over {MAX_EVENT_BYTES} bytes", error_code="InvalidParameterException")
+    name = stream or when.strftime("%Y/%m/%d")
+    row = store.conn.execute("SELECT id FROM log_streams WHERE group_id = ? AND name = ?", (g["id"], name)).fetchone()
+    if row is None:
+        cur = store.conn.execute("INSERT INTO log_streams (group_id, name, creation_ms) VALUES (?, ?, ?)",
+                                 (g["id"], name, now))  # fmt: skip
+        sid = int(cur.lastrowid or 0)
+    else:
+        sid = int(row[0])
+    if accepted:
+        svc._insert_events(g, sid, accepted, now)
+    return Delivery("Delivered", f"log stream {name}")

@@ -2,8 +2,11 @@
 
 Nothing leaves the machine. Every delivery is a row of the ``sns_outbox`` table (read it with
 ``awsmon alarms topics deliveries`` or SQL); ``file`` endpoints (``file:///abs/path`` or ``/abs/path``, an awsmon
-extension) also get one JSON line appended per delivery. ``sqs`` deliveries are recorded as the queue message
-(the SNS envelope JSON) in the outbox. Subscriptions are confirmed at once [design choice: no confirmation mail].
+extension) also get one JSON line appended per delivery. ``sqs``, ``lambda`` and ``firehose`` endpoints are ARNs:
+the message (the SNS envelope JSON) is recorded in the outbox and delivered to the ARN through ``facts.deliver``,
+so the local service owning it (a queue, ...) receives it; an endpoint that refuses is a Failed outbox row.
+Topics take messages from other services (alarm actions, rule targets) through :func:`deliver_to_topic`.
+Subscriptions are confirmed at once [design choice: no confirmation mail].
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from awsmon.backends.local import facts
 from awsmon.backends.local.base import LocalService, api
 from awsmon.errors import ServiceError
 
 _TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _FIFO_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
 PROTOCOLS = ("email", "email-json", "sms", "sqs", "file", "http", "https", "lambda", "application", "firehose")
+ARN_PROTOCOLS = ("sqs", "lambda", "firehose")  # endpoints that are ARNs of other services' resources
 MAX_MESSAGE_BYTES = 262144
 PAGE = 100
 
@@ -229,8 +234,8 @@ class LocalSNS(LocalService):
         return {"MessageId": self.deliver(arn, Message, Subject, self.now())}
 
     def deliver(self, topic_arn: str, message: str, subject: str | None, when: datetime) -> str:
-        """Fan a message out to every subscription of a topic (outbox rows, file appends); not recorded in
-        CloudTrail, so CloudWatch alarm actions use it directly. Returns the MessageId."""
+        """Fan a message out to every subscription of a topic (outbox rows, file appends, deliveries to queue /
+        function / stream ARNs); not recorded in CloudTrail. Returns the MessageId."""
         message_id = str(uuid.uuid4())
         ts = _ms(when)
         subs = self.conn.execute(
@@ -245,7 +250,13 @@ class LocalSNS(LocalService):
             env = {**envelope, "UnsubscribeURL": f"local://sns/unsubscribe?SubscriptionArn={sub_arn}"}
             body = message if protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
             status, detail = "Delivered", None
-            if protocol == "file":
+            if protocol in ARN_PROTOCOLS:
+                # The queue / function / stream takes it through the service that owns its ARN (facts.deliver).
+                got = facts.deliver(self.store, endpoint, body, when, subscription_arn=sub_arn, topic_arn=topic_arn,
+                                    message_id=message_id)  # fmt: skip
+                if got.status == "Failed":
+                    status, detail = "Failed", got.reason()
+            elif protocol == "file":
                 try:
                     path = file_endpoint_path(endpoint)
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,3 +313,17 @@ class LocalSNS(LocalService):
             for r in reversed(rows)
         ]
         return {"Deliveries": items}
+
+
+def deliver_to_topic(store: Any, arn: str, payload: str, when: datetime, *, subject: str | None = None,
+                     **_: Any) -> facts.Delivery:  # fmt: skip
+    """TARGETS handler for ``arn:aws:sns:...`` ARNs (rule targets, alarm actions): publish ``payload`` to the topic,
+    unrecorded. ``subject`` is the notification's Subject."""
+    parts = arn.split(":")
+    if len(parts) != 6:
+        return facts.Delivery("Failed", "Topic does not exist", error_code="NotFound")
+    exists = store.conn.execute("SELECT 1 FROM sns_topics WHERE arn = ?", (arn,)).fetchone()
+    if exists is None:
+        return facts.Delivery("Failed", "Topic does not exist", error_code="NotFound")
+    message_id = LocalSNS(store, parts[3]).deliver(arn, payload, subject, when)
+    return facts.Delivery("Delivered", message_id=message_id)

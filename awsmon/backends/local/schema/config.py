@@ -8,6 +8,8 @@
 * ``cfg_events_wake_v2``: a trigger that makes the recorder's scheduled job due as soon as a successful write of a
   recorded service lands in the event history, so the next command records it (no per-minute polling, and no
   change to the other services).
+* ``cfg_pushed`` (v3): the latest state of each resource reported by a ``resource_changed`` fact (types that other
+  services report themselves; discovery when recording starts and periodic rules read it).
 """
 
 MIGRATIONS: list[str] = [
@@ -95,5 +97,15 @@ MIGRATIONS: list[str] = [
      AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
                               'sns.amazonaws.com', 'events.amazonaws.com')
     BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
+    """,
+    # v3: resources reported through resource_changed facts (facts.py), latest state per resource.
+    """
+    CREATE TABLE IF NOT EXISTS cfg_pushed (
+        region TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        state TEXT NOT NULL,               -- JSON: resource_id, name, arn, configuration, supplementary, ...
+        PRIMARY KEY (region, resource_type, resource_id)
+    );
     """,
 ]
