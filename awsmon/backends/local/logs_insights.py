@@ -27,12 +27,17 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterException", message)
 
 
-def _tagged(cur: Any, names: dict[int, str], log_value: str, keep: Any) -> Iterator[tuple[Any, ...]]:
-    """One group's rows with their stream name and @log (a function, so each group keeps its own names), without
-    the events the JSON pre-filter rules out (messages with escapes are always left to the evaluator)."""
+def constraint_error(value: Any, param: str, constraint: str) -> ServiceError:
+    """AWS's validation text: ``1 validation error detected: Value 'x' at 'p' failed to satisfy constraint: ...``."""
+    return _invalid(f"1 validation error detected: Value '{value}' at '{param}' failed to satisfy constraint: {constraint}")
+
+
+def _tagged(cur: Any, names: dict[int, str], log_value: str, keep: Any, gid: int) -> Iterator[tuple[Any, ...]]:
+    """One group's rows with their stream name, @log and @ptr (a function, so each group keeps its own names),
+    without the events the JSON pre-filter rules out (messages with escapes are always left to the evaluator)."""
     for ts, seq, sid, ing, msg, esc in cur:
         if keep is None or esc & 1 or keep(msg):
-            yield ts, seq, names.get(sid, ""), log_value, ing, msg
+            yield ts, seq, names.get(sid, ""), log_value, ing, msg, f"{gid:x}-{ts:x}-{seq:x}"
 
 
 class InsightsMixin:
@@ -109,7 +114,6 @@ class InsightsMixin:
 
     def _events(self, groups: list[tuple[int, str]], lo: int, hi: int, filters: list[Any],
                 json_filters: list[Any] | None = None) -> Iterator[Any]:  # fmt: skip
-        from awsmon.backends.local.logs import event_id
         from awsmon.engines.insights import event_row, json_prefilter
 
         conds = [c for c in json_filters or [] if not c[0][-1].isdigit()]  # a list index names no key
@@ -129,10 +133,10 @@ class InsightsMixin:
                 "AND ts <= ?" + where[0] + key_sql + " ORDER BY ts DESC, seq DESC",
                 [gid, lo, hi, *where[1], *key_params],
             )
-            iters.append(_tagged(cur, names, log_value, keep))
+            iters.append(_tagged(cur, names, log_value, keep, gid))
         merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
-        for ts, seq, stream, log, ing, msg in merged:
-            yield event_row(ts, msg, stream, log, ing, event_id(ts, seq))
+        for ts, _seq, stream, log, ing, msg, ptr in merged:
+            yield event_row(ts, msg, stream, log, ing, ptr)
 
     def _count_by(self, groups: list[tuple[int, str]], lo: int, hi: int, pd: Any) -> tuple[list[Any], int, int]:
         """``stats count(*) by ...`` in SQLite; returns (aggregated rows, events counted, their bytes).
@@ -211,7 +215,6 @@ class InsightsMixin:
         queryLanguage: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
-        from awsmon.backends.local.logs import constraint_error
         from awsmon.engines import insights
 
         if queryLanguage not in (None, "CWLI"):
