@@ -115,7 +115,7 @@ def build_view(
 def _metric_widget(ctx: AppContext, props: dict[str, Any], start: datetime, end: datetime,
                    period: int | None) -> dict[str, Any]:  # fmt: skip
     from awsmon.engines.dashboard import metric_queries
-    from awsmon.services.metrics import auto_period
+    from awsmon.services.metrics import auto_period, get_metric_data
 
     view = str(props.get("view") or "timeSeries")
     out: dict[str, Any] = {"view": view, "stacked": bool(props.get("stacked")), "series": []}
@@ -130,27 +130,16 @@ def _metric_widget(ctx: AppContext, props: dict[str, Any], start: datetime, end:
     if not queries:
         return out
     colors = {q["Id"]: q.pop("_color") for q in queries if "_color" in q}
-    client = ctx.client("cloudwatch", region=props.get("region") or None)
-    results: dict[str, dict[str, Any]] = {}
-    params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end,
-                              "ScanBy": "TimestampAscending"}  # fmt: skip
-    while True:
-        page = client.get_metric_data(**params)
-        for r in page.get("MetricDataResults") or []:
-            acc = results.setdefault(r["Id"], {"Label": r.get("Label") or r["Id"], "Timestamps": [], "Values": []})
-            acc["Timestamps"].extend(r.get("Timestamps") or [])
-            acc["Values"].extend(r.get("Values") or [])
-        token = page.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
+    resp = get_metric_data(ctx, queries=queries, start=start.isoformat(), end=end.isoformat(),
+                           region=str(props.get("region") or "") or None)  # fmt: skip
+    results = {r["Id"]: r for r in resp["MetricDataResults"]}
     for q in queries:
         r = results.get(q["Id"])
         if r is None or not q.get("ReturnData", True):
             continue
-        pairs = sorted(zip((t.timestamp() if isinstance(t, datetime) else float(t) for t in r["Timestamps"]),
-                           r["Values"], strict=False))  # fmt: skip
-        out["series"].append({"id": q["Id"], "label": q.get("Label") or r["Label"], "color": colors.get(q["Id"]),
+        pairs = sorted(zip((t.timestamp() if isinstance(t, datetime) else float(t) for t in r.get("Timestamps") or []),
+                           r.get("Values") or [], strict=False))  # fmt: skip
+        out["series"].append({"id": q["Id"], "label": q.get("Label") or r.get("Label") or q["Id"], "color": colors.get(q["Id"]),
                               "timestamps": [t for t, _ in pairs], "values": [float(v) for _, v in pairs]})  # fmt: skip
     out["period"] = p
     return out
