@@ -177,7 +177,9 @@ def test_contract_fields_sort_limit(backend_cli: Cli) -> None:
 
 MIXED = ['{"status": 503, "path": "/a", "n": {"k": [1, 2]}}', '{"status": "504", "path": "/b"}', '{"status": 200}',
          '{"status": null, "path": "/a"}', '{"status": true}', '{"status": {"x": 1}}', "status=500 not json",
-         '["status", 500]', '{"path": "/a", "status": 500.5}', '{"status": "abc", "path": 7}', "{broken"]  # fmt: skip
+         '["status", 500]', '{"path": "/a", "status": 500.5}', '{"status": "abc", "path": 7}', "{broken",
+         '{"a": {"status": 100}, "status": 600}', '{"k": "status", "status": 501}', '{"status" :\n 502}',
+         '{"status": -5e3}', '{"st\\u0061tus": 900}', '{"status": 1e3, "n": {"k": [0, 2]}}']  # fmt: skip
 
 
 @pytest.mark.parametrize(
