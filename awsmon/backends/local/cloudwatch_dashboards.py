@@ -92,6 +92,11 @@ class DashboardsMixin:
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         if op in ("PutDashboard", "GetDashboard") and isinstance(params.get("DashboardName"), str):
-            name = params["DashboardName"]
-            return [{"type": "AWS::CloudWatch::Dashboard", "ARN": self._dashboard_arn(name), "name": name}]
+            names = [params["DashboardName"]]
+        elif op == "DeleteDashboards" and isinstance(params.get("DashboardNames"), list):
+            names = [n for n in params["DashboardNames"] if isinstance(n, str)]
+        else:
+            names = []
+        if names:
+            return [{"type": "AWS::CloudWatch::Dashboard", "ARN": self._dashboard_arn(n), "name": n} for n in names]
         return super()._resources(op, params, result)  # type: ignore[misc]
