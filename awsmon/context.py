@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from awsmon.errors import UsageError
 
 if TYPE_CHECKING:
-    from awsmon.backends.protocols import SNSAPI, CloudTrailAPI, CloudWatchAPI, ConfigAPI, EventsAPI, LogsAPI
+    from awsmon.backends.protocols import (
+        EC2API,
+        IAMAPI,
+        S3API,
+        SNSAPI,
+        CloudTrailAPI,
+        CloudWatchAPI,
+        ConfigAPI,
+        DynamoDBAPI,
+        EventsAPI,
+        LambdaAPI,
+        LogsAPI,
+    )
 
 BACKENDS = ("local", "aws")
 OUTPUTS = ("table", "json", "jsonl", "csv", "tsv")
@@ -249,6 +261,16 @@ class AppContext:
     def client(self, service: Literal["events"], region: str | None = None) -> EventsAPI: ...
     @overload
     def client(self, service: Literal["config"], region: str | None = None) -> ConfigAPI: ...
+    @overload
+    def client(self, service: Literal["lambda"], region: str | None = None) -> LambdaAPI: ...
+    @overload
+    def client(self, service: Literal["ec2"], region: str | None = None) -> EC2API: ...
+    @overload
+    def client(self, service: Literal["s3"], region: str | None = None) -> S3API: ...
+    @overload
+    def client(self, service: Literal["iam"], region: str | None = None) -> IAMAPI: ...
+    @overload
+    def client(self, service: Literal["dynamodb"], region: str | None = None) -> DynamoDBAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

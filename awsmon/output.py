@@ -174,6 +174,8 @@ class Renderer:
             rows = rows_of(data)
         elif rows_key is None:
             rows = [data] if isinstance(data, Mapping) else list(data or [])
+        elif "[" in rows_key:  # rows nested in the response, e.g. "Reservations[].Instances[]" (a JMESPath)
+            rows = list(compile_query(rows_key).search(to_jsonable(data)) or [])
         else:
             rows = list((data or {}).get(rows_key) or [])
         self.rows(rows, columns or _auto_columns(rows), title=title)

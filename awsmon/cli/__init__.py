@@ -159,6 +159,11 @@ GROUPS: dict[str, str] = {
     "rules": "awsmon.cli.rules",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
+    "ec2": "awsmon.cli.ec2",
+    "s3": "awsmon.cli.s3",
+    "iam": "awsmon.cli.iam",
+    "dynamodb": "awsmon.cli.dynamodb",
+    "lambda": "awsmon.cli.lambda_",
 }
 
 

@@ -551,6 +551,36 @@ def import_(
     r.detail({k: v for k, v in data.items() if k != "Files"})
 
 
+# -- push (the CloudWatch Logs agent) ---------------------------------------------------------------------------------
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    files: list[str] | None = typer.Argument(None, help="Files to ship (or use --agent-config)."),
+    group_name: str | None = typer.Option(None, "--log-group-name", "--group", help="The log group ({instance_id}, {hostname} allowed)."),
+    stream_name: str | None = typer.Option(None, "--log-stream-name", "--stream", help="The log stream ({instance_id}, {hostname} allowed)."),
+    datetime_format: str | None = typer.Option(None, "--datetime-format", help="strftime-style timestamp format, e.g. '%b %d %H:%M:%S'."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep shipping what is appended (Ctrl-C to stop)."),
+    agent_config: str | None = typer.Option(None, "--agent-config", help="awslogs.conf or the unified CloudWatch agent's JSON config."),
+    state_file: str | None = typer.Option(None, "--state-file", help="Where positions are remembered (default: $AWSMON_HOME/logs-push.state)."),
+    instance_id: str | None = typer.Option(None, "--instance-id", help="Value of {instance_id} in names (no instance metadata here)."),
+    initial_position: str | None = typer.Option(None, "--initial-position", help="start_of_file (default) or end_of_file, for files never read."),
+    duration: float | None = typer.Option(None, "--duration", help="With --follow: stop after this many seconds."),
+    interval: float = typer.Option(1.0, "--interval", help="With --follow: seconds between polls of the files."),
+) -> None:
+    """Ship local files into CloudWatch Logs like the CloudWatch Logs agent; resumes where the last run stopped.
+
+    Example: awsmon logs push /var/log/messages --log-group-name /var/log/messages --log-stream-name i-0123456789abcdef0 --datetime-format '%b %d %H:%M:%S'
+    """
+    from awsmon.services.logs_push import push as svc
+
+    data = svc(app_ctx(ctx), files=list(files or []), group=group_name, stream=stream_name,
+               datetime_format=datetime_format, follow=follow, agent_config=agent_config, state_file=state_file,
+               instance_id=instance_id, initial_position=initial_position, duration=duration,
+               interval=interval)  # fmt: skip
+    renderer(ctx).render(data, rows_key="Files", columns=[Column("File"), Column("LogGroupName"),
+                         Column("LogStreamName"), Column("Events"), Column("Batches"), Column("Rejected")])  # fmt: skip
+
+
 # -- Logs Insights --------------------------------------------------------------------------------------------------
 @app.command("query")
 def query(

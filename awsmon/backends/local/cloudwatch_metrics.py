@@ -212,6 +212,39 @@ def store_datapoints(
     _ensure_rollup(store, slot, res)
 
 
+def store_series(
+    store: AccountStore,
+    region: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    points: Sequence[tuple[float, float]],
+    unit: str | None = None,
+    storage_resolution: int = 60,
+) -> None:
+    """Store many single-value datapoints of one metric at once (service-generated metrics such as AWS/EC2).
+
+    ``points`` are ``(epoch seconds, value)``; one metric lookup and one batched insert, so a clock jump of days
+    costs the rows written. Raw write: call inside a transaction.
+    """
+    if not points:
+        return
+    res = 1 if storage_resolution == 1 else 60
+    last = max(ts for ts, _ in points)
+    mid = _metric_id(store, region, namespace, metric_name, canonical_dims(dimensions), last)
+    unit = unit or "None"
+    rows = []
+    for ts, value in points:
+        v = float(value)
+        rows.append((mid, int(math.floor(ts / res) * res), res, unit, 1.0, v, v, v, 1, _pack([v]), None))
+    store.conn.executemany(
+        "INSERT INTO metric_data (metric_id, ts, res, unit, n, total, vmin, vmax, pct_ok, vals, cnts) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    _ensure_rollup(store, min(r[1] for r in rows), res)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # retention and roll-up
 

@@ -1181,12 +1181,14 @@ def latest_seq(service: LocalLogs) -> int:
 
 
 def deliver_to_log_group(store: AccountStore, arn: str, payload: str, when: datetime, *, stream: str | None = None,
-                         events: list[tuple[int, str]] | None = None, **_: Any) -> Any:  # fmt: skip
+                         events: list[tuple[int, str]] | None = None, create_group: bool = False,
+                         **_: Any) -> Any:  # fmt: skip
     """TARGETS handler for ``arn:aws:logs:<region>:<account>:log-group:<name>`` ARNs (rule targets, trail delivery).
 
     Writes ``payload`` at ``when`` (or the ``events`` batch of (timestamp ms, message), in time order) to the stream
     ``stream`` (created at ``when`` if missing), ingested at ``when``; not recorded in CloudTrail. Metric filters
-    apply as for PutLogEvents. Refused (Failed) when the group does not exist or an event is too large.
+    apply as for PutLogEvents. Refused (Failed) when the group does not exist (unless ``create_group``: services
+    such as Lambda create their own group) or an event is too large.
     """
     from awsmon.backends.local.facts import Delivery
 
@@ -1194,13 +1196,18 @@ def deliver_to_log_group(store: AccountStore, arn: str, payload: str, when: date
     if len(parts) < 7 or parts[5] != "log-group" or not parts[6]:
         return Delivery("Recorded")  # a logs ARN that is not a log group: nothing here takes it
     svc = LocalLogs(store, parts[3])
+    group = parts[6].removesuffix(":*")
     try:
-        g = svc._group(parts[6].removesuffix(":*"))
+        g = svc._group(group)
     except ServiceError as exc:
-        return Delivery("Failed", "the log group does not exist", error_code=exc.code)
+        if not create_group:
+            return Delivery("Failed", "the log group does not exist", error_code=exc.code)
+        LocalLogs.create_log_group.__wrapped__(svc, logGroupName=group)  # type: ignore[attr-defined]
+        g = svc._group(group)
     now = _ms(when)
     batch = [(now, payload)] if events is None else events
-    accepted = sorted((ts, msg, len(msg.encode())) for ts, msg in batch if msg)
+    # Stable by time only: events of one millisecond keep the order they were sent in (PutLogEvents does).
+    accepted = sorted(((ts, msg, len(msg.encode())) for ts, msg in batch if msg), key=lambda e: e[0])
     if any(size > MAX_EVENT_BYTES for _, _, size in accepted):
         return Delivery("Failed", f"Log event too large: over {MAX_EVENT_BYTES} bytes", error_code="InvalidParameterException")
     name = stream or when.strftime("%Y/%m/%d")
