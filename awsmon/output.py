@@ -149,8 +149,10 @@ class Renderer:
         rows_key: str | None = None,
         columns: Sequence[Column] | None = None,
         title: str | None = None,
+        rows_of: Callable[[Any], list[Any]] | None = None,
     ) -> None:
-        """Print an API-shaped response. ``rows_key`` names its main list; ``columns`` the table/csv columns."""
+        """Print an API-shaped response. ``rows_key`` names its main list (or ``rows_of`` derives the rows from the
+        response); ``columns`` the table/csv columns."""
         query = self.ctx.query
         if not query and isinstance(data, Mapping) and not to_jsonable(data):
             return  # an empty response (StartLogging, PutMetricData...): nothing on stdout, as aws-cli
@@ -173,7 +175,9 @@ class Renderer:
         if self.fmt == "json":
             self.write(dumps(data) + "\n")
             return
-        if rows_key is None:
+        if rows_of is not None:
+            rows = rows_of(data)
+        elif rows_key is None:
             rows = [data] if isinstance(data, Mapping) else list(data or [])
         elif "[" in rows_key:  # rows nested in the response, e.g. "Reservations[].Instances[]" (a JMESPath)
             rows = list(compile_query(rows_key).search(to_jsonable(data)) or [])

@@ -186,6 +186,7 @@ GROUPS: dict[str, str] = {
     "metrics": "awsmon.cli.metrics",
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
+    "dashboards": "awsmon.cli.dashboards",
     "rules": "awsmon.cli.rules",
     "sqs": "awsmon.cli.sqs",
     "schemas": "awsmon.cli.schemas",

@@ -553,3 +553,41 @@ def push(
                interval=interval)  # fmt: skip
     renderer(ctx).render(data, rows_key="Files", columns=[Column("File"), Column("LogGroupName"),
                          Column("LogStreamName"), Column("Events"), Column("Batches"), Column("Rejected")])  # fmt: skip
+
+
+# -- Logs Insights --------------------------------------------------------------------------------------------------
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    groups: list[str] = typer.Option(..., "--log-group-name", "--group", help="A log group (repeatable, at most 50)."),
+    query_string: str | None = typer.Option(None, "--query-string", help="The Logs Insights query."),
+    query_file: str | None = typer.Option(None, "--query-file", help="Read the query from this file ('-' is stdin)."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Start (default: 1 hour before --end)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="End (default: now)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many result rows (1-10000)."),
+    max_wait: float = typer.Option(600.0, "--max-wait", help="Stop the query (StopQuery) after this many seconds."),
+) -> None:
+    """Run a CloudWatch Logs Insights query (StartQuery + GetQueryResults); -o json prints AWS's response.
+
+    Example: awsmon logs query --group /app/web --start 1h --query-string 'filter status >= 500 | stats count(*) by bin(5m)'
+    """
+    from awsmon.services.logs_query import result_fields, rows_of, run_query
+
+    if (query_string is None) == (query_file is None):
+        raise UsageError("give exactly one of --query-string or --query-file")
+    if query_file is not None:
+        try:
+            text = sys.stdin.read() if query_file == "-" else open(query_file, encoding="utf-8").read()  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot read --query-file {query_file}: {exc.strerror}") from exc
+    else:
+        text = query_string or ""
+    data = run_query(app_ctx(ctx), split_values(groups), text, _time(ctx, start), _time(ctx, end), limit, max_wait)
+    renderer(ctx).render(data, rows_of=rows_of, columns=[_FieldColumn(f) for f in result_fields(data)])
+
+
+class _FieldColumn(Column):
+    """A result field: its name may hold dots (``a.b`` from JSON), so it is a key, not a path."""
+
+    def get(self, row: Any) -> Any:
+        return row.get(self.header) if isinstance(row, dict) else None

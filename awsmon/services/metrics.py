@@ -350,10 +350,11 @@ def get_metric_data(
     start: str | None = None,
     end: str | None = None,
     scan_by: str = "TimestampAscending",
+    region: str | None = None,
 ) -> dict[str, Any]:
     """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    client = cloudwatch(ctx)
+    client = ctx.client("cloudwatch", region=region) if region else cloudwatch(ctx)
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     messages: list[Any] = []

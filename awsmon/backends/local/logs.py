@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_insights import InsightsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -222,7 +223,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(LocalService):
+class LocalLogs(InsightsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 

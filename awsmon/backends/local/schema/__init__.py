@@ -26,6 +26,8 @@ COMPONENTS: dict[str, str] = {
     "sqs": "awsmon.backends.local.schema.sqs",
     "schemas": "awsmon.backends.local.schema.schemas",
     "history": "awsmon.backends.local.schema.history",
+    "logs_insights": "awsmon.backends.local.schema.logs_insights",
+    "dashboards": "awsmon.backends.local.schema.dashboards",
 }
 
 
