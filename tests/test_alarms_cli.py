@@ -92,7 +92,7 @@ def test_explain_before_any_evaluation_is_a_dry_run(pinned: Cli) -> None:
 
 
 def test_history_set_state_and_actions_publish_to_a_topic(pinned: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "alerts.jsonl"
+    out = tmp_path / "home" / "outbox" / "alerts.jsonl"
     pinned.ok("alarms", "topics", "create", "ops")
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out))
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "email", "--endpoint", "oncall@example.com")
@@ -138,21 +138,22 @@ def test_disabled_actions_change_state_without_notifying(pinned: Cli) -> None:
     assert len(pinned.json("alarms", "topics", "deliveries")["Deliveries"]) == 1
 
 
-def test_missing_topic_and_ec2_actions_are_recorded(pinned: Cli) -> None:
+def test_actions_on_missing_resources_fail(pinned: Cli) -> None:
     ec2 = "arn:aws:automate:us-east-1:ec2:stop"
     fn = "arn:aws:lambda:us-east-1:123456789012:function:pager"
     pinned.ok("alarms", "put", "--alarm-name", "a", *BASE, "--alarm-actions", f"{TOPIC}-gone,{ec2},{fn}")
     pinned.ok("alarms", "set-state", "--alarm-name", "a", "--state-value", "ALARM", "--state-reason", "x")
     actions = pinned.json("alarms", "actions", "--alarm-name", "a")["Actions"]
-    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Recorded"), ("lambda", "Recorded")]
+    # The topic, the instance (no InstanceId dimension) and the function do not exist: each action fails.
+    assert [(a["Kind"], a["Status"]) for a in actions] == [("sns", "Failed"), ("ec2", "Failed"), ("lambda", "Failed")]
     event = actions[2]["Detail"]
     assert event["source"] == "aws.cloudwatch" and event["alarmData"]["state"]["value"] == "ALARM"
     assert event["alarmData"]["previousState"]["value"] == "INSUFFICIENT_DATA"
     assert event["alarmData"]["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Latency"
     hist = pinned.json("alarms", "history", "--type", "Action")["AlarmHistoryItems"]
     summaries = sorted(h["HistorySummary"] for h in hist)
-    assert summaries[0].startswith(f"Failed to execute action {TOPIC}-gone. Reason:")
-    assert summaries[1:] == [f"Successfully executed action {ec2}", f"Successfully executed action {fn}"]
+    assert [s.split(". Reason:")[0] for s in summaries] == [
+        f"Failed to execute action {a}" for a in sorted((f"{TOPIC}-gone", ec2, fn))]
 
 
 def test_delete_keeps_history_and_ignores_unknown_names(pinned: Cli) -> None:

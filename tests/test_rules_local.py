@@ -269,7 +269,7 @@ def test_put_events_single_entry_options(pinned: Cli) -> None:
 
 
 def test_sns_topic_target_publishes_locally(pinned: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "topic.jsonl"
+    out = tmp_path / "home" / "outbox" / "topic.jsonl"
     topic = pinned.json("alarms", "topics", "create", "ops")["TopicArn"]
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out))
     pinned.ok("rules", "put", "--name", "to-sns", "--event-pattern", json.dumps({"source": ["shop"]}))

@@ -1,7 +1,5 @@
 """The awsmon command line: the root app, global options and the one error handler."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Sequence
@@ -14,7 +12,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from awsmon import __version__
-from awsmon.errors import AwsmonError, ExitCode
+from awsmon.errors import AwsmonError, ExitCode, one_line
 
 # Global options and whether they take a value; they may appear anywhere before "--" (moved to the front).
 GLOBAL_OPTIONS: dict[str, bool] = {
@@ -30,11 +28,13 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--color": True,
     "--tz": True,
     "--debug": False,
+    "--wide": False,
 }
 # Commands that define an option of the same name with their own meaning keep it.
 _OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
     ("account", "init"): {"--region"},
     ("trail", "import"): {"--region"},
+    ("trail", "download"): {"--region"},
 }
 
 EXIT_CODES_HELP = "Exit status: 0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted."
@@ -136,6 +136,36 @@ def _keep_examples_verbatim(cmd: Any) -> None:
         _keep_examples_verbatim(sub)
 
 
+def _bound_integers(cmd: Any) -> None:
+    """Integer options take 64-bit values only: a larger number is a usage error, not an overflow in SQLite."""
+    from typer._click.types import IntParamType
+
+    class Int64(IntParamType):
+        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+            number = super().convert(value, param, ctx)
+            if not -(2**63) <= number < 2**63:
+                self.fail(f"{value!r} is out of range (a 64-bit integer)", param, ctx)
+            return number
+
+    for param in getattr(cmd, "params", []):
+        if type(param.type) is IntParamType:
+            param.type = Int64()
+    for sub in getattr(cmd, "commands", {}).values():
+        _bound_integers(sub)
+
+
+def _check_argv(argv: list[str]) -> None:
+    """Arguments come from bytes (undecodable ones become lone surrogates): refuse what is not UTF-8 text, once,
+    before any command can store or print it."""
+    from awsmon.errors import UsageError
+
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"argument '{one_line(arg)}' is not UTF-8 text (at character {exc.start})") from None
+
+
 def _traceback() -> None:
     import traceback  # only with --debug: it costs ~8 ms of startup
 
@@ -143,9 +173,10 @@ def _traceback() -> None:
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"awsmon: error: {message}\n")
+    # control characters from user data are escaped, never written raw: one printable line each
+    sys.stderr.write(f"awsmon: error: {one_line(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {one_line(hint)}\n")
 
 
 # Command groups, imported and converted to click commands only when used: building every group's commands
@@ -155,12 +186,56 @@ GROUPS: dict[str, str] = {
     "metrics": "awsmon.cli.metrics",
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
+    "dashboards": "awsmon.cli.dashboards",
     "rules": "awsmon.cli.rules",
     "sqs": "awsmon.cli.sqs",
     "schemas": "awsmon.cli.schemas",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
+    "ec2": "awsmon.cli.ec2",
+    "s3": "awsmon.cli.s3",
+    "iam": "awsmon.cli.iam",
+    "dynamodb": "awsmon.cli.dynamodb",
+    "lambda": "awsmon.cli.lambda_",
 }
+
+# Top-level commands (not groups), imported and converted the same way: name -> (module, function).
+COMMANDS: dict[str, tuple[str, str]] = {"demo": ("awsmon.cli.demo", "demo")}
+
+
+class _LazyCommands(TyperGroup):
+    """A command group whose commands become click commands on first use: converting a command inspects its
+    signature and builds every option, and a command line runs one command of a group of up to 17."""
+
+    _infos: dict[str, Any]
+    _app: Any
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self._infos, *(n for n in self.commands if n not in self._infos)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        info = self._infos.get(cmd_name)
+        if info is not None and cmd_name not in self.commands:
+            app = self._app
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            self.commands[cmd_name] = cmd
+        return super().get_command(ctx, cmd_name)
+
+
+def _lazy_group(app: Any) -> Any:
+    """``typer.main.get_command(app)`` for a group, with its own commands converted only when looked up."""
+    commands = app.registered_commands
+    app.registered_commands = []
+    try:
+        cmd = typer.main.get_group(app)  # the group itself: help, callback, sub-groups
+    finally:
+        app.registered_commands = commands
+    cmd.__class__ = _LazyCommands
+    cmd._infos = {(ci.name or typer.main.get_command_name(ci.callback.__name__)): ci for ci in commands}
+    cmd._app = app
+    return cmd
 
 
 class AwsmonGroup(TyperGroup):
@@ -169,21 +244,35 @@ class AwsmonGroup(TyperGroup):
     _lazy: dict[str, Any] = {}
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*GROUPS, *super().list_commands(ctx)]
+        return [*GROUPS, *COMMANDS, *super().list_commands(ctx)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self._lazy:
+            import importlib
+
+            from typer.models import CommandInfo
+
+            module_name, function = COMMANDS[cmd_name]
+            info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module_name), function))
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            self._lazy[cmd_name] = cmd
         if cmd_name in GROUPS:
             if cmd_name not in self._lazy:
                 import importlib
 
                 module = importlib.import_module(GROUPS[cmd_name])
                 if module.app.registered_commands or module.app.registered_groups:
-                    cmd = typer.main.get_command(module.app)
+                    cmd = _lazy_group(module.app)
                 else:  # a group whose commands have not landed yet: still listed, with its help
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
                 _keep_examples_verbatim(cmd)
+                _bound_integers(cmd)
                 self._lazy[cmd_name] = cmd
+            return self._lazy[cmd_name]
+        if cmd_name in COMMANDS:
             return self._lazy[cmd_name]
         return super().get_command(ctx, cmd_name)
 
@@ -202,6 +291,7 @@ class AwsmonGroup(TyperGroup):
             argv = expand_plural_options(self, argv)
         code: int = ExitCode.OK
         try:
+            _check_argv(argv)
             rv = super().main(argv, prog_name or "awsmon", complete_var, standalone_mode=False, **extra)
             if isinstance(rv, int) and not isinstance(rv, bool):
                 code = rv
@@ -235,6 +325,24 @@ class AwsmonGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             code = ExitCode.OK
+        except OSError as exc:
+            # Last resort for a path given by the user that the OS refuses (too long, missing, a folder...):
+            # readers report these themselves; whatever still escapes is one line, not "unexpected".
+            import errno
+
+            if debug:
+                _traceback()
+            where = f" {exc.filename}" if exc.filename else ""
+            _print_error(f"cannot use{where}: {exc.strerror or exc}")
+            bad_input = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EINVAL, errno.ELOOP}
+            code = ExitCode.USAGE if exc.errno in bad_input else ExitCode.ERROR
+        except RecursionError:
+            # Last resort: readers refuse over-deep input themselves (awsmon.inputs); whatever still recursed too
+            # deep was nested user data, so it is bad input, not a crash.
+            if debug:
+                _traceback()
+            _print_error("the input is nested too deeply to process")
+            code = ExitCode.USAGE
         except Exception as exc:
             if debug:
                 _traceback()
@@ -283,26 +391,18 @@ def root(
     color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
     tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     from awsmon.context import AppContext
 
     obj = AppContext.create(
         backend=backend, home=home, account=account, profile=profile, region=region, endpoint_url=endpoint_url,
-        output=output, query=query, color=color, debug=debug, tz=tz,
+        output=output, query=query, color=color, debug=debug, tz=tz, wide=wide,
     )  # fmt: skip
     ctx.obj = obj
     root_cmd = ctx.find_root().command
     root_cmd._awsmon_ctx = obj  # type: ignore[attr-defined]  # closed by AwsmonGroup.main
-
-
-def _register() -> None:
-    from awsmon.cli import demo
-
-    app.command("demo")(demo.demo)
-
-
-_register()
 
 
 def main() -> None:

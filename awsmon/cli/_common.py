@@ -1,7 +1,5 @@
 """Shared pieces of the command modules: the context accessor, the renderer, option helpers."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer
@@ -12,7 +10,7 @@ from awsmon.output import Renderer
 
 GLOBAL_HELP = (
     "Global options (--backend, --home, --account, --profile, --region, --endpoint-url, -o/--output, --query, "
-    "--color, --tz, --debug) may be given before or after the command."
+    "--color, --tz, --wide, --debug) may be given before or after the command."
 )
 
 

@@ -1,7 +1,5 @@
 """awsmon rules: EventBridge rules: event patterns and schedules."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer
@@ -195,9 +193,13 @@ def test_event_pattern(
     Example: awsmon rules test-event-pattern --event-pattern file://pattern.json --event file://event.json --check
     """
     from awsmon.errors import CheckFailed
+    from awsmon.output import info
     from awsmon.services.rules import test_event_pattern as svc
 
-    resp = svc(app_ctx(ctx), pattern, event)
+    actx, notices = app_ctx(ctx), []
+    resp = svc(actx, pattern, event, notices)
+    for notice in notices:
+        info(actx, f"notice: {notice}")
     renderer(ctx).detail(resp)
     if check and not resp["Result"]:
         raise CheckFailed("the event does not match the pattern")

@@ -274,6 +274,229 @@ def _multi_region_trail(account: Mapping[str, Any], params: Mapping[str, Any]) -
     return NON_COMPLIANT, "No logging multi-Region trail matches the rule parameters."
 
 
+# -- evaluators: AWS::EC2::SecurityGroup --------------------------------------------------------------------------
+
+OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+
+
+def _open_ranges(perm: Mapping[str, Any]) -> bool:
+    """Whether an ingress permission (AWS Config's camelCase shape) is open to any address."""
+    v4 = [r.get("cidrIp") if isinstance(r, Mapping) else r for r in (perm.get("ipv4Ranges") or perm.get("ipRanges") or [])]
+    v6 = [r.get("cidrIpv6") if isinstance(r, Mapping) else r for r in perm.get("ipv6Ranges") or []]
+    return any(c in OPEN_CIDRS for c in v4 + v6)
+
+
+def _opens_tcp_port(perm: Mapping[str, Any], port: int) -> bool:
+    proto = str(perm.get("ipProtocol", "")).lower()
+    if proto in ("-1", "all"):
+        return True
+    if proto not in ("tcp", "6"):
+        return False
+    lo, hi = perm.get("fromPort"), perm.get("toPort")
+    if lo is None or hi is None:
+        return True
+    return int(lo) <= port <= int(hi)
+
+
+def _open_ports(cfg: Mapping[str, Any], ports: Sequence[int]) -> list[int]:
+    found: list[int] = []
+    for perm in cfg.get("ipPermissions") or []:
+        if not isinstance(perm, Mapping) or not _open_ranges(perm):
+            continue
+        found += [p for p in ports if p not in found and _opens_tcp_port(perm, p)]
+    return sorted(found)
+
+
+def _restricted_ssh(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if _open_ports(cfg, [22]):
+        return NON_COMPLIANT, "The security group allows unrestricted incoming SSH traffic (port 22 from 0.0.0.0/0 or ::/0)."
+    return COMPLIANT, None
+
+
+def _restricted_ports(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    ports = [p for p in (_int(params, f"blockedPort{i}", None) for i in range(1, 6)) if p is not None]
+    ports += [int(p) for p in _csv(params, "blockedPorts")]
+    open_ports = _open_ports(cfg, sorted(set(ports)))
+    if open_ports:
+        return NON_COMPLIANT, f"Unrestricted incoming TCP traffic is allowed to port(s) {', '.join(map(str, open_ports))}."
+    return COMPLIANT, None
+
+
+# -- evaluators: AWS::EC2::Instance -------------------------------------------------------------------------------
+
+
+def _detailed_monitoring(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if (cfg.get("monitoring") or {}).get("state") == "enabled":
+        return COMPLIANT, None
+    return NON_COMPLIANT, "Detailed monitoring is not enabled for the instance."
+
+
+def _no_public_ip(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if cfg.get("publicIpAddress"):
+        return NON_COMPLIANT, f"The instance has the public IP address {cfg['publicIpAddress']}."
+    return COMPLIANT, None
+
+
+def _stopped_instance(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if (cfg.get("state") or {}).get("name") != "stopped":
+        return COMPLIANT, None
+    allowed = _int(params, "AllowedDays", 30) or 30
+    since, at = cfg.get("stateSinceMs"), cfg.get("evaluatedAtMs")
+    if since is None or at is None:
+        return INSUFFICIENT_DATA, "The time the instance stopped is not known."
+    days = (int(at) - int(since)) / 86_400_000
+    if days > allowed:
+        return NON_COMPLIANT, f"The instance has been stopped for {days:.1f} days (more than {allowed})."
+    return COMPLIANT, None
+
+
+def _desired_instance_type(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    wanted = _csv(params, "instanceType")
+    if cfg.get("instanceType") in wanted:
+        return COMPLIANT, None
+    return NON_COMPLIANT, f"The instance type {cfg.get('instanceType')} is not one of {', '.join(wanted)}."
+
+
+# -- evaluators: AWS::S3::Bucket ----------------------------------------------------------------------------------
+
+
+def _supplementary(cfg: Mapping[str, Any], key: str) -> Any:
+    value = (cfg.get("supplementaryConfiguration") or {}).get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _policy_statements(text: Any) -> list[Mapping[str, Any]]:
+    doc = text
+    if isinstance(text, str):
+        from urllib.parse import unquote
+
+        try:
+            doc = json.loads(text if text.lstrip().startswith("{") else unquote(text))
+        except ValueError:
+            return []
+    if not isinstance(doc, Mapping):
+        return []
+    statements = doc.get("Statement") or []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, Mapping)]
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _public_principal(statement: Mapping[str, Any]) -> bool:
+    p = statement.get("Principal")
+    if p == "*":
+        return True
+    return isinstance(p, Mapping) and "*" in _as_list(p.get("AWS"))
+
+
+def _action_matches(actions: list[str], wanted: Sequence[str]) -> bool:
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(w.lower(), a.lower()) for a in actions for w in wanted)
+
+
+_S3_READ = ("s3:GetObject", "s3:ListBucket")
+_S3_WRITE = ("s3:PutObject", "s3:DeleteObject")
+
+
+def _bucket_public(cfg: Mapping[str, Any], permissions: tuple[str, ...], actions: tuple[str, ...], what: str) -> Result:
+    pab = _supplementary(cfg, "PublicAccessBlockConfiguration") or {}
+    if not pab.get("ignorePublicAcls"):
+        acl = _supplementary(cfg, "AccessControlList") or {}
+        for g in acl.get("grantList") or []:
+            if g.get("grantee") in ("AllUsers", "AuthenticatedUsers") and g.get("permission") in permissions:
+                return NON_COMPLIANT, f"The bucket ACL grants {g['permission']} to {g['grantee']} (public {what})."
+    if not pab.get("restrictPublicBuckets"):
+        policy = (_supplementary(cfg, "BucketPolicy") or {}).get("policyText")
+        for s in _policy_statements(policy):
+            if s.get("Effect") == "Allow" and _public_principal(s) and not s.get("Condition") \
+                    and _action_matches(_as_list(s.get("Action")), actions):  # fmt: skip
+                return NON_COMPLIANT, f"The bucket policy allows public {what} access."
+    return COMPLIANT, None
+
+
+def _s3_public_read(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    return _bucket_public(cfg, ("READ", "FULL_CONTROL"), _S3_READ, "read")
+
+
+def _s3_public_write(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    return _bucket_public(cfg, ("WRITE", "FULL_CONTROL"), _S3_WRITE, "write")
+
+
+def _s3_versioning(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    versioning = _supplementary(cfg, "BucketVersioningConfiguration") or {}
+    if versioning.get("status") != "Enabled":
+        return NON_COMPLIANT, "Versioning is not enabled for the bucket."
+    if _text(params, "isMfaDeleteEnabled") and _bool(params, "isMfaDeleteEnabled", False) \
+            and not versioning.get("isMfaDeleteEnabled"):  # fmt: skip
+        return NON_COMPLIANT, "MFA delete is not enabled for the bucket."
+    return COMPLIANT, None
+
+
+# -- evaluators: IAM ----------------------------------------------------------------------------------------------
+
+
+def _user_mfa(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if cfg.get("mfaDevices"):
+        return COMPLIANT, None
+    return NON_COMPLIANT, "The IAM user has no MFA device enabled."
+
+
+def _keys_rotated(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    max_age = _int(params, "maxAccessKeyAge", 90) or 90
+    at = cfg.get("evaluatedAtMs")
+    old = [k["accessKeyId"] for k in cfg.get("accessKeys") or []
+           if k.get("status") == "Active" and at is not None and (int(at) - int(k["createDate"])) / 86_400_000 > max_age]  # fmt: skip
+    if old:
+        return NON_COMPLIANT, f"Active access key(s) older than {max_age} days: {', '.join(old)}."
+    return COMPLIANT, None
+
+
+def _root_access_key(account: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    if (account.get("iam") or {}).get("AccountAccessKeysPresent"):
+        return NON_COMPLIANT, "The root user has access keys."
+    return COMPLIANT, None
+
+
+def _admin_policy(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    versions = cfg.get("policyVersionList") or []
+    default = next((v for v in versions if v.get("isDefaultVersion")), versions[0] if versions else None)
+    for s in _policy_statements((default or {}).get("document")):
+        if s.get("Effect") == "Allow" and "*" in _as_list(s.get("Action")) and "*" in _as_list(s.get("Resource")):
+            return NON_COMPLIANT, "The policy allows full administrative access (\"Action\": \"*\" on \"Resource\": \"*\")."
+    return COMPLIANT, None
+
+
+# -- evaluators: AWS::Lambda::Function and AWS::DynamoDB::Table ---------------------------------------------------
+
+
+def _lambda_public(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    """The function's resource-based policy (AWS Config: supplementaryConfiguration.Policy) grants no wildcard
+    principal without a condition."""
+    policy = (cfg.get("supplementaryConfiguration") or {}).get("Policy")
+    for s in _policy_statements(policy):
+        if s.get("Effect") == "Allow" and _public_principal(s) and not s.get("Condition"):
+            return NON_COMPLIANT, "The function's resource-based policy allows public access."
+    return COMPLIANT, None
+
+
+def _dynamodb_pitr(cfg: Mapping[str, Any], params: Mapping[str, Any]) -> Result:
+    backups = _supplementary(cfg, "ContinuousBackupsDescription") or {}
+    status = (backups.get("pointInTimeRecoveryDescription") or {}).get("pointInTimeRecoveryStatus")
+    if status == "ENABLED":
+        return COMPLIANT, None
+    return NON_COMPLIANT, "Point-in-time recovery is not enabled for the table."
+
+
 _TRAIL_PARAMS = (Param("s3BucketName", "String"), Param("snsTopicArn", "String"),
                  Param("cloudWatchLogsLogGroupArn", "String"))  # fmt: skip
 
@@ -304,6 +527,30 @@ RULES: dict[str, ManagedRule] = {
         ManagedRule("CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", ("AWS::CloudTrail::Trail",), False, True,
                     (Param("expectedDeliveryWindowAge", "int"),), _trail_cloudwatch_logs),
         ManagedRule("CLOUD_TRAIL_ENABLED", (), False, True, _TRAIL_PARAMS, evaluate_account=_cloudtrail_enabled),
+        ManagedRule("INCOMING_SSH_DISABLED", ("AWS::EC2::SecurityGroup",), True, True, (), _restricted_ssh),
+        ManagedRule("RESTRICTED_INCOMING_TRAFFIC", ("AWS::EC2::SecurityGroup",), True, True,
+                    (*(Param(f"blockedPort{i}", "int", True, str(p)) for i, p in enumerate((20, 21, 3389, 3306, 4333), 1)),
+                     Param("blockedPorts", "CSV")), _restricted_ports),
+        ManagedRule("EC2_INSTANCE_DETAILED_MONITORING_ENABLED", ("AWS::EC2::Instance",), True, False, (),
+                    _detailed_monitoring),
+        ManagedRule("EC2_INSTANCE_NO_PUBLIC_IP", ("AWS::EC2::Instance",), True, False, (), _no_public_ip),
+        ManagedRule("EC2_STOPPED_INSTANCE", ("AWS::EC2::Instance",), False, True,
+                    (Param("AllowedDays", "int", True, "30"),), _stopped_instance),
+        ManagedRule("DESIRED_INSTANCE_TYPE", ("AWS::EC2::Instance",), True, False,
+                    (Param("instanceType", "CSV", False),), _desired_instance_type),
+        ManagedRule("S3_BUCKET_PUBLIC_READ_PROHIBITED", ("AWS::S3::Bucket",), True, True, (), _s3_public_read),
+        ManagedRule("S3_BUCKET_PUBLIC_WRITE_PROHIBITED", ("AWS::S3::Bucket",), True, True, (), _s3_public_write),
+        ManagedRule("S3_BUCKET_VERSIONING_ENABLED", ("AWS::S3::Bucket",), True, False,
+                    (Param("isMfaDeleteEnabled", "String"),), _s3_versioning),
+        ManagedRule("IAM_USER_MFA_ENABLED", ("AWS::IAM::User",), False, True, (), _user_mfa),
+        ManagedRule("ACCESS_KEYS_ROTATED", ("AWS::IAM::User",), False, True,
+                    (Param("maxAccessKeyAge", "int", False, "90"),), _keys_rotated),
+        ManagedRule("IAM_ROOT_ACCESS_KEY_CHECK", (), False, True, (), evaluate_account=_root_access_key),
+        ManagedRule("IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS", ("AWS::IAM::Policy",), True, False,
+                    (Param("excludePermissionBoundaryPolicy", "boolean"),), _admin_policy),
+        ManagedRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED", ("AWS::Lambda::Function",), True, False, (),
+                    _lambda_public),
+        ManagedRule("DYNAMODB_PITR_ENABLED", ("AWS::DynamoDB::Table",), True, False, (), _dynamodb_pitr),
         ManagedRule("MULTI_REGION_CLOUD_TRAIL_ENABLED", (), False, True,
                     (*_TRAIL_PARAMS, Param("includeManagementEvents", "boolean"), Param("readWriteType", "String")),
                     evaluate_account=_multi_region_trail),
@@ -323,7 +570,7 @@ def parse_input_parameters(text: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _invalid(f"Invalid json {text} passed in the InputParameters field") from None
     if not isinstance(value, dict):
         raise _invalid(f"Invalid json {text} passed in the InputParameters field")

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from awsmon.args import json_arg
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
@@ -54,8 +53,10 @@ def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
 
 
 def load_json_arg(text: str, option: str) -> Any:
-    """JSON given inline, as ``file://path``, ``@path`` or a bare path to an existing file."""
-    return json_arg(text, option, bare_path=True)
+    """A JSON value given inline, as ``file://path`` (aws-cli style) or as a path to a file."""
+    from awsmon.inputs import read_json_arg
+
+    return read_json_arg(text, option, bare_path=lambda v: not v.lstrip().startswith(("[", "{")))
 
 
 def check_max_items(max_items: int | None) -> None:
@@ -469,14 +470,29 @@ def delete_topic(ctx: AppContext, topic: str) -> dict[str, Any]:
     return {}
 
 
-def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str) -> dict[str, Any]:
+def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str,
+              allow_outside_home: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Subscribe; ``file`` endpoints (local only) resolve inside ``$AWSMON_HOME/outbox`` unless allowed elsewhere."""
+    params: dict[str, Any] = {}
     if protocol == "file":
+        if not ctx.is_local:
+            raise UsageError("file endpoints exist only on the local backend (use --backend local)")
         path = endpoint[len("file://") :] if endpoint.startswith("file://") else endpoint
-        endpoint = str(Path(path).expanduser().resolve())
-    if protocol == "file" and not ctx.is_local:
-        raise UsageError("file endpoints exist only on the local backend (use --backend local)")
+        if path.startswith("~"):
+            from awsmon.inputs import expand_path
+
+            path = str(expand_path(path, "--endpoint"))
+        endpoint = path
+        if allow_outside_home:
+            from awsmon.backends.local.sns import OUTSIDE_HOME_ATTRIBUTE
+
+            # outside the outbox folder a relative path means the current folder, as for any other file argument
+            endpoint = str(Path(endpoint).resolve())
+            params["Attributes"] = {OUTSIDE_HOME_ATTRIBUTE: "true"}
+    elif allow_outside_home:
+        raise UsageError("--allow-outside-home applies to --protocol file only")
     return dict(ctx.client("sns").subscribe(TopicArn=_topic_arn(ctx, topic), Protocol=protocol, Endpoint=endpoint,
-                                            ReturnSubscriptionArn=True))  # fmt: skip
+                                            ReturnSubscriptionArn=True, **params))  # fmt: skip
 
 
 def unsubscribe(ctx: AppContext, subscription_arn: str) -> dict[str, Any]:
@@ -520,9 +536,9 @@ DEMO_COMPOSITE = "checkout-degraded"
 def demo_step(ctx: AppContext) -> list[str]:
     """Idempotently: an SNS topic with a file subscription, an alarm on the demo metric, and a composite alarm."""
     store = ctx.store()
-    outbox = store.dir / "demo-alerts.jsonl"
+    outbox = Path(store.home.root) / "outbox" / "demo-alerts.jsonl"  # file endpoints live in $AWSMON_HOME/outbox
     topic_arn = create_topic(ctx, DEMO_TOPIC)["TopicArn"]
-    ctx.client("sns").subscribe(TopicArn=topic_arn, Protocol="file", Endpoint=str(outbox))
+    ctx.client("sns").subscribe(TopicArn=topic_arn, Protocol="file", Endpoint=outbox.name)
     cw = _cw(ctx)
     existing = describe_alarms(ctx, names=[DEMO_ALARM, DEMO_COMPOSITE])
     have = {a["AlarmName"] for a in existing["MetricAlarms"] + existing["CompositeAlarms"]}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from awsmon.context import AppContext
@@ -69,18 +68,11 @@ def parse_structure(text: str | None, option: str) -> dict[str, Any] | None:
     """An aws-cli structure argument: JSON (inline, ``file://PATH`` or a file path) or shorthand ``k=v,k2=[a,b]``."""
     if text is None:
         return None
-    raw = text.strip()
-    if raw.startswith("file://") or (not raw.startswith("{") and "=" not in raw and Path(raw).is_file()):
-        path = Path(raw.removeprefix("file://"))
-        try:
-            raw = path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {option} file {path}: {exc.strerror or exc}") from exc
+    from awsmon.inputs import loads_json, read_arg
+
+    raw = read_arg(text.strip(), option, bare_path=lambda v: not v.startswith("{") and "=" not in v)
     if raw.lstrip().startswith("{"):
-        try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"invalid JSON in {option}: {exc}") from exc
+        value = loads_json(raw, option)
         if not isinstance(value, dict):
             raise UsageError(f"{option} must be a JSON object")
         return value
@@ -97,13 +89,9 @@ def parse_input_parameters(text: str | None, pairs: Sequence[str] | None = None)
     """InputParameters as the JSON string AWS takes; ``--parameter Name=Value`` pairs are merged in."""
     params: dict[str, Any] = {}
     if text:
-        raw = text.strip()
-        if raw.startswith("file://"):
-            raw = Path(raw[7:]).read_text()
-        try:
-            value = json.loads(raw)
-        except ValueError as exc:
-            raise UsageError(f"invalid JSON in --input-parameters: {exc}") from exc
+        from awsmon.inputs import read_json_arg
+
+        value = read_json_arg(text.strip(), "--input-parameters")
         if not isinstance(value, dict):
             raise UsageError("--input-parameters must be a JSON object such as '{\"MinRetentionTime\": \"30\"}'")
         params.update(value)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from awsmon.args import read_arg
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
 from awsmon.services import compact
@@ -38,10 +37,9 @@ def parse_dimensions(args: Sequence[str] | None) -> list[dict[str, str]]:
         if not text:
             continue
         if text.startswith("["):
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"invalid --dimensions JSON: {exc.msg}") from None
+            from awsmon.inputs import loads_json
+
+            items = loads_json(text, "--dimensions")
             if not isinstance(items, list) or not all(isinstance(d, dict) and {"Name", "Value"} <= set(d) for d in items):
                 raise UsageError('invalid --dimensions JSON: expected [{"Name": ..., "Value": ...}, ...]')
             out.extend({"Name": str(d["Name"]), "Value": str(d["Value"])} for d in items)
@@ -103,10 +101,9 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
         return None
     raw = text.strip()
     if raw.startswith("{"):
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"invalid --statistic-values JSON: {exc.msg}") from None
+        from awsmon.inputs import loads_json
+
+        obj = loads_json(raw, "--statistic-values")
         items = list(obj.items()) if isinstance(obj, dict) else []
     else:
         items = []
@@ -126,17 +123,20 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
     return out
 
 
-def _read_text(source: str) -> str:
-    """Inline JSON, ``-`` (stdin), ``file://path``, ``@path`` or a path."""
-    stripped = source.removeprefix("file://")
-    if stripped.lstrip().startswith(("[", "{")):
-        return stripped
-    return read_arg(source if source.startswith(("file://", "@")) or source == "-" else "file://" + source, "input")
+def _read_text(source: str, what: str) -> str:
+    """JSON text inline, or from stdin (``-``), ``file://path`` or a plain path."""
+    from awsmon.inputs import read_arg, read_file_text
+
+    if source.lstrip().startswith(("[", "{")) or source == "-" or source.startswith(("file://", "fileb://")):
+        return read_arg(source, what, stdin=True)
+    return read_file_text(source, what)
 
 
 def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        from awsmon.timeparse import from_epoch
+
+        return from_epoch(float(value), f"Timestamp {value!r} in the metric data")
     if isinstance(value, str):
         parsed = ctx.parse_time(value)
         assert parsed is not None
@@ -146,14 +146,25 @@ def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
 
 def load_metric_data(ctx: AppContext, source: str) -> tuple[str | None, list[dict[str, Any]]]:
     """The aws-cli JSON form of MetricData (a list), a full request object, or JSON Lines of datums."""
-    text = _read_text(source)
+    from awsmon.inputs import check_depth, loads_json
+
+    text = _read_text(source, "--metric-data")
     try:
         doc: Any = json.loads(text)
+    except RecursionError:
+        doc = loads_json(text, "--metric-data")  # raises the usage error for too deep a nesting
     except json.JSONDecodeError:
-        try:
-            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"invalid --metric-data: not JSON or JSON Lines ({exc.msg}, line {exc.lineno})") from None
+        doc = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"invalid --metric-data: not JSON or JSON Lines ({exc.msg}, line {number})") from None
+            except RecursionError:
+                doc.append(loads_json(line, f"--metric-data line {number}"))
+    check_depth(doc, "--metric-data")
     namespace = None
     if isinstance(doc, dict):
         namespace = doc.get("Namespace")
@@ -322,11 +333,9 @@ def statistics_rows(resp: dict[str, Any], requested: list[str] | None = None
 
 def load_queries(text: str) -> list[dict[str, Any]]:
     """``--metric-data-queries``: JSON text, a file, ``file://path`` or ``-`` (stdin)."""
-    raw = _read_text(text)
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"invalid --metric-data-queries JSON: {exc.msg} (line {exc.lineno})") from None
+    from awsmon.inputs import loads_json
+
+    doc = loads_json(_read_text(text, "--metric-data-queries"), "--metric-data-queries")
     if isinstance(doc, dict):
         doc = doc.get("MetricDataQueries", [doc])
     if not isinstance(doc, list) or not all(isinstance(q, dict) for q in doc):
@@ -341,10 +350,11 @@ def get_metric_data(
     start: str | None = None,
     end: str | None = None,
     scan_by: str = "TimestampAscending",
+    region: str | None = None,
 ) -> dict[str, Any]:
     """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    client = cloudwatch(ctx)
+    client = ctx.client("cloudwatch", region=region) if region else cloudwatch(ctx)
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     messages: list[Any] = []

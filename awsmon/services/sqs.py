@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from awsmon.args import json_arg
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.inputs import read_json_arg
 from awsmon.services import compact
 
 
@@ -27,7 +27,7 @@ def parse_attributes(text: str | None, option: str = "--attributes") -> dict[str
         return None
     stripped = text.strip()
     if stripped.startswith(("{", "file://", "@")):
-        value = json_arg(stripped, option)
+        value = read_json_arg(stripped, option)
         if not isinstance(value, dict):
             raise UsageError(f"{option} must be a JSON object")
         return {str(k): str(v) for k, v in value.items()}
@@ -44,7 +44,7 @@ def parse_message_attributes(text: str | None) -> dict[str, Any] | None:
     """``--message-attributes``: the aws-cli JSON shape ``{"name": {"DataType": "String", "StringValue": "v"}}``."""
     if text is None:
         return None
-    value = json_arg(text, "--message-attributes")
+    value = read_json_arg(text, "--message-attributes")
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise UsageError('--message-attributes must be a JSON object: {"Name": {"DataType": "String", "StringValue": "v"}}')
     for attr in value.values():

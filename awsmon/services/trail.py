@@ -7,14 +7,11 @@ CloudWatch Logs filter pattern to each record, and ``records=True`` returns the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from awsmon.args import json_arg
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
 from awsmon.services import compact
@@ -64,10 +61,9 @@ def parse_lookup_attributes(text: str) -> list[tuple[str, str]]:
     """One ``--lookup-attributes`` value: ``Key=Value``, the shorthand, or aws-cli's JSON list (or one object)."""
     if not text.lstrip().startswith(("[", "{")):
         return [parse_lookup_attribute(text)]
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid --lookup-attributes JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    data = loads_json(text, "--lookup-attributes")
     items = data if isinstance(data, list) else [data]
     out: list[tuple[str, str]] = []
     for item in items:
@@ -89,11 +85,12 @@ def _bool_params(**kw: Any) -> dict[str, Any]:
 
 def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None = None, multi_region: bool | None = None,
                  validation: bool | None = None, include_global: bool | None = None, log_group_arn: str | None = None,
-                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic)  # fmt: skip
+                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).create_trail(**params))
 
 
@@ -108,11 +105,12 @@ def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
 
 def update_trail(ctx: AppContext, *, name: str, bucket: str | None = None, prefix: str | None = None,
                  multi_region: bool | None = None, validation: bool | None = None, include_global: bool | None = None,
-                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id)  # fmt: skip
+                          KmsKeyId=kms_key_id, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).update_trail(**params))
 
 
@@ -158,6 +156,13 @@ def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
     return out
 
 
+def _json_arg(text: str, what: str) -> Any:
+    """A JSON document given inline or as ``file://path`` (aws-cli style) or ``@path``."""
+    from awsmon.inputs import read_json_arg
+
+    return read_json_arg(text, what, at_path=True)
+
+
 def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
     """A JSON list of selector objects (one object alone is taken as a list of one)."""
     items = [value] if isinstance(value, dict) else value
@@ -176,9 +181,9 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
             raise UsageError(f"invalid --management-events {management!r}: use all, read, write or none")
         params["EventSelectors"] = [{"ReadWriteType": rw, "IncludeManagementEvents": management.lower() != "none"}]
     if basic is not None:
-        params["EventSelectors"] = _selector_list(json_arg(basic, "--event-selectors"), "--event-selectors")
+        params["EventSelectors"] = _selector_list(_json_arg(basic, "--event-selectors"), "--event-selectors")
     if advanced is not None:
-        params["AdvancedEventSelectors"] = _selector_list(json_arg(advanced, "--advanced-event-selectors"),
+        params["AdvancedEventSelectors"] = _selector_list(_json_arg(advanced, "--advanced-event-selectors"),
                                                           "--advanced-event-selectors")  # fmt: skip
     if "EventSelectors" in params and "AdvancedEventSelectors" in params:
         raise UsageError("give either --event-selectors or --advanced-event-selectors, not both")
@@ -220,12 +225,16 @@ class _Resume:
     def encode(self) -> str:
         raw = json.dumps({"t": self.api_token, "m": self.marker, "h": self.query, "s": self.start, "e": self.end},
                          separators=(",", ":")).encode()  # fmt: skip
+        import base64
+
         return "awsmon:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str, query: str) -> _Resume:
         if not token.startswith("awsmon:"):
             return cls(token, "", query, None, None)  # LookupEvents' own token (e.g. from aws-cli)
+        import base64
+
         try:
             d = json.loads(base64.urlsafe_b64decode(token[7:].encode() + b"==").decode())
             out = cls(d.get("t"), str(d["m"]), str(d["h"]), d.get("s"), d.get("e"))
@@ -238,6 +247,8 @@ class _Resume:
 
 def _query_hash(attrs: list[tuple[str, str]], start: str | None, end: str | None, category: str | None,
                 match: str | None) -> str:  # fmt: skip
+    import hashlib  # here: its OpenSSL start costs ~2 ms on commands that never page
+
     text = json.dumps([sorted(attrs), start, end, category and category.lower(), match])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -386,9 +397,15 @@ def demo_step(ctx: AppContext) -> list[str]:
 
         store.advance_clock(timedelta(minutes=65))  # past the first 5-minute delivery and the first hourly digest
         ctx.run_catch_up()
+    # The sample logs shipped in the package: real events to look up (idempotent by eventID).
+    from awsmon.samples import cloudtrail_path
+    from awsmon.services.trail_import import import_paths
+
+    import_paths(ctx, [str(cloudtrail_path())])
     return [
         "awsmon trail lookup --event-name CreateTrail",
         "awsmon trail validate-digest --trail awsmon-demo",
-        "awsmon trail import ../shared/datasets/cloudtrail/invictus",
+        "awsmon trail lookup --event-name ConsoleLogin --start 2023-07-10 --end 2023-07-11   # from the imported samples",
+        'awsmon trail import "$(awsmon demo --samples-path)"      # the sample CloudTrail logs shipped with awsmon',
     ]
 

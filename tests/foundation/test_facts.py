@@ -143,19 +143,19 @@ def test_resource_changed_fact_makes_configuration_items(ctx):
 
     store = _store(ctx)
     cfg = LocalConfig(store, "us-east-1")
-    rtype = "AWS::EC2::Instance"
+    rtype = "AWS::EFS::FileSystem"  # a type no local service records from CloudTrail
     t0 = store.now()
 
     def changed(configuration, when):
         with store.transaction():
             facts.emit(store, "us-east-1", "resource_changed", resource_type=rtype, resource_id="i-1",
-                       resource_name="web", arn="arn:aws:ec2:us-east-1:1:instance/i-1", configuration=configuration,
+                       resource_name="web", arn="arn:aws:elasticfilesystem:us-east-1:1:file-system/i-1", configuration=configuration,
                        tags={"env": "prod"}, relationships=[], when=when)
 
     changed({"state": {"name": "running"}}, t0)  # before recording: kept, discovered when recording starts
     cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::1:role/c",
                                                           "recordingGroup": {"allSupported": True}})
-    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "b"})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
     changed({"state": {"name": "running"}}, t0 + timedelta(minutes=5))  # same state: no new item
     changed({"state": {"name": "stopped"}}, t0 + timedelta(minutes=10))

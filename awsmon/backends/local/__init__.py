@@ -15,6 +15,11 @@ SERVICES: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:LocalSNS",
     "config": "awsmon.backends.local.config:LocalConfig",
     "events": "awsmon.backends.local.events:LocalEvents",
+    "ec2": "awsmon.backends.local.ec2:LocalEC2",
+    "s3": "awsmon.backends.local.s3:LocalS3",
+    "iam": "awsmon.backends.local.iam:LocalIAM",
+    "dynamodb": "awsmon.backends.local.dynamodb:LocalDynamoDB",
+    "lambda": "awsmon.backends.local.lambda_:LocalLambda",
     "sqs": "awsmon.backends.local.sqs:LocalSQS",
     "schemas": "awsmon.backends.local.schemas:LocalSchemas",
 }

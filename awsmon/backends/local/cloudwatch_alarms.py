@@ -84,6 +84,14 @@ def instant_after(ms: int, step: int) -> int:
     return (ms // unit + 1) * unit
 
 
+def _automate_arn(arn: str, region: str) -> str:
+    """The automate form of an EC2 action (the older SWF form names the same actions)."""
+    if arn.startswith("arn:aws:automate:"):
+        return arn
+    m = re.search(r"AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot|Recover)", arn)
+    return f"arn:aws:automate:{region}:ec2:{(m.group(1) if m else 'stop').lower()}"
+
+
 def action_kind(arn: str) -> str:
     if arn.startswith("arn:aws:sns:"):
         return "sns"
@@ -502,7 +510,8 @@ class AlarmEngine:
                 detail = {"Action": arn.rsplit(":", 1)[-1] if arn.startswith("arn:aws:automate") else arn,
                           "stateUpdateTimestamp": ts_ms, "publishedMessage": body}  # fmt: skip
                 dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
-                status, failure = self._invoke_action(arn, body, ts_ms, instance_id=dims.get("InstanceId"))
+                status, failure = self._invoke_action(_automate_arn(arn, self.region), body, ts_ms,
+                                                     InstanceId=dims.get("InstanceId"))  # fmt: skip
             self.conn.execute(
                 "INSERT INTO alarm_actions (region, alarm_name, ts_ms, action_arn, kind, new_state, status, detail) "
                 "VALUES (?,?,?,?,?,?,?,?)",

@@ -212,6 +212,39 @@ def store_datapoints(
     _ensure_rollup(store, slot, res)
 
 
+def store_series(
+    store: AccountStore,
+    region: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    points: Sequence[tuple[float, float]],
+    unit: str | None = None,
+    storage_resolution: int = 60,
+) -> None:
+    """Store many single-value datapoints of one metric at once (service-generated metrics such as AWS/EC2).
+
+    ``points`` are ``(epoch seconds, value)``; one metric lookup and one batched insert, so a clock jump of days
+    costs the rows written. Raw write: call inside a transaction.
+    """
+    if not points:
+        return
+    res = 1 if storage_resolution == 1 else 60
+    last = max(ts for ts, _ in points)
+    mid = _metric_id(store, region, namespace, metric_name, canonical_dims(dimensions), last)
+    unit = unit or "None"
+    rows = []
+    for ts, value in points:
+        v = float(value)
+        rows.append((mid, int(math.floor(ts / res) * res), res, unit, 1.0, v, v, v, 1, _pack([v]), None))
+    store.conn.executemany(
+        "INSERT INTO metric_data (metric_id, ts, res, unit, n, total, vmin, vmax, pct_ok, vals, cnts) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    _ensure_rollup(store, min(r[1] for r in rows), res)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # retention and roll-up
 
@@ -367,31 +400,39 @@ def _extended(conn: Any, *, sql_where: str, args: list[Any], ukey: str, start: i
               stats: Sequence[Any], want: set[tuple[str, int]]) -> dict[tuple[str, int], dict[str, float]]:  # fmt: skip
     from awsmon.engines.stats import _extended_unit, compute_statistics
 
+    np = _numpy()
     # Rows come in timestamp order, so a bucket's blobs arrive together and are sorted once.
     sql = f"SELECT {ukey} AS u, (ts - ?) / ? AS k, vals, cnts FROM metric_data WHERE {sql_where} ORDER BY ts"
-    vals: dict[tuple[str, int], array] = {}
+    blobs: dict[tuple[str, int], list[bytes]] = {}
     weighted: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
     for u, k, vblob, cblob in conn.execute(sql, [start, period, *args]):
         key = (u, int(k))
         if key not in want:
             continue
         if cblob is None:
-            a = vals.get(key)
-            if a is None:
-                a = vals[key] = array("d")
-            a.frombytes(vblob)
+            blobs.setdefault(key, []).append(vblob)
         else:
             wv, wc = weighted.setdefault(key, ([], []))
             wv.extend(_unpack(vblob))
             wc.extend(_unpack(cblob))
+    # Percentiles only index the sorted values: numpy's sort (C, no boxing) is all they need. The trimmed and
+    # winsorized statistics sum exactly (math.fsum) over Python floats.
+    as_list = any(s.kind != "p" for s in stats)
     out: dict[tuple[str, int], dict[str, float]] = {}
     for key in want:
-        plain = vals.get(key)
+        parts = blobs.get(key)
         w = weighted.get(key)
         if w is None:
-            if plain is None:
+            if not parts:
                 continue
-            ordered = sorted(plain)
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            ordered: Any
+            if np is not None:
+                ordered = np.sort(np.frombuffer(data, dtype=np.float64))
+                if as_list:
+                    ordered = ordered.tolist()
+            else:
+                ordered = sorted(_unpack(data))
             res: dict[str, float] = {}
             for s in stats:
                 v = _extended_unit(s, ordered)
@@ -399,10 +440,21 @@ def _extended(conn: Any, *, sql_where: str, args: list[Any], ukey: str, start: i
                     res[s.name] = v
             out[key] = res
         else:
-            values = list(plain or []) + w[0]
-            counts = [1.0] * len(plain or []) + w[1]
+            plain = _unpack(b"".join(parts)) if parts else array("d")
+            values = list(plain) + w[0]
+            counts = [1.0] * len(plain) + w[1]
             out[key] = compute_statistics(values, list(stats), counts=counts)
     return out
+
+
+def _numpy() -> Any:
+    """numpy when installed (a dependency on the platforms with wheels), else None: imported only here, by queries
+    that ask for extended statistics, never at start-up."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
 
 
 def _parse_stats(statistics: Sequence[str] | None, extended: Sequence[str] | None) -> list[Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
-from awsmon.errors import ServiceError
+from awsmon.errors import ExitCode, ServiceError
 
 if TYPE_CHECKING:
     from awsmon.backends.local.store import AccountStore
@@ -102,6 +103,7 @@ class Snapshot:
     relationships: list[dict[str, Any]]
     created: datetime | None = None
     tags: dict[str, str] | None = None
+    evaluation: dict[str, Any] | None = None  # what rules read live beside the item (e.g. IAM access keys)
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,32 @@ KINDS: dict[str, Kind] = {
              "events", _rule_ids, _rule_snapshot, _rule_list),
     )
 }  # fmt: skip
+
+# The simulated resource services describe their own kinds (a CONFIG_KINDS list of Kind fields, with snapshot
+# functions returning Snapshot fields as a dict); one line here per module.
+RESOURCE_KIND_MODULES = ("awsmon.backends.local.ec2", "awsmon.backends.local.s3", "awsmon.backends.local.iam",
+                         "awsmon.backends.local.dynamodb", "awsmon.backends.local.lambda_")  # fmt: skip
+GLOBAL_TYPE_PREFIX = "AWS::IAM::"
+
+
+def _resource_kind(spec: Mapping[str, Any]) -> Kind:
+    """A type registered by its own service module (CONFIG_KINDS): its callbacks get that service's own object
+    (they read their module's rows), not the Reader config uses for the types it describes itself."""
+    from awsmon.backends.local.facts import own
+
+    take, listing = spec["snapshot"], spec["list_ids"]
+
+    def snapshot(svc: Any, rid: str) -> Snapshot | None:
+        fields = take(own(svc), rid)
+        return None if fields is None else Snapshot(**fields)
+
+    return Kind(spec["resource_type"], spec["event_source"], tuple(spec["event_names"]), spec["service"],
+                spec["ids_from_record"], snapshot, lambda svc: listing(own(svc)))  # fmt: skip
+
+
+for _module in RESOURCE_KIND_MODULES:
+    for _spec in importlib.import_module(_module).CONFIG_KINDS:
+        KINDS[_spec["resource_type"]] = _resource_kind(_spec)
 SUPPORTED_TYPES = tuple(KINDS)
 
 
@@ -375,6 +403,13 @@ def on_resource_changed(store: AccountStore, region: str, *, resource_type: str,
                              created_by_event=created is None)  # fmt: skip
 
 
+def rule_input(configuration: Mapping[str, Any] | None, supplementary: Mapping[str, Any] | None,
+               evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """What a managed rule's evaluator reads: the configuration, plus ``supplementaryConfiguration`` (S3 ACLs,
+    DynamoDB backups ...) and any live extras (IAM keys and MFA devices) under their own keys."""
+    return {**(configuration or {}), "supplementaryConfiguration": dict(supplementary or {}), **(evaluation or {})}
+
+
 def _service(store: AccountStore, region: str, name: str, cache: dict[str, Any]) -> Any:
     if name not in cache:
         from awsmon.backends.local.facts import Reader
@@ -410,7 +445,8 @@ class Recorder:
             return False
         group = json.loads(row["recording_group"])
         if group.get("allSupported", True):
-            return True
+            # AWS records global types (IAM) only when includeGlobalResourceTypes is set.
+            return bool(group.get("includeGlobalResourceTypes", False)) or not rtype.startswith(GLOBAL_TYPE_PREFIX)
         excluded = group.get("exclusionByResourceTypes", {}).get("resourceTypes")
         if excluded:
             return rtype not in excluded
@@ -609,7 +645,7 @@ class Recorder:
             if not in_scope(cfg.get("Scope"), rule, rtype, rid, item.get("tags")):
                 continue
             params = json.loads(cfg.get("InputParameters") or "{}")
-            result = evaluate_resource(rule, params, item["configuration"] or {})
+            result = evaluate_resource(rule, params, rule_input(item["configuration"], item.get("supplementaryConfiguration")))
             self.put_result(cfg["ConfigRuleName"], rtype, rid, result, int(item["configurationItemCaptureTime"]), now_ms)
             self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
                               (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
@@ -633,7 +669,9 @@ class Recorder:
             selectors = _read(svc, "get_event_selectors", TrailName=t["TrailARN"])
             trails.append({**t, "IsLogging": bool(status.get("IsLogging")),
                            "EventSelectors": selectors.get("EventSelectors")})  # fmt: skip
-        return {"trails": trails}
+        iam = _service(self.store, self.region, "iam", self._services)
+        summary = _read(iam, "get_account_summary").get("SummaryMap") or {}
+        return {"trails": trails, "iam": summary}
 
     def evaluate_rule(self, cfg: Mapping[str, Any], *, now: datetime, periodic: bool) -> int:
         """Evaluate one rule over its whole scope; periodic runs read live state, others the recorded items."""
@@ -687,7 +725,8 @@ class Recorder:
                     snap = kind.snapshot(svc, rid)
                     if snap is None:
                         continue
-                    configuration = _jsonable(snap.configuration)
+                    configuration = rule_input(_jsonable(snap.configuration), _jsonable(snap.supplementary),
+                                               snap.evaluation)  # fmt: skip
                     if rtype == "AWS::CloudTrail::Trail":
                         # CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED looks at the age of the last delivery (not configuration).
                         last = _read(svc, "get_trail_status", Name=rid).get("LatestCloudWatchLogsDeliveryTime")
@@ -702,8 +741,9 @@ class Recorder:
             )
             for (text,) in rows:
                 item = json.loads(text)
-                yield rtype, item["resourceId"], item.get("tags") or {}, item["configuration"] or {}, item[
-                    "configurationItemCaptureTime"]
+                yield (rtype, item["resourceId"], item.get("tags") or {},
+                       rule_input(item["configuration"], item.get("supplementaryConfiguration")),
+                       item["configurationItemCaptureTime"])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -738,6 +778,38 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
 
 # ----------------------------------------------------------------------------------------------------------------
 # the service
+
+
+def _check_channel_bucket(bucket: Any) -> None:
+    """S3's bucket naming rules. [unverified] AWS Config answers a name S3 cannot hold with NoSuchBucketException
+    (the bucket cannot exist); the reason is awsmon's, after the documented message shape."""
+    from awsmon.s3folder import bucket_name_problem
+
+    problem = bucket_name_problem(bucket) if isinstance(bucket, str) else "the bucket name is not a string"
+    if problem:
+        shown = bucket if len(str(bucket)) <= 80 else str(bucket)[:80] + "..."
+        err = ServiceError("NoSuchBucketException", f"Cannot find a S3 bucket with name '{shown}': {problem}.")
+        err.exit_code = ExitCode.USAGE  # a malformed name is bad input, unlike a well-formed bucket that is missing
+        raise err
+
+
+def _check_channel_prefix(prefix: Any) -> None:
+    """A key prefix S3 can store under (the keys Config writes are ``<prefix>/AWSLogs/...``, at most 1024 bytes) and
+    that stays inside the simulated bucket folder: no absolute path, no empty, '.' or '..' segment."""
+    from awsmon.s3folder import MAX_KEY_BYTES, validate_key
+
+    if not isinstance(prefix, str):
+        raise ServiceError("InvalidS3KeyPrefixException", "The s3 key prefix is not valid, not a string.")
+    shown = prefix if len(prefix) <= 80 else prefix[:80] + "..."
+    # 100 bytes are kept for the AWSLogs/<account>/Config/<region>/<date>/... part of every key.
+    if len(prefix.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES - 100:
+        raise ServiceError("InvalidS3KeyPrefixException",
+                           f"The s3 key prefix '{shown}' is not valid, longer than {MAX_KEY_BYTES - 100} bytes.")  # fmt: skip
+    try:
+        validate_key(f"{prefix}/AWSLogs")
+    except ValueError as exc:
+        reason = str(exc).split(" has ", 1)[-1].split(" is ", 1)[-1].split(" contains ", 1)[-1]
+        raise ServiceError("InvalidS3KeyPrefixException", f"The s3 key prefix '{shown}' is not valid, {reason}.") from None
 
 
 class LocalConfig(LocalService):
@@ -917,10 +989,15 @@ class LocalConfig(LocalService):
         if not name:
             raise ServiceError("InvalidDeliveryChannelNameException",
                                f"The delivery channel name '{name}' is not valid, blank string.")  # fmt: skip
+        if not isinstance(name, str) or len(name) > 256:
+            raise _validation(name, "deliveryChannel.name", "Member must have length less than or equal to 256")
         if not ch.get("s3BucketName"):
             raise ServiceError("NoSuchBucketException", "Cannot find a S3 bucket with an empty bucket name.")
+        _check_channel_bucket(ch["s3BucketName"])
         if ch.get("s3KeyPrefix") == "":
             raise ServiceError("InvalidS3KeyPrefixException", "The s3 key prefix '' is not valid, empty s3 key prefix.")
+        if ch.get("s3KeyPrefix") is not None:
+            _check_channel_prefix(ch["s3KeyPrefix"])
         if ch.get("snsTopicARN") == "":
             raise ServiceError("InvalidSNSTopicARNException", "The sns topic arn '' is not valid.")
         existing = self.conn.execute("SELECT name FROM cfg_channels WHERE region = ?", (self.region,)).fetchall()

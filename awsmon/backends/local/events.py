@@ -262,7 +262,7 @@ def apply_transformer(template: str, values: Mapping[str, Any]) -> str | None:
     text = "".join(out)
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return text
 
@@ -307,7 +307,7 @@ def validate_target(target: Any, index: int) -> dict[str, Any]:
             raise constraint("...", f"targets.{index}.member.input", "Member must have length less than or equal to 8192")
         try:
             json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             # [unverified] AWS's exact text for non-JSON Input.
             raise ServiceError("ValidationException", f"Input for target {tid} is not valid JSON text.") from None
     if target.get("InputPath") is not None:
@@ -827,7 +827,7 @@ def required_sources(pattern_text: str) -> frozenset[str] | None:
     """The exact ``source`` values a pattern requires at its top level, or None when it may match any source."""
     try:
         pattern = json.loads(pattern_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(pattern, dict) or "$or" in pattern:
         return None
@@ -1684,7 +1684,7 @@ def _entry_error(e: Mapping[str, Any]) -> dict[str, str] | None:
                     "ErrorMessage": f"Parameter {key} is not valid. Reason: {key} is a required argument."}  # fmt: skip
     try:
         detail = json.loads(e["Detail"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         detail = None
     if not isinstance(detail, dict):
         return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}

@@ -73,6 +73,9 @@ REACTIONS: dict[str, list[str]] = {
     # None), when (datetime). For resource types whose service does not already register with Config's CloudTrail-
     # driven recorder (config.KINDS).
     "resource_changed": ["awsmon.backends.local.config:on_resource_changed"],
+    # Many single-value datapoints of one metric (service-generated metrics, e.g. AWS/EC2): namespace,
+    # metric_name, dimensions (dict), points=[(epoch seconds, value)], unit.
+    "metric_series": ["awsmon.backends.local.cloudwatch_metrics:store_series"],
     # Events arrived on an EventBridge bus (after matching; any origin: PutEvents, `event` facts, bus forwarding,
     # replays): bus_arn, events (list of envelopes), when (datetime). One fact per batch, so a reaction costs a
     # lookup per batch, not per event.
@@ -83,6 +86,9 @@ REACTIONS: dict[str, list[str]] = {
 TARGETS: dict[str, str] = {
     "sns": "awsmon.backends.local.sns:deliver_to_topic",  # subject=
     "logs": "awsmon.backends.local.logs:deliver_to_log_group",  # stream=, events=[(ts_ms, message)]
+    # Alarm EC2 actions arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover; attribute InstanceId.
+    "automate": "awsmon.backends.local.ec2:deliver_automate",
+    "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
     "sqs": "awsmon.backends.local.sqs:deliver_to_queue",  # message_attributes=, message_group_id=, sender=
     "events": "awsmon.backends.local.events:deliver_to_bus",  # hops= (bus-to-bus forwarding depth)
 }
@@ -159,6 +165,11 @@ class Reader:
         module, _, cls = SERVICES[service].partition(":")
         self._svc = getattr(importlib.import_module(module), cls)(store, region)
 
+    @property
+    def local(self) -> Any:
+        """The service object itself: only for callbacks its own module registered (its CONFIG_KINDS)."""
+        return self._svc
+
     def __getattr__(self, op: str) -> Callable[..., Any]:
         from awsmon.backends.local.base import is_read_only
 
@@ -167,3 +178,20 @@ class Reader:
         if name is None or not is_read_only(name):
             raise AttributeError(f"{op} is not a read operation of the local {self._svc.service_name} service")
         return functools.partial(method.__wrapped__, self._svc)
+
+
+def own(svc: Any) -> Any:
+    """A service's own object from a :class:`Reader` handed to a callback its module registered (else ``svc``)."""
+    return svc.local if isinstance(svc, Reader) else svc
+
+
+def api_client(store: AccountStore, region: str, service: str) -> Any:
+    """A *recorded* client of a local service (boto3 name), for code that calls AWS APIs as a principal, e.g. a
+    Lambda function's boto3 calls. Raises KeyError for a service the local account does not simulate."""
+    from awsmon.backends.local import SERVICES
+
+    target = SERVICES.get(service)
+    if target is None:
+        raise KeyError(f"the local backend has no {service} service")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)(store, region)

@@ -52,6 +52,8 @@ KIND_MODULES: dict[str, str] = {
     "sns": "awsmon.backends.local.sns",
     "config": "awsmon.backends.local.config",
     "rules": "awsmon.backends.local.events",
+    "ec2": "awsmon.backends.local.ec2",
+    "s3": "awsmon.backends.local.s3",
 }
 
 

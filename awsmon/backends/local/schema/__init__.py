@@ -18,8 +18,16 @@ COMPONENTS: dict[str, str] = {
     "alarms": "awsmon.backends.local.schema.alarms",
     "config": "awsmon.backends.local.schema.config",
     "events": "awsmon.backends.local.schema.events",
+    "ec2": "awsmon.backends.local.schema.ec2",
+    "s3": "awsmon.backends.local.schema.s3",
+    "iam": "awsmon.backends.local.schema.iam",
+    "dynamodb": "awsmon.backends.local.schema.dynamodb",
+    "lambda": "awsmon.backends.local.schema.lambda_",
     "sqs": "awsmon.backends.local.schema.sqs",
     "schemas": "awsmon.backends.local.schema.schemas",
+    "history": "awsmon.backends.local.schema.history",
+    "logs_insights": "awsmon.backends.local.schema.logs_insights",
+    "dashboards": "awsmon.backends.local.schema.dashboards",
 }
 
 

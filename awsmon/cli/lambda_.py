@@ -1,0 +1,155 @@
+"""awsmon lambda: functions: create, invoke, list, get, delete, update code, permissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.output import Column
+
+app = group(
+    "lambda",
+    "AWS Lambda functions: create, invoke (Python handlers really run on the local account), list, get, delete.\n\n"
+    "Examples:\n\n"
+    "  awsmon lambda create-function --function-name hello --runtime python3.12 "
+    "--handler lambda_function.lambda_handler --role arn:aws:iam::123456789012:role/lambda-role "
+    "--zip-file fileb://function.zip\n\n"
+    "  awsmon lambda invoke --function-name hello --payload '{\"name\": \"world\"}' response.json",
+)
+
+FUNCTION_COLUMNS = [Column("FunctionName"), Column("Runtime"), Column("Handler"), Column("MemorySize"),
+                    Column("Timeout"), Column("LastModified")]  # fmt: skip
+
+
+def _name_opt() -> str:
+    return typer.Option(..., "--function-name", "--name", help="The function's name or ARN.")
+
+
+@app.command("create-function")
+def create_function(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--function-name", "--name", help="The function name (1-64 of [A-Za-z0-9_-])."),
+    runtime: str = typer.Option(..., "--runtime", help="python3.9 ... python3.14 run locally; other runtimes are recorded only."),
+    handler: str = typer.Option(..., "--handler", help="module.function, e.g. lambda_function.lambda_handler."),
+    role: str = typer.Option(..., "--role", help="The execution role ARN (arn:aws:iam::ACCOUNT:role/NAME)."),
+    zip_file: str = typer.Option(..., "--zip-file", help="The deployment package: fileb://function.zip."),
+    timeout: int | None = typer.Option(None, "--timeout", help="Seconds, 1-900 (default 3)."),
+    memory_size: int | None = typer.Option(None, "--memory-size", help="MB, 128-10240 (default 128)."),
+    environment: str | None = typer.Option(None, "--environment", help="Variables={KEY=VALUE,...} or JSON."),
+    description: str | None = typer.Option(None, "--description", help="A description (up to 256 characters)."),
+) -> None:
+    """Create a function from a zip package (CreateFunction).
+
+    Example: awsmon lambda create-function --function-name hello --runtime python3.12 --handler lambda_function.lambda_handler --role arn:aws:iam::123456789012:role/lambda-role --zip-file fileb://function.zip
+    """
+    from awsmon.services.lambda_ import create_function as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name=name, runtime=runtime, handler=handler, role=role, zip_file=zip_file,
+                             timeout=timeout, memory_size=memory_size, environment=environment,
+                             description=description))  # fmt: skip
+
+
+@app.command("invoke")
+def invoke(
+    ctx: typer.Context,
+    outfile: Path = typer.Argument(..., metavar="OUTFILE", help="Where the response payload is written ('-': stdout)."),
+    name: str = _name_opt(),
+    payload: str | None = typer.Option(None, "--payload", help="The event: JSON text, file://event.json or fileb://."),
+    invocation_type: str = typer.Option("RequestResponse", "--invocation-type", help="RequestResponse, Event or DryRun."),
+    log_type: str | None = typer.Option(None, "--log-type", help="Tail: return the last 4 KB of the log (base64) in LogResult."),
+    binary_format: str = typer.Option("raw-in-base64-out", "--cli-binary-format", help="raw-in-base64-out (default: --payload is raw JSON) or base64 (aws-cli v2's default: --payload is base64)."),
+) -> None:
+    """Invoke a function and write its response to OUTFILE (Invoke); prints StatusCode, FunctionError, LogResult.
+
+    As aws-cli, a function error is reported in FunctionError and the exit status stays 0.
+
+    Example: awsmon lambda invoke --function-name hello --payload '{"name": "world"}' response.json
+    """
+    from awsmon.services.lambda_ import invoke as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name=name, outfile=outfile, payload=payload,
+                             invocation_type=invocation_type, log_type=log_type, binary_format=binary_format))  # fmt: skip
+
+
+@app.command("list-functions")
+def list_functions(
+    ctx: typer.Context,
+    max_items: int | None = typer.Option(None, "--max-items", help="At most this many functions."),
+) -> None:
+    """List functions (ListFunctions, all pages), in name order.
+
+    Example: awsmon lambda list-functions -o table
+    """
+    from awsmon.services.lambda_ import list_functions as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), max_items), rows_key="Functions", columns=FUNCTION_COLUMNS)
+
+
+@app.command("get-function")
+def get_function(ctx: typer.Context, name: str = _name_opt()) -> None:
+    """Show a function's configuration and code location (GetFunction).
+
+    Example: awsmon lambda get-function --function-name hello
+    """
+    from awsmon.services.lambda_ import get_function as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("delete-function")
+def delete_function(ctx: typer.Context, name: str = _name_opt()) -> None:
+    """Delete a function (DeleteFunction); its log group stays, as on AWS.
+
+    Example: awsmon lambda delete-function --function-name hello
+    """
+    from awsmon.services.lambda_ import delete_function as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("update-function-code")
+def update_function_code(
+    ctx: typer.Context,
+    name: str = _name_opt(),
+    zip_file: str = typer.Option(..., "--zip-file", help="The new deployment package: fileb://function.zip."),
+) -> None:
+    """Replace a function's code (UpdateFunctionCode).
+
+    Example: awsmon lambda update-function-code --function-name hello --zip-file fileb://function.zip
+    """
+    from awsmon.services.lambda_ import update_function_code as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name=name, zip_file=zip_file))
+
+
+@app.command("add-permission")
+def add_permission(
+    ctx: typer.Context,
+    name: str = _name_opt(),
+    statement_id: str = typer.Option(..., "--statement-id", help="A unique statement id."),
+    action: str = typer.Option(..., "--action", help="e.g. lambda:InvokeFunction."),
+    principal: str = typer.Option(..., "--principal", help="A service (events.amazonaws.com), an account id or an ARN."),
+    source_arn: str | None = typer.Option(None, "--source-arn", help="Only calls on behalf of this resource (a rule ARN)."),
+    source_account: str | None = typer.Option(None, "--source-account", help="Only calls on behalf of this account."),
+) -> None:
+    """Grant a service or account permission to invoke the function (AddPermission).
+
+    Example: awsmon lambda add-permission --function-name hello --statement-id events --action lambda:InvokeFunction --principal events.amazonaws.com
+    """
+    from awsmon.services.lambda_ import add_permission as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name=name, statement_id=statement_id, action=action, principal=principal,
+                             source_arn=source_arn, source_account=source_account))  # fmt: skip
+
+
+@app.command("get-policy")
+def get_policy(ctx: typer.Context, name: str = _name_opt()) -> None:
+    """Show the function's resource-based policy (GetPolicy).
+
+    Example: awsmon lambda get-policy --function-name hello
+    """
+    from awsmon.services.lambda_ import get_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
