@@ -12,17 +12,10 @@ from typing import Any
 
 
 def duck() -> Any:
-    """A DuckDB connection set up like Athena: UTC session time zone, Trino helper macros, both cores."""
-    import duckdb
+    """A DuckDB connection set up like Athena (the history store's; see history.duck)."""
+    from awsmon.backends.local.history import duck as connect
 
-    from awsmon.engines.athena_cloudtrail import MACROS
-
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET threads = {max(1, __import__('os').cpu_count() or 1)}")
-    for m in MACROS:
-        con.execute(m)
-    return con
+    return connect()
 
 
 def _local_rows(store: Any, folder: Any) -> Any:

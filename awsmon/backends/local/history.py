@@ -228,7 +228,6 @@ def write_batch(store: AccountStore, fresh: list[Rec], files: list[tuple[str, in
 def write_parquet(store: AccountStore, fresh: list[Rec], part_name: str) -> Path:
     """The batch's records as a Parquet file of Athena's columns, under its temporary name (renamed after commit)."""
     from awsmon.engines.athena_cloudtrail import read_json_columns, select_list
-    from awsmon.services.trail_query import duck
 
     folder = history_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
@@ -329,3 +328,17 @@ def counts(store: AccountStore) -> dict[str, int]:
     c = store.conn
     return {"Events": c.execute("SELECT count(*) FROM ct_hist_ids").fetchone()[0],
             "LookupEvents": c.execute("SELECT coalesce(sum(n), 0) FROM ct_hist_blocks").fetchone()[0]}  # fmt: skip
+
+
+def duck() -> Any:
+    """A DuckDB connection set up like Athena: UTC session time zone, Trino helper macros, both cores."""
+    import duckdb
+
+    from awsmon.engines.athena_cloudtrail import MACROS
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
+    for m in MACROS:
+        con.execute(m)
+    return con
