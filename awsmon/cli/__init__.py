@@ -5,7 +5,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+# isort: off
+from awsmon.cli import _defer  # noqa: F401  (before typer, which imports what it defers)
 import typer
+
+# isort: on
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
@@ -186,6 +190,12 @@ class _LazyCommands(TyperGroup):
             _keep_examples_verbatim(cmd)
             self.commands[cmd_name] = cmd
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self._infos and args[0] not in self.commands:
+            for name in self._infos:  # a mistyped command: typer suggests from every converted name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 def _lazy_group(app: Any) -> Any:

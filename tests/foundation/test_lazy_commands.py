@@ -8,6 +8,7 @@ import pytest
 import typer
 
 from awsmon.cli import GROUPS, _lazy_group
+from tests.conftest import Cli
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
@@ -24,3 +25,28 @@ def test_lazy_group_equals_eager_conversion(group: str) -> None:
         a, b = eager.get_command(ctx, name), lazy.get_command(ctx, name)
         assert (a.name, a.help, [p.opts for p in a.params]) == (b.name, b.help.replace("\b\n", ""), [p.opts for p in b.params])
     assert lazy.get_command(ctx, "no-such-command") is None
+
+
+def test_a_mistyped_command_still_gets_a_suggestion(cli: Cli) -> None:
+    res = cli("logs", "filtr")
+    assert res.exit_code == 2 and "Did you mean 'filter'?" in res.stderr
+
+
+def test_typer_s_unused_standard_modules_load_on_first_use() -> None:
+    """subprocess and difflib are not loaded by a command's start, and work when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import awsmon.cli\n"
+        "from awsmon.cli._defer import DEFERRED, _Deferred\n"
+        "assert all(isinstance(sys.modules[m], _Deferred) for m in DEFERRED), DEFERRED\n"
+        "assert 'selectors' not in sys.modules and 'locale' not in sys.modules\n"
+        "import typer.core, typer.main\n"
+        "assert typer.core.get_close_matches('filtr', ['filter', 'tail']) == ['filter']\n"
+        "import subprocess\n"
+        "assert subprocess.run(['true']).returncode == 0 and typer.main.subprocess.PIPE == subprocess.PIPE\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
