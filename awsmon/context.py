@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         IAMAPI,
         S3API,
         SNSAPI,
+        SQSAPI,
         CloudTrailAPI,
         CloudWatchAPI,
         ConfigAPI,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         EventsAPI,
         LambdaAPI,
         LogsAPI,
+        SchemasAPI,
     )
 
 BACKENDS = ("local", "aws")
@@ -85,6 +87,7 @@ class AppContext:
     _out: Any = field(default=None, repr=False)
     _err: Any = field(default=None, repr=False)
     catch_up_runs: int = 0
+    wide: bool = False  # --wide: terminal tables show every column instead of fitting the width
 
     @classmethod
     def create(
@@ -101,6 +104,7 @@ class AppContext:
         color: str | None = None,
         debug: bool = False,
         tz: str | None = None,
+        wide: bool = False,
     ) -> AppContext:
         from awsmon.backends.local.store import default_home
 
@@ -109,7 +113,10 @@ class AppContext:
         if b.value not in BACKENDS:
             raise UsageError(f"invalid backend {b.value!r} (from {b.source}): choose local or aws")
         h = _pick(home, "--home", ("AWSMON_HOME",), str(default_home()))
-        h.value = Path(str(h.value)).expanduser()
+        try:
+            h.value = Path(str(h.value)).expanduser()
+        except RuntimeError:  # '~user' for an unknown user
+            raise UsageError(f"invalid home folder {h.value!r} (from {h.source}): no such user for '~'") from None
         acct = _pick(account, "--account", ("AWSMON_ACCOUNT",), None)
         prof = _pick(profile, "--profile", ("AWS_PROFILE",), None)
         reg = _pick(region, "--region", ("AWS_REGION", "AWS_DEFAULT_REGION"), None)
@@ -133,7 +140,9 @@ class AppContext:
             from awsmon.query import compile_query
 
             compile_query(query)  # fail early, before any call is made
-        return cls(b, h, acct, prof, reg, ep, out, query, col, debug, tzs)
+        obj = cls(b, h, acct, prof, reg, ep, out, query, col, debug, tzs)
+        obj.wide = wide or os.environ.get("AWSMON_WIDE") == "1"
+        return obj
 
     # -- time ------------------------------------------------------------------------------------------------
     @property
@@ -271,6 +280,10 @@ class AppContext:
     def client(self, service: Literal["iam"], region: str | None = None) -> IAMAPI: ...
     @overload
     def client(self, service: Literal["dynamodb"], region: str | None = None) -> DynamoDBAPI: ...
+    @overload
+    def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
+    @overload
+    def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -6,7 +6,26 @@ One table, used everywhere (see README "Exit codes"):
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+# Characters that must never reach a terminal raw from an error message: C0 controls (NUL, ESC, newlines...), DEL,
+# C1 controls, the Unicode line/paragraph separators, and lone surrogates (undecodable argv bytes, unprintable).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\x00``, ``\\n``...), so an error is one printable line."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 class ExitCode(IntEnum):
@@ -76,6 +95,10 @@ _USAGE_CODES = frozenset(
         "TrailAlreadyExistsException",
         "ResourceAlreadyExistsException",
         "ResourceInUseException",
+        "UnrecognizedClientException",
+        "ReceiptHandleIsInvalid",
+        "QueueAlreadyExists",
+        "BadRequestException",
     }
 )
 _CONFIG_CODES = frozenset(

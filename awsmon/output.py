@@ -37,6 +37,8 @@ class RenderContext(Protocol):
     def out(self) -> Console: ...
     @property
     def err(self) -> Console: ...
+    @property
+    def wide(self) -> bool: ...  # --wide: terminal tables show every column at full width
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Column:
     header: str
     path: str | None = None  # dotted path into a row; defaults to the header
     fmt: Callable[[Any], str] | None = None
+    # When a terminal table is too wide, columns with the highest priority number are hidden first (then the
+    # rightmost among equals); 0 is never hidden before any other. ``--wide`` shows every column.
+    priority: int = 0
 
     def get(self, row: Any) -> Any:
         value: Any = row
@@ -144,8 +149,10 @@ class Renderer:
         rows_key: str | None = None,
         columns: Sequence[Column] | None = None,
         title: str | None = None,
+        rows_of: Callable[[Any], list[Any]] | None = None,
     ) -> None:
-        """Print an API-shaped response. ``rows_key`` names its main list; ``columns`` the table/csv columns."""
+        """Print an API-shaped response. ``rows_key`` names its main list (or ``rows_of`` derives the rows from the
+        response); ``columns`` the table/csv columns."""
         query = self.ctx.query
         if not query and isinstance(data, Mapping) and not to_jsonable(data):
             return  # an empty response (StartLogging, PutMetricData...): nothing on stdout, as aws-cli
@@ -168,7 +175,9 @@ class Renderer:
         if self.fmt == "json":
             self.write(dumps(data) + "\n")
             return
-        if rows_key is None:
+        if rows_of is not None:
+            rows = rows_of(data)
+        elif rows_key is None:
             rows = [data] if isinstance(data, Mapping) else list(data or [])
         elif "[" in rows_key:  # rows nested in the response, e.g. "Reservations[].Instances[]" (a JMESPath)
             rows = list(compile_query(rows_key).search(to_jsonable(data)) or [])
@@ -243,18 +252,43 @@ class Renderer:
         if buf:
             self.write("".join(buf))
 
-    def table(self, rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None) -> None:
+    def table(self, rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None,
+              fold: bool = False) -> None:  # fmt: skip
+        """Rows as a table. On a terminal it fits the console width (see :func:`fit_columns`) unless ``--wide``;
+        ``fold`` wraps long cells instead of cutting them (a key/value view, where every value matters)."""
         tz = self.ctx.tz
         cells = [[_cell_text(v, tz) for v in _row_values(r, columns)] for r in rows]
         if sys.stdout.isatty() or self.ctx.color.value == "always":
             from rich.table import Table
 
+            console = self.ctx.out
+            headers = [c.header for c in columns]
+            width = console.width
+            if fold:
+                keep, widths = list(range(len(columns))), None
+            elif self.ctx.wide:  # every column at its full width: long lines, never folded cells
+                keep, widths = fit_columns(headers, cells, [c.priority for c in columns], 1 << 30)
+                width = max(width, sum(widths) + COLUMN_GAP * (len(widths) - 1))
+            else:
+                keep, widths = fit_columns(headers, cells, [c.priority for c in columns], width)
             table = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
-            for c in columns:
-                table.add_column(c.header, overflow="fold")
+            for n, i in enumerate(keep):
+                if widths is None:
+                    table.add_column(headers[i], overflow="fold")
+                else:
+                    table.add_column(headers[i], overflow="ellipsis", no_wrap=True, width=widths[n])
             for row in cells:
-                table.add_row(*row)
-            self.ctx.out.print(table)
+                table.add_row(*(row[i] for i in keep))
+            if width > console.width:  # --wide: a console as wide as the table (the terminal wraps the lines)
+                from rich.console import Console
+
+                console = Console(file=console.file, width=width, color_system=console.color_system,
+                                  force_terminal=console.is_terminal, highlight=False, soft_wrap=False)  # fmt: skip
+            console.print(table, crop=False)
+            hidden = [headers[i] for i in range(len(columns)) if i not in keep]
+            if hidden:
+                info(self.ctx, f"({len(hidden)} column{'s' if len(hidden) > 1 else ''} hidden to fit the terminal: "
+                               f"{', '.join(hidden)}; --wide shows all)")  # fmt: skip
             return
         from tabulate import tabulate
 
@@ -272,7 +306,61 @@ class Renderer:
             self.rows([data], _auto_columns([data]))
             return
         rows = [{"Field": k, "Value": v} for k, v in data.items() if k != "ResponseMetadata"]
-        self.table(rows, [Column("Field"), Column("Value")], title=title)
+        self.table(rows, [Column("Field"), Column("Value")], title=title, fold=True)
+
+
+# rich's table with show_edge=False and pad_edge=False: one space of padding each side of a "│" between columns.
+COLUMN_GAP = 3
+MIN_CELL = 10  # a truncated column keeps at least this many characters (or its header, if longer)
+
+
+def fit_columns(headers: Sequence[str], cells: Sequence[Sequence[str]], priorities: Sequence[int],
+                width: int) -> tuple[list[int], list[int]]:  # fmt: skip
+    """Which columns to show and how wide, so a table fits ``width`` terminal cells without wrapping.
+
+    Optional columns (priority > 0) are hidden, highest number first (then rightmost), until the rest fit at full
+    width; if they still do not, columns are hidden in the same order until the rest fit at their minimum width
+    (their content, or MIN_CELL / the header when cut); the widest are then cut to a common cap, and the renderer
+    ends a cut cell with an ellipsis. Returns (kept column indexes, their widths).
+    """
+    from rich.cells import cell_len
+
+    natural = [cell_len(h) for h in headers]
+    for row in cells:
+        for i, text in enumerate(row):
+            n = cell_len(text)
+            if n > natural[i]:
+                natural[i] = n
+    minimum = [min(natural[i], max(MIN_CELL, cell_len(headers[i]))) for i in range(len(headers))]
+    keep = list(range(len(headers)))
+
+    def need(idx: list[int], widths: Sequence[int]) -> int:
+        return sum(widths[i] for i in idx) + COLUMN_GAP * (len(idx) - 1)
+
+    drop_order = sorted(keep, key=lambda i: (priorities[i], i), reverse=True)
+    # optional columns (priority > 0) go before anything is cut; then any column, when even the cut ones do not fit
+    dropped: list[int] = []
+    while drop_order and priorities[drop_order[0]] > 0 and need(keep, natural) > width:
+        dropped.append(drop_order.pop(0))
+        keep.remove(dropped[-1])
+    for i in reversed(dropped[:-1]):  # a more optional column hidden on the way may still fit beside the rest
+        if need(sorted([*keep, i]), natural) <= width:
+            keep = sorted([*keep, i])
+    drop_order = sorted(keep, key=lambda i: (priorities[i], i), reverse=True)
+    while len(keep) > 1 and need(keep, minimum) > width:
+        keep.remove(drop_order.pop(0))
+    available = width - COLUMN_GAP * (len(keep) - 1)
+    if sum(natural[i] for i in keep) <= available:
+        return keep, [natural[i] for i in keep]
+    # the largest cap such that every kept column, cut to max(cap, its minimum), fits
+    lo, hi = 1, max(natural[i] for i in keep)
+    while lo < hi:
+        cap = (lo + hi + 1) // 2
+        if sum(min(natural[i], max(cap, minimum[i])) for i in keep) <= available:
+            lo = cap
+        else:
+            hi = cap - 1
+    return keep, [max(1, min(natural[i], max(lo, minimum[i]), available)) for i in keep]
 
 
 def _to_obj(row: Any, columns: Sequence[Column]) -> Any:

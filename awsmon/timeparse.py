@@ -4,6 +4,11 @@ Accepted everywhere a time is taken: ISO 8601 (``2026-11-21T05:00:00Z``, ``2026-
 epoch seconds or milliseconds (``1763701200``, ``1763701200000``; values above 1e11 are milliseconds),
 relative times (``15m``, ``2h ago``, ``3 days ago``, ``-90s``, ``in 2h``), and the words ``now``, ``today``,
 ``yesterday`` (midnight UTC). Output is ISO 8601 UTC.
+
+Every time awsmon accepts lies in [TIME_MIN, TIME_MAX): the Unix epoch (AWS has no earlier timestamps) up to the
+year 9000, which leaves a millennium of headroom below ``datetime``'s year 9999 for anything computed from a time
+(retention periods, schedules, evaluation windows), so no accepted time can overflow later. Durations are at most
+MAX_DURATION for the same reason.
 """
 
 from __future__ import annotations
@@ -12,6 +17,11 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from awsmon.errors import UsageError
+
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+TIME_RANGE_TEXT = "1970-01-01T00:00:00Z to 8999-12-31T23:59:59Z"
+MAX_DURATION = timedelta(days=365_000)  # about 1000 years: TIME_MIN + MAX_DURATION stays below TIME_MAX's headroom
 
 _UNITS = {
     "ms": 0.001,
@@ -47,21 +57,43 @@ def parse_duration(text: str) -> timedelta:
     """``90s``, ``5m``, ``3h``, ``2d``, ``1h30m``, ``1w``, ISO 8601 ``PT5M``; a bare number is seconds."""
     raw = text.strip()
     low = raw.lower()
+    seconds: float | None
     if re.fullmatch(r"\d+(\.\d+)?", low):
-        return timedelta(seconds=float(low))
-    iso = _ISO_DURATION.match(raw.upper())
-    if iso and any(iso.groups()):
-        d, h, m, s = iso.groups()
-        return timedelta(days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0))
-    seconds = _sum_parts(low)
-    if seconds is not None and seconds > 10**11:
-        raise UsageError(f"invalid duration {text!r}: too long")
+        seconds = float(low)
+    else:
+        iso = _ISO_DURATION.match(raw.upper())
+        if iso and any(iso.groups()):
+            d, h, m, s = iso.groups()
+            # float arithmetic: huge digit strings become inf and are refused below, never an overflow
+            seconds = float(d or 0) * 86400 + float(h or 0) * 3600 + float(m or 0) * 60 + float(s or 0)
+        else:
+            seconds = _sum_parts(low)
     if seconds is None:
         raise UsageError(
             f"invalid duration {text!r}",
             hint="use a number with a unit, for example 90s, 5m, 3h, 2d or 1h30m",
         )
+    if not seconds <= MAX_DURATION.total_seconds():  # also refuses inf and nan
+        raise UsageError(f"invalid duration {text!r}: longer than {MAX_DURATION.days} days")
     return timedelta(seconds=seconds)
+
+
+def check_time(value: datetime, text: str) -> datetime:
+    """``value`` if it lies in the range awsmon accepts, else a usage error naming ``text``."""
+    if not TIME_MIN <= value < TIME_MAX:
+        raise UsageError(f"invalid time {text!r}: out of range (awsmon accepts {TIME_RANGE_TEXT})")
+    return value
+
+
+def from_epoch(value: float, what: str | None = None) -> datetime:
+    """Epoch seconds, or milliseconds when ``abs(value) >= 1e11`` (1e11 seconds would be the year 5138).
+
+    ``what`` names the value in the error (default ``time <value>``).
+    """
+    seconds = value / 1000.0 if abs(value) >= 1e11 else value
+    if not TIME_MIN.timestamp() <= seconds < TIME_MAX.timestamp():  # also refuses inf and nan
+        raise UsageError(f"invalid {what or f'time {value!r}'}: out of range (awsmon accepts {TIME_RANGE_TEXT})")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetime:
@@ -79,13 +111,7 @@ def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetim
             day -= timedelta(days=1)
         return day.astimezone(UTC)
     if re.fullmatch(r"-?\d+(\.\d+)?", low):
-        value = float(low)
-        if abs(value) >= 1e11:  # milliseconds: 1e11 seconds would be the year 5138
-            value /= 1000.0
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise UsageError(f"invalid time {text!r}: epoch value out of range") from exc
+        return from_epoch(float(low), f"time {text!r}")
     rel = _RELATIVE.match(low)
     if rel:
         seconds = _sum_parts(rel.group("body"))
@@ -93,21 +119,24 @@ def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetim
             future = (rel.group("sign") or "").strip() in ("+", "in")
             if future and rel.group("ago"):
                 raise UsageError(f"invalid time {text!r}: 'in' and 'ago' together")
-            try:
-                delta = timedelta(seconds=seconds)
-                return now + delta if future else now - delta
-            except OverflowError as exc:
-                raise UsageError(f"invalid time {text!r}: out of range") from exc
+            if not seconds <= MAX_DURATION.total_seconds():
+                raise UsageError(f"invalid time {text!r}: out of range (awsmon accepts {TIME_RANGE_TEXT})")
+            delta = timedelta(seconds=seconds)
+            return check_time(now + delta if future else now - delta, text)
     try:
         parsed = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
         parsed = None
     if parsed is None:
         try:
+            import warnings
+
             from dateutil import parser as du_parser  # only for the rare non-ISO form
 
-            parsed = du_parser.parse(raw)
-        except (ValueError, OverflowError) as exc:
+            with warnings.catch_warnings():  # e.g. UnknownTimezoneWarning: the error below is the one message
+                warnings.simplefilter("ignore")
+                parsed = du_parser.parse(raw)
+        except (ValueError, OverflowError, ArithmeticError, TypeError) as exc:  # dateutil also raises decimal errors
             raise UsageError(
                 f"invalid time {text!r}",
                 hint="use ISO 8601 (2026-11-21T05:00:00Z), epoch seconds or milliseconds, "
@@ -115,7 +144,11 @@ def parse_time(text: str, now: datetime, *, tz: tzinfo | None = None) -> datetim
             ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:  # 0001-01-01 in a zone east of UTC
+        raise UsageError(f"invalid time {text!r}: out of range (awsmon accepts {TIME_RANGE_TEXT})") from exc
+    return check_time(parsed, text)
 
 
 def get_tz(name: str | None) -> tzinfo:

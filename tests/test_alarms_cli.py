@@ -92,7 +92,7 @@ def test_explain_before_any_evaluation_is_a_dry_run(pinned: Cli) -> None:
 
 
 def test_history_set_state_and_actions_publish_to_a_topic(pinned: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "alerts.jsonl"
+    out = tmp_path / "home" / "outbox" / "alerts.jsonl"
     pinned.ok("alarms", "topics", "create", "ops")
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out))
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "email", "--endpoint", "oncall@example.com")

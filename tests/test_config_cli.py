@@ -35,7 +35,7 @@ def test_start_needs_recorder_and_channel(pinned: Cli) -> None:
     res = pinned("config", "start-recording")
     assert res.exit_code == 1 and res.stdout == ""
     assert "NoAvailableDeliveryChannelException: Delivery channel is not available to start configuration recorder." in res.stderr
-    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "b")
+    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket")
     status = pinned.json("config", "start-recording")["ConfigurationRecordersStatus"][0]
     assert status["recording"] is True and status["lastStartTime"] == "2026-11-20T12:00:00Z"
     res = pinned("config", "delete-delivery-channel", "--name", "default")
@@ -55,7 +55,7 @@ def test_recorder_options(pinned: Cli) -> None:
     res = pinned("config", "put-configuration-recorder", "--configuration-recorder", "{bad json")
     assert res.exit_code == 2 and "invalid JSON" in res.stderr
     # Only the recorded types get items.
-    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "b")
+    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket")
     pinned.ok("config", "start-recording")
     pinned.ok("logs", "create-group", "--name", "/only")
     pinned.ok("alarms", "put", "--alarm-name", "a1", "--namespace", "N", "--metric-name", "M", "--statistic", "Sum",
@@ -297,7 +297,7 @@ def test_reads_see_changes_made_in_the_same_process(ctx: Any) -> None:
     """Service-level callers (no command boundary, so no scheduled job run) still read what they just changed."""
     cfg, logs = ctx.client("config"), ctx.client("logs")
     cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default"})
-    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "b"})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
     logs.create_log_group(logGroupName="/same")
     items = cfg.get_resource_config_history(resourceType=LG, resourceId="/same")["configurationItems"]

@@ -8,7 +8,7 @@ from tests.conftest import Cli
 def test_recorder_channel_start_stop(backend_cli: Cli) -> None:
     cli = backend_cli
     assert cli.json("config", "describe-configuration-recorders") == {"ConfigurationRecorders": []}
-    res = cli("config", "put-delivery-channel", "--s3-bucket-name", "b")
+    res = cli("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket")
     assert res.exit_code == 1
     assert "NoAvailableConfigurationRecorderException: Configuration recorder is not available to put delivery channel." in res.stderr
     rec = cli.json("config", "put-configuration-recorder", "--all-supported")["ConfigurationRecorders"][0]
@@ -21,7 +21,7 @@ def test_recorder_channel_start_stop(backend_cli: Cli) -> None:
     assert res.exit_code == 2  # awsmon refuses an empty bucket before calling
     channel = cli.json("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket", "--s3-key-prefix", "p")
     assert channel["DeliveryChannels"][0]["s3BucketName"] == "config-bucket"
-    res = cli("config", "put-delivery-channel", "--name", "second", "--s3-bucket-name", "b")
+    res = cli("config", "put-delivery-channel", "--name", "second", "--s3-bucket-name", "config-bucket")
     assert res.exit_code == 1 and "MaxNumberOfDeliveryChannelsExceededException" in res.stderr
     status = cli.json("config", "start-recording")["ConfigurationRecordersStatus"][0]
     assert status["name"] == "default" and status["recording"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import time
 
-from tests.conftest import Cli, shared_path
+from tests.conftest import Cli
 
 
 def test_demo_is_idempotent_and_its_suggestions_work(cli: Cli) -> None:
@@ -25,9 +25,34 @@ def test_demo_is_idempotent_and_its_suggestions_work(cli: Cli) -> None:
             assert argv[0] == "awsmon", line
             if "--follow" in argv:
                 continue
-            if any("../shared" in a for a in argv):
-                argv = [str(shared_path("datasets", "cloudtrail", "invictus")) if "../shared" in a else a for a in argv]
+            assert not any("../shared" in a for a in argv), f"the demo points a user at ../shared: {line}"
+            samples = cli.ok("demo", "--samples-path").stdout.strip()
+            argv = [samples if a == "$(awsmon demo --samples-path)" else a for a in argv]
             res = cli(*argv[1:])
             # checks exit 3 by design when the demo's alarm fires or a Config rule is non-compliant
             assert res.exit_code in (0, 3), f"{part}: {res.exit_code}\n{res.stderr}"
             assert "Traceback" not in res.stderr
+
+
+def test_demo_imports_the_sample_logs_shipped_in_the_package(cli: Cli) -> None:
+    from pathlib import Path
+
+    import awsmon
+
+    path = Path(cli.ok("demo", "--samples-path").stdout.strip())
+    package = Path(awsmon.__file__).resolve().parent
+    assert path.is_dir() and path.is_relative_to(package)  # package data, installed with awsmon
+    files = sorted(path.iterdir())
+    assert len(files) == 44 and all(f.name.endswith(".json.gz") for f in files)
+    assert sum(f.stat().st_size for f in files) < 200_000  # small enough to ship
+    licence = (package / "samples" / "LICENSE-cloudtrail").read_text()
+    assert "MIT License" in licence and "Invictus Incident Response" in licence
+    assert cli.json("demo", "--samples-path", "-o", "json") == {"CloudTrail": str(path)}
+    cli.ok("demo")
+    events = cli.json("trail", "lookup", "--start", "2023-07-10", "--end", "2023-07-11", "--max-results", "2000")["Events"]
+    assert len(events) == 956  # every sample record, once (the import is idempotent by eventID)
+    cli.ok("demo")
+    again = cli.json("trail", "lookup", "--start", "2023-07-10", "--end", "2023-07-11", "--max-results", "2000")["Events"]
+    assert len(again) == 956
+    logins = cli.json("trail", "lookup", "--event-name", "ConsoleLogin", "--start", "2023-07-10", "--end", "2023-07-11")
+    assert len(logins["Events"]) == 2

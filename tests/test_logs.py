@@ -409,7 +409,7 @@ def test_invalid_utf8_input_is_a_usage_error(pinned: Cli, tmp_path: Any) -> None
     assert res.exit_code == 2 and "not UTF-8 text" in res.stderr
     # a lone surrogate (what Python makes of undecodable bytes in argv) is not UTF-8 either
     res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "-m", "bad \udcff arg")
-    assert res.exit_code == 2 and "event 1: the message is not valid UTF-8 text" in res.stderr
+    assert res.exit_code == 2 and "argument 'bad \\udcff arg' is not UTF-8 text" in res.stderr
     assert "unexpected" not in res.stderr and _count(pinned) == 0
 
 

@@ -249,7 +249,7 @@ def test_get_data_math_and_errors(pinned) -> None:
     res3 = pinned("metrics", "get-data", "--metric-data-queries", json.dumps([{**q("Bad-Id", "m1")}]))
     assert res3.exit_code == 2 and "Bad-Id" in res3.stderr
     res4 = pinned("metrics", "get-data", "--metric-data-queries", "[not json")
-    assert res4.exit_code == 2 and "invalid --metric-data-queries JSON" in res4.stderr
+    assert res4.exit_code == 2 and "invalid JSON in --metric-data-queries" in res4.stderr
 
 
 def test_get_data_percentile_stat(pinned) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Cli, shared_path
+from tests.conftest import REPO, Cli
 
 
 def tour_commands() -> list[str]:
@@ -43,7 +43,7 @@ def test_the_tour_runs(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(work)
     for name, body in FILES.items():
         (work / name).write_text(body)
-    invictus = str(shared_path("datasets", "cloudtrail", "invictus"))
+    samples = cli.ok("demo", "--samples-path").stdout.strip()  # the tour's "$(awsmon demo --samples-path)"
     commands = tour_commands()
     assert len(commands) > 50
     for line in commands:
@@ -59,7 +59,8 @@ def test_the_tour_runs(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest
                 argv = argv[: argv.index(">")]
             assert argv[0] == "awsmon", line
             argv = [a.replace("$AWSMON_HOME", str(home)) for a in argv[1:]]
-            argv = [invictus if a.startswith("../shared/datasets/cloudtrail/invictus") else a for a in argv]
+            argv = [samples if a == "$(awsmon demo --samples-path)" else a for a in argv]
+            assert not any("../shared" in a for a in argv), f"README points a user at ../shared: {line}"
             if "--follow" in argv:
                 continue
             res = cli(*argv, env=env)
@@ -69,5 +70,5 @@ def test_the_tour_runs(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest
             if redirect:
                 (work / redirect).write_text(res.stdout)
     # the tour's alarm fired and notified its file subscriber; the rule delivered the CreateLogGroup call
-    assert (work / "alerts.jsonl").read_text().strip()
+    assert (home / "outbox" / "alerts.jsonl").read_text().strip()
     assert cli.json("rules", "deliveries", "--rule", "new-groups")

@@ -13,18 +13,19 @@ from tests.conftest import Cli
 
 
 def test_topic_lifecycle_and_file_delivery(pinned: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "nested" / "alerts.jsonl"
+    out = tmp_path / "home" / "outbox" / "nested" / "alerts.jsonl"
     arn = pinned.json("alarms", "topics", "create", "ops")["TopicArn"]
     assert arn == "arn:aws:sns:us-east-1:123456789012:ops"
     assert pinned.json("alarms", "topics", "create", "ops")["TopicArn"] == arn  # idempotent
-    sub = pinned.json("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out))
+    sub = pinned.json("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", "nested/alerts.jsonl")
     again = pinned.json("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", f"file://{out}")
     assert sub["SubscriptionArn"].startswith(arn + ":")
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "sqs",
               "--endpoint", "arn:aws:sqs:us-east-1:123456789012:alerts")  # fmt: skip
     pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "sms", "--endpoint", "+15555550100")
     subs = pinned.json("alarms", "topics", "subscriptions", "--topic", "ops")["Subscriptions"]
-    assert again == sub and len(subs) == 3  # file:// URL and path name the same endpoint
+    assert again == sub and len(subs) == 3  # file:// URL and relative path name the same endpoint
+    assert str(out) in {s["Endpoint"] for s in subs}  # listed as the absolute file it appends to
     msg_id = pinned.json("alarms", "topics", "publish", "ops", "--message", "hello", "--subject", "greeting")["MessageId"]
     line = json.loads(out.read_text().splitlines()[0])
     assert line["MessageId"] == msg_id and line["Message"] == "hello" and line["Subject"] == "greeting"
@@ -83,7 +84,8 @@ def test_publish_without_subscribers_is_kept_in_the_outbox(ctx: Any) -> None:
 
 
 def test_file_endpoint_failure_is_recorded_not_raised(ctx: Any, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
+    blocker = tmp_path / "home" / "outbox" / "file"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("")
     sns = ctx.client("sns")
     arn = sns.create_topic(Name="t")["TopicArn"]
@@ -115,3 +117,51 @@ def test_sns_contract(backend_cli: Cli) -> None:
     assert backend_cli.json("alarms", "topics", "list")["Topics"] == []
     missing = backend_cli("alarms", "topics", "publish", arn, "--message", "x")
     assert missing.exit_code == 1 and "NotFound" in missing.stderr
+
+
+@pytest.mark.parametrize("endpoint", ["../escape.jsonl", "a/../../escape.jsonl", "/tmp/elsewhere.jsonl",
+                                      "file:///etc/awsmon-test.jsonl", "~/alerts.jsonl", "."])
+def test_file_endpoints_stay_in_the_outbox(pinned: Cli, endpoint: str) -> None:
+    pinned.ok("alarms", "topics", "create", "ops")
+    res = pinned("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", endpoint)
+    assert res.exit_code == 2 and "InvalidParameter" in res.stderr, res.stderr
+    assert pinned.json("alarms", "topics", "subscriptions")["Subscriptions"] == []
+
+
+def test_allow_outside_home_is_explicit_and_kept(pinned: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "alerts.jsonl"
+    pinned.ok("alarms", "topics", "create", "ops")
+    pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", str(out), "--allow-outside-home")
+    pinned.ok("alarms", "topics", "publish", "ops", "--message", "hi")
+    assert json.loads(out.read_text())["Message"] == "hi"
+    res = pinned("alarms", "topics", "subscribe", "ops", "--protocol", "email", "--endpoint", "a@example.com",
+                 "--allow-outside-home")  # fmt: skip
+    assert res.exit_code == 2 and "--protocol file only" in res.stderr
+
+
+def test_a_symlink_planted_in_the_outbox_cannot_redirect_deliveries(pinned: Cli, tmp_path: Path) -> None:
+    outbox = tmp_path / "home" / "outbox"
+    pinned.ok("alarms", "topics", "create", "ops")
+    pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", "feed/alerts.jsonl")
+    target = tmp_path / "outside"
+    target.mkdir()
+    (outbox / "feed").symlink_to(target, target_is_directory=True)  # made after the subscription was accepted
+    pinned.ok("alarms", "topics", "publish", "ops", "--message", "x")
+    assert list(target.iterdir()) == []
+    (row,) = pinned.json("alarms", "topics", "deliveries", "--protocol", "file")["Deliveries"]
+    assert row["Status"] == "Failed" and "outside the outbox folder" in row["Detail"]
+
+
+def test_file_endpoint_files_are_private(pinned: Cli, tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0)
+    try:
+        pinned.ok("alarms", "topics", "create", "ops")
+        pinned.ok("alarms", "topics", "subscribe", "ops", "--protocol", "file", "--endpoint", "alerts.jsonl")
+        pinned.ok("alarms", "topics", "publish", "ops", "--message", "x")
+    finally:
+        os.umask(old)
+    outbox = tmp_path / "home" / "outbox"
+    assert outbox.stat().st_mode & 0o777 == 0o700
+    assert (outbox / "alerts.jsonl").stat().st_mode & 0o777 == 0o600

@@ -102,6 +102,10 @@ def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
     res = pinned("trail", "validate-digest", "--trail", "sig-trail", "--verbose", "-o", "table")
     assert res.exit_code == 0 and "2/2 digest files valid" in res.stdout and "s3://sig-bucket/org/logs/AWSLogs/" in res.stdout
     res = pinned("trail", "validate-digest", "--trail", "sig-trail", "--s3-prefix", "other", "-o", "table")
+    # Nothing validated is a failure (exit 3) saying what was searched; --allow-empty gives aws-cli's exit 0.
+    assert res.exit_code == 3 and "No digests found" in res.stdout
+    assert "nothing validated: no digest file was verified in s3://sig-bucket/other/AWSLogs/123456789012/" in res.stderr
+    res = pinned("trail", "validate-digest", "--trail", "sig-trail", "--s3-prefix", "other", "--allow-empty", "-o", "table")
     assert res.exit_code == 0 and "No digests found" in res.stdout
     signed = (f"{d1['digestEndTime']}\nsig-bucket/{d1['digestS3Object']}\n{hashlib.sha256(first).hexdigest()}\nnull").encode()
     load_der_public_key(der).verify(bytes.fromhex(meta1["signature"]), signed, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]

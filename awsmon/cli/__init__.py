@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from awsmon import __version__
-from awsmon.errors import AwsmonError, ExitCode
+from awsmon.errors import AwsmonError, ExitCode, one_line
 
 # Global options and whether they take a value; they may appear anywhere before "--" (moved to the front).
 GLOBAL_OPTIONS: dict[str, bool] = {
@@ -32,11 +32,13 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--color": True,
     "--tz": True,
     "--debug": False,
+    "--wide": False,
 }
 # Commands that define an option of the same name with their own meaning keep it.
 _OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
     ("account", "init"): {"--region"},
     ("trail", "import"): {"--region"},
+    ("trail", "download"): {"--region"},
 }
 
 EXIT_CODES_HELP = "Exit status: 0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted."
@@ -138,6 +140,36 @@ def _keep_examples_verbatim(cmd: Any) -> None:
         _keep_examples_verbatim(sub)
 
 
+def _bound_integers(cmd: Any) -> None:
+    """Integer options take 64-bit values only: a larger number is a usage error, not an overflow in SQLite."""
+    from typer._click.types import IntParamType
+
+    class Int64(IntParamType):
+        def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+            number = super().convert(value, param, ctx)
+            if not -(2**63) <= number < 2**63:
+                self.fail(f"{value!r} is out of range (a 64-bit integer)", param, ctx)
+            return number
+
+    for param in getattr(cmd, "params", []):
+        if type(param.type) is IntParamType:
+            param.type = Int64()
+    for sub in getattr(cmd, "commands", {}).values():
+        _bound_integers(sub)
+
+
+def _check_argv(argv: list[str]) -> None:
+    """Arguments come from bytes (undecodable ones become lone surrogates): refuse what is not UTF-8 text, once,
+    before any command can store or print it."""
+    from awsmon.errors import UsageError
+
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"argument '{one_line(arg)}' is not UTF-8 text (at character {exc.start})") from None
+
+
 def _traceback() -> None:
     import traceback  # only with --debug: it costs ~8 ms of startup
 
@@ -145,9 +177,10 @@ def _traceback() -> None:
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"awsmon: error: {message}\n")
+    # control characters from user data are escaped, never written raw: one printable line each
+    sys.stderr.write(f"awsmon: error: {one_line(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {one_line(hint)}\n")
 
 
 # Command groups, imported and converted to click commands only when used: building every group's commands
@@ -157,7 +190,10 @@ GROUPS: dict[str, str] = {
     "metrics": "awsmon.cli.metrics",
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
+    "dashboards": "awsmon.cli.dashboards",
     "rules": "awsmon.cli.rules",
+    "sqs": "awsmon.cli.sqs",
+    "schemas": "awsmon.cli.schemas",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
     "ec2": "awsmon.cli.ec2",
@@ -243,6 +279,7 @@ class AwsmonGroup(TyperGroup):
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
                 _keep_examples_verbatim(cmd)
+                _bound_integers(cmd)
                 self._lazy[cmd_name] = cmd
             return self._lazy[cmd_name]
         if cmd_name in COMMANDS:
@@ -264,6 +301,7 @@ class AwsmonGroup(TyperGroup):
             argv = expand_plural_options(self, argv)
         code: int = ExitCode.OK
         try:
+            _check_argv(argv)
             rv = super().main(argv, prog_name or "awsmon", complete_var, standalone_mode=False, **extra)
             if isinstance(rv, int) and not isinstance(rv, bool):
                 code = rv
@@ -297,6 +335,24 @@ class AwsmonGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             code = ExitCode.OK
+        except OSError as exc:
+            # Last resort for a path given by the user that the OS refuses (too long, missing, a folder...):
+            # readers report these themselves; whatever still escapes is one line, not "unexpected".
+            import errno
+
+            if debug:
+                _traceback()
+            where = f" {exc.filename}" if exc.filename else ""
+            _print_error(f"cannot use{where}: {exc.strerror or exc}")
+            bad_input = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EINVAL, errno.ELOOP}
+            code = ExitCode.USAGE if exc.errno in bad_input else ExitCode.ERROR
+        except RecursionError:
+            # Last resort: readers refuse over-deep input themselves (awsmon.inputs); whatever still recursed too
+            # deep was nested user data, so it is bad input, not a crash.
+            if debug:
+                _traceback()
+            _print_error("the input is nested too deeply to process")
+            code = ExitCode.USAGE
         except Exception as exc:
             if debug:
                 _traceback()
@@ -345,13 +401,14 @@ def root(
     color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
     tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     from awsmon.context import AppContext
 
     obj = AppContext.create(
         backend=backend, home=home, account=account, profile=profile, region=region, endpoint_url=endpoint_url,
-        output=output, query=query, color=color, debug=debug, tz=tz,
+        output=output, query=query, color=color, debug=debug, tz=tz, wide=wide,
     )  # fmt: skip
     ctx.obj = obj
     root_cmd = ctx.find_root().command

@@ -10,7 +10,7 @@ from awsmon.output import Renderer
 
 GLOBAL_HELP = (
     "Global options (--backend, --home, --account, --profile, --region, --endpoint-url, -o/--output, --query, "
-    "--color, --tz, --debug) may be given before or after the command."
+    "--color, --tz, --wide, --debug) may be given before or after the command."
 )
 
 

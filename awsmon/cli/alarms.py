@@ -27,8 +27,9 @@ topics_app = group(
 app.add_typer(topics_app, name="topics")
 
 STATE_HELP = "OK, ALARM or INSUFFICIENT_DATA."
-_ALARM_COLUMNS = [Column("AlarmName"), Column("AlarmType"), Column("StateValue"), Column("Condition"),
-                  Column("StateUpdatedTimestamp"), Column("StateReason")]  # fmt: skip
+# On a narrow terminal the optional columns (priority > 0) are hidden first, highest number first; --wide shows all.
+_ALARM_COLUMNS = [Column("AlarmName"), Column("AlarmType", priority=2), Column("StateValue"), Column("Condition"),
+                  Column("StateUpdatedTimestamp", priority=1), Column("StateReason", priority=3)]  # fmt: skip
 
 
 @app.command("put")
@@ -356,15 +357,19 @@ def topic_subscribe(
     ctx: typer.Context,
     topic: str = typer.Argument(..., help="Topic name or ARN."),
     protocol: str = typer.Option(..., "--protocol", help="email, sms, sqs, file (local only), http(s), lambda."),
-    endpoint: str = typer.Option(..., "--notification-endpoint", "--endpoint", help="Address, phone, queue ARN or file path."),
+    endpoint: str = typer.Option(..., "--notification-endpoint", "--endpoint", help="Address, phone, queue ARN or file path (file: relative to $AWSMON_HOME/outbox)."),
+    allow_outside_home: bool = typer.Option(False, "--allow-outside-home", help="Let a file endpoint be outside $AWSMON_HOME/outbox (relative paths then mean the current folder)."),
 ) -> None:
     """Subscribe an endpoint to a topic (Subscribe; confirmed at once locally).
 
-    Example: awsmon alarms topics subscribe ops --protocol file --endpoint ./alerts.jsonl
+    A file endpoint (local backend) appends one JSON line per delivery to a file in $AWSMON_HOME/outbox/; a
+    relative path resolves there and no path may leave that folder unless --allow-outside-home is given.
+
+    Example: awsmon alarms topics subscribe ops --protocol file --endpoint alerts.jsonl
     """
     from awsmon.services.alarms import subscribe
 
-    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint))
+    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint, allow_outside_home))
 
 
 @topics_app.command("unsubscribe")

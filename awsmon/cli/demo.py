@@ -9,19 +9,35 @@ def demo(
     ctx: typer.Context,
     lab: str | None = typer.Option(None, "--lab", help="Run one of the course's labs end to end on its own fresh account (see --list)."),
     list_: bool = typer.Option(False, "--list", help="List the labs."),
+    samples_path: bool = typer.Option(False, "--samples-path", help="Print the folder of the sample CloudTrail logs shipped with awsmon, and exit."),
 ) -> None:
     """Build (idempotently, in seconds) a demo local account and print what to try next; or run a lab.
+
+    The demo also imports the sample CloudTrail logs shipped with awsmon (956 real records from an attack
+    simulation, MIT licence); --samples-path prints where they are installed.
 
     Example: awsmon demo && awsmon trail lookup --max-results 5
 
     Example: awsmon demo --lab ec2-stopped-sns
+
+    Example: awsmon trail import "$(awsmon demo --samples-path)"
     """
     if list_ or lab:
         _lab(ctx, lab)
         return
+    actx = app_ctx(ctx)
+    if samples_path:
+        from awsmon.services.demo import samples
+
+        data = samples()
+        asked_json = actx.output.value == "json" and not actx.output.source.startswith("default")
+        if asked_json or actx.query:
+            renderer(ctx).render(data)
+        else:  # a bare path, also when piped: it is made for "$(awsmon demo --samples-path)"
+            renderer(ctx).write(data["CloudTrail"] + "\n")
+        return
     from awsmon.services.demo import run_demo
 
-    actx = app_ctx(ctx)
     data = run_demo(actx)
     r = renderer(ctx)
     if actx.query or actx.output.value != "table":

@@ -1,6 +1,5 @@
 """awsmon logs: CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import."""
 
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -179,10 +178,9 @@ def put_events(
     if file is not None:
         if file.lstrip().startswith("["):
             text = file  # aws-cli's inline --log-events '[{"timestamp": ..., "message": ...}]'
-            try:
-                inline = json.loads(text)
-            except ValueError as exc:
-                raise UsageError(f"invalid inline --log-events JSON: {exc}") from None
+            from awsmon.inputs import loads_json
+
+            inline = loads_json(text, "inline --log-events")
             if not isinstance(inline, list) or not all(isinstance(e, dict) and "message" in e for e in inline):
                 raise UsageError('invalid inline --log-events: expected [{"timestamp": ms, "message": "..."}, ...]')
         else:
@@ -202,26 +200,16 @@ def put_events(
     renderer(ctx).detail(data)
 
 
-def _read_file(path: str) -> str:
-    from pathlib import Path
+def _read_file(path: str, what: str = "--file") -> str:
+    from awsmon.inputs import file_path_of, read_file_text
 
-    p = Path(path.removeprefix("file://"))
-    try:
-        return _utf8(p.read_bytes(), path)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return read_file_text(file_path_of(path) or path, what)
 
 
 def _read_stdin() -> str:
-    return _utf8(sys.stdin.buffer.read(), "stdin")
+    from awsmon.inputs import read_stdin_text
 
-
-def _utf8(data: bytes, what: str) -> str:
-    """Log events are UTF-8 text (PutLogEvents refuses anything else): say where a file is not, in one line."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"cannot read {what}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
+    return read_stdin_text("--file")
 
 
 @app.command("get-events")
@@ -384,13 +372,12 @@ def test_pattern(
 def _parse_transformation(text: str) -> dict[str, Any]:
     """aws-cli's ``--metric-transformations``: JSON, or shorthand ``metricName=N,metricNamespace=NS,...``."""
     t = text.strip()
-    if t.startswith("file://"):
-        t = _read_file(t).strip()  # aws-cli's file:// form
+    if t.startswith(("file://", "fileb://")):
+        t = _read_file(t, "--metric-transformations").strip()  # aws-cli's file:// form
     if t.startswith(("[", "{")):
-        try:
-            data = json.loads(t)
-        except ValueError as exc:
-            raise UsageError(f"invalid --metric-transformations JSON: {exc}") from exc
+        from awsmon.inputs import loads_json
+
+        data = loads_json(t, "--metric-transformations")
         if isinstance(data, list) and len(data) == 1:
             data = data[0]
         if not isinstance(data, dict):
@@ -513,10 +500,15 @@ def import_(
     ts_field: str | None = typer.Option(None, "--timestamp-field", help="JSON field (dotted) holding the time."),
     create: bool = typer.Option(True, "--create/--no-create", help="Create the group and streams if missing."),
 ) -> None:
-    """Stream log files into a group, in PutLogEvents batches; timestamps from a field or the line.
+    """Load log files into a group (local: an offline load of any age, resumable; aws: PutLogEvents batches).
+
+    Timestamps come from --timestamp-field, the export format or the line. A re-run of a file already imported
+    adds nothing (local). What was skipped is listed with the reason; exit 1 if nothing at all was imported.
 
     Example: awsmon logs import app.jsonl access.log --group /app/web --timestamp-field time
     """
+    from awsmon.errors import AwsmonError
+    from awsmon.output import info
     from awsmon.services.logs import import_files
 
     data = import_files(app_ctx(ctx), files, name, stream, ts_field, create)
@@ -524,8 +516,13 @@ def import_(
     actx = app_ctx(ctx)
     if actx.query or actx.output.value != "table":
         r.render(data)
-        return
-    r.detail({k: v for k, v in data.items() if k != "Files"})
+    else:
+        r.detail({k: v for k, v in data.items() if k not in ("Files", "Skipped")})
+    for skip in data["Skipped"]:
+        info(actx, f"skipped {skip['Lines']} lines: {skip['Reason']}")
+    if data["Lines"] and not data["Accepted"] and not data["AlreadyImported"]:
+        raise AwsmonError(f"nothing was imported: all {data['Lines']} lines were skipped ("
+                          + "; ".join(s["Reason"] for s in data["Skipped"]) + ")")
 
 
 # -- push (the CloudWatch Logs agent) ---------------------------------------------------------------------------------
@@ -556,3 +553,41 @@ def push(
                interval=interval)  # fmt: skip
     renderer(ctx).render(data, rows_key="Files", columns=[Column("File"), Column("LogGroupName"),
                          Column("LogStreamName"), Column("Events"), Column("Batches"), Column("Rejected")])  # fmt: skip
+
+
+# -- Logs Insights --------------------------------------------------------------------------------------------------
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    groups: list[str] = typer.Option(..., "--log-group-name", "--group", help="A log group (repeatable, at most 50)."),
+    query_string: str | None = typer.Option(None, "--query-string", help="The Logs Insights query."),
+    query_file: str | None = typer.Option(None, "--query-file", help="Read the query from this file ('-' is stdin)."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Start (default: 1 hour before --end)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="End (default: now)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many result rows (1-10000)."),
+    max_wait: float = typer.Option(600.0, "--max-wait", help="Stop the query (StopQuery) after this many seconds."),
+) -> None:
+    """Run a CloudWatch Logs Insights query (StartQuery + GetQueryResults); -o json prints AWS's response.
+
+    Example: awsmon logs query --group /app/web --start 1h --query-string 'filter status >= 500 | stats count(*) by bin(5m)'
+    """
+    from awsmon.services.logs_query import result_fields, rows_of, run_query
+
+    if (query_string is None) == (query_file is None):
+        raise UsageError("give exactly one of --query-string or --query-file")
+    if query_file is not None:
+        try:
+            text = sys.stdin.read() if query_file == "-" else open(query_file, encoding="utf-8").read()  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot read --query-file {query_file}: {exc.strerror}") from exc
+    else:
+        text = query_string or ""
+    data = run_query(app_ctx(ctx), split_values(groups), text, _time(ctx, start), _time(ctx, end), limit, max_wait)
+    renderer(ctx).render(data, rows_of=rows_of, columns=[_FieldColumn(f) for f in result_fields(data)])
+
+
+class _FieldColumn(Column):
+    """A result field: its name may hold dots (``a.b`` from JSON), so it is a key, not a path."""
+
+    def get(self, row: Any) -> Any:
+        return row.get(self.header) if isinstance(row, dict) else None

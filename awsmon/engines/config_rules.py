@@ -570,7 +570,7 @@ def parse_input_parameters(text: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _invalid(f"Invalid json {text} passed in the InputParameters field") from None
     if not isinstance(value, dict):
         raise _invalid(f"Invalid json {text} passed in the InputParameters field")

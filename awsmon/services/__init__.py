@@ -3,11 +3,17 @@ returning API-shaped data for the renderer. No printing here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from awsmon.context import AppContext
     from awsmon.errors import ServiceError
+
+
+def compact(**params: Any) -> dict[str, Any]:
+    """boto3 keyword arguments without the options that were not given (``None``): one call instead of a block of
+    ``if value: params["X"] = value``. Pass ``value or None`` where an empty value also means "not given"."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def lacks_operation(ctx: AppContext, exc: ServiceError) -> bool:

@@ -3,34 +3,22 @@ shorthand forms (``Key=a,Value=b``, ``Name=x,Values=a,b``, ``Enabled=true``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from awsmon.errors import UsageError
 
 
 def read_text(value: str, what: str) -> str:
-    """Inline text, ``file://path`` or ``fileb://path`` (aws-cli), or ``-`` for stdin."""
-    import sys
-    from pathlib import Path
+    """Inline text, ``file://path`` or ``fileb://path`` (aws-cli), or ``-`` for stdin (read by awsmon.inputs)."""
+    from awsmon.inputs import read_arg
 
-    if value == "-":
-        return sys.stdin.read()
-    for prefix in ("file://", "fileb://"):
-        if value.startswith(prefix):
-            path = Path(value[len(prefix):]).expanduser()
-            try:
-                return path.read_text()
-            except OSError as exc:
-                raise UsageError(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
-    return value
+    return read_arg(value, what, stdin=True)
 
 
 def read_json(value: str, what: str) -> Any:
-    try:
-        return json.loads(read_text(value, what))
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    return loads_json(read_text(value, what), what)
 
 
 def _scalar(text: str) -> Any:

@@ -8,7 +8,6 @@ evaluation actually saw.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
+from awsmon.services import compact
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -54,17 +54,9 @@ def parse_tags(values: Sequence[str] | None) -> list[dict[str, str]]:
 
 def load_json_arg(text: str, option: str) -> Any:
     """A JSON value given inline, as ``file://path`` (aws-cli style) or as a path to a file."""
-    raw = text
-    path = text[7:] if text.startswith("file://") else text
-    if text.startswith("file://") or (not text.lstrip().startswith(("[", "{")) and Path(path).exists()):
-        try:
-            raw = Path(path).read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {option} file {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"invalid JSON in {option}: {exc}") from None
+    from awsmon.inputs import read_json_arg
+
+    return read_json_arg(text, option, bare_path=lambda v: not v.lstrip().startswith(("[", "{")))
 
 
 def check_max_items(max_items: int | None) -> None:
@@ -201,10 +193,8 @@ def delete_alarms(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 
 
 def set_alarm_state(ctx: AppContext, name: str, state: str, reason: str, reason_data: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
-    if reason_data is not None:
-        params["StateReasonData"] = reason_data
-    _cw(ctx).set_alarm_state(**params)
+    _cw(ctx).set_alarm_state(**compact(AlarmName=name, StateValue=state, StateReason=reason,
+                                       StateReasonData=reason_data))  # fmt: skip
     return {}
 
 
@@ -393,12 +383,9 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
                     values[i] = float(v)
     else:
         ext = alarm.get("ExtendedStatistic")
-        params: dict[str, Any] = {
-            "Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
-            "Dimensions": alarm.get("Dimensions") or [], "StartTime": start, "EndTime": end, "Period": period,
-        }  # fmt: skip
-        if alarm.get("Unit"):
-            params["Unit"] = alarm["Unit"]
+        params = compact(Namespace=alarm["Namespace"], MetricName=alarm["MetricName"],
+                         Dimensions=alarm.get("Dimensions") or [], StartTime=start, EndTime=end, Period=period,
+                         Unit=alarm.get("Unit") or None)  # fmt: skip
         counts = [None] * rng
 
         def fetch(**stat: Any) -> list[dict[str, Any]]:
@@ -483,14 +470,29 @@ def delete_topic(ctx: AppContext, topic: str) -> dict[str, Any]:
     return {}
 
 
-def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str) -> dict[str, Any]:
+def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str,
+              allow_outside_home: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Subscribe; ``file`` endpoints (local only) resolve inside ``$AWSMON_HOME/outbox`` unless allowed elsewhere."""
+    params: dict[str, Any] = {}
     if protocol == "file":
+        if not ctx.is_local:
+            raise UsageError("file endpoints exist only on the local backend (use --backend local)")
         path = endpoint[len("file://") :] if endpoint.startswith("file://") else endpoint
-        endpoint = str(Path(path).expanduser().resolve())
-    if protocol == "file" and not ctx.is_local:
-        raise UsageError("file endpoints exist only on the local backend (use --backend local)")
+        if path.startswith("~"):
+            from awsmon.inputs import expand_path
+
+            path = str(expand_path(path, "--endpoint"))
+        endpoint = path
+        if allow_outside_home:
+            from awsmon.backends.local.sns import OUTSIDE_HOME_ATTRIBUTE
+
+            # outside the outbox folder a relative path means the current folder, as for any other file argument
+            endpoint = str(Path(endpoint).resolve())
+            params["Attributes"] = {OUTSIDE_HOME_ATTRIBUTE: "true"}
+    elif allow_outside_home:
+        raise UsageError("--allow-outside-home applies to --protocol file only")
     return dict(ctx.client("sns").subscribe(TopicArn=_topic_arn(ctx, topic), Protocol=protocol, Endpoint=endpoint,
-                                            ReturnSubscriptionArn=True))  # fmt: skip
+                                            ReturnSubscriptionArn=True, **params))  # fmt: skip
 
 
 def unsubscribe(ctx: AppContext, subscription_arn: str) -> dict[str, Any]:
@@ -508,10 +510,7 @@ def list_subscriptions(ctx: AppContext, topic: str | None) -> dict[str, Any]:
 
 
 def publish(ctx: AppContext, topic: str, message: str, subject: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"TopicArn": _topic_arn(ctx, topic), "Message": message}
-    if subject is not None:
-        params["Subject"] = subject
-    return dict(ctx.client("sns").publish(**params))
+    return dict(ctx.client("sns").publish(**compact(TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject)))
 
 
 def deliveries(ctx: AppContext, topic: str | None, protocol: str | None, since: str | None,
@@ -537,9 +536,9 @@ DEMO_COMPOSITE = "checkout-degraded"
 def demo_step(ctx: AppContext) -> list[str]:
     """Idempotently: an SNS topic with a file subscription, an alarm on the demo metric, and a composite alarm."""
     store = ctx.store()
-    outbox = store.dir / "demo-alerts.jsonl"
+    outbox = Path(store.home.root) / "outbox" / "demo-alerts.jsonl"  # file endpoints live in $AWSMON_HOME/outbox
     topic_arn = create_topic(ctx, DEMO_TOPIC)["TopicArn"]
-    ctx.client("sns").subscribe(TopicArn=topic_arn, Protocol="file", Endpoint=str(outbox))
+    ctx.client("sns").subscribe(TopicArn=topic_arn, Protocol="file", Endpoint=outbox.name)
     cw = _cw(ctx)
     existing = describe_alarms(ctx, names=[DEMO_ALARM, DEMO_COMPOSITE])
     have = {a["AlarmName"] for a in existing["MetricAlarms"] + existing["CompositeAlarms"]}

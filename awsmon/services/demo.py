@@ -28,6 +28,13 @@ STEP_MODULES: list[str] = [
 ]
 
 
+def samples() -> dict[str, Any]:
+    """Where the sample data shipped in the package is installed."""
+    from awsmon.samples import cloudtrail_path
+
+    return {"CloudTrail": str(cloudtrail_path())}
+
+
 def run_demo(ctx: AppContext) -> dict[str, Any]:
     if not ctx.is_local:
         raise UsageError("awsmon demo builds a local simulated account: use --backend local")

@@ -7,7 +7,6 @@ calls go to AWS Lambda through boto3.
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +16,18 @@ from awsmon.errors import UsageError
 
 def read_blob(value: str, option: str) -> bytes:
     """aws-cli's ``fileb://path`` (bytes), ``file://path`` (text) or, for awsmon, a plain path to an existing file."""
-    path: str | None = None
-    if value.startswith("fileb://"):
-        path = value[len("fileb://") :]
-    elif value.startswith("file://"):
-        path = value[len("file://") :]
-    elif Path(value).is_file():
-        path = value
-    if path is None:
-        raise UsageError(f"{option}: expected fileb://path/to/file.zip, got {value!r}")
+    from awsmon.inputs import read_arg_bytes, read_file_bytes
+
+    data = read_arg_bytes(value, option)
+    if data is not None:
+        return data
     try:
-        return Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+        is_file = Path(value).is_file()
+    except (OSError, ValueError):
+        is_file = False
+    if not is_file:
+        raise UsageError(f"{option}: expected fileb://path/to/file.zip, got {value!r}")
+    return read_file_bytes(value, option)
 
 
 def parse_environment(text: str | None) -> dict[str, Any] | None:
@@ -38,10 +36,9 @@ def parse_environment(text: str | None) -> dict[str, Any] | None:
         return None
     text = text.strip()
     if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"--environment: invalid JSON: {exc}") from None
+        from awsmon.inputs import loads_json
+
+        value = loads_json(text, "--environment")
         if not isinstance(value, dict):
             raise UsageError("--environment: expected an object with Variables")
         return value
@@ -117,20 +114,32 @@ def get_policy(ctx: AppContext, name: str) -> dict[str, Any]:
     return _clean(ctx.client("lambda").get_policy(FunctionName=name))
 
 
-def payload_bytes(payload: str | None) -> bytes:
-    """``--payload``: JSON text (aws-cli's ``--cli-binary-format raw-in-base64-out``), ``file://`` or ``fileb://``."""
+def payload_bytes(payload: str | None, binary_format: str = "raw-in-base64-out") -> bytes:
+    """``--payload``: JSON text (aws-cli's ``--cli-binary-format raw-in-base64-out``, the default here), base64 text
+    (``--cli-binary-format base64``, aws-cli v2's default), ``file://`` or ``fileb://`` (raw bytes)."""
+    if binary_format not in ("raw-in-base64-out", "base64"):
+        raise UsageError(f"--cli-binary-format must be raw-in-base64-out or base64, not {binary_format!r}")
     if payload is None:
         return b"{}"
-    if payload.startswith(("file://", "fileb://")):
+    if payload.startswith("fileb://"):
         return read_blob(payload, "--payload")
-    return payload.encode("utf-8")
+    text = read_blob(payload, "--payload").decode("utf-8", "replace") if payload.startswith("file://") else payload
+    if binary_format == "base64":
+        import binascii
+
+        try:
+            return base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise UsageError("--payload: invalid base64 (with --cli-binary-format base64)") from None
+    return text.encode("utf-8")
 
 
 def invoke(ctx: AppContext, *, name: str, outfile: Path, payload: str | None = None,
-           invocation_type: str = "RequestResponse", log_type: str | None = None) -> dict[str, Any]:  # fmt: skip
+           invocation_type: str = "RequestResponse", log_type: str | None = None,
+           binary_format: str = "raw-in-base64-out") -> dict[str, Any]:  # fmt: skip
     """Invoke a function and write its response payload to ``outfile`` (``-`` for stdout), as aws-cli does."""
     params: dict[str, Any] = {"FunctionName": name, "InvocationType": invocation_type,
-                              "Payload": payload_bytes(payload)}  # fmt: skip
+                              "Payload": payload_bytes(payload, binary_format)}  # fmt: skip
     if log_type:
         params["LogType"] = log_type
     response = ctx.client("lambda").invoke(**params)

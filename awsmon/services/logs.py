@@ -11,6 +11,7 @@ import gzip
 import heapq
 import io
 import json
+import math
 import queue
 import re
 import sys
@@ -26,6 +27,7 @@ from awsmon.backends import paginate
 from awsmon.backends.ratelimit import TokenBucket, call_with_backoff
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 FILTER_TPS = 5.0  # FilterLogEvents quota per account and Region (not adjustable)
 MAX_BATCH_BYTES = 1_048_576
@@ -89,11 +91,7 @@ def describe_groups(
     ctx: AppContext, prefix: str | None = None, pattern: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {}
-    if prefix:
-        params["logGroupNamePrefix"] = prefix
-    if pattern:
-        params["logGroupNamePattern"] = pattern
+    params = compact(logGroupNamePrefix=prefix or None, logGroupNamePattern=pattern or None)
     groups = list(paginate(_client(ctx).describe_log_groups, "logGroups", token_in="nextToken",
                            max_items=limit, **params))  # fmt: skip
     return {"logGroups": groups}
@@ -136,13 +134,8 @@ def describe_streams(
     limit: int | None = None,
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {"logGroupName": group}
-    if prefix:
-        params["logStreamNamePrefix"] = prefix
-    if order_by:
-        params["orderBy"] = order_by
-    if descending:
-        params["descending"] = True
+    params = compact(logGroupName=group, logStreamNamePrefix=prefix or None, orderBy=order_by or None,
+                     descending=descending or None)  # fmt: skip
     streams = list(paginate(_client(ctx).describe_log_streams, "logStreams", token_in="nextToken",
                             max_items=limit, **params))  # fmt: skip
     return {"logStreams": streams}
@@ -166,7 +159,7 @@ def read_events_file(text: str, default_ts: int) -> list[dict[str, Any]]:
     if stripped.startswith("["):
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # not the JSON form: one event per line
             data = None
         if isinstance(data, list) and all(isinstance(e, dict) and "message" in e for e in data):
             out = []
@@ -283,15 +276,9 @@ def get_events(
 ) -> dict[str, Any]:
     if start and end and end < start:
         raise UsageError("--end-time is earlier than --start-time")
-    params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": start_from_head}
-    if start is not None:
-        params["startTime"] = _ms(start)
-    if end is not None:
-        params["endTime"] = _ms(end)
-    if limit is not None:
-        params["limit"] = limit
-    if next_token:
-        params["nextToken"] = next_token
+    params = compact(logGroupName=group, logStreamName=stream, startFromHead=start_from_head,
+                     startTime=None if start is None else _ms(start), endTime=None if end is None else _ms(end),
+                     limit=limit, nextToken=next_token or None)  # fmt: skip
     return dict(_client(ctx).get_log_events(**params))
 
 
@@ -838,15 +825,8 @@ def describe_metric_filters(
     metric_name: str | None = None,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if group:
-        params["logGroupName"] = group
-    if prefix:
-        params["filterNamePrefix"] = prefix
-    if metric_name:
-        params["metricName"] = metric_name
-    if namespace:
-        params["metricNamespace"] = namespace
+    params = compact(logGroupName=group or None, filterNamePrefix=prefix or None, metricName=metric_name or None,
+                     metricNamespace=namespace or None)  # fmt: skip
     items = list(paginate(_client(ctx).describe_metric_filters, "metricFilters", token_in="nextToken", **params))
     return {"metricFilters": items}
 
@@ -869,6 +849,8 @@ def parse_ts_value(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"timestamp out of range ({value})")
         return int(value if value >= 1e11 else value * 1000)
     if isinstance(value, str):
         s = value.strip()
@@ -932,17 +914,56 @@ def _why(exc: BaseException) -> str:
     return str(getattr(exc, "strerror", None) or exc)
 
 
+MAX_TS_MS = 253402300799999  # 9999-12-31T23:59:59.999Z: later times break date arithmetic everywhere
+IMPORT_BATCH = 20_000
+
+
 def _open_text(path: str) -> io.TextIOBase:
+    """A file (or stdin) as strict UTF-8 text lines, gunzipped when it starts with the gzip magic."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict", newline="")
+    raw = Path(path).open("rb")
+    if raw.peek(2)[:2] == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="strict", newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+
+
+def _check_file(path: str) -> str:
+    """Read a file once before anything is written: gzip intact, UTF-8 text (as put-events --file requires).
+    Returns the sha256 of its bytes (the key that makes a re-run resume instead of importing twice)."""
+    import codecs
+    import hashlib
+
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"cannot read {path}: no such file")
-    raw = p.open("rb")
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if head == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")  # type: ignore[arg-type]
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+        raise UsageError(f"cannot read {path}: " + ("a directory" if p.is_dir() else "no such file"))
+    digest = hashlib.sha256()
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(2)
+            if path.lower().endswith(".gz") and head != b"\x1f\x8b":
+                raise UsageError(f"cannot read {path}: named .gz but not gzip data (it does not start with the gzip magic bytes)")
+            fh.seek(0)
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+            fh.seek(0)
+            stream: Any = gzip.GzipFile(fileobj=fh) if head == b"\x1f\x8b" else fh
+            decoder = codecs.getincrementaldecoder("utf-8")("strict")
+            offset = 0
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise UsageError(f"cannot read {path}: not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset "
+                                     f"{offset + exc.start})") from None  # fmt: skip
+                offset += len(chunk)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise UsageError(f"cannot read {path}: not UTF-8 text (truncated character at the end)") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
+    return digest.hexdigest()
 
 
 def import_files(
@@ -954,71 +975,146 @@ def import_files(
     create: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Stream files into a log group in PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted per batch)."""
+    """Load log files into a log group.
+
+    Local backend: an offline load of history (events of any age, batches of any span), resumable and idempotent
+    per file: each batch is stored with the file's progress, so a re-run after a kill resumes where it stopped and
+    a finished file adds nothing. aws backend: PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted), where
+    AWS rejects events older than 14 days or beyond the retention period; the report says what was skipped and why.
+    """
     if not paths:
         raise UsageError("give at least one file (or - for stdin)")
-    for path in paths:  # before creating anything
-        if path != "-" and not Path(path).is_file():
-            raise UsageError(f"cannot read {path}: " + ("a directory" if Path(path).is_dir() else "no such file"))
+    keys: dict[str, str | None] = {}
+    for path in paths:  # every file is checked before anything is created or written
         check_names(group, stream or _stream_name_for(path))
-        if path != "-":
-            try:
-                with _open_text(path) as fh:
-                    fh.read(1 << 16)  # a gzip file that is not one fails here, before anything is written
-            except (OSError, EOFError, zlib.error) as exc:
-                raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
+        keys[path] = None if path == "-" else _check_file(path)
+    offline = ctx.is_local
     logs = _client(ctx)
     now_ms = _ms(ctx.now())
     assert now_ms is not None
-    totals = {"Lines": 0, "Accepted": 0, "Rejected": 0, "TooLarge": 0, "NoTimestamp": 0, "Batches": 0}
+    totals = {"Lines": 0, "Accepted": 0, "Rejected": 0, "TooLarge": 0, "NoTimestamp": 0, "AlreadyImported": 0,
+              "Batches": 0}  # fmt: skip
     per_file = []
     for path in paths:
         s = stream or _stream_name_for(path)
         if create:
             ensure_stream(ctx, group, s)
-        batch: list[tuple[int, str]] = []
-        size = 0
-        lo = hi = 0
+        elif offline:
+            logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=s)  # the group must exist
         accepted_before = totals["Accepted"]
-
-        try:
-            fh = _open_text(path)
-            lines = iter(fh)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
-        with fh:
-            while True:
-                try:
-                    raw = next(lines)
-                except StopIteration:
-                    break
-                except (OSError, EOFError, zlib.error) as exc:  # a file corrupt further in: say what got in
-                    raise UsageError(f"cannot read {path} after line {totals['Lines']}: {_why(exc)} "
-                                     f"({totals['Accepted']} events were imported)") from exc  # fmt: skip
-                line = raw.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                totals["Lines"] += 1
-                ts, message = line_event(line, timestamp_field)
-                if ts is None:
-                    totals["NoTimestamp"] += 1
-                    ts = now_ms
-                n = len(message.encode("utf-8"))
-                if n > MAX_EVENT_BYTES:
-                    totals["TooLarge"] += 1
-                    continue
-                if batch and (len(batch) >= MAX_BATCH_EVENTS or size + n + EVENT_OVERHEAD > MAX_BATCH_BYTES
-                              or max(hi, ts) - min(lo, ts) > MAX_SPAN_MS):  # fmt: skip
-                    _flush(logs, group, s, batch, totals, progress)
-                    batch, size = [], 0
-                if not batch:
-                    lo = hi = ts
-                lo, hi = min(lo, ts), max(hi, ts)
-                batch.append((ts, message))
-                size += n + EVENT_OVERHEAD
-            _flush(logs, group, s, batch, totals, progress)
+        key = None if keys[path] is None else f"{keys[path]}|{ctx.region}|{group}|{s}"
+        if offline:
+            _load_offline(logs, path, group, s, key, timestamp_field, now_ms, totals, progress)
+        else:
+            _put_batches(logs, path, group, s, timestamp_field, now_ms, totals, progress)
         per_file.append({"File": path, "LogStreamName": s, "Accepted": totals["Accepted"] - accepted_before})
-    return {"LogGroupName": group, **totals, "Files": per_file}
+    skipped = []
+    if totals["AlreadyImported"]:
+        skipped.append({"Reason": "already imported (lines of files imported before: a re-run adds nothing)",
+                        "Lines": totals["AlreadyImported"]})  # fmt: skip
+    if totals["TooLarge"]:
+        skipped.append({"Reason": f"larger than {MAX_EVENT_BYTES} bytes (the limit of one log event)", "Lines": totals["TooLarge"]})
+    if totals["Rejected"]:
+        skipped.append({"Reason": "rejected by PutLogEvents: older than 14 days, older than the group's retention, "
+                        "or more than 2 hours in the future", "Lines": totals["Rejected"]})  # fmt: skip
+    return {"LogGroupName": group, **totals, "Mode": "offline load" if offline else "PutLogEvents",
+            "Skipped": skipped, "Files": per_file}
+
+
+def _lines(path: str, totals: dict[str, int]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a file; undecodable or corrupt input mid-stream is a one-line error."""
+    fh = _open_text(path)
+    lineno = 0
+    with fh:
+        while True:
+            try:
+                raw = fh.readline()
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"cannot read {path} after line {lineno}: not UTF-8 text ({exc.reason}); "
+                                 f"{totals['Accepted']} events were imported") from None  # fmt: skip
+            except (OSError, EOFError, zlib.error) as exc:  # a file corrupt further in: say what got in
+                raise UsageError(f"cannot read {path} after line {lineno}: {_why(exc)} "
+                                 f"({totals['Accepted']} events were imported)") from exc  # fmt: skip
+            if not raw:
+                return
+            lineno += 1
+            line = raw.rstrip("\r\n")
+            if lineno == 1:
+                line = line.removeprefix("\ufeff")
+            yield lineno, line
+
+
+def _event(path: str, lineno: int, line: str, timestamp_field: str | None, now_ms: int,
+           totals: dict[str, int]) -> tuple[int, str] | None:  # fmt: skip
+    totals["Lines"] += 1
+    try:
+        ts, message = line_event(line, timestamp_field)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"{path}: line {lineno}: {exc} ({totals['Accepted']} events were imported; a re-run "
+                         "resumes after them)") from None  # fmt: skip
+    if ts is None:
+        totals["NoTimestamp"] += 1
+        ts = now_ms
+    elif not 0 <= ts <= MAX_TS_MS:
+        raise UsageError(f"{path}: line {lineno}: timestamp out of range ({ts} ms) ({totals['Accepted']} events "
+                         "were imported; a re-run resumes after them)")  # fmt: skip
+    if len(message.encode("utf-8", "surrogatepass")) > MAX_EVENT_BYTES:
+        totals["TooLarge"] += 1
+        return None
+    return ts, message
+
+
+def _load_offline(logs: Any, path: str, group: str, stream: str, key: str | None, timestamp_field: str | None,
+                  now_ms: int, totals: dict[str, int], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    from awsmon.backends.local.logs import import_events, import_position
+
+    position, done = import_position(logs, key) if key else (0, False)
+    if done:
+        totals["AlreadyImported"] += position
+        return
+    totals["AlreadyImported"] += position
+    batch: list[tuple[int, str]] = []
+    lineno = position
+    for lineno, line in _lines(path, totals):
+        if lineno <= position or not line.strip():
+            continue
+        ev = _event(path, lineno, line, timestamp_field, now_ms, totals)
+        if ev is not None:
+            batch.append(ev)
+        if len(batch) >= IMPORT_BATCH:
+            import_events(logs, group, stream, batch, key=key, position=lineno, done=False)
+            totals["Accepted"] += len(batch)
+            totals["Batches"] += 1
+            if progress:
+                progress(len(batch))
+            batch = []
+    import_events(logs, group, stream, batch, key=key, position=max(lineno, position), done=True)
+    totals["Accepted"] += len(batch)
+    totals["Batches"] += 1 if batch else 0
+
+
+def _put_batches(logs: Any, path: str, group: str, stream: str, timestamp_field: str | None, now_ms: int,
+                 totals: dict[str, int], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    batch: list[tuple[int, str]] = []
+    size = lo = hi = 0
+    for lineno, line in _lines(path, totals):
+        if not line.strip():
+            continue
+        ev = _event(path, lineno, line, timestamp_field, now_ms, totals)
+        if ev is None:
+            continue
+        ts, message = ev
+        n = len(message.encode("utf-8"))
+        if batch and (len(batch) >= MAX_BATCH_EVENTS or size + n + EVENT_OVERHEAD > MAX_BATCH_BYTES
+                      or max(hi, ts) - min(lo, ts) > MAX_SPAN_MS):  # fmt: skip
+            _flush(logs, group, stream, batch, totals, progress)
+            batch, size = [], 0
+        if not batch:
+            lo = hi = ts
+        lo, hi = min(lo, ts), max(hi, ts)
+        batch.append((ts, message))
+        size += n + EVENT_OVERHEAD
+    _flush(logs, group, stream, batch, totals, progress)
 
 
 def _flush(

@@ -86,10 +86,9 @@ def _variables(instance_id: str | None) -> dict[str, str | None]:
 
 def read_agent_config(path: Path, instance_id: str | None) -> tuple[list[FileSpec], Path | None]:
     """File specs (and the awslogs ``state_file``, if any) from an awslogs.conf or a unified agent JSON file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--agent-config: cannot read {path}: {exc.strerror or exc}") from None
+    from awsmon.inputs import read_file_text
+
+    text = read_file_text(path, "--agent-config")
     variables = _variables(instance_id)
     if text.lstrip().startswith("{"):
         return _unified_config(text, path, variables), None
@@ -124,10 +123,9 @@ def read_agent_config(path: Path, instance_id: str | None) -> tuple[list[FileSpe
 
 
 def _unified_config(text: str, path: Path, variables: dict[str, str | None]) -> list[FileSpec]:
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"--agent-config {path}: invalid JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    doc = loads_json(text, f"--agent-config {path}")
     collect = (((doc.get("logs") or {}).get("logs_collected") or {}).get("files") or {}).get("collect_list")
     if not isinstance(collect, list) or not collect:
         raise UsageError(f"--agent-config {path}: no logs.logs_collected.files.collect_list entries")

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_DATUMS_PER_CALL = 1000
@@ -38,10 +37,9 @@ def parse_dimensions(args: Sequence[str] | None) -> list[dict[str, str]]:
         if not text:
             continue
         if text.startswith("["):
-            try:
-                items = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"invalid --dimensions JSON: {exc.msg}") from None
+            from awsmon.inputs import loads_json
+
+            items = loads_json(text, "--dimensions")
             if not isinstance(items, list) or not all(isinstance(d, dict) and {"Name", "Value"} <= set(d) for d in items):
                 raise UsageError('invalid --dimensions JSON: expected [{"Name": ..., "Value": ...}, ...]')
             out.extend({"Name": str(d["Name"]), "Value": str(d["Value"])} for d in items)
@@ -103,10 +101,9 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
         return None
     raw = text.strip()
     if raw.startswith("{"):
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"invalid --statistic-values JSON: {exc.msg}") from None
+        from awsmon.inputs import loads_json
+
+        obj = loads_json(raw, "--statistic-values")
         items = list(obj.items()) if isinstance(obj, dict) else []
     else:
         items = []
@@ -126,23 +123,20 @@ def parse_statistic_values(text: str | None) -> dict[str, float] | None:
     return out
 
 
-def _read_text(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    if source.startswith("file://"):
-        source = source[7:]
-    stripped = source.lstrip()
-    if stripped.startswith(("[", "{")):
-        return source
-    try:
-        return Path(source).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+def _read_text(source: str, what: str) -> str:
+    """JSON text inline, or from stdin (``-``), ``file://path`` or a plain path."""
+    from awsmon.inputs import read_arg, read_file_text
+
+    if source.lstrip().startswith(("[", "{")) or source == "-" or source.startswith(("file://", "fileb://")):
+        return read_arg(source, what, stdin=True)
+    return read_file_text(source, what)
 
 
 def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        from awsmon.timeparse import from_epoch
+
+        return from_epoch(float(value), f"Timestamp {value!r} in the metric data")
     if isinstance(value, str):
         parsed = ctx.parse_time(value)
         assert parsed is not None
@@ -152,14 +146,25 @@ def _timestamp_of(ctx: AppContext, value: Any) -> datetime:
 
 def load_metric_data(ctx: AppContext, source: str) -> tuple[str | None, list[dict[str, Any]]]:
     """The aws-cli JSON form of MetricData (a list), a full request object, or JSON Lines of datums."""
-    text = _read_text(source)
+    from awsmon.inputs import check_depth, loads_json
+
+    text = _read_text(source, "--metric-data")
     try:
         doc: Any = json.loads(text)
+    except RecursionError:
+        doc = loads_json(text, "--metric-data")  # raises the usage error for too deep a nesting
     except json.JSONDecodeError:
-        try:
-            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"invalid --metric-data: not JSON or JSON Lines ({exc.msg}, line {exc.lineno})") from None
+        doc = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"invalid --metric-data: not JSON or JSON Lines ({exc.msg}, line {number})") from None
+            except RecursionError:
+                doc.append(loads_json(line, f"--metric-data line {number}"))
+    check_depth(doc, "--metric-data")
     namespace = None
     if isinstance(doc, dict):
         namespace = doc.get("Namespace")
@@ -256,15 +261,8 @@ def list_metrics(
         raise UsageError(f"--max-items must be at least 1 (got {max_items})")
     from awsmon.backends import paginate
 
-    params: dict[str, Any] = {}
-    if namespace:
-        params["Namespace"] = namespace
-    if metric_name:
-        params["MetricName"] = metric_name
-    if dimensions:
-        params["Dimensions"] = dimensions
-    if recently_active:
-        params["RecentlyActive"] = recently_active
+    params = compact(Namespace=namespace or None, MetricName=metric_name or None, Dimensions=dimensions or None,
+                     RecentlyActive=recently_active or None)  # fmt: skip
     client = cloudwatch(ctx)
     # A metric is namespace + name + the dimension *set*; some endpoints (moto) repeat a metric once per datum.
     unique: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -300,22 +298,11 @@ def get_statistics(
 ) -> dict[str, Any]:
     """GetMetricStatistics with datapoints sorted by time (the API returns them unordered)."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    params: dict[str, Any] = {
-        "Namespace": namespace,
-        "MetricName": metric_name,
-        "Dimensions": dimensions or [],
-        "StartTime": start_dt,
-        "EndTime": end_dt,
-        "Period": period,
-    }
-    if statistics:
-        params["Statistics"] = statistics
-    if extended_statistics:
-        params["ExtendedStatistics"] = extended_statistics
     if not statistics and not extended_statistics:
-        params["Statistics"] = ["Average"]
-    if unit:
-        params["Unit"] = unit
+        statistics = ["Average"]
+    params = compact(Namespace=namespace, MetricName=metric_name, Dimensions=dimensions or [], StartTime=start_dt,
+                     EndTime=end_dt, Period=period, Statistics=statistics or None,
+                     ExtendedStatistics=extended_statistics or None, Unit=unit or None)  # fmt: skip
     resp = cloudwatch(ctx).get_metric_statistics(**params)
     points = sorted(resp.get("Datapoints") or [], key=lambda d: (d["Timestamp"], d.get("Unit") or ""))
     return {"Label": resp.get("Label", metric_name), "Datapoints": points}
@@ -346,11 +333,9 @@ def statistics_rows(resp: dict[str, Any], requested: list[str] | None = None
 
 def load_queries(text: str) -> list[dict[str, Any]]:
     """``--metric-data-queries``: JSON text, a file, ``file://path`` or ``-`` (stdin)."""
-    raw = _read_text(text)
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"invalid --metric-data-queries JSON: {exc.msg} (line {exc.lineno})") from None
+    from awsmon.inputs import loads_json
+
+    doc = loads_json(_read_text(text, "--metric-data-queries"), "--metric-data-queries")
     if isinstance(doc, dict):
         doc = doc.get("MetricDataQueries", [doc])
     if not isinstance(doc, list) or not all(isinstance(q, dict) for q in doc):
@@ -365,10 +350,11 @@ def get_metric_data(
     start: str | None = None,
     end: str | None = None,
     scan_by: str = "TimestampAscending",
+    region: str | None = None,
 ) -> dict[str, Any]:
     """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    client = cloudwatch(ctx)
+    client = ctx.client("cloudwatch", region=region) if region else cloudwatch(ctx)
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     messages: list[Any] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 # Most selective first (cloudtrail.md §7.2): this one goes to the API when several are given on the aws backend.
@@ -60,10 +61,9 @@ def parse_lookup_attributes(text: str) -> list[tuple[str, str]]:
     """One ``--lookup-attributes`` value: ``Key=Value``, the shorthand, or aws-cli's JSON list (or one object)."""
     if not text.lstrip().startswith(("[", "{")):
         return [parse_lookup_attribute(text)]
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid --lookup-attributes JSON: {exc}") from None
+    from awsmon.inputs import loads_json
+
+    data = loads_json(text, "--lookup-attributes")
     items = data if isinstance(data, list) else [data]
     out: list[tuple[str, str]] = []
     for item in items:
@@ -85,11 +85,12 @@ def _bool_params(**kw: Any) -> dict[str, Any]:
 
 def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None = None, multi_region: bool | None = None,
                  validation: bool | None = None, include_global: bool | None = None, log_group_arn: str | None = None,
-                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic)  # fmt: skip
+                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).create_trail(**params))
 
 
@@ -104,11 +105,12 @@ def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
 
 def update_trail(ctx: AppContext, *, name: str, bucket: str | None = None, prefix: str | None = None,
                  multi_region: bool | None = None, validation: bool | None = None, include_global: bool | None = None,
-                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id)  # fmt: skip
+                          KmsKeyId=kms_key_id, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).update_trail(**params))
 
 
@@ -118,9 +120,7 @@ def delete_trail(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def describe_trails(ctx: AppContext, names: list[str] | None = None, include_shadow: bool = True) -> dict[str, Any]:
-    params: dict[str, Any] = {"includeShadowTrails": include_shadow}
-    if names:
-        params["trailNameList"] = names
+    params = compact(includeShadowTrails=include_shadow, trailNameList=names or None)
     trails = cloudtrail(ctx).describe_trails(**params).get("trailList", [])
     if names:  # as AWS: only the trails named (by name or ARN); some endpoints (moto) ignore the list
         trails = [t for t in trails if t.get("Name") in names or t.get("TrailARN") in names]
@@ -158,18 +158,9 @@ def get_event_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
 
 def _json_arg(text: str, what: str) -> Any:
     """A JSON document given inline or as ``file://path`` (aws-cli style) or ``@path``."""
-    from pathlib import Path
+    from awsmon.inputs import read_json_arg
 
-    if text.startswith("file://") or text.startswith("@"):
-        path = Path(text[7:] if text.startswith("file://") else text[1:])
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise UsageError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"invalid {what} JSON: {exc}") from None
+    return read_json_arg(text, what, at_path=True)
 
 
 def _selector_list(value: Any, what: str) -> list[dict[str, Any]]:
@@ -204,11 +195,7 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
 
 
 def list_public_keys(ctx: AppContext, start: str | None = None, end: str | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if start:
-        params["StartTime"] = ctx.parse_time(start)
-    if end:
-        params["EndTime"] = ctx.parse_time(end)
+    params = compact(StartTime=ctx.parse_time(start) if start else None, EndTime=ctx.parse_time(end) if end else None)
     keys = cloudtrail(ctx).list_public_keys(**params).get("PublicKeyList", [])
     return {"PublicKeyList": keys}
 
@@ -410,9 +397,15 @@ def demo_step(ctx: AppContext) -> list[str]:
 
         store.advance_clock(timedelta(minutes=65))  # past the first 5-minute delivery and the first hourly digest
         ctx.run_catch_up()
+    # The sample logs shipped in the package: real events to look up (idempotent by eventID).
+    from awsmon.samples import cloudtrail_path
+    from awsmon.services.trail_import import import_paths
+
+    import_paths(ctx, [str(cloudtrail_path())])
     return [
         "awsmon trail lookup --event-name CreateTrail",
         "awsmon trail validate-digest --trail awsmon-demo",
-        "awsmon trail import ../shared/datasets/cloudtrail/invictus",
+        "awsmon trail lookup --event-name ConsoleLogin --start 2023-07-10 --end 2023-07-11   # from the imported samples",
+        'awsmon trail import "$(awsmon demo --samples-path)"      # the sample CloudTrail logs shipped with awsmon',
     ]
 

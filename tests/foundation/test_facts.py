@@ -154,7 +154,7 @@ def test_resource_changed_fact_makes_configuration_items(ctx):
     changed({"state": {"name": "running"}}, t0)  # before recording: kept, discovered when recording starts
     cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::1:role/c",
                                                           "recordingGroup": {"allSupported": True}})
-    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "b"})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket"})
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
     changed({"state": {"name": "running"}}, t0 + timedelta(minutes=5))  # same state: no new item
     changed({"state": {"name": "stopped"}}, t0 + timedelta(minutes=10))

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from awsmon.errors import UsageError
-from awsmon.timeparse import format_duration, iso_z, parse_duration, parse_time
+from awsmon.timeparse import TIME_MIN, format_duration, iso_z, parse_duration, parse_time
 
 NOW = datetime(2026, 11, 21, 5, 0, 0, tzinfo=UTC)
 
@@ -76,6 +76,11 @@ def test_epoch_seconds_and_millis_agree(dt: datetime) -> None:
 
 @given(st.integers(min_value=0, max_value=10**5), st.sampled_from(["s", "m", "h", "d"]))
 def test_relative_is_before_now(n: int, unit: str) -> None:
+    seconds = n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    if NOW - timedelta(seconds=seconds) < TIME_MIN:  # before the epoch: refused, never an overflow
+        with pytest.raises(UsageError, match="out of range"):
+            parse_time(f"{n}{unit} ago", NOW)
+        return
     got = parse_time(f"{n}{unit} ago", NOW)
     assert got <= NOW
     assert parse_time(f"{n}{unit}", NOW) == got

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
-from awsmon.errors import ServiceError
+from awsmon.errors import ExitCode, ServiceError
 
 if TYPE_CHECKING:
     from awsmon.backends.local.store import AccountStore
@@ -780,6 +780,38 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
 # the service
 
 
+def _check_channel_bucket(bucket: Any) -> None:
+    """S3's bucket naming rules. [unverified] AWS Config answers a name S3 cannot hold with NoSuchBucketException
+    (the bucket cannot exist); the reason is awsmon's, after the documented message shape."""
+    from awsmon.s3folder import bucket_name_problem
+
+    problem = bucket_name_problem(bucket) if isinstance(bucket, str) else "the bucket name is not a string"
+    if problem:
+        shown = bucket if len(str(bucket)) <= 80 else str(bucket)[:80] + "..."
+        err = ServiceError("NoSuchBucketException", f"Cannot find a S3 bucket with name '{shown}': {problem}.")
+        err.exit_code = ExitCode.USAGE  # a malformed name is bad input, unlike a well-formed bucket that is missing
+        raise err
+
+
+def _check_channel_prefix(prefix: Any) -> None:
+    """A key prefix S3 can store under (the keys Config writes are ``<prefix>/AWSLogs/...``, at most 1024 bytes) and
+    that stays inside the simulated bucket folder: no absolute path, no empty, '.' or '..' segment."""
+    from awsmon.s3folder import MAX_KEY_BYTES, validate_key
+
+    if not isinstance(prefix, str):
+        raise ServiceError("InvalidS3KeyPrefixException", "The s3 key prefix is not valid, not a string.")
+    shown = prefix if len(prefix) <= 80 else prefix[:80] + "..."
+    # 100 bytes are kept for the AWSLogs/<account>/Config/<region>/<date>/... part of every key.
+    if len(prefix.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES - 100:
+        raise ServiceError("InvalidS3KeyPrefixException",
+                           f"The s3 key prefix '{shown}' is not valid, longer than {MAX_KEY_BYTES - 100} bytes.")  # fmt: skip
+    try:
+        validate_key(f"{prefix}/AWSLogs")
+    except ValueError as exc:
+        reason = str(exc).split(" has ", 1)[-1].split(" is ", 1)[-1].split(" contains ", 1)[-1]
+        raise ServiceError("InvalidS3KeyPrefixException", f"The s3 key prefix '{shown}' is not valid, {reason}.") from None
+
+
 class LocalConfig(LocalService):
     service_name = "config"
     event_source = "config.amazonaws.com"
@@ -957,10 +989,15 @@ class LocalConfig(LocalService):
         if not name:
             raise ServiceError("InvalidDeliveryChannelNameException",
                                f"The delivery channel name '{name}' is not valid, blank string.")  # fmt: skip
+        if not isinstance(name, str) or len(name) > 256:
+            raise _validation(name, "deliveryChannel.name", "Member must have length less than or equal to 256")
         if not ch.get("s3BucketName"):
             raise ServiceError("NoSuchBucketException", "Cannot find a S3 bucket with an empty bucket name.")
+        _check_channel_bucket(ch["s3BucketName"])
         if ch.get("s3KeyPrefix") == "":
             raise ServiceError("InvalidS3KeyPrefixException", "The s3 key prefix '' is not valid, empty s3 key prefix.")
+        if ch.get("s3KeyPrefix") is not None:
+            _check_channel_prefix(ch["s3KeyPrefix"])
         if ch.get("snsTopicARN") == "":
             raise ServiceError("InvalidSNSTopicARNException", "The sns topic arn '' is not valid.")
         existing = self.conn.execute("SELECT name FROM cfg_channels WHERE region = ?", (self.region,)).fetchall()

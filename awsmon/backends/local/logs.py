@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_insights import InsightsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -222,7 +223,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(LocalService):
+class LocalLogs(InsightsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -1072,6 +1073,44 @@ class LocalLogs(LocalService):
                     buckets[(m, ())][float(t["defaultValue"])] += 1
             if buckets:
                 write_datapoints(self.store, self.region, t, buckets)
+
+
+# -- offline import (``awsmon logs import`` on the local backend: a load of history, not PutLogEvents) ----------------
+def import_position(service: LocalLogs, key: str) -> tuple[int, bool]:
+    """(lines already stored, whether the file is done) of an import; (0, False) for a new one."""
+    row = service.conn.execute("SELECT position, done FROM log_imports WHERE key = ?", (key,)).fetchone()
+    return (0, False) if row is None else (int(row[0]), bool(row[1]))
+
+
+def import_events(service: LocalLogs, group: str, stream: str, events: list[tuple[int, str]], *, key: str | None,
+                  position: int, done: bool) -> None:  # fmt: skip
+    """Store one batch of an offline import in one transaction with the file's progress: events of any age (no
+    14-day or 2-hour window, no 24-hour span per batch), no metric filters (like AWS, metric filters never
+    backfill history). Creates nothing: the caller ensures the group and stream exist."""
+    with service.store.transaction():
+        g = service._group(group)
+        s = service._stream(g["id"], stream)
+        if events:
+            now = _ms(service.now())
+            first = service._next_seqs(len(events))
+            gid, sid = g["id"], s["id"]
+            rows = [(gid, ts, first + i, sid, now, esc_flags(m), m) for i, (ts, m) in enumerate(events)]
+            service.conn.executemany(
+                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)", rows)
+            nbytes = sum(len(m.encode("utf-8")) for _, m in events)
+            lo, hi = min(e[0] for e in events), max(e[0] for e in events)
+            service.conn.execute(
+                "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?), ?), "
+                "last_event_ms = max(coalesce(last_event_ms, ?), ?), last_ingestion_ms = ?, "
+                "stored_bytes = stored_bytes + ? WHERE id = ?", (lo, lo, hi, hi, now, nbytes, sid))  # fmt: skip
+            service.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
+            if g["retention_days"]:
+                _schedule_retention(service.store, f"{service.region}:{gid}", gid, g["retention_days"], lo)
+        if key is not None:
+            service.conn.execute("INSERT INTO log_imports (key, position, done) VALUES (?, ?, ?) ON CONFLICT (key) "
+                                 "DO UPDATE SET position = excluded.position, done = excluded.done",
+                                 (key, position, int(done)))  # fmt: skip
+        service.store.mark_used()
 
 
 def _compiled_filter(pattern: str, transformations: str) -> tuple[Any, dict[str, Any]]:

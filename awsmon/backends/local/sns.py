@@ -1,17 +1,21 @@
 """The local SNS service (``sns.amazonaws.com``): topics, subscriptions, publish, and an outbox of deliveries.
 
 Nothing leaves the machine. Every delivery is a row of the ``sns_outbox`` table (read it with
-``awsmon alarms topics deliveries`` or SQL); ``file`` endpoints (``file:///abs/path`` or ``/abs/path``, an awsmon
-extension) also get one JSON line appended per delivery. ``sqs``, ``lambda`` and ``firehose`` endpoints are ARNs:
-the message (the SNS envelope JSON) is recorded in the outbox and delivered to the ARN through ``facts.deliver``,
-so the local service owning it (a queue, ...) receives it; an endpoint that refuses is a Failed outbox row.
-Topics take messages from other services (alarm actions, rule targets) through :func:`deliver_to_topic`.
-Subscriptions are confirmed at once [design choice: no confirmation mail].
+``awsmon alarms topics deliveries`` or SQL); ``file`` endpoints (an awsmon extension) also get one JSON line appended
+per delivery. File endpoints are confined to the outbox folder ``$AWSMON_HOME/outbox/``: a relative endpoint
+(``alerts.jsonl``, ``file://alerts.jsonl``) resolves there and no path may leave it (``..``, symlinks, absolute paths
+elsewhere), unless the subscription was made with the ``awsmon:AllowOutsideHome`` attribute set to ``true``
+(``awsmon alarms topics subscribe --allow-outside-home``), which is checked again on every delivery. ``sqs``,
+``lambda`` and ``firehose`` endpoints are ARNs: the message (the SNS envelope JSON) is recorded in the outbox and
+delivered to the ARN through ``facts.deliver``, so the local service owning it (a queue, ...) receives it; an endpoint
+that refuses is a Failed outbox row. Topics take messages from other services (alarm actions, rule targets) through
+:func:`deliver_to_topic`. Subscriptions are confirmed at once [design choice: no confirmation mail].
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -20,6 +24,7 @@ from typing import Any
 
 from awsmon.backends.local import facts
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.store import make_private_dir
 from awsmon.errors import ServiceError
 
 _TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -46,12 +51,27 @@ def _not_found(what: str) -> ServiceError:
     return ServiceError("NotFound", f"{what} does not exist", status=404)
 
 
-def file_endpoint_path(endpoint: str) -> Path:
-    """The file a ``file`` subscription appends to; absolute paths only."""
+OUTSIDE_HOME_ATTRIBUTE = "awsmon:AllowOutsideHome"
+
+
+def outbox_dir(store: Any) -> Path:
+    """The folder ``file`` endpoints are confined to: ``$AWSMON_HOME/outbox``."""
+    return Path(store.home.root) / "outbox"
+
+
+def file_endpoint_path(endpoint: str, outbox: Path, *, anywhere: bool = False) -> Path:
+    """The absolute file a ``file`` subscription appends to: relative paths resolve inside ``outbox``, and the result
+    (symlinks and ``..`` resolved) must stay inside it unless ``anywhere``."""
     text = endpoint[len("file://") :] if endpoint.startswith("file://") else endpoint
-    path = Path(text)
-    if not text or not path.is_absolute() or "\x00" in text:
-        raise _invalid("Endpoint: a file endpoint is an absolute path or a file:///absolute/path URL")
+    if not text or "\x00" in text:
+        raise _invalid("Endpoint: a file endpoint is a path (relative to the outbox folder) or a file:// URL")
+    root = outbox.resolve()
+    path = (root / text).resolve()  # an absolute ``text`` replaces the root
+    if not anywhere and not path.is_relative_to(root):
+        raise _invalid(f"Endpoint: the file endpoint {text} is outside the outbox folder {root}; use a path inside "
+                       "it (relative paths resolve there), or subscribe with --allow-outside-home")  # fmt: skip
+    if path == root:
+        raise _invalid("Endpoint: a file endpoint names a file, not the outbox folder itself")
     return path
 
 
@@ -70,7 +90,7 @@ def validate_endpoint(protocol: str, endpoint: str | None) -> str:
         if not re.fullmatch(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?", endpoint):
             raise _invalid("SQS endpoint ARN")
     elif protocol == "file":
-        file_endpoint_path(endpoint)
+        pass  # resolved and confined by Subscribe, which knows the outbox folder
     elif protocol in ("http", "https"):
         if not endpoint.startswith(protocol + "://"):
             raise _invalid(f"Endpoint must match the specified protocol: {protocol}")
@@ -169,6 +189,10 @@ class LocalSNS(LocalService):
         self._topic(TopicArn)
         validate_endpoint(Protocol, Endpoint)
         assert Endpoint is not None
+        if Protocol == "file":
+            anywhere = str((Attributes or {}).get(OUTSIDE_HOME_ATTRIBUTE, "")).lower() == "true"
+            make_private_dir(outbox_dir(self.store))
+            Endpoint = str(file_endpoint_path(Endpoint, outbox_dir(self.store), anywhere=anywhere))
         row = self.conn.execute(
             "SELECT arn FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
             (TopicArn, Protocol, Endpoint),
@@ -239,14 +263,15 @@ class LocalSNS(LocalService):
         message_id = str(uuid.uuid4())
         ts = _ms(when)
         subs = self.conn.execute(
-            "SELECT arn, protocol, endpoint FROM sns_subscriptions WHERE topic_arn = ? ORDER BY created_ms, arn",
+            "SELECT arn, protocol, endpoint, attributes FROM sns_subscriptions WHERE topic_arn = ? "
+            "ORDER BY created_ms, arn",
             (topic_arn,),
         ).fetchall()
         envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn}
         if subject is not None:
             envelope["Subject"] = subject
         envelope.update({"Message": message, "Timestamp": _iso(ts), "SignatureVersion": "1"})
-        for sub_arn, protocol, endpoint in subs:
+        for sub_arn, protocol, endpoint, attributes in subs:
             env = {**envelope, "UnsubscribeURL": f"local://sns/unsubscribe?SubscriptionArn={sub_arn}"}
             body = message if protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
             status, detail = "Delivered", None
@@ -258,9 +283,13 @@ class LocalSNS(LocalService):
                     status, detail = "Failed", got.reason()
             elif protocol == "file":
                 try:
-                    path = file_endpoint_path(endpoint)
+                    anywhere = str(json.loads(attributes or "{}").get(OUTSIDE_HOME_ATTRIBUTE, "")).lower() == "true"
+                    outbox = outbox_dir(self.store)
+                    make_private_dir(outbox)
+                    path = file_endpoint_path(endpoint, outbox, anywhere=anywhere)  # again: symlinks may have moved
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    with path.open("a", encoding="utf-8") as fh:
+                    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                    with os.fdopen(fd, "a", encoding="utf-8") as fh:
                         fh.write(body + "\n")
                 except (OSError, ServiceError) as exc:
                     status, detail = "Failed", str(getattr(exc, "strerror", None) or exc)

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 BUSY_TIMEOUT_S = 60.0
+# The simulated clock's range in epoch milliseconds: awsmon.timeparse.TIME_MIN / TIME_MAX (not imported here to
+# keep the store's import light; a test checks they agree).
+_MIN_MS = 0
+_MAX_MS = 221845392000000  # 9000-01-01T00:00:00Z
 
 
 def default_home() -> Path:
@@ -51,7 +56,34 @@ def validate_region(region: str) -> str:
     return region
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents as 0700 whatever the umask (the account holds keys and audit data);
+    folders that already exist are left as their owner set them."""
+    missing: list[Path] = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def restrict_file(path: Path, mode: int = 0o600) -> None:
+    """Make an existing file (or folder, mode 0700) private if others may read it (made by an older awsmon)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # not ours: leave it, the owner decides
+        pass
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write a file so readers see the old or the new content, never a torn one."""
     import tempfile
 
@@ -84,7 +116,7 @@ class Home:
         import tempfile
 
         try:
-            self.accounts_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.accounts_dir)
             probe = tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-", delete=True)
             probe.close()
         except OSError as exc:
@@ -216,7 +248,11 @@ class AccountStore:
         adir = home.account_dir(account_id)
         db_path = adir / "account.db"
         try:
-            adir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(adir)
+            if create and not db_path.exists():
+                # created 0600 before SQLite opens it; SQLite gives the -wal and -shm files the database's mode
+                os.close(os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+                os.chmod(db_path, 0o600)
         except OSError as exc:
             raise ConfigError(f"cannot create {adir}: {exc.strerror or exc}", hint="check --home / AWSMON_HOME") from exc
         try:
@@ -226,6 +262,9 @@ class AccountStore:
         store = cls(home, account_id, conn)
         try:
             store._configure()
+            restrict_file(adir, 0o700)
+            for suffix in ("", "-wal", "-shm"):
+                restrict_file(adir / f"account.db{suffix}")
             store._migrate()
             if create:
                 store._initialise(region)
@@ -469,18 +508,52 @@ class AccountStore:
             return self._pinned_now
         row = self.clock_row()
         if row["mode"] == "pinned" and row["pinned_ms"] is not None:
-            return datetime.fromtimestamp(row["pinned_ms"] / 1000, UTC)
-        return datetime.now(UTC) + timedelta(milliseconds=row["offset_ms"])
+            ms = row["pinned_ms"]
+        else:
+            ms = _ms(datetime.now(UTC)) + (row["offset_ms"] or 0)
+        if not _MIN_MS <= ms < _MAX_MS:
+            return self._repair_clock(ms)
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
+    def _repair_clock(self, ms: int) -> datetime:
+        """A stored clock outside the representable range (written by an older awsmon, or by hand) is clamped to
+        the range's edge and saved, with a notice, so the account keeps working instead of failing every command."""
+        from awsmon.timeparse import TIME_MAX, TIME_MIN
+
+        edge = TIME_MIN if ms < _MIN_MS else TIME_MAX - timedelta(seconds=1)
+        sys.stderr.write(
+            f"awsmon: notice: the simulated clock of account {self.account_id} was out of range; "
+            f"it is now pinned at {edge.isoformat().replace('+00:00', 'Z')}\n"
+        )
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE clock SET mode = 'pinned', pinned_ms = ?, offset_ms = 0, "
+                "watermark_ms = min(max(watermark_ms, ?), ?) WHERE id = 1",
+                (_ms(edge), _MIN_MS, _ms(edge)),
+            )
+        return edge
 
     def pin_for_command(self, when: datetime) -> None:
         """``AWSMON_NOW``: this process sees ``when`` as now; it may not move the clock backwards."""
-        watermark = self.clock_row()["watermark_ms"]
+        watermark = self._watermark_ms()
         if not self.is_fresh() and _ms(when) < watermark:
             raise UsageError(
                 f"AWSMON_NOW {when.isoformat()} is earlier than the account's simulated time "
                 f"{datetime.fromtimestamp(watermark / 1000, UTC).isoformat()}: the clock only moves forward"
             )
         self._pinned_now = when
+
+    def _watermark_ms(self) -> int:
+        """The latest simulated time ever seen, read through :meth:`now` so an out-of-range value is repaired."""
+        watermark = self.clock_row()["watermark_ms"] or 0
+        if not _MIN_MS <= watermark < _MAX_MS:
+            saved, self._pinned_now = self._pinned_now, None
+            try:
+                self._repair_clock(watermark)
+            finally:
+                self._pinned_now = saved
+            watermark = self.clock_row()["watermark_ms"]
+        return int(watermark)
 
     def touch_watermark(self, now: datetime) -> None:
         self.conn.execute("UPDATE clock SET watermark_ms = max(watermark_ms, ?) WHERE id = 1", (_ms(now),))
@@ -490,6 +563,7 @@ class AccountStore:
             self.set_meta("fresh", "0")
 
     def set_clock(self, when: datetime) -> None:
+        _check_clock_time(when)
         with self.transaction():
             current = self.now()
             if not self.is_fresh() and when < current:
@@ -510,8 +584,16 @@ class AccountStore:
             raise UsageError("the clock only moves forward: give a positive duration")
         with self.transaction():
             row = self.clock_row()
+            current = self.now()
+            from awsmon.timeparse import TIME_MAX
+
+            if delta >= TIME_MAX - current:
+                raise UsageError(
+                    f"cannot advance the clock by {delta}: it would pass {_iso(TIME_MAX)}, the latest time awsmon "
+                    f"can represent (the simulated time is {_iso(current)})"
+                )
+            target = current + delta
             if row["mode"] == "pinned":
-                target = self.now() + delta
                 self.conn.execute("UPDATE clock SET pinned_ms = ? WHERE id = 1", (_ms(target),))
             else:
                 self.conn.execute("UPDATE clock SET offset_ms = offset_ms + ? WHERE id = 1", (_ms_delta(delta),))
@@ -547,6 +629,17 @@ class AccountStore:
             "PendingJobs": self.conn.execute("SELECT count(*) FROM jobs").fetchone()[0],
             "NextDue": _opt_time(self.conn.execute("SELECT min(next_due_ms) FROM jobs").fetchone()[0]),
         }
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _check_clock_time(when: datetime) -> None:
+    from awsmon.timeparse import TIME_MAX, TIME_MIN, TIME_RANGE_TEXT
+
+    if not TIME_MIN <= when < TIME_MAX:
+        raise UsageError(f"cannot set the clock to {_iso(when)}: awsmon represents times from {TIME_RANGE_TEXT}")
 
 
 def _ms(dt: datetime) -> int:
