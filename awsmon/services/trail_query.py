@@ -64,6 +64,8 @@ def _path_files(folder: str) -> list[str]:
     from awsmon.errors import UsageError
     from awsmon.services.trail_import import _SKIP_DIRS, _is_digest_name, _walk
 
+    if not Path(folder).is_dir():
+        raise UsageError(f"--path {folder}: no such folder")
     out = []
     for path in _walk([folder]):
         if any(part in _SKIP_DIRS for part in path.parts) or _is_digest_name(path):
