@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         IAMAPI,
         S3API,
         SNSAPI,
+        SQSAPI,
         CloudTrailAPI,
         CloudWatchAPI,
         ConfigAPI,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         EventsAPI,
         LambdaAPI,
         LogsAPI,
+        SchemasAPI,
     )
 
 BACKENDS = ("local", "aws")
@@ -278,6 +280,10 @@ class AppContext:
     def client(self, service: Literal["iam"], region: str | None = None) -> IAMAPI: ...
     @overload
     def client(self, service: Literal["dynamodb"], region: str | None = None) -> DynamoDBAPI: ...
+    @overload
+    def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
+    @overload
+    def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

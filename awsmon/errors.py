@@ -96,6 +96,9 @@ _USAGE_CODES = frozenset(
         "ResourceAlreadyExistsException",
         "ResourceInUseException",
         "UnrecognizedClientException",
+        "ReceiptHandleIsInvalid",
+        "QueueAlreadyExists",
+        "BadRequestException",
     }
 )
 _CONFIG_CODES = frozenset(
@@ -109,6 +112,18 @@ _CONFIG_CODES = frozenset(
         "SignatureDoesNotMatch",
         "AuthFailure",
         "InvalidAccessKeyId",
+        # the rest of AWS's authentication family (JSON-protocol services answer these instead of the above)
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "IncompleteSignatureException",
+        "MissingAuthenticationToken",
+        "MissingAuthenticationTokenException",
+        "InvalidToken",
+        "RequestExpired",
+        "TokenRefreshRequired",
+        "NotAuthorized",
+        "OptInRequired",
     }
 )
 

@@ -149,8 +149,10 @@ class Renderer:
         rows_key: str | None = None,
         columns: Sequence[Column] | None = None,
         title: str | None = None,
+        rows_of: Callable[[Any], list[Any]] | None = None,
     ) -> None:
-        """Print an API-shaped response. ``rows_key`` names its main list; ``columns`` the table/csv columns."""
+        """Print an API-shaped response. ``rows_key`` names its main list (or ``rows_of`` derives the rows from the
+        response); ``columns`` the table/csv columns."""
         query = self.ctx.query
         if not query and isinstance(data, Mapping) and not to_jsonable(data):
             return  # an empty response (StartLogging, PutMetricData...): nothing on stdout, as aws-cli
@@ -173,7 +175,9 @@ class Renderer:
         if self.fmt == "json":
             self.write(dumps(data) + "\n")
             return
-        if rows_key is None:
+        if rows_of is not None:
+            rows = rows_of(data)
+        elif rows_key is None:
             rows = [data] if isinstance(data, Mapping) else list(data or [])
         elif "[" in rows_key:  # rows nested in the response, e.g. "Reservations[].Instances[]" (a JMESPath)
             rows = list(compile_query(rows_key).search(to_jsonable(data)) or [])
@@ -205,6 +209,48 @@ class Renderer:
             self.write(buf.getvalue())
         else:
             self.table(list(rows), columns, title=title)
+
+    def stream(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        columns: Sequence[Column],
+        *,
+        rows_key: str,
+        extra: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """A possibly huge stream of API items (``logs filter``'s events). json and ``--query`` print the response
+        shape ``{rows_key: [...], **extra()}``, ``extra`` read once the stream is consumed; jsonl encodes the items
+        directly (they hold only strings and numbers: the generic normalisation cost more than the scan) in blocks;
+        the other formats print rows."""
+        if self.ctx.query or self.fmt == "json":
+            items = list(rows)
+            self.render({rows_key: items, **(extra() if extra else {})}, rows_key=rows_key, columns=columns)
+        elif self.fmt == "jsonl":
+            encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+            self.write_batched(encode(r) + "\n" for r in rows)
+        else:
+            self.rows(rows, columns)
+
+    def write_batched(self, lines: Iterable[str], size: int = 1 << 16, delay: float = 0.2) -> None:
+        """Write lines in blocks of ~64 KB, but never hold one back longer than ``delay`` once the next arrives: one
+        write per line is one system call with unbuffered stdout (PYTHONUNBUFFERED), and every call hands the GIL
+        to the threads producing the lines."""
+        import time
+
+        buf: list[str] = []
+        pending = 0
+        last = time.monotonic()
+        for line in lines:
+            buf.append(line)
+            pending += len(line)
+            now = time.monotonic()
+            if pending >= size or now - last >= delay:
+                self.write("".join(buf))
+                buf.clear()
+                pending = 0
+                last = now
+        if buf:
+            self.write("".join(buf))
 
     def table(self, rows: Sequence[Any], columns: Sequence[Column], *, title: str | None = None,
               fold: bool = False) -> None:  # fmt: skip

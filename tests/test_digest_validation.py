@@ -332,12 +332,13 @@ def test_log_recompressed_same_content_stays_valid(
     assert report.ok, report.stderr_text
 
 
-def test_progress_callback_counts_all_log_bytes(trail: Trail, key_a: rsa.RSAPrivateKey) -> None:
+def test_progress_callback_counts_every_digest_and_log(trail: Trail, key_a: rsa.RSAPrivateKey) -> None:
     seen: list[tuple[int, int | None]] = []
     run(trail, [info(key_a)], on_progress=lambda done, total: seen.append((done, total)))
-    total = sum(len(trail.folder.get_object(k)) for d in trail.digests for k in d.logs)
-    assert seen[-1] == (total, None)
+    files = len(trail.digests) + sum(len(d.logs) for d in trail.digests)
+    assert seen[-1] == (files, files)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert all(t is not None and d <= t for d, t in seen)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -159,3 +159,15 @@ def test_all_available_labs_under_ten_seconds(cli: Any) -> None:
         cli.ok("demo", "--lab", name, "-o", "json")
     elapsed = time.perf_counter() - started
     assert elapsed < 10, f"labs took {elapsed:.1f}s"
+
+
+def test_lab_samples_ship_inside_the_package() -> None:
+    from pathlib import Path
+
+    import awsmon
+    from awsmon.services.labs import SAMPLES
+
+    package = Path(awsmon.__file__).resolve().parent
+    assert SAMPLES.is_relative_to(package)
+    assert (SAMPLES / "messages").read_text().startswith("Nov 20 11:40:01 ")
+    assert "def lambda_handler" in (SAMPLES / "lambda_cli" / "lambda_function.py").read_text()

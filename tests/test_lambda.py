@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def lambda_handler(event, context):
         "request": context.aws_request_id,
         "group": context.log_group_name,
         "stream": context.log_stream_name,
-        "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 3000,
+        "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 30000,
         "env": os.environ.get("GREETING"),
         "region": os.environ.get("AWS_REGION"),
     }
@@ -73,7 +74,8 @@ def make_zip(path: Path, files: dict[str, str] | None = None) -> Path:
 def fn(pinned: Any, tmp_path: Path) -> Any:
     z = make_zip(tmp_path / "function.zip")
     pinned.ok("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12", "--handler",
-              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}", "--environment", "Variables={GREETING=hi}")
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}", "--environment", "Variables={GREETING=hi}",
+              "--timeout", "30")  # generous: a loaded CI machine can take seconds to import boto3
     return pinned
 
 
@@ -92,7 +94,7 @@ def test_create_shapes_and_list(fn: Any) -> None:
     cfg = fn.json("lambda", "get-function", "--function-name", "hello")["Configuration"]
     assert cfg["FunctionArn"] == "arn:aws:lambda:us-east-1:123456789012:function:hello"
     assert cfg["Runtime"] == "python3.12" and cfg["Handler"] == HANDLER and cfg["Role"] == ROLE
-    assert cfg["Timeout"] == 3 and cfg["MemorySize"] == 128 and cfg["Version"] == "$LATEST"
+    assert cfg["Timeout"] == 30 and cfg["MemorySize"] == 128 and cfg["Version"] == "$LATEST"
     assert cfg["Environment"] == {"Variables": {"GREETING": "hi"}}
     assert re.fullmatch(r"[A-Za-z0-9+/]{43}=", cfg["CodeSha256"])
     assert cfg["LastModified"] == "2026-11-20T12:00:00.000+0000"
@@ -148,17 +150,20 @@ def test_function_error_shape_logs_and_metrics(fn: Any, tmp_path: Path) -> None:
 
 
 def test_timeout_kills_and_reports(pinned: Any, tmp_path: Path) -> None:
-    z = make_zip(tmp_path / "f.zip")
+    code = "import time\n\ndef lambda_handler(event, context):\n    print('sleeping')\n    time.sleep(60)\n"
+    z = make_zip(tmp_path / "f.zip", {"lambda_function.py": code})
     pinned.ok("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12", "--handler",
-              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}", "--timeout", "1")
-    meta, body = _invoke(pinned, tmp_path, {"sleep": 30})
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}", "--timeout", "2")
+    started = time.monotonic()
+    meta, body = _invoke(pinned, tmp_path, {})
+    assert time.monotonic() - started < 30  # killed at its timeout, not after its minute of sleep
     assert meta["FunctionError"] == "Unhandled"
-    assert re.fullmatch(r"2026-11-20T12:00:01\.\d{3}Z [0-9a-f-]{36} Task timed out after 1\.00 seconds",
+    assert re.fullmatch(r"2026-11-20T12:00:0\d\.\d{3}Z [0-9a-f-]{36} Task timed out after 2\.00 seconds",
                         body["errorMessage"])
     messages = _log_messages(pinned)
     assert "sleeping" in messages  # printed before the kill: unbuffered
     assert body["errorMessage"] in messages
-    assert "Status: timeout" in messages[-1]
+    assert "Status: timeout" in messages[-1] and "Duration: 20" in messages[-1]
 
 
 def test_boto3_inside_handler_is_served_by_local_account(fn: Any, tmp_path: Path) -> None:
@@ -175,7 +180,7 @@ def test_boto3_inside_handler_is_served_by_local_account(fn: Any, tmp_path: Path
 def test_marshal_error_and_import_error(pinned: Any, tmp_path: Path) -> None:
     z = make_zip(tmp_path / "f.zip")
     pinned.ok("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12", "--handler",
-              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}", "--timeout", "30")
     _meta, body = _invoke(pinned, tmp_path, {"unserialisable": True})
     assert body["errorType"] == "Runtime.MarshalError"
     assert body["errorMessage"].startswith("Unable to marshal response: Object of type set is not JSON serializable")
@@ -197,6 +202,8 @@ def test_other_runtimes_recorded_not_run(pinned: Any, tmp_path: Path) -> None:
     meta = pinned.json("lambda", "invoke", "--function-name", "node", str(out))
     body = json.loads(out.read_text())
     assert meta["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.Unsupported"
+    cfg = pinned.json("lambda", "get-function", "--function-name", "node")["Configuration"]
+    assert (cfg["Timeout"], cfg["MemorySize"]) == (3, 128)  # AWS's defaults
     assert "Python runtimes only" in body["errorMessage"]
 
 
@@ -262,6 +269,30 @@ def test_async_delivery_from_other_services(fn: Any) -> None:
     assert ok.ok and ok.status == "Delivered"
     assert not missing.ok and missing.error_code == "ResourceNotFoundException"
     assert 'event {"source": "aws.ec2"}' in _log_messages(fn)
+
+
+def test_sns_subscription_delivery_wraps_the_notification_in_records(fn: Any) -> None:
+    from awsmon.backends.local import facts
+    from awsmon.context import AppContext
+
+    sub = "arn:aws:sns:us-east-1:123456789012:ops:0b6941c3-f04d-4d3e-a82e-ad8ca4b7ba0a"
+    envelope = {"Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:us-east-1:123456789012:ops",
+                "Subject": "hi", "Message": "hello", "Timestamp": "2026-11-20T12:00:00.000Z",
+                "SigningCertURL": "https://example.invalid/cert.pem", "UnsubscribeURL": "https://example.invalid/u"}
+    ctx = AppContext.create(backend="local", home=fn.env["AWSMON_HOME"], output="json")
+    try:
+        store = ctx.store()
+        with store.transaction():
+            got = facts.deliver(store, "arn:aws:lambda:us-east-1:123456789012:function:hello", json.dumps(envelope),
+                                store.now(), subscription_arn=sub, topic_arn=envelope["TopicArn"])
+    finally:
+        ctx.close()
+    assert got.ok
+    line = next(m for m in _log_messages(fn) if m.startswith("event "))
+    event = json.loads(line[len("event "):])
+    record = event["Records"][0]
+    assert record["EventSource"] == "aws:sns" and record["EventSubscriptionArn"] == sub
+    assert record["Sns"]["Message"] == "hello" and record["Sns"]["SigningCertUrl"].endswith("cert.pem")
 
 
 def test_config_fact_emitted(fn: Any, tmp_path: Path) -> None:
@@ -368,3 +399,80 @@ def test_config_records_function_and_public_access_rule(fn: Any) -> None:
     results = {r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]: r["ComplianceType"]
                for r in details["EvaluationResults"]}
     assert results == {"hello": "NON_COMPLIANT"}
+
+
+@pytest.mark.parametrize("selected", [True, False])
+def test_invoke_reaches_a_trail_only_when_its_selectors_ask(fn: Any, tmp_path: Path, selected: bool) -> None:
+    import gzip
+
+    fn.ok("s3", "mb", "s3://trail-bucket")
+    fn.ok("trail", "create", "--name", "audit", "--s3-bucket-name", "trail-bucket")
+    fn.ok("trail", "start-logging", "--name", "audit")
+    if selected:
+        fn.ok("trail", "put-event-selectors", "--name", "audit", "--event-selectors", json.dumps([{
+            "ReadWriteType": "All", "IncludeManagementEvents": True,
+            "DataResources": [{"Type": "AWS::Lambda::Function",
+                               "Values": ["arn:aws:lambda:us-east-1:123456789012:function:hello"]}]}]))
+    _invoke(fn, tmp_path, {"a": 1})
+    fn.ok("account", "clock", "advance", "10m")
+    bucket = Path(fn.env["AWSMON_HOME"]) / "accounts" / "123456789012" / "s3" / "trail-bucket"
+    records = [r for f in bucket.rglob("*.json.gz") for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    invokes = [r for r in records if r["eventName"] == "Invoke"]
+    assert len(invokes) == (1 if selected else 0)
+    if selected:
+        assert invokes[0]["eventCategory"] == "Data" and invokes[0]["managementEvent"] is False
+        assert invokes[0]["resources"][0]["ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:hello"
+    assert fn.json("trail", "lookup", "--lookup-attributes", "EventName=Invoke")["Events"] == []  # not in history
+
+
+def test_memory_is_the_functions_own_and_over_the_size_fails(pinned: Any, tmp_path: Path) -> None:
+    code = ("def lambda_handler(event, context):\n"
+            "    block = bytearray(event['mb'] * 1024 * 1024)\n"
+            "    block[::4096] = b'x' * len(block[::4096])\n"
+            "    return len(block)\n")
+    z = make_zip(tmp_path / "m.zip", {"lambda_function.py": code})
+    pinned.ok("lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12", "--handler",
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")
+    meta, body = _invoke(pinned, tmp_path, {"mb": 1}, "--log-type", "Tail")
+    assert body == 1024 * 1024 and "FunctionError" not in meta
+    used = int(re.search(r"Max Memory Used: (\d+) MB", base64.b64decode(meta["LogResult"]).decode()).group(1))
+    assert 5 <= used < 128  # the child's own peak, not the (large) parent it was forked from
+    meta, body = _invoke(pinned, tmp_path, {"mb": 200})
+    assert meta["FunctionError"] == "Unhandled" and body["errorType"] == "Runtime.OutOfMemory"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+
+
+def test_eventbridge_sns_and_alarm_actions_invoke_the_function(fn: Any) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:hello"
+    fn.ok("rules", "put", "--name", "orders", "--event-pattern", '{"source": ["my.app"]}')
+    fn.ok("rules", "put-targets", "--rule", "orders", "--targets", f"Id=fn,Arn={arn}")
+    fn.ok("rules", "put-events", "--source", "my.app", "--detail-type", "Order", "--detail", '{"total": 42}')
+    fn.ok("alarms", "topics", "create", "ops")
+    fn.ok("alarms", "topics", "subscribe", "ops", "--protocol", "lambda", "--endpoint", arn)
+    fn.ok("alarms", "topics", "publish", "ops", "--message", "from sns")
+    fn.ok("alarms", "put", "--alarm-name", "high", "--namespace", "App", "--metric-name", "Latency", "--statistic",
+          "Maximum", "--period", "60", "--evaluation-periods", "1", "--threshold", "1", "--comparison-operator",
+          "GreaterThanThreshold", "--alarm-actions", arn)
+    fn.ok("alarms", "set-state", "--alarm-name", "high", "--state-value", "ALARM", "--state-reason", "test")
+    events = [json.loads(m[len("event "):]) for m in _log_messages(fn) if m.startswith("event ")]
+    sources = [e.get("source") or e["Records"][0]["EventSource"] for e in events]
+    assert sources == ["my.app", "aws:sns", "aws.cloudwatch"]
+    assert events[0]["detail"] == {"total": 42}
+    assert events[1]["Records"][0]["Sns"]["Message"] == "from sns"
+    assert events[2]["alarmData"]["alarmName"] == "high" and events[2]["alarmData"]["state"]["value"] == "ALARM"
+
+
+def test_payload_forms(fn: Any, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"from": "file"}')
+    _meta, _body = _invoke(fn, tmp_path, {"from": "raw"})
+    out = tmp_path / "o.json"
+    fn.ok("lambda", "invoke", "--function-name", "hello", "--payload", f"file://{event}", str(out))
+    fn.ok("lambda", "invoke", "--function-name", "hello", "--cli-binary-format", "base64", "--payload",
+          base64.b64encode(b'{"from": "base64"}').decode(), str(out))
+    printed = [m for m in _log_messages(fn) if m.startswith("event ")]
+    assert printed == ['event {"from": "raw"}', 'event {"from": "file"}', 'event {"from": "base64"}']
+    res = fn("lambda", "invoke", "--function-name", "hello", "--cli-binary-format", "base64", "--payload", "{no", str(out))
+    assert res.exit_code == 2 and "invalid base64" in res.stderr
+    stdout = fn.json("lambda", "invoke", "--function-name", "hello", "-")
+    assert json.loads(stdout["Payload"])["name"] == "hello"

@@ -480,3 +480,52 @@ def test_metric_transformations_from_a_file_url(pinned: Cli, tmp_path: Any) -> N
     res = pinned("logs", "put-metric-filter", "--group", G, "--name", "f", "--pattern", "x",
                  "--metric-transformations", f"file://{tmp_path / 'missing.json'}")  # fmt: skip
     assert res.exit_code == 2 and "cannot read" in res.stderr
+
+
+def test_metric_filter_evaluation_does_not_hold_the_write_lock(pinned: Cli, home: Any, monkeypatch: Any) -> None:
+    """A slow metric filter on a big message (issue 15: 10.6 s under the lock, a `metrics put` waited 5.8 s) is
+    evaluated before the write transaction: other writers of the account are not blocked meanwhile."""
+    import threading
+    import time
+
+    from awsmon.backends.local import logs as local_logs
+    from awsmon.context import AppContext
+
+    _setup(pinned)
+    pinned.ok("logs", "put-metric-filter", "--group", G, "--name", "rx", "--pattern", "%[ab]*a[ab]{1000}[cd]%",
+              "--metric-name", "Rx", "--namespace", "App", "--value", "1")  # fmt: skip
+    real = local_logs._evaluate
+    started = threading.Event()
+
+    def slow(fp: Any, t: Any, msg: str) -> Any:
+        started.set()
+        time.sleep(1.5)  # stands for a pathological pattern on a 50k-character message
+        return real(fp, t, msg)
+
+    monkeypatch.setattr(local_logs, "_evaluate", slow)
+    message = "ab" * 25_000 + "bc"  # the a 1,001 characters before the c matches
+    result: dict[str, Any] = {}
+
+    def put_events() -> None:
+        c = AppContext.create(backend="local", home=str(home), output="json")
+        try:
+            result["put"] = c.client("logs").put_log_events(
+                logGroupName=G, logStreamName="s1", logEvents=[{"timestamp": NOW_MS, "message": message}])
+        finally:
+            c.close()
+
+    writer = threading.Thread(target=put_events)
+    writer.start()
+    assert started.wait(10)
+    other = AppContext.create(backend="local", home=str(home), output="json")
+    try:
+        t0 = time.monotonic()
+        other.client("cloudwatch").put_metric_data(Namespace="Other", MetricData=[{"MetricName": "M", "Value": 1.0}])
+        waited = time.monotonic() - t0
+    finally:
+        other.close()
+    writer.join()
+    assert waited < 0.75, f"metrics put waited {waited:.2f} s behind a metric-filter evaluation"
+    assert "put" in result
+    stats = pinned.json("metrics", "list", "--namespace", "App")
+    assert [m["MetricName"] for m in stats["Metrics"]] == ["Rx"]  # the evaluated match was still published

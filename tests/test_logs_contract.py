@@ -2,6 +2,8 @@
 
 moto is only an API-shape oracle (spec logs.md §5): it ignores most filter patterns, accepts invalid names and
 retention values, and has no TestMetricFilter, so those are tested on the local backend only (test_logs*.py).
+With an --endpoint-url, awsmon re-checks the server's events with its own engine and answers test-pattern itself
+where the endpoint lacks TestMetricFilter (tested below).
 """
 
 from __future__ import annotations
@@ -135,3 +137,56 @@ def test_refused_values_are_refused_on_every_endpoint(backend_cli: Cli) -> None:
     bad = cli("logs", "put-events", "--group", G, "--stream", "a:b", "--create", "--message", "x")
     assert bad.exit_code == 2 and "logStreamName" in bad.stderr
     assert cli.json("logs", "describe-streams", "--group", G)["logStreams"] == []
+
+
+def _two_streams(cli: Cli) -> None:
+    cli.ok("logs", "create-group", "--name", G)
+    for stream, msgs in (("s1", ['{"status": 500, "x": 1}', '{"status": 200}']), ("s2", ["plain 1 2", "one"])):
+        cli.ok("logs", "create-stream", "--group", G, "--stream", stream)
+        for i, m in enumerate(msgs):
+            cli.ok("logs", "put-events", "--group", G, "--stream", stream, "--message", m, "--timestamp",
+                   f"{4 - i - (2 if stream == 's1' else 0)}m")  # fmt: skip
+
+
+def test_patterns_select_the_same_events_on_every_endpoint(backend_cli: Cli) -> None:
+    """moto ignores JSON and space-delimited patterns (it returns every event); awsmon re-checks its answer."""
+    _two_streams(backend_cli)
+    for pattern, expected in (("{ $.status = 500 }", ['{"status": 500, "x": 1}']), ("[a, b = 1, c]", ["plain 1 2"]),
+                              ("%^o%", ["one"])):  # fmt: skip
+        got = backend_cli.json("logs", "filter", "--group", G, "--pattern", pattern)["events"]
+        assert [e["message"] for e in got] == expected, pattern
+
+
+def test_no_recheck_shows_what_moto_returns(cli: Cli, moto_env: dict[str, str]) -> None:
+    _two_streams(cli)
+    got = cli.json("logs", "filter", "--group", G, "--pattern", "{ $.status = 500 }", "--no-recheck")["events"]
+    assert len(got) == 4  # moto's own answer: every event (the reason re-checking is on by default)
+
+
+def test_newest_first_with_limit_returns_the_newest(backend_cli: Cli) -> None:
+    _two_streams(backend_cli)
+    got = backend_cli.json("logs", "filter", "--group", G, "--newest-first", "--limit", "3", "--start", "1h")
+    assert [e["message"] for e in got["events"]] == ['{"status": 200}', '{"status": 500, "x": 1}', "one"]
+    got = backend_cli.json("logs", "filter", "--group", G, "--newest-first", "--limit", "2")
+    assert [e["message"] for e in got["events"]] == ['{"status": 200}', '{"status": 500, "x": 1}']
+
+
+def test_filter_json_returns_the_searched_streams(backend_cli: Cli) -> None:
+    _two_streams(backend_cli)
+    got = backend_cli.json("logs", "filter", "--group", G)
+    assert set(got) == {"events", "searchedLogStreams"}
+    searched = got["searchedLogStreams"]
+    # moto still fills the field; AWS has returned an empty list since 2020 and so does the local backend
+    assert searched == [] or sorted(s["logStreamName"] for s in searched) == ["s1", "s2"]
+    if "AWSMON_BACKEND" in backend_cli.env:
+        assert sorted(s["logStreamName"] for s in searched) == ["s1", "s2"]
+
+
+def test_test_pattern_falls_back_to_the_local_engine(backend_cli: Cli) -> None:
+    res = backend_cli("logs", "test-pattern", "--pattern", "[ip, user, status=5*]", "-m", "1.2.3.4 bob 503",
+                      "-m", "1.2.3.4 bob 200", "-o", "json")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    matches = res.json()["matches"]
+    assert [m["eventNumber"] for m in matches] == [1]
+    assert matches[0]["extractedValues"] == {"$ip": "1.2.3.4", "$user": "bob", "$status": "503"}
+    assert ("does not implement TestMetricFilter" in res.stderr) is ("AWSMON_BACKEND" in backend_cli.env)

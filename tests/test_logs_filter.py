@@ -309,9 +309,20 @@ class _FakeLogs:
         self.throttled: set[tuple[Any, ...]] = set()
         self.lock = threading.Lock()
 
+    def describe_log_streams(self, **p: Any) -> dict[str, Any]:
+        assert p == {"logGroupName": p["logGroupName"], "orderBy": "LastEventTime", "descending": True, "limit": 1}
+        with self.lock:
+            self.calls.append({"op": "DescribeLogStreams", **p})
+        evs = self.events[p["logGroupName"]]
+        if not evs:
+            return {"logStreams": []}
+        last = max(e["timestamp"] for e in evs)
+        return {"logStreams": [{"logStreamName": "s", "lastEventTimestamp": last, "lastIngestionTime": last}]}
+
     def filter_log_events(self, **p: Any) -> dict[str, Any]:
         from awsmon.errors import ServiceError
 
+        assert "startFromHead" not in p  # not a FilterLogEvents parameter: botocore refuses it
         key = (p["logGroupName"], p.get("startTime"), p.get("nextToken"))
         with self.lock:
             self.calls.append(p)
@@ -320,8 +331,6 @@ class _FakeLogs:
                 raise ServiceError("ThrottlingException", "Rate exceeded")
         evs = [e for e in self.events[p["logGroupName"]]
                if p.get("startTime", 0) <= e["timestamp"] <= p.get("endTime", 1 << 62)]  # fmt: skip
-        if p.get("startFromHead") is False:
-            evs.reverse()  # newest first, as AWS pages them
         off = int(p.get("nextToken") or 0)
         out: dict[str, Any] = {"events": evs[off : off + 2]}
         if off + 2 < len(evs):
@@ -331,6 +340,7 @@ class _FakeLogs:
 
 class _FakeCtx:
     is_local = False
+    endpoint_url = type("Setting", (), {"value": None})()
 
     def __init__(self, logs: _FakeLogs) -> None:
         self.logs = logs
@@ -360,11 +370,53 @@ def test_aws_path_windows_throttling_and_merge(monkeypatch: pytest.MonkeyPatch) 
     stamps = [e["timestamp"] for e in events]
     assert stamps == sorted(stamps) and len(events) == 24  # every event once, merged across groups and windows
     assert {e["logGroupName"] for e in events} == {"/a", "/b"}
-    windows = {(c["logGroupName"], c.get("startTime")) for c in fake.calls}
+    filters = [c for c in fake.calls if "op" not in c]
+    windows = {(c["logGroupName"], c.get("startTime")) for c in filters}
     assert len(windows) == 8  # 2 groups x 4 time windows fetched separately
-    assert len(fake.throttled) < len(fake.calls)  # throttled calls were retried
+    assert len(fake.throttled) < len(filters)  # throttled calls were retried
+    fake.calls.clear()
     newest = list(svc.filter_events(_FakeCtx(fake), ["/a", "/b"], start=start, start_from_head=False, limit=3))  # type: ignore[arg-type]
-    assert [e["timestamp"] for e in newest] == sorted(stamps, reverse=True)[:3]
+    assert [e["timestamp"] for e in newest] == sorted(stamps, reverse=True)[:3]  # issue 15: not the 3 oldest
+    # windows of 1 h then 4 h back from each group's newest event (+3 h slack): 2 per group reach the start
+    assert len({(c["logGroupName"], c["startTime"]) for c in fake.calls if "op" not in c}) == 4
+
+
+def test_aws_newest_first_walks_windows_back_to_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from awsmon.services import logs as svc
+
+    monkeypatch.setattr(svc.time, "sleep", lambda s: None)
+    day = 86_400_000
+    mk = lambda ts: {"timestamp": ts, "ingestionTime": ts, "eventId": str(ts), "message": str(ts)}  # noqa: E731
+    fake = _FakeLogs({"/a": [mk(NOW_MS - k * day // 3) for k in range(30, -1, -1)]})
+    start = datetime.fromtimestamp((NOW_MS - 20 * day) / 1000, UTC)
+    got = [e["timestamp"] for e in svc.filter_events(_FakeCtx(fake), ["/a"], start=start, start_from_head=False, rate=1e6)]  # type: ignore[arg-type]
+    assert got == sorted((NOW_MS - k * day // 3 for k in range(31) if k * day // 3 <= 20 * day), reverse=True)
+
+
+def test_aws_empty_groups_cost_one_call_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 15: --log-group-name-prefix over 120 empty groups made 480 FilterLogEvents calls (96 s at 5/s)."""
+    from datetime import UTC, datetime
+
+    from awsmon.services import logs as svc
+
+    monkeypatch.setattr(svc.time, "sleep", lambda s: None)
+    mk = lambda ts: {"timestamp": ts, "ingestionTime": ts, "eventId": str(ts), "message": f"m{ts}"}  # noqa: E731
+    groups: dict[str, list[dict[str, Any]]] = {f"/app/{i:03d}": [] for i in range(120)}
+    groups["/app/old"] = [mk(NOW_MS - 10 * 86_400_000)]  # its newest event is older than --start: skipped too
+    groups["/app/live"] = [mk(NOW_MS - 5000), mk(NOW_MS - 1000)]
+    fake = _FakeLogs(groups)
+    monkeypatch.setattr(svc, "describe_groups", lambda ctx, prefix=None, **kw: {"logGroups": [
+        {"logGroupName": n, "creationTime": NOW_MS - 30 * 86_400_000, "storedBytes": 0} for n in groups]})  # fmt: skip
+    start = datetime.fromtimestamp((NOW_MS - 3600_000) / 1000, UTC)
+    events = list(svc.filter_events(_FakeCtx(fake), [], group_prefix="/app/", start=start, rate=1e6))  # type: ignore[arg-type]
+    assert [e["message"] for e in events] == [f"m{NOW_MS - 5000}", f"m{NOW_MS - 1000}"]
+    by_group: dict[str, list[str]] = {}
+    for c in fake.calls:
+        by_group.setdefault(c["logGroupName"], []).append(c.get("op", "FilterLogEvents"))
+    assert all(ops == ["DescribeLogStreams"] for g, ops in by_group.items() if g != "/app/live")
+    assert len(by_group) == 122
 
 
 def test_token_bucket_paces_requests() -> None:

@@ -244,3 +244,20 @@ def test_as_of_applies_age_rules_from_a_past_instant(ctx: Any, store: Any) -> No
                                                "Dimensions": [{"Name": "Service", "Value": "checkout"}]},
                                     "Period": 10, "Stat": "SampleCount"}}]  # fmt: skip
     assert query_metric_data(store, REGION, q, start, end, as_of=T0)[0]["Values"] == [1.0, 1.0, 1.0]
+
+
+def test_extended_statistics_same_with_and_without_numpy(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy sorts a period's values when installed; the pure-Python path must give identical answers."""
+    from awsmon.backends.local import cloudwatch_metrics
+
+    pytest.importorskip("numpy", reason="numpy has no wheel here: only the pure-Python path exists")
+    rnd = random.Random(5)
+    for minute in range(30):
+        for _ in range(rnd.randint(1, 4)):  # several datums per minute: blobs joined per bucket
+            put(store, T0 - timedelta(minutes=minute), [rnd.lognormvariate(3, 1) for _ in range(rnd.randint(1, 150))])
+    ext = ["p99", "p50", "p0.1", "TM(10%:90%)", "WM(5%:95%)", "TC(:50%)", "TS(25%:)", "IQM", "PR(:20)"]
+    window = (T0 - timedelta(hours=1), T0 + timedelta(minutes=1))
+    with_numpy = stats(store, *window, 60, ext=ext)
+    monkeypatch.setattr(cloudwatch_metrics, "_numpy", lambda: None)
+    without = stats(store, *window, 60, ext=ext)
+    assert len(with_numpy) == 30 and with_numpy == without

@@ -37,6 +37,7 @@ def _deliveries(cli: Cli, rule: str | None = None) -> list[dict[str, Any]]:
 # -- CloudTrail events reach rules as the clock passes ---------------------------------------------------------------
 def test_create_log_group_rule_fires_when_the_clock_advances(pinned: Cli) -> None:
     pinned.ok("logs", "create-group", "--name", "/before")  # history from before the rule never reaches it
+    pinned.ok("sqs", "create-queue", "--queue-name", "q")
     pinned.ok("rules", "put", "--name", "new-groups", "--event-pattern", CREATE_GROUP_PATTERN)
     pinned.ok("rules", "put-targets", "--rule", "new-groups", "--targets", f"Id=q,Arn={QUEUE}",
               f"Id=who,Arn={QUEUE},InputPath=$.detail.requestParameters.logGroupName")  # fmt: skip
@@ -45,7 +46,9 @@ def test_create_log_group_rule_fires_when_the_clock_advances(pinned: Cli) -> Non
     assert _deliveries(pinned) == []  # not yet: delivery happens as the simulated clock passes
     pinned.ok("account", "clock", "advance", "1m")
     got = _deliveries(pinned, "new-groups")
-    assert [(d["TargetId"], d["Status"]) for d in got] == [("q", "Recorded"), ("who", "Recorded")]
+    assert [(d["TargetId"], d["Status"]) for d in got] == [("q", "Delivered"), ("who", "Delivered")]
+    bodies = [m["Body"] for m in pinned.json("sqs", "receive-message", "--queue-url", "q", "--max", "10")["Messages"]]
+    assert sorted(bodies, key=len)[0] == '"/app/web"' and len(bodies) == 2  # the InputPath selection, quoted
     event = json.loads(got[0]["Input"])
     assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
     assert event["source"] == "aws.logs" and event["detail-type"] == "AWS API Call via CloudTrail"

@@ -211,8 +211,9 @@ def test_path_source_with_saved_keys(trail: tuple[Cli, Path], tmp_path: Path) ->
                   "--start", "2026-11-20T11:00:00Z", "--end", "2026-11-20T16:00:00Z", "-o", "table")  # fmt: skip
         assert res.exit_code == 0, res.stderr
         assert f"trail {ARN} between" in res.stdout and "4/4 digest files valid" in res.stdout
+    # Without --public-key the aws backend asks ListPublicKeys (here: no region configured, exit 4).
     res = cli("--backend", "aws", "trail", "validate-digest", "--path", str(copy), "--start", "2026-11-20T11:00:00Z")
-    assert res.exit_code == 2 and "--public-key" in res.stderr
+    assert res.exit_code == 4 and "region" in res.stderr
     # aws s3 sync drops metadata: digests are "signature metadata missing", never valid.
     shutil.rmtree(copy / ".awsmon-meta")
     res = cli("--backend", "aws", "trail", "validate-digest", "--path", str(copy), "--public-key", str(der),
@@ -245,7 +246,7 @@ def test_aws_backend_over_moto_s3_with_saved_keys(trail: tuple[Cli, Path], tmp_p
     res = aws(*args)
     assert res.exit_code == 3 and f"Log file\ts3://{BUCKET}/{victim}\tINVALID: not found" in res.stderr
     res = aws("trail", "validate-digest", "--trail", ARN, "--s3-bucket", BUCKET, "--public-key", str(keys))
-    assert res.exit_code == 2 and "--start is required" in res.stderr
+    assert res.exit_code == 2 and "--start-time is required" in res.stderr
 
 
 def test_piped_default_output_is_aws_cli_text(trail: tuple[Cli, Path]) -> None:
@@ -273,14 +274,19 @@ def test_selected_region_is_the_source_region_like_aws_cli(pinned: Cli, home: Pa
     assert "2/2 digest files valid" in west.stdout
     # --strict checks every source region found in the bucket, after the selected one.
     strict = pinned("trail", "validate-digest", "--trail", "mr-trail", "-o", "table", "--strict")
-    assert strict.exit_code == 3 and "\nSource region eu-west-1 (--strict checks every region):\n" in strict.stdout
+    assert strict.exit_code == 3
+    assert "\nAccount 123456789012, region eu-west-1, trail mr-trail (s3://mr-vbucket/AWSLogs/123456789012/):\n" in strict.stdout
     assert f"s3://mr-vbucket/{west_log.relative_to(bucket)}\tINVALID: hash value doesn't match" in strict.stderr
     report = json.loads(pinned("trail", "validate-digest", "--trail", "mr-trail", "--strict", "-o", "json").stdout)
-    assert report["SourceRegions"] == ["us-east-1", "eu-west-1"] and report["Valid"] is False
-    # --path (a downloaded bucket): the selected region's digests too, whatever region sorts first in the folder.
+    # Digests are written for every region the trail covers (the 17 default-enabled ones), events or not.
+    assert report["SourceRegions"][0] == "us-east-1" and "eu-west-1" in report["SourceRegions"]
+    assert len(report["SourceRegions"]) == 17 and report["Valid"] is False
+    # --path (a downloaded bucket): every region found, reported per region; --region narrows it to one.
     offline = pinned("trail", "validate-digest", "--path", str(bucket), "-o", "table", "--verbose")
-    assert offline.exit_code == 0 and "/CloudTrail-Digest/us-east-1/" in offline.stdout
-    assert "/CloudTrail-Digest/eu-west-1/" not in offline.stdout
+    assert offline.exit_code == 3 and "/CloudTrail-Digest/us-east-1/" in offline.stdout
+    assert "Account 123456789012, region eu-west-1, trail mr-trail" in offline.stdout
+    offline = pinned("--region", "us-east-1", "trail", "validate-digest", "--path", str(bucket), "-o", "table", "--verbose")
+    assert offline.exit_code == 0 and "/CloudTrail-Digest/eu-west-1/" not in offline.stdout
     offline = pinned("--region", "eu-west-1", "trail", "validate-digest", "--path", str(bucket), "-o", "table")
     assert offline.exit_code == 3 and "INVALID: hash value doesn't match" in offline.stderr
 
@@ -297,10 +303,15 @@ def test_fatal_source_errors_are_one_line_with_the_right_exit_code() -> None:
 
 
 def test_path_bad_inputs_are_one_line_usage_errors(pinned: Cli, tmp_path: Path) -> None:
+    res = pinned("trail", "validate-digest", "--path", str(tmp_path / "missing"))
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: "), res.stderr
+    # A folder without any CloudTrail layout below it: nothing validated (exit 3), saying where it looked.
     (tmp_path / "empty").mkdir()
-    for args in (("--path", str(tmp_path / "empty")), ("--path", str(tmp_path / "missing"))):
-        res = pinned("trail", "validate-digest", *args)
-        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and res.stderr.startswith("awsmon: error: "), res.stderr
+    res = pinned("trail", "validate-digest", "--path", str(tmp_path / "empty"))
+    assert res.exit_code == 3 and res.stdout == ""
+    assert res.stderr.startswith(f"awsmon: error: nothing validated: no digest file was verified in {tmp_path / 'empty'}")
+    assert "no AWSLogs folder found below it" in res.stderr and "--allow-empty" in res.stderr
+    assert pinned("trail", "validate-digest", "--path", str(tmp_path / "empty"), "--allow-empty").exit_code == 0
 
 
 def test_s3_source_lists_region_folders(moto_env: dict[str, str]) -> None:

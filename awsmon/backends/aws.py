@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
 from awsmon import __version__
-from awsmon.errors import AwsmonError, ConfigError, ServiceError
+from awsmon.errors import AwsmonError, ConfigError, ExitCode, ServiceError
 
 
 def map_boto_error(exc: Exception) -> AwsmonError:
-    """Translate botocore exceptions into awsmon errors with the documented exit codes."""
+    """Translate botocore exceptions into awsmon errors with the documented exit codes: one line naming AWS's error
+    code and message, whatever the body was (JSON, XML, an S3 error document, an HTML page from a proxy)."""
     from botocore import exceptions as bexc
 
     if isinstance(exc, bexc.ClientError):
-        err = exc.response.get("Error", {})
+        err = exc.response.get("Error") or {}
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
-        code = str(err.get("Code") or "ClientError")
-        message = str(err.get("Message") or exc)
-        if message.lstrip().startswith("<"):
-            # An endpoint that answers with an HTML error page (an emulator lacking the operation): one line, not the page.
-            message = (
-                f"{exc.operation_name} failed: the endpoint answered HTTP {status} with an error page "
-                "(an emulator may not implement this operation)"
-            )
-        return ServiceError(code, message, status=status)
+        code, message = _code_and_message(str(err.get("Code") or ""), str(err.get("Message") or ""), status)
+        if code.isdigit():
+            message = f"{exc.operation_name} failed: {message}"
+        out = ServiceError(code, message, status=status)
+        if code.isdigit() and status in (401, 403):
+            out.exit_code = ExitCode.CONFIG  # a bare 403 (S3 HEAD, a proxy): credentials or permissions
+        return out
     if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
         return ConfigError(
             f"AWS credentials not found: {exc}",
@@ -36,13 +36,53 @@ def map_boto_error(exc: Exception) -> AwsmonError:
         return ConfigError(str(exc), hint="list profiles with: aws configure list-profiles")
     if isinstance(exc, bexc.NoRegionError):
         return ConfigError("no AWS region configured", hint="pass --region or set AWS_REGION")
+    if isinstance(exc, bexc.InvalidRegionError):
+        return ConfigError(_one_line(str(exc)), hint="a region looks like us-east-1")
     if isinstance(exc, bexc.EndpointConnectionError | bexc.ConnectTimeoutError | bexc.ReadTimeoutError):
-        return AwsmonError(f"cannot reach AWS: {exc}", hint="check the network or --endpoint-url")
+        return AwsmonError(f"cannot reach AWS: {_one_line(str(exc))}", hint="check the network or --endpoint-url")
     if isinstance(exc, bexc.ParamValidationError):
-        return ServiceError("ValidationError", str(exc).replace("\n", " "))
+        return ServiceError("ValidationError", _one_line(str(exc)))
     if isinstance(exc, bexc.BotoCoreError):
-        return AwsmonError(str(exc))
+        return AwsmonError(_one_line(str(exc)))
     raise exc
+
+
+def _code_and_message(code: str, message: str, status: int) -> tuple[str, str]:
+    """AWS's error code and a one-line message, also when botocore could not parse the body.
+
+    botocore leaves the raw body in Message when it does not match the protocol: an XML ``<Error>`` document from a
+    JSON-protocol endpoint (moto's signature check, proxies), or an HTML page. S3 answers HEAD requests and some
+    errors without a body: botocore then gives the status as the code and an empty or generic message."""
+    import html
+    import re
+    from http import HTTPStatus
+
+    body = message.strip()
+    if body.startswith("<"):
+        found_code = re.search(r"<Code>\s*([^<]+?)\s*</Code>", body)
+        found_msg = re.search(r"<Message>\s*([^<]*?)\s*</Message>", body, re.S)
+        if found_code:
+            return found_code.group(1), _one_line(html.unescape(found_msg.group(1) if found_msg else ""))
+        title = re.search(r"<title>(.*?)</title>", body, re.S | re.I)
+        text = title.group(1) if title else re.sub(r"<(script|style)\b.*?</\1>|<[^>]*>", " ", body, flags=re.S | re.I)
+        message = f"the endpoint answered HTTP {status} with an error page: {_one_line(html.unescape(text), 160)}"
+        if status == 404 or status >= 500:
+            message += " (an emulator may not implement this operation)"
+    if not code or code == "Unknown":
+        code = str(status)
+    if code.isdigit() and not message.strip():
+        try:
+            message = f"HTTP {status} {HTTPStatus(status).phrase} with no error details"
+        except ValueError:
+            message = f"HTTP {status} with no error details"
+    return code, _one_line(message)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """Line breaks and tabs (with the blanks around them) become one space; runs of plain spaces stay as AWS wrote
+    them (its texts have double spaces); long texts cut with an ellipsis."""
+    flat = re.sub(r"[ ]*[\r\n\t\f\v]+[ \r\n\t\f\v]*", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class AwsService:
@@ -112,6 +152,9 @@ class AwsBackend:
         if key not in self._clients:
             from botocore.config import Config
 
+            if self.endpoint_url is None:
+                self._check_region(region)
+
             config = Config(
                 user_agent_extra=f"awsmon/{__version__}",
                 # throttling: back off and retry; 5 attempts keep a failing endpoint from hanging a command
@@ -123,6 +166,23 @@ class AwsBackend:
                 raise map_boto_error(exc) from exc
             self._clients[key] = AwsService(raw)
         return self._clients[key]
+
+    def _check_region(self, region: str) -> None:
+        """Refuse a region no AWS partition can have (``xx-fake-9``) before botocore retries a host that does not
+        resolve; a region that only this botocore does not list yet but that fits a partition's pattern passes."""
+        import re
+
+        try:
+            partitions = self.session._session.get_data("endpoints")["partitions"]
+        except Exception:  # botocore's data layout changed: let the call itself fail
+            return
+        for p in partitions:
+            if region in p.get("regions", {}) or re.match(p.get("regionRegex") or "(?!)", region):
+                return
+        raise ConfigError(
+            f"unknown AWS region {region!r}: it is in no AWS partition",
+            hint="pass a region such as us-east-1 (aws ec2 describe-regions lists yours), or --endpoint-url",
+        )
 
     def close(self) -> None:
         self._clients.clear()

@@ -1,7 +1,5 @@
 """The awsmon command line: the root app, global options and the one error handler."""
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Sequence
@@ -36,6 +34,7 @@ GLOBAL_OPTIONS: dict[str, bool] = {
 _OWN_OPTIONS: dict[tuple[str, ...], set[str]] = {
     ("account", "init"): {"--region"},
     ("trail", "import"): {"--region"},
+    ("trail", "download"): {"--region"},
 }
 
 EXIT_CODES_HELP = "Exit status: 0 ok, 1 error, 2 usage or bad input, 3 check failed, 4 credentials or configuration, 130 interrupted."
@@ -187,7 +186,10 @@ GROUPS: dict[str, str] = {
     "metrics": "awsmon.cli.metrics",
     "alarms": "awsmon.cli.alarms",
     "logs": "awsmon.cli.logs",
+    "dashboards": "awsmon.cli.dashboards",
     "rules": "awsmon.cli.rules",
+    "sqs": "awsmon.cli.sqs",
+    "schemas": "awsmon.cli.schemas",
     "config": "awsmon.cli.config",
     "account": "awsmon.cli.account",
     "ec2": "awsmon.cli.ec2",
@@ -197,6 +199,45 @@ GROUPS: dict[str, str] = {
     "lambda": "awsmon.cli.lambda_",
 }
 
+# Top-level commands (not groups), imported and converted the same way: name -> (module, function).
+COMMANDS: dict[str, tuple[str, str]] = {"demo": ("awsmon.cli.demo", "demo")}
+
+
+class _LazyCommands(TyperGroup):
+    """A command group whose commands become click commands on first use: converting a command inspects its
+    signature and builds every option, and a command line runs one command of a group of up to 17."""
+
+    _infos: dict[str, Any]
+    _app: Any
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self._infos, *(n for n in self.commands if n not in self._infos)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        info = self._infos.get(cmd_name)
+        if info is not None and cmd_name not in self.commands:
+            app = self._app
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            _bound_integers(cmd)
+            self.commands[cmd_name] = cmd
+        return super().get_command(ctx, cmd_name)
+
+
+def _lazy_group(app: Any) -> Any:
+    """``typer.main.get_command(app)`` for a group, with its own commands converted only when looked up."""
+    commands = app.registered_commands
+    app.registered_commands = []
+    try:
+        cmd = typer.main.get_group(app)  # the group itself: help, callback, sub-groups
+    finally:
+        app.registered_commands = commands
+    cmd.__class__ = _LazyCommands
+    cmd._infos = {(ci.name or typer.main.get_command_name(ci.callback.__name__)): ci for ci in commands}
+    cmd._app = app
+    return cmd
+
 
 class AwsmonGroup(TyperGroup):
     """The root group: runs the app and maps every failure to one stderr line and a documented exit code."""
@@ -204,22 +245,36 @@ class AwsmonGroup(TyperGroup):
     _lazy: dict[str, Any] = {}
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [*GROUPS, *super().list_commands(ctx)]
+        return [*GROUPS, *COMMANDS, *super().list_commands(ctx)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self._lazy:
+            import importlib
+
+            from typer.models import CommandInfo
+
+            module_name, function = COMMANDS[cmd_name]
+            info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module_name), function))
+            cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                   rich_markup_mode=app.rich_markup_mode)  # fmt: skip
+            _keep_examples_verbatim(cmd)
+            _bound_integers(cmd)
+            self._lazy[cmd_name] = cmd
         if cmd_name in GROUPS:
             if cmd_name not in self._lazy:
                 import importlib
 
                 module = importlib.import_module(GROUPS[cmd_name])
                 if module.app.registered_commands or module.app.registered_groups:
-                    cmd = typer.main.get_command(module.app)
+                    cmd = _lazy_group(module.app)
                 else:  # a group whose commands have not landed yet: still listed, with its help
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
                 _keep_examples_verbatim(cmd)
                 _bound_integers(cmd)
                 self._lazy[cmd_name] = cmd
+            return self._lazy[cmd_name]
+        if cmd_name in COMMANDS:
             return self._lazy[cmd_name]
         return super().get_command(ctx, cmd_name)
 
@@ -350,15 +405,6 @@ def root(
     ctx.obj = obj
     root_cmd = ctx.find_root().command
     root_cmd._awsmon_ctx = obj  # type: ignore[attr-defined]  # closed by AwsmonGroup.main
-
-
-def _register() -> None:
-    from awsmon.cli import demo
-
-    app.command("demo")(demo.demo)
-
-
-_register()
 
 
 def main() -> None:

@@ -1,7 +1,5 @@
 """Shared pieces of the command modules: the context accessor, the renderer, option helpers."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer

@@ -1,7 +1,5 @@
 """awsmon account: the local simulated account and its clock."""
 
-from __future__ import annotations
-
 import typer
 
 from awsmon.cli._common import app_ctx, group, renderer

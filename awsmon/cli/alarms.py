@@ -1,7 +1,5 @@
 """awsmon alarms: CloudWatch alarms: metric and composite alarms, evaluation, history, notifications, and CI checks."""
 
-from __future__ import annotations
-
 import typer
 
 from awsmon.cli._common import app_ctx, group, renderer, split_values

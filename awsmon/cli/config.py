@@ -1,7 +1,5 @@
 """awsmon config: AWS Config: configuration items and rule compliance."""
 
-from __future__ import annotations
-
 import typer
 
 from awsmon.cli._common import app_ctx, group, renderer, split_values

@@ -1,7 +1,5 @@
 """awsmon demo."""
 
-from __future__ import annotations
-
 import typer
 
 from awsmon.cli._common import app_ctx, renderer

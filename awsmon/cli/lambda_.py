@@ -59,6 +59,7 @@ def invoke(
     payload: str | None = typer.Option(None, "--payload", help="The event: JSON text, file://event.json or fileb://."),
     invocation_type: str = typer.Option("RequestResponse", "--invocation-type", help="RequestResponse, Event or DryRun."),
     log_type: str | None = typer.Option(None, "--log-type", help="Tail: return the last 4 KB of the log (base64) in LogResult."),
+    binary_format: str = typer.Option("raw-in-base64-out", "--cli-binary-format", help="raw-in-base64-out (default: --payload is raw JSON) or base64 (aws-cli v2's default: --payload is base64)."),
 ) -> None:
     """Invoke a function and write its response to OUTFILE (Invoke); prints StatusCode, FunctionError, LogResult.
 
@@ -69,7 +70,7 @@ def invoke(
     from awsmon.services.lambda_ import invoke as svc
 
     renderer(ctx).detail(svc(app_ctx(ctx), name=name, outfile=outfile, payload=payload,
-                             invocation_type=invocation_type, log_type=log_type))  # fmt: skip
+                             invocation_type=invocation_type, log_type=log_type, binary_format=binary_format))  # fmt: skip
 
 
 @app.command("list-functions")

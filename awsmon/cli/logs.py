@@ -1,8 +1,5 @@
 """awsmon logs: CloudWatch Logs: groups, streams and events, filter patterns, tail, metric filters, import."""
 
-from __future__ import annotations
-
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -253,6 +250,9 @@ def filter_(
     parallel: int = typer.Option(4, "--parallel", help="aws backend: time windows fetched at once per group."),
     rate: float = typer.Option(5.0, "--rate", help="aws backend: FilterLogEvents requests per second (account-wide)."),
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Check the pattern locally first."),
+    recheck: bool = typer.Option(True, "--recheck/--no-recheck", help="With --endpoint-url: re-check the server's "
+                                 "events with awsmon's own pattern engine (moto ignores JSON and space-delimited "
+                                 "patterns)."),  # fmt: skip
 ) -> None:
     """Events matching a filter pattern across one or more groups, merged in time order.
 
@@ -264,48 +264,19 @@ def filter_(
     kw: dict[str, Any] = {
         "group_prefix": group_prefix, "pattern": pattern, "streams": split_values(streams) or None,
         "stream_prefix": stream_prefix, "start": _time(ctx, start), "end": _time(ctx, end), "limit": limit,
-        "start_from_head": head, "parallel": parallel, "rate": rate, "validate": validate,
+        "start_from_head": head, "parallel": parallel, "rate": rate, "validate": validate, "recheck": recheck,
     }  # fmt: skip
     names = split_values(groups)
     r = renderer(ctx)
     if count:
         r.detail(svc.count_events(actx, names, **kw))
         return
-    events = svc.filter_events(actx, names, **kw)
+    searched: list[dict[str, Any]] = []
+    events = svc.filter_events(actx, names, searched=searched, **kw)
     columns = EVENT_COLUMNS
     if len(names) > 1 or group_prefix:
         columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
-    if actx.query or actx.output.value == "json":
-        r.render({"events": list(events), "searchedLogStreams": []}, rows_key="events", columns=columns)
-    elif actx.output.value == "jsonl":
-        # Events hold only strings and integers: encode them directly, the renderer's generic normalisation
-        # (to_jsonable) cost more than the scan on big results. Same bytes as Renderer.rows.
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        _write_batched(r, (encode(ev) + "\n" for ev in events))
-    else:
-        r.rows(events, columns)
-
-
-def _write_batched(r: Any, lines: Any, size: int = 1 << 16, delay: float = 0.2) -> None:
-    """Write lines in blocks of ~64 KB, but never hold one back longer than ``delay`` once the next arrives: one
-    write per event is one system call with unbuffered stdout (PYTHONUNBUFFERED), and every call hands the GIL to
-    the scanning threads."""
-    import time
-
-    buf: list[str] = []
-    pending = 0
-    last = time.monotonic()
-    for line in lines:
-        buf.append(line)
-        pending += len(line)
-        now = time.monotonic()
-        if pending >= size or now - last >= delay:
-            r.write("".join(buf))
-            buf.clear()
-            pending = 0
-            last = now
-    if buf:
-        r.write("".join(buf))
+    r.stream(events, columns, rows_key="events", extra=lambda: {"searchedLogStreams": svc.merge_searched(searched)})
 
 
 @app.command("tail")
@@ -388,7 +359,12 @@ def test_pattern(
     if file is not None:
         text = _read_stdin() if file == "-" else _read_file(file)
         msgs += [ln for ln in text.splitlines() if ln]
-    data = svc(app_ctx(ctx), pattern, msgs)
+    from awsmon.output import info
+
+    actx, notices = app_ctx(ctx), []
+    data = svc(actx, pattern, msgs, notices)
+    for notice in notices:
+        info(actx, f"notice: {notice}")
     renderer(ctx).render(data, rows_key="matches",
                          columns=[Column("eventNumber"), Column("eventMessage"), Column("extractedValues")])  # fmt: skip
 
@@ -524,10 +500,15 @@ def import_(
     ts_field: str | None = typer.Option(None, "--timestamp-field", help="JSON field (dotted) holding the time."),
     create: bool = typer.Option(True, "--create/--no-create", help="Create the group and streams if missing."),
 ) -> None:
-    """Stream log files into a group, in PutLogEvents batches; timestamps from a field or the line.
+    """Load log files into a group (local: an offline load of any age, resumable; aws: PutLogEvents batches).
+
+    Timestamps come from --timestamp-field, the export format or the line. A re-run of a file already imported
+    adds nothing (local). What was skipped is listed with the reason; exit 1 if nothing at all was imported.
 
     Example: awsmon logs import app.jsonl access.log --group /app/web --timestamp-field time
     """
+    from awsmon.errors import AwsmonError
+    from awsmon.output import info
     from awsmon.services.logs import import_files
 
     data = import_files(app_ctx(ctx), files, name, stream, ts_field, create)
@@ -535,8 +516,13 @@ def import_(
     actx = app_ctx(ctx)
     if actx.query or actx.output.value != "table":
         r.render(data)
-        return
-    r.detail({k: v for k, v in data.items() if k != "Files"})
+    else:
+        r.detail({k: v for k, v in data.items() if k not in ("Files", "Skipped")})
+    for skip in data["Skipped"]:
+        info(actx, f"skipped {skip['Lines']} lines: {skip['Reason']}")
+    if data["Lines"] and not data["Accepted"] and not data["AlreadyImported"]:
+        raise AwsmonError(f"nothing was imported: all {data['Lines']} lines were skipped ("
+                          + "; ".join(s["Reason"] for s in data["Skipped"]) + ")")
 
 
 # -- push (the CloudWatch Logs agent) ---------------------------------------------------------------------------------
@@ -567,3 +553,41 @@ def push(
                interval=interval)  # fmt: skip
     renderer(ctx).render(data, rows_key="Files", columns=[Column("File"), Column("LogGroupName"),
                          Column("LogStreamName"), Column("Events"), Column("Batches"), Column("Rejected")])  # fmt: skip
+
+
+# -- Logs Insights --------------------------------------------------------------------------------------------------
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    groups: list[str] = typer.Option(..., "--log-group-name", "--group", help="A log group (repeatable, at most 50)."),
+    query_string: str | None = typer.Option(None, "--query-string", help="The Logs Insights query."),
+    query_file: str | None = typer.Option(None, "--query-file", help="Read the query from this file ('-' is stdin)."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Start (default: 1 hour before --end)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="End (default: now)."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many result rows (1-10000)."),
+    max_wait: float = typer.Option(600.0, "--max-wait", help="Stop the query (StopQuery) after this many seconds."),
+) -> None:
+    """Run a CloudWatch Logs Insights query (StartQuery + GetQueryResults); -o json prints AWS's response.
+
+    Example: awsmon logs query --group /app/web --start 1h --query-string 'filter status >= 500 | stats count(*) by bin(5m)'
+    """
+    from awsmon.services.logs_query import result_fields, rows_of, run_query
+
+    if (query_string is None) == (query_file is None):
+        raise UsageError("give exactly one of --query-string or --query-file")
+    if query_file is not None:
+        try:
+            text = sys.stdin.read() if query_file == "-" else open(query_file, encoding="utf-8").read()  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot read --query-file {query_file}: {exc.strerror}") from exc
+    else:
+        text = query_string or ""
+    data = run_query(app_ctx(ctx), split_values(groups), text, _time(ctx, start), _time(ctx, end), limit, max_wait)
+    renderer(ctx).render(data, rows_of=rows_of, columns=[_FieldColumn(f) for f in result_fields(data)])
+
+
+class _FieldColumn(Column):
+    """A result field: its name may hold dots (``a.b`` from JSON), so it is a key, not a path."""
+
+    def get(self, row: Any) -> Any:
+        return row.get(self.header) if isinstance(row, dict) else None

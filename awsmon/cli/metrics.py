@@ -1,7 +1,5 @@
 """awsmon metrics: CloudWatch metrics: put custom metrics, list them, get statistics and metric math, graph them in the terminal."""
 
-from __future__ import annotations
-
 import sys
 
 import typer

@@ -1,7 +1,5 @@
 """awsmon rules: EventBridge rules: event patterns and schedules."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer
@@ -195,9 +193,13 @@ def test_event_pattern(
     Example: awsmon rules test-event-pattern --event-pattern file://pattern.json --event file://event.json --check
     """
     from awsmon.errors import CheckFailed
+    from awsmon.output import info
     from awsmon.services.rules import test_event_pattern as svc
 
-    resp = svc(app_ctx(ctx), pattern, event)
+    actx, notices = app_ctx(ctx), []
+    resp = svc(actx, pattern, event, notices)
+    for notice in notices:
+        info(actx, f"notice: {notice}")
     renderer(ctx).detail(resp)
     if check and not resp["Result"]:
         raise CheckFailed("the event does not match the pattern")
@@ -256,3 +258,216 @@ def deliveries(
     from awsmon.services.rules import deliveries as svc
 
     renderer(ctx).render(svc(app_ctx(ctx), rule, limit), rows_key="Deliveries", columns=DELIVERY_COLUMNS)
+
+
+# -- event buses and policies ------------------------------------------------------------------------------------------
+BUS_COLUMNS = [Column("Name"), Column("Arn"), Column("Description")]
+ARCHIVE_COLUMNS = [Column("ArchiveName"), Column("State"), Column("EventCount"), Column("SizeBytes"),
+                   Column("RetentionDays")]  # fmt: skip
+REPLAY_COLUMNS = [Column("ReplayName"), Column("State"), Column("EventStartTime"), Column("EventEndTime"),
+                  Column("EventLastReplayedTime")]  # fmt: skip
+
+
+@app.command("create-event-bus")
+def create_event_bus(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", "-n", help="The new bus's name."),
+    description: str | None = typer.Option(None, "--description", help="A description."),
+) -> None:
+    """Create a custom event bus (CreateEventBus); rules and archives can then use it.
+
+    Example: awsmon rules create-event-bus --name orders
+    """
+    from awsmon.services.rules import create_event_bus as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, description))
+
+
+@app.command("describe-event-bus")
+def describe_event_bus(
+    ctx: typer.Context, name: str | None = typer.Option(None, "--name", "-n", help="The bus (default: default).")
+) -> None:
+    """Show a bus with its resource policy (DescribeEventBus).
+
+    Example: awsmon rules describe-event-bus --name orders
+    """
+    from awsmon.services.rules import describe_event_bus as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("list-event-buses")
+def list_event_buses(
+    ctx: typer.Context, prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only buses named so.")
+) -> None:
+    """List the event buses (ListEventBuses), default included.
+
+    Example: awsmon rules list-event-buses
+    """
+    from awsmon.services.rules import list_event_buses as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="EventBuses", columns=BUS_COLUMNS)
+
+
+@app.command("delete-event-bus")
+def delete_event_bus(ctx: typer.Context, name: str = typer.Option(..., "--name", "-n", help="The bus.")) -> None:
+    """Delete a custom bus with its rules and targets (DeleteEventBus); the default bus cannot be deleted.
+
+    Example: awsmon rules delete-event-bus --name orders
+    """
+    from awsmon.services.rules import delete_event_bus as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("put-permission")
+def put_permission(
+    ctx: typer.Context,
+    bus: str | None = _bus_opt(),
+    action: str | None = typer.Option(None, "--action", help="events:PutEvents (the only action AWS takes here)."),
+    principal: str | None = typer.Option(None, "--principal", help="A 12-digit account id, or *."),
+    statement_id: str | None = typer.Option(None, "--statement-id", "--sid", help="The statement's id."),
+    condition: str | None = typer.Option(None, "--condition",
+                                         help='JSON {"Type":"StringEquals","Key":"aws:PrincipalOrgID","Value":"o-..."}'),  # fmt: skip
+    policy: str | None = typer.Option(None, "--policy", help="A whole resource policy (JSON or file://path)."),
+) -> None:
+    """Let another account put events on a bus (PutPermission), or set its whole policy with --policy.
+
+    Example: awsmon rules put-permission --event-bus-name orders --principal 111122223333 --statement-id partner
+    """
+    from awsmon.services.rules import put_permission as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), bus=bus, action=action, principal=principal, statement_id=statement_id,
+                             condition=condition, policy=policy))  # fmt: skip
+
+
+@app.command("remove-permission")
+def remove_permission(
+    ctx: typer.Context,
+    bus: str | None = _bus_opt(),
+    statement_id: str | None = typer.Option(None, "--statement-id", "--sid", help="The statement to remove."),
+    remove_all: bool = typer.Option(False, "--remove-all-permissions", help="Remove the whole policy."),
+) -> None:
+    """Remove a statement from a bus's policy (RemovePermission).
+
+    Example: awsmon rules remove-permission --event-bus-name orders --statement-id partner
+    """
+    from awsmon.services.rules import remove_permission as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), bus=bus, statement_id=statement_id, remove_all=remove_all))
+
+
+# -- archives and replays ------------------------------------------------------------------------------------------------
+@app.command("create-archive")
+def create_archive(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--archive-name", "--name", "-n", help="The archive's name."),
+    source: str | None = typer.Option(None, "--event-source-arn", "--bus",
+                                      help="The bus whose events are archived (ARN or name; default: default)."),  # fmt: skip
+    pattern: str | None = typer.Option(None, "--event-pattern", "--pattern", help="Only matching events (JSON, file://)."),
+    retention: int | None = typer.Option(None, "--retention-days", help="Keep events this many days (0: forever)."),
+    description: str | None = typer.Option(None, "--description", help="A description."),
+) -> None:
+    """Archive a bus's events (CreateArchive), optionally only those matching a pattern.
+
+    Example: awsmon rules create-archive --archive-name all-orders --bus orders --retention-days 7
+    """
+    from awsmon.services.rules import create_archive as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, source=source, event_pattern=pattern, retention_days=retention,
+                             description=description))  # fmt: skip
+
+
+@app.command("describe-archive")
+def describe_archive(ctx: typer.Context, name: str = typer.Option(..., "--archive-name", "--name", "-n")) -> None:
+    """Show an archive with its event count and size (DescribeArchive).
+
+    Example: awsmon rules describe-archive --archive-name all-orders
+    """
+    from awsmon.services.rules import describe_archive as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("list-archives")
+def list_archives(
+    ctx: typer.Context,
+    prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only archives named so."),
+    source: str | None = typer.Option(None, "--event-source-arn", "--bus", help="Only archives of this bus."),
+) -> None:
+    """List archives (ListArchives).
+
+    Example: awsmon rules list-archives
+    """
+    from awsmon.services.rules import list_archives as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), prefix, source), rows_key="Archives", columns=ARCHIVE_COLUMNS)
+
+
+@app.command("delete-archive")
+def delete_archive(ctx: typer.Context, name: str = typer.Option(..., "--archive-name", "--name", "-n")) -> None:
+    """Delete an archive and the events it holds (DeleteArchive).
+
+    Example: awsmon rules delete-archive --archive-name all-orders
+    """
+    from awsmon.services.rules import delete_archive as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("start-replay")
+def start_replay(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--replay-name", "--name", "-n", help="The replay's name (unique)."),
+    archive: str = typer.Option(..., "--event-source-arn", "--archive", help="The archive (ARN or name)."),
+    start: str = typer.Option(..., "--event-start-time", "--start", help="Replay events from this time."),
+    end: str = typer.Option(..., "--event-end-time", "--end", help="... up to this time."),
+    destination: str | None = typer.Option(None, "--destination", help="The archive's bus (ARN or name; default: "
+                                           "the archive's)."),  # fmt: skip
+    filter_arns: list[str] | None = typer.Option(None, "--filter-arns", help="Only these rules (ARNs; several)."),
+    description: str | None = typer.Option(None, "--description", help="A description."),
+) -> None:
+    """Replay archived events to their bus (StartReplay); each carries "replay-name". It runs on the account clock:
+    STARTING, then RUNNING a minute later, then COMPLETED.
+
+    Example: awsmon rules start-replay --replay-name redo --archive all-orders --start -1h --end now
+    """
+    from awsmon.services.rules import start_replay as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, archive=archive, start=start, end=end, destination=destination,
+                             filter_arns=split_values(filter_arns), description=description))  # fmt: skip
+
+
+@app.command("describe-replay")
+def describe_replay(ctx: typer.Context, name: str = typer.Option(..., "--replay-name", "--name", "-n")) -> None:
+    """Show a replay's state and progress (DescribeReplay).
+
+    Example: awsmon rules describe-replay --replay-name redo
+    """
+    from awsmon.services.rules import describe_replay as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("list-replays")
+def list_replays(
+    ctx: typer.Context, prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only replays named so.")
+) -> None:
+    """List replays (ListReplays).
+
+    Example: awsmon rules list-replays
+    """
+    from awsmon.services.rules import list_replays as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="Replays", columns=REPLAY_COLUMNS)
+
+
+@app.command("cancel-replay")
+def cancel_replay(ctx: typer.Context, name: str = typer.Option(..., "--replay-name", "--name", "-n")) -> None:
+    """Cancel a replay that is starting or running (CancelReplay).
+
+    Example: awsmon rules cancel-replay --replay-name redo
+    """
+    from awsmon.services.rules import cancel_replay as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))

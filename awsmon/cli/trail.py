@@ -1,7 +1,5 @@
 """awsmon trail: CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs."""
 
-from __future__ import annotations
-
 import sys
 from typing import Any
 
@@ -87,6 +85,7 @@ def create(
     role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
     kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
     sns_topic: str | None = typer.Option(None, "--sns-topic-name"),
+    organization: bool | None = typer.Option(None, "--is-organization-trail/--no-is-organization-trail", help="Log every account of the organization (local: every account of the home; only from the management account)."),
 ) -> None:
     """Create a trail (at most 5 per region). Local: the bucket is a simulated bucket folder, created if absent.
 
@@ -96,7 +95,7 @@ def create(
 
     data = create_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
                         validation=validation, include_global=include_global, log_group_arn=log_group,
-                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic)  # fmt: skip
+                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic, organization=organization)  # fmt: skip
     renderer(ctx).detail(data)
 
 
@@ -112,6 +111,7 @@ def update(
     log_group: str | None = typer.Option(None, "--cloud-watch-logs-log-group-arn", "--cloud-watch-logs-log-group"),
     role_arn: str | None = typer.Option(None, "--cloud-watch-logs-role-arn"),
     kms_key_id: str | None = typer.Option(None, "--kms-key-id"),
+    organization: bool | None = typer.Option(None, "--is-organization-trail/--no-is-organization-trail"),
 ) -> None:
     """Change a trail's settings (in its home region).
 
@@ -121,7 +121,7 @@ def update(
 
     data = update_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
                         validation=validation, include_global=include_global, log_group_arn=log_group,
-                        role_arn=role_arn, kms_key_id=kms_key_id)  # fmt: skip
+                        role_arn=role_arn, kms_key_id=kms_key_id, organization=organization)  # fmt: skip
     renderer(ctx).detail(data)
 
 
@@ -274,47 +274,52 @@ def list_public_keys(
 @app.command("validate-digest")
 def validate_digest(
     ctx: typer.Context,
-    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN."),
+    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN (with --path: only this trail's digests)."),
     start: str | None = typer.Option(None, "--start-time", "--start"),
     end: str | None = typer.Option(None, "--end-time", "--end"),
     bucket: str | None = typer.Option(None, "--s3-bucket"),
     prefix: str | None = typer.Option(None, "--s3-prefix"),
-    account_id: str | None = typer.Option(None, "--account-id"),
-    path: str | None = typer.Option(None, "--path", help="Folder of a downloaded trail bucket (offline)."),
-    public_keys: list[str] = typer.Option([], "--public-key", help="DER (PKCS#1 or SPKI), PEM or saved list-public-keys JSON; repeatable."),
-    strict: bool = typer.Option(False, "--strict", help="Also check what aws-cli misses (newest/consecutive digests, hash and signature links, orphan logs)."),
+    account_ids: list[str] = typer.Option([], "--account-id", help="Account of an organization trail (repeatable); with --path: only these accounts."),
+    path: str | None = typer.Option(None, "--path", help="A downloaded bucket: its root, prefix or AWSLogs folder, or any account/region folder below (offline)."),
+    public_keys: list[str] = typer.Option([], "--public-key", help="DER (PKCS#1 or SPKI), PEM, or list-public-keys JSON (aws-cli's or awsmon's); repeatable."),
+    strict: bool = typer.Option(False, "--strict", help="Also check what aws-cli misses (newest/consecutive digests, hash and signature links, orphan logs, every region)."),
     verbose: bool = typer.Option(False, "--verbose", help="Also print the valid files."),
+    allow_empty: bool = typer.Option(False, "--allow-empty", help="Exit 0 when nothing was found to validate (aws-cli's behaviour)."),
+    allow_unsigned_newest: bool = typer.Option(False, "--allow-unsigned-newest", help="Accept digests whose signature metadata is missing (an 'aws s3 sync' copy), with a warning."),
 ) -> None:
-    """Validate log-file integrity like 'aws cloudtrail validate-logs' (same lines and summary); exit 3 if anything is INVALID.
+    """Validate log-file integrity like 'aws cloudtrail validate-logs' (same lines and summary); exit 3 if anything is INVALID or nothing was validated.
 
-    Example: awsmon trail validate-digest --trail main --start 24h --verbose
+    Example: awsmon trail validate-digest --trail main --start-time 24h --verbose
     """
-    from awsmon.errors import CheckFailed
-    from awsmon.progress import progress
+    from awsmon.progress import counter
     from awsmon.services.trail_validate import validate_digest as svc
 
     actx = app_ctx(ctx)
-    with progress("validating", None) as advance:
-        done = [0]
-
-        def on_progress(total: int, _unused: int | None) -> None:
-            advance(total - done[0])
-            done[0] = total
-
-        result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_id=account_id,
-                     path=path, public_keys=public_keys, strict=strict, verbose=verbose, on_progress=on_progress)  # fmt: skip
-    report = result.report
     # aws-cli's text unless JSON was asked for explicitly (piped output alone keeps validate-logs' format).
-    asked_json = actx.output.value == "json" and not actx.output.source.startswith("default")
-    if asked_json or actx.query:
+    asked_json = (actx.output.value == "json" and not actx.output.source.startswith("default")) or bool(actx.query)
+
+    def header(text: str) -> None:  # printed before the progress bar starts
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    with counter("validating") as update:
+        result = svc(actx, trail=trail, start=start, end=end, bucket=bucket, prefix=prefix, account_ids=account_ids,
+                     path=path, public_keys=public_keys, strict=strict, verbose=verbose, allow_empty=allow_empty,
+                     allow_unsigned_newest=allow_unsigned_newest, on_progress=update,
+                     on_header=None if asked_json else header)  # fmt: skip
+    report = result.report
+    if asked_json:
         renderer(ctx).render(result.machine())
     else:
-        for stream, text in report.chunks:
+        for n, (stream, text) in enumerate(report.chunks):
+            if n == 0 and report.header_emitted:
+                continue
             (sys.stdout if stream == "stdout" else sys.stderr).write(text)
         sys.stdout.flush()
-    if not report.ok:
-        bad = sum(1 for f in report.files if f.verdict != "valid")
-        raise CheckFailed(f"{bad} of {len(report.files)} digest and log files are INVALID")
+    if result.failure is not None:
+        if result.quiet_failure and not sys.stderr.isatty():
+            raise typer.Exit(int(result.failure.exit_code))
+        raise result.failure
 
 
 @app.command("import")
@@ -353,3 +358,99 @@ def import_(
         last = data["FailedFiles"][-1]
         raise UsageError(f"{last['Path']}: {last['Reason']}" + (f" ({len(data['FailedFiles'])} files failed; nothing "
                          "from them was stored)" if len(data["FailedFiles"]) > 1 else " (nothing from it was stored)"))  # fmt: skip
+
+
+@app.command("download")
+def download(
+    ctx: typer.Context,
+    trail: str | None = typer.Option(None, "--trail", "--trail-arn", help="Trail name or ARN (gives the bucket, prefix and organization)."),
+    bucket: str | None = typer.Option(None, "--s3-bucket"),
+    prefix: str | None = typer.Option(None, "--s3-prefix"),
+    account_ids: list[str] = typer.Option([], "--account-id", help="Only these accounts (repeatable; default: every account found)."),
+    regions: list[str] = typer.Option([], "--region", help="Only these source regions (repeatable; default: every region found)."),
+    start: str | None = typer.Option(None, "--start-time", "--start"),
+    end: str | None = typer.Option(None, "--end-time", "--end"),
+    dest: str = typer.Option(..., "--dest", help="Folder to copy into (the bucket tree, plus the .awsmon-meta signature manifest)."),
+    signatures_only: bool = typer.Option(False, "--signatures-only", help="Fetch only the digests' signature metadata (for a folder made by 'aws s3 sync')."),
+) -> None:
+    """Copy a trail's log files, digests and digest signatures for a time range into a folder (parallel, resumable), for offline 'validate-digest --path'.
+
+    Example: awsmon trail download --trail main --start-time 7d --dest ./trail-copy
+    """
+    from awsmon.output import info
+    from awsmon.progress import counter
+    from awsmon.services.trail_download import download as svc
+
+    actx = app_ctx(ctx)
+    with counter("downloading") as update:
+        data = svc(actx, trail=trail, bucket=bucket, prefix=prefix, account_ids=account_ids, regions=regions,
+                   start=start, end=end, dest=dest, signatures_only=signatures_only, on_progress=update)  # fmt: skip
+    r = renderer(ctx)
+    if actx.output.value == "json" or actx.query:
+        r.render(data)
+    else:
+        r.detail({k: v for k, v in data.items() if k != "Failed"})
+    if data["Failed"]:
+        from awsmon.errors import AwsmonError
+
+        for f in data["Failed"][:-1]:
+            info(actx, f"awsmon: error: {f['Key']}: {f['Error']}")
+        last = data["Failed"][-1]
+        raise AwsmonError(f"{last['Key']}: {last['Error']} ({len(data['Failed'])} of {data['Files']} files failed; "
+                          "run the same command again to resume)")  # fmt: skip
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="Athena (Trino) SQL over the table cloudtrail_logs; file://PATH or - reads it."),
+    engine: str = typer.Option("local", "--engine", metavar="local|athena|lake", help="local: DuckDB over the history (default); athena: StartQueryExecution; lake: CloudTrail Lake."),
+    path: str | None = typer.Option(None, "--path", help="Query a downloaded bucket folder in place (its .json.gz files), without importing."),
+    database: str | None = typer.Option(None, "--database", help="Athena database holding the table."),
+    catalog: str | None = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog)."),
+    workgroup: str | None = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup."),
+    output_location: str | None = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/."),
+    event_data_store: str | None = typer.Option(None, "--event-data-store", help="CloudTrail Lake event data store ID or ARN (--engine lake)."),
+    max_wait: float | None = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds."),
+    max_results: int | None = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows."),
+) -> None:
+    """SQL over CloudTrail with Athena's table (cloudtrail_logs): locally, on a bucket folder, on Athena or Lake.
+
+    Example: awsmon trail query "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY eventname ORDER BY n DESC LIMIT 10"
+    """
+    from awsmon.output import Column, info
+    from awsmon.services.trail_query import query as svc
+
+    actx = app_ctx(ctx)
+    progress = (lambda text: info(actx, text)) if sys.stderr.isatty() else None
+    data = svc(actx, sql, engine=engine, path=path, database=database, workgroup=workgroup,
+               output_location=output_location, catalog=catalog, event_data_store=event_data_store,
+               max_wait=max_wait, max_results=max_results, progress=progress)  # fmt: skip
+    r = renderer(ctx)
+    if actx.query:
+        r.render(data)
+        return
+    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
+           [Column(name) for name in data["Columns"]])  # fmt: skip
+
+
+@app.command("athena-ddl")
+def athena_ddl(
+    ctx: typer.Context,
+    s3_bucket: str = typer.Option(..., "--s3-bucket", "--s3-bucket-name", help="The trail's bucket."),
+    account_id: str = typer.Option(..., "--account-id", help="The account whose logs the table reads."),
+    s3_prefix: str | None = typer.Option(None, "--s3-prefix", "--s3-key-prefix", help="The trail's key prefix."),
+    org_id: str | None = typer.Option(None, "--org-id", help="Organization trail: AWSLogs/<o-id>/<account>/..."),
+    table_name: str = typer.Option("cloudtrail_logs", "--table-name"),
+    projection_start: str = typer.Option("2020/01/01", "--projection-start", help="First day of the projection, yyyy/MM/dd."),
+    regions: list[str] = typer.Option([], "--regions", help="Regions to project (repeatable); default: injected (queries name the region)."),
+) -> None:
+    """Print Athena's CREATE TABLE for a trail bucket, with partition projection on region and day.
+
+    Example: awsmon trail athena-ddl --s3-bucket my-trail-bucket --account-id 111122223333 --projection-start 2024/01/01
+    """
+    from awsmon.services.trail_query import athena_ddl as svc
+
+    text = svc(bucket=s3_bucket, prefix=s3_prefix, account_id=account_id, table_name=table_name,
+               projection_start=projection_start, org_id=org_id, regions=[r for v in regions for r in v.split(",") if r] or None)  # fmt: skip
+    sys.stdout.write(text + ";\n")

@@ -76,6 +76,9 @@ def parse_digest_time(value: object) -> datetime:
     """Parse a digest JSON time (``YYYY-MM-DDTHH:MM:SSZ``; other ISO 8601 forms are accepted like dateutil does)."""
     if isinstance(value, str):
         try:
+            if (len(value) == 20 and value.isascii() and value[4] + value[7] + value[10] + value[13] + value[16] + value[19]
+                    == "--T::Z" and (value[:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]).isdigit()):  # fmt: skip
+                return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)  # the usual form, fast
             return datetime.strptime(value, DISPLAY_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             from dateutil import parser as date_parser  # pure; only needed for unusual forms
@@ -368,6 +371,9 @@ class PublicKeyInfo:
     der: bytes
     validity_start: datetime | None = None
     validity_end: datetime | None = None
+    # The accounts whose digests this key may verify (a local account's own key); None = any account (AWS keys
+    # are per Region, not per account).
+    accounts: frozenset[str] | None = None
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         if self.validity_start is not None and to_utc(self.validity_start) > to_utc(end):
@@ -407,6 +413,80 @@ def hash_gzip_stream(
     except zlib.error:
         return LogHash(None, False)
     return LogHash(digest.hexdigest(), trailing or bool(inflater.unused_data))
+
+
+# Outcome of hashing one local file in a worker process: (status, sha256 hex, trailing data); status is "ok",
+# "not_found", "invalid_format" or "access_denied: <text>".
+FileOutcome = tuple[str, str | None, bool]
+
+
+def hash_files(paths: Sequence[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[FileOutcome]:
+    """Gunzip + SHA-256 of local files (run in a worker process: zlib and hashlib work on whole buffers).
+
+    Files are opened without following a final symlink (the caller checked the folders above them).
+    """
+    import errno
+    import os
+
+    out: list[FileOutcome] = []
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            out.append(("not_found", None, False))
+            continue
+        except PermissionError as exc:
+            out.append((f"access_denied: AccessDenied: {exc}", None, False))
+            continue
+        except OSError as exc:
+            out.append(("not_found" if exc.errno == errno.ELOOP else "invalid_format", None, False))
+            continue
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                outcome = hash_gzip_stream(fh, chunk_size)
+        except IsADirectoryError:
+            out.append(("not_found", None, False))
+            continue
+        except OSError:
+            out.append(("invalid_format", None, False))
+            continue
+        if outcome.sha256 is None:
+            out.append(("invalid_format", None, False))
+        else:
+            out.append(("ok", outcome.sha256, outcome.trailing_data))
+    return out
+
+
+class FileHasher:
+    """A process pool hashing local log files on every core (made by the caller, shared over validation runs).
+
+    Workers are forked when the pool is made, before any thread of the run exists, so a fork never copies a
+    lock held by another thread.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = workers or os.cpu_count() or 1
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+        for f in [self.pool.submit(hash_files, []) for _ in range(n)]:
+            f.result()  # start every worker now
+
+    def submit(self, paths: list[str], chunk_size: int) -> Future[list[FileOutcome]]:
+        return self.pool.submit(hash_files, paths, chunk_size)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FileHasher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -449,7 +529,10 @@ class DigestSource(Protocol):
 # --------------------------------------------------------------------------------------------------------------
 # Report
 
-Verdict = Literal["valid", "invalid", "not-found", "missing", "signature-missing"]
+# "accepted": a digest without its signature metadata, accepted by the caller (--allow-unsigned-newest); it counts
+# as valid and is reported with a warning line.
+Verdict = Literal["valid", "accepted", "invalid", "not-found", "missing", "signature-missing"]
+PASSING = ("valid", "accepted")
 
 
 @dataclass
@@ -486,12 +569,13 @@ class ValidationReport:
     )  # exact output, in order
     found_start: datetime | None = None
     found_end: datetime | None = None
+    header_emitted: bool = False  # the first chunk (the header) was already given to ``on_header``
 
     def _count(self, kind: str, backfill: bool, valid: bool) -> int:
         return sum(
             1
             for f in self.files
-            if f.kind == kind and f.backfill == backfill and (f.verdict == "valid") == valid
+            if f.kind == kind and f.backfill == backfill and (f.verdict in PASSING) == valid
         )
 
     @property
@@ -512,15 +596,20 @@ class ValidationReport:
 
     @property
     def valid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict == "valid")
+        return sum(1 for f in self.files if f.kind == "log" and f.verdict in PASSING)
 
     @property
     def invalid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict != "valid")
+        return sum(1 for f in self.files if f.kind == "log" and f.verdict not in PASSING)
 
     @property
     def ok(self) -> bool:
-        return all(f.verdict == "valid" for f in self.files)
+        return all(f.verdict in PASSING for f in self.files)
+
+    @property
+    def verified_digests(self) -> int:
+        """Digests whose signature was verified (what makes a run more than "nothing validated")."""
+        return sum(1 for f in self.files if f.kind == "digest" and f.verdict == "valid")
 
     @property
     def exit_code(self) -> int:
@@ -621,6 +710,8 @@ class _Walker:
         executor: ThreadPoolExecutor,
         chunk_size: int,
         on_progress: Callable[[int, int | None], None] | None,
+        hasher: FileHasher | None = None,
+        allow_unsigned: bool = False,
     ) -> None:
         self.source = source
         self.trail = trail
@@ -643,7 +734,11 @@ class _Walker:
         self.referenced_logs: set[tuple[str, str]] = set()
         self.verified_windows: list[tuple[datetime, datetime]] = []
         self._progress_lock = threading.Lock()
-        self._done_bytes = 0
+        self._done = 0  # files checked (digests and logs)
+        self._total = 0  # files known so far (listed digests, queued logs)
+        self.hasher = hasher
+        self.allow_unsigned = allow_unsigned
+        self._batch: list[tuple[dict[str, Any], str, Future[FileResult]]] = []
 
     # -- listing -------------------------------------------------------------------------------------------------
     def _digest_key_for(self, when: datetime, backfill: bool = False) -> str:
@@ -772,6 +867,18 @@ class _Walker:
                 "public_key_not_found",
             )
         key_info = public_keys[fingerprint]
+        if key_info.accounts is not None and digest.get("awsAccountId") not in key_info.accounts:
+            # A local account's own key verifies only that account's digests (a foreign trail is never "valid"
+            # because it happens to be signed with a key awsmon holds).
+            raise _DigestError(
+                _line(
+                    "Digest",
+                    bucket,
+                    key,
+                    f"INVALID: public key not found in region {self.trail.home_region} for fingerprint {fingerprint}",
+                ),
+                "public_key_not_found",
+            )
         try:
             rsa_key = load_rsa_public_key(key_info.der)
         except PublicKeyLoadError:
@@ -840,12 +947,13 @@ class _Walker:
         return found
 
     # -- logs ----------------------------------------------------------------------------------------------------
-    def _progress(self, n: int) -> None:
-        if self.on_progress is None:
-            return
+    def _progress(self, done: int = 0, total: int = 0) -> None:
+        """Count checked files (``done``) and newly known ones (``total``); report (done, total) serialised."""
         with self._progress_lock:  # callers get serialised, monotonic calls
-            self._done_bytes += n
-            self.on_progress(self._done_bytes, None)
+            self._done += done
+            self._total += total
+            if self.on_progress is not None:
+                self.on_progress(self._done, self._total)
 
     def _check_log(self, log: Mapping[str, Any]) -> FileResult:
         bucket = str(log.get("s3Bucket", ""))
@@ -857,7 +965,7 @@ class _Walker:
         try:
             stream = self.source.open_object(log["s3Bucket"], log["s3Object"])
             try:
-                outcome = hash_gzip_stream(stream, self.chunk_size, self._progress)
+                outcome = hash_gzip_stream(stream, self.chunk_size)
             finally:
                 close = getattr(stream, "close", None)
                 if close is not None:
@@ -870,20 +978,56 @@ class _Walker:
             return result("invalid", "invalid_format", "INVALID: invalid format")
         if outcome.sha256 is None:
             return result("invalid", "invalid_format", "INVALID: invalid format")
-        if outcome.trailing_data:
-            return result(
-                "invalid", "trailing_data", "INVALID: unexpected data after end of compressed stream"
-            )
-        if outcome.sha256 != log.get("hashValue"):
-            return result("invalid", "hash_mismatch", "INVALID: hash value doesn't match")
-        return result("valid", None, "valid")
+        return _log_result(log, "ok", outcome.sha256, outcome.trailing_data)
+
+    def _checked_log(self, log: Mapping[str, Any]) -> FileResult:
+        result = self._check_log(log)
+        self._progress(done=1)
+        return result
 
     def queue_logs(self, digest: Mapping[str, Any]) -> None:
+        local_file = getattr(self.source, "local_file", None) if self.hasher is not None else None
         for log in digest["logFiles"]:
             if not isinstance(log, dict):
                 log = {}
             self.referenced_logs.add((str(log.get("s3Bucket", "")), str(log.get("s3Object", ""))))
-            self.events.append(_Event(future=self.executor.submit(self._check_log, log)))
+            self._progress(total=1)
+            path = None
+            if local_file is not None and isinstance(log.get("s3Bucket"), str) and isinstance(log.get("s3Object"), str):
+                path = local_file(log["s3Bucket"], log["s3Object"])
+            if path is None:
+                self.events.append(_Event(future=self.executor.submit(self._checked_log, log)))
+                continue
+            future: Future[FileResult] = Future()
+            self._batch.append((log, path, future))
+            self.events.append(_Event(future=future))
+            if len(self._batch) >= _BATCH:
+                self.flush_batch()
+
+    def flush_batch(self) -> None:
+        """Hash the collected local files in a worker process; each log's future resolves from the batch."""
+        batch, self._batch = self._batch, []
+        if not batch or self.hasher is None:
+            return
+        for _, _, f in batch:
+            f.set_running_or_notify_cancel()
+        pending = self.hasher.submit([path for _, path, _ in batch], self.chunk_size)
+
+        def done(fut: Future[list[FileOutcome]]) -> None:
+            error = fut.exception()
+            outcomes = fut.result() if error is None else []
+            for n, (log, _path, f) in enumerate(batch):
+                if error is not None:
+                    f.set_exception(error)
+                    continue
+                status, sha, trailing = outcomes[n]
+                if status.startswith("access_denied: "):
+                    f.set_exception(SourceAccessError(status[len("access_denied: ") :]))
+                else:
+                    f.set_result(_log_result(log, status, sha, trailing))
+            self._progress(done=len(batch))
+
+        pending.add_done_callback(done)
 
     # -- found-times (VAL ``_track_found_times``) ----------------------------------------------------------------
     def track_found_times(self, digest: Mapping[str, Any]) -> None:
@@ -1029,6 +1173,7 @@ class _Walker:
             when += timedelta(hours=1)
 
     def add_digest(self, result: FileResult) -> None:
+        self._progress(done=1, total=1)
         self.events.append(_Event(result=result))
 
     def record_digest(
@@ -1041,7 +1186,18 @@ class _Walker:
         tag: str,
     ) -> None:
         digest = loaded.digest
-        if loaded.signature_missing:
+        if loaded.signature_missing and self.allow_unsigned:
+            result = FileResult(
+                "digest",
+                bucket,
+                key,
+                "accepted",
+                "signature_metadata_missing",
+                tag + _line("Digest", bucket, key, "WARNING: signature metadata missing, accepted "
+                            "(--allow-unsigned-newest): its signature was not verified"),
+                backfill,
+            )
+        elif loaded.signature_missing:
             result = FileResult(
                 "digest",
                 bucket,
@@ -1068,7 +1224,7 @@ class _Walker:
                 findings = findings[1:]
             result.strict = True
             result.extra = [(c, tag + m) for c, m in findings]
-        if result.verdict == "valid":
+        if result.verdict in PASSING:
             self.track_found_times(digest)
         if not loaded.signature_missing:
             # Signature-verified windows (even with strict link findings) bound the orphan-log search.
@@ -1167,6 +1323,28 @@ class _Walker:
                 )
 
 
+_BATCH = 48  # log files per worker task: large enough to amortise the hand-off, small enough to balance
+
+
+def _log_result(log: Mapping[str, Any], status: str, sha: str | None, trailing: bool) -> FileResult:
+    """A log's verdict from its hashing outcome (VAL ``_download_log``: the checks in aws-cli's order)."""
+    bucket = str(log.get("s3Bucket", ""))
+    key = str(log.get("s3Object", ""))
+
+    def result(verdict: Verdict, category: str | None, text: str) -> FileResult:
+        return FileResult("log", bucket, key, verdict, category, _line("Log", bucket, key, text))
+
+    if status == "not_found":
+        return result("not-found", "not_found", "INVALID: not found")
+    if status != "ok" or sha is None:
+        return result("invalid", "invalid_format", "INVALID: invalid format")
+    if trailing:
+        return result("invalid", "trailing_data", "INVALID: unexpected data after end of compressed stream")
+    if sha != log.get("hashValue"):
+        return result("invalid", "hash_mismatch", "INVALID: hash value doesn't match")
+    return result("valid", None, "valid")
+
+
 class _NoPublicKeys(Exception):
     pass
 
@@ -1174,8 +1352,18 @@ class _NoPublicKeys(Exception):
 def _key_date(key: str | None) -> datetime | None:
     if key is None:
         return None
+    return parse_key_date(extract_digest_key_date(key))
+
+
+def parse_key_date(text: str) -> datetime | None:
+    """``YYYYMMDDTHHMMSSZ`` as a UTC datetime, or None; sliced by hand (strptime costs ~20x more per key)."""
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():
+        return None
+    if not text.isascii():
+        return None
     try:
-        return datetime.strptime(extract_digest_key_date(key), DATE_FORMAT).replace(tzinfo=UTC)
+        return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
+                        int(text[13:15]), tzinfo=UTC)  # fmt: skip
     except ValueError:
         return None
 
@@ -1219,6 +1407,9 @@ def validate_logs(
     max_workers: int = 16,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: Callable[[int, int | None], None] | None = None,
+    on_header: Callable[[str], None] | None = None,
+    hasher: FileHasher | None = None,
+    allow_unsigned: bool = False,
 ) -> ValidationReport:
     """Reproduce ``aws cloudtrail validate-logs`` over ``source``; ``strict`` adds the checks aws-cli lacks.
 
@@ -1227,7 +1418,11 @@ def validate_logs(
     ``latest_digest_delivery_time`` — GetTrailStatus.LatestDigestDeliveryTime — or up to ``end``), every digest of a
     run of consecutive missing ones, ``previousDigestHashValue`` / ``previousDigestSignature`` / time links,
     digest trailing data, MD5 fingerprint, algorithm fields, account id, and orphan log files.
-    ``on_progress(done_bytes, None)`` is called (serialised) from worker threads as log bytes are read.
+    ``on_progress(done_files, known_files)`` is called (serialised, possibly from worker threads) as digests and
+    logs are checked. ``on_header(text)`` receives the first output line before the walk starts (a caller can print
+    it before a progress bar); the report then has ``header_emitted``. ``hasher`` hashes the logs a source can
+    give as local files (``source.local_file(bucket, key)``) in worker processes; other logs use threads.
+    ``allow_unsigned`` accepts digests whose signature metadata is missing, with a warning line.
     """
     try:
         trail = parse_trail_arn(trail_arn)
@@ -1239,6 +1434,9 @@ def validate_logs(
             "Invalid time range specified: start-time must occur before end-time", "bad_time_range"
         )
     report = ValidationReport(trail_arn, start_utc, end_utc, strict, verbose)
+    if on_header is not None:
+        on_header(_header(report))
+        report.header_emitted = True
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="digest-log") as executor:
         walker = _Walker(
             source,
@@ -1255,6 +1453,8 @@ def validate_logs(
             executor=executor,
             chunk_size=chunk_size,
             on_progress=on_progress,
+            hasher=hasher,
+            allow_unsigned=allow_unsigned,
         )
         fatal: DigestValidationFatal | None = None
         try:
@@ -1264,6 +1464,7 @@ def validate_logs(
                 walker.orphan_logs()
         except DigestValidationFatal as exc:
             fatal = exc
+        walker.flush_batch()
         # Resolve in output order; the first failing log aborts there, as aws-cli's sequential loop would.
         results: list[tuple[_Event, FileResult | None]] = []
         try:
@@ -1290,18 +1491,19 @@ def validate_logs(
     return report
 
 
+def _header(report: ValidationReport) -> str:
+    return (
+        f"Validating log files for trail {report.trail_arn} between "
+        f"{format_display_date(report.start)} and {format_display_date(report.end)}\n\n"
+    )
+
+
 def _render(
     report: ValidationReport, results: list[tuple[_Event, FileResult | None]], summary: bool = True
 ) -> None:
     """Write the aws-cli byte layout (VAL ``_write_status`` / ``_write_summary_text``)."""
     out = report.chunks
-    out.append(
-        (
-            "stdout",
-            f"Validating log files for trail {report.trail_arn} between "
-            f"{format_display_date(report.start)} and {format_display_date(report.end)}\n\n",
-        )
-    )
+    out.append(("stdout", _header(report)))
     double_spaced = True
 
     def error(message: str) -> None:

@@ -5,6 +5,15 @@ compiled to a Thompson NFA and run as a lazily built DFA (each DFA state is a se
 memoised per input character), so matching costs O(len(text)) after warm-up and O(len(text) * nfa_size) in the worst
 case; there is no backtracking. Python's ``re`` is never used on user regexes.
 
+The worst case is real: a bounded repeat after a loop (``[ab]*a[ab]{1000}[cd]``) has 2**1000 DFA states, so the cache
+thrashes and every character costs a closure over ~3,000 NFA states in Python (24 s for 100 KB). When Hyperscan
+(PyPI ``hyperscan``, x86-64) is installed, the parsed regex is therefore re-emitted in Hyperscan's syntax and searched
+there: Hyperscan never backtracks and runs bounded repeats as counters (that pattern: ~15 ms on 256 KB). google-re2
+was measured and rejected: its DFA exceeds its memory budget on that pattern and falls back to its NFA (1.5 s on
+256 KB). The parser above stays the only judge of what is accepted; Hyperscan sees only what it re-emits (explicit
+``\\x{..}`` classes, ``\\A``/``\\z`` anchors), and the automaton below stays the fallback (no wheel, a pattern
+Hyperscan refuses, text that is not valid UTF-8). Both are tested to agree (tests/engines/test_lregex.py).
+
 Semantics (search, i.e. a match anywhere, as AWS documents):
 * ``^`` / ``$`` anchor at the start / the very end of the text. [design choice] ``$`` does not match before a
   trailing newline (unlike Python's ``re``), ``.`` matches any character except ``\\n`` (Python's default).
@@ -20,8 +29,10 @@ Semantics (search, i.e. a match anywhere, as AWS documents):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from awsmon.engines.filterpattern_errors import INVALID_FILTER_PATTERN, FilterPatternError, invalid_term
 
@@ -279,6 +290,84 @@ class _Parser:
         return lo, hi
 
 
+def _hs_char(o: int) -> str:
+    return f"\\x{{{o:x}}}"
+
+
+def _hs_class(cs: CharSet) -> str:
+    """A character set in Hyperscan (PCRE) syntax: every member as an explicit code point."""
+    if cs.dot:
+        return "."  # without DOTALL: every character but \n, as CharSet.predicate
+    parts = [_hs_char(ord(c)) for c in sorted(cs.chars)]
+    parts += [f"{_hs_char(lo)}-{_hs_char(hi)}" for lo, hi in cs.ranges]
+    if not parts:
+        return "[^\\x{0}-\\x{10ffff}]" if not cs.negated else "[\\x{0}-\\x{10ffff}]"
+    return ("[^" if cs.negated else "[") + "".join(parts) + "]"
+
+
+def hyperscan_source(alts: list[list[Item]]) -> str:
+    """The parsed regex in Hyperscan syntax (UTF-8 mode), with the same semantics as the automaton."""
+    out: list[str] = []
+    for seq in alts:
+        seq_out: list[str] = []
+        for it in seq:
+            if it.anchor is not None:
+                seq_out.append("\\A" if it.anchor == "^" else "\\z")  # $ only at the very end, as the automaton
+                continue
+            assert it.charset is not None
+            atom = _hs_class(it.charset)
+            if (it.min, it.max) == (1, 1):
+                seq_out.append(atom)
+            elif it.max is None:
+                seq_out.append(f"{atom}{{{it.min},}}")
+            else:
+                seq_out.append(f"{atom}{{{it.min},{it.max}}}")
+        out.append("".join(seq_out))
+    return "|".join(f"(?:{a})" for a in out)
+
+
+_hs: Any = None  # the hyperscan module, False when unavailable
+
+
+def _hyperscan() -> Any:
+    global _hs
+    if _hs is None:
+        try:
+            import hyperscan
+
+            _hs = hyperscan
+        except ImportError:  # no wheel for this platform: the automaton does everything
+            _hs = False
+    return _hs
+
+
+class _Native:
+    """A Hyperscan block-mode database with one scratch space per thread (a scratch is not shareable)."""
+
+    def __init__(self, hs: Any, source: str) -> None:
+        self.hs = hs
+        self.db = hs.Database()
+        flags = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY | hs.HS_FLAG_UTF8
+        self.db.compile(expressions=[source.encode()], ids=[0], flags=[flags])
+        self.local = threading.local()
+
+    def search(self, data: bytes) -> bool:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = self.hs.Scratch(self.db)
+        found: list[int] = []
+
+        def hit(*_: Any) -> bool:
+            found.append(1)
+            return True  # stop at the first match
+
+        try:
+            self.db.scan(data, match_event_handler=hit, scratch=scratch)
+        except self.hs.ScanTerminated:
+            pass
+        return bool(found)
+
+
 # NFA node kinds
 _CHAR, _SPLIT, _BOL, _EOL, _MATCH = range(5)
 
@@ -308,6 +397,19 @@ class Regex:
         self._fast = self._fast_path()
         self._restart = self._closure([self._start], at_start=False, at_end=False)
         self._reset_cache()
+        self._native: _Native | None | bool = None  # built on the first search that needs it; False: none
+
+    def native(self) -> _Native | None:
+        """The Hyperscan form of this regex, or None (no Hyperscan, or a pattern it refuses)."""
+        if self._native is None:
+            hs = _hyperscan()
+            self._native = False
+            if hs:
+                try:
+                    self._native = _Native(hs, hyperscan_source(self.alts))
+                except Exception:  # hyperscan.error: a pattern it cannot compile; the automaton still can
+                    self._native = False
+        return self._native or None
 
     # -- construction -------------------------------------------------------------------------------------------
     def _node(self, kind: int, pred: Callable[[str], bool] | None = None, o1: int = -1, o2: int = -1) -> int:
@@ -436,6 +538,26 @@ class Regex:
         for lit in self.literals:
             if lit not in text:
                 return False
+        if not text or self._initial.match:
+            return self._dfa(text)
+        native = self._native if self._native is not None else self.native()
+        if native:
+            try:
+                data = text.encode()
+            except UnicodeEncodeError:  # a lone surrogate: not UTF-8, which Hyperscan's input must be
+                pass
+            else:
+                return native.search(data)
+        return self._dfa(text)
+
+    def search_automaton(self, text: str) -> bool:
+        """``search`` on the lazily built DFA only (the fallback, and the reference the tests compare with)."""
+        for lit in self.literals:
+            if lit not in text:
+                return False
+        return self._dfa(text)
+
+    def _dfa(self, text: str) -> bool:
         st = self._initial
         if st.match:
             return True

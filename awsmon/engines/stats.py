@@ -185,16 +185,21 @@ def _ceil_rank(bound: Fraction, total: Fraction) -> Fraction:
     return Fraction(math.ceil(bound * total / 100))
 
 
-def _extended_unit(stat: Statistic, vals: list[float]) -> float | None:
-    """Extended statistic over sorted values, each with weight 1 (the fast, common path)."""
+def _rank(bound: Fraction, n: int) -> int:
+    """``ceil(bound * n / 100)`` in integers: Fraction arithmetic cost more than the sort on 20,000 buckets."""
+    return -((-bound.numerator * n) // (bound.denominator * 100))
+
+
+def _extended_unit(stat: Statistic, vals: Sequence[float]) -> float | None:
+    """Extended statistic over sorted values (a list or a numpy array), each with weight 1 (the common path)."""
     n = len(vals)
     if stat.kind == "p":
         assert stat.hi is not None
-        rank = max(1, math.ceil(stat.hi * n / 100))
+        rank = max(1, _rank(stat.hi, n))
         return float(vals[rank - 1])
     if stat.percent:
-        low = 0 if stat.lo is None else min(n, math.ceil(stat.lo * n / 100))
-        high = n if stat.hi is None else min(n, math.ceil(stat.hi * n / 100))
+        low = 0 if stat.lo is None else min(n, _rank(stat.lo, n))
+        high = n if stat.hi is None else min(n, _rank(stat.hi, n))
         kept = vals[low:high] if high > low else []
         if stat.kind == "TC":
             return float(len(kept))

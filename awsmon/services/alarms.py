@@ -17,6 +17,7 @@ from typing import Any
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
+from awsmon.services import compact
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -192,10 +193,8 @@ def delete_alarms(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 
 
 def set_alarm_state(ctx: AppContext, name: str, state: str, reason: str, reason_data: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"AlarmName": name, "StateValue": state, "StateReason": reason}
-    if reason_data is not None:
-        params["StateReasonData"] = reason_data
-    _cw(ctx).set_alarm_state(**params)
+    _cw(ctx).set_alarm_state(**compact(AlarmName=name, StateValue=state, StateReason=reason,
+                                       StateReasonData=reason_data))  # fmt: skip
     return {}
 
 
@@ -384,12 +383,9 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
                     values[i] = float(v)
     else:
         ext = alarm.get("ExtendedStatistic")
-        params: dict[str, Any] = {
-            "Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
-            "Dimensions": alarm.get("Dimensions") or [], "StartTime": start, "EndTime": end, "Period": period,
-        }  # fmt: skip
-        if alarm.get("Unit"):
-            params["Unit"] = alarm["Unit"]
+        params = compact(Namespace=alarm["Namespace"], MetricName=alarm["MetricName"],
+                         Dimensions=alarm.get("Dimensions") or [], StartTime=start, EndTime=end, Period=period,
+                         Unit=alarm.get("Unit") or None)  # fmt: skip
         counts = [None] * rng
 
         def fetch(**stat: Any) -> list[dict[str, Any]]:
@@ -514,10 +510,7 @@ def list_subscriptions(ctx: AppContext, topic: str | None) -> dict[str, Any]:
 
 
 def publish(ctx: AppContext, topic: str, message: str, subject: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"TopicArn": _topic_arn(ctx, topic), "Message": message}
-    if subject is not None:
-        params["Subject"] = subject
-    return dict(ctx.client("sns").publish(**params))
+    return dict(ctx.client("sns").publish(**compact(TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject)))
 
 
 def deliveries(ctx: AppContext, topic: str | None, protocol: str | None, since: str | None,

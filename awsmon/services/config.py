@@ -13,6 +13,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
+from awsmon.services import compact
 
 DEFAULT_RECORDER = "default"
 DEFAULT_CHANNEL = "default"
@@ -211,30 +212,19 @@ def _pages(call: Any, key: str, token_name: str, token: str | None, params: dict
 def history(ctx: AppContext, resource_type: str, resource_id: str, *, later: str | None = None,
             earlier: str | None = None, order: str | None = None, limit: int | None = None,
             next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {"resourceType": resource_type, "resourceId": resource_id}
-    if later:
-        params["laterTime"] = ctx.parse_time(later)
-    if earlier:
-        params["earlierTime"] = ctx.parse_time(earlier)
-    if order:
-        params["chronologicalOrder"] = order
-    if limit is not None:
-        params["limit"] = limit
+    params = compact(resourceType=resource_type, resourceId=resource_id,
+                     laterTime=ctx.parse_time(later) if later else None,
+                     earlierTime=ctx.parse_time(earlier) if earlier else None, chronologicalOrder=order or None,
+                     limit=limit)  # fmt: skip
     return _pages(_client(ctx).get_resource_config_history, "configurationItems", "nextToken", next_token, params)
 
 
 def list_resources(ctx: AppContext, resource_type: str, *, resource_ids: Sequence[str] = (),
                    resource_name: str | None = None, include_deleted: bool = False, limit: int | None = None,
                    next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {"resourceType": resource_type}
-    if resource_ids:
-        params["resourceIds"] = list(resource_ids)
-    if resource_name:
-        params["resourceName"] = resource_name
-    if include_deleted:
-        params["includeDeletedResources"] = True
-    if limit is not None:
-        params["limit"] = limit
+    params = compact(resourceType=resource_type, resourceIds=list(resource_ids) or None,
+                     resourceName=resource_name or None, includeDeletedResources=include_deleted or None,
+                     limit=limit)  # fmt: skip
     return _pages(_client(ctx).list_discovered_resources, "resourceIdentifiers", "nextToken", next_token, params)
 
 
@@ -311,36 +301,24 @@ def rule_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str
 
 def compliance_by_rule(ctx: AppContext, names: Sequence[str] | None = None,
                        types: Sequence[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {}
-    if names:
-        params["ConfigRuleNames"] = list(names)
-    if types:
-        params["ComplianceTypes"] = _check_compliance_types(types)
+    params = compact(ConfigRuleNames=list(names or []) or None,
+                     ComplianceTypes=_check_compliance_types(types) if types else None)  # fmt: skip
     return _pages(_client(ctx).describe_compliance_by_config_rule, "ComplianceByConfigRules", "NextToken", None, params)
 
 
 def compliance_by_resource(ctx: AppContext, resource_type: str | None = None, resource_id: str | None = None,
                            types: Sequence[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {}
-    if resource_type:
-        params["ResourceType"] = resource_type
-    if resource_id:
-        params["ResourceId"] = resource_id
-    if types:
-        params["ComplianceTypes"] = _check_compliance_types(types)
+    params = compact(ResourceType=resource_type or None, ResourceId=resource_id or None,
+                     ComplianceTypes=_check_compliance_types(types) if types else None)  # fmt: skip
     return _pages(_client(ctx).describe_compliance_by_resource, "ComplianceByResources", "NextToken", None, params)
 
 
 def compliance_details(ctx: AppContext, *, rule: str | None = None, resource_type: str | None = None,
                        resource_id: str | None = None, types: Sequence[str] | None = None,
                        limit: int | None = None, next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {}
-    if types:
-        params["ComplianceTypes"] = _check_compliance_types(types)
+    params = compact(ComplianceTypes=_check_compliance_types(types) if types else None)
     if rule:
-        params["ConfigRuleName"] = rule
-        if limit is not None:
-            params["Limit"] = limit
+        params.update(compact(ConfigRuleName=rule, Limit=limit))
         return _pages(_client(ctx).get_compliance_details_by_config_rule, "EvaluationResults", "NextToken",
                       next_token, params)  # fmt: skip
     if not (resource_type and resource_id):

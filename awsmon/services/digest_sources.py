@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from awsmon.engines.digest import (
     public_key_fingerprint,
     to_utc,
 )
-from awsmon.s3folder import META_DIR, S3Folder
+from awsmon.s3folder import META_DIR, S3Folder, validate_key
 
 # --------------------------------------------------------------------------------------------------------------
 # Public keys
@@ -117,6 +118,14 @@ def public_keys_from_list_response(response: Any, where: str = "ListPublicKeys")
 
 
 def parse_public_key_bytes(data: bytes, where: str = "public key") -> list[PublicKeyInfo]:
+    # A saved JSON file may carry a byte-order mark (UTF-8, or UTF-16 from a Windows shell redirect).
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                data = data[len(bom) :].decode(codec).encode("utf-8")
+            except UnicodeDecodeError:
+                raise PublicKeyFormatError(f"{where}: not valid {codec} text ({_FORMATS})") from None
+            break
     stripped = data.lstrip()
     if stripped.startswith(b"{"):
         try:
@@ -202,10 +211,17 @@ class FolderDigestSource:
         *,
         prefix: str | None = None,
         bucket: str | None = None,
+        key_prefix: str | None = None,
     ) -> None:
         self.folder = S3Folder(Path(root))
         self.public_keys = list(public_keys)
         self.bucket = bucket
+        self._dirs_ok: dict[str, bool] = {}
+        self._root_str = str(self.folder.root)
+        if key_prefix is not None:
+            # What the copy dropped from the front of every key (e.g. "<prefix>/" of ``aws s3 sync s3://b/<prefix>``).
+            self._strip = key_prefix
+            return
         prefix = (prefix or "").strip("/")
         # Strip the prefix from keys only when the folder was synced below it.
         self._strip = (
@@ -213,6 +229,61 @@ class FolderDigestSource:
             if prefix and not (self.folder.root / prefix).is_dir() and (self.folder.root / "AWSLogs").is_dir()
             else ""
         )
+
+    def local_file(self, bucket: str, key: str) -> str | None:
+        """The file holding ``key`` for a worker process to open (without following a final symlink), or None.
+
+        Each folder is checked once to resolve inside the bucket folder (a full ``resolve()`` per file would cost
+        more than hashing it).
+        """
+        if self.bucket is not None and bucket != self.bucket:
+            return None
+        if self._strip:
+            if not key.startswith(self._strip):
+                return None
+            key = key[len(self._strip) :]
+        return self._checked_path(key)
+
+    def _checked_path(self, local_key: str, meta: bool = False) -> str | None:
+        """The object's (or its sidecar's) path when its folder resolves inside the bucket folder, else None.
+
+        Plain strings, not pathlib: this runs once per log file, where pathlib's parsing would cost more than the
+        check.
+        """
+        try:
+            segments = validate_key(local_key)
+        except ValueError:
+            return None
+        if meta:
+            segments = [META_DIR, *segments[:-1], segments[-1] + ".json"]
+        parent = "/".join((self._root_str, *segments[:-1]))
+        ok = self._dirs_ok.get(parent)
+        if ok is None:
+            try:
+                self.folder.check_inside(Path(parent))
+                ok = True
+            except (ValueError, OSError):
+                ok = False
+            self._dirs_ok[parent] = ok
+        return f"{parent}/{segments[-1]}" if ok else None
+
+    def _read(self, path: str | None) -> bytes | None:
+        """A file's bytes, not following a final symlink; None when absent."""
+        if path is None:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except PermissionError:
+            raise
+        except OSError:
+            return None  # a symlink as the last segment: as if absent
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                return fh.read()
+        except IsADirectoryError:
+            return None
 
     def discover_trails(self) -> list[DiscoveredTrail]:
         """Every (account, source Region, trail) digest chain under the folder, sorted."""
@@ -261,10 +332,8 @@ class FolderDigestSource:
             if not key.startswith(self._strip):
                 raise ObjectNotFound(f"s3://{bucket}/{key}")
             key = key[len(self._strip) :]
-        try:
-            self.folder.object_path(key)
-        except ValueError:
-            raise ObjectNotFound(f"s3://{bucket}/{key}") from None  # a hostile name can never exist here
+        if self._checked_path(key) is None:
+            raise ObjectNotFound(f"s3://{bucket}/{key}")  # a hostile name can never exist here
         return key
 
     def list_keys(self, bucket: str, prefix: str, start_after: str | None) -> Iterator[str]:
@@ -303,13 +372,19 @@ class FolderDigestSource:
     def get_object(self, bucket: str, key: str) -> SourceObject:
         local = self._local(bucket, key)
         try:
-            body = self.folder.get_object(local)
-            head = self.folder.head_object(local) if self.folder.has_metadata(local) else None
-        except KeyError:
-            raise ObjectNotFound(f"s3://{bucket}/{key}") from None
+            body = self._read(self._checked_path(local))
+            if body is None:
+                raise ObjectNotFound(f"s3://{bucket}/{key}")
+            sidecar = self._read(self._checked_path(local, meta=True))
         except PermissionError as exc:
             raise SourceAccessError(f"AccessDenied: {exc}") from None
-        metadata = head.get("Metadata") if head is not None else None
+        head: Any = None
+        if sidecar is not None:
+            try:
+                head = json.loads(sidecar)
+            except ValueError:
+                head = None  # an unreadable manifest entry: as if there were none
+        metadata = head.get("Metadata") if isinstance(head, dict) else None
         # Without the signature the manifest cannot stand in for S3 metadata: say "unknown", not "absent".
         if not isinstance(metadata, dict) or "signature" not in metadata:
             return SourceObject(body, None)
@@ -336,7 +411,32 @@ def _client_error_code(exc: Exception) -> str | None:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code"))
-    return None
+    code = getattr(exc, "code", None)  # an awsmon ServiceError (a client made by ctx.client)
+    return str(code) if code is not None else None
+
+
+def _source_error(exc: Exception) -> Exception:
+    """A client error as the engine's source error: a botocore error goes through awsmon's one error mapper."""
+    from awsmon.errors import AwsmonError
+
+    if not isinstance(exc, AwsmonError):
+        from awsmon.backends.aws import map_boto_error
+
+        try:
+            exc = map_boto_error(exc)
+        except Exception:  # not a botocore error: keep its text
+            return SourceAccessError(str(exc))
+    if _client_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+        return ObjectNotFound(str(exc))
+    return SourceAccessError(str(exc))
+
+
+def _is_client_error(exc: Exception) -> bool:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from awsmon.errors import AwsmonError
+
+    return isinstance(exc, ClientError | BotoCoreError | AwsmonError)
 
 
 class S3DigestSource:
@@ -398,41 +498,40 @@ class S3DigestSource:
         return self._s3
 
     def _call(self, bucket: str, key: str, fn: Callable[[], Any]) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             return fn()
-        except ClientError as exc:
-            if _client_error_code(exc) in ("NoSuchKey", "404"):
+        except Exception as exc:
+            if not _is_client_error(exc):
+                raise
+            err = _source_error(exc)
+            if isinstance(err, ObjectNotFound):
                 raise ObjectNotFound(f"s3://{bucket}/{key}") from None
-            raise SourceAccessError(str(exc)) from None
-        except BotoCoreError as exc:
-            raise SourceAccessError(str(exc)) from None
+            raise err from None
 
     def list_keys(self, bucket: str, prefix: str, start_after: str | None) -> Iterator[str]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         if start_after:
             kwargs["StartAfter"] = start_after
         try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(**kwargs):
+            for page in getattr(self.s3, "raw", self.s3).get_paginator("list_objects_v2").paginate(**kwargs):
                 for item in page.get("Contents", []):
                     yield item["Key"]
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceAccessError(str(exc)) from None
+        except Exception as exc:
+            if not _is_client_error(exc):
+                raise
+            raise SourceAccessError(str(_source_error(exc))) from None
 
     def list_folders(self, bucket: str, prefix: str) -> list[str]:
         """The immediate sub-folder names under ``prefix`` (ListObjectsV2 with a ``/`` delimiter)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         base = prefix.rstrip("/") + "/"
         names: list[str] = []
         try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
+            for page in getattr(self.s3, "raw", self.s3).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
                 names += [cp["Prefix"][len(base) :].rstrip("/") for cp in page.get("CommonPrefixes", [])]
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceAccessError(str(exc)) from None
+        except Exception as exc:
+            if not _is_client_error(exc):
+                raise
+            raise SourceAccessError(str(_source_error(exc))) from None
         return sorted(n for n in names if n)
 
     def get_object(self, bucket: str, key: str) -> SourceObject:

@@ -244,8 +244,8 @@ def lab_lambda_cli(lab: Lab) -> None:
     lam = lab.client("lambda")
     lam.create_function(FunctionName="lab-hello", Runtime="python3.12", Handler="lambda_function.lambda_handler",
                         Role=f"arn:aws:iam::{acct}:role/lab-lambda-role", Code={"ZipFile": package},
-                        Environment={"Variables": {"GREETING": "Hello"}})  # fmt: skip
-    lab.said("create-function lab-hello (python3.12, handler lambda_function.lambda_handler) from function.zip")
+                        Timeout=10, Environment={"Variables": {"GREETING": "Hello"}})  # fmt: skip
+    lab.said("create-function lab-hello (python3.12, handler lambda_function.lambda_handler, timeout 10 s) from function.zip")
     ok = lam.invoke(FunctionName="lab-hello", Payload=json.dumps({"name": "SysOps"}).encode())
     body = json.loads(ok["Payload"])
     lab.said(f"invoke lab-hello {{\"name\": \"SysOps\"}} -> {json.dumps(body)}")

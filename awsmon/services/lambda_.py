@@ -114,20 +114,32 @@ def get_policy(ctx: AppContext, name: str) -> dict[str, Any]:
     return _clean(ctx.client("lambda").get_policy(FunctionName=name))
 
 
-def payload_bytes(payload: str | None) -> bytes:
-    """``--payload``: JSON text (aws-cli's ``--cli-binary-format raw-in-base64-out``), ``file://`` or ``fileb://``."""
+def payload_bytes(payload: str | None, binary_format: str = "raw-in-base64-out") -> bytes:
+    """``--payload``: JSON text (aws-cli's ``--cli-binary-format raw-in-base64-out``, the default here), base64 text
+    (``--cli-binary-format base64``, aws-cli v2's default), ``file://`` or ``fileb://`` (raw bytes)."""
+    if binary_format not in ("raw-in-base64-out", "base64"):
+        raise UsageError(f"--cli-binary-format must be raw-in-base64-out or base64, not {binary_format!r}")
     if payload is None:
         return b"{}"
-    if payload.startswith(("file://", "fileb://")):
+    if payload.startswith("fileb://"):
         return read_blob(payload, "--payload")
-    return payload.encode("utf-8")
+    text = read_blob(payload, "--payload").decode("utf-8", "replace") if payload.startswith("file://") else payload
+    if binary_format == "base64":
+        import binascii
+
+        try:
+            return base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise UsageError("--payload: invalid base64 (with --cli-binary-format base64)") from None
+    return text.encode("utf-8")
 
 
 def invoke(ctx: AppContext, *, name: str, outfile: Path, payload: str | None = None,
-           invocation_type: str = "RequestResponse", log_type: str | None = None) -> dict[str, Any]:  # fmt: skip
+           invocation_type: str = "RequestResponse", log_type: str | None = None,
+           binary_format: str = "raw-in-base64-out") -> dict[str, Any]:  # fmt: skip
     """Invoke a function and write its response payload to ``outfile`` (``-`` for stdout), as aws-cli does."""
     params: dict[str, Any] = {"FunctionName": name, "InvocationType": invocation_type,
-                              "Payload": payload_bytes(payload)}  # fmt: skip
+                              "Payload": payload_bytes(payload, binary_format)}  # fmt: skip
     if log_type:
         params["LogType"] = log_type
     response = ctx.client("lambda").invoke(**params)

@@ -11,6 +11,7 @@ import gzip
 import heapq
 import io
 import json
+import math
 import queue
 import re
 import sys
@@ -26,6 +27,7 @@ from awsmon.backends import paginate
 from awsmon.backends.ratelimit import TokenBucket, call_with_backoff
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 FILTER_TPS = 5.0  # FilterLogEvents quota per account and Region (not adjustable)
 MAX_BATCH_BYTES = 1_048_576
@@ -89,20 +91,22 @@ def describe_groups(
     ctx: AppContext, prefix: str | None = None, pattern: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {}
-    if prefix:
-        params["logGroupNamePrefix"] = prefix
-    if pattern:
-        params["logGroupNamePattern"] = pattern
+    params = compact(logGroupNamePrefix=prefix or None, logGroupNamePattern=pattern or None)
     groups = list(paginate(_client(ctx).describe_log_groups, "logGroups", token_in="nextToken",
                            max_items=limit, **params))  # fmt: skip
     return {"logGroups": groups}
 
 
-def group_names(ctx: AppContext, groups: list[str], prefix: str | None) -> list[str]:
+def group_names(
+    ctx: AppContext, groups: list[str], prefix: str | None, infos: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """The named groups, then those starting with ``prefix``; ``infos`` receives what DescribeLogGroups said."""
     names = list(dict.fromkeys(groups))
     if prefix:
-        found = [g["logGroupName"] for g in describe_groups(ctx, prefix=prefix)["logGroups"]]
+        described = describe_groups(ctx, prefix=prefix)["logGroups"]
+        if infos is not None:
+            infos.update((g["logGroupName"], g) for g in described)
+        found = [g["logGroupName"] for g in described]
         if not found and not names:
             raise ServiceError("ResourceNotFoundException", f"no log group name starts with {prefix!r}")
         names += [n for n in found if n not in names]
@@ -130,13 +134,8 @@ def describe_streams(
     limit: int | None = None,
 ) -> dict[str, Any]:
     _check_max_items(limit)
-    params: dict[str, Any] = {"logGroupName": group}
-    if prefix:
-        params["logStreamNamePrefix"] = prefix
-    if order_by:
-        params["orderBy"] = order_by
-    if descending:
-        params["descending"] = True
+    params = compact(logGroupName=group, logStreamNamePrefix=prefix or None, orderBy=order_by or None,
+                     descending=descending or None)  # fmt: skip
     streams = list(paginate(_client(ctx).describe_log_streams, "logStreams", token_in="nextToken",
                             max_items=limit, **params))  # fmt: skip
     return {"logStreams": streams}
@@ -277,29 +276,30 @@ def get_events(
 ) -> dict[str, Any]:
     if start and end and end < start:
         raise UsageError("--end-time is earlier than --start-time")
-    params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": start_from_head}
-    if start is not None:
-        params["startTime"] = _ms(start)
-    if end is not None:
-        params["endTime"] = _ms(end)
-    if limit is not None:
-        params["limit"] = limit
-    if next_token:
-        params["nextToken"] = next_token
+    params = compact(logGroupName=group, logStreamName=stream, startFromHead=start_from_head,
+                     startTime=None if start is None else _ms(start), endTime=None if end is None else _ms(end),
+                     limit=limit, nextToken=next_token or None)  # fmt: skip
     return dict(_client(ctx).get_log_events(**params))
 
 
 # -- filtering ------------------------------------------------------------------------------------------------------
 def _page_lists(
-    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    bucket: TokenBucket | None,
+    stop: threading.Event | None = None,
+    searched: list[dict[str, Any]] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """The events of each FilterLogEvents page, page by page, until the token runs out."""
+    """The events of each FilterLogEvents page, page by page, until the token runs out; each page's
+    ``searchedLogStreams`` are appended to ``searched``."""
     token = None
     while stop is None or not stop.is_set():
         p = dict(params)
         if token:
             p["nextToken"] = token
         page = call_with_backoff(call, bucket, **p)
+        if searched is not None:
+            searched.extend(page.get("searchedLogStreams") or [])
         yield list(page.get("events") or [])
         nxt = page.get("nextToken")
         if not nxt or nxt == token:
@@ -308,10 +308,90 @@ def _page_lists(
 
 
 def _pages(
-    call: Callable[..., Any], params: dict[str, Any], bucket: TokenBucket | None, stop: threading.Event | None = None
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    bucket: TokenBucket | None,
+    stop: threading.Event | None = None,
+    searched: list[dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    for page in _page_lists(call, params, bucket, stop):
+    for page in _page_lists(call, params, bucket, stop, searched):
         yield from page
+
+
+def merge_searched(searched: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``searchedLogStreams`` of every page and window, one entry per stream (complete only if every window
+    searched it completely), in first-seen order."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in searched:
+        name = str(item.get("logStreamName"))
+        prev = out.get(name)
+        if prev is None:
+            out[name] = dict(item)
+        elif "searchedCompletely" in item:
+            prev["searchedCompletely"] = bool(prev.get("searchedCompletely", True) and item["searchedCompletely"])
+    return list(out.values())
+
+
+# Events are accepted up to 2 h ahead of their ingestion, and DescribeLogStreams' lastEventTimestamp and
+# lastIngestionTime are eventually consistent ("typically within an hour"): a group's newest event is at most
+# this far past what its newest stream reports.
+_LAST_EVENT_SLACK_MS = 3 * 3600 * 1000
+# Events may be up to 14 days older than their ingestion, which is after the group's creation.
+_OLDEST_BEFORE_CREATION_MS = 14 * 86400 * 1000
+
+
+def _event_bounds(logs: Any, name: str, info: dict[str, Any] | None) -> tuple[int | None, int | None] | None:
+    """Bounds on the timestamps a group's events can have, from one DescribeLogStreams call (newest stream first);
+    None when the group cannot hold any event, so it costs no FilterLogEvents call at all."""
+    lo = None
+    if info and info.get("creationTime") is not None:
+        lo = max(0, int(info["creationTime"]) - _OLDEST_BEFORE_CREATION_MS)
+    try:
+        streams = logs.describe_log_streams(logGroupName=name, orderBy="LastEventTime", descending=True,
+                                            limit=1).get("logStreams") or []  # fmt: skip
+    except ServiceError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise
+        return lo, None  # not allowed to describe streams (only to filter): no bound, no skipping
+    if not streams:
+        return None
+    newest = streams[0]
+    last = max(int(newest.get("lastEventTimestamp") or 0), int(newest.get("lastIngestionTime") or 0))
+    if not last:
+        if info and info.get("storedBytes") == 0:
+            return None  # streams without events, and nothing stored
+        return lo, None
+    return lo, last + _LAST_EVENT_SLACK_MS
+
+
+def _newest_first(
+    call: Callable[..., Any],
+    params: dict[str, Any],
+    lo: int,
+    hi: int,
+    bucket: TokenBucket,
+    stop: threading.Event,
+    searched: list[dict[str, Any]],
+) -> Iterator[dict[str, Any]]:
+    """FilterLogEvents has no newest-first order: walk windows back from ``hi`` (1 h, then 4x wider each time),
+    fetch each whole, newest event first, so ``--limit 3`` costs the last window's calls, not the whole range."""
+    width = 3600 * 1000
+    end = hi
+    while end >= lo and not stop.is_set():
+        begin = max(lo, end - width + 1)
+        window = []
+        for page in _page_lists(call, {**params, "startTime": begin, "endTime": end}, bucket, stop, searched):
+            window.extend(page)
+        window.sort(key=_order_key, reverse=True)
+        yield from window
+        end = begin - 1
+        width *= 4
+
+
+def _rechecked(events: Iterable[dict[str, Any]], matches: Callable[[str], bool]) -> Iterator[dict[str, Any]]:
+    for ev in events:
+        if matches(str(ev.get("message", ""))):
+            yield ev
 
 
 def _windows(start: int, end: int, k: int) -> list[tuple[int, int]]:
@@ -385,8 +465,16 @@ def filter_events(
     parallel: int = 4,
     rate: float = FILTER_TPS,
     validate: bool = True,
+    recheck: bool = True,
+    searched: list[dict[str, Any]] | None = None,
+    probe: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Matching events of every group, merged in time order (newest first without ``start_from_head``)."""
+    """Matching events of every group, merged in time order (newest first without ``start_from_head``).
+
+    ``searched`` receives the ``searchedLogStreams`` of every response (see ``merge_searched``). With an
+    ``--endpoint-url`` and ``recheck``, the server's events are re-checked with awsmon's own pattern engine:
+    emulators (moto) ignore JSON and space-delimited patterns and return every event. On aws, ``probe`` first asks
+    DescribeLogStreams where each group's events can be, so empty groups cost one call (tail's polls skip it)."""
     if validate or ctx.is_local:
         validate_pattern(pattern)
     if streams and stream_prefix:
@@ -395,7 +483,8 @@ def filter_events(
         raise UsageError("--end-time is earlier than --start-time")
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
-    names = group_names(ctx, groups, group_prefix)
+    infos: dict[str, dict[str, Any]] = {}
+    names = group_names(ctx, groups, group_prefix, infos)
     logs = _client(ctx)
     base: dict[str, Any] = {}
     if pattern:
@@ -404,12 +493,12 @@ def filter_events(
         base["logStreamNames"] = streams
     if stream_prefix:
         base["logStreamNamePrefix"] = stream_prefix
-    if not start_from_head:
-        base["startFromHead"] = False
     start_ms, end_ms = _ms(start), _ms(end)
     stop = threading.Event()
     iters: list[Iterator[dict[str, Any]]] = []
     if ctx.is_local:
+        if not start_from_head:
+            base["startFromHead"] = False  # the local service's own extension: it scans newest first itself
         for name in names:
             params = {**base, "logGroupName": name}
             if start_ms is not None:
@@ -418,7 +507,8 @@ def filter_events(
                 params["endTime"] = end_ms
             wins = logs.parallel_windows(name, start_ms, end_ms, pattern) if parallel > 1 else None
             if wins is None:
-                iters.append(_tag(_pages(logs.filter_log_events, params, None), name if len(names) > 1 else None))
+                iters.append(_tag(_pages(logs.filter_log_events, params, None, None, searched),
+                                  name if len(names) > 1 else None))  # fmt: skip
                 continue
             # A big group: SQLite scans time windows at once on separate connections (it runs without the GIL).
             chunks = []
@@ -429,32 +519,50 @@ def filter_events(
                 if hi is not None:
                     p["endTime"] = hi
                 clone = logs.clone()
-                chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st), stop,
-                                        cleanup=clone.close))  # fmt: skip
+                chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st, searched),
+                                        stop, cleanup=clone.close))  # fmt: skip
             iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
     else:
         bucket = TokenBucket(rate)
         now_ms = _ms(ctx.now())
         assert now_ms is not None
-        wins: list[tuple[int | None, int | None]]
-        if start_ms is not None:
-            wins = list(_windows(start_ms, end_ms if end_ms is not None else now_ms, parallel))
-            if end_ms is None:  # no --end: the last window stays open (events may be stamped ahead of now)
-                wins[-1] = (wins[-1][0], None)
-        else:
-            wins = [(start_ms, end_ms)]
-        if not start_from_head:
-            wins.reverse()
+        matches = _local_matcher(ctx, pattern) if recheck else None
         for name in names:
-            chunks = []
-            for lo, hi in wins:
-                params = {**base, "logGroupName": name}
+            bounds = _event_bounds(logs, name, infos.get(name)) if probe else (None, None)
+            if bounds is None:
+                continue  # no event can be there: one DescribeLogStreams call, no FilterLogEvents
+            lo = start_ms if bounds[0] is None else max(start_ms or 0, bounds[0])
+            hi = end_ms if bounds[1] is None else min(end_ms if end_ms is not None else bounds[1], bounds[1])
+            if lo is not None and hi is not None and hi < lo:
+                continue
+            params = {**base, "logGroupName": name}
+            events: Iterator[dict[str, Any]]
+            if not start_from_head:
+                top = hi if hi is not None else now_ms + _LAST_EVENT_SLACK_MS
+                events = _newest_first(logs.filter_log_events, params, lo or 0, top, bucket, stop, searched or [])
+            else:
+                wins: list[tuple[int | None, int | None]]
                 if lo is not None:
-                    params["startTime"] = lo
-                if hi is not None:
-                    params["endTime"] = hi
-                chunks.append(_threaded(lambda st, p=params: _page_lists(logs.filter_log_events, p, bucket, st), stop))
-            iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
+                    wins = list(_windows(lo, end_ms if end_ms is not None else min(now_ms, hi or now_ms), parallel))
+                    if end_ms is None:  # the last window stays open (events may be stamped ahead of now)
+                        wins[-1] = (wins[-1][0], None)
+                else:
+                    wins = [(lo, end_ms)]
+                chunks = []
+                for wlo, whi in wins:
+                    p = dict(params)
+                    if wlo is not None:
+                        p["startTime"] = wlo
+                    if whi is not None:
+                        p["endTime"] = whi
+                    chunks.append(_threaded(lambda st, p=p: _page_lists(logs.filter_log_events, p, bucket, st, searched),
+                                            stop))  # fmt: skip
+                events = _chain(chunks)
+            if matches is not None:
+                events = _rechecked(events, matches)
+            iters.append(_tag(events, name if len(names) > 1 else None))
+    if not iters:
+        return
     if start_from_head:
         merged = heapq.merge(*iters, key=_order_key) if len(iters) > 1 else iters[0]
     else:
@@ -468,6 +576,18 @@ def filter_events(
                 return
     finally:
         stop.set()
+
+
+def _local_matcher(ctx: AppContext, pattern: str | None) -> Callable[[str], bool] | None:
+    """awsmon's own matcher for re-checking an emulator's answer (None: real AWS, no pattern, or one it refuses)."""
+    if not pattern or not pattern.strip() or not ctx.endpoint_url.value:
+        return None
+    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
+
+    try:
+        return compile_pattern(pattern).matches
+    except FilterPatternError:
+        return None
 
 
 def _chain(chunks: list[Iterator[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
@@ -612,7 +732,7 @@ def tail(
         return
     seen: dict[str, int] = {}
     newest = start_ms or 0
-    for ev in filter_events(ctx, names, start=start, **kw):
+    for ev in filter_events(ctx, names, start=start, probe=False, **kw):  # named groups, recent events: no probe
         seen[ev["eventId"]] = ev["timestamp"]
         newest = max(newest, ev["timestamp"])
         yield ev
@@ -623,7 +743,8 @@ def tail(
         time.sleep(interval)
         window = max(start_ms or 0, newest - lag_ms)
         # One window per poll: the overlap is short, and splitting it would spend the shared request budget.
-        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, **kw):
+        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, probe=False,
+                                **kw):  # fmt: skip
             if ev["eventId"] in seen:
                 continue
             seen[ev["eventId"]] = ev["timestamp"]
@@ -647,18 +768,41 @@ def format_event(ev: dict[str, Any], fmt: str, group: str | None = None) -> str:
 
 
 # -- test-pattern and metric filters --------------------------------------------------------------------------------
-def test_pattern(ctx: AppContext, pattern: str, messages: list[str]) -> dict[str, Any]:
-    """TestMetricFilter over any number of messages (sent in batches of 50, the API maximum)."""
+def test_pattern(
+    ctx: AppContext, pattern: str, messages: list[str], notices: list[str] | None = None
+) -> dict[str, Any]:
+    """TestMetricFilter over any number of messages (sent in batches of 50, the API maximum). Where an emulator
+    does not implement it, awsmon's own engine answers and ``notices`` says so."""
+    from awsmon.services import lacks_operation
+
     if not messages:
         raise UsageError("give at least one message: --log-event-messages/--message or --file")
     validate_pattern(pattern)
     logs = _client(ctx)
     out: list[dict[str, Any]] = []
     for off in range(0, len(messages), 50):
-        res = logs.test_metric_filter(filterPattern=pattern, logEventMessages=messages[off : off + 50])
+        batch = messages[off : off + 50]
+        try:
+            res = logs.test_metric_filter(filterPattern=pattern, logEventMessages=batch)
+        except ServiceError as exc:
+            if not lacks_operation(ctx, exc):
+                raise
+            if notices is not None and not out and off == 0:
+                notices.append(f"{ctx.endpoint_url.value} does not implement TestMetricFilter (HTTP {exc.status}): "
+                               "awsmon's own pattern engine answered")  # fmt: skip
+            res = _local_test(pattern, batch)
         for m in res.get("matches") or []:
             out.append({**m, "eventNumber": int(m.get("eventNumber", 0)) + off})
     return {"matches": out}
+
+
+def _local_test(pattern: str, messages: list[str]) -> dict[str, Any]:
+    from awsmon.engines.filterpattern import FilterPatternError, test_metric_filter
+
+    try:
+        return {"matches": test_metric_filter(pattern, messages)}
+    except FilterPatternError as exc:
+        raise ServiceError(exc.code, str(exc), hint=exc.detail) from exc
 
 
 test_pattern.__test__ = False  # type: ignore[attr-defined]
@@ -681,15 +825,8 @@ def describe_metric_filters(
     metric_name: str | None = None,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if group:
-        params["logGroupName"] = group
-    if prefix:
-        params["filterNamePrefix"] = prefix
-    if metric_name:
-        params["metricName"] = metric_name
-    if namespace:
-        params["metricNamespace"] = namespace
+    params = compact(logGroupName=group or None, filterNamePrefix=prefix or None, metricName=metric_name or None,
+                     metricNamespace=namespace or None)  # fmt: skip
     items = list(paginate(_client(ctx).describe_metric_filters, "metricFilters", token_in="nextToken", **params))
     return {"metricFilters": items}
 
@@ -712,6 +849,8 @@ def parse_ts_value(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"timestamp out of range ({value})")
         return int(value if value >= 1e11 else value * 1000)
     if isinstance(value, str):
         s = value.strip()
@@ -775,17 +914,56 @@ def _why(exc: BaseException) -> str:
     return str(getattr(exc, "strerror", None) or exc)
 
 
+MAX_TS_MS = 253402300799999  # 9999-12-31T23:59:59.999Z: later times break date arithmetic everywhere
+IMPORT_BATCH = 20_000
+
+
 def _open_text(path: str) -> io.TextIOBase:
+    """A file (or stdin) as strict UTF-8 text lines, gunzipped when it starts with the gzip magic."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict", newline="")
+    raw = Path(path).open("rb")
+    if raw.peek(2)[:2] == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="strict", newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="")
+
+
+def _check_file(path: str) -> str:
+    """Read a file once before anything is written: gzip intact, UTF-8 text (as put-events --file requires).
+    Returns the sha256 of its bytes (the key that makes a re-run resume instead of importing twice)."""
+    import codecs
+    import hashlib
+
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"cannot read {path}: no such file")
-    raw = p.open("rb")
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if head == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")  # type: ignore[arg-type]
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+        raise UsageError(f"cannot read {path}: " + ("a directory" if p.is_dir() else "no such file"))
+    digest = hashlib.sha256()
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(2)
+            if path.lower().endswith(".gz") and head != b"\x1f\x8b":
+                raise UsageError(f"cannot read {path}: named .gz but not gzip data (it does not start with the gzip magic bytes)")
+            fh.seek(0)
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+            fh.seek(0)
+            stream: Any = gzip.GzipFile(fileobj=fh) if head == b"\x1f\x8b" else fh
+            decoder = codecs.getincrementaldecoder("utf-8")("strict")
+            offset = 0
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise UsageError(f"cannot read {path}: not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset "
+                                     f"{offset + exc.start})") from None  # fmt: skip
+                offset += len(chunk)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise UsageError(f"cannot read {path}: not UTF-8 text (truncated character at the end)") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
+    return digest.hexdigest()
 
 
 def import_files(
@@ -797,71 +975,146 @@ def import_files(
     create: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Stream files into a log group in PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted per batch)."""
+    """Load log files into a log group.
+
+    Local backend: an offline load of history (events of any age, batches of any span), resumable and idempotent
+    per file: each batch is stored with the file's progress, so a re-run after a kill resumes where it stopped and
+    a finished file adds nothing. aws backend: PutLogEvents batches (≤10,000 events, ≤1 MB, ≤24 h, sorted), where
+    AWS rejects events older than 14 days or beyond the retention period; the report says what was skipped and why.
+    """
     if not paths:
         raise UsageError("give at least one file (or - for stdin)")
-    for path in paths:  # before creating anything
-        if path != "-" and not Path(path).is_file():
-            raise UsageError(f"cannot read {path}: " + ("a directory" if Path(path).is_dir() else "no such file"))
+    keys: dict[str, str | None] = {}
+    for path in paths:  # every file is checked before anything is created or written
         check_names(group, stream or _stream_name_for(path))
-        if path != "-":
-            try:
-                with _open_text(path) as fh:
-                    fh.read(1 << 16)  # a gzip file that is not one fails here, before anything is written
-            except (OSError, EOFError, zlib.error) as exc:
-                raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
+        keys[path] = None if path == "-" else _check_file(path)
+    offline = ctx.is_local
     logs = _client(ctx)
     now_ms = _ms(ctx.now())
     assert now_ms is not None
-    totals = {"Lines": 0, "Accepted": 0, "Rejected": 0, "TooLarge": 0, "NoTimestamp": 0, "Batches": 0}
+    totals = {"Lines": 0, "Accepted": 0, "Rejected": 0, "TooLarge": 0, "NoTimestamp": 0, "AlreadyImported": 0,
+              "Batches": 0}  # fmt: skip
     per_file = []
     for path in paths:
         s = stream or _stream_name_for(path)
         if create:
             ensure_stream(ctx, group, s)
-        batch: list[tuple[int, str]] = []
-        size = 0
-        lo = hi = 0
+        elif offline:
+            logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=s)  # the group must exist
         accepted_before = totals["Accepted"]
-
-        try:
-            fh = _open_text(path)
-            lines = iter(fh)
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {_why(exc)}") from exc
-        with fh:
-            while True:
-                try:
-                    raw = next(lines)
-                except StopIteration:
-                    break
-                except (OSError, EOFError, zlib.error) as exc:  # a file corrupt further in: say what got in
-                    raise UsageError(f"cannot read {path} after line {totals['Lines']}: {_why(exc)} "
-                                     f"({totals['Accepted']} events were imported)") from exc  # fmt: skip
-                line = raw.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                totals["Lines"] += 1
-                ts, message = line_event(line, timestamp_field)
-                if ts is None:
-                    totals["NoTimestamp"] += 1
-                    ts = now_ms
-                n = len(message.encode("utf-8"))
-                if n > MAX_EVENT_BYTES:
-                    totals["TooLarge"] += 1
-                    continue
-                if batch and (len(batch) >= MAX_BATCH_EVENTS or size + n + EVENT_OVERHEAD > MAX_BATCH_BYTES
-                              or max(hi, ts) - min(lo, ts) > MAX_SPAN_MS):  # fmt: skip
-                    _flush(logs, group, s, batch, totals, progress)
-                    batch, size = [], 0
-                if not batch:
-                    lo = hi = ts
-                lo, hi = min(lo, ts), max(hi, ts)
-                batch.append((ts, message))
-                size += n + EVENT_OVERHEAD
-            _flush(logs, group, s, batch, totals, progress)
+        key = None if keys[path] is None else f"{keys[path]}|{ctx.region}|{group}|{s}"
+        if offline:
+            _load_offline(logs, path, group, s, key, timestamp_field, now_ms, totals, progress)
+        else:
+            _put_batches(logs, path, group, s, timestamp_field, now_ms, totals, progress)
         per_file.append({"File": path, "LogStreamName": s, "Accepted": totals["Accepted"] - accepted_before})
-    return {"LogGroupName": group, **totals, "Files": per_file}
+    skipped = []
+    if totals["AlreadyImported"]:
+        skipped.append({"Reason": "already imported (lines of files imported before: a re-run adds nothing)",
+                        "Lines": totals["AlreadyImported"]})  # fmt: skip
+    if totals["TooLarge"]:
+        skipped.append({"Reason": f"larger than {MAX_EVENT_BYTES} bytes (the limit of one log event)", "Lines": totals["TooLarge"]})
+    if totals["Rejected"]:
+        skipped.append({"Reason": "rejected by PutLogEvents: older than 14 days, older than the group's retention, "
+                        "or more than 2 hours in the future", "Lines": totals["Rejected"]})  # fmt: skip
+    return {"LogGroupName": group, **totals, "Mode": "offline load" if offline else "PutLogEvents",
+            "Skipped": skipped, "Files": per_file}
+
+
+def _lines(path: str, totals: dict[str, int]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a file; undecodable or corrupt input mid-stream is a one-line error."""
+    fh = _open_text(path)
+    lineno = 0
+    with fh:
+        while True:
+            try:
+                raw = fh.readline()
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"cannot read {path} after line {lineno}: not UTF-8 text ({exc.reason}); "
+                                 f"{totals['Accepted']} events were imported") from None  # fmt: skip
+            except (OSError, EOFError, zlib.error) as exc:  # a file corrupt further in: say what got in
+                raise UsageError(f"cannot read {path} after line {lineno}: {_why(exc)} "
+                                 f"({totals['Accepted']} events were imported)") from exc  # fmt: skip
+            if not raw:
+                return
+            lineno += 1
+            line = raw.rstrip("\r\n")
+            if lineno == 1:
+                line = line.removeprefix("\ufeff")
+            yield lineno, line
+
+
+def _event(path: str, lineno: int, line: str, timestamp_field: str | None, now_ms: int,
+           totals: dict[str, int]) -> tuple[int, str] | None:  # fmt: skip
+    totals["Lines"] += 1
+    try:
+        ts, message = line_event(line, timestamp_field)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"{path}: line {lineno}: {exc} ({totals['Accepted']} events were imported; a re-run "
+                         "resumes after them)") from None  # fmt: skip
+    if ts is None:
+        totals["NoTimestamp"] += 1
+        ts = now_ms
+    elif not 0 <= ts <= MAX_TS_MS:
+        raise UsageError(f"{path}: line {lineno}: timestamp out of range ({ts} ms) ({totals['Accepted']} events "
+                         "were imported; a re-run resumes after them)")  # fmt: skip
+    if len(message.encode("utf-8", "surrogatepass")) > MAX_EVENT_BYTES:
+        totals["TooLarge"] += 1
+        return None
+    return ts, message
+
+
+def _load_offline(logs: Any, path: str, group: str, stream: str, key: str | None, timestamp_field: str | None,
+                  now_ms: int, totals: dict[str, int], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    from awsmon.backends.local.logs import import_events, import_position
+
+    position, done = import_position(logs, key) if key else (0, False)
+    if done:
+        totals["AlreadyImported"] += position
+        return
+    totals["AlreadyImported"] += position
+    batch: list[tuple[int, str]] = []
+    lineno = position
+    for lineno, line in _lines(path, totals):
+        if lineno <= position or not line.strip():
+            continue
+        ev = _event(path, lineno, line, timestamp_field, now_ms, totals)
+        if ev is not None:
+            batch.append(ev)
+        if len(batch) >= IMPORT_BATCH:
+            import_events(logs, group, stream, batch, key=key, position=lineno, done=False)
+            totals["Accepted"] += len(batch)
+            totals["Batches"] += 1
+            if progress:
+                progress(len(batch))
+            batch = []
+    import_events(logs, group, stream, batch, key=key, position=max(lineno, position), done=True)
+    totals["Accepted"] += len(batch)
+    totals["Batches"] += 1 if batch else 0
+
+
+def _put_batches(logs: Any, path: str, group: str, stream: str, timestamp_field: str | None, now_ms: int,
+                 totals: dict[str, int], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    batch: list[tuple[int, str]] = []
+    size = lo = hi = 0
+    for lineno, line in _lines(path, totals):
+        if not line.strip():
+            continue
+        ev = _event(path, lineno, line, timestamp_field, now_ms, totals)
+        if ev is None:
+            continue
+        ts, message = ev
+        n = len(message.encode("utf-8"))
+        if batch and (len(batch) >= MAX_BATCH_EVENTS or size + n + EVENT_OVERHEAD > MAX_BATCH_BYTES
+                      or max(hi, ts) - min(lo, ts) > MAX_SPAN_MS):  # fmt: skip
+            _flush(logs, group, stream, batch, totals, progress)
+            batch, size = [], 0
+        if not batch:
+            lo = hi = ts
+        lo, hi = min(lo, ts), max(hi, ts)
+        batch.append((ts, message))
+        size += n + EVENT_OVERHEAD
+    _flush(logs, group, stream, batch, totals, progress)
 
 
 def _flush(

@@ -14,6 +14,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 MAX_DATUMS_PER_CALL = 1000
@@ -260,15 +261,8 @@ def list_metrics(
         raise UsageError(f"--max-items must be at least 1 (got {max_items})")
     from awsmon.backends import paginate
 
-    params: dict[str, Any] = {}
-    if namespace:
-        params["Namespace"] = namespace
-    if metric_name:
-        params["MetricName"] = metric_name
-    if dimensions:
-        params["Dimensions"] = dimensions
-    if recently_active:
-        params["RecentlyActive"] = recently_active
+    params = compact(Namespace=namespace or None, MetricName=metric_name or None, Dimensions=dimensions or None,
+                     RecentlyActive=recently_active or None)  # fmt: skip
     client = cloudwatch(ctx)
     # A metric is namespace + name + the dimension *set*; some endpoints (moto) repeat a metric once per datum.
     unique: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -304,22 +298,11 @@ def get_statistics(
 ) -> dict[str, Any]:
     """GetMetricStatistics with datapoints sorted by time (the API returns them unordered)."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    params: dict[str, Any] = {
-        "Namespace": namespace,
-        "MetricName": metric_name,
-        "Dimensions": dimensions or [],
-        "StartTime": start_dt,
-        "EndTime": end_dt,
-        "Period": period,
-    }
-    if statistics:
-        params["Statistics"] = statistics
-    if extended_statistics:
-        params["ExtendedStatistics"] = extended_statistics
     if not statistics and not extended_statistics:
-        params["Statistics"] = ["Average"]
-    if unit:
-        params["Unit"] = unit
+        statistics = ["Average"]
+    params = compact(Namespace=namespace, MetricName=metric_name, Dimensions=dimensions or [], StartTime=start_dt,
+                     EndTime=end_dt, Period=period, Statistics=statistics or None,
+                     ExtendedStatistics=extended_statistics or None, Unit=unit or None)  # fmt: skip
     resp = cloudwatch(ctx).get_metric_statistics(**params)
     points = sorted(resp.get("Datapoints") or [], key=lambda d: (d["Timestamp"], d.get("Unit") or ""))
     return {"Label": resp.get("Label", metric_name), "Datapoints": points}
@@ -367,10 +350,11 @@ def get_metric_data(
     start: str | None = None,
     end: str | None = None,
     scan_by: str = "TimestampAscending",
+    region: str | None = None,
 ) -> dict[str, Any]:
     """GetMetricData, every page merged; timestamps ascending unless ``scan_by`` says otherwise."""
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
-    client = cloudwatch(ctx)
+    client = ctx.client("cloudwatch", region=region) if region else cloudwatch(ctx)
     params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start_dt, "EndTime": end_dt, "ScanBy": scan_by}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     messages: list[Any] = []

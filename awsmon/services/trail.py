@@ -7,8 +7,6 @@ CloudWatch Logs filter pattern to each record, and ``records=True`` returns the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -16,6 +14,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.services import compact
 
 LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 # Most selective first (cloudtrail.md §7.2): this one goes to the API when several are given on the aws backend.
@@ -86,11 +85,12 @@ def _bool_params(**kw: Any) -> dict[str, Any]:
 
 def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None = None, multi_region: bool | None = None,
                  validation: bool | None = None, include_global: bool | None = None, log_group_arn: str | None = None,
-                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic)  # fmt: skip
+                          KmsKeyId=kms_key_id, SnsTopicName=sns_topic, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).create_trail(**params))
 
 
@@ -105,11 +105,12 @@ def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
 
 def update_trail(ctx: AppContext, *, name: str, bucket: str | None = None, prefix: str | None = None,
                  multi_region: bool | None = None, validation: bool | None = None, include_global: bool | None = None,
-                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 log_group_arn: str | None = None, role_arn: str | None = None, kms_key_id: str | None = None,
+                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
-                          KmsKeyId=kms_key_id)  # fmt: skip
+                          KmsKeyId=kms_key_id, IsOrganizationTrail=organization)  # fmt: skip
     return dict(cloudtrail(ctx).update_trail(**params))
 
 
@@ -119,9 +120,7 @@ def delete_trail(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def describe_trails(ctx: AppContext, names: list[str] | None = None, include_shadow: bool = True) -> dict[str, Any]:
-    params: dict[str, Any] = {"includeShadowTrails": include_shadow}
-    if names:
-        params["trailNameList"] = names
+    params = compact(includeShadowTrails=include_shadow, trailNameList=names or None)
     trails = cloudtrail(ctx).describe_trails(**params).get("trailList", [])
     if names:  # as AWS: only the trails named (by name or ARN); some endpoints (moto) ignore the list
         trails = [t for t in trails if t.get("Name") in names or t.get("TrailARN") in names]
@@ -196,11 +195,7 @@ def put_event_selectors(ctx: AppContext, name: str, *, basic: str | None = None,
 
 
 def list_public_keys(ctx: AppContext, start: str | None = None, end: str | None = None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if start:
-        params["StartTime"] = ctx.parse_time(start)
-    if end:
-        params["EndTime"] = ctx.parse_time(end)
+    params = compact(StartTime=ctx.parse_time(start) if start else None, EndTime=ctx.parse_time(end) if end else None)
     keys = cloudtrail(ctx).list_public_keys(**params).get("PublicKeyList", [])
     return {"PublicKeyList": keys}
 
@@ -230,12 +225,16 @@ class _Resume:
     def encode(self) -> str:
         raw = json.dumps({"t": self.api_token, "m": self.marker, "h": self.query, "s": self.start, "e": self.end},
                          separators=(",", ":")).encode()  # fmt: skip
+        import base64
+
         return "awsmon:" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str, query: str) -> _Resume:
         if not token.startswith("awsmon:"):
             return cls(token, "", query, None, None)  # LookupEvents' own token (e.g. from aws-cli)
+        import base64
+
         try:
             d = json.loads(base64.urlsafe_b64decode(token[7:].encode() + b"==").decode())
             out = cls(d.get("t"), str(d["m"]), str(d["h"]), d.get("s"), d.get("e"))
@@ -248,6 +247,8 @@ class _Resume:
 
 def _query_hash(attrs: list[tuple[str, str]], start: str | None, end: str | None, category: str | None,
                 match: str | None) -> str:  # fmt: skip
+    import hashlib  # here: its OpenSSL start costs ~2 ms on commands that never page
+
     text = json.dumps([sorted(attrs), start, end, category and category.lower(), match])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

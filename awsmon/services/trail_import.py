@@ -1,11 +1,13 @@
 """``awsmon trail import PATH...``: real CloudTrail data into the local event history.
 
 Reads ``{"Records": [...]}`` files, bare JSON arrays and JSON lines, gzip-compressed or not, and whole downloaded
-bucket trees (digest files and awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Each file is read
-and inserted in its own transaction, so a corrupt file stores nothing and never loses what is already there.
-Records are kept verbatim (unknown fields included); idempotent by eventID (records without one get a stable id
-derived from their content). JSON lines are streamed; a ``Records`` file or an array is at most one delivered
-object (AWS caps log files at 50 MB compressed), parsed whole.
+bucket trees in any layout (key prefixes, ``AWSLogs/<o-id>/<account>/...`` of organization trails; digest files and
+awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Files are parsed with orjson on every core
+(process pool) and stored in batches by the history store (``awsmon/backends/local/history.py``): one transaction
+per batch, so a kill -9 loses at most the batch in flight, which the next run imports again. A corrupt file stores
+nothing, is listed under FailedFiles and never stops the others. Records are kept verbatim (unknown fields
+included); idempotent by eventID (records without one get a stable id derived from their content), and files
+already imported are recognised by the hash of their bytes and not read again.
 
 [design choice] ``--region`` sets the region the events are filed under for lookups; the records' own
 ``awsRegion`` is left as it was. Records lacking ``eventTime`` use a Logstash ``@timestamp`` when present.
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import orjson
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
@@ -52,6 +56,17 @@ class ImportReport:
     regions: dict[str, int] = field(default_factory=dict)
     first: str | None = None
     last: str | None = None
+
+    def add_file(self, n: int, first: str | None, last: str | None, regions: dict[str, int], old: int) -> None:
+        self.files += 1
+        self.records += n
+        self.older_than_90_days += old
+        for k, v in regions.items():
+            self.regions[k] = self.regions.get(k, 0) + v
+        if first:
+            self.first = first if self.first is None else min(self.first, first)
+        if last:
+            self.last = last if self.last is None else max(self.last, last)
 
     def as_dict(self, dry_run: bool) -> dict[str, Any]:
         return {
@@ -100,27 +115,14 @@ def _is_digest_name(path: Path | PurePosixPath) -> bool:
     return "_CloudTrail-Digest_" in path.name or "CloudTrail-Digest" in path.parts
 
 
-def _text(binary: Any) -> Any:
-    """A text stream over a binary one, gunzipped when it starts with the gzip magic (sniffed, not by name)."""
-    import io
-
-    buffered = binary if hasattr(binary, "peek") else io.BufferedReader(binary)
-    if buffered.peek(2)[:2] == b"\x1f\x8b":
-        buffered = gzip.GzipFile(fileobj=buffered)
-    return io.TextIOWrapper(buffered, encoding="utf-8-sig")  # a UTF-8 BOM (Windows tools) is not part of the JSON
-
-
-def _open_text(path: Path) -> Any:
-    return _text(open(path, "rb"))
-
-
 @dataclass
 class _Unit:
     """One thing to import: a file, or a member of a .zip archive (shown as ``archive.zip!member``)."""
 
     name: str
     check: PurePosixPath | Path  # the path whose name and folders decide skipping
-    open: Any  # () -> text stream
+    read: Any  # () -> bytes
+    path: str | None = None  # a plain file (parsed by a worker process)
 
 
 def _units(paths: Iterator[Path], skipped: list[dict[str, str]]) -> Iterator[_Unit]:
@@ -128,7 +130,7 @@ def _units(paths: Iterator[Path], skipped: list[dict[str, str]]) -> Iterator[_Un
 
     for path in paths:
         if path.suffix.lower() != ".zip":
-            yield _Unit(str(path), path, lambda p=path: _open_text(p))  # type: ignore[misc]
+            yield _Unit(str(path), path, path.read_bytes, str(path))
             continue
         try:
             archive = zipfile.ZipFile(path)
@@ -139,149 +141,191 @@ def _units(paths: Iterator[Path], skipped: list[dict[str, str]]) -> Iterator[_Un
         with archive:
             for m in members:
                 yield _Unit(f"{path}!{m.filename}", PurePosixPath(m.filename),
-                            lambda a=archive, m=m: _text(a.open(m)))  # type: ignore[misc]
+                            lambda a=archive, m=m: a.read(m))  # type: ignore[misc]
 
 
-def _records(unit: _Unit) -> Iterator[dict[str, Any]]:
-    """The CloudTrail records of one file, by sniffing its shape; raises BadFile / SkipFile."""
+def _decode_error(exc: Exception) -> str:
+    msg = str(exc)
+    if "UTF-8" in msg or "utf-8" in msg:
+        return "not UTF-8 text"
+    if "recursion" in msg.lower() or "depth limit" in msg.lower():
+        return "JSON nested too deeply (more than 1024 levels)"
+    return f"truncated or invalid JSON ({msg})"
+
+
+def _loads(data: bytes | str) -> Any:
+    """orjson, which (unlike Python's json) refuses NaN/Infinity (never written by CloudTrail, invalid JSON),
+    lone surrogates and nesting beyond 1024 levels instead of crashing with RecursionError."""
+    return orjson.loads(data)
+
+
+def _plain(data: bytes) -> bytes:
+    """The file's bytes, gunzipped when they start with the gzip magic (sniffed, not by name), without a BOM."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise BadFile(f"corrupt gzip data ({exc})") from None
+    if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools) is not part of the JSON
+        data = data[3:]
+    return data
+
+
+def _documents(data: bytes) -> list[Any]:
+    """The CloudTrail records of one file's bytes, by sniffing its shape; raises BadFile / SkipFile."""
+    text = _plain(data)
+    stripped = text.lstrip()
+    if not stripped:
+        raise SkipFile("empty file")
+    if stripped[:1] not in (b"[", b"{"):
+        raise SkipFile("not JSON (does not start with { or [)")
+    first, nl, rest = stripped.partition(b"\n")
+    if stripped[:1] == b"{" and nl and rest.strip():
+        try:
+            head = _loads(first)
+        except orjson.JSONDecodeError:
+            head = None
+        if isinstance(head, dict):  # JSON lines: the first line is a complete object and another line follows
+            out: list[Any] = []
+            for lineno, line in enumerate(stripped.split(b"\n"), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = _loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise BadFile(f"line {lineno}: {_decode_error(exc)}") from None
+                if isinstance(obj, dict) and isinstance(obj.get("detail"), dict) and "eventName" in obj["detail"]:
+                    obj = obj["detail"]  # an EventBridge envelope around a CloudTrail record
+                out.append(obj)
+            return out
     try:
-        with unit.open() as fh:
-            head = ""
-            while True:
-                ch = fh.read(1)
-                if not ch:
-                    break
-                if not ch.isspace():
-                    head = ch
-                    break
-            if head == "":
-                raise SkipFile("empty file")
-            if head not in "[{":
-                raise SkipFile("not JSON (does not start with { or [)")
-            rest = head + fh.read(1 << 16)
-            # JSON lines: the first line is a complete object and another line follows.
-            first_line, nl, _ = rest.partition("\n")
-            if head == "{" and nl and _complete_object(first_line) and rest[len(first_line) + 1 :].strip():
-                yield from _json_lines(rest, fh)
-                return
-            text = rest + fh.read()
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise BadFile(f"corrupt gzip data ({exc})") from None
-    except (NotImplementedError, RuntimeError) as exc:  # zip members: unsupported compression, encrypted
-        raise BadFile(f"unreadable zip member ({exc})") from None
-    except UnicodeDecodeError:
-        raise BadFile("not UTF-8 text") from None
-    try:
-        doc = json.loads(text, parse_constant=_no_constants)
-    except ValueError as exc:
-        raise BadFile(f"truncated or invalid JSON ({exc})") from None
+        doc = _loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        raise BadFile(_decode_error(exc)) from None
     if isinstance(doc, dict):
         if "Records" in doc:
             recs = doc["Records"]
             if not isinstance(recs, list):
                 raise BadFile('"Records" is not a list')
-            yield from (r for r in recs if isinstance(r, dict))
-            return
+            return recs
         if "digestS3Object" in doc and "logFiles" in doc:
             raise SkipFile("CloudTrail digest file")
         if "eventName" in doc or "eventID" in doc:
-            yield doc
-            return
+            return [doc]
         raise SkipFile("JSON object without CloudTrail records")
     if isinstance(doc, list):
-        yield from (r for r in doc if isinstance(r, dict))
-        return
+        return doc
     raise SkipFile("JSON value is not an object or an array")
 
 
-def _no_constants(name: str) -> Any:
-    """CloudTrail never writes NaN/Infinity; Python's json would accept them and store invalid JSON."""
-    raise ValueError(f"invalid JSON constant {name}")
+_TIME_CACHE: dict[str, int] = {}
 
 
-def _complete_object(line: str) -> bool:
-    try:
-        return isinstance(json.loads(line, parse_constant=_no_constants), dict)
-    except ValueError:
-        return False
+def _time_ms(text: str) -> int:
+    ms = _TIME_CACHE.get(text)
+    if ms is None:
+        try:
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"invalid eventTime {text[:60]!r}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        try:
+            ms = int(round(when.timestamp() * 1000))
+        except (OverflowError, ValueError):
+            raise ValueError(f"invalid eventTime {text[:60]!r}") from None
+        if len(_TIME_CACHE) > 100_000:
+            _TIME_CACHE.clear()
+        _TIME_CACHE[text] = ms
+    return ms
 
 
-def _json_lines(buffered: str, fh: Any) -> Iterator[dict[str, Any]]:
-    lineno = 0
+def _normalise(rec: Any, region: str | None, default_region: str) -> Any:
+    """One record as the history stores it (see history.Rec); raises ValueError with the reason it is not one."""
+    from awsmon.backends.local.history import VISIBLE, hash63, lookup_terms
 
-    def lines() -> Iterator[str]:
-        pending = buffered
-        while True:
-            *complete, pending = pending.split("\n")
-            yield from complete
-            more = fh.read(1 << 16)
-            if not more:
-                if pending:
-                    yield pending
-                return
-            pending += more
+    if not isinstance(rec, dict):
+        raise ValueError(f"not a JSON object ({orjson.dumps(rec).decode()[:40]})")
 
-    try:
-        for line in lines():
-            lineno += 1
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line, parse_constant=_no_constants)
-            except ValueError as exc:
-                raise BadFile(f"line {lineno}: truncated or invalid JSON ({exc})") from None
-            if isinstance(obj, dict):
-                yield obj.get("detail") if isinstance(obj.get("detail"), dict) and "eventName" in obj["detail"] else obj
-    except (OSError, EOFError, zlib.error) as exc:
-        raise BadFile(f"corrupt gzip data ({exc})") from None
-
-
-def _normalise(rec: dict[str, Any], region: str | None) -> tuple[dict[str, Any], datetime]:
     if not rec.get("eventTime") and rec.get("@timestamp"):
-        rec = dict(rec, eventTime=str(rec["@timestamp"]))
+        rec["eventTime"] = str(rec["@timestamp"])
     text = rec.get("eventTime")
     if not text:
         raise ValueError("record without eventTime")
     # Known fields of the wrong JSON type are not CloudTrail (unknown fields are kept as they are).
     for name in ("eventTime", "eventID", "eventName", "eventSource", "awsRegion", "eventCategory"):
-        if rec.get(name) is not None and not isinstance(rec[name], str):
-            raise ValueError(f"{name} is not a string ({json.dumps(rec[name])[:60]})")
+        v = rec.get(name)
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"{name} is not a string ({orjson.dumps(v).decode()[:60]})")
     identity = rec.get("userIdentity")
-    if identity is not None and not isinstance(identity, dict):
-        raise ValueError("userIdentity is not an object")
-    for name in ("type", "arn", "userName", "accessKeyId"):
-        if identity and identity.get(name) is not None and not isinstance(identity[name], str):
-            raise ValueError(f"userIdentity.{name} is not a string")
+    if identity is not None:
+        if not isinstance(identity, dict):
+            raise ValueError("userIdentity is not an object")
+        for name in ("type", "arn", "userName", "accessKeyId"):
+            if identity.get(name) is not None and not isinstance(identity[name], str):
+                raise ValueError(f"userIdentity.{name} is not a string")
     if not isinstance(rec.get("readOnly"), bool | str | None):
         raise ValueError("readOnly is not a boolean")
+    t = _time_ms(text)
+    eid = rec.get("eventID")
+    if not eid:
+        digest = hashlib.sha256(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)).digest()
+        eid = rec["eventID"] = str(uuid.UUID(bytes=digest[:16], version=4))
+    category = rec.get("eventCategory") or ("Insight" if rec.get("insightDetails") else "Management")
+    filed = region or rec.get("awsRegion") or default_region
+    terms = lookup_terms(rec) if category in VISIBLE else None
+    return (hash63(eid), t, eid, filed, category, orjson.dumps(rec), terms)
+
+
+def parse_file(data: bytes, region: str | None, default_region: str, cutoff_ms: int) -> dict[str, Any]:
+    """One file's records, parsed and normalised (run in a worker process): a report dict, picklable."""
     try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"invalid eventTime {str(text)[:60]!r}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if not rec.get("eventID"):
-        digest = hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).digest()
-        rec = dict(rec, eventID=str(uuid.UUID(bytes=digest[:16], version=4)))
-    if region:
-        rec = dict(rec, awsRegion=rec.get("awsRegion") or region)
-    return rec, when
+        docs = _documents(data)
+        recs = []
+        for i, raw in enumerate(docs, start=1):
+            try:
+                recs.append(_normalise(raw, region, default_region))
+            except ValueError as exc:
+                raise BadFile(f"record {i}: {exc}") from None
+    except SkipFile as exc:
+        return {"skip": str(exc)}
+    except BadFile as exc:
+        return {"fail": str(exc)}
+    except RecursionError:
+        return {"fail": "JSON nested too deeply"}
+    except MemoryError:
+        return {"fail": "file too large to read"}
+    regions: dict[str, int] = {}
+    for r in recs:
+        regions[r[3]] = regions.get(r[3], 0) + 1
+    times = [r[1] for r in recs]
+    return {"recs": recs, "regions": regions, "old": sum(1 for t in times if t < cutoff_ms),
+            "first": _iso(min(times)) if times else None, "last": _iso(max(times)) if times else None}
 
 
-def _index_insight(store: Any, rec: dict[str, Any]) -> None:
-    """Insights records name the API in ``insightDetails`` (no top-level eventName/eventSource): index those, so
-    ``trail lookup --event-category insight --event-name X`` finds them as LookupEvents does."""
-    details = rec.get("insightDetails")
-    if not isinstance(details, dict) or rec.get("eventName") or rec.get("eventSource"):
-        return
-    name, source = details.get("eventName"), details.get("eventSource")
-    store.conn.execute("UPDATE events SET event_name = ?, event_source = ? WHERE event_id = ?",
-                       (name if isinstance(name, str) else None, source if isinstance(source, str) else None,
-                        str(rec["eventID"])))  # fmt: skip
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_path(args: tuple[str, str | None, str, int]) -> dict[str, Any]:
+    path, region, default_region, cutoff_ms = args
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return {"fail": f"cannot read ({exc.strerror or exc})"}
+    return parse_file(data, region, default_region, cutoff_ms)
+
+
+BATCH_RECORDS = int(os.environ.get("AWSMON_IMPORT_BATCH", "200000"))  # records per transaction (tests lower it)
+_PARALLEL_BYTES = 4 << 20  # below this much input, parse in this process (a pool costs ~50 ms to start)
+
+
+def _file_key(data: bytes, region: str | None) -> str:
+    return hashlib.sha256(data).hexdigest() + "|" + (region or "")
 
 
 def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    from awsmon.backends.local.base import insert_record
+    from awsmon.backends.local import history
     from awsmon.backends.local.store import validate_region
 
     if not ctx.is_local:
@@ -291,9 +335,54 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
     if region:
         validate_region(region)
     store = ctx.store()
-    cutoff = store.now() - timedelta(days=90)
+    history.recover(store)
+    store.conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the eventID index is probed at random
+    default_region = store.default_region
+    cutoff_ms = int((store.now() - timedelta(days=90)).timestamp() * 1000)
     rep = ImportReport()
-    seen_in_run: set[str] = set()
+    pending: list[Any] = []
+    pending_files: list[Any] = []
+    dry_seen: set[int] = set()
+
+    def flush() -> None:
+        if not pending_files:
+            return
+        if dry_run:
+            fresh = [r for r in history.new_records(store, pending) if r[0] not in dry_seen]
+            dry_seen.update(r[0] for r in fresh)
+        else:
+            part = f"part-{uuid.uuid4().hex}.parquet"
+            tmp = None
+            with store.transaction():
+                fresh = history.new_records(store, pending)
+                refile = history.refile_records(store, pending, region) if region else []
+                if fresh:
+                    tmp = history.write_parquet(store, fresh, part)
+                history.write_batch(store, fresh, pending_files, part if fresh else None, refile=refile)
+            if tmp is not None:
+                history.publish(store, tmp, part)
+        rep.imported += len(fresh)
+        rep.duplicates += len(pending) - len(fresh)
+        pending.clear()
+        pending_files.clear()
+
+    def take(unit: _Unit, key: str, result: dict[str, Any]) -> None:
+        if "skip" in result:
+            rep.skipped.append({"Path": unit.name, "Reason": result["skip"]})
+            return
+        if "fail" in result:
+            rep.failed.append({"Path": unit.name, "Reason": result["fail"]})
+            return
+        recs = result["recs"]
+        rep.add_file(len(recs), result["first"], result["last"], result["regions"], result["old"])
+        pending.extend(recs)
+        pending_files.append((key, len(recs), result["first"], result["last"], result["regions"]))
+        if len(pending) >= BATCH_RECORDS:
+            flush()
+
+    todo: list[tuple[_Unit, str, bytes | None]] = []
+    total_bytes = 0
+    keys_seen: set[str] = set()
     for unit in _units(_walk(paths), rep.skipped):
         path = unit.check
         if any(part in _SKIP_DIRS for part in path.parts):
@@ -304,59 +393,54 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
         if not path.name.endswith(_EXTS) and path.suffix not in ("", ".txt"):
             rep.skipped.append({"Path": unit.name, "Reason": f"not a JSON or gzip file ({path.suffix})"})
             continue
-        counts = {"records": 0, "imported": 0, "dups": 0, "old": 0}
-        regions: dict[str, int] = {}
-        times: list[str] = []
         try:
-            with store.transaction():
-                for raw in _records(unit):
-                    try:
-                        rec, when = _normalise(raw, region)
-                    except ValueError as exc:
-                        raise BadFile(f"record {counts['records'] + 1}: {exc}") from None
-                    counts["records"] += 1
-                    if when < cutoff:
-                        counts["old"] += 1
-                    iso = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    times.append(iso)
-                    r = region or str(rec.get("awsRegion") or store.default_region)
-                    regions[r] = regions.get(r, 0) + 1
-                    if dry_run:
-                        eid = str(rec["eventID"])
-                        exists = eid in seen_in_run or store.conn.execute(
-                            "SELECT 1 FROM events WHERE event_id = ?", (eid,)).fetchone() is not None  # fmt: skip
-                        seen_in_run.add(eid)
-                        counts["dups" if exists else "imported"] += 1
-                        continue
-                    if region:
-                        rec_for_db = dict(rec, awsRegion=region)
-                        ok = insert_record(store, rec_for_db, origin="import")
-                        if ok:  # keep the record verbatim: only the indexed region is overridden
-                            store.conn.execute("UPDATE events SET record = ? WHERE event_id = ?",
-                                               (json.dumps(rec, separators=(",", ":")), rec["eventID"]))  # fmt: skip
-                        else:  # already imported: --region files it again (e.g. an anonymised region name)
-                            store.conn.execute("UPDATE events SET region = ? WHERE event_id = ? AND origin = 'import'",
-                                               (region, str(rec["eventID"])))  # fmt: skip
-                    else:
-                        ok = insert_record(store, rec, origin="import")
-                    if ok:
-                        _index_insight(store, rec)
-                    counts["imported" if ok else "dups"] += 1
-        except SkipFile as exc:
-            rep.skipped.append({"Path": unit.name, "Reason": str(exc)})
+            data = unit.read()
+        except (OSError, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
+            rep.failed.append({"Path": unit.name, "Reason": f"cannot read ({exc})"})
             continue
-        except BadFile as exc:
-            rep.failed.append({"Path": unit.name, "Reason": str(exc)})
+        key = _file_key(data, region)
+        done = history.known_files(store, [key]).get(key)
+        if done is not None or key in keys_seen:  # the same bytes again (already imported, or twice in this run)
+            if done is not None:
+                n = int(done["records"])
+                old = n if done["last_time"] and _time_ms(done["last_time"]) < cutoff_ms else 0
+                rep.add_file(n, done["first_time"], done["last_time"], json.loads(done["regions"]), old)
+                rep.duplicates += n
+            else:
+                todo.append((unit, key, data))
             continue
-        rep.files += 1
-        rep.records += counts["records"]
-        rep.imported += counts["imported"]
-        rep.duplicates += counts["dups"]
-        rep.older_than_90_days += counts["old"]
-        for k, v in regions.items():
-            rep.regions[k] = rep.regions.get(k, 0) + v
-        if times:
-            lo, hi = min(times), max(times)
-            rep.first = lo if rep.first is None else min(rep.first, lo)
-            rep.last = hi if rep.last is None else max(rep.last, hi)
+        keys_seen.add(key)
+        total_bytes += len(data)
+        todo.append((unit, key, data if unit.path is None else None))
+    workers = min(os.cpu_count() or 1, 4)
+    if workers > 1 and total_bytes > _PARALLEL_BYTES and sum(1 for u in todo if u[0].path) > 1:
+        _run_pool(todo, workers, (region, default_region, cutoff_ms), take)
+    else:
+        for unit, key, data in todo:
+            take(unit, key, parse_file(data if data is not None else unit.read(), region, default_region, cutoff_ms))
+    flush()
     return rep.as_dict(dry_run)
+
+
+def _run_pool(todo: list[tuple[_Unit, str, bytes | None]], workers: int, args: tuple[Any, ...], take: Any) -> None:
+    """Parse files in worker processes, in order, with a bounded number in flight (memory stays flat)."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    region, default_region, cutoff_ms = args
+    window: deque[tuple[_Unit, str, Any]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        items = iter(todo)
+        for unit, key, data in items:
+            if unit.path is not None:
+                fut = pool.submit(_parse_path, (unit.path, region, default_region, cutoff_ms))
+            else:
+                fut = pool.submit(parse_file, data, region, default_region, cutoff_ms)
+            window.append((unit, key, fut))
+            if len(window) >= workers * 3:
+                u, k, f = window.popleft()
+                take(u, k, f.result())
+        while window:
+            u, k, f = window.popleft()
+            take(u, k, f.result())

@@ -1,14 +1,23 @@
 """``awsmon trail validate-digest``: aws-cli ``validate-logs`` over a local trail, a downloaded bucket, or real AWS.
 
 The chain walk, verdicts, messages and strict checks are the digest engine's (awsmon/engines/digest.py); this module
-picks the source, the trail ARN, bucket, prefix, time range and public keys, and maps fatal errors to exit codes.
+finds the digest chains to validate (one per account, source region and trail), their bucket, prefix, time range
+and public keys, runs the engine on each, and decides the outcome.
 
-[design choice] ``--start`` defaults to the time of the oldest digest of the trail found in the bucket (local
-account and ``--path`` only; on real AWS listing a whole bucket is slow and billed, so ``--start`` is required).
+Where awsmon is stricter than aws-cli (docs/digest-validation.md "Stricter than aws-cli"):
+* nothing validated (no digest verified in the range) is exit 3 with what was searched, unless ``--allow-empty``
+  (aws-cli exits 0 with "No digests found");
+* a digest without signature metadata (a copy made by ``aws s3 sync``) is never valid; ``--allow-unsigned-newest``
+  accepts it with a warning line;
+* ``--path`` validates every account, organization, region and trail found below the folder.
+
+[design choice] ``--start`` defaults to the time of the oldest digest found (local account and ``--path``; on real
+AWS listing a whole bucket is slow and billed, so ``--start`` is required).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,23 +26,64 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from awsmon.context import AppContext
-from awsmon.errors import AwsmonError, ConfigError, ExitCode, UsageError
+from awsmon.errors import AwsmonError, CheckFailed, ConfigError, ExitCode, UsageError
+
+
+@dataclass
+class Chain:
+    """One digest chain to validate: an (account, source region, trail) of a bucket."""
+
+    trail_arn: str
+    bucket: str
+    prefix: str | None
+    account_id: str
+    region: str
+    organization_id: str | None
+    source: Any
+    oldest: datetime | None = None  # the oldest digest's start, for the default --start
+
+    @property
+    def label(self) -> str:
+        org = f"{self.organization_id}/" if self.organization_id else ""
+        where = f"s3://{self.bucket}/{self.prefix + '/' if self.prefix else ''}AWSLogs/{org}{self.account_id}/"
+        return f"Account {self.account_id}, region {self.region}, trail {self.trail_arn.rsplit('/', 1)[-1]} ({where})"
 
 
 @dataclass
 class ValidateResult:
-    report: Any  # awsmon.engines.digest.ValidationReport
+    report: Any  # awsmon.engines.digest.ValidationReport: every chain's output, merged
     source: str  # "local" | "path" | "aws"
-    regions: list[str] = field(default_factory=list)  # source regions validated (--strict: every one found)
+    chains: list[tuple[Chain, Any]] = field(default_factory=list)  # (chain, its report)
+    searched: str = ""
+    failure: AwsmonError | None = None  # the exit-3 outcome (None: passed)
+    quiet_failure: bool = False  # the failure only sums up aws-cli's lines: not repeated on stderr in pipes
+
+    @property
+    def regions(self) -> list[str]:
+        return list(dict.fromkeys(c.region for c, _ in self.chains))
 
     def machine(self) -> dict[str, Any]:
         r = self.report
-        files = [
-            {"Kind": f.kind, "Bucket": f.bucket, "Key": f.key, "Verdict": f.verdict, "Category": f.category,
-             "Message": f.message, "Backfill": f.backfill, "StrictOnly": f.strict,
-             "OtherFindings": [{"Category": c, "Message": m} for c, m in f.extra]}
-            for f in r.files
-        ]  # fmt: skip
+
+        def summary(rep: Any) -> dict[str, Any]:
+            return {
+                "DigestFiles": {"Valid": rep.valid_digests, "Invalid": rep.invalid_digests},
+                "BackfillDigestFiles": {"Valid": rep.valid_backfill_digests, "Invalid": rep.invalid_backfill_digests},
+                "LogFiles": {"Valid": rep.valid_logs, "Invalid": rep.invalid_logs},
+            }
+
+        def found(rep: Any) -> dict[str, Any] | None:
+            return None if rep.found_start is None else {"StartTime": rep.found_start, "EndTime": rep.found_end}
+
+        files = []
+        for chain, rep in self.chains:
+            files += [
+                {"Kind": f.kind, "Bucket": f.bucket, "Key": f.key, "AccountId": chain.account_id,
+                 "Region": chain.region, "Verdict": f.verdict, "Category": f.category, "Message": f.message,
+                 "Backfill": f.backfill, "StrictOnly": f.strict,
+                 "OtherFindings": [{"Category": c, "Message": m} for c, m in f.extra]}
+                for f in rep.files
+            ]  # fmt: skip
         return {
             "TrailARN": r.trail_arn,
             "Source": self.source,
@@ -41,16 +91,24 @@ class ValidateResult:
             "EndTime": r.end,
             "Strict": r.strict,
             "SourceRegions": self.regions,
-            "ResultsFound": None if r.found_start is None else {"StartTime": r.found_start, "EndTime": r.found_end},
-            "Summary": {
-                "DigestFiles": {"Valid": r.valid_digests, "Invalid": r.invalid_digests},
-                "BackfillDigestFiles": {"Valid": r.valid_backfill_digests, "Invalid": r.invalid_backfill_digests},
-                "LogFiles": {"Valid": r.valid_logs, "Invalid": r.invalid_logs},
-            },
-            "Valid": r.ok,
+            "Searched": self.searched,
+            "ResultsFound": found(r),
+            "Summary": summary(r),
+            "Valid": self.failure is None,
+            "NothingValidated": r.verified_digests == 0,
+            "Results": [
+                {"AccountId": c.account_id, "OrganizationId": c.organization_id, "Region": c.region,
+                 "TrailARN": c.trail_arn, "Bucket": c.bucket, "Prefix": c.prefix, "ResultsFound": found(rep),
+                 "Summary": summary(rep), "Valid": rep.ok and rep.verified_digests > 0}
+                for c, rep in self.chains
+            ],  # fmt: skip
             "Files": files,
             "Notices": [{"Category": n.category, "Message": n.message, "Backfill": n.backfill} for n in r.notices],
         }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sources
 
 
 class _LocalBuckets:
@@ -105,6 +163,15 @@ class _LocalBuckets:
         stream: BinaryIO = self._src(bucket).open_object(bucket, key)
         return stream
 
+    def local_file(self, bucket: str, key: str) -> str | None:
+        from awsmon.engines.digest import ObjectNotFound
+
+        try:
+            path: str | None = self._src(bucket).local_file(bucket, key)
+        except ObjectNotFound:
+            return None
+        return path
+
     def list_public_keys(self, start: datetime, end: datetime) -> list[Any]:
         return [k for k in self.keys if k.overlaps(start, end)]
 
@@ -118,47 +185,217 @@ def _load_keys(paths: list[str]) -> list[Any]:
         raise UsageError(str(exc)) from None
 
 
-def _discover(root: Path, prefix: str | None, trail: str | None, region: str | None = None) -> dict[str, str] | None:
-    """The first digest under ``root`` (optionally of trail ``trail``): account, regions, trail name, bucket.
+def _cloudtrail(ctx: AppContext) -> Any:
+    from awsmon.services.trail import cloudtrail
 
-    Digests of ``region`` (the selected region: aws-cli validates its source region) come first when there are any.
-    """
+    return cloudtrail(ctx)
+
+
+def _local_keys(ctx: AppContext) -> list[Any]:
+    """The local account's key, usable only for digests of that account (and of its organization's members when
+    it is the organization's management account: organization trails are signed with the trail owner's key)."""
+    from dataclasses import replace
+
+    from awsmon.backends.local.cloudtrail import local_organization
+    from awsmon.services.digest_sources import public_keys_from_list_response
+
+    response = _cloudtrail(ctx).list_public_keys()
+    keys = public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})
+    store = ctx.store()
+    org = local_organization(store.home)
+    accounts = {store.account_id}
+    if org is not None and org.management_account == store.account_id:
+        accounts |= set(org.accounts)
+    return [replace(k, accounts=frozenset(accounts)) for k in keys]
+
+
+def _aws_keys(ctx: AppContext) -> list[Any]:
+    """ListPublicKeys over all time (the engine picks the keys of each range); the call is mapped by ctx.client."""
+    from awsmon.services.digest_sources import public_keys_from_list_response
+
+    client = ctx.client("cloudtrail")
+    keys: list[Any] = []
+    kwargs: dict[str, Any] = {"StartTime": datetime(2013, 11, 1, tzinfo=UTC), "EndTime": datetime.now(UTC)}
+    while True:  # NextToken is "reserved for future use", honoured anyway
+        response = client.list_public_keys(**kwargs)
+        keys += public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})
+        if not response.get("NextToken"):
+            return keys
+        kwargs["NextToken"] = response["NextToken"]
+
+
+class _CtxKeys:
+    """Public keys fetched from ListPublicKeys on first use (through ctx.client, so errors are mapped)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def list_public_keys(self, start: datetime, end: datetime) -> list[Any]:
+        from awsmon.services.digest_sources import public_keys_from_list_response
+
+        response = self.ctx.client("cloudtrail").list_public_keys(StartTime=start, EndTime=end)
+        return public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})
+
+
+class _S3Source:
+    """S3 objects through ctx.client("s3") (errors become awsmon errors, then the engine's source errors)."""
+
+    def __init__(self, ctx: AppContext, keys: list[Any] | None) -> None:
+        from awsmon.services.digest_sources import S3DigestSource
+
+        self.ctx = ctx
+        self.s3 = S3DigestSource(lambda: ctx.client("s3"), public_keys=keys)
+        self.keys = _CtxKeys(ctx) if keys is None else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.s3, name)
+
+    def list_public_keys(self, start: datetime, end: datetime) -> list[Any]:
+        from awsmon.engines.digest import SourceAccessError
+
+        if self.keys is None:
+            return list(self.s3.list_public_keys(start, end))
+        try:
+            return self.keys.list_public_keys(start, end)
+        except AwsmonError as exc:
+            raise SourceAccessError(exc.message) from None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Finding the chains
+
+
+def _key_time(name: str) -> datetime | None:
+    from awsmon.engines.digest import extract_digest_key_date, parse_key_date
+
+    return parse_key_date(extract_digest_key_date(name))
+
+
+def _digest_meta(path: Path) -> tuple[str, str] | None:
+    """(digestS3Bucket, digestS3Object) of a digest file, or None when unreadable."""
     import gzip
     import json
 
-    base = root / prefix if prefix and (root / prefix / "AWSLogs").is_dir() else root
-    logs = base / "AWSLogs"
-    if not logs.is_dir():
+    try:
+        d = json.loads(gzip.decompress(path.read_bytes()))
+        bucket, key = d.get("digestS3Bucket"), d.get("digestS3Object")
+    except (OSError, ValueError, EOFError, AttributeError):
         return None
-    for digest_dir in sorted(logs.glob("*/CloudTrail-Digest")) + sorted(logs.glob("o-*/*/CloudTrail-Digest")):
-        files = sorted(digest_dir.rglob("*_CloudTrail-Digest_*.json.gz"))
-        files.sort(key=lambda f: f.relative_to(digest_dir).parts[0] != region)  # stable: keeps the name order
-        for f in files:
-            parts = f.name[: -len(".json.gz")].split("_")
-            if len(parts) < 6:
+    return (bucket, key) if isinstance(bucket, str) and isinstance(key, str) else None
+
+
+def _bucket_root(digest: Path, base: Path, full_key: str) -> tuple[Path, str]:
+    """The folder standing for the bucket root and the key prefix the copy dropped (``aws s3 sync s3://b/p DIR``).
+
+    The highest ancestor whose relative path to ``digest`` is the tail of ``full_key``: the whole bucket when it was
+    copied whole, else the folder the copy started at.
+    """
+    from awsmon.trail_layout import key_prefix_of
+
+    best: tuple[Path, str] | None = None
+    for folder in [digest.parent, *digest.parent.parents]:
+        rel = digest.relative_to(folder).as_posix()
+        dropped = key_prefix_of(rel, full_key)
+        if dropped is None:
+            break
+        best = (folder, dropped)
+        if not dropped:
+            break
+    if best is None or not (base == best[0] or best[0] in base.parents or base in best[0].parents):
+        return base, ""
+    return best
+
+
+def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids: list[str],
+                 regions: list[str] | None) -> tuple[list[Chain], str]:  # fmt: skip
+    """Every digest chain below ``root``, narrowed by the folder, ``--trail``, ``--account-id`` and ``--region``."""
+    from awsmon.services.digest_sources import FolderDigestSource
+    from awsmon.trail_layout import DIGEST_KIND, locate, parse_key
+
+    scopes = locate(root)
+    wanted_name = trail.rsplit("/", 1)[-1] if trail else None
+    sources: dict[tuple[Path, str], Any] = {}
+    chains: list[Chain] = []
+    for scope in scopes:
+        for org, account, acct_dir in scope.account_dirs():
+            if account_ids and account not in account_ids:
                 continue
-            acct, src, home, name = parts[0], parts[2], parts[-2], "_".join(parts[3:-2])
-            if trail and trail not in (name,) and not trail.endswith(f":trail/{name}"):
-                continue
-            bucket = None
+            # A CloudTrail (logs) or CloudTrail-Insight folder selects its account and region: their digests are
+            # in the sibling CloudTrail-Digest folder. A date folder selects the region (the range is --start/--end).
+            digest_dir = acct_dir / DIGEST_KIND
             try:
-                bucket = json.loads(gzip.decompress(f.read_bytes())).get("digestS3Bucket")
-            except (OSError, ValueError, EOFError):
-                pass
-            return {"account": acct, "source_region": src, "home_region": home, "name": name, "bucket": bucket or root.name}
+                region_dirs = sorted(p for p in digest_dir.iterdir() if p.is_dir())
+            except OSError:
+                continue
+            for region_dir in region_dirs:
+                region = region_dir.name
+                if scope.region not in (None, region) or (regions and region not in regions):
+                    continue
+                groups: dict[tuple[str, str], list[Path]] = {}
+                for f in region_dir.glob("*/*/*/*.json.gz"):
+                    parsed = parse_key(f"AWSLogs/{org + '/' if org else ''}{account}/{DIGEST_KIND}/{region}/"
+                                       + f.relative_to(region_dir).as_posix())  # fmt: skip
+                    parts = parsed.digest_name_parts() if parsed else None
+                    if parts is None or (wanted_name and parts[0] != wanted_name):
+                        continue
+                    groups.setdefault(parts, []).append(f)
+                for (name, home), files in sorted(groups.items()):
+                    files.sort(key=lambda p: p.name)
+                    folder, dropped, bucket, prefix = scope.base, "", scope.base.name, None
+                    for f in reversed(files):  # the newest readable digest says where the copy sits in the bucket
+                        meta = _digest_meta(f)
+                        if meta is None:
+                            continue
+                        folder, dropped = _bucket_root(f, scope.base, meta[1])
+                        parsed_full = parse_key(meta[1])
+                        bucket, prefix = meta[0], parsed_full.prefix if parsed_full else None
+                        break
+                    else:
+                        rel = scope.base.relative_to(folder).as_posix() if scope.base != folder else ""
+                        prefix = rel or None
+                    if (folder, dropped) not in sources:
+                        sources[(folder, dropped)] = FolderDigestSource(folder, keys, key_prefix=dropped)
+                    times = [t for t in (_key_time(f.name) for f in files) if t is not None]
+                    arn = trail if trail and trail.startswith("arn:") else f"arn:aws:cloudtrail:{home}:{account}:trail/{name}"
+                    chains.append(Chain(arn, bucket, prefix, account, region, org, sources[(folder, dropped)],
+                                        min(times) - timedelta(hours=1) if times else None))  # fmt: skip
+    where = ", ".join(str(s.base / "AWSLogs") for s in scopes) or f"{root} (no AWSLogs folder found below it)"
+    searched = f"{where}" + (f", trail {trail}" if trail else "") + (
+        f", accounts {', '.join(account_ids)}" if account_ids else "") + (
+        f", regions {', '.join(regions)}" if regions else "")  # fmt: skip
+    return chains, searched
+
+
+def _oldest_digest_time(source: Any, bucket: str, account: str, region: str, prefix: str | None,
+                        org: str | None) -> datetime | None:  # fmt: skip
+    from awsmon.engines.digest import digest_listing_prefix
+
+    for key in source.list_keys(bucket, digest_listing_prefix(account, region, prefix=prefix, organization_id=org), None):
+        when = _key_time(key)
+        if when is not None:
+            return when - timedelta(hours=1)
     return None
 
 
-def _oldest_digest_time(source: Any, bucket: str, account: str, region: str, prefix: str | None) -> datetime | None:
-    from awsmon.engines.digest import DATE_FORMAT, digest_listing_prefix, extract_digest_key_date
+def _other_regions(source: Any, bucket: str, account: str, prefix: str | None, org: str | None,
+                   selected: str) -> list[str]:  # fmt: skip
+    """The other source regions with digests in the bucket (``CloudTrail-Digest/<region>/``)."""
+    from awsmon.engines.digest import digest_listing_prefix
 
-    for key in source.list_keys(bucket, digest_listing_prefix(account, region, prefix=prefix), None):
-        try:
-            end = datetime.strptime(extract_digest_key_date(key), DATE_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        return end - timedelta(hours=1)
-    return None
+    lister = getattr(source, "list_folders", None)
+    if lister is None:
+        return []
+    root = digest_listing_prefix(account, "-", prefix=prefix, organization_id=org).rsplit("/", 1)[0]
+    return [r for r in lister(bucket, root) if r != selected]
+
+
+def _explicit_region(ctx: AppContext) -> str | None:
+    """``--region`` given on the command line narrows ``--path`` to that source region (else every region)."""
+    return str(ctx.region.value) if ctx.region.value and ctx.region.source == "--region" else None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The command
 
 
 def validate_digest(
@@ -169,157 +406,261 @@ def validate_digest(
     end: str | None,
     bucket: str | None = None,
     prefix: str | None = None,
-    account_id: str | None = None,
+    account_ids: list[str] | None = None,
     path: str | None = None,
     public_keys: list[str] | None = None,
     strict: bool = False,
     verbose: bool = False,
+    allow_empty: bool = False,
+    allow_unsigned_newest: bool = False,
     on_progress: Callable[[int, int | None], None] | None = None,
+    on_header: Callable[[str], None] | None = None,
 ) -> ValidateResult:
-    from awsmon.engines.digest import DigestValidationFatal, validate_logs
+    from awsmon.engines.digest import DigestValidationFatal, FileHasher, validate_logs
 
+    account_ids = [a for a in (account_ids or []) if a]
+    for a in account_ids:
+        if not re.fullmatch(r"\d{12}", a):
+            raise UsageError(f"--account-id {a}: an account id is 12 digits")
     keys = _load_keys(public_keys) if public_keys else None
     latest: datetime | None = None
     start_dt = ctx.parse_time(start)
     end_dt = ctx.parse_time(end) or ctx.now()
-    source_region: str | None = None
-    org_trail = False
+    if start_dt is not None and start_dt > end_dt:
+        raise UsageError("Invalid time range specified: start-time must occur before end-time")
+    chains: list[Chain] = []
     if path is not None:
         root = Path(path)
         if not root.is_dir():
             raise UsageError(f"--path {path}: not a folder (give the folder of a downloaded trail bucket)")
         if keys is None:
-            if not ctx.is_local:
-                raise UsageError("--path needs public keys: give --public-key FILE (DER, PEM or saved list-public-keys JSON)")
-            keys = _account_keys(ctx)
-        found = _discover(root, prefix, trail, ctx.local_region() if ctx.is_local else ctx.region.value)
-        if trail and trail.startswith("arn:"):
-            trail_arn = trail
-        else:
-            if found is None:
-                raise UsageError(f"no CloudTrail digest files{f' of trail {trail}' if trail else ''} under {root} "
-                                 "(point --path at the bucket folder that holds AWSLogs/)")  # fmt: skip
-            acct = account_id or found["account"]
-            trail_arn = f"arn:aws:cloudtrail:{found['home_region']}:{acct}:trail/{found['name']}"
-            source_region = found["source_region"]
-        from awsmon.services.digest_sources import FolderDigestSource
-
-        source: Any = FolderDigestSource(root, keys, prefix=prefix)
-        bucket = bucket or (found or {}).get("bucket") or root.name
+            keys = _local_keys(ctx) if ctx.is_local else _aws_keys(ctx)
+        region = _explicit_region(ctx)
+        chains, searched = _path_chains(root, keys, trail=trail, account_ids=account_ids,
+                                        regions=[region] if region else None)  # fmt: skip
         src_name = "path"
-    elif ctx.is_local:
-        if not trail:
-            raise UsageError("give --trail NAME (or --path DIR for a downloaded trail bucket)")
-        client = _cloudtrail(ctx)
-        desc = client.get_trail(Name=trail)["Trail"]
-        trail_arn = desc["TrailARN"]
-        bucket = bucket or desc["S3BucketName"]
-        prefix = prefix if prefix is not None else desc.get("S3KeyPrefix")
-        latest = client.get_trail_status(Name=trail).get("LatestDigestDeliveryTime")
-        source = _LocalBuckets(ctx.store().s3_dir, keys if keys is not None else _account_keys(ctx))
-        source_region = ctx.local_region()  # like aws-cli: the digests of the selected region (the source region)
-        src_name = "local"
     else:
         if not trail:
-            raise UsageError("give --trail NAME or ARN")
-        if start_dt is None:
-            raise UsageError("--start is required on the aws backend (e.g. --start 24h)")
-        client = _cloudtrail(ctx)
-        if bucket is None or not trail.startswith("arn:"):
-            # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
-            found_trails = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
-                            if trail in (t.get("Name"), t.get("TrailARN"))]  # fmt: skip
-            if not found_trails:
-                raise AwsmonError(f"A trail could not be found for {trail}")
-            desc = found_trails[0]
+            raise UsageError("give --trail NAME or ARN (or --path DIR for a downloaded trail bucket)")
+        org_id: str | None = None
+        if ctx.is_local:
+            from awsmon.backends.local.cloudtrail import local_organization
+
+            client = _cloudtrail(ctx)
+            desc = client.get_trail(Name=trail)["Trail"]
             trail_arn = desc["TrailARN"]
             bucket = bucket or desc["S3BucketName"]
             prefix = prefix if prefix is not None else desc.get("S3KeyPrefix")
-            org_trail = bool(desc.get("IsOrganizationTrail"))
-            if org_trail and not account_id:
-                raise UsageError("Missing required parameter for organization trail: '--account-id'")
+            if desc.get("IsOrganizationTrail"):
+                org = local_organization(ctx.store().home)
+                org_id = org.organization_id if org else None
+            latest = client.get_trail_status(Name=trail).get("LatestDigestDeliveryTime")
+            source: Any = _LocalBuckets(ctx.store().s3_dir, keys if keys is not None else _local_keys(ctx))
+            selected = ctx.local_region()
+            src_name = "local"
         else:
-            trail_arn = trail
-        if strict:
-            latest = client.get_trail_status(Name=trail_arn).get("LatestDigestDeliveryTime")
-        from awsmon.services.digest_sources import S3DigestSource
-
-        backend = ctx.backend()
-        source_region = backend.region  # like aws-cli: the digests of the selected region (the source region)
-        source = S3DigestSource.from_session(backend.session, region=backend.region,
-                                             endpoint_url=ctx.endpoint_url.value, public_keys=keys)  # fmt: skip
-        src_name = "aws"
-    if start_dt is None:
+            if start_dt is None:
+                raise UsageError("--start-time is required on the aws backend (e.g. --start-time 24h)")
+            client = _cloudtrail(ctx)
+            if bucket is None or not trail.startswith("arn:"):
+                # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
+                found = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
+                         if trail in (t.get("Name"), t.get("TrailARN"))]  # fmt: skip
+                if not found:
+                    raise AwsmonError(f"A trail could not be found for {trail}")
+                desc = found[0]
+                trail_arn = desc["TrailARN"]
+                bucket = bucket or desc["S3BucketName"]
+                prefix = prefix if prefix is not None else desc.get("S3KeyPrefix")
+                if desc.get("IsOrganizationTrail"):
+                    if not account_ids:
+                        raise UsageError("Missing required parameter for organization trail: '--account-id'")
+                    org_id = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+            else:
+                trail_arn = trail
+            if strict:
+                latest = client.get_trail_status(Name=trail_arn).get("LatestDigestDeliveryTime")
+            source = _S3Source(ctx, keys)
+            selected = ctx.backend().region
+            src_name = "aws"
+        if org_id is not None and not account_ids:
+            raise UsageError("Missing required parameter for organization trail: '--account-id'")
         from awsmon.engines.digest import parse_trail_arn
 
         try:
             parsed = parse_trail_arn(trail_arn)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        oldest = _oldest_digest_time(source, bucket, account_id or parsed.account_id,
-                                     source_region or parsed.home_region, prefix)  # fmt: skip
-        start_dt = oldest or end_dt
+        assert bucket is not None
+        for account in account_ids or [parsed.account_id]:
+            regions = [selected]
+            if strict:  # --strict: every source region of the trail in the bucket, not only the selected one
+                regions += _other_regions(source, bucket, account, prefix, org_id, selected)
+            for region in regions:
+                oldest = None
+                if start_dt is None:
+                    oldest = _oldest_digest_time(source, bucket, account, region, prefix, org_id)
+                chains.append(Chain(trail_arn, bucket, prefix or None, account, region, org_id, source, oldest))
+        org_part = f"{org_id}/" if org_id else ""
+        searched = (f"s3://{bucket}/{prefix + '/' if prefix else ''}AWSLogs/{org_part}"
+                    f"{'{' + ','.join(account_ids) + '}' if len(account_ids) > 1 else (account_ids or [parsed.account_id])[0]}"
+                    f"/CloudTrail-Digest/{'{' + ','.join(sorted({c.region for c in chains})) + '}' if len(chains) > 1 else selected}/"
+                    f" (trail {trail_arn})")  # fmt: skip
+    if start_dt is None:
+        oldest_all = [c.oldest for c in chains if c.oldest is not None]
+        start_dt = min(oldest_all) if oldest_all else end_dt
+    start_dt = min(start_dt, end_dt)
+    from awsmon.engines.digest import format_display_date
+
+    searched += f", between {format_display_date(start_dt)} and {format_display_date(end_dt)}"
     progress = _Progress(on_progress)
+    hasher = None
+    if src_name != "aws" and (os.cpu_count() or 1) > 1 and chains:
+        try:
+            hasher = FileHasher()  # forked before any thread of the run exists
+        except (OSError, ValueError, RuntimeError):
+            hasher = None  # no worker processes here (a sandbox): threads hash instead
+    reports: list[tuple[Chain, Any]] = []
     try:
-        report = validate_logs(source, trail_arn=trail_arn, bucket=bucket, start=start_dt, end=end_dt, prefix=prefix,
-                               source_region=source_region, account_id=account_id, verbose=verbose, strict=strict,
-                               latest_digest_delivery_time=latest, on_progress=progress.callback())  # fmt: skip
-        regions = [report_region := source_region or _home_region(trail_arn)]
-        if strict and not org_trail:
-            # --strict: every source region of the trail in the bucket, not only the selected one (aws-cli checks
-            # one region per run, so tampering elsewhere in a multi-region trail goes unnoticed).
-            for other in _other_regions(source, bucket, trail_arn, account_id, prefix, report_region):
-                more = validate_logs(source, trail_arn=trail_arn, bucket=bucket, start=start_dt, end=end_dt,
-                                     prefix=prefix, source_region=other, account_id=account_id, verbose=verbose,
-                                     strict=True, latest_digest_delivery_time=latest,
-                                     on_progress=progress.callback())  # fmt: skip
-                report.chunks.append(("stdout", f"\nSource region {other} (--strict checks every region):\n"))
-                report.chunks += more.chunks
-                report.files += more.files
-                report.notices += more.notices
-                regions.append(other)
+        for n, chain in enumerate(chains):
+            label = f"{chain.label}:\n" if len(chains) > 1 else ""
+
+            def header(text: str, label: str = label) -> None:
+                if on_header is not None:
+                    on_header(label + text)
+
+            report = validate_logs(chain.source, trail_arn=chain.trail_arn, bucket=chain.bucket, start=start_dt,
+                                   end=end_dt, prefix=chain.prefix, source_region=chain.region,
+                                   account_id=chain.account_id, organization_id=chain.organization_id,
+                                   verbose=verbose, strict=strict, latest_digest_delivery_time=latest,
+                                   on_progress=progress.callback(), hasher=hasher,
+                                   on_header=header if n == 0 and on_header is not None else None,
+                                   allow_unsigned=allow_unsigned_newest)  # fmt: skip
+            reports.append((chain, report))
     except DigestValidationFatal as exc:
         raise fatal_error(str(exc), exc.category) from None
-    return ValidateResult(report, src_name, regions)
+    finally:
+        if hasher is not None:
+            hasher.close()
+    merged = _merge(reports, trail or (chains[0].trail_arn if chains else ""), start_dt, end_dt, strict, verbose)
+    result = ValidateResult(merged, src_name, reports, searched)
+    result.failure = _outcome(result, allow_empty=allow_empty, start=start_dt)
+    result.quiet_failure = result.failure is not None and not result.failure.hint
+    return result
+
+
+def _merge(reports: list[tuple[Chain, Any]], trail: str, start: datetime, end: datetime, strict: bool,
+           verbose: bool) -> Any:  # fmt: skip
+    """One report: a single chain's output unchanged (aws-cli's bytes); several under a label each, plus totals."""
+    from awsmon.engines.digest import ValidationReport
+
+    if len(reports) == 1:
+        return reports[0][1]
+    merged = ValidationReport(reports[0][1].trail_arn if reports else trail, start, end, strict, verbose)
+    if not reports:
+        return merged  # nothing found to validate: only the error says what was searched
+    for n, (chain, rep) in enumerate(reports):
+        chunks = list(rep.chunks)
+        label = ("" if n == 0 else "\n") + f"{chain.label}:\n"
+        if n == 0 and rep.header_emitted:
+            chunks[0] = ("stdout", label + chunks[0][1])
+            merged.header_emitted = True
+        else:
+            chunks.insert(0, ("stdout", label))
+        merged.chunks += chunks
+        merged.files += rep.files
+        merged.notices += rep.notices
+        for when in (rep.found_start,):
+            if when is not None and (merged.found_start is None or when < merged.found_start):
+                merged.found_start = when
+        if rep.found_end is not None and (merged.found_end is None or rep.found_end > merged.found_end):
+            merged.found_end = rep.found_end
+    text = f"\nTotal for {len(reports)} digest chains (account, region, trail):"
+    for valid, invalid, name in ((merged.valid_digests, merged.invalid_digests, "digest"),
+                                 (merged.valid_backfill_digests, merged.invalid_backfill_digests, "backfill digest"),
+                                 (merged.valid_logs, merged.invalid_logs, "log")):  # fmt: skip
+        total = valid + invalid
+        if total > 0:
+            text += f"\n{valid}/{total} {name} files valid" + (f", {invalid}/{total} {name} files INVALID" if invalid else "")
+    merged.chunks.append(("stdout", text + "\n"))
+    return merged
+
+
+def _d(when: datetime) -> str:
+    from awsmon.engines.digest import format_display_date
+
+    return format_display_date(when)
+
+
+_FINGERPRINT = re.compile(r"public key not found in region (\S+) for fingerprint (\S+)$")
+
+
+def _signatures_command(result: ValidateResult, start: datetime) -> str:
+    """The ``trail download --signatures-only`` command that completes this folder's manifest."""
+    chain = next((c for c, rep in result.chains if any(f.verdict == "signature-missing" for f in rep.files)), None)
+    if chain is None:
+        return "awsmon trail download --signatures-only --s3-bucket BUCKET [--s3-prefix PREFIX] --start-time T --dest DIR"
+    root = getattr(getattr(chain.source, "folder", None), "root", "DIR")
+    prefix = f" --s3-prefix {chain.prefix}" if chain.prefix else ""
+    return (f"awsmon --backend aws trail download --signatures-only --s3-bucket {chain.bucket}{prefix} "
+            f"--start-time {_d(start)} --dest {root}")  # fmt: skip
+
+
+def _outcome(result: ValidateResult, *, allow_empty: bool, start: datetime) -> AwsmonError | None:
+    """Exit 3 unless every file passed and at least one digest was verified (or ``--allow-empty``)."""
+    r = result.report
+    unsigned = [f for f in r.files if f.verdict == "signature-missing"]
+    missing_keys: dict[str, str] = {}
+    for f in r.files:
+        m = _FINGERPRINT.search(f.message) if f.category == "public_key_not_found" else None
+        if m:
+            missing_keys.setdefault(m.group(2), m.group(1))
+    if r.ok and r.verified_digests == 0:
+        if allow_empty:
+            return None
+        return CheckFailed(f"nothing validated: no digest file was verified in {result.searched}",
+                           hint="check --start-time/--end-time, --region, --account-id, --s3-prefix or --path; "
+                           "--allow-empty accepts an empty result (aws-cli exits 0 here)")  # fmt: skip
+    if r.ok:
+        return None
+    if missing_keys:
+        fps = ", ".join(f"{fp} (region {region})" for fp, region in missing_keys.items())
+        return CheckFailed(f"public key not found for fingerprint {fps}: the digests signed with it were not verified",
+                           hint="supply the key with --public-key FILE: the output of 'aws cloudtrail list-public-keys "
+                           "--region REGION --output json' (or 'awsmon trail list-public-keys -o json' on the account "
+                           "that delivered the trail), saved to a file")  # fmt: skip
+    if unsigned:
+        return CheckFailed(f"{len(unsigned)} digest file{'s have' if len(unsigned) > 1 else ' has'} no signature "
+                           "metadata (a copy made with 'aws s3 sync' drops S3 object metadata): "
+                           f"{unsigned[0].key}", hint=f"fetch the signatures with '{_signatures_command(result, start)}'"
+                           ", or accept the newest digest unsigned with --allow-unsigned-newest")  # fmt: skip
+    bad_d = r.invalid_digests + r.invalid_backfill_digests
+    all_d = bad_d + r.valid_digests + r.valid_backfill_digests
+    # Shown only on a terminal: in pipes aws-cli's lines are the whole output.
+    return CheckFailed(f"{bad_d} of {all_d} digest files and {r.invalid_logs} of {r.valid_logs + r.invalid_logs} "
+                       "log files are INVALID", exit_code=ExitCode.CHECK_FAILED)  # fmt: skip
 
 
 class _Progress:
-    """One running total over several validation runs (each run counts its own bytes from zero)."""
+    """One running (done, total) over several validation runs (each run counts its own files from zero)."""
 
     def __init__(self, sink: Callable[[int, int | None], None] | None) -> None:
-        self.sink, self.base, self.last = sink, 0, 0
+        self.sink = sink
+        self.base = [0, 0]
+        self.last = [0, 0]
 
     def callback(self) -> Callable[[int, int | None], None] | None:
         if self.sink is None:
             return None
-        self.base += self.last
-        self.last = 0
+        self.base = [self.base[0] + self.last[0], self.base[1] + self.last[1]]
+        self.last = [0, 0]
 
         def report(done: int, total: int | None) -> None:
-            self.last = done
+            self.last = [done, total or 0]
             assert self.sink is not None
-            self.sink(self.base + done, None)
+            self.sink(self.base[0] + done, self.base[1] + (total or 0))
 
         return report
-
-
-def _home_region(trail_arn: str) -> str:
-    parts = trail_arn.split(":")
-    return parts[3] if len(parts) > 3 else ""
-
-
-def _other_regions(source: Any, bucket: str, trail_arn: str, account_id: str | None, prefix: str | None,
-                   selected: str) -> list[str]:  # fmt: skip
-    """The other source regions with digests of this trail in the bucket (``CloudTrail-Digest/<region>/``)."""
-    from awsmon.engines.digest import digest_listing_prefix
-
-    lister = getattr(source, "list_folders", None)
-    parts = trail_arn.split(":")
-    account = account_id or (parts[4] if len(parts) > 4 else "")
-    if lister is None or not account:
-        return []
-    root = digest_listing_prefix(account, "-", prefix=prefix).rsplit("/", 1)[0]
-    return [r for r in lister(bucket, root) if r != selected]
 
 
 # Source errors that are about permissions or credentials (exit 4); anything else (a 5xx, throttling) is exit 1.
@@ -336,16 +677,3 @@ def fatal_error(message: str, category: str) -> AwsmonError:
     if category == "access_denied" and _DENIED.search(first):
         return ConfigError(first)
     return AwsmonError(first, exit_code=ExitCode.ERROR)
-
-
-def _cloudtrail(ctx: AppContext) -> Any:
-    from awsmon.services.trail import cloudtrail
-
-    return cloudtrail(ctx)
-
-
-def _account_keys(ctx: AppContext) -> list[Any]:
-    from awsmon.services.digest_sources import public_keys_from_list_response
-
-    response = _cloudtrail(ctx).list_public_keys()
-    return public_keys_from_list_response({"PublicKeyList": response.get("PublicKeyList", [])})

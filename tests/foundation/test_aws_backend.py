@@ -91,7 +91,7 @@ def test_html_error_pages_become_one_line_errors() -> None:
     )
     assert isinstance(err, ServiceError)
     assert err.message == (
-        "TestMetricFilter failed: the endpoint answered HTTP 500 with an error page "
+        "TestMetricFilter failed: the endpoint answered HTTP 500 with an error page: 500 Internal Server Error "
         "(an emulator may not implement this operation)"
     )
     plain = map_boto_error(
@@ -99,3 +99,70 @@ def test_html_error_pages_become_one_line_errors() -> None:
                     "DescribeLogGroups")  # fmt: skip
     )
     assert plain.message == "The specified log group does not exist."  # ordinary errors pass through untouched
+
+
+def _client_error(code: str, message: str, status: int, op: str = "GetCallerIdentity") -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, op)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("InvalidClientTokenId", "The security token included in the request is invalid."),
+        ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."),
+        ("ExpiredToken", "The security token included in the request is expired"),
+        ("AccessDenied", "User: arn:aws:iam::1:user/x is not authorized to perform: sts:GetCallerIdentity"),
+        ("UnrecognizedClientException", "The security token included in the request is invalid."),
+        ("AccessDeniedException", "User is not authorized to perform: logs:DescribeLogGroups"),
+    ],
+)
+def test_credential_errors_name_aws_code_and_exit_4(code: str, message: str) -> None:
+    from awsmon.backends.aws import map_boto_error
+
+    err = map_boto_error(_client_error(code, message, 403))
+    assert isinstance(err, ServiceError)
+    assert (err.code, err.message, err.exit_code) == (code, message, ExitCode.CONFIG)
+    # The same error as an XML document inside a JSON-protocol response (moto's signature check does this):
+    xml = (f"<?xml version='1.0' encoding='UTF-8'?>\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+           f"<Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>")  # fmt: skip
+    err = map_boto_error(_client_error("403", xml, 403, "DescribeLogGroups"))
+    assert (err.code, err.message, err.exit_code) == (code, message, ExitCode.CONFIG)
+
+
+def test_s3_errors_without_a_body_are_one_line() -> None:
+    from awsmon.backends.aws import map_boto_error
+
+    err = map_boto_error(_client_error("403", "Forbidden", 403, "HeadObject"))
+    assert (str(err), err.exit_code) == ("403: HeadObject failed: Forbidden", ExitCode.CONFIG)
+    err = map_boto_error(_client_error("", "", 404, "GetObject"))
+    assert str(err) == "404: GetObject failed: HTTP 404 Not Found with no error details"
+    page = "<html><body>\n<h1>Bad\nGateway</h1>\n<p>upstream</p></body></html>"
+    err = map_boto_error(_client_error("502", page, 502, "GetObject"))
+    assert "\n" not in err.message and "<" not in err.message
+    assert err.message.startswith("GetObject failed: the endpoint answered HTTP 502 with an error page: Bad Gateway upstream")
+
+
+@pytest.mark.parametrize("region", ["xx-fake-9", "bad region!"])
+def test_invalid_regions_are_exit_4(cli: Cli, region: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    res = cli("logs", "describe-groups", "--backend", "aws", "--region", region)
+    assert res.exit_code == ExitCode.CONFIG, res.stderr
+    assert region in res.stderr and len(res.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_bad_credentials_on_a_moto_server_name_the_code(
+    cli: Cli, moto_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto checks access keys once its auth is on (the in-process server reads this setting per request): an
+    unknown key gives AWS's code and message, exit 4, not an "error page"."""
+    from moto import settings
+
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    for args in (("logs", "describe-groups"), ("trail", "describe")):
+        res = cli(*args, env={"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wrong"})
+        assert res.exit_code == ExitCode.CONFIG, res.stderr
+        assert "InvalidClientTokenId" in res.stderr or "UnrecognizedClientException" in res.stderr, res.stderr
+        assert "error page" not in res.stderr and len(res.stderr.strip().splitlines()) <= 2

@@ -10,8 +10,10 @@ import awsmon.backends.local as local
 PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
-# One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin).
-SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics"}]
+# One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
+# LocalLogs + InsightsMixin).
+SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
+                {"logs", "logs_insights"}]
 
 
 def _service_of(module: str) -> str:

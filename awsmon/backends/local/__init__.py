@@ -20,6 +20,8 @@ SERVICES: dict[str, str] = {
     "iam": "awsmon.backends.local.iam:LocalIAM",
     "dynamodb": "awsmon.backends.local.dynamodb:LocalDynamoDB",
     "lambda": "awsmon.backends.local.lambda_:LocalLambda",
+    "sqs": "awsmon.backends.local.sqs:LocalSQS",
+    "schemas": "awsmon.backends.local.schemas:LocalSchemas",
 }
 
 

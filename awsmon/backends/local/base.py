@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-import uuid
+import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -25,18 +25,36 @@ _READ_PREFIXES = ("Describe", "Get", "List", "Lookup", "Filter", "Test", "Head",
 EVENT_VERSION = "1.11"
 
 
+def _uuid4() -> str:
+    """A random (version 4) UUID, as ``str(uuid.uuid4())`` without importing uuid on every command's start."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def is_read_only(op_name: str) -> bool:
     return op_name.startswith(_READ_PREFIXES)
 
 
-def api(op_name: str, *, read_only: bool | None = None, category: str = "Management") -> Callable[[F], F]:
-    """Mark a method as the local implementation of the AWS operation ``op_name``."""
+def api(
+    op_name: str, *, read_only: bool | None = None, category: str = "Management", prepare: str | None = None
+) -> Callable[[F], F]:
+    """Mark a method as the local implementation of the AWS operation ``op_name``.
+
+    ``prepare`` names a method called with the request's parameters before the write transaction opens: slow,
+    pure work (evaluating metric filters) done there never holds the account's write lock. It must not raise and
+    must not write; the operation itself still validates everything and may ignore what it prepared.
+    """
 
     def deco(fn: F) -> F:
         ro = is_read_only(op_name) if read_only is None else read_only
 
         @functools.wraps(fn)
         def wrapper(self: LocalService, **params: Any) -> Any:
+            if prepare is not None:
+                getattr(self, prepare)(params)
             return self._invoke(op_name, ro, category, fn, params)
 
         wrapper.__awsmon_op__ = op_name  # type: ignore[attr-defined]
@@ -143,8 +161,8 @@ class LocalService:
         record["requestParameters"] = lower_camel(dict(params)) if params else None
         cleaned = _strip_metadata(response)
         record["responseElements"] = None if read_only or error is not None or not cleaned else lower_camel(cleaned)
-        record["requestID"] = str(uuid.uuid4())
-        record["eventID"] = str(uuid.uuid4())
+        record["requestID"] = _uuid4()
+        record["eventID"] = _uuid4()
         record["readOnly"] = read_only
         if resources:
             record["resources"] = [
@@ -209,7 +227,7 @@ def insert_record(
         "INSERT OR IGNORE INTO events (event_id, event_time, region, event_category, event_name, event_source, "
         "read_only, username, access_key_id, origin, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
-            record.get("eventID") or str(uuid.uuid4()),
+            record.get("eventID") or _uuid4(),
             int(round(when.timestamp() * 1000)),
             record.get("awsRegion") or store.default_region,
             category,

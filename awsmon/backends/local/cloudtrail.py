@@ -31,6 +31,7 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -273,6 +274,40 @@ def _check_global(multi_region: bool, include_global: bool) -> None:
         raise ServiceError("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
 
 
+# The regions a multi-region trail covers when nothing else was used: the 17 regions every AWS account has enabled
+# by default (opt-in regions are added when the account records an event there).
+DEFAULT_ENABLED_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+                           "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "ap-south-1",
+                           "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LocalOrganization:
+    """[design choice] Every local account of one home is in one organization, managed by the home's default
+    account; its id is ``o-`` + 10 characters [a-z0-9] derived from the management account id (deterministic)."""
+
+    organization_id: str
+    management_account: str
+    accounts: tuple[str, ...]
+
+
+def organization_id_for(management_account: str) -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hashlib.sha256(f"awsmon-organization:{management_account}".encode()).digest()
+    return "o-" + "".join(alphabet[b % 36] for b in digest[:10])
+
+
+def local_organization(home: Any) -> LocalOrganization | None:
+    """The home's organization (None for a home without accounts)."""
+    accounts = tuple(home.account_ids())
+    management = home.default_account() or (accounts[0] if accounts else None)
+    if management is None:
+        return None
+    if management not in accounts:
+        accounts = tuple(sorted((*accounts, management)))
+    return LocalOrganization(organization_id_for(management), management, accounts)
+
+
 def account_public_key_der(store: AccountStore) -> bytes:
     """The account key's DER PKCS#1 public half, cached beside it (loading the private key costs ~40 ms)."""
     from awsmon.backends.local.store import atomic_write
@@ -366,8 +401,16 @@ class LocalCloudTrail(LocalService):
                 out[k] = cfg[k]
         out["HasCustomEventSelectors"] = bool(r["event_selectors"] or r["advanced_selectors"])
         out["HasInsightSelectors"] = bool(r["insight_selectors"] and json.loads(r["insight_selectors"]))
-        out["IsOrganizationTrail"] = False
+        out["IsOrganizationTrail"] = bool(cfg.get("IsOrganizationTrail"))
         return out
+
+    def _organization_id(self) -> str:
+        """The organization id, when this account may create organization trails (its management account)."""
+        org = local_organization(self.store.home)
+        if org is None or org.management_account != self.account_id:
+            raise ServiceError("NotOrganizationMasterAccountException",
+                               f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        return org.organization_id
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("Name") or params.get("TrailName")
@@ -397,9 +440,7 @@ class LocalCloudTrail(LocalService):
         validate_trail_name(Name)
         validate_bucket_name(S3BucketName)
         validate_key_prefix(S3KeyPrefix)
-        if IsOrganizationTrail:
-            raise ServiceError("NotOrganizationMasterAccountException",
-                               f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        org_id = self._organization_id() if IsOrganizationTrail else None
         if CloudWatchLogsLogGroupArn is not None and not CloudWatchLogsLogGroupArn.startswith("arn:"):
             raise ServiceError("InvalidCloudWatchLogsLogGroupArnException",
                                f"Invalid CloudWatchLogsLogGroupArn: {CloudWatchLogsLogGroupArn}.")  # fmt: skip
@@ -421,6 +462,8 @@ class LocalCloudTrail(LocalService):
             "CloudWatchLogsRoleArn": CloudWatchLogsRoleArn,
             "KmsKeyId": KmsKeyId,
             "Tags": TagsList or [],
+            "IsOrganizationTrail": bool(IsOrganizationTrail),
+            "OrganizationId": org_id,
         }
         self.conn.execute(
             "INSERT INTO ct_trails (arn, name, home_region, config, created_ms) VALUES (?,?,?,?,?)",
@@ -442,9 +485,10 @@ class LocalCloudTrail(LocalService):
         unknown = set(changes) - known
         if unknown:
             raise ServiceError("ValidationException", f"Unknown parameter(s): {', '.join(sorted(unknown))}")
-        if changes.get("IsOrganizationTrail"):
-            raise ServiceError("NotOrganizationMasterAccountException",
-                               f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
+        if "IsOrganizationTrail" in changes and bool(changes["IsOrganizationTrail"]) != bool(cfg.get("IsOrganizationTrail")):
+            cfg["OrganizationId"] = self._organization_id() if changes["IsOrganizationTrail"] else None
+            cfg["IsOrganizationTrail"] = bool(changes["IsOrganizationTrail"])
+            cfg.pop("OrgMemberSeqs", None)
         if changes.get("S3KeyPrefix"):
             validate_key_prefix(changes["S3KeyPrefix"])
         if "S3BucketName" in changes:
@@ -465,8 +509,17 @@ class LocalCloudTrail(LocalService):
         self.conn.execute("UPDATE ct_trails SET config = ? WHERE arn = ?", (json.dumps(cfg), r["arn"]))
         now_validating = bool(cfg.get("LogFileValidationEnabled"))
         if r["is_logging"] and now_validating and not was_validating:
-            _open_chain(self.store, r["arn"], r["home_region"], _ms(self.now()))
+            _open_chains(self.store, r["arn"], _ms(self.now()))
         elif was_validating and not now_validating:
+            if r["is_logging"]:
+                # The chain ends with a last digest at the change (as when logging stops); the next one after
+                # re-enabling is a starting digest, which validate-digest reports as a gap, like aws-cli.
+                now_ms = _ms(self.now())
+                trail = _trail(self.store, r["arn"])
+                assert trail is not None
+                trail["cfg"]["LogFileValidationEnabled"] = True
+                deliver(self.store, trail, now_ms)
+                _digests(self.store, trail, now_ms - now_ms % 1000, final=True)
             self.conn.execute("DELETE FROM ct_chains WHERE trail_arn = ?", (r["arn"],))
             self.conn.execute("DELETE FROM ct_logs WHERE trail_arn = ?", (r["arn"],))
             scheduler.unschedule(self.store, "cloudtrail.digest", r["arn"])
@@ -545,7 +598,7 @@ class LocalCloudTrail(LocalService):
         )
         scheduler.schedule(self.store, "cloudtrail.deliver", r["arn"], _dt((now_ms // TICK_MS + 1) * TICK_MS))  # type: ignore[arg-type]
         if json.loads(r["config"]).get("LogFileValidationEnabled"):
-            _open_chain(self.store, r["arn"], r["home_region"], now_ms)
+            _open_chains(self.store, r["arn"], now_ms)
         return {}
 
     @api("StopLogging")
@@ -667,13 +720,21 @@ class LocalCloudTrail(LocalService):
             snapshot = _last_seq(self.store)
         sql, args = lookup_sql(self.region, category, snapshot, start and _ms(start), end and _ms(end),
                                _ms(now - LOOKUP_WINDOW), pairs, after)  # fmt: skip
-        rows = self.conn.execute(sql, [*args, limit + 1]).fetchall()
-        events = [_event_of(r) for r in rows[:limit]]
+        rows: list[tuple[int, str, Any]] = [(r["event_time"], r["event_id"], r)
+                                            for r in self.conn.execute(sql, [*args, limit + 1])]  # fmt: skip
+        # Imported events live in the history store (history.py); merge its newest page with the recorded ones.
+        from awsmon.backends.local import history
+
+        cat = "Insight" if category == "insight" else "Management"
+        rows += [(t, eid, text) for t, eid, text in history.lookup(
+            self.store, self.region, cat, pairs, start and _ms(start), end and _ms(end), after, limit + 1)]  # fmt: skip
+        rows.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        events = [_event_of(r) if not isinstance(r, str) else _imported_event(t, eid, r) for t, eid, r in rows[:limit]]
         out: dict[str, Any] = {"Events": events}
         if len(rows) > limit:
-            last = rows[limit - 1]
+            last_t, last_id, _ = rows[limit - 1]
             out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
-                {"h": params_hash, "t": last["event_time"], "i": last["event_id"], "s": snapshot},
+                {"h": params_hash, "t": last_t, "i": last_id, "s": snapshot},
                 separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
         return out
 
@@ -741,6 +802,27 @@ def _event_of(r: Any) -> dict[str, Any]:
     return ev
 
 
+def _imported_event(t: int, eid: str, text: str) -> dict[str, Any]:
+    """The LookupEvents shape of a record from the history store (same fields as _event_of)."""
+    from awsmon.backends.local.history import lookup_terms
+
+    record = json.loads(text)
+    terms = lookup_terms(record)
+    first = dict(reversed(terms))
+    ev: dict[str, Any] = {"EventId": eid, "EventName": first.get("EventName"), "ReadOnly": first.get("ReadOnly")}
+    if first.get("AccessKeyId"):
+        ev["AccessKeyId"] = first["AccessKeyId"]
+    ev["EventTime"] = datetime.fromtimestamp(t / 1000, UTC)
+    ev["EventSource"] = first.get("EventSource")
+    if first.get("Username"):
+        ev["Username"] = first["Username"]
+    ev["Resources"] = [{"ResourceType": res.get("type"), "ResourceName": res.get("ARN") or res.get("arn")}
+                       for res in record.get("resources") or [] if isinstance(res, Mapping)]  # fmt: skip
+    ev["CloudTrailEvent"] = text
+    ev["awsmonOrigin"] = "import"  # flag: imported, exempt from the 90-day window
+    return ev
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Delivery
 
@@ -772,6 +854,39 @@ def _open_chain(store: AccountStore, arn: str, region: str, start_ms: int) -> No
         scheduler.schedule(store, "cloudtrail.digest", arn, due)
 
 
+def _covered(store: AccountStore, trail: dict[str, Any]) -> list[tuple[str, str]]:
+    """(account, region) pairs a trail writes digests for: every region it covers (a multi-region trail: the
+    default-enabled regions and any other region with events), and every member account of an organization trail."""
+    cfg = trail["cfg"]
+    regions = [trail["home_region"]]
+    if cfg.get("IsMultiRegionTrail"):
+        used = [r[0] for r in store.conn.execute("SELECT DISTINCT region FROM events WHERE origin = 'local'")]
+        regions = sorted({*DEFAULT_ENABLED_REGIONS, *used, trail["home_region"]})
+    accounts = [store.account_id]
+    if cfg.get("IsOrganizationTrail"):
+        org = local_organization(store.home)
+        accounts = list(org.accounts) if org else accounts
+    return [(a, r) for a in accounts for r in regions]
+
+
+def _chain_key(trail: dict[str, Any], account: str, region: str) -> str:
+    """The ``region`` column of ct_chains / ct_logs: ``<account>:<region>`` for organization trails."""
+    return f"{account}:{region}" if trail["cfg"].get("IsOrganizationTrail") else region
+
+
+def _split_chain(store: AccountStore, chain_region: str) -> tuple[str, str]:
+    account, _, region = chain_region.rpartition(":")
+    return account or store.account_id, region
+
+
+def _open_chains(store: AccountStore, arn: str, start_ms: int) -> None:
+    trail = _trail(store, arn)
+    if trail is None:
+        return
+    for account, region in _covered(store, trail):
+        _open_chain(store, arn, _chain_key(trail, account, region), start_ms)
+
+
 def _unique() -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(16))
@@ -788,7 +903,10 @@ def _put(store: AccountStore, trail: dict[str, Any], error_column: str, bucket: 
     """Write one object to the simulated bucket; a failure becomes the trail's delivery error (as GetTrailStatus
     reports a failed S3 delivery), never an exception that would stop every later command's catch-up."""
     try:
-        _folder(store, bucket).put_object(key, body, **kw)
+        # No fsync: the account database commits after the write, and a delivery lost in a crash is rolled back
+        # with it and written again by the next catch-up; a synced write per file made a day of a multi-region
+        # trail's digests (17 regions x 24) take seconds.
+        _folder(store, bucket).put_object(key, body, durable=False, **kw)
     except (ValueError, OSError) as exc:
         store.conn.execute(f"UPDATE ct_trails SET {error_column} = ? WHERE arn = ?",
                            (f"awsmon: cannot write s3://{bucket}/{key}: {exc}"[:1024], trail["arn"]))  # fmt: skip
@@ -797,14 +915,17 @@ def _put(store: AccountStore, trail: dict[str, Any], error_column: str, bucket: 
 
 
 def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms: int, texts: list[str],
-               times: list[int]) -> None:  # fmt: skip
+               times: list[int], account: str | None = None) -> None:  # fmt: skip
     from awsmon.engines.digest import log_file_key
 
     cfg = trail["cfg"]
     bucket = cfg["S3BucketName"]
     when = _dt(tick_ms)
     assert when is not None
-    key = log_file_key(store.account_id, region, when, _unique(), prefix=cfg.get("S3KeyPrefix") or None)
+    account = account or store.account_id
+    key = log_file_key(account, region, when, _unique(), prefix=cfg.get("S3KeyPrefix") or None,
+                       organization_id=cfg.get("OrganizationId") if cfg.get("IsOrganizationTrail") else None)  # fmt: skip
+    chain_region = _chain_key(trail, account, region)
     raw = ('{"Records":[' + ",".join(texts) + "]}").encode()
     if not _put(store, trail, "latest_delivery_error", bucket, key, gzip.compress(raw, compresslevel=6, mtime=0),
                 content_type="application/json", last_modified=when):  # fmt: skip
@@ -813,14 +934,14 @@ def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms:
                        "latest_delivery_error = NULL WHERE arn = ?", (tick_ms, trail["arn"]))  # fmt: skip
     if cfg.get("LogFileValidationEnabled"):
         if not store.conn.execute("SELECT 1 FROM ct_chains WHERE trail_arn = ? AND region = ?",
-                                  (trail["arn"], region)).fetchone():  # fmt: skip
-            _open_chain(store, trail["arn"], region, trail["start_logging_ms"] or tick_ms)
+                                  (trail["arn"], chain_region)).fetchone():  # fmt: skip
+            _open_chain(store, trail["arn"], chain_region, trail["start_logging_ms"] or tick_ms)
         store.conn.execute(
             "INSERT OR REPLACE INTO ct_logs (trail_arn, region, bucket, key, hash, newest, oldest, delivered_ms) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            (trail["arn"], region, bucket, key, hashlib.sha256(raw).hexdigest(), _iso(max(times)), _iso(min(times)), tick_ms),
+            (trail["arn"], chain_region, bucket, key, hashlib.sha256(raw).hexdigest(), _iso(max(times)), _iso(min(times)), tick_ms),
         )
-    if cfg.get("CloudWatchLogsLogGroupArn"):
+    if cfg.get("CloudWatchLogsLogGroupArn") and account == store.account_id:
         _deliver_cloudwatch(store, trail, region, texts, times, tick_ms)
 
 
@@ -895,6 +1016,76 @@ def deliver(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | N
         _write_log(store, trail, region, tick, texts, times)
     store.conn.execute("UPDATE ct_trails SET last_seq = ? WHERE arn = ?", (last_seq, trail["arn"]))
     trail["last_seq"] = last_seq
+    if trail["cfg"].get("IsOrganizationTrail"):
+        member_pending = _deliver_members(store, trail, upto_ms)
+        if member_pending is not None:
+            pending = member_pending if pending is None else min(pending, member_pending)
+    return pending
+
+
+def _deliver_members(store: AccountStore, trail: dict[str, Any], upto_ms: int) -> int | None:
+    """An organization trail also delivers every member account's events, under ``AWSLogs/<o-id>/<account>/``.
+
+    [design choice] Member accounts are other local accounts of the home (their own databases, read-only here);
+    their events are delivered by the management account's catch-up, from the trail's StartLogging on. How far
+    each member was delivered is kept in the trail's settings (``OrgMemberSeqs``).
+    """
+    import sqlite3
+
+    org = local_organization(store.home)
+    if org is None:
+        return None
+    cfg = trail["cfg"]
+    seqs: dict[str, int] = dict(cfg.get("OrgMemberSeqs") or {})
+    stopped = not trail["is_logging"]
+    start_ms = trail["start_logging_ms"] or 0
+    pending: int | None = None
+    for account in org.accounts:
+        if account == store.account_id:
+            continue
+        db = store.home.account_dir(account) / "account.db"
+        if not db.is_file():
+            continue
+        sql = "SELECT seq, region, event_time, record FROM events WHERE seq > ? AND origin = 'local' AND event_time >= ?"
+        args: list[Any] = [seqs.get(account, 0), start_ms]
+        if stopped:
+            sql += " AND event_time <= ?"
+            args.append(trail["stop_logging_ms"] or upto_ms)
+        if not cfg.get("IsMultiRegionTrail"):
+            sql += " AND region = ?"
+            args.append(trail["home_region"])
+        sql += " ORDER BY seq"
+        groups: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        except sqlite3.Error:
+            continue
+        try:
+            for seq, region, event_time, text in conn.execute(sql, args):
+                tick = trail["stop_logging_ms"] if stopped else (event_time // TICK_MS + 1) * TICK_MS
+                if tick > upto_ms and not stopped:
+                    pending = tick if pending is None else min(pending, tick)
+                    break
+                seqs[account] = seq
+                if not cfg.get("IncludeGlobalServiceEvents", True) and region == GLOBAL_EVENTS_REGION and any(
+                    f'"eventSource":"{src}"' in text for src in GLOBAL_EVENT_SOURCES
+                ):
+                    continue
+                if not selector_matches(json.loads(text), trail["basic"], trail["advanced"]):
+                    continue
+                texts, times = groups.setdefault((region, tick), ([], []))
+                texts.append(text)
+                times.append(event_time)
+        except sqlite3.Error:
+            continue  # a member database being migrated or locked: its events wait for the next catch-up
+        finally:
+            conn.close()
+        for (region, tick), (texts, times) in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            for i in range(0, len(texts), MAX_RECORDS_PER_FILE):
+                _write_log(store, trail, region, tick, texts[i : i + MAX_RECORDS_PER_FILE],
+                           times[i : i + MAX_RECORDS_PER_FILE], account=account)  # fmt: skip
+    cfg["OrgMemberSeqs"] = seqs
+    store.conn.execute("UPDATE ct_trails SET config = ? WHERE arn = ?", (json.dumps(cfg), trail["arn"]))
     return pending
 
 
@@ -914,13 +1105,15 @@ def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, A
         key_cache["fp"] = public_key_fingerprint(public_key_der(key_cache["key"].public_key()))
     cfg = trail["cfg"]
     bucket = cfg["S3BucketName"]
-    region = chain["region"]
+    region = chain["region"]  # the chain key: <account>:<region> for organization trails
+    account, source_region = _split_chain(store, region)
     start_ms = chain["last_end_ms"]
     end = _dt(end_ms)
     start = _dt(start_ms)
     assert end is not None and start is not None
-    key = digest_key(store.account_id, region, trail["name"], trail["home_region"], end,
-                     prefix=cfg.get("S3KeyPrefix") or None)  # fmt: skip
+    key = digest_key(account, source_region, trail["name"], trail["home_region"], end,
+                     prefix=cfg.get("S3KeyPrefix") or None,
+                     organization_id=cfg.get("OrganizationId") if cfg.get("IsOrganizationTrail") else None)  # fmt: skip
     logs = store.conn.execute(
         # Every delivered file not yet in a digest (a stop flush can land exactly on the previous digest's end).
         "SELECT bucket, key, hash, newest, oldest FROM ct_logs WHERE trail_arn = ? AND region = ? "
@@ -932,7 +1125,7 @@ def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, A
     previous = None
     if chain["prev_key"]:
         previous = PreviousDigest(chain["prev_bucket"], chain["prev_key"], b"", chain["prev_signature"])
-    digest = build_digest(account_id=store.account_id, bucket=bucket, key=key, start_time=start, end_time=end,
+    digest = build_digest(account_id=account, bucket=bucket, key=key, start_time=start, end_time=end,
                           fingerprint=key_cache["fp"], log_files=entries, previous=previous)  # fmt: skip
     if previous is not None:
         digest["previousDigestHashValue"] = chain["prev_hash"]  # the stored hash of the previous digest's bytes

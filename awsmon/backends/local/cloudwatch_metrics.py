@@ -400,31 +400,39 @@ def _extended(conn: Any, *, sql_where: str, args: list[Any], ukey: str, start: i
               stats: Sequence[Any], want: set[tuple[str, int]]) -> dict[tuple[str, int], dict[str, float]]:  # fmt: skip
     from awsmon.engines.stats import _extended_unit, compute_statistics
 
+    np = _numpy()
     # Rows come in timestamp order, so a bucket's blobs arrive together and are sorted once.
     sql = f"SELECT {ukey} AS u, (ts - ?) / ? AS k, vals, cnts FROM metric_data WHERE {sql_where} ORDER BY ts"
-    vals: dict[tuple[str, int], array] = {}
+    blobs: dict[tuple[str, int], list[bytes]] = {}
     weighted: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
     for u, k, vblob, cblob in conn.execute(sql, [start, period, *args]):
         key = (u, int(k))
         if key not in want:
             continue
         if cblob is None:
-            a = vals.get(key)
-            if a is None:
-                a = vals[key] = array("d")
-            a.frombytes(vblob)
+            blobs.setdefault(key, []).append(vblob)
         else:
             wv, wc = weighted.setdefault(key, ([], []))
             wv.extend(_unpack(vblob))
             wc.extend(_unpack(cblob))
+    # Percentiles only index the sorted values: numpy's sort (C, no boxing) is all they need. The trimmed and
+    # winsorized statistics sum exactly (math.fsum) over Python floats.
+    as_list = any(s.kind != "p" for s in stats)
     out: dict[tuple[str, int], dict[str, float]] = {}
     for key in want:
-        plain = vals.get(key)
+        parts = blobs.get(key)
         w = weighted.get(key)
         if w is None:
-            if plain is None:
+            if not parts:
                 continue
-            ordered = sorted(plain)
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            ordered: Any
+            if np is not None:
+                ordered = np.sort(np.frombuffer(data, dtype=np.float64))
+                if as_list:
+                    ordered = ordered.tolist()
+            else:
+                ordered = sorted(_unpack(data))
             res: dict[str, float] = {}
             for s in stats:
                 v = _extended_unit(s, ordered)
@@ -432,10 +440,21 @@ def _extended(conn: Any, *, sql_where: str, args: list[Any], ukey: str, start: i
                     res[s.name] = v
             out[key] = res
         else:
-            values = list(plain or []) + w[0]
-            counts = [1.0] * len(plain or []) + w[1]
+            plain = _unpack(b"".join(parts)) if parts else array("d")
+            values = list(plain) + w[0]
+            counts = [1.0] * len(plain) + w[1]
             out[key] = compute_statistics(values, list(stats), counts=counts)
     return out
+
+
+def _numpy() -> Any:
+    """numpy when installed (a dependency on the platforms with wheels), else None: imported only here, by queries
+    that ask for extended statistics, never at start-up."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
 
 
 def _parse_stats(statistics: Sequence[str] | None, extended: Sequence[str] | None) -> list[Any]:

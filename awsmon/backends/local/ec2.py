@@ -264,17 +264,24 @@ def _ensure_metrics_job(store: AccountStore, region: str, when: datetime) -> Non
         scheduler.schedule(store, "ec2.metrics", region, _dt(first))
 
 
-def _values(iid: str, metric: str, ts_ms: int, period_s: int) -> float:
+_SCALE = {"NetworkIn": 60_000.0, "NetworkOut": 40_000.0, "NetworkPacketsIn": 120.0, "NetworkPacketsOut": 90.0,
+          "DiskReadOps": 5.0, "DiskWriteOps": 12.0, "DiskReadBytes": 20_000.0, "DiskWriteBytes": 50_000.0}  # fmt: skip
+
+
+def _series(iid: str, metric: str, times_ms: list[int], period_s: int) -> list[tuple[float, float]]:
+    """(epoch seconds, value) of one metric of one instance: a per-instance level plus deterministic noise."""
     seed = int.from_bytes(hashlib.blake2b(f"{iid}/{metric}".encode(), digest_size=8).digest(), "big")
     base = _rand(seed)
-    noise = _rand(seed ^ (ts_ms // 1000))
-    if metric == "CPUUtilization":
-        return round(min(100.0, 2.0 + 38.0 * base + 10.0 * noise), 4)
     if metric == "MetadataNoToken":
-        return 0.0
-    scale = {"NetworkIn": 60_000.0, "NetworkOut": 40_000.0, "NetworkPacketsIn": 120.0, "NetworkPacketsOut": 90.0,
-             "DiskReadOps": 5.0, "DiskWriteOps": 12.0, "DiskReadBytes": 20_000.0, "DiskWriteBytes": 50_000.0}[metric]
-    return float(round(scale * period_s / 60.0 * (0.5 + base) * (0.5 + noise)))
+        return [(ts / 1000, 0.0) for ts in times_ms]
+    if metric == "CPUUtilization":
+        return [(ts / 1000, round(min(100.0, 2.0 + 38.0 * base + 10.0 * _rand(seed ^ (ts // 1000))), 4)) for ts in times_ms]
+    level = _SCALE[metric] * period_s / 60.0 * (0.5 + base)
+    return [(ts / 1000, float(round(level * (0.5 + _rand(seed ^ (ts // 1000)))))) for ts in times_ms]
+
+
+def _values(iid: str, metric: str, ts_ms: int, period_s: int) -> float:
+    return _series(iid, metric, [ts_ms], period_s)[0][1]
 
 
 def generate_metrics(store: AccountStore, region: str, row: Mapping[str, Any], upto_ms: int) -> None:
@@ -299,7 +306,7 @@ def generate_metrics(store: AccountStore, region: str, row: Mapping[str, Any], u
     period_s = period_ms // 1000
     for metric, unit in EC2_METRICS:
         if times:
-            points = [(ts / 1000, _values(iid, metric, ts, period_s)) for ts in times]
+            points = _series(iid, metric, times, period_s)
             facts.emit(store, region, "metric_series", namespace="AWS/EC2", metric_name=metric, dimensions=dims,
                        points=points, unit=unit)  # fmt: skip
     status_times = list(range(((start + STATUS_PERIOD_MS - 1) // STATUS_PERIOD_MS) * STATUS_PERIOD_MS,

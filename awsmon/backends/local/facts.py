@@ -44,6 +44,7 @@ class Delivery:
     detail: str | None = None
     error_code: str | None = None  # the owning service's error code for a failed delivery (dead-letter ERROR_CODE)
     message_id: str | None = None  # the id the owning service gave the message (SNS / SQS MessageId, ...)
+    retryable: bool = False  # a transient refusal (throttled, busy): a sender with a retry policy tries again
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,10 @@ REACTIONS: dict[str, list[str]] = {
     # Many single-value datapoints of one metric (service-generated metrics, e.g. AWS/EC2): namespace,
     # metric_name, dimensions (dict), points=[(epoch seconds, value)], unit.
     "metric_series": ["awsmon.backends.local.cloudwatch_metrics:store_series"],
+    # Events arrived on an EventBridge bus (after matching; any origin: PutEvents, `event` facts, bus forwarding,
+    # replays): bus_arn, events (list of envelopes), when (datetime). One fact per batch, so a reaction costs a
+    # lookup per batch, not per event.
+    "bus_events": ["awsmon.backends.local.schemas:on_bus_events"],
 }
 
 # ARN service -> delivery handler ("module:function"); attributes each handler understands are in its docstring.
@@ -84,6 +89,8 @@ TARGETS: dict[str, str] = {
     # Alarm EC2 actions arn:aws:automate:<region>:ec2:stop|terminate|reboot|recover; attribute InstanceId.
     "automate": "awsmon.backends.local.ec2:deliver_automate",
     "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
+    "sqs": "awsmon.backends.local.sqs:deliver_to_queue",  # message_attributes=, message_group_id=, sender=
+    "events": "awsmon.backends.local.events:deliver_to_bus",  # hops= (bus-to-bus forwarding depth)
 }
 
 _loaded: dict[str, Callable[..., Any]] = {}

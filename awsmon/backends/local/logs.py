@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_insights import InsightsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -222,7 +223,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(LocalService):
+class LocalLogs(InsightsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -483,7 +484,26 @@ class LocalLogs(LocalService):
         return out
 
     # -- events -------------------------------------------------------------------------------------------------
-    @api("PutLogEvents")
+    def _prepare_put_log_events(self, params: dict[str, Any]) -> None:
+        """Evaluate the group's metric filters on the messages before the write transaction (a slow pattern on a big
+        message would otherwise hold the account's write lock, blocking every other writer). Reads only; any
+        problem leaves the evaluation to the operation, which validates the request itself."""
+        self._evaluated: dict[tuple[str, str], dict[str, Any]] = {}
+        try:
+            gid = self._group(params["logGroupName"])["id"]
+            rows = self.conn.execute(
+                "SELECT pattern, transformations FROM log_metric_filters WHERE group_id = ?", (gid,)
+            ).fetchall()
+            if self.conn.in_transaction or not rows:
+                return  # called inside another write (a delivery): nothing to gain
+            messages = {ev["message"] for ev in params["logEvents"] if isinstance(ev.get("message"), str)}
+            for r in rows:
+                fp, t = _compiled_filter(r["pattern"], r["transformations"])
+                self._evaluated[(r["pattern"], r["transformations"])] = {m: _evaluate(fp, t, m) for m in messages}
+        except Exception:
+            self._evaluated = {}
+
+    @api("PutLogEvents", prepare="_prepare_put_log_events")
     def put_log_events(
         self,
         *,
@@ -553,13 +573,21 @@ class LocalLogs(LocalService):
         if accepted and accepted[-1][0] - accepted[0][0] > MAX_SPAN_MS:
             raise invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
         if accepted:
-            self._insert_events(g, s["id"], accepted, now)
+            evaluated, self._evaluated = getattr(self, "_evaluated", {}), {}
+            self._insert_events(g, s["id"], accepted, now, evaluated)
         out: dict[str, Any] = {"nextSequenceToken": f"{now:020d}{len(accepted):010d}"}
         if rejected:
             out["rejectedLogEventsInfo"] = rejected
         return out
 
-    def _insert_events(self, g: Any, stream_id: int, accepted: list[tuple[int, str, int]], now: int) -> None:
+    def _insert_events(
+        self,
+        g: Any,
+        stream_id: int,
+        accepted: list[tuple[int, str, int]],
+        now: int,
+        evaluated: dict[tuple[str, str], dict[str, Any]] | None = None,
+    ) -> None:
         first = self._next_seqs(len(accepted))
         gid = g["id"]
         self.conn.executemany(
@@ -577,7 +605,7 @@ class LocalLogs(LocalService):
         self.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
-        self._apply_metric_filters(gid, accepted)
+        self._apply_metric_filters(gid, accepted, evaluated or {})
 
     @api("GetLogEvents")
     def get_log_events(
@@ -1012,42 +1040,99 @@ class LocalLogs(LocalService):
             raise ServiceError("ResourceNotFoundException", "The specified metric filter does not exist.")
         return {}
 
-    def _apply_metric_filters(self, gid: int, accepted: list[tuple[int, str, int]]) -> None:
-        """Matching events become datapoints in the local metrics store, aggregated per minute (§2)."""
+    def _apply_metric_filters(
+        self, gid: int, accepted: list[tuple[int, str, int]], evaluated: dict[tuple[str, str], dict[str, Any]]
+    ) -> None:
+        """Matching events become datapoints in the local metrics store, aggregated per minute (§2).
+
+        ``evaluated`` holds what was computed before the write transaction (per filter, message -> result); a
+        filter changed since then, or a message not seen, is evaluated here."""
         rows = self.conn.execute(
             "SELECT pattern, transformations FROM log_metric_filters WHERE group_id = ?", (gid,)
         ).fetchall()
         if not rows:
             return
-        from awsmon.engines.filterpattern import compile_pattern
-
         minutes = {ts - ts % 60000 for ts, _, _ in accepted}
+        missing = object()
         for r in rows:
-            fp = compile_pattern(r["pattern"])
-            t = json.loads(r["transformations"])[0]
-            dims_expr: dict[str, str] = t.get("dimensions") or {}
-            value_expr = t["metricValue"]
+            fp, t = _compiled_filter(r["pattern"], r["transformations"])
+            done = evaluated.get((r["pattern"], r["transformations"]), {})
             # (minute, dimension items) -> Counter of published values
             buckets: dict[tuple[int, tuple[tuple[str, str], ...]], Counter[float]] = defaultdict(Counter)
             for ts, msg, _ in accepted:
-                if not fp.matches(msg):
+                got = done.get(msg, missing)
+                if got is missing:
+                    got = _evaluate(fp, t, msg)
+                if got is None:
                     continue
-                value = fp.metric_value(msg, value_expr)
-                if value is None:
-                    continue  # a non-numeric or missing value publishes nothing [inferred, §2]
-                dims: dict[str, str] = {}
-                if dims_expr:
-                    got = fp.dimension_values(msg, dims_expr)
-                    if got is None:
-                        continue
-                    dims = got
-                buckets[(ts - ts % 60000, tuple(sorted(dims.items())))][value] += 1
+                value, dims = got
+                buckets[(ts - ts % 60000, dims)][value] += 1
             if t.get("defaultValue") is not None:
                 matched_minutes = {m for m, _ in buckets}
                 for m in minutes - matched_minutes:
                     buckets[(m, ())][float(t["defaultValue"])] += 1
             if buckets:
                 write_datapoints(self.store, self.region, t, buckets)
+
+
+# -- offline import (``awsmon logs import`` on the local backend: a load of history, not PutLogEvents) ----------------
+def import_position(service: LocalLogs, key: str) -> tuple[int, bool]:
+    """(lines already stored, whether the file is done) of an import; (0, False) for a new one."""
+    row = service.conn.execute("SELECT position, done FROM log_imports WHERE key = ?", (key,)).fetchone()
+    return (0, False) if row is None else (int(row[0]), bool(row[1]))
+
+
+def import_events(service: LocalLogs, group: str, stream: str, events: list[tuple[int, str]], *, key: str | None,
+                  position: int, done: bool) -> None:  # fmt: skip
+    """Store one batch of an offline import in one transaction with the file's progress: events of any age (no
+    14-day or 2-hour window, no 24-hour span per batch), no metric filters (like AWS, metric filters never
+    backfill history). Creates nothing: the caller ensures the group and stream exist."""
+    with service.store.transaction():
+        g = service._group(group)
+        s = service._stream(g["id"], stream)
+        if events:
+            now = _ms(service.now())
+            first = service._next_seqs(len(events))
+            gid, sid = g["id"], s["id"]
+            rows = [(gid, ts, first + i, sid, now, esc_flags(m), m) for i, (ts, m) in enumerate(events)]
+            service.conn.executemany(
+                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)", rows)
+            nbytes = sum(len(m.encode("utf-8")) for _, m in events)
+            lo, hi = min(e[0] for e in events), max(e[0] for e in events)
+            service.conn.execute(
+                "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?), ?), "
+                "last_event_ms = max(coalesce(last_event_ms, ?), ?), last_ingestion_ms = ?, "
+                "stored_bytes = stored_bytes + ? WHERE id = ?", (lo, lo, hi, hi, now, nbytes, sid))  # fmt: skip
+            service.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
+            if g["retention_days"]:
+                _schedule_retention(service.store, f"{service.region}:{gid}", gid, g["retention_days"], lo)
+        if key is not None:
+            service.conn.execute("INSERT INTO log_imports (key, position, done) VALUES (?, ?, ?) ON CONFLICT (key) "
+                                 "DO UPDATE SET position = excluded.position, done = excluded.done",
+                                 (key, position, int(done)))  # fmt: skip
+        service.store.mark_used()
+
+
+def _compiled_filter(pattern: str, transformations: str) -> tuple[Any, dict[str, Any]]:
+    from awsmon.engines.filterpattern import compile_pattern
+
+    return compile_pattern(pattern), json.loads(transformations)[0]
+
+
+def _evaluate(fp: Any, t: dict[str, Any], msg: str) -> tuple[float, tuple[tuple[str, str], ...]] | None:
+    """What one message publishes through one metric filter: (value, sorted dimension items), or None."""
+    if not fp.matches(msg):
+        return None
+    value = fp.metric_value(msg, t["metricValue"])
+    if value is None:
+        return None  # a non-numeric or missing value publishes nothing [inferred, §2]
+    dims_expr: dict[str, str] = t.get("dimensions") or {}
+    if not dims_expr:
+        return value, ()
+    dims = fp.dimension_values(msg, dims_expr)
+    if dims is None:
+        return None
+    return value, tuple(sorted(dims.items()))
 
 
 class _StreamNames(dict[int, str]):

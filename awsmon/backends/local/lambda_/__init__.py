@@ -611,7 +611,8 @@ def _metrics(store: Any, region: str, name: str, when: datetime, duration_ms: fl
 
 
 def deliver(store: Any, arn: str, payload: str, when: datetime, **attributes: Any) -> facts.Delivery:
-    """Asynchronous (Event) invocation by another service: EventBridge targets, SNS, alarm actions."""
+    """Asynchronous (Event) invocation by another service: EventBridge targets (the event), alarm actions (the
+    alarm event), SNS subscriptions (attribute ``subscription_arn``: the SNS envelope, wrapped in ``Records``)."""
     parts = arn.split(":")
     region = parts[3] if len(parts) > 3 else store.default_region
     try:
@@ -621,10 +622,29 @@ def deliver(store: Any, arn: str, payload: str, when: datetime, **attributes: An
     row = store.conn.execute("SELECT * FROM lambda_functions WHERE region = ? AND name = ?", (region, name)).fetchone()
     if row is None:
         return facts.Delivery("Failed", f"Function not found: {arn}", "ResourceNotFoundException")
-    outcome = run_invocation(store, region, row, payload if _is_json(payload) else json.dumps(payload))
+    event = payload if _is_json(payload) else json.dumps(payload)
+    if attributes.get("subscription_arn"):
+        event = sns_event(payload, str(attributes["subscription_arn"]))
+    outcome = run_invocation(store, region, row, event)
     if outcome.function_error:
         return facts.Delivery("Delivered", f"function error: {outcome.payload_bytes.decode()[:200]}")
     return facts.Delivery("Delivered", "invoked (Event)")
+
+
+def sns_event(envelope_text: str, subscription_arn: str) -> str:
+    """The event an SNS subscription hands a function: ``{"Records": [{"EventSource": "aws:sns", ..., "Sns": {...}}]}``
+    (the notification's fields, with SigningCertUrl/UnsubscribeUrl spelled as Lambda receives them)."""
+    try:
+        envelope = json.loads(envelope_text)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict) or "Message" not in envelope:
+        envelope = {"Type": "Notification", "Message": envelope_text}
+    renamed = {"SigningCertURL": "SigningCertUrl", "UnsubscribeURL": "UnsubscribeUrl"}
+    sns = {renamed.get(k, k): v for k, v in envelope.items()}
+    sns.setdefault("MessageAttributes", {})
+    return json.dumps({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                                    "EventSubscriptionArn": subscription_arn, "Sns": sns}]})  # fmt: skip
 
 
 def _is_json(text: str) -> bool:

@@ -23,6 +23,11 @@ COMPONENTS: dict[str, str] = {
     "iam": "awsmon.backends.local.schema.iam",
     "dynamodb": "awsmon.backends.local.schema.dynamodb",
     "lambda": "awsmon.backends.local.schema.lambda_",
+    "sqs": "awsmon.backends.local.schema.sqs",
+    "schemas": "awsmon.backends.local.schema.schemas",
+    "history": "awsmon.backends.local.schema.history",
+    "logs_insights": "awsmon.backends.local.schema.logs_insights",
+    "dashboards": "awsmon.backends.local.schema.dashboards",
 }
 
 

@@ -55,4 +55,12 @@ MIGRATIONS: list[str] = [
     """
     UPDATE log_events SET esc = esc | 2 WHERE instr(message, char(0)) > 0;
     """,
+    # Offline imports (`awsmon logs import`): how far each file got, so a re-run resumes and adds nothing twice.
+    """
+    CREATE TABLE IF NOT EXISTS log_imports (
+        key TEXT PRIMARY KEY,            -- sha256 of the file's bytes, group and stream
+        position INTEGER NOT NULL,       -- lines of the file already stored
+        done INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]

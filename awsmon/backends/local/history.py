@@ -1,0 +1,334 @@
+"""The imported CloudTrail history, made for tens of millions of records (``docs/cloudtrail.md``, "History store").
+
+Two structures beside the account's SQLite state, written in one transaction per batch of files:
+
+* **Lookup blocks (SQLite)**: the management and Insights records (the only ones LookupEvents returns), verbatim
+  JSON, zstd-compressed in blocks of up to 256 records of one (region, category) sorted newest first, plus a
+  posting table from each lookup attribute value to the blocks and slots holding it. A lookup reads the postings of
+  its most selective attribute newest block first and stops as soon as no older block can beat the page: the first
+  page costs a few block reads whatever the history size, and needs only the standard library + zstandard
+  (start-up stays small: no DuckDB, no Arrow).
+* **The query table (Parquet)**: every imported record (management, data, Insights, network activity) in Athena's
+  CloudTrail columns, zstd-compressed, one file per import batch sorted by eventtime (row-group statistics prune time
+  ranges), read by DuckDB for ``trail query``.
+
+Idempotence: every eventID is kept as a 63-bit hash (``ct_hist_ids``); files already imported are known by the
+hash of their bytes. Crash safety: a batch commits its SQLite rows and the name of its Parquet file together; the
+Parquet file is renamed into place after the commit, and a file left under its temporary name by a kill between
+the two is renamed by the next import or query (one whose batch never committed is deleted).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from awsmon.backends.local.store import AccountStore
+
+BLOCK_SIZE = 256
+ZSTD_LEVEL = 3
+VISIBLE = ("Management", "Insight")  # the categories LookupEvents can return
+TERM_KEYS = ("EventName", "EventSource", "ReadOnly", "Username", "AccessKeyId", "ResourceType", "ResourceName")
+
+
+_HEX = frozenset("0123456789abcdefABCDEF-")
+
+
+def hash63(text: str) -> int:
+    """A stable 63-bit hash. CloudTrail eventIDs are UUIDs: their two 64-bit halves, mixed, are a good hash and
+    cheaper than blake2b, which every other text gets."""
+    if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-" and _HEX.issuperset(text):
+        a, b = int(text[:8] + text[9:13] + text[14:18], 16), int(text[19:23] + text[24:], 16)
+        # Odd multipliers move any difference of structured (non-random) ids into the bits that are kept.
+        return (((a * 0x9E3779B97F4A7C15) ^ (b * 0xC2B2AE3D27D4EB4F)) & 0xFFFFFFFFFFFFFFFF) >> 1
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big") >> 1
+
+
+def term_hash(region: str, category: str, key: str, value: str) -> int:
+    return hash63(f"{region}\x1f{category}\x1f{key}\x1f{value}")
+
+
+def history_dir(store: AccountStore) -> Path:
+    return store.dir / "history"
+
+
+def lookup_terms(rec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (attribute, value) pairs a record is found by in LookupEvents (spec §1.4), EventId aside."""
+    from awsmon.backends.local.base import username_of
+
+    out: list[tuple[str, str]] = []
+    name, source = rec.get("eventName"), rec.get("eventSource")
+    details = rec.get("insightDetails")
+    if isinstance(details, Mapping) and not name and not source:  # Insights name the API in insightDetails
+        name, source = details.get("eventName"), details.get("eventSource")
+    if isinstance(name, str) and name:
+        out.append(("EventName", name))
+    if isinstance(source, str) and source:
+        out.append(("EventSource", source))
+    ro = rec.get("readOnly")
+    if ro is not None:
+        out.append(("ReadOnly", str(ro).lower()))
+    identity = rec.get("userIdentity")
+    if isinstance(identity, Mapping):
+        user = username_of(identity)
+        if user:
+            out.append(("Username", user))
+        key = identity.get("accessKeyId")
+        if isinstance(key, str) and key:
+            out.append(("AccessKeyId", key))
+    for r in rec.get("resources") or ():
+        if not isinstance(r, Mapping):
+            continue
+        rtype, arn = r.get("type"), r.get("ARN") or r.get("arn")
+        if isinstance(rtype, str) and rtype:
+            out.append(("ResourceType", rtype))
+        if isinstance(arn, str) and arn:
+            out.append(("ResourceName", arn))
+    return out
+
+
+# -- writing --------------------------------------------------------------------------------------------------------
+
+# One parsed record: (id hash, time ms, eventID, filed region, category, raw JSON bytes, lookup terms or None).
+Rec = tuple[int, int, str, str, str, bytes, list[tuple[str, str]] | None]
+
+
+def recover(store: AccountStore) -> None:
+    """Finish what a killed import left: rename committed parts, delete uncommitted ones."""
+    folder = history_dir(store)
+    if not folder.is_dir():
+        return
+    committed = {r[0] for r in store.conn.execute("SELECT name FROM ct_hist_parts")}
+    for tmp in folder.glob(".tmp-*"):
+        final = tmp.name[len(".tmp-"):]
+        if final in committed and tmp.suffix == ".parquet":
+            os.replace(tmp, folder / final)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def known_files(store: AccountStore, keys: list[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in store.conn.execute(f"SELECT * FROM ct_hist_files WHERE key IN ({marks})", chunk):
+            out[r["key"]] = dict(r)
+    return out
+
+
+def _existing(store: AccountStore, hashes: list[int]) -> set[int]:
+    c = store.conn
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS ct_batch (h INTEGER PRIMARY KEY)")
+    c.execute("DELETE FROM ct_batch")
+    c.executemany("INSERT OR IGNORE INTO ct_batch VALUES (?)", ((h,) for h in hashes))
+    found = {r[0] for r in c.execute("SELECT b.h FROM ct_batch b JOIN ct_hist_ids i ON i.h = b.h")}
+    c.execute("DELETE FROM ct_batch")
+    return found
+
+
+def new_records(store: AccountStore, recs: list[Rec]) -> list[Rec]:
+    """The records of a batch not already in the history (nor twice in the batch, nor recorded by this account:
+    a bucket of the simulated account's own trail holds events already in ``events``)."""
+    seen: dict[int, Rec] = {}
+    for r in recs:
+        seen.setdefault(r[0], r)
+    existing = _existing(store, list(seen))
+    fresh = [r for h, r in seen.items() if h not in existing]
+    if fresh:
+        c = store.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS ct_batch_ids (id TEXT PRIMARY KEY)")
+        c.execute("DELETE FROM ct_batch_ids")
+        c.executemany("INSERT OR IGNORE INTO ct_batch_ids VALUES (?)", ((r[2],) for r in fresh))
+        known = {r[0] for r in c.execute("SELECT b.id FROM ct_batch_ids b JOIN events e ON e.event_id = b.id")}
+        c.execute("DELETE FROM ct_batch_ids")
+        if known:
+            fresh = [r for r in fresh if r[2] not in known]
+    return fresh
+
+
+def refile_records(store: AccountStore, recs: list[Rec], region: str) -> list[Rec]:
+    """Records already imported under another region that ``--region`` files under ``region`` (e.g. anonymised
+    region names): they are added to that region's lookup blocks; the query table keeps one copy."""
+    c = store.conn
+    visible = {r[0]: r for r in recs if r[6] is not None}
+    if not visible:
+        return []
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS ct_batch (h INTEGER PRIMARY KEY)")
+    c.execute("DELETE FROM ct_batch")
+    c.executemany("INSERT OR IGNORE INTO ct_batch VALUES (?)", ((h,) for h in visible))
+    moved = [visible[r[0]] for r in c.execute(
+        "SELECT b.h FROM ct_batch b JOIN ct_hist_ids i ON i.h = b.h JOIN ct_hist_blocks k ON k.id = i.blk "
+        "WHERE k.region != ?", (region,))]  # fmt: skip
+    c.execute("DELETE FROM ct_batch")
+    return moved
+
+
+def _pack(block: list[Rec]) -> bytes:
+    import zstandard
+
+    head = struct.pack(f"<H{len(block)}q", len(block), *(r[1] for r in block))
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(head + b"\n".join(r[5] for r in block))
+
+
+def _unpack(data: bytes) -> tuple[list[int], list[bytes]]:
+    import zstandard
+
+    raw = zstandard.ZstdDecompressor().decompress(data)
+    (n,) = struct.unpack_from("<H", raw)
+    times = list(struct.unpack_from(f"<{n}q", raw, 2))
+    return times, raw[2 + 8 * n :].split(b"\n")
+
+
+def write_batch(store: AccountStore, fresh: list[Rec], files: list[tuple[str, int, str | None, str | None, dict[str, int]]],
+                part_name: str | None, *, refile: list[Rec] | None = None) -> None:  # fmt: skip
+    """Store records already known to be new (inside the caller's transaction)."""
+    c = store.conn
+    groups: dict[tuple[str, str], list[Rec]] = {}
+    id_rows: list[tuple[int, int | None]] = []
+    for r in [*fresh, *(refile or ())]:
+        if r[6] is None:
+            id_rows.append((r[0], None))
+        else:
+            groups.setdefault((r[3], r[4]), []).append(r)
+    term_rows: list[tuple[int, int, int, bytes]] = []
+    for (region, cat), recs in groups.items():
+        recs.sort(key=lambda r: (r[1], r[2]), reverse=True)
+        for i in range(0, len(recs), BLOCK_SIZE):
+            block = recs[i : i + BLOCK_SIZE]
+            max_t, min_t = block[0][1], block[-1][1]
+            cur = c.execute("INSERT INTO ct_hist_blocks (region, cat, min_t, max_t, n, data) VALUES (?,?,?,?,?,?)",
+                            (region, cat, min_t, max_t, len(block), _pack(block)))  # fmt: skip
+            blk = int(cur.lastrowid or 0)
+            slots: dict[tuple[str, str], bytearray] = {}
+            for slot, r in enumerate(block):
+                id_rows.append((r[0], blk))
+                for kv in r[6] or ():
+                    got = slots.get(kv)
+                    if got is None:
+                        slots[kv] = bytearray((slot,))
+                    elif got[-1] != slot:  # a record naming the same resource twice keeps one slot
+                        got.append(slot)
+            term_rows += [(term_hash(region, cat, k, v), max_t, blk, bytes(s)) for (k, v), s in slots.items()]
+    c.executemany("INSERT OR REPLACE INTO ct_hist_ids (h, blk) VALUES (?, ?)", id_rows)
+    c.executemany("INSERT INTO ct_hist_terms (term, max_t, blk, slots) VALUES (?,?,?,?)", term_rows)
+    c.executemany("INSERT OR REPLACE INTO ct_hist_files (key, records, first_time, last_time, regions) VALUES (?,?,?,?,?)",
+                  [(k, n, lo, hi, json.dumps(regs)) for k, n, lo, hi, regs in files])  # fmt: skip
+    if part_name is not None:
+        c.execute("INSERT INTO ct_hist_parts (name, rows) VALUES (?, ?)", (part_name, len(fresh)))
+
+
+def write_parquet(store: AccountStore, fresh: list[Rec], part_name: str) -> Path:
+    """The batch's records as a Parquet file of Athena's columns, under its temporary name (renamed after commit)."""
+    from awsmon.engines.athena_cloudtrail import read_json_columns, select_list
+    from awsmon.services.trail_query import duck
+
+    folder = history_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    jsonl = folder / f".tmp-{part_name}.jsonl"
+    tmp = folder / f".tmp-{part_name}"
+    with open(jsonl, "wb") as fh:
+        fh.write(b"\n".join(r[5] for r in fresh))
+        fh.write(b"\n")
+    con = duck()
+    try:
+        src = f"read_json('{jsonl}', format='newline_delimited', columns={read_json_columns()}, maximum_object_size=67108864"
+        sql = (f"COPY (SELECT {select_list()} FROM {{src}} ORDER BY eventtime) TO '{tmp}' "
+               "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
+        try:
+            con.execute(sql.format(src=src + ")"))
+        except Exception:  # a field of an unexpected JSON type (e.g. a string where Athena has a struct)
+            con.execute(sql.format(src=src + ", ignore_errors=true)"))
+    finally:
+        con.close()
+        jsonl.unlink()
+    return tmp
+
+
+def publish(store: AccountStore, tmp: Path, part_name: str) -> None:
+    os.replace(tmp, history_dir(store) / part_name)
+
+
+def parts(store: AccountStore) -> list[Path]:
+    folder = history_dir(store)
+    return sorted(folder / r[0] for r in store.conn.execute("SELECT name FROM ct_hist_parts") if (folder / r[0]).exists())
+
+
+# -- lookup -------------------------------------------------------------------------------------------------------
+
+
+def _matches(rec: Mapping[str, Any], pairs: Iterable[tuple[str, str]]) -> bool:
+    terms = set(lookup_terms(rec))
+    for key, value in pairs:
+        if key == "EventId":
+            if rec.get("eventID") != value:
+                return False
+        elif (key, value) not in terms:
+            return False
+    return True
+
+
+def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[str, str]], start_ms: int | None,
+           end_ms: int | None, after: tuple[int, str] | None, k: int) -> list[tuple[int, str, str]]:  # fmt: skip
+    """The newest ``k`` matching records as (time ms, eventID, record JSON), newest first, ties by eventID desc."""
+    c = store.conn
+    lo = start_ms if start_ms is not None else -(1 << 62)
+    hi = end_ms if end_ms is not None else 1 << 62
+    if after is not None:
+        hi = min(hi, after[0])
+    event_id = next((v for key, v in pairs if key == "EventId"), None)
+    if event_id is not None:
+        row = c.execute("SELECT b.id, b.min_t, b.max_t, NULL FROM ct_hist_ids i JOIN ct_hist_blocks b ON b.id = i.blk "
+                        "WHERE i.h = ? AND b.region = ? AND b.cat = ?", (hash63(event_id), region, category)).fetchone()  # fmt: skip
+        candidates: Iterable[Any] = [row] if row else []
+    else:
+        order = {key: i for i, key in enumerate(("ResourceName", "AccessKeyId", "Username", "EventName", "ResourceType",
+                                                 "EventSource", "ReadOnly"))}  # fmt: skip
+        driver = min((p for p in pairs), key=lambda p: order.get(p[0], 99), default=None)
+        if driver is not None:
+            candidates = c.execute(
+                "SELECT t.blk, b.min_t, t.max_t, t.slots FROM ct_hist_terms t JOIN ct_hist_blocks b ON b.id = t.blk "
+                "WHERE t.term = ? AND t.max_t >= ? ORDER BY t.max_t DESC, t.blk DESC",
+                (term_hash(region, category, *driver), lo))  # fmt: skip
+        else:
+            candidates = c.execute("SELECT id, min_t, max_t, NULL FROM ct_hist_blocks WHERE region = ? AND cat = ? "
+                                   "AND max_t >= ? ORDER BY max_t DESC, id DESC", (region, category, lo))  # fmt: skip
+    found: list[tuple[int, str, str]] = []
+    for blk, min_t, max_t, slots in candidates:
+        if len(found) >= k and max_t < found[k - 1][0]:
+            break
+        if min_t > hi:
+            continue
+        data = c.execute("SELECT data FROM ct_hist_blocks WHERE id = ?", (blk,)).fetchone()[0]
+        times, lines = _unpack(data)
+        for slot in (slots if slots is not None else range(len(times))):
+            t = times[slot]
+            if len(found) >= k and t < found[k - 1][0]:
+                break  # slots run newest first: nothing later in this block can make the page
+            if t > hi or t < lo:
+                continue
+            text = lines[slot].decode()
+            rec = json.loads(text)
+            eid = str(rec.get("eventID"))
+            if after is not None and t == after[0] and eid >= after[1]:
+                continue
+            if pairs and not _matches(rec, pairs):
+                continue
+            found.append((t, eid, text))
+            if len(found) >= k:
+                found.sort(key=lambda x: (x[0], x[1]), reverse=True)
+                del found[k:]
+    return found
+
+
+def counts(store: AccountStore) -> dict[str, int]:
+    c = store.conn
+    return {"Events": c.execute("SELECT count(*) FROM ct_hist_ids").fetchone()[0],
+            "LookupEvents": c.execute("SELECT coalesce(sum(n), 0) FROM ct_hist_blocks").fetchone()[0]}  # fmt: skip

@@ -1,0 +1,121 @@
+"""awsmon sqs: queues on both backends (contract tests against moto), visibility on the local clock, MD5s."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import Cli
+
+ATTRS = json.dumps({"color": {"DataType": "String", "StringValue": "blue"},
+                    "n": {"DataType": "Number", "StringValue": "42"}})  # fmt: skip
+
+
+def test_queue_lifecycle_and_messages(backend_cli: Cli) -> None:
+    cli = backend_cli
+    url = cli.json("sqs", "create-queue", "--queue-name", "orders", "--attributes", "VisibilityTimeout=60")["QueueUrl"]
+    assert url.endswith("/123456789012/orders")
+    assert cli.json("sqs", "create-queue", "--queue-name", "orders", "--attributes", "VisibilityTimeout=60")["QueueUrl"] == url
+    assert cli.json("sqs", "get-queue-url", "--queue-name", "orders")["QueueUrl"] == url
+    cli.ok("sqs", "create-queue", "--queue-name", "other")
+    assert [u.rsplit("/", 1)[-1] for u in cli.json("sqs", "list-queues", "--queue-name-prefix", "ord")["QueueUrls"]] == ["orders"]
+    sent = cli.json("sqs", "send-message", "--queue-url", url, "--message-body", "hello", "--message-attributes", ATTRS)
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"hello").hexdigest()
+    # The attribute digest as AWS computes it: moto's equals awsmon's (checked against the encoding below).
+    from awsmon.backends.local.sqs import md5_of_attributes
+
+    assert sent["MD5OfMessageAttributes"] == md5_of_attributes(json.loads(ATTRS))
+    got = cli.json("sqs", "receive-message", "--queue-url", "orders", "--message-attribute-names", "All",
+                   "--attribute-names", "All")["Messages"]  # fmt: skip
+    assert len(got) == 1 and got[0]["Body"] == "hello" and got[0]["MessageId"] == sent["MessageId"]
+    assert got[0]["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+    assert got[0]["MessageAttributes"]["n"] == {"DataType": "Number", "StringValue": "42"}
+    assert got[0]["Attributes"]["ApproximateReceiveCount"] == "1"
+    # In flight: invisible until deleted (or the visibility timeout passes).
+    assert cli.json("sqs", "receive-message", "--queue-url", url)["Messages"] == []
+    attrs = cli.json("sqs", "get-queue-attributes", "--queue-url", url)["Attributes"]
+    assert attrs["ApproximateNumberOfMessagesNotVisible"] == "1" and attrs["VisibilityTimeout"] == "60"
+    cli.ok("sqs", "delete-message", "--queue-url", url, "--receipt-handle", got[0]["ReceiptHandle"])
+    attrs = cli.json("sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "ApproximateNumberOfMessages")
+    assert attrs == {"Attributes": {"ApproximateNumberOfMessages": "0"}}
+    cli.ok("sqs", "send-message", "--queue-url", url, "--message-body", "x")
+    cli.ok("sqs", "purge-queue", "--queue-url", url)
+    assert cli.json("sqs", "receive-message", "--queue-url", url)["Messages"] == []
+    cli.ok("sqs", "delete-queue", "--queue-url", url)
+    gone = cli("sqs", "get-queue-url", "--queue-name", "orders")
+    assert gone.exit_code == 1 and "NonExistentQueue" in gone.stderr
+
+
+def test_md5_of_message_attributes_matches_aws_algorithm() -> None:
+    from awsmon.backends.local.sqs import md5_of_attributes
+
+    # Worked by hand from the documented encoding: length-prefixed name, type, then 1 + length-prefixed value.
+    buf = b"".join([(5).to_bytes(4, "big"), b"color", (6).to_bytes(4, "big"), b"String", b"\x01",
+                    (4).to_bytes(4, "big"), b"blue"])  # fmt: skip
+    assert md5_of_attributes({"color": {"DataType": "String", "StringValue": "blue"}}) == hashlib.md5(buf).hexdigest()
+    binary = md5_of_attributes({"b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+    assert binary == hashlib.md5((1).to_bytes(4, "big") + b"b" + (6).to_bytes(4, "big") + b"Binary" + b"\x02"
+                                 + (2).to_bytes(4, "big") + b"\x00\x01").hexdigest()  # fmt: skip
+
+
+def test_visibility_timeout_on_the_clock(pinned: Cli) -> None:
+    url = pinned.json("sqs", "create-queue", "--queue-name", "q", "--attributes", "VisibilityTimeout=30")["QueueUrl"]
+    pinned.ok("sqs", "send-message", "--queue-url", url, "--message-body", "m", "--delay-seconds", "10")
+    assert pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"] == []  # delayed
+    pinned.ok("account", "clock", "advance", "10s")
+    first = pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"]
+    assert [m["Body"] for m in first] == ["m"]
+    pinned.ok("account", "clock", "advance", "29s")
+    assert pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"] == []
+    pinned.ok("account", "clock", "advance", "1s")
+    again = pinned.json("sqs", "receive-message", "--queue-url", url, "--attribute-names", "ApproximateReceiveCount")
+    assert again["Messages"][0]["Attributes"] == {"ApproximateReceiveCount": "2"}
+    # The first handle is stale now: deleting with it leaves the message.
+    pinned.ok("sqs", "delete-message", "--queue-url", url, "--receipt-handle", first[0]["ReceiptHandle"])
+    assert pinned.json("sqs", "get-queue-attributes", "--queue-url", url,
+                       "--attribute-names", "ApproximateNumberOfMessagesNotVisible")["Attributes"] == {
+        "ApproximateNumberOfMessagesNotVisible": "1"}  # fmt: skip
+
+
+def test_fifo_queue(pinned: Cli) -> None:
+    url = pinned.json("sqs", "create-queue", "--queue-name", "f.fifo", "--attributes",
+                      "FifoQueue=true,ContentBasedDeduplication=true")["QueueUrl"]  # fmt: skip
+    no_group = pinned("sqs", "send-message", "--queue-url", url, "--message-body", "a")
+    assert no_group.exit_code == 2 and "MissingParameter: The request must contain the parameter MessageGroupId." in no_group.stderr
+    one = pinned.json("sqs", "send-message", "--queue-url", url, "--message-body", "a", "--message-group-id", "g")
+    dup = pinned.json("sqs", "send-message", "--queue-url", url, "--message-body", "a", "--message-group-id", "g")
+    assert dup["MessageId"] == one["MessageId"] and one["SequenceNumber"]
+    pinned.ok("sqs", "send-message", "--queue-url", url, "--message-body", "b", "--message-group-id", "g")
+    got = pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"]
+    assert [m["Body"] for m in got] == ["a"]
+    assert pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"] == []  # the group is in flight
+    pinned.ok("sqs", "delete-message", "--queue-url", url, "--receipt-handle", got[0]["ReceiptHandle"])
+    assert [m["Body"] for m in pinned.json("sqs", "receive-message", "--queue-url", url)["Messages"]] == ["b"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["create-queue", "--queue-name", "bad name"], 2,
+         "InvalidParameterValue: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"),
+        (["create-queue", "--queue-name", "q", "--attributes", "VisibilityTimeout=99999"], 2,
+         "InvalidAttributeValue: Invalid value for the parameter VisibilityTimeout."),
+        (["create-queue", "--queue-name", "q", "--attributes", "Nope=1"], 2, "InvalidAttributeName: Unknown Attribute Nope."),
+        (["create-queue", "--queue-name", "q", "--attributes", "novalue"], 2, "expected Key=Value pairs"),
+        (["receive-message", "--queue-url", "ok", "--max-number-of-messages", "11"], 2,
+         "InvalidParameterValue: Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."),
+        (["send-message", "--queue-url", "ok", "--message-body", "x", "--message-attributes", "{bad"], 2, "invalid JSON in --message-attributes"),
+        (["send-message", "--queue-url", "ok", "--message-body", "x", "--message-attributes",
+          '{"n": {"DataType": "Number", "StringValue": "abc"}}'], 2, "to a number"),
+        (["delete-message", "--queue-url", "ok", "--receipt-handle", "!!"], 2, "ReceiptHandleIsInvalid"),
+    ],
+)
+def test_bad_input_stores_nothing(pinned: Cli, args: list[str], code: int, text: str) -> None:
+    pinned.ok("sqs", "create-queue", "--queue-name", "ok")
+    res = pinned("sqs", *args)
+    assert res.exit_code == code and text in res.stderr and res.stdout == ""
+    assert [u.rsplit("/", 1)[-1] for u in pinned.json("sqs", "list-queues")["QueueUrls"]] == ["ok"]
+    assert pinned.json("sqs", "get-queue-attributes", "--queue-url", "ok",
+                       "--attribute-names", "ApproximateNumberOfMessages")["Attributes"]["ApproximateNumberOfMessages"] == "0"
