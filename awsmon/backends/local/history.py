@@ -227,8 +227,8 @@ def write_batch(store: AccountStore, fresh: list[Rec], files: list[tuple[str, in
 
 def write_parquet(store: AccountStore, fresh: list[Rec], part_name: str) -> Path:
     """The batch's records as a Parquet file of Athena's columns, under its temporary name (renamed after commit)."""
+    from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import read_json_columns, select_list
-    from awsmon.services.trail_query import duck
 
     folder = history_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
