@@ -510,7 +510,8 @@ class LocalSNS(LocalService):
                                      "dedup_id = ? AND expires_ms > ?", (arn, MessageDeduplicationId, now)).fetchone()  # fmt: skip
             if seen is not None:  # a duplicate within 5 minutes: accepted, not delivered again
                 return {"MessageId": seen[0], "SequenceNumber": seen[1]}
-            last = self.conn.execute("SELECT max(CAST(sequence_number AS INTEGER)) FROM sns_dedup WHERE topic_arn = ?",
+            # 20-digit sequence numbers compare as text; the last one survives in its (possibly expired) row
+            last = self.conn.execute("SELECT max(sequence_number) FROM sns_dedup WHERE topic_arn = ?",
                                      (arn,)).fetchone()[0]  # fmt: skip
             sequence = f"{max(int(last or 0) + 1, 10000000000000000000):020d}"
             message_id = self.deliver(arn, Message, Subject, self.now(), message_attributes=attrs,
