@@ -72,12 +72,14 @@ class FilterPolicy:
 
     __slots__ = ("_pattern", "scope", "source")
 
-    def __init__(self, pattern: EventPattern, scope: str, source: str) -> None:
+    def __init__(self, pattern: EventPattern | None, scope: str, source: str) -> None:
         self._pattern = pattern
         self.scope = scope
         self.source = source
 
     def matches(self, message: str, attributes: Mapping[str, Any] | None) -> bool:
+        if self._pattern is None:
+            return True
         if self.scope == "MessageBody":
             try:
                 doc = json.loads(message)
@@ -129,7 +131,7 @@ def compile_filter_policy(text: str, scope: str = "MessageAttributes") -> Filter
         raise FilterPolicyError("failed to parse JSON. Filter policy must be an object")
     if not tree:
         # An empty policy {} means "no filter" on AWS (it is accepted and matches everything).
-        return FilterPolicy(compile_event_pattern("{}", max_length=None), scope, text)
+        return FilterPolicy(None, scope, text)
     for alt in _expand(tree):
         leaves: dict[str, list[Any]] = {}
         _leaves(alt, "", leaves, scope)
