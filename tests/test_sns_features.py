@@ -258,3 +258,18 @@ def test_sns_group_contract(backend_cli: Cli) -> None:
     assert set(out) <= {"MessageId", "SequenceNumber"} and "MessageId" in out
     backend_cli.ok("sns", "unsubscribe", "--subscription-arn", sub)
     assert backend_cli.json("sns", "list-subscriptions")["Subscriptions"] == []
+
+
+def test_failed_deliveries_go_to_the_dead_letter_queue(pinned: Cli) -> None:
+    pinned.ok("sns", "create-topic", "--name", "ops")
+    pinned.ok("sqs", "create-queue", "--queue-name", "dlq")
+    pinned.ok("sns", "subscribe", "--topic-arn", "ops", "--protocol", "sqs", "--notification-endpoint", Q + "gone",
+              "--attributes", json.dumps({"RedrivePolicy": {"deadLetterTargetArn": Q + "dlq"}}))  # fmt: skip
+    pinned.ok("sns", "publish", "--topic-arn", "ops", "--message", "m")
+    last = _deliveries(pinned)[-1]
+    assert last["Status"] == "Failed" and "moved to the dead-letter queue" in last["Detail"]
+    [dead] = _receive(pinned, "dlq")
+    assert json.loads(dead["Body"])["Message"] == "m"
+    bad = pinned("sns", "subscribe", "--topic-arn", "ops", "--protocol", "sqs", "--notification-endpoint", Q + "dlq",
+                 "--attributes", '{"RedrivePolicy": "{}"}')  # fmt: skip
+    assert bad.exit_code == 2 and "RedrivePolicy" in bad.stderr

@@ -592,6 +592,12 @@ class LocalSNS(LocalService):
                         fh.write(body + "\n")
                 except (OSError, ServiceError) as exc:
                     status, detail = "Failed", str(getattr(exc, "strerror", None) or exc)
+            if status == "Failed" and sub_attrs.get("RedrivePolicy"):
+                # AWS moves a message it gave up on to the subscription's dead-letter queue (the body as it was sent).
+                dlq = json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"]
+                moved = facts.deliver(self.store, dlq, body, when, sender="sns.amazonaws.com")
+                detail = f"{detail}; " + (f"moved to the dead-letter queue {dlq}" if moved.status == "Delivered"
+                                           else f"the dead-letter queue {dlq} refused it: {moved.reason()}")  # fmt: skip
             self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status, detail)
         if not delivered and not subs:
             # Keep the publication visible even with no subscribers (a script can still see it was sent).
