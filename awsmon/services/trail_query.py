@@ -337,20 +337,10 @@ def query(ctx: Any, sql: str, *, engine: str = "local", path: str | None = None,
 
 
 def _read_sql(sql: str) -> str:
-    from pathlib import Path
+    """The query inline, from ``file://`` / ``fileb://`` or from stdin (``-``), read by awsmon.inputs."""
+    from awsmon.inputs import read_arg
 
-    from awsmon.errors import UsageError
-
-    if sql.startswith("file://"):
-        try:
-            return Path(sql[7:]).expanduser().read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {sql[7:]}: {getattr(exc, 'strerror', None) or exc}") from None
-    if sql == "-":
-        import sys
-
-        return sys.stdin.read()
-    return sql
+    return read_arg(sql, "query", stdin=True)
 
 
 def athena_ddl(*, bucket: str, prefix: str | None, account_id: str, table_name: str, projection_start: str,
