@@ -59,7 +59,9 @@ def test_ec2_stopped_sns(cli: Any, tmp_path: Any) -> None:
     assert len(c["Messages"]) == 3
     # the same outbox through the CLI a student would use
     outbox = cli.json(*_acct("ec2-stopped-sns"), "alarms", "topics", "deliveries", "--topic", "ec2-state-alerts")
-    assert len(outbox.get("Deliveries") or outbox.get("Items") or []) == 6
+    rows = outbox.get("Deliveries") or outbox.get("Items") or []
+    # the email subscription's SubscriptionConfirmation message comes first, then the 6 notifications
+    assert rows[0]["Subject"] == "AWS Notification - Subscription Confirmation" and len(rows) == 7
     _look_next_runs(cli, data, tmp_path)
 
 
@@ -120,7 +122,8 @@ def test_dynamodb_delete_alert(cli: Any, tmp_path: Any) -> None:
     assert c["Notifications"] == 1 and c["EventNames"] == ["DeleteTable"] and c["Tables"] == ["Orders"]
     outbox = cli.json(*_acct("dynamodb-delete-alert"), "alarms", "topics", "deliveries", "--topic", "dynamodb-alerts")
     rows = outbox.get("Deliveries") or outbox.get("Items") or []
-    event = json.loads(rows[0]["Message"])
+    assert rows[0]["Subject"] == "AWS Notification - Subscription Confirmation"  # the email was confirmed first
+    event = json.loads(rows[1]["Message"])
     assert event["detail-type"] == "AWS API Call via CloudTrail" and event["source"] == "aws.dynamodb"
     assert event["detail"]["eventSource"] == "dynamodb.amazonaws.com"
     _look_next_runs(cli, data, tmp_path)

@@ -208,6 +208,7 @@ GROUPS: dict[str, str] = {
     "iam": "awsmon.cli.iam",
     "dynamodb": "awsmon.cli.dynamodb",
     "lambda": "awsmon.cli.lambda_",
+    "sns": "awsmon.cli.sns",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

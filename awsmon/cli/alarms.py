@@ -359,8 +359,11 @@ def topic_subscribe(
     protocol: str = typer.Option(..., "--protocol", help="email, sms, sqs, file (local only), http(s), lambda."),
     endpoint: str = typer.Option(..., "--notification-endpoint", "--endpoint", help="Address, phone, queue ARN or file path (file: relative to $AWSMON_HOME/outbox)."),
     allow_outside_home: bool = typer.Option(False, "--allow-outside-home", help="Let a file endpoint be outside $AWSMON_HOME/outbox (relative paths then mean the current folder)."),
+    attributes: str | None = typer.Option(None, "--attributes", help='JSON: FilterPolicy, FilterPolicyScope, RawMessageDelivery, RedrivePolicy, ...'),
+    return_arn: bool = typer.Option(False, "--return-subscription-arn", help="Return the ARN even while confirmation is pending."),
 ) -> None:
-    """Subscribe an endpoint to a topic (Subscribe; confirmed at once locally).
+    """Subscribe an endpoint to a topic (Subscribe). email/http(s) stay pending until confirm-subscription with the
+    token of the confirmation message in the outbox; sqs/lambda/file are confirmed at once.
 
     A file endpoint (local backend) appends one JSON line per delivery to a file in $AWSMON_HOME/outbox/; a
     relative path resolves there and no path may leave that folder unless --allow-outside-home is given.
@@ -369,7 +372,22 @@ def topic_subscribe(
     """
     from awsmon.services.alarms import subscribe
 
-    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint, allow_outside_home))
+    renderer(ctx).detail(subscribe(app_ctx(ctx), topic, protocol, endpoint, allow_outside_home, attributes, return_arn))
+
+
+@topics_app.command("confirm-subscription")
+def topic_confirm(
+    ctx: typer.Context,
+    topic: str = typer.Argument(..., help="Topic name or ARN."),
+    token: str = typer.Option(..., "--token", help="The Token of the SubscriptionConfirmation message."),
+) -> None:
+    """Confirm a pending subscription (ConfirmSubscription) with the token sent to its endpoint.
+
+    Example: awsmon alarms topics confirm-subscription ops --token 2336412f37fb...
+    """
+    from awsmon.services.alarms import confirm_subscription
+
+    renderer(ctx).detail(confirm_subscription(app_ctx(ctx), topic, token))
 
 
 @topics_app.command("unsubscribe")
@@ -403,6 +421,9 @@ def topic_publish(
     topic: str = typer.Argument(..., help="Topic name or ARN."),
     message: str = typer.Option(..., "--message", help="Message text."),
     subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
+    message_attributes: str | None = typer.Option(None, "--message-attributes", help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),
+    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
+    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id."),
 ) -> None:
     """Publish a message to a topic (Publish).
 
@@ -410,7 +431,7 @@ def topic_publish(
     """
     from awsmon.services.alarms import publish
 
-    renderer(ctx).detail(publish(app_ctx(ctx), topic, message, subject))
+    renderer(ctx).detail(publish(app_ctx(ctx), topic, message, subject, message_attributes, group_id, dedup_id))
 
 
 @topics_app.command("deliveries")

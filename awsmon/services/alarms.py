@@ -8,6 +8,7 @@ evaluation actually saw.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -457,8 +458,27 @@ def _topic_arn(ctx: AppContext, topic: str) -> str:
     raise AwsmonError(f"no SNS topic named {topic}", hint="list topics with: awsmon alarms topics list")
 
 
-def create_topic(ctx: AppContext, name: str) -> dict[str, Any]:
-    return dict(ctx.client("sns").create_topic(Name=name))
+def parse_sns_attributes(text: str | None, option: str = "--attributes") -> dict[str, str] | None:
+    """aws-cli's map of attribute strings (JSON, file://, or Key=Value shorthand); a JSON object or array given as a
+    value (``{"FilterPolicy": {"store": ["a"]}}``) is taken as its JSON text, as SNS wants policies as strings."""
+    if text is None:
+        return None
+    stripped = text.strip()
+    if stripped.startswith(("{", "file://", "@")):
+        from awsmon.inputs import read_json_arg
+
+        value = read_json_arg(stripped, option)
+        if not isinstance(value, dict):
+            raise UsageError(f"{option} must be a JSON object")
+        return {str(k): v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list) else
+                str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}  # fmt: skip
+    from awsmon.services.sqs import parse_attributes
+
+    return parse_attributes(stripped, option)
+
+
+def create_topic(ctx: AppContext, name: str, attributes: str | None = None) -> dict[str, Any]:
+    return dict(ctx.client("sns").create_topic(**compact(Name=name, Attributes=parse_sns_attributes(attributes))))
 
 
 def list_topics(ctx: AppContext) -> dict[str, Any]:
@@ -470,10 +490,14 @@ def delete_topic(ctx: AppContext, topic: str) -> dict[str, Any]:
     return {}
 
 
-def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str,
-              allow_outside_home: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Subscribe; ``file`` endpoints (local only) resolve inside ``$AWSMON_HOME/outbox`` unless allowed elsewhere."""
+def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str, allow_outside_home: bool = False,
+              attributes: str | None = None, return_subscription_arn: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Subscribe; ``file`` endpoints (local only) resolve inside ``$AWSMON_HOME/outbox`` unless allowed elsewhere.
+    email/http(s) subscriptions answer "pending confirmation" until confirmed (unless ``return_subscription_arn``)."""
     params: dict[str, Any] = {}
+    attrs = parse_sns_attributes(attributes)
+    if attrs:
+        params["Attributes"] = dict(attrs)
     if protocol == "file":
         if not ctx.is_local:
             raise UsageError("file endpoints exist only on the local backend (use --backend local)")
@@ -488,11 +512,28 @@ def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str,
 
             # outside the outbox folder a relative path means the current folder, as for any other file argument
             endpoint = str(Path(endpoint).resolve())
-            params["Attributes"] = {OUTSIDE_HOME_ATTRIBUTE: "true"}
+            params["Attributes"] = {**params.get("Attributes", {}), OUTSIDE_HOME_ATTRIBUTE: "true"}
     elif allow_outside_home:
         raise UsageError("--allow-outside-home applies to --protocol file only")
     return dict(ctx.client("sns").subscribe(TopicArn=_topic_arn(ctx, topic), Protocol=protocol, Endpoint=endpoint,
-                                            ReturnSubscriptionArn=True, **params))  # fmt: skip
+                                            ReturnSubscriptionArn=return_subscription_arn, **params))  # fmt: skip
+
+
+def confirm_subscription(ctx: AppContext, topic: str, token: str,
+                         authenticate_on_unsubscribe: bool = False) -> dict[str, Any]:  # fmt: skip
+    return dict(ctx.client("sns").confirm_subscription(**compact(
+        TopicArn=_topic_arn(ctx, topic), Token=token,
+        AuthenticateOnUnsubscribe="true" if authenticate_on_unsubscribe else None)))  # fmt: skip
+
+
+def get_subscription_attributes(ctx: AppContext, subscription_arn: str) -> dict[str, Any]:
+    return dict(ctx.client("sns").get_subscription_attributes(SubscriptionArn=subscription_arn))
+
+
+def set_subscription_attributes(ctx: AppContext, subscription_arn: str, name: str, value: str | None) -> dict[str, Any]:
+    ctx.client("sns").set_subscription_attributes(**compact(SubscriptionArn=subscription_arn, AttributeName=name,
+                                                            AttributeValue=value))  # fmt: skip
+    return {}
 
 
 def unsubscribe(ctx: AppContext, subscription_arn: str) -> dict[str, Any]:
@@ -509,8 +550,14 @@ def list_subscriptions(ctx: AppContext, topic: str | None) -> dict[str, Any]:
     return {"Subscriptions": list(items)}
 
 
-def publish(ctx: AppContext, topic: str, message: str, subject: str | None) -> dict[str, Any]:
-    return dict(ctx.client("sns").publish(**compact(TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject)))
+def publish(ctx: AppContext, topic: str, message: str, subject: str | None, message_attributes: str | None = None,
+            message_group_id: str | None = None, message_deduplication_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    from awsmon.services.sqs import parse_message_attributes
+
+    return dict(ctx.client("sns").publish(**compact(
+        TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject,
+        MessageAttributes=parse_message_attributes(message_attributes), MessageGroupId=message_group_id,
+        MessageDeduplicationId=message_deduplication_id)))  # fmt: skip
 
 
 def deliveries(ctx: AppContext, topic: str | None, protocol: str | None, since: str | None,

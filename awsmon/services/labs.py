@@ -26,6 +26,7 @@ LAB_CLOCK = "2026-11-20T12:00:00Z"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "labs"
 REGION = "us-east-1"
 AMI = "ami-0abcdef1234567890"
+CONFIRMATION_SUBJECT = "AWS Notification - Subscription Confirmation"  # the subject of SNS confirmation messages
 
 
 @dataclass
@@ -66,8 +67,11 @@ class Lab:
 def _topic(lab: Lab, name: str, email: str = "ops@example.com", sms: str | None = None) -> str:
     sns = lab.client("sns")
     arn = sns.create_topic(Name=name)["TopicArn"]
-    sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email)
-    subs = f"email {email}"
+    sub = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=email, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    # The tutorial's reader clicks the link of the confirmation mail: confirm with the token found in the outbox.
+    confirm = [r for r in _deliveries(lab, arn, confirmations=True) if r.get("SubscriptionArn") == sub][-1]
+    sns.confirm_subscription(TopicArn=arn, Token=json.loads(confirm["Body"])["Token"])
+    subs = f"email {email} (confirmed)"
     if sms:
         sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint=sms)
         subs += f" and SMS {sms}"
@@ -75,9 +79,11 @@ def _topic(lab: Lab, name: str, email: str = "ops@example.com", sms: str | None 
     return str(arn)
 
 
-def _deliveries(lab: Lab, topic_arn: str) -> list[dict[str, Any]]:
+def _deliveries(lab: Lab, topic_arn: str, confirmations: bool = False) -> list[dict[str, Any]]:
+    """The topic's notifications (and, if asked, only its subscription confirmation messages), oldest first."""
     items = lab.client("sns").list_deliveries(TopicArn=topic_arn)
     rows = items.get("Deliveries") or items.get("Items") or []
+    rows = [r for r in rows if (r.get("Subject") == CONFIRMATION_SUBJECT) == confirmations]
     return sorted(rows, key=lambda r: r.get("Seq", 0))
 
 

@@ -9,14 +9,23 @@ elsewhere), unless the subscription was made with the ``awsmon:AllowOutsideHome`
 ``lambda`` and ``firehose`` endpoints are ARNs: the message (the SNS envelope JSON) is recorded in the outbox and
 delivered to the ARN through ``facts.deliver``, so the local service owning it (a queue, ...) receives it; an endpoint
 that refuses is a Failed outbox row. Topics take messages from other services (alarm actions, rule targets) through
-:func:`deliver_to_topic`. Subscriptions are confirmed at once [design choice: no confirmation mail].
+:func:`deliver_to_topic`.
+
+As AWS does: email/email-json/http/https subscriptions stay PendingConfirmation until ConfirmSubscription with the
+token of the SubscriptionConfirmation message found in the outbox (http/https get it POSTed too); sqs/lambda/file
+subscriptions are confirmed at once. Subscriptions filter with a FilterPolicy (engines/sns_filter.py), SQS/http
+subscriptions may take RawMessageDelivery, FIFO topics need a MessageGroupId and deduplicate for 5 minutes on the
+simulated clock, and http/https endpoints are really POSTed to. docs/sns.md has the details.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
+import secrets
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +42,14 @@ PROTOCOLS = ("email", "email-json", "sms", "sqs", "file", "http", "https", "lamb
 ARN_PROTOCOLS = ("sqs", "lambda", "firehose")  # endpoints that are ARNs of other services' resources
 MAX_MESSAGE_BYTES = 262144
 PAGE = 100
+CONFIRM_PROTOCOLS = ("email", "email-json", "http", "https")  # confirmed by the endpoint's owner, not at once
+RAW_PROTOCOLS = ("sqs", "http", "https", "firehose", "file")  # may take RawMessageDelivery
+SUBSCRIPTION_ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
+                           "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy")  # fmt: skip
+DEDUP_WINDOW_MS = 5 * 60 * 1000
+MAX_MESSAGE_ATTRIBUTES = 10
+HTTP_RETRIES = 3  # immediate retries after the first attempt (AWS's default policy: 3 without delay)
+HTTP_TIMEOUT_S = 15  # AWS waits 15 s for an http/s endpoint
 
 
 def _ms(dt: datetime) -> int:
@@ -52,6 +69,110 @@ def _not_found(what: str) -> ServiceError:
 
 
 OUTSIDE_HOME_ATTRIBUTE = "awsmon:AllowOutsideHome"
+
+
+def validate_subscription_attributes(protocol: str, attrs: dict[str, Any]) -> dict[str, str]:
+    """Check Subscribe / SetSubscriptionAttributes attributes as SNS does; returns them as strings."""
+    from awsmon.engines.sns_filter import FilterPolicyError, compile_filter_policy
+
+    out: dict[str, str] = {}
+    for name, value in attrs.items():
+        if name not in SUBSCRIPTION_ATTRIBUTES and name != OUTSIDE_HOME_ATTRIBUTE:
+            raise _invalid("AttributeName")
+        if not isinstance(value, str):
+            value = json.dumps(value) if isinstance(value, dict | list) else str(value).lower() if isinstance(
+                value, bool) else str(value)  # fmt: skip
+        out[name] = value
+    if "RawMessageDelivery" in out:
+        if out["RawMessageDelivery"].lower() not in ("true", "false"):
+            raise _invalid("RawMessageDelivery: Invalid value [" + out["RawMessageDelivery"] + "]. Must be true or false.")
+        if out["RawMessageDelivery"].lower() == "true" and protocol not in RAW_PROTOCOLS:
+            raise _invalid(f"Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery "
+                           "attribute")  # fmt: skip
+    scope = out.get("FilterPolicyScope", "MessageAttributes")
+    if scope not in ("MessageAttributes", "MessageBody"):
+        raise _invalid(f"Attributes Reason: FilterPolicyScope: Invalid value [{scope}]. Please use either "
+                       "MessageBody or MessageAttributes")  # fmt: skip
+    if out.get("FilterPolicy"):
+        try:
+            compile_filter_policy(out["FilterPolicy"], scope)
+        except FilterPolicyError as exc:
+            raise ServiceError("InvalidParameter", exc.message) from None
+    if out.get("RedrivePolicy"):
+        try:
+            redrive = json.loads(out["RedrivePolicy"])
+        except ValueError:
+            redrive = None
+        target = redrive.get("deadLetterTargetArn") if isinstance(redrive, dict) else None
+        if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
+            raise _invalid("RedrivePolicy: deadLetterTargetArn is missing or is not an SQS queue ARN")
+    return out
+
+
+def validate_message_attributes(attrs: Any) -> dict[str, dict[str, str]]:
+    """Check Publish MessageAttributes ({name: {DataType, StringValue|BinaryValue}}) as SNS does."""
+    if not isinstance(attrs, dict):
+        raise _invalid("MessageAttributes")
+    if len(attrs) > MAX_MESSAGE_ATTRIBUTES:
+        raise _invalid(f"Number of message attributes [{len(attrs)}] exceeds the allowed maximum "
+                       f"[{MAX_MESSAGE_ATTRIBUTES}].")  # fmt: skip
+    out: dict[str, dict[str, str]] = {}
+    for name, attr in attrs.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,256}", name) or name.startswith(
+                ("AWS.", "Amazon.")) or ".." in name or name.startswith(".") or name.endswith("."):  # fmt: skip
+            raise _invalid(f"MessageAttributes: the name {name!r} is not valid")
+        if not isinstance(attr, dict) or not isinstance(attr.get("DataType"), str):
+            raise _invalid(f"The message attribute '{name}' must contain non-empty message attribute type.")
+        kind = attr["DataType"]
+        base = kind.split(".", 1)[0]
+        if base not in ("String", "Number", "Binary"):
+            raise _invalid(f"The message attribute '{name}' has an invalid message attribute type, the set of "
+                           "supported type prefixes is Binary, Number, and String.")  # fmt: skip
+        value = attr.get("BinaryValue" if base == "Binary" else "StringValue")
+        if value is None or value == "":
+            raise _invalid(f"The message attribute '{name}' must contain non-empty message attribute value for "
+                           f"message attribute type '{kind}'.")  # fmt: skip
+        if base == "Number":
+            try:
+                float(str(value))
+            except ValueError:
+                raise _invalid(f"Could not cast message attribute '{name}' value to number.") from None
+        if kind == "String.Array":
+            try:
+                items = json.loads(str(value))
+            except ValueError:
+                items = None
+            if not isinstance(items, list):
+                raise _invalid(f"The message attribute '{name}' with type 'String.Array' has to be a valid JSON "
+                               "array.")  # fmt: skip
+        key = "BinaryValue" if base == "Binary" else "StringValue"
+        out[name] = {"DataType": kind, key: value if isinstance(value, str) else
+                     base64.b64encode(value).decode()}  # fmt: skip
+    return out
+
+
+def post_http(url: str, body: str, headers: dict[str, str]) -> tuple[str, str | None]:
+    """POST an SNS message to an http/https endpoint with AWS's headers; bounded immediate retries on failure
+    (no waiting: the simulated clock does not stall the command). Returns (status, detail)."""
+    import urllib.error
+    import urllib.request
+
+    detail = None
+    for attempt in range(1 + HTTP_RETRIES):
+        req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+            **headers, "Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazon Simple Notification Service Agent"})  # fmt: skip
+        try:
+            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as resp:  # noqa: S310 (the user's endpoint)
+                if 200 <= resp.status < 300:
+                    return "Delivered", None if attempt == 0 else f"after {attempt} retries"
+                detail = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            detail = f"HTTP {exc.code}"
+            if 400 <= exc.code < 500 and exc.code not in (404, 408, 429):
+                break  # AWS does not retry client errors other than these
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            detail = str(getattr(exc, "reason", exc))
+    return "Failed", f"{detail} (after {HTTP_RETRIES} retries)"
 
 
 def outbox_dir(store: Any) -> Path:
@@ -161,13 +282,14 @@ class LocalSNS(LocalService):
     @api("GetTopicAttributes")
     def get_topic_attributes(self, *, TopicArn: str, **kw: Any) -> dict[str, Any]:
         row = self._topic(TopicArn)
-        subs = self.conn.execute("SELECT count(*) FROM sns_subscriptions WHERE topic_arn = ?", (TopicArn,)).fetchone()
+        subs = self.conn.execute("SELECT count(*) - coalesce(sum(pending), 0), coalesce(sum(pending), 0) FROM "
+                                 "sns_subscriptions WHERE topic_arn = ?", (TopicArn,)).fetchone()  # fmt: skip
         attrs = {
             **json.loads(row["attributes"]),
             "TopicArn": TopicArn,
             "Owner": self.account_id,
             "SubscriptionsConfirmed": str(subs[0]),
-            "SubscriptionsPending": "0",
+            "SubscriptionsPending": str(subs[1]),
             "SubscriptionsDeleted": "0",
         }
         return {"Attributes": attrs}
@@ -186,26 +308,136 @@ class LocalSNS(LocalService):
     def subscribe(self, *, TopicArn: str, Protocol: str, Endpoint: str | None = None,
                   Attributes: dict[str, str] | None = None, ReturnSubscriptionArn: bool = False,
                   **kw: Any) -> dict[str, Any]:  # fmt: skip
-        self._topic(TopicArn)
+        topic = self._topic(TopicArn)
         validate_endpoint(Protocol, Endpoint)
         assert Endpoint is not None
+        attrs = validate_subscription_attributes(Protocol, dict(Attributes or {}))
+        if json.loads(topic["attributes"]).get("FifoTopic", "false").lower() == "true" and Protocol != "sqs":
+            raise _invalid("Endpoint Reason: FIFO topic only supports SQS protocol")
+        if Protocol == "sqs" and TopicArn.endswith(".fifo") != Endpoint.endswith(".fifo"):
+            raise _invalid("Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"
+                           if Endpoint.endswith(".fifo") else "Endpoint Reason: Please use FIFO SQS queue")  # fmt: skip
         if Protocol == "file":
             anywhere = str((Attributes or {}).get(OUTSIDE_HOME_ATTRIBUTE, "")).lower() == "true"
             make_private_dir(outbox_dir(self.store))
             Endpoint = str(file_endpoint_path(Endpoint, outbox_dir(self.store), anywhere=anywhere))
         row = self.conn.execute(
-            "SELECT arn FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
+            "SELECT arn, pending, attributes FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? "
+            "AND endpoint = ?",
             (TopicArn, Protocol, Endpoint),
         ).fetchone()
         if row is not None:
-            return {"SubscriptionArn": row[0]}
+            if attrs and any(json.loads(row[2]).get(k) != v for k, v in attrs.items()):
+                raise _invalid("Attributes Reason: Subscription already exists with different attributes")
+            return {"SubscriptionArn": "pending confirmation" if row[1] and not ReturnSubscriptionArn else row[0]}
         arn = f"{TopicArn}:{uuid.uuid4()}"
+        pending = Protocol in CONFIRM_PROTOCOLS
+        token = secrets.token_hex(64) if pending else None
         self.conn.execute(
-            "INSERT INTO sns_subscriptions (arn, topic_arn, region, protocol, endpoint, attributes, created_ms) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (arn, TopicArn, self.region, Protocol, Endpoint, json.dumps(Attributes or {}), _ms(self.now())),
+            "INSERT INTO sns_subscriptions (arn, topic_arn, region, protocol, endpoint, attributes, created_ms, "
+            "pending, token) VALUES (?,?,?,?,?,?,?,?,?)",
+            (arn, TopicArn, self.region, Protocol, Endpoint, json.dumps(attrs), _ms(self.now()), int(pending), token),
         )
+        if pending:
+            assert token is not None
+            self._send_confirmation(TopicArn, arn, Protocol, Endpoint, token)
+            if not ReturnSubscriptionArn:
+                return {"SubscriptionArn": "pending confirmation"}
         return {"SubscriptionArn": arn}
+
+    def _send_confirmation(self, topic_arn: str, sub_arn: str, protocol: str, endpoint: str, token: str) -> None:
+        """The SubscriptionConfirmation message, in AWS's shape, to the outbox (and POSTed to http/https)."""
+        from urllib.parse import quote
+
+        when = self.now()
+        message_id = str(uuid.uuid4())
+        url = (f"https://sns.{self.region}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={quote(topic_arn)}"
+               f"&Token={token}")  # fmt: skip
+        text = (f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, visit the "
+                "SubscribeURL included in this message.")  # fmt: skip
+        envelope = {"Type": "SubscriptionConfirmation", "MessageId": message_id, "Token": token, "TopicArn": topic_arn,
+                    "Message": text, "SubscribeURL": url, "Timestamp": _iso(_ms(when)), "SignatureVersion": "1",
+                    "Signature": base64.b64encode(hashlib.sha256((message_id + token).encode()).digest()).decode(),
+                    "SigningCertURL": f"https://sns.{self.region}.amazonaws.com/SimpleNotificationService-local.pem"}  # fmt: skip
+        body = json.dumps(envelope, separators=(",", ":"))
+        status, detail = "Delivered", None
+        if protocol in ("http", "https"):
+            status, detail = post_http(endpoint, body, self._headers("SubscriptionConfirmation", message_id, topic_arn,
+                                                                      None))  # fmt: skip
+        self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, "AWS Notification - Subscription Confirmation",
+                     text, body, _ms(when), status, detail)  # fmt: skip
+
+    @staticmethod
+    def _headers(kind: str, message_id: str, topic_arn: str, sub_arn: str | None) -> dict[str, str]:
+        headers = {"x-amz-sns-message-type": kind, "x-amz-sns-message-id": message_id,
+                   "x-amz-sns-topic-arn": topic_arn}  # fmt: skip
+        if sub_arn:
+            headers["x-amz-sns-subscription-arn"] = sub_arn
+        return headers
+
+    def _outbox(self, topic_arn: str, sub_arn: str | None, protocol: str, endpoint: str, message_id: str,
+                subject: str | None, message: str, body: str, ts: int, status: str, detail: str | None) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO sns_outbox (region, topic_arn, subscription_arn, protocol, endpoint, message_id, subject, "
+            "message, body, ts_ms, status, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (self.region, topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status,
+             detail),
+        )  # fmt: skip
+
+    @api("ConfirmSubscription")
+    def confirm_subscription(self, *, TopicArn: str, Token: str, AuthenticateOnUnsubscribe: str | None = None,
+                             **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self._topic(TopicArn)
+        if not Token:
+            raise _invalid("Token")
+        row = self.conn.execute("SELECT arn, attributes FROM sns_subscriptions WHERE topic_arn = ? AND token = ?",
+                                (TopicArn, Token)).fetchone()  # fmt: skip
+        if row is None:
+            raise _invalid("Token")
+        attrs = json.loads(row[1])
+        if str(AuthenticateOnUnsubscribe or "").lower() == "true":
+            attrs["awsmon:AuthenticateOnUnsubscribe"] = "true"
+        self.conn.execute("UPDATE sns_subscriptions SET pending = 0, attributes = ? WHERE arn = ?",
+                          (json.dumps(attrs), row[0]))  # fmt: skip
+        return {"SubscriptionArn": row[0]}
+
+    def _subscription(self, arn: str | None) -> Any:
+        if not arn or not arn.startswith("arn:aws:sns:"):
+            raise _invalid("SubscriptionArn")
+        row = self.conn.execute("SELECT * FROM sns_subscriptions WHERE arn = ?", (arn,)).fetchone()
+        if row is None:
+            raise _not_found("Subscription")
+        return row
+
+    @api("GetSubscriptionAttributes")
+    def get_subscription_attributes(self, *, SubscriptionArn: str, **kw: Any) -> dict[str, Any]:
+        row = self._subscription(SubscriptionArn)
+        user = {k: v for k, v in json.loads(row["attributes"]).items() if not k.startswith("awsmon:")}
+        attrs = {
+            "Owner": self.account_id, "SubscriptionArn": row["arn"], "TopicArn": row["topic_arn"],
+            "Protocol": row["protocol"], "Endpoint": row["endpoint"], "RawMessageDelivery": "false",
+            "PendingConfirmation": "true" if row["pending"] else "false",
+            "ConfirmationWasAuthenticated": "true" if row["protocol"] in CONFIRM_PROTOCOLS and not row["pending"]
+            else "false", **user,
+        }  # fmt: skip
+        if "FilterPolicy" in user:
+            attrs.setdefault("FilterPolicyScope", "MessageAttributes")
+        return {"Attributes": attrs}
+
+    @api("SetSubscriptionAttributes")
+    def set_subscription_attributes(self, *, SubscriptionArn: str, AttributeName: str,
+                                    AttributeValue: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        row = self._subscription(SubscriptionArn)
+        attrs = json.loads(row["attributes"])
+        if AttributeName not in SUBSCRIPTION_ATTRIBUTES:
+            raise _invalid("AttributeName")
+        if AttributeValue in (None, "") and AttributeName in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
+            attrs.pop(AttributeName, None)  # an empty value removes the policy, as on AWS
+        else:
+            attrs[AttributeName] = AttributeValue
+        checked = validate_subscription_attributes(row["protocol"], attrs)
+        self.conn.execute("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?", (json.dumps(checked), row["arn"]))
+        return {}
 
     @api("Unsubscribe")
     def unsubscribe(self, *, SubscriptionArn: str, **kw: Any) -> dict[str, Any]:
@@ -216,12 +448,12 @@ class LocalSNS(LocalService):
 
     def _subs(self, where: str, args: tuple[Any, ...], token: str | None) -> dict[str, Any]:
         rows = self.conn.execute(
-            f"SELECT arn, topic_arn, protocol, endpoint FROM sns_subscriptions WHERE {where} AND arn > ? "
+            f"SELECT arn, topic_arn, protocol, endpoint, pending FROM sns_subscriptions WHERE {where} AND arn > ? "
             "ORDER BY arn LIMIT ?",
             (*args, token or "", PAGE + 1),
         ).fetchall()
         subs = [
-            {"SubscriptionArn": r[0], "Owner": self.account_id, "Protocol": r[2], "Endpoint": r[3], "TopicArn": r[1]}
+            {"SubscriptionArn": "PendingConfirmation" if r[4] else r[0], "Owner": self.account_id, "Protocol": r[2], "Endpoint": r[3], "TopicArn": r[1]}
             for r in rows[:PAGE]
         ]
         out: dict[str, Any] = {"Subscriptions": subs}
@@ -241,11 +473,15 @@ class LocalSNS(LocalService):
     # -- publishing --------------------------------------------------------------------------------------------
     @api("Publish")
     def publish(self, *, Message: str, TopicArn: str | None = None, TargetArn: str | None = None,
-                Subject: str | None = None, MessageStructure: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+                Subject: str | None = None, MessageStructure: str | None = None,
+                MessageAttributes: dict[str, Any] | None = None, MessageGroupId: str | None = None,
+                MessageDeduplicationId: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         arn = TopicArn or TargetArn
         if TopicArn and TargetArn:
             raise _invalid("TopicArn or TargetArn Reason: Only one of TopicArn or TargetArn may be specified")
-        self._topic(arn)
+        topic = self._topic(arn)
+        topic_attrs = json.loads(topic["attributes"])
+        fifo = topic_attrs.get("FifoTopic", "false").lower() == "true"
         if not isinstance(Message, str) or not Message:
             raise _invalid("Empty message")
         if len(Message.encode()) > MAX_MESSAGE_BYTES:
@@ -254,16 +490,53 @@ class LocalSNS(LocalService):
             raise _invalid("Subject")
         if MessageStructure is not None and MessageStructure != "json":
             raise _invalid("MessageStructure")
+        attrs = validate_message_attributes(MessageAttributes) if MessageAttributes else None
         assert arn is not None
-        return {"MessageId": self.deliver(arn, Message, Subject, self.now())}
+        if fifo:
+            if not MessageGroupId:
+                raise _invalid("The MessageGroupId parameter is required for FIFO topics")
+            if not re.fullmatch(r"[!-~]{1,128}", MessageGroupId):
+                raise _invalid("MessageGroupId Reason: The MessageGroupId must be 1-128 printable ASCII characters")
+            if MessageDeduplicationId is None:
+                if topic_attrs.get("ContentBasedDeduplication", "false").lower() != "true":
+                    raise _invalid("The topic should either have ContentBasedDeduplication enabled or "
+                                   "MessageDeduplicationId provided explicitly")  # fmt: skip
+                MessageDeduplicationId = hashlib.sha256(Message.encode()).hexdigest()
+            elif not re.fullmatch(r"[!-~]{1,128}", MessageDeduplicationId):
+                raise _invalid("MessageDeduplicationId Reason: The MessageDeduplicationId must be 1-128 printable "
+                               "ASCII characters")  # fmt: skip
+            now = _ms(self.now())
+            seen = self.conn.execute("SELECT message_id, sequence_number FROM sns_dedup WHERE topic_arn = ? AND "
+                                     "dedup_id = ? AND expires_ms > ?", (arn, MessageDeduplicationId, now)).fetchone()  # fmt: skip
+            if seen is not None:  # a duplicate within 5 minutes: accepted, not delivered again
+                return {"MessageId": seen[0], "SequenceNumber": seen[1]}
+            # 20-digit sequence numbers compare as text; the last one survives in its (possibly expired) row
+            last = self.conn.execute("SELECT max(sequence_number) FROM sns_dedup WHERE topic_arn = ?",
+                                     (arn,)).fetchone()[0]  # fmt: skip
+            sequence = f"{max(int(last or 0) + 1, 10000000000000000000):020d}"
+            message_id = self.deliver(arn, Message, Subject, self.now(), message_attributes=attrs,
+                                      group_id=MessageGroupId, dedup_id=MessageDeduplicationId)  # fmt: skip
+            self.conn.execute("INSERT OR REPLACE INTO sns_dedup VALUES (?,?,?,?,?)",
+                              (arn, MessageDeduplicationId, message_id, sequence, now + DEDUP_WINDOW_MS))  # fmt: skip
+            return {"MessageId": message_id, "SequenceNumber": sequence}
+        if MessageDeduplicationId is not None:
+            raise _invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that "
+                           "is not valid for this topic type")  # fmt: skip
+        return {"MessageId": self.deliver(arn, Message, Subject, self.now(), message_attributes=attrs,
+                                          group_id=MessageGroupId)}  # fmt: skip
 
-    def deliver(self, topic_arn: str, message: str, subject: str | None, when: datetime) -> str:
-        """Fan a message out to every subscription of a topic (outbox rows, file appends, deliveries to queue /
-        function / stream ARNs); not recorded in CloudTrail. Returns the MessageId."""
+    def deliver(self, topic_arn: str, message: str, subject: str | None, when: datetime, *,
+                message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
+                dedup_id: str | None = None) -> str:  # fmt: skip
+        """Fan a message out to every confirmed subscription of a topic whose filter policy matches (outbox rows,
+        file appends, http POSTs, deliveries to queue / function / stream ARNs); not recorded in CloudTrail.
+        Returns the MessageId."""
+        from awsmon.engines.sns_filter import compile_filter_policy
+
         message_id = str(uuid.uuid4())
         ts = _ms(when)
         subs = self.conn.execute(
-            "SELECT arn, protocol, endpoint, attributes FROM sns_subscriptions WHERE topic_arn = ? "
+            "SELECT arn, protocol, endpoint, attributes FROM sns_subscriptions WHERE topic_arn = ? AND pending = 0 "
             "ORDER BY created_ms, arn",
             (topic_arn,),
         ).fetchall()
@@ -271,16 +544,42 @@ class LocalSNS(LocalService):
         if subject is not None:
             envelope["Subject"] = subject
         envelope.update({"Message": message, "Timestamp": _iso(ts), "SignatureVersion": "1"})
+        if message_attributes:
+            envelope["MessageAttributes"] = {k: {"Type": v["DataType"], "Value": v.get("StringValue", v.get(
+                "BinaryValue"))} for k, v in message_attributes.items()}  # fmt: skip
+        delivered = 0
         for sub_arn, protocol, endpoint, attributes in subs:
+            sub_attrs = json.loads(attributes or "{}")
+            if sub_attrs.get("FilterPolicy"):
+                policy = compile_filter_policy(sub_attrs["FilterPolicy"], sub_attrs.get("FilterPolicyScope",
+                                                                                        "MessageAttributes"))  # fmt: skip
+                if not policy.matches(message, message_attributes):
+                    # [design choice] kept in the outbox as Filtered so a script can see why nothing arrived
+                    self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, "", ts,
+                                 "Filtered", None)  # fmt: skip
+                    continue
+            delivered += 1
+            raw = str(sub_attrs.get("RawMessageDelivery", "")).lower() == "true"
             env = {**envelope, "UnsubscribeURL": f"local://sns/unsubscribe?SubscriptionArn={sub_arn}"}
-            body = message if protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
+            body = message if raw or protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
             status, detail = "Delivered", None
             if protocol in ARN_PROTOCOLS:
-                # The queue / function / stream takes it through the service that owns its ARN (facts.deliver).
+                # The queue / function / stream takes it through the service that owns its ARN (facts.deliver);
+                # raw delivery hands the message attributes over as SQS message attributes.
+                extra: dict[str, Any] = {}
+                if raw and message_attributes:
+                    extra["message_attributes"] = message_attributes
+                if group_id is not None:
+                    extra["message_group_id"] = group_id
+                if dedup_id is not None:
+                    extra["message_deduplication_id"] = dedup_id
                 got = facts.deliver(self.store, endpoint, body, when, subscription_arn=sub_arn, topic_arn=topic_arn,
-                                    message_id=message_id)  # fmt: skip
+                                    message_id=message_id, sender="sns.amazonaws.com", **extra)  # fmt: skip
                 if got.status == "Failed":
                     status, detail = "Failed", got.reason()
+            elif protocol in ("http", "https"):
+                status, detail = post_http(endpoint, body, self._headers("Notification", message_id, topic_arn,
+                                                                          sub_arn))  # fmt: skip
             elif protocol == "file":
                 try:
                     anywhere = str(json.loads(attributes or "{}").get(OUTSIDE_HOME_ATTRIBUTE, "")).lower() == "true"
@@ -293,13 +592,14 @@ class LocalSNS(LocalService):
                         fh.write(body + "\n")
                 except (OSError, ServiceError) as exc:
                     status, detail = "Failed", str(getattr(exc, "strerror", None) or exc)
-            self.conn.execute(
-                "INSERT INTO sns_outbox (region, topic_arn, subscription_arn, protocol, endpoint, message_id, subject, "
-                "message, body, ts_ms, status, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (self.region, topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status,
-                 detail),
-            )  # fmt: skip
-        if not subs:
+            if status == "Failed" and sub_attrs.get("RedrivePolicy"):
+                # AWS moves a message it gave up on to the subscription's dead-letter queue (the body as it was sent).
+                dlq = json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"]
+                moved = facts.deliver(self.store, dlq, body, when, sender="sns.amazonaws.com")
+                detail = f"{detail}; " + (f"moved to the dead-letter queue {dlq}" if moved.status == "Delivered"
+                                           else f"the dead-letter queue {dlq} refused it: {moved.reason()}")  # fmt: skip
+            self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status, detail)
+        if not delivered and not subs:
             # Keep the publication visible even with no subscribers (a script can still see it was sent).
             self.conn.execute(
                 "INSERT INTO sns_outbox (region, topic_arn, subscription_arn, protocol, endpoint, message_id, subject, "
@@ -345,7 +645,7 @@ class LocalSNS(LocalService):
 
 
 def deliver_to_topic(store: Any, arn: str, payload: str, when: datetime, *, subject: str | None = None,
-                     **_: Any) -> facts.Delivery:  # fmt: skip
+                     message_attributes: dict[str, Any] | None = None, **_: Any) -> facts.Delivery:  # fmt: skip
     """TARGETS handler for ``arn:aws:sns:...`` ARNs (rule targets, alarm actions): publish ``payload`` to the topic,
     unrecorded. ``subject`` is the notification's Subject."""
     parts = arn.split(":")
@@ -354,5 +654,5 @@ def deliver_to_topic(store: Any, arn: str, payload: str, when: datetime, *, subj
     exists = store.conn.execute("SELECT 1 FROM sns_topics WHERE arn = ?", (arn,)).fetchone()
     if exists is None:
         return facts.Delivery("Failed", "Topic does not exist", error_code="NotFound")
-    message_id = LocalSNS(store, parts[3]).deliver(arn, payload, subject, when)
+    message_id = LocalSNS(store, parts[3]).deliver(arn, payload, subject, when, message_attributes=message_attributes)
     return facts.Delivery("Delivered", message_id=message_id)

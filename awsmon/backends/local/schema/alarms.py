@@ -115,4 +115,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS alarms_wait_end ON alarms (region, wait_end_ms);
     CREATE INDEX IF NOT EXISTS alarms_ext_end ON alarms (region, ext_end_ms);
     """,
+    """
+    -- SNS: subscriptions awaiting confirmation (email/http: token sent in the outbox) and FIFO deduplication.
+    ALTER TABLE sns_subscriptions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sns_subscriptions ADD COLUMN token TEXT;
+    CREATE TABLE IF NOT EXISTS sns_dedup (
+        topic_arn TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sequence_number TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        PRIMARY KEY (topic_arn, dedup_id)
+    );
+    """,
 ]
