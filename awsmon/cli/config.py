@@ -205,6 +205,40 @@ def delete_delivery_channel(
     renderer(ctx).render(delete_channel(app_ctx(ctx), name))
 
 
+@app.command("deliver-config-snapshot")
+def deliver_config_snapshot(
+    ctx: typer.Context,
+    name: str = typer.Option("default", "--delivery-channel-name", "--name", help="Channel name."),
+) -> None:
+    """Deliver a configuration snapshot to the channel's bucket (DeliverConfigSnapshot).
+
+    Example: awsmon config deliver-config-snapshot --delivery-channel-name default
+    """
+    from awsmon.services.config import deliver_snapshot
+
+    renderer(ctx).render(deliver_snapshot(app_ctx(ctx), name))
+
+
+@app.command("describe-delivery-channel-status")
+def describe_delivery_channel_status(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."),
+) -> None:
+    """Last snapshot, history and notification delivery of each channel (DescribeDeliveryChannelStatus).
+
+    Example: awsmon config describe-delivery-channel-status
+    """
+    from awsmon.services.config import channel_status
+
+    renderer(ctx).render(channel_status(app_ctx(ctx), split_values(names)), rows_key="DeliveryChannelsStatus",
+                         columns=[Column("name"), Column("snapshot", "configSnapshotDeliveryInfo.lastStatus"),
+                                  Column("lastSnapshot", "configSnapshotDeliveryInfo.lastSuccessfulTime"),
+                                  Column("history", "configHistoryDeliveryInfo.lastStatus"),
+                                  Column("lastHistory", "configHistoryDeliveryInfo.lastSuccessfulTime"),
+                                  Column("nextHistory", "configHistoryDeliveryInfo.nextDeliveryTime"),
+                                  Column("stream", "configStreamDeliveryInfo.lastStatus")])  # fmt: skip
+
+
 # -- configuration items ---------------------------------------------------------------------------------------------
 
 

@@ -190,6 +190,16 @@ def delete_channel(ctx: AppContext, name: str) -> dict[str, Any]:
     return {}
 
 
+def deliver_snapshot(ctx: AppContext, name: str = DEFAULT_CHANNEL) -> dict[str, Any]:
+    """DeliverConfigSnapshot: AWS schedules it; the local account writes it at once (and notifies the topic)."""
+    return dict(_client(ctx).deliver_config_snapshot(deliveryChannelName=name))
+
+
+def channel_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"DeliveryChannelNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_delivery_channel_status(**params))
+
+
 # -- configuration items -------------------------------------------------------------------------------------------
 
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 scheduler.register("config.record", "awsmon.backends.local.config:run_record")
 scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic")
+scheduler.register("config.history", "awsmon.backends.local.config_delivery:run_history")
+scheduler.register("config.snapshot", "awsmon.backends.local.config_delivery:run_snapshot")
 
 CI_VERSION = "1.3"
 NOT_APPLICABLE_AZ = "Not Applicable"
@@ -430,6 +432,14 @@ class Recorder:
         self.region = region
         self.conn = store.conn
         self._services: dict[str, Any] = {}
+        self._channel: Any = False  # the delivery channel (None: none), read once per Recorder
+
+    def channel(self) -> dict[str, Any] | None:
+        if self._channel is False:
+            from awsmon.backends.local.config_delivery import channel
+
+            self._channel = channel(self.store, self.region)
+        return self._channel  # type: ignore[no-any-return]
 
     def recorder_row(self) -> Any:
         return self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone()
@@ -560,7 +570,7 @@ class Recorder:
             old = json.loads(prev["item"])
             item = self._item(rtype, rid, old["resourceName"], old.get("arn"), when_ms,
                               "ResourceDeleted", None, events, old.get("resourceCreationTime"))  # fmt: skip
-            self._write(item, None, deleted=True)
+            self._write(item, None, deleted=True, previous=old)
             return True
         state = {"configuration": _jsonable(snap.configuration), "supplementaryConfiguration": _jsonable(snap.supplementary),
                  "relationships": snap.relationships, "tags": snap.tags or {}}  # fmt: skip
@@ -575,7 +585,7 @@ class Recorder:
         status = "OK" if live_prev else "ResourceDiscovered"
         item = self._item(rtype, rid, snap.name, snap.arn, when_ms, status, state, events, created_ms)
         item["configurationItemMD5Hash"] = md5
-        self._write(item, md5, deleted=False)
+        self._write(item, md5, deleted=False, previous=json.loads(prev["item"]) if live_prev else None)
         return True
 
     def _item(self, rtype: str, rid: str, name: str, arn: str | None, when_ms: int, status: str,
@@ -602,7 +612,8 @@ class Recorder:
             "recordingFrequency": "CONTINUOUS",
         }
 
-    def _write(self, item: dict[str, Any], md5: str | None, *, deleted: bool) -> None:
+    def _write(self, item: dict[str, Any], md5: str | None, *, deleted: bool,
+               previous: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         when_ms = int(item["configurationItemCaptureTime"])
         cur = self.conn.execute(
             "INSERT INTO cfg_items (region, resource_type, resource_id, capture_ms, status, item) VALUES (?,?,?,?,?,?)",
@@ -620,6 +631,10 @@ class Recorder:
             (self.region, item["resourceType"], item["resourceId"], item["resourceName"], md5,
              when_ms if deleted else None, item_id),
         )  # fmt: skip
+        if self.channel():
+            from awsmon.backends.local.config_delivery import item_changed
+
+            item_changed(self.store, self.region, item, previous, self.channel())
         self.on_item(item, deleted=deleted)
 
     # -- rules --------------------------------------------------------------------------------------------------
@@ -652,6 +667,17 @@ class Recorder:
 
     def put_result(self, rule_name: str, rtype: str, rid: str, result: tuple[str, str | None], ordering_ms: int,
                    now_ms: int) -> None:  # fmt: skip
+        ch = self.channel()
+        old = None
+        if ch and ch.get("snsTopicARN"):
+            old = self.conn.execute("SELECT compliance, annotation, ordering_ms, recorded_ms FROM cfg_results WHERE region = ? "
+                                    "AND rule_name = ? AND resource_type = ? AND resource_id = ?",
+                                    (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
+            if old is None or old[0] != result[0]:
+                from awsmon.backends.local.config_delivery import compliance_changed
+
+                compliance_changed(self.store, self.region, rule_name, rtype, rid, (result[0], result[1], ordering_ms, now_ms),
+                                   None if old is None else tuple(old), ch)  # type: ignore[arg-type]
         self.conn.execute(
             "INSERT INTO cfg_results (region, rule_name, resource_type, resource_id, compliance, annotation, ordering_ms, "
             "recorded_ms, invoked_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (region, rule_name, resource_type, "
@@ -1005,11 +1031,60 @@ class LocalConfig(LocalService):
             raise ServiceError("MaxNumberOfDeliveryChannelsExceededException",
                                f"Failed to put delivery channel '{name}' because the maximum number of delivery "
                                "channels: 1 is reached.")  # fmt: skip
+        from awsmon.backends.local import config_delivery as delivery
+
+        props = ch.get("configSnapshotDeliveryProperties")
+        if props is not None:
+            freq = props.get("deliveryFrequency") if isinstance(props, dict) else props
+            if freq is not None and freq not in delivery.FREQUENCY_HOURS:
+                raise _validation(freq, "deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency",
+                                  "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, "
+                                  "Twelve_Hours, TwentyFour_Hours]")  # fmt: skip
+        topic = ch.get("snsTopicARN")
+        if topic is not None and (not isinstance(topic, str) or not topic.startswith("arn:aws:sns:") or topic.count(":") != 5):
+            raise ServiceError("InvalidSNSTopicARNException", f"The sns topic arn '{topic}' is not valid.")
         keep = {k: ch[k] for k in ("name", "s3BucketName", "s3KeyPrefix", "s3KmsKeyArn", "snsTopicARN",
                                    "configSnapshotDeliveryProperties") if ch.get(k) is not None}  # fmt: skip
         self.conn.execute("INSERT INTO cfg_channels (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
                           "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(keep)))  # fmt: skip
+        now = self.now()
+        delivery.write_check_file(self.store, self.region, keep, now)
+        scheduler.schedule_if_absent(self.store, "config.history", self.region, now + delivery.HISTORY_PERIOD)
+        hours = delivery.snapshot_hours(keep)
+        if hours is None:
+            scheduler.unschedule(self.store, "config.snapshot", self.region)
+        else:
+            scheduler.schedule(self.store, "config.snapshot", self.region, now + timedelta(hours=hours))
         return {}
+
+    @api("DescribeDeliveryChannelStatus")
+    def describe_delivery_channel_status(self, *, DeliveryChannelNames: list[str] | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_delivery import status
+
+        channels = self.describe_delivery_channels.__wrapped__(self, DeliveryChannelNames=DeliveryChannelNames)  # type: ignore[attr-defined]
+        return {"DeliveryChannelsStatus": [status(self.store, self.region, c["name"], c)
+                                           for c in channels["DeliveryChannels"]]}  # fmt: skip
+
+    @api("DeliverConfigSnapshot")
+    def deliver_config_snapshot(self, *, deliveryChannelName: str, **kw: Any) -> dict[str, Any]:
+        from awsmon.backends.local.config_delivery import deliver_snapshot
+
+        if not self.conn.execute("SELECT 1 FROM cfg_channels WHERE region = ? AND name = ?",
+                                 (self.region, deliveryChannelName)).fetchone():  # fmt: skip
+            raise ServiceError("NoSuchDeliveryChannelException",
+                               f"Cannot find delivery channel with specified name '{deliveryChannelName}'.")  # fmt: skip
+        if self._rec().recorder_row() is None:
+            raise ServiceError("NoAvailableConfigurationRecorderException",
+                               "There are no configuration recorders available to provide the snapshot.")  # fmt: skip
+        if not self._rec().recorder_row()["recording"]:
+            raise ServiceError("NoRunningConfigurationRecorderException",
+                               "There is no configuration recorder running to provide the snapshot.")  # fmt: skip
+        now = self.now()
+        rec = self._rec()
+        rec.sync(now)  # the snapshot holds every change made so far
+        sid, _ = deliver_snapshot(self.store, self.region, now)
+        return {"configSnapshotId": sid}
 
     @api("DescribeDeliveryChannels")
     def describe_delivery_channels(self, *, DeliveryChannelNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
@@ -1033,6 +1108,9 @@ class LocalConfig(LocalService):
                                f"Failed to delete last specified delivery channel with name '{DeliveryChannelName}', "
                                "because there, because there is a running configuration recorder.")  # fmt: skip
         self.conn.execute("DELETE FROM cfg_channels WHERE region = ? AND name = ?", (self.region, DeliveryChannelName))
+        self.conn.execute("DELETE FROM cfg_delivery WHERE region = ?", (self.region,))
+        scheduler.unschedule(self.store, "config.history", self.region)
+        scheduler.unschedule(self.store, "config.snapshot", self.region)
         return {}
 
     # -- configuration items ------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@
   change to the other services).
 * ``cfg_pushed`` (v3): the latest state of each resource reported by a ``resource_changed`` fact (types that other
   services report themselves; discovery when recording starts and periodic rules read it).
+* ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
+  cursor.
 """
 
 MIGRATIONS: list[str] = [
@@ -106,6 +108,20 @@ MIGRATIONS: list[str] = [
         resource_id TEXT NOT NULL,
         state TEXT NOT NULL,               -- JSON: resource_id, name, arn, configuration, supplementary, ...
         PRIMARY KEY (region, resource_type, resource_id)
+    );
+    """,
+    # v4: delivery channel status per kind (history, snapshot, stream) and the history delivery cursor (cfg_items.id).
+    """
+    CREATE TABLE IF NOT EXISTS cfg_delivery (
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,                -- history | snapshot | stream
+        last_attempt_ms INTEGER,
+        last_success_ms INTEGER,
+        last_status TEXT,                  -- Success | Failure
+        last_error_code TEXT,
+        last_error_message TEXT,
+        cursor INTEGER,                    -- history: the last cfg_items.id delivered
+        PRIMARY KEY (region, kind)
     );
     """,
 ]
