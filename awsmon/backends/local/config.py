@@ -647,13 +647,17 @@ class Recorder:
         from awsmon.engines.config_rules import RULES, evaluate_resource, in_scope
 
         rtype, rid = item["resourceType"], item["resourceId"]
+        rules = self.rules()
+        for cfg in rules:
+            if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+                self.invoke_custom(cfg, item, left_scope=deleted)
         if deleted:
             # A deleted resource leaves the rules' results (AWS stops reporting it).
             self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND resource_type = ? AND resource_id = ?",
                               (self.region, rtype, rid))  # fmt: skip
             return
         now_ms = _ms(self.store.now())
-        for cfg in self.rules():
+        for cfg in rules:
             rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
             if rule is None or not rule.change or rule.account_level:
                 continue
@@ -664,6 +668,29 @@ class Recorder:
             self.put_result(cfg["ConfigRuleName"], rtype, rid, result, int(item["configurationItemCaptureTime"]), now_ms)
             self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
                               (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+
+    def role_arn(self) -> str:
+        row = self.recorder_row()
+        return str(row["role_arn"]) if row is not None else (
+            f"arn:aws:iam::{self.store.account_id}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
+
+    def invoke_custom(self, cfg: Mapping[str, Any], item: Mapping[str, Any] | None, *, left_scope: bool = False,
+                      periodic: bool = False) -> None:  # fmt: skip
+        """Invoke a CUSTOM_LAMBDA rule's function: one item (change trigger, when in scope) or a scheduled run."""
+        from awsmon.backends.local import config_custom
+        from awsmon.backends.local.config_delivery import file_item, iso
+
+        now = self.store.now()
+        if periodic:
+            event = config_custom.scheduled_event(self.store.account_id, iso(_ms(now)))
+        else:
+            assert item is not None
+            if not config_custom.triggers(cfg)[1]:
+                return
+            if not config_custom.in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
+                return
+            event = config_custom.change_event(item, file_item(item), iso(_ms(now)))
+        config_custom.invoke(self.store, self.region, cfg, event, now, role_arn=self.role_arn(), left_scope=left_scope)
 
     def put_result(self, rule_name: str, rtype: str, rid: str, result: tuple[str, str | None], ordering_ms: int,
                    now_ms: int) -> None:  # fmt: skip
@@ -709,6 +736,8 @@ class Recorder:
             in_scope,
         )
 
+        if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+            return self.evaluate_custom(cfg, periodic=periodic)
         rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
         if rule is None:
             return 0
@@ -735,6 +764,24 @@ class Recorder:
         self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
                           (now_ms, now_ms, self.region, name))  # fmt: skip
         return len(seen)
+
+    def evaluate_custom(self, cfg: Mapping[str, Any], *, periodic: bool) -> int:
+        """A custom rule's whole evaluation: a scheduled invocation, and/or one invocation per current item in scope."""
+        from awsmon.backends.local.config_custom import triggers
+
+        is_periodic, is_change = triggers(cfg)
+        count = 0
+        if is_periodic:
+            self.invoke_custom(cfg, None, periodic=True)
+            count += 1
+        if is_change and not periodic:
+            rows = self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                                     "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id",
+                                     (self.region,)).fetchall()  # fmt: skip
+            for (text,) in rows:
+                self.invoke_custom(cfg, json.loads(text))
+                count += 1
+        return count
 
     def _scope_states(self, rule: ManagedRule, cfg: Mapping[str, Any], *, live: bool,
                       now_ms: int) -> Iterator[tuple[str, str, dict[str, str], dict[str, Any], int]]:  # fmt: skip
@@ -795,7 +842,7 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
     cfg = json.loads(row[0])
     rec = Recorder(store, region)
     rec.sync(now)  # periodic results see every change recorded up to now
-    step = timedelta(hours=frequency_hours(cfg.get("MaximumExecutionFrequency")))
+    step = timedelta(hours=frequency_hours(LocalConfig._frequency(cfg)))
     # One evaluation however many periods passed (the state is the current one); stamped at the last period due.
     periods = int((now - due) / step)
     rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
@@ -1308,28 +1355,34 @@ class LocalConfig(LocalService):
             raise _validation(cr["Scope"], "configRule.scope", "Member must be a structure")
         source = dict(cr["Source"])
         owner = source.get("Owner")
+        custom: tuple[dict[str, Any], bool, bool] | None = None
         if owner == "CUSTOM_LAMBDA":
-            raise ServiceError("InsufficientPermissionsException",
-                               f"The AWS Lambda function {source.get('SourceIdentifier')} cannot be invoked. Check the "
-                               "specified function ARN, and check the function's permissions")  # fmt: skip
-        if owner != "AWS":
+            from awsmon.backends.local import config_custom
+
+            custom = config_custom.validate(self.store, self.region, cr)
+        elif owner != "AWS":
             raise ServiceError("InvalidParameterValueException",
                                f"The owner {owner} is not supported by awsmon's local AWS Config: use Owner AWS with a "
-                               "managed rule identifier")  # fmt: skip
-        if source.get("SourceDetails"):
+                               "managed rule identifier or CUSTOM_LAMBDA with a local Lambda function")  # fmt: skip
+        if custom is None and source.get("SourceDetails"):
             raise ServiceError("InvalidParameterValueException",
                                "SourceDetails should be null/empty if the owner is AWS. SourceDetails should be provided "
                                "if the owner is CUSTOM_LAMBDA")  # fmt: skip
-        try:
-            rule, _ = validate_rule(str(source.get("SourceIdentifier") or ""), cr.get("InputParameters"))
-        except RuleError as exc:
-            raise ServiceError(exc.code, exc.message) from None
+        rule = None
+        if custom is None:
+            try:
+                rule, _ = validate_rule(str(source.get("SourceIdentifier") or ""), cr.get("InputParameters"))
+            except RuleError as exc:
+                raise ServiceError(exc.code, exc.message) from None
+            periodic, change = rule.periodic, rule.change
+        else:
+            periodic, change = custom[1], custom[2]
         freq = cr.get("MaximumExecutionFrequency")
         if freq is not None and freq not in FREQUENCIES:
             raise _validation(freq, "configRule.maximumExecutionFrequency",
                               "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, Twelve_Hours, "
                               "TwentyFour_Hours]")  # fmt: skip
-        if freq is not None and not rule.periodic:
+        if freq is not None and not periodic:
             raise ServiceError("InvalidParameterValueException",
                                "A maximum execution frequency is not allowed for rules triggered by configuration changes")  # fmt: skip
         scope = cr.get("Scope")
@@ -1355,10 +1408,10 @@ class LocalConfig(LocalService):
             stored["Description"] = cr["Description"]
         if scope:
             stored["Scope"] = scope
-        stored["Source"] = {"Owner": "AWS", "SourceIdentifier": rule.identifier}
+        stored["Source"] = custom[0] if custom else {"Owner": "AWS", "SourceIdentifier": rule.identifier}  # type: ignore[union-attr]
         if cr.get("InputParameters"):
             stored["InputParameters"] = cr["InputParameters"]
-        if rule.periodic:
+        if periodic:
             stored["MaximumExecutionFrequency"] = freq or "TwentyFour_Hours"
         stored["ConfigRuleState"] = "ACTIVE"
         stored["EvaluationModes"] = [{"Mode": "DETECTIVE"}]
@@ -1370,15 +1423,80 @@ class LocalConfig(LocalService):
         # A new or changed rule is evaluated at once (AWS starts an evaluation on PutConfigRule).
         rec = Recorder(self.store, self.region)
         rec.sync(now)
-        rec.evaluate_rule(stored, now=now, periodic=rule.periodic and not rule.change)
+        rec.evaluate_rule(stored, now=now, periodic=periodic and not change)
         key = f"{self.region}\t{name}"
-        if rule.periodic:
+        if periodic:
             from awsmon.engines.config_rules import frequency_hours
 
-            scheduler.schedule(self.store, "config.periodic", key, now + timedelta(hours=frequency_hours(stored["MaximumExecutionFrequency"])))
+            hours = frequency_hours(self._frequency(stored))
+            scheduler.schedule(self.store, "config.periodic", key, now + timedelta(hours=hours))
         else:
             scheduler.unschedule(self.store, "config.periodic", key)
         return {}
+
+    def _timestamp(self, value: Any, where: str) -> datetime:
+        """A timestamp as boto3 sends it (datetime), or as it arrives from a function's call (ISO text, epoch)."""
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(float(value), UTC)
+        from awsmon.errors import UsageError
+        from awsmon.timeparse import parse_time
+
+        try:
+            return parse_time(str(value), now=self.now())
+        except (UsageError, ValueError):
+            raise _validation(value, where, "Member must be a timestamp") from None
+
+    @staticmethod
+    def _frequency(cfg: Mapping[str, Any]) -> str:
+        if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+            from awsmon.backends.local.config_custom import frequency
+
+            return frequency(cfg)
+        return str(cfg.get("MaximumExecutionFrequency") or "TwentyFour_Hours")
+
+    @api("PutEvaluations")
+    def put_evaluations(self, *, ResultToken: str, Evaluations: list[dict[str, Any]] | None = None,
+                        TestMode: bool = False, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """What a custom rule's function calls with its results (the token names the rule and the invocation)."""
+        from awsmon.backends.local.config_custom import decode_token
+
+        region, name, invoked_ms = decode_token(ResultToken)
+        if region != self.region or self.conn.execute("SELECT 1 FROM cfg_rules WHERE region = ? AND name = ?",
+                                                      (region, name)).fetchone() is None:  # fmt: skip
+            raise ServiceError("InvalidResultTokenException", "The result token is invalid.")
+        evaluations = list(Evaluations or [])
+        if len(evaluations) > 100:
+            raise _validation("Evaluations", "evaluations", "Member must have length less than or equal to 100")
+        checked = []
+        for e in evaluations:
+            ctype = e.get("ComplianceType")
+            if ctype not in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA"):
+                raise _validation(ctype, "evaluations.member.complianceType", "Member must satisfy enum value set: "
+                                  "[INSUFFICIENT_DATA, NON_COMPLIANT, NOT_APPLICABLE, COMPLIANT]")  # fmt: skip
+            if ctype == "INSUFFICIENT_DATA":
+                raise ServiceError("InvalidParameterValueException",
+                                   "The ComplianceType INSUFFICIENT_DATA is not valid for PutEvaluations.")  # fmt: skip
+            for field in ("ComplianceResourceType", "ComplianceResourceId", "OrderingTimestamp"):
+                if not e.get(field):
+                    raise ServiceError("ValidationException", f"1 validation error detected: Value null at "
+                                       f"'evaluations.member.{field[0].lower() + field[1:]}' failed to satisfy constraint: "
+                                       "Member must not be null")  # fmt: skip
+            ts = e["OrderingTimestamp"]
+            when = self._timestamp(ts, "evaluations.member.orderingTimestamp")
+            annotation = e.get("Annotation")
+            if annotation is not None and len(str(annotation)) > 256:
+                raise _validation(annotation, "evaluations.member.annotation", "Member must have length less than or equal to 256")
+            checked.append((str(e["ComplianceResourceType"]), str(e["ComplianceResourceId"]), ctype, annotation, when))
+        if not TestMode:
+            rec = Recorder(self.store, self.region)
+            now_ms = _ms(self.now())
+            for rtype, rid, ctype, annotation, when in checked:
+                rec.put_result(name, rtype, rid, (ctype, annotation), _ms(when), now_ms)
+            self.conn.execute("UPDATE cfg_rules SET last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, region, name))  # fmt: skip
+        return {"FailedEvaluations": []}
 
     @api("DescribeConfigRules")
     def describe_config_rules(self, *, ConfigRuleNames: list[str] | None = None, NextToken: str | None = None,
@@ -1422,6 +1540,9 @@ class LocalConfig(LocalService):
         rec.sync(now)
         for r in rows:
             cfg = json.loads(r["config"])
+            if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+                rec.evaluate_custom(cfg, periodic=False)
+                continue
             rule = RULES[cfg["Source"]["SourceIdentifier"]]
             rec.evaluate_rule(cfg, now=now, periodic=rule.periodic and not rule.change)
         return {}
@@ -1440,6 +1561,12 @@ class LocalConfig(LocalService):
                 s["LastSuccessfulInvocationTime"] = _dt(r["last_invoked_ms"])
             if r["last_evaluated_ms"] is not None:
                 s["LastSuccessfulEvaluationTime"] = _dt(r["last_evaluated_ms"])
+            if r["last_failed_ms"] is not None:
+                s["LastFailedInvocationTime"] = _dt(r["last_failed_ms"])
+                s["FirstEvaluationStarted"] = True
+            if r["last_error_code"]:
+                s["LastErrorCode"] = r["last_error_code"]
+                s["LastErrorMessage"] = r["last_error_message"]
             out.append(s)
         return {"ConfigRulesEvaluationStatus": out}
 

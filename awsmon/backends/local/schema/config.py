@@ -11,7 +11,7 @@
 * ``cfg_pushed`` (v3): the latest state of each resource reported by a ``resource_changed`` fact (types that other
   services report themselves; discovery when recording starts and periodic rules read it).
 * ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
-  cursor.
+  cursor; custom rules' last failed invocation and error on ``cfg_rules``.
 """
 
 MIGRATIONS: list[str] = [
@@ -123,5 +123,8 @@ MIGRATIONS: list[str] = [
         cursor INTEGER,                    -- history: the last cfg_items.id delivered
         PRIMARY KEY (region, kind)
     );
+    ALTER TABLE cfg_rules ADD COLUMN last_failed_ms INTEGER;     -- custom rules: the last failed invocation
+    ALTER TABLE cfg_rules ADD COLUMN last_error_code TEXT;
+    ALTER TABLE cfg_rules ADD COLUMN last_error_message TEXT;
     """,
 ]
