@@ -146,3 +146,54 @@ def test_custom_rule_bad_input(pinned: Cli, tmp_path: Path) -> None:
     res = pinned("config", "put-rule", "--config-rule", json.dumps({"ConfigRuleName": "x", "Source": {"Owner": "AWS",
                                                                    "SourceIdentifier": "NO_SUCH_RULE"}}))  # fmt: skip
     assert res.exit_code == 2 and "The sourceIdentifier NO_SUCH_RULE is invalid." in res.stderr
+
+
+POLICY = """
+rule retention_set when resourceType == 'AWS::Logs::LogGroup' {
+    configuration.retentionInDays exists
+    configuration.retentionInDays >= 30
+}
+"""
+
+
+def _policy_rule(text: str = POLICY, runtime: str = "guard-2.x.x") -> str:
+    return json.dumps({"ConfigRuleName": "retention-guard",
+                       "Source": {"Owner": "CUSTOM_POLICY",
+                                  "SourceDetails": [{"EventSource": "aws.config",
+                                                     "MessageType": "ConfigurationItemChangeNotification"}],
+                                  "CustomPolicyDetails": {"PolicyRuntime": runtime, "PolicyText": text}}})  # fmt: skip
+
+
+def _guard_results(cli: Cli) -> dict[str, str]:
+    data = cli.json("config", "get-compliance-details", "--config-rule-name", "retention-guard",
+                    "--compliance-types", "COMPLIANT,NON_COMPLIANT,NOT_APPLICABLE")["EvaluationResults"]  # fmt: skip
+    return {r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]: r["ComplianceType"] for r in data}
+
+
+def test_custom_policy_rule(pinned: Cli) -> None:
+    pinned.ok("config", "put-configuration-recorder", "--all-supported")
+    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket")
+    pinned.ok("config", "start-recording")
+    pinned.ok("logs", "create-group", "--name", "/none")
+    pinned.ok("logs", "create-group", "--name", "/month")
+    pinned.ok("logs", "put-retention", "--group", "/month", "--days", "30")
+    pinned.ok("config", "put-rule", "--config-rule", _policy_rule())
+    results = _guard_results(pinned)
+    assert results["/none"] == "NON_COMPLIANT" and results["/month"] == "COMPLIANT"
+    assert results["config-bucket"] == "NOT_APPLICABLE"  # other types: the when clause skips the rule
+    pinned.ok("logs", "put-retention", "--group", "/none", "--days", "90")
+    assert _guard_results(pinned)["/none"] == "COMPLIANT"
+    rule = pinned.json("config", "describe-rules", "--config-rule-names", "retention-guard")["ConfigRules"][0]
+    assert rule["Source"]["CustomPolicyDetails"]["PolicyText"] == POLICY
+
+
+def test_custom_policy_bad_input(pinned: Cli) -> None:
+    pinned.ok("config", "put-configuration-recorder", "--all-supported")
+    res = pinned("config", "put-rule", "--config-rule", _policy_rule("rule r { configuration.x === 1 }"))
+    assert res.exit_code == 2
+    assert "InvalidParameterValueException: The PolicyText is not a valid Guard policy: line 1, column" in res.stderr
+    res = pinned("config", "put-rule", "--config-rule", _policy_rule(runtime="guard-1.0"))
+    assert res.exit_code == 2 and "The PolicyRuntime guard-1.0 is invalid" in res.stderr
+    res = pinned("config", "put-rule", "--config-rule", json.dumps({"ConfigRuleName": "x", "Source": {"Owner": "ME"}}))
+    assert res.exit_code == 2 and "ValidationException" in res.stderr
+    assert pinned.json("config", "describe-rules")["ConfigRules"] == []

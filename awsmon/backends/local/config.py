@@ -649,8 +649,11 @@ class Recorder:
         rtype, rid = item["resourceType"], item["resourceId"]
         rules = self.rules()
         for cfg in rules:
-            if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+            owner = cfg["Source"].get("Owner")
+            if owner == "CUSTOM_LAMBDA":
                 self.invoke_custom(cfg, item, left_scope=deleted)
+            elif owner == "CUSTOM_POLICY" and not deleted:
+                self.evaluate_policy(cfg, item)
         if deleted:
             # A deleted resource leaves the rules' results (AWS stops reporting it).
             self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND resource_type = ? AND resource_id = ?",
@@ -736,7 +739,7 @@ class Recorder:
             in_scope,
         )
 
-        if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+        if cfg["Source"].get("Owner") in ("CUSTOM_LAMBDA", "CUSTOM_POLICY"):
             return self.evaluate_custom(cfg, periodic=periodic)
         rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
         if rule is None:
@@ -765,9 +768,37 @@ class Recorder:
                           (now_ms, now_ms, self.region, name))  # fmt: skip
         return len(seen)
 
+    def evaluate_policy(self, cfg: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
+        """A CUSTOM_POLICY rule on one item (when in scope); True if it gave a result."""
+        from awsmon.backends.local.config_custom import evaluate_policy, in_scope
+
+        if not in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
+            return False
+        now_ms = _ms(self.store.now())
+        self.put_result(cfg["ConfigRuleName"], item["resourceType"], item["resourceId"], evaluate_policy(cfg, item),
+                        int(item["configurationItemCaptureTime"]), now_ms)  # fmt: skip
+        self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                          (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+        return True
+
     def evaluate_custom(self, cfg: Mapping[str, Any], *, periodic: bool) -> int:
-        """A custom rule's whole evaluation: a scheduled invocation, and/or one invocation per current item in scope."""
+        """A custom rule's whole evaluation: a scheduled invocation, and/or one invocation per current item in scope
+        (a custom policy: one result per item in scope; results of resources that left the scope go)."""
         from awsmon.backends.local.config_custom import triggers
+
+        if cfg["Source"].get("Owner") == "CUSTOM_POLICY":
+            seen: set[tuple[str, str]] = set()
+            for (text,) in self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                                             "WHERE r.region = ? AND r.deleted_ms IS NULL", (self.region,)).fetchall():  # fmt: skip
+                item = json.loads(text)
+                if self.evaluate_policy(cfg, item):
+                    seen.add((item["resourceType"], item["resourceId"]))
+            for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND rule_name = ?",
+                                       (self.region, cfg["ConfigRuleName"])).fetchall():  # fmt: skip
+                if (r[0], r[1]) not in seen:
+                    self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ? AND resource_type = ? "
+                                      "AND resource_id = ?", (self.region, cfg["ConfigRuleName"], r[0], r[1]))  # fmt: skip
+            return len(seen)
 
         is_periodic, is_change = triggers(cfg)
         count = 0
@@ -1360,10 +1391,13 @@ class LocalConfig(LocalService):
             from awsmon.backends.local import config_custom
 
             custom = config_custom.validate(self.store, self.region, cr)
+        elif owner == "CUSTOM_POLICY":
+            from awsmon.backends.local import config_custom
+
+            custom = config_custom.validate_policy(cr)
         elif owner != "AWS":
-            raise ServiceError("InvalidParameterValueException",
-                               f"The owner {owner} is not supported by awsmon's local AWS Config: use Owner AWS with a "
-                               "managed rule identifier or CUSTOM_LAMBDA with a local Lambda function")  # fmt: skip
+            raise _validation(owner, "configRule.source.owner",
+                              "Member must satisfy enum value set: [CUSTOM_LAMBDA, AWS, CUSTOM_POLICY]")  # fmt: skip
         if custom is None and source.get("SourceDetails"):
             raise ServiceError("InvalidParameterValueException",
                                "SourceDetails should be null/empty if the owner is AWS. SourceDetails should be provided "
@@ -1540,7 +1574,7 @@ class LocalConfig(LocalService):
         rec.sync(now)
         for r in rows:
             cfg = json.loads(r["config"])
-            if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+            if cfg["Source"].get("Owner") in ("CUSTOM_LAMBDA", "CUSTOM_POLICY"):
                 rec.evaluate_custom(cfg, periodic=False)
                 continue
             rule = RULES[cfg["Source"]["SourceIdentifier"]]

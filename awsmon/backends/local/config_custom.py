@@ -185,3 +185,44 @@ def scheduled_event(account: str, when_iso: str | None) -> dict[str, Any]:
 def change_event(item: Mapping[str, Any], file_item: Mapping[str, Any], when_iso: str | None) -> dict[str, Any]:
     return {"configurationItemDiff": None, "configurationItem": dict(file_item), "notificationCreationTime": when_iso,
             "messageType": CHANGE, "recordVersion": "1.3"}  # fmt: skip
+
+
+# -- CUSTOM_POLICY (Guard 2 subset, awsmon/engines/guard.py) ------------------------------------------------------------
+POLICY_RUNTIME = "guard-2.x.x"
+
+
+def validate_policy(cr: Mapping[str, Any]) -> tuple[dict[str, Any], bool, bool]:
+    """Check a CUSTOM_POLICY rule: the runtime and the policy text (parsed now, so a bad policy stores nothing)."""
+    from awsmon.engines.guard import GuardError, parse
+
+    source = dict(cr["Source"])
+    details = source.get("CustomPolicyDetails")
+    if not isinstance(details, dict) or not details.get("PolicyText"):
+        raise _bad("CustomPolicyDetails with PolicyRuntime and PolicyText must be provided if the owner is CUSTOM_POLICY")
+    if details.get("PolicyRuntime") != POLICY_RUNTIME:
+        raise _bad(f"The PolicyRuntime {details.get('PolicyRuntime')} is invalid. Valid value is {POLICY_RUNTIME}.")
+    if source.get("SourceIdentifier"):
+        raise _bad("SourceIdentifier should be null/empty if the owner is CUSTOM_POLICY")
+    try:
+        parse(str(details["PolicyText"]))
+    except GuardError as exc:
+        raise _bad(f"The PolicyText is not a valid Guard policy: {exc}") from None
+    sd = source.get("SourceDetails") or [{"EventSource": "aws.config", "MessageType": CHANGE}]
+    for d in sd:
+        if not isinstance(d, dict) or d.get("MessageType") not in (CHANGE, "OversizedConfigurationItemChangeNotification"):
+            raise _bad("Custom policy rules are triggered by configuration changes only: use MessageType "
+                       "ConfigurationItemChangeNotification")  # fmt: skip
+    stored = {"Owner": "CUSTOM_POLICY",
+              "SourceDetails": [{"EventSource": "aws.config", "MessageType": d["MessageType"]} for d in sd],
+              "CustomPolicyDetails": {"PolicyRuntime": POLICY_RUNTIME, "PolicyText": details["PolicyText"],
+                                      "EnableDebugLogDelivery": bool(details.get("EnableDebugLogDelivery", False))}}  # fmt: skip
+    return stored, False, True
+
+
+def evaluate_policy(cfg: Mapping[str, Any], item: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A custom policy's result for one configuration item (the document Guard sees, configuration as an object)."""
+    from awsmon.engines.guard import evaluate, parse
+
+    policy = parse(str(cfg["Source"]["CustomPolicyDetails"]["PolicyText"]))
+    out = evaluate(policy, dict(item))
+    return out.compliance, out.annotation
