@@ -493,3 +493,87 @@ def check(
     if data["NonCompliantRules"]:
         failing = data["NonCompliantRules"]
         raise CheckFailed(f"{len(failing)} of {data['Checked']} rules NON_COMPLIANT: {', '.join(failing)}")
+
+
+# -- remediation -----------------------------------------------------------------------------------------------------
+_EXEC_COLUMNS = [Column("resourceType", "ResourceKey.resourceType"), Column("resourceId", "ResourceKey.resourceId"),
+                 Column("State"), Column("InvocationTime"), Column("LastUpdatedTime")]  # fmt: skip
+
+
+@app.command("put-remediation-configurations")
+def put_remediation_configurations(
+    ctx: typer.Context,
+    configurations: str = typer.Option(..., "--remediation-configurations",
+                                       help="JSON list of RemediationConfiguration (inline or file://PATH)."),
+) -> None:
+    """Attach Automation runbooks to rules (PutRemediationConfigurations).
+
+    Example: awsmon config put-remediation-configurations --remediation-configurations file://remediation.json
+    """
+    from awsmon.services.config import put_remediations
+
+    renderer(ctx).render(put_remediations(app_ctx(ctx), configurations), rows_key="RemediationConfigurations",
+                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic"),
+                                  Column("MaximumAutomaticAttempts"), Column("RetryAttemptSeconds")])  # fmt: skip
+
+
+@app.command("describe-remediation-configurations")
+def describe_remediation_configurations(
+    ctx: typer.Context,
+    names: list[str] = typer.Option(..., "--config-rule-names", help="Rule names (repeatable or comma-separated)."),
+) -> None:
+    """Remediation configurations of rules (DescribeRemediationConfigurations).
+
+    Example: awsmon config describe-remediation-configurations --config-rule-names restricted-ssh
+    """
+    from awsmon.services.config import describe_remediations
+
+    renderer(ctx).render(describe_remediations(app_ctx(ctx), split_values(names) or []), rows_key="RemediationConfigurations",
+                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic")])  # fmt: skip
+
+
+@app.command("delete-remediation-configuration")
+def delete_remediation_configuration(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    resource_type: str | None = typer.Option(None, "--resource-type", help="Resource type of the configuration."),
+) -> None:
+    """Remove a rule's remediation configuration (DeleteRemediationConfiguration).
+
+    Example: awsmon config delete-remediation-configuration --config-rule-name restricted-ssh
+    """
+    from awsmon.services.config import delete_remediation
+
+    renderer(ctx).render(delete_remediation(app_ctx(ctx), name, resource_type))
+
+
+@app.command("start-remediation-execution")
+def start_remediation_execution(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    keys: list[str] = typer.Option(..., "--resource-keys",
+                                   help="resourceType=T,resourceId=ID (repeatable) or a JSON list."),
+) -> None:
+    """Remediate resources now with the rule's runbook (StartRemediationExecution).
+
+    Example: awsmon config start-remediation-execution --config-rule-name versioning --resource-keys resourceType=AWS::S3::Bucket,resourceId=my-bucket
+    """
+    from awsmon.services.config import start_remediation
+
+    renderer(ctx).render(start_remediation(app_ctx(ctx), name, keys), rows_key="FailedItems")
+
+
+@app.command("describe-remediation-execution-status")
+def describe_remediation_execution_status(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    keys: list[str] | None = typer.Option(None, "--resource-keys", help="Only these resources (as for start-remediation-execution)."),
+) -> None:
+    """State and steps of each resource's last remediation (DescribeRemediationExecutionStatus).
+
+    Example: awsmon config describe-remediation-execution-status --config-rule-name versioning
+    """
+    from awsmon.services.config import remediation_status
+
+    renderer(ctx).render(remediation_status(app_ctx(ctx), name, keys or []), rows_key="RemediationExecutionStatuses",
+                         columns=_EXEC_COLUMNS)

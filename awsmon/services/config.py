@@ -385,3 +385,62 @@ def demo_step(ctx: AppContext) -> list[str]:
         "awsmon config list-discovered-resources --resource-type AWS::Logs::LogGroup",
         "awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /awsmon/demo/app   # items over time",
     ]
+
+
+# -- remediation -----------------------------------------------------------------------------------------------------
+
+
+def json_list(text: str, option: str) -> list[Any]:
+    """A JSON list argument (inline, ``file://PATH``); a single object is taken as a list of one."""
+    from awsmon.inputs import read_json_arg
+
+    value = read_json_arg(text, option)
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UsageError(f"{option} must be a JSON list of objects")
+    return value
+
+
+def resource_keys(values: Sequence[str], option: str = "--resource-keys") -> list[dict[str, Any]]:
+    """ResourceKeys: JSON lists, or ``resourceType=T,resourceId=ID`` shorthand (repeatable)."""
+    keys: list[dict[str, Any]] = []
+    for v in values:
+        if v.lstrip().startswith(("[", "{")) or v.startswith("file://"):
+            keys.extend(json_list(v, option))
+        else:
+            keys.append(parse_structure(v, option) or {})
+    for k in keys:
+        if not k.get("resourceType") or not k.get("resourceId"):
+            raise UsageError(f"each {option} entry needs resourceType and resourceId")
+    return keys
+
+
+def put_remediations(ctx: AppContext, configurations: str) -> dict[str, Any]:
+    configs = json_list(configurations, "--remediation-configurations")
+    out = dict(_client(ctx).put_remediation_configurations(RemediationConfigurations=configs))
+    names = [str(c.get("ConfigRuleName")) for c in configs]
+    return {**out, **describe_remediations(ctx, names)}
+
+
+def describe_remediations(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
+    if not names:
+        raise UsageError("give the rules: --config-rule-names NAME")
+    return dict(_client(ctx).describe_remediation_configurations(ConfigRuleNames=list(names)))
+
+
+def delete_remediation(ctx: AppContext, name: str, resource_type: str | None = None) -> dict[str, Any]:
+    _client(ctx).delete_remediation_configuration(**compact(ConfigRuleName=name, ResourceType=resource_type))
+    return {}
+
+
+def start_remediation(ctx: AppContext, name: str, keys: Sequence[str]) -> dict[str, Any]:
+    return dict(_client(ctx).start_remediation_execution(ConfigRuleName=name, ResourceKeys=resource_keys(keys)))
+
+
+def remediation_status(ctx: AppContext, name: str, keys: Sequence[str] = ()) -> dict[str, Any]:
+    params: dict[str, Any] = {"ConfigRuleName": name}
+    if keys:
+        params["ResourceKeys"] = resource_keys(keys)
+    return _pages(_client(ctx).describe_remediation_execution_status, "RemediationExecutionStatuses", "NextToken",
+                  None, params)  # fmt: skip

@@ -37,6 +37,7 @@ scheduler.register("config.record", "awsmon.backends.local.config:run_record")
 scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic")
 scheduler.register("config.history", "awsmon.backends.local.config_delivery:run_history")
 scheduler.register("config.snapshot", "awsmon.backends.local.config_delivery:run_snapshot")
+scheduler.register("config.remediate", "awsmon.backends.local.config:run_remediate")
 
 CI_VERSION = "1.3"
 NOT_APPLICABLE_AZ = "Not Applicable"
@@ -715,6 +716,46 @@ class Recorder:
             "ordering_ms = excluded.ordering_ms, recorded_ms = excluded.recorded_ms, invoked_ms = excluded.invoked_ms",
             (self.region, rule_name, rtype, rid, result[0], result[1], ordering_ms, now_ms, now_ms),
         )
+        if result[0] == "NON_COMPLIANT":
+            self.auto_remediate(rule_name, rtype, rid, now_ms)
+
+    def auto_remediate(self, rule_name: str, rtype: str, rid: str, now_ms: int) -> None:
+        """Automatic remediation of a NON_COMPLIANT resource (not while a failed one waits for its retry)."""
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+        if row is None:
+            return
+        cfg = json.loads(row[0])
+        if not cfg.get("Automatic") or (cfg.get("ResourceType") and cfg["ResourceType"] != rtype):
+            return
+        prev = self.conn.execute("SELECT state, updated_ms FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
+                                 "AND resource_type = ? AND resource_id = ?", (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
+        if prev is not None and (prev[0] == "FAILED" or prev[1] >= now_ms):
+            return  # retries are scheduled (config.remediate); one execution per resource per instant
+        self.remediate(cfg, rtype, rid, automatic=True)
+
+    def remediate(self, cfg: Mapping[str, Any], rtype: str, rid: str, *, automatic: bool,
+                  when: datetime | None = None) -> str:  # fmt: skip
+        from awsmon.backends.local.config_remediation import execute
+
+        def evaluate() -> None:
+            rule = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
+                                     (self.region, cfg["ConfigRuleName"])).fetchone()  # fmt: skip
+            if rule is None:
+                return
+            now = self.store.now()
+            self.sync(now)
+            rule_cfg = json.loads(rule[0])
+            self.evaluate_rule(rule_cfg, now=now, periodic=self._is_periodic_only(rule_cfg))
+
+        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, evaluate=evaluate, when=when)
+
+    @staticmethod
+    def _is_periodic_only(cfg: Mapping[str, Any]) -> bool:
+        from awsmon.engines.config_rules import RULES
+
+        rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
+        return rule is not None and rule.periodic and not rule.change
 
     def account_state(self) -> dict[str, Any]:
         """What the account-level CloudTrail rules look at: every trail visible here with its status."""
@@ -878,6 +919,17 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
     periods = int((now - due) / step)
     rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
     return due + (periods + 1) * step
+
+
+def run_remediate(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """A retry of a failed automatic remediation (RetryAttemptSeconds after the failure); execute reschedules."""
+    region, rule_name, rtype, rid = key.split("\t", 3)
+    row = store.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                             (region, rule_name)).fetchone()  # fmt: skip
+    if row is None:
+        return None
+    Recorder(store, region).remediate(json.loads(row[0]), rtype, rid, automatic=True, when=due)
+    return scheduler.next_due(store, "config.remediate", key)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1557,6 +1609,7 @@ class LocalConfig(LocalService):
         self._rule_row(ConfigRuleName)
         self.conn.execute("DELETE FROM cfg_rules WHERE region = ? AND name = ?", (self.region, ConfigRuleName))
         self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
+        self.conn.execute("DELETE FROM cfg_remediations WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
         scheduler.unschedule(self.store, "config.periodic", f"{self.region}\t{ConfigRuleName}")
         return {}
 
@@ -1603,6 +1656,107 @@ class LocalConfig(LocalService):
                 s["LastErrorMessage"] = r["last_error_message"]
             out.append(s)
         return {"ConfigRulesEvaluationStatus": out}
+
+    # -- remediation --------------------------------------------------------------------------------------------
+    @api("PutRemediationConfigurations")
+    def put_remediation_configurations(self, *, RemediationConfigurations: list[dict[str, Any]],
+                                       **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_remediation import validate
+
+        configs = list(RemediationConfigurations or [])
+        if len(configs) > 25:
+            raise _validation("RemediationConfigurations", "remediationConfigurations",
+                              "Member must have length less than or equal to 25")  # fmt: skip
+        checked = []
+        for c in configs:
+            if not isinstance(c, dict):
+                raise _validation(c, "remediationConfigurations.member", "Member must be a structure")
+            row = self._rule_row(str(c.get("ConfigRuleName")))
+            stored = validate(c)
+            stored["Arn"] = f"arn:aws:config:{self.region}:{self.account_id}:remediation-configuration/{c['ConfigRuleName']}/{row['rule_id']}"
+            checked.append(stored)
+        for stored in checked:  # all valid: store them all (a bad one stores nothing)
+            self.conn.execute("INSERT INTO cfg_remediations (region, rule_name, config) VALUES (?,?,?) ON CONFLICT "
+                              "(region, rule_name) DO UPDATE SET config = excluded.config",
+                              (self.region, stored["ConfigRuleName"], json.dumps(stored)))  # fmt: skip
+        # Automatic remediation starts for the resources already NON_COMPLIANT (AWS: "initiates the remediation
+        # process for all non-compliant resources").
+        rec = self._rec()
+        now_ms = _ms(self.now())
+        for stored in checked:
+            if stored["Automatic"]:
+                for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND "
+                                           "rule_name = ? AND compliance = 'NON_COMPLIANT'",
+                                           (self.region, stored["ConfigRuleName"])).fetchall():  # fmt: skip
+                    rec.auto_remediate(stored["ConfigRuleName"], r[0], r[1], now_ms)
+        return {"FailedBatches": []}
+
+    @api("DescribeRemediationConfigurations")
+    def describe_remediation_configurations(self, *, ConfigRuleNames: list[str], **kw: Any) -> dict[str, Any]:
+        out = []
+        for name in ConfigRuleNames or []:
+            row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                    (self.region, name)).fetchone()  # fmt: skip
+            if row is not None:
+                out.append(json.loads(row[0]))
+        return {"RemediationConfigurations": out}
+
+    @api("DeleteRemediationConfiguration")
+    def delete_remediation_configuration(self, *, ConfigRuleName: str, ResourceType: str | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if not self.conn.execute("SELECT 1 FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                 (self.region, ConfigRuleName)).fetchone():  # fmt: skip
+            raise ServiceError("NoSuchRemediationConfigurationException",
+                               f"No RemediationConfiguration for rule exists {ConfigRuleName}.")  # fmt: skip
+        self.conn.execute("DELETE FROM cfg_remediations WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
+        return {}
+
+    def _remediation(self, rule_name: str) -> dict[str, Any]:
+        self._rule_row(rule_name)
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+        if row is None:
+            raise ServiceError("NoSuchRemediationConfigurationException",
+                               f"No RemediationConfiguration for rule exists {rule_name}.")  # fmt: skip
+        return dict(json.loads(row[0]))
+
+    @api("StartRemediationExecution")
+    def start_remediation_execution(self, *, ConfigRuleName: str, ResourceKeys: list[dict[str, str]],
+                                    **kw: Any) -> dict[str, Any]:  # fmt: skip
+        cfg = self._remediation(ConfigRuleName)
+        keys = list(ResourceKeys or [])
+        if not 1 <= len(keys) <= 100:
+            raise _validation(keys, "resourceKeys", "Member must have length between 1 and 100")
+        self._sync()
+        rec = self._rec()
+        failed = []
+        for k in keys:
+            rtype, rid = self._check_type(k.get("resourceType"), "resourceKeys.member.resourceType"), str(k.get("resourceId"))
+            if rec.remediate(cfg, rtype, rid, automatic=False) == "FAILED":
+                failed.append({"resourceType": rtype, "resourceId": rid})
+        out: dict[str, Any] = {"FailedItems": failed}
+        if failed:
+            out["FailureMessage"] = "Remediation failed for some resources; see describe-remediation-execution-status."
+        return out
+
+    @api("DescribeRemediationExecutionStatus")
+    def describe_remediation_execution_status(self, *, ConfigRuleName: str, ResourceKeys: list[dict[str, str]] | None = None,
+                                              Limit: int | None = None, NextToken: str | None = None,
+                                              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_remediation import execution_status
+
+        self._remediation(ConfigRuleName)
+        n = self._limit(Limit, 100)
+        rows = self.conn.execute("SELECT * FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
+                                 "ORDER BY resource_type, resource_id", (self.region, ConfigRuleName)).fetchall()  # fmt: skip
+        if ResourceKeys:
+            wanted = {(k.get("resourceType"), k.get("resourceId")) for k in ResourceKeys}
+            rows = [r for r in rows if (r["resource_type"], r["resource_id"]) in wanted]
+        start = int(_decode_token(NextToken).get("offset", 0)) if NextToken else 0
+        out: dict[str, Any] = {"RemediationExecutionStatuses": [execution_status(r) for r in rows[start : start + n]]}
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
 
     # -- compliance ---------------------------------------------------------------------------------------------
     @staticmethod

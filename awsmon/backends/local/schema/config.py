@@ -11,7 +11,9 @@
 * ``cfg_pushed`` (v3): the latest state of each resource reported by a ``resource_changed`` fact (types that other
   services report themselves; discovery when recording starts and periodic rules read it).
 * ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
-  cursor; custom rules' last failed invocation and error on ``cfg_rules``.
+  cursor; custom rules' last failed invocation and error on ``cfg_rules``; remediation configurations and
+  executions (``cfg_remediations``, ``cfg_remediation_execs``); the wake-up trigger (v3) also covers the services
+  that register their own kinds (EC2, S3, IAM, DynamoDB, Lambda), so their changes are recorded at the next command.
 """
 
 MIGRATIONS: list[str] = [
@@ -126,5 +128,30 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cfg_rules ADD COLUMN last_failed_ms INTEGER;     -- custom rules: the last failed invocation
     ALTER TABLE cfg_rules ADD COLUMN last_error_code TEXT;
     ALTER TABLE cfg_rules ADD COLUMN last_error_message TEXT;
+    CREATE TABLE IF NOT EXISTS cfg_remediations (
+        region TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON RemediationConfiguration as described
+        PRIMARY KEY (region, rule_name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_remediation_execs (
+        region TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        state TEXT NOT NULL,               -- QUEUED | IN_PROGRESS | SUCCEEDED | FAILED
+        attempts INTEGER NOT NULL,
+        invoked_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        steps TEXT NOT NULL,               -- JSON StepDetails (times in ms)
+        PRIMARY KEY (region, rule_name, resource_type, resource_id)
+    );
+    DROP TRIGGER IF EXISTS cfg_events_wake_v2;
+    CREATE TRIGGER IF NOT EXISTS cfg_events_wake_v3 AFTER INSERT ON events
+    WHEN NEW.read_only = 'false' AND NEW.origin = 'local'
+     AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
+                              'sns.amazonaws.com', 'events.amazonaws.com', 'ec2.amazonaws.com', 's3.amazonaws.com',
+                              'iam.amazonaws.com', 'dynamodb.amazonaws.com', 'lambda.amazonaws.com')
+    BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
     """,
 ]
