@@ -577,3 +577,92 @@ def describe_remediation_execution_status(
 
     renderer(ctx).render(remediation_status(app_ctx(ctx), name, keys or []), rows_key="RemediationExecutionStatuses",
                          columns=_EXEC_COLUMNS)
+
+
+# -- conformance packs -----------------------------------------------------------------------------------------------
+
+
+@app.command("put-conformance-pack")
+def put_conformance_pack(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
+    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
+    sample: str | None = typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
+                                      "operational-best-practices-for-cis-aws-foundations, "
+                                      "operational-best-practices-for-amazon-s3-and-ec2."),
+    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters",
+                                                help="ParameterName=Value (repeatable)."),
+    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
+) -> None:
+    """Deploy a conformance pack: the template's Config rules (PutConformancePack).
+
+    Example: awsmon config put-conformance-pack --conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
+    """
+    from awsmon.services.config import put_pack
+
+    renderer(ctx).render(put_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
+                                  sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
+
+
+@app.command("describe-conformance-packs")
+def describe_conformance_packs(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (repeatable)."),
+) -> None:
+    """Conformance packs (DescribeConformancePacks).
+
+    Example: awsmon config describe-conformance-packs
+    """
+    from awsmon.services.config import describe_packs
+
+    renderer(ctx).render(describe_packs(app_ctx(ctx), split_values(names)), rows_key="ConformancePackDetails",
+                         columns=[Column("ConformancePackName"), Column("ConformancePackId"),
+                                  Column("LastUpdateRequestedTime")])  # fmt: skip
+
+
+@app.command("describe-conformance-pack-compliance")
+def describe_conformance_pack_compliance(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+    rules: list[str] | None = typer.Option(None, "--config-rule-names", help="Only these rules."),
+    compliance_type: str | None = typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA."),
+) -> None:
+    """Compliance of each rule of a pack (DescribeConformancePackCompliance).
+
+    Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis
+    """
+    from awsmon.services.config import pack_compliance
+
+    renderer(ctx).render(pack_compliance(app_ctx(ctx), name, rules=split_values(rules) or [], compliance_type=compliance_type),
+                         rows_key="ConformancePackRuleComplianceList",
+                         columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
+
+
+@app.command("get-conformance-pack-compliance-summary")
+def get_conformance_pack_compliance_summary(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (default: all)."),
+) -> None:
+    """One compliance status per pack (GetConformancePackComplianceSummary).
+
+    Example: awsmon config get-conformance-pack-compliance-summary
+    """
+    from awsmon.services.config import pack_summary
+
+    renderer(ctx).render(pack_summary(app_ctx(ctx), split_values(names) or []), rows_key="ConformancePackComplianceSummaryList",
+                         columns=[Column("ConformancePackName"), Column("ConformancePackComplianceStatus")])  # fmt: skip
+
+
+@app.command("delete-conformance-pack")
+def delete_conformance_pack(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+) -> None:
+    """Delete a pack and its rules (DeleteConformancePack).
+
+    Example: awsmon config delete-conformance-pack --conformance-pack-name cis
+    """
+    from awsmon.services.config import delete_pack
+
+    renderer(ctx).render(delete_pack(app_ctx(ctx), name))

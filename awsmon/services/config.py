@@ -444,3 +444,68 @@ def remediation_status(ctx: AppContext, name: str, keys: Sequence[str] = ()) -> 
         params["ResourceKeys"] = resource_keys(keys)
     return _pages(_client(ctx).describe_remediation_execution_status, "RemediationExecutionStatuses", "NextToken",
                   None, params)  # fmt: skip
+
+
+# -- conformance packs -----------------------------------------------------------------------------------------------
+SAMPLE_PACKS = ("operational-best-practices-for-cis-aws-foundations", "operational-best-practices-for-amazon-s3-and-ec2")
+
+
+def sample_pack(name: str) -> str:
+    """The text of a sample conformance pack shipped with awsmon (awsmon/samples/conformance_packs)."""
+    from importlib.resources import files
+
+    if name not in SAMPLE_PACKS:
+        raise UsageError(f"unknown sample pack {name!r}", hint=f"choose one of: {', '.join(SAMPLE_PACKS)}")
+    return files("awsmon.samples").joinpath("conformance_packs", f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+    from awsmon.inputs import read_arg
+
+    given = [v for v in (template_body, template_s3_uri, sample) if v is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of --template-body, --template-s3-uri or --sample")
+    body = sample_pack(sample) if sample else read_arg(template_body, "--template-body") if template_body else None
+    inputs = []
+    for p in parameters:
+        if "=" not in p:
+            raise UsageError(f"invalid --conformance-pack-input-parameters value {p!r}: expected ParameterName=Value")
+        k, _, v = p.partition("=")
+        if k.startswith("ParameterName"):  # aws-cli shorthand ParameterName=k,ParameterValue=v
+            spec = parse_structure(p, "--conformance-pack-input-parameters") or {}
+            k, v = str(spec.get("ParameterName")), str(spec.get("ParameterValue"))
+        inputs.append({"ParameterName": k, "ParameterValue": v})
+    out = dict(_client(ctx).put_conformance_pack(**compact(
+        ConformancePackName=name, TemplateBody=body, TemplateS3Uri=template_s3_uri, DeliveryS3Bucket=delivery_bucket,
+        ConformancePackInputParameters=inputs or None)))  # fmt: skip
+    return out
+
+
+def describe_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConformancePackNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_conformance_packs, "ConformancePackDetails", "NextToken", None, params)
+
+
+def pack_compliance(ctx: AppContext, name: str, *, rules: Sequence[str] = (), compliance_type: str | None = None) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    if rules:
+        filters["ConfigRuleNames"] = list(rules)
+    if compliance_type:
+        filters["ComplianceType"] = compliance_type
+    params: dict[str, Any] = {"ConformancePackName": name, **({"Filters": filters} if filters else {})}
+    return {"ConformancePackName": name, **_pages(_client(ctx).describe_conformance_pack_compliance,
+                                                  "ConformancePackRuleComplianceList", "NextToken", None, params)}  # fmt: skip
+
+
+def pack_summary(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
+    if not names:
+        names = [p["ConformancePackName"] for p in describe_packs(ctx).get("ConformancePackDetails", [])]
+    if not names:
+        return {"ConformancePackComplianceSummaryList": []}
+    return dict(_client(ctx).get_conformance_pack_compliance_summary(ConformancePackNames=list(names)))
+
+
+def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_conformance_pack(ConformancePackName=name)
+    return {}

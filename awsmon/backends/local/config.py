@@ -1500,6 +1500,8 @@ class LocalConfig(LocalService):
         if periodic:
             stored["MaximumExecutionFrequency"] = freq or "TwentyFour_Hours"
         stored["ConfigRuleState"] = "ACTIVE"
+        if kw.get("_created_by"):
+            stored["CreatedBy"] = kw["_created_by"]  # a conformance pack's rule
         stored["EvaluationModes"] = [{"Mode": "DETECTIVE"}]
         self.conn.execute(
             "INSERT INTO cfg_rules (region, name, rule_id, arn, config, first_activated_ms) VALUES (?,?,?,?,?,?) "
@@ -1757,6 +1759,174 @@ class LocalConfig(LocalService):
         if len(rows) > start + n:
             out["NextToken"] = _encode_token({"offset": start + n})
         return out
+
+    # -- conformance packs --------------------------------------------------------------------------------------
+    def _pack_row(self, name: str) -> Any:
+        row = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConformancePackException", f"Conformance pack {name} does not exist.")
+        return row
+
+    @api("PutConformancePack")
+    def put_conformance_pack(self, *, ConformancePackName: str, TemplateBody: str | None = None,
+                             TemplateS3Uri: str | None = None, DeliveryS3Bucket: str | None = None,
+                             DeliveryS3KeyPrefix: str | None = None,
+                             ConformancePackInputParameters: list[dict[str, str]] | None = None,
+                             **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        from awsmon.engines.conformance import TemplateError, load, rules
+
+        name = ConformancePackName
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,255}", name):
+            raise _validation(name, "conformancePackName", "Member must satisfy regular expression pattern: "
+                              "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
+        if (TemplateBody is None) == (TemplateS3Uri is None):
+            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
+                               "but not both.")  # fmt: skip
+        body = TemplateBody if TemplateBody is not None else self._template_from_s3(str(TemplateS3Uri))
+        inputs = {}
+        for p in ConformancePackInputParameters or []:
+            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
+                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
+            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
+        try:
+            wanted = rules(load(body), inputs)
+        except TemplateError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
+        prev = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if prev is None:
+            if self.conn.execute("SELECT count(*) FROM cfg_packs WHERE region = ?", (self.region,)).fetchone()[0] >= 50:
+                raise ServiceError("MaxNumberOfConformancePacksExceededException",
+                                   "You have reached the limit (50) of conformance packs in the account.")  # fmt: skip
+            pack_id = f"conformance-pack-{uuid.uuid4().hex[:8]}"
+            arn = f"arn:aws:config:{self.region}:{self.account_id}:conformance-pack/{name}/{pack_id}"
+            old_rules: list[str] = []
+        else:
+            pack_id, arn = prev["pack_id"], prev["arn"]
+            old_rules = list(json.loads(prev["config"]).get("Rules") or [])
+        suffix = pack_id.rsplit("-", 1)[-1]
+        deployed = []
+        for rule in wanted:
+            rule = dict(rule)
+            rule["ConfigRuleName"] = f"{rule['ConfigRuleName']}-conformance-pack-{suffix}"[:128]
+            existing = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
+                                         (self.region, rule["ConfigRuleName"])).fetchone()  # fmt: skip
+            if existing is not None and json.loads(existing[0]).get("CreatedBy") != "config-conforms.amazonaws.com":
+                raise ServiceError("ResourceInUseException", f"The rule {rule['ConfigRuleName']} already exists.")
+            # Every rule is validated as PutConfigRule does; one bad rule fails the call and stores nothing.
+            type(self).put_config_rule.__wrapped__(self, ConfigRule=rule, _created_by="config-conforms.amazonaws.com")  # type: ignore[attr-defined]
+            deployed.append(rule["ConfigRuleName"])
+        for gone in set(old_rules) - set(deployed):
+            type(self).delete_config_rule.__wrapped__(self, ConfigRuleName=gone)  # type: ignore[attr-defined]
+        now = self.now()
+        detail: dict[str, Any] = {"ConformancePackName": name, "ConformancePackArn": arn, "ConformancePackId": pack_id,
+                                  "ConformancePackInputParameters": [{"ParameterName": k, "ParameterValue": v}
+                                                                     for k, v in inputs.items()],
+                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": None, "Rules": deployed}  # fmt: skip
+        if DeliveryS3Bucket:
+            detail["DeliveryS3Bucket"] = DeliveryS3Bucket
+        if DeliveryS3KeyPrefix:
+            detail["DeliveryS3KeyPrefix"] = DeliveryS3KeyPrefix
+        self.conn.execute("INSERT INTO cfg_packs (region, name, pack_id, arn, config) VALUES (?,?,?,?,?) ON CONFLICT "
+                          "(region, name) DO UPDATE SET config = excluded.config",
+                          (self.region, name, pack_id, arn, json.dumps(detail)))  # fmt: skip
+        return {"ConformancePackArn": arn}
+
+    def _template_from_s3(self, uri: str) -> str:
+        from awsmon.backends.local.facts import Reader
+
+        if not uri.startswith("s3://") or "/" not in uri[5:]:
+            raise ServiceError("ValidationException", f"The TemplateS3Uri {uri} is not a valid s3://BUCKET/KEY URI.")
+        bucket, _, key = uri[5:].partition("/")
+        try:
+            body = Reader(self.store, self.region, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ServiceError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException",
+                               f"Cannot read the template at {uri}: {exc.code}: {exc.message}") from None  # fmt: skip
+        try:
+            return bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ServiceError("ConformancePackTemplateValidationException", f"The template at {uri} is not UTF-8 text.") from None
+
+    def _packs(self, names: list[str] | None) -> list[Any]:
+        if names:
+            return [self._pack_row(n) for n in names]
+        return self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? ORDER BY name", (self.region,)).fetchall()
+
+    @api("DescribeConformancePacks")
+    def describe_conformance_packs(self, *, ConformancePackNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+        out = []
+        for row in self._packs(ConformancePackNames):
+            d = json.loads(row["config"])
+            d.pop("Rules", None)
+            d.pop("CreatedBy", None)
+            d["LastUpdateRequestedTime"] = _dt(d["LastUpdateRequestedTime"])
+            out.append(d)
+        return {"ConformancePackDetails": out}
+
+    @api("DescribeConformancePackStatus")
+    def describe_conformance_pack_status(self, *, ConformancePackNames: list[str] | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        out = []
+        for row in self._packs(ConformancePackNames):
+            d = json.loads(row["config"])
+            t = _dt(d["LastUpdateRequestedTime"])
+            out.append({"ConformancePackName": row["name"], "ConformancePackId": row["pack_id"],
+                        "ConformancePackArn": row["arn"], "ConformancePackState": "CREATE_COMPLETE",
+                        "StackArn": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/awsconfigconforms-"
+                                    f"{row['name']}/{row['pack_id']}",
+                        "LastUpdateRequestedTime": t, "LastUpdateCompletedTime": t})  # fmt: skip
+        return {"ConformancePackStatusDetails": out}
+
+    def _pack_rule_compliance(self, row: Any) -> list[dict[str, Any]]:
+        from awsmon.engines.config_rules import summarize
+
+        out = []
+        for rule in json.loads(row["config"]).get("Rules") or []:
+            kinds = [r[0] for r in self.conn.execute("SELECT compliance FROM cfg_results WHERE region = ? AND rule_name = ?",
+                                                     (self.region, rule))]  # fmt: skip
+            ctype, _ = summarize(kinds)
+            out.append({"ConfigRuleName": rule, "ComplianceType": "INSUFFICIENT_DATA" if ctype == "NOT_APPLICABLE" else ctype,
+                        "Controls": []})  # fmt: skip
+        return out
+
+    @api("DescribeConformancePackCompliance")
+    def describe_conformance_pack_compliance(self, *, ConformancePackName: str, Filters: dict[str, Any] | None = None,
+                                             **kw: Any) -> dict[str, Any]:  # fmt: skip
+        row = self._pack_row(ConformancePackName)
+        self._sync()
+        rules = self._pack_rule_compliance(row)
+        f = Filters or {}
+        if f.get("ConfigRuleNames"):
+            known = {r["ConfigRuleName"] for r in rules}
+            for n in f["ConfigRuleNames"]:
+                if n not in known:
+                    raise ServiceError("NoSuchConfigRuleInConformancePackException",
+                                       f"Config rule {n} does not exist in conformance pack {ConformancePackName}.")  # fmt: skip
+            rules = [r for r in rules if r["ConfigRuleName"] in f["ConfigRuleNames"]]
+        if f.get("ComplianceType"):
+            rules = [r for r in rules if r["ComplianceType"] == f["ComplianceType"]]
+        return {"ConformancePackName": ConformancePackName, "ConformancePackRuleComplianceList": rules}
+
+    @api("GetConformancePackComplianceSummary")
+    def get_conformance_pack_compliance_summary(self, *, ConformancePackNames: list[str], **kw: Any) -> dict[str, Any]:
+        self._sync()
+        out = []
+        for row in self._packs(list(ConformancePackNames or []) or None):
+            kinds = [r["ComplianceType"] for r in self._pack_rule_compliance(row)]
+            status = "NON_COMPLIANT" if "NON_COMPLIANT" in kinds else "COMPLIANT" if "COMPLIANT" in kinds else "INSUFFICIENT_DATA"
+            out.append({"ConformancePackName": row["name"], "ConformancePackComplianceStatus": status})
+        return {"ConformancePackComplianceSummaryList": out}
+
+    @api("DeleteConformancePack")
+    def delete_conformance_pack(self, *, ConformancePackName: str, **kw: Any) -> dict[str, Any]:
+        row = self._pack_row(ConformancePackName)
+        for rule in json.loads(row["config"]).get("Rules") or []:
+            if self.conn.execute("SELECT 1 FROM cfg_rules WHERE region = ? AND name = ?", (self.region, rule)).fetchone():
+                type(self).delete_config_rule.__wrapped__(self, ConfigRuleName=rule)  # type: ignore[attr-defined]
+        self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
+        return {}
 
     # -- compliance ---------------------------------------------------------------------------------------------
     @staticmethod

@@ -12,7 +12,7 @@
   services report themselves; discovery when recording starts and periodic rules read it).
 * ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
   cursor; custom rules' last failed invocation and error on ``cfg_rules``; remediation configurations and
-  executions (``cfg_remediations``, ``cfg_remediation_execs``); the wake-up trigger (v3) also covers the services
+  executions (``cfg_remediations``, ``cfg_remediation_execs``); conformance packs (``cfg_packs``); the wake-up trigger (v3) also covers the services
   that register their own kinds (EC2, S3, IAM, DynamoDB, Lambda), so their changes are recorded at the next command.
 """
 
@@ -145,6 +145,14 @@ MIGRATIONS: list[str] = [
         updated_ms INTEGER NOT NULL,
         steps TEXT NOT NULL,               -- JSON StepDetails (times in ms)
         PRIMARY KEY (region, rule_name, resource_type, resource_id)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_packs (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        pack_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON: ConformancePackDetail + "Rules" (deployed rule names)
+        PRIMARY KEY (region, name)
     );
     DROP TRIGGER IF EXISTS cfg_events_wake_v2;
     CREATE TRIGGER IF NOT EXISTS cfg_events_wake_v3 AFTER INSERT ON events
