@@ -476,15 +476,29 @@ def get_compliance_details(
 def check(
     ctx: typer.Context,
     rules: list[str] | None = typer.Option(None, "--rule", "--config-rule-names", help="Rules to check (repeatable; default all)."),
+    aggregator: str | None = typer.Option(None, "--aggregator", help="Check every rule of every source of this aggregator."),
+    fail_on: list[str] | None = typer.Option(None, "--fail-on", help="Compliance types that fail the check with --aggregator "
+                                             "(default NON_COMPLIANT; also INSUFFICIENT_DATA)."),
 ) -> None:
     """CI gate: one line per rule; exit 3 when any selected rule has NON_COMPLIANT results.
 
-    Example: awsmon config check --rule retention || echo "non-compliant resources"
+    Example: awsmon config check --aggregator org-wide --fail-on NON_COMPLIANT || echo "non-compliant resources"
     """
     from awsmon.errors import CheckFailed
+    from awsmon.output import info
     from awsmon.services.config import check as svc
+    from awsmon.services.config import check_aggregate
 
-    data = svc(app_ctx(ctx), split_values(rules))
+    if aggregator:
+        data = check_aggregate(app_ctx(ctx), aggregator, split_values(fail_on) or ["NON_COMPLIANT"])
+        for src in data["UnavailableSources"]:
+            info(app_ctx(ctx), f"awsmon: source {src} of aggregator {aggregator} is not authorized: not checked")
+    elif fail_on:
+        from awsmon.errors import UsageError
+
+        raise UsageError("--fail-on goes with --aggregator")
+    else:
+        data = svc(app_ctx(ctx), split_values(rules))
     r = renderer(ctx)
     if r.ctx.query or r.fmt != "table":
         r.render(data, rows_key="Rules", columns=[Column("ComplianceType"), Column("ConfigRuleName"), Column("Summary")])
@@ -666,3 +680,156 @@ def delete_conformance_pack(
     from awsmon.services.config import delete_pack
 
     renderer(ctx).render(delete_pack(app_ctx(ctx), name))
+
+
+# -- aggregators -----------------------------------------------------------------------------------------------------
+_AGG = typer.Option(..., "--configuration-aggregator-name", help="Aggregator name.")
+
+
+@app.command("put-configuration-aggregator")
+def put_configuration_aggregator(
+    ctx: typer.Context,
+    name: str = _AGG,
+    sources: str = typer.Option(..., "--account-aggregation-sources",
+                                help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+) -> None:
+    """Create or update an aggregator over accounts and Regions of this home (PutConfigurationAggregator).
+
+    Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all --account-aggregation-sources '[{"AccountIds":["111111111111"],"AllAwsRegions":true}]'
+    """
+    from awsmon.services.config import put_aggregator
+
+    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources))
+
+
+@app.command("describe-configuration-aggregators")
+def describe_configuration_aggregators(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--configuration-aggregator-names", help="Aggregator names."),
+) -> None:
+    """Aggregators of this account and Region (DescribeConfigurationAggregators).
+
+    Example: awsmon config describe-configuration-aggregators
+    """
+    from awsmon.services.config import describe_aggregators
+
+    renderer(ctx).render(describe_aggregators(app_ctx(ctx), split_values(names)), rows_key="ConfigurationAggregators",
+                         columns=[Column("ConfigurationAggregatorName"), Column("CreationTime"), Column("LastUpdatedTime")])  # fmt: skip
+
+
+@app.command("delete-configuration-aggregator")
+def delete_configuration_aggregator(ctx: typer.Context, name: str = _AGG) -> None:
+    """Delete an aggregator (DeleteConfigurationAggregator).
+
+    Example: awsmon config delete-configuration-aggregator --configuration-aggregator-name all
+    """
+    from awsmon.services.config import delete_aggregator
+
+    renderer(ctx).render(delete_aggregator(app_ctx(ctx), name))
+
+
+@app.command("describe-configuration-aggregator-sources-status")
+def describe_configuration_aggregator_sources_status(ctx: typer.Context, name: str = _AGG) -> None:
+    """Which sources an aggregator collects, and which lack an authorization (DescribeConfigurationAggregatorSourcesStatus).
+
+    Example: awsmon config describe-configuration-aggregator-sources-status --configuration-aggregator-name all
+    """
+    from awsmon.services.config import aggregator_sources
+
+    renderer(ctx).render(aggregator_sources(app_ctx(ctx), name), rows_key="AggregatedSourceStatusList",
+                         columns=[Column("SourceId"), Column("AwsRegion"), Column("LastUpdateStatus"), Column("LastErrorCode")])  # fmt: skip
+
+
+@app.command("put-aggregation-authorization")
+def put_aggregation_authorization(
+    ctx: typer.Context,
+    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
+    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
+) -> None:
+    """Let an aggregator account collect this account's data in this Region (PutAggregationAuthorization).
+
+    Example: awsmon --account 222222222222 config put-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
+    """
+    from awsmon.services.config import put_authorization
+
+    renderer(ctx).render(put_authorization(app_ctx(ctx), account, region))
+
+
+@app.command("describe-aggregation-authorizations")
+def describe_aggregation_authorizations(ctx: typer.Context) -> None:
+    """Authorizations this account gave in this Region (DescribeAggregationAuthorizations).
+
+    Example: awsmon config describe-aggregation-authorizations
+    """
+    from awsmon.services.config import describe_authorizations
+
+    renderer(ctx).render(describe_authorizations(app_ctx(ctx)), rows_key="AggregationAuthorizations",
+                         columns=[Column("AuthorizedAccountId"), Column("AuthorizedAwsRegion"), Column("CreationTime")])  # fmt: skip
+
+
+@app.command("delete-aggregation-authorization")
+def delete_aggregation_authorization(
+    ctx: typer.Context,
+    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
+    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
+) -> None:
+    """Withdraw an authorization (DeleteAggregationAuthorization).
+
+    Example: awsmon config delete-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
+    """
+    from awsmon.services.config import delete_authorization
+
+    renderer(ctx).render(delete_authorization(app_ctx(ctx), account, region))
+
+
+@app.command("describe-aggregate-compliance-by-config-rules")
+def describe_aggregate_compliance_by_config_rules(
+    ctx: typer.Context,
+    name: str = _AGG,
+    filters: str | None = typer.Option(None, "--filters", help="ConfigRuleName=..,ComplianceType=..,AccountId=..,AwsRegion=.."),
+) -> None:
+    """Compliance of every rule in every source account and Region (DescribeAggregateComplianceByConfigRules).
+
+    Example: awsmon config describe-aggregate-compliance-by-config-rules --configuration-aggregator-name all
+    """
+    from awsmon.services.config import aggregate_by_rules
+
+    renderer(ctx).render(aggregate_by_rules(app_ctx(ctx), name, filters), rows_key="AggregateComplianceByConfigRules",
+                         columns=[Column("AccountId"), Column("AwsRegion"), Column("ConfigRuleName"),
+                                  Column("ComplianceType", "Compliance.ComplianceType")])  # fmt: skip
+
+
+@app.command("get-aggregate-config-rule-compliance-summary")
+def get_aggregate_config_rule_compliance_summary(
+    ctx: typer.Context,
+    name: str = _AGG,
+    group_by: str | None = typer.Option(None, "--group-by-key", help="ACCOUNT_ID or AWS_REGION."),
+    filters: str | None = typer.Option(None, "--filters", help="AccountId=..,AwsRegion=.."),
+) -> None:
+    """Compliant and non-compliant rule counts, by account or Region (GetAggregateConfigRuleComplianceSummary).
+
+    Example: awsmon config get-aggregate-config-rule-compliance-summary --configuration-aggregator-name all --group-by-key ACCOUNT_ID
+    """
+    from awsmon.services.config import aggregate_rule_summary
+
+    renderer(ctx).render(aggregate_rule_summary(app_ctx(ctx), name, group_by, filters), rows_key="AggregateComplianceCounts",
+                         columns=[Column("GroupName"),
+                                  Column("Compliant", "ComplianceSummary.CompliantResourceCount.CappedCount"),
+                                  Column("NonCompliant", "ComplianceSummary.NonCompliantResourceCount.CappedCount")])  # fmt: skip
+
+
+@app.command("get-aggregate-discovered-resource-counts")
+def get_aggregate_discovered_resource_counts(
+    ctx: typer.Context,
+    name: str = _AGG,
+    group_by: str | None = typer.Option(None, "--group-by-key", help="RESOURCE_TYPE, ACCOUNT_ID or AWS_REGION."),
+    filters: str | None = typer.Option(None, "--filters", help="ResourceType=..,AccountId=..,Region=.."),
+) -> None:
+    """Recorded resources across the aggregator's sources (GetAggregateDiscoveredResourceCounts).
+
+    Example: awsmon config get-aggregate-discovered-resource-counts --configuration-aggregator-name all --group-by-key RESOURCE_TYPE
+    """
+    from awsmon.services.config import aggregate_resource_counts
+
+    renderer(ctx).render(aggregate_resource_counts(app_ctx(ctx), name, group_by, filters), rows_key="GroupedResourceCounts",
+                         columns=[Column("GroupName"), Column("ResourceCount")])  # fmt: skip

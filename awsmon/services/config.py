@@ -509,3 +509,80 @@ def pack_summary(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
     _client(ctx).delete_conformance_pack(ConformancePackName=name)
     return {}
+
+
+# -- aggregators -----------------------------------------------------------------------------------------------------
+
+
+def put_aggregator(ctx: AppContext, name: str, sources: str) -> dict[str, Any]:
+    src = json_list(sources, "--account-aggregation-sources")
+    return dict(_client(ctx).put_configuration_aggregator(ConfigurationAggregatorName=name, AccountAggregationSources=src))
+
+
+def describe_aggregators(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigurationAggregatorNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_configuration_aggregators, "ConfigurationAggregators", "NextToken", None, params)
+
+
+def delete_aggregator(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_configuration_aggregator(ConfigurationAggregatorName=name)
+    return {}
+
+
+def aggregator_sources(ctx: AppContext, name: str) -> dict[str, Any]:
+    return _pages(_client(ctx).describe_configuration_aggregator_sources_status, "AggregatedSourceStatusList",
+                  "NextToken", None, {"ConfigurationAggregatorName": name})  # fmt: skip
+
+
+def put_authorization(ctx: AppContext, account: str, region: str) -> dict[str, Any]:
+    return dict(_client(ctx).put_aggregation_authorization(AuthorizedAccountId=account, AuthorizedAwsRegion=region))
+
+
+def describe_authorizations(ctx: AppContext) -> dict[str, Any]:
+    return _pages(_client(ctx).describe_aggregation_authorizations, "AggregationAuthorizations", "NextToken", None, {})
+
+
+def delete_authorization(ctx: AppContext, account: str, region: str) -> dict[str, Any]:
+    _client(ctx).delete_aggregation_authorization(AuthorizedAccountId=account, AuthorizedAwsRegion=region)
+    return {}
+
+
+def aggregate_by_rules(ctx: AppContext, name: str, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"ConfigurationAggregatorName": name}
+    if filters:
+        params["Filters"] = parse_structure(filters, "--filters")
+    return _pages(_client(ctx).describe_aggregate_compliance_by_config_rules, "AggregateComplianceByConfigRules",
+                  "NextToken", None, params)  # fmt: skip
+
+
+def aggregate_rule_summary(ctx: AppContext, name: str, group_by: str | None = None, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = compact(ConfigurationAggregatorName=name, GroupByKey=group_by,
+                                     Filters=parse_structure(filters, "--filters"))  # fmt: skip
+    return dict(_client(ctx).get_aggregate_config_rule_compliance_summary(**params))
+
+
+def aggregate_resource_counts(ctx: AppContext, name: str, group_by: str | None = None, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = compact(ConfigurationAggregatorName=name, GroupByKey=group_by,
+                                     Filters=parse_structure(filters, "--filters"))  # fmt: skip
+    return dict(_client(ctx).get_aggregate_discovered_resource_counts(**params))
+
+
+def check_aggregate(ctx: AppContext, name: str, fail_on: Sequence[str] = ("NON_COMPLIANT",)) -> dict[str, Any]:
+    """CI gate over an aggregator: one line per (account, Region, rule); failing = compliance type in ``fail_on``."""
+    for t in fail_on:
+        if t not in ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT"):
+            raise UsageError(f"invalid --fail-on {t!r}: use NON_COMPLIANT or INSUFFICIENT_DATA")
+    rows = aggregate_by_rules(ctx, name)["AggregateComplianceByConfigRules"]
+    out = []
+    for r in rows:
+        ctype = r["Compliance"]["ComplianceType"]
+        count = (r["Compliance"].get("ComplianceContributorCount") or {}).get("CappedCount", 0)
+        line = f"{ctype:<17} {r['AccountId']} {r['AwsRegion']} {r['ConfigRuleName']}"
+        if ctype == "NON_COMPLIANT":
+            line += f": {count} non-compliant resource(s)"
+        out.append({"AccountId": r["AccountId"], "AwsRegion": r["AwsRegion"], "ConfigRuleName": r["ConfigRuleName"],
+                    "ComplianceType": ctype, "Summary": line})  # fmt: skip
+    failing = [f"{r['AccountId']}/{r['AwsRegion']}/{r['ConfigRuleName']}" for r in out if r["ComplianceType"] in fail_on]
+    unauthorized = [f"{s['SourceId']}/{s['AwsRegion']}" for s in aggregator_sources(ctx, name)["AggregatedSourceStatusList"]
+                    if s.get("LastUpdateStatus") == "FAILED"]  # fmt: skip
+    return {"Rules": out, "Checked": len(out), "NonCompliantRules": failing, "UnavailableSources": unauthorized}

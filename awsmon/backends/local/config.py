@@ -1928,6 +1928,242 @@ class LocalConfig(LocalService):
         self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
         return {}
 
+    # -- aggregators --------------------------------------------------------------------------------------------
+    _REGION_RE = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
+
+    def _aggregator(self, name: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConfigurationAggregatorException",
+                               "The configuration aggregator does not exist. Check the configuration aggregator name and "
+                               "try again.")  # fmt: skip
+        return dict(json.loads(row[0]))
+
+    @staticmethod
+    def _api_aggregator(cfg: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(cfg)
+        out["CreationTime"] = _dt(cfg["CreationTime"])
+        out["LastUpdatedTime"] = _dt(cfg["LastUpdatedTime"])
+        return out
+
+    @api("PutConfigurationAggregator")
+    def put_configuration_aggregator(self, *, ConfigurationAggregatorName: str,
+                                     AccountAggregationSources: list[dict[str, Any]] | None = None,
+                                     OrganizationAggregationSource: dict[str, Any] | None = None,
+                                     **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        name = ConfigurationAggregatorName
+        if not isinstance(name, str) or not re.fullmatch(r"[\w\-]{1,256}", name):
+            raise _validation(name, "configurationAggregatorName", "Member must satisfy regular expression pattern: [\\w\\-]+")
+        if AccountAggregationSources and OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "The configuration aggregator cannot be created because your request contains both the "
+                               "AccountAggregationSource and the OrganizationAggregationSource. Include only one "
+                               "aggregation source and try again.")  # fmt: skip
+        if not AccountAggregationSources and not OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "The configuration aggregator cannot be created because your request is missing either "
+                               "the AccountAggregationSource or the OrganizationAggregationSource. Include the "
+                               "appropriate aggregation source and try again.")  # fmt: skip
+        if OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "awsmon's local account has no AWS Organizations service: aggregate the home's accounts "
+                               "with AccountAggregationSources.")  # fmt: skip
+        sources = list(AccountAggregationSources or [])
+        if len(sources) > 1:
+            raise ServiceError("ValidationException", f"Value '{sources}' at 'accountAggregationSources' failed to "
+                               "satisfy constraint: Member must have length less than or equal to 1")  # fmt: skip
+        for src in sources:
+            if not isinstance(src, dict):
+                raise _validation(src, "accountAggregationSources.member", "Member must be a structure")
+            ids = src.get("AccountIds")
+            if not isinstance(ids, list) or not ids:
+                raise _validation(ids, "accountAggregationSources.member.accountIds", "Member must have length greater than or equal to 1")
+            for a in ids:
+                if not isinstance(a, str) or not re.fullmatch(r"\d{12}", a):
+                    raise _validation(ids, "accountAggregationSources.member.accountIds",
+                                      "Member must satisfy constraint: [Member must satisfy regular expression pattern: \\d{12}]")  # fmt: skip
+            regions = src.get("AwsRegions") or []
+            if regions and src.get("AllAwsRegions"):
+                raise ServiceError("InvalidParameterValueException",
+                                   "Your configuration aggregator contains a list of regions and also specifies the use "
+                                   "of all regions. You must choose one of these options.")  # fmt: skip
+            if not regions and not src.get("AllAwsRegions"):
+                raise ServiceError("InvalidParameterValueException",
+                                   "Your request does not specify any regions. Select AWS Config-supported regions and "
+                                   "try again.")  # fmt: skip
+            for r in regions:
+                if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
+                    raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+        now_ms = _ms(self.now())
+        prev = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?",
+                                 (self.region, name)).fetchone()  # fmt: skip
+        if prev is None and self.conn.execute("SELECT count(*) FROM cfg_aggregators WHERE region = ?",
+                                              (self.region,)).fetchone()[0] >= 50:  # fmt: skip
+            raise ServiceError("LimitExceededException", "You have reached the limit of the number of aggregators you can create.")
+        created = json.loads(prev[0])["CreationTime"] if prev else now_ms
+        arn = f"arn:aws:config:{self.region}:{self.account_id}:config-aggregator/config-aggregator-{uuid.uuid4().hex[:8]}"
+        if prev:
+            arn = json.loads(prev[0])["ConfigurationAggregatorArn"]
+        cfg = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
+               "AccountAggregationSources": [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
+                                              **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
+                                             for s in sources],
+               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        self.conn.execute("INSERT INTO cfg_aggregators (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
+                          "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
+        return {"ConfigurationAggregator": self._api_aggregator(cfg)}
+
+    @api("DescribeConfigurationAggregators")
+    def describe_configuration_aggregators(self, *, ConfigurationAggregatorNames: list[str] | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if ConfigurationAggregatorNames:
+            cfgs = [self._aggregator(n) for n in ConfigurationAggregatorNames]
+        else:
+            cfgs = [json.loads(r[0]) for r in self.conn.execute(
+                "SELECT config FROM cfg_aggregators WHERE region = ? ORDER BY name", (self.region,))]  # fmt: skip
+        return {"ConfigurationAggregators": [self._api_aggregator(c) for c in cfgs]}
+
+    @api("DeleteConfigurationAggregator")
+    def delete_configuration_aggregator(self, *, ConfigurationAggregatorName: str, **kw: Any) -> dict[str, Any]:
+        self._aggregator(ConfigurationAggregatorName)
+        self.conn.execute("DELETE FROM cfg_aggregators WHERE region = ? AND name = ?", (self.region, ConfigurationAggregatorName))
+        return {}
+
+    @api("DescribeConfigurationAggregatorSourcesStatus")
+    def describe_configuration_aggregator_sources_status(self, *, ConfigurationAggregatorName: str,
+                                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import sources
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        out = []
+        for src in sources(self.store, self.region, cfg):
+            st: dict[str, Any] = {"SourceId": src.account, "SourceType": "ACCOUNT", "AwsRegion": src.region,
+                                  "LastUpdateStatus": "SUCCEEDED" if src.authorized else "FAILED",
+                                  "LastUpdateTime": self.now()}  # fmt: skip
+            if not src.authorized:
+                st["LastErrorCode"] = "AccessDeniedException"
+                st["LastErrorMessage"] = (f"Account {src.account} has not authorized {self.account_id} to aggregate "
+                                          f"its data in {src.region}" + ("" if src.exists else
+                                          " (no such account in this awsmon home)"))  # fmt: skip
+            out.append(st)
+        return {"AggregatedSourceStatusList": out}
+
+    @api("PutAggregationAuthorization")
+    def put_aggregation_authorization(self, *, AuthorizedAccountId: str, AuthorizedAwsRegion: str,
+                                      **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        if not isinstance(AuthorizedAccountId, str) or not re.fullmatch(r"\d{12}", AuthorizedAccountId):
+            raise _validation(AuthorizedAccountId, "authorizedAccountId", "Member must satisfy regular expression pattern: \\d{12}")
+        if not isinstance(AuthorizedAwsRegion, str) or not re.fullmatch(self._REGION_RE, AuthorizedAwsRegion):
+            raise _validation(AuthorizedAwsRegion, "authorizedAwsRegion", "Member must have length between 1 and 64 "
+                              "and be a Region name")  # fmt: skip
+        now_ms = _ms(self.now())
+        self.conn.execute("INSERT OR IGNORE INTO cfg_authorizations (region, authorized_account, authorized_region, "
+                          "created_ms) VALUES (?,?,?,?)", (self.region, AuthorizedAccountId, AuthorizedAwsRegion, now_ms))  # fmt: skip
+        row = self.conn.execute("SELECT created_ms FROM cfg_authorizations WHERE region = ? AND authorized_account = ? AND "
+                                "authorized_region = ?", (self.region, AuthorizedAccountId, AuthorizedAwsRegion)).fetchone()  # fmt: skip
+        return {"AggregationAuthorization": self._authorization(AuthorizedAccountId, AuthorizedAwsRegion, row[0])}
+
+    def _authorization(self, account: str, region: str, created_ms: int) -> dict[str, Any]:
+        return {"AggregationAuthorizationArn": f"arn:aws:config:{self.region}:{self.account_id}:aggregation-authorization/"
+                                               f"{account}/{region}",
+                "AuthorizedAccountId": account, "AuthorizedAwsRegion": region, "CreationTime": _dt(created_ms)}  # fmt: skip
+
+    @api("DescribeAggregationAuthorizations")
+    def describe_aggregation_authorizations(self, **kw: Any) -> dict[str, Any]:
+        rows = self.conn.execute("SELECT * FROM cfg_authorizations WHERE region = ? ORDER BY authorized_account, "
+                                 "authorized_region", (self.region,)).fetchall()  # fmt: skip
+        return {"AggregationAuthorizations": [self._authorization(r["authorized_account"], r["authorized_region"], r["created_ms"])
+                                              for r in rows]}  # fmt: skip
+
+    @api("DeleteAggregationAuthorization")
+    def delete_aggregation_authorization(self, *, AuthorizedAccountId: str, AuthorizedAwsRegion: str,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self.conn.execute("DELETE FROM cfg_authorizations WHERE region = ? AND authorized_account = ? AND authorized_region = ?",
+                          (self.region, AuthorizedAccountId, AuthorizedAwsRegion))  # fmt: skip
+        return {}
+
+    @api("DescribeAggregateComplianceByConfigRules")
+    def describe_aggregate_compliance_by_config_rules(self, *, ConfigurationAggregatorName: str,
+                                                      Filters: dict[str, Any] | None = None, Limit: int | None = None,
+                                                      NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import rule_compliance
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        rows = [r for r in rule_compliance(self.store, self.region, cfg)
+                if (not f.get("ConfigRuleName") or r["ConfigRuleName"] == f["ConfigRuleName"])
+                and (not f.get("ComplianceType") or r["Compliance"]["ComplianceType"] == f["ComplianceType"])
+                and (not f.get("AccountId") or r["AccountId"] == f["AccountId"])
+                and (not f.get("AwsRegion") or r["AwsRegion"] == f["AwsRegion"])]  # fmt: skip
+        n = self._limit(Limit, 1000, 1000)
+        start = int(_decode_token(NextToken).get("offset", 0)) if NextToken else 0
+        out: dict[str, Any] = {"AggregateComplianceByConfigRules": rows[start : start + n]}
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    @api("GetAggregateConfigRuleComplianceSummary")
+    def get_aggregate_config_rule_compliance_summary(self, *, ConfigurationAggregatorName: str,
+                                                     Filters: dict[str, Any] | None = None, GroupByKey: str | None = None,
+                                                     **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import rule_compliance
+
+        if GroupByKey is not None and GroupByKey not in ("ACCOUNT_ID", "AWS_REGION"):
+            raise _validation(GroupByKey, "groupByKey", "Member must satisfy enum value set: [ACCOUNT_ID, AWS_REGION]")
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        groups: dict[str, list[str]] = {}
+        for r in rule_compliance(self.store, self.region, cfg):
+            if (f.get("AccountId") and r["AccountId"] != f["AccountId"]) or (f.get("AwsRegion") and r["AwsRegion"] != f["AwsRegion"]):
+                continue
+            key = r["AccountId"] if GroupByKey == "ACCOUNT_ID" else r["AwsRegion"] if GroupByKey == "AWS_REGION" else ""
+            groups.setdefault(key, []).append(r["Compliance"]["ComplianceType"])
+        now = self.now()
+
+        def summary(kinds: list[str]) -> dict[str, Any]:
+            c, nc = kinds.count("COMPLIANT"), kinds.count("NON_COMPLIANT")
+            return {"CompliantResourceCount": {"CappedCount": min(c, 100), "CapExceeded": c > 100},
+                    "NonCompliantResourceCount": {"CappedCount": min(nc, 100), "CapExceeded": nc > 100},
+                    "ComplianceSummaryTimestamp": now}  # fmt: skip
+
+        out: dict[str, Any] = {"AggregateComplianceCounts": [{"GroupName": k, "ComplianceSummary": summary(v)}
+                                                             for k, v in sorted(groups.items())]}  # fmt: skip
+        if GroupByKey:
+            out["GroupByKey"] = GroupByKey
+        else:
+            out["AggregateComplianceCounts"] = [{"ComplianceSummary": c["ComplianceSummary"]} for c in out["AggregateComplianceCounts"]]
+        return out
+
+    @api("GetAggregateDiscoveredResourceCounts")
+    def get_aggregate_discovered_resource_counts(self, *, ConfigurationAggregatorName: str,
+                                                 Filters: dict[str, Any] | None = None, GroupByKey: str | None = None,
+                                                 **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import resource_counts
+
+        if GroupByKey is not None and GroupByKey not in ("RESOURCE_TYPE", "ACCOUNT_ID", "AWS_REGION"):
+            raise _validation(GroupByKey, "groupByKey", "Member must satisfy enum value set: [RESOURCE_TYPE, ACCOUNT_ID, AWS_REGION]")
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        total = 0
+        groups: dict[str, int] = {}
+        for account, region, rtype, n in resource_counts(self.store, self.region, cfg):
+            if (f.get("ResourceType") and rtype != f["ResourceType"]) or (f.get("AccountId") and account != f["AccountId"]) \
+                    or (f.get("Region") and region != f["Region"]):
+                continue
+            total += n
+            if GroupByKey:
+                key = {"RESOURCE_TYPE": rtype, "ACCOUNT_ID": account, "AWS_REGION": region}[GroupByKey]
+                groups[key] = groups.get(key, 0) + n
+        out: dict[str, Any] = {"TotalDiscoveredResources": total}
+        if GroupByKey:
+            out["GroupByKey"] = GroupByKey
+            out["GroupedResourceCounts"] = [{"GroupName": k, "ResourceCount": v} for k, v in sorted(groups.items())]
+        return out
+
     # -- compliance ---------------------------------------------------------------------------------------------
     @staticmethod
     def _compliance_types(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:

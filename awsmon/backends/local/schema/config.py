@@ -12,7 +12,8 @@
   services report themselves; discovery when recording starts and periodic rules read it).
 * ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
   cursor; custom rules' last failed invocation and error on ``cfg_rules``; remediation configurations and
-  executions (``cfg_remediations``, ``cfg_remediation_execs``); conformance packs (``cfg_packs``); the wake-up trigger (v3) also covers the services
+  executions (``cfg_remediations``, ``cfg_remediation_execs``); conformance packs (``cfg_packs``); aggregators and
+  the authorizations this account gave (``cfg_aggregators``, ``cfg_authorizations``); the wake-up trigger (v3) also covers the services
   that register their own kinds (EC2, S3, IAM, DynamoDB, Lambda), so their changes are recorded at the next command.
 """
 
@@ -153,6 +154,19 @@ MIGRATIONS: list[str] = [
         arn TEXT NOT NULL,
         config TEXT NOT NULL,              -- JSON: ConformancePackDetail + "Rules" (deployed rule names)
         PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_aggregators (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON ConfigurationAggregator (times in ms)
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_authorizations (
+        region TEXT NOT NULL,              -- the source Region the authorization covers
+        authorized_account TEXT NOT NULL,
+        authorized_region TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (region, authorized_account, authorized_region)
     );
     DROP TRIGGER IF EXISTS cfg_events_wake_v2;
     CREATE TRIGGER IF NOT EXISTS cfg_events_wake_v3 AFTER INSERT ON events
