@@ -55,6 +55,12 @@ def test_aggregator_across_accounts_and_regions(pinned: Cli) -> None:
                       "--group-by-key", "ACCOUNT_ID", "--filters", "ResourceType=AWS::Logs::LogGroup")  # fmt: skip
     assert res["TotalDiscoveredResources"] == 3
     assert {g["GroupName"]: g["ResourceCount"] for g in res["GroupedResourceCounts"]} == {ME: 2, OTHER: 1}
+    sel = pinned.json("config", "select-aggregate-resource-config", "SELECT accountId, awsRegion, COUNT(*) WHERE "
+                      "resourceType = 'AWS::Logs::LogGroup' GROUP BY accountId, awsRegion ORDER BY accountId, awsRegion",
+                      "--configuration-aggregator-name", "all")["Results"]  # fmt: skip
+    assert sel == [{"accountId": ME, "awsRegion": "eu-west-1", "COUNT(*)": 1},
+                   {"accountId": ME, "awsRegion": "us-east-1", "COUNT(*)": 1},
+                   {"accountId": OTHER, "awsRegion": "us-east-1", "COUNT(*)": 1}]  # fmt: skip
     check = pinned("config", "check", "--aggregator", "all", "--fail-on", "NON_COMPLIANT")
     assert check.exit_code == 3
     assert f"NON_COMPLIANT     {OTHER} us-east-1 retention: 1 non-compliant resource(s)" in check.stdout

@@ -833,3 +833,46 @@ def get_aggregate_discovered_resource_counts(
 
     renderer(ctx).render(aggregate_resource_counts(app_ctx(ctx), name, group_by, filters), rows_key="GroupedResourceCounts",
                          columns=[Column("GroupName"), Column("ResourceCount")])  # fmt: skip
+
+
+# -- advanced query --------------------------------------------------------------------------------------------------
+
+
+def _select_columns(data: dict) -> list[Column]:
+    names = [f["Name"] for f in (data.get("QueryInfo") or {}).get("SelectFields") or []]
+    return [Column(n) for n in names]
+
+
+@app.command("select-resource-config")
+def select_resource_config(
+    ctx: typer.Context,
+    expression: str = typer.Argument(..., help="SELECT ... [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n]"),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    next_token: str | None = typer.Option(None, "--next-token", help="One page from this token ('' = first page)."),
+) -> None:
+    """Query the recorded resources with AWS Config's advanced query SQL (SelectResourceConfig).
+
+    Example: awsmon config select-resource-config "SELECT resourceType, COUNT(*) GROUP BY resourceType"
+    """
+    from awsmon.services.config import select
+
+    data = select(app_ctx(ctx), expression, limit=limit, next_token=next_token)
+    renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))
+
+
+@app.command("select-aggregate-resource-config")
+def select_aggregate_resource_config(
+    ctx: typer.Context,
+    expression: str = typer.Argument(..., help="SELECT ... (as for select-resource-config)"),
+    aggregator: str = typer.Option(..., "--configuration-aggregator-name", help="Aggregator name."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    next_token: str | None = typer.Option(None, "--next-token", help="One page from this token ('' = first page)."),
+) -> None:
+    """The same SQL over every authorized source of an aggregator (SelectAggregateResourceConfig).
+
+    Example: awsmon config select-aggregate-resource-config "SELECT accountId, COUNT(*) GROUP BY accountId" --configuration-aggregator-name all
+    """
+    from awsmon.services.config import select
+
+    data = select(app_ctx(ctx), expression, aggregator=aggregator, limit=limit, next_token=next_token)
+    renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))

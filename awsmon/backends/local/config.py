@@ -2164,6 +2164,49 @@ class LocalConfig(LocalService):
             out["GroupedResourceCounts"] = [{"GroupName": k, "ResourceCount": v} for k, v in sorted(groups.items())]
         return out
 
+    # -- advanced query -----------------------------------------------------------------------------------------
+    def _select(self, expression: Any, items: Any, limit: Any, token: str | None) -> dict[str, Any]:
+        from awsmon.engines.config_select import MAX_LIMIT, QueryError, parse, run
+
+        try:
+            query = parse(expression)
+        except QueryError as exc:
+            raise ServiceError("InvalidExpressionException", str(exc)) from None
+        n = self._limit(limit, MAX_LIMIT, MAX_LIMIT)
+        try:
+            names, rows = run(query, items)
+        except QueryError as exc:
+            raise ServiceError("InvalidExpressionException", str(exc)) from None
+        start = int(_decode_token(token).get("offset", 0)) if token else 0
+        out: dict[str, Any] = {"Results": [json.dumps(r, separators=(",", ":"), default=str) for r in rows[start : start + n]],
+                               "QueryInfo": {"SelectFields": [{"Name": name} for name in names]}}  # fmt: skip
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    @api("SelectResourceConfig")
+    def select_resource_config(self, *, Expression: str, Limit: int | None = None, NextToken: str | None = None,
+                               **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.config_select import query_item
+
+        self._sync()
+        rows = self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                                 "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id",
+                                 (self.region,))  # fmt: skip
+        return self._select(Expression, (query_item(json.loads(r[0])) for r in rows), Limit, NextToken)
+
+    @api("SelectAggregateResourceConfig")
+    def select_aggregate_resource_config(self, *, Expression: str, ConfigurationAggregatorName: str,
+                                         Limit: int | None = None, MaxResults: int | None = None,
+                                         NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import resource_items
+        from awsmon.engines.config_select import query_item
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        self._sync()
+        items = (query_item(item) for _, item in resource_items(self.store, self.region, cfg))
+        return self._select(Expression, items, Limit or MaxResults, NextToken)
+
     # -- compliance ---------------------------------------------------------------------------------------------
     @staticmethod
     def _compliance_types(values: list[str] | None, allowed: tuple[str, ...]) -> list[str]:
