@@ -410,7 +410,7 @@ def run(query: Query, items: Iterable[Mapping[str, Any]]) -> tuple[list[str], li
             groups.setdefault(key, []).append(i)
         if not query.group_by:
             groups = {(): matched}
-        for key, rows in groups.items():
+        for rows in groups.values():
             out: dict[str, Any] = {}
             ctx: dict[str, Any] = {}
             for s in query.select:
