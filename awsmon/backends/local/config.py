@@ -434,6 +434,7 @@ class Recorder:
         self.conn = store.conn
         self._services: dict[str, Any] = {}
         self._channel: Any = False  # the delivery channel (None: none), read once per Recorder
+        self._current: list[dict[str, Any]] | None = None  # current_items(), until the next item is written
 
     def channel(self) -> dict[str, Any] | None:
         if self._channel is False:
@@ -621,6 +622,7 @@ class Recorder:
             (self.region, item["resourceType"], item["resourceId"], when_ms, item["configurationItemStatus"], "{}"),
         )
         item_id = int(cur.lastrowid or 0)
+        self._current = None
         # An ordering key like AWS's: capture time in ms, then a per-item counter (unique and increasing).
         item["configurationStateId"] = f"{when_ms}{item_id % 1000:03d}"
         self.conn.execute("UPDATE cfg_items SET item = ? WHERE id = ?", (json.dumps(item, separators=(",", ":")), item_id))
@@ -809,7 +811,7 @@ class Recorder:
                           (now_ms, now_ms, self.region, name))  # fmt: skip
         return len(seen)
 
-    def evaluate_policy(self, cfg: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
+    def evaluate_policy(self, cfg: Mapping[str, Any], item: Mapping[str, Any], *, stamp: bool = True) -> bool:
         """A CUSTOM_POLICY rule on one item (when in scope); True if it gave a result."""
         from awsmon.backends.local.config_custom import evaluate_policy, in_scope
 
@@ -818,9 +820,18 @@ class Recorder:
         now_ms = _ms(self.store.now())
         self.put_result(cfg["ConfigRuleName"], item["resourceType"], item["resourceId"], evaluate_policy(cfg, item),
                         int(item["configurationItemCaptureTime"]), now_ms)  # fmt: skip
-        self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
-                          (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+        if stamp:
+            self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
         return True
+
+    def current_items(self) -> list[dict[str, Any]]:
+        """The latest item of every live resource of the Region (read once per Recorder; a write forgets it)."""
+        if self._current is None:
+            self._current = [json.loads(text) for (text,) in self.conn.execute(
+                "SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id", (self.region,))]  # fmt: skip
+        return self._current
 
     def evaluate_custom(self, cfg: Mapping[str, Any], *, periodic: bool) -> int:
         """A custom rule's whole evaluation: a scheduled invocation, and/or one invocation per current item in scope
@@ -829,11 +840,12 @@ class Recorder:
 
         if cfg["Source"].get("Owner") == "CUSTOM_POLICY":
             seen: set[tuple[str, str]] = set()
-            for (text,) in self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
-                                             "WHERE r.region = ? AND r.deleted_ms IS NULL", (self.region,)).fetchall():  # fmt: skip
-                item = json.loads(text)
-                if self.evaluate_policy(cfg, item):
+            for item in self.current_items():
+                if self.evaluate_policy(cfg, item, stamp=False):
                     seen.add((item["resourceType"], item["resourceId"]))
+            now_ms = _ms(self.store.now())
+            self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
             for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND rule_name = ?",
                                        (self.region, cfg["ConfigRuleName"])).fetchall():  # fmt: skip
                 if (r[0], r[1]) not in seen:
@@ -847,11 +859,8 @@ class Recorder:
             self.invoke_custom(cfg, None, periodic=True)
             count += 1
         if is_change and not periodic:
-            rows = self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
-                                     "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id",
-                                     (self.region,)).fetchall()  # fmt: skip
-            for (text,) in rows:
-                self.invoke_custom(cfg, json.loads(text))
+            for item in list(self.current_items()):
+                self.invoke_custom(cfg, item)
                 count += 1
         return count
 

@@ -17,6 +17,7 @@ An error in the function (an exception, a bad handler) never stops the caller: i
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -219,10 +220,16 @@ def validate_policy(cr: Mapping[str, Any]) -> tuple[dict[str, Any], bool, bool]:
     return stored, False, True
 
 
+@functools.lru_cache(maxsize=64)
+def _policy(text: str) -> Any:
+    from awsmon.engines.guard import parse
+
+    return parse(text)
+
+
 def evaluate_policy(cfg: Mapping[str, Any], item: Mapping[str, Any]) -> tuple[str, str | None]:
     """A custom policy's result for one configuration item (the document Guard sees, configuration as an object)."""
-    from awsmon.engines.guard import evaluate, parse
+    from awsmon.engines.guard import evaluate
 
-    policy = parse(str(cfg["Source"]["CustomPolicyDetails"]["PolicyText"]))
-    out = evaluate(policy, dict(item))
+    out = evaluate(_policy(str(cfg["Source"]["CustomPolicyDetails"]["PolicyText"])), item)
     return out.compliance, out.annotation
