@@ -683,20 +683,26 @@ class Recorder:
     def invoke_custom(self, cfg: Mapping[str, Any], item: Mapping[str, Any] | None, *, left_scope: bool = False,
                       periodic: bool = False) -> None:  # fmt: skip
         """Invoke a CUSTOM_LAMBDA rule's function: one item (change trigger, when in scope) or a scheduled run."""
-        from awsmon.backends.local import config_custom
+        from awsmon.backends.local.config_custom import (
+            change_event,
+            in_scope,
+            invoke,
+            scheduled_event,
+            triggers,
+        )
         from awsmon.backends.local.config_delivery import file_item, iso
 
         now = self.store.now()
         if periodic:
-            event = config_custom.scheduled_event(self.store.account_id, iso(_ms(now)))
+            event = scheduled_event(self.store.account_id, iso(_ms(now)))
         else:
             assert item is not None
-            if not config_custom.triggers(cfg)[1]:
+            if not triggers(cfg)[1]:
                 return
-            if not config_custom.in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
+            if not in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
                 return
-            event = config_custom.change_event(item, file_item(item), iso(_ms(now)))
-        config_custom.invoke(self.store, self.region, cfg, event, now, role_arn=self.role_arn(), left_scope=left_scope)
+            event = change_event(item, file_item(item), iso(_ms(now)))
+        invoke(self.store, self.region, cfg, event, now, role_arn=self.role_arn(), left_scope=left_scope)
 
     def put_result(self, rule_name: str, rtype: str, rid: str, result: tuple[str, str | None], ordering_ms: int,
                    now_ms: int) -> None:  # fmt: skip
@@ -1170,12 +1176,17 @@ class LocalConfig(LocalService):
             raise ServiceError("MaxNumberOfDeliveryChannelsExceededException",
                                f"Failed to put delivery channel '{name}' because the maximum number of delivery "
                                "channels: 1 is reached.")  # fmt: skip
-        from awsmon.backends.local import config_delivery as delivery
+        from awsmon.backends.local.config_delivery import (
+            FREQUENCY_HOURS,
+            HISTORY_PERIOD,
+            snapshot_hours,
+            write_check_file,
+        )
 
         props = ch.get("configSnapshotDeliveryProperties")
         if props is not None:
             freq = props.get("deliveryFrequency") if isinstance(props, dict) else props
-            if freq is not None and freq not in delivery.FREQUENCY_HOURS:
+            if freq is not None and freq not in FREQUENCY_HOURS:
                 raise _validation(freq, "deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency",
                                   "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, "
                                   "Twelve_Hours, TwentyFour_Hours]")  # fmt: skip
@@ -1187,9 +1198,9 @@ class LocalConfig(LocalService):
         self.conn.execute("INSERT INTO cfg_channels (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
                           "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(keep)))  # fmt: skip
         now = self.now()
-        delivery.write_check_file(self.store, self.region, keep, now)
-        scheduler.schedule_if_absent(self.store, "config.history", self.region, now + delivery.HISTORY_PERIOD)
-        hours = delivery.snapshot_hours(keep)
+        write_check_file(self.store, self.region, keep, now)
+        scheduler.schedule_if_absent(self.store, "config.history", self.region, now + HISTORY_PERIOD)
+        hours = snapshot_hours(keep)
         if hours is None:
             scheduler.unschedule(self.store, "config.snapshot", self.region)
         else:
@@ -1449,13 +1460,13 @@ class LocalConfig(LocalService):
         owner = source.get("Owner")
         custom: tuple[dict[str, Any], bool, bool] | None = None
         if owner == "CUSTOM_LAMBDA":
-            from awsmon.backends.local import config_custom
+            from awsmon.backends.local.config_custom import validate as validate_lambda
 
-            custom = config_custom.validate(self.store, self.region, cr)
+            custom = validate_lambda(self.store, self.region, cr)
         elif owner == "CUSTOM_POLICY":
-            from awsmon.backends.local import config_custom
+            from awsmon.backends.local.config_custom import validate_policy
 
-            custom = config_custom.validate_policy(cr)
+            custom = validate_policy(cr)
         elif owner != "AWS":
             raise _validation(owner, "configRule.source.owner",
                               "Member must satisfy enum value set: [CUSTOM_LAMBDA, AWS, CUSTOM_POLICY]")  # fmt: skip
