@@ -748,7 +748,7 @@ def put_aggregation_authorization(
 ) -> None:
     """Let an aggregator account collect this account's data in this Region (PutAggregationAuthorization).
 
-    Example: awsmon --account 222222222222 config put-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
+    Example: awsmon config put-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
     """
     from awsmon.services.config import put_authorization
 
