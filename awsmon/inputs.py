@@ -46,7 +46,7 @@ def expand_path(path: str, what: str) -> Path:
     try:
         return Path(path).expanduser()
     except RuntimeError:
-        raise UsageError(f"cannot read {what} file {path}: no such user for '~'") from None
+        raise UsageError(f"cannot use {what} {path}: no such user for '~'") from None
 
 
 def read_file_bytes(path: str | Path, what: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,8 @@ def _code_and_message(code: str, message: str, status: int) -> tuple[str, str]:
         found_code = re.search(r"<Code>\s*([^<]+?)\s*</Code>", body)
         found_msg = re.search(r"<Message>\s*([^<]*?)\s*</Message>", body, re.S)
         if found_code:
-            return found_code.group(1), _one_line(html.unescape(found_msg.group(1) if found_msg else ""))
+            text = html.unescape(found_msg.group(1) if found_msg else "")
+            return found_code.group(1), _one_line(text) if "\n" in text or "\r" in text else text
         title = re.search(r"<title>(.*?)</title>", body, re.S | re.I)
         text = title.group(1) if title else re.sub(r"<(script|style)\b.*?</\1>|<[^>]*>", " ", body, flags=re.S | re.I)
         message = f"the endpoint answered HTTP {status} with an error page: {_one_line(html.unescape(text), 160)}"
@@ -74,12 +76,15 @@ def _code_and_message(code: str, message: str, status: int) -> tuple[str, str]:
             message = f"HTTP {status} {HTTPStatus(status).phrase} with no error details"
         except ValueError:
             message = f"HTTP {status} with no error details"
-    return code, _one_line(message)
+    if "\n" in message or "\r" in message:
+        message = _one_line(message)  # otherwise AWS's text exactly as sent (double spaces included)
+    return code, message
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    """Whitespace (newlines included) collapsed; long texts cut with an ellipsis."""
-    flat = " ".join(text.split())
+    """Line breaks and tabs (with the blanks around them) become one space; runs of plain spaces stay as AWS wrote
+    them (its texts have double spaces); long texts cut with an ellipsis."""
+    flat = re.sub(r"[ ]*[\r\n\t\f\v]+[ \r\n\t\f\v]*", " ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

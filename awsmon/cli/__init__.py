@@ -5,7 +5,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+# isort: off
+from awsmon.cli import _defer  # noqa: F401  (before typer, which imports what it defers)
 import typer
+
+# isort: on
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
@@ -136,6 +140,13 @@ def _keep_examples_verbatim(cmd: Any) -> None:
         _keep_examples_verbatim(sub)
 
 
+def _finish(cmd: Any) -> None:
+    """What every converted command (or group, with the commands it has converted so far) gets; a lazily converted
+    command gets it when it is converted (``_LazyCommands.get_command``)."""
+    _keep_examples_verbatim(cmd)
+    _bound_integers(cmd)
+
+
 def _bound_integers(cmd: Any) -> None:
     """Integer options take 64-bit values only: a larger number is a usage error, not an overflow in SQLite."""
     from typer._click.types import IntParamType
@@ -219,9 +230,15 @@ class _LazyCommands(TyperGroup):
             app = self._app
             cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)  # fmt: skip
-            _keep_examples_verbatim(cmd)
+            _finish(cmd)
             self.commands[cmd_name] = cmd
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self._infos and args[0] not in self.commands:
+            for name in self._infos:  # a mistyped command: typer suggests from every converted name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 def _lazy_group(app: Any) -> Any:
@@ -256,7 +273,7 @@ class AwsmonGroup(TyperGroup):
             info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module_name), function))
             cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)  # fmt: skip
-            _keep_examples_verbatim(cmd)
+            _finish(cmd)
             self._lazy[cmd_name] = cmd
         if cmd_name in GROUPS:
             if cmd_name not in self._lazy:
@@ -268,8 +285,7 @@ class AwsmonGroup(TyperGroup):
                 else:  # a group whose commands have not landed yet: still listed, with its help
                     cmd = TyperGroup(name=cmd_name, help=module.app.info.help, no_args_is_help=True)
                 cmd.name = cmd_name
-                _keep_examples_verbatim(cmd)
-                _bound_integers(cmd)
+                _finish(cmd)
                 self._lazy[cmd_name] = cmd
             return self._lazy[cmd_name]
         if cmd_name in COMMANDS:

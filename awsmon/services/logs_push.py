@@ -29,6 +29,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import ServiceError, UsageError
+from awsmon.inputs import expand_path
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -108,7 +109,7 @@ def read_agent_config(path: Path, instance_id: str | None) -> tuple[list[FileSpe
         where = f"--agent-config section [{section}]"
         stream = s.get("log_stream_name") or "{instance_id}"
         specs.append(FileSpec(
-            path=Path(s["file"]).expanduser(),
+            path=expand_path(s["file"], "file"),
             group=_substitute(s["log_group_name"], variables, where),
             stream=_substitute(stream, variables, where),
             datetime_format=s.get("datetime_format") or None,
@@ -119,7 +120,7 @@ def read_agent_config(path: Path, instance_id: str | None) -> tuple[list[FileSpe
     state = parser.get("general", "state_file", fallback=None) if parser.has_section("general") else None
     if not specs:
         raise UsageError(f"--agent-config {path}: no file sections (such as [/var/log/messages])")
-    return specs, Path(state).expanduser() if state else None
+    return specs, expand_path(state, "state_file") if state else None
 
 
 def _unified_config(text: str, path: Path, variables: dict[str, str | None]) -> list[FileSpec]:
@@ -134,7 +135,7 @@ def _unified_config(text: str, path: Path, variables: dict[str, str | None]) -> 
         if not isinstance(entry, dict) or not entry.get("file_path"):
             raise UsageError(f"--agent-config {path}: collect_list[{i}] lacks file_path")
         where = f"--agent-config collect_list[{i}]"
-        file_path = Path(entry["file_path"]).expanduser()
+        file_path = expand_path(entry["file_path"], "file_path")
         group = entry.get("log_group_name") or file_path.name  # the agent's default is the file name
         specs.append(FileSpec(
             path=file_path,
@@ -320,13 +321,13 @@ def push(
     specs: list[FileSpec] = []
     config_state: Path | None = None
     if agent_config:
-        specs, config_state = read_agent_config(Path(agent_config).expanduser(), instance_id)
+        specs, config_state = read_agent_config(expand_path(agent_config, "--agent-config"), instance_id)
     if files:
         if not group or not stream:
             raise UsageError("logs push FILE... needs --log-group-name and --log-stream-name (or --agent-config)")
         variables = _variables(instance_id)
         for f in files:
-            specs.append(FileSpec(Path(f).expanduser(), _substitute(group, variables, "--log-group-name"),
+            specs.append(FileSpec(expand_path(f, "--file"), _substitute(group, variables, "--log-group-name"),
                                   _substitute(stream, variables, "--log-stream-name"), datetime_format))  # fmt: skip
     if not specs:
         raise UsageError("give FILE... with --log-group-name and --log-stream-name, or --agent-config")
@@ -340,7 +341,7 @@ def push(
             raise UsageError(f"cannot read {s.path}: no such file")
         if s.initial_position not in ("start_of_file", "end_of_file"):
             raise UsageError(f"initial_position {s.initial_position!r}: use start_of_file or end_of_file")
-    state_path = Path(state_file).expanduser() if state_file else config_state or Path(ctx.home.value) / "logs-push.state"
+    state_path = expand_path(state_file, "--state-file") if state_file else config_state or Path(ctx.home.value) / "logs-push.state"
     state = State(state_path)
     prepared: list[tuple[_Reader, Any, Any, Any]] = []
     for s in specs:

@@ -10,6 +10,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.inputs import expand_path
 from awsmon.services._input import json_or_shorthand, read_json, read_text
 
 
@@ -79,7 +80,7 @@ def copy(ctx: AppContext, source: str, target: str, *, recursive: bool = False,
     extra = {"ContentType": content_type} if content_type else {}
     if not src_s3:
         bucket, key = parse_url(target)
-        src = Path(source).expanduser()
+        src = expand_path(source, "the source")
         if recursive:
             if not src.is_dir():
                 raise UsageError(f"{source} is not a folder (--recursive uploads a folder)")
@@ -114,7 +115,7 @@ def copy(ctx: AppContext, source: str, target: str, *, recursive: bool = False,
             s3.copy_object(Bucket=dbucket, Key=dkey, CopySource={"Bucket": bucket, "Key": k}, **extra)
             results.append({"Action": "copy", "Source": f"s3://{bucket}/{k}", "Target": f"s3://{dbucket}/{dkey}"})
             continue
-        dest = Path(target).expanduser()
+        dest = expand_path(target, "the target")
         if recursive or target.endswith(("/", os.sep)) or dest.is_dir():
             dest = dest / rel
         body = s3.get_object(Bucket=bucket, Key=k)["Body"].read()

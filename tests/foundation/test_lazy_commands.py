@@ -7,7 +7,8 @@ import importlib
 import pytest
 import typer
 
-from awsmon.cli import GROUPS, _lazy_group
+from awsmon.cli import GROUPS, _finish, _lazy_group
+from tests.conftest import Cli
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
@@ -16,11 +17,39 @@ def test_lazy_group_equals_eager_conversion(group: str) -> None:
     if not app.registered_commands:
         pytest.skip(f"{group} has no commands of its own")
     eager = typer.main.get_command(app)
+    _finish(eager)
     lazy = _lazy_group(app)
+    _finish(lazy)
     ctx = typer.Context(eager)
     assert lazy.list_commands(ctx) == eager.list_commands(ctx)
     assert not set(lazy.commands) & set(lazy._infos)  # nothing converted before it is looked up
     for name in eager.list_commands(ctx):
         a, b = eager.get_command(ctx, name), lazy.get_command(ctx, name)
-        assert (a.name, a.help, [p.opts for p in a.params]) == (b.name, b.help.replace("\b\n", ""), [p.opts for p in b.params])
+        assert (a.name, a.help, [(p.opts, type(p.type).__name__) for p in a.params]) == (
+            b.name, b.help, [(p.opts, type(p.type).__name__) for p in b.params])  # fmt: skip
     assert lazy.get_command(ctx, "no-such-command") is None
+
+
+def test_a_mistyped_command_still_gets_a_suggestion(cli: Cli) -> None:
+    res = cli("logs", "filtr")
+    assert res.exit_code == 2 and "Did you mean 'filter'?" in res.stderr
+
+
+def test_typer_s_unused_standard_modules_load_on_first_use() -> None:
+    """subprocess and difflib are not loaded by a command's start, and work when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import awsmon.cli\n"
+        "from awsmon.cli._defer import DEFERRED, _Deferred\n"
+        "assert all(isinstance(sys.modules[m], _Deferred) for m in DEFERRED), DEFERRED\n"
+        "assert 'selectors' not in sys.modules and 'locale' not in sys.modules\n"
+        "import typer.core, typer.main\n"
+        "assert typer.core.get_close_matches('filtr', ['filter', 'tail']) == ['filter']\n"
+        "import subprocess\n"
+        "assert subprocess.run(['true']).returncode == 0 and typer.main.subprocess.PIPE == subprocess.PIPE\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

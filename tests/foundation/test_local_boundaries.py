@@ -11,9 +11,11 @@ PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
-# LocalLogs + InsightsMixin).
+# LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
+# remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
-                {"logs", "logs_insights"}, {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
+                {"logs", "logs_insights"}, {"cloudtrail", "history"},
+                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
 
 
 def _service_of(module: str) -> str:
@@ -33,7 +35,7 @@ def _violations(path: Path) -> list[str]:
         names = [a.name for a in node.names]
         if not rest:
             # `from awsmon.backends.local import X`: infrastructure modules only (not the SERVICES registry).
-            bad = [n for n in names if n not in INFRASTRUCTURE]
+            bad = [n for n in names if n not in INFRASTRUCTURE and _service_of(n) != _service_of(me)]
             if bad and me != "facts":
                 out.append(f"{path.name}:{node.lineno} imports {bad} from the backend package")
             continue

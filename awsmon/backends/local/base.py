@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -23,15 +23,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _READ_PREFIXES = ("Describe", "Get", "List", "Lookup", "Filter", "Test", "Head", "Select", "BatchGet")
 EVENT_VERSION = "1.11"
-
-
-def _uuid4() -> str:
-    """A random (version 4) UUID, as ``str(uuid.uuid4())`` without importing uuid on every command's start."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_read_only(op_name: str) -> bool:
@@ -161,8 +152,8 @@ class LocalService:
         record["requestParameters"] = lower_camel(dict(params)) if params else None
         cleaned = _strip_metadata(response)
         record["responseElements"] = None if read_only or error is not None or not cleaned else lower_camel(cleaned)
-        record["requestID"] = _uuid4()
-        record["eventID"] = _uuid4()
+        record["requestID"] = str(uuid.uuid4())
+        record["eventID"] = str(uuid.uuid4())
         record["readOnly"] = read_only
         if resources:
             record["resources"] = [
@@ -227,7 +218,7 @@ def insert_record(
         "INSERT OR IGNORE INTO events (event_id, event_time, region, event_category, event_name, event_source, "
         "read_only, username, access_key_id, origin, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
-            record.get("eventID") or _uuid4(),
+            record.get("eventID") or str(uuid.uuid4()),
             int(round(when.timestamp() * 1000)),
             record.get("awsRegion") or store.default_region,
             category,
