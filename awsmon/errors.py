@@ -99,6 +99,7 @@ _USAGE_CODES = frozenset(
         "ReceiptHandleIsInvalid",
         "QueueAlreadyExists",
         "BadRequestException",
+        "ConformancePackTemplateValidationException",  # AWS Config: a malformed conformance pack template
     }
 )
 _CONFIG_CODES = frozenset(

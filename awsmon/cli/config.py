@@ -205,6 +205,40 @@ def delete_delivery_channel(
     renderer(ctx).render(delete_channel(app_ctx(ctx), name))
 
 
+@app.command("deliver-config-snapshot")
+def deliver_config_snapshot(
+    ctx: typer.Context,
+    name: str = typer.Option("default", "--delivery-channel-name", "--name", help="Channel name."),
+) -> None:
+    """Deliver a configuration snapshot to the channel's bucket (DeliverConfigSnapshot).
+
+    Example: awsmon config deliver-config-snapshot --delivery-channel-name default
+    """
+    from awsmon.services.config import deliver_snapshot
+
+    renderer(ctx).render(deliver_snapshot(app_ctx(ctx), name))
+
+
+@app.command("describe-delivery-channel-status")
+def describe_delivery_channel_status(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."),
+) -> None:
+    """Last snapshot, history and notification delivery of each channel (DescribeDeliveryChannelStatus).
+
+    Example: awsmon config describe-delivery-channel-status
+    """
+    from awsmon.services.config import channel_status
+
+    renderer(ctx).render(channel_status(app_ctx(ctx), split_values(names)), rows_key="DeliveryChannelsStatus",
+                         columns=[Column("name"), Column("snapshot", "configSnapshotDeliveryInfo.lastStatus"),
+                                  Column("lastSnapshot", "configSnapshotDeliveryInfo.lastSuccessfulTime"),
+                                  Column("history", "configHistoryDeliveryInfo.lastStatus"),
+                                  Column("lastHistory", "configHistoryDeliveryInfo.lastSuccessfulTime"),
+                                  Column("nextHistory", "configHistoryDeliveryInfo.nextDeliveryTime"),
+                                  Column("stream", "configStreamDeliveryInfo.lastStatus")])  # fmt: skip
+
+
 # -- configuration items ---------------------------------------------------------------------------------------------
 
 
@@ -442,15 +476,29 @@ def get_compliance_details(
 def check(
     ctx: typer.Context,
     rules: list[str] | None = typer.Option(None, "--rule", "--config-rule-names", help="Rules to check (repeatable; default all)."),
+    aggregator: str | None = typer.Option(None, "--aggregator", help="Check every rule of every source of this aggregator."),
+    fail_on: list[str] | None = typer.Option(None, "--fail-on", help="Compliance types that fail the check with --aggregator "
+                                             "(default NON_COMPLIANT; also INSUFFICIENT_DATA)."),
 ) -> None:
     """CI gate: one line per rule; exit 3 when any selected rule has NON_COMPLIANT results.
 
-    Example: awsmon config check --rule retention || echo "non-compliant resources"
+    Example: awsmon config check --aggregator org-wide --fail-on NON_COMPLIANT || echo "non-compliant resources"
     """
     from awsmon.errors import CheckFailed
+    from awsmon.output import info
     from awsmon.services.config import check as svc
+    from awsmon.services.config import check_aggregate
 
-    data = svc(app_ctx(ctx), split_values(rules))
+    if aggregator:
+        data = check_aggregate(app_ctx(ctx), aggregator, split_values(fail_on) or ["NON_COMPLIANT"])
+        for src in data["UnavailableSources"]:
+            info(app_ctx(ctx), f"awsmon: source {src} of aggregator {aggregator} is not authorized: not checked")
+    elif fail_on:
+        from awsmon.errors import UsageError
+
+        raise UsageError("--fail-on goes with --aggregator")
+    else:
+        data = svc(app_ctx(ctx), split_values(rules))
     r = renderer(ctx)
     if r.ctx.query or r.fmt != "table":
         r.render(data, rows_key="Rules", columns=[Column("ComplianceType"), Column("ConfigRuleName"), Column("Summary")])
@@ -459,3 +507,372 @@ def check(
     if data["NonCompliantRules"]:
         failing = data["NonCompliantRules"]
         raise CheckFailed(f"{len(failing)} of {data['Checked']} rules NON_COMPLIANT: {', '.join(failing)}")
+
+
+# -- remediation -----------------------------------------------------------------------------------------------------
+_EXEC_COLUMNS = [Column("resourceType", "ResourceKey.resourceType"), Column("resourceId", "ResourceKey.resourceId"),
+                 Column("State"), Column("InvocationTime"), Column("LastUpdatedTime")]  # fmt: skip
+
+
+@app.command("put-remediation-configurations")
+def put_remediation_configurations(
+    ctx: typer.Context,
+    configurations: str = typer.Option(..., "--remediation-configurations",
+                                       help="JSON list of RemediationConfiguration (inline or file://PATH)."),
+) -> None:
+    """Attach Automation runbooks to rules (PutRemediationConfigurations).
+
+    Example: awsmon config put-remediation-configurations --remediation-configurations file://remediation.json
+    """
+    from awsmon.services.config import put_remediations
+
+    renderer(ctx).render(put_remediations(app_ctx(ctx), configurations), rows_key="RemediationConfigurations",
+                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic"),
+                                  Column("MaximumAutomaticAttempts"), Column("RetryAttemptSeconds")])  # fmt: skip
+
+
+@app.command("describe-remediation-configurations")
+def describe_remediation_configurations(
+    ctx: typer.Context,
+    names: list[str] = typer.Option(..., "--config-rule-names", help="Rule names (repeatable or comma-separated)."),
+) -> None:
+    """Remediation configurations of rules (DescribeRemediationConfigurations).
+
+    Example: awsmon config describe-remediation-configurations --config-rule-names restricted-ssh
+    """
+    from awsmon.services.config import describe_remediations
+
+    renderer(ctx).render(describe_remediations(app_ctx(ctx), split_values(names) or []), rows_key="RemediationConfigurations",
+                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic")])  # fmt: skip
+
+
+@app.command("delete-remediation-configuration")
+def delete_remediation_configuration(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    resource_type: str | None = typer.Option(None, "--resource-type", help="Resource type of the configuration."),
+) -> None:
+    """Remove a rule's remediation configuration (DeleteRemediationConfiguration).
+
+    Example: awsmon config delete-remediation-configuration --config-rule-name restricted-ssh
+    """
+    from awsmon.services.config import delete_remediation
+
+    renderer(ctx).render(delete_remediation(app_ctx(ctx), name, resource_type))
+
+
+@app.command("start-remediation-execution")
+def start_remediation_execution(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    keys: list[str] = typer.Option(..., "--resource-keys",
+                                   help="resourceType=T,resourceId=ID (repeatable) or a JSON list."),
+) -> None:
+    """Remediate resources now with the rule's runbook (StartRemediationExecution).
+
+    Example: awsmon config start-remediation-execution --config-rule-name versioning --resource-keys resourceType=AWS::S3::Bucket,resourceId=my-bucket
+    """
+    from awsmon.services.config import start_remediation
+
+    renderer(ctx).render(start_remediation(app_ctx(ctx), name, keys), rows_key="FailedItems")
+
+
+@app.command("describe-remediation-execution-status")
+def describe_remediation_execution_status(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
+    keys: list[str] | None = typer.Option(None, "--resource-keys", help="Only these resources (as for start-remediation-execution)."),
+) -> None:
+    """State and steps of each resource's last remediation (DescribeRemediationExecutionStatus).
+
+    Example: awsmon config describe-remediation-execution-status --config-rule-name versioning
+    """
+    from awsmon.services.config import remediation_status
+
+    renderer(ctx).render(remediation_status(app_ctx(ctx), name, keys or []), rows_key="RemediationExecutionStatuses",
+                         columns=_EXEC_COLUMNS)
+
+
+# -- conformance packs -----------------------------------------------------------------------------------------------
+
+
+@app.command("put-conformance-pack")
+def put_conformance_pack(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
+    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
+    sample: str | None = typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
+                                      "operational-best-practices-for-cis-aws-foundations, "
+                                      "operational-best-practices-for-amazon-s3-and-ec2."),
+    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters",
+                                                help="ParameterName=Value (repeatable)."),
+    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
+) -> None:
+    """Deploy a conformance pack: the template's Config rules (PutConformancePack).
+
+    Example: awsmon config put-conformance-pack --conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
+    """
+    from awsmon.services.config import put_pack
+
+    renderer(ctx).render(put_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
+                                  sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
+
+
+@app.command("describe-conformance-packs")
+def describe_conformance_packs(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (repeatable)."),
+) -> None:
+    """Conformance packs (DescribeConformancePacks).
+
+    Example: awsmon config describe-conformance-packs
+    """
+    from awsmon.services.config import describe_packs
+
+    renderer(ctx).render(describe_packs(app_ctx(ctx), split_values(names)), rows_key="ConformancePackDetails",
+                         columns=[Column("ConformancePackName"), Column("ConformancePackId"),
+                                  Column("LastUpdateRequestedTime")])  # fmt: skip
+
+
+@app.command("describe-conformance-pack-compliance")
+def describe_conformance_pack_compliance(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+    rules: list[str] | None = typer.Option(None, "--config-rule-names", help="Only these rules."),
+    compliance_type: str | None = typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA."),
+) -> None:
+    """Compliance of each rule of a pack (DescribeConformancePackCompliance).
+
+    Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis
+    """
+    from awsmon.services.config import pack_compliance
+
+    renderer(ctx).render(pack_compliance(app_ctx(ctx), name, rules=split_values(rules) or [], compliance_type=compliance_type),
+                         rows_key="ConformancePackRuleComplianceList",
+                         columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
+
+
+@app.command("get-conformance-pack-compliance-summary")
+def get_conformance_pack_compliance_summary(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (default: all)."),
+) -> None:
+    """One compliance status per pack (GetConformancePackComplianceSummary).
+
+    Example: awsmon config get-conformance-pack-compliance-summary
+    """
+    from awsmon.services.config import pack_summary
+
+    renderer(ctx).render(pack_summary(app_ctx(ctx), split_values(names) or []), rows_key="ConformancePackComplianceSummaryList",
+                         columns=[Column("ConformancePackName"), Column("ConformancePackComplianceStatus")])  # fmt: skip
+
+
+@app.command("delete-conformance-pack")
+def delete_conformance_pack(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
+) -> None:
+    """Delete a pack and its rules (DeleteConformancePack).
+
+    Example: awsmon config delete-conformance-pack --conformance-pack-name cis
+    """
+    from awsmon.services.config import delete_pack
+
+    renderer(ctx).render(delete_pack(app_ctx(ctx), name))
+
+
+# -- aggregators -----------------------------------------------------------------------------------------------------
+_AGG = typer.Option(..., "--configuration-aggregator-name", help="Aggregator name.")
+
+
+@app.command("put-configuration-aggregator")
+def put_configuration_aggregator(
+    ctx: typer.Context,
+    name: str = _AGG,
+    sources: str = typer.Option(..., "--account-aggregation-sources",
+                                help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+) -> None:
+    """Create or update an aggregator over accounts and Regions of this home (PutConfigurationAggregator).
+
+    Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all --account-aggregation-sources '[{"AccountIds":["111111111111"],"AllAwsRegions":true}]'
+    """
+    from awsmon.services.config import put_aggregator
+
+    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources))
+
+
+@app.command("describe-configuration-aggregators")
+def describe_configuration_aggregators(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--configuration-aggregator-names", help="Aggregator names."),
+) -> None:
+    """Aggregators of this account and Region (DescribeConfigurationAggregators).
+
+    Example: awsmon config describe-configuration-aggregators
+    """
+    from awsmon.services.config import describe_aggregators
+
+    renderer(ctx).render(describe_aggregators(app_ctx(ctx), split_values(names)), rows_key="ConfigurationAggregators",
+                         columns=[Column("ConfigurationAggregatorName"), Column("CreationTime"), Column("LastUpdatedTime")])  # fmt: skip
+
+
+@app.command("delete-configuration-aggregator")
+def delete_configuration_aggregator(ctx: typer.Context, name: str = _AGG) -> None:
+    """Delete an aggregator (DeleteConfigurationAggregator).
+
+    Example: awsmon config delete-configuration-aggregator --configuration-aggregator-name all
+    """
+    from awsmon.services.config import delete_aggregator
+
+    renderer(ctx).render(delete_aggregator(app_ctx(ctx), name))
+
+
+@app.command("describe-configuration-aggregator-sources-status")
+def describe_configuration_aggregator_sources_status(ctx: typer.Context, name: str = _AGG) -> None:
+    """Which sources an aggregator collects, and which lack an authorization (DescribeConfigurationAggregatorSourcesStatus).
+
+    Example: awsmon config describe-configuration-aggregator-sources-status --configuration-aggregator-name all
+    """
+    from awsmon.services.config import aggregator_sources
+
+    renderer(ctx).render(aggregator_sources(app_ctx(ctx), name), rows_key="AggregatedSourceStatusList",
+                         columns=[Column("SourceId"), Column("AwsRegion"), Column("LastUpdateStatus"), Column("LastErrorCode")])  # fmt: skip
+
+
+@app.command("put-aggregation-authorization")
+def put_aggregation_authorization(
+    ctx: typer.Context,
+    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
+    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
+) -> None:
+    """Let an aggregator account collect this account's data in this Region (PutAggregationAuthorization).
+
+    Example: awsmon config put-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
+    """
+    from awsmon.services.config import put_authorization
+
+    renderer(ctx).render(put_authorization(app_ctx(ctx), account, region))
+
+
+@app.command("describe-aggregation-authorizations")
+def describe_aggregation_authorizations(ctx: typer.Context) -> None:
+    """Authorizations this account gave in this Region (DescribeAggregationAuthorizations).
+
+    Example: awsmon config describe-aggregation-authorizations
+    """
+    from awsmon.services.config import describe_authorizations
+
+    renderer(ctx).render(describe_authorizations(app_ctx(ctx)), rows_key="AggregationAuthorizations",
+                         columns=[Column("AuthorizedAccountId"), Column("AuthorizedAwsRegion"), Column("CreationTime")])  # fmt: skip
+
+
+@app.command("delete-aggregation-authorization")
+def delete_aggregation_authorization(
+    ctx: typer.Context,
+    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
+    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
+) -> None:
+    """Withdraw an authorization (DeleteAggregationAuthorization).
+
+    Example: awsmon config delete-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
+    """
+    from awsmon.services.config import delete_authorization
+
+    renderer(ctx).render(delete_authorization(app_ctx(ctx), account, region))
+
+
+@app.command("describe-aggregate-compliance-by-config-rules")
+def describe_aggregate_compliance_by_config_rules(
+    ctx: typer.Context,
+    name: str = _AGG,
+    filters: str | None = typer.Option(None, "--filters", help="ConfigRuleName=..,ComplianceType=..,AccountId=..,AwsRegion=.."),
+) -> None:
+    """Compliance of every rule in every source account and Region (DescribeAggregateComplianceByConfigRules).
+
+    Example: awsmon config describe-aggregate-compliance-by-config-rules --configuration-aggregator-name all
+    """
+    from awsmon.services.config import aggregate_by_rules
+
+    renderer(ctx).render(aggregate_by_rules(app_ctx(ctx), name, filters), rows_key="AggregateComplianceByConfigRules",
+                         columns=[Column("AccountId"), Column("AwsRegion"), Column("ConfigRuleName"),
+                                  Column("ComplianceType", "Compliance.ComplianceType")])  # fmt: skip
+
+
+@app.command("get-aggregate-config-rule-compliance-summary")
+def get_aggregate_config_rule_compliance_summary(
+    ctx: typer.Context,
+    name: str = _AGG,
+    group_by: str | None = typer.Option(None, "--group-by-key", help="ACCOUNT_ID or AWS_REGION."),
+    filters: str | None = typer.Option(None, "--filters", help="AccountId=..,AwsRegion=.."),
+) -> None:
+    """Compliant and non-compliant rule counts, by account or Region (GetAggregateConfigRuleComplianceSummary).
+
+    Example: awsmon config get-aggregate-config-rule-compliance-summary --configuration-aggregator-name all --group-by-key ACCOUNT_ID
+    """
+    from awsmon.services.config import aggregate_rule_summary
+
+    renderer(ctx).render(aggregate_rule_summary(app_ctx(ctx), name, group_by, filters), rows_key="AggregateComplianceCounts",
+                         columns=[Column("GroupName"),
+                                  Column("Compliant", "ComplianceSummary.CompliantResourceCount.CappedCount"),
+                                  Column("NonCompliant", "ComplianceSummary.NonCompliantResourceCount.CappedCount")])  # fmt: skip
+
+
+@app.command("get-aggregate-discovered-resource-counts")
+def get_aggregate_discovered_resource_counts(
+    ctx: typer.Context,
+    name: str = _AGG,
+    group_by: str | None = typer.Option(None, "--group-by-key", help="RESOURCE_TYPE, ACCOUNT_ID or AWS_REGION."),
+    filters: str | None = typer.Option(None, "--filters", help="ResourceType=..,AccountId=..,Region=.."),
+) -> None:
+    """Recorded resources across the aggregator's sources (GetAggregateDiscoveredResourceCounts).
+
+    Example: awsmon config get-aggregate-discovered-resource-counts --configuration-aggregator-name all --group-by-key RESOURCE_TYPE
+    """
+    from awsmon.services.config import aggregate_resource_counts
+
+    renderer(ctx).render(aggregate_resource_counts(app_ctx(ctx), name, group_by, filters), rows_key="GroupedResourceCounts",
+                         columns=[Column("GroupName"), Column("ResourceCount")])  # fmt: skip
+
+
+# -- advanced query --------------------------------------------------------------------------------------------------
+
+
+def _select_columns(data: dict) -> list[Column]:
+    names = [f["Name"] for f in (data.get("QueryInfo") or {}).get("SelectFields") or []]
+    return [Column(n) for n in names]
+
+
+@app.command("select-resource-config")
+def select_resource_config(
+    ctx: typer.Context,
+    expression: str = typer.Argument(..., help="SELECT ... [WHERE ...] [GROUP BY ...] [ORDER BY ...] [LIMIT n]"),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    next_token: str | None = typer.Option(None, "--next-token", help="One page from this token ('' = first page)."),
+) -> None:
+    """Query the recorded resources with AWS Config's advanced query SQL (SelectResourceConfig).
+
+    Example: awsmon config select-resource-config "SELECT resourceType, COUNT(*) GROUP BY resourceType"
+    """
+    from awsmon.services.config import select
+
+    data = select(app_ctx(ctx), expression, limit=limit, next_token=next_token)
+    renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))
+
+
+@app.command("select-aggregate-resource-config")
+def select_aggregate_resource_config(
+    ctx: typer.Context,
+    expression: str = typer.Argument(..., help="SELECT ... (as for select-resource-config)"),
+    aggregator: str = typer.Option(..., "--configuration-aggregator-name", help="Aggregator name."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many results."),
+    next_token: str | None = typer.Option(None, "--next-token", help="One page from this token ('' = first page)."),
+) -> None:
+    """The same SQL over every authorized source of an aggregator (SelectAggregateResourceConfig).
+
+    Example: awsmon config select-aggregate-resource-config "SELECT accountId, COUNT(*) GROUP BY accountId" --configuration-aggregator-name all
+    """
+    from awsmon.services.config import select
+
+    data = select(app_ctx(ctx), expression, aggregator=aggregator, limit=limit, next_token=next_token)
+    renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))

@@ -190,6 +190,16 @@ def delete_channel(ctx: AppContext, name: str) -> dict[str, Any]:
     return {}
 
 
+def deliver_snapshot(ctx: AppContext, name: str = DEFAULT_CHANNEL) -> dict[str, Any]:
+    """DeliverConfigSnapshot: AWS schedules it; the local account writes it at once (and notifies the topic)."""
+    return dict(_client(ctx).deliver_config_snapshot(deliveryChannelName=name))
+
+
+def channel_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"DeliveryChannelNames": list(names)} if names else {}
+    return dict(_client(ctx).describe_delivery_channel_status(**params))
+
+
 # -- configuration items -------------------------------------------------------------------------------------------
 
 
@@ -375,3 +385,240 @@ def demo_step(ctx: AppContext) -> list[str]:
         "awsmon config list-discovered-resources --resource-type AWS::Logs::LogGroup",
         "awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /awsmon/demo/app   # items over time",
     ]
+
+
+# -- remediation -----------------------------------------------------------------------------------------------------
+
+
+def json_list(text: str, option: str) -> list[Any]:
+    """A JSON list argument (inline, ``file://PATH``); a single object is taken as a list of one."""
+    from awsmon.inputs import read_json_arg
+
+    value = read_json_arg(text, option)
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UsageError(f"{option} must be a JSON list of objects")
+    return value
+
+
+def resource_keys(values: Sequence[str], option: str = "--resource-keys") -> list[dict[str, Any]]:
+    """ResourceKeys: JSON lists, or ``resourceType=T,resourceId=ID`` shorthand (repeatable)."""
+    keys: list[dict[str, Any]] = []
+    for v in values:
+        if v.lstrip().startswith(("[", "{")) or v.startswith("file://"):
+            keys.extend(json_list(v, option))
+        else:
+            keys.append(parse_structure(v, option) or {})
+    for k in keys:
+        if not k.get("resourceType") or not k.get("resourceId"):
+            raise UsageError(f"each {option} entry needs resourceType and resourceId")
+    return keys
+
+
+def put_remediations(ctx: AppContext, configurations: str) -> dict[str, Any]:
+    configs = json_list(configurations, "--remediation-configurations")
+    out = dict(_client(ctx).put_remediation_configurations(RemediationConfigurations=configs))
+    names = [str(c.get("ConfigRuleName")) for c in configs]
+    return {**out, **describe_remediations(ctx, names)}
+
+
+def describe_remediations(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
+    if not names:
+        raise UsageError("give the rules: --config-rule-names NAME")
+    return dict(_client(ctx).describe_remediation_configurations(ConfigRuleNames=list(names)))
+
+
+def delete_remediation(ctx: AppContext, name: str, resource_type: str | None = None) -> dict[str, Any]:
+    _client(ctx).delete_remediation_configuration(**compact(ConfigRuleName=name, ResourceType=resource_type))
+    return {}
+
+
+def start_remediation(ctx: AppContext, name: str, keys: Sequence[str]) -> dict[str, Any]:
+    return dict(_client(ctx).start_remediation_execution(ConfigRuleName=name, ResourceKeys=resource_keys(keys)))
+
+
+def remediation_status(ctx: AppContext, name: str, keys: Sequence[str] = ()) -> dict[str, Any]:
+    params: dict[str, Any] = {"ConfigRuleName": name}
+    if keys:
+        params["ResourceKeys"] = resource_keys(keys)
+    return _pages(_client(ctx).describe_remediation_execution_status, "RemediationExecutionStatuses", "NextToken",
+                  None, params)  # fmt: skip
+
+
+# -- conformance packs -----------------------------------------------------------------------------------------------
+SAMPLE_PACKS = ("operational-best-practices-for-cis-aws-foundations", "operational-best-practices-for-amazon-s3-and-ec2")
+
+
+def sample_pack(name: str) -> str:
+    """The text of a sample conformance pack shipped with awsmon (awsmon/samples/conformance_packs)."""
+    from importlib.resources import files
+
+    if name not in SAMPLE_PACKS:
+        raise UsageError(f"unknown sample pack {name!r}", hint=f"choose one of: {', '.join(SAMPLE_PACKS)}")
+    return files("awsmon.samples").joinpath("conformance_packs", f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+    from awsmon.inputs import read_arg
+
+    given = [v for v in (template_body, template_s3_uri, sample) if v is not None]
+    if len(given) != 1:
+        raise UsageError("give exactly one of --template-body, --template-s3-uri or --sample")
+    body = sample_pack(sample) if sample else read_arg(template_body, "--template-body") if template_body else None
+    inputs = []
+    for p in parameters:
+        if "=" not in p:
+            raise UsageError(f"invalid --conformance-pack-input-parameters value {p!r}: expected ParameterName=Value")
+        k, _, v = p.partition("=")
+        if k.startswith("ParameterName"):  # aws-cli shorthand ParameterName=k,ParameterValue=v
+            spec = parse_structure(p, "--conformance-pack-input-parameters") or {}
+            k, v = str(spec.get("ParameterName")), str(spec.get("ParameterValue"))
+        inputs.append({"ParameterName": k, "ParameterValue": v})
+    out = dict(_client(ctx).put_conformance_pack(**compact(
+        ConformancePackName=name, TemplateBody=body, TemplateS3Uri=template_s3_uri, DeliveryS3Bucket=delivery_bucket,
+        ConformancePackInputParameters=inputs or None)))  # fmt: skip
+    return out
+
+
+def describe_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConformancePackNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_conformance_packs, "ConformancePackDetails", "NextToken", None, params)
+
+
+def pack_compliance(ctx: AppContext, name: str, *, rules: Sequence[str] = (), compliance_type: str | None = None) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    if rules:
+        filters["ConfigRuleNames"] = list(rules)
+    if compliance_type:
+        filters["ComplianceType"] = compliance_type
+    params: dict[str, Any] = {"ConformancePackName": name, **({"Filters": filters} if filters else {})}
+    return {"ConformancePackName": name, **_pages(_client(ctx).describe_conformance_pack_compliance,
+                                                  "ConformancePackRuleComplianceList", "NextToken", None, params)}  # fmt: skip
+
+
+def pack_summary(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
+    if not names:
+        names = [p["ConformancePackName"] for p in describe_packs(ctx).get("ConformancePackDetails", [])]
+    if not names:
+        return {"ConformancePackComplianceSummaryList": []}
+    return dict(_client(ctx).get_conformance_pack_compliance_summary(ConformancePackNames=list(names)))
+
+
+def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_conformance_pack(ConformancePackName=name)
+    return {}
+
+
+# -- aggregators -----------------------------------------------------------------------------------------------------
+
+
+def put_aggregator(ctx: AppContext, name: str, sources: str) -> dict[str, Any]:
+    src = json_list(sources, "--account-aggregation-sources")
+    return dict(_client(ctx).put_configuration_aggregator(ConfigurationAggregatorName=name, AccountAggregationSources=src))
+
+
+def describe_aggregators(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"ConfigurationAggregatorNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_configuration_aggregators, "ConfigurationAggregators", "NextToken", None, params)
+
+
+def delete_aggregator(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_configuration_aggregator(ConfigurationAggregatorName=name)
+    return {}
+
+
+def aggregator_sources(ctx: AppContext, name: str) -> dict[str, Any]:
+    return _pages(_client(ctx).describe_configuration_aggregator_sources_status, "AggregatedSourceStatusList",
+                  "NextToken", None, {"ConfigurationAggregatorName": name})  # fmt: skip
+
+
+def put_authorization(ctx: AppContext, account: str, region: str) -> dict[str, Any]:
+    return dict(_client(ctx).put_aggregation_authorization(AuthorizedAccountId=account, AuthorizedAwsRegion=region))
+
+
+def describe_authorizations(ctx: AppContext) -> dict[str, Any]:
+    return _pages(_client(ctx).describe_aggregation_authorizations, "AggregationAuthorizations", "NextToken", None, {})
+
+
+def delete_authorization(ctx: AppContext, account: str, region: str) -> dict[str, Any]:
+    _client(ctx).delete_aggregation_authorization(AuthorizedAccountId=account, AuthorizedAwsRegion=region)
+    return {}
+
+
+def aggregate_by_rules(ctx: AppContext, name: str, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"ConfigurationAggregatorName": name}
+    if filters:
+        params["Filters"] = parse_structure(filters, "--filters")
+    return _pages(_client(ctx).describe_aggregate_compliance_by_config_rules, "AggregateComplianceByConfigRules",
+                  "NextToken", None, params)  # fmt: skip
+
+
+def aggregate_rule_summary(ctx: AppContext, name: str, group_by: str | None = None, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = compact(ConfigurationAggregatorName=name, GroupByKey=group_by,
+                                     Filters=parse_structure(filters, "--filters"))  # fmt: skip
+    return dict(_client(ctx).get_aggregate_config_rule_compliance_summary(**params))
+
+
+def aggregate_resource_counts(ctx: AppContext, name: str, group_by: str | None = None, filters: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = compact(ConfigurationAggregatorName=name, GroupByKey=group_by,
+                                     Filters=parse_structure(filters, "--filters"))  # fmt: skip
+    return dict(_client(ctx).get_aggregate_discovered_resource_counts(**params))
+
+
+def check_aggregate(ctx: AppContext, name: str, fail_on: Sequence[str] = ("NON_COMPLIANT",)) -> dict[str, Any]:
+    """CI gate over an aggregator: one line per (account, Region, rule); failing = compliance type in ``fail_on``."""
+    for t in fail_on:
+        if t not in ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT"):
+            raise UsageError(f"invalid --fail-on {t!r}: use NON_COMPLIANT or INSUFFICIENT_DATA")
+    rows = aggregate_by_rules(ctx, name)["AggregateComplianceByConfigRules"]
+    out = []
+    for r in rows:
+        ctype = r["Compliance"]["ComplianceType"]
+        count = (r["Compliance"].get("ComplianceContributorCount") or {}).get("CappedCount", 0)
+        line = f"{ctype:<17} {r['AccountId']} {r['AwsRegion']} {r['ConfigRuleName']}"
+        if ctype == "NON_COMPLIANT":
+            line += f": {count} non-compliant resource(s)"
+        out.append({"AccountId": r["AccountId"], "AwsRegion": r["AwsRegion"], "ConfigRuleName": r["ConfigRuleName"],
+                    "ComplianceType": ctype, "Summary": line})  # fmt: skip
+    failing = [f"{r['AccountId']}/{r['AwsRegion']}/{r['ConfigRuleName']}" for r in out if r["ComplianceType"] in fail_on]
+    unauthorized = [f"{s['SourceId']}/{s['AwsRegion']}" for s in aggregator_sources(ctx, name)["AggregatedSourceStatusList"]
+                    if s.get("LastUpdateStatus") == "FAILED"]  # fmt: skip
+    return {"Rules": out, "Checked": len(out), "NonCompliantRules": failing, "UnavailableSources": unauthorized}
+
+
+# -- advanced query --------------------------------------------------------------------------------------------------
+
+
+def _parse_results(page: dict[str, Any]) -> dict[str, Any]:
+    """Results as objects (AWS returns JSON strings; ``-o json`` shows the API shape with them decoded)."""
+    return {**page, "Results": [json.loads(r) if isinstance(r, str) else r for r in page.get("Results") or []]}
+
+
+def select(ctx: AppContext, expression: str, *, aggregator: str | None = None, limit: int | None = None,
+           next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """SelectResourceConfig (or SelectAggregateResourceConfig); pages followed unless a token is given."""
+    client = _client(ctx)
+    params: dict[str, Any] = {"Expression": expression}
+    if limit is not None:
+        params["Limit"] = limit
+    if aggregator:
+        params["ConfigurationAggregatorName"] = aggregator
+    call = client.select_aggregate_resource_config if aggregator else client.select_resource_config
+    if next_token is not None:
+        return _parse_results(dict(call(**params, **({"NextToken": next_token} if next_token else {}))))
+    results: list[Any] = []
+    info: dict[str, Any] = {}
+    last = None
+    for _ in range(MAX_PAGES):
+        page = call(**params, **({"NextToken": last} if last else {}))
+        results.extend(page.get("Results") or [])
+        info = page.get("QueryInfo") or info
+        nxt = page.get("NextToken")
+        if not nxt or nxt == last or (limit is not None and len(results) >= limit):
+            break
+        last = nxt
+    if limit is not None:
+        results = results[:limit]
+    return _parse_results({"Results": results, "QueryInfo": info})

@@ -11,9 +11,11 @@ PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
-# LocalLogs + InsightsMixin, CloudTrail and its imported-history store).
+# LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
+# remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
-                {"logs", "logs_insights"}, {"cloudtrail", "history"}]
+                {"logs", "logs_insights"}, {"cloudtrail", "history"},
+                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
 
 
 def _service_of(module: str) -> str:

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 scheduler.register("config.record", "awsmon.backends.local.config:run_record")
 scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic")
+scheduler.register("config.history", "awsmon.backends.local.config_delivery:run_history")
+scheduler.register("config.snapshot", "awsmon.backends.local.config_delivery:run_snapshot")
+scheduler.register("config.remediate", "awsmon.backends.local.config:run_remediate")
 
 CI_VERSION = "1.3"
 NOT_APPLICABLE_AZ = "Not Applicable"
@@ -430,6 +433,15 @@ class Recorder:
         self.region = region
         self.conn = store.conn
         self._services: dict[str, Any] = {}
+        self._channel: Any = False  # the delivery channel (None: none), read once per Recorder
+        self._current: list[dict[str, Any]] | None = None  # current_items(), until the next item is written
+
+    def channel(self) -> dict[str, Any] | None:
+        if self._channel is False:
+            from awsmon.backends.local.config_delivery import channel
+
+            self._channel = channel(self.store, self.region)
+        return self._channel  # type: ignore[no-any-return]
 
     def recorder_row(self) -> Any:
         return self.conn.execute("SELECT * FROM cfg_recorders WHERE region = ?", (self.region,)).fetchone()
@@ -560,7 +572,7 @@ class Recorder:
             old = json.loads(prev["item"])
             item = self._item(rtype, rid, old["resourceName"], old.get("arn"), when_ms,
                               "ResourceDeleted", None, events, old.get("resourceCreationTime"))  # fmt: skip
-            self._write(item, None, deleted=True)
+            self._write(item, None, deleted=True, previous=old)
             return True
         state = {"configuration": _jsonable(snap.configuration), "supplementaryConfiguration": _jsonable(snap.supplementary),
                  "relationships": snap.relationships, "tags": snap.tags or {}}  # fmt: skip
@@ -575,7 +587,7 @@ class Recorder:
         status = "OK" if live_prev else "ResourceDiscovered"
         item = self._item(rtype, rid, snap.name, snap.arn, when_ms, status, state, events, created_ms)
         item["configurationItemMD5Hash"] = md5
-        self._write(item, md5, deleted=False)
+        self._write(item, md5, deleted=False, previous=json.loads(prev["item"]) if live_prev else None)
         return True
 
     def _item(self, rtype: str, rid: str, name: str, arn: str | None, when_ms: int, status: str,
@@ -602,13 +614,15 @@ class Recorder:
             "recordingFrequency": "CONTINUOUS",
         }
 
-    def _write(self, item: dict[str, Any], md5: str | None, *, deleted: bool) -> None:
+    def _write(self, item: dict[str, Any], md5: str | None, *, deleted: bool,
+               previous: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         when_ms = int(item["configurationItemCaptureTime"])
         cur = self.conn.execute(
             "INSERT INTO cfg_items (region, resource_type, resource_id, capture_ms, status, item) VALUES (?,?,?,?,?,?)",
             (self.region, item["resourceType"], item["resourceId"], when_ms, item["configurationItemStatus"], "{}"),
         )
         item_id = int(cur.lastrowid or 0)
+        self._current = None
         # An ordering key like AWS's: capture time in ms, then a per-item counter (unique and increasing).
         item["configurationStateId"] = f"{when_ms}{item_id % 1000:03d}"
         self.conn.execute("UPDATE cfg_items SET item = ? WHERE id = ?", (json.dumps(item, separators=(",", ":")), item_id))
@@ -620,6 +634,10 @@ class Recorder:
             (self.region, item["resourceType"], item["resourceId"], item["resourceName"], md5,
              when_ms if deleted else None, item_id),
         )  # fmt: skip
+        if self.channel():
+            from awsmon.backends.local.config_delivery import item_changed
+
+            item_changed(self.store, self.region, item, previous, self.channel())
         self.on_item(item, deleted=deleted)
 
     # -- rules --------------------------------------------------------------------------------------------------
@@ -632,13 +650,20 @@ class Recorder:
         from awsmon.engines.config_rules import RULES, evaluate_resource, in_scope
 
         rtype, rid = item["resourceType"], item["resourceId"]
+        rules = self.rules()
+        for cfg in rules:
+            owner = cfg["Source"].get("Owner")
+            if owner == "CUSTOM_LAMBDA":
+                self.invoke_custom(cfg, item, left_scope=deleted)
+            elif owner == "CUSTOM_POLICY" and not deleted:
+                self.evaluate_policy(cfg, item)
         if deleted:
             # A deleted resource leaves the rules' results (AWS stops reporting it).
             self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND resource_type = ? AND resource_id = ?",
                               (self.region, rtype, rid))  # fmt: skip
             return
         now_ms = _ms(self.store.now())
-        for cfg in self.rules():
+        for cfg in rules:
             rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
             if rule is None or not rule.change or rule.account_level:
                 continue
@@ -650,8 +675,48 @@ class Recorder:
             self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
                               (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
 
+    def role_arn(self) -> str:
+        row = self.recorder_row()
+        return str(row["role_arn"]) if row is not None else (
+            f"arn:aws:iam::{self.store.account_id}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig")
+
+    def invoke_custom(self, cfg: Mapping[str, Any], item: Mapping[str, Any] | None, *, left_scope: bool = False,
+                      periodic: bool = False) -> None:  # fmt: skip
+        """Invoke a CUSTOM_LAMBDA rule's function: one item (change trigger, when in scope) or a scheduled run."""
+        from awsmon.backends.local.config_custom import (
+            change_event,
+            in_scope,
+            invoke,
+            scheduled_event,
+            triggers,
+        )
+        from awsmon.backends.local.config_delivery import file_item, iso
+
+        now = self.store.now()
+        if periodic:
+            event = scheduled_event(self.store.account_id, iso(_ms(now)))
+        else:
+            assert item is not None
+            if not triggers(cfg)[1]:
+                return
+            if not in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
+                return
+            event = change_event(item, file_item(item), iso(_ms(now)))
+        invoke(self.store, self.region, cfg, event, now, role_arn=self.role_arn(), left_scope=left_scope)
+
     def put_result(self, rule_name: str, rtype: str, rid: str, result: tuple[str, str | None], ordering_ms: int,
                    now_ms: int) -> None:  # fmt: skip
+        ch = self.channel()
+        old = None
+        if ch and ch.get("snsTopicARN"):
+            old = self.conn.execute("SELECT compliance, annotation, ordering_ms, recorded_ms FROM cfg_results WHERE region = ? "
+                                    "AND rule_name = ? AND resource_type = ? AND resource_id = ?",
+                                    (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
+            if old is None or old[0] != result[0]:
+                from awsmon.backends.local.config_delivery import compliance_changed
+
+                compliance_changed(self.store, self.region, rule_name, rtype, rid, (result[0], result[1], ordering_ms, now_ms),
+                                   None if old is None else tuple(old), ch)  # type: ignore[arg-type]
         self.conn.execute(
             "INSERT INTO cfg_results (region, rule_name, resource_type, resource_id, compliance, annotation, ordering_ms, "
             "recorded_ms, invoked_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (region, rule_name, resource_type, "
@@ -659,6 +724,46 @@ class Recorder:
             "ordering_ms = excluded.ordering_ms, recorded_ms = excluded.recorded_ms, invoked_ms = excluded.invoked_ms",
             (self.region, rule_name, rtype, rid, result[0], result[1], ordering_ms, now_ms, now_ms),
         )
+        if result[0] == "NON_COMPLIANT":
+            self.auto_remediate(rule_name, rtype, rid, now_ms)
+
+    def auto_remediate(self, rule_name: str, rtype: str, rid: str, now_ms: int) -> None:
+        """Automatic remediation of a NON_COMPLIANT resource (not while a failed one waits for its retry)."""
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+        if row is None:
+            return
+        cfg = json.loads(row[0])
+        if not cfg.get("Automatic") or (cfg.get("ResourceType") and cfg["ResourceType"] != rtype):
+            return
+        prev = self.conn.execute("SELECT state, updated_ms FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
+                                 "AND resource_type = ? AND resource_id = ?", (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
+        if prev is not None and (prev[0] == "FAILED" or prev[1] >= now_ms):
+            return  # retries are scheduled (config.remediate); one execution per resource per instant
+        self.remediate(cfg, rtype, rid, automatic=True)
+
+    def remediate(self, cfg: Mapping[str, Any], rtype: str, rid: str, *, automatic: bool,
+                  when: datetime | None = None) -> str:  # fmt: skip
+        from awsmon.backends.local.config_remediation import execute
+
+        def evaluate() -> None:
+            rule = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
+                                     (self.region, cfg["ConfigRuleName"])).fetchone()  # fmt: skip
+            if rule is None:
+                return
+            now = self.store.now()
+            self.sync(now)
+            rule_cfg = json.loads(rule[0])
+            self.evaluate_rule(rule_cfg, now=now, periodic=self._is_periodic_only(rule_cfg))
+
+        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, evaluate=evaluate, when=when)
+
+    @staticmethod
+    def _is_periodic_only(cfg: Mapping[str, Any]) -> bool:
+        from awsmon.engines.config_rules import RULES
+
+        rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
+        return rule is not None and rule.periodic and not rule.change
 
     def account_state(self) -> dict[str, Any]:
         """What the account-level CloudTrail rules look at: every trail visible here with its status."""
@@ -683,6 +788,8 @@ class Recorder:
             in_scope,
         )
 
+        if cfg["Source"].get("Owner") in ("CUSTOM_LAMBDA", "CUSTOM_POLICY"):
+            return self.evaluate_custom(cfg, periodic=periodic)
         rule = RULES.get(cfg["Source"].get("SourceIdentifier", ""))
         if rule is None:
             return 0
@@ -709,6 +816,59 @@ class Recorder:
         self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
                           (now_ms, now_ms, self.region, name))  # fmt: skip
         return len(seen)
+
+    def evaluate_policy(self, cfg: Mapping[str, Any], item: Mapping[str, Any], *, stamp: bool = True) -> bool:
+        """A CUSTOM_POLICY rule on one item (when in scope); True if it gave a result."""
+        from awsmon.backends.local.config_custom import evaluate_policy, in_scope
+
+        if not in_scope(cfg.get("Scope"), item["resourceType"], item["resourceId"], item.get("tags")):
+            return False
+        now_ms = _ms(self.store.now())
+        self.put_result(cfg["ConfigRuleName"], item["resourceType"], item["resourceId"], evaluate_policy(cfg, item),
+                        int(item["configurationItemCaptureTime"]), now_ms)  # fmt: skip
+        if stamp:
+            self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+        return True
+
+    def current_items(self) -> list[dict[str, Any]]:
+        """The latest item of every live resource of the Region (read once per Recorder; a write forgets it)."""
+        if self._current is None:
+            self._current = [json.loads(text) for (text,) in self.conn.execute(
+                "SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id", (self.region,))]  # fmt: skip
+        return self._current
+
+    def evaluate_custom(self, cfg: Mapping[str, Any], *, periodic: bool) -> int:
+        """A custom rule's whole evaluation: a scheduled invocation, and/or one invocation per current item in scope
+        (a custom policy: one result per item in scope; results of resources that left the scope go)."""
+        from awsmon.backends.local.config_custom import triggers
+
+        if cfg["Source"].get("Owner") == "CUSTOM_POLICY":
+            seen: set[tuple[str, str]] = set()
+            for item in self.current_items():
+                if self.evaluate_policy(cfg, item, stamp=False):
+                    seen.add((item["resourceType"], item["resourceId"]))
+            now_ms = _ms(self.store.now())
+            self.conn.execute("UPDATE cfg_rules SET last_invoked_ms = ?, last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, now_ms, self.region, cfg["ConfigRuleName"]))  # fmt: skip
+            for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND rule_name = ?",
+                                       (self.region, cfg["ConfigRuleName"])).fetchall():  # fmt: skip
+                if (r[0], r[1]) not in seen:
+                    self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ? AND resource_type = ? "
+                                      "AND resource_id = ?", (self.region, cfg["ConfigRuleName"], r[0], r[1]))  # fmt: skip
+            return len(seen)
+
+        is_periodic, is_change = triggers(cfg)
+        count = 0
+        if is_periodic:
+            self.invoke_custom(cfg, None, periodic=True)
+            count += 1
+        if is_change and not periodic:
+            for item in list(self.current_items()):
+                self.invoke_custom(cfg, item)
+                count += 1
+        return count
 
     def _scope_states(self, rule: ManagedRule, cfg: Mapping[str, Any], *, live: bool,
                       now_ms: int) -> Iterator[tuple[str, str, dict[str, str], dict[str, Any], int]]:  # fmt: skip
@@ -769,11 +929,22 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
     cfg = json.loads(row[0])
     rec = Recorder(store, region)
     rec.sync(now)  # periodic results see every change recorded up to now
-    step = timedelta(hours=frequency_hours(cfg.get("MaximumExecutionFrequency")))
+    step = timedelta(hours=frequency_hours(LocalConfig._frequency(cfg)))
     # One evaluation however many periods passed (the state is the current one); stamped at the last period due.
     periods = int((now - due) / step)
     rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
     return due + (periods + 1) * step
+
+
+def run_remediate(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """A retry of a failed automatic remediation (RetryAttemptSeconds after the failure); execute reschedules."""
+    region, rule_name, rtype, rid = key.split("\t", 3)
+    row = store.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                             (region, rule_name)).fetchone()  # fmt: skip
+    if row is None:
+        return None
+    Recorder(store, region).remediate(json.loads(row[0]), rtype, rid, automatic=True, when=due)
+    return scheduler.next_due(store, "config.remediate", key)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -1005,11 +1176,65 @@ class LocalConfig(LocalService):
             raise ServiceError("MaxNumberOfDeliveryChannelsExceededException",
                                f"Failed to put delivery channel '{name}' because the maximum number of delivery "
                                "channels: 1 is reached.")  # fmt: skip
+        from awsmon.backends.local.config_delivery import (
+            FREQUENCY_HOURS,
+            HISTORY_PERIOD,
+            snapshot_hours,
+            write_check_file,
+        )
+
+        props = ch.get("configSnapshotDeliveryProperties")
+        if props is not None:
+            freq = props.get("deliveryFrequency") if isinstance(props, dict) else props
+            if freq is not None and freq not in FREQUENCY_HOURS:
+                raise _validation(freq, "deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency",
+                                  "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, "
+                                  "Twelve_Hours, TwentyFour_Hours]")  # fmt: skip
+        topic = ch.get("snsTopicARN")
+        if topic is not None and (not isinstance(topic, str) or not topic.startswith("arn:aws:sns:") or topic.count(":") != 5):
+            raise ServiceError("InvalidSNSTopicARNException", f"The sns topic arn '{topic}' is not valid.")
         keep = {k: ch[k] for k in ("name", "s3BucketName", "s3KeyPrefix", "s3KmsKeyArn", "snsTopicARN",
                                    "configSnapshotDeliveryProperties") if ch.get(k) is not None}  # fmt: skip
         self.conn.execute("INSERT INTO cfg_channels (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
                           "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(keep)))  # fmt: skip
+        now = self.now()
+        write_check_file(self.store, self.region, keep, now)
+        scheduler.schedule_if_absent(self.store, "config.history", self.region, now + HISTORY_PERIOD)
+        hours = snapshot_hours(keep)
+        if hours is None:
+            scheduler.unschedule(self.store, "config.snapshot", self.region)
+        else:
+            scheduler.schedule(self.store, "config.snapshot", self.region, now + timedelta(hours=hours))
         return {}
+
+    @api("DescribeDeliveryChannelStatus")
+    def describe_delivery_channel_status(self, *, DeliveryChannelNames: list[str] | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_delivery import status
+
+        channels = self.describe_delivery_channels.__wrapped__(self, DeliveryChannelNames=DeliveryChannelNames)  # type: ignore[attr-defined]
+        return {"DeliveryChannelsStatus": [status(self.store, self.region, c["name"], c)
+                                           for c in channels["DeliveryChannels"]]}  # fmt: skip
+
+    @api("DeliverConfigSnapshot")
+    def deliver_config_snapshot(self, *, deliveryChannelName: str, **kw: Any) -> dict[str, Any]:
+        from awsmon.backends.local.config_delivery import deliver_snapshot
+
+        if not self.conn.execute("SELECT 1 FROM cfg_channels WHERE region = ? AND name = ?",
+                                 (self.region, deliveryChannelName)).fetchone():  # fmt: skip
+            raise ServiceError("NoSuchDeliveryChannelException",
+                               f"Cannot find delivery channel with specified name '{deliveryChannelName}'.")  # fmt: skip
+        if self._rec().recorder_row() is None:
+            raise ServiceError("NoAvailableConfigurationRecorderException",
+                               "There are no configuration recorders available to provide the snapshot.")  # fmt: skip
+        if not self._rec().recorder_row()["recording"]:
+            raise ServiceError("NoRunningConfigurationRecorderException",
+                               "There is no configuration recorder running to provide the snapshot.")  # fmt: skip
+        now = self.now()
+        rec = self._rec()
+        rec.sync(now)  # the snapshot holds every change made so far
+        sid, _ = deliver_snapshot(self.store, self.region, now)
+        return {"configSnapshotId": sid}
 
     @api("DescribeDeliveryChannels")
     def describe_delivery_channels(self, *, DeliveryChannelNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
@@ -1033,6 +1258,9 @@ class LocalConfig(LocalService):
                                f"Failed to delete last specified delivery channel with name '{DeliveryChannelName}', "
                                "because there, because there is a running configuration recorder.")  # fmt: skip
         self.conn.execute("DELETE FROM cfg_channels WHERE region = ? AND name = ?", (self.region, DeliveryChannelName))
+        self.conn.execute("DELETE FROM cfg_delivery WHERE region = ?", (self.region,))
+        scheduler.unschedule(self.store, "config.history", self.region)
+        scheduler.unschedule(self.store, "config.snapshot", self.region)
         return {}
 
     # -- configuration items ------------------------------------------------------------------------------------
@@ -1230,28 +1458,37 @@ class LocalConfig(LocalService):
             raise _validation(cr["Scope"], "configRule.scope", "Member must be a structure")
         source = dict(cr["Source"])
         owner = source.get("Owner")
+        custom: tuple[dict[str, Any], bool, bool] | None = None
         if owner == "CUSTOM_LAMBDA":
-            raise ServiceError("InsufficientPermissionsException",
-                               f"The AWS Lambda function {source.get('SourceIdentifier')} cannot be invoked. Check the "
-                               "specified function ARN, and check the function's permissions")  # fmt: skip
-        if owner != "AWS":
-            raise ServiceError("InvalidParameterValueException",
-                               f"The owner {owner} is not supported by awsmon's local AWS Config: use Owner AWS with a "
-                               "managed rule identifier")  # fmt: skip
-        if source.get("SourceDetails"):
+            from awsmon.backends.local.config_custom import validate as validate_lambda
+
+            custom = validate_lambda(self.store, self.region, cr)
+        elif owner == "CUSTOM_POLICY":
+            from awsmon.backends.local.config_custom import validate_policy
+
+            custom = validate_policy(cr)
+        elif owner != "AWS":
+            raise _validation(owner, "configRule.source.owner",
+                              "Member must satisfy enum value set: [CUSTOM_LAMBDA, AWS, CUSTOM_POLICY]")  # fmt: skip
+        if custom is None and source.get("SourceDetails"):
             raise ServiceError("InvalidParameterValueException",
                                "SourceDetails should be null/empty if the owner is AWS. SourceDetails should be provided "
                                "if the owner is CUSTOM_LAMBDA")  # fmt: skip
-        try:
-            rule, _ = validate_rule(str(source.get("SourceIdentifier") or ""), cr.get("InputParameters"))
-        except RuleError as exc:
-            raise ServiceError(exc.code, exc.message) from None
+        rule = None
+        if custom is None:
+            try:
+                rule, _ = validate_rule(str(source.get("SourceIdentifier") or ""), cr.get("InputParameters"))
+            except RuleError as exc:
+                raise ServiceError(exc.code, exc.message) from None
+            periodic, change = rule.periodic, rule.change
+        else:
+            periodic, change = custom[1], custom[2]
         freq = cr.get("MaximumExecutionFrequency")
         if freq is not None and freq not in FREQUENCIES:
             raise _validation(freq, "configRule.maximumExecutionFrequency",
                               "Member must satisfy enum value set: [One_Hour, Six_Hours, Three_Hours, Twelve_Hours, "
                               "TwentyFour_Hours]")  # fmt: skip
-        if freq is not None and not rule.periodic:
+        if freq is not None and not periodic:
             raise ServiceError("InvalidParameterValueException",
                                "A maximum execution frequency is not allowed for rules triggered by configuration changes")  # fmt: skip
         scope = cr.get("Scope")
@@ -1277,12 +1514,14 @@ class LocalConfig(LocalService):
             stored["Description"] = cr["Description"]
         if scope:
             stored["Scope"] = scope
-        stored["Source"] = {"Owner": "AWS", "SourceIdentifier": rule.identifier}
+        stored["Source"] = custom[0] if custom else {"Owner": "AWS", "SourceIdentifier": rule.identifier}  # type: ignore[union-attr]
         if cr.get("InputParameters"):
             stored["InputParameters"] = cr["InputParameters"]
-        if rule.periodic:
+        if periodic:
             stored["MaximumExecutionFrequency"] = freq or "TwentyFour_Hours"
         stored["ConfigRuleState"] = "ACTIVE"
+        if kw.get("_created_by"):
+            stored["CreatedBy"] = kw["_created_by"]  # a conformance pack's rule
         stored["EvaluationModes"] = [{"Mode": "DETECTIVE"}]
         self.conn.execute(
             "INSERT INTO cfg_rules (region, name, rule_id, arn, config, first_activated_ms) VALUES (?,?,?,?,?,?) "
@@ -1292,15 +1531,80 @@ class LocalConfig(LocalService):
         # A new or changed rule is evaluated at once (AWS starts an evaluation on PutConfigRule).
         rec = Recorder(self.store, self.region)
         rec.sync(now)
-        rec.evaluate_rule(stored, now=now, periodic=rule.periodic and not rule.change)
+        rec.evaluate_rule(stored, now=now, periodic=periodic and not change)
         key = f"{self.region}\t{name}"
-        if rule.periodic:
+        if periodic:
             from awsmon.engines.config_rules import frequency_hours
 
-            scheduler.schedule(self.store, "config.periodic", key, now + timedelta(hours=frequency_hours(stored["MaximumExecutionFrequency"])))
+            hours = frequency_hours(self._frequency(stored))
+            scheduler.schedule(self.store, "config.periodic", key, now + timedelta(hours=hours))
         else:
             scheduler.unschedule(self.store, "config.periodic", key)
         return {}
+
+    def _timestamp(self, value: Any, where: str) -> datetime:
+        """A timestamp as boto3 sends it (datetime), or as it arrives from a function's call (ISO text, epoch)."""
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(float(value), UTC)
+        from awsmon.errors import UsageError
+        from awsmon.timeparse import parse_time
+
+        try:
+            return parse_time(str(value), now=self.now())
+        except (UsageError, ValueError):
+            raise _validation(value, where, "Member must be a timestamp") from None
+
+    @staticmethod
+    def _frequency(cfg: Mapping[str, Any]) -> str:
+        if cfg["Source"].get("Owner") == "CUSTOM_LAMBDA":
+            from awsmon.backends.local.config_custom import frequency
+
+            return frequency(cfg)
+        return str(cfg.get("MaximumExecutionFrequency") or "TwentyFour_Hours")
+
+    @api("PutEvaluations")
+    def put_evaluations(self, *, ResultToken: str, Evaluations: list[dict[str, Any]] | None = None,
+                        TestMode: bool = False, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """What a custom rule's function calls with its results (the token names the rule and the invocation)."""
+        from awsmon.backends.local.config_custom import decode_token
+
+        region, name, invoked_ms = decode_token(ResultToken)
+        if region != self.region or self.conn.execute("SELECT 1 FROM cfg_rules WHERE region = ? AND name = ?",
+                                                      (region, name)).fetchone() is None:  # fmt: skip
+            raise ServiceError("InvalidResultTokenException", "The result token is invalid.")
+        evaluations = list(Evaluations or [])
+        if len(evaluations) > 100:
+            raise _validation("Evaluations", "evaluations", "Member must have length less than or equal to 100")
+        checked = []
+        for e in evaluations:
+            ctype = e.get("ComplianceType")
+            if ctype not in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA"):
+                raise _validation(ctype, "evaluations.member.complianceType", "Member must satisfy enum value set: "
+                                  "[INSUFFICIENT_DATA, NON_COMPLIANT, NOT_APPLICABLE, COMPLIANT]")  # fmt: skip
+            if ctype == "INSUFFICIENT_DATA":
+                raise ServiceError("InvalidParameterValueException",
+                                   "The ComplianceType INSUFFICIENT_DATA is not valid for PutEvaluations.")  # fmt: skip
+            for field in ("ComplianceResourceType", "ComplianceResourceId", "OrderingTimestamp"):
+                if not e.get(field):
+                    raise ServiceError("ValidationException", f"1 validation error detected: Value null at "
+                                       f"'evaluations.member.{field[0].lower() + field[1:]}' failed to satisfy constraint: "
+                                       "Member must not be null")  # fmt: skip
+            ts = e["OrderingTimestamp"]
+            when = self._timestamp(ts, "evaluations.member.orderingTimestamp")
+            annotation = e.get("Annotation")
+            if annotation is not None and len(str(annotation)) > 256:
+                raise _validation(annotation, "evaluations.member.annotation", "Member must have length less than or equal to 256")
+            checked.append((str(e["ComplianceResourceType"]), str(e["ComplianceResourceId"]), ctype, annotation, when))
+        if not TestMode:
+            rec = Recorder(self.store, self.region)
+            now_ms = _ms(self.now())
+            for rtype, rid, ctype, annotation, when in checked:
+                rec.put_result(name, rtype, rid, (ctype, annotation), _ms(when), now_ms)
+            self.conn.execute("UPDATE cfg_rules SET last_evaluated_ms = ? WHERE region = ? AND name = ?",
+                              (now_ms, region, name))  # fmt: skip
+        return {"FailedEvaluations": []}
 
     @api("DescribeConfigRules")
     def describe_config_rules(self, *, ConfigRuleNames: list[str] | None = None, NextToken: str | None = None,
@@ -1327,6 +1631,7 @@ class LocalConfig(LocalService):
         self._rule_row(ConfigRuleName)
         self.conn.execute("DELETE FROM cfg_rules WHERE region = ? AND name = ?", (self.region, ConfigRuleName))
         self.conn.execute("DELETE FROM cfg_results WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
+        self.conn.execute("DELETE FROM cfg_remediations WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
         scheduler.unschedule(self.store, "config.periodic", f"{self.region}\t{ConfigRuleName}")
         return {}
 
@@ -1344,6 +1649,9 @@ class LocalConfig(LocalService):
         rec.sync(now)
         for r in rows:
             cfg = json.loads(r["config"])
+            if cfg["Source"].get("Owner") in ("CUSTOM_LAMBDA", "CUSTOM_POLICY"):
+                rec.evaluate_custom(cfg, periodic=False)
+                continue
             rule = RULES[cfg["Source"]["SourceIdentifier"]]
             rec.evaluate_rule(cfg, now=now, periodic=rule.periodic and not rule.change)
         return {}
@@ -1362,8 +1670,562 @@ class LocalConfig(LocalService):
                 s["LastSuccessfulInvocationTime"] = _dt(r["last_invoked_ms"])
             if r["last_evaluated_ms"] is not None:
                 s["LastSuccessfulEvaluationTime"] = _dt(r["last_evaluated_ms"])
+            if r["last_failed_ms"] is not None:
+                s["LastFailedInvocationTime"] = _dt(r["last_failed_ms"])
+                s["FirstEvaluationStarted"] = True
+            if r["last_error_code"]:
+                s["LastErrorCode"] = r["last_error_code"]
+                s["LastErrorMessage"] = r["last_error_message"]
             out.append(s)
         return {"ConfigRulesEvaluationStatus": out}
+
+    # -- remediation --------------------------------------------------------------------------------------------
+    @api("PutRemediationConfigurations")
+    def put_remediation_configurations(self, *, RemediationConfigurations: list[dict[str, Any]],
+                                       **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_remediation import validate
+
+        configs = list(RemediationConfigurations or [])
+        if len(configs) > 25:
+            raise _validation("RemediationConfigurations", "remediationConfigurations",
+                              "Member must have length less than or equal to 25")  # fmt: skip
+        checked = []
+        for c in configs:
+            if not isinstance(c, dict):
+                raise _validation(c, "remediationConfigurations.member", "Member must be a structure")
+            row = self._rule_row(str(c.get("ConfigRuleName")))
+            stored = validate(c)
+            stored["Arn"] = f"arn:aws:config:{self.region}:{self.account_id}:remediation-configuration/{c['ConfigRuleName']}/{row['rule_id']}"
+            checked.append(stored)
+        for stored in checked:  # all valid: store them all (a bad one stores nothing)
+            self.conn.execute("INSERT INTO cfg_remediations (region, rule_name, config) VALUES (?,?,?) ON CONFLICT "
+                              "(region, rule_name) DO UPDATE SET config = excluded.config",
+                              (self.region, stored["ConfigRuleName"], json.dumps(stored)))  # fmt: skip
+        # Automatic remediation starts for the resources already NON_COMPLIANT (AWS: "initiates the remediation
+        # process for all non-compliant resources").
+        rec = self._rec()
+        now_ms = _ms(self.now())
+        for stored in checked:
+            if stored["Automatic"]:
+                for r in self.conn.execute("SELECT resource_type, resource_id FROM cfg_results WHERE region = ? AND "
+                                           "rule_name = ? AND compliance = 'NON_COMPLIANT'",
+                                           (self.region, stored["ConfigRuleName"])).fetchall():  # fmt: skip
+                    rec.auto_remediate(stored["ConfigRuleName"], r[0], r[1], now_ms)
+        return {"FailedBatches": []}
+
+    @api("DescribeRemediationConfigurations")
+    def describe_remediation_configurations(self, *, ConfigRuleNames: list[str], **kw: Any) -> dict[str, Any]:
+        out = []
+        for name in ConfigRuleNames or []:
+            row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                    (self.region, name)).fetchone()  # fmt: skip
+            if row is not None:
+                out.append(json.loads(row[0]))
+        return {"RemediationConfigurations": out}
+
+    @api("DeleteRemediationConfiguration")
+    def delete_remediation_configuration(self, *, ConfigRuleName: str, ResourceType: str | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if not self.conn.execute("SELECT 1 FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                 (self.region, ConfigRuleName)).fetchone():  # fmt: skip
+            raise ServiceError("NoSuchRemediationConfigurationException",
+                               f"No RemediationConfiguration for rule exists {ConfigRuleName}.")  # fmt: skip
+        self.conn.execute("DELETE FROM cfg_remediations WHERE region = ? AND rule_name = ?", (self.region, ConfigRuleName))
+        return {}
+
+    def _remediation(self, rule_name: str) -> dict[str, Any]:
+        self._rule_row(rule_name)
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+        if row is None:
+            raise ServiceError("NoSuchRemediationConfigurationException",
+                               f"No RemediationConfiguration for rule exists {rule_name}.")  # fmt: skip
+        return dict(json.loads(row[0]))
+
+    @api("StartRemediationExecution")
+    def start_remediation_execution(self, *, ConfigRuleName: str, ResourceKeys: list[dict[str, str]],
+                                    **kw: Any) -> dict[str, Any]:  # fmt: skip
+        cfg = self._remediation(ConfigRuleName)
+        keys = list(ResourceKeys or [])
+        if not 1 <= len(keys) <= 100:
+            raise _validation(keys, "resourceKeys", "Member must have length between 1 and 100")
+        self._sync()
+        rec = self._rec()
+        failed = []
+        for k in keys:
+            rtype, rid = self._check_type(k.get("resourceType"), "resourceKeys.member.resourceType"), str(k.get("resourceId"))
+            if rec.remediate(cfg, rtype, rid, automatic=False) == "FAILED":
+                failed.append({"resourceType": rtype, "resourceId": rid})
+        out: dict[str, Any] = {"FailedItems": failed}
+        if failed:
+            out["FailureMessage"] = "Remediation failed for some resources; see describe-remediation-execution-status."
+        return out
+
+    @api("DescribeRemediationExecutionStatus")
+    def describe_remediation_execution_status(self, *, ConfigRuleName: str, ResourceKeys: list[dict[str, str]] | None = None,
+                                              Limit: int | None = None, NextToken: str | None = None,
+                                              **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_remediation import execution_status
+
+        self._remediation(ConfigRuleName)
+        n = self._limit(Limit, 100)
+        rows = self.conn.execute("SELECT * FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
+                                 "ORDER BY resource_type, resource_id", (self.region, ConfigRuleName)).fetchall()  # fmt: skip
+        if ResourceKeys:
+            wanted = {(k.get("resourceType"), k.get("resourceId")) for k in ResourceKeys}
+            rows = [r for r in rows if (r["resource_type"], r["resource_id"]) in wanted]
+        start = int(_decode_token(NextToken).get("offset", 0)) if NextToken else 0
+        out: dict[str, Any] = {"RemediationExecutionStatuses": [execution_status(r) for r in rows[start : start + n]]}
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    # -- conformance packs --------------------------------------------------------------------------------------
+    def _pack_row(self, name: str) -> Any:
+        row = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConformancePackException", f"Conformance pack {name} does not exist.")
+        return row
+
+    @api("PutConformancePack")
+    def put_conformance_pack(self, *, ConformancePackName: str, TemplateBody: str | None = None,
+                             TemplateS3Uri: str | None = None, DeliveryS3Bucket: str | None = None,
+                             DeliveryS3KeyPrefix: str | None = None,
+                             ConformancePackInputParameters: list[dict[str, str]] | None = None,
+                             **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        from awsmon.engines.conformance import TemplateError, load, rules
+
+        name = ConformancePackName
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,255}", name):
+            raise _validation(name, "conformancePackName", "Member must satisfy regular expression pattern: "
+                              "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
+        if (TemplateBody is None) == (TemplateS3Uri is None):
+            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
+                               "but not both.")  # fmt: skip
+        body = TemplateBody if TemplateBody is not None else self._template_from_s3(str(TemplateS3Uri))
+        inputs = {}
+        for p in ConformancePackInputParameters or []:
+            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
+                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
+            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
+        try:
+            wanted = rules(load(body), inputs)
+        except TemplateError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
+        prev = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if prev is None:
+            if self.conn.execute("SELECT count(*) FROM cfg_packs WHERE region = ?", (self.region,)).fetchone()[0] >= 50:
+                raise ServiceError("MaxNumberOfConformancePacksExceededException",
+                                   "You have reached the limit (50) of conformance packs in the account.")  # fmt: skip
+            pack_id = f"conformance-pack-{uuid.uuid4().hex[:8]}"
+            arn = f"arn:aws:config:{self.region}:{self.account_id}:conformance-pack/{name}/{pack_id}"
+            old_rules: list[str] = []
+        else:
+            pack_id, arn = prev["pack_id"], prev["arn"]
+            old_rules = list(json.loads(prev["config"]).get("Rules") or [])
+        suffix = pack_id.rsplit("-", 1)[-1]
+        deployed = []
+        for rule in wanted:
+            rule = dict(rule)
+            rule["ConfigRuleName"] = f"{rule['ConfigRuleName']}-conformance-pack-{suffix}"[:128]
+            existing = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
+                                         (self.region, rule["ConfigRuleName"])).fetchone()  # fmt: skip
+            if existing is not None and json.loads(existing[0]).get("CreatedBy") != "config-conforms.amazonaws.com":
+                raise ServiceError("ResourceInUseException", f"The rule {rule['ConfigRuleName']} already exists.")
+            # Every rule is validated as PutConfigRule does; one bad rule fails the call and stores nothing.
+            type(self).put_config_rule.__wrapped__(self, ConfigRule=rule, _created_by="config-conforms.amazonaws.com")  # type: ignore[attr-defined]
+            deployed.append(rule["ConfigRuleName"])
+        for gone in set(old_rules) - set(deployed):
+            type(self).delete_config_rule.__wrapped__(self, ConfigRuleName=gone)  # type: ignore[attr-defined]
+        now = self.now()
+        detail: dict[str, Any] = {"ConformancePackName": name, "ConformancePackArn": arn, "ConformancePackId": pack_id,
+                                  "ConformancePackInputParameters": [{"ParameterName": k, "ParameterValue": v}
+                                                                     for k, v in inputs.items()],
+                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": None, "Rules": deployed}  # fmt: skip
+        if DeliveryS3Bucket:
+            detail["DeliveryS3Bucket"] = DeliveryS3Bucket
+        if DeliveryS3KeyPrefix:
+            detail["DeliveryS3KeyPrefix"] = DeliveryS3KeyPrefix
+        self.conn.execute("INSERT INTO cfg_packs (region, name, pack_id, arn, config) VALUES (?,?,?,?,?) ON CONFLICT "
+                          "(region, name) DO UPDATE SET config = excluded.config",
+                          (self.region, name, pack_id, arn, json.dumps(detail)))  # fmt: skip
+        return {"ConformancePackArn": arn}
+
+    def _template_from_s3(self, uri: str) -> str:
+        from awsmon.backends.local.facts import Reader
+
+        if not uri.startswith("s3://") or "/" not in uri[5:]:
+            raise ServiceError("ValidationException", f"The TemplateS3Uri {uri} is not a valid s3://BUCKET/KEY URI.")
+        bucket, _, key = uri[5:].partition("/")
+        try:
+            body = Reader(self.store, self.region, "s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ServiceError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException",
+                               f"Cannot read the template at {uri}: {exc.code}: {exc.message}") from None  # fmt: skip
+        try:
+            return bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ServiceError("ConformancePackTemplateValidationException", f"The template at {uri} is not UTF-8 text.") from None
+
+    def _packs(self, names: list[str] | None) -> list[Any]:
+        if names:
+            return [self._pack_row(n) for n in names]
+        return self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? ORDER BY name", (self.region,)).fetchall()
+
+    @api("DescribeConformancePacks")
+    def describe_conformance_packs(self, *, ConformancePackNames: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+        out = []
+        for row in self._packs(ConformancePackNames):
+            d = json.loads(row["config"])
+            d.pop("Rules", None)
+            d.pop("CreatedBy", None)
+            d["LastUpdateRequestedTime"] = _dt(d["LastUpdateRequestedTime"])
+            out.append(d)
+        return {"ConformancePackDetails": out}
+
+    @api("DescribeConformancePackStatus")
+    def describe_conformance_pack_status(self, *, ConformancePackNames: list[str] | None = None,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        out = []
+        for row in self._packs(ConformancePackNames):
+            d = json.loads(row["config"])
+            t = _dt(d["LastUpdateRequestedTime"])
+            out.append({"ConformancePackName": row["name"], "ConformancePackId": row["pack_id"],
+                        "ConformancePackArn": row["arn"], "ConformancePackState": "CREATE_COMPLETE",
+                        "StackArn": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/awsconfigconforms-"
+                                    f"{row['name']}/{row['pack_id']}",
+                        "LastUpdateRequestedTime": t, "LastUpdateCompletedTime": t})  # fmt: skip
+        return {"ConformancePackStatusDetails": out}
+
+    def _pack_rule_compliance(self, row: Any) -> list[dict[str, Any]]:
+        from awsmon.engines.config_rules import summarize
+
+        out = []
+        for rule in json.loads(row["config"]).get("Rules") or []:
+            kinds = [r[0] for r in self.conn.execute("SELECT compliance FROM cfg_results WHERE region = ? AND rule_name = ?",
+                                                     (self.region, rule))]  # fmt: skip
+            ctype, _ = summarize(kinds)
+            out.append({"ConfigRuleName": rule, "ComplianceType": "INSUFFICIENT_DATA" if ctype == "NOT_APPLICABLE" else ctype,
+                        "Controls": []})  # fmt: skip
+        return out
+
+    @api("DescribeConformancePackCompliance")
+    def describe_conformance_pack_compliance(self, *, ConformancePackName: str, Filters: dict[str, Any] | None = None,
+                                             **kw: Any) -> dict[str, Any]:  # fmt: skip
+        row = self._pack_row(ConformancePackName)
+        self._sync()
+        rules = self._pack_rule_compliance(row)
+        f = Filters or {}
+        if f.get("ConfigRuleNames"):
+            known = {r["ConfigRuleName"] for r in rules}
+            for n in f["ConfigRuleNames"]:
+                if n not in known:
+                    raise ServiceError("NoSuchConfigRuleInConformancePackException",
+                                       f"Config rule {n} does not exist in conformance pack {ConformancePackName}.")  # fmt: skip
+            rules = [r for r in rules if r["ConfigRuleName"] in f["ConfigRuleNames"]]
+        if f.get("ComplianceType"):
+            rules = [r for r in rules if r["ComplianceType"] == f["ComplianceType"]]
+        return {"ConformancePackName": ConformancePackName, "ConformancePackRuleComplianceList": rules}
+
+    @api("GetConformancePackComplianceSummary")
+    def get_conformance_pack_compliance_summary(self, *, ConformancePackNames: list[str], **kw: Any) -> dict[str, Any]:
+        self._sync()
+        out = []
+        for row in self._packs(list(ConformancePackNames or []) or None):
+            kinds = [r["ComplianceType"] for r in self._pack_rule_compliance(row)]
+            status = "NON_COMPLIANT" if "NON_COMPLIANT" in kinds else "COMPLIANT" if "COMPLIANT" in kinds else "INSUFFICIENT_DATA"
+            out.append({"ConformancePackName": row["name"], "ConformancePackComplianceStatus": status})
+        return {"ConformancePackComplianceSummaryList": out}
+
+    @api("DeleteConformancePack")
+    def delete_conformance_pack(self, *, ConformancePackName: str, **kw: Any) -> dict[str, Any]:
+        row = self._pack_row(ConformancePackName)
+        for rule in json.loads(row["config"]).get("Rules") or []:
+            if self.conn.execute("SELECT 1 FROM cfg_rules WHERE region = ? AND name = ?", (self.region, rule)).fetchone():
+                type(self).delete_config_rule.__wrapped__(self, ConfigRuleName=rule)  # type: ignore[attr-defined]
+        self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
+        return {}
+
+    # -- aggregators --------------------------------------------------------------------------------------------
+    _REGION_RE = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
+
+    def _aggregator(self, name: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchConfigurationAggregatorException",
+                               "The configuration aggregator does not exist. Check the configuration aggregator name and "
+                               "try again.")  # fmt: skip
+        return dict(json.loads(row[0]))
+
+    @staticmethod
+    def _api_aggregator(cfg: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(cfg)
+        out["CreationTime"] = _dt(cfg["CreationTime"])
+        out["LastUpdatedTime"] = _dt(cfg["LastUpdatedTime"])
+        return out
+
+    @api("PutConfigurationAggregator")
+    def put_configuration_aggregator(self, *, ConfigurationAggregatorName: str,
+                                     AccountAggregationSources: list[dict[str, Any]] | None = None,
+                                     OrganizationAggregationSource: dict[str, Any] | None = None,
+                                     **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        name = ConfigurationAggregatorName
+        if not isinstance(name, str) or not re.fullmatch(r"[\w\-]{1,256}", name):
+            raise _validation(name, "configurationAggregatorName", "Member must satisfy regular expression pattern: [\\w\\-]+")
+        if AccountAggregationSources and OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "The configuration aggregator cannot be created because your request contains both the "
+                               "AccountAggregationSource and the OrganizationAggregationSource. Include only one "
+                               "aggregation source and try again.")  # fmt: skip
+        if not AccountAggregationSources and not OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "The configuration aggregator cannot be created because your request is missing either "
+                               "the AccountAggregationSource or the OrganizationAggregationSource. Include the "
+                               "appropriate aggregation source and try again.")  # fmt: skip
+        if OrganizationAggregationSource:
+            raise ServiceError("InvalidParameterValueException",
+                               "awsmon's local account has no AWS Organizations service: aggregate the home's accounts "
+                               "with AccountAggregationSources.")  # fmt: skip
+        sources = list(AccountAggregationSources or [])
+        if len(sources) > 1:
+            raise ServiceError("ValidationException", f"Value '{sources}' at 'accountAggregationSources' failed to "
+                               "satisfy constraint: Member must have length less than or equal to 1")  # fmt: skip
+        for src in sources:
+            if not isinstance(src, dict):
+                raise _validation(src, "accountAggregationSources.member", "Member must be a structure")
+            ids = src.get("AccountIds")
+            if not isinstance(ids, list) or not ids:
+                raise _validation(ids, "accountAggregationSources.member.accountIds", "Member must have length greater than or equal to 1")
+            for a in ids:
+                if not isinstance(a, str) or not re.fullmatch(r"\d{12}", a):
+                    raise _validation(ids, "accountAggregationSources.member.accountIds",
+                                      "Member must satisfy constraint: [Member must satisfy regular expression pattern: \\d{12}]")  # fmt: skip
+            regions = src.get("AwsRegions") or []
+            if regions and src.get("AllAwsRegions"):
+                raise ServiceError("InvalidParameterValueException",
+                                   "Your configuration aggregator contains a list of regions and also specifies the use "
+                                   "of all regions. You must choose one of these options.")  # fmt: skip
+            if not regions and not src.get("AllAwsRegions"):
+                raise ServiceError("InvalidParameterValueException",
+                                   "Your request does not specify any regions. Select AWS Config-supported regions and "
+                                   "try again.")  # fmt: skip
+            for r in regions:
+                if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
+                    raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+        now_ms = _ms(self.now())
+        prev = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?",
+                                 (self.region, name)).fetchone()  # fmt: skip
+        if prev is None and self.conn.execute("SELECT count(*) FROM cfg_aggregators WHERE region = ?",
+                                              (self.region,)).fetchone()[0] >= 50:  # fmt: skip
+            raise ServiceError("LimitExceededException", "You have reached the limit of the number of aggregators you can create.")
+        created = json.loads(prev[0])["CreationTime"] if prev else now_ms
+        arn = f"arn:aws:config:{self.region}:{self.account_id}:config-aggregator/config-aggregator-{uuid.uuid4().hex[:8]}"
+        if prev:
+            arn = json.loads(prev[0])["ConfigurationAggregatorArn"]
+        cfg = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
+               "AccountAggregationSources": [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
+                                              **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
+                                             for s in sources],
+               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        self.conn.execute("INSERT INTO cfg_aggregators (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
+                          "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
+        return {"ConfigurationAggregator": self._api_aggregator(cfg)}
+
+    @api("DescribeConfigurationAggregators")
+    def describe_configuration_aggregators(self, *, ConfigurationAggregatorNames: list[str] | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        if ConfigurationAggregatorNames:
+            cfgs = [self._aggregator(n) for n in ConfigurationAggregatorNames]
+        else:
+            cfgs = [json.loads(r[0]) for r in self.conn.execute(
+                "SELECT config FROM cfg_aggregators WHERE region = ? ORDER BY name", (self.region,))]  # fmt: skip
+        return {"ConfigurationAggregators": [self._api_aggregator(c) for c in cfgs]}
+
+    @api("DeleteConfigurationAggregator")
+    def delete_configuration_aggregator(self, *, ConfigurationAggregatorName: str, **kw: Any) -> dict[str, Any]:
+        self._aggregator(ConfigurationAggregatorName)
+        self.conn.execute("DELETE FROM cfg_aggregators WHERE region = ? AND name = ?", (self.region, ConfigurationAggregatorName))
+        return {}
+
+    @api("DescribeConfigurationAggregatorSourcesStatus")
+    def describe_configuration_aggregator_sources_status(self, *, ConfigurationAggregatorName: str,
+                                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import sources
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        out = []
+        for src in sources(self.store, self.region, cfg):
+            st: dict[str, Any] = {"SourceId": src.account, "SourceType": "ACCOUNT", "AwsRegion": src.region,
+                                  "LastUpdateStatus": "SUCCEEDED" if src.authorized else "FAILED",
+                                  "LastUpdateTime": self.now()}  # fmt: skip
+            if not src.authorized:
+                st["LastErrorCode"] = "AccessDeniedException"
+                st["LastErrorMessage"] = (f"Account {src.account} has not authorized {self.account_id} to aggregate "
+                                          f"its data in {src.region}" + ("" if src.exists else
+                                          " (no such account in this awsmon home)"))  # fmt: skip
+            out.append(st)
+        return {"AggregatedSourceStatusList": out}
+
+    @api("PutAggregationAuthorization")
+    def put_aggregation_authorization(self, *, AuthorizedAccountId: str, AuthorizedAwsRegion: str,
+                                      **kw: Any) -> dict[str, Any]:  # fmt: skip
+        import re
+
+        if not isinstance(AuthorizedAccountId, str) or not re.fullmatch(r"\d{12}", AuthorizedAccountId):
+            raise _validation(AuthorizedAccountId, "authorizedAccountId", "Member must satisfy regular expression pattern: \\d{12}")
+        if not isinstance(AuthorizedAwsRegion, str) or not re.fullmatch(self._REGION_RE, AuthorizedAwsRegion):
+            raise _validation(AuthorizedAwsRegion, "authorizedAwsRegion", "Member must have length between 1 and 64 "
+                              "and be a Region name")  # fmt: skip
+        now_ms = _ms(self.now())
+        self.conn.execute("INSERT OR IGNORE INTO cfg_authorizations (region, authorized_account, authorized_region, "
+                          "created_ms) VALUES (?,?,?,?)", (self.region, AuthorizedAccountId, AuthorizedAwsRegion, now_ms))  # fmt: skip
+        row = self.conn.execute("SELECT created_ms FROM cfg_authorizations WHERE region = ? AND authorized_account = ? AND "
+                                "authorized_region = ?", (self.region, AuthorizedAccountId, AuthorizedAwsRegion)).fetchone()  # fmt: skip
+        return {"AggregationAuthorization": self._authorization(AuthorizedAccountId, AuthorizedAwsRegion, row[0])}
+
+    def _authorization(self, account: str, region: str, created_ms: int) -> dict[str, Any]:
+        return {"AggregationAuthorizationArn": f"arn:aws:config:{self.region}:{self.account_id}:aggregation-authorization/"
+                                               f"{account}/{region}",
+                "AuthorizedAccountId": account, "AuthorizedAwsRegion": region, "CreationTime": _dt(created_ms)}  # fmt: skip
+
+    @api("DescribeAggregationAuthorizations")
+    def describe_aggregation_authorizations(self, **kw: Any) -> dict[str, Any]:
+        rows = self.conn.execute("SELECT * FROM cfg_authorizations WHERE region = ? ORDER BY authorized_account, "
+                                 "authorized_region", (self.region,)).fetchall()  # fmt: skip
+        return {"AggregationAuthorizations": [self._authorization(r["authorized_account"], r["authorized_region"], r["created_ms"])
+                                              for r in rows]}  # fmt: skip
+
+    @api("DeleteAggregationAuthorization")
+    def delete_aggregation_authorization(self, *, AuthorizedAccountId: str, AuthorizedAwsRegion: str,
+                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self.conn.execute("DELETE FROM cfg_authorizations WHERE region = ? AND authorized_account = ? AND authorized_region = ?",
+                          (self.region, AuthorizedAccountId, AuthorizedAwsRegion))  # fmt: skip
+        return {}
+
+    @api("DescribeAggregateComplianceByConfigRules")
+    def describe_aggregate_compliance_by_config_rules(self, *, ConfigurationAggregatorName: str,
+                                                      Filters: dict[str, Any] | None = None, Limit: int | None = None,
+                                                      NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import rule_compliance
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        rows = [r for r in rule_compliance(self.store, self.region, cfg)
+                if (not f.get("ConfigRuleName") or r["ConfigRuleName"] == f["ConfigRuleName"])
+                and (not f.get("ComplianceType") or r["Compliance"]["ComplianceType"] == f["ComplianceType"])
+                and (not f.get("AccountId") or r["AccountId"] == f["AccountId"])
+                and (not f.get("AwsRegion") or r["AwsRegion"] == f["AwsRegion"])]  # fmt: skip
+        n = self._limit(Limit, 1000, 1000)
+        start = int(_decode_token(NextToken).get("offset", 0)) if NextToken else 0
+        out: dict[str, Any] = {"AggregateComplianceByConfigRules": rows[start : start + n]}
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    @api("GetAggregateConfigRuleComplianceSummary")
+    def get_aggregate_config_rule_compliance_summary(self, *, ConfigurationAggregatorName: str,
+                                                     Filters: dict[str, Any] | None = None, GroupByKey: str | None = None,
+                                                     **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import rule_compliance
+
+        if GroupByKey is not None and GroupByKey not in ("ACCOUNT_ID", "AWS_REGION"):
+            raise _validation(GroupByKey, "groupByKey", "Member must satisfy enum value set: [ACCOUNT_ID, AWS_REGION]")
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        groups: dict[str, list[str]] = {}
+        for r in rule_compliance(self.store, self.region, cfg):
+            if (f.get("AccountId") and r["AccountId"] != f["AccountId"]) or (f.get("AwsRegion") and r["AwsRegion"] != f["AwsRegion"]):
+                continue
+            key = r["AccountId"] if GroupByKey == "ACCOUNT_ID" else r["AwsRegion"] if GroupByKey == "AWS_REGION" else ""
+            groups.setdefault(key, []).append(r["Compliance"]["ComplianceType"])
+        now = self.now()
+
+        def summary(kinds: list[str]) -> dict[str, Any]:
+            c, nc = kinds.count("COMPLIANT"), kinds.count("NON_COMPLIANT")
+            return {"CompliantResourceCount": {"CappedCount": min(c, 100), "CapExceeded": c > 100},
+                    "NonCompliantResourceCount": {"CappedCount": min(nc, 100), "CapExceeded": nc > 100},
+                    "ComplianceSummaryTimestamp": now}  # fmt: skip
+
+        out: dict[str, Any] = {"AggregateComplianceCounts": [{"GroupName": k, "ComplianceSummary": summary(v)}
+                                                             for k, v in sorted(groups.items())]}  # fmt: skip
+        if GroupByKey:
+            out["GroupByKey"] = GroupByKey
+        else:
+            out["AggregateComplianceCounts"] = [{"ComplianceSummary": c["ComplianceSummary"]} for c in out["AggregateComplianceCounts"]]
+        return out
+
+    @api("GetAggregateDiscoveredResourceCounts")
+    def get_aggregate_discovered_resource_counts(self, *, ConfigurationAggregatorName: str,
+                                                 Filters: dict[str, Any] | None = None, GroupByKey: str | None = None,
+                                                 **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import resource_counts
+
+        if GroupByKey is not None and GroupByKey not in ("RESOURCE_TYPE", "ACCOUNT_ID", "AWS_REGION"):
+            raise _validation(GroupByKey, "groupByKey", "Member must satisfy enum value set: [RESOURCE_TYPE, ACCOUNT_ID, AWS_REGION]")
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        f = Filters or {}
+        total = 0
+        groups: dict[str, int] = {}
+        for account, region, rtype, n in resource_counts(self.store, self.region, cfg):
+            if (f.get("ResourceType") and rtype != f["ResourceType"]) or (f.get("AccountId") and account != f["AccountId"]) \
+                    or (f.get("Region") and region != f["Region"]):
+                continue
+            total += n
+            if GroupByKey:
+                key = {"RESOURCE_TYPE": rtype, "ACCOUNT_ID": account, "AWS_REGION": region}[GroupByKey]
+                groups[key] = groups.get(key, 0) + n
+        out: dict[str, Any] = {"TotalDiscoveredResources": total}
+        if GroupByKey:
+            out["GroupByKey"] = GroupByKey
+            out["GroupedResourceCounts"] = [{"GroupName": k, "ResourceCount": v} for k, v in sorted(groups.items())]
+        return out
+
+    # -- advanced query -----------------------------------------------------------------------------------------
+    def _select(self, expression: Any, items: Any, limit: Any, token: str | None) -> dict[str, Any]:
+        from awsmon.engines.config_select import MAX_LIMIT, QueryError, parse, run
+
+        try:
+            query = parse(expression)
+        except QueryError as exc:
+            raise ServiceError("InvalidExpressionException", str(exc)) from None
+        n = self._limit(limit, MAX_LIMIT, MAX_LIMIT)
+        try:
+            names, rows = run(query, items)
+        except QueryError as exc:
+            raise ServiceError("InvalidExpressionException", str(exc)) from None
+        start = int(_decode_token(token).get("offset", 0)) if token else 0
+        out: dict[str, Any] = {"Results": [json.dumps(r, separators=(",", ":"), default=str) for r in rows[start : start + n]],
+                               "QueryInfo": {"SelectFields": [{"Name": name} for name in names]}}  # fmt: skip
+        if len(rows) > start + n:
+            out["NextToken"] = _encode_token({"offset": start + n})
+        return out
+
+    @api("SelectResourceConfig")
+    def select_resource_config(self, *, Expression: str, Limit: int | None = None, NextToken: str | None = None,
+                               **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.engines.config_select import query_item
+
+        self._sync()
+        rows = self.conn.execute("SELECT i.item FROM cfg_resources r JOIN cfg_items i ON i.id = r.last_item_id "
+                                 "WHERE r.region = ? AND r.deleted_ms IS NULL ORDER BY r.resource_type, r.resource_id",
+                                 (self.region,))  # fmt: skip
+        return self._select(Expression, (query_item(json.loads(r[0])) for r in rows), Limit, NextToken)
+
+    @api("SelectAggregateResourceConfig")
+    def select_aggregate_resource_config(self, *, Expression: str, ConfigurationAggregatorName: str,
+                                         Limit: int | None = None, MaxResults: int | None = None,
+                                         NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local.config_aggregate import resource_items
+        from awsmon.engines.config_select import query_item
+
+        cfg = self._aggregator(ConfigurationAggregatorName)
+        self._sync()
+        items = (query_item(item) for _, item in resource_items(self.store, self.region, cfg))
+        return self._select(Expression, items, Limit or MaxResults, NextToken)
 
     # -- compliance ---------------------------------------------------------------------------------------------
     @staticmethod

@@ -10,6 +10,11 @@
   change to the other services).
 * ``cfg_pushed`` (v3): the latest state of each resource reported by a ``resource_changed`` fact (types that other
   services report themselves; discovery when recording starts and periodic rules read it).
+* ``cfg_delivery`` (v4): the delivery channel's last history / snapshot / stream (SNS) delivery, and the history
+  cursor; custom rules' last failed invocation and error on ``cfg_rules``; remediation configurations and
+  executions (``cfg_remediations``, ``cfg_remediation_execs``); conformance packs (``cfg_packs``); aggregators and
+  the authorizations this account gave (``cfg_aggregators``, ``cfg_authorizations``); the wake-up trigger (v3) also covers the services
+  that register their own kinds (EC2, S3, IAM, DynamoDB, Lambda), so their changes are recorded at the next command.
 """
 
 MIGRATIONS: list[str] = [
@@ -107,5 +112,68 @@ MIGRATIONS: list[str] = [
         state TEXT NOT NULL,               -- JSON: resource_id, name, arn, configuration, supplementary, ...
         PRIMARY KEY (region, resource_type, resource_id)
     );
+    """,
+    # v4: delivery channel status per kind (history, snapshot, stream) and the history delivery cursor (cfg_items.id).
+    """
+    CREATE TABLE IF NOT EXISTS cfg_delivery (
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,                -- history | snapshot | stream
+        last_attempt_ms INTEGER,
+        last_success_ms INTEGER,
+        last_status TEXT,                  -- Success | Failure
+        last_error_code TEXT,
+        last_error_message TEXT,
+        cursor INTEGER,                    -- history: the last cfg_items.id delivered
+        PRIMARY KEY (region, kind)
+    );
+    ALTER TABLE cfg_rules ADD COLUMN last_failed_ms INTEGER;     -- custom rules: the last failed invocation
+    ALTER TABLE cfg_rules ADD COLUMN last_error_code TEXT;
+    ALTER TABLE cfg_rules ADD COLUMN last_error_message TEXT;
+    CREATE TABLE IF NOT EXISTS cfg_remediations (
+        region TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON RemediationConfiguration as described
+        PRIMARY KEY (region, rule_name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_remediation_execs (
+        region TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        state TEXT NOT NULL,               -- QUEUED | IN_PROGRESS | SUCCEEDED | FAILED
+        attempts INTEGER NOT NULL,
+        invoked_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        steps TEXT NOT NULL,               -- JSON StepDetails (times in ms)
+        PRIMARY KEY (region, rule_name, resource_type, resource_id)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_packs (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        pack_id TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON: ConformancePackDetail + "Rules" (deployed rule names)
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_aggregators (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON ConfigurationAggregator (times in ms)
+        PRIMARY KEY (region, name)
+    );
+    CREATE TABLE IF NOT EXISTS cfg_authorizations (
+        region TEXT NOT NULL,              -- the source Region the authorization covers
+        authorized_account TEXT NOT NULL,
+        authorized_region TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (region, authorized_account, authorized_region)
+    );
+    DROP TRIGGER IF EXISTS cfg_events_wake_v2;
+    CREATE TRIGGER IF NOT EXISTS cfg_events_wake_v3 AFTER INSERT ON events
+    WHEN NEW.read_only = 'false' AND NEW.origin = 'local'
+     AND NEW.event_source IN ('logs.amazonaws.com', 'cloudtrail.amazonaws.com', 'monitoring.amazonaws.com',
+                              'sns.amazonaws.com', 'events.amazonaws.com', 'ec2.amazonaws.com', 's3.amazonaws.com',
+                              'iam.amazonaws.com', 'dynamodb.amazonaws.com', 'lambda.amazonaws.com')
+    BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
     """,
 ]

@@ -1,0 +1,44 @@
+"""Contract tests for issue 13's config commands moto implements: aggregators and aggregation authorizations (the same
+CLI test on the local account and on a real moto server). moto differs from AWS where noted."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Cli
+
+SOURCES = json.dumps([{"AccountIds": ["123456789012"], "AwsRegions": ["us-east-1", "eu-west-1"]}])
+
+
+def test_aggregator_and_authorization_crud(backend_cli: Cli) -> None:
+    cli = backend_cli
+    agg = cli.json("config", "put-configuration-aggregator", "--configuration-aggregator-name", "all",
+                   "--account-aggregation-sources", SOURCES)["ConfigurationAggregator"]  # fmt: skip
+    assert agg["ConfigurationAggregatorName"] == "all"
+    assert agg["ConfigurationAggregatorArn"].startswith("arn:aws:config:us-east-1:123456789012:config-aggregator/config-aggregator-")
+    assert agg["AccountAggregationSources"][0]["AccountIds"] == ["123456789012"]
+    assert agg["AccountAggregationSources"][0]["AwsRegions"] == ["us-east-1", "eu-west-1"]
+    assert agg["AccountAggregationSources"][0]["AllAwsRegions"] is False
+    listed = cli.json("config", "describe-configuration-aggregators")["ConfigurationAggregators"]
+    assert [a["ConfigurationAggregatorName"] for a in listed] == ["all"]
+    res = cli("config", "put-configuration-aggregator", "--configuration-aggregator-name", "x",
+              "--account-aggregation-sources", json.dumps([{"AccountIds": ["123456789012"]}]))  # fmt: skip
+    assert res.exit_code == 2
+    assert "InvalidParameterValueException: Your request does not specify any regions." in res.stderr
+    res = cli("config", "put-configuration-aggregator", "--configuration-aggregator-name", "x",
+              "--account-aggregation-sources", json.dumps([{"AccountIds": ["123456789012"], "AwsRegions": ["us-east-1"],
+                                                            "AllAwsRegions": True}]))  # fmt: skip
+    assert res.exit_code == 2 and "also specifies the use of all regions" in res.stderr
+    auth = cli.json("config", "put-aggregation-authorization", "--authorized-account-id", "111111111111",
+                    "--authorized-aws-region", "us-west-2")["AggregationAuthorization"]  # fmt: skip
+    assert auth["AuthorizedAccountId"] == "111111111111" and auth["AuthorizedAwsRegion"] == "us-west-2"
+    assert auth["AggregationAuthorizationArn"] == ("arn:aws:config:us-east-1:123456789012:aggregation-authorization/"
+                                                   "111111111111/us-west-2")  # fmt: skip
+    got = cli.json("config", "describe-aggregation-authorizations")["AggregationAuthorizations"]
+    assert [(a["AuthorizedAccountId"], a["AuthorizedAwsRegion"]) for a in got] == [("111111111111", "us-west-2")]
+    cli.ok("config", "delete-aggregation-authorization", "--authorized-account-id", "111111111111",
+           "--authorized-aws-region", "us-west-2")  # fmt: skip
+    assert cli.json("config", "describe-aggregation-authorizations")["AggregationAuthorizations"] == []
+    cli.ok("config", "delete-configuration-aggregator", "--configuration-aggregator-name", "all")
+    res = cli("config", "delete-configuration-aggregator", "--configuration-aggregator-name", "all")
+    assert res.exit_code == 1 and "NoSuchConfigurationAggregatorException: The configuration aggregator does not exist." in res.stderr
