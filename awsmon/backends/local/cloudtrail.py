@@ -43,6 +43,7 @@ from awsmon.errors import ServiceError
 scheduler.register("cloudtrail.deliver", "awsmon.backends.local.cloudtrail:run_deliver")
 scheduler.register("cloudtrail.digest", "awsmon.backends.local.cloudtrail:run_digest")
 scheduler.register("cloudtrail.retention", "awsmon.backends.local.cloudtrail:run_retention")
+scheduler.register("cloudtrail.insights", "awsmon.backends.local.cloudtrail_insights:run_insights")
 
 MAX_TRAILS_PER_REGION = 5
 TICK_MS = 5 * 60 * 1000
@@ -648,6 +649,26 @@ class LocalCloudTrail(LocalService):
         else:
             out["AdvancedEventSelectors"] = AdvancedEventSelectors
         return out
+
+    @api("PutInsightSelectors")
+    def put_insight_selectors(self, *, TrailName: str, InsightSelectors: list[dict[str, Any]]) -> dict[str, Any]:
+        """Enable (or, with an empty list, disable) Insights; the detector runs on the clock (cloudtrail_insights)."""
+        from awsmon.backends.local import cloudtrail_insights
+
+        r = self._find(TrailName, home_only=True)
+        selectors = cloudtrail_insights.check_selectors(InsightSelectors, _trail(self.store, r["arn"]))
+        self.conn.execute("UPDATE ct_trails SET insight_selectors = ? WHERE arn = ?", (json.dumps(selectors), r["arn"]))
+        cloudtrail_insights.arm(self.store, r["arn"], selectors, self.now())
+        return {"TrailARN": r["arn"], "InsightSelectors": selectors}
+
+    @api("GetInsightSelectors")
+    def get_insight_selectors(self, *, TrailName: str) -> dict[str, Any]:
+        r = self._find(TrailName)
+        selectors = json.loads(r["insight_selectors"]) if r["insight_selectors"] else []
+        if not selectors:
+            raise ServiceError("InsightNotEnabledException", f"Trail {r['arn']} does not have Insights enabled. "
+                               "Enable Insights on the trail, and then try the operation again.")  # fmt: skip
+        return {"TrailARN": r["arn"], "InsightSelectors": selectors}
 
     # -- keys ---------------------------------------------------------------------------------------------------
     @api("ListPublicKeys")

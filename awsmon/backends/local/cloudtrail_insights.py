@@ -1,0 +1,206 @@
+"""CloudTrail Insights in the simulated account: selectors, the detector on the clock, delivery, on-demand analysis.
+
+The detection itself is the pure engine ``awsmon.engines.insights_detector`` (an approximation of AWS's model,
+docs/cloudtrail-insights.md). This module feeds it per-minute counts of management calls and handles the results:
+
+* scheduler kind ``cloudtrail.insights`` (key: trail ARN), armed by PutInsightSelectors: each run analyses the
+  minutes since the previous run (one pass, whatever the clock jumped: cost follows the elapsed minutes, not the
+  number of missed runs), records new Insights events in the event history (category Insight, found by
+  ``trail lookup --event-category insight``) and writes them gzipped to the trail's bucket under
+  ``AWSLogs/<account>/CloudTrail-Insight/<region>/YYYY/MM/DD/``;
+* :func:`analyze`: the same detection over any stretch of the history, recorded and imported events alike, for
+  ``trail insights-analyze`` (nothing is stored).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from awsmon.backends.local import scheduler
+from awsmon.backends.local.store import AccountStore
+from awsmon.errors import ServiceError
+
+# scheduler kind "cloudtrail.insights" is registered by cloudtrail.py (the kind prefix names that module).
+
+RUN_EVERY = timedelta(minutes=15)
+KIND = "cloudtrail.insights"
+_GROUP = ("SELECT event_time / 60000 AS m, event_source, event_name, read_only, json_extract(record, '$.errorCode'), "
+          "json_extract(record, '$.userIdentity.arn'), json_extract(record, '$.userAgent'), count(*) FROM events "
+          "WHERE region = ? AND event_category = 'Management' AND event_time >= ? AND event_time < ? {origin}"
+          "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+
+
+def check_selectors(selectors: Any, trail: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Validate InsightSelectors (AWS: InvalidInsightSelectorsException); returns them as stored."""
+    from awsmon.backends.local.cloudtrail import selector_matches
+    from awsmon.engines.insights_detector import CALL_RATE, INSIGHT_TYPES
+
+    if not isinstance(selectors, list):
+        raise ServiceError("InvalidInsightSelectorsException", "InsightSelectors must be a list.")
+    out: list[dict[str, Any]] = []
+    for sel in selectors:
+        itype = sel.get("InsightType") if isinstance(sel, dict) else None
+        if itype not in INSIGHT_TYPES:
+            raise ServiceError("InvalidInsightSelectorsException",
+                               f"Insight type {itype} is not valid. Valid types: {', '.join(INSIGHT_TYPES)}.")  # fmt: skip
+        cats = sel.get("EventCategories")
+        if cats is not None and (not isinstance(cats, list) or any(c not in ("Management", "Data") for c in cats)):
+            raise ServiceError("InvalidInsightSelectorsException", "EventCategories must be Management or Data.")
+        if any(o["InsightType"] == itype for o in out):
+            raise ServiceError("InvalidInsightSelectorsException", f"Duplicate insight type {itype}.")
+        out.append({"InsightType": itype, **({"EventCategories": cats} if cats is not None else {})})
+    if trail is not None and any(o["InsightType"] == CALL_RATE for o in out):
+        probe = {"eventCategory": "Management", "readOnly": False, "eventSource": "ec2.amazonaws.com"}
+        if not selector_matches(probe, trail["basic"], trail["advanced"]):
+            raise ServiceError("InvalidInsightSelectorsException",
+                               "ApiCallRateInsight requires the trail to log write management events.")  # fmt: skip
+    return out
+
+
+def arm(store: AccountStore, arn: str, selectors: list[dict[str, Any]], now: datetime) -> None:
+    """Insights are analysed from when they are enabled on; an empty list disables them."""
+    if not selectors:
+        scheduler.unschedule(store, KIND, arn)
+        store.conn.execute("DELETE FROM ct_insights WHERE trail_arn = ?", (arn,))
+        return
+    minute = int(now.timestamp()) // 60
+    for region in _regions(store, arn):
+        store.conn.execute("INSERT OR IGNORE INTO ct_insights (trail_arn, region, resume_min) VALUES (?,?,?)",
+                           (arn, region, minute))  # fmt: skip
+    if scheduler.next_due(store, KIND, arn) is None:
+        scheduler.schedule(store, KIND, arn, now + RUN_EVERY)
+
+
+def _regions(store: AccountStore, arn: str) -> list[str]:
+    from awsmon.backends.local.cloudtrail import _trail
+
+    trail = _trail(store, arn)
+    if trail is None:
+        return []
+    if trail["cfg"].get("IsMultiRegionTrail"):
+        used = {r[0] for r in store.conn.execute("SELECT DISTINCT region FROM events WHERE origin = 'local'")}
+        return sorted(used | {trail["home_region"]})
+    return [trail["home_region"]]
+
+
+def _calls(rows: Iterable[tuple[Any, ...]]) -> list[Any]:
+    from awsmon.engines.insights_detector import Calls
+
+    return [Calls(int(m), src or "", name or "", str(ro).lower() == "true", err, arn, agent, int(n))
+            for m, src, name, ro, err, arn, agent, n in rows]  # fmt: skip
+
+
+def _local_calls(store: AccountStore, region: str, lo_min: int, hi_min: int, *, local_only: bool) -> list[Any]:
+    sql = _GROUP.format(origin="AND origin = 'local' " if local_only else "")
+    return _calls(store.conn.execute(sql, (region, lo_min * 60000, hi_min * 60000)))
+
+
+def _imported_calls(store: AccountStore, region: str, lo_min: int, hi_min: int) -> list[Any]:
+    """Management calls of the history store (imported trails), read from its Parquet parts by DuckDB."""
+    from awsmon.backends.local import history
+    from awsmon.services.trail_query import duck
+
+    files = history.parts(store)
+    if not files:
+        return []
+    lo = datetime.fromtimestamp(lo_min * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    hi = datetime.fromtimestamp(hi_min * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    con = duck()
+    try:
+        rows = con.execute(
+            "SELECT CAST(epoch(CAST(eventtime AS TIMESTAMP)) AS BIGINT) // 60 AS m, eventsource, eventname, readonly, "
+            "errorcode, useridentity.arn, useragent, count(*) FROM read_parquet(?) WHERE awsregion = ? AND "
+            "coalesce(eventcategory, 'Management') = 'Management' AND eventtime >= ? AND eventtime < ? "
+            "GROUP BY ALL", ([str(f) for f in files], region, lo, hi)).fetchall()  # fmt: skip
+    finally:
+        con.close()
+    return _calls(rows)
+
+
+def _history_start(store: AccountStore, region: str, *, local_only: bool) -> int | None:
+    sql = "SELECT min(event_time) FROM events WHERE region = ? AND event_category = 'Management'"
+    row = store.conn.execute(sql + (" AND origin = 'local'" if local_only else ""), (region,)).fetchone()
+    return None if row[0] is None else int(row[0]) // 60000
+
+
+def analyze(store: AccountStore, region: str, start: datetime, end: datetime, types: Iterable[str] | None = None,
+            ) -> list[dict[str, Any]]:  # fmt: skip
+    """Insights records (Start/End, AWS's shape) for insights starting in [start, end), over recorded and imported
+    management events of ``region``; the baseline of the first minutes comes from the 7 days before ``start``."""
+    from awsmon.engines.insights_detector import BASELINE_MINUTES, INSIGHT_TYPES, detect, records
+
+    lo, hi = int(start.timestamp()) // 60, -(-int(end.timestamp()) // 60)
+    calls = _local_calls(store, region, lo - BASELINE_MINUTES, hi, local_only=False)
+    calls += _imported_calls(store, region, lo - BASELINE_MINUTES, hi)
+    first = min((c.minute for c in calls), default=lo)
+    # The end of a downloaded trail is not a fall to zero: analyse only up to the last minute the history covers.
+    hi = min(hi, max((c.minute for c in calls), default=lo) + 1)
+    found = detect(calls, start=lo, end=hi, history_start=first, types=list(types or INSIGHT_TYPES))
+    return [r for ins in found for r in records(ins, region=region, account_id=store.account_id)]
+
+
+def _insert(store: AccountStore, rec: dict[str, Any]) -> bool:
+    d = rec["insightDetails"]
+    t = int(datetime.fromisoformat(rec["eventTime"].replace("Z", "+00:00")).timestamp() * 1000)
+    cur = store.conn.execute(
+        "INSERT OR IGNORE INTO events (event_id, event_time, region, event_category, event_name, event_source, "
+        "origin, record) VALUES (?,?,?,'Insight',?,?,'local',?)",
+        (rec["eventID"], t, rec["awsRegion"], d["eventName"], d["eventSource"], json.dumps(rec, separators=(",", ":"))),
+    )  # fmt: skip
+    return cur.rowcount > 0
+
+
+def insight_key(account: str, region: str, when: datetime, unique: str, prefix: str | None = None) -> str:
+    """``[prefix/]AWSLogs/<acct>/CloudTrail-Insight/<region>/YYYY/MM/DD/<acct>_CloudTrail-Insight_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz``."""
+    root = f"{prefix.rstrip('/')}/" if prefix else ""
+    return (f"{root}AWSLogs/{account}/CloudTrail-Insight/{region}/{when.strftime('%Y/%m/%d')}/"
+            f"{account}_CloudTrail-Insight_{region}_{when.strftime('%Y%m%dT%H%MZ')}_{unique}.json.gz")  # fmt: skip
+
+
+def run_insights(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    from awsmon.backends.local.cloudtrail import _put, _trail, _unique
+    from awsmon.engines.insights_detector import BASELINE_MINUTES, Params, detect, records
+
+    trail = _trail(store, key)
+    selectors = json.loads(trail["insight_selectors"]) if trail and trail["insight_selectors"] else []
+    if trail is None or not selectors:
+        return None
+    types = [s["InsightType"] for s in selectors]
+    end = int(now.timestamp()) // 60  # whole minutes only
+    for region in _regions(store, key):
+        row = store.conn.execute("SELECT resume_min, delivered FROM ct_insights WHERE trail_arn = ? AND region = ?",
+                                 (key, region)).fetchone()  # fmt: skip
+        resume, delivered = (row[0], set(json.loads(row[1]))) if row else (end, set())
+        if resume >= end - (Params().confirm - 1):
+            continue  # an insight needs `confirm` minutes to be seen: re-read the last few minutes next time
+        first = _history_start(store, region, local_only=True)
+        if not trail["is_logging"]:
+            first = None  # a stopped trail analyses nothing (its minutes are skipped, not caught up later)
+        calls = _local_calls(store, region, resume - BASELINE_MINUTES, end, local_only=True) if first is not None else []
+        found = detect(calls, start=resume, end=end, history_start=first or end, types=types)
+        fresh = []
+        still_open: list[str] = []
+        for ins in found:
+            recs = records(ins, region=region, account_id=store.account_id)
+            if ins.end is None:
+                still_open.append(recs[0]["eventID"])
+            fresh += [r for r in recs if r["eventID"] not in delivered]
+        for rec in fresh:
+            _insert(store, rec)
+        if fresh:
+            when = now.replace(second=0, microsecond=0)
+            raw = ('{"Records":[' + ",".join(json.dumps(r, separators=(",", ":")) for r in fresh) + "]}").encode()
+            k = insight_key(store.account_id, region, when, _unique(), trail["cfg"].get("S3KeyPrefix"))
+            _put(store, trail, "latest_delivery_error", trail["cfg"]["S3BucketName"], k,
+                 gzip.compress(raw, compresslevel=6, mtime=0), content_type="application/json", last_modified=when)  # fmt: skip
+        open_starts = [i.start for i in found if i.end is None]
+        store.conn.execute(
+            "INSERT INTO ct_insights (trail_arn, region, resume_min, delivered) VALUES (?,?,?,?) ON CONFLICT "
+            "(trail_arn, region) DO UPDATE SET resume_min = excluded.resume_min, delivered = excluded.delivered",
+            (key, region, min(open_starts, default=end - (Params().confirm - 1)), json.dumps(still_open)),
+        )  # fmt: skip
+    return max(now, due) + RUN_EVERY
