@@ -126,3 +126,51 @@ def test_insights_analyze_over_imported_history_finds_the_fall_and_not_steady(pi
 def test_insights_analyze_bad_input(pinned: Cli, args: list[str]) -> None:
     r = pinned("trail", "insights-analyze", *args)
     assert r.exit_code == 2 and "Traceback" not in r.stderr
+
+
+def test_insights_analyze_reads_a_downloaded_trail_imported_into_the_history_store(pinned: Cli, tmp_path: Path) -> None:
+    """A responder imports a trail that never had Insights and runs the detector over it."""
+    t0 = int((T - timedelta(days=9)).timestamp())
+    recs = []
+    for i in range(8 * 1440 + 120):
+        n = 60 if 8 * 1440 + 30 <= i < 8 * 1440 + 40 else 4
+        for j in range(n):
+            t = t0 + i * 60 + j % 60
+            recs.append({"eventVersion": "1.08", "eventTime": datetime.fromtimestamp(t, tz=T.tzinfo).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "eventSource": "s3.amazonaws.com", "eventName": "DeleteBucket", "awsRegion": "us-east-1",
+                         "readOnly": False, "eventType": "AwsApiCall", "managementEvent": True, "eventCategory": "Management",
+                         "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/intruder"},
+                         "userAgent": "python-requests", "sourceIPAddress": "203.0.113.9", "eventID": str(uuid.UUID(int=len(recs) + 1))})  # fmt: skip
+    f = tmp_path / "123456789012_CloudTrail_us-east-1_20261111T0000Z_abc.json.gz"
+    f.write_bytes(gzip.compress(json.dumps({"Records": recs}).encode()))
+    pinned.ok("trail", "import", str(f))
+    out = pinned.json("trail", "insights-analyze", "--start", "2026-11-18T00:00:00Z", "--end", "2026-11-20T00:00:00Z")
+    states = [(r["insightDetails"]["state"], r["eventTime"]) for r in out["InsightEvents"]]
+    assert states == [("Start", "2026-11-19T12:30:00Z"), ("End", "2026-11-19T12:40:00Z")]
+    attrs = out["InsightEvents"][1]["insightDetails"]["insightContext"]["attributions"]
+    arn = next(a for a in attrs if a["attribute"] == "userIdentityArn")
+    assert arn["insight"] == [{"value": "arn:aws:iam::123456789012:user/intruder", "average": 60.0}]
+    assert arn["baseline"][0]["average"] == 4.0
+
+
+def test_insight_selectors_contract(backend_cli: Cli) -> None:
+    """Same commands on the local backend and moto. moto differs from AWS: PutInsightSelectors appends to the
+    trail's selectors instead of replacing them, and GetInsightSelectors without any returns only TrailARN (AWS
+    raises InsightNotEnabledException), so only the first put and its read-back are compared."""
+    cli = backend_cli
+    if cli.env.get("AWSMON_BACKEND") == "aws":
+        import boto3
+
+        boto3.client("s3", endpoint_url=cli.env["AWSMON_ENDPOINT_URL"], region_name="us-east-1").create_bucket(Bucket="ins-bucket")
+    cli.ok("trail", "create", "--name", "ins", "--s3-bucket-name", "ins-bucket")
+    put = cli.json("trail", "put-insight-selectors", "--trail-name", "ins", "--insight-selectors",
+                   '[{"InsightType":"ApiErrorRateInsight"}]')  # fmt: skip
+    assert put["TrailARN"].endswith(":trail/ins") and put["InsightSelectors"] == [{"InsightType": "ApiErrorRateInsight"}]
+    got = cli.json("trail", "get-insight-selectors", "--trail-name", "ins")
+    assert got["InsightSelectors"] == [{"InsightType": "ApiErrorRateInsight"}]
+    missing = cli("trail", "get-insight-selectors", "--trail-name", "nope")
+    assert missing.exit_code == 1 and "TrailNotFoundException" in missing.stderr
+    bad = cli("trail", "put-insight-selectors", "--trail-name", "ins", "--insight-selectors", "not json")
+    assert bad.exit_code == 2
+    analyze = cli("trail", "insights-analyze", "--start", "2026-11-18", "--end", "2026-11-19")
+    assert analyze.exit_code == (0 if cli.env.get("AWSMON_BACKEND") != "aws" else 2)

@@ -110,11 +110,13 @@ def _attributions(rows: list[Calls], times: list[int], lo: int, hi: int, base_lo
 
 
 def detect(calls: Iterable[Calls], *, start: int, end: int, history_start: int, types: Iterable[str] = INSIGHT_TYPES,
-           params: Params | None = None) -> list[Insight]:  # fmt: skip
+           params: Params | None = None, attributions: bool = True) -> list[Insight]:  # fmt: skip
     """Insights whose start minute is in [start, end), from calls of [start - 7 days, end) (earlier ones ignored).
 
     ``history_start``: the first minute the data covers (no minute before ``history_start + 7 days`` is evaluated).
-    Returns insights ordered by start; an insight still open at ``end`` has ``end=None``.
+    Returns insights ordered by start; an insight still open at ``end`` has ``end=None``. With
+    ``attributions=False`` the calls may come without user/agent (counts only) and :func:`attribute` fills the
+    attributions later from the detailed calls of each insight's API (a caller reads those for a few APIs only).
     """
     p = params or Params()
     lo = start - BASELINE_MINUTES
@@ -135,13 +137,28 @@ def detect(calls: Iterable[Calls], *, start: int, end: int, history_start: int, 
                     series[c.minute - lo] += c.n
                     any_calls = True
             if any_calls:
-                out += _scan(series, lo, first, end, itype, source, name, rows, times, p)
+                found = _scan(series, lo, first, end, itype, source, name, p)
+                if attributions:
+                    for ins in found:
+                        attribute(ins, rows)
+                out += found
     out.sort(key=lambda i: (i.start, i.insight_type, i.event_source, i.event_name))
     return out
 
 
-def _scan(series: list[int], lo: int, first: int, end: int, itype: str, source: str, name: str, rows: list[Calls],
-          times: list[int], p: Params) -> list[Insight]:  # fmt: skip
+def attribute(ins: Insight, calls: Iterable[Calls]) -> None:
+    """Fill the Start (first minute) and End (whole insight) attributions from the calls of the insight's API."""
+    rows = sorted((c for c in calls if (c.event_source, c.event_name) == (ins.event_source, ins.event_name)),
+                  key=lambda c: c.minute)  # fmt: skip
+    times = [c.minute for c in rows]
+    w = BASELINE_MINUTES
+    ins.attributions_start = _attributions(rows, times, ins.start, ins.start + 1, ins.start - w, ins.start, ins.insight_type)
+    if ins.end is not None:
+        ins.attributions_end = _attributions(rows, times, ins.start, ins.end, ins.start - w, ins.start, ins.insight_type)
+
+
+def _scan(series: list[int], lo: int, first: int, end: int, itype: str, source: str, name: str,
+          p: Params) -> list[Insight]:  # fmt: skip
     """One pass over the minutes with running sums of the 7-day window (O(minutes))."""
     w = BASELINE_MINUTES
     s1 = float(sum(series[max(0, first - lo - w):first - lo]))
@@ -173,8 +190,7 @@ def _scan(series: list[int], lo: int, first: int, end: int, itype: str, source: 
                 seg = series[max(0, j - w):j]
                 bm = sum(seg) / w
                 frozen = (bm, math.sqrt(max(sum(v * v for v in seg) / w - bm * bm, 0.0)))
-                cur = Insight(itype, source, name, run_start, None, round(bm, 10), float(series[j]), None,
-                              _attributions(rows, times, run_start, run_start + 1, run_start - w, run_start, itype))  # fmt: skip
+                cur = Insight(itype, source, name, run_start, None, round(bm, 10), float(series[j]), None)
                 out.append(cur)
                 quiet_len = 0
                 run_dir, run_len = 0, 0
@@ -190,7 +206,6 @@ def _scan(series: list[int], lo: int, first: int, end: int, itype: str, source: 
                     cur.end = quiet_start
                     dur = quiet_start - cur.start
                     cur.average = round(sum(series[cur.start - lo:quiet_start - lo]) / dur, 10)
-                    cur.attributions_end = _attributions(rows, times, cur.start, quiet_start, cur.start - w, cur.start, itype)
                     cur = None
         # slide the window: add minute m, drop minute m - w
         s1 += x

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,10 +29,16 @@ from awsmon.errors import ServiceError
 
 RUN_EVERY = timedelta(minutes=15)
 KIND = "cloudtrail.insights"
-_GROUP = ("SELECT event_time / 60000 AS m, event_source, event_name, read_only, json_extract(record, '$.errorCode'), "
-          "json_extract(record, '$.userIdentity.arn'), json_extract(record, '$.userAgent'), count(*) FROM events "
-          "WHERE region = ? AND event_category = 'Management' AND event_time >= ? AND event_time < ? {origin}"
-          "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+# Calls in time order (index ct_ev_time), counted per minute, API and error code in Python: a GROUP BY over
+# millions of rows makes SQLite sort them. The JSON is parsed only for the rare records that name an error.
+_COUNTS = ("SELECT event_time, event_source, event_name, read_only, CASE WHEN instr(record, '\"errorCode\"') "
+           "THEN json_extract(record, '$.errorCode') END FROM events WHERE region = ? AND "
+           "event_category = 'Management' AND event_time >= ? AND event_time < ? {origin}")
+# The detailed calls of one API, for the attributions of its insights.
+_DETAIL = ("SELECT event_time / 60000 AS m, event_source, event_name, read_only, json_extract(record, '$.errorCode'), "
+           "json_extract(record, '$.userIdentity.arn'), json_extract(record, '$.userAgent'), count(*) FROM events "
+           "WHERE region = ? AND event_name = ? AND event_time >= ? AND event_time < ? AND event_category = 'Management' "
+           "AND event_source = ? {origin}GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
 
 
 def check_selectors(selectors: Any, trail: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -94,12 +101,33 @@ def _calls(rows: Iterable[tuple[Any, ...]]) -> list[Any]:
             for m, src, name, ro, err, arn, agent, n in rows]  # fmt: skip
 
 
-def _local_calls(store: AccountStore, region: str, lo_min: int, hi_min: int, *, local_only: bool) -> list[Any]:
-    sql = _GROUP.format(origin="AND origin = 'local' " if local_only else "")
-    return _calls(store.conn.execute(sql, (region, lo_min * 60000, hi_min * 60000)))
+def _local_calls(store: AccountStore, region: str, lo_min: int, hi_min: int, *, local_only: bool,
+                 api: tuple[str, str] | None = None) -> list[Any]:  # fmt: skip
+    """Per-minute counts (``api``: the detailed calls of that one API) of the events table."""
+    origin = "AND origin = 'local' " if local_only else ""
+    if api is None:
+        counts: Counter[tuple[Any, ...]] = Counter()
+        for t, src, name, ro, err in store.conn.execute(_COUNTS.format(origin=origin), (region, lo_min * 60000, hi_min * 60000)):
+            counts[(t // 60000, src, name, ro, err)] += 1
+        return _calls((*k, None, None, n) for k, n in counts.items())
+    return _calls(store.conn.execute(_DETAIL.format(origin=origin), (region, api[1], lo_min * 60000, hi_min * 60000, api[0])))
 
 
-def _imported_calls(store: AccountStore, region: str, lo_min: int, hi_min: int) -> list[Any]:
+def _attribute(store: AccountStore, region: str, found: list[Any], hi: int, *, local_only: bool,
+               imported: bool = False) -> None:  # fmt: skip
+    from awsmon.engines.insights_detector import BASELINE_MINUTES, attribute
+
+    for ins in found:
+        api = (ins.event_source, ins.event_name)
+        lo, top = ins.start - BASELINE_MINUTES, ins.end if ins.end is not None else hi
+        calls = _local_calls(store, region, lo, top, local_only=local_only, api=api)
+        if imported:
+            calls += _imported_calls(store, region, lo, top, api=api)
+        attribute(ins, calls)
+
+
+def _imported_calls(store: AccountStore, region: str, lo_min: int, hi_min: int,
+                    api: tuple[str, str] | None = None) -> list[Any]:  # fmt: skip
     """Management calls of the history store (imported trails), read from its Parquet parts by DuckDB."""
     from awsmon.backends.local import history
     from awsmon.services.trail_query import duck
@@ -109,13 +137,15 @@ def _imported_calls(store: AccountStore, region: str, lo_min: int, hi_min: int) 
         return []
     lo = datetime.fromtimestamp(lo_min * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     hi = datetime.fromtimestamp(hi_min * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    detail = "useridentity.arn, useragent" if api else "NULL, NULL"
+    where = " AND eventsource = ? AND eventname = ?" if api else ""
     con = duck()
     try:
         rows = con.execute(
             "SELECT CAST(epoch(CAST(eventtime AS TIMESTAMP)) AS BIGINT) // 60 AS m, eventsource, eventname, readonly, "
-            "errorcode, useridentity.arn, useragent, count(*) FROM read_parquet(?) WHERE awsregion = ? AND "
-            "coalesce(eventcategory, 'Management') = 'Management' AND eventtime >= ? AND eventtime < ? "
-            "GROUP BY ALL", ([str(f) for f in files], region, lo, hi)).fetchall()  # fmt: skip
+            f"errorcode, {detail}, count(*) FROM read_parquet(?) WHERE awsregion = ? AND "
+            f"coalesce(eventcategory, 'Management') = 'Management' AND eventtime >= ? AND eventtime < ?{where} "
+            "GROUP BY ALL", [[str(f) for f in files], region, lo, hi, *(api or ())]).fetchall()  # fmt: skip
     finally:
         con.close()
     return _calls(rows)
@@ -139,7 +169,8 @@ def analyze(store: AccountStore, region: str, start: datetime, end: datetime, ty
     first = min((c.minute for c in calls), default=lo)
     # The end of a downloaded trail is not a fall to zero: analyse only up to the last minute the history covers.
     hi = min(hi, max((c.minute for c in calls), default=lo) + 1)
-    found = detect(calls, start=lo, end=hi, history_start=first, types=list(types or INSIGHT_TYPES))
+    found = detect(calls, start=lo, end=hi, history_start=first, types=list(types or INSIGHT_TYPES), attributions=False)
+    _attribute(store, region, found, hi, local_only=False, imported=True)
     return [r for ins in found for r in records(ins, region=region, account_id=store.account_id)]
 
 
@@ -181,7 +212,8 @@ def run_insights(store: AccountStore, key: str, due: datetime, now: datetime) ->
         if not trail["is_logging"]:
             first = None  # a stopped trail analyses nothing (its minutes are skipped, not caught up later)
         calls = _local_calls(store, region, resume - BASELINE_MINUTES, end, local_only=True) if first is not None else []
-        found = detect(calls, start=resume, end=end, history_start=first or end, types=types)
+        found = detect(calls, start=resume, end=end, history_start=first or end, types=types, attributions=False)
+        _attribute(store, region, found, end, local_only=True)
         fresh = []
         still_open: list[str] = []
         for ins in found:
