@@ -197,6 +197,7 @@ GROUPS: dict[str, str] = {
     "iam": "awsmon.cli.iam",
     "dynamodb": "awsmon.cli.dynamodb",
     "lambda": "awsmon.cli.lambda_",
+    "service-quotas": "awsmon.cli.service_quotas",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

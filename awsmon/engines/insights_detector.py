@@ -127,8 +127,6 @@ def detect(calls: Iterable[Calls], *, start: int, end: int, history_start: int, 
     first = max(start, history_start + BASELINE_MINUTES)
     out: list[Insight] = []
     for (source, name), rows in sorted(by_api.items()):
-        rows.sort(key=lambda c: c.minute)
-        times = [c.minute for c in rows]
         for itype in types:
             series = [0] * (end - lo)
             any_calls = False

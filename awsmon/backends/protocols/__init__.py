@@ -283,6 +283,15 @@ class SchemasAPI(Protocol):
     def stop_discoverer(self, **params: Any) -> dict[str, Any]: ...
 
 
+class ServiceQuotasAPI(Protocol):
+    """Service Quotas (service-quotas)."""
+
+    def get_aws_default_service_quota(self, **params: Any) -> dict[str, Any]: ...
+    def get_service_quota(self, **params: Any) -> dict[str, Any]: ...
+    def list_aws_default_service_quotas(self, **params: Any) -> dict[str, Any]: ...
+    def list_service_quotas(self, **params: Any) -> dict[str, Any]: ...
+
+
 # boto3 client name -> protocol
 PROTOCOLS: dict[str, type] = {
     "cloudtrail": CloudTrailAPI,
@@ -298,4 +307,5 @@ PROTOCOLS: dict[str, type] = {
     "lambda": LambdaAPI,
     "sqs": SQSAPI,
     "schemas": SchemasAPI,
+    "service-quotas": ServiceQuotasAPI,
 }
