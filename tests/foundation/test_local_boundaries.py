@@ -13,7 +13,7 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
-                {"logs", "logs_insights"}]
+                {"logs", "logs_insights"}, {"cloudtrail", "cloudtrail_insights"}]
 
 
 def _service_of(module: str) -> str:

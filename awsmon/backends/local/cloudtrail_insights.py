@@ -8,6 +8,7 @@ docs/cloudtrail-insights.md). This module feeds it per-minute counts of manageme
   number of missed runs), records new Insights events in the event history (category Insight, found by
   ``trail lookup --event-category insight``) and writes them gzipped to the trail's bucket under
   ``AWSLogs/<account>/CloudTrail-Insight/<region>/YYYY/MM/DD/``;
+* PutInsightSelectors itself (validation, arming the job) is in cloudtrail.py, which this module builds on;
 * :func:`analyze`: the same detection over any stretch of the history, recorded and imported events alike, for
   ``trail insights-analyze`` (nothing is stored).
 """
@@ -18,17 +19,13 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from awsmon.backends.local import scheduler
 from awsmon.backends.local.store import AccountStore
-from awsmon.errors import ServiceError
 
 # scheduler kind "cloudtrail.insights" is registered by cloudtrail.py (the kind prefix names that module).
 
-RUN_EVERY = timedelta(minutes=15)
-KIND = "cloudtrail.insights"
 # Calls in time order (index ct_ev_time), counted per minute, API and error code in Python: a GROUP BY over
 # millions of rows makes SQLite sort them. The JSON is parsed only for the rare records that name an error.
 _COUNTS = ("SELECT event_time, event_source, event_name, read_only, CASE WHEN instr(record, '\"errorCode\"') "
@@ -39,59 +36,6 @@ _DETAIL = ("SELECT event_time / 60000 AS m, event_source, event_name, read_only,
            "json_extract(record, '$.userIdentity.arn'), json_extract(record, '$.userAgent'), count(*) FROM events "
            "WHERE region = ? AND event_name = ? AND event_time >= ? AND event_time < ? AND event_category = 'Management' "
            "AND event_source = ? {origin}GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
-
-
-def check_selectors(selectors: Any, trail: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Validate InsightSelectors (AWS: InvalidInsightSelectorsException); returns them as stored."""
-    from awsmon.backends.local.cloudtrail import selector_matches
-    from awsmon.engines.insights_detector import CALL_RATE, INSIGHT_TYPES
-
-    if not isinstance(selectors, list):
-        raise ServiceError("InvalidInsightSelectorsException", "InsightSelectors must be a list.")
-    out: list[dict[str, Any]] = []
-    for sel in selectors:
-        itype = sel.get("InsightType") if isinstance(sel, dict) else None
-        if itype not in INSIGHT_TYPES:
-            raise ServiceError("InvalidInsightSelectorsException",
-                               f"Insight type {itype} is not valid. Valid types: {', '.join(INSIGHT_TYPES)}.")  # fmt: skip
-        cats = sel.get("EventCategories")
-        if cats is not None and (not isinstance(cats, list) or any(c not in ("Management", "Data") for c in cats)):
-            raise ServiceError("InvalidInsightSelectorsException", "EventCategories must be Management or Data.")
-        if any(o["InsightType"] == itype for o in out):
-            raise ServiceError("InvalidInsightSelectorsException", f"Duplicate insight type {itype}.")
-        out.append({"InsightType": itype, **({"EventCategories": cats} if cats is not None else {})})
-    if trail is not None and any(o["InsightType"] == CALL_RATE for o in out):
-        probe = {"eventCategory": "Management", "readOnly": False, "eventSource": "ec2.amazonaws.com"}
-        if not selector_matches(probe, trail["basic"], trail["advanced"]):
-            raise ServiceError("InvalidInsightSelectorsException",
-                               "ApiCallRateInsight requires the trail to log write management events.")  # fmt: skip
-    return out
-
-
-def arm(store: AccountStore, arn: str, selectors: list[dict[str, Any]], now: datetime) -> None:
-    """Insights are analysed from when they are enabled on; an empty list disables them."""
-    if not selectors:
-        scheduler.unschedule(store, KIND, arn)
-        store.conn.execute("DELETE FROM ct_insights WHERE trail_arn = ?", (arn,))
-        return
-    minute = int(now.timestamp()) // 60
-    for region in _regions(store, arn):
-        store.conn.execute("INSERT OR IGNORE INTO ct_insights (trail_arn, region, resume_min) VALUES (?,?,?)",
-                           (arn, region, minute))  # fmt: skip
-    if scheduler.next_due(store, KIND, arn) is None:
-        scheduler.schedule(store, KIND, arn, now + RUN_EVERY)
-
-
-def _regions(store: AccountStore, arn: str) -> list[str]:
-    from awsmon.backends.local.cloudtrail import _trail
-
-    trail = _trail(store, arn)
-    if trail is None:
-        return []
-    if trail["cfg"].get("IsMultiRegionTrail"):
-        used = {r[0] for r in store.conn.execute("SELECT DISTINCT region FROM events WHERE origin = 'local'")}
-        return sorted(used | {trail["home_region"]})
-    return [trail["home_region"]]
 
 
 def _calls(rows: Iterable[tuple[Any, ...]]) -> list[Any]:
@@ -193,7 +137,7 @@ def insight_key(account: str, region: str, when: datetime, unique: str, prefix: 
 
 
 def run_insights(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
-    from awsmon.backends.local.cloudtrail import _put, _trail, _unique
+    from awsmon.backends.local.cloudtrail import INSIGHTS_EVERY, _put, _trail, _unique, insight_regions
     from awsmon.engines.insights_detector import BASELINE_MINUTES, Params, detect, records
 
     trail = _trail(store, key)
@@ -202,7 +146,7 @@ def run_insights(store: AccountStore, key: str, due: datetime, now: datetime) ->
         return None
     types = [s["InsightType"] for s in selectors]
     end = int(now.timestamp()) // 60  # whole minutes only
-    for region in _regions(store, key):
+    for region in insight_regions(store, key):
         row = store.conn.execute("SELECT resume_min, delivered FROM ct_insights WHERE trail_arn = ? AND region = ?",
                                  (key, region)).fetchone()  # fmt: skip
         resume, delivered = (row[0], set(json.loads(row[1]))) if row else (end, set())
@@ -235,4 +179,4 @@ def run_insights(store: AccountStore, key: str, due: datetime, now: datetime) ->
             "(trail_arn, region) DO UPDATE SET resume_min = excluded.resume_min, delivered = excluded.delivered",
             (key, region, min(open_starts, default=end - (Params().confirm - 1)), json.dumps(still_open)),
         )  # fmt: skip
-    return max(now, due) + RUN_EVERY
+    return max(now, due) + INSIGHTS_EVERY
