@@ -118,15 +118,15 @@ def flaky_target(store, arn, payload, when, **attrs):  # a target that refuses t
 @pytest.fixture
 def flaky():
     FLAKY.clear()
-    facts.register_target("kinesis", f"{__name__}:flaky_target")
+    facts.register_target("flakytest", f"{__name__}:flaky_target")
     yield FLAKY
-    facts.TARGETS.pop("kinesis")
+    facts.TARGETS.pop("flakytest")
 
 
 def test_transient_failures_are_retried_with_backoff_on_the_clock(pinned: Cli, flaky: list[str]) -> None:
     pinned.ok("rules", "put", "--name", "r", "--event-pattern", '{"source":["my.app"]}')
     pinned.ok("rules", "put-targets", "--rule", "r", "--targets",
-              f"Id=k,Arn=arn:aws:kinesis:us-east-1:{ACCT}:stream/s")  # fmt: skip
+              f"Id=k,Arn=arn:aws:flakytest:us-east-1:{ACCT}:s")  # fmt: skip
     _put(pinned, bus="default")
     assert flaky == ["2026-11-20T12:00:00+00:00"] and pinned.json("rules", "deliveries")["Deliveries"] == []
     pinned.ok("account", "clock", "advance", "10s")
@@ -139,7 +139,7 @@ def test_transient_failures_are_retried_with_backoff_on_the_clock(pinned: Cli, f
 def test_exhausted_retries_go_to_the_dead_letter_queue(pinned: Cli, flaky: list[str]) -> None:
     pinned.ok("sqs", "create-queue", "--queue-name", "dlq")
     pinned.ok("rules", "put", "--name", "r", "--event-pattern", '{"source":["my.app"]}')
-    target = {"Id": "k", "Arn": f"arn:aws:kinesis:us-east-1:{ACCT}:always", "DeadLetterConfig": {"Arn": DLQ},
+    target = {"Id": "k", "Arn": f"arn:aws:flakytest:us-east-1:{ACCT}:always", "DeadLetterConfig": {"Arn": DLQ},
               "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600}}  # fmt: skip
     pinned.ok("rules", "put-targets", "--rule", "r", "--targets", json.dumps([target]))
     _put(pinned, bus="default")

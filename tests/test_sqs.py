@@ -106,7 +106,7 @@ def test_fifo_queue(pinned: Cli) -> None:
         (["create-queue", "--queue-name", "q", "--attributes", "novalue"], 2, "expected Key=Value pairs"),
         (["receive-message", "--queue-url", "ok", "--max-number-of-messages", "11"], 2,
          "InvalidParameterValue: Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."),
-        (["send-message", "--queue-url", "ok", "--message-body", "x", "--message-attributes", "{bad"], 2, "invalid --message-attributes JSON"),
+        (["send-message", "--queue-url", "ok", "--message-body", "x", "--message-attributes", "{bad"], 2, "invalid JSON in --message-attributes"),
         (["send-message", "--queue-url", "ok", "--message-body", "x", "--message-attributes",
           '{"n": {"DataType": "Number", "StringValue": "abc"}}'], 2, "to a number"),
         (["delete-message", "--queue-url", "ok", "--receipt-handle", "!!"], 2, "ReceiptHandleIsInvalid"),

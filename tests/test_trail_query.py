@@ -190,8 +190,8 @@ def test_translation(trino: str, duck: str) -> None:
 
 
 def test_translated_functions_run_in_duckdb() -> None:
+    from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import translate
-    from awsmon.services.trail_query import duck
 
     con = duck()
     cases = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -78,8 +79,9 @@ def _code_and_message(code: str, message: str, status: int) -> tuple[str, str]:
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    """Whitespace (newlines included) collapsed; long texts cut with an ellipsis."""
-    flat = " ".join(text.split())
+    """Line breaks and tabs (with the blanks around them) become one space; runs of plain spaces stay as AWS wrote
+    them (its texts have double spaces); long texts cut with an ellipsis."""
+    flat = re.sub(r"[ ]*[\r\n\t\f\v]+[ \r\n\t\f\v]*", " ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -221,6 +221,7 @@ class _LazyCommands(TyperGroup):
             cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)  # fmt: skip
             _keep_examples_verbatim(cmd)
+            _bound_integers(cmd)
             self.commands[cmd_name] = cmd
         return super().get_command(ctx, cmd_name)
 
@@ -258,6 +259,7 @@ class AwsmonGroup(TyperGroup):
             cmd = typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
                                                    rich_markup_mode=app.rich_markup_mode)  # fmt: skip
             _keep_examples_verbatim(cmd)
+            _bound_integers(cmd)
             self._lazy[cmd_name] = cmd
         if cmd_name in GROUPS:
             if cmd_name not in self._lazy:

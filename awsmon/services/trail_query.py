@@ -11,20 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def duck() -> Any:
-    """A DuckDB connection set up like Athena: UTC session time zone, Trino helper macros, both cores."""
-    import duckdb
-
-    from awsmon.engines.athena_cloudtrail import MACROS
-
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET threads = {max(1, __import__('os').cpu_count() or 1)}")
-    for m in MACROS:
-        con.execute(m)
-    return con
-
-
 def _local_rows(store: Any, folder: Any) -> Any:
     """Records recorded by the simulated account itself (and imports made before the history store), as a JSON
     lines file DuckDB reads beside the Parquet parts; None when there are none."""
@@ -64,6 +50,8 @@ def _path_files(folder: str) -> list[str]:
     from awsmon.errors import UsageError
     from awsmon.services.trail_import import _SKIP_DIRS, _is_digest_name, _walk
 
+    if not Path(folder).is_dir():
+        raise UsageError(f"--path {folder}: no such folder")
     out = []
     for path in _walk([folder]):
         if any(part in _SKIP_DIRS for part in path.parts) or _is_digest_name(path):
@@ -79,6 +67,7 @@ def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[st
     """Run Athena SQL over the local history (or a downloaded bucket folder) with DuckDB."""
     import duckdb
 
+    from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import TABLE, QueryError, read_json_columns, select_list, translate
     from awsmon.errors import UsageError
 

@@ -75,11 +75,12 @@ def test_sns_fans_out_to_arn_endpoints_through_deliver(ctx):
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue + "ok")
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue + "gone")
     RECEIVED.clear()
-    facts.register_target("sqs", f"{__name__}:queue_target")
+    real = facts.TARGETS["sqs"]
+    facts.register_target("sqs", f"{__name__}:queue_target")  # stands in for the queues: sees what SNS delivers
     try:
         message_id = sns.publish(TopicArn=topic, Message="hi", Subject="s")["MessageId"]
     finally:
-        facts.TARGETS.pop("sqs")
+        facts.register_target("sqs", real)
     assert sorted(arn.rsplit(":", 1)[-1] for arn, _, _ in RECEIVED) == ["gone", "ok"]
     envelope = json.loads(RECEIVED[0][1])
     assert envelope["Message"] == "hi" and envelope["MessageId"] == message_id and envelope["Subject"] == "s"

@@ -11,9 +11,9 @@ PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
-# LocalLogs + InsightsMixin).
+# LocalLogs + InsightsMixin, CloudTrail and its imported-history store).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
-                {"logs", "logs_insights"}, {"cloudtrail", "cloudtrail_insights"}]
+                {"logs", "logs_insights"}, {"cloudtrail", "cloudtrail_insights", "history"}]
 
 
 def _service_of(module: str) -> str:
@@ -33,7 +33,7 @@ def _violations(path: Path) -> list[str]:
         names = [a.name for a in node.names]
         if not rest:
             # `from awsmon.backends.local import X`: infrastructure modules only (not the SERVICES registry).
-            bad = [n for n in names if n not in INFRASTRUCTURE]
+            bad = [n for n in names if n not in INFRASTRUCTURE and _service_of(n) != _service_of(me)]
             if bad and me != "facts":
                 out.append(f"{path.name}:{node.lineno} imports {bad} from the backend package")
             continue

@@ -742,10 +742,10 @@ class LocalCloudTrail(LocalService):
         rows: list[tuple[int, str, Any]] = [(r["event_time"], r["event_id"], r)
                                             for r in self.conn.execute(sql, [*args, limit + 1])]  # fmt: skip
         # Imported events live in the history store (history.py); merge its newest page with the recorded ones.
-        from awsmon.backends.local import history
+        from awsmon.backends.local.history import lookup as history_lookup
 
         cat = "Insight" if category == "insight" else "Management"
-        rows += [(t, eid, text) for t, eid, text in history.lookup(
+        rows += [(t, eid, text) for t, eid, text in history_lookup(
             self.store, self.region, cat, pairs, start and _ms(start), end and _ms(end), after, limit + 1)]  # fmt: skip
         rows.sort(key=lambda x: (x[0], x[1]), reverse=True)
         events = [_event_of(r) if not isinstance(r, str) else _imported_event(t, eid, r) for t, eid, r in rows[:limit]]

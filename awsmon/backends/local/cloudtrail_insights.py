@@ -74,7 +74,7 @@ def _imported_calls(store: AccountStore, region: str, lo_min: int, hi_min: int,
                     api: tuple[str, str] | None = None) -> list[Any]:  # fmt: skip
     """Management calls of the history store (imported trails), read from its Parquet parts by DuckDB."""
     from awsmon.backends.local import history
-    from awsmon.services.trail_query import duck
+    from awsmon.duck import duck
 
     files = history.parts(store)
     if not files:

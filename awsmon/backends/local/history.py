@@ -227,8 +227,8 @@ def write_batch(store: AccountStore, fresh: list[Rec], files: list[tuple[str, in
 
 def write_parquet(store: AccountStore, fresh: list[Rec], part_name: str) -> Path:
     """The batch's records as a Parquet file of Athena's columns, under its temporary name (renamed after commit)."""
+    from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import read_json_columns, select_list
-    from awsmon.services.trail_query import duck
 
     folder = history_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
@@ -310,18 +310,21 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
         times, lines = _unpack(data)
         for slot in (slots if slots is not None else range(len(times))):
             t = times[slot]
-            if t > hi or t < lo or (len(found) >= k and t < found[k - 1][0]):
+            if len(found) >= k and t < found[k - 1][0]:
+                break  # slots run newest first: nothing later in this block can make the page
+            if t > hi or t < lo:
                 continue
             text = lines[slot].decode()
             rec = json.loads(text)
             eid = str(rec.get("eventID"))
             if after is not None and t == after[0] and eid >= after[1]:
                 continue
-            if not _matches(rec, pairs):
+            if pairs and not _matches(rec, pairs):
                 continue
             found.append((t, eid, text))
-        found.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        del found[k:]
+            if len(found) >= k:
+                found.sort(key=lambda x: (x[0], x[1]), reverse=True)
+                del found[k:]
     return found
 
 
