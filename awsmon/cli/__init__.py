@@ -209,6 +209,7 @@ GROUPS: dict[str, str] = {
     "dynamodb": "awsmon.cli.dynamodb",
     "lambda": "awsmon.cli.lambda_",
     "sns": "awsmon.cli.sns",
+    "service-quotas": "awsmon.cli.service_quotas",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

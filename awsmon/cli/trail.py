@@ -454,3 +454,60 @@ def athena_ddl(
     text = svc(bucket=s3_bucket, prefix=s3_prefix, account_id=account_id, table_name=table_name,
                projection_start=projection_start, org_id=org_id, regions=[r for v in regions for r in v.split(",") if r] or None)  # fmt: skip
     sys.stdout.write(text + ";\n")
+
+
+# -- CloudTrail Insights (docs/cloudtrail-insights.md) -----------------------------------------------------------
+_INSIGHT_COLUMNS = [Column("EventTime", path="eventTime"), Column("State", path="insightDetails.state"),
+                    Column("InsightType", path="insightDetails.insightType"),
+                    Column("EventSource", path="insightDetails.eventSource"),
+                    Column("EventName", path="insightDetails.eventName"),
+                    Column("Baseline", path="insightDetails.insightContext.statistics.baseline.average"),
+                    Column("Insight", path="insightDetails.insightContext.statistics.insight.average"),
+                    Column("Minutes", path="insightDetails.insightContext.statistics.insightDuration"),
+                    Column("SharedEventID", path="sharedEventID")]  # fmt: skip
+
+
+@app.command("put-insight-selectors")
+def put_insight_selectors(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--trail-name", "--name"),
+    selectors: str | None = typer.Option(None, "--insight-selectors", help='JSON list, inline or file://path; [] disables Insights.'),
+    types: list[str] = typer.Option([], "--insight-types", "--type", help="ApiCallRateInsight / ApiErrorRateInsight (repeatable)."),
+) -> None:
+    """Enable CloudTrail Insights on a trail (call-rate and/or error-rate); an empty list disables them.
+
+    Example: awsmon trail put-insight-selectors --trail-name main --insight-selectors '[{"InsightType":"ApiCallRateInsight"}]'
+    """
+    from awsmon.services.trail_insights import put_insight_selectors as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name, selectors=selectors, types=types), rows_key="InsightSelectors",
+                         columns=[Column("InsightType"), Column("EventCategories")])  # fmt: skip
+
+
+@app.command("get-insight-selectors")
+def get_insight_selectors(ctx: typer.Context, name: str = typer.Option(..., "--trail-name", "--name")) -> None:
+    """The Insights types enabled on a trail (InsightNotEnabledException when none).
+
+    Example: awsmon trail get-insight-selectors --trail-name main
+    """
+    from awsmon.services.trail_insights import get_insight_selectors as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="InsightSelectors",
+                         columns=[Column("InsightType"), Column("EventCategories")])  # fmt: skip
+
+
+@app.command("insights-analyze")
+def insights_analyze(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--start", "--start-time", help="First minute an insight may start (the baseline reads 7 days before)."),
+    end: str = typer.Option(..., "--end", "--end-time"),
+    types: list[str] = typer.Option([], "--insight-types", "--type", help="ApiCallRateInsight / ApiErrorRateInsight (default both)."),
+) -> None:
+    """Run the local Insights detector over the history, imported trails included (local; an approximation).
+
+    Example: awsmon trail insights-analyze --start 2024-05-01 --end 2024-05-08
+    """
+    from awsmon.services.trail_insights import insights_analyze as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), start=start, end=end, types=types), rows_key="InsightEvents",
+                         columns=_INSIGHT_COLUMNS)  # fmt: skip

@@ -43,6 +43,7 @@ from awsmon.errors import ServiceError
 scheduler.register("cloudtrail.deliver", "awsmon.backends.local.cloudtrail:run_deliver")
 scheduler.register("cloudtrail.digest", "awsmon.backends.local.cloudtrail:run_digest")
 scheduler.register("cloudtrail.retention", "awsmon.backends.local.cloudtrail:run_retention")
+scheduler.register("cloudtrail.insights", "awsmon.backends.local.cloudtrail_insights:run_insights")
 
 MAX_TRAILS_PER_REGION = 5
 TICK_MS = 5 * 60 * 1000
@@ -649,6 +650,24 @@ class LocalCloudTrail(LocalService):
             out["AdvancedEventSelectors"] = AdvancedEventSelectors
         return out
 
+    @api("PutInsightSelectors")
+    def put_insight_selectors(self, *, TrailName: str, InsightSelectors: list[dict[str, Any]]) -> dict[str, Any]:
+        """Enable (or, with an empty list, disable) Insights; the detector runs on the clock (cloudtrail_insights)."""
+        r = self._find(TrailName, home_only=True)
+        selectors = check_insight_selectors(InsightSelectors, _trail(self.store, r["arn"]))
+        self.conn.execute("UPDATE ct_trails SET insight_selectors = ? WHERE arn = ?", (json.dumps(selectors), r["arn"]))
+        arm_insights(self.store, r["arn"], selectors, self.now())
+        return {"TrailARN": r["arn"], "InsightSelectors": selectors}
+
+    @api("GetInsightSelectors")
+    def get_insight_selectors(self, *, TrailName: str) -> dict[str, Any]:
+        r = self._find(TrailName)
+        selectors = json.loads(r["insight_selectors"]) if r["insight_selectors"] else []
+        if not selectors:
+            raise ServiceError("InsightNotEnabledException", f"Trail {r['arn']} does not have Insights enabled. "
+                               "Enable Insights on the trail, and then try the operation again.")  # fmt: skip
+        return {"TrailARN": r["arn"], "InsightSelectors": selectors}
+
     # -- keys ---------------------------------------------------------------------------------------------------
     @api("ListPublicKeys")
     def list_public_keys(self, *, StartTime: datetime | None = None, EndTime: datetime | None = None,
@@ -737,6 +756,62 @@ class LocalCloudTrail(LocalService):
                 {"h": params_hash, "t": last_t, "i": last_id, "s": snapshot},
                 separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
         return out
+
+
+# -- Insights (the detector job is cloudtrail_insights.py) ---------------------------------------------------------
+INSIGHTS_KIND = "cloudtrail.insights"
+INSIGHTS_EVERY = timedelta(minutes=15)
+
+
+def check_insight_selectors(selectors: Any, trail: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Validate InsightSelectors (AWS: InvalidInsightSelectorsException); returns them as stored."""
+    from awsmon.engines.insights_detector import CALL_RATE, INSIGHT_TYPES
+
+    if not isinstance(selectors, list):
+        raise ServiceError("InvalidInsightSelectorsException", "InsightSelectors must be a list.")
+    out: list[dict[str, Any]] = []
+    for sel in selectors:
+        itype = sel.get("InsightType") if isinstance(sel, dict) else None
+        if itype not in INSIGHT_TYPES:
+            raise ServiceError("InvalidInsightSelectorsException",
+                               f"Insight type {itype} is not valid. Valid types: {', '.join(INSIGHT_TYPES)}.")  # fmt: skip
+        cats = sel.get("EventCategories")
+        if cats is not None and (not isinstance(cats, list) or any(c not in ("Management", "Data") for c in cats)):
+            raise ServiceError("InvalidInsightSelectorsException", "EventCategories must be Management or Data.")
+        if any(o["InsightType"] == itype for o in out):
+            raise ServiceError("InvalidInsightSelectorsException", f"Duplicate insight type {itype}.")
+        out.append({"InsightType": itype, **({"EventCategories": cats} if cats is not None else {})})
+    if trail is not None and any(o["InsightType"] == CALL_RATE for o in out):
+        probe = {"eventCategory": "Management", "readOnly": False, "eventSource": "ec2.amazonaws.com"}
+        if not selector_matches(probe, trail["basic"], trail["advanced"]):
+            raise ServiceError("InvalidInsightSelectorsException",
+                               "ApiCallRateInsight requires the trail to log write management events.")  # fmt: skip
+    return out
+
+
+def arm_insights(store: AccountStore, arn: str, selectors: list[dict[str, Any]], now: datetime) -> None:
+    """Insights are analysed from when they are enabled on; an empty list disables them."""
+    if not selectors:
+        scheduler.unschedule(store, INSIGHTS_KIND, arn)
+        store.conn.execute("DELETE FROM ct_insights WHERE trail_arn = ?", (arn,))
+        return
+    minute = int(now.timestamp()) // 60
+    for region in insight_regions(store, arn):
+        store.conn.execute("INSERT OR IGNORE INTO ct_insights (trail_arn, region, resume_min) VALUES (?,?,?)",
+                           (arn, region, minute))  # fmt: skip
+    if scheduler.next_due(store, INSIGHTS_KIND, arn) is None:
+        scheduler.schedule(store, INSIGHTS_KIND, arn, now + INSIGHTS_EVERY)
+
+
+def insight_regions(store: AccountStore, arn: str) -> list[str]:
+    """The Regions a trail's Insights cover: its home Region; a multi-region trail's: every Region with events."""
+    trail = _trail(store, arn)
+    if trail is None:
+        return []
+    if trail["cfg"].get("IsMultiRegionTrail"):
+        used = {r[0] for r in store.conn.execute("SELECT DISTINCT region FROM events WHERE origin = 'local'")}
+        return sorted(used | {trail["home_region"]})
+    return [trail["home_region"]]
 
 
 def lookup_sql(region: str, category: str | None, snapshot: int, start_ms: int | None, end_ms: int | None,

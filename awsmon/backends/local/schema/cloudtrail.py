@@ -72,4 +72,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ct_trails ADD COLUMN latest_delivery_error TEXT;
     ALTER TABLE ct_trails ADD COLUMN latest_digest_error TEXT;
     """,
+    # CloudTrail Insights (cloudtrail_insights.py): per (trail, region) the minute the next analysis starts from
+    # (the start of an insight still open, or where the last one stopped) and the Start records already delivered.
+    """
+    CREATE TABLE IF NOT EXISTS ct_insights (
+        trail_arn TEXT NOT NULL,
+        region TEXT NOT NULL,
+        resume_min INTEGER NOT NULL,
+        delivered TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (trail_arn, region)
+    );
+    """,
 ]
