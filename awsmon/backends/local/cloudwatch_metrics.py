@@ -673,7 +673,7 @@ def query_metric_data(
     results: dict[str, list[dict[str, Any]]] = {}
     expressions = [q for q in queries if q.get("Expression") is not None]
     if expressions:
-        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of, exact_start)
+        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of, exact_start, region)
     out: list[dict[str, Any]] = []
     differ = _label_differentiators(queries)
     for q in queries:
@@ -697,6 +697,7 @@ def _evaluate_expressions(
     end: float,
     as_of: datetime | None = None,
     exact_start: bool = False,
+    region: str = "",
 ) -> dict[str, list[dict[str, Any]]]:
     """Metric math on the query grid (rounded StartTime + k*Period) through the metric-math engine."""
     from awsmon.engines.metricmath import CloudWatchError, Series, evaluate_queries
@@ -709,8 +710,24 @@ def _evaluate_expressions(
     grid = bucket_starts(rs, end, period)
     cleaned = [{k: v for k, v in q.items() if v is not None} for q in queries]
     data = {qid: dict(zip(ts, vs, strict=True)) for qid, (ts, vs) in series.items()}
+    by_id = {q["Id"]: q for q in queries if q.get("MetricStat") is not None}
+
+    def band(qid: str, k: float) -> tuple[list[float | None], list[float | None]]:
+        # The band trains on up to two weeks before each grid point, fetched on the query's own period.
+        from awsmon.backends.local.cloudwatch_anomaly import excluded_ranges
+        from awsmon.engines.anomaly import TRAINING_SECONDS, anomaly_band
+
+        q = by_id[qid]
+        ms = q["MetricStat"]
+        first = grid[0] if grid else start
+        ts, vs = _series_for_stat(store, region, q, first - TRAINING_SECONDS, end, as_of, True)
+        metric = ms.get("Metric") or {}
+        excluded = excluded_ranges(store.conn, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
+                                   dims_from_list(metric.get("Dimensions")), str(ms.get("Stat")))  # fmt: skip
+        return anomaly_band(dict(zip(ts, vs, strict=True)), grid, k, excluded=excluded)
+
     try:
-        results = evaluate_queries(cleaned, data, timestamps=grid, period=period)
+        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band)
     except CloudWatchError as exc:
         raise _err(exc) from None
     out: dict[str, list[dict[str, Any]]] = {}
@@ -721,6 +738,8 @@ def _evaluate_expressions(
         for member in members:
             ts = sorted(member.points)
             label = q.get("Label") or (member.label if len(members) > 1 else q["Id"])
+            if "ANOMALY_DETECTION_BAND" in str(q["Expression"]) and member.label in ("Upper", "Lower"):
+                label = f"{q.get('Label') or q['Id']} {member.label}"  # [design choice] "ad1 Upper" / "ad1 Lower"
             rows.append({"Id": q["Id"], "Label": str(label), "Timestamps": [_dt(t) for t in ts],
                          "Values": [member.points[t] for t in ts], "StatusCode": "Complete", "Messages": []})  # fmt: skip
         out[q["Id"]] = rows
