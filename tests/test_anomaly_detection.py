@@ -137,3 +137,63 @@ def test_spike_outside_the_band_raises_the_alarm_seasonal_variation_does_not(ctx
     assert "greater than the upper thresholds" in alarm["StateReason"]
     data = json.loads(alarm["StateReasonData"])
     assert data["recentUpperThresholds"] and data["recentLowerThresholds"]
+
+
+def test_cli_detectors_graph_band_and_explain(pinned: Cli, ctx: Any) -> None:
+    from awsmon.backends.local.cloudwatch_metrics import store_series
+
+    ident = ["-n", "Web", "--metric-name", "Requests", "-d", "Service=api", "--stat", "Average"]
+    cfg = json.dumps({"ExcludedTimeRanges": [{"StartTime": "2026-11-10T00:00:00Z", "EndTime": "2026-11-10T06:00:00Z"}]})
+    pinned.ok("metrics", "put-anomaly-detector", *ident, "--configuration", cfg)
+    one = json.dumps({"Namespace": "Web", "MetricName": "Errors", "Stat": "Sum"})
+    pinned.ok("metrics", "put-anomaly-detector", "--single-metric-anomaly-detector", one)
+    dets = pinned.json("metrics", "describe-anomaly-detectors", "--namespace", "Web")["AnomalyDetectors"]
+    assert [(d["MetricName"], d["Stat"], d["StateValue"]) for d in dets] == [
+        ("Errors", "Sum", "PENDING_TRAINING"), ("Requests", "Average", "PENDING_TRAINING")]
+    assert dets[1]["Configuration"]["ExcludedTimeRanges"][0]["StartTime"] == "2026-11-10T00:00:00Z"
+    assert dets[1]["SingleMetricAnomalyDetector"]["Dimensions"] == [{"Name": "Service", "Value": "api"}]
+    # Bad input: AWS's texts, exit 2, nothing stored.
+    for args, text in (
+        (["-n", "Web", "--metric-name", "X", "--stat", "Avg"], "The value Avg for parameter Stat is invalid."),
+        (["-n", "Web", "--metric-name", "X"], "The parameter Stat is required."),
+        (["--single-metric-anomaly-detector", one, "-n", "Web"], "cannot be specified together"),
+        (["-n", "Web", "--metric-name", "X", "--stat", "Sum", "--configuration",
+          '{"ExcludedTimeRanges":[{"StartTime":"2026-11-10T06:00:00Z","EndTime":"2026-11-10T00:00:00Z"}]}'],
+         "must be before its EndTime"),
+    ):
+        res = pinned("metrics", "put-anomaly-detector", *args)
+        assert res.exit_code == 2 and text in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert len(pinned.json("metrics", "describe-anomaly-detectors")["AnomalyDetectors"]) == 2
+    pinned.ok("metrics", "delete-anomaly-detector", "--single-metric-anomaly-detector", one)
+    res = pinned("metrics", "delete-anomaly-detector", "--single-metric-anomaly-detector", one)
+    assert res.exit_code == 1 and "ResourceNotFoundException" in res.stderr
+
+    # Two weeks of history; the graph draws the detector's band without being asked.
+    store = ctx.store()
+    now = store.now().timestamp()
+    rng = random.Random(5)
+    pts = [(now - 15 * 86400 + i * 300, seasonal(now - 15 * 86400 + i * 300, rng)) for i in range(15 * 288)]
+    with store.transaction():
+        store_series(store, "us-east-1", "Web", "Requests", {"Service": "api"}, pts)
+    store.conn.commit()
+    graph = ["metrics", "graph", "-n", "Web", "--metric-name", "Requests", "-d", "Service=api", "--start", "3h",
+             "--period", "300"]
+    labels = [r["Label"] for r in pinned.json(*graph, "-o", "json")["MetricDataResults"]]
+    assert labels == ["Requests Average", "Requests band Upper", "Requests band Lower"]
+    wide = pinned.json(*graph, "--anomaly-band", "6", "-o", "json")["MetricDataResults"]
+    narrow = pinned.json(*graph, "-o", "json")["MetricDataResults"]
+    assert all(w > n for w, n in zip(wide[1]["Values"], narrow[1]["Values"], strict=True))
+    chart = pinned.ok(*graph, "--style", "line")
+    assert "Requests band Upper" in chart.stdout
+    assert pinned("metrics", "graph", "-n", "Web", "--metric-name", "Requests", "--anomaly-band", "0").exit_code == 2
+
+    # An anomaly alarm: explain shows the band each datapoint was compared with.
+    alarm_metrics = json.dumps(_queries(3))
+    pinned.ok("alarms", "put", "--alarm-name", "band", "--metrics", alarm_metrics, "--threshold-metric-id", "ad1",
+              "--evaluation-periods", "2", "--comparison-operator", "GreaterThanUpperThreshold")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "2m")
+    view = pinned.json("alarms", "explain", "band")
+    assert "above the band ANOMALY_DETECTION_BAND(m1, 3)" in view["Condition"]
+    assert view["StateValue"] == "OK"
+    assert all(p["Lower"] < p["Upper"] for p in view["Datapoints"] if p["Lower"] is not None)
+    assert any(p["Lower"] is not None for p in view["Datapoints"])

@@ -66,3 +66,4 @@ def test_list_shows_each_metric_once(backend_cli) -> None:
     listed = cli.json("metrics", "list", "-n", NS, "--metric-name", "Dup")["Metrics"]
     assert len(listed) == 1 and sorted(d["Name"] for d in listed[0]["Dimensions"]) == ["A", "B"]
 
+
