@@ -52,11 +52,14 @@ def anomaly_band(
     stddevs: float = 2.0,
     *,
     excluded: Sequence[tuple[float, float]] = (),
+    coarse: tuple[float, int] | None = None,
 ) -> tuple[list[float | None], list[float | None]]:
     """Upper and lower band values for each grid timestamp, trained on ``history`` (timestamp -> value).
 
     ``history`` should cover the two weeks before the first grid point (on the query's period grid); values in
-    ``excluded`` ranges (epoch-second ``[start, end)`` pairs) are ignored for training.
+    ``excluded`` ranges (epoch-second ``[start, end)`` pairs) are ignored for training. ``coarse`` = (before, width):
+    history older than ``before`` comes in ``width``-second buckets (the store keeps 1-minute data 15 days only),
+    and a lookup there takes the bucket that contains the instant.
     """
     points = {t: v for t, v in history.items() if v is not None and math.isfinite(v) and not in_ranges(t, excluded)}
     times = sorted(points)
@@ -69,6 +72,9 @@ def anomaly_band(
         v = points.get(t)
         if v is not None:
             return v
+        if coarse is not None and t < coarse[0]:
+            j = bisect.bisect_right(times, t) - 1
+            return values[j] if j >= 0 and t - times[j] < coarse[1] else None
         i = bisect.bisect_left(times, t - tolerance)
         if i < len(times) and times[i] <= t + tolerance:
             return values[i]
@@ -85,7 +91,8 @@ def anomaly_band(
         floor_cache[key] = f
         return f
 
-    step = min((b - a for a, b in zip(times, times[1:], strict=False)), default=60.0)
+    fine = [t for t in times if coarse is None or t >= coarse[0]]
+    step = min((b - a for a, b in zip(fine, fine[1:], strict=False)), default=60.0)
     tol = max(step / 2 - 1e-9, 0.0)
     for t in grid:
         lo = bisect.bisect_left(times, t - TRAINING_SECONDS)

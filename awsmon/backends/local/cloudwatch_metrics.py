@@ -717,14 +717,26 @@ def _evaluate_expressions(
         from awsmon.backends.local.cloudwatch_anomaly import excluded_ranges
         from awsmon.engines.anomaly import TRAINING_SECONDS, anomaly_band
 
+        from awsmon.engines.stats import period_allowed_for_start
+
         q = by_id[qid]
         ms = q["MetricStat"]
-        first = grid[0] if grid else start
-        ts, vs = _series_for_stat(store, region, q, first - TRAINING_SECONDS, end, as_of, True)
+        first = (grid[0] if grid else start) - TRAINING_SECONDS
+        now = (as_of or store.now()).timestamp()
+        coarse: tuple[float, int] | None = None
+        if period_allowed_for_start(int(ms["Period"]), int(first), now, 1):
+            ts, vs = _series_for_stat(store, region, q, first, end, as_of, True)
+        else:
+            # Training history older than the fine resolution's retention is read in 5-minute buckets (as stored).
+            split = float(math.ceil((now - ROLLUP_TIERS[1][0] + HOUR) / 300) * 300)
+            old = {**q, "MetricStat": {**ms, "Period": max(300, int(ms["Period"]))}}
+            ts, vs = _series_for_stat(store, region, old, first, split, as_of, True)
+            ts2, vs2 = _series_for_stat(store, region, q, split, end, as_of, True)
+            ts, vs, coarse = ts + ts2, vs + vs2, (split, max(300, int(ms["Period"])))
         metric = ms.get("Metric") or {}
         excluded = excluded_ranges(store.conn, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
                                    dims_from_list(metric.get("Dimensions")), str(ms.get("Stat")))  # fmt: skip
-        return anomaly_band(dict(zip(ts, vs, strict=True)), grid, k, excluded=excluded)
+        return anomaly_band(dict(zip(ts, vs, strict=True)), grid, k, excluded=excluded, coarse=coarse)
 
     try:
         results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band)
