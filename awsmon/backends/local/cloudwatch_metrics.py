@@ -716,7 +716,6 @@ def _evaluate_expressions(
         # The band trains on up to two weeks before each grid point, fetched on the query's own period.
         from awsmon.backends.local.cloudwatch_anomaly import excluded_ranges
         from awsmon.engines.anomaly import TRAINING_SECONDS, anomaly_band
-
         from awsmon.engines.stats import period_allowed_for_start
 
         q = by_id[qid]
