@@ -317,3 +317,25 @@ def delete_anomaly_detector(
     if actx.output.value == "json":
         renderer(ctx).render({})
     success(actx, "Anomaly detector deleted.")
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="SELECT FUNC(metric) FROM namespace|SCHEMA(ns, dims...) [WHERE] [GROUP BY] [ORDER BY] [LIMIT]."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Start (default 3h ago)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="End (default now)."),
+    period: int | None = typer.Option(None, "--period", help="Seconds per point (default: about 120 points)."),
+) -> None:
+    """Run a Metrics Insights SQL query (GetMetricData with an Expression): one series per group.
+
+    Example: awsmon metrics query "SELECT AVG(CPUUtilization) FROM SCHEMA(\"AWS/EC2\", InstanceId) GROUP BY InstanceId ORDER BY AVG() DESC LIMIT 10" --start 3h
+    """
+    from awsmon.services.metrics import metric_data_rows, metrics_query
+
+    resp = metrics_query(app_ctx(ctx), sql, start=start, end=end, period=period)
+    r = renderer(ctx)
+    if app_ctx(ctx).query or r.fmt == "json":
+        r.render({"MetricDataResults": resp["MetricDataResults"], "Messages": resp["Messages"]})
+        return
+    r.rows(metric_data_rows(resp), [Column("Label"), Column("Timestamp"), Column("Value")])

@@ -563,3 +563,19 @@ def delete_anomaly_detector(ctx: AppContext, *, namespace: str | None = None, me
                             single: str | None = None) -> dict[str, Any]:  # fmt: skip
     """DeleteAnomalyDetector."""
     return cloudwatch(ctx).delete_anomaly_detector(**_detector_params(namespace, metric_name, dimensions, stat, single))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Metrics Insights
+
+
+def metrics_query(ctx: AppContext, sql: str, *, start: str | None = None, end: str | None = None,
+                  period: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """A Metrics Insights query through GetMetricData (an Expression query), as both backends answer it."""
+    start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
+    if period is None:
+        period = auto_period(end_dt - start_dt)
+    q = [{"Id": "q1", "Expression": sql, "Period": period, "ReturnData": True}]
+    resp = get_metric_data(ctx, queries=q, start=start_dt.isoformat(), end=end_dt.isoformat())
+    resp["Period"] = period
+    return resp
