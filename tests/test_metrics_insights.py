@@ -158,3 +158,31 @@ def test_query_over_many_metrics_scans_only_the_namespace(ctx: Any) -> None:
                             "LIMIT 3", "Period": 300}],
         StartTime=store.now() - timedelta(hours=1), EndTime=store.now())  # fmt: skip
     assert [r["Label"] for r in res["MetricDataResults"]] == ["h49", "h48", "h47"]
+
+
+def test_alarm_on_a_metrics_insights_query(pinned: Cli) -> None:
+    _put(pinned, "i-1", 10)
+    _put(pinned, "i-2", 95)
+    one = [{"Id": "q1", "Expression": 'SELECT MAX(CPUUtilization) FROM SCHEMA("Fleet", InstanceId)', "Period": 60}]
+    pinned.ok("alarms", "put", "--alarm-name", "fleet-max", "--metrics", json.dumps(one), "--threshold", "90",
+              "--evaluation-periods", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "1m")
+    assert pinned.json("alarms", "describe", "--alarm-names", "fleet-max")["MetricAlarms"][0]["StateValue"] == "ALARM"
+    # One series per instance: the alarm cannot evaluate it (alarm contributors are not simulated); state kept.
+    grouped = [{**one[0], "Expression": one[0]["Expression"] + " GROUP BY InstanceId"}]
+    pinned.ok("alarms", "put", "--alarm-name", "fleet-each", "--metrics", json.dumps(grouped), "--threshold", "90",
+              "--evaluation-periods", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "1m")
+    view = pinned.json("alarms", "explain", "fleet-each")
+    assert "returned 2 time series" in view["Why"]
+    for bad, text in (
+        ([{**one[0], "Period": None}], "Metrics.member.1.Period is required"),
+        ([{**one[0], "Expression": "SELECT AVG(X) FROM"}], "expected a namespace"),
+        ([*one, {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "Fleet", "MetricName": "CPUUtilization"},
+                                            "Period": 60, "Stat": "Average"}, "ReturnData": False}],
+         "must have that query as its only metric"),
+    ):
+        res = pinned("alarms", "put", "--alarm-name", "bad", "--metrics", json.dumps(bad), "--threshold", "1",
+                     "--evaluation-periods", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+        assert res.exit_code == 2 and text in res.stderr, res.stderr
+    assert "bad" not in pinned.ok("alarms", "describe").stdout

@@ -188,6 +188,8 @@ def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> t
     With ``threshold_metric_id`` (anomaly-detection alarms) that id must be an ``ANOMALY_DETECTION_BAND`` expression;
     it may return data beside the one evaluated series (as AWS's own examples do)."""
     from awsmon.engines.metricmath import CloudWatchError, parse, references
+    from awsmon.engines.metrics_insights import MetricsInsightsError, is_query
+    from awsmon.engines.metrics_insights import parse as parse_sql
 
     queries = list(metrics or [])
     if not queries:
@@ -263,6 +265,22 @@ def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> t
                 raise _validation(f"The value of Metrics.member.{i}.Expression must be at most 2048 characters.")
             if "SEARCH" in text.upper():
                 raise _validation("SEARCH expressions cannot be used in alarms.")
+            if is_query(text):  # a Metrics Insights alarm: one query, returning one series (checked when evaluated)
+                try:
+                    parse_sql(text)
+                except MetricsInsightsError as exc:
+                    raise _err(exc) from None
+                if len(queries) != 1:
+                    raise _validation("An alarm on a Metrics Insights query must have that query as its only metric.")
+                if q.get("Period") is None:
+                    raise ServiceError("MissingParameter", f"The parameter Metrics.member.{i}.Period is required.")
+                item["Expression"] = text
+                p = _int_param(q["Period"], f"Metrics.member.{i}.Period")
+                _check_alarm_period(p)
+                periods.add(p)
+                item["Period"] = p
+                cleaned.append(item)
+                continue
             if "ANOMALY_DETECTION_BAND" in text.upper() and qid != threshold_metric_id:
                 raise _validation(f"ANOMALY_DETECTION_BAND expression {qid} must be referenced by ThresholdMetricId.")
             try:
@@ -286,7 +304,7 @@ def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> t
         if band is None or not str(band.get("Expression", "")).strip().upper().startswith("ANOMALY_DETECTION_BAND"):
             raise _validation(f"ThresholdMetricId {threshold_metric_id} must be the id of an ANOMALY_DETECTION_BAND "
                               "expression in Metrics.")  # fmt: skip
-    if not stats:
+    if not stats and not any(is_query(str(q.get("Expression") or "")) for q in cleaned):
         raise _validation("The Metrics list must contain at least one MetricStat.")
     if len(periods) > 1:
         raise _validation("All metrics in an alarm must use the same Period.")
@@ -823,7 +841,11 @@ class AlarmEngine:
             queries = [dict(q, ReturnData=True) if q["Id"] == band_id else dict(q) for q in cfg["Metrics"]]
             results = query_metric_data(self.store, self.region, queries, start, end,
                                         as_of=end, exact_start=True)  # the store as of the evaluation instant
-            for res in [r for r in results if r["Id"] != band_id][:1]:
+            values_rows = [r for r in results if r["Id"] != band_id]
+            if len(values_rows) > 1 and len({r["Id"] for r in values_rows}) == 1:
+                raise ServiceError("ValidationError", f"The Metrics Insights query returned {len(values_rows)} time "
+                                   "series; an alarm needs exactly one (alarm contributors are not simulated).")  # fmt: skip
+            for res in values_rows[:1]:
                 for ts, v in zip(res["Timestamps"], res["Values"], strict=True):
                     i = index.get(int(ts.timestamp()))
                     if i is not None and v is not None and not math.isnan(v):
@@ -837,7 +859,9 @@ class AlarmEngine:
                         edges[side][int(ts.timestamp())] = float(v)
                 bands = [(edges["Lower"][int(st)], edges["Upper"][int(st)])
                          if int(st) in edges["Lower"] and int(st) in edges["Upper"] else None for st in stamps]  # fmt: skip
-            inputs = any(v is not None for v in values) or self._inputs_have_data(cfg, stamps[0], t)
+            # A Metrics Insights query's inputs are not known in advance: such alarms never skip ahead.
+            insights = any(str(q.get("Expression", "")).lstrip()[:6].upper() == "SELECT" for q in cfg["Metrics"])
+            inputs = insights or any(v is not None for v in values) or self._inputs_have_data(cfg, stamps[0], t)
             return values, None, inputs, bands
         dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
 
