@@ -186,3 +186,45 @@ def test_alarm_on_a_metrics_insights_query(pinned: Cli) -> None:
                      "--evaluation-periods", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
         assert res.exit_code == 2 and text in res.stderr, res.stderr
     assert "bad" not in pinned.ok("alarms", "describe").stdout
+
+
+def test_search_tokens_and_matching() -> None:
+    from awsmon.engines.search_expr import matches, parse_search, tokens
+
+    assert tokens("CustomCount1") >= {"customcount1", "custom", "count", "1"}
+    assert tokens("CPUUtilization") >= {"cpu", "utilization", "cpuutilization"}
+    q = parse_search('{AWS/EC2,InstanceId} MetricName="CPUUtilization"')
+    assert matches(q, "AWS/EC2", "CPUUtilization", {"InstanceId": "i-1"})
+    assert not matches(q, "AWS/EC2", "CPUUtilization", {"InstanceId": "i-1", "ImageId": "ami"})  # schema is exact
+    assert not matches(q, "AWS/EC2", "CPUCreditUsage", {"InstanceId": "i-1"})
+    loose = parse_search("cpu AND NOT (credit OR Namespace=\"AWS/RDS\")")
+    assert matches(loose, "AWS/EC2", "CPUUtilization", {"InstanceId": "i-1"})
+    assert not matches(loose, "AWS/EC2", "CPUCreditUsage", {})
+    assert not matches(loose, "AWS/RDS", "CPUUtilization", {})
+    assert matches(parse_search('"i-1" OR InstanceId=i-2'), "N", "M", {"InstanceId": "i-2"})
+    assert not matches(parse_search('"I-1"'), "N", "M", {"InstanceId": "i-1"})  # quoted phrases are case-sensitive
+
+
+@pytest.mark.parametrize("text", ["{AWS/EC2", "(cpu", "cpu AND", "MetricName=", "{} cpu"])
+def test_search_syntax_errors(text: str) -> None:
+    from awsmon.engines.search_expr import CloudWatchError, parse_search
+
+    with pytest.raises(CloudWatchError) as exc:
+        parse_search(text)
+    assert "Invalid search expression" in exc.value.message
+
+
+def test_search_in_metric_math(pinned: Cli) -> None:
+    _put(pinned, "i-1", 10)
+    _put(pinned, "i-2", 30)
+    pinned.ok("metrics", "put", "-n", "Fleet", "--metric-name", "CPUCreditUsage", "--value", "1", "-d", "InstanceId=i-1")
+    q = [{"Id": "s", "Expression": "SEARCH('{Fleet,InstanceId} MetricName=\"CPUUtilization\"', 'Average', 3600)",
+          "Period": 3600},
+         {"Id": "total", "Expression": "SUM(SEARCH('{Fleet,InstanceId} cpu NOT credit', 'Average', 3600))",
+          "Period": 3600}]  # fmt: skip
+    out = pinned.json("metrics", "get-data", "--start", "1h", "--end", "in 5m", "--metric-data-queries", json.dumps(q))
+    assert [(r["Id"], r["Label"], r["Values"]) for r in out["MetricDataResults"]] == [
+        ("s", "CPUUtilization i-1", [10.0]), ("s", "CPUUtilization i-2", [30.0]), ("total", "total", [40.0])]
+    bad = [{"Id": "s", "Expression": "SEARCH('{Fleet cpu', 'Average', 3600)", "Period": 3600}]
+    res = pinned("metrics", "get-data", "--metric-data-queries", json.dumps(bad))
+    assert res.exit_code == 2 and "Invalid search expression" in res.stderr

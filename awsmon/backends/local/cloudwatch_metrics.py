@@ -50,6 +50,7 @@ GAMMA = 1.01
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 ID_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 MAX_GMD_DATAPOINTS = 100_800
+SEARCH_MAX_SERIES = 500  # AWS: at most 500 time series per graph from search expressions
 
 scheduler.register(ROLLUP_KIND, "awsmon.backends.local.cloudwatch_metrics:run_rollup")
 
@@ -720,7 +721,7 @@ def _insights_query(store: AccountStore, region: str, q: Mapping[str, Any], star
         from awsmon.engines.metrics_insights import selects
 
         for mid, dims_json in rows:
-            dims = {k: v for k, v in json.loads(dims_json)}
+            dims = dict(json.loads(dims_json))
             if not selects(query, dims):  # filter before reading any datapoint
                 continue
             assert window is not None
@@ -785,8 +786,35 @@ def _evaluate_expressions(
                                    dims_from_list(metric.get("Dimensions")), str(ms.get("Stat")))  # fmt: skip
         return anomaly_band(dict(zip(ts, vs, strict=True)), grid, k, excluded=excluded, coarse=coarse)
 
+    def search(text: str, stat: str, search_period: int) -> list[tuple[str, Mapping[float, float]]]:
+        # Metrics with data in the last two weeks (as AWS searches), matched on the catalogue; one series each.
+        from awsmon.engines.search_expr import matches, parse_search
+
+        try:
+            sq = parse_search(text)
+        except CloudWatchError as exc:
+            raise _err(exc) from None
+        now = (as_of or store.now()).timestamp()
+        rows = store.conn.execute(
+            "SELECT namespace, metric_name, dims FROM metrics WHERE region = ? AND last_ts_ms >= ? "
+            "ORDER BY namespace, metric_name, dims", (region, int((now - LIST_INACTIVE_AGE) * 1000)),
+        ).fetchall()  # fmt: skip
+        found: list[tuple[str, Mapping[float, float]]] = []
+        for ns, name, dims_json in rows:
+            dims = dict(json.loads(dims_json))
+            if not matches(sq, ns, name, dims):
+                continue
+            if len(found) == SEARCH_MAX_SERIES:
+                break
+            q = {"Id": "s", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name, "Dimensions": [
+                {"Name": k, "Value": v} for k, v in sorted(dims.items())]}, "Period": search_period, "Stat": stat}}
+            ts, vs = _series_for_stat(store, region, q, grid[0] if grid else start, end, as_of, True)
+            label = " ".join([name, *(v for _, v in sorted(dims.items()))])  # [design choice] "CPUUtilization i-1"
+            found.append((label, dict(zip(ts, vs, strict=True))))
+        return found
+
     try:
-        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band)
+        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band, search=search)
     except CloudWatchError as exc:
         raise _err(exc) from None
     out: dict[str, list[dict[str, Any]]] = {}
