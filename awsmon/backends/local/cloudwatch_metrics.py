@@ -701,7 +701,6 @@ def _insights_query(store: AccountStore, region: str, q: Mapping[str, Any], star
                     as_of: datetime | None, exact_start: bool) -> list[dict[str, Any]]:  # fmt: skip
     """A Metrics Insights query (engines/metrics_insights.py) over the stored catalogue: one result per group."""
     from awsmon.engines.metrics_insights import MetricsInsightsError, evaluate, parse
-    from awsmon.engines.stats import parse_statistic
 
     try:
         query = parse(str(q["Expression"]))
@@ -715,19 +714,27 @@ def _insights_query(store: AccountStore, region: str, q: Mapping[str, Any], star
             "SELECT id, dims FROM metrics WHERE region = ? AND namespace = ? AND metric_name = ? ORDER BY id",
             (region, query.namespace, query.metric),
         ).fetchall()
-    stats = [parse_statistic(n) for n in ("SampleCount", "Sum", "Minimum", "Maximum")]
+    from awsmon.engines.metrics_insights import selects
+
+    chosen = {int(mid): dict(json.loads(dj)) for mid, dj in rows}
+    chosen = {mid: dims for mid, dims in chosen.items() if selects(query, dims)}  # before reading any datapoint
+    buckets: dict[int, dict[float, tuple[float, float, float, float]]] = {mid: {} for mid in chosen}
+    if window is not None and chosen:
+        # One GROUP BY over all selected metrics (chunks of SQLite's parameter limit), not one query per metric.
+        lo, hi = max(window[0], window[1]), math.ceil(end)
+        ids = sorted(chosen)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            sql = (f"SELECT metric_id, (ts - ?) / ? AS k, SUM(n), SUM(total), MIN(vmin), MAX(vmax) FROM metric_data "
+                   f"WHERE metric_id IN ({','.join('?' * len(part))}) AND ts >= ? AND ts < ? GROUP BY metric_id, k")
+            for mid, k, n, total, vmin, vmax in store.conn.execute(sql, [window[0], period, *part, lo, hi]):
+                ts0 = window[0] + int(k) * period
+                if ts0 < end and n > 0:
+                    buckets[mid][float(ts0)] = (n, total, vmin, vmax)
 
     def metrics() -> Any:
-        from awsmon.engines.metrics_insights import selects
-
-        for mid, dims_json in rows:
-            dims = dict(json.loads(dims_json))
-            if not selects(query, dims):  # filter before reading any datapoint
-                continue
-            assert window is not None
-            points = _buckets(store, int(mid), window[0], end, period, stats, None, False, window[1])
-            yield dims, {dp["Timestamp"].timestamp(): (dp["SampleCount"], dp["Sum"], dp["Minimum"], dp["Maximum"])
-                         for dp in points}  # fmt: skip
+        for mid, dims in chosen.items():
+            yield dims, buckets[mid]
 
     try:
         series = evaluate(query, metrics())
