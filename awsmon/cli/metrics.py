@@ -280,7 +280,10 @@ def describe_anomaly_detectors(
         None, "--anomaly-detector-types", help="SINGLE_METRIC and/or METRIC_MATH (repeatable or comma-separated)."
     ),
 ) -> None:
-    """List anomaly detectors (DescribeAnomalyDetectors) with their state and excluded time ranges."""
+    """List anomaly detectors (DescribeAnomalyDetectors) with their state and excluded time ranges.
+
+    Example: awsmon metrics describe-anomaly-detectors -n AwsmonDemo
+    """
     from awsmon.services.metrics import describe_anomaly_detectors as describe
     from awsmon.services.metrics import parse_dimensions
 
@@ -306,7 +309,10 @@ def delete_anomaly_detector(
     stat: str | None = typer.Option(None, "--stat", help="Statistic of the detector."),
     single: str | None = typer.Option(None, "--single-metric-anomaly-detector", help=_DETECTOR_HELP),
 ) -> None:
-    """Delete an anomaly detector (DeleteAnomalyDetector); alarms using its band keep working on the local model."""
+    """Delete an anomaly detector (DeleteAnomalyDetector); alarms using its band keep working on the local model.
+
+    Example: awsmon metrics delete-anomaly-detector -n AwsmonDemo --metric-name Latency -d Service=checkout --stat Average
+    """
     from awsmon.output import success
     from awsmon.services.metrics import delete_anomaly_detector as delete
     from awsmon.services.metrics import parse_dimensions

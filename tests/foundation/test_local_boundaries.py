@@ -12,7 +12,8 @@ PACKAGE = "awsmon.backends.local"
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin).
-SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
+SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
+                 "cloudwatch_anomaly"},
                 {"logs", "logs_insights"}]
 
 

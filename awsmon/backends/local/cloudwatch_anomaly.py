@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from awsmon.backends.local.base import api
+from awsmon.backends.local.cloudwatch_metrics import detector_key
 from awsmon.errors import ServiceError
 
 STAT_RE = re.compile(
@@ -37,10 +38,6 @@ def _ts(value: Any, parameter: str) -> float:
         return isoparse(str(value)).timestamp()
     except (ValueError, OverflowError):
         raise ServiceError("InvalidParameterValue", f"The value {value} for parameter {parameter} is invalid.") from None
-
-
-def detector_key(namespace: str, metric_name: str, dims: Mapping[str, str], stat: str) -> str:
-    return json.dumps([namespace, metric_name, sorted(dims.items()), stat], separators=(",", ":"))
 
 
 def _identity(params: Mapping[str, Any]) -> tuple[str, str, list[dict[str, str]], str]:
@@ -190,12 +187,3 @@ class AnomalyDetectorsMixin:
                                status=404)  # fmt: skip
         return {}
 
-
-def excluded_ranges(conn: Any, region: str, namespace: str, metric: str, dims: Mapping[str, str],
-                    stat: str) -> list[tuple[float, float]]:  # fmt: skip
-    """The ExcludedTimeRanges of the detector for this metric and stat (none without a detector)."""
-    row = conn.execute("SELECT body FROM anomaly_detectors WHERE region = ? AND key = ?",
-                       (region, detector_key(namespace, metric, dims, stat))).fetchone()  # fmt: skip
-    if row is None:
-        return []
-    return [(r["StartTime"], r["EndTime"]) for r in json.loads(row[0])["Configuration"]["ExcludedTimeRanges"]]

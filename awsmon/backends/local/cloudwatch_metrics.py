@@ -697,6 +697,21 @@ def query_metric_data(
     return out
 
 
+def detector_key(namespace: str, metric_name: str, dims: Mapping[str, str], stat: str) -> str:
+    """Identity of an anomaly detector (table anomaly_detectors, cloudwatch_anomaly.py)."""
+    return json.dumps([namespace, metric_name, sorted(dims.items()), stat], separators=(",", ":"))
+
+
+def excluded_ranges(conn: Any, region: str, namespace: str, metric: str, dims: Mapping[str, str],
+                    stat: str) -> list[tuple[float, float]]:  # fmt: skip
+    """The ExcludedTimeRanges of the detector for this metric and stat (none without a detector)."""
+    row = conn.execute("SELECT body FROM anomaly_detectors WHERE region = ? AND key = ?",
+                       (region, detector_key(namespace, metric, dims, stat))).fetchone()  # fmt: skip
+    if row is None:
+        return []
+    return [(r["StartTime"], r["EndTime"]) for r in json.loads(row[0])["Configuration"]["ExcludedTimeRanges"]]
+
+
 def _insights_query(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float,
                     as_of: datetime | None, exact_start: bool) -> list[dict[str, Any]]:  # fmt: skip
     """A Metrics Insights query (engines/metrics_insights.py) over the stored catalogue: one result per group."""
@@ -770,7 +785,6 @@ def _evaluate_expressions(
 
     def band(qid: str, k: float) -> tuple[list[float | None], list[float | None]]:
         # The band trains on up to two weeks before each grid point, fetched on the query's own period.
-        from awsmon.backends.local.cloudwatch_anomaly import excluded_ranges
         from awsmon.engines.anomaly import TRAINING_SECONDS, anomaly_band
         from awsmon.engines.stats import period_allowed_for_start
 
