@@ -172,7 +172,7 @@ def test_bad_input_exit_codes_texts_and_nothing_stored(pinned: Cli) -> None:
         (["--statistic", "Sum", "--extended-statistic", "p90"], 2, "InvalidParameterCombination"),
         (["--statistic", "Sum", "--period", "45"], 2, "The value 45 for parameter Period is invalid."),
         (["--statistic", "Sum", "--datapoints-to-alarm", "4"], 2, "DatapointsToAlarm must be between 1"),
-        (["--statistic", "Sum", "--comparison-operator", "GreaterThanUpperThreshold"], 2, "not supported by the local"),
+        (["--statistic", "Sum", "--comparison-operator", "GreaterThanUpperThreshold"], 2, "requires ThresholdMetricId"),
         (["--statistic", "Sum", "--treat-missing-data", "sometimes"], 2, "parameter TreatMissingData is invalid"),
         (["--statistic", "Sum", "--alarm-actions", "mailto:me"], 2, "Invalid arn syntax: mailto:me"),
     ]
@@ -567,11 +567,14 @@ def test_tags_threshold_metric_id_and_empty_name(pinned: Cli) -> None:
             {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)"}]  # fmt: skip
     res = pinned("alarms", "put", "--alarm-name", "t2", "--metrics", json.dumps(band), "--threshold-metric-id", "ad1",
                  "--evaluation-periods", "1", "--comparison-operator", "LessThanLowerOrGreaterThanUpperThreshold")  # fmt: skip
-    assert res.exit_code == 2 and "no anomaly detection model" in res.stderr
+    assert res.exit_code == 0, res.stderr  # anomaly-detection alarms are evaluated locally (engines/anomaly.py)
+    res = pinned("alarms", "put", "--alarm-name", "t3", "--metrics", json.dumps(band), "--threshold-metric-id", "m1",
+                 "--evaluation-periods", "1", "--comparison-operator", "LessThanLowerOrGreaterThanUpperThreshold")  # fmt: skip
+    assert res.exit_code == 2 and "ad1 must be referenced by ThresholdMetricId" in res.stderr
     res = pinned("alarms", "put", "--alarm-name", "", *BASE)
     assert res.exit_code == 2 and "Value '' at 'alarmName'" in res.stderr and "length greater than" in res.stderr
     names = pinned.json("alarms", "describe", "--query", "MetricAlarms[].AlarmName")
-    assert names == ["tagged"]
+    assert names == ["t2", "tagged"]
 
 
 def _evaluation_pass_steps(ctx: Any, k: int) -> int:

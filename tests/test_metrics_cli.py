@@ -243,9 +243,9 @@ def test_get_data_math_and_errors(pinned) -> None:
     csv_out = pinned.ok("metrics", "get-data", "--start", "2026-11-20T11:00:00Z", "--end", "2026-11-20T11:04:00Z",
                         "--metric-data-queries", json.dumps(queries), "-o", "csv").stdout.splitlines()  # fmt: skip
     assert csv_out[0] == "Id,Label,Timestamp,Value" and len(csv_out) == 9
-    bad = [q("a", "m1"), {"Id": "e", "Expression": "SEARCH('{App} m1', 'Sum', 60)"}]
+    bad = [q("a", "m1"), {"Id": "e", "Expression": "INSIGHT_RULE_METRIC('rule', 'Sum')"}]
     res2 = pinned("metrics", "get-data", "--metric-data-queries", json.dumps(bad))
-    assert res2.exit_code == 2 and "SEARCH" in res2.stderr
+    assert res2.exit_code == 2 and "INSIGHT_RULE_METRIC" in res2.stderr
     res3 = pinned("metrics", "get-data", "--metric-data-queries", json.dumps([{**q("Bad-Id", "m1")}]))
     assert res3.exit_code == 2 and "Bad-Id" in res3.stderr
     res4 = pinned("metrics", "get-data", "--metric-data-queries", "[not json")

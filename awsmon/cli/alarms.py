@@ -47,10 +47,12 @@ def put(
     datapoints_to_alarm: int | None = typer.Option(None, "--datapoints-to-alarm", help="M of N (default N)."),
     threshold: float | None = typer.Option(None, "--threshold", help="Static threshold (required unless --threshold-metric-id)."),
     threshold_metric_id: str | None = typer.Option(None, "--threshold-metric-id",
-        help="Id of the ANOMALY_DETECTION_BAND query in --metrics (aws backend; the local engine has no anomaly model)."),  # fmt: skip
+        help="Id of the ANOMALY_DETECTION_BAND query in --metrics (anomaly detection alarm; local model: docs/anomaly-detection.md)."),  # fmt: skip
     tags: list[str] | None = typer.Option(None, "--tags", "--tag", help="Key=K,Value=V or K=V (repeatable); new alarms only."),
     comparison_operator: str = typer.Option(..., "--comparison-operator",
-        help="GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold."),  # fmt: skip
+        help="GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold, LessThanOrEqualToThreshold; with "
+             "--threshold-metric-id: LessThanLowerOrGreaterThanUpperThreshold, LessThanLowerThreshold, "
+             "GreaterThanUpperThreshold."),  # fmt: skip
     treat_missing_data: str | None = typer.Option(None, "--treat-missing-data", help="missing (default), ignore, breaching or notBreaching."),
     alarm_actions: list[str] | None = typer.Option(None, "--alarm-actions", help="Action ARNs on ALARM (repeatable or comma-separated)."),
     ok_actions: list[str] | None = typer.Option(None, "--ok-actions", help="Action ARNs on OK."),
@@ -295,6 +297,8 @@ def explain(
     r.detail({k: v for k, v in data.items() if k != rows_key}, title=f"alarm {alarm_name}")
     if rows_key == "Datapoints":
         cols = [Column("Timestamp"), Column("Value"), Column("Breaching"), Column("Evaluated"), Column("LowSample")]
+        if data[rows_key] and "Lower" in data[rows_key][0]:
+            cols[2:2] = [Column("Lower"), Column("Upper")]
     else:
         cols = [Column("AlarmName"), Column("StateValue")]
     r.table(data[rows_key], cols, title="evaluation range (oldest first)" if rows_key == "Datapoints" else "children")

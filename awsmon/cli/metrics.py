@@ -184,6 +184,10 @@ def graph(
     style: str = typer.Option("auto", "--style", help="auto (chart on a terminal, plain text when piped), line, spark, table."),
     width: int | None = typer.Option(None, "--width", help="Chart width in columns (default: terminal, at most 120)."),
     height: int = typer.Option(12, "--height", help="Chart height in rows."),
+    anomaly_band: float | None = typer.Option(
+        None, "--anomaly-band", help="Draw ANOMALY_DETECTION_BAND(m, STDDEVS) around each metric (default: 2 when "
+        "the metric has an anomaly detector for this statistic)."
+    ),
 ) -> None:
     """Chart one or more series in the terminal (line chart or sparklines), with axis labels and a legend.
 
@@ -199,7 +203,8 @@ def graph(
         raise UsageError(f"invalid --style {style!r}: choose auto, line, spark or table")
     actx = app_ctx(ctx)
     resp = graph_data(actx, namespace=namespace, metric_names=metric_names, dimensions=parse_dimensions(dimensions),
-                      statistic=statistic, period=period, start=start, end=end, expressions=expressions)  # fmt: skip
+                      statistic=statistic, period=period, start=start, end=end, expressions=expressions,
+                      anomaly_band=anomaly_band)  # fmt: skip
     r = renderer(ctx)
     # Only an explicit -o (or --query) asks for data: the implicit "json when piped" default must not replace the
     # plain-text fallback of --style auto, nor a chart forced with --style.
@@ -231,3 +236,112 @@ def graph(
     color = fancy and actx.color.value != "never"
     r.write(line_chart(series, width=cols, height=height, title=title, ascii=not fancy, color=color, tz=actx.tz,
                        t0=t0, t1=t1))  # fmt: skip
+
+
+_DETECTOR_HELP = "aws-cli JSON SingleMetricAnomalyDetector {Namespace, MetricName, Dimensions, Stat} (instead of the options)."
+
+
+@app.command("put-anomaly-detector")
+def put_anomaly_detector(
+    ctx: typer.Context,
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help="Metric namespace (legacy form)."),
+    metric_name: str | None = typer.Option(None, "--metric-name", "--name", help="Metric name (legacy form)."),
+    dimensions: list[str] | None = typer.Option(None, "--dimensions", "--dimension", "-d", help=_DIMS_HELP),
+    stat: str | None = typer.Option(None, "--stat", help="Statistic the model learns (Average, Sum, p90, ...)."),
+    single: str | None = typer.Option(None, "--single-metric-anomaly-detector", help=_DETECTOR_HELP),
+    configuration: str | None = typer.Option(
+        None, "--configuration", help='JSON {"ExcludedTimeRanges": [{"StartTime": ..., "EndTime": ...}], "MetricTimezone": ...}.'
+    ),
+    metric_characteristics: str | None = typer.Option(None, "--metric-characteristics", help='JSON {"PeriodicSpikes": true}.'),
+) -> None:
+    """Create or update an anomaly detection model for a metric and statistic (PutAnomalyDetector).
+
+    Example: awsmon metrics put-anomaly-detector -n AwsmonDemo --metric-name Latency -d Service=checkout --stat Average
+    """
+    from awsmon.output import success
+    from awsmon.services.metrics import parse_dimensions
+    from awsmon.services.metrics import put_anomaly_detector as put_detector
+
+    actx = app_ctx(ctx)
+    put_detector(actx, namespace=namespace, metric_name=metric_name, dimensions=parse_dimensions(dimensions), stat=stat,
+                 single=single, configuration=configuration, metric_characteristics=metric_characteristics)  # fmt: skip
+    if actx.output.value == "json":
+        renderer(ctx).render({})
+    success(actx, "Anomaly detector stored.")
+
+
+@app.command("describe-anomaly-detectors")
+def describe_anomaly_detectors(
+    ctx: typer.Context,
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help="Only this namespace."),
+    metric_name: str | None = typer.Option(None, "--metric-name", "--name", help="Only this metric name."),
+    dimensions: list[str] | None = typer.Option(None, "--dimensions", "--dimension", "-d", help=_DIMS_HELP),
+    types: list[str] | None = typer.Option(
+        None, "--anomaly-detector-types", help="SINGLE_METRIC and/or METRIC_MATH (repeatable or comma-separated)."
+    ),
+) -> None:
+    """List anomaly detectors (DescribeAnomalyDetectors) with their state and excluded time ranges.
+
+    Example: awsmon metrics describe-anomaly-detectors -n AwsmonDemo
+    """
+    from awsmon.services.metrics import describe_anomaly_detectors as describe
+    from awsmon.services.metrics import parse_dimensions
+
+    resp = describe(app_ctx(ctx), namespace=namespace, metric_name=metric_name, dimensions=parse_dimensions(dimensions),
+                    types=split_values(types))  # fmt: skip
+    r = renderer(ctx)
+    if app_ctx(ctx).query or r.fmt == "json":
+        r.render(resp)
+        return
+    rows = [{**d, "DimensionsText": _dims_text(d.get("Dimensions")),
+             "Excluded": len((d.get("Configuration") or {}).get("ExcludedTimeRanges") or [])}
+            for d in resp["AnomalyDetectors"]]  # fmt: skip
+    r.rows(rows, [Column("Namespace"), Column("Metric", "MetricName"), Column("Dimensions", "DimensionsText"),
+                  Column("Stat"), Column("State", "StateValue"), Column("Excluded ranges", "Excluded")])  # fmt: skip
+
+
+@app.command("delete-anomaly-detector")
+def delete_anomaly_detector(
+    ctx: typer.Context,
+    namespace: str | None = typer.Option(None, "--namespace", "-n", help="Metric namespace (legacy form)."),
+    metric_name: str | None = typer.Option(None, "--metric-name", "--name", help="Metric name (legacy form)."),
+    dimensions: list[str] | None = typer.Option(None, "--dimensions", "--dimension", "-d", help=_DIMS_HELP),
+    stat: str | None = typer.Option(None, "--stat", help="Statistic of the detector."),
+    single: str | None = typer.Option(None, "--single-metric-anomaly-detector", help=_DETECTOR_HELP),
+) -> None:
+    """Delete an anomaly detector (DeleteAnomalyDetector); alarms using its band keep working on the local model.
+
+    Example: awsmon metrics delete-anomaly-detector -n AwsmonDemo --metric-name Latency -d Service=checkout --stat Average
+    """
+    from awsmon.output import success
+    from awsmon.services.metrics import delete_anomaly_detector as delete
+    from awsmon.services.metrics import parse_dimensions
+
+    actx = app_ctx(ctx)
+    delete(actx, namespace=namespace, metric_name=metric_name, dimensions=parse_dimensions(dimensions), stat=stat,
+           single=single)  # fmt: skip
+    if actx.output.value == "json":
+        renderer(ctx).render({})
+    success(actx, "Anomaly detector deleted.")
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="SELECT FUNC(metric) FROM namespace|SCHEMA(ns, dims...) [WHERE] [GROUP BY] [ORDER BY] [LIMIT]."),
+    start: str | None = typer.Option(None, "--start-time", "--start", help="Start (default 3h ago)."),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="End (default now)."),
+    period: int | None = typer.Option(None, "--period", help="Seconds per point (default: about 120 points)."),
+) -> None:
+    """Run a Metrics Insights SQL query (GetMetricData with an Expression): one series per group.
+
+    Example: awsmon metrics query "SELECT AVG(CPUUtilization) FROM SCHEMA(\"AWS/EC2\", InstanceId) GROUP BY InstanceId ORDER BY AVG() DESC LIMIT 10" --start 3h
+    """
+    from awsmon.services.metrics import metric_data_rows, metrics_query
+
+    resp = metrics_query(app_ctx(ctx), sql, start=start, end=end, period=period)
+    r = renderer(ctx)
+    if app_ctx(ctx).query or r.fmt == "json":
+        r.render({"MetricDataResults": resp["MetricDataResults"], "Messages": resp["Messages"]})
+        return
+    r.rows(metric_data_rows(resp), [Column("Label"), Column("Timestamp"), Column("Value")])

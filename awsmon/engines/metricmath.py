@@ -6,8 +6,10 @@ Operator precedence (lowest first): ``OR``/``||``, ``AND``/``&&``, comparisons, 
 
 Supported functions: ABS, AVG, CEIL, DATAPOINT_COUNT, DATE, DAY, DIFF, DIFF_TIME, EPOCH, FILL, FIRST, FLOOR, HOUR, IF,
 LAST, LOG, LOG10, MAX, METRIC_COUNT, METRICS, MIN, MINUTE, MONTH, PERIOD, RATE, REMOVE_EMPTY, RUNNING_SUM, SLICE, SORT,
-STDDEV, SUM, TIME_SERIES, YEAR. Everything else (SEARCH, ANOMALY_DETECTION_BAND, INSIGHT_RULE_METRIC, SERVICE_QUOTA,
-Metrics Insights SQL, ...) raises ``UnsupportedExpression``: never silently wrong values.
+STDDEV, SUM, TIME_SERIES, YEAR, and ANOMALY_DETECTION_BAND when the caller supplies a band function (the band needs
+two weeks of history the grid does not hold; see engines/anomaly.py) and SEARCH when it supplies a catalogue search
+(engines/search_expr.py). Everything else (INSIGHT_RULE_METRIC, SERVICE_QUOTA, Metrics Insights SQL, ...) raises
+``UnsupportedExpression``: never silently wrong values.
 
 Missing-value semantics [doc, corpus ``metric_math``; the rest design choice]:
 * TS op TS (arithmetic, comparison, logic): timestamps where either side has a value; the missing side counts as 0;
@@ -62,10 +64,11 @@ SUPPORTED_FUNCTIONS = frozenset(
         "ABS", "AVG", "CEIL", "DATAPOINT_COUNT", "DATE", "DAY", "DIFF", "DIFF_TIME", "EPOCH", "FILL", "FIRST",
         "FLOOR", "HOUR", "IF", "LAST", "LOG", "LOG10", "MAX", "METRIC_COUNT", "METRICS", "MIN", "MINUTE", "MONTH",
         "PERIOD", "RATE", "REMOVE_EMPTY", "RUNNING_SUM", "SLICE", "SORT", "STDDEV", "SUM", "TIME_SERIES", "YEAR",
+        "ANOMALY_DETECTION_BAND", "SEARCH",
     }
 )  # fmt: skip
 KNOWN_UNSUPPORTED = frozenset(
-    {"SEARCH", "ANOMALY_DETECTION_BAND", "INSIGHT_RULE_METRIC", "SERVICE_QUOTA", "SELECT", "LAMBDA", "CONCAT"}
+    {"INSIGHT_RULE_METRIC", "SERVICE_QUOTA", "SELECT", "LAMBDA", "CONCAT"}
 )
 SYMBOLS = frozenset({"REPEAT", "LINEAR", "ASC", "DESC"})
 
@@ -357,6 +360,10 @@ class _TS:
 
 
 Value = Union[float, _TS, list[_TS], str, Sym]  # noqa: UP007
+# ANOMALY_DETECTION_BAND support: (metric id, stddevs) -> (upper, lower) values on the evaluation grid.
+BandFn = Callable[[str, float], tuple[list[float | None], list[float | None]]]
+# SEARCH support: (search text, stat, period) -> [(label, {timestamp: value})] from the metric catalogue.
+SearchFn = Callable[[str, str, int], list[tuple[str, Mapping[float, float]]]]
 
 
 def _clean(v: float | None) -> float | None:
@@ -404,7 +411,11 @@ class _Evaluator:
         grid: list[float],
         period: int,
         metric_ids: Sequence[str],
+        band: BandFn | None = None,
+        search: SearchFn | None = None,
     ) -> None:
+        self.band = band
+        self.search = search
         self.grid = grid
         self.period = period
         self.metric_ids = list(metric_ids)
@@ -511,7 +522,7 @@ class _Evaluator:
             "FILL": (2, 2), "IF": (2, 3), "METRICS": (0, 1), "PERIOD": (1, 1), "TIME_SERIES": (1, 1),
             "REMOVE_EMPTY": (1, 1), "SORT": (3, 4), "SLICE": (2, 3), "FIRST": (1, 1), "LAST": (1, 1),
             "MINUTE": (1, 1), "HOUR": (1, 1), "DAY": (1, 1), "DATE": (1, 1), "MONTH": (1, 1), "YEAR": (1, 1),
-            "EPOCH": (1, 1),
+            "EPOCH": (1, 1), "ANOMALY_DETECTION_BAND": (1, 2), "SEARCH": (2, 3),
         }[name]  # fmt: skip
         if not arity[0] <= len(args) <= arity[1]:
             raise _error(f"Function {name} takes {arity[0]}..{arity[1]} arguments, got {len(args)}.")
@@ -525,6 +536,10 @@ class _Evaluator:
             return [self.data[i] for i in self.metric_ids if needle in i and i in self.data]
         if name == "IF":
             return self.if_(*[self.eval(a) for a in args])
+        if name == "ANOMALY_DETECTION_BAND":
+            return self.anomaly_band(args)
+        if name == "SEARCH":
+            return self.search_(args)
         vals = [self.eval(a) for a in args]
         v0 = vals[0]
         if name in ("ABS", "CEIL", "FLOOR", "LOG", "LOG10"):
@@ -584,6 +599,32 @@ class _Evaluator:
         if isinstance(ts, list):
             return [self.date_fn(name, s) for s in ts]
         return self.date_fn(name, self.ts_of(ts, name))
+
+    def anomaly_band(self, args: tuple[Expr, ...]) -> list[_TS]:
+        """ANOMALY_DETECTION_BAND(m[, k=2]) -> [upper, lower] (the order AWS returns them in)."""
+        if self.band is None:
+            raise UnsupportedExpression("ANOMALY_DETECTION_BAND needs the metric's history: not available here.")
+        target = args[0]
+        if not isinstance(target, Ref) or target.id not in self.metric_ids:
+            raise UnsupportedExpression(
+                "ANOMALY_DETECTION_BAND over a math expression is not supported by the local engine: pass the id of "
+                "a metric (MetricStat) query."
+            )
+        k = 2.0 if len(args) == 1 else self.scalar_of(self.eval(args[1]), "ANOMALY_DETECTION_BAND")
+        if math.isnan(k) or k <= 0:
+            raise _error("ANOMALY_DETECTION_BAND expects a positive number of standard deviations.")
+        upper, lower = self.band(target.id, k)
+        return [_TS("Upper", upper), _TS("Lower", lower)]
+
+    def search_(self, args: tuple[Expr, ...]) -> list[_TS]:
+        """SEARCH('{Namespace,Dim} terms', 'Stat'[, period]) -> one series per matching metric."""
+        if self.search is None:
+            raise UnsupportedExpression("SEARCH needs the metric catalogue: not available here.")
+        text, stat = self.eval(args[0]), self.eval(args[1])
+        if not isinstance(text, str) or not isinstance(stat, str):
+            raise _error("SEARCH expects a search expression string and a statistic string.")
+        period = self.period if len(args) == 2 else int(self.scalar_of(self.eval(args[2]), "SEARCH"))
+        return [_TS(label, [_clean(pts.get(t)) for t in self.grid]) for label, pts in self.search(text, stat, period)]
 
     def if_(self, cond: Value, t: Value, f: Value | None = None) -> Value:
         if isinstance(cond, float):
@@ -730,6 +771,8 @@ def evaluate(
     period: int = 60,
     metric_ids: Sequence[str] | None = None,
     label: str = "",
+    band: BandFn | None = None,
+    search: SearchFn | None = None,
 ) -> Series | list[Series]:
     """Evaluate an expression over id -> {timestamp: value} series.
 
@@ -740,7 +783,7 @@ def evaluate(
     """
     node = parse(expression) if isinstance(expression, str) else expression
     grid = sorted(set(timestamps) if timestamps is not None else {t for s in series.values() for t in s})
-    ev = _Evaluator(series, grid, period, list(series) if metric_ids is None else metric_ids)
+    ev = _Evaluator(series, grid, period, list(series) if metric_ids is None else metric_ids, band, search)
     value = ev.eval(node)
     if isinstance(value, _TS):
         return _series(value, grid, label or value.label)
@@ -759,6 +802,8 @@ def evaluate_queries(
     *,
     timestamps: Sequence[float] | None = None,
     period: int = 60,
+    band: BandFn | None = None,
+    search: SearchFn | None = None,
 ) -> dict[str, Series | list[Series]]:
     """Evaluate the ``Expression`` queries of a GetMetricData request in dependency order.
 
@@ -785,7 +830,8 @@ def evaluate_queries(
                 )
             if refs <= set(known):
                 res = evaluate(
-                    node, known, timestamps=timestamps, period=period, metric_ids=metric_ids, label=qid
+                    node, known, timestamps=timestamps, period=period, metric_ids=metric_ids, label=qid, band=band,
+                    search=search,
                 )
                 results[qid] = res
                 if isinstance(res, Series):

@@ -179,6 +179,11 @@ def condition_text(a: dict[str, Any]) -> str:
     n = a.get("EvaluationPeriods")
     m = a.get("DatapointsToAlarm") or n
     op = _OP_SYMBOL.get(str(a.get("ComparisonOperator")), a.get("ComparisonOperator"))
+    if a.get("ThresholdMetricId"):
+        band = next((q.get("Expression") for q in a.get("Metrics") or [] if q.get("Id") == a["ThresholdMetricId"]), "")
+        side = {"LessThanLowerOrGreaterThanUpperThreshold": "outside", "LessThanLowerThreshold": "below",
+                "GreaterThanUpperThreshold": "above"}.get(str(a.get("ComparisonOperator")), op)  # fmt: skip
+        return f"{what} {side} the band {band} for {m}/{n} x {a.get('Period') or ''}s"
     return f"{what} {op} {a.get('Threshold')} for {m}/{n} x {a.get('Period') or ''}s"
 
 
@@ -279,14 +284,19 @@ def _metric_view(alarm: dict[str, Any], rec: dict[str, Any], *, source: str) -> 
                 "Why": f"the last evaluation failed, the state was kept: {rec['Error']}", "Datapoints": []}  # fmt: skip
     ex = rec["Explain"]
     points = []
+    bands = {int(b["Timestamp"]): b for b in rec.get("Band") or [] if b}
     for p in ex["range"]:
-        points.append({
+        point = {
             "Timestamp": datetime.fromtimestamp(p["timestamp"], UTC),
             "Value": p["value"],
             "Breaching": p["breaching"],
             "Evaluated": p["evaluated"],
             "LowSample": p["low_sample"],
-        })  # fmt: skip
+        }
+        if rec.get("Band") is not None:  # anomaly-detection alarms: the band each value was compared with
+            b = bands.get(int(p["timestamp"]))
+            point["Lower"], point["Upper"] = (b["Lower"], b["Upper"]) if b else (None, None)
+        points.append(point)
     return {
         "AlarmName": alarm["AlarmName"],
         "AlarmType": "MetricAlarm",
@@ -423,7 +433,8 @@ def _reevaluate_aws(ctx: AppContext, alarm: dict[str, Any]) -> dict[str, Any]:
     from awsmon.engines.alarm_eval import STATIC_OPERATORS
 
     if op not in STATIC_OPERATORS:
-        raise UsageError(f"alarms explain cannot re-run anomaly detection alarms ({op}): awsmon has no anomaly model")
+        raise UsageError(f"alarms explain cannot re-run anomaly detection alarms ({op}) on the aws backend: AWS's band "
+                         "model is not published (see the alarm's StateReasonData for the thresholds it used)")
     ev = evaluate_metric_alarm(
         values, comparison_operator=op, evaluation_periods=n, threshold=alarm.get("Threshold"),
         datapoints_to_alarm=alarm.get("DatapointsToAlarm"), treat_missing_data=alarm.get("TreatMissingData") or "missing",

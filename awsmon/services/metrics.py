@@ -404,13 +404,28 @@ def graph_data(
     start: str | None = None,
     end: str | None = None,
     expressions: list[str] | None = None,
+    anomaly_band: float | None = None,
 ) -> dict[str, Any]:
-    """GetMetricData for a chart: metrics m1..mN, expressions e1..eK (which may use m1..mN); ascending."""
+    """GetMetricData for a chart: metrics m1..mN, expressions e1..eK (which may use m1..mN); ascending.
+
+    ``anomaly_band`` (standard deviations) adds ANOMALY_DETECTION_BAND(m_i, k) for every metric; without it, a
+    metric that has an anomaly detector for this stat gets its band at the console's default width (2)."""
     if not metric_names:
         raise UsageError("give at least one --metric-name")
+    if anomaly_band is not None and not (anomaly_band > 0 and math.isfinite(anomaly_band)):
+        raise UsageError(f"invalid --anomaly-band {anomaly_band}: expected a positive number of standard deviations")
     start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
     if period is None:
         period = auto_period(end_dt - start_dt)
+    bands: dict[str, float] = {}
+    if anomaly_band is not None:
+        bands = dict.fromkeys(metric_names, anomaly_band)
+    elif not expressions:
+        wanted = {(d["Name"], d["Value"]) for d in dimensions or []}
+        for det in describe_anomaly_detectors(ctx, namespace=namespace)["AnomalyDetectors"]:
+            if (det.get("MetricName") in metric_names and det.get("Stat") == statistic
+                    and {(d["Name"], d["Value"]) for d in det.get("Dimensions") or []} == wanted):  # fmt: skip
+                bands[str(det["MetricName"])] = 2.0
     queries: list[dict[str, Any]] = []
     for i, name in enumerate(metric_names, start=1):
         queries.append({
@@ -418,8 +433,12 @@ def graph_data(
             "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions or []},
                            "Period": period, "Stat": statistic},
             "Label": f"{name} {statistic}",
-            "ReturnData": not expressions,
+            "ReturnData": not expressions or name in bands,
         })  # fmt: skip
+    for i, name in enumerate(metric_names, start=1):
+        if name in bands:
+            queries.append({"Id": f"ad{i}", "Expression": f"ANOMALY_DETECTION_BAND(m{i}, {bands[name]:g})",
+                            "Label": f"{name} band", "Period": period, "ReturnData": True})  # fmt: skip
     for j, expr in enumerate(expressions or [], start=1):
         queries.append({"Id": f"e{j}", "Expression": expr, "Label": expr, "Period": period, "ReturnData": True})
     resp = get_metric_data(ctx, queries=queries, start=start_dt.isoformat(), end=end_dt.isoformat())
@@ -468,3 +487,95 @@ def demo_step(ctx: AppContext) -> list[str]:
         "--start 3h --period 900 --extended-statistics p99,IQM",
         "awsmon metrics graph --namespace AwsmonDemo --metric-name Latency --dimensions Service=checkout --start 6h",
     ]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# anomaly detectors
+
+
+def load_json_option(text: str | None, option: str) -> Any:
+    """A JSON structure option (inline, a file, ``file://path`` or ``-``); None when absent."""
+    from awsmon.inputs import loads_json
+
+    if text is None:
+        return None
+    return loads_json(_read_text(text, option), option)
+
+
+def _detector_params(namespace: str | None, metric_name: str | None, dimensions: list[dict[str, str]] | None,
+                     stat: str | None, single: str | None) -> dict[str, Any]:  # fmt: skip
+    params: dict[str, Any] = {}
+    one = load_json_option(single, "--single-metric-anomaly-detector")
+    if one is not None:
+        if not isinstance(one, dict):
+            raise UsageError("invalid --single-metric-anomaly-detector: expected a JSON object")
+        params["SingleMetricAnomalyDetector"] = one
+    for key, value in (("Namespace", namespace), ("MetricName", metric_name), ("Stat", stat)):
+        if value is not None:
+            params[key] = value
+    if dimensions:
+        params["Dimensions"] = dimensions
+    return params
+
+
+def put_anomaly_detector(ctx: AppContext, *, namespace: str | None = None, metric_name: str | None = None,
+                         dimensions: list[dict[str, str]] | None = None, stat: str | None = None,
+                         single: str | None = None, configuration: str | None = None,
+                         metric_characteristics: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """PutAnomalyDetector (legacy top-level identity or SingleMetricAnomalyDetector)."""
+    params = _detector_params(namespace, metric_name, dimensions, stat, single)
+    cfg = load_json_option(configuration, "--configuration")
+    if cfg is not None:
+        if not isinstance(cfg, dict):
+            raise UsageError("invalid --configuration: expected a JSON object with ExcludedTimeRanges")
+        params["Configuration"] = cfg
+    chars = load_json_option(metric_characteristics, "--metric-characteristics")
+    if chars is not None:
+        params["MetricCharacteristics"] = chars
+    return cloudwatch(ctx).put_anomaly_detector(**params)
+
+
+def describe_anomaly_detectors(ctx: AppContext, *, namespace: str | None = None, metric_name: str | None = None,
+                               dimensions: list[dict[str, str]] | None = None,
+                               types: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """DescribeAnomalyDetectors, every page merged."""
+    params: dict[str, Any] = {}
+    if namespace:
+        params["Namespace"] = namespace
+    if metric_name:
+        params["MetricName"] = metric_name
+    if dimensions:
+        params["Dimensions"] = dimensions
+    if types:
+        params["AnomalyDetectorTypes"] = types
+    out: list[dict[str, Any]] = []
+    while True:
+        page = cloudwatch(ctx).describe_anomaly_detectors(**params)
+        out.extend(page.get("AnomalyDetectors") or [])
+        token = page.get("NextToken")
+        if not token or token == params.get("NextToken"):
+            return {"AnomalyDetectors": out}
+        params["NextToken"] = token
+
+
+def delete_anomaly_detector(ctx: AppContext, *, namespace: str | None = None, metric_name: str | None = None,
+                            dimensions: list[dict[str, str]] | None = None, stat: str | None = None,
+                            single: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """DeleteAnomalyDetector."""
+    return cloudwatch(ctx).delete_anomaly_detector(**_detector_params(namespace, metric_name, dimensions, stat, single))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Metrics Insights
+
+
+def metrics_query(ctx: AppContext, sql: str, *, start: str | None = None, end: str | None = None,
+                  period: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """A Metrics Insights query through GetMetricData (an Expression query), as both backends answer it."""
+    start_dt, end_dt = _window(ctx, start, end, timedelta(hours=3))
+    if period is None:
+        period = auto_period(end_dt - start_dt)
+    q = [{"Id": "q1", "Expression": sql, "Period": period, "ReturnData": True}]
+    resp = get_metric_data(ctx, queries=q, start=start_dt.isoformat(), end=end_dt.isoformat())
+    resp["Period"] = period
+    return resp

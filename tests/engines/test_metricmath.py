@@ -167,12 +167,40 @@ def test_validation_errors(expr: str, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "expr", ["SEARCH('{AWS/EC2} CPU', 'Average')", "ANOMALY_DETECTION_BAND(m1, 2)", "INSIGHT_RULE_METRIC(r, 'Sum')",
-             "SERVICE_QUOTA(m1)"],
+    "expr", ["INSIGHT_RULE_METRIC(r, 'Sum')", "SERVICE_QUOTA(m1)"],
 )  # fmt: skip
 def test_out_of_scope_functions_are_refused(expr: str) -> None:
     with pytest.raises(UnsupportedExpression, match="not implemented by the local engine"):
         metricmath.parse(expr)
+
+
+@pytest.mark.parametrize("expr", ["SEARCH('{AWS/EC2} CPU', 'Average')", "ANOMALY_DETECTION_BAND(m1, 2)"])
+def test_catalogue_functions_need_the_callers_support(expr: str) -> None:
+    """SEARCH and ANOMALY_DETECTION_BAND parse; evaluating them needs the store (a callback), else refused."""
+    metricmath.parse(expr)
+    with pytest.raises(UnsupportedExpression, match="not available here"):
+        evaluate(expr, DATA, timestamps=G)
+
+
+def test_anomaly_band_and_search_through_callbacks() -> None:
+    def band(mid: str, k: float) -> tuple[list[float | None], list[float | None]]:
+        return [k * 10] * len(G), [-k * 10] * len(G)
+
+    upper, lower = evaluate("ANOMALY_DETECTION_BAND(m1, 3)", DATA, timestamps=G, band=band)  # type: ignore[misc]
+    assert set(upper.points.values()) == {30.0} and set(lower.points.values()) == {-30.0}
+    assert (upper.label, lower.label) == ("Upper", "Lower")
+    with pytest.raises(UnsupportedExpression, match="over a math expression"):
+        evaluate("ANOMALY_DETECTION_BAND(m1 * 2)", DATA, timestamps=G, band=band)
+    with pytest.raises(CloudWatchError, match="positive number"):
+        evaluate("ANOMALY_DETECTION_BAND(m1, 0)", DATA, timestamps=G, band=band)
+    seen = []
+
+    def search(text: str, stat: str, period: int) -> list[tuple[str, dict[float, float]]]:
+        seen.append((text, stat, period))
+        return [("a", {G[0]: 1.0}), ("b", {G[0]: 2.0})]
+
+    total = evaluate("SUM(SEARCH('{N} x', 'Sum', 300))", DATA, timestamps=G, search=search)
+    assert seen == [("{N} x", "Sum", 300)] and total.points[G[0]] == 3.0  # type: ignore[union-attr]
 
 
 def test_references() -> None:

@@ -13,7 +13,8 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
 # remediation and aggregator modules).
-SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
+SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
+                 "cloudwatch_anomaly"},
                 {"logs", "logs_insights"}, {"cloudtrail", "cloudtrail_insights", "history"},
                 {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
 

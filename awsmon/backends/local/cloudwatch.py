@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from awsmon.backends.local.base import LocalService
 from awsmon.backends.local.cloudwatch_alarms import AlarmsMixin
+from awsmon.backends.local.cloudwatch_anomaly import AnomalyDetectorsMixin
 from awsmon.backends.local.cloudwatch_dashboards import DashboardsMixin
 from awsmon.backends.local.cloudwatch_metrics import MetricsMixin
 
 
-class LocalCloudWatch(DashboardsMixin, MetricsMixin, AlarmsMixin, LocalService):
+class LocalCloudWatch(AnomalyDetectorsMixin, DashboardsMixin, MetricsMixin, AlarmsMixin, LocalService):
     service_name = "cloudwatch"
     event_source = "monitoring.amazonaws.com"

@@ -182,9 +182,14 @@ def _validate_dimensions(dims: Any, parameter: str = "Dimensions") -> list[dict[
     return out
 
 
-def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
-    """Alarm ``Metrics`` (math alarms): limits of spec §2.5; returns the cleaned queries and their Period."""
+def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Alarm ``Metrics`` (math alarms): limits of spec §2.5; returns the cleaned queries and their Period.
+
+    With ``threshold_metric_id`` (anomaly-detection alarms) that id must be an ``ANOMALY_DETECTION_BAND`` expression;
+    it may return data beside the one evaluated series (as AWS's own examples do)."""
     from awsmon.engines.metricmath import CloudWatchError, parse, references
+    from awsmon.engines.metrics_insights import MetricsInsightsError, is_query
+    from awsmon.engines.metrics_insights import parse as parse_sql
 
     queries = list(metrics or [])
     if not queries:
@@ -221,7 +226,7 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
                               "({Metric: {Namespace, MetricName, Dimensions}, Period, Stat, Unit}).")  # fmt: skip
         if has_expr and not isinstance(q["Expression"], str):
             raise _validation(f"The value {q['Expression']} for parameter Metrics.member.{i}.Expression is invalid.")
-        if q.get("ReturnData", True):
+        if q.get("ReturnData", True) and qid != threshold_metric_id:
             returning += 1
         item: dict[str, Any] = {"Id": qid, "ReturnData": bool(q.get("ReturnData", True))}
         if q.get("Label") is not None:
@@ -260,11 +265,24 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
                 raise _validation(f"The value of Metrics.member.{i}.Expression must be at most 2048 characters.")
             if "SEARCH" in text.upper():
                 raise _validation("SEARCH expressions cannot be used in alarms.")
-            if "ANOMALY_DETECTION_BAND" in text.upper():
-                raise _validation(
-                    "ANOMALY_DETECTION_BAND is not supported by the local engine (no anomaly detection model); "
-                    "use --backend aws for anomaly detection alarms."
-                )
+            if is_query(text):  # a Metrics Insights alarm: one query, returning one series (checked when evaluated)
+                try:
+                    parse_sql(text)
+                except MetricsInsightsError as exc:
+                    raise _err(exc) from None
+                if len(queries) != 1:
+                    raise _validation("An alarm on a Metrics Insights query must have that query as its only metric.")
+                if q.get("Period") is None:
+                    raise ServiceError("MissingParameter", f"The parameter Metrics.member.{i}.Period is required.")
+                item["Expression"] = text
+                p = _int_param(q["Period"], f"Metrics.member.{i}.Period")
+                _check_alarm_period(p)
+                periods.add(p)
+                item["Period"] = p
+                cleaned.append(item)
+                continue
+            if "ANOMALY_DETECTION_BAND" in text.upper() and qid != threshold_metric_id:
+                raise _validation(f"ANOMALY_DETECTION_BAND expression {qid} must be referenced by ThresholdMetricId.")
             try:
                 refs = references(parse(text))
             except CloudWatchError as exc:
@@ -281,7 +299,12 @@ def _validate_metrics(metrics: Any) -> tuple[list[dict[str, Any]], int]:
         cleaned.append(item)
     if returning != 1:
         raise _validation("Exactly one element of the Metrics list must have ReturnData set to true.")
-    if not stats:
+    if threshold_metric_id is not None:
+        band = next((q for q in cleaned if q["Id"] == threshold_metric_id), None)
+        if band is None or not str(band.get("Expression", "")).strip().upper().startswith("ANOMALY_DETECTION_BAND"):
+            raise _validation(f"ThresholdMetricId {threshold_metric_id} must be the id of an ANOMALY_DETECTION_BAND "
+                              "expression in Metrics.")  # fmt: skip
+    if not stats and not any(is_query(str(q.get("Expression") or "")) for q in cleaned):
         raise _validation("The Metrics list must contain at least one MetricStat.")
     if len(periods) > 1:
         raise _validation("All metrics in an alarm must use the same Period.")
@@ -756,7 +779,7 @@ class AlarmEngine:
         period = alarm_period(cfg)
         t = t_ms / 1000
         stamps = alarm_bucket_starts(t, period, rng)
-        values, counts, inputs = self._fetch(cfg, stamps, period, t)
+        values, counts, inputs, bands = self._fetch(cfg, stamps, period, t)
         ev = evaluate_metric_alarm(
             values,
             comparison_operator=cfg["ComparisonOperator"],
@@ -773,6 +796,7 @@ class AlarmEngine:
             namespace=cfg.get("Namespace"),
             sample_counts=counts,
             evaluate_low_sample_count_percentile=cfg.get("EvaluateLowSampleCountPercentile") or "evaluate",
+            bands=bands,
         )
         return {
             "AlarmName": row["name"],
@@ -784,6 +808,8 @@ class AlarmEngine:
             "Reason": ev.reason,
             "ReasonData": ev.reason_data,
             "Threshold": cfg.get("Threshold"),
+            **({"Band": [None if b is None else {"Timestamp": st, "Lower": b[0], "Upper": b[1]}
+                         for st, b in zip(stamps, bands, strict=True)]} if bands is not None else {}),  # fmt: skip
             "ComparisonOperator": cfg["ComparisonOperator"],
             "Period": period,
             "EvaluationRange": rng,
@@ -792,8 +818,10 @@ class AlarmEngine:
         }
 
     def _fetch(self, cfg: Mapping[str, Any], stamps: list[float], period: int, t: float
-               ) -> tuple[list[float | None], list[float | None] | None, bool]:  # fmt: skip
-        """Bucket values of the evaluation range (oldest first), sample counts, and whether any input had data."""
+               ) -> tuple[list[float | None], list[float | None] | None, bool,
+                          list[tuple[float, float] | None] | None]:  # fmt: skip
+        """Bucket values of the evaluation range (oldest first), sample counts, whether any input had data, and the
+        (lower, upper) anomaly band per bucket for ThresholdMetricId alarms."""
         from awsmon.backends.local.cloudwatch_metrics import query_metric_data, query_statistics
 
         # Sub-minute data exists for 3 hours only (spec §1.3): a 10/20/30-second alarm whose range reaches further
@@ -809,15 +837,32 @@ class AlarmEngine:
         index = {int(s): i for i, s in enumerate(stamps)}
         values: list[float | None] = [None] * len(stamps)
         if cfg.get("Metrics"):
-            results = query_metric_data(self.store, self.region, [dict(q) for q in cfg["Metrics"]], start, end,
+            band_id = cfg.get("ThresholdMetricId")
+            queries = [dict(q, ReturnData=True) if q["Id"] == band_id else dict(q) for q in cfg["Metrics"]]
+            results = query_metric_data(self.store, self.region, queries, start, end,
                                         as_of=end, exact_start=True)  # the store as of the evaluation instant
-            for res in results[:1]:
+            values_rows = [r for r in results if r["Id"] != band_id]
+            if len(values_rows) > 1 and len({r["Id"] for r in values_rows}) == 1:
+                raise ServiceError("ValidationError", f"The Metrics Insights query returned {len(values_rows)} time "
+                                   "series; an alarm needs exactly one (alarm contributors are not simulated).")  # fmt: skip
+            for res in values_rows[:1]:
                 for ts, v in zip(res["Timestamps"], res["Values"], strict=True):
                     i = index.get(int(ts.timestamp()))
                     if i is not None and v is not None and not math.isnan(v):
                         values[i] = float(v)
-            inputs = any(v is not None for v in values) or self._inputs_have_data(cfg, stamps[0], t)
-            return values, None, inputs
+            bands: list[tuple[float, float] | None] | None = None
+            if band_id:
+                edges: dict[str, dict[int, float]] = {"Upper": {}, "Lower": {}}
+                for res in (r for r in results if r["Id"] == band_id):
+                    side = "Upper" if str(res["Label"]).endswith("Upper") else "Lower"
+                    for ts, v in zip(res["Timestamps"], res["Values"], strict=True):
+                        edges[side][int(ts.timestamp())] = float(v)
+                bands = [(edges["Lower"][int(st)], edges["Upper"][int(st)])
+                         if int(st) in edges["Lower"] and int(st) in edges["Upper"] else None for st in stamps]  # fmt: skip
+            # A Metrics Insights query's inputs are not known in advance: such alarms never skip ahead.
+            insights = any(str(q.get("Expression", "")).lstrip()[:6].upper() == "SELECT" for q in cfg["Metrics"])
+            inputs = insights or any(v is not None for v in values) or self._inputs_have_data(cfg, stamps[0], t)
+            return values, None, inputs, bands
         dims = {d["Name"]: d["Value"] for d in cfg.get("Dimensions") or []}
 
         def query(statistics: list[str], extended: list[str] | None) -> list[dict[str, Any]]:
@@ -856,7 +901,7 @@ class AlarmEngine:
                 if i is not None and values[i] is None and dp.get(stat) is not None:
                     values[i] = float(dp[stat])
                     counts[i] = float(dp["SampleCount"])
-        return values, counts, any(v is not None for v in values)
+        return values, counts, any(v is not None for v in values), None
 
     def _metric_ids(self, cfg: Mapping[str, Any]) -> list[int]:
         from awsmon.backends.local.cloudwatch_metrics import _find_metric
@@ -1109,16 +1154,25 @@ class AlarmsMixin:
         if m is not None:
             m = _int_param(m, "DatapointsToAlarm")
         op = params.get("ComparisonOperator")
-        if op in ANOMALY_OPERATORS or params.get("ThresholdMetricId"):
-            raise _validation(
-                f"Anomaly detection alarms (ComparisonOperator {op or 'with ThresholdMetricId'}) are not supported by "
-                "the local engine, which has no anomaly detection model; use --backend aws."
-            )
-        if op not in STATIC_OPERATORS:
+        tmid = params.get("ThresholdMetricId")
+        if op not in STATIC_OPERATORS and op not in ANOMALY_OPERATORS:
             raise ServiceError("InvalidParameterValue", f"The value {op} for parameter ComparisonOperator is invalid.")
+        if (op in ANOMALY_OPERATORS) != bool(tmid):
+            raise _validation(
+                f"ComparisonOperator {op} requires ThresholdMetricId." if op in ANOMALY_OPERATORS else
+                "ThresholdMetricId can only be used with the comparison operators LessThanLowerOrGreaterThanUpperThreshold, "
+                "LessThanLowerThreshold and GreaterThanUpperThreshold."
+            )  # fmt: skip
+        if tmid and not metrics:
+            raise ServiceError("MissingParameter", "The parameter Metrics is required when ThresholdMetricId is set.")
+        if tmid and params.get("Threshold") is not None:
+            raise ServiceError("InvalidParameterCombination",
+                               "The parameters Threshold and ThresholdMetricId cannot be specified together.")  # fmt: skip
         if metrics:
-            queries, period = _validate_metrics(metrics)
+            queries, period = _validate_metrics(metrics, str(tmid) if tmid else None)
             cfg["Metrics"] = queries
+            if tmid:
+                cfg["ThresholdMetricId"] = str(tmid)
         else:
             if not params.get("MetricName") or not params.get("Namespace"):
                 missing = "MetricName" if not params.get("MetricName") else "Namespace"
@@ -1162,15 +1216,17 @@ class AlarmsMixin:
         if m is not None:
             cfg["DatapointsToAlarm"] = m
         threshold = params.get("Threshold")
-        if threshold is None:
+        if threshold is None and not tmid:
             raise ServiceError("MissingParameter", "The parameter Threshold is required.")
-        try:
-            threshold = float(threshold)
-        except (TypeError, ValueError):
-            raise ServiceError("InvalidParameterValue", f"The value {threshold} for parameter Threshold is invalid.") from None
-        if math.isnan(threshold) or math.isinf(threshold):
-            raise ServiceError("InvalidParameterValue", f"The value {threshold} for parameter Threshold is invalid.")
-        cfg["Threshold"] = threshold
+        if threshold is not None:
+            try:
+                threshold = float(threshold)
+            except (TypeError, ValueError):
+                raise ServiceError("InvalidParameterValue",
+                                   f"The value {threshold} for parameter Threshold is invalid.") from None  # fmt: skip
+            if math.isnan(threshold) or math.isinf(threshold):
+                raise ServiceError("InvalidParameterValue", f"The value {threshold} for parameter Threshold is invalid.")
+            cfg["Threshold"] = threshold
         cfg["ComparisonOperator"] = op
         tmd = params.get("TreatMissingData") or "missing"
         if tmd not in ("breaching", "notBreaching", "ignore", "missing"):

@@ -50,6 +50,7 @@ GAMMA = 1.01
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 ID_RE = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 MAX_GMD_DATAPOINTS = 100_800
+SEARCH_MAX_SERIES = 500  # AWS: at most 500 time series per graph from search expressions
 
 scheduler.register(ROLLUP_KIND, "awsmon.backends.local.cloudwatch_metrics:run_rollup")
 
@@ -671,12 +672,20 @@ def query_metric_data(
         if q.get("MetricStat") is not None:
             series[q["Id"]] = _series_for_stat(store, region, q, s, e, as_of, exact_start)
     results: dict[str, list[dict[str, Any]]] = {}
+    from awsmon.engines.metrics_insights import is_query
+
+    insights = [q for q in queries if q.get("Expression") is not None and is_query(str(q["Expression"]))]
+    for q in insights:
+        results[q["Id"]] = _insights_query(store, region, q, s, e, as_of, exact_start)
+    if insights:
+        ids = {q["Id"] for q in insights}
+        queries = [q for q in queries if q["Id"] not in ids]
     expressions = [q for q in queries if q.get("Expression") is not None]
     if expressions:
-        results = _evaluate_expressions(store, queries, expressions, series, s, e, as_of, exact_start)
+        results.update(_evaluate_expressions(store, queries, expressions, series, s, e, as_of, exact_start, region))
     out: list[dict[str, Any]] = []
     differ = _label_differentiators(queries)
-    for q in queries:
+    for q in [*queries, *insights]:
         if q.get("ReturnData", True) is False:
             continue
         if q["Id"] in series:
@@ -688,6 +697,68 @@ def query_metric_data(
     return out
 
 
+def detector_key(namespace: str, metric_name: str, dims: Mapping[str, str], stat: str) -> str:
+    """Identity of an anomaly detector (table anomaly_detectors, cloudwatch_anomaly.py)."""
+    return json.dumps([namespace, metric_name, sorted(dims.items()), stat], separators=(",", ":"))
+
+
+def excluded_ranges(conn: Any, region: str, namespace: str, metric: str, dims: Mapping[str, str],
+                    stat: str) -> list[tuple[float, float]]:  # fmt: skip
+    """The ExcludedTimeRanges of the detector for this metric and stat (none without a detector)."""
+    row = conn.execute("SELECT body FROM anomaly_detectors WHERE region = ? AND key = ?",
+                       (region, detector_key(namespace, metric, dims, stat))).fetchone()  # fmt: skip
+    if row is None:
+        return []
+    return [(r["StartTime"], r["EndTime"]) for r in json.loads(row[0])["Configuration"]["ExcludedTimeRanges"]]
+
+
+def _insights_query(store: AccountStore, region: str, q: Mapping[str, Any], start: float, end: float,
+                    as_of: datetime | None, exact_start: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """A Metrics Insights query (engines/metrics_insights.py) over the stored catalogue: one result per group."""
+    from awsmon.engines.metrics_insights import MetricsInsightsError, evaluate, parse
+
+    try:
+        query = parse(str(q["Expression"]))
+    except MetricsInsightsError as exc:
+        raise _err(exc) from None
+    period = _check_period(q.get("Period") if q.get("Period") is not None else 300, "Period")
+    window = _window(store, start, end, period, as_of, exact_start)
+    rows = []
+    if window is not None:
+        rows = store.conn.execute(
+            "SELECT id, dims FROM metrics WHERE region = ? AND namespace = ? AND metric_name = ? ORDER BY id",
+            (region, query.namespace, query.metric),
+        ).fetchall()
+    from awsmon.engines.metrics_insights import selects
+
+    chosen = {int(mid): dict(json.loads(dj)) for mid, dj in rows}
+    chosen = {mid: dims for mid, dims in chosen.items() if selects(query, dims)}  # before reading any datapoint
+    buckets: dict[int, dict[float, tuple[float, float, float, float]]] = {mid: {} for mid in chosen}
+    if window is not None and chosen:
+        # One GROUP BY over all selected metrics (chunks of SQLite's parameter limit), not one query per metric.
+        lo, hi = max(window[0], window[1]), math.ceil(end)
+        ids = sorted(chosen)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            sql = (f"SELECT metric_id, (ts - ?) / ? AS k, SUM(n), SUM(total), MIN(vmin), MAX(vmax) FROM metric_data "
+                   f"WHERE metric_id IN ({','.join('?' * len(part))}) AND ts >= ? AND ts < ? GROUP BY metric_id, k")
+            for mid, k, n, total, vmin, vmax in store.conn.execute(sql, [window[0], period, *part, lo, hi]):
+                ts0 = window[0] + int(k) * period
+                if ts0 < end and n > 0:
+                    buckets[mid][float(ts0)] = (n, total, vmin, vmax)
+
+    def metrics() -> Any:
+        for mid, dims in chosen.items():
+            yield dims, buckets[mid]
+
+    try:
+        series = evaluate(query, metrics())
+    except MetricsInsightsError as exc:
+        raise _err(exc) from None
+    return [{"Id": q["Id"], "Label": str(q.get("Label") or r.label), "Timestamps": [_dt(t) for t in r.points],
+             "Values": list(r.points.values()), "StatusCode": "Complete", "Messages": []} for r in series]  # fmt: skip
+
+
 def _evaluate_expressions(
     store: AccountStore,
     queries: Sequence[Mapping[str, Any]],
@@ -697,6 +768,7 @@ def _evaluate_expressions(
     end: float,
     as_of: datetime | None = None,
     exact_start: bool = False,
+    region: str = "",
 ) -> dict[str, list[dict[str, Any]]]:
     """Metric math on the query grid (rounded StartTime + k*Period) through the metric-math engine."""
     from awsmon.engines.metricmath import CloudWatchError, Series, evaluate_queries
@@ -709,8 +781,61 @@ def _evaluate_expressions(
     grid = bucket_starts(rs, end, period)
     cleaned = [{k: v for k, v in q.items() if v is not None} for q in queries]
     data = {qid: dict(zip(ts, vs, strict=True)) for qid, (ts, vs) in series.items()}
+    by_id = {q["Id"]: q for q in queries if q.get("MetricStat") is not None}
+
+    def band(qid: str, k: float) -> tuple[list[float | None], list[float | None]]:
+        # The band trains on up to two weeks before each grid point, fetched on the query's own period.
+        from awsmon.engines.anomaly import TRAINING_SECONDS, anomaly_band
+        from awsmon.engines.stats import period_allowed_for_start
+
+        q = by_id[qid]
+        ms = q["MetricStat"]
+        first = (grid[0] if grid else start) - TRAINING_SECONDS
+        now = (as_of or store.now()).timestamp()
+        coarse: tuple[float, int] | None = None
+        if period_allowed_for_start(int(ms["Period"]), int(first), now, 1):
+            ts, vs = _series_for_stat(store, region, q, first, end, as_of, True)
+        else:
+            # Training history older than the fine resolution's retention is read in 5-minute buckets (as stored).
+            split = float(math.ceil((now - ROLLUP_TIERS[1][0] + HOUR) / 300) * 300)
+            old = {**q, "MetricStat": {**ms, "Period": max(300, int(ms["Period"]))}}
+            ts, vs = _series_for_stat(store, region, old, first, split, as_of, True)
+            ts2, vs2 = _series_for_stat(store, region, q, split, end, as_of, True)
+            ts, vs, coarse = ts + ts2, vs + vs2, (split, max(300, int(ms["Period"])))
+        metric = ms.get("Metric") or {}
+        excluded = excluded_ranges(store.conn, region, str(metric.get("Namespace")), str(metric.get("MetricName")),
+                                   dims_from_list(metric.get("Dimensions")), str(ms.get("Stat")))  # fmt: skip
+        return anomaly_band(dict(zip(ts, vs, strict=True)), grid, k, excluded=excluded, coarse=coarse)
+
+    def search(text: str, stat: str, search_period: int) -> list[tuple[str, Mapping[float, float]]]:
+        # Metrics with data in the last two weeks (as AWS searches), matched on the catalogue; one series each.
+        from awsmon.engines.search_expr import matches, parse_search
+
+        try:
+            sq = parse_search(text)
+        except CloudWatchError as exc:
+            raise _err(exc) from None
+        now = (as_of or store.now()).timestamp()
+        rows = store.conn.execute(
+            "SELECT namespace, metric_name, dims FROM metrics WHERE region = ? AND last_ts_ms >= ? "
+            "ORDER BY namespace, metric_name, dims", (region, int((now - LIST_INACTIVE_AGE) * 1000)),
+        ).fetchall()  # fmt: skip
+        found: list[tuple[str, Mapping[float, float]]] = []
+        for ns, name, dims_json in rows:
+            dims = dict(json.loads(dims_json))
+            if not matches(sq, ns, name, dims):
+                continue
+            if len(found) == SEARCH_MAX_SERIES:
+                break
+            q = {"Id": "s", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name, "Dimensions": [
+                {"Name": k, "Value": v} for k, v in sorted(dims.items())]}, "Period": search_period, "Stat": stat}}
+            ts, vs = _series_for_stat(store, region, q, grid[0] if grid else start, end, as_of, True)
+            label = " ".join([name, *(v for _, v in sorted(dims.items()))])  # [design choice] "CPUUtilization i-1"
+            found.append((label, dict(zip(ts, vs, strict=True))))
+        return found
+
     try:
-        results = evaluate_queries(cleaned, data, timestamps=grid, period=period)
+        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band, search=search)
     except CloudWatchError as exc:
         raise _err(exc) from None
     out: dict[str, list[dict[str, Any]]] = {}
@@ -721,6 +846,8 @@ def _evaluate_expressions(
         for member in members:
             ts = sorted(member.points)
             label = q.get("Label") or (member.label if len(members) > 1 else q["Id"])
+            if "ANOMALY_DETECTION_BAND" in str(q["Expression"]) and member.label in ("Upper", "Lower"):
+                label = f"{q.get('Label') or q['Id']} {member.label}"  # [design choice] "ad1 Upper" / "ad1 Lower"
             rows.append({"Id": q["Id"], "Label": str(label), "Timestamps": [_dt(t) for t in ts],
                          "Values": [member.points[t] for t in ts], "StatusCode": "Complete", "Messages": []})  # fmt: skip
         out[q["Id"]] = rows
