@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         LambdaAPI,
         LogsAPI,
         SchemasAPI,
+        KinesisAPI,
     )
 
 BACKENDS = ("local", "aws")
@@ -284,6 +285,8 @@ class AppContext:
     def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
     @overload
     def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
+    @overload
+    def client(self, service: Literal["kinesis"], region: str | None = None) -> KinesisAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

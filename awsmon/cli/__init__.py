@@ -197,6 +197,7 @@ GROUPS: dict[str, str] = {
     "iam": "awsmon.cli.iam",
     "dynamodb": "awsmon.cli.dynamodb",
     "lambda": "awsmon.cli.lambda_",
+    "kinesis": "awsmon.cli.kinesis",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

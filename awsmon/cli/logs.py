@@ -591,3 +591,55 @@ class _FieldColumn(Column):
 
     def get(self, row: Any) -> Any:
         return row.get(self.header) if isinstance(row, dict) else None
+
+
+# -- subscription filters -------------------------------------------------------------------------------------------
+@app.command("put-subscription-filter")
+def put_subscription_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    filter_name: str = typer.Option(..., "--filter-name", "--name", help="The subscription filter name."),
+    pattern: str = typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern ('' matches all)."),
+    destination: str = typer.Option(..., "--destination-arn", help="A Kinesis stream, Firehose stream or Lambda ARN."),
+    role_arn: str | None = typer.Option(None, "--role-arn", help="The role CloudWatch Logs assumes (Kinesis, Firehose)."),
+    distribution: str | None = typer.Option(None, "--distribution", help="ByLogStream (default) or Random."),
+) -> None:
+    """Create or replace a subscription filter (at most 2 per group): matching events go to the destination.
+
+    Example: awsmon logs put-subscription-filter --log-group-name /app/web --filter-name errors --filter-pattern ERROR --destination-arn arn:aws:kinesis:us-east-1:123456789012:stream/logs
+    """
+    from awsmon.services.logs_subscriptions import put_subscription_filter as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name, pattern, destination, role_arn, distribution))
+
+
+@app.command("describe-subscription-filters")
+def describe_subscription_filters(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    prefix: str | None = typer.Option(None, "--filter-name-prefix", "--prefix"),
+) -> None:
+    """A log group's subscription filters (DescribeSubscriptionFilters).
+
+    Example: awsmon logs describe-subscription-filters --log-group-name /app/web
+    """
+    from awsmon.services.logs_subscriptions import describe_subscription_filters as svc
+
+    cols = [Column("filterName"), Column("filterPattern"), Column("destinationArn"), Column("distribution"),
+            Column("creationTime", fmt=_ts)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), name, prefix), rows_key="subscriptionFilters", columns=cols)
+
+
+@app.command("delete-subscription-filter")
+def delete_subscription_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group"),
+    filter_name: str = typer.Option(..., "--filter-name", "--name"),
+) -> None:
+    """Delete a subscription filter (DeleteSubscriptionFilter).
+
+    Example: awsmon logs delete-subscription-filter --log-group-name /app/web --filter-name errors
+    """
+    from awsmon.services.logs_subscriptions import delete_subscription_filter as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))

@@ -22,6 +22,7 @@ SERVICES: dict[str, str] = {
     "lambda": "awsmon.backends.local.lambda_:LocalLambda",
     "sqs": "awsmon.backends.local.sqs:LocalSQS",
     "schemas": "awsmon.backends.local.schemas:LocalSchemas",
+    "kinesis": "awsmon.backends.local.kinesis:LocalKinesis",
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
 from awsmon.backends.local.logs_insights import InsightsMixin
+from awsmon.backends.local.logs_subscriptions import SubscriptionsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -223,7 +224,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(InsightsMixin, LocalService):
+class LocalLogs(InsightsMixin, SubscriptionsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -606,6 +607,7 @@ class LocalLogs(InsightsMixin, LocalService):
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
         self._apply_metric_filters(gid, accepted, evaluated or {})
+        self._deliver_subscriptions(g, stream_id, accepted, first, now)
 
     @api("GetLogEvents")
     def get_log_events(

@@ -28,6 +28,7 @@ COMPONENTS: dict[str, str] = {
     "history": "awsmon.backends.local.schema.history",
     "logs_insights": "awsmon.backends.local.schema.logs_insights",
     "dashboards": "awsmon.backends.local.schema.dashboards",
+    "kinesis": "awsmon.backends.local.schema.kinesis",
 }
 
 

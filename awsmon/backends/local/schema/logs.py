@@ -63,4 +63,17 @@ MIGRATIONS: list[str] = [
         done INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # Subscription filters (at most 2 per group); deliveries go to the destination ARN through facts.deliver.
+    """
+    CREATE TABLE IF NOT EXISTS log_subscription_filters (
+        group_id INTEGER NOT NULL REFERENCES log_groups (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        role_arn TEXT,
+        distribution TEXT NOT NULL DEFAULT 'ByLogStream',
+        creation_ms INTEGER NOT NULL,
+        PRIMARY KEY (group_id, name)
+    );
+    """,
 ]
