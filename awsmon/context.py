@@ -26,10 +26,10 @@ if TYPE_CHECKING:
         ConfigAPI,
         DynamoDBAPI,
         EventsAPI,
+        KinesisAPI,
         LambdaAPI,
         LogsAPI,
         SchemasAPI,
-        KinesisAPI,
     )
 
 BACKENDS = ("local", "aws")
