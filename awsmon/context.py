@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         ConfigAPI,
         DynamoDBAPI,
         EventsAPI,
+        FirehoseAPI,
         KinesisAPI,
         LambdaAPI,
         LogsAPI,
@@ -287,6 +288,8 @@ class AppContext:
     def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
     @overload
     def client(self, service: Literal["kinesis"], region: str | None = None) -> KinesisAPI: ...
+    @overload
+    def client(self, service: Literal["firehose"], region: str | None = None) -> FirehoseAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -198,6 +198,7 @@ GROUPS: dict[str, str] = {
     "dynamodb": "awsmon.cli.dynamodb",
     "lambda": "awsmon.cli.lambda_",
     "kinesis": "awsmon.cli.kinesis",
+    "firehose": "awsmon.cli.firehose",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

@@ -23,6 +23,7 @@ SERVICES: dict[str, str] = {
     "sqs": "awsmon.backends.local.sqs:LocalSQS",
     "schemas": "awsmon.backends.local.schemas:LocalSchemas",
     "kinesis": "awsmon.backends.local.kinesis:LocalKinesis",
+    "firehose": "awsmon.backends.local.firehose:LocalFirehose",
 }
 
 

@@ -284,6 +284,16 @@ class SchemasAPI(Protocol):
     def stop_discoverer(self, **params: Any) -> dict[str, Any]: ...
 
 
+class FirehoseAPI(Protocol):
+    """Amazon Data Firehose (firehose)."""
+
+    def create_delivery_stream(self, **params: Any) -> dict[str, Any]: ...
+    def delete_delivery_stream(self, **params: Any) -> dict[str, Any]: ...
+    def describe_delivery_stream(self, **params: Any) -> dict[str, Any]: ...
+    def list_delivery_streams(self, **params: Any) -> dict[str, Any]: ...
+    def put_record(self, **params: Any) -> dict[str, Any]: ...
+
+
 class KinesisAPI(Protocol):
     """Amazon Kinesis Data Streams (kinesis)."""
 
@@ -312,4 +322,5 @@ PROTOCOLS: dict[str, type] = {
     "sqs": SQSAPI,
     "schemas": SchemasAPI,
     "kinesis": KinesisAPI,
+    "firehose": FirehoseAPI,
 }

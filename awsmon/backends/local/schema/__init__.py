@@ -29,6 +29,7 @@ COMPONENTS: dict[str, str] = {
     "logs_insights": "awsmon.backends.local.schema.logs_insights",
     "dashboards": "awsmon.backends.local.schema.dashboards",
     "kinesis": "awsmon.backends.local.schema.kinesis",
+    "firehose": "awsmon.backends.local.schema.firehose",
 }
 
 
