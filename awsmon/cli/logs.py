@@ -643,3 +643,64 @@ def delete_subscription_filter(
     from awsmon.services.logs_subscriptions import delete_subscription_filter as svc
 
     renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+
+
+# -- export tasks ---------------------------------------------------------------------------------------------------
+def _epoch_ms(ctx: typer.Context, text: str, option: str) -> int:
+    """aws-cli takes epoch milliseconds; a time awsmon understands (ISO 8601, 1h, ...) is accepted too."""
+    if text.isdigit():
+        return int(text)
+    when = _time(ctx, text)
+    if when is None:
+        raise UsageError(f"{option} needs a time")
+    return int(when.timestamp() * 1000)
+
+
+@app.command("create-export-task")
+def create_export_task(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    start: str = typer.Option(..., "--from", help="Start: epoch milliseconds (or ISO 8601, 1h, ...)."),
+    end: str = typer.Option(..., "--to", help="End (inclusive): epoch milliseconds (or ISO 8601, now, ...)."),
+    bucket: str = typer.Option(..., "--destination", help="The S3 bucket (its policy must allow logs.<region>)."),
+    prefix: str | None = typer.Option(None, "--destination-prefix", help="Key prefix (default exportedlogs)."),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", help="Only streams with this prefix."),
+    task_name: str | None = typer.Option(None, "--task-name", help="A name for the task."),
+) -> None:
+    """Export a time range of a log group to S3 (CreateExportTask); one running task per account.
+
+    Example: awsmon logs create-export-task --log-group-name /app/web --from 1d --to now --destination my-bucket
+    """
+    from awsmon.services.logs_subscriptions import create_export_task as svc
+
+    data = svc(app_ctx(ctx), name, _epoch_ms(ctx, start, "--from"), _epoch_ms(ctx, end, "--to"), bucket, prefix,
+               stream_prefix, task_name)  # fmt: skip
+    renderer(ctx).detail(data)
+
+
+@app.command("describe-export-tasks")
+def describe_export_tasks(
+    ctx: typer.Context,
+    task_id: str | None = typer.Option(None, "--task-id", help="Only this task."),
+    status: str | None = typer.Option(None, "--status-code", help="PENDING, RUNNING, COMPLETED, CANCELLED, FAILED, ..."),
+) -> None:
+    """Export tasks and their states (DescribeExportTasks).
+
+    Example: awsmon logs describe-export-tasks --status-code RUNNING
+    """
+    from awsmon.services.logs_subscriptions import describe_export_tasks as svc
+
+    cols = [Column("taskId"), Column("taskName"), Column("logGroupName"), Column("status", path="status.code"),
+            Column("destination"), Column("destinationPrefix"), Column("from", fmt=_ts), Column("to", fmt=_ts)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), task_id, status), rows_key="exportTasks", columns=cols)
+
+
+@app.command("cancel-export-task")
+def cancel_export_task(ctx: typer.Context, task_id: str = typer.Option(..., "--task-id")) -> None:
+    """Cancel a PENDING or RUNNING export task (CancelExportTask).
+
+    Example: awsmon logs cancel-export-task --task-id 2a3f...
+    """
+    from awsmon.services.logs_subscriptions import cancel_export_task as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), task_id))

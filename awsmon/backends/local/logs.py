@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_export import ExportMixin
 from awsmon.backends.local.logs_insights import InsightsMixin
 from awsmon.backends.local.logs_subscriptions import SubscriptionsMixin
 from awsmon.backends.local.store import AccountStore
@@ -224,7 +225,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(InsightsMixin, SubscriptionsMixin, LocalService):
+class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 

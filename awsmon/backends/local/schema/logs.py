@@ -76,4 +76,22 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (group_id, name)
     );
     """,
+    # Export tasks to S3: PENDING -> RUNNING -> COMPLETED on the clock (scheduler kind logs.export).
+    """
+    CREATE TABLE IF NOT EXISTS log_export_tasks (
+        task_id TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        name TEXT,
+        group_name TEXT NOT NULL,
+        stream_prefix TEXT,
+        from_ms INTEGER NOT NULL,
+        to_ms INTEGER NOT NULL,
+        bucket TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT,
+        created_ms INTEGER NOT NULL,
+        completed_ms INTEGER
+    );
+    """,
 ]
