@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from awsmon.backends import paginate
@@ -49,3 +50,43 @@ def describe_export_tasks(ctx: AppContext, task_id: str | None = None, status: s
 def cancel_export_task(ctx: AppContext, task_id: str) -> dict[str, Any]:
     ctx.client("logs").cancel_export_task(taskId=task_id)
     return {}
+
+
+# -- group settings -------------------------------------------------------------------------------------------------
+def tag_resource(ctx: AppContext, arn: str, tags: dict[str, str]) -> dict[str, Any]:
+    ctx.client("logs").tag_resource(resourceArn=arn, tags=tags)
+    return {}
+
+
+def untag_resource(ctx: AppContext, arn: str, keys: list[str]) -> dict[str, Any]:
+    ctx.client("logs").untag_resource(resourceArn=arn, tagKeys=keys)
+    return {}
+
+
+def list_tags_for_resource(ctx: AppContext, arn: str) -> dict[str, Any]:
+    return {"tags": ctx.client("logs").list_tags_for_resource(resourceArn=arn).get("tags", {})}
+
+
+def associate_kms_key(ctx: AppContext, group: str, key: str) -> dict[str, Any]:
+    ctx.client("logs").associate_kms_key(logGroupName=group, kmsKeyId=key)
+    return {}
+
+
+def disassociate_kms_key(ctx: AppContext, group: str) -> dict[str, Any]:
+    ctx.client("logs").disassociate_kms_key(logGroupName=group)
+    return {}
+
+
+def put_data_protection_policy(ctx: AppContext, group: str, document: str) -> dict[str, Any]:
+    from awsmon.inputs import read_json_arg
+
+    text = json.dumps(read_json_arg(document, "--policy-document"))
+    out = dict(ctx.client("logs").put_data_protection_policy(logGroupIdentifier=group, policyDocument=text))
+    out.pop("ResponseMetadata", None)
+    return out
+
+
+def get_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
+    out = dict(ctx.client("logs").get_data_protection_policy(logGroupIdentifier=group))
+    out.pop("ResponseMetadata", None)
+    return out

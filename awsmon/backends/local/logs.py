@@ -21,6 +21,7 @@ from typing import Any
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
 from awsmon.backends.local.logs_export import ExportMixin
+from awsmon.backends.local.logs_groups import GroupSettingsMixin
 from awsmon.backends.local.logs_insights import InsightsMixin
 from awsmon.backends.local.logs_subscriptions import SubscriptionsMixin
 from awsmon.backends.local.store import AccountStore
@@ -225,7 +226,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
+class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -303,8 +304,10 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
 
     # -- groups -------------------------------------------------------------------------------------------------
     @api("CreateLogGroup")
-    def create_log_group(self, *, logGroupName: str, **kw: Any) -> dict[str, Any]:
+    def create_log_group(self, *, logGroupName: str, logGroupClass: str | None = None, kmsKeyId: str | None = None,
+                         tags: dict[str, str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         validate_group_name(logGroupName)
+        settings = self.validate_create_settings(logGroupClass, kmsKeyId, tags)
         if logGroupName.lower().startswith("aws/"):
             raise invalid("Log groups starting with AWS/ are reserved for AWS.")
         exists = self.conn.execute(
@@ -313,8 +316,8 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         if exists:
             raise ServiceError("ResourceAlreadyExistsException", "The specified log group already exists")
         self.conn.execute(
-            "INSERT INTO log_groups (region, name, creation_ms) VALUES (?, ?, ?)",
-            (self.region, logGroupName, _ms(self.now())),
+            "INSERT INTO log_groups (region, name, creation_ms, log_class, kms_key, tags) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.region, logGroupName, _ms(self.now()), settings["log_class"], settings["kms_key"], settings["tags"]),
         )
         return {}
 
@@ -337,10 +340,14 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
                 "metricFilterCount": row["mf_count"],
                 "arn": arn + ":*",
                 "storedBytes": row["stored_bytes"],
-                "logGroupClass": "STANDARD",
+                "logGroupClass": row["log_class"],
                 "logGroupArn": arn,
             }
         )
+        if row["kms_key"]:
+            out["kmsKeyId"] = row["kms_key"]
+        if row["data_protection"]:
+            out["dataProtectionStatus"] = "ACTIVATED"
         return out
 
     @api("DescribeLogGroups")
@@ -351,8 +358,11 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         logGroupNamePattern: str | None = None,
         nextToken: str | None = None,
         limit: int | None = None,
+        logGroupClass: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
+        if logGroupClass is not None:
+            self.validate_create_settings(logGroupClass, None, None)
         if logGroupNamePrefix and logGroupNamePattern:
             raise invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
         if logGroupNamePrefix is not None:
@@ -360,7 +370,8 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         n = _limit(limit, "limit", 50, 50)
         after = _decode_token(nextToken).get("after", "") if nextToken else ""
         sql = (
-            "SELECT g.id, g.name, g.creation_ms, g.retention_days, g.stored_bytes, "
+            "SELECT g.id, g.name, g.creation_ms, g.retention_days, g.stored_bytes, g.log_class, g.kms_key, "
+            "g.data_protection, "
             "(SELECT count(*) FROM log_metric_filters f WHERE f.group_id = g.id) AS mf_count "
             "FROM log_groups g WHERE g.region = ? AND g.name > ?"
         )
@@ -371,6 +382,9 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         if logGroupNamePattern:
             sql += " AND instr(g.name, ?) > 0"
             params.append(logGroupNamePattern)
+        if logGroupClass:
+            sql += " AND g.log_class = ?"
+            params.append(logGroupClass)
         rows = self.conn.execute(sql + " ORDER BY g.name LIMIT ?", (*params, n + 1)).fetchall()
         out: dict[str, Any] = {"logGroups": [self._group_dict(r) for r in rows[:n]]}
         if len(rows) > n:
@@ -607,6 +621,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         self.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
+        self._mask_new_events(gid, first, [a[1] for a in accepted])
         self._apply_metric_filters(gid, accepted, evaluated or {})
         self._deliver_subscriptions(g, stream_id, accepted, first, now)
 
@@ -622,6 +637,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         nextToken: str | None = None,
         limit: int | None = None,
         startFromHead: bool | None = None,
+        unmask: bool | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
         name = self._group_name_param(logGroupName, logGroupIdentifier)
@@ -655,6 +671,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         if direction == "b":
             rows.reverse()
         events = [{"timestamp": r["ts"], "message": r["message"], "ingestionTime": r["ingest"]} for r in rows]
+        self._masked(g["id"], events, [r["seq"] for r in rows], unmask)
         if rows:
             fwd = _stream_token("f", rows[-1]["ts"], rows[-1]["seq"])
             back = _stream_token("b", rows[0]["ts"], rows[0]["seq"])
@@ -682,6 +699,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         limit: int | None = None,
         startFromHead: bool | None = None,
         interleaved: bool | None = None,  # ignored by AWS since 2019
+        unmask: bool | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
         name = self._group_name_param(logGroupName, logGroupIdentifier)
@@ -705,7 +723,9 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
             cursor = (tok["t"], tok["s"])
             forward = tok["d"] == "f"
         stream_ids = self._stream_ids(g["id"], logStreamNames, logStreamNamePrefix)
+        self.check_class(name, "FilterLogEvents")
         events, last = self._scan(g["id"], fp, start, end, stream_ids, cursor, forward, n)
+        self._masked(g["id"], events, [seq_of_event_id(e["eventId"]) for e in events], unmask)
         out: dict[str, Any] = {"events": events, "searchedLogStreams": []}
         if last is not None:
             out["nextToken"] = _encode_token({"d": "f" if forward else "b", "t": last[0], "s": last[1]})
@@ -903,6 +923,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, LocalService):
         fp = compile_or_raise(filterPattern)
         transforms = self._validate_transformations(fp, metricTransformations)
         g = self._group(logGroupName)
+        self.check_class(logGroupName, "PutMetricFilter")
         existing = self.conn.execute(
             "SELECT 1 FROM log_metric_filters WHERE group_id = ? AND name = ?", (g["id"], filterName)
         ).fetchone()

@@ -84,6 +84,7 @@ class SubscriptionsMixin:
             raise constraint_error(dist, "distribution", "Member must satisfy enum value set: [Random, ByLogStream]")
         compile_or_raise(filterPattern)
         g = self._group(logGroupName)  # type: ignore[attr-defined]
+        self.check_class(logGroupName, "PutSubscriptionFilter")  # type: ignore[attr-defined]
         existing = self.conn.execute(
             "SELECT destination FROM log_subscription_filters WHERE group_id = ? AND name = ?", (g["id"], filterName)
         ).fetchone()

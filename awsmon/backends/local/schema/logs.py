@@ -94,4 +94,12 @@ MIGRATIONS: list[str] = [
         completed_ms INTEGER
     );
     """,
+    # Log group settings (class, KMS key, tags, data protection policy) and the masked form of protected events.
+    """
+    ALTER TABLE log_groups ADD COLUMN log_class TEXT NOT NULL DEFAULT 'STANDARD';
+    ALTER TABLE log_groups ADD COLUMN kms_key TEXT;
+    ALTER TABLE log_groups ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE log_groups ADD COLUMN data_protection TEXT;
+    ALTER TABLE log_events ADD COLUMN masked TEXT;
+    """,
 ]
