@@ -78,6 +78,12 @@ def test_data_protection_masks_new_events(pinned: Cli) -> None:
     raw = [e["message"] for e in cli.json("logs", "get-events", "--group", "/app/web", "--stream", "s",
                                           "--start-from-head", "--unmask")["events"]]  # fmt: skip
     assert raw[1] == "paid by ann@example.org with 4111-1111-1111-1111 order 1234567890123"
+    cli.ok("logs", "delete-data-protection-policy", "--group", "/app/web")
+    assert "dataProtectionStatus" not in _group(cli)
+    cli.ok("logs", "put-events", "--group", "/app/web", "--stream", "s", "-m", "after carl@example.com")
+    msgs = [e["message"] for e in cli.json("logs", "get-events", "--group", "/app/web", "--stream", "s",
+                                           "--start-from-head")["events"]]  # fmt: skip
+    assert msgs[1].startswith("paid by ****") and msgs[2] == "after carl@example.com"
     bad = cli("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document",
               json.dumps({"Name": "x", "Version": "2021-06-01", "Statement": []}))  # fmt: skip
     assert bad.exit_code == 2 and "InvalidParameterException" in bad.stderr

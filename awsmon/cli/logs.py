@@ -809,3 +809,17 @@ def get_data_protection_policy(
     from awsmon.services.logs_subscriptions import get_data_protection_policy as svc
 
     renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("delete-data-protection-policy")
+def delete_data_protection_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
+) -> None:
+    """Stop masking new events (DeleteDataProtectionPolicy); events masked before stay masked.
+
+    Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web
+    """
+    from awsmon.services.logs_subscriptions import delete_data_protection_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))

@@ -90,3 +90,8 @@ def get_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
     out = dict(ctx.client("logs").get_data_protection_policy(logGroupIdentifier=group))
     out.pop("ResponseMetadata", None)
     return out
+
+
+def delete_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
+    ctx.client("logs").delete_data_protection_policy(logGroupIdentifier=group)
+    return {}

@@ -346,7 +346,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         )
         if row["kms_key"]:
             out["kmsKeyId"] = row["kms_key"]
-        if row["data_protection"]:
+        if row["data_protection"] and json.loads(row["data_protection"]).get("document"):
             out["dataProtectionStatus"] = "ACTIVATED"
         return out
 

@@ -132,27 +132,30 @@ class GroupSettingsMixin:
     def get_data_protection_policy(self, *, logGroupIdentifier: str, **kw: Any) -> dict[str, Any]:
         row = self._settings(self._name_from_identifier(str(logGroupIdentifier)))  # type: ignore[attr-defined]
         out: dict[str, Any] = {"logGroupIdentifier": logGroupIdentifier}
-        if row["data_protection"]:
-            stored = json.loads(row["data_protection"])
+        stored = json.loads(row["data_protection"] or "{}")
+        if stored.get("document"):
             out.update({"policyDocument": stored["document"], "lastUpdatedTime": stored["updated"]})
         return out
 
     @api("DeleteDataProtectionPolicy")
     def delete_data_protection_policy(self, *, logGroupIdentifier: str, **kw: Any) -> dict[str, Any]:
         row = self._settings(self._name_from_identifier(str(logGroupIdentifier)))  # type: ignore[attr-defined]
-        if not row["data_protection"]:
+        if not json.loads(row["data_protection"] or "{}").get("document"):
             raise ServiceError("ResourceNotFoundException", "The specified data protection policy does not exist.")
-        self.conn.execute("UPDATE log_groups SET data_protection = NULL WHERE id = ?", (row["id"],))
+        # Events masked while the policy was set stay masked: the marker keeps readers looking them up.
+        self.conn.execute("UPDATE log_groups SET data_protection = ? WHERE id = ?",
+                          (json.dumps({"document": None}), row["id"]))  # fmt: skip
         return {}
 
     def _mask_new_events(self, gid: int, first_seq: int, messages: list[str]) -> None:
         """At ingestion: store the masked form of the events a policy protects (what readers see)."""
         row = self.conn.execute("SELECT data_protection FROM log_groups WHERE id = ?", (gid,)).fetchone()
-        if row is None or not row[0]:
+        document = json.loads(row[0] or "{}").get("document") if row is not None else None
+        if not document:
             return
         from awsmon.engines.dataprotection import identifiers, mask
 
-        names = identifiers(json.loads(row[0])["document"])
+        names = identifiers(document)
         updates = [(m, gid, first_seq + i) for i, msg in enumerate(messages) if (m := mask(msg, names)) is not None]
         if updates:
             self.conn.executemany("UPDATE log_events SET masked = ? WHERE group_id = ? AND seq = ?", updates)
@@ -161,9 +164,9 @@ class GroupSettingsMixin:
         """Replace returned messages by their masked form (unless ``unmask``)."""
         if unmask or not events:
             return
-        has = self.conn.execute("SELECT 1 FROM log_events WHERE group_id = ? AND masked IS NOT NULL LIMIT 1",
-                                (gid,)).fetchone()  # fmt: skip
-        if not has:
+        # Only groups that ever had a policy hold masked events (no scan of the group's events to find out).
+        row = self.conn.execute("SELECT data_protection FROM log_groups WHERE id = ?", (gid,)).fetchone()
+        if row is None or row[0] is None:
             return
         found: dict[int, str] = {}
         for i in range(0, len(seqs), 500):
