@@ -13,7 +13,7 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards"},
-                {"logs", "logs_insights"}, {"cloudtrail", "history"}]  # history: CloudTrail event history store
+                {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups"}, {"cloudtrail", "history"}]  # history: CloudTrail event history store
 
 
 def _service_of(module: str) -> str:

@@ -20,6 +20,24 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
+    BAD_TOKEN,
+    GROUP_MISSING,
+    GROUP_NAME_PATTERN,
+    GROUP_NAME_RE,
+    NO_COLON_STAR_PATTERN,
+    STREAM_MISSING,
+    _as_ms,
+    _limit,
+    _ms,
+    compile_or_raise,
+    constraint_error,
+    event_id,
+    invalid,
+    seq_of_event_id,
+    validate_group_name,
+    validate_no_colon_star,
+)
 from awsmon.backends.local.logs_export import ExportMixin
 from awsmon.backends.local.logs_groups import GroupSettingsMixin
 from awsmon.backends.local.logs_insights import InsightsMixin
@@ -29,9 +47,6 @@ from awsmon.errors import ServiceError
 
 scheduler.register("logs.retention", "awsmon.backends.local.logs:run_retention")
 
-GROUP_NAME_RE = re.compile(r"[\.\-_/#A-Za-z0-9]+")
-GROUP_NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
-NO_COLON_STAR_PATTERN = r"[^:*]*"
 METRIC_NAME_PATTERN = r"[^:*$]*"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 MAX_BATCH_BYTES = 1_048_576  # sum of UTF-8 message sizes + 26 bytes per event
@@ -54,78 +69,6 @@ UNITS = (
     "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
     "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
 )  # fmt: skip
-
-GROUP_MISSING = "The specified log group does not exist."
-STREAM_MISSING = "The specified log stream does not exist."
-BAD_TOKEN = "The specified nextToken is invalid."
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message)
-
-
-def constraint_error(value: Any, param: str, constraint: str) -> ServiceError:
-    """AWS's validation text: ``1 validation error detected: Value 'x' at 'p' failed to satisfy constraint: ...``."""
-    return invalid(f"1 validation error detected: Value '{value}' at '{param}' failed to satisfy constraint: {constraint}")
-
-
-def validate_group_name(name: Any, param: str = "logGroupName") -> str:
-    if not isinstance(name, str) or not name:
-        raise constraint_error(name or "", param, "Member must have length greater than or equal to 1")
-    if len(name) > 512:
-        raise constraint_error(name, param, "Member must have length less than or equal to 512")
-    if not GROUP_NAME_RE.fullmatch(name):
-        raise constraint_error(name, param, f"Member must satisfy regular expression pattern: {GROUP_NAME_PATTERN}")
-    return name
-
-
-def validate_no_colon_star(name: Any, param: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise constraint_error(name or "", param, "Member must have length greater than or equal to 1")
-    if len(name) > 512:
-        raise constraint_error(name, param, "Member must have length less than or equal to 512")
-    if ":" in name or "*" in name:
-        raise constraint_error(name, param, f"Member must satisfy regular expression pattern: {NO_COLON_STAR_PATTERN}")
-    return name
-
-
-def _limit(value: Any, param: str, maximum: int, default: int) -> int:
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise constraint_error(value, param, "Member must be an integer")
-    if value < 1:
-        raise constraint_error(value, param, "Member must have value greater than or equal to 1")
-    if value > maximum:
-        raise constraint_error(value, param, f"Member must have value less than or equal to {maximum}")
-    return value
-
-
-def _ms(dt: datetime) -> int:
-    return int(round(dt.timestamp() * 1000))
-
-
-def _as_ms(value: Any, param: str) -> int | None:
-    """boto3 takes epoch milliseconds (ints); datetimes are accepted for convenience in service code."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return _ms(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise constraint_error(value, param, "Member must be a number of milliseconds since the epoch")
-    if value < 0:
-        raise constraint_error(value, param, "Member must have value greater than or equal to 0")
-    return int(value)
-
-
-def event_id(ts: int, seq: int) -> str:
-    """A 56-digit opaque id like AWS's, ordered like (timestamp, ingestion order)."""
-    return f"{ts:020d}{seq:036d}"
-
-
-def seq_of_event_id(eid: str) -> int:
-    return int(eid[20:])
-
 
 def _encode_token(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -183,15 +126,6 @@ ESC_BACKSLASH, ESC_NUL = 1, 2
 
 def esc_flags(msg: str) -> int:
     return (ESC_BACKSLASH if "\\" in msg else 0) | (ESC_NUL if "\x00" in msg else 0)
-
-
-def compile_or_raise(pattern: str | None) -> Any:
-    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
-
-    try:
-        return compile_pattern(pattern or "")
-    except FilterPatternError as exc:
-        raise ServiceError(exc.code, str(exc), hint=exc.detail) from exc
 
 
 def prefilter_sql(fp: Any) -> tuple[str, list[Any]]:

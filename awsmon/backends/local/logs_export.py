@@ -90,7 +90,7 @@ class ExportMixin:
     def create_export_task(self, *, logGroupName: str, destination: str, to: int, taskName: str | None = None,
                            logStreamNamePrefix: str | None = None, destinationPrefix: str | None = None,
                            **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local.logs import _as_ms, constraint_error, invalid, validate_group_name
+        from awsmon.backends.local.logs_common import _as_ms, constraint_error, invalid, validate_group_name
 
         start = _as_ms(kw.get("from", kw.get("fromTime")), "from")
         end = _as_ms(to, "to")
@@ -139,7 +139,7 @@ class ExportMixin:
     def describe_export_tasks(self, *, taskId: str | None = None, statusCode: str | None = None,
                               nextToken: str | None = None, limit: int | None = None,
                               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local.logs import constraint_error
+        from awsmon.backends.local.logs_common import constraint_error
 
         if statusCode is not None and statusCode not in STATUS_CODES:
             raise constraint_error(statusCode, "statusCode",

@@ -38,7 +38,7 @@ class GroupSettingsMixin:
     region: str
 
     def _settings(self, name: str) -> Any:
-        from awsmon.backends.local.logs import GROUP_MISSING
+        from awsmon.backends.local.logs_common import GROUP_MISSING
 
         row = self.conn.execute(
             "SELECT id, name, log_class, kms_key, tags, data_protection FROM log_groups WHERE region = ? AND name = ?",
@@ -56,7 +56,7 @@ class GroupSettingsMixin:
 
     @staticmethod
     def validate_create_settings(logGroupClass: Any, kmsKeyId: Any, tags: Any) -> dict[str, Any]:
-        from awsmon.backends.local.logs import constraint_error
+        from awsmon.backends.local.logs_common import constraint_error
 
         cls = logGroupClass or "STANDARD"
         if cls not in LOG_CLASSES:

@@ -66,7 +66,7 @@ class SubscriptionsMixin:
     def put_subscription_filter(self, *, logGroupName: str, filterName: str, filterPattern: str,
                                 destinationArn: str, roleArn: str | None = None, distribution: str | None = None,
                                 **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local.logs import (
+        from awsmon.backends.local.logs_common import (
             compile_or_raise,
             constraint_error,
             validate_group_name,
@@ -123,7 +123,7 @@ class SubscriptionsMixin:
     def describe_subscription_filters(self, *, logGroupName: str, filterNamePrefix: str | None = None,
                                       nextToken: str | None = None, limit: int | None = None,
                                       **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local.logs import validate_group_name
+        from awsmon.backends.local.logs_common import validate_group_name
 
         validate_group_name(logGroupName)
         g = self._group(logGroupName)  # type: ignore[attr-defined]
@@ -143,7 +143,7 @@ class SubscriptionsMixin:
 
     @api("DeleteSubscriptionFilter")
     def delete_subscription_filter(self, *, logGroupName: str, filterName: str, **kw: Any) -> dict[str, Any]:
-        from awsmon.backends.local.logs import validate_group_name, validate_no_colon_star
+        from awsmon.backends.local.logs_common import validate_group_name, validate_no_colon_star
 
         validate_group_name(logGroupName)
         validate_no_colon_star(filterName, "filterName")
@@ -165,7 +165,7 @@ class SubscriptionsMixin:
         ).fetchall()
         if not rows:
             return
-        from awsmon.backends.local.logs import event_id
+        from awsmon.backends.local.logs_common import event_id
         from awsmon.engines.filterpattern import compile_pattern
 
         stream = self.conn.execute("SELECT name FROM log_streams WHERE id = ?", (stream_id,)).fetchone()[0]
