@@ -26,6 +26,8 @@ if TYPE_CHECKING:
         ConfigAPI,
         DynamoDBAPI,
         EventsAPI,
+        FirehoseAPI,
+        KinesisAPI,
         LambdaAPI,
         LogsAPI,
         SchemasAPI,
@@ -284,6 +286,10 @@ class AppContext:
     def client(self, service: Literal["sqs"], region: str | None = None) -> SQSAPI: ...
     @overload
     def client(self, service: Literal["schemas"], region: str | None = None) -> SchemasAPI: ...
+    @overload
+    def client(self, service: Literal["kinesis"], region: str | None = None) -> KinesisAPI: ...
+    @overload
+    def client(self, service: Literal["firehose"], region: str | None = None) -> FirehoseAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -210,6 +210,8 @@ GROUPS: dict[str, str] = {
     "lambda": "awsmon.cli.lambda_",
     "sns": "awsmon.cli.sns",
     "service-quotas": "awsmon.cli.service_quotas",
+    "kinesis": "awsmon.cli.kinesis",
+    "firehose": "awsmon.cli.firehose",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

@@ -50,14 +50,18 @@ def create_group(
     ctx: typer.Context,
     name: str = _group_opt(),
     retention: int | None = typer.Option(None, "--retention-in-days", "--retention", help="Also set a retention policy."),
+    log_class: str | None = typer.Option(None, "--log-group-class", help="STANDARD (default) or INFREQUENT_ACCESS."),
+    kms_key: str | None = typer.Option(None, "--kms-key-id", help="A KMS key ARN to encrypt the group with."),
+    tags: str | None = typer.Option(None, "--tags", help="Key=Value,... or JSON."),
 ) -> None:
     """Create a log group (names: 1-512 of [.-_/#A-Za-z0-9]).
 
     Example: awsmon logs create-group --name /app/web --retention 30
     """
     from awsmon.services.logs import create_group as svc
+    from awsmon.services.sqs import parse_attributes
 
-    renderer(ctx).detail(svc(app_ctx(ctx), name, retention))
+    renderer(ctx).detail(svc(app_ctx(ctx), name, retention, log_class, kms_key, parse_attributes(tags, "--tags")))
 
 
 @app.command("delete-group")
@@ -222,6 +226,7 @@ def get_events(
     limit: int | None = typer.Option(None, "--limit", help="At most this many events (1-10000)."),
     head: bool = typer.Option(False, "--start-from-head", help="Oldest first (default: the newest page)."),
     token: str | None = typer.Option(None, "--next-token", help="Continue from a nextForwardToken/nextBackwardToken."),
+    unmask: bool = typer.Option(False, "--unmask", help="Show values a data protection policy masks (logs:Unmask)."),
 ) -> None:
     """Get one page of events of one stream (GetLogEvents).
 
@@ -229,7 +234,7 @@ def get_events(
     """
     from awsmon.services.logs import get_events as svc
 
-    data = svc(app_ctx(ctx), name, stream, _time(ctx, start), _time(ctx, end), limit, head, token)
+    data = svc(app_ctx(ctx), name, stream, _time(ctx, start), _time(ctx, end), limit, head, token, unmask)
     renderer(ctx).render(data, rows_key="events", columns=[Column("timestamp", fmt=_ts), Column("message")])
 
 
@@ -591,3 +596,230 @@ class _FieldColumn(Column):
 
     def get(self, row: Any) -> Any:
         return row.get(self.header) if isinstance(row, dict) else None
+
+
+# -- subscription filters -------------------------------------------------------------------------------------------
+@app.command("put-subscription-filter")
+def put_subscription_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    filter_name: str = typer.Option(..., "--filter-name", "--name", help="The subscription filter name."),
+    pattern: str = typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern ('' matches all)."),
+    destination: str = typer.Option(..., "--destination-arn", help="A Kinesis stream, Firehose stream or Lambda ARN."),
+    role_arn: str | None = typer.Option(None, "--role-arn", help="The role CloudWatch Logs assumes (Kinesis, Firehose)."),
+    distribution: str | None = typer.Option(None, "--distribution", help="ByLogStream (default) or Random."),
+) -> None:
+    """Create or replace a subscription filter (at most 2 per group): matching events go to the destination.
+
+    Example: awsmon logs put-subscription-filter --log-group-name /app/web --filter-name errors --filter-pattern ERROR --destination-arn arn:aws:kinesis:us-east-1:123456789012:stream/logs
+    """
+    from awsmon.services.logs_subscriptions import put_subscription_filter as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name, pattern, destination, role_arn, distribution))
+
+
+@app.command("describe-subscription-filters")
+def describe_subscription_filters(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    prefix: str | None = typer.Option(None, "--filter-name-prefix", "--prefix"),
+) -> None:
+    """A log group's subscription filters (DescribeSubscriptionFilters).
+
+    Example: awsmon logs describe-subscription-filters --log-group-name /app/web
+    """
+    from awsmon.services.logs_subscriptions import describe_subscription_filters as svc
+
+    cols = [Column("filterName"), Column("filterPattern"), Column("destinationArn"), Column("distribution"),
+            Column("creationTime", fmt=_ts)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), name, prefix), rows_key="subscriptionFilters", columns=cols)
+
+
+@app.command("delete-subscription-filter")
+def delete_subscription_filter(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group"),
+    filter_name: str = typer.Option(..., "--filter-name", "--name"),
+) -> None:
+    """Delete a subscription filter (DeleteSubscriptionFilter).
+
+    Example: awsmon logs delete-subscription-filter --log-group-name /app/web --filter-name errors
+    """
+    from awsmon.services.logs_subscriptions import delete_subscription_filter as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+
+
+# -- export tasks ---------------------------------------------------------------------------------------------------
+def _epoch_ms(ctx: typer.Context, text: str, option: str) -> int:
+    """aws-cli takes epoch milliseconds; a time awsmon understands (ISO 8601, 1h, ...) is accepted too."""
+    if text.isdigit():
+        return int(text)
+    when = _time(ctx, text)
+    if when is None:
+        raise UsageError(f"{option} needs a time")
+    return int(when.timestamp() * 1000)
+
+
+@app.command("create-export-task")
+def create_export_task(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
+    start: str = typer.Option(..., "--from", help="Start: epoch milliseconds (or ISO 8601, 1h, ...)."),
+    end: str = typer.Option(..., "--to", help="End (inclusive): epoch milliseconds (or ISO 8601, now, ...)."),
+    bucket: str = typer.Option(..., "--destination", help="The S3 bucket (its policy must allow logs.<region>)."),
+    prefix: str | None = typer.Option(None, "--destination-prefix", help="Key prefix (default exportedlogs)."),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", help="Only streams with this prefix."),
+    task_name: str | None = typer.Option(None, "--task-name", help="A name for the task."),
+) -> None:
+    """Export a time range of a log group to S3 (CreateExportTask); one running task per account.
+
+    Example: awsmon logs create-export-task --log-group-name /app/web --from 1d --to now --destination my-bucket
+    """
+    from awsmon.services.logs_subscriptions import create_export_task as svc
+
+    data = svc(app_ctx(ctx), name, _epoch_ms(ctx, start, "--from"), _epoch_ms(ctx, end, "--to"), bucket, prefix,
+               stream_prefix, task_name)  # fmt: skip
+    renderer(ctx).detail(data)
+
+
+@app.command("describe-export-tasks")
+def describe_export_tasks(
+    ctx: typer.Context,
+    task_id: str | None = typer.Option(None, "--task-id", help="Only this task."),
+    status: str | None = typer.Option(None, "--status-code", help="PENDING, RUNNING, COMPLETED, CANCELLED, FAILED, ..."),
+) -> None:
+    """Export tasks and their states (DescribeExportTasks).
+
+    Example: awsmon logs describe-export-tasks --status-code RUNNING
+    """
+    from awsmon.services.logs_subscriptions import describe_export_tasks as svc
+
+    cols = [Column("taskId"), Column("taskName"), Column("logGroupName"), Column("status", path="status.code"),
+            Column("destination"), Column("destinationPrefix"), Column("from", fmt=_ts), Column("to", fmt=_ts)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), task_id, status), rows_key="exportTasks", columns=cols)
+
+
+@app.command("cancel-export-task")
+def cancel_export_task(ctx: typer.Context, task_id: str = typer.Option(..., "--task-id")) -> None:
+    """Cancel a PENDING or RUNNING export task (CancelExportTask).
+
+    Example: awsmon logs cancel-export-task --task-id 2a3f...
+    """
+    from awsmon.services.logs_subscriptions import cancel_export_task as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), task_id))
+
+
+# -- group settings: tags, KMS key, data protection -----------------------------------------------------------------
+@app.command("tag-resource")
+def tag_resource(
+    ctx: typer.Context,
+    arn: str = typer.Option(..., "--resource-arn", help="The log group ARN (arn:aws:logs:<region>:<account>:log-group:<name>)."),
+    tags: str = typer.Option(..., "--tags", help="Key=Value,... or JSON."),
+) -> None:
+    """Add or replace tags of a log group (TagResource).
+
+    Example: awsmon logs tag-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web --tags team=web
+    """
+    from awsmon.services.logs_subscriptions import tag_resource as svc
+    from awsmon.services.sqs import parse_attributes
+
+    renderer(ctx).detail(svc(app_ctx(ctx), arn, parse_attributes(tags, "--tags") or {}))
+
+
+@app.command("untag-resource")
+def untag_resource(
+    ctx: typer.Context,
+    arn: str = typer.Option(..., "--resource-arn", help="The log group ARN."),
+    keys: list[str] = typer.Option(..., "--tag-keys", help="Tag keys to remove (repeatable or comma-separated)."),
+) -> None:
+    """Remove tags from a log group (UntagResource).
+
+    Example: awsmon logs untag-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web --tag-keys team
+    """
+    from awsmon.services.logs_subscriptions import untag_resource as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), arn, split_values(keys)))
+
+
+@app.command("list-tags-for-resource")
+def list_tags_for_resource(
+    ctx: typer.Context, arn: str = typer.Option(..., "--resource-arn", help="The log group ARN.")
+) -> None:
+    """A log group's tags (ListTagsForResource).
+
+    Example: awsmon logs list-tags-for-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web
+    """
+    from awsmon.services.logs_subscriptions import list_tags_for_resource as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), arn))
+
+
+@app.command("associate-kms-key")
+def associate_kms_key(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-name", "--group"),
+    key: str = typer.Option(..., "--kms-key-id", help="The KMS key ARN."),
+) -> None:
+    """Encrypt a log group's new data with a KMS key (AssociateKmsKey).
+
+    Example: awsmon logs associate-kms-key --log-group-name /app/web --kms-key-id arn:aws:kms:us-east-1:123456789012:key/abcd-1234
+    """
+    from awsmon.services.logs_subscriptions import associate_kms_key as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, key))
+
+
+@app.command("disassociate-kms-key")
+def disassociate_kms_key(ctx: typer.Context, name: str = typer.Option(..., "--log-group-name", "--group")) -> None:
+    """Stop encrypting a log group's new data with its KMS key (DisassociateKmsKey).
+
+    Example: awsmon logs disassociate-kms-key --log-group-name /app/web
+    """
+    from awsmon.services.logs_subscriptions import disassociate_kms_key as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("put-data-protection-policy")
+def put_data_protection_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
+    document: str = typer.Option(..., "--policy-document", help="The policy JSON (inline or file://)."),
+) -> None:
+    """Mask sensitive data (EmailAddress, CreditCardNumber) in events ingested from now on (PutDataProtectionPolicy).
+
+    Example: awsmon logs put-data-protection-policy --log-group-identifier /app/web --policy-document file://policy.json
+    """
+    from awsmon.services.logs_subscriptions import put_data_protection_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, document))
+
+
+@app.command("get-data-protection-policy")
+def get_data_protection_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
+) -> None:
+    """A log group's data protection policy (GetDataProtectionPolicy).
+
+    Example: awsmon logs get-data-protection-policy --log-group-identifier /app/web
+    """
+    from awsmon.services.logs_subscriptions import get_data_protection_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))
+
+
+@app.command("delete-data-protection-policy")
+def delete_data_protection_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
+) -> None:
+    """Stop masking new events (DeleteDataProtectionPolicy); events masked before stay masked.
+
+    Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web
+    """
+    from awsmon.services.logs_subscriptions import delete_data_protection_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name))

@@ -72,11 +72,14 @@ def _check_max_items(limit: int | None) -> None:
         raise UsageError("--max-items must be at least 1")
 
 
-def create_group(ctx: AppContext, name: str, retention_days: int | None = None) -> dict[str, Any]:
+def create_group(ctx: AppContext, name: str, retention_days: int | None = None, log_class: str | None = None,
+                 kms_key: str | None = None, tags: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    from awsmon.services import compact
+
     if retention_days is not None:
         _check_retention(retention_days)
     logs = _client(ctx)
-    logs.create_log_group(logGroupName=name)
+    logs.create_log_group(logGroupName=name, **compact(logGroupClass=log_class, kmsKeyId=kms_key, tags=tags or None))
     if retention_days is not None:
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
     return {}
@@ -273,12 +276,13 @@ def get_events(
     limit: int | None = None,
     start_from_head: bool = False,
     next_token: str | None = None,
+    unmask: bool = False,
 ) -> dict[str, Any]:
     if start and end and end < start:
         raise UsageError("--end-time is earlier than --start-time")
     params = compact(logGroupName=group, logStreamName=stream, startFromHead=start_from_head,
                      startTime=None if start is None else _ms(start), endTime=None if end is None else _ms(end),
-                     limit=limit, nextToken=next_token or None)  # fmt: skip
+                     limit=limit, nextToken=next_token or None, unmask=unmask or None)  # fmt: skip
     return dict(_client(ctx).get_log_events(**params))
 
 

@@ -23,6 +23,8 @@ SERVICES: dict[str, str] = {
     "sqs": "awsmon.backends.local.sqs:LocalSQS",
     "schemas": "awsmon.backends.local.schemas:LocalSchemas",
     "service-quotas": "awsmon.backends.local.service_quotas:LocalServiceQuotas",
+    "kinesis": "awsmon.backends.local.kinesis:LocalKinesis",
+    "firehose": "awsmon.backends.local.firehose:LocalFirehose",
 }
 
 

@@ -91,6 +91,8 @@ TARGETS: dict[str, str] = {
     "lambda": "awsmon.backends.local.lambda_:deliver",  # asynchronous (Event) invocation of a function
     "sqs": "awsmon.backends.local.sqs:deliver_to_queue",  # message_attributes=, message_group_id=, sender=
     "events": "awsmon.backends.local.events:deliver_to_bus",  # hops= (bus-to-bus forwarding depth)
+    "kinesis": "awsmon.backends.local.kinesis:deliver_to_stream",  # data= (bytes), partition_key=
+    "firehose": "awsmon.backends.local.firehose:deliver_to_delivery_stream",  # data= (bytes)
 }
 
 _loaded: dict[str, Callable[..., Any]] = {}

@@ -20,15 +20,33 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
+    BAD_TOKEN,
+    GROUP_MISSING,
+    GROUP_NAME_PATTERN,
+    GROUP_NAME_RE,
+    NO_COLON_STAR_PATTERN,
+    STREAM_MISSING,
+    _as_ms,
+    _limit,
+    _ms,
+    compile_or_raise,
+    constraint_error,
+    event_id,
+    invalid,
+    seq_of_event_id,
+    validate_group_name,
+    validate_no_colon_star,
+)
+from awsmon.backends.local.logs_export import ExportMixin
+from awsmon.backends.local.logs_groups import GroupSettingsMixin
 from awsmon.backends.local.logs_insights import InsightsMixin
+from awsmon.backends.local.logs_subscriptions import SubscriptionsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
 scheduler.register("logs.retention", "awsmon.backends.local.logs:run_retention")
 
-GROUP_NAME_RE = re.compile(r"[\.\-_/#A-Za-z0-9]+")
-GROUP_NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
-NO_COLON_STAR_PATTERN = r"[^:*]*"
 METRIC_NAME_PATTERN = r"[^:*$]*"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 MAX_BATCH_BYTES = 1_048_576  # sum of UTF-8 message sizes + 26 bytes per event
@@ -51,78 +69,6 @@ UNITS = (
     "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
     "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
 )  # fmt: skip
-
-GROUP_MISSING = "The specified log group does not exist."
-STREAM_MISSING = "The specified log stream does not exist."
-BAD_TOKEN = "The specified nextToken is invalid."
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message)
-
-
-def constraint_error(value: Any, param: str, constraint: str) -> ServiceError:
-    """AWS's validation text: ``1 validation error detected: Value 'x' at 'p' failed to satisfy constraint: ...``."""
-    return invalid(f"1 validation error detected: Value '{value}' at '{param}' failed to satisfy constraint: {constraint}")
-
-
-def validate_group_name(name: Any, param: str = "logGroupName") -> str:
-    if not isinstance(name, str) or not name:
-        raise constraint_error(name or "", param, "Member must have length greater than or equal to 1")
-    if len(name) > 512:
-        raise constraint_error(name, param, "Member must have length less than or equal to 512")
-    if not GROUP_NAME_RE.fullmatch(name):
-        raise constraint_error(name, param, f"Member must satisfy regular expression pattern: {GROUP_NAME_PATTERN}")
-    return name
-
-
-def validate_no_colon_star(name: Any, param: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise constraint_error(name or "", param, "Member must have length greater than or equal to 1")
-    if len(name) > 512:
-        raise constraint_error(name, param, "Member must have length less than or equal to 512")
-    if ":" in name or "*" in name:
-        raise constraint_error(name, param, f"Member must satisfy regular expression pattern: {NO_COLON_STAR_PATTERN}")
-    return name
-
-
-def _limit(value: Any, param: str, maximum: int, default: int) -> int:
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise constraint_error(value, param, "Member must be an integer")
-    if value < 1:
-        raise constraint_error(value, param, "Member must have value greater than or equal to 1")
-    if value > maximum:
-        raise constraint_error(value, param, f"Member must have value less than or equal to {maximum}")
-    return value
-
-
-def _ms(dt: datetime) -> int:
-    return int(round(dt.timestamp() * 1000))
-
-
-def _as_ms(value: Any, param: str) -> int | None:
-    """boto3 takes epoch milliseconds (ints); datetimes are accepted for convenience in service code."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return _ms(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise constraint_error(value, param, "Member must be a number of milliseconds since the epoch")
-    if value < 0:
-        raise constraint_error(value, param, "Member must have value greater than or equal to 0")
-    return int(value)
-
-
-def event_id(ts: int, seq: int) -> str:
-    """A 56-digit opaque id like AWS's, ordered like (timestamp, ingestion order)."""
-    return f"{ts:020d}{seq:036d}"
-
-
-def seq_of_event_id(eid: str) -> int:
-    return int(eid[20:])
-
 
 def _encode_token(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -182,15 +128,6 @@ def esc_flags(msg: str) -> int:
     return (ESC_BACKSLASH if "\\" in msg else 0) | (ESC_NUL if "\x00" in msg else 0)
 
 
-def compile_or_raise(pattern: str | None) -> Any:
-    from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
-
-    try:
-        return compile_pattern(pattern or "")
-    except FilterPatternError as exc:
-        raise ServiceError(exc.code, str(exc), hint=exc.detail) from exc
-
-
 def prefilter_sql(fp: Any) -> tuple[str, list[Any]]:
     """SQL conditions every matching message satisfies (sound, not exact: the pattern confirms each candidate)."""
     if fp.kind == "all":
@@ -223,7 +160,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(InsightsMixin, LocalService):
+class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -301,8 +238,10 @@ class LocalLogs(InsightsMixin, LocalService):
 
     # -- groups -------------------------------------------------------------------------------------------------
     @api("CreateLogGroup")
-    def create_log_group(self, *, logGroupName: str, **kw: Any) -> dict[str, Any]:
+    def create_log_group(self, *, logGroupName: str, logGroupClass: str | None = None, kmsKeyId: str | None = None,
+                         tags: dict[str, str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         validate_group_name(logGroupName)
+        settings = self.validate_create_settings(logGroupClass, kmsKeyId, tags)
         if logGroupName.lower().startswith("aws/"):
             raise invalid("Log groups starting with AWS/ are reserved for AWS.")
         exists = self.conn.execute(
@@ -311,8 +250,8 @@ class LocalLogs(InsightsMixin, LocalService):
         if exists:
             raise ServiceError("ResourceAlreadyExistsException", "The specified log group already exists")
         self.conn.execute(
-            "INSERT INTO log_groups (region, name, creation_ms) VALUES (?, ?, ?)",
-            (self.region, logGroupName, _ms(self.now())),
+            "INSERT INTO log_groups (region, name, creation_ms, log_class, kms_key, tags) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.region, logGroupName, _ms(self.now()), settings["log_class"], settings["kms_key"], settings["tags"]),
         )
         return {}
 
@@ -335,10 +274,14 @@ class LocalLogs(InsightsMixin, LocalService):
                 "metricFilterCount": row["mf_count"],
                 "arn": arn + ":*",
                 "storedBytes": row["stored_bytes"],
-                "logGroupClass": "STANDARD",
+                "logGroupClass": row["log_class"],
                 "logGroupArn": arn,
             }
         )
+        if row["kms_key"]:
+            out["kmsKeyId"] = row["kms_key"]
+        if row["data_protection"] and json.loads(row["data_protection"]).get("document"):
+            out["dataProtectionStatus"] = "ACTIVATED"
         return out
 
     @api("DescribeLogGroups")
@@ -349,8 +292,11 @@ class LocalLogs(InsightsMixin, LocalService):
         logGroupNamePattern: str | None = None,
         nextToken: str | None = None,
         limit: int | None = None,
+        logGroupClass: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
+        if logGroupClass is not None:
+            self.validate_create_settings(logGroupClass, None, None)
         if logGroupNamePrefix and logGroupNamePattern:
             raise invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
         if logGroupNamePrefix is not None:
@@ -358,7 +304,8 @@ class LocalLogs(InsightsMixin, LocalService):
         n = _limit(limit, "limit", 50, 50)
         after = _decode_token(nextToken).get("after", "") if nextToken else ""
         sql = (
-            "SELECT g.id, g.name, g.creation_ms, g.retention_days, g.stored_bytes, "
+            "SELECT g.id, g.name, g.creation_ms, g.retention_days, g.stored_bytes, g.log_class, g.kms_key, "
+            "g.data_protection, "
             "(SELECT count(*) FROM log_metric_filters f WHERE f.group_id = g.id) AS mf_count "
             "FROM log_groups g WHERE g.region = ? AND g.name > ?"
         )
@@ -369,6 +316,9 @@ class LocalLogs(InsightsMixin, LocalService):
         if logGroupNamePattern:
             sql += " AND instr(g.name, ?) > 0"
             params.append(logGroupNamePattern)
+        if logGroupClass:
+            sql += " AND g.log_class = ?"
+            params.append(logGroupClass)
         rows = self.conn.execute(sql + " ORDER BY g.name LIMIT ?", (*params, n + 1)).fetchall()
         out: dict[str, Any] = {"logGroups": [self._group_dict(r) for r in rows[:n]]}
         if len(rows) > n:
@@ -605,7 +555,9 @@ class LocalLogs(InsightsMixin, LocalService):
         self.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
+        self._mask_new_events(gid, first, [a[1] for a in accepted])
         self._apply_metric_filters(gid, accepted, evaluated or {})
+        self._deliver_subscriptions(g, stream_id, accepted, first, now)
 
     @api("GetLogEvents")
     def get_log_events(
@@ -619,6 +571,7 @@ class LocalLogs(InsightsMixin, LocalService):
         nextToken: str | None = None,
         limit: int | None = None,
         startFromHead: bool | None = None,
+        unmask: bool | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
         name = self._group_name_param(logGroupName, logGroupIdentifier)
@@ -652,6 +605,7 @@ class LocalLogs(InsightsMixin, LocalService):
         if direction == "b":
             rows.reverse()
         events = [{"timestamp": r["ts"], "message": r["message"], "ingestionTime": r["ingest"]} for r in rows]
+        self._masked(g["id"], events, [r["seq"] for r in rows], unmask)
         if rows:
             fwd = _stream_token("f", rows[-1]["ts"], rows[-1]["seq"])
             back = _stream_token("b", rows[0]["ts"], rows[0]["seq"])
@@ -679,6 +633,7 @@ class LocalLogs(InsightsMixin, LocalService):
         limit: int | None = None,
         startFromHead: bool | None = None,
         interleaved: bool | None = None,  # ignored by AWS since 2019
+        unmask: bool | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
         name = self._group_name_param(logGroupName, logGroupIdentifier)
@@ -702,7 +657,9 @@ class LocalLogs(InsightsMixin, LocalService):
             cursor = (tok["t"], tok["s"])
             forward = tok["d"] == "f"
         stream_ids = self._stream_ids(g["id"], logStreamNames, logStreamNamePrefix)
+        self.check_class(name, "FilterLogEvents")
         events, last = self._scan(g["id"], fp, start, end, stream_ids, cursor, forward, n)
+        self._masked(g["id"], events, [seq_of_event_id(e["eventId"]) for e in events], unmask)
         out: dict[str, Any] = {"events": events, "searchedLogStreams": []}
         if last is not None:
             out["nextToken"] = _encode_token({"d": "f" if forward else "b", "t": last[0], "s": last[1]})
@@ -900,6 +857,7 @@ class LocalLogs(InsightsMixin, LocalService):
         fp = compile_or_raise(filterPattern)
         transforms = self._validate_transformations(fp, metricTransformations)
         g = self._group(logGroupName)
+        self.check_class(logGroupName, "PutMetricFilter")
         existing = self.conn.execute(
             "SELECT 1 FROM log_metric_filters WHERE group_id = ? AND name = ?", (g["id"], filterName)
         ).fetchone()

@@ -54,6 +54,7 @@ KIND_MODULES: dict[str, str] = {
     "rules": "awsmon.backends.local.events",
     "ec2": "awsmon.backends.local.ec2",
     "s3": "awsmon.backends.local.s3",
+    "firehose": "awsmon.backends.local.firehose",
 }
 
 

@@ -29,6 +29,8 @@ COMPONENTS: dict[str, str] = {
     "logs_insights": "awsmon.backends.local.schema.logs_insights",
     "dashboards": "awsmon.backends.local.schema.dashboards",
     "anomaly": "awsmon.backends.local.schema.anomaly",
+    "kinesis": "awsmon.backends.local.schema.kinesis",
+    "firehose": "awsmon.backends.local.schema.firehose",
 }
 
 

@@ -63,4 +63,43 @@ MIGRATIONS: list[str] = [
         done INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # Subscription filters (at most 2 per group); deliveries go to the destination ARN through facts.deliver.
+    """
+    CREATE TABLE IF NOT EXISTS log_subscription_filters (
+        group_id INTEGER NOT NULL REFERENCES log_groups (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        pattern TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        role_arn TEXT,
+        distribution TEXT NOT NULL DEFAULT 'ByLogStream',
+        creation_ms INTEGER NOT NULL,
+        PRIMARY KEY (group_id, name)
+    );
+    """,
+    # Export tasks to S3: PENDING -> RUNNING -> COMPLETED on the clock (scheduler kind logs.export).
+    """
+    CREATE TABLE IF NOT EXISTS log_export_tasks (
+        task_id TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        name TEXT,
+        group_name TEXT NOT NULL,
+        stream_prefix TEXT,
+        from_ms INTEGER NOT NULL,
+        to_ms INTEGER NOT NULL,
+        bucket TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT,
+        created_ms INTEGER NOT NULL,
+        completed_ms INTEGER
+    );
+    """,
+    # Log group settings (class, KMS key, tags, data protection policy) and the masked form of protected events.
+    """
+    ALTER TABLE log_groups ADD COLUMN log_class TEXT NOT NULL DEFAULT 'STANDARD';
+    ALTER TABLE log_groups ADD COLUMN kms_key TEXT;
+    ALTER TABLE log_groups ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE log_groups ADD COLUMN data_protection TEXT;
+    ALTER TABLE log_events ADD COLUMN masked TEXT;
+    """,
 ]

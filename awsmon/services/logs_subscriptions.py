@@ -1,0 +1,97 @@
+"""CloudWatch Logs subscription filters and export tasks: what the ``awsmon logs`` commands for them mean (boto3 ``logs``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from awsmon.backends import paginate
+from awsmon.context import AppContext
+from awsmon.services import compact
+from awsmon.services.logs import validate_pattern
+
+
+def put_subscription_filter(ctx: AppContext, group: str, name: str, pattern: str, destination: str,
+                            role_arn: str | None = None, distribution: str | None = None) -> dict[str, Any]:  # fmt: skip
+    validate_pattern(pattern)
+    ctx.client("logs").put_subscription_filter(**compact(
+        logGroupName=group, filterName=name, filterPattern=pattern, destinationArn=destination, roleArn=role_arn,
+        distribution=distribution))  # fmt: skip
+    return {}
+
+
+def describe_subscription_filters(ctx: AppContext, group: str, prefix: str | None = None) -> dict[str, Any]:
+    params = compact(logGroupName=group, filterNamePrefix=prefix or None)
+    items = list(paginate(ctx.client("logs").describe_subscription_filters, "subscriptionFilters",
+                          token_in="nextToken", **params))  # fmt: skip
+    return {"subscriptionFilters": items}
+
+
+def delete_subscription_filter(ctx: AppContext, group: str, name: str) -> dict[str, Any]:
+    ctx.client("logs").delete_subscription_filter(logGroupName=group, filterName=name)
+    return {}
+
+
+# -- export tasks ---------------------------------------------------------------------------------------------------
+def create_export_task(ctx: AppContext, group: str, start: int, end: int, bucket: str, prefix: str | None = None,
+                       stream_prefix: str | None = None, name: str | None = None) -> dict[str, Any]:  # fmt: skip
+    params = compact(taskName=name, logGroupName=group, logStreamNamePrefix=stream_prefix, to=end,
+                     destination=bucket, destinationPrefix=prefix)  # fmt: skip
+    params["from"] = start
+    return dict(ctx.client("logs").create_export_task(**params))
+
+
+def describe_export_tasks(ctx: AppContext, task_id: str | None = None, status: str | None = None) -> dict[str, Any]:
+    items = list(paginate(ctx.client("logs").describe_export_tasks, "exportTasks", token_in="nextToken",
+                          **compact(taskId=task_id, statusCode=status)))  # fmt: skip
+    return {"exportTasks": items}
+
+
+def cancel_export_task(ctx: AppContext, task_id: str) -> dict[str, Any]:
+    ctx.client("logs").cancel_export_task(taskId=task_id)
+    return {}
+
+
+# -- group settings -------------------------------------------------------------------------------------------------
+def tag_resource(ctx: AppContext, arn: str, tags: dict[str, str]) -> dict[str, Any]:
+    ctx.client("logs").tag_resource(resourceArn=arn, tags=tags)
+    return {}
+
+
+def untag_resource(ctx: AppContext, arn: str, keys: list[str]) -> dict[str, Any]:
+    ctx.client("logs").untag_resource(resourceArn=arn, tagKeys=keys)
+    return {}
+
+
+def list_tags_for_resource(ctx: AppContext, arn: str) -> dict[str, Any]:
+    return {"tags": ctx.client("logs").list_tags_for_resource(resourceArn=arn).get("tags", {})}
+
+
+def associate_kms_key(ctx: AppContext, group: str, key: str) -> dict[str, Any]:
+    ctx.client("logs").associate_kms_key(logGroupName=group, kmsKeyId=key)
+    return {}
+
+
+def disassociate_kms_key(ctx: AppContext, group: str) -> dict[str, Any]:
+    ctx.client("logs").disassociate_kms_key(logGroupName=group)
+    return {}
+
+
+def put_data_protection_policy(ctx: AppContext, group: str, document: str) -> dict[str, Any]:
+    from awsmon.inputs import read_json_arg
+
+    text = json.dumps(read_json_arg(document, "--policy-document"))
+    out = dict(ctx.client("logs").put_data_protection_policy(logGroupIdentifier=group, policyDocument=text))
+    out.pop("ResponseMetadata", None)
+    return out
+
+
+def get_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
+    out = dict(ctx.client("logs").get_data_protection_policy(logGroupIdentifier=group))
+    out.pop("ResponseMetadata", None)
+    return out
+
+
+def delete_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
+    ctx.client("logs").delete_data_protection_policy(logGroupIdentifier=group)
+    return {}
