@@ -26,11 +26,9 @@ Runbooks (names, parameters, types and defaults from the Systems Manager Automat
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -216,20 +214,8 @@ def resolved(cfg: Mapping[str, Any], resource_id: str) -> dict[str, Any]:
     return out
 
 
-@contextlib.contextmanager
-def _as_role(role: str | None, session: str) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
-    if role:
-        os.environ["AWSMON_PRINCIPAL"] = role
-        os.environ["AWSMON_ROLE_SESSION_NAME"] = session
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _as_role(role: str | None, session: str) -> Any:
+    return facts.acting_as(role, session)
 
 
 def _ms(dt: datetime) -> int:

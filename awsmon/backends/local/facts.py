@@ -20,9 +20,11 @@ attributes are documented in docs/architecture.md ("Consequences").
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -197,3 +199,21 @@ def api_client(store: AccountStore, region: str, service: str) -> Any:
         raise KeyError(f"the local backend has no {service} service")
     module, _, cls = target.partition(":")
     return getattr(importlib.import_module(module), cls)(store, region)
+
+
+@contextlib.contextmanager
+def acting_as(role_arn: str | None, session: str) -> Iterator[None]:
+    """Calls made inside appear as ``role_arn``'s session ``session`` (a Lambda function's execution role, a
+    remediation's AutomationAssumeRole); ``None`` keeps the account's principal."""
+    saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
+    if role_arn:
+        os.environ["AWSMON_PRINCIPAL"] = role_arn
+        os.environ["AWSMON_ROLE_SESSION_NAME"] = session
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import json
@@ -491,24 +490,9 @@ class Outcome:
 
 
 def _role_principal(role: str, function_name: str) -> Any:
-    """Environment overrides making calls from inside the function appear as its execution role's session."""
-
-    @contextlib.contextmanager
-    def scope() -> Any:
-        saved = {k: os.environ.get(k) for k in ("AWSMON_PRINCIPAL", "AWSMON_ROLE_SESSION_NAME")}
-        if re.fullmatch(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", role):
-            os.environ["AWSMON_PRINCIPAL"] = role
-            os.environ["AWSMON_ROLE_SESSION_NAME"] = function_name
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-    return scope
+    """Calls from inside the function appear as its execution role's session (when the role is a role ARN)."""
+    valid = re.fullmatch(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", role)
+    return lambda: facts.acting_as(role if valid else None, function_name)
 
 
 def run_invocation(store: Any, region: str, row: Any, event_text: str) -> Outcome:
