@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from awsmon import __version__
+from awsmon.backends.local import facts
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -164,6 +165,7 @@ class LocalService:
         record["recipientAccountId"] = self.account_id
         record["eventCategory"] = category
         insert_record(self.store, record, lookup_resources=resources)
+        facts.emit(self.store, region, "api_call", when=when)
         return record
 
 
