@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from typing import Any, Union
 
 from awsmon.engines.stats import CloudWatchError
+from awsmon.engines.tokens import Tok as _Tok
+from awsmon.engines.tokens import TokenCursor
 
 __all__ = [
     "CloudWatchError",
@@ -136,13 +138,6 @@ class Array:
 Expr = Union[Num, Str, Ref, Sym, Unary, Binary, Call, Array]  # noqa: UP007
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # NUM STR ID WORD OP END
-    text: str
-    pos: int
-
-
 def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(text)
@@ -194,7 +189,7 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str) -> None:
         self.toks = _tokenize(text)
         self.i = 0
@@ -207,14 +202,6 @@ class _Parser:
             raise _error(
                 f"The expression is nested deeper than {MAX_NESTING} levels (at position {tok.pos})."
             )
-
-    def peek(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
 
     def expect_op(self, op: str) -> None:
         tok = self.take()

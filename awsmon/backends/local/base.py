@@ -50,6 +50,7 @@ def api(
             return self._invoke(op_name, ro, category, fn, params)
 
         wrapper.__awsmon_op__ = op_name  # type: ignore[attr-defined]
+        wrapper.__awsmon_read_only__ = is_read_only(op_name)  # type: ignore[attr-defined]  # what facts.Reader allows
         return wrapper  # type: ignore[return-value]
 
     return deco

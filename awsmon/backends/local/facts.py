@@ -179,11 +179,9 @@ class Reader:
         return self._svc
 
     def __getattr__(self, op: str) -> Callable[..., Any]:
-        from awsmon.backends.local.base import is_read_only
-
         method = getattr(type(self._svc), op)
         name = getattr(method, "__awsmon_op__", None)
-        if name is None or not is_read_only(name):
+        if name is None or not getattr(method, "__awsmon_read_only__", False):
             raise AttributeError(f"{op} is not a read operation of the local {self._svc.service_name} service")
         return functools.partial(method.__wrapped__, self._svc)
 
