@@ -223,6 +223,27 @@ def test_unreachable_url_fails_with_the_network_error(pinned: Cli) -> None:
     assert [d["Sum"] for d in _datapoints(pinned, "Failed requests", "down")] == [1]
 
 
+def test_runs_and_state_changes_are_eventbridge_events(pinned: Cli, site: _Site) -> None:
+    pinned.ok("sqs", "create-queue", "--queue-name", "q")
+    pinned.ok("rules", "put", "--name", "canary-events", "--event-pattern",
+              json.dumps({"source": ["aws.synthetics"], "detail": {"canary-name": ["ev"]}}))  # fmt: skip
+    pinned.ok("rules", "put-targets", "--rule", "canary-events", "--targets",
+              "Id=q,Arn=arn:aws:sqs:us-east-1:123456789012:q")  # fmt: skip
+    site.status = 503
+    _heartbeat(pinned, "ev", site.url + "/")
+    pinned.ok("account", "clock", "advance", "1m")
+    bodies = [json.loads(m["Body"]) for m in
+              pinned.json("sqs", "receive-message", "--queue-url", "q", "--max", "10")["Messages"]]  # fmt: skip
+    kinds = sorted((b["detail-type"], b["detail"].get("current-state", "")) for b in bodies)
+    assert kinds == [("Synthetics Canary Status Change", "READY"), ("Synthetics Canary Status Change", "RUNNING"),
+                     ("Synthetics Canary Status Change", "STARTING"), ("Synthetics Canary TestRun Failure", "")]
+    failure = next(b for b in bodies if b["detail-type"] == "Synthetics Canary TestRun Failure")
+    run = _runs(pinned, "ev")[0]
+    assert failure["detail"]["canary-run-id"] == run["Id"] and failure["detail"]["test-run-status"] == "FAILED"
+    assert failure["detail"]["artifact-location"] == run["ArtifactS3Location"]
+    assert failure["detail"]["state-reason"] == f"Failed to load url: {site.url}/. Status code: 503"
+
+
 def test_api_canary_steps_and_step_metrics(pinned: Cli, site: _Site, tmp_path: Path) -> None:
     steps = [{"name": "list", "url": site.url + "/items"},
              {"name": "create", "method": "POST", "url": site.url + "/created", "body": {"a": 1},
@@ -388,3 +409,19 @@ def test_contract_create_get_describe(backend_cli: Cli, tmp_path: Path) -> None:
     assert got["Status"]["State"] in ("READY", "ERROR")  # locally ERROR: the code object does not exist
     listed = backend_cli.json("synthetics", "describe-canaries")["Canaries"]
     assert [c["Name"] for c in listed] == ["contract"]
+
+
+def test_contract_blueprint_creates_bucket_role_and_canary(backend_cli: Cli) -> None:
+    """The console-style path on both backends (moto cannot start canaries, hence --no-start)."""
+    canary = backend_cli.json("synthetics", "create-canary", "--name", "web", "--blueprint", "heartbeat", "--url",
+                              "https://example.com/", "--schedule", "rate(5 minutes)", "--no-start")["Canary"]  # fmt: skip
+    assert canary["Name"] == "web" and canary["Schedule"]["Expression"] == "rate(5 minutes)"
+    assert canary["ExecutionRoleArn"].endswith(":role/service-role/CloudWatchSyntheticsRole-awsmon")
+    buckets = [b.get("Name") or b.get("Key") for b in backend_cli.json("s3", "ls")["Items"]]
+    assert BUCKET in str(buckets)
+    again = backend_cli("iam", "create-role", "--role-name", "CloudWatchSyntheticsRole-awsmon",
+                        "--assume-role-policy-document", json.dumps({"Version": "2012-10-17", "Statement": []}))
+    assert again.exit_code == 1 and "EntityAlreadyExists" in again.stderr  # the default role exists now
+    res = backend_cli("synthetics", "create-canary", "--name", "web", "--blueprint", "heartbeat", "--url",
+                      "https://example.com/", "--schedule", "rate(5 minutes)", "--no-start")  # fmt: skip
+    assert res.exit_code == 2 and "already exists" in res.stderr

@@ -8,10 +8,11 @@ canary (``rate(0 minute)``) and one whose ``DurationInSeconds`` has elapsed stop
 Runs: each due run requests the canary's URL(s) for real (urllib, the run-config timeout, capped) when the script is
 one the local account understands (:func:`awsmon.engines.canary.plan_from_script`); a custom script's runs are
 FAILED with a StateReason saying it is not executed. A catch-up probes each step once and records the due runs from
-that probe, at most ``MAX_RUNS_PER_CATCH_UP`` of them and none older than ``CATCH_UP_WINDOW`` (the rest are counted,
-not recorded): advancing the clock a month never requests a URL thousands of times. Each run publishes
+that probe, at most ``MAX_RUNS_PER_CATCH_UP`` of them and none older than ``CATCH_UP_WINDOW`` (the rest are not
+recorded): advancing the clock a month never requests a URL thousands of times. Each run publishes
 CloudWatchSynthetics metrics (a ``datapoints`` fact) and writes its HAR-like request log and run report into the
-artifact bucket through the local S3 service, as the canary's execution role.
+artifact bucket through the local S3 service, as the canary's execution role. State changes and completed runs
+are ``aws.synthetics`` EventBridge events (``event`` facts).
 """
 
 from __future__ import annotations
@@ -348,11 +349,20 @@ class LocalSynthetics(LocalService):
             out["NextToken"] = f"{start + size:04d}"
         return out
 
-    def _set_state(self, name: str, state: str, reason: str | None = None, code: str | None = None,
-                   **times: int | None) -> None:  # fmt: skip
+    def _set_state(self, name: str, state: str, reason: str | None = None, code: str | None = None, *,
+                   when: datetime | None = None, **times: int | None) -> None:  # fmt: skip
+        """Move a canary to ``state``; a change of state is an EventBridge "Synthetics Canary Status Change"."""
+        row = self.conn.execute("SELECT canary_id, state FROM synthetics_canaries WHERE region = ? AND name = ?",
+                                (self.region, name)).fetchone()  # fmt: skip
         sets = ", ".join(["state = ?", "state_reason = ?", "state_reason_code = ?", *(f"{k} = ?" for k in times)])
         self.conn.execute(f"UPDATE synthetics_canaries SET {sets} WHERE region = ? AND name = ?",
                           (state, reason, code, *times.values(), self.region, name))  # fmt: skip
+        if row is not None and row["state"] != state:
+            when = when or self.now()
+            emit_event(self.store, self.region, "Synthetics Canary Status Change", when, {
+                "account-id": self.account_id, "canary-id": row["canary_id"], "canary-name": name,
+                "current-state": state, "previous-state": row["state"], "source-location": "NULL",
+                "updated-on": round(when.timestamp(), 3), "changed-config": {}, "message": "Canary status has changed"})  # fmt: skip
 
     @api("StartCanary")
     def start_canary(self, *, Name: str, **kw: Any) -> dict[str, Any]:
@@ -428,6 +438,14 @@ def run_shape(row: Any) -> dict[str, Any]:
             "ArtifactS3Location": row["artifact"]}  # fmt: skip
 
 
+def emit_event(store: Any, region: str, detail_type: str, when: datetime, detail: dict[str, Any]) -> None:
+    """An ``aws.synthetics`` event on the default bus (the shapes of AWS's "Monitoring canary events" page)."""
+    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": "aws.synthetics",
+             "account": store.account_id, "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "region": region, "resources": [], "detail": detail}  # fmt: skip
+    facts.emit(store, region, "event", event=event, bus="default", when=when)
+
+
 # -- the scheduler item: lifecycle transitions and runs -----------------------------------------------------------------
 def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime | None:
     region, _, name = key.partition(":")
@@ -441,16 +459,16 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
     sched = eng.parse_schedule(config["Schedule"]["Expression"])
     if state == "CREATING":
         if row["create_error"]:
-            svc._set_state(name, "ERROR", row["create_error"], "CREATE_FAILED")
+            svc._set_state(name, "ERROR", row["create_error"], "CREATE_FAILED", when=due)
         else:
-            svc._set_state(name, "READY")
+            svc._set_state(name, "READY", when=due)
         return None
     if state == "STOPPING":
-        svc._set_state(name, "STOPPED", stopped_ms=_ms(due))
+        svc._set_state(name, "STOPPED", when=due, stopped_ms=_ms(due))
         return None
     started = _dt(row["started_ms"]) or due
     if state == "STARTING":
-        svc._set_state(name, "RUNNING")
+        svc._set_state(name, "RUNNING", when=due)
         first = sched.first_run(started)
         if first is None:
             return None
@@ -466,26 +484,15 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
     if first > due:  # runs older than the window: skip to the first scheduled run inside it
         nxt = sched.next_run(first - timedelta(milliseconds=1), started)
         first = nxt if nxt is not None else first
-    runs, skipped = sched.runs_between(first, until, started, MAX_RUNS_PER_CATCH_UP)
-    if first > due and not sched.once:
-        skipped += _count_between(sched, due, first, started)
+    runs, _ = sched.runs_between(first, until, started, MAX_RUNS_PER_CATCH_UP)
     if runs:
         _do_runs(svc, row, config, runs)
-    if skipped:
-        store.conn.execute("UPDATE synthetics_canaries SET skipped_runs = skipped_runs + ? WHERE region = ? AND name = ?",
-                           (skipped, region, name))  # fmt: skip
     nxt = None if sched.once else sched.next_run(max(until, runs[-1] if runs else until), started)
     if nxt is None or (end is not None and nxt >= end):
-        stop_at = runs[-1] if sched.once and runs else (end if end is not None else now)
-        svc._set_state(name, "STOPPED", stopped_ms=_ms(max(stop_at, due)))
+        stop_at = max(runs[-1] if sched.once and runs else (end if end is not None else now), due)
+        svc._set_state(name, "STOPPED", when=stop_at, stopped_ms=_ms(stop_at))
         return None
     return nxt
-
-
-def _count_between(sched: eng.CanarySchedule, due: datetime, first: datetime, started: datetime) -> int:
-    if sched.period is not None:
-        return max(0, (first - due) // sched.period)
-    return 0  # cron: the runs before the window are not counted (walking them is what the window avoids)
 
 
 def _do_runs(svc: LocalSynthetics, row: Any, config: dict[str, Any], runs: list[datetime]) -> None:
@@ -521,6 +528,13 @@ def _do_runs(svc: LocalSynthetics, row: Any, config: dict[str, Any], runs: list[
             "started_ms, completed_ms, artifact) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (region, name, run_id, state, reason, code, result, _ms(when), _ms(completed), f"{bucket}/{prefix}"),
         )  # fmt: skip
+        emit_event(store, region, f"Synthetics Canary TestRun {'Successful' if state == 'PASSED' else 'Failure'}",
+                   completed, {"account-id": store.account_id, "canary-id": row["canary_id"], "canary-name": name,
+                               "canary-run-id": run_id, "artifact-location": f"{bucket}/{prefix}",
+                               "test-run-status": state, "state-reason": reason or "null",
+                               "canary-run-timeline": {"started": int(when.timestamp()),
+                                                       "completed": int(completed.timestamp())},
+                               "message": "Test run result is generated successfully"})  # fmt: skip
         for metric, dims, value, unit in metrics:
             facts.emit(store, region, "datapoints", namespace="CloudWatchSynthetics", metric_name=metric,
                        dimensions=dims, timestamp=when, values=[value], counts=None, unit=unit,

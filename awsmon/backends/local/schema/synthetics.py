@@ -16,7 +16,6 @@ MIGRATIONS: list[str] = [
         modified_ms INTEGER NOT NULL,
         started_ms INTEGER,
         stopped_ms INTEGER,
-        skipped_runs INTEGER NOT NULL DEFAULT 0,  -- due runs left out by a bounded catch-up (docs/synthetics.md)
         PRIMARY KEY (region, name)
     );
     CREATE TABLE IF NOT EXISTS synthetics_runs (
