@@ -425,3 +425,23 @@ def test_contract_blueprint_creates_bucket_role_and_canary(backend_cli: Cli) -> 
     res = backend_cli("synthetics", "create-canary", "--name", "web", "--blueprint", "heartbeat", "--url",
                       "https://example.com/", "--schedule", "rate(5 minutes)", "--no-start")  # fmt: skip
     assert res.exit_code == 2 and "already exists" in res.stderr
+
+
+def test_pagination_and_tokens(ctx: Any) -> None:
+    """DescribeCanaries pages (MaxResults 1-20) with a NextToken; a forged token is a ValidationException."""
+    from awsmon.errors import ServiceError
+
+    client = ctx.client("synthetics")
+    for i in range(3):
+        client.create_canary(Name=f"p{i}", Code={"Handler": "x.handler", "S3Bucket": "b", "S3Key": "k"},
+                             ArtifactS3Location="s3://bkt", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                             Schedule={"Expression": "rate(5 minutes)"}, RuntimeVersion="syn-nodejs-puppeteer-9.1")  # fmt: skip
+    first = client.describe_canaries(MaxResults=2)
+    assert [c["Name"] for c in first["Canaries"]] == ["p0", "p1"] and first["NextToken"]
+    second = client.describe_canaries(MaxResults=2, NextToken=first["NextToken"])
+    assert [c["Name"] for c in second["Canaries"]] == ["p2"] and "NextToken" not in second
+    assert [c["Name"] for c in client.describe_canaries(Names=["p2", "zz"])["Canaries"]] == ["p2"]
+    for bad in ({"NextToken": "garbage"}, {"MaxResults": 21}, {"Names": ["a"] * 6}):
+        with pytest.raises(ServiceError) as err:
+            client.describe_canaries(**bad)
+        assert err.value.code == "ValidationException"

@@ -130,11 +130,12 @@ def get_canary(ctx: typer.Context, name: str = _name_opt()) -> None:
     renderer(ctx).detail(svc(app_ctx(ctx), name))
 
 
+def _names_opt() -> Any:
+    return typer.Option(None, "--names", help="Only these canaries (up to 5).")
+
+
 @app.command("describe-canaries")
-def describe_canaries(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--names", help="Only these canaries (up to 5)."),
-) -> None:
+def describe_canaries(ctx: typer.Context, names: list[str] | None = _names_opt()) -> None:
     """The region's canaries (DescribeCanaries, all pages).
 
     Example: awsmon synthetics describe-canaries
@@ -148,10 +149,7 @@ def describe_canaries(
 
 
 @app.command("describe-canaries-last-run")
-def describe_canaries_last_run(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--names", help="Only these canaries (up to 5)."),
-) -> None:
+def describe_canaries_last_run(ctx: typer.Context, names: list[str] | None = _names_opt()) -> None:
     """Each canary's most recent run (DescribeCanariesLastRun).
 
     Example: awsmon synthetics describe-canaries-last-run

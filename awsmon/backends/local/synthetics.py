@@ -289,12 +289,16 @@ class LocalSynthetics(LocalService):
     def get_canary(self, *, Name: str, **kw: Any) -> dict[str, Any]:
         return {"Canary": self._shape(self._row(Name))}
 
-    def _page(self, token: Any, size: int, total: int) -> int:
-        if token is None:
-            return 0
-        if not isinstance(token, str) or not token.isdigit() or int(token) > total:
+    @staticmethod
+    def _paged(items: list[Any], token: Any, size: int, key: str) -> dict[str, Any]:
+        """One page of ``items`` under ``key``; the token is the offset of the next page."""
+        if token is not None and (not isinstance(token, str) or not token.isdigit() or int(token) > len(items)):
             raise validation("The NextToken is not valid.")
-        return int(token)
+        start = int(token or 0)
+        out: dict[str, Any] = {key: items[start:start + size]}
+        if start + size < len(items):
+            out["NextToken"] = f"{start + size:04d}"
+        return out
 
     def _names_filter(self, Names: Any) -> list[str] | None:
         if Names is None:
@@ -313,23 +317,15 @@ class LocalSynthetics(LocalService):
                           Names: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         size = 20 if MaxResults is None else _int_in(MaxResults, "maxResults", 1, 20)
         rows = self._listed(self._names_filter(Names))
-        start = self._page(NextToken, size, len(rows))
-        out: dict[str, Any] = {"Canaries": [self._shape(r) for r in rows[start:start + size]]}
-        if start + size < len(rows):
-            out["NextToken"] = f"{start + size:04d}"
-        return out
+        return self._paged([self._shape(r) for r in rows], NextToken, size, "Canaries")
 
     @api("DescribeCanariesLastRun")
     def describe_canaries_last_run(self, *, NextToken: str | None = None, MaxResults: int | None = None,
                                    Names: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         size = 100 if MaxResults is None else _int_in(MaxResults, "maxResults", 1, 100)
-        rows = [r for r in self._listed(self._names_filter(Names)) if self._last_run(r["name"]) is not None]
-        start = self._page(NextToken, size, len(rows))
-        out: dict[str, Any] = {"CanariesLastRun": [{"CanaryName": r["name"], "LastRun": self._last_run(r["name"])}
-                                                   for r in rows[start:start + size]]}  # fmt: skip
-        if start + size < len(rows):
-            out["NextToken"] = f"{start + size:04d}"
-        return out
+        last = [{"CanaryName": r["name"], "LastRun": self._last_run(r["name"])}
+                for r in self._listed(self._names_filter(Names))]  # fmt: skip
+        return self._paged([x for x in last if x["LastRun"] is not None], NextToken, size, "CanariesLastRun")
 
     def _last_run(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM synthetics_runs WHERE region = ? AND canary = ? "
@@ -343,11 +339,7 @@ class LocalSynthetics(LocalService):
         size = 100 if MaxResults is None else _int_in(MaxResults, "maxResults", 1, 100)
         runs = self.conn.execute("SELECT * FROM synthetics_runs WHERE region = ? AND canary = ? "
                                  "ORDER BY started_ms DESC, rowid DESC", (self.region, row["name"])).fetchall()  # fmt: skip
-        start = self._page(NextToken, size, len(runs))
-        out: dict[str, Any] = {"CanaryRuns": [run_shape(r) for r in runs[start:start + size]]}
-        if start + size < len(runs):
-            out["NextToken"] = f"{start + size:04d}"
-        return out
+        return self._paged([run_shape(r) for r in runs], NextToken, size, "CanaryRuns")
 
     def _set_state(self, name: str, state: str, reason: str | None = None, code: str | None = None, *,
                    when: datetime | None = None, **times: int | None) -> None:  # fmt: skip
@@ -364,25 +356,22 @@ class LocalSynthetics(LocalService):
                 "current-state": state, "previous-state": row["state"], "source-location": "NULL",
                 "updated-on": round(when.timestamp(), 3), "changed-config": {}, "message": "Canary status has changed"})  # fmt: skip
 
+    def _transition(self, Name: Any, allowed: tuple[str, ...], state: str, action: str, **times: int) -> dict[str, Any]:
+        """StartCanary / StopCanary: a transitional state now, the next one at the next catch-up."""
+        row = self._row(Name)
+        if row["state"] not in allowed:
+            raise _conflict(row["name"], row["state"], action)
+        self._set_state(row["name"], state, **times)
+        scheduler.schedule(self.store, JOB, f"{self.region}:{row['name']}", self.now())
+        return {}
+
     @api("StartCanary")
     def start_canary(self, *, Name: str, **kw: Any) -> dict[str, Any]:
-        row = self._row(Name)
-        if row["state"] not in ("READY", "STOPPED"):
-            raise _conflict(row["name"], row["state"], "started")
-        now = self.now()
-        self._set_state(row["name"], "STARTING", started_ms=_ms(now))
-        scheduler.schedule(self.store, JOB, f"{self.region}:{row['name']}", now)
-        return {}
+        return self._transition(Name, ("READY", "STOPPED"), "STARTING", "started", started_ms=_ms(self.now()))
 
     @api("StopCanary")
     def stop_canary(self, *, Name: str, **kw: Any) -> dict[str, Any]:
-        row = self._row(Name)
-        if row["state"] not in ("RUNNING", "STARTING"):
-            raise _conflict(row["name"], row["state"], "stopped")
-        now = self.now()
-        self._set_state(row["name"], "STOPPING")
-        scheduler.schedule(self.store, JOB, f"{self.region}:{row['name']}", now)
-        return {}
+        return self._transition(Name, ("RUNNING", "STARTING"), "STOPPING", "stopped")
 
     @api("DeleteCanary")
     def delete_canary(self, *, Name: str, DeleteLambda: bool | None = None, **kw: Any) -> dict[str, Any]:
