@@ -37,6 +37,7 @@ MAX_RUNS_PER_CATCH_UP = 60
 CATCH_UP_WINDOW = timedelta(hours=24)
 PROBE_TIMEOUT_CAP = 30.0  # seconds: a probe holds the account's write lock while it waits
 ROLE_ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 NOT_EXECUTED = ("The local awsmon account does not execute custom canary scripts (only awsmon's heartbeat and api "
                 "blueprints and AWS's heartbeat blueprint run locally); no request was made.")  # fmt: skip
 
@@ -569,6 +570,7 @@ def probe_steps(plan: dict[str, Any], timeout: float) -> list[eng.Response]:
 def probe(step: dict[str, Any], timeout: float) -> eng.Response:
     """One real request with urllib; network errors are reported in the browser runtime's words."""
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     url, method = step["url"], step["method"]
@@ -578,8 +580,12 @@ def probe(step: dict[str, Any], timeout: float) -> eng.Response:
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     started = time.perf_counter()
     resp = eng.Response(method, url, None, request_headers=headers, body_size=len(data or b""))
+    # Loopback URLs never go through an HTTP(S)_PROXY of the environment (a canary of a local server must reach it).
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}) if host in _LOOPBACK
+                                         else urllib.request.ProxyHandler())  # fmt: skip
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (http(s) URLs only: checked at creation)
+        with opener.open(req, timeout=timeout) as r:  # http(s) URLs only: checked at creation
             payload = r.read(1_000_000)
             resp.status, resp.reason = r.status, r.reason or ""
             resp.response_headers = dict(r.headers.items())
