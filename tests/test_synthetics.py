@@ -271,6 +271,8 @@ def test_lifecycle_stop_delete_and_run_once(pinned: Cli, site: _Site) -> None:
     pinned.ok("synthetics", "stop-canary", "--name", "c1")
     canary = pinned.json("synthetics", "get-canary", "--name", "c1")["Canary"]
     assert canary["Status"]["State"] == "STOPPED" and canary["Timeline"]["LastStopped"] == "2026-11-20T12:00:00Z"
+    csv = pinned.ok("synthetics", "get-canary", "--name", "c1", "-o", "csv").stdout.splitlines()
+    assert csv[0].startswith("Name,State,Schedule,") and csv[1].startswith("c1,STOPPED,rate(5 minutes),")
     pinned.ok("account", "clock", "advance", "30m")
     assert len(_runs(pinned, "c1")) == 1  # stopped: no more runs
     pinned.ok("synthetics", "delete-canary", "--name", "c1")

@@ -26,6 +26,17 @@ _RUN_COLUMNS = [Column("Id"), Column("State", path="Status.State"), Column("Star
                 Column("ArtifactS3Location", priority=3)]  # fmt: skip
 
 
+_CANARY_COLUMNS = [Column("Name"), Column("State", path="Status.State"), Column("Schedule", path="Schedule.Expression"),
+                   Column("RuntimeVersion", priority=2), Column("LastStarted", path="Timeline.LastStarted", priority=1),
+                   Column("StateReason", path="Status.StateReason", priority=3),
+                   Column("ArtifactS3Location", priority=4)]  # fmt: skip
+
+
+def _one_canary(ctx: typer.Context, data: dict[str, Any]) -> None:
+    """A {"Canary": ...} response: AWS's shape with -o json, one row of the canary's main fields otherwise."""
+    renderer(ctx).render(data, rows_of=lambda d: [d["Canary"]], columns=_CANARY_COLUMNS)
+
+
 def _name_opt() -> Any:
     return typer.Option(..., "--name", "-n", help="The canary's name.")
 
@@ -91,7 +102,7 @@ def create_canary(
         data = svc.create_canary(app_ctx(ctx), name, code=parsed["code"], artifact_s3_location=artifact,
                                  execution_role_arn=role, schedule=parsed["schedule"], runtime_version=runtime,
                                  **common)  # fmt: skip
-    renderer(ctx).detail(data)
+    _one_canary(ctx, data)
 
 
 @app.command("update-canary")
@@ -127,7 +138,7 @@ def get_canary(ctx: typer.Context, name: str = _name_opt()) -> None:
     """
     from awsmon.services.synthetics import get_canary as svc
 
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+    _one_canary(ctx, svc(app_ctx(ctx), name))
 
 
 def _names_opt() -> Any:
@@ -142,10 +153,7 @@ def describe_canaries(ctx: typer.Context, names: list[str] | None = _names_opt()
     """
     from awsmon.services.synthetics import describe_canaries as svc
 
-    cols = [Column("Name"), Column("State", path="Status.State"), Column("Schedule", path="Schedule.Expression"),
-            Column("RuntimeVersion", priority=2), Column("LastStarted", path="Timeline.LastStarted", priority=1),
-            Column("StateReason", path="Status.StateReason", priority=3)]  # fmt: skip
-    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="Canaries", columns=cols)
+    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="Canaries", columns=_CANARY_COLUMNS)
 
 
 @app.command("describe-canaries-last-run")
