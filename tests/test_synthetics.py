@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -147,6 +149,20 @@ def test_blueprint_script_carries_its_plan_and_aws_heartbeat_is_recognised() -> 
         eng.check_steps([{"url": "https://a.b", "expect": 200}])
     with pytest.raises(eng.CanaryInputError, match="http"):
         eng.blueprint_plan("heartbeat", urls=["ftp://a.b"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed: the generated scripts are Node.js")
+def test_blueprint_scripts_are_valid_javascript(tmp_path: Path) -> None:
+    """The generated scripts run on AWS's Node.js runtimes: at least they must parse."""
+    plans = [eng.blueprint_plan("heartbeat", urls=["https://example.com/a?b=1", "http://127.0.0.1:8080/"]),
+             eng.blueprint_plan("api", steps=[{"url": "https://api.example.com/x", "method": "POST",
+                                               "headers": {"X-Key": "it's"}, "body": {"q": "`${x}`"}}])]  # fmt: skip
+    for i, plan in enumerate(plans):
+        path = tmp_path / f"s{i}.js"
+        path.write_text(eng.blueprint_script(plan))
+        res = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert eng.plan_from_script(path.read_text()) == plan
 
 
 def test_evaluate_counts_status_classes_and_step_metrics() -> None:

@@ -254,7 +254,8 @@ const steps = {steps};
 exports.handler = async () => {{
     for (const step of steps) {{
         const url = new URL(step.url);
-        const options = {{ hostname: url.hostname, port: url.port, path: url.pathname + url.search,
+        const port = url.port || (url.protocol === 'https:' ? 443 : 80);
+        const options = {{ hostname: url.hostname, port: port, path: url.pathname + url.search,
                           method: step.method, protocol: url.protocol, headers: step.headers, body: step.body }};
         await synthetics.executeHttpStep(step.name, options, async (res) => {{
             const ok = step.expectedStatus ? res.statusCode === step.expectedStatus
