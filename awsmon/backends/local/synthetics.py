@@ -392,7 +392,7 @@ class LocalSynthetics(LocalService):
             raise _conflict(row["name"], row["state"], "updated")
         config = json.loads(row["config"])
         config.update(self._settings(params, config))
-        plan, error = row["plan"], row["create_error"]
+        plan = row["plan"]
         if params.get("Code") is not None:
             code, new_plan, error = self._code(params["Code"], row["name"])
             if error:
