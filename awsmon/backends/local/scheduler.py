@@ -56,6 +56,7 @@ KIND_MODULES: dict[str, str] = {
     "s3": "awsmon.backends.local.s3",
     "firehose": "awsmon.backends.local.firehose",
     "usage": "awsmon.backends.local.cloudwatch_usage",
+    "synthetics": "awsmon.backends.local.synthetics",
 }
 
 

@@ -32,6 +32,7 @@ COMPONENTS: dict[str, str] = {
     "kinesis": "awsmon.backends.local.schema.kinesis",
     "firehose": "awsmon.backends.local.schema.firehose",
     "usage": "awsmon.backends.local.schema.usage",
+    "synthetics": "awsmon.backends.local.schema.synthetics",
 }
 
 
