@@ -84,7 +84,7 @@ def test_import_errors(pinned: Cli, tmp_path: Path) -> None:
 @given(st.text(max_size=200))
 @settings(max_examples=300, deadline=None)
 def test_line_event_never_fails(line: str) -> None:
-    from awsmon.services.logs import line_event
+    from awsmon.engines.logimport import line_event
 
     ts, message = line_event(line, None)
     assert ts is None or isinstance(ts, int)
@@ -94,7 +94,7 @@ def test_line_event_never_fails(line: str) -> None:
 @given(st.integers(min_value=0, max_value=4_102_444_800_000))
 @settings(max_examples=200, deadline=None)
 def test_parse_ts_value_epoch_units(ms: int) -> None:
-    from awsmon.services.logs import parse_ts_value
+    from awsmon.engines.logimport import parse_ts_value
 
     if ms >= 100_000_000_000:
         assert parse_ts_value(ms) == ms

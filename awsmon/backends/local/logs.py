@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from awsmon.backends.local import scheduler
@@ -1040,23 +1041,29 @@ def import_position(service: LocalLogs, key: str) -> tuple[int, bool]:
     return (0, False) if row is None else (int(row[0]), bool(row[1]))
 
 
-def import_events(service: LocalLogs, group: str, stream: str, events: list[tuple[int, str]], *, key: str | None,
-                  position: int, done: bool) -> None:  # fmt: skip
+def import_events(service: LocalLogs, group: str, stream: str, stamps: list[int], messages: list[str], *,
+                  key: str | None, position: int, done: bool) -> None:  # fmt: skip
     """Store one batch of an offline import in one transaction with the file's progress: events of any age (no
     14-day or 2-hour window, no 24-hour span per batch), no metric filters (like AWS, metric filters never
-    backfill history). Creates nothing: the caller ensures the group and stream exist."""
+    backfill history). Creates nothing: the caller ensures the group and stream exist. The rows are built by
+    ``zip`` in C and the flags and byte count found on the whole batch at once (~1 µs an event less than a
+    Python loop); the events themselves go in with one ``executemany``."""
     with service.store.transaction():
         g = service._group(group)
         s = service._stream(g["id"], stream)
-        if events:
+        if stamps:
             now = _ms(service.now())
-            first = service._next_seqs(len(events))
+            n = len(stamps)
+            first = service._next_seqs(n)
             gid, sid = g["id"], s["id"]
-            rows = [(gid, ts, first + i, sid, now, esc_flags(m), m) for i, (ts, m) in enumerate(events)]
+            joined = "\n".join(messages)
+            plain = "\\" not in joined and "\x00" not in joined
             service.conn.executemany(
-                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)", rows)
-            nbytes = sum(len(m.encode("utf-8")) for _, m in events)
-            lo, hi = min(e[0] for e in events), max(e[0] for e in events)
+                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)",
+                zip(repeat(gid), stamps, range(first, first + n), repeat(sid), repeat(now),
+                    repeat(0) if plain else map(esc_flags, messages), messages))  # fmt: skip
+            nbytes = (len(joined) if joined.isascii() else len(joined.encode("utf-8"))) - (n - 1)
+            lo, hi = min(stamps), max(stamps)
             service.conn.execute(
                 "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?), ?), "
                 "last_event_ms = max(coalesce(last_event_ms, ?), ?), last_ingestion_ms = ?, "
