@@ -31,15 +31,14 @@ _LEAD_EPOCH = re.compile(r"^(\d{10}(?:\d{3})?)(?:\.\d+)?\b")
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
 _fromiso = datetime.fromisoformat
 
 
 def _dt_ms(dt: datetime) -> int:
     """Exact epoch milliseconds (floor) of a datetime; a zone-less one is UTC."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // _MS
+    return (dt - (_NAIVE_EPOCH if dt.tzinfo is None else _EPOCH)) // _MS
 
 
 def parse_ts_value(value: Any) -> int | None:
@@ -92,6 +91,8 @@ def _loads(line: str) -> Any:
 
 
 def _field(doc: Any, path: str) -> Any:
+    if "." not in path:
+        return doc.get(path) if isinstance(doc, dict) else None
     for part in path.split("."):
         if not isinstance(doc, dict):
             return None

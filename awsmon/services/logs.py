@@ -477,25 +477,12 @@ def filter_events(
     ``--endpoint-url`` and ``recheck``, the server's events are re-checked with awsmon's own pattern engine:
     emulators (moto) ignore JSON and space-delimited patterns and return every event. On aws, ``probe`` first asks
     DescribeLogStreams where each group's events can be, so empty groups cost one call (tail's polls skip it)."""
-    if validate or ctx.is_local:
-        validate_pattern(pattern)
-    if streams and stream_prefix:
-        raise UsageError("give --log-stream-names or --log-stream-name-prefix, not both")
-    if start and end and end < start:
-        raise UsageError("--end-time is earlier than --start-time")
+    base, start_ms, end_ms = _selection(validate or ctx.is_local, pattern, streams, stream_prefix, start, end)
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
     infos: dict[str, dict[str, Any]] = {}
     names = group_names(ctx, groups, group_prefix, infos)
     logs = _client(ctx)
-    base: dict[str, Any] = {}
-    if pattern:
-        base["filterPattern"] = pattern
-    if streams:
-        base["logStreamNames"] = streams
-    if stream_prefix:
-        base["logStreamNamePrefix"] = stream_prefix
-    start_ms, end_ms = _ms(start), _ms(end)
     stop = threading.Event()
     iters: list[Iterator[dict[str, Any]]] = []
     if ctx.is_local:
@@ -618,34 +605,26 @@ def count_events(ctx: AppContext, groups: list[str], **kw: Any) -> dict[str, Any
     return {"count": n}
 
 
-def _count_local(
-    ctx: AppContext,
-    groups: list[str],
-    group_prefix: str | None = None,
-    pattern: str | None = None,
-    streams: list[str] | None = None,
-    stream_prefix: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    parallel: int = 4,
-    **_: Any,
-) -> dict[str, Any]:
-    """--count on the local store: count(*) inside SQLite (no event crosses into Python); big groups are counted in
-    time windows on separate connections at once (SQLite runs without the GIL)."""
-    validate_pattern(pattern)
+def _selection(validate: bool, pattern: str | None, streams: list[str] | None, stream_prefix: str | None,
+               start: datetime | None, end: datetime | None) -> tuple[dict[str, Any], int | None, int | None]:  # fmt: skip
+    """The checked event selection of filter and --count: FilterLogEvents' pattern/stream parameters, start/end ms."""
+    if validate:
+        validate_pattern(pattern)
     if streams and stream_prefix:
         raise UsageError("give --log-stream-names or --log-stream-name-prefix, not both")
     if start and end and end < start:
         raise UsageError("--end-time is earlier than --start-time")
+    base = compact(filterPattern=pattern or None, logStreamNames=streams or None, logStreamNamePrefix=stream_prefix or None)
+    return base, _ms(start), _ms(end)
+
+
+def _count_local(ctx: AppContext, groups: list[str], group_prefix: str | None = None, pattern: str | None = None,
+                 streams: list[str] | None = None, stream_prefix: str | None = None, start: datetime | None = None,
+                 end: datetime | None = None, parallel: int = 4, **_: Any) -> dict[str, Any]:  # fmt: skip
+    """--count on the local store: count(*) inside SQLite (no event crosses into Python); big groups are counted in
+    time windows on separate connections at once (SQLite runs without the GIL). Takes filter_events' arguments."""
+    base, start_ms, end_ms = _selection(True, pattern, streams, stream_prefix, start, end)
     logs = _client(ctx)
-    base: dict[str, Any] = {}
-    if pattern:
-        base["filterPattern"] = pattern
-    if streams:
-        base["logStreamNames"] = streams
-    if stream_prefix:
-        base["logStreamNamePrefix"] = stream_prefix
-    start_ms, end_ms = _ms(start), _ms(end)
     total = 0
     for name in group_names(ctx, groups, group_prefix):
         params = {**base, "logGroupName": name}
@@ -1050,7 +1029,12 @@ def _parsed(path: str, skip: int, timestamp_field: str | None, now_ms: int
     import multiprocessing
     import os
 
-    big = path != "-" and Path(path).stat().st_size >= PARALLEL_MIN_BYTES
+    if path == "-":
+        big = False
+    else:
+        with Path(path).open("rb") as fh:
+            packed = fh.read(2) == b"\x1f\x8b"  # gzip text is ~5-10x its size
+        big = Path(path).stat().st_size * (6 if packed else 1) >= PARALLEL_MIN_BYTES
     if not big or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from _parsed_blocks(path, skip, timestamp_field, now_ms)
         return

@@ -87,6 +87,24 @@ def _decode_token(token: Any) -> dict[str, Any]:
     return data
 
 
+def _offset(token: Any) -> int:
+    """The list offset an offset-paged Describe call's nextToken resumes at (0 without a token)."""
+    if not token:
+        return 0
+    offset = _decode_token(token).get("offset", -1)
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise invalid(BAD_TOKEN)
+    return offset
+
+
+def _offset_page(key: str, items: list[Any], offset: int, n: int, more: bool) -> dict[str, Any]:
+    """``{key: items}`` plus the nextToken of the following page when there is ``more``."""
+    out: dict[str, Any] = {key: items}
+    if more:
+        out["nextToken"] = _encode_token({"offset": offset + n})
+    return out
+
+
 def _stream_token(direction: str, ts: int, seq: int) -> str:
     """GetLogEvents tokens: ``f/`` (after this event) or ``b/`` (before it), like AWS's opaque strings."""
     return f"{direction}/{ts:020d}/{seq:036d}"
@@ -397,11 +415,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         if order == "LastEventTime" and logStreamNamePrefix:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         n = _limit(limit, "limit", 50, 50)
-        offset = 0
-        if nextToken:
-            offset = _decode_token(nextToken).get("offset", -1)
-            if not isinstance(offset, int) or offset < 0:
-                raise invalid(BAD_TOKEN)
+        offset = _offset(nextToken)
         g = self._group(name)
         sql = (
             "SELECT name, creation_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes "
@@ -429,10 +443,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
             s["arn"] = f"{arn_base}:log-stream:{r['name']}"
             s["storedBytes"] = r["stored_bytes"]
             streams.append(s)
-        out: dict[str, Any] = {"logStreams": streams}
-        if len(rows) > n:
-            out["nextToken"] = _encode_token({"offset": offset + n})
-        return out
+        return _offset_page("logStreams", streams, offset, n, len(rows) > n)
 
     # -- events -------------------------------------------------------------------------------------------------
     def _prepare_put_log_events(self, params: dict[str, Any]) -> None:
@@ -958,7 +969,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         if bool(metricName) != bool(metricNamespace):
             raise invalid("If you specify metricName, you must also specify metricNamespace, and vice versa.")
         n = _limit(limit, "limit", 50, 50)
-        offset = _decode_token(nextToken).get("offset", 0) if nextToken else 0
+        offset = _offset(nextToken)
         sql = (
             "SELECT f.name, f.pattern, f.transformations, f.creation_ms, g.name AS group_name "
             "FROM log_metric_filters f JOIN log_groups g ON g.id = f.group_id WHERE g.region = ?"
@@ -984,10 +995,7 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
                 {"filterName": r["name"], "filterPattern": r["pattern"], "metricTransformations": transforms,
                  "creationTime": r["creation_ms"], "logGroupName": r["group_name"], "applyOnTransformedLogs": False}
             )  # fmt: skip
-        out: dict[str, Any] = {"metricFilters": items[offset : offset + n]}
-        if len(items) > offset + n:
-            out["nextToken"] = _encode_token({"offset": offset + n})
-        return out
+        return _offset_page("metricFilters", items[offset : offset + n], offset, n, len(items) > offset + n)
 
     @api("DeleteMetricFilter")
     def delete_metric_filter(self, *, logGroupName: str, filterName: str, **kw: Any) -> dict[str, Any]:
