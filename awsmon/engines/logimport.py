@@ -71,7 +71,7 @@ def _clf_ms(text: str) -> int | None:
     positions are rewritten as ISO 8601 for the C parser (strptime is pure Python, ~10 µs)."""
     month = _MONTHS.get(text[3:6])
     try:
-        if month is not None and text.isascii():
+        if month is not None and text.isascii() and text[24] < "6":  # strptime's %z takes minutes 00-59 only
             return _dt_ms(_fromiso(f"{text[7:11]}-{month:02d}-{text[:2]}T{text[12:20]}{text[21:24]}:{text[24:26]}"))
         return _dt_ms(datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z"))
     except ValueError:
