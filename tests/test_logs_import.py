@@ -361,6 +361,18 @@ def test_json_lines_read_with_orjson_match_the_stdlib(doc: dict[str, Any], field
     fast = outcome()
     with mock.patch.object(logimport, "_loads", lambda text: json.loads(text)):
         assert outcome() == fast
+    # parse_block's inline path for --timestamp-field agrees with line_event
+    try:
+        stamps, messages, _, _ = logimport.parse_block([line], field, -1, 1 << 20)
+        block: Any = (stamps[0] if stamps[0] != -1 else None, messages[0])
+    except logimport.LineError as exc:
+        block = ("error", str(exc))
+    if fast[0] == "error":
+        assert block == fast
+    elif isinstance(fast[0], tuple):
+        assert block == ("error", f"timestamp out of range ({fast[0][1]} ms)")
+    else:
+        assert block == fast
 
 
 def test_deeply_nested_json_line_is_text_not_a_crash(pinned: Cli, tmp_path: Path) -> None:

@@ -159,13 +159,28 @@ def parse_block(lines: list[str], ts_field: str | None, now_ms: int, max_bytes: 
     messages: list[str] = []
     no_ts = too_large = 0
     big = max_bytes // 4  # a message of at most this many characters cannot exceed max_bytes (≤ 4 bytes each)
+    # `--timestamp-field NAME` over JSON lines holding ISO times, the bulk case, inline: what line_event would
+    # do (orjson, the field, fromisoformat) without its five nested calls (~0.6 µs a line); anything else goes there.
+    key = ts_field if ts_field and "." not in ts_field else None
+    loads, bad_json, fromiso, epoch, naive_epoch, ms = orjson.loads, orjson.JSONDecodeError, _fromiso, _EPOCH, _NAIVE_EPOCH, _MS
     for i, line in enumerate(lines):
         if not line or line.isspace():
             continue
-        try:
-            ts, message = line_event(line, ts_field)
-        except (ValueError, OverflowError) as exc:
-            raise LineError(i, str(exc)) from None
+        ts = None
+        if key is not None and line[0] == "{":
+            try:
+                doc = loads(line)
+                value = doc.get(key) if type(doc) is dict else None
+                if type(value) is str and value[4:5] == "-":
+                    dt = fromiso(value)
+                    ts, message = (dt - (naive_epoch if dt.tzinfo is None else epoch)) // ms, line
+            except (bad_json, ValueError):
+                ts = None
+        if ts is None:
+            try:
+                ts, message = line_event(line, ts_field)
+            except (ValueError, OverflowError) as exc:
+                raise LineError(i, str(exc)) from None
         if ts is None:
             no_ts += 1
             ts = now_ms
