@@ -490,3 +490,15 @@ def test_two_process_import_stops_at_a_bad_line_after_storing_the_blocks_before(
     lines[456] = '{"t": 1795172400}'  # fixed: another file (other bytes), imported from its start
     f.write_text("\n".join(lines) + "\n")
     assert pinned.json("logs", "import", str(f), "--group", "/bad2", "--timestamp-field", "t")["Accepted"] == 1_000
+
+
+def test_import_on_both_backends(backend_cli: Cli, tmp_path: Path) -> None:
+    """Local: an offline load; moto (aws backend): PutLogEvents batches of the same parsed lines."""
+    f = tmp_path / "plain.log"
+    f.write_text("first line\r\n\nsecond line\n" + "x" * 10 + "\n")
+    out = backend_cli.json("logs", "import", str(f), "--group", "/contract/import")
+    assert out["Lines"] == 3 and out["Accepted"] == 3 and out["NoTimestamp"] == 3 and out["Batches"] == 1
+    assert out["Mode"] in ("offline load", "PutLogEvents")
+    got = backend_cli.json("logs", "filter", "--group", "/contract/import")["events"]
+    assert sorted(e["message"] for e in got) == ["first line", "second line", "x" * 10]
+    assert {e["logStreamName"] for e in got} == {"plain.log"}
