@@ -1038,6 +1038,8 @@ def _parsed(path: str, skip: int, timestamp_field: str | None, now_ms: int
     if not big or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield from _parsed_blocks(path, skip, timestamp_field, now_ms)
         return
+    import awsmon.engines.logimport  # noqa: F401  (imported before the fork: the child needs no import lock)
+
     mp = multiprocessing.get_context("fork")
     recv, send = mp.Pipe(duplex=False)
     proc = mp.Process(target=_parse_worker, args=(send, recv, (path, skip, timestamp_field, now_ms)), daemon=True)
