@@ -67,3 +67,25 @@ def require_local(ctx: typer.Context, what: str) -> AppContext:
 
 def echo_json(ctx: typer.Context, data: Any) -> None:
     renderer(ctx).render(data)
+
+
+def query_progress(ctx: typer.Context) -> Any:
+    """Progress lines (stderr) for a long Athena query, only when a person watches the terminal."""
+    import sys
+
+    from awsmon.output import info
+
+    actx = app_ctx(ctx)
+    return (lambda text: info(actx, text)) if sys.stderr.isatty() else None
+
+
+def render_query_result(ctx: typer.Context, data: dict[str, Any]) -> None:
+    """A SQL query's {"Columns", "Rows", "Statistics"}: the whole object with --query, else the rows as a table."""
+    from awsmon.output import Column
+
+    r = renderer(ctx)
+    if app_ctx(ctx).query:
+        r.render(data)
+        return
+    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
+           [Column(name) for name in data["Columns"]])  # fmt: skip

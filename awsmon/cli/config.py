@@ -876,3 +876,53 @@ def select_aggregate_resource_config(
 
     data = select(app_ctx(ctx), expression, aggregator=aggregator, limit=limit, next_token=next_token)
     renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))
+
+
+# -- Athena's table over snapshot files (docs/config.md "Snapshots in Athena") ---------------------------------------
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="Athena (Trino) SQL over aws_config_configuration_snapshot; file://PATH or - reads it."),
+    engine: str = typer.Option("local", "--engine", metavar="local|athena", help="local: DuckDB over the snapshot files (default); athena: StartQueryExecution."),
+    path: str | None = typer.Option(None, "--path", help="Query a folder of snapshot files (e.g. a downloaded bucket) in place."),
+    s3_bucket: str | None = typer.Option(None, "--s3-bucket", help="Local bucket holding the snapshots (default: the delivery channel's)."),
+    database: str | None = typer.Option(None, "--database", help="Athena database holding the table."),
+    catalog: str | None = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog)."),
+    workgroup: str | None = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup."),
+    output_location: str | None = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/."),
+    max_wait: float | None = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds."),
+    max_results: int | None = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows."),
+) -> None:
+    """SQL over delivered Config snapshots with Athena's table (aws_config_configuration_snapshot): locally or on Athena.
+
+    Example: awsmon config query "SELECT ci.resourceType, count(*) AS n FROM aws_config_configuration_snapshot CROSS JOIN UNNEST(configurationitems) AS t(ci) WHERE dt = 'latest' GROUP BY 1"
+    """
+    from awsmon.cli._common import query_progress, render_query_result
+    from awsmon.services.config_query import query as svc
+
+    data = svc(app_ctx(ctx), sql, engine=engine, path=path, bucket=s3_bucket, database=database, workgroup=workgroup,
+               output_location=output_location, catalog=catalog, max_wait=max_wait, max_results=max_results,
+               progress=query_progress(ctx))  # fmt: skip
+    render_query_result(ctx, data)
+
+
+@app.command("athena-ddl")
+def athena_ddl(
+    ctx: typer.Context,
+    s3_bucket: str = typer.Option(..., "--s3-bucket", "--s3-bucket-name", help="The delivery channel's bucket."),
+    s3_prefix: str | None = typer.Option(None, "--s3-prefix", "--s3-key-prefix", help="The delivery channel's key prefix."),
+    table_name: str = typer.Option("aws_config_configuration_snapshot", "--table-name"),
+    add_partitions: bool = typer.Option(False, "--add-partitions", help="Also print ALTER TABLE ADD PARTITION for the snapshots in the local bucket (dt = day and 'latest')."),
+) -> None:
+    """Print Athena's CREATE EXTERNAL TABLE for the Config snapshots in a bucket (partitioned by accountid, dt, region).
+
+    Example: awsmon config athena-ddl --s3-bucket config-bucket
+    """
+    import sys
+
+    from awsmon.services.config_query import athena_ddl as svc
+
+    sys.stdout.write(svc(app_ctx(ctx), bucket=s3_bucket, prefix=s3_prefix, table_name=table_name,
+                         add_partitions=add_partitions))  # fmt: skip

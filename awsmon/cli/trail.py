@@ -5,7 +5,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, query_progress, render_query_result, renderer
 from awsmon.output import Column
 
 app = group("trail", "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs.")
@@ -418,20 +418,12 @@ def query(
 
     Example: awsmon trail query "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY eventname ORDER BY n DESC LIMIT 10"
     """
-    from awsmon.output import Column, info
     from awsmon.services.trail_query import query as svc
 
-    actx = app_ctx(ctx)
-    progress = (lambda text: info(actx, text)) if sys.stderr.isatty() else None
-    data = svc(actx, sql, engine=engine, path=path, database=database, workgroup=workgroup,
+    data = svc(app_ctx(ctx), sql, engine=engine, path=path, database=database, workgroup=workgroup,
                output_location=output_location, catalog=catalog, event_data_store=event_data_store,
-               max_wait=max_wait, max_results=max_results, progress=progress)  # fmt: skip
-    r = renderer(ctx)
-    if actx.query:
-        r.render(data)
-        return
-    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
-           [Column(name) for name in data["Columns"]])  # fmt: skip
+               max_wait=max_wait, max_results=max_results, progress=query_progress(ctx))  # fmt: skip
+    render_query_result(ctx, data)
 
 
 @app.command("athena-ddl")
