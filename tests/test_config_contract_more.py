@@ -42,3 +42,19 @@ def test_aggregator_and_authorization_crud(backend_cli: Cli) -> None:
     cli.ok("config", "delete-configuration-aggregator", "--configuration-aggregator-name", "all")
     res = cli("config", "delete-configuration-aggregator", "--configuration-aggregator-name", "all")
     assert res.exit_code == 1 and "NoSuchConfigurationAggregatorException: The configuration aggregator does not exist." in res.stderr
+
+
+def test_organization_aggregator_shape(backend_cli: Cli) -> None:
+    """An organization aggregator from the management account (the local default account; moto checks nothing)."""
+    cli = backend_cli
+    role = "arn:aws:iam::123456789012:role/ConfigAggregatorRole"
+    agg = cli.json("config", "put-configuration-aggregator", "--configuration-aggregator-name", "org",
+                   "--organization-aggregation-source", f"RoleArn={role},AwsRegions=us-east-1,eu-west-1")["ConfigurationAggregator"]  # fmt: skip
+    assert agg["OrganizationAggregationSource"] == {"RoleArn": role, "AwsRegions": ["us-east-1", "eu-west-1"],
+                                                    "AllAwsRegions": False}  # fmt: skip
+    assert "AccountAggregationSources" not in agg or not agg["AccountAggregationSources"]
+    listed = cli.json("config", "describe-configuration-aggregators")["ConfigurationAggregators"]
+    assert [a["OrganizationAggregationSource"]["RoleArn"] for a in listed] == [role]
+    res = cli("config", "put-configuration-aggregator", "--configuration-aggregator-name", "org",
+              "--organization-aggregation-source", f"RoleArn={role}")  # fmt: skip
+    assert res.exit_code == 2 and "Your request does not specify any regions." in res.stderr

@@ -690,16 +690,18 @@ _AGG = typer.Option(..., "--configuration-aggregator-name", help="Aggregator nam
 def put_configuration_aggregator(
     ctx: typer.Context,
     name: str = _AGG,
-    sources: str = typer.Option(..., "--account-aggregation-sources",
-                                help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+    sources: str | None = typer.Option(None, "--account-aggregation-sources",
+                                       help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+    organization: str | None = typer.Option(None, "--organization-aggregation-source",
+                                            help="RoleArn=ARN,AllAwsRegions=true (or AwsRegions=r1,r2) or JSON: every account of the organization."),
 ) -> None:
-    """Create or update an aggregator over accounts and Regions of this home (PutConfigurationAggregator).
+    """Create or update an aggregator over accounts and Regions, or the whole organization (PutConfigurationAggregator).
 
     Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all --account-aggregation-sources '[{"AccountIds":["111111111111"],"AllAwsRegions":true}]'
     """
     from awsmon.services.config import put_aggregator
 
-    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources))
+    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources, organization))
 
 
 @app.command("describe-configuration-aggregators")

@@ -514,9 +514,20 @@ def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
 # -- aggregators -----------------------------------------------------------------------------------------------------
 
 
-def put_aggregator(ctx: AppContext, name: str, sources: str) -> dict[str, Any]:
-    src = json_list(sources, "--account-aggregation-sources")
-    return dict(_client(ctx).put_configuration_aggregator(ConfigurationAggregatorName=name, AccountAggregationSources=src))
+def put_aggregator(ctx: AppContext, name: str, sources: str | None, organization: str | None = None) -> dict[str, Any]:
+    """PutConfigurationAggregator over accounts (``--account-aggregation-sources``) or the organization
+    (``--organization-aggregation-source``, JSON or ``RoleArn=ARN,AllAwsRegions=true`` / ``AwsRegions=[a,b]``)."""
+    from awsmon.services._input import json_or_shorthand
+
+    params: dict[str, Any] = {"ConfigurationAggregatorName": name}
+    if sources is not None:
+        params["AccountAggregationSources"] = json_list(sources, "--account-aggregation-sources")
+    if organization is not None:
+        params["OrganizationAggregationSource"] = json_or_shorthand(organization, "--organization-aggregation-source",
+                                                                    lists=("AwsRegions",))  # fmt: skip
+    if len(params) == 1:
+        raise UsageError("give --account-aggregation-sources JSON or --organization-aggregation-source")
+    return dict(_client(ctx).put_configuration_aggregator(**params))
 
 
 def describe_aggregators(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:

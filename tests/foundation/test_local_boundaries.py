@@ -9,7 +9,7 @@ import awsmon.backends.local as local
 
 PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
-INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
+INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema", "organization"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
 # remediation and aggregator modules).

@@ -1986,10 +1986,9 @@ class LocalConfig(LocalService):
                                "The configuration aggregator cannot be created because your request is missing either "
                                "the AccountAggregationSource or the OrganizationAggregationSource. Include the "
                                "appropriate aggregation source and try again.")  # fmt: skip
+        org_source = None
         if OrganizationAggregationSource:
-            raise ServiceError("InvalidParameterValueException",
-                               "awsmon's local account has no AWS Organizations service: aggregate the home's accounts "
-                               "with AccountAggregationSources.")  # fmt: skip
+            org_source = self._organization_source(OrganizationAggregationSource)
         sources = list(AccountAggregationSources or [])
         if len(sources) > 1:
             raise ServiceError("ValidationException", f"Value '{sources}' at 'accountAggregationSources' failed to "
@@ -2004,18 +2003,9 @@ class LocalConfig(LocalService):
                 if not isinstance(a, str) or not re.fullmatch(r"\d{12}", a):
                     raise _validation(ids, "accountAggregationSources.member.accountIds",
                                       "Member must satisfy constraint: [Member must satisfy regular expression pattern: \\d{12}]")  # fmt: skip
-            regions = src.get("AwsRegions") or []
-            if regions and src.get("AllAwsRegions"):
-                raise ServiceError("InvalidParameterValueException",
-                                   "Your configuration aggregator contains a list of regions and also specifies the use "
-                                   "of all regions. You must choose one of these options.")  # fmt: skip
-            if not regions and not src.get("AllAwsRegions"):
-                raise ServiceError("InvalidParameterValueException",
-                                   "Your request does not specify any regions. Select AWS Config-supported regions and "
-                                   "try again.")  # fmt: skip
-            for r in regions:
-                if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
-                    raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+            self._check_regions(src)
+        if sources:
+            self._check_authorized(sources[0])
         now_ms = _ms(self.now())
         prev = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?",
                                  (self.region, name)).fetchone()  # fmt: skip
@@ -2026,14 +2016,77 @@ class LocalConfig(LocalService):
         arn = f"arn:aws:config:{self.region}:{self.account_id}:config-aggregator/config-aggregator-{uuid.uuid4().hex[:8]}"
         if prev:
             arn = json.loads(prev[0])["ConfigurationAggregatorArn"]
-        cfg = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
-               "AccountAggregationSources": [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
-                                              **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
-                                             for s in sources],
-               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        cfg: dict[str, Any] = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
+                               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        if org_source is not None:
+            cfg["OrganizationAggregationSource"] = org_source
+        else:
+            cfg["AccountAggregationSources"] = [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
+                                                 **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
+                                                for s in sources]  # fmt: skip
         self.conn.execute("INSERT INTO cfg_aggregators (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
                           "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
         return {"ConfigurationAggregator": self._api_aggregator(cfg)}
+
+    def _check_regions(self, src: Mapping[str, Any]) -> None:
+        """AwsRegions xor AllAwsRegions, each a Region name (account and organization sources alike)."""
+        import re
+
+        regions = src.get("AwsRegions") or []
+        if regions and src.get("AllAwsRegions"):
+            raise ServiceError("InvalidParameterValueException",
+                               "Your configuration aggregator contains a list of regions and also specifies the use "
+                               "of all regions. You must choose one of these options.")  # fmt: skip
+        if not regions and not src.get("AllAwsRegions"):
+            raise ServiceError("InvalidParameterValueException",
+                               "Your request does not specify any regions. Select AWS Config-supported regions and "
+                               "try again.")  # fmt: skip
+        for r in regions:
+            if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
+                raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+
+    def _organization_source(self, src: Any) -> dict[str, Any]:
+        """An OrganizationAggregationSource over the home's organization: only its management account may create
+        one; no per-account authorization is needed (aggregate-data.md)."""
+        import re
+
+        if not isinstance(src, dict):
+            raise _validation(src, "organizationAggregationSource", "Member must be a structure")
+        role = src.get("RoleArn")
+        if not isinstance(role, str) or not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", role):
+            raise _validation(role, "organizationAggregationSource.roleArn", "Member must not be null" if role is None
+                              else "Member must be an IAM role ARN")  # fmt: skip
+        self._check_regions(src)
+        self._require_management_account()
+        out: dict[str, Any] = {"RoleArn": role, "AllAwsRegions": bool(src.get("AllAwsRegions"))}
+        if src.get("AwsRegions"):
+            out["AwsRegions"] = list(src["AwsRegions"])
+        return out
+
+    def _require_management_account(self) -> str:
+        """The organization id, when this account is the home's management account (else AWS's
+        OrganizationAccessDeniedException, the text AWS gives for the organization rule operations)."""
+        from awsmon.backends.local.organization import local_organization
+
+        org = local_organization(self.store.home)
+        if org is None or org.management_account != self.account_id:
+            raise ServiceError("OrganizationAccessDeniedException",
+                               "This action can be only made by AWS Organization's master account.")  # fmt: skip
+        return org.organization_id
+
+    def _check_authorized(self, src: Mapping[str, Any]) -> None:
+        """Every source account (other than this one) must have authorized this account and Region in each source
+        Region: the issue's rule for bad input (AWS itself accepts the aggregator and reports the source FAILED)."""
+        from awsmon.backends.local.config_aggregate import sources
+
+        for found in sources(self.store, self.region, {"AccountAggregationSources": [dict(src)]}):
+            if not found.authorized:
+                where = "" if found.exists else " (no such account in this awsmon home)"
+                raise ServiceError("InvalidParameterValueException",
+                                   f"Account {found.account} has not authorized account {self.account_id} to aggregate "
+                                   f"its AWS Config data from {found.region}{where}. In account {found.account} and "
+                                   f"Region {found.region}, run put-aggregation-authorization --authorized-account-id "
+                                   f"{self.account_id} --authorized-aws-region {self.region}.")  # fmt: skip
 
     @api("DescribeConfigurationAggregators")
     def describe_configuration_aggregators(self, *, ConfigurationAggregatorNames: list[str] | None = None,
@@ -2059,7 +2112,7 @@ class LocalConfig(LocalService):
         cfg = self._aggregator(ConfigurationAggregatorName)
         out = []
         for src in sources(self.store, self.region, cfg):
-            st: dict[str, Any] = {"SourceId": src.account, "SourceType": "ACCOUNT", "AwsRegion": src.region,
+            st: dict[str, Any] = {"SourceId": src.account, "SourceType": src.kind, "AwsRegion": src.region,
                                   "LastUpdateStatus": "SUCCEEDED" if src.authorized else "FAILED",
                                   "LastUpdateTime": self.now()}  # fmt: skip
             if not src.authorized:
