@@ -619,6 +619,97 @@ def put_conformance_pack(
                                   sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
 
 
+_SAMPLE_HELP = ("A sample pack shipped with awsmon: operational-best-practices-for-cis-aws-foundations, "
+                "operational-best-practices-for-amazon-s3-and-ec2.")
+_ORG_PACK = typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name.")
+_ORG_PACK_COLUMNS = [Column("OrganizationConformancePackName"), Column("Status"), Column("ErrorCode"),
+                     Column("ErrorMessage"), Column("LastUpdateTime")]  # fmt: skip
+
+
+@app.command("put-organization-conformance-pack")
+def put_organization_conformance_pack(
+    ctx: typer.Context,
+    name: str = _ORG_PACK,
+    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
+    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
+    sample: str | None = typer.Option(None, "--sample", help=_SAMPLE_HELP),
+    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters", help="ParameterName=Value (repeatable)."),
+    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
+    delivery_prefix: str | None = typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket."),
+    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
+) -> None:
+    """Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).
+
+    Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
+    """
+    from awsmon.services.config import put_org_pack
+
+    renderer(ctx).render(put_org_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
+                                      sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket,
+                                      delivery_prefix=delivery_prefix, excluded=split_values(excluded)))  # fmt: skip
+
+
+@app.command("describe-organization-conformance-packs")
+def describe_organization_conformance_packs(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."),
+) -> None:
+    """Organization conformance packs (DescribeOrganizationConformancePacks; management account).
+
+    Example: awsmon config describe-organization-conformance-packs
+    """
+    from awsmon.services.config import describe_org_packs
+
+    renderer(ctx).render(describe_org_packs(app_ctx(ctx), split_values(names)), rows_key="OrganizationConformancePacks",
+                         columns=[Column("OrganizationConformancePackName"), Column("ExcludedAccounts"),
+                                  Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("describe-organization-conformance-pack-statuses")
+def describe_organization_conformance_pack_statuses(
+    ctx: typer.Context,
+    names: list[str] | None = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."),
+) -> None:
+    """Deployment status of organization conformance packs (DescribeOrganizationConformancePackStatuses).
+
+    Example: awsmon config describe-organization-conformance-pack-statuses
+    """
+    from awsmon.services.config import org_pack_statuses
+
+    renderer(ctx).render(org_pack_statuses(app_ctx(ctx), split_values(names)),
+                         rows_key="OrganizationConformancePackStatuses", columns=_ORG_PACK_COLUMNS)  # fmt: skip
+
+
+@app.command("get-organization-conformance-pack-detailed-status")
+def get_organization_conformance_pack_detailed_status(
+    ctx: typer.Context,
+    name: str = _ORG_PACK,
+    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
+    status: str | None = typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...)."),
+) -> None:
+    """The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).
+
+    Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis
+    """
+    from awsmon.services.config import org_pack_detailed_status
+
+    renderer(ctx).render(org_pack_detailed_status(app_ctx(ctx), name, account=account, status=status),
+                         rows_key="OrganizationConformancePackDetailedStatuses",
+                         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"),
+                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+
+
+@app.command("delete-organization-conformance-pack")
+def delete_organization_conformance_pack(ctx: typer.Context, name: str = _ORG_PACK) -> None:
+    """Delete an organization conformance pack from every member account (DeleteOrganizationConformancePack).
+
+    Example: awsmon config delete-organization-conformance-pack --organization-conformance-pack-name cis
+    """
+    from awsmon.services.config import delete_org_pack
+
+    renderer(ctx).render(delete_org_pack(app_ctx(ctx), name))
+
+
 @app.command("describe-conformance-packs")
 def describe_conformance_packs(
     ctx: typer.Context,

@@ -459,8 +459,9 @@ def sample_pack(name: str) -> str:
     return files("awsmon.samples").joinpath("conformance_packs", f"{name}.yaml").read_text(encoding="utf-8")
 
 
-def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
-             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+def _pack_source(template_body: str | None, template_s3_uri: str | None, sample: str | None,
+                 parameters: Sequence[str]) -> dict[str, Any]:
+    """TemplateBody / TemplateS3Uri / ConformancePackInputParameters of a (organization) conformance pack."""
     from awsmon.inputs import read_arg
 
     given = [v for v in (template_body, template_s3_uri, sample) if v is not None]
@@ -476,10 +477,13 @@ def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, te
             spec = parse_structure(p, "--conformance-pack-input-parameters") or {}
             k, v = str(spec.get("ParameterName")), str(spec.get("ParameterValue"))
         inputs.append({"ParameterName": k, "ParameterValue": v})
-    out = dict(_client(ctx).put_conformance_pack(**compact(
-        ConformancePackName=name, TemplateBody=body, TemplateS3Uri=template_s3_uri, DeliveryS3Bucket=delivery_bucket,
-        ConformancePackInputParameters=inputs or None)))  # fmt: skip
-    return out
+    return compact(TemplateBody=body, TemplateS3Uri=template_s3_uri, ConformancePackInputParameters=inputs or None)
+
+
+def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return dict(_client(ctx).put_conformance_pack(ConformancePackName=name, **compact(DeliveryS3Bucket=delivery_bucket),
+                                                  **_pack_source(template_body, template_s3_uri, sample, parameters)))  # fmt: skip
 
 
 def describe_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
@@ -508,6 +512,40 @@ def pack_summary(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 
 def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
     _client(ctx).delete_conformance_pack(ConformancePackName=name)
+    return {}
+
+
+def put_org_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+                 sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None,
+                 delivery_prefix: str | None = None, excluded: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    params = compact(DeliveryS3Bucket=delivery_bucket, DeliveryS3KeyPrefix=delivery_prefix,
+                     ExcludedAccounts=list(excluded) or None)  # fmt: skip
+    return dict(_client(ctx).put_organization_conformance_pack(
+        OrganizationConformancePackName=name, **params, **_pack_source(template_body, template_s3_uri, sample, parameters)))
+
+
+def describe_org_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"OrganizationConformancePackNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_organization_conformance_packs, "OrganizationConformancePacks", "NextToken",
+                  None, params)  # fmt: skip
+
+
+def org_pack_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"OrganizationConformancePackNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_organization_conformance_pack_statuses, "OrganizationConformancePackStatuses",
+                  "NextToken", None, params)  # fmt: skip
+
+
+def org_pack_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
+                             status: str | None = None) -> dict[str, Any]:  # fmt: skip
+    filters = compact(AccountId=account, Status=status)
+    params: dict[str, Any] = {"OrganizationConformancePackName": name, **({"Filters": filters} if filters else {})}
+    return _pages(_client(ctx).get_organization_conformance_pack_detailed_status,
+                  "OrganizationConformancePackDetailedStatuses", "NextToken", None, params)  # fmt: skip
+
+
+def delete_org_pack(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_organization_conformance_pack(OrganizationConformancePackName=name)
     return {}
 
 

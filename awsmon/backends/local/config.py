@@ -1795,25 +1795,11 @@ class LocalConfig(LocalService):
                              **kw: Any) -> dict[str, Any]:  # fmt: skip
         import re
 
-        from awsmon.engines.conformance import TemplateError, load, rules
-
         name = ConformancePackName
         if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,255}", name):
             raise _validation(name, "conformancePackName", "Member must satisfy regular expression pattern: "
                               "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
-        if (TemplateBody is None) == (TemplateS3Uri is None):
-            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
-                               "but not both.")  # fmt: skip
-        body = TemplateBody if TemplateBody is not None else self._template_from_s3(str(TemplateS3Uri))
-        inputs = {}
-        for p in ConformancePackInputParameters or []:
-            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
-                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
-            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
-        try:
-            wanted = rules(load(body), inputs)
-        except TemplateError as exc:
-            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
+        body, inputs, wanted = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
         prev = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
         if prev is None:
             if self.conn.execute("SELECT count(*) FROM cfg_packs WHERE region = ?", (self.region,)).fetchone()[0] >= 50:
@@ -1843,7 +1829,8 @@ class LocalConfig(LocalService):
         detail: dict[str, Any] = {"ConformancePackName": name, "ConformancePackArn": arn, "ConformancePackId": pack_id,
                                   "ConformancePackInputParameters": [{"ParameterName": k, "ParameterValue": v}
                                                                      for k, v in inputs.items()],
-                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": None, "Rules": deployed}  # fmt: skip
+                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": kw.get("_created_by"),
+                                  "Rules": deployed}  # fmt: skip
         if DeliveryS3Bucket:
             detail["DeliveryS3Bucket"] = DeliveryS3Bucket
         if DeliveryS3KeyPrefix:
@@ -1852,6 +1839,25 @@ class LocalConfig(LocalService):
                           "(region, name) DO UPDATE SET config = excluded.config",
                           (self.region, name, pack_id, arn, json.dumps(detail)))  # fmt: skip
         return {"ConformancePackArn": arn}
+
+    def _pack_template(self, body: str | None, s3_uri: str | None,
+                       parameters: list[dict[str, str]] | None) -> tuple[str, dict[str, str], list[dict[str, Any]]]:  # fmt: skip
+        """A pack's template text, input parameters and resolved rules (ConformancePackTemplateValidationException)."""
+        from awsmon.engines.conformance import TemplateError, load, rules
+
+        if (body is None) == (s3_uri is None):
+            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
+                               "but not both.")  # fmt: skip
+        text = body if body is not None else self._template_from_s3(str(s3_uri))
+        inputs = {}
+        for p in parameters or []:
+            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
+                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
+            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
+        try:
+            return text, inputs, rules(load(text), inputs)
+        except TemplateError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
 
     def _template_from_s3(self, uri: str) -> str:
         from awsmon.backends.local.facts import Reader
@@ -1880,7 +1886,8 @@ class LocalConfig(LocalService):
         for row in self._packs(ConformancePackNames):
             d = json.loads(row["config"])
             d.pop("Rules", None)
-            d.pop("CreatedBy", None)
+            if not d.get("CreatedBy"):
+                d.pop("CreatedBy", None)
             d["LastUpdateRequestedTime"] = _dt(d["LastUpdateRequestedTime"])
             out.append(d)
         return {"ConformancePackDetails": out}
@@ -1946,6 +1953,168 @@ class LocalConfig(LocalService):
             if self.conn.execute("SELECT 1 FROM cfg_rules WHERE region = ? AND name = ?", (self.region, rule)).fetchone():
                 type(self).delete_config_rule.__wrapped__(self, ConfigRuleName=rule)  # type: ignore[attr-defined]
         self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
+        return {}
+
+    # -- organization conformance packs -------------------------------------------------------------------------
+    _ORG_PACK_MISSING = ("One or more organization conformance packs with specified names are not present. Ensure your "
+                         "names are correct and try your request again later.")  # fmt: skip
+    _ORG_CREATOR = "config-multiaccountsetup.amazonaws.com"
+
+    def _org_pack(self, name: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchOrganizationConformancePackException", self._ORG_PACK_MISSING)
+        return dict(json.loads(row[0]))
+
+    def _in_account(self, account: str, fn: Callable[[LocalConfig], Any]) -> tuple[str, str] | None:
+        """Run ``fn`` on this Region's Config of a local account (its own write transaction when it is another
+        account, as AWS's multi-account setup acts in each member); a ServiceError is returned as (code, message)."""
+        from awsmon.backends.local.store import AccountStore
+
+        try:
+            if account == self.account_id:
+                with self.store.transaction():
+                    fn(self)
+                return None
+            other = AccountStore.open(self.store.home, account)
+            try:
+                with other.transaction():
+                    fn(type(self)(other, self.region))
+            finally:
+                other.close()
+        except ServiceError as exc:
+            return exc.code, exc.message
+        return None
+
+    @api("PutOrganizationConformancePack")
+    def put_organization_conformance_pack(self, *, OrganizationConformancePackName: str, TemplateS3Uri: str | None = None,
+                                          TemplateBody: str | None = None, DeliveryS3Bucket: str | None = None,
+                                          DeliveryS3KeyPrefix: str | None = None,
+                                          ConformancePackInputParameters: list[dict[str, str]] | None = None,
+                                          ExcludedAccounts: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """Deploys the pack into every account of the home's organization but the excluded ones (the management
+        account included), each as ``OrgConformsPack-<name>-<suffix>`` created by config-multiaccountsetup."""
+        import re
+
+        from awsmon.backends.local.organization import local_organization
+
+        name = OrganizationConformancePackName
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,127}", name):
+            raise _validation(name, "organizationConformancePackName", "Member must satisfy regular expression pattern: "
+                              "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
+        self._require_management_account()
+        excluded = list(ExcludedAccounts or [])
+        if len(excluded) > 1000 or any(not isinstance(a, str) or not re.fullmatch(r"\d{12}", a) for a in excluded):
+            raise _validation(excluded, "excludedAccounts", "Member must satisfy constraint: [Member must satisfy "
+                              "regular expression pattern: \\d{12}]")  # fmt: skip
+        body, inputs, _ = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
+        org = local_organization(self.store.home)
+        assert org is not None  # _require_management_account found it
+        prev = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        old = json.loads(prev[0]) if prev else None
+        suffix = old["Member"].rsplit("-", 1)[-1] if old else uuid.uuid4().hex[:8]
+        member = f"OrgConformsPack-{name}-{suffix}"
+        verb = "UPDATE" if old else "CREATE"
+        now_ms = _ms(self.now())
+        params = [{"ParameterName": k, "ParameterValue": v} for k, v in inputs.items()]
+        statuses: dict[str, dict[str, Any]] = {}
+        for account in org.accounts:
+            was = (old or {}).get("Statuses", {}).get(account)
+            if account in excluded:
+                if was and was["Status"] not in ("DELETE_SUCCESSFUL", "CREATE_FAILED"):
+                    err = self._in_account(account, lambda svc: type(svc).delete_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
+                        svc, ConformancePackName=member))
+                    statuses[account] = self._member_status("DELETE", err, now_ms)
+                continue
+            err = self._in_account(account, lambda svc: type(svc).put_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
+                svc, ConformancePackName=member, TemplateBody=body, ConformancePackInputParameters=params,
+                DeliveryS3Bucket=DeliveryS3Bucket, DeliveryS3KeyPrefix=DeliveryS3KeyPrefix, _created_by=self._ORG_CREATOR))
+            statuses[account] = self._member_status(verb if was and was["Status"] != "CREATE_FAILED" else "CREATE", err, now_ms)
+        arn = old["OrganizationConformancePackArn"] if old else (
+            f"arn:aws:config:{self.region}:{self.account_id}:organization-conformance-pack/{name}-{suffix}")
+        cfg: dict[str, Any] = {"OrganizationConformancePackName": name, "OrganizationConformancePackArn": arn,
+                               "ConformancePackInputParameters": params, "ExcludedAccounts": excluded,
+                               "LastUpdateTime": now_ms, "Member": member, "Statuses": statuses, "Verb": verb}  # fmt: skip
+        if DeliveryS3Bucket:
+            cfg["DeliveryS3Bucket"] = DeliveryS3Bucket
+        if DeliveryS3KeyPrefix:
+            cfg["DeliveryS3KeyPrefix"] = DeliveryS3KeyPrefix
+        self.conn.execute("INSERT INTO cfg_org_packs (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
+                          "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
+        return {"OrganizationConformancePackArn": arn}
+
+    @staticmethod
+    def _member_status(verb: str, err: tuple[str, str] | None, now_ms: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"Status": f"{verb}_{'FAILED' if err else 'SUCCESSFUL'}", "LastUpdateTime": now_ms}
+        if err:
+            out["ErrorCode"], out["ErrorMessage"] = err
+        return out
+
+    def _org_packs(self, names: list[str] | None) -> list[dict[str, Any]]:
+        if names:
+            return [self._org_pack(n) for n in names]
+        return [json.loads(r[0]) for r in self.conn.execute(
+            "SELECT config FROM cfg_org_packs WHERE region = ? ORDER BY name", (self.region,))]  # fmt: skip
+
+    @api("DescribeOrganizationConformancePacks")
+    def describe_organization_conformance_packs(self, *, OrganizationConformancePackNames: list[str] | None = None,
+                                                **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self._require_management_account()
+        out = []
+        for cfg in self._org_packs(OrganizationConformancePackNames):
+            d = {k: v for k, v in cfg.items() if k not in ("Member", "Statuses", "Verb")}
+            d["LastUpdateTime"] = _dt(cfg["LastUpdateTime"])
+            out.append(d)
+        return {"OrganizationConformancePacks": out}
+
+    @api("DescribeOrganizationConformancePackStatuses")
+    def describe_organization_conformance_pack_statuses(self, *, OrganizationConformancePackNames: list[str] | None = None,
+                                                        **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """The pack's status: <verb>_FAILED when any member account failed, with that account's error."""
+        self._require_management_account()
+        out = []
+        for cfg in self._org_packs(OrganizationConformancePackNames):
+            failed = [(a, st) for a, st in sorted(cfg["Statuses"].items()) if st["Status"].endswith("_FAILED")]
+            st: dict[str, Any] = {"OrganizationConformancePackName": cfg["OrganizationConformancePackName"],
+                                  "Status": f"{cfg['Verb']}_{'FAILED' if failed else 'SUCCESSFUL'}",
+                                  "LastUpdateTime": _dt(cfg["LastUpdateTime"])}  # fmt: skip
+            if failed:
+                st["ErrorCode"] = failed[0][1]["ErrorCode"]
+                st["ErrorMessage"] = f"Account {failed[0][0]}: {failed[0][1]['ErrorMessage']}"
+            out.append(st)
+        return {"OrganizationConformancePackStatuses": out}
+
+    @api("GetOrganizationConformancePackDetailedStatus")
+    def get_organization_conformance_pack_detailed_status(self, *, OrganizationConformancePackName: str,
+                                                          Filters: dict[str, Any] | None = None,
+                                                          **kw: Any) -> dict[str, Any]:  # fmt: skip
+        self._require_management_account()
+        cfg = self._org_pack(OrganizationConformancePackName)
+        want = Filters or {}
+        out = []
+        for account, st in sorted(cfg["Statuses"].items()):
+            if want.get("AccountId") and want["AccountId"] != account or want.get("Status") and want["Status"] != st["Status"]:
+                continue
+            d = {"AccountId": account, "ConformancePackName": cfg["Member"], **st}
+            d["LastUpdateTime"] = _dt(st["LastUpdateTime"])
+            out.append(d)
+        return {"OrganizationConformancePackDetailedStatuses": out}
+
+    @api("DeleteOrganizationConformancePack")
+    def delete_organization_conformance_pack(self, *, OrganizationConformancePackName: str, **kw: Any) -> dict[str, Any]:
+        """Deletes the pack (and its rules and results) from every member account, then the organization pack."""
+        self._require_management_account()
+        name = OrganizationConformancePackName
+        row = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if row is None:
+            raise ServiceError("NoSuchOrganizationConformancePackException", "Could not find an "
+                               f"OrganizationConformancePack for given request with resourceName {name}")  # fmt: skip
+        cfg = json.loads(row[0])
+        for account, st in cfg["Statuses"].items():
+            if st["Status"].startswith(("CREATE_SUCCESSFUL", "UPDATE_")):
+                self._in_account(account, lambda svc: type(svc).delete_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
+                    svc, ConformancePackName=cfg["Member"]))
+        self.conn.execute("DELETE FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name))
         return {}
 
     # -- aggregators --------------------------------------------------------------------------------------------

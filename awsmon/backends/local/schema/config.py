@@ -176,4 +176,15 @@ MIGRATIONS: list[str] = [
                               'iam.amazonaws.com', 'dynamodb.amazonaws.com', 'lambda.amazonaws.com')
     BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
     """,
+    # Organization conformance packs (issue 13): kept in the management account; each member account holds the
+    # deployed pack (OrgConformsPack-<name>-<suffix>) in its own cfg_packs.
+    """
+    CREATE TABLE IF NOT EXISTS cfg_org_packs (
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON: OrganizationConformancePack (times in ms) + "Member" (the member
+                                           -- pack name) + "Statuses" {account: {Status, ErrorCode, ErrorMessage, LastUpdateTime}}
+        PRIMARY KEY (region, name)
+    );
+    """,
 ]
