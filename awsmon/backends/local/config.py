@@ -38,6 +38,7 @@ scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic
 scheduler.register("config.history", "awsmon.backends.local.config_delivery:run_history")
 scheduler.register("config.snapshot", "awsmon.backends.local.config_delivery:run_snapshot")
 scheduler.register("config.remediate", "awsmon.backends.local.config:run_remediate")
+scheduler.register("config.remediation", "awsmon.backends.local.config:run_remediation")
 
 CI_VERSION = "1.3"
 NOT_APPLICABLE_AZ = "Not Applicable"
@@ -738,17 +739,27 @@ class Recorder:
             return
         prev = self.conn.execute("SELECT state, updated_ms FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
                                  "AND resource_type = ? AND resource_id = ?", (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
-        if prev is not None and (prev[0] == "FAILED" or prev[1] >= now_ms):
-            return  # retries are scheduled (config.remediate); one execution per resource per instant
+        if prev is not None and (prev[0] in ("FAILED", "QUEUED", "IN_PROGRESS") or prev[1] >= now_ms):
+            return  # running, or retries are scheduled (config.remediate); one execution per resource per instant
         self.remediate(cfg, rtype, rid, automatic=True)
 
     def remediate(self, cfg: Mapping[str, Any], rtype: str, rid: str, *, automatic: bool,
                   when: datetime | None = None) -> str:  # fmt: skip
         from awsmon.backends.local.config_remediation import execute
 
+        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, when=when)
+
+    def remediation_step(self, rule_name: str, rtype: str, rid: str, due: datetime) -> datetime | None:
+        """Advance one execution (QUEUED -> IN_PROGRESS -> SUCCEEDED | FAILED); the rule is evaluated again after a
+        success."""
+        from awsmon.backends.local.config_remediation import advance
+
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+
         def evaluate() -> None:
             rule = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
-                                     (self.region, cfg["ConfigRuleName"])).fetchone()  # fmt: skip
+                                     (self.region, rule_name)).fetchone()  # fmt: skip
             if rule is None:
                 return
             now = self.store.now()
@@ -756,7 +767,7 @@ class Recorder:
             rule_cfg = json.loads(rule[0])
             self.evaluate_rule(rule_cfg, now=now, periodic=self._is_periodic_only(rule_cfg))
 
-        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, evaluate=evaluate, when=when)
+        return advance(self.store, self.region, json.loads(row[0]) if row else None, rtype, rid, due, evaluate, rule_name)
 
     @staticmethod
     def _is_periodic_only(cfg: Mapping[str, Any]) -> bool:
@@ -934,6 +945,12 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
     periods = int((now - due) / step)
     rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
     return due + (periods + 1) * step
+
+
+def run_remediation(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """The next state of a remediation execution (config_remediation.advance)."""
+    region, rule_name, rtype, rid = key.split("\t", 3)
+    return Recorder(store, region).remediation_step(rule_name, rtype, rid, due)
 
 
 def run_remediate(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
@@ -1759,6 +1776,7 @@ class LocalConfig(LocalService):
         out: dict[str, Any] = {"FailedItems": failed}
         if failed:
             out["FailureMessage"] = "Remediation failed for some resources; see describe-remediation-execution-status."
+        # The executions are QUEUED; they run as the clock passes (describe-remediation-execution-status).
         return out
 
     @api("DescribeRemediationExecutionStatus")

@@ -187,4 +187,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (region, name)
     );
     """,
+    # Remediation executions advance QUEUED -> IN_PROGRESS -> SUCCEEDED | FAILED on the clock: remember whether an
+    # execution is automatic (its failure schedules a retry).
+    """
+    ALTER TABLE cfg_remediation_execs ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
