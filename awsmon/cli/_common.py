@@ -89,3 +89,12 @@ def render_query_result(ctx: typer.Context, data: dict[str, Any]) -> None:
         return
     r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
            [Column(name) for name in data["Columns"]])  # fmt: skip
+
+
+# Options of the commands that run Athena's SQL (trail query, config query): one definition for both.
+ATHENA_DATABASE = typer.Option(None, "--database", help="Athena database holding the table.")
+ATHENA_CATALOG = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog).")
+ATHENA_WORKGROUP = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup.")
+ATHENA_OUTPUT = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/.")
+QUERY_MAX_WAIT = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds.")
+QUERY_MAX_RESULTS = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows.")

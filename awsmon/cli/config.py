@@ -2,7 +2,18 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import (
+    ATHENA_CATALOG,
+    ATHENA_DATABASE,
+    ATHENA_OUTPUT,
+    ATHENA_WORKGROUP,
+    QUERY_MAX_RESULTS,
+    QUERY_MAX_WAIT,
+    app_ctx,
+    group,
+    renderer,
+    split_values,
+)
 from awsmon.output import Column
 
 app = group(
@@ -622,6 +633,7 @@ def put_conformance_pack(
 _SAMPLE_HELP = ("A sample pack shipped with awsmon: operational-best-practices-for-cis-aws-foundations, "
                 "operational-best-practices-for-amazon-s3-and-ec2.")
 _ORG_PACK = typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name.")
+_ORG_PACK_NAMES = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable).")
 _ORG_PACK_COLUMNS = [Column("OrganizationConformancePackName"), Column("Status"), Column("ErrorCode"),
                      Column("ErrorMessage"), Column("LastUpdateTime")]  # fmt: skip
 
@@ -652,7 +664,7 @@ def put_organization_conformance_pack(
 @app.command("describe-organization-conformance-packs")
 def describe_organization_conformance_packs(
     ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."),
+    names: list[str] | None = _ORG_PACK_NAMES,
 ) -> None:
     """Organization conformance packs (DescribeOrganizationConformancePacks; management account).
 
@@ -668,7 +680,7 @@ def describe_organization_conformance_packs(
 @app.command("describe-organization-conformance-pack-statuses")
 def describe_organization_conformance_pack_statuses(
     ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."),
+    names: list[str] | None = _ORG_PACK_NAMES,
 ) -> None:
     """Deployment status of organization conformance packs (DescribeOrganizationConformancePackStatuses).
 
@@ -981,12 +993,12 @@ def query(
     engine: str = typer.Option("local", "--engine", metavar="local|athena", help="local: DuckDB over the snapshot files (default); athena: StartQueryExecution."),
     path: str | None = typer.Option(None, "--path", help="Query a folder of snapshot files (e.g. a downloaded bucket) in place."),
     s3_bucket: str | None = typer.Option(None, "--s3-bucket", help="Local bucket holding the snapshots (default: the delivery channel's)."),
-    database: str | None = typer.Option(None, "--database", help="Athena database holding the table."),
-    catalog: str | None = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog)."),
-    workgroup: str | None = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup."),
-    output_location: str | None = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/."),
-    max_wait: float | None = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds."),
-    max_results: int | None = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows."),
+    database: str | None = ATHENA_DATABASE,
+    catalog: str | None = ATHENA_CATALOG,
+    workgroup: str | None = ATHENA_WORKGROUP,
+    output_location: str | None = ATHENA_OUTPUT,
+    max_wait: float | None = QUERY_MAX_WAIT,
+    max_results: int | None = QUERY_MAX_RESULTS,
 ) -> None:
     """SQL over delivered Config snapshots with Athena's table (aws_config_configuration_snapshot): locally or on Athena.
 

@@ -269,21 +269,13 @@ def put_rule(ctx: AppContext, *, config_rule: str | None = None, name: str | Non
         rule["InputParameters"] = params
     if rule.get("Scope") is not None and not isinstance(rule["Scope"], dict):
         raise UsageError("Scope in --config-rule must be an object such as {\"ComplianceResourceTypes\": [...]}")
-    scope = dict(rule.get("Scope") or {})
-    if resource_types:
-        scope["ComplianceResourceTypes"] = list(resource_types)
-    if resource_id:
-        scope["ComplianceResourceId"] = resource_id
-    if tag_key:
-        scope["TagKey"] = tag_key
-    if tag_value is not None:
-        scope["TagValue"] = tag_value
+    # Options given on the command line override the same fields of --config-rule.
+    scope = {**(rule.get("Scope") or {}), **compact(ComplianceResourceTypes=list(resource_types) or None,
+                                                    ComplianceResourceId=resource_id or None, TagKey=tag_key or None,
+                                                    TagValue=tag_value)}  # fmt: skip
     if scope:
         rule["Scope"] = scope
-    if frequency:
-        rule["MaximumExecutionFrequency"] = frequency
-    if description is not None:
-        rule["Description"] = description
+    rule.update(compact(MaximumExecutionFrequency=frequency or None, Description=description))
     _client(ctx).put_config_rule(ConfigRule=rule)
     return describe_rules(ctx, [rule["ConfigRuleName"]])
 
