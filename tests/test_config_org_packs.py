@@ -97,3 +97,73 @@ def test_bad_input_stores_nothing(pinned: Cli) -> None:
     res = pinned("config", "describe-organization-conformance-packs", "--organization-conformance-pack-names", "nope")
     assert res.exit_code == 1 and "NoSuchOrganizationConformancePackException: One or more organization conformance " \
                                   "packs with specified names are not present." in res.stderr
+
+
+# -- organization config rules ----------------------------------------------------------------------------------
+
+RULE = ("config", "put-organization-config-rule", "--organization-config-rule-name", "retention")
+
+
+def test_organization_config_rule_in_every_member(pinned: Cli) -> None:
+    pinned.ok("account", "init", "--account-id", OTHER)
+    pinned.ok("account", "init", "--account-id", THIRD)
+    for acct, days in ((ME, 90), (OTHER, 7), (THIRD, 7)):
+        _group(pinned, acct, days)
+    managed = json.dumps({"RuleIdentifier": "CW_LOGGROUP_RETENTION_PERIOD_CHECK", "InputParameters": '{"MinRetentionTime": "30"}',
+                          "ResourceTypesScope": ["AWS::Logs::LogGroup"]})  # fmt: skip
+    res = pinned("--account", OTHER, *RULE, "--organization-managed-rule-metadata", managed)
+    assert res.exit_code == 1 and "OrganizationAccessDeniedException" in res.stderr
+    arn = pinned.json(*RULE, "--organization-managed-rule-metadata", managed, "--excluded-accounts", THIRD)["OrganizationConfigRuleArn"]
+    assert arn.startswith(f"arn:aws:config:us-east-1:{ME}:organization-config-rule/retention-")
+    detail = pinned.json("config", "get-organization-config-rule-detailed-status", "--organization-config-rule-name",
+                         "retention")["OrganizationConfigRuleDetailedStatus"]  # fmt: skip
+    assert {d["AccountId"]: d["MemberAccountRuleStatus"] for d in detail} == {ME: "CREATE_SUCCESSFUL", OTHER: "CREATE_SUCCESSFUL"}
+    member = detail[0]["ConfigRuleName"]
+    assert member.startswith("OrgConfigRule-retention-")
+    rules = pinned.json("--account", OTHER, "config", "describe-rules")["ConfigRules"]
+    assert [(r["ConfigRuleName"], r["CreatedBy"]) for r in rules] == [(member, "config-multiaccountsetup.amazonaws.com")]
+    comp = pinned.json("--account", OTHER, "config", "describe-compliance")["ComplianceByConfigRules"]
+    assert [(c["ConfigRuleName"], c["Compliance"]["ComplianceType"]) for c in comp] == [(member, "NON_COMPLIANT")]
+    comp = pinned.json("config", "describe-compliance")["ComplianceByConfigRules"]
+    assert [c["Compliance"]["ComplianceType"] for c in comp] == ["COMPLIANT"]
+    assert pinned.json("--account", THIRD, "config", "describe-rules")["ConfigRules"] == []
+    listed = pinned.json("config", "describe-organization-config-rules")["OrganizationConfigRules"]
+    assert listed[0]["OrganizationManagedRuleMetadata"]["RuleIdentifier"] == "CW_LOGGROUP_RETENTION_PERIOD_CHECK"
+    st = pinned.json("config", "describe-organization-config-rule-statuses")["OrganizationConfigRuleStatuses"]
+    assert [(s["OrganizationConfigRuleName"], s["OrganizationRuleStatus"]) for s in st] == [("retention", "CREATE_SUCCESSFUL")]
+    # A Guard rule through OrganizationCustomPolicyRuleMetadata (change-triggered: THIRD records its resources).
+    pinned.ok("--account", THIRD, "config", "put-configuration-recorder", "--all-supported")
+    pinned.ok("--account", THIRD, "config", "put-delivery-channel", "--s3-bucket-name", "config-bucket")
+    pinned.ok("--account", THIRD, "config", "start-recording")
+    policy = json.dumps({"PolicyRuntime": "guard-2.x.x", "ResourceTypesScope": ["AWS::Logs::LogGroup"],
+                         "PolicyText": "rule r { configuration.retentionInDays >= 30 }",
+                         "OrganizationConfigRuleTriggerTypes": ["ConfigurationItemChangeNotification"]})  # fmt: skip
+    pinned.ok("config", "put-organization-config-rule", "--organization-config-rule-name", "guarded",
+              "--organization-custom-policy-rule-metadata", policy)  # fmt: skip
+    comp = pinned.json("--account", THIRD, "config", "describe-compliance")["ComplianceByConfigRules"]
+    assert [c["Compliance"]["ComplianceType"] for c in comp] == ["NON_COMPLIANT"]
+    listed = pinned.json("config", "describe-organization-config-rules", "--organization-config-rule-names", "guarded")
+    assert "PolicyText" not in listed["OrganizationConfigRules"][0]["OrganizationCustomPolicyRuleMetadata"]
+    pinned.ok("config", "delete-organization-config-rule", "--organization-config-rule-name", "retention")
+    pinned.ok("config", "delete-organization-config-rule", "--organization-config-rule-name", "guarded")
+    for acct in (ME, OTHER, THIRD):
+        assert pinned.json("--account", acct, "config", "describe-rules")["ConfigRules"] == []
+    res = pinned("config", "delete-organization-config-rule", "--organization-config-rule-name", "retention")
+    assert res.exit_code == 1 and "NoSuchOrganizationConfigRuleException" in res.stderr
+
+
+def test_organization_config_rule_bad_input_stores_nothing(pinned: Cli) -> None:
+    pinned.ok("account", "init", "--account-id", OTHER)
+    for args, text in [(("--organization-managed-rule-metadata", "RuleIdentifier=NOPE"), "The sourceIdentifier NOPE is invalid"),
+                       (("--organization-managed-rule-metadata", json.dumps({"RuleIdentifier": "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+                                                                              "InputParameters": '{"Nope": "1"}'})),
+                        "Unknown parameters provided in the inputParameters"),
+                       (("--organization-custom-policy-rule-metadata", json.dumps({"PolicyRuntime": "guard-2.x.x",
+                                                                                   "PolicyText": "rule r {"})), "not a valid Guard policy"),
+                       (("--organization-custom-rule-metadata", json.dumps({"LambdaFunctionArn": "arn:aws:lambda:us-east-1:1:function:f"})),
+                        "Lambda rule")]:  # fmt: skip
+        res = pinned(*RULE, *args)
+        assert res.exit_code == 2 and text in res.stderr, res.stderr
+    for acct in (ME, OTHER):
+        assert pinned.json("--account", acct, "config", "describe-rules")["ConfigRules"] == []
+    assert pinned.json("config", "describe-organization-config-rules")["OrganizationConfigRules"] == []

@@ -722,6 +722,85 @@ def delete_organization_conformance_pack(ctx: typer.Context, name: str = _ORG_PA
     renderer(ctx).render(delete_org_pack(app_ctx(ctx), name))
 
 
+_ORG_RULE = typer.Option(..., "--organization-config-rule-name", help="Organization rule name.")
+_ORG_RULE_NAMES = typer.Option(None, "--organization-config-rule-names", help="Rule names (repeatable).")
+
+
+@app.command("put-organization-config-rule")
+def put_organization_config_rule(
+    ctx: typer.Context,
+    name: str = _ORG_RULE,
+    managed: str | None = typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON."),
+    custom_policy: str | None = typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ..."),
+    custom: str | None = typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally)."),
+    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
+) -> None:
+    """Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).
+
+    Example: awsmon config put-organization-config-rule --organization-config-rule-name retention --organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK
+    """
+    from awsmon.services.config import put_org_rule
+
+    renderer(ctx).render(put_org_rule(app_ctx(ctx), name, managed=managed, custom_policy=custom_policy, custom=custom,
+                                      excluded=split_values(excluded)))  # fmt: skip
+
+
+@app.command("describe-organization-config-rules")
+def describe_organization_config_rules(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
+    """Organization config rules (DescribeOrganizationConfigRules; management account).
+
+    Example: awsmon config describe-organization-config-rules
+    """
+    from awsmon.services.config import describe_org_rules
+
+    renderer(ctx).render(describe_org_rules(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRules",
+                         columns=[Column("OrganizationConfigRuleName"), Column("ExcludedAccounts"),
+                                  Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("describe-organization-config-rule-statuses")
+def describe_organization_config_rule_statuses(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
+    """Deployment status of organization config rules (DescribeOrganizationConfigRuleStatuses).
+
+    Example: awsmon config describe-organization-config-rule-statuses
+    """
+    from awsmon.services.config import org_rule_statuses
+
+    renderer(ctx).render(org_rule_statuses(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRuleStatuses",
+                         columns=[Column("OrganizationConfigRuleName"), Column("OrganizationRuleStatus"),
+                                  Column("ErrorCode"), Column("ErrorMessage"), Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("get-organization-config-rule-detailed-status")
+def get_organization_config_rule_detailed_status(
+    ctx: typer.Context,
+    name: str = _ORG_RULE,
+    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
+    status: str | None = typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...)."),
+) -> None:
+    """The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).
+
+    Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention
+    """
+    from awsmon.services.config import org_rule_detailed_status
+
+    renderer(ctx).render(org_rule_detailed_status(app_ctx(ctx), name, account=account, status=status),
+                         rows_key="OrganizationConfigRuleDetailedStatus",
+                         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"),
+                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+
+
+@app.command("delete-organization-config-rule")
+def delete_organization_config_rule(ctx: typer.Context, name: str = _ORG_RULE) -> None:
+    """Delete an organization config rule from every member account (DeleteOrganizationConfigRule).
+
+    Example: awsmon config delete-organization-config-rule --organization-config-rule-name retention
+    """
+    from awsmon.services.config import delete_org_rule
+
+    renderer(ctx).render(delete_org_rule(app_ctx(ctx), name))
+
+
 @app.command("describe-conformance-packs")
 def describe_conformance_packs(
     ctx: typer.Context,

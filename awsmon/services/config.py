@@ -541,6 +541,47 @@ def delete_org_pack(ctx: AppContext, name: str) -> dict[str, Any]:
     return {}
 
 
+def put_org_rule(ctx: AppContext, name: str, *, managed: str | None = None, custom_policy: str | None = None,
+                 custom: str | None = None, excluded: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    """PutOrganizationConfigRule with one metadata structure (JSON or aws-cli shorthand)."""
+    from awsmon.services._input import json_or_shorthand
+
+    meta = compact(OrganizationManagedRuleMetadata=managed, OrganizationCustomPolicyRuleMetadata=custom_policy,
+                   OrganizationCustomRuleMetadata=custom)  # fmt: skip
+    if len(meta) != 1:
+        raise UsageError("give one of --organization-managed-rule-metadata, --organization-custom-policy-rule-metadata "
+                         "or --organization-custom-rule-metadata")  # fmt: skip
+    key, text = next(iter(meta.items()))
+    lists = ("ResourceTypesScope", "OrganizationConfigRuleTriggerTypes", "DebugLogDeliveryAccounts")
+    option = "--" + "".join("-" + c.lower() if c.isupper() else c for c in key).lstrip("-")
+    params = {key: json_or_shorthand(text, option, lists=lists), **compact(ExcludedAccounts=list(excluded) or None)}
+    return dict(_client(ctx).put_organization_config_rule(OrganizationConfigRuleName=name, **params))
+
+
+def describe_org_rules(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"OrganizationConfigRuleNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_organization_config_rules, "OrganizationConfigRules", "NextToken", None, params)
+
+
+def org_rule_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    params = {"OrganizationConfigRuleNames": list(names)} if names else {}
+    return _pages(_client(ctx).describe_organization_config_rule_statuses, "OrganizationConfigRuleStatuses",
+                  "NextToken", None, params)  # fmt: skip
+
+
+def org_rule_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
+                             status: str | None = None) -> dict[str, Any]:  # fmt: skip
+    filters = compact(AccountId=account, MemberAccountRuleStatus=status)
+    params: dict[str, Any] = {"OrganizationConfigRuleName": name, **({"Filters": filters} if filters else {})}
+    return _pages(_client(ctx).get_organization_config_rule_detailed_status, "OrganizationConfigRuleDetailedStatus",
+                  "NextToken", None, params)  # fmt: skip
+
+
+def delete_org_rule(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_organization_config_rule(OrganizationConfigRuleName=name)
+    return {}
+
+
 # -- aggregators -----------------------------------------------------------------------------------------------------
 
 

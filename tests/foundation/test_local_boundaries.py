@@ -16,7 +16,7 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema", "organization
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
                  "cloudwatch_anomaly"},
                 {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups"}, {"cloudtrail", "cloudtrail_insights", "history"},
-                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
+                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate", "config_org"}]
 
 
 def _service_of(module: str) -> str:

@@ -68,6 +68,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def compact_fields(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value (None and empty values left out)."""
+    return {k: v for k, v in fields.items() if v not in (None, "", [], {})}
+
+
 def _md5(state: Mapping[str, Any]) -> str:
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.md5(canonical.encode()).hexdigest()
@@ -1973,166 +1978,200 @@ class LocalConfig(LocalService):
         self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
         return {}
 
-    # -- organization conformance packs -------------------------------------------------------------------------
-    _ORG_PACK_MISSING = ("One or more organization conformance packs with specified names are not present. Ensure your "
-                         "names are correct and try your request again later.")  # fmt: skip
-    _ORG_CREATOR = "config-multiaccountsetup.amazonaws.com"
-
-    def _org_pack(self, name: str) -> dict[str, Any]:
-        row = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
-        if row is None:
-            raise ServiceError("NoSuchOrganizationConformancePackException", self._ORG_PACK_MISSING)
-        return dict(json.loads(row[0]))
-
-    def _in_account(self, account: str, fn: Callable[[LocalConfig], Any]) -> tuple[str, str] | None:
-        """Run ``fn`` on this Region's Config of a local account (its own write transaction when it is another
-        account, as AWS's multi-account setup acts in each member); a ServiceError is returned as (code, message)."""
-        from awsmon.backends.local.store import AccountStore
-
-        try:
-            if account == self.account_id:
-                with self.store.transaction():
-                    fn(self)
-                return None
-            other = AccountStore.open(self.store.home, account)
-            try:
-                with other.transaction():
-                    fn(type(self)(other, self.region))
-            finally:
-                other.close()
-        except ServiceError as exc:
-            return exc.code, exc.message
-        return None
-
+    # -- organization conformance packs and config rules (config_org.py) ------------------------------------------
     @api("PutOrganizationConformancePack")
     def put_organization_conformance_pack(self, *, OrganizationConformancePackName: str, TemplateS3Uri: str | None = None,
                                           TemplateBody: str | None = None, DeliveryS3Bucket: str | None = None,
                                           DeliveryS3KeyPrefix: str | None = None,
                                           ConformancePackInputParameters: list[dict[str, str]] | None = None,
                                           ExcludedAccounts: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        """Deploys the pack into every account of the home's organization but the excluded ones (the management
-        account included), each as ``OrgConformsPack-<name>-<suffix>`` created by config-multiaccountsetup."""
+        from awsmon.backends.local import config_org
+
+        name = self._org_name(OrganizationConformancePackName, "organizationConformancePackName")
+        excluded = self._excluded(ExcludedAccounts)
+        body, inputs, _ = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
+        params = [{"ParameterName": k, "ParameterValue": v} for k, v in inputs.items()]
+        fields = {"ConformancePackInputParameters": params, **compact_fields(DeliveryS3Bucket=DeliveryS3Bucket,
+                                                                            DeliveryS3KeyPrefix=DeliveryS3KeyPrefix)}  # fmt: skip
+
+        def put(svc: LocalConfig, member: str) -> None:
+            type(svc).put_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
+                svc, ConformancePackName=member, TemplateBody=body, ConformancePackInputParameters=params,
+                DeliveryS3Bucket=DeliveryS3Bucket, DeliveryS3KeyPrefix=DeliveryS3KeyPrefix, _created_by=config_org.CREATOR)
+
+        cfg = config_org.deploy(self, config_org.PACK, name, excluded, fields, put, self._remove_pack)
+        return {"OrganizationConformancePackArn": cfg["OrganizationConformancePackArn"]}
+
+    @staticmethod
+    def _remove_pack(svc: LocalConfig, member: str) -> None:
+        type(svc).delete_conformance_pack.__wrapped__(svc, ConformancePackName=member)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _remove_rule(svc: LocalConfig, member: str) -> None:
+        type(svc).delete_config_rule.__wrapped__(svc, ConfigRuleName=member)  # type: ignore[attr-defined]
+
+    def _org_name(self, name: Any, field: str) -> str:
+        """A valid organization pack / rule name, asked by the management account (else AWS's errors)."""
         import re
 
-        from awsmon.backends.local.organization import local_organization
-
-        name = OrganizationConformancePackName
-        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,127}", name):
-            raise _validation(name, "organizationConformancePackName", "Member must satisfy regular expression pattern: "
-                              "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,63}", name):
+            raise _validation(name, field, "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
         self._require_management_account()
-        excluded = list(ExcludedAccounts or [])
+        return name
+
+    @staticmethod
+    def _excluded(accounts: Any) -> list[str]:
+        import re
+
+        excluded = list(accounts or [])
         if len(excluded) > 1000 or any(not isinstance(a, str) or not re.fullmatch(r"\d{12}", a) for a in excluded):
             raise _validation(excluded, "excludedAccounts", "Member must satisfy constraint: [Member must satisfy "
                               "regular expression pattern: \\d{12}]")  # fmt: skip
-        body, inputs, _ = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
-        org = local_organization(self.store.home)
-        assert org is not None  # _require_management_account found it
-        prev = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
-        old = json.loads(prev[0]) if prev else None
-        suffix = old["Member"].rsplit("-", 1)[-1] if old else uuid.uuid4().hex[:8]
-        member = f"OrgConformsPack-{name}-{suffix}"
-        verb = "UPDATE" if old else "CREATE"
-        now_ms = _ms(self.now())
-        params = [{"ParameterName": k, "ParameterValue": v} for k, v in inputs.items()]
-        statuses: dict[str, dict[str, Any]] = {}
-        for account in org.accounts:
-            was = (old or {}).get("Statuses", {}).get(account)
-            if account in excluded:
-                if was and was["Status"] not in ("DELETE_SUCCESSFUL", "CREATE_FAILED"):
-                    err = self._in_account(account, lambda svc: type(svc).delete_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
-                        svc, ConformancePackName=member))
-                    statuses[account] = self._member_status("DELETE", err, now_ms)
-                continue
-            err = self._in_account(account, lambda svc: type(svc).put_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
-                svc, ConformancePackName=member, TemplateBody=body, ConformancePackInputParameters=params,
-                DeliveryS3Bucket=DeliveryS3Bucket, DeliveryS3KeyPrefix=DeliveryS3KeyPrefix, _created_by=self._ORG_CREATOR))
-            statuses[account] = self._member_status(verb if was and was["Status"] != "CREATE_FAILED" else "CREATE", err, now_ms)
-        arn = old["OrganizationConformancePackArn"] if old else (
-            f"arn:aws:config:{self.region}:{self.account_id}:organization-conformance-pack/{name}-{suffix}")
-        cfg: dict[str, Any] = {"OrganizationConformancePackName": name, "OrganizationConformancePackArn": arn,
-                               "ConformancePackInputParameters": params, "ExcludedAccounts": excluded,
-                               "LastUpdateTime": now_ms, "Member": member, "Statuses": statuses, "Verb": verb}  # fmt: skip
-        if DeliveryS3Bucket:
-            cfg["DeliveryS3Bucket"] = DeliveryS3Bucket
-        if DeliveryS3KeyPrefix:
-            cfg["DeliveryS3KeyPrefix"] = DeliveryS3KeyPrefix
-        self.conn.execute("INSERT INTO cfg_org_packs (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
-                          "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
-        return {"OrganizationConformancePackArn": arn}
-
-    @staticmethod
-    def _member_status(verb: str, err: tuple[str, str] | None, now_ms: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"Status": f"{verb}_{'FAILED' if err else 'SUCCESSFUL'}", "LastUpdateTime": now_ms}
-        if err:
-            out["ErrorCode"], out["ErrorMessage"] = err
-        return out
-
-    def _org_packs(self, names: list[str] | None) -> list[dict[str, Any]]:
-        if names:
-            return [self._org_pack(n) for n in names]
-        return [json.loads(r[0]) for r in self.conn.execute(
-            "SELECT config FROM cfg_org_packs WHERE region = ? ORDER BY name", (self.region,))]  # fmt: skip
+        return excluded
 
     @api("DescribeOrganizationConformancePacks")
     def describe_organization_conformance_packs(self, *, OrganizationConformancePackNames: list[str] | None = None,
                                                 **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
         self._require_management_account()
-        out = []
-        for cfg in self._org_packs(OrganizationConformancePackNames):
-            d = {k: v for k, v in cfg.items() if k not in ("Member", "Statuses", "Verb")}
-            d["LastUpdateTime"] = _dt(cfg["LastUpdateTime"])
-            out.append(d)
-        return {"OrganizationConformancePacks": out}
+        return {"OrganizationConformancePacks": [config_org.describe(c) for c in config_org.listed(
+            self, config_org.PACK, OrganizationConformancePackNames)]}  # fmt: skip
 
     @api("DescribeOrganizationConformancePackStatuses")
     def describe_organization_conformance_pack_statuses(self, *, OrganizationConformancePackNames: list[str] | None = None,
                                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
-        """The pack's status: <verb>_FAILED when any member account failed, with that account's error."""
+        from awsmon.backends.local import config_org
+
         self._require_management_account()
-        out = []
-        for cfg in self._org_packs(OrganizationConformancePackNames):
-            failed = [(a, st) for a, st in sorted(cfg["Statuses"].items()) if st["Status"].endswith("_FAILED")]
-            st: dict[str, Any] = {"OrganizationConformancePackName": cfg["OrganizationConformancePackName"],
-                                  "Status": f"{cfg['Verb']}_{'FAILED' if failed else 'SUCCESSFUL'}",
-                                  "LastUpdateTime": _dt(cfg["LastUpdateTime"])}  # fmt: skip
-            if failed:
-                st["ErrorCode"] = failed[0][1]["ErrorCode"]
-                st["ErrorMessage"] = f"Account {failed[0][0]}: {failed[0][1]['ErrorMessage']}"
-            out.append(st)
-        return {"OrganizationConformancePackStatuses": out}
+        return {"OrganizationConformancePackStatuses": [config_org.status(config_org.PACK, c) for c in config_org.listed(
+            self, config_org.PACK, OrganizationConformancePackNames)]}  # fmt: skip
 
     @api("GetOrganizationConformancePackDetailedStatus")
     def get_organization_conformance_pack_detailed_status(self, *, OrganizationConformancePackName: str,
                                                           Filters: dict[str, Any] | None = None,
                                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
         self._require_management_account()
-        cfg = self._org_pack(OrganizationConformancePackName)
-        want = Filters or {}
-        out = []
-        for account, st in sorted(cfg["Statuses"].items()):
-            if want.get("AccountId") and want["AccountId"] != account or want.get("Status") and want["Status"] != st["Status"]:
-                continue
-            d = {"AccountId": account, "ConformancePackName": cfg["Member"], **st}
-            d["LastUpdateTime"] = _dt(st["LastUpdateTime"])
-            out.append(d)
-        return {"OrganizationConformancePackDetailedStatuses": out}
+        cfg = config_org.get(self, config_org.PACK, OrganizationConformancePackName)
+        f = Filters or {}
+        return {"OrganizationConformancePackDetailedStatuses": config_org.detailed(
+            config_org.PACK, cfg, f.get("AccountId"), f.get("Status"))}  # fmt: skip
 
     @api("DeleteOrganizationConformancePack")
     def delete_organization_conformance_pack(self, *, OrganizationConformancePackName: str, **kw: Any) -> dict[str, Any]:
-        """Deletes the pack (and its rules and results) from every member account, then the organization pack."""
+        from awsmon.backends.local import config_org
+
         self._require_management_account()
-        name = OrganizationConformancePackName
-        row = self.conn.execute("SELECT config FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
-        if row is None:
-            raise ServiceError("NoSuchOrganizationConformancePackException", "Could not find an "
-                               f"OrganizationConformancePack for given request with resourceName {name}")  # fmt: skip
-        cfg = json.loads(row[0])
-        for account, st in cfg["Statuses"].items():
-            if st["Status"].startswith(("CREATE_SUCCESSFUL", "UPDATE_")):
-                self._in_account(account, lambda svc: type(svc).delete_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
-                    svc, ConformancePackName=cfg["Member"]))
-        self.conn.execute("DELETE FROM cfg_org_packs WHERE region = ? AND name = ?", (self.region, name))
+        config_org.delete(self, config_org.PACK, OrganizationConformancePackName, self._remove_pack)
+        return {}
+
+    _ORG_RULE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification",
+                          "ScheduledNotification")  # fmt: skip
+
+    @api("PutOrganizationConfigRule")
+    def put_organization_config_rule(self, *, OrganizationConfigRuleName: str,
+                                     OrganizationManagedRuleMetadata: dict[str, Any] | None = None,
+                                     OrganizationCustomRuleMetadata: dict[str, Any] | None = None,
+                                     OrganizationCustomPolicyRuleMetadata: dict[str, Any] | None = None,
+                                     ExcludedAccounts: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """A managed (OrganizationManagedRuleMetadata) or Guard (OrganizationCustomPolicyRuleMetadata) rule deployed
+        into every organization account as ``OrgConfigRule-<name>-<suffix>``; validated as PutConfigRule validates
+        it (bad input: nothing stored in any account). Lambda rules (OrganizationCustomRuleMetadata) need the
+        function in every member account: refused locally."""
+        from awsmon.backends.local import config_org
+
+        name = self._org_name(OrganizationConfigRuleName, "organizationConfigRuleName")
+        given = [m for m in (OrganizationManagedRuleMetadata, OrganizationCustomRuleMetadata,
+                             OrganizationCustomPolicyRuleMetadata) if m is not None]  # fmt: skip
+        if len(given) != 1:
+            raise ServiceError("ValidationException", "Specify exactly one of OrganizationManagedRuleMetadata, "
+                               "OrganizationCustomRuleMetadata or OrganizationCustomPolicyRuleMetadata.")  # fmt: skip
+        if OrganizationCustomRuleMetadata is not None:
+            raise ServiceError("InvalidParameterValueException", "awsmon deploys organization rules with managed "
+                               "(OrganizationManagedRuleMetadata) or Guard (OrganizationCustomPolicyRuleMetadata) "
+                               "sources; a Lambda rule would need the function in every member account.")  # fmt: skip
+        excluded = self._excluded(ExcludedAccounts)
+        meta = dict(given[0])
+        rule: dict[str, Any] = {"Scope": compact_fields(ComplianceResourceTypes=meta.get("ResourceTypesScope"),
+                                                        ComplianceResourceId=meta.get("ResourceIdScope"),
+                                                        TagKey=meta.get("TagKeyScope"), TagValue=meta.get("TagValueScope"))}  # fmt: skip
+        if not rule["Scope"]:
+            del rule["Scope"]
+        rule.update(compact_fields(InputParameters=meta.get("InputParameters"), Description=meta.get("Description"),
+                                   MaximumExecutionFrequency=meta.get("MaximumExecutionFrequency")))  # fmt: skip
+        if OrganizationManagedRuleMetadata is not None:
+            rule["Source"] = {"Owner": "AWS", "SourceIdentifier": meta.get("RuleIdentifier")}
+            fields = {"OrganizationManagedRuleMetadata": meta}
+        else:
+            triggers = meta.get("OrganizationConfigRuleTriggerTypes") or []
+            if any(t not in self._ORG_RULE_TRIGGERS[:2] for t in triggers):
+                raise _validation(triggers, "organizationCustomPolicyRuleMetadata.organizationConfigRuleTriggerTypes",
+                                  "Member must satisfy enum value set: [ConfigurationItemChangeNotification, "
+                                  "OversizedConfigurationItemChangeNotification]")  # fmt: skip
+            rule["Source"] = {"Owner": "CUSTOM_POLICY", "SourceDetails": [
+                {"EventSource": "aws.config", "MessageType": t} for t in triggers or [self._ORG_RULE_TRIGGERS[0]]],
+                "CustomPolicyDetails": {"PolicyRuntime": meta.get("PolicyRuntime"), "PolicyText": meta.get("PolicyText"),
+                                        **compact_fields(EnableDebugLogDelivery=meta.get("DebugLogDeliveryAccounts") and True)}}  # fmt: skip
+            fields = {"OrganizationCustomPolicyRuleMetadata": {k: v for k, v in meta.items() if k != "PolicyText"}}
+
+        def put(svc: LocalConfig, member: str) -> None:
+            type(svc).put_config_rule.__wrapped__(svc, ConfigRule={**rule, "ConfigRuleName": member},  # type: ignore[attr-defined]
+                                                  _created_by=config_org.CREATOR)
+
+        self._probe(lambda: put(self, f"OrgConfigRule-{name}-probe"))
+        cfg = config_org.deploy(self, config_org.RULE, name, excluded, fields, put, self._remove_rule)
+        return {"OrganizationConfigRuleArn": cfg["OrganizationConfigRuleArn"]}
+
+    class _Probe(Exception):
+        """Rolls back a validation-only write."""
+
+    def _probe(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` in a savepoint that is always rolled back: its ServiceError (bad input) propagates, nothing
+        stays."""
+        try:
+            with self.store.transaction():
+                fn()
+                raise self._Probe
+        except self._Probe:
+            pass
+
+    @api("DescribeOrganizationConfigRules")
+    def describe_organization_config_rules(self, *, OrganizationConfigRuleNames: list[str] | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        return {"OrganizationConfigRules": [config_org.describe(c) for c in config_org.listed(
+            self, config_org.RULE, OrganizationConfigRuleNames)]}  # fmt: skip
+
+    @api("DescribeOrganizationConfigRuleStatuses")
+    def describe_organization_config_rule_statuses(self, *, OrganizationConfigRuleNames: list[str] | None = None,
+                                                   **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        return {"OrganizationConfigRuleStatuses": [config_org.status(config_org.RULE, c) for c in config_org.listed(
+            self, config_org.RULE, OrganizationConfigRuleNames)]}  # fmt: skip
+
+    @api("GetOrganizationConfigRuleDetailedStatus")
+    def get_organization_config_rule_detailed_status(self, *, OrganizationConfigRuleName: str,
+                                                     Filters: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        cfg = config_org.get(self, config_org.RULE, OrganizationConfigRuleName)
+        f = Filters or {}
+        return {"OrganizationConfigRuleDetailedStatus": config_org.detailed(
+            config_org.RULE, cfg, f.get("AccountId"), f.get("MemberAccountRuleStatus"))}  # fmt: skip
+
+    @api("DeleteOrganizationConfigRule")
+    def delete_organization_config_rule(self, *, OrganizationConfigRuleName: str, **kw: Any) -> dict[str, Any]:
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        config_org.delete(self, config_org.RULE, OrganizationConfigRuleName, self._remove_rule)
         return {}
 
     # -- aggregators --------------------------------------------------------------------------------------------

@@ -176,15 +176,15 @@ MIGRATIONS: list[str] = [
                               'iam.amazonaws.com', 'dynamodb.amazonaws.com', 'lambda.amazonaws.com')
     BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
     """,
-    # Organization conformance packs (issue 13): kept in the management account; each member account holds the
-    # deployed pack (OrgConformsPack-<name>-<suffix>) in its own cfg_packs.
+    # Organization conformance packs and organization config rules (issue 13; backends/local/config_org.py): kept in
+    # the management account; each member account holds the deployed pack or rule itself.
     """
-    CREATE TABLE IF NOT EXISTS cfg_org_packs (
+    CREATE TABLE IF NOT EXISTS cfg_org (
         region TEXT NOT NULL,
+        kind TEXT NOT NULL,                -- pack | rule
         name TEXT NOT NULL,
-        config TEXT NOT NULL,              -- JSON: OrganizationConformancePack (times in ms) + "Member" (the member
-                                           -- pack name) + "Statuses" {account: {Status, ErrorCode, ErrorMessage, LastUpdateTime}}
-        PRIMARY KEY (region, name)
+        config TEXT NOT NULL,              -- JSON: the organization object (times in ms) + Member, Verb, Statuses
+        PRIMARY KEY (region, kind, name)
     );
     """,
     # Remediation executions advance QUEUED -> IN_PROGRESS -> SUCCEEDED | FAILED on the clock: remember whether an
