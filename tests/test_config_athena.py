@@ -231,3 +231,18 @@ def test_aws_backend_runs_local_engine_only_on_a_path(pinned: Cli, home: Path, r
     bucket = home / "accounts" / ACCT / "s3" / "config-bucket"
     res = aws("config", "query", T2_MICRO, "--path", str(bucket), "-o", "json")
     assert res.exit_code == 0 and len(json.loads(res.stdout)) == 2, res.stderr
+
+
+def test_channel_key_prefix(pinned: Cli) -> None:
+    pinned.ok("config", "put-configuration-recorder", "--all-supported")
+    pinned.ok("config", "put-delivery-channel", "--s3-bucket-name", "config-bucket", "--s3-key-prefix", "org/config")
+    pinned.ok("config", "start-recording")
+    pinned.ok("logs", "create-group", "--name", "/p")
+    pinned.ok("config", "deliver-config-snapshot")
+    rows = _rows(pinned, "SELECT c.resourceid FROM aws_config_configuration_snapshot CROSS JOIN UNNEST(configurationitems) "
+                         "AS t(c) WHERE dt = 'latest' AND c.resourcetype = 'AWS::Logs::LogGroup'")  # fmt: skip
+    assert rows == [{"resourceid": "/p"}]
+    ddl = pinned.ok("config", "athena-ddl", "--s3-bucket", "config-bucket", "--s3-prefix", "org/config",
+                    "--add-partitions").stdout  # fmt: skip
+    assert "LOCATION 's3://config-bucket/org/config/AWSLogs/'" in ddl
+    assert f"LOCATION 's3://config-bucket/org/config/AWSLogs/{ACCT}/Config/us-east-1/2026/11/20/ConfigSnapshot/'" in ddl
