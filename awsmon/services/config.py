@@ -516,24 +516,31 @@ def put_org_pack(ctx: AppContext, name: str, *, template_body: str | None = None
         OrganizationConformancePackName=name, **params, **_pack_source(template_body, template_s3_uri, sample, parameters)))
 
 
+def _named_pages(call: Any, key: str, names_param: str, names: Sequence[str] | None) -> dict[str, Any]:
+    """Every page of a Describe* call that takes an optional list of names."""
+    return _pages(call, key, "NextToken", None, {names_param: list(names)} if names else {})
+
+
+def _detailed_pages(call: Any, key: str, name_param: str, name: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """Every page of a Get*DetailedStatus call of one organization pack or rule, with its optional Filters."""
+    return _pages(call, key, "NextToken", None, {name_param: name, **({"Filters": filters} if filters else {})})
+
+
 def describe_org_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"OrganizationConformancePackNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_organization_conformance_packs, "OrganizationConformancePacks", "NextToken",
-                  None, params)  # fmt: skip
+    return _named_pages(_client(ctx).describe_organization_conformance_packs, "OrganizationConformancePacks",
+                        "OrganizationConformancePackNames", names)  # fmt: skip
 
 
 def org_pack_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"OrganizationConformancePackNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_organization_conformance_pack_statuses, "OrganizationConformancePackStatuses",
-                  "NextToken", None, params)  # fmt: skip
+    return _named_pages(_client(ctx).describe_organization_conformance_pack_statuses,
+                        "OrganizationConformancePackStatuses", "OrganizationConformancePackNames", names)  # fmt: skip
 
 
 def org_pack_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
                              status: str | None = None) -> dict[str, Any]:  # fmt: skip
-    filters = compact(AccountId=account, Status=status)
-    params: dict[str, Any] = {"OrganizationConformancePackName": name, **({"Filters": filters} if filters else {})}
-    return _pages(_client(ctx).get_organization_conformance_pack_detailed_status,
-                  "OrganizationConformancePackDetailedStatuses", "NextToken", None, params)  # fmt: skip
+    return _detailed_pages(_client(ctx).get_organization_conformance_pack_detailed_status,
+                           "OrganizationConformancePackDetailedStatuses", "OrganizationConformancePackName", name,
+                           compact(AccountId=account, Status=status))  # fmt: skip
 
 
 def delete_org_pack(ctx: AppContext, name: str) -> dict[str, Any]:
@@ -559,22 +566,20 @@ def put_org_rule(ctx: AppContext, name: str, *, managed: str | None = None, cust
 
 
 def describe_org_rules(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"OrganizationConfigRuleNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_organization_config_rules, "OrganizationConfigRules", "NextToken", None, params)
+    return _named_pages(_client(ctx).describe_organization_config_rules, "OrganizationConfigRules",
+                        "OrganizationConfigRuleNames", names)  # fmt: skip
 
 
 def org_rule_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"OrganizationConfigRuleNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_organization_config_rule_statuses, "OrganizationConfigRuleStatuses",
-                  "NextToken", None, params)  # fmt: skip
+    return _named_pages(_client(ctx).describe_organization_config_rule_statuses, "OrganizationConfigRuleStatuses",
+                        "OrganizationConfigRuleNames", names)  # fmt: skip
 
 
 def org_rule_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
                              status: str | None = None) -> dict[str, Any]:  # fmt: skip
-    filters = compact(AccountId=account, MemberAccountRuleStatus=status)
-    params: dict[str, Any] = {"OrganizationConfigRuleName": name, **({"Filters": filters} if filters else {})}
-    return _pages(_client(ctx).get_organization_config_rule_detailed_status, "OrganizationConfigRuleDetailedStatus",
-                  "NextToken", None, params)  # fmt: skip
+    return _detailed_pages(_client(ctx).get_organization_config_rule_detailed_status,
+                           "OrganizationConfigRuleDetailedStatus", "OrganizationConfigRuleName", name,
+                           compact(AccountId=account, MemberAccountRuleStatus=status))  # fmt: skip
 
 
 def delete_org_rule(ctx: AppContext, name: str) -> dict[str, Any]:

@@ -2029,35 +2029,40 @@ class LocalConfig(LocalService):
                               "regular expression pattern: \\d{12}]")  # fmt: skip
         return excluded
 
-    @api("DescribeOrganizationConformancePacks")
-    def describe_organization_conformance_packs(self, *, OrganizationConformancePackNames: list[str] | None = None,
-                                                **kw: Any) -> dict[str, Any]:  # fmt: skip
+    def _org_view(self, kind: str, names: list[str] | None, how: str) -> list[dict[str, Any]]:
+        """The organization packs or rules (``kind`` pack | rule) of the management account, as ``how`` (describe |
+        status) shows them."""
         from awsmon.backends.local import config_org
 
         self._require_management_account()
-        return {"OrganizationConformancePacks": [config_org.describe(c) for c in config_org.listed(
-            self, config_org.PACK, OrganizationConformancePackNames)]}  # fmt: skip
+        k = config_org.PACK if kind == "pack" else config_org.RULE
+        return [config_org.describe(c) if how == "describe" else config_org.status(k, c)
+                for c in config_org.listed(self, k, names)]  # fmt: skip
+
+    def _org_detailed(self, kind: str, name: str, account: str | None, state: str | None) -> list[dict[str, Any]]:
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        k = config_org.PACK if kind == "pack" else config_org.RULE
+        return config_org.detailed(k, config_org.get(self, k, name), account, state)
+
+    @api("DescribeOrganizationConformancePacks")
+    def describe_organization_conformance_packs(self, *, OrganizationConformancePackNames: list[str] | None = None,
+                                                **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"OrganizationConformancePacks": self._org_view("pack", OrganizationConformancePackNames, "describe")}
 
     @api("DescribeOrganizationConformancePackStatuses")
     def describe_organization_conformance_pack_statuses(self, *, OrganizationConformancePackNames: list[str] | None = None,
                                                         **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local import config_org
-
-        self._require_management_account()
-        return {"OrganizationConformancePackStatuses": [config_org.status(config_org.PACK, c) for c in config_org.listed(
-            self, config_org.PACK, OrganizationConformancePackNames)]}  # fmt: skip
+        return {"OrganizationConformancePackStatuses": self._org_view("pack", OrganizationConformancePackNames, "status")}
 
     @api("GetOrganizationConformancePackDetailedStatus")
     def get_organization_conformance_pack_detailed_status(self, *, OrganizationConformancePackName: str,
                                                           Filters: dict[str, Any] | None = None,
                                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local import config_org
-
-        self._require_management_account()
-        cfg = config_org.get(self, config_org.PACK, OrganizationConformancePackName)
         f = Filters or {}
-        return {"OrganizationConformancePackDetailedStatuses": config_org.detailed(
-            config_org.PACK, cfg, f.get("AccountId"), f.get("Status"))}  # fmt: skip
+        return {"OrganizationConformancePackDetailedStatuses": self._org_detailed(
+            "pack", OrganizationConformancePackName, f.get("AccountId"), f.get("Status"))}  # fmt: skip
 
     @api("DeleteOrganizationConformancePack")
     def delete_organization_conformance_pack(self, *, OrganizationConformancePackName: str, **kw: Any) -> dict[str, Any]:
@@ -2140,31 +2145,19 @@ class LocalConfig(LocalService):
     @api("DescribeOrganizationConfigRules")
     def describe_organization_config_rules(self, *, OrganizationConfigRuleNames: list[str] | None = None,
                                            **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local import config_org
-
-        self._require_management_account()
-        return {"OrganizationConfigRules": [config_org.describe(c) for c in config_org.listed(
-            self, config_org.RULE, OrganizationConfigRuleNames)]}  # fmt: skip
+        return {"OrganizationConfigRules": self._org_view("rule", OrganizationConfigRuleNames, "describe")}
 
     @api("DescribeOrganizationConfigRuleStatuses")
     def describe_organization_config_rule_statuses(self, *, OrganizationConfigRuleNames: list[str] | None = None,
                                                    **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local import config_org
-
-        self._require_management_account()
-        return {"OrganizationConfigRuleStatuses": [config_org.status(config_org.RULE, c) for c in config_org.listed(
-            self, config_org.RULE, OrganizationConfigRuleNames)]}  # fmt: skip
+        return {"OrganizationConfigRuleStatuses": self._org_view("rule", OrganizationConfigRuleNames, "status")}
 
     @api("GetOrganizationConfigRuleDetailedStatus")
     def get_organization_config_rule_detailed_status(self, *, OrganizationConfigRuleName: str,
                                                      Filters: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
-        from awsmon.backends.local import config_org
-
-        self._require_management_account()
-        cfg = config_org.get(self, config_org.RULE, OrganizationConfigRuleName)
         f = Filters or {}
-        return {"OrganizationConfigRuleDetailedStatus": config_org.detailed(
-            config_org.RULE, cfg, f.get("AccountId"), f.get("MemberAccountRuleStatus"))}  # fmt: skip
+        return {"OrganizationConfigRuleDetailedStatus": self._org_detailed(
+            "rule", OrganizationConfigRuleName, f.get("AccountId"), f.get("MemberAccountRuleStatus"))}  # fmt: skip
 
     @api("DeleteOrganizationConfigRule")
     def delete_organization_config_rule(self, *, OrganizationConfigRuleName: str, **kw: Any) -> dict[str, Any]:
