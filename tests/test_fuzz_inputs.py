@@ -207,3 +207,29 @@ def test_cli_file_arguments(pinned: Cli, tmp_path_factory: pytest.TempPathFactor
     _one_clear_line(pinned("config", "put-delivery-channel", "--delivery-channel", url), (0, 1, 2))
     _one_clear_line(pinned("metrics", "get-data", "--metric-data-queries", url))
     _one_clear_line(pinned("logs", "test-pattern", "--pattern", "x", "--file", url))
+
+
+def test_shorthand_nested_forms() -> None:
+    """aws-cli's shorthand: nested lists and structures, quoted values, csv lists."""
+    from awsmon.services._input import shorthand
+
+    assert shorthand("ResourceType=instance,Tags=[{Key=a,Value=b},{Key=c,Value=d}]", "x") == {
+        "ResourceType": "instance", "Tags": [{"Key": "a", "Value": "b"}, {"Key": "c", "Value": "d"}]}
+    assert shorthand("Name=x,Values=a,b", "x", lists=("Values",)) == {"Name": "x", "Values": ["a", "b"]}
+    assert shorthand("Name=x,Values=a", "x", lists=("Values",)) == {"Name": "x", "Values": ["a"]}
+    assert shorthand("Key=a,Value='x,y=z'", "x") == {"Key": "a", "Value": "x,y=z"}
+    assert shorthand("A={B=[1,2],C={D=e}},E=true", "x") == {"A": {"B": [1, 2], "C": {"D": "e"}}, "E": True}
+    assert shorthand("Expression=rate(5 minutes),DurationInSeconds=0", "x") == {
+        "Expression": "rate(5 minutes)", "DurationInSeconds": 0}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab=,[]{}'\" \\", max_size=30))
+def test_shorthand_never_crashes(text: str) -> None:
+    from awsmon.errors import UsageError
+    from awsmon.services._input import shorthand
+
+    try:
+        assert isinstance(shorthand(text, "x"), dict)
+    except UsageError as err:
+        assert "\n" not in str(err)

@@ -65,6 +65,23 @@ def test_ec2_security_groups(backend_cli: Cli) -> None:
     assert "default" in names and "web" in names
 
 
+def test_ec2_security_group_tag_specifications(backend_cli: Cli) -> None:
+    """Both aws-cli forms of --tag-specifications (nested shorthand and JSON) tag the group; a malformed one is
+    a usage error (it used to crash in the backend with 'unexpected TypeError')."""
+    cli = backend_cli
+    for name, spec in (("short", "ResourceType=security-group,Tags=[{Key=team,Value=a},{Key=env,Value=b}]"),
+                       ("json", '[{"ResourceType":"security-group","Tags":[{"Key":"team","Value":"a"},'
+                                '{"Key":"env","Value":"b"}]}]')):
+        gid = cli.json("ec2", "create-security-group", "--group-name", name, "--description", "d",
+                       "--tag-specifications", spec)["GroupId"]
+        group = cli.json("ec2", "describe-security-groups", "--group-ids", gid)["SecurityGroups"][0]
+        assert sorted((t["Key"], t["Value"]) for t in group["Tags"]) == [("env", "b"), ("team", "a")]
+    for bad in ("ResourceType=security-group,Tags=x", "[1]", "ResourceType=security-group,Tags=[{Key=a"):
+        res = cli("ec2", "create-security-group", "--group-name", "bad", "--description", "d",
+                  "--tag-specifications", bad)
+        assert res.exit_code == 2 and "--tag-specifications" in res.stderr and "unexpected" not in res.stderr
+
+
 def test_s3_high_level_and_settings(backend_cli: Cli, tmp_path: Path) -> None:
     cli = backend_cli
     f = tmp_path / "f.txt"

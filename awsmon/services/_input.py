@@ -31,20 +31,134 @@ def _scalar(text: str) -> Any:
         return text
 
 
+class _Shorthand:
+    """aws-cli's shorthand grammar: ``key=value`` pairs separated by commas, where a value is a scalar, a csv list
+    (``Values=a,b``), an explicit list ``[a,b]`` or a structure ``{Key=a,Value=b}``, nested freely; values may be
+    quoted with ' or "."""
+
+    def __init__(self, text: str, what: str, lists: tuple[str, ...]) -> None:
+        self.text, self.what, self.lists, self.i = text, what, lists, 0
+
+    def fail(self, expected: str) -> UsageError:
+        return UsageError(f"invalid {self.what} value {self.text!r}: {expected} at position {self.i + 1}")
+
+    def peek(self) -> str:
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def skip_ws(self) -> None:
+        while self.peek() in (" ", "\t", "\n"):
+            self.i += 1
+
+    def key(self) -> str:
+        self.skip_ws()
+        j = self.i
+        while self.peek() and self.peek() not in "=,[]{}":
+            self.i += 1
+        name = self.text[j:self.i].strip()
+        if not name or self.peek() != "=":
+            raise self.fail("expected Key=Value")
+        self.i += 1
+        return name
+
+    def looks_like_key(self) -> bool:
+        """After a comma: does a ``key=`` follow (a new pair) rather than another csv value?"""
+        j = self.i
+        while j < len(self.text) and self.text[j] not in "=,[]{}'\"":
+            j += 1
+        return j < len(self.text) and self.text[j] == "=" and bool(self.text[self.i:j].strip())
+
+    def scalar(self, stops: str) -> Any:
+        self.skip_ws()
+        quote = self.peek()
+        if quote in ("'", '"'):
+            self.i += 1
+            out: list[str] = []
+            while True:
+                ch = self.peek()
+                if not ch:
+                    raise self.fail(f"unterminated {quote}")
+                self.i += 1
+                if ch == "\\" and self.peek() in (quote, "\\"):
+                    out.append(self.peek())
+                    self.i += 1
+                elif ch == quote:
+                    break
+                else:
+                    out.append(ch)
+            self.skip_ws()
+            return "".join(out)
+        j = self.i
+        while self.peek() and self.peek() not in stops:
+            self.i += 1
+        return _scalar(self.text[j:self.i].strip())
+
+    def value(self, stops: str) -> Any:
+        self.skip_ws()
+        if self.peek() == "[":
+            return self.explicit_list()
+        if self.peek() == "{":
+            return self.structure()
+        return self.scalar(stops)
+
+    def explicit_list(self) -> list[Any]:
+        self.i += 1
+        items: list[Any] = []
+        self.skip_ws()
+        if self.peek() == "]":
+            self.i += 1
+            return items
+        while True:
+            items.append(self.value(",]"))
+            self.skip_ws()
+            if self.peek() == ",":
+                self.i += 1
+            elif self.peek() == "]":
+                self.i += 1
+                return items
+            else:
+                raise self.fail("expected , or ]")
+
+    def structure(self) -> dict[str, Any]:
+        self.i += 1
+        out: dict[str, Any] = {}
+        self.skip_ws()
+        if self.peek() == "}":
+            self.i += 1
+            return out
+        while True:
+            name = self.key()
+            out[name] = self.value(",}")
+            self.skip_ws()
+            if self.peek() == ",":
+                self.i += 1
+            elif self.peek() == "}":
+                self.i += 1
+                return out
+            else:
+                raise self.fail("expected , or }")
+
+    def parameter(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        while True:
+            name = self.key()
+            first = self.value(",")
+            values = [first]
+            while self.peek() == ",":
+                self.i += 1
+                if self.looks_like_key():
+                    break
+                values.append(self.value(","))
+            else:
+                if self.peek():
+                    raise self.fail("expected ,")
+                out[name] = values if (name in self.lists or len(values) > 1) else first
+                return out
+            out[name] = values if (name in self.lists or len(values) > 1) else first
+
+
 def shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:
-    """aws-cli shorthand ``A=1,B=x`` (keys named in ``lists`` take the comma-separated values that follow them)."""
-    out: dict[str, Any] = {}
-    current: str | None = None
-    for part in text.split(","):
-        if "=" in part and (current is None or part.split("=", 1)[0].strip().isidentifier()):
-            key, _, value = part.partition("=")
-            current = key.strip()
-            out[current] = [value.strip()] if current in lists else _scalar(value.strip())
-        elif current is not None and current in lists:
-            out[current].append(part.strip())
-        else:
-            raise UsageError(f"invalid {what} value {text!r}: expected Key=Value pairs separated by commas")
-    return out
+    """aws-cli shorthand ``A=1,B=x``, ``Tags=[{Key=a,Value=b}]``; keys named in ``lists`` are always lists."""
+    return _Shorthand(text, what, lists).parameter()
 
 
 def json_or_shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> Any:
@@ -52,6 +166,22 @@ def json_or_shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> A
     if stripped.startswith(("{", "[")):
         return read_json(stripped, what)
     return shorthand(stripped, what, lists=lists)
+
+
+def tag_specifications(values: list[str] | None) -> list[dict[str, Any]]:
+    """``--tag-specifications ResourceType=instance,Tags=[{Key=k,Value=v}]`` (repeatable) or a JSON list, checked
+    for EC2's shape so a malformed value is a usage error, never a crash in the backend."""
+    specs: list[dict[str, Any]] = []
+    for v in values or []:
+        parsed = json_or_shorthand(v, "--tag-specifications")
+        for spec in parsed if isinstance(parsed, list) else [parsed]:
+            tags = spec.get("Tags", []) if isinstance(spec, dict) else None
+            if not isinstance(spec, dict) or not isinstance(tags, list) or not all(
+                    isinstance(t, dict) and "Key" in t for t in tags):
+                raise UsageError(f"invalid --tag-specifications value {v!r}: expected "
+                                 "ResourceType=...,Tags=[{Key=k,Value=v},...]")
+            specs.append(spec)
+    return specs
 
 
 def filters(values: list[str] | None) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.services import _input
 from awsmon.services._input import filters, json_or_shorthand, read_json
 
 PROTOCOLS = ("tcp", "udp", "icmp", "icmpv6", "all", "-1")
@@ -40,12 +41,7 @@ def run_instances(ctx: AppContext, *, image_id: str, instance_type: str | None =
         if not isinstance(m, dict) or "Enabled" not in m:
             raise UsageError("invalid --monitoring value: expected Enabled=true or Enabled=false")
         params["Monitoring"] = {"Enabled": bool(m["Enabled"])}
-    specs = []
-    for spec in tag_specifications or []:
-        parsed = json_or_shorthand(spec, "--tag-specifications")
-        for s in parsed if isinstance(parsed, list) else [parsed]:
-            specs.append(s)
-    if specs:
+    if specs := _input.tag_specifications(tag_specifications):
         params["TagSpecifications"] = specs
     if associate_public_ip is not None:
         nic: dict[str, Any] = {"DeviceIndex": 0, "AssociatePublicIpAddress": associate_public_ip}
@@ -105,8 +101,8 @@ def create_security_group(ctx: AppContext, *, group_name: str, description: str,
     params: dict[str, Any] = {"GroupName": group_name, "Description": description}
     if vpc_id:
         params["VpcId"] = vpc_id
-    if tag_specifications:
-        params["TagSpecifications"] = [json_or_shorthand(s, "--tag-specifications") for s in tag_specifications]
+    if specs := _input.tag_specifications(tag_specifications):
+        params["TagSpecifications"] = specs
     return ctx.client("ec2").create_security_group(**params)
 
 
