@@ -95,3 +95,18 @@ def test_luhn_and_mask_engine() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert mask("x 5500 0000 0000 0004 y", ["CreditCardNumber"]) == "x ******************* y"
     assert mask("no secrets here 12345", ["EmailAddress", "CreditCardNumber"]) is None
+
+
+def test_data_protection_masks_imported_events(pinned: Cli, tmp_path) -> None:
+    """`logs import` is an offline load, but a protected group still never shows an imported secret unmasked."""
+    cli = pinned
+    cli.ok("logs", "create-group", "--group", "/app/web")
+    cli.ok("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document", POLICY)
+    src = tmp_path / "old.log"
+    src.write_text("2020-01-02T03:04:05Z mail to ann@example.org\n2020-01-02T03:04:06Z nothing secret\n")
+    cli.ok("logs", "import", str(src), "--group", "/app/web", "--stream", "old")
+    msgs = [e["message"] for e in cli.json("logs", "get-events", "--group", "/app/web", "--stream", "old",
+                                           "--start-from-head")["events"]]  # fmt: skip
+    assert msgs == ["mail to ***************", "nothing secret"]  # the leading time became the timestamp
+    raw = cli.json("logs", "get-events", "--group", "/app/web", "--stream", "old", "--start-from-head", "--unmask")
+    assert raw["events"][0]["message"].endswith("ann@example.org")

@@ -1053,7 +1053,8 @@ def import_events(service: LocalLogs, group: str, stream: str, stamps: list[int]
                   key: str | None, position: int, done: bool) -> None:  # fmt: skip
     """Store one batch of an offline import in one transaction with the file's progress: events of any age (no
     14-day or 2-hour window, no 24-hour span per batch), no metric filters (like AWS, metric filters never
-    backfill history). Creates nothing: the caller ensures the group and stream exist. The rows are built by
+    backfill history), but masked by the group's data protection policy (a protected group never holds an event
+    readers could see unmasked without ``unmask``). Creates nothing: the caller ensures the group and stream exist. The rows are built by
     ``zip`` in C and the flags and byte count found on the whole batch at once (~1 µs an event less than a
     Python loop); the events themselves go in with one ``executemany``."""
     with service.store.transaction():
@@ -1070,6 +1071,7 @@ def import_events(service: LocalLogs, group: str, stream: str, stamps: list[int]
                 "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)",
                 zip(repeat(gid), stamps, range(first, first + n), repeat(sid), repeat(now),
                     repeat(0) if plain else map(esc_flags, messages), messages))  # fmt: skip
+            service._mask_new_events(gid, first, messages)
             nbytes = (len(joined) if joined.isascii() else len(joined.encode("utf-8"))) - (n - 1)
             lo, hi = min(stamps), max(stamps)
             service.conn.execute(
