@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import product
 from typing import Any
 
@@ -345,21 +345,31 @@ class BatchMatcher:
 
     def select(self, buf: bytes) -> list[int]:
         """0-based indices, ascending, of the messages in ``buf`` (joined by NUL; none may hold a NUL) that match."""
+        out: list[int] = []
+        idx = counted = 0
+        for start in self._matching_starts(buf):
+            idx += buf.count(b"\0", counted, start)
+            counted = start
+            out.append(idx)
+        return out
+
+    def count(self, buf: bytes) -> int:
+        """How many messages of ``buf`` match (``len(select(buf))`` without locating them)."""
+        return sum(1 for _ in self._matching_starts(buf))
+
+    def _matching_starts(self, buf: bytes) -> Iterator[int]:
+        """Offsets of the messages the regex accepts and the pattern's own matcher confirms, ascending."""
         if self._db is None or not buf:
-            return []
+            return
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
         ends: list[int] = []
         add = ends.append
         self._db.scan(buf, match_event_handler=lambda _id, _from, to, _flags, _ctx: add(to), scratch=scratch)
-        if not ends:
-            return []
         ends.sort()
-        out: list[int] = []
         matches = self._matches
         size = len(buf)
-        idx = counted = 0
         last_start = -1
         for e in ends:
             p = e - 1
@@ -369,12 +379,9 @@ class BatchMatcher:
             if start == last_start:
                 continue
             last_start = start
-            idx += buf.count(b"\0", counted, start)
-            counted = start
             end = buf.find(b"\0", start)
             if matches(buf[start : end if end >= 0 else size].decode("utf-8")):
-                out.append(idx)
-        return out
+                yield start
 
 
 def build_batch(fields: Sequence[Any], matches: Callable[[str], bool]) -> BatchMatcher | None:

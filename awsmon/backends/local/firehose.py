@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import facts, scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
 scheduler.register("firehose.flush", "awsmon.backends.local.firehose:run_flush")
@@ -36,11 +37,6 @@ def _ms(dt: datetime) -> int:
 
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message)
-
-
-def validation(value: Any, param: str, constraint: str) -> ServiceError:
-    return ServiceError("ValidationException", f"1 validation error detected: Value '{value}' at '{param}' failed to "
-                        f"satisfy constraint: {constraint}")  # fmt: skip
 
 
 class LocalFirehose(LocalService):

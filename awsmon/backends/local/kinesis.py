@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import facts
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
 _NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
@@ -58,11 +59,6 @@ def hash_key(partition_key: str) -> int:
 
 def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message)
-
-
-def validation(value: Any, param: str, constraint: str) -> ServiceError:
-    return ServiceError("ValidationException", f"1 validation error detected: Value '{value}' at '{param}' failed to "
-                        f"satisfy constraint: {constraint}")  # fmt: skip
 
 
 class LocalKinesis(LocalService):
