@@ -111,7 +111,7 @@ def _burst(conn: sqlite3.Connection, scope: _Scope, ts: int, key: tuple[int, int
                f"(SELECT seq, esc, message FROM log_events WHERE {where} AND ts = ? AND seq {cmp} ? "
                f"ORDER BY seq {order} LIMIT ?)")  # fmt: skip
         try:
-            res = _limited(conn, sql, [*wparams, ts, seq, n], CHUNK_LIMIT if n > 1 else None)
+            res = _limited(conn, sql, [*wparams, ts, seq, n], capped=n > 1)
         except sqlite3.DataError:
             n = max(1, n // 4)
             continue
@@ -123,10 +123,10 @@ def _burst(conn: sqlite3.Connection, scope: _Scope, ts: int, key: tuple[int, int
         n = max(1, min(n * 8, n * CHUNK_BYTES // max(len(buf), 1)))
 
 
-def _limited(conn: sqlite3.Connection, sql: str, params: list[Any], cap: int | None = CHUNK_LIMIT) -> Any:
-    if cap is None:  # one row: it fits the connection's own limit (it was stored)
+def _limited(conn: sqlite3.Connection, sql: str, params: list[Any], capped: bool = True) -> Any:
+    if not capped:  # one row: it fits the connection's own limit (it was stored)
         return conn.execute(sql, params).fetchone()
-    old = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, cap)
+    old = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, CHUNK_LIMIT)
     try:
         return conn.execute(sql, params).fetchone()
     finally:
