@@ -57,6 +57,15 @@ _MESSAGES = st.lists(st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPS))
 )
 
 
+def _batched(pattern: str) -> FilterPattern | None:
+    """The compiled pattern if it is valid and has a batch matcher (hypothesis draws some that are not)."""
+    try:
+        fp = compile_pattern(pattern)
+    except FilterPatternError:
+        return None
+    return fp if fp.batch() is not None else None
+
+
 def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
     batch = fp.batch()
     assert batch is not None
@@ -66,12 +75,9 @@ def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
 @settings(max_examples=700, deadline=None)
 @given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=6))
 def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, messages: list[str]) -> None:
-    try:
-        fp = compile_pattern(pattern)
-    except FilterPatternError:
-        assume(False)
-        return
-    assume(fp.batch() is not None)
+    fp = _batched(pattern)
+    assume(fp is not None)
+    assert fp is not None
     expected = [i for i, m in enumerate(messages) if fp.match(m) is not None]
     assert _select(fp, messages) == expected, (pattern, messages)
 
@@ -80,13 +86,10 @@ def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, 
 @given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=4))
 def test_candidates_are_a_superset_of_the_matches(pattern: str, messages: list[str]) -> None:
     """The regex alone (before the confirmation) never loses a match: checked without the confirmation step."""
-    try:
-        fp = compile_pattern(pattern)
-    except FilterPatternError:
-        assume(False)
-        return
+    fp = _batched(pattern)
+    assume(fp is not None)
+    assert fp is not None
     batch = fp.batch()
-    assume(batch is not None)
     raw = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: True)
     candidates = set(raw.select("\0".join(messages).encode()))
     assert {i for i, m in enumerate(messages) if fp.match(m) is not None} <= candidates, (pattern, messages)
