@@ -98,6 +98,7 @@ class LocalService:
     service_name = ""  # boto3 client name, e.g. "logs"
     event_source = ""  # e.g. "logs.amazonaws.com"
     global_service = False  # IAM/STS/CloudFront events are recorded in us-east-1
+    payload_params: frozenset[str] = frozenset()  # request parameters CloudTrail never records (data payloads)
 
     def __init__(self, store: AccountStore, region: str) -> None:
         self.store = store
@@ -154,6 +155,8 @@ class LocalService:
         event_time: datetime | None = None,
     ) -> dict[str, Any]:
         """Append one CloudTrail record of a call to this service to the account's event history."""
+        if params and self.payload_params:
+            params = {k: v for k, v in params.items() if k not in self.payload_params}
         principal = self.store.principal()
         when = (event_time or self.now()).astimezone(UTC)
         region = "us-east-1" if self.global_service else self.region

@@ -42,15 +42,10 @@ def invalid(message: str) -> ServiceError:
 class LocalFirehose(LocalService):
     service_name = "firehose"
     event_source = "firehose.amazonaws.com"
+    payload_params = frozenset({"Record"})
 
     def stream_arn(self, name: str) -> str:
         return f"arn:aws:firehose:{self.region}:{self.account_id}:deliverystream/{name}"
-
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        if params and "Record" in params:
-            params = {k: v for k, v in params.items() if k != "Record"}
-        return super().record(op, params, response, read_only, category, **kw)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("DeliveryStreamName")

@@ -64,15 +64,10 @@ def invalid(message: str) -> ServiceError:
 class LocalKinesis(LocalService):
     service_name = "kinesis"
     event_source = "kinesis.amazonaws.com"
+    payload_params = frozenset({"Data"})  # the payload is not part of the CloudTrail record
 
     def stream_arn(self, name: str) -> str:
         return f"arn:aws:kinesis:{self.region}:{self.account_id}:stream/{name}"
-
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        if params and "Data" in params:  # the payload is not part of the CloudTrail record
-            params = {k: v for k, v in params.items() if k != "Data"}
-        return super().record(op, params, response, read_only, category, **kw)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("StreamName") or str(params.get("StreamARN") or "").rpartition("/")[2]

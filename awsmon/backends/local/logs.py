@@ -164,15 +164,11 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
-    # -- helpers ------------------------------------------------------------------------------------------------
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        # A PutLogEvents batch carries up to 1 MB of messages: the CloudTrail record names the group and stream,
-        # not the payload (copying it made every import batch a megabyte-sized CloudTrail event).
-        if params and "logEvents" in params:
-            params = {k: v for k, v in params.items() if k != "logEvents"}
-        return super().record(op, params, response, read_only, category, **kw)
+    # A PutLogEvents batch carries up to 1 MB of messages: the CloudTrail record names the group and stream,
+    # not the payload (copying it made every import batch a megabyte-sized CloudTrail event).
+    payload_params = frozenset({"logEvents"})
 
+    # -- helpers ------------------------------------------------------------------------------------------------
     def group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
 
