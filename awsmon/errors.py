@@ -28,6 +28,13 @@ def one_line(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def error_line(message: str, hint: str | None = None) -> str:
+    """The one stderr line of an error: ``awsmon: error: <message> (hint: <hint>)``, control characters from user
+    data escaped (never written raw), so every error is exactly one printable line."""
+    line = f"awsmon: error: {one_line(message)}"
+    return f"{line} (hint: {one_line(hint)})" if hint else line
+
+
 class ExitCode(IntEnum):
     OK = 0
     ERROR = 1

@@ -26,6 +26,21 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def conformance_rows(name: str) -> list[dict[str, Any]]:
+    """The JSON rows of ../shared/conformance/<name>, read at collection time ([] when absent: see need_rows)."""
+    path = shared_file("conformance", name)
+    if path is None:
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def need_rows(rows: list[Any], name: str) -> None:
+    """Skip (with where to put them) when the conformance rows of ``name`` could not be read."""
+    if not rows:
+        pytest.skip(f"shared/conformance not found: {SHARED / 'conformance' / name} (run from a checkout with "
+                    "shared/ beside it)")  # fmt: skip
+
+
 def shared_file(*parts: str) -> Path | None:
     """Like shared_path, for collection time: None (no skip raised) when ../shared is absent."""
     path = SHARED.joinpath(*parts)

@@ -82,10 +82,13 @@ def test_literal_after_a_nul_is_found(pinned: Cli) -> None:
     assert pinned.json("logs", "filter", "--group", G, "--pattern", "x", "--count") == {"count": 2}
 
 
-def test_sql_function_filters_inside_the_scan(local_logs: Any) -> None:
-    """Only matching rows leave SQLite: the pattern runs as a registered SQL function on the pre-filtered rows."""
+def test_sql_function_filters_inside_the_scan(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only matching rows leave SQLite: the pattern runs as a registered SQL function on the pre-filtered rows
+    (the path of every pattern without a batch matcher; space-delimited ones have one, switched off here)."""
     from awsmon.backends.local.logs import filter_sql
-    from awsmon.engines.filterpattern import compile_pattern
+    from awsmon.engines.filterpattern import FilterPattern, compile_pattern
+
+    monkeypatch.setattr(FilterPattern, "batch", lambda self: None)
 
     exact = compile_pattern("AccessDenied UpdateTrail")
     sql, params = filter_sql(exact, "fn")
@@ -553,3 +556,93 @@ def test_scans_use_the_group_time_key(local_logs: Any) -> None:
     for q in scans:
         plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + q))
         assert "USING PRIMARY KEY (group_id=?" in plan and "SCAN" not in plan, (q, plan)
+
+
+# -- the batch path of space-delimited patterns (awsmon.backends.local.logs_batch) -----------------------------------
+
+_ACCESS = '10.0.{a}.{b} - - [20/Nov/2026:11:00:{s:02d} +0000] "{m} /p/{i} HTTP/1.1" {status} {size}'
+
+
+def _batch_messages(i: int) -> str:
+    kind = i % 9
+    if kind == 0:
+        return json.dumps({"eventName": "GetObject", "status": 500 + i % 3, "agent": "Mozilla/5.0 (X11; Linux x86_64)"})
+    if kind == 1:
+        return f"10.0.0.1 - - [unclosed {i} \"GET / HTTP/1.1\" 503 {i}"  # the tokenizer reads bare tokens here
+    if kind == 2:
+        return f"nul\x00 - - [t] \"GET\" 500 {i}"  # a NUL: judged one by one
+    status = [200, 404, 500, 503, 301, 0o0, 4e2][i % 7]
+    return _ACCESS.format(a=i % 256, b=i % 7, s=i % 60, m="GET" if i % 2 else "POST", i=i, status=status, size=i * 7)
+
+
+def _all_pages(svc: Any, **kw: Any) -> list[str]:
+    out, token = [], None
+    while True:
+        page = svc.filter_log_events(logGroupName=G, nextToken=token, **kw) if token else svc.filter_log_events(
+            logGroupName=G, **kw)
+        out += [e["eventId"] for e in page["events"]]
+        token = page.get("nextToken")
+        if not token:
+            return out
+
+
+def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny chunks (many windows, a millisecond too dense for one chunk, then seq slices), NUL messages, unclosed
+    brackets, paging both ways, stream and time selections: the same events and counts as the SQL-function path."""
+    from awsmon.backends.local import logs_batch
+    from awsmon.engines.filterpattern import FilterPattern, compile_pattern
+
+    monkeypatch.setattr(logs_batch, "CHUNK_BYTES", 1500)
+    monkeypatch.setattr(logs_batch, "CHUNK_LIMIT", 6000)
+    bursts: list[int] = []
+    real_burst = logs_batch._burst
+    monkeypatch.setattr(logs_batch, "_burst", lambda *a, **k: bursts.append(a[2]) or real_burst(*a, **k))
+    local_logs.create_log_group(logGroupName=G)
+    for s in ("a", "b"):
+        local_logs.create_log_stream(logGroupName=G, logStreamName=s)
+    spread = [{"timestamp": NOW_MS - 60_000 + i * 97, "message": _batch_messages(i)} for i in range(400)]
+    burst = [{"timestamp": NOW_MS - 30_000, "message": _batch_messages(i)} for i in range(400, 700)]  # one ms
+    local_logs.put_log_events(logGroupName=G, logStreamName="a", logEvents=spread[:200] + burst)
+    local_logs.put_log_events(logGroupName=G, logStreamName="b", logEvents=spread[200:])
+    patterns = ["[ip, id, user, ts, request, status = 5*, size]", "[ip, id, user, ts, request, status >= 400, size]",
+                "[ip, id, user, ts, request = *POST*, status != 200, size]", "[ip, id, user, ts, request, status = 50* || status < 300, ...]"]  # fmt: skip
+    selections: list[dict[str, Any]] = [
+        {}, {"limit": 37}, {"startFromHead": False, "limit": 50}, {"logStreamNames": ["a"]},
+        {"startTime": NOW_MS - 40_000, "endTime": NOW_MS - 25_000}, {"startTime": NOW_MS - 30_000, "endTime": NOW_MS - 30_000},
+    ]  # fmt: skip
+    checked = 0
+    for pattern in patterns:
+        assert compile_pattern(pattern).batch() is not None
+        for kw in selections:
+            batched = _all_pages(local_logs, filterPattern=pattern, **kw)
+            count_kw = {k: v for k, v in kw.items() if k in ("logStreamNames", "startTime", "endTime")}
+            counted = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
+            with monkeypatch.context() as m:
+                m.setattr(FilterPattern, "batch", lambda self: None)
+                reference = _all_pages(local_logs, filterPattern=pattern, **kw)
+                ref_count = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
+            assert batched == reference and counted == ref_count, (pattern, kw)
+            checked += bool(reference)
+    assert checked >= 12  # the selections are not empty
+    assert set(bursts) == {NOW_MS - 30_000}  # the dense millisecond was read in seq slices
+
+
+def test_batch_path_confirms_only_candidates(local_logs: Any) -> None:
+    """The Hyperscan pass keeps lines whose 6th field cannot start with 5 away from the Python matcher."""
+    from awsmon.engines.filterpattern import compile_pattern
+
+    local_logs.create_log_group(logGroupName=G)
+    local_logs.create_log_stream(logGroupName=G, logStreamName="s")
+    local_logs.put_log_events(logGroupName=G, logStreamName="s", logEvents=[
+        {"timestamp": NOW_MS + i, "message": f"h - {500 + i % 3 * 100} {i}"} for i in range(30)])  # fmt: skip
+    fp = compile_pattern("[a, b, status = 5*, size]")
+    batch = fp.batch()
+    calls: list[str] = []
+    real = batch._matches
+    try:
+        batch._matches = lambda m: calls.append(m) or real(m)
+        got = local_logs.filter_log_events(logGroupName=G, filterPattern=fp.text)["events"]
+    finally:
+        batch._matches = real
+    assert [e["message"] for e in got] == [f"h - 500 {i}" for i in range(0, 30, 3)]
+    assert calls == [e["message"] for e in got]  # every candidate matched: no other row reached Python

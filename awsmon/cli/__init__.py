@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort
 
 from awsmon import __version__
-from awsmon.errors import AwsmonError, ExitCode, one_line
+from awsmon.errors import AwsmonError, ExitCode, error_line, one_line
 
 # Global options and whether they take a value; they may appear anywhere before "--" (moved to the front).
 GLOBAL_OPTIONS: dict[str, bool] = {
@@ -184,10 +184,7 @@ def _traceback() -> None:
 
 
 def _print_error(message: str, hint: str | None = None) -> None:
-    # control characters from user data are escaped, never written raw: one printable line each
-    sys.stderr.write(f"awsmon: error: {one_line(message)}\n")
-    if hint:
-        sys.stderr.write(f"hint: {one_line(hint)}\n")
+    sys.stderr.write(error_line(message, hint) + "\n")
 
 
 # Command groups, imported and converted to click commands only when used: building every group's commands

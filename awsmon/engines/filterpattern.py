@@ -783,6 +783,8 @@ class _Cond:
     name: str
     test: Callable[[str], bool]
     lits: set[str]
+    op: str = "="
+    val: _Value | None = None  # what the batch pre-filter (awsmon.engines.filterbatch) compiles
 
 
 @dataclass
@@ -893,7 +895,7 @@ def _parse_field_expr(cur: _Cursor) -> tuple[str, list[list[_Cond]] | None]:
             raise cur.err("expected an operator (= != < > <= >=), ',' or ']'")
         val = cur.value(op, _SPACE_BARE, ",]&|")
         test, lits = _space_cond_test(op, val)
-        ors[-1].append(_Cond(cname, test, lits))
+        ors[-1].append(_Cond(cname, test, lits, op, val))
         cur.ws()
         two = cur.peek(2)
         if two not in ("&&", "||"):
@@ -1116,6 +1118,8 @@ class FilterPattern:
         self._space: Callable[[str], dict[str, str] | None] | None = None
         self._space_names: set[str] = set()
         self._space_fast: Callable[[str], bool] | None = None
+        self._space_fields: list[_Field] = []
+        self._batch: Any = _MISSING
         self._term: Callable[[str], bool] | None = None
         self.literals_exact = False
         if start == len(text):
@@ -1128,9 +1132,8 @@ class FilterPattern:
             self._guard = "\\"
         elif text[start] == "[":
             self.kind = "space"
-            self._space, self._lits, self._space_names, self._space_fast = _compile_space(
-                _parse_space(_Cursor(text, start))
-            )
+            self._space_fields = _parse_space(_Cursor(text, start))
+            self._space, self._lits, self._space_names, self._space_fast = _compile_space(self._space_fields)
         else:
             self.kind = "term"
             terms, _ = _parse_terms(text, start)
@@ -1185,6 +1188,18 @@ class FilterPattern:
                 return fast
             return lambda m: pre(m) and fast(m)
         return lambda m: pre(m) and space(m) is not None
+
+    def batch(self) -> Any:
+        """The batch matcher of a space-delimited pattern (:class:`awsmon.engines.filterbatch.BatchMatcher`: one
+        Hyperscan scan selects the matching messages of a whole NUL-joined buffer), or None where it does not apply
+        (other kinds, no condition it can pre-filter on, no Hyperscan). Built once, on first use."""
+        if self._batch is _MISSING:
+            self._batch = None
+            if self.kind == "space":
+                from awsmon.engines.filterbatch import build_batch
+
+                self._batch = build_batch(self._space_fields, self.matches)
+        return self._batch
 
     def match(self, message: str) -> MatchResult | None:
         """None if ``message`` does not match, else the TestMetricFilter ``extractedValues`` for it."""

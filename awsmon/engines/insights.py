@@ -521,19 +521,18 @@ class _Parser:
         return self.or_()
 
     def or_(self) -> Expr:
-        start = self.i
-        e = self.and_()
-        while self.is_kw("or"):
-            self.next()
-            e = Expr("or", (e, self.and_()), self.src(start))
-        return e
+        return self._left_assoc("or", self.and_)
 
     def and_(self) -> Expr:
+        return self._left_assoc("and", self.not_)
+
+    def _left_assoc(self, keyword: str, operand: Callable[[], Expr]) -> Expr:
+        """``operand (keyword operand)*``, folded to the left (one precedence level of the boolean operators)."""
         start = self.i
-        e = self.not_()
-        while self.is_kw("and"):
+        e = operand()
+        while self.is_kw(keyword):
             self.next()
-            e = Expr("and", (e, self.not_()), self.src(start))
+            e = Expr(keyword, (e, operand()), self.src(start))
         return e
 
     def not_(self) -> Expr:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,28 +23,14 @@ from awsmon.engines.eventpattern import (
 from awsmon.engines.eventpattern import (
     test_event_pattern as run_test_event_pattern,
 )
+from tests.conftest import conformance_rows, need_rows
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance"
 PATTERNS_FILE = "eventbridge_patterns.jsonl"
 INVALID_FILE = "eventbridge_invalid.jsonl"
 
 
-def _rows(name: str) -> list[dict[str, Any]]:
-    path = CONFORMANCE / name
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _need(rows: list[dict[str, Any]], name: str) -> None:
-    if not rows:
-        pytest.skip(
-            f"shared/conformance not found: {CONFORMANCE / name} (run from a checkout with shared/ beside it)"
-        )
-
-
-MATCH_ROWS = list(enumerate(_rows(PATTERNS_FILE)))
-INVALID_ROWS = list(enumerate(_rows(INVALID_FILE)))
+MATCH_ROWS = list(enumerate(conformance_rows(PATTERNS_FILE)))
+INVALID_ROWS = list(enumerate(conformance_rows(INVALID_FILE)))
 
 
 def _bucket(row: dict[str, Any]) -> str:
@@ -84,7 +69,7 @@ def _has_envelope(event_text: str) -> bool:
 
 
 def _check_match_row(row: dict[str, Any] | None) -> None:
-    _need([r for _, r in MATCH_ROWS], PATTERNS_FILE)
+    need_rows([r for _, r in MATCH_ROWS], PATTERNS_FILE)
     assert row is not None
     pattern, event, expected = row["pattern"], row["event"], row["match"]
     assert isinstance(pattern, str) is bool(row.get("pattern_is_raw_json"))
@@ -131,7 +116,7 @@ def _invalid_params(bucket: str) -> list[Any]:
 
 
 def _check_invalid_row(row: dict[str, Any] | None) -> None:
-    _need([r for _, r in INVALID_ROWS], INVALID_FILE)
+    need_rows([r for _, r in INVALID_ROWS], INVALID_FILE)
     assert row is not None
     with pytest.raises(EventPatternError) as caught:
         compile_event_pattern(row["pattern"])
@@ -162,8 +147,8 @@ def test_invalid_wildcard_complexity(row: dict[str, Any] | None) -> None:
 
 
 def test_corpus_sizes() -> None:
-    _need([r for _, r in MATCH_ROWS], PATTERNS_FILE)
-    _need([r for _, r in INVALID_ROWS], INVALID_FILE)
+    need_rows([r for _, r in MATCH_ROWS], PATTERNS_FILE)
+    need_rows([r for _, r in INVALID_ROWS], INVALID_FILE)
     assert len(MATCH_ROWS) == 412
     assert sum(1 for _, r in MATCH_ROWS if r["match"]) == 229
     assert len(INVALID_ROWS) == 66

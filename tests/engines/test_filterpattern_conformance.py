@@ -7,34 +7,16 @@ Every row is one parametrised test whose id is the row id, so pytest's summary g
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from awsmon.engines.filterpattern import FilterPatternError, compile_pattern, test_metric_filter
+from tests.conftest import conformance_rows, need_rows
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance"
-
-
-def _rows(name: str) -> list[dict[str, Any]]:
-    path = CONFORMANCE / name
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _need(rows: list[dict[str, Any]], name: str) -> None:
-    if not rows:
-        pytest.skip(
-            f"shared/conformance not found: {CONFORMANCE / name} (run from a checkout with shared/ beside it)"
-        )
-
-
-MATCH_ROWS = _rows("filter_patterns.jsonl")
-INVALID_ROWS = _rows("filter_patterns_invalid.jsonl")
-PARSE_ROWS = _rows("filter_patterns_parse_only.jsonl")
+MATCH_ROWS = conformance_rows("filter_patterns.jsonl")
+INVALID_ROWS = conformance_rows("filter_patterns_invalid.jsonl")
+PARSE_ROWS = conformance_rows("filter_patterns_parse_only.jsonl")
 
 _DOCUMENTED = [r for r in MATCH_ROWS if not r.get("derived") and not r.get("ambiguous")]
 _DERIVED = [r for r in MATCH_ROWS if r.get("derived") or r.get("ambiguous")]
@@ -47,12 +29,15 @@ def _params(rows: list[dict[str, Any]]) -> list[Any]:
 
 
 def _check_match_row(row: dict[str, Any] | None) -> None:
-    _need(MATCH_ROWS, "filter_patterns.jsonl")
+    need_rows(MATCH_ROWS, "filter_patterns.jsonl")
     assert row is not None
     fp = compile_pattern(row["pattern"])
     result = fp.match(row["message"])
     assert (result is not None) is row["match"]
     assert fp.matches(row["message"]) is row["match"]
+    batch = fp.batch()  # the local store's chunked path for space-delimited patterns (Hyperscan superset + confirm)
+    if batch is not None and "\x00" not in row["message"]:
+        assert batch.select(row["message"].encode()) == ([0] if row["match"] else [])
     if row["match"]:
         # The pre-filter literals must never reject a documented match.
         assert all(lit in row["message"] for lit in fp.required_literals())
@@ -78,7 +63,7 @@ def test_derived_or_ambiguous_row(row: dict[str, Any] | None) -> None:
 
 
 def _check_invalid_row(row: dict[str, Any] | None) -> None:
-    _need(INVALID_ROWS, "filter_patterns_invalid.jsonl")
+    need_rows(INVALID_ROWS, "filter_patterns_invalid.jsonl")
     assert row is not None
     with pytest.raises(FilterPatternError) as info:
         compile_pattern(row["pattern"])
@@ -104,7 +89,7 @@ def test_invalid_inferred_row(row: dict[str, Any] | None) -> None:
 
 @pytest.mark.parametrize("row", _params(PARSE_ROWS))
 def test_parse_only_row(row: dict[str, Any] | None) -> None:
-    _need(PARSE_ROWS, "filter_patterns_parse_only.jsonl")
+    need_rows(PARSE_ROWS, "filter_patterns_parse_only.jsonl")
     assert row is not None and row["valid"] is True
     fp = compile_pattern(row["pattern"])
     assert fp.kind in ("json", "space")
@@ -112,7 +97,7 @@ def test_parse_only_row(row: dict[str, Any] | None) -> None:
 
 def test_corpus_sizes() -> None:
     """Guards against silently losing rows (README: 129 / 24 / 19)."""
-    _need(MATCH_ROWS, "filter_patterns.jsonl")
+    need_rows(MATCH_ROWS, "filter_patterns.jsonl")
     assert len(MATCH_ROWS) == 129
     assert len(INVALID_ROWS) == 24
     assert len(PARSE_ROWS) == 19
@@ -121,7 +106,7 @@ def test_corpus_sizes() -> None:
 
 def test_row_108_test_metric_filter_event_numbers() -> None:
     """Row 108 (aws-cli example): two of three messages match; [design choice] eventNumber is 1-based."""
-    _need(MATCH_ROWS, "filter_patterns.jsonl")
+    need_rows(MATCH_ROWS, "filter_patterns.jsonl")
     rows = [r for r in MATCH_ROWS if r["id"].startswith("FP-108")]
     assert len(rows) == 3
     out = test_metric_filter(rows[0]["pattern"], [r["message"] for r in rows])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -11,9 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from awsmon.cli import app, hoist_global_options
+from awsmon.errors import error_line
 from tests.conftest import Cli
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _walk(cmd, path):  # type: ignore[no-untyped-def]
@@ -65,8 +71,23 @@ def test_unknown_option_is_usage_error_one_line(cli: Cli) -> None:
     res = cli("account", "info", "--bogus")
     assert res.exit_code == 2
     assert res.stdout == ""
-    assert res.stderr.startswith("awsmon: error: No such option: --bogus")
-    assert "Traceback" not in res.stderr
+    # the hint joins the error line: every error is exactly one line on stderr
+    assert res.stderr == "awsmon: error: No such option: --bogus (hint: try 'awsmon account info --help')\n"
+
+
+def test_an_error_with_a_hint_is_one_line(cli: Cli) -> None:
+    res = cli("logs", "filter", "--group", "g", "--start-time", "soon")
+    assert res.exit_code == 2
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("awsmon: error: ") and " (hint: use ISO 8601" in lines[0], lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=30), st.text(max_size=30))
+def test_error_line_is_always_one_printable_line(message: str, hint: str) -> None:
+    line = error_line(message, hint or None)
+    assert not _CONTROL.search(line) and len(line.splitlines()) == 1, repr(line)
+    assert line.startswith("awsmon: error: ") and line.endswith(")" if hint else "")
 
 
 def test_unknown_command_suggests(cli: Cli) -> None:

@@ -73,12 +73,32 @@ def lower_camel(value: Any) -> Any:
     return value
 
 
+def validation_error(value: Any, field: str, constraint: str) -> ServiceError:
+    """AWS's ValidationException text for one parameter that fails a constraint."""
+    return ServiceError("ValidationException", f"1 validation error detected: Value '{value}' at '{field}' failed to "
+                        f"satisfy constraint: {constraint}")  # fmt: skip
+
+
+def config_camel(value: Any, *, millis: bool = True) -> Any:
+    """A Describe* answer (PascalCase) as AWS Config's configuration item holds it: camelCase keys, times as ISO
+    text with milliseconds (``millis=False``: ``.000``, as Config writes EC2's launch times)."""
+    if isinstance(value, Mapping):
+        return {(k[:1].lower() + k[1:]): config_camel(v, millis=millis) for k, v in value.items()}
+    if isinstance(value, list):
+        return [config_camel(v, millis=millis) for v in value]
+    if isinstance(value, datetime):
+        text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return (text[:-3] if millis else text[:-6] + "000") + "Z"
+    return value
+
+
 class LocalService:
     """Base class of one simulated AWS service in one Region of one account."""
 
     service_name = ""  # boto3 client name, e.g. "logs"
     event_source = ""  # e.g. "logs.amazonaws.com"
     global_service = False  # IAM/STS/CloudFront events are recorded in us-east-1
+    payload_params: frozenset[str] = frozenset()  # request parameters CloudTrail never records (data payloads)
 
     def __init__(self, store: AccountStore, region: str) -> None:
         self.store = store
@@ -135,6 +155,8 @@ class LocalService:
         event_time: datetime | None = None,
     ) -> dict[str, Any]:
         """Append one CloudTrail record of a call to this service to the account's event history."""
+        if params and self.payload_params:
+            params = {k: v for k, v in params.items() if k not in self.payload_params}
         principal = self.store.principal()
         when = (event_time or self.now()).astimezone(UTC)
         region = "us-east-1" if self.global_service else self.region

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from awsmon.backends.local import facts
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, config_camel
+from awsmon.backends.local.base import validation_error as _constraint
 from awsmon.errors import ServiceError
 
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]+$")
@@ -31,11 +32,6 @@ def _ms(dt: datetime) -> int:
 
 def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _constraint(value: Any, field: str, rule: str) -> ServiceError:
-    return ServiceError("ValidationException",
-                        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}")  # fmt: skip
 
 
 def _table_name(value: Any) -> str:
@@ -279,16 +275,6 @@ class LocalDynamoDB(LocalService):
 # -- AWS Config ---------------------------------------------------------------------------------------------------------
 
 
-def _camel(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return value
-
-
 def _table_ids(record: Mapping[str, Any]) -> list[str]:
     return [str(r["ARN"]).rsplit("/", 1)[-1] for r in record.get("resources") or []
             if r.get("type") == "AWS::DynamoDB::Table" and r.get("ARN")]  # fmt: skip
@@ -301,8 +287,8 @@ def _table_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
         return None
     desc = svc._describe(row)
     # Item counts and sizes change with data, not configuration: AWS Config does not record them.
-    cfg = _camel({k: v for k, v in desc.items() if k not in ("ItemCount", "TableSizeBytes")})
-    supplementary = {"ContinuousBackupsDescription": _camel({k: v for k, v in svc._backups(row).items()
+    cfg = config_camel({k: v for k, v in desc.items() if k not in ("ItemCount", "TableSizeBytes")})
+    supplementary = {"ContinuousBackupsDescription": config_camel({k: v for k, v in svc._backups(row).items()
                                                               if k == "ContinuousBackupsStatus"} | {
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED" if row["pitr"] else "DISABLED"}})}  # fmt: skip
     tags = {t["Key"]: t["Value"] for t in json.loads(row["tags"] or "[]")}

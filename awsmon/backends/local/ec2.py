@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import facts, scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, config_camel
 from awsmon.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -897,17 +897,6 @@ def _merge(perms: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- AWS Config ---------------------------------------------------------------------------------------------------------
 
 
-def _camel(value: Any) -> Any:
-    """DescribeInstances' PascalCase as AWS Config's configuration (camelCase; times as ISO text)."""
-    if isinstance(value, Mapping):
-        return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return value
-
-
 def _ec2_unwrapped(svc: Any, op: str, **params: Any) -> Any:
     return getattr(svc, op)(**params)  # svc is a facts.Reader: reads are not recorded
 
@@ -926,7 +915,7 @@ def _instance_snapshot(svc: Any, iid: str) -> dict[str, Any] | None:
     if not inst or inst[0]["State"]["Name"] == "terminated":
         return None
     i = inst[0]
-    cfg = _camel(i)
+    cfg = config_camel(i, millis=False)
     # AWS Config's instance item has ipRanges-style flat lists and the public IP as "publicIpAddress".
     rels = [{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": g["GroupId"], "relationshipName": "Is associated with SecurityGroup"}
             for g in i.get("SecurityGroups") or []]  # fmt: skip
@@ -959,7 +948,7 @@ def _group_snapshot(svc: Any, gid: str) -> dict[str, Any] | None:
     except ServiceError:
         return None
     g = groups[0]
-    cfg = _camel({k: v for k, v in g.items() if k != "SecurityGroupArn"})
+    cfg = config_camel({k: v for k, v in g.items() if k != "SecurityGroupArn"}, millis=False)
     # AWS Config adds the flat ipRanges list beside ipv4Ranges in each permission.
     for key in ("ipPermissions", "ipPermissionsEgress"):
         for p in cfg[key]:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import validation_error as constraint
 from awsmon.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -92,13 +93,6 @@ def _dt(ms: int) -> datetime:
 
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def constraint(value: Any, field: str, rule: str) -> ServiceError:
-    return ServiceError(
-        "ValidationException",
-        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}",
-    )
 
 
 def validate_name(value: Any, field: str) -> str:

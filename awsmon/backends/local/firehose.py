@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import facts, scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
 scheduler.register("firehose.flush", "awsmon.backends.local.firehose:run_flush")
@@ -38,23 +39,13 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message)
 
 
-def validation(value: Any, param: str, constraint: str) -> ServiceError:
-    return ServiceError("ValidationException", f"1 validation error detected: Value '{value}' at '{param}' failed to "
-                        f"satisfy constraint: {constraint}")  # fmt: skip
-
-
 class LocalFirehose(LocalService):
     service_name = "firehose"
     event_source = "firehose.amazonaws.com"
+    payload_params = frozenset({"Record"})
 
     def stream_arn(self, name: str) -> str:
         return f"arn:aws:firehose:{self.region}:{self.account_id}:deliverystream/{name}"
-
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        if params and "Record" in params:
-            params = {k: v for k, v in params.items() if k != "Record"}
-        return super().record(op, params, response, read_only, category, **kw)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("DeliveryStreamName")

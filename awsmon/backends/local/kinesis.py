@@ -20,6 +20,7 @@ from typing import Any
 
 from awsmon.backends.local import facts
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
 _NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
@@ -60,23 +61,13 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message)
 
 
-def validation(value: Any, param: str, constraint: str) -> ServiceError:
-    return ServiceError("ValidationException", f"1 validation error detected: Value '{value}' at '{param}' failed to "
-                        f"satisfy constraint: {constraint}")  # fmt: skip
-
-
 class LocalKinesis(LocalService):
     service_name = "kinesis"
     event_source = "kinesis.amazonaws.com"
+    payload_params = frozenset({"Data"})  # the payload is not part of the CloudTrail record
 
     def stream_arn(self, name: str) -> str:
         return f"arn:aws:kinesis:{self.region}:{self.account_id}:stream/{name}"
-
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        if params and "Data" in params:  # the payload is not part of the CloudTrail record
-            params = {k: v for k, v in params.items() if k != "Data"}
-        return super().record(op, params, response, read_only, category, **kw)
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("StreamName") or str(params.get("StreamARN") or "").rpartition("/")[2]

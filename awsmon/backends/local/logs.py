@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Any
 
-from awsmon.backends.local import scheduler
+from awsmon.backends.local import logs_batch, scheduler
 from awsmon.backends.local.base import LocalService, api
 from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
     BAD_TOKEN,
@@ -183,15 +183,11 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
-    # -- helpers ------------------------------------------------------------------------------------------------
-    def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
-               **kw: Any) -> dict[str, Any]:  # fmt: skip
-        # A PutLogEvents batch carries up to 1 MB of messages: the CloudTrail record names the group and stream,
-        # not the payload (copying it made every import batch a megabyte-sized CloudTrail event).
-        if params and "logEvents" in params:
-            params = {k: v for k, v in params.items() if k != "logEvents"}
-        return super().record(op, params, response, read_only, category, **kw)
+    # A PutLogEvents batch carries up to 1 MB of messages: the CloudTrail record names the group and stream,
+    # not the payload (copying it made every import batch a megabyte-sized CloudTrail event).
+    payload_params = frozenset({"logEvents"})
 
+    # -- helpers ------------------------------------------------------------------------------------------------
     def group_arn(self, name: str) -> str:
         return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
 
@@ -711,6 +707,9 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         if stream_ids is not None:
             sql += f" AND stream_id IN ({','.join('?' * len(stream_ids))})"
             params += list(stream_ids)
+        batch = fp.batch() if fp.kind == "space" else None
+        if batch is not None:
+            return {"count": logs_batch.batch_count(self.conn, batch, fp.matches, g["id"], start, end, stream_ids)}
         pre, pre_params = filter_sql(fp, self._sql_matcher(fp))
         return {"count": int(self.conn.execute(sql + pre, params + pre_params).fetchone()[0])}
 
@@ -742,11 +741,14 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         if k < 2:
             return None
         fp = compile_or_raise(pattern)
-        if not prefilter_sql(fp)[0]:
-            return None
-        # Threads only help while SQLite does the work: when most rows reach the Python matcher (a short literal
-        # such as the '5' of `status = 5*`), two threads fight over the GIL and run slower than one (measured).
-        if not fp.literals_exact and max(len(x) for x in fp.guarded_literals().literals) < PARALLEL_MIN_LITERAL:
+        # Threads only help while the work runs without the GIL: SQLite's scan, or the batch path (SQLite
+        # concatenates, Hyperscan selects). When most rows reach the Python matcher (a short literal such as the
+        # '5' of `status = 5*` without the batch path), two threads fight over the GIL and run slower than one.
+        batched = fp.kind == "space" and fp.batch() is not None
+        if not batched and (
+            not prefilter_sql(fp)[0]
+            or (not fp.literals_exact and max(len(x) for x in fp.guarded_literals().literals) < PARALLEL_MIN_LITERAL)
+        ):
             return None
         g = self._group(name)
         if g["stored_bytes"] < PARALLEL_MIN_BYTES:
@@ -802,6 +804,9 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
         """One page: events in (timestamp, seq) order after ``cursor``; returns the resume point if cut short."""
         if stream_ids is not None and not stream_ids:
             return [], None
+        batch = fp.batch() if fp.kind == "space" else None
+        if batch is not None:
+            return self._batch_scan(batch, gid, fp, start, end, stream_ids, cursor, forward, limit)
         if cursor is not None:
             # The cursor lies inside the window: a separate bound on the same side would make SQLite start the
             # key range there and re-read everything up to the cursor on every page.
@@ -838,6 +843,27 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
             if len(events) >= limit or size >= MAX_PAGE_BYTES:
                 return events, (ts, seq)
         return events, None
+
+    def _batch_scan(self, batch: Any, gid: int, fp: Any, start: int | None, end: int | None,
+                    stream_ids: dict[int, str] | None, cursor: tuple[int, int] | None, forward: bool,
+                    limit: int) -> tuple[list[dict[str, Any]], tuple[int, int] | None]:  # fmt: skip
+        """_scan for patterns with a batch matcher: chunks of messages matched in one Hyperscan pass each."""
+        names = stream_ids if stream_ids is not None else self._stream_names(gid)
+        events: list[dict[str, Any]] = []
+        size = 0
+
+        def take(row: tuple[Any, ...]) -> bool:
+            nonlocal size
+            ts, seq, ingest, sid, message = row
+            events.append(
+                {"logStreamName": names.get(sid) or "", "timestamp": ts, "message": message,
+                 "ingestionTime": ingest, "eventId": event_id(ts, seq)}
+            )  # fmt: skip
+            size += len(message) + EVENT_OVERHEAD
+            return len(events) < limit and size < MAX_PAGE_BYTES
+
+        last = logs_batch.batch_scan(self.conn, batch, fp.matches, gid, start, end, stream_ids, cursor, forward, take)
+        return events, last
 
     @api("TestMetricFilter")
     def test_metric_filter(self, *, filterPattern: str, logEventMessages: list[str], **kw: Any) -> dict[str, Any]:

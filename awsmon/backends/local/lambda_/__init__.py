@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from awsmon.backends.local import facts
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, config_camel
 from awsmon.errors import ServiceError
 
 _NAME_RE = re.compile(
@@ -645,14 +645,6 @@ def _function_ids(record: Any) -> list[str]:
             if r.get("type") == "AWS::Lambda::Function" and r.get("ARN")]  # fmt: skip
 
 
-def _camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {(k[:1].lower() + k[1:]): _camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    return value
-
-
 def _function_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     """The configuration item of a function as AWS Config records it: the configuration in camelCase, the
     resource-based policy (JSON text) in ``supplementaryConfiguration.Policy``, a relationship to its role."""
@@ -670,7 +662,7 @@ def _function_snapshot(svc: Any, name: str) -> dict[str, Any] | None:
     relationships = [{"resourceType": "AWS::IAM::Role", "resourceName": role.rsplit("/", 1)[-1],
                       "relationshipName": "Is associated with "}] if role else []  # fmt: skip
     created = datetime.strptime(config["LastModified"], "%Y-%m-%dT%H:%M:%S.%f%z")
-    return {"resource_id": name, "name": name, "arn": row["arn"], "configuration": _camel(config),
+    return {"resource_id": name, "name": name, "arn": row["arn"], "configuration": config_camel(config),
             "supplementary": supplementary, "relationships": relationships, "created": created, "tags": tags}  # fmt: skip
 
 

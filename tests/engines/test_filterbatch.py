@@ -1,0 +1,143 @@
+"""The batch matcher of space-delimited patterns (awsmon.engines.filterbatch) against the reference matcher.
+
+The Hyperscan regex must accept a superset of the matching messages (every candidate is then confirmed with the
+pattern's own matcher): a message it wrongly rejects shows up here as a disagreement with ``FilterPattern.match``
+(the full binder), on random patterns and messages built from the characters that decide tokenisation and numbers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from awsmon.engines import filterbatch
+from awsmon.engines.filterpattern import FilterPattern, FilterPatternError, compile_pattern
+
+pytest.importorskip("hyperscan", reason="the batch matcher needs Hyperscan (no wheel for this platform)")
+
+_CONDS = [
+    "= ab", "= *b", "= 4*", "= *E*", "!= ab", "> 3", ">= 400", "< 500", "<= 4.5", "= 404", "= 4e2", "= 4.5",
+    "!= 404", '= "a b"', '= "404"', "= %^E%", "= %4[0-9]+%", "= [E]*", "= *", "!= *", '= "*"', "> -2", "= \u00e9*",
+]  # fmt: skip
+
+
+@st.composite
+def space_patterns(draw: st.DrawFn) -> str:
+    n = draw(st.integers(1, 7))
+    names = [draw(st.sampled_from([f"f{k}", f"f{k}", "", str(k + 1)])) for k in range(n)]
+    seen: set[str] = set()
+    names = [x if x not in seen and not seen.add(x) else "" for x in names]  # type: ignore[func-returns-value]
+    named = [x for x in names if x] or ["f0"]
+    fields = []
+    for x in names:
+        if x and draw(st.booleans()):
+            c = draw(st.sampled_from(_CONDS))
+            for _ in range(draw(st.integers(0, 2))):
+                other = draw(st.sampled_from([*named, "nope", "2"]))
+                c += draw(st.sampled_from([" && ", " || "])) + f"{other} " + draw(st.sampled_from(_CONDS))
+            fields.append(f"{x} {c}")
+        else:
+            fields.append(x)
+    if draw(st.integers(0, 3)) == 0:
+        fields.insert(draw(st.integers(0, len(fields))), "...")
+    return "[" + ", ".join(fields) + "]"
+
+
+_TOKENS = [
+    "ab", "b", "ERR", "E", "404", "400", "0404", "+404", "4e2", "400.0", "4.5", "4.", ".5", "-1", "-5", "500", "5xx",
+    "3", "1e400", "4", "a b", "[E]", "[404]", "[ 404 ]", '"404"', '" 4e2"', "[E] x", '"a b"', "[", "]", '"', "x]y",
+    "[ab", 'x"y', "[]", '""', "\u00e9t\u00e9", "\u00a0404", "404\u2003", "\x0b404",
+]  # fmt: skip
+_SEPS = ["", " ", "  ", "\t", "\n", "\r", "\f", "\x0b"]
+_MESSAGES = st.lists(st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPS)), max_size=10).map(
+    lambda ts: "".join(a + b for a, b in ts)
+)
+
+
+def _batched(pattern: str) -> FilterPattern | None:
+    """The compiled pattern if it is valid and has a batch matcher (hypothesis draws some that are not)."""
+    try:
+        fp = compile_pattern(pattern)
+    except FilterPatternError:
+        return None
+    return fp if fp.batch() is not None else None
+
+
+def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
+    batch = fp.batch()
+    assert batch is not None
+    return batch.select("\0".join(messages).encode())
+
+
+@settings(max_examples=700, deadline=None)
+@given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=6))
+def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, messages: list[str]) -> None:
+    fp = _batched(pattern)
+    assume(fp is not None)
+    assert fp is not None
+    expected = [i for i, m in enumerate(messages) if fp.match(m) is not None]
+    assert _select(fp, messages) == expected, (pattern, messages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=4))
+def test_candidates_are_a_superset_of_the_matches(pattern: str, messages: list[str]) -> None:
+    """The regex alone (before the confirmation) never loses a match: checked without the confirmation step."""
+    fp = _batched(pattern)
+    assume(fp is not None)
+    assert fp is not None
+    batch = fp.batch()
+    raw = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: True)
+    candidates = set(raw.select("\0".join(messages).encode()))
+    assert {i for i, m in enumerate(messages) if fp.match(m) is not None} <= candidates, (pattern, messages)
+
+
+def test_the_regex_rejects_what_cannot_match() -> None:
+    """Selectivity (the point of the batch path): the confirmation sees only plausible lines."""
+    fp = compile_pattern("[ip, id, user, ts, request, status=5*, size]")
+    batch = fp.batch()
+    raw = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: True)
+    lines = [
+        '10.0.0.1 - - [19/Nov/2026:16:00:00 +0000] "GET /x HTTP/1.1" 503 1234',  # candidate and match
+        '10.0.0.1 - - [19/Nov/2026:16:00:00 +0000] "GET /x HTTP/1.1" 200 5234',  # 5 in the wrong field
+        '{"eventVersion":"1.08","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36","n":5}',
+        "a b c d e 5",  # 6 tokens: the pattern needs 7
+    ]
+    assert raw.select("\0".join(lines).encode()) == [0]
+    assert batch.select("\0".join(lines).encode()) == [0]
+    num = compile_pattern("[ip, id, user, ts, request, status>=400, size]").batch()
+    raw = filterbatch.BatchMatcher(num._hs, num.sources, lambda m: True)
+    lines = ["a b c d e 399 1", "a b c d e 400 1", "a b c d e 0401 1", "a b c d e 4e2 1", "a b c d e x 1"]
+    assert raw.select("\0".join(lines).encode()) == [1, 2, 3]  # 4e2 is confirmed by the matcher (it matches)
+    assert num.select("\0".join(lines).encode()) == [1, 2, 3]
+
+
+def test_batch_is_offered_only_where_it_prefilters() -> None:
+    assert compile_pattern("[a, b, ...]").batch() is None  # no condition
+    assert compile_pattern("[a, b = x*]").batch() is None  # only the last field (the rest of the line)
+    assert compile_pattern("[a != x, b]").batch() is None  # != constrains nothing
+    assert compile_pattern("ERROR").batch() is None
+    assert compile_pattern('{ $.a = 1 }').batch() is None
+    assert compile_pattern("[a = x, b]").batch() is not None
+    never = compile_pattern("[a = * && nope = 1, b]").batch()  # a name no field binds: nothing can match
+    assert never is not None and never.sources == [] and never.select(b"a b\0x y") == []
+
+
+def test_unclosed_delimiters_reach_the_confirmation() -> None:
+    fp = compile_pattern("[a, b = x*, c]")
+    msgs = ["[q x1 y", '"q x1 y', "[q] x1 y", '"q" x1 y', "q [x1 y", "q x1 [y"]
+    assert _select(fp, msgs) == [i for i, m in enumerate(msgs) if fp.matches(m)] == [0, 1, 2, 3, 5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 20000), st.one_of(st.none(), st.integers(0, 20000)))
+def test_digits_range_spells_exactly_the_interval(lo: int, hi: int | None) -> None:
+    assume(hi is None or hi >= lo)  # an empty interval is never spelled (the caller drops the plain integers)
+    rx = re.compile(filterbatch.digits_range(lo, hi))
+    top = (hi if hi is not None else lo) + 1500
+    for x in range(max(0, lo - 1500), top):
+        want = x >= lo and (hi is None or x <= hi)
+        assert bool(rx.fullmatch(str(x))) == want, (lo, hi, x)
