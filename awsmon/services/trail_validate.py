@@ -164,12 +164,15 @@ class _LocalBuckets:
         return stream
 
     def local_file(self, bucket: str, key: str) -> str | None:
-        from awsmon.engines.digest import ObjectNotFound
+        src = self._sources.get(bucket)  # once per log file: no imports or checks once the bucket is known
+        if src is None:
+            from awsmon.engines.digest import ObjectNotFound
 
-        try:
-            path: str | None = self._src(bucket).local_file(bucket, key)
-        except ObjectNotFound:
-            return None
+            try:
+                src = self._src(bucket)
+            except ObjectNotFound:
+                return None
+        path: str | None = src.local_file(bucket, key)
         return path
 
     def list_public_keys(self, start: datetime, end: datetime) -> list[Any]:
@@ -416,7 +419,7 @@ def validate_digest(
     on_progress: Callable[[int, int | None], None] | None = None,
     on_header: Callable[[str], None] | None = None,
 ) -> ValidateResult:
-    from awsmon.engines.digest import DigestValidationFatal, FileHasher, validate_logs
+    from awsmon.engines.digest import DigestValidationFatal, validate_logs
 
     account_ids = [a for a in (account_ids or []) if a]
     for a in account_ids:
@@ -516,6 +519,8 @@ def validate_digest(
     progress = _Progress(on_progress)
     hasher = None
     if src_name != "aws" and (os.cpu_count() or 1) > 1 and chains:
+        from awsmon.filehash import FileHasher
+
         try:
             hasher = FileHasher()  # forked before any thread of the run exists
         except (OSError, ValueError, RuntimeError):
