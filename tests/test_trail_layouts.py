@@ -476,3 +476,74 @@ def test_progress_counter_on_a_terminal_shows_count_and_total(monkeypatch: pytes
         update(7, 7)
     text = err.getvalue()
     assert "validating" in text and "7/7" in text
+
+
+# ------------------------------------------------------------------------------------------------------------
+# A date folder as --path: its day / month / year is the range; the next folder's digests are chain context
+
+
+@pytest.fixture
+def two_days(pinned: Cli, home: Path) -> tuple[Cli, Path]:
+    """Activity from 2026-11-20 20:00 to 2026-11-21 03:00 (UTC): digests and logs in two day folders."""
+    pinned.ok("account", "clock", "set", "2026-11-20T20:00:00Z")
+    pinned.ok("trail", "create", "--name", "days", "--s3-bucket-name", "days-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "start-logging", "--name", "days")
+    _activity(pinned, 7)
+    return pinned, home / "accounts" / MGMT / "s3" / "days-bucket"
+
+
+def _day(bucket: Path, kind: str, date: str) -> Path:
+    return bucket / "AWSLogs" / MGMT / kind / "us-east-1" / date
+
+
+def _files(folder: Path) -> int:
+    return len(list(folder.glob("*.json.gz")))
+
+
+def test_date_folder_narrows_the_range_to_its_day(two_days: tuple[Cli, Path], tmp_path: Path) -> None:
+    cli, bucket = two_days
+    d20, d21 = (_day(bucket, "CloudTrail-Digest", f"2026/11/{d}") for d in ("20", "21"))
+    assert _files(d20) >= 3 and _files(d21) >= 3
+    for kind in ("CloudTrail", "CloudTrail-Digest"):
+        res = cli("trail", "validate-digest", "--path", str(_day(bucket, kind, "2026/11/20")), "-o", "table")
+        assert res.exit_code == 0, res.stderr
+        assert res.stdout.startswith("Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:"
+                                     "trail/days between 2026-11-20T00:00:00Z and 2026-11-21T00:00:00Z\n")  # fmt: skip
+        n = _files(d20)
+        # Every digest of the day folder; every log of the day's log folder, also those only the next day's first
+        # digest lists (it is verified as chain context, not reported).
+        logs = _files(_day(bucket, "CloudTrail", "2026/11/20"))
+        assert f"\n{n}/{n} digest files valid\n{logs}/{logs} log files valid\n" in res.stdout, res.stdout
+    # The month folder holds both days; --start-time narrows further within it.
+    month = cli("trail", "validate-digest", "--path", str(_day(bucket, "CloudTrail-Digest", "2026/11")), "-o", "table")
+    total = _files(d20) + _files(d21)
+    assert month.exit_code == 0 and f"\n{total}/{total} digest files valid\n" in month.stdout
+    assert "between 2026-11-01T00:00:00Z and 2026-12-01T00:00:00Z" in month.stdout
+    later = cli("trail", "validate-digest", "--path", str(d20), "--start-time", "2026-11-20T22:00:00Z", "-o", "table")
+    assert later.exit_code == 0 and "between 2026-11-20T22:00:00Z and 2026-11-21T00:00:00Z" in later.stdout
+    outside = cli("trail", "validate-digest", "--path", str(d20), "--start-time", "2026-11-21T01:00:00Z")
+    assert outside.exit_code == 2 and "select nothing in it" in outside.stderr
+    (d20.parent / "notes").mkdir()
+    assert cli("trail", "validate-digest", "--path", str(d20.parent / "notes")).exit_code == 2
+
+
+def test_date_folder_of_a_synced_copy_uses_the_next_day_as_context(two_days: tuple[Cli, Path], tmp_path: Path) -> None:
+    """`aws s3 sync` drops the signatures: the day's newest digest is vouched for by the next day's first digest,
+    which lies outside the folder (its own missing signature is not reported); without it, the day's newest digest
+    is reported, not the next day's absence."""
+    cli, bucket = two_days
+    sync = tmp_path / "sync"
+    shutil.copytree(bucket, sync, ignore=shutil.ignore_patterns(".awsmon-meta"))
+    d20 = _day(sync, "CloudTrail-Digest", "2026/11/20")
+    n = _files(d20)
+    res = cli("trail", "validate-digest", "--path", str(d20), "-o", "table")
+    assert res.exit_code == 0 and res.stderr == "" and f"{n}/{n} digest files valid" in res.stdout, res.stderr
+    whole = cli("trail", "validate-digest", "--path", str(sync), "-o", "table")  # the trail's newest digest: unsigned
+    assert whole.exit_code == 3 and "signature metadata missing" in whole.stderr
+    for f in _day(sync, "CloudTrail-Digest", "2026/11/21").glob("*.json.gz"):
+        f.unlink()
+    res = cli("trail", "validate-digest", "--path", str(d20), "-o", "table")
+    newest = sorted(d20.glob("*.json.gz"))[-1].relative_to(sync).as_posix()
+    assert res.exit_code == 3 and res.stderr.startswith(
+        f"Digest file\ts3://days-bucket/{newest}\tINVALID: signature metadata missing\n\n")
+    assert "not found" not in res.stderr and f"{n - 1}/{n} digest files valid, 1/{n} digest files INVALID" in res.stdout

@@ -734,6 +734,7 @@ class _Walker:
         on_progress: Callable[[int, int | None], None] | None,
         hasher: LocalFileHasher | None = None,
         allow_unsigned: bool = False,
+        context_from: datetime | None = None,
     ) -> None:
         self.source = source
         self.trail = trail
@@ -761,6 +762,8 @@ class _Walker:
         self._total = 0  # files known so far (listed digests, queued logs)
         self.hasher = hasher
         self.allow_unsigned = allow_unsigned
+        # Digests keyed at or after this time lie outside the requested folder: chain context only (see traverse).
+        self.context_from = context_from
         self._batch: list[tuple[Mapping[str, Any], str, _Event]] = []
         self._keys: dict[bytes, rsa.RSAPublicKey] = {}  # loaded once per key, not per digest
 
@@ -1078,13 +1081,19 @@ class _Walker:
         chained_signature: str | None = None
         newer: tuple[str, _Loaded] | None = None  # the digest whose previous pointer led to ``key``
         while key is not None and last_start is not None and self.start <= last_start:
+            current = _key_date(key)
+            context = self.context_from is not None and current is not None and current >= self.context_from
+            outside_errors: tuple[type[Exception], ...] = (Exception,) if context else ()
             try:
                 loaded = self.load_and_validate(public_keys, bucket, key, backfill, chained_signature)
                 digest = loaded.digest
                 last_start = parse_digest_time(digest["digestStartTime"])
                 previous_bucket = digest.get("previousDigestS3Bucket")
                 previous_key = digest.get("previousDigestS3Object")
-                self.record_digest(bucket, key, loaded, newer, backfill, tag)
+                if context:
+                    self.record_context(loaded)
+                else:
+                    self.record_digest(bucket, key, loaded, newer, backfill, tag)
                 if previous_bucket is None or previous_key is None:
                     key, next_date = _find_next(digests, key)
                     if key is not None and next_date is not None:
@@ -1103,6 +1112,11 @@ class _Walker:
                     if previous_bucket != bucket:
                         bucket = previous_bucket
                         digests = list(self.list_digests(bucket, loaded.end, backfill))
+            except DigestValidationFatal:
+                raise
+            except outside_errors:  # a digest outside the folder: nothing reported
+                key, _ = _find_next(digests, key)  # the walk goes on with the next-older listed key
+                chained_signature, newer = None, None
             except ObjectNotFound:
                 self.add_digest(
                     FileResult(
@@ -1123,8 +1137,6 @@ class _Walker:
                 )
                 key = self.skip_to_next(digests, bucket, key, backfill, tag)
                 chained_signature, newer = None, None
-            except DigestValidationFatal:
-                raise
             except Exception as exc:  # aws-cli prints any other exception text (e.g. a bad hex signature)
                 status = f"INVALID: {exc}"
                 self.add_digest(
@@ -1191,6 +1203,16 @@ class _Walker:
                 )
             )
             when += timedelta(hours=1)
+
+    def record_context(self, loaded: _Loaded) -> None:
+        """A digest outside the requested folder (``context_from``): never reported or counted; it vouches for the
+        next-older digest's signature, and its verified logs delivered inside the folder's period are checked."""
+        if loaded.signature_missing or self.context_from is None:
+            return
+        inside = [lf for lf in loaded.digest["logFiles"] if isinstance(lf, dict)
+                  and (when := log_key_time(str(lf.get("s3Object", "")))) is not None and when < self.context_from]  # fmt: skip
+        if inside:
+            self.queue_logs({"logFiles": inside})
 
     def add_digest(self, result: FileResult) -> None:
         self._progress(done=1, total=1)
@@ -1430,6 +1452,7 @@ def validate_logs(
     on_header: Callable[[str], None] | None = None,
     hasher: LocalFileHasher | None = None,
     allow_unsigned: bool = False,
+    context_from: datetime | None = None,
 ) -> ValidationReport:
     """Reproduce ``aws cloudtrail validate-logs`` over ``source``; ``strict`` adds the checks aws-cli lacks.
 
@@ -1443,6 +1466,9 @@ def validate_logs(
     it before a progress bar); the report then has ``header_emitted``. ``hasher`` hashes the logs a source can
     give as local files (``source.local_file(bucket, key)``) in worker processes; other logs use threads.
     ``allow_unsigned`` accepts digests whose signature metadata is missing, with a warning line.
+    ``context_from``: digests keyed at or after it are chain context (a ``--path`` date folder ends there): verified
+    silently, never reported or counted, their failures and absence unreported; a verified one still vouches for
+    the next-older digest's signature and has its logs delivered before ``context_from`` checked.
     """
     try:
         trail = parse_trail_arn(trail_arn)
@@ -1474,6 +1500,7 @@ def validate_logs(
         on_progress=on_progress,
         hasher=hasher,
         allow_unsigned=allow_unsigned,
+        context_from=to_utc(context_from) if context_from is not None else None,
     )
     fatal: DigestValidationFatal | None = None
     results: list[tuple[_Event, FileResult | None]] = []

@@ -309,13 +309,26 @@ def _bucket_root(digest: Path, base: Path, full_key: str) -> tuple[Path, str]:
     return best
 
 
+def _folder_period(path: str, scopes: list[Any]) -> tuple[datetime, datetime] | None:
+    """The day, month or year a ``--path`` date folder (``.../<region>/YYYY[/MM[/DD]]``) holds; None for other folders."""
+    from awsmon.trail_layout import date_period
+
+    date = scopes[0].date if len(scopes) == 1 else None
+    if not date:
+        return None
+    period = date_period(date)
+    if period is None:
+        raise UsageError(f"--path {path}: below a region folder only YYYY, YYYY/MM and YYYY/MM/DD date folders exist")
+    return period
+
+
 def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids: list[str],
-                 regions: list[str] | None) -> tuple[list[Chain], str]:  # fmt: skip
+                 regions: list[str] | None, scopes: list[Any] | None = None) -> tuple[list[Chain], str]:  # fmt: skip
     """Every digest chain below ``root``, narrowed by the folder, ``--trail``, ``--account-id`` and ``--region``."""
     from awsmon.services.digest_sources import FolderDigestSource
     from awsmon.trail_layout import DIGEST_KIND, locate, parse_key
 
-    scopes = locate(root)
+    scopes = locate(root) if scopes is None else scopes
     wanted_name = trail.rsplit("/", 1)[-1] if trail else None
     sources: dict[tuple[Path, str], Any] = {}
     chains: list[Chain] = []
@@ -432,15 +445,27 @@ def validate_digest(
     if start_dt is not None and start_dt > end_dt:
         raise UsageError("Invalid time range specified: start-time must occur before end-time")
     chains: list[Chain] = []
+    context_from: datetime | None = None
     if path is not None:
+        from awsmon.trail_layout import locate
+
         root = Path(path)
         if not root.is_dir():
             raise UsageError(f"--path {path}: not a folder (give the folder of a downloaded trail bucket)")
+        scopes = locate(root)
+        period = _folder_period(path, scopes)
+        if period is not None:  # a date folder: its day, month or year, within --start-time/--end-time
+            start_dt = max(start_dt, period[0]) if start_dt is not None else period[0]
+            end_dt = min(ctx.parse_time(end) or period[1], period[1])
+            if start_dt > end_dt:
+                raise UsageError(f"--path {path} holds {_d(period[0])} to {_d(period[1])}: --start-time/--end-time "
+                                 "select nothing in it")  # fmt: skip
+            context_from = period[1]
         if keys is None:
             keys = _local_keys(ctx) if ctx.is_local else _aws_keys(ctx)
         region = _explicit_region(ctx)
         chains, searched = _path_chains(root, keys, trail=trail, account_ids=account_ids,
-                                        regions=[region] if region else None)  # fmt: skip
+                                        regions=[region] if region else None, scopes=scopes)  # fmt: skip
         src_name = "path"
     else:
         if not trail:
@@ -540,7 +565,7 @@ def validate_digest(
                                    verbose=verbose, strict=strict, latest_digest_delivery_time=latest,
                                    on_progress=progress.callback(), hasher=hasher,
                                    on_header=header if n == 0 and on_header is not None else None,
-                                   allow_unsigned=allow_unsigned_newest)  # fmt: skip
+                                   allow_unsigned=allow_unsigned_newest, context_from=context_from)  # fmt: skip
             reports.append((chain, report))
     except DigestValidationFatal as exc:
         raise fatal_error(str(exc), exc.category) from None
