@@ -547,3 +547,44 @@ def test_date_folder_of_a_synced_copy_uses_the_next_day_as_context(two_days: tup
     assert res.exit_code == 3 and res.stderr.startswith(
         f"Digest file\ts3://days-bucket/{newest}\tINVALID: signature metadata missing\n\n")
     assert "not found" not in res.stderr and f"{n - 1}/{n} digest files valid, 1/{n} digest files INVALID" in res.stdout
+
+
+def _upload(folder_bucket: Path, name: str, endpoint: str) -> None:
+    import boto3
+
+    from awsmon.s3folder import S3Folder
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=name)
+    folder = S3Folder(folder_bucket)
+    for key in folder.list_objects():
+        s3.put_object(Bucket=name, Key=key, Body=folder.get_object(key),
+                      Metadata=folder.head_object(key).get("Metadata", {}))  # fmt: skip
+
+
+def test_aws_backend_finds_the_organization_folder_from_the_bucket_listing(
+    org: tuple[Cli, Path, str], tmp_path: Path, moto_env: dict[str, str]
+) -> None:
+    """Contract (moto S3): `--s3-bucket B` with a trail ARN and no organization id: the `o-` folder holding the
+    account is found by listing `AWSLogs/` with a delimiter (moto has no CloudTrail digests of its own, so the
+    local organization bucket is uploaded with its signature metadata)."""
+    cli, bucket, org_id = org
+    keys = tmp_path / "keys.json"
+    keys.write_text(cli.ok("--backend", "local", "trail", "list-public-keys", "-o", "json").stdout)
+    _upload(bucket, "org-bucket", moto_env["AWSMON_ENDPOINT_URL"])
+    aws = Cli({**cli.env, **moto_env})
+    arn = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+    base = ("trail", "validate-digest", "--trail", arn, "--s3-bucket", "org-bucket", "--public-key", str(keys),
+            "--start-time", START, "--end-time", "2026-11-20T18:00:00Z", "-o", "table")  # fmt: skip
+    for account in (MEMBER, MGMT):
+        res = aws(*base, "--account-id", account)
+        assert res.exit_code == 0, res.stderr
+        assert "3/3 digest files valid" in res.stdout and "log files valid" in res.stdout
+    # Without --account-id the ARN's account (the management account) is validated in the organization folder.
+    assert aws(*base).exit_code == 0
+    listed = aws.json(*base[:-2], "--account-id", MEMBER, "-o", "json")
+    assert {r["OrganizationId"] for r in listed["Results"]} == {org_id}
+    assert all(f"AWSLogs/{org_id}/{MEMBER}/" in f["Key"] for f in listed["Files"])
+    # An account the bucket does not hold: nothing validated, and the message names what was searched.
+    absent = aws(*base, "--account-id", "444455556666")
+    assert absent.exit_code == 3 and "s3://org-bucket/AWSLogs/444455556666/CloudTrail-Digest/us-east-1/" in absent.stderr

@@ -382,6 +382,36 @@ def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids:
     return chains, searched
 
 
+def _bucket_organizations(ctx: AppContext, source: Any, bucket: str, prefix: str | None, accounts: list[str], *,
+                          org_trail: bool) -> dict[str, str | None]:  # fmt: skip
+    """Each account's organization folder, read from the bucket listing alone (no organization id needed).
+
+    ``[prefix/]AWSLogs/`` is listed with a delimiter: an ``o-`` folder holding the account's folder is an
+    organization trail's layout. An account found both directly and in an organization folder (a bucket shared by
+    an account trail and an organization trail) takes the organization folder only for an organization trail. An
+    organization trail whose account folder is not listed falls back to DescribeOrganization's id.
+    """
+    from awsmon.engines.digest import SourceAccessError
+    from awsmon.trail_layout import AWSLOGS, is_organization_id
+
+    root = f"{prefix.strip('/')}/{AWSLOGS}" if prefix and prefix.strip("/") else AWSLOGS
+    try:
+        top = source.list_folders(bucket, root)
+        members = {o: set(source.list_folders(bucket, f"{root}/{o}")) for o in top if is_organization_id(o)}
+    except SourceAccessError as exc:
+        raise fatal_error(str(exc), "access_denied") from None
+    out: dict[str, str | None] = {}
+    for account in accounts:
+        in_orgs = [o for o, accts in members.items() if account in accts]
+        if in_orgs and (org_trail or account not in top):
+            out[account] = in_orgs[0]
+        elif org_trail:
+            out[account] = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+        else:
+            out[account] = None
+    return out
+
+
 def _oldest_digest_time(source: Any, bucket: str, account: str, region: str, prefix: str | None,
                         org: str | None) -> datetime | None:  # fmt: skip
     from awsmon.engines.digest import digest_listing_prefix
@@ -490,6 +520,7 @@ def validate_digest(
             if start_dt is None:
                 raise UsageError("--start-time is required on the aws backend (e.g. --start-time 24h)")
             client = _cloudtrail(ctx)
+            org_trail = False
             if bucket is None or not trail.startswith("arn:"):
                 # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
                 found = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
@@ -503,7 +534,7 @@ def validate_digest(
                 if desc.get("IsOrganizationTrail"):
                     if not account_ids:
                         raise UsageError("Missing required parameter for organization trail: '--account-id'")
-                    org_id = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+                    org_trail = True
             else:
                 trail_arn = trail
             if strict:
@@ -520,7 +551,12 @@ def validate_digest(
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         assert bucket is not None
-        for account in account_ids or [parsed.account_id]:
+        accounts = account_ids or [parsed.account_id]
+        org_of: dict[str, str | None] = dict.fromkeys(accounts, org_id)
+        if src_name == "aws":  # where each account's folder is: AWSLogs/<acct>/ or AWSLogs/<o-id>/<acct>/
+            org_of = _bucket_organizations(ctx, source, bucket, prefix, accounts, org_trail=org_trail)
+        for account in accounts:
+            org_id = org_of[account]
             regions = [selected]
             if strict:  # --strict: every source region of the trail in the bucket, not only the selected one
                 regions += _other_regions(source, bucket, account, prefix, org_id, selected)
@@ -529,7 +565,8 @@ def validate_digest(
                 if start_dt is None:
                     oldest = _oldest_digest_time(source, bucket, account, region, prefix, org_id)
                 chains.append(Chain(trail_arn, bucket, prefix or None, account, region, org_id, source, oldest))
-        org_part = f"{org_id}/" if org_id else ""
+        orgs = sorted({o for o in org_of.values() if o})
+        org_part = "".join(f"{o}/" for o in orgs) if len(orgs) <= 1 else "{" + ",".join(orgs) + "}/"
         searched = (f"s3://{bucket}/{prefix + '/' if prefix else ''}AWSLogs/{org_part}"
                     f"{'{' + ','.join(account_ids) + '}' if len(account_ids) > 1 else (account_ids or [parsed.account_id])[0]}"
                     f"/CloudTrail-Digest/{'{' + ','.join(sorted({c.region for c in chains})) + '}' if len(chains) > 1 else selected}/"
