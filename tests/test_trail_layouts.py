@@ -233,6 +233,33 @@ def test_member_account_cannot_create_an_organization_trail(org: tuple[Cli, Path
     assert res.exit_code == 1 and "NotOrganizationMasterAccountException" in res.stderr
 
 
+def test_member_account_sees_the_organization_trail_as_aws_shows_it(org: tuple[Cli, Path, str]) -> None:
+    """A member account's DescribeTrails / ListTrails / GetTrailStatus show the organization trail with the management
+    account's ARN and home region (a shadow trail: found by ARN, not by name; not changeable from the member)."""
+    cli, _, _ = org
+    member = ("--account", MEMBER)
+    arn = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+    (seen,) = cli.json(*member, "trail", "describe")["trailList"]
+    assert (seen["TrailARN"], seen["Name"], seen["HomeRegion"], seen["IsOrganizationTrail"], seen["S3BucketName"]) == (
+        arn, "org-trail", "us-east-1", True, "org-bucket")
+    assert cli.json(*member, "trail", "describe", "--no-include-shadow-trails")["trailList"] == []
+    assert cli.json(*member, "trail", "describe", "--trail-name-list", "org-trail")["trailList"] == []
+    assert [t["TrailARN"] for t in cli.json(*member, "trail", "describe", "--trail-name-list", arn)["trailList"]] == [arn]
+    assert cli.json(*member, "trail", "list")["Trails"] == [{"TrailARN": arn, "Name": "org-trail", "HomeRegion": "us-east-1"}]
+    status = cli.json(*member, "trail", "get-status", "--name", arn)
+    assert status["IsLogging"] is True and status == cli.json("trail", "get-status", "--name", "org-trail")
+    by_name = cli(*member, "trail", "get-status", "--name", "org-trail")
+    assert by_name.exit_code == 1 and "TrailNotFoundException" in by_name.stderr
+    stop = cli(*member, "trail", "stop-logging", "--name", arn)
+    assert stop.exit_code == 1 and "TrailNotFoundException" in stop.stderr
+    assert cli.json("trail", "get-status", "--name", "org-trail")["IsLogging"] is True  # unchanged
+    # The management account sees it as its own trail (no duplicate), and an account trail of the member stays its own.
+    assert [t["TrailARN"] for t in cli.json("trail", "describe")["trailList"]] == [arn]
+    cli.ok(*member, "trail", "create", "--name", "own", "--s3-bucket-name", "own-bucket")
+    names = [t["Name"] for t in cli.json(*member, "trail", "describe")["trailList"]]
+    assert names == ["own", "org-trail"]
+
+
 def test_multi_region_digests_every_hour_for_every_region(pinned: Cli, home: Path) -> None:
     pinned.ok("trail", "create", "--name", "mr-trail", "--s3-bucket-name", "mr-bucket", "--is-multi-region-trail",
               "--enable-log-file-validation")  # fmt: skip
