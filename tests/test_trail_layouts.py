@@ -455,6 +455,28 @@ def test_download_of_a_local_organization_bucket(org: tuple[Cli, Path, str], tmp
     assert len(der) == 270
 
 
+def test_local_download_reads_through_the_s3_api_so_data_events_are_recorded(prefixed: tuple[Cli, Path],
+                                                                              tmp_path: Path, home: Path) -> None:  # fmt: skip
+    """As on AWS, downloading a trail bucket is S3 reads: a trail whose data-event selectors cover that bucket
+    delivers them (a GetObject per file of pre-bucket); a trail without data selectors does not."""
+    cli, bucket = prefixed
+    cli.ok("trail", "create", "--name", "watch", "--s3-bucket-name", "watch-bucket")
+    selectors = [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False,
+                  "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::pre-bucket/"]}]}]  # fmt: skip
+    cli.ok("trail", "put-event-selectors", "--trail-name", "watch", "--event-selectors", json.dumps(selectors))
+    cli.ok("trail", "start-logging", "--name", "watch")
+    got = cli.json("trail", "download", "--trail", "pre-trail", "--start-time", START, "--dest", str(tmp_path / "dl"))
+    assert got["Downloaded"] == got["Files"] == len(_tree(bucket)) and got["Failed"] == []
+    cli.ok("account", "clock", "advance", "10m")
+    watch = home / "accounts" / MGMT / "s3" / "watch-bucket"
+    records = [r for f in _logs(watch) for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    names = [(r["eventName"], r["requestParameters"]["bucketName"]) for r in records]
+    assert names.count(("GetObject", "pre-bucket")) == got["Files"]
+    assert all(r["eventCategory"] == "Data" and r["readOnly"] for r in records)
+    pre_logs = [r for f in _logs(bucket) for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    assert not any(r["eventName"] == "GetObject" for r in pre_logs)  # pre-trail logs management events only
+
+
 def test_header_comes_before_progress_and_counts_every_file(prefixed: tuple[Cli, Path], home: Path) -> None:
     """The CLI prints the header, then starts the bar: the service gives the header before any progress, and the
     progress ends at (files, files) with a total known along the way."""
