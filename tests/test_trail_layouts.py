@@ -69,6 +69,15 @@ def org(pinned: Cli, home: Path) -> tuple[Cli, Path, str]:
     return pinned, bucket, org_dirs[0]
 
 
+def multi_region_trail(cli: Cli, name: str, bucket: str) -> None:
+    """A multi-region trail with log-file validation, activity in eu-west-1 as well, then two hours delivered."""
+    cli.ok("trail", "create", "--name", name, "--s3-bucket-name", bucket, "--is-multi-region-trail",
+           "--enable-log-file-validation")  # fmt: skip
+    cli.ok("trail", "start-logging", "--name", name)
+    cli.ok("--region", "eu-west-1", "trail", "describe")
+    cli.ok("account", "clock", "advance", "2h")
+
+
 def _path(cli: Cli, path: Path, *extra: str) -> object:
     return cli("trail", "validate-digest", "--path", str(path), "--start-time", START, "-o", "table", *extra)
 
@@ -261,11 +270,7 @@ def test_member_account_sees_the_organization_trail_as_aws_shows_it(org: tuple[C
 
 
 def test_multi_region_digests_every_hour_for_every_region(pinned: Cli, home: Path) -> None:
-    pinned.ok("trail", "create", "--name", "mr-trail", "--s3-bucket-name", "mr-bucket", "--is-multi-region-trail",
-              "--enable-log-file-validation")  # fmt: skip
-    pinned.ok("trail", "start-logging", "--name", "mr-trail")
-    pinned.ok("--region", "eu-west-1", "trail", "describe")
-    pinned.ok("account", "clock", "advance", "2h")
+    multi_region_trail(pinned, "mr-trail", "mr-bucket")
     bucket = home / "accounts" / MGMT / "s3" / "mr-bucket"
     digest_root = bucket / "AWSLogs" / MGMT / "CloudTrail-Digest"
     regions = sorted(p.name for p in digest_root.iterdir())

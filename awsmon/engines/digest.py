@@ -565,6 +565,17 @@ class Notice:
     backfill: bool = False
 
 
+class _Count:
+    """A report's count of files of one kind (digest or log; backfill or not, None = both) that passed or not."""
+
+    def __init__(self, kind: str, backfill: bool | None, passing: bool) -> None:
+        self.kind, self.backfill, self.passing = kind, backfill, passing
+
+    def __get__(self, report: ValidationReport, owner: type | None = None) -> int:
+        return sum(1 for f in report.files if f.kind == self.kind and self.backfill in (None, f.backfill)
+                   and (f.verdict in PASSING) == self.passing)  # fmt: skip
+
+
 @dataclass
 class ValidationReport:
     trail_arn: str
@@ -581,36 +592,12 @@ class ValidationReport:
     found_end: datetime | None = None
     header_emitted: bool = False  # the first chunk (the header) was already given to ``on_header``
 
-    def _count(self, kind: str, backfill: bool, valid: bool) -> int:
-        return sum(
-            1
-            for f in self.files
-            if f.kind == kind and f.backfill == backfill and (f.verdict in PASSING) == valid
-        )
-
-    @property
-    def valid_digests(self) -> int:
-        return self._count("digest", False, True)
-
-    @property
-    def invalid_digests(self) -> int:
-        return self._count("digest", False, False)
-
-    @property
-    def valid_backfill_digests(self) -> int:
-        return self._count("digest", True, True)
-
-    @property
-    def invalid_backfill_digests(self) -> int:
-        return self._count("digest", True, False)
-
-    @property
-    def valid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict in PASSING)
-
-    @property
-    def invalid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict not in PASSING)
+    valid_digests = _Count("digest", False, True)
+    invalid_digests = _Count("digest", False, False)
+    valid_backfill_digests = _Count("digest", True, True)
+    invalid_backfill_digests = _Count("digest", True, False)
+    valid_logs = _Count("log", None, True)
+    invalid_logs = _Count("log", None, False)
 
     @property
     def ok(self) -> bool:
@@ -625,13 +612,16 @@ class ValidationReport:
     def exit_code(self) -> int:
         return 0 if self.ok else 1
 
+    def text(self, stream: Literal["stdout", "stderr"]) -> str:
+        return "".join(text for where, text in self.chunks if where == stream)
+
     @property
     def stdout_text(self) -> str:
-        return "".join(text for stream, text in self.chunks if stream == "stdout")
+        return self.text("stdout")
 
     @property
     def stderr_text(self) -> str:
-        return "".join(text for stream, text in self.chunks if stream == "stderr")
+        return self.text("stderr")
 
     @property
     def stdout_lines(self) -> list[str]:
