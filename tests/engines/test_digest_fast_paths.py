@@ -165,3 +165,19 @@ def test_file_hasher_worker_killed_fails_the_batch_without_hanging(tmp_path: Pat
     for pid in pids:  # reaped by close(): no zombies left
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_folder_source_checks_every_last_segment_after_caching_its_folder(tmp_path: Path) -> None:
+    from awsmon.services.digest_sources import FolderDigestSource
+
+    (tmp_path / "AWSLogs" / "a").mkdir(parents=True)
+    src = FolderDigestSource(tmp_path, [])
+    assert src.local_file("b", "AWSLogs/a/x.json.gz") == f"{tmp_path}/AWSLogs/a/x.json.gz"
+    for hostile in ("..", ".", "", ".awsmon-tmp-1", "x\\y", "x\x00y"):  # the folder is cached now: the name alone
+        assert src.local_file("b", f"AWSLogs/a/{hostile}") is None, hostile
+    assert src.local_file("b", "AWSLogs/../etc/passwd") is None and src.local_file("b", ".awsmon-meta/a/x") is None
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (tmp_path / "AWSLogs" / "link").symlink_to(outside, target_is_directory=True)
+    assert src.local_file("b", "AWSLogs/link/x.json.gz") is None  # a folder resolving outside the bucket
+    assert src.local_file("b", "AWSLogs/link/y.json.gz") is None  # ... stays refused once cached
