@@ -336,9 +336,59 @@ class PublicKeyLoadError(ValueError):
     """DER bytes that are neither PKCS#1 nor SPKI RSA."""
 
 
+def _der_length(data: bytes, i: int) -> tuple[int, int] | None:
+    """(length, offset of the content) of the DER length at ``data[i]``, minimal encodings only."""
+    if i >= len(data):
+        return None
+    first = data[i]
+    if first < 0x80:
+        return first, i + 1
+    n = first & 0x7F
+    if not 1 <= n <= 4 or i + 1 + n > len(data) or data[i + 1] == 0:
+        return None
+    length = int.from_bytes(data[i + 1 : i + 1 + n], "big")
+    return (length, i + 1 + n) if length >= 0x80 else None
+
+
+def _der_positive_int(data: bytes, i: int) -> tuple[int, int] | None:
+    """(value, next offset) of a minimal, positive DER INTEGER at ``data[i]``."""
+    if i >= len(data) or data[i] != 0x02:
+        return None
+    got = _der_length(data, i + 1)
+    if got is None or got[0] == 0 or got[1] + got[0] > len(data):
+        return None
+    length, start = got
+    body = data[start : start + length]
+    if body[0] & 0x80 or (length > 1 and body[0] == 0 and not body[1] & 0x80):
+        return None  # negative, or not minimal
+    return int.from_bytes(body, "big"), start + length
+
+
+def _pkcs1_numbers(der: bytes) -> tuple[int, int] | None:
+    """(n, e) of a strict DER PKCS#1 ``RSAPublicKey`` (SEQUENCE of two positive INTEGERs, nothing after), else
+    None. The form CloudTrail publishes, read without ``cryptography``'s serialization module (~15 ms to import)."""
+    if not der or der[0] != 0x30:
+        return None
+    got = _der_length(der, 1)
+    if got is None or got[1] + got[0] != len(der):
+        return None
+    n = _der_positive_int(der, got[1])
+    e = _der_positive_int(der, n[1]) if n is not None else None
+    if n is None or e is None or e[1] != len(der):
+        return None
+    return n[0], e[0]
+
+
 def load_rsa_public_key(der: bytes) -> rsa.RSAPublicKey:
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = _pkcs1_numbers(der)
+    if numbers is not None:
+        try:
+            return rsa.RSAPublicNumbers(numbers[1], numbers[0]).public_key()
+        except ValueError:
+            pass  # numbers the key type refuses: the full loader decides
+    from cryptography.hazmat.primitives import serialization
 
     try:
         key = serialization.load_der_public_key(der)

@@ -22,21 +22,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from awsmon.engines.digest import (
     ObjectNotFound,
     PublicKeyInfo,
+    PublicKeyLoadError,
     SourceAccessError,
     SourceObject,
+    load_rsa_public_key,
     public_key_der,
     public_key_fingerprint,
     to_utc,
 )
 from awsmon.s3folder import META_DIR, TMP_PREFIX, S3Folder, validate_key
+
+if TYPE_CHECKING:  # cryptography is imported where a key is read (start-up time)
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 # --------------------------------------------------------------------------------------------------------------
 # Public keys
@@ -51,12 +53,9 @@ _FORMATS = "expected DER PKCS#1, DER SPKI, PEM, or saved `aws cloudtrail list-pu
 
 def _rsa_from_der(der: bytes, where: str) -> rsa.RSAPublicKey:
     try:
-        key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError):
+        return load_rsa_public_key(der)
+    except (PublicKeyLoadError, TypeError):
         raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})")
-    return key
 
 
 def _infos_for_der(der: bytes, where: str) -> list[PublicKeyInfo]:
@@ -136,6 +135,9 @@ def parse_public_key_bytes(data: bytes, where: str = "public key") -> list[Publi
     if stripped.startswith(b"-----BEGIN"):
         if b"PRIVATE KEY" in stripped.split(b"\n", 1)[0]:
             raise PublicKeyFormatError(f"{where}: is a private key, not a public key")
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         try:
             key = serialization.load_pem_public_key(stripped)
         except (ValueError, TypeError):

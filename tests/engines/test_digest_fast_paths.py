@@ -181,3 +181,48 @@ def test_folder_source_checks_every_last_segment_after_caching_its_folder(tmp_pa
     (tmp_path / "AWSLogs" / "link").symlink_to(outside, target_is_directory=True)
     assert src.local_file("b", "AWSLogs/link/x.json.gz") is None  # a folder resolving outside the bucket
     assert src.local_file("b", "AWSLogs/link/y.json.gz") is None  # ... stays refused once cached
+
+
+# -- PKCS#1 public keys read without cryptography's serialization module -------------------------------------------
+
+_KEY = None
+
+
+def _pkcs1() -> bytes:
+    global _KEY
+    if _KEY is None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from awsmon.engines.digest import public_key_der
+
+        _KEY = public_key_der(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
+    return _KEY
+
+
+@settings(max_examples=300, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 255)), max_size=3),
+       cut=st.integers(0, 300), extra=st.binary(max_size=3))  # fmt: skip
+def test_strict_pkcs1_reader_accepts_only_what_cryptography_reads_alike(edits: list[tuple[int, int]], cut: int,
+                                                                        extra: bytes) -> None:  # fmt: skip
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from awsmon.engines.digest import PublicKeyLoadError, _pkcs1_numbers, load_rsa_public_key
+
+    der = bytearray(_pkcs1())
+    for index, value in edits:
+        der[index % len(der)] = value
+    data = bytes(der[: len(der) - cut % 8] if cut % 3 == 0 else der) + extra
+    try:
+        reference = serialization.load_der_public_key(data)
+        expected = reference.public_numbers() if isinstance(reference, rsa.RSAPublicKey) else None
+    except (ValueError, TypeError):
+        expected = None
+    try:
+        got = load_rsa_public_key(data).public_numbers()
+    except PublicKeyLoadError:
+        got = None
+    assert got == expected
+    if _pkcs1_numbers(data) is not None and expected is not None:  # the fast path read it: the same numbers
+        assert _pkcs1_numbers(data) == (expected.n, expected.e)
+    assert _pkcs1_numbers(_pkcs1()) is not None  # the form CloudTrail publishes takes the fast path
