@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 AWSLOGS = "AWSLogs"
@@ -155,6 +156,28 @@ def locate(path: Path, max_depth: int = 6) -> list[FolderScope]:
 
     walk(path, 0)
     return found
+
+
+def date_period(date: str | None) -> tuple[datetime, datetime] | None:
+    """The UTC period ``[start, end)`` a ``YYYY``, ``YYYY/MM`` or ``YYYY/MM/DD`` folder holds (key times are UTC), or
+    None when ``date`` is not such a folder path."""
+    parts = date.split("/") if date else []
+    if not 1 <= len(parts) <= 3 or [len(p) for p in parts] != [4, 2, 2][: len(parts)]:
+        return None
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    year, month, day = (int(p) for p in (*parts, "1", "1")[:3])
+    try:
+        start = datetime(year, month, day, tzinfo=UTC)
+        if len(parts) == 1:
+            end = datetime(year + 1, 1, 1, tzinfo=UTC)
+        elif len(parts) == 2:
+            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        else:
+            end = datetime.fromordinal(start.toordinal() + 1).replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+    return start, end
 
 
 def key_prefix_of(local_key: str, full_key: str) -> str | None:

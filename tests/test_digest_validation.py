@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -108,6 +109,15 @@ def log_body(hour: int, n: int) -> bytes:
     return json.dumps({"Records": [record]}).encode()
 
 
+def signed_digest(priv: rsa.RSAPrivateKey, dkey: str, end: datetime, entries: list[dict[str, Any]],
+                  prev: PreviousDigest | None) -> tuple[bytes, str]:  # fmt: skip
+    """The account's digest for the hour ending at ``end`` (uncompressed JSON) and its signature by ``priv``."""
+    d = build_digest(account_id=ACCOUNT, bucket=BUCKET, key=dkey, start_time=end - timedelta(hours=1), end_time=end,
+                     fingerprint=info(priv).fingerprint, log_files=entries, previous=prev)  # fmt: skip
+    inflated = serialize_digest(d)
+    return inflated, sign_digest(priv, d, inflated)
+
+
 def write_trail(
     folder: S3Folder,
     signer: dict[int, rsa.RSAPrivateKey] | rsa.RSAPrivateKey,
@@ -136,19 +146,7 @@ def write_trail(
         prev = None
         if previous is not None and h not in restart:
             prev = PreviousDigest(BUCKET, previous.key, previous.inflated, previous.signature)
-        fp = public_key_fingerprint(public_key_der(priv.public_key()))
-        d = build_digest(
-            account_id=ACCOUNT,
-            bucket=BUCKET,
-            key=dkey,
-            start_time=end - timedelta(hours=1),
-            end_time=end,
-            fingerprint=fp,
-            log_files=entries,
-            previous=prev,
-        )
-        inflated = serialize_digest(d)
-        sig = sign_digest(priv, d, inflated)
+        inflated, sig = signed_digest(priv, dkey, end, entries, prev)
         folder.put_object(dkey, gz(inflated), {"signature": sig, **META}, "application/json", end, "gzip")
         previous = DigestRec(dkey, end, inflated, sig, [e["s3Object"] for e in entries])
         trail.digests.append(previous)
@@ -887,18 +885,8 @@ def test_s3_source_against_moto(tmp_path: Path, key_a: rsa.RSAPrivateKey, moto_e
 def _write_backfill(trail: Trail, priv: rsa.RSAPrivateKey, hour: int, generated: str | None) -> str:
     end = T0 + timedelta(hours=hour)
     dkey = digest_key(ACCOUNT, REGION, TRAIL, REGION, end, backfill=True)
-    d = build_digest(
-        account_id=ACCOUNT,
-        bucket=BUCKET,
-        key=dkey,
-        start_time=end - timedelta(hours=1),
-        end_time=end,
-        fingerprint=info(priv).fingerprint,
-        log_files=[],
-        previous=None,
-    )
-    inflated = serialize_digest(d)
-    meta = {"signature": sign_digest(priv, d, inflated), **META}
+    inflated, sig = signed_digest(priv, dkey, end, [], None)
+    meta = {"signature": sig, **META}
     if generated is not None:
         meta["backfill-generation-timestamp"] = generated
     trail.folder.put_object(dkey, gz(inflated), meta, "application/json", end)

@@ -69,6 +69,15 @@ def org(pinned: Cli, home: Path) -> tuple[Cli, Path, str]:
     return pinned, bucket, org_dirs[0]
 
 
+def multi_region_trail(cli: Cli, name: str, bucket: str) -> None:
+    """A multi-region trail with log-file validation, activity in eu-west-1 as well, then two hours delivered."""
+    cli.ok("trail", "create", "--name", name, "--s3-bucket-name", bucket, "--is-multi-region-trail",
+           "--enable-log-file-validation")  # fmt: skip
+    cli.ok("trail", "start-logging", "--name", name)
+    cli.ok("--region", "eu-west-1", "trail", "describe")
+    cli.ok("account", "clock", "advance", "2h")
+
+
 def _path(cli: Cli, path: Path, *extra: str) -> object:
     return cli("trail", "validate-digest", "--path", str(path), "--start-time", START, "-o", "table", *extra)
 
@@ -233,12 +242,35 @@ def test_member_account_cannot_create_an_organization_trail(org: tuple[Cli, Path
     assert res.exit_code == 1 and "NotOrganizationMasterAccountException" in res.stderr
 
 
+def test_member_account_sees_the_organization_trail_as_aws_shows_it(org: tuple[Cli, Path, str]) -> None:
+    """A member account's DescribeTrails / ListTrails / GetTrailStatus show the organization trail with the management
+    account's ARN and home region (a shadow trail: found by ARN, not by name; not changeable from the member)."""
+    cli, _, _ = org
+    member = ("--account", MEMBER)
+    arn = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+    (seen,) = cli.json(*member, "trail", "describe")["trailList"]
+    assert (seen["TrailARN"], seen["Name"], seen["HomeRegion"], seen["IsOrganizationTrail"], seen["S3BucketName"]) == (
+        arn, "org-trail", "us-east-1", True, "org-bucket")
+    assert cli.json(*member, "trail", "describe", "--no-include-shadow-trails")["trailList"] == []
+    assert cli.json(*member, "trail", "describe", "--trail-name-list", "org-trail")["trailList"] == []
+    assert [t["TrailARN"] for t in cli.json(*member, "trail", "describe", "--trail-name-list", arn)["trailList"]] == [arn]
+    assert cli.json(*member, "trail", "list")["Trails"] == [{"TrailARN": arn, "Name": "org-trail", "HomeRegion": "us-east-1"}]
+    status = cli.json(*member, "trail", "get-status", "--name", arn)
+    assert status["IsLogging"] is True and status == cli.json("trail", "get-status", "--name", "org-trail")
+    by_name = cli(*member, "trail", "get-status", "--name", "org-trail")
+    assert by_name.exit_code == 1 and "TrailNotFoundException" in by_name.stderr
+    stop = cli(*member, "trail", "stop-logging", "--name", arn)
+    assert stop.exit_code == 1 and "TrailNotFoundException" in stop.stderr
+    assert cli.json("trail", "get-status", "--name", "org-trail")["IsLogging"] is True  # unchanged
+    # The management account sees it as its own trail (no duplicate), and an account trail of the member stays its own.
+    assert [t["TrailARN"] for t in cli.json("trail", "describe")["trailList"]] == [arn]
+    cli.ok(*member, "trail", "create", "--name", "own", "--s3-bucket-name", "own-bucket")
+    names = [t["Name"] for t in cli.json(*member, "trail", "describe")["trailList"]]
+    assert names == ["own", "org-trail"]
+
+
 def test_multi_region_digests_every_hour_for_every_region(pinned: Cli, home: Path) -> None:
-    pinned.ok("trail", "create", "--name", "mr-trail", "--s3-bucket-name", "mr-bucket", "--is-multi-region-trail",
-              "--enable-log-file-validation")  # fmt: skip
-    pinned.ok("trail", "start-logging", "--name", "mr-trail")
-    pinned.ok("--region", "eu-west-1", "trail", "describe")
-    pinned.ok("account", "clock", "advance", "2h")
+    multi_region_trail(pinned, "mr-trail", "mr-bucket")
     bucket = home / "accounts" / MGMT / "s3" / "mr-bucket"
     digest_root = bucket / "AWSLogs" / MGMT / "CloudTrail-Digest"
     regions = sorted(p.name for p in digest_root.iterdir())
@@ -431,6 +463,28 @@ def test_download_of_a_local_organization_bucket(org: tuple[Cli, Path, str], tmp
     assert len(der) == 270
 
 
+def test_local_download_reads_through_the_s3_api_so_data_events_are_recorded(prefixed: tuple[Cli, Path],
+                                                                              tmp_path: Path, home: Path) -> None:  # fmt: skip
+    """As on AWS, downloading a trail bucket is S3 reads: a trail whose data-event selectors cover that bucket
+    delivers them (a GetObject per file of pre-bucket); a trail without data selectors does not."""
+    cli, bucket = prefixed
+    cli.ok("trail", "create", "--name", "watch", "--s3-bucket-name", "watch-bucket")
+    selectors = [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False,
+                  "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::pre-bucket/"]}]}]  # fmt: skip
+    cli.ok("trail", "put-event-selectors", "--trail-name", "watch", "--event-selectors", json.dumps(selectors))
+    cli.ok("trail", "start-logging", "--name", "watch")
+    got = cli.json("trail", "download", "--trail", "pre-trail", "--start-time", START, "--dest", str(tmp_path / "dl"))
+    assert got["Downloaded"] == got["Files"] == len(_tree(bucket)) and got["Failed"] == []
+    cli.ok("account", "clock", "advance", "10m")
+    watch = home / "accounts" / MGMT / "s3" / "watch-bucket"
+    records = [r for f in _logs(watch) for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    names = [(r["eventName"], r["requestParameters"]["bucketName"]) for r in records]
+    assert names.count(("GetObject", "pre-bucket")) == got["Files"]
+    assert all(r["eventCategory"] == "Data" and r["readOnly"] for r in records)
+    pre_logs = [r for f in _logs(bucket) for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]]
+    assert not any(r["eventName"] == "GetObject" for r in pre_logs)  # pre-trail logs management events only
+
+
 def test_header_comes_before_progress_and_counts_every_file(prefixed: tuple[Cli, Path], home: Path) -> None:
     """The CLI prints the header, then starts the bar: the service gives the header before any progress, and the
     progress ends at (files, files) with a total known along the way."""
@@ -479,3 +533,115 @@ def test_progress_counter_on_a_terminal_shows_count_and_total(monkeypatch: pytes
         update(7, 7)
     text = err.getvalue()
     assert "validating" in text and "7/7" in text
+
+
+# ------------------------------------------------------------------------------------------------------------
+# A date folder as --path: its day / month / year is the range; the next folder's digests are chain context
+
+
+@pytest.fixture
+def two_days(pinned: Cli, home: Path) -> tuple[Cli, Path]:
+    """Activity from 2026-11-20 20:00 to 2026-11-21 03:00 (UTC): digests and logs in two day folders."""
+    pinned.ok("account", "clock", "set", "2026-11-20T20:00:00Z")
+    pinned.ok("trail", "create", "--name", "days", "--s3-bucket-name", "days-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "start-logging", "--name", "days")
+    _activity(pinned, 7)
+    return pinned, home / "accounts" / MGMT / "s3" / "days-bucket"
+
+
+def _day(bucket: Path, kind: str, date: str) -> Path:
+    return bucket / "AWSLogs" / MGMT / kind / "us-east-1" / date
+
+
+def _files(folder: Path) -> int:
+    return len(list(folder.glob("*.json.gz")))
+
+
+def test_date_folder_narrows_the_range_to_its_day(two_days: tuple[Cli, Path], tmp_path: Path) -> None:
+    cli, bucket = two_days
+    d20, d21 = (_day(bucket, "CloudTrail-Digest", f"2026/11/{d}") for d in ("20", "21"))
+    assert _files(d20) >= 3 and _files(d21) >= 3
+    for kind in ("CloudTrail", "CloudTrail-Digest"):
+        res = cli("trail", "validate-digest", "--path", str(_day(bucket, kind, "2026/11/20")), "-o", "table")
+        assert res.exit_code == 0, res.stderr
+        assert res.stdout.startswith("Validating log files for trail arn:aws:cloudtrail:us-east-1:123456789012:"
+                                     "trail/days between 2026-11-20T00:00:00Z and 2026-11-21T00:00:00Z\n")  # fmt: skip
+        n = _files(d20)
+        # Every digest of the day folder; every log of the day's log folder, also those only the next day's first
+        # digest lists (it is verified as chain context, not reported).
+        logs = _files(_day(bucket, "CloudTrail", "2026/11/20"))
+        assert f"\n{n}/{n} digest files valid\n{logs}/{logs} log files valid\n" in res.stdout, res.stdout
+    # The month folder holds both days; --start-time narrows further within it.
+    month = cli("trail", "validate-digest", "--path", str(_day(bucket, "CloudTrail-Digest", "2026/11")), "-o", "table")
+    total = _files(d20) + _files(d21)
+    assert month.exit_code == 0 and f"\n{total}/{total} digest files valid\n" in month.stdout
+    assert "between 2026-11-01T00:00:00Z and 2026-12-01T00:00:00Z" in month.stdout
+    later = cli("trail", "validate-digest", "--path", str(d20), "--start-time", "2026-11-20T22:00:00Z", "-o", "table")
+    assert later.exit_code == 0 and "between 2026-11-20T22:00:00Z and 2026-11-21T00:00:00Z" in later.stdout
+    outside = cli("trail", "validate-digest", "--path", str(d20), "--start-time", "2026-11-21T01:00:00Z")
+    assert outside.exit_code == 2 and "select nothing in it" in outside.stderr
+    (d20.parent / "notes").mkdir()
+    assert cli("trail", "validate-digest", "--path", str(d20.parent / "notes")).exit_code == 2
+
+
+def test_date_folder_of_a_synced_copy_uses_the_next_day_as_context(two_days: tuple[Cli, Path], tmp_path: Path) -> None:
+    """`aws s3 sync` drops the signatures: the day's newest digest is vouched for by the next day's first digest,
+    which lies outside the folder (its own missing signature is not reported); without it, the day's newest digest
+    is reported, not the next day's absence."""
+    cli, bucket = two_days
+    sync = tmp_path / "sync"
+    shutil.copytree(bucket, sync, ignore=shutil.ignore_patterns(".awsmon-meta"))
+    d20 = _day(sync, "CloudTrail-Digest", "2026/11/20")
+    n = _files(d20)
+    res = cli("trail", "validate-digest", "--path", str(d20), "-o", "table")
+    assert res.exit_code == 0 and res.stderr == "" and f"{n}/{n} digest files valid" in res.stdout, res.stderr
+    whole = cli("trail", "validate-digest", "--path", str(sync), "-o", "table")  # the trail's newest digest: unsigned
+    assert whole.exit_code == 3 and "signature metadata missing" in whole.stderr
+    for f in _day(sync, "CloudTrail-Digest", "2026/11/21").glob("*.json.gz"):
+        f.unlink()
+    res = cli("trail", "validate-digest", "--path", str(d20), "-o", "table")
+    newest = sorted(d20.glob("*.json.gz"))[-1].relative_to(sync).as_posix()
+    assert res.exit_code == 3 and res.stderr.startswith(
+        f"Digest file\ts3://days-bucket/{newest}\tINVALID: signature metadata missing\n\n")
+    assert "not found" not in res.stderr and f"{n - 1}/{n} digest files valid, 1/{n} digest files INVALID" in res.stdout
+
+
+def _upload(folder_bucket: Path, name: str, endpoint: str) -> None:
+    import boto3
+
+    from awsmon.s3folder import S3Folder
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=name)
+    folder = S3Folder(folder_bucket)
+    for key in folder.list_objects():
+        s3.put_object(Bucket=name, Key=key, Body=folder.get_object(key),
+                      Metadata=folder.head_object(key).get("Metadata", {}))  # fmt: skip
+
+
+def test_aws_backend_finds_the_organization_folder_from_the_bucket_listing(
+    org: tuple[Cli, Path, str], tmp_path: Path, moto_env: dict[str, str]
+) -> None:
+    """Contract (moto S3): `--s3-bucket B` with a trail ARN and no organization id: the `o-` folder holding the
+    account is found by listing `AWSLogs/` with a delimiter (moto has no CloudTrail digests of its own, so the
+    local organization bucket is uploaded with its signature metadata)."""
+    cli, bucket, org_id = org
+    keys = tmp_path / "keys.json"
+    keys.write_text(cli.ok("--backend", "local", "trail", "list-public-keys", "-o", "json").stdout)
+    _upload(bucket, "org-bucket", moto_env["AWSMON_ENDPOINT_URL"])
+    aws = Cli({**cli.env, **moto_env})
+    arn = f"arn:aws:cloudtrail:us-east-1:{MGMT}:trail/org-trail"
+    base = ("trail", "validate-digest", "--trail", arn, "--s3-bucket", "org-bucket", "--public-key", str(keys),
+            "--start-time", START, "--end-time", "2026-11-20T18:00:00Z", "-o", "table")  # fmt: skip
+    for account in (MEMBER, MGMT):
+        res = aws(*base, "--account-id", account)
+        assert res.exit_code == 0, res.stderr
+        assert "3/3 digest files valid" in res.stdout and "log files valid" in res.stdout
+    # Without --account-id the ARN's account (the management account) is validated in the organization folder.
+    assert aws(*base).exit_code == 0
+    listed = aws.json(*base[:-2], "--account-id", MEMBER, "-o", "json")
+    assert {r["OrganizationId"] for r in listed["Results"]} == {org_id}
+    assert all(f"AWSLogs/{org_id}/{MEMBER}/" in f["Key"] for f in listed["Files"])
+    # An account the bucket does not hold: nothing validated, and the message names what was searched.
+    absent = aws(*base, "--account-id", "444455556666")
+    assert absent.exit_code == 3 and "s3://org-bucket/AWSLogs/444455556666/CloudTrail-Digest/us-east-1/" in absent.stderr

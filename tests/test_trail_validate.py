@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cli
+from tests.test_trail_layouts import multi_region_trail
 
 ACCOUNT = "123456789012"
 BUCKET = "vbucket"
@@ -258,11 +259,7 @@ def test_piped_default_output_is_aws_cli_text(trail: tuple[Cli, Path]) -> None:
 
 def test_selected_region_is_the_source_region_like_aws_cli(pinned: Cli, home: Path) -> None:
     """A multi-region trail: --region picks whose digests are validated (aws-cli's source region), not the home's."""
-    pinned.ok("trail", "create", "--name", "mr-trail", "--s3-bucket-name", "mr-vbucket", "--is-multi-region-trail",
-              "--enable-log-file-validation")  # fmt: skip
-    pinned.ok("trail", "start-logging", "--name", "mr-trail")
-    pinned.ok("--region", "eu-west-1", "trail", "describe")
-    pinned.ok("account", "clock", "advance", "2h")
+    multi_region_trail(pinned, "mr-trail", "mr-vbucket")
     bucket = home / "accounts" / ACCOUNT / "s3" / "mr-vbucket"
     west_log = next((bucket / "AWSLogs" / ACCOUNT / "CloudTrail" / "eu-west-1").rglob("*.json.gz"))
     west_log.write_bytes(gzip.compress(b'{"Records":[]}'))

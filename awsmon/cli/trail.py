@@ -143,15 +143,9 @@ def delete(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
 
     Example: awsmon trail delete --name main
     """
-    from awsmon.output import success
     from awsmon.services.trail import delete_trail
 
-    actx = app_ctx(ctx)
-    data = delete_trail(actx, name)
-    if actx.output.value == "json" or actx.query:
-        renderer(ctx).render(data)
-    else:
-        success(actx, f"deleted trail {name}")
+    _act(ctx, delete_trail, name, f"deleted trail {name}")
 
 
 @app.command("describe")
@@ -200,15 +194,9 @@ def start_logging(ctx: typer.Context, name: str = typer.Option(..., "--name")) -
 
     Example: awsmon trail start-logging --name main
     """
-    from awsmon.output import success
     from awsmon.services.trail import start_logging as svc
 
-    actx = app_ctx(ctx)
-    data = svc(actx, name)
-    if actx.output.value == "json" or actx.query:
-        renderer(ctx).render(data)
-    else:
-        success(actx, f"trail {name} is logging")
+    _act(ctx, svc, name, f"trail {name} is logging")
 
 
 @app.command("stop-logging")
@@ -217,15 +205,21 @@ def stop_logging(ctx: typer.Context, name: str = typer.Option(..., "--name")) ->
 
     Example: awsmon trail stop-logging --name main
     """
-    from awsmon.output import success
     from awsmon.services.trail import stop_logging as svc
+
+    _act(ctx, svc, name, f"trail {name} stopped logging")
+
+
+def _act(ctx: typer.Context, svc: Any, name: str, done: str) -> None:
+    """A trail action (delete, start/stop logging): the API response for -o json or --query, else one success line."""
+    from awsmon.output import success
 
     actx = app_ctx(ctx)
     data = svc(actx, name)
     if actx.output.value == "json" or actx.query:
         renderer(ctx).render(data)
     else:
-        success(actx, f"trail {name} stopped logging")
+        success(actx, done)
 
 
 _SELECTOR_COLUMNS = [Column("ReadWriteType"), Column("IncludeManagementEvents"), Column("DataResources"),

@@ -28,14 +28,14 @@ import json
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:  # cryptography and the thread pool are imported where used (start-up time)
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"  # digest key time stamp
 DISPLAY_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # digest JSON times and CLI output
@@ -314,11 +314,16 @@ def string_to_sign(digest: Mapping[str, Any], inflated: bytes) -> bytes:
 
 def sign_digest(private_key: rsa.RSAPrivateKey, digest: Mapping[str, Any], inflated: bytes) -> str:
     """Lowercase hex RSASSA-PKCS1-v1_5/SHA-256 signature, as stored in ``x-amz-meta-signature``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     return private_key.sign(string_to_sign(digest, inflated), padding.PKCS1v15(), hashes.SHA256()).hex()
 
 
 def public_key_der(public_key: rsa.RSAPublicKey) -> bytes:
     """DER PKCS#1 RSAPublicKey: the form ListPublicKeys returns."""
+    from cryptography.hazmat.primitives import serialization
+
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
 
 
@@ -331,7 +336,60 @@ class PublicKeyLoadError(ValueError):
     """DER bytes that are neither PKCS#1 nor SPKI RSA."""
 
 
+def _der_length(data: bytes, i: int) -> tuple[int, int] | None:
+    """(length, offset of the content) of the DER length at ``data[i]``, minimal encodings only."""
+    if i >= len(data):
+        return None
+    first = data[i]
+    if first < 0x80:
+        return first, i + 1
+    n = first & 0x7F
+    if not 1 <= n <= 4 or i + 1 + n > len(data) or data[i + 1] == 0:
+        return None
+    length = int.from_bytes(data[i + 1 : i + 1 + n], "big")
+    return (length, i + 1 + n) if length >= 0x80 else None
+
+
+def _der_positive_int(data: bytes, i: int) -> tuple[int, int] | None:
+    """(value, next offset) of a minimal, positive DER INTEGER at ``data[i]``."""
+    if i >= len(data) or data[i] != 0x02:
+        return None
+    got = _der_length(data, i + 1)
+    if got is None or got[0] == 0 or got[1] + got[0] > len(data):
+        return None
+    length, start = got
+    body = data[start : start + length]
+    if body[0] & 0x80 or (length > 1 and body[0] == 0 and not body[1] & 0x80):
+        return None  # negative, or not minimal
+    return int.from_bytes(body, "big"), start + length
+
+
+def _pkcs1_numbers(der: bytes) -> tuple[int, int] | None:
+    """(n, e) of a strict DER PKCS#1 ``RSAPublicKey`` (SEQUENCE of two positive INTEGERs, nothing after), else
+    None. The form CloudTrail publishes, read without ``cryptography``'s serialization module (~15 ms to import)."""
+    if not der or der[0] != 0x30:
+        return None
+    got = _der_length(der, 1)
+    if got is None or got[1] + got[0] != len(der):
+        return None
+    n = _der_positive_int(der, got[1])
+    e = _der_positive_int(der, n[1]) if n is not None else None
+    if n is None or e is None or e[1] != len(der):
+        return None
+    return n[0], e[0]
+
+
 def load_rsa_public_key(der: bytes) -> rsa.RSAPublicKey:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    numbers = _pkcs1_numbers(der)
+    if numbers is not None:
+        try:
+            return rsa.RSAPublicNumbers(numbers[1], numbers[0]).public_key()
+        except ValueError:
+            pass  # numbers the key type refuses: the full loader decides
+    from cryptography.hazmat.primitives import serialization
+
     try:
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError) as exc:
@@ -345,6 +403,10 @@ def verify_signature(
     public_key: bytes | rsa.RSAPublicKey, digest: Mapping[str, Any], inflated: bytes, signature_hex: str
 ) -> bool:
     """True when ``signature_hex`` signs the digest's string-to-sign. Raises ValueError on non-hex signatures."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     key = load_rsa_public_key(public_key) if isinstance(public_key, bytes) else public_key
     signature = binascii.unhexlify(signature_hex)
     try:
@@ -391,102 +453,100 @@ class LogHash:
     trailing_data: bool
 
 
+_FAST_INFLATE: Callable[[int], Any] | None | bool = False  # False: not looked up yet; None: not available
+_PLAIN_GZIP_HEADER = b"\x1f\x8b\x08\x00"  # deflate, no optional header fields (CloudTrail's and Python's files)
+
+
+def fast_inflater() -> Callable[[int], Any] | None:
+    """ISA-L's ``decompressobj`` (python-isal: inflate ~3x faster than zlib) or None; ``AWSMON_INFLATE=zlib``
+    turns it off."""
+    global _FAST_INFLATE
+    if _FAST_INFLATE is False:
+        import os
+
+        _FAST_INFLATE = None
+        if os.environ.get("AWSMON_INFLATE", "").lower() != "zlib":
+            try:
+                from isal import isal_zlib
+
+                _FAST_INFLATE = isal_zlib.decompressobj
+            except ImportError:
+                pass
+    return _FAST_INFLATE  # type: ignore[return-value]
+
+
 def hash_gzip_stream(
     stream: BinaryIO, chunk_size: int = DEFAULT_CHUNK_SIZE, on_bytes: Callable[[int], None] | None = None
 ) -> LogHash:
-    """Streamed gunzip + SHA-256 of the uncompressed bytes; bytes after the first gzip member are flagged."""
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    """Streamed gunzip + SHA-256 of the uncompressed bytes; bytes after the first gzip member are flagged.
+
+    [design choice] A seekable stream (a local file) that starts with a plain gzip header (no optional fields) is
+    inflated with ISA-L when installed; only a clean outcome (the member ends, CRC and size check) is kept.
+    Anything else is inflated again from the start with zlib, whose verdicts are aws-cli's: on damaged streams
+    ISA-L may stop without an error where zlib reports one, it ignores reserved header flags, and it waits where
+    zlib rejects a bad magic number (property-tested: the result always equals zlib's).
+    """
+    start = stream.tell() if on_bytes is None and stream.seekable() else None
+    first = stream.read(chunk_size)
+    fast = None
+    if start is not None and len(first) >= 10 and first.startswith(_PLAIN_GZIP_HEADER):
+        fast = fast_inflater()
+    if fast is not None and start is not None:
+        result = _inflate_and_hash(fast, first, stream, chunk_size, None)
+        if result is not None and result[2]:
+            return LogHash(result[0], result[1])
+        stream.seek(start)
+        first = stream.read(chunk_size)
+    result = _inflate_and_hash(zlib.decompressobj, first, stream, chunk_size, on_bytes)
+    return LogHash(None, False) if result is None else LogHash(result[0], result[1])
+
+
+def _inflate_and_hash(
+    make: Callable[[int], Any],
+    chunk: bytes,
+    stream: BinaryIO,
+    chunk_size: int,
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[str, bool, bool] | None:
+    """(sha256 hex, trailing data, member complete) of the first gzip member, or None on an inflate error."""
+    inflater = make(zlib.MAX_WBITS | 16)
     digest = hashlib.sha256()
     trailing = False
     try:
-        while chunk := stream.read(chunk_size):
+        while chunk:
             if on_bytes is not None:
                 on_bytes(len(chunk))
             if inflater.eof:
                 trailing = True  # keep reading only for the progress count
-                continue
-            data = inflater.decompress(chunk, _MAX_INFLATE_STEP)
-            digest.update(data)
-            while inflater.unconsumed_tail and not inflater.eof:
-                digest.update(inflater.decompress(inflater.unconsumed_tail, _MAX_INFLATE_STEP))
+            else:
+                digest.update(inflater.decompress(chunk, _MAX_INFLATE_STEP))
+                while inflater.unconsumed_tail and not inflater.eof:
+                    digest.update(inflater.decompress(inflater.unconsumed_tail, _MAX_INFLATE_STEP))
+            chunk = stream.read(chunk_size)
         digest.update(inflater.flush())
-    except zlib.error:
-        return LogHash(None, False)
-    return LogHash(digest.hexdigest(), trailing or bool(inflater.unused_data))
+    except Exception as exc:  # zlib.error, or ISA-L's IsalError (not importable unless ISA-L is installed)
+        if isinstance(exc, zlib.error) or type(exc).__name__ == "IsalError":
+            return None
+        raise
+    return digest.hexdigest(), trailing or bool(inflater.unused_data), bool(inflater.eof)
 
 
-# Outcome of hashing one local file in a worker process: (status, sha256 hex, trailing data); status is "ok",
-# "not_found", "invalid_format" or "access_denied: <text>".
+# Outcome of hashing one local file: (status, sha256 hex, trailing data); status is "ok", "not_found",
+# "invalid_format" or "access_denied: <text>".
 FileOutcome = tuple[str, str | None, bool]
 
 
-def hash_files(paths: Sequence[str], chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[FileOutcome]:
-    """Gunzip + SHA-256 of local files (run in a worker process: zlib and hashlib work on whole buffers).
-
-    Files are opened without following a final symlink (the caller checked the folders above them).
-    """
-    import errno
-    import os
-
-    out: list[FileOutcome] = []
-    for path in paths:
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            out.append(("not_found", None, False))
-            continue
-        except PermissionError as exc:
-            out.append((f"access_denied: AccessDenied: {exc}", None, False))
-            continue
-        except OSError as exc:
-            out.append(("not_found" if exc.errno == errno.ELOOP else "invalid_format", None, False))
-            continue
-        try:
-            with os.fdopen(fd, "rb") as fh:
-                outcome = hash_gzip_stream(fh, chunk_size)
-        except IsADirectoryError:
-            out.append(("not_found", None, False))
-            continue
-        except OSError:
-            out.append(("invalid_format", None, False))
-            continue
-        if outcome.sha256 is None:
-            out.append(("invalid_format", None, False))
-        else:
-            out.append(("ok", outcome.sha256, outcome.trailing_data))
-    return out
+class HashBatch(Protocol):
+    def result(self) -> list[FileOutcome]: ...
 
 
-class FileHasher:
-    """A process pool hashing local log files on every core (made by the caller, shared over validation runs).
+class LocalFileHasher(Protocol):
+    """Hashes local files elsewhere (``awsmon.filehash.FileHasher``: worker processes), driven by the caller's
+    thread: ``on_done`` runs inside ``submit``, ``pump`` or ``result`` when a batch comes back."""
 
-    Workers are forked when the pool is made, before any thread of the run exists, so a fork never copies a
-    lock held by another thread.
-    """
+    def submit(self, paths: list[str], chunk_size: int, on_done: Callable[[], None] | None = None) -> HashBatch: ...
 
-    def __init__(self, workers: int | None = None) -> None:
-        import multiprocessing
-        import os
-        from concurrent.futures import ProcessPoolExecutor
-
-        n = workers or os.cpu_count() or 1
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
-        for f in [self.pool.submit(hash_files, []) for _ in range(n)]:
-            f.result()  # start every worker now
-
-    def submit(self, paths: list[str], chunk_size: int) -> Future[list[FileOutcome]]:
-        return self.pool.submit(hash_files, paths, chunk_size)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> FileHasher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def pump(self, block: bool) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -555,6 +615,17 @@ class Notice:
     backfill: bool = False
 
 
+class _Count:
+    """A report's count of files of one kind (digest or log; backfill or not, None = both) that passed or not."""
+
+    def __init__(self, kind: str, backfill: bool | None, passing: bool) -> None:
+        self.kind, self.backfill, self.passing = kind, backfill, passing
+
+    def __get__(self, report: ValidationReport, owner: type | None = None) -> int:
+        return sum(1 for f in report.files if f.kind == self.kind and self.backfill in (None, f.backfill)
+                   and (f.verdict in PASSING) == self.passing)  # fmt: skip
+
+
 @dataclass
 class ValidationReport:
     trail_arn: str
@@ -571,36 +642,12 @@ class ValidationReport:
     found_end: datetime | None = None
     header_emitted: bool = False  # the first chunk (the header) was already given to ``on_header``
 
-    def _count(self, kind: str, backfill: bool, valid: bool) -> int:
-        return sum(
-            1
-            for f in self.files
-            if f.kind == kind and f.backfill == backfill and (f.verdict in PASSING) == valid
-        )
-
-    @property
-    def valid_digests(self) -> int:
-        return self._count("digest", False, True)
-
-    @property
-    def invalid_digests(self) -> int:
-        return self._count("digest", False, False)
-
-    @property
-    def valid_backfill_digests(self) -> int:
-        return self._count("digest", True, True)
-
-    @property
-    def invalid_backfill_digests(self) -> int:
-        return self._count("digest", True, False)
-
-    @property
-    def valid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict in PASSING)
-
-    @property
-    def invalid_logs(self) -> int:
-        return sum(1 for f in self.files if f.kind == "log" and f.verdict not in PASSING)
+    valid_digests = _Count("digest", False, True)
+    invalid_digests = _Count("digest", False, False)
+    valid_backfill_digests = _Count("digest", True, True)
+    invalid_backfill_digests = _Count("digest", True, False)
+    valid_logs = _Count("log", None, True)
+    invalid_logs = _Count("log", None, False)
 
     @property
     def ok(self) -> bool:
@@ -615,13 +662,16 @@ class ValidationReport:
     def exit_code(self) -> int:
         return 0 if self.ok else 1
 
+    def text(self, stream: Literal["stdout", "stderr"]) -> str:
+        return "".join(text for where, text in self.chunks if where == stream)
+
     @property
     def stdout_text(self) -> str:
-        return "".join(text for stream, text in self.chunks if stream == "stdout")
+        return self.text("stdout")
 
     @property
     def stderr_text(self) -> str:
-        return "".join(text for stream, text in self.chunks if stream == "stderr")
+        return self.text("stderr")
 
     @property
     def stdout_lines(self) -> list[str]:
@@ -676,8 +726,20 @@ class _Event:
     """One status in output order; log results are resolved from their future at render time."""
 
     result: FileResult | None = None
-    future: Future[FileResult] | None = None
+    future: Future[FileResult] | None = None  # a log hashed on a thread (a remote source)
+    batch: tuple[HashBatch, int, Mapping[str, Any]] | None = None  # a local log: (its batch, index, the entry)
     notice: Notice | None = None
+
+    def resolve(self) -> FileResult | None:
+        if self.future is not None:
+            return self.future.result()
+        if self.batch is not None:
+            batch, n, log = self.batch
+            outcome = batch.result()[n]
+            if outcome[0].startswith("access_denied: "):
+                raise SourceAccessError(outcome[0][len("access_denied: ") :])
+            return _log_result(log, *outcome)
+        return self.result
 
 
 @dataclass
@@ -707,11 +769,12 @@ class _Walker:
         organization_id: str | None,
         strict: bool,
         latest_digest_delivery_time: datetime | None,
-        executor: ThreadPoolExecutor,
+        max_workers: int,
         chunk_size: int,
         on_progress: Callable[[int, int | None], None] | None,
-        hasher: FileHasher | None = None,
+        hasher: LocalFileHasher | None = None,
         allow_unsigned: bool = False,
+        context_from: datetime | None = None,
     ) -> None:
         self.source = source
         self.trail = trail
@@ -724,7 +787,8 @@ class _Walker:
         self.organization_id = organization_id
         self.strict = strict
         self.latest_delivery = latest_digest_delivery_time
-        self.executor = executor
+        self.max_workers = max_workers
+        self.executor: ThreadPoolExecutor | None = None  # made on the first log a hasher cannot take
         self.chunk_size = chunk_size
         self.on_progress = on_progress
         self.events: list[_Event] = []
@@ -738,7 +802,10 @@ class _Walker:
         self._total = 0  # files known so far (listed digests, queued logs)
         self.hasher = hasher
         self.allow_unsigned = allow_unsigned
-        self._batch: list[tuple[dict[str, Any], str, Future[FileResult]]] = []
+        # Digests keyed at or after this time lie outside the requested folder: chain context only (see traverse).
+        self.context_from = context_from
+        self._batch: list[tuple[Mapping[str, Any], str, _Event]] = []
+        self._keys: dict[bytes, rsa.RSAPublicKey] = {}  # loaded once per key, not per digest
 
     # -- listing -------------------------------------------------------------------------------------------------
     def _digest_key_for(self, when: datetime, backfill: bool = False) -> str:
@@ -880,7 +947,8 @@ class _Walker:
                 "public_key_not_found",
             )
         try:
-            rsa_key = load_rsa_public_key(key_info.der)
+            rsa_key = self._keys.get(key_info.der) or load_rsa_public_key(key_info.der)
+            self._keys[key_info.der] = rsa_key
         except PublicKeyLoadError:
             raise _DigestError(
                 _line(
@@ -987,47 +1055,42 @@ class _Walker:
 
     def queue_logs(self, digest: Mapping[str, Any]) -> None:
         local_file = getattr(self.source, "local_file", None) if self.hasher is not None else None
-        for log in digest["logFiles"]:
+        logs = digest["logFiles"]
+        self._progress(total=len(logs))
+        for log in logs:
             if not isinstance(log, dict):
                 log = {}
+            bucket, key = log.get("s3Bucket"), log.get("s3Object")
             self.referenced_logs.add((str(log.get("s3Bucket", "")), str(log.get("s3Object", ""))))
-            self._progress(total=1)
-            path = None
-            if local_file is not None and isinstance(log.get("s3Bucket"), str) and isinstance(log.get("s3Object"), str):
-                path = local_file(log["s3Bucket"], log["s3Object"])
+            path = local_file(bucket, key) if local_file is not None and type(bucket) is str and type(key) is str else None
             if path is None:
-                self.events.append(_Event(future=self.executor.submit(self._checked_log, log)))
+                self.events.append(_Event(future=self._thread_pool().submit(self._checked_log, log)))
                 continue
-            future: Future[FileResult] = Future()
-            self._batch.append((log, path, future))
-            self.events.append(_Event(future=future))
+            event = _Event()
+            self._batch.append((log, path, event))
+            self.events.append(event)
             if len(self._batch) >= _BATCH:
                 self.flush_batch()
+        if self.hasher is not None:
+            self.hasher.pump(block=False)  # collect what came back (progress), keep every worker fed
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        if self.executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.executor = ThreadPoolExecutor(max_workers=max(1, self.max_workers), thread_name_prefix="digest-log")
+        return self.executor
 
     def flush_batch(self) -> None:
-        """Hash the collected local files in a worker process; each log's future resolves from the batch."""
+        """Hand the collected local files to the hasher; each log's event resolves from the batch's outcomes."""
         batch, self._batch = self._batch, []
         if not batch or self.hasher is None:
             return
-        for _, _, f in batch:
-            f.set_running_or_notify_cancel()
-        pending = self.hasher.submit([path for _, path, _ in batch], self.chunk_size)
-
-        def done(fut: Future[list[FileOutcome]]) -> None:
-            error = fut.exception()
-            outcomes = fut.result() if error is None else []
-            for n, (log, _path, f) in enumerate(batch):
-                if error is not None:
-                    f.set_exception(error)
-                    continue
-                status, sha, trailing = outcomes[n]
-                if status.startswith("access_denied: "):
-                    f.set_exception(SourceAccessError(status[len("access_denied: ") :]))
-                else:
-                    f.set_result(_log_result(log, status, sha, trailing))
-            self._progress(done=len(batch))
-
-        pending.add_done_callback(done)
+        size = len(batch)
+        handle = self.hasher.submit([path for _, path, _ in batch], self.chunk_size,
+                                    lambda: self._progress(done=size))  # fmt: skip
+        for n, (log, _path, event) in enumerate(batch):
+            event.batch = (handle, n, log)
 
     # -- found-times (VAL ``_track_found_times``) ----------------------------------------------------------------
     def track_found_times(self, digest: Mapping[str, Any]) -> None:
@@ -1058,13 +1121,19 @@ class _Walker:
         chained_signature: str | None = None
         newer: tuple[str, _Loaded] | None = None  # the digest whose previous pointer led to ``key``
         while key is not None and last_start is not None and self.start <= last_start:
+            current = _key_date(key)
+            context = self.context_from is not None and current is not None and current >= self.context_from
+            outside_errors: tuple[type[Exception], ...] = (Exception,) if context else ()
             try:
                 loaded = self.load_and_validate(public_keys, bucket, key, backfill, chained_signature)
                 digest = loaded.digest
                 last_start = parse_digest_time(digest["digestStartTime"])
                 previous_bucket = digest.get("previousDigestS3Bucket")
                 previous_key = digest.get("previousDigestS3Object")
-                self.record_digest(bucket, key, loaded, newer, backfill, tag)
+                if context:
+                    self.record_context(loaded)
+                else:
+                    self.record_digest(bucket, key, loaded, newer, backfill, tag)
                 if previous_bucket is None or previous_key is None:
                     key, next_date = _find_next(digests, key)
                     if key is not None and next_date is not None:
@@ -1083,6 +1152,11 @@ class _Walker:
                     if previous_bucket != bucket:
                         bucket = previous_bucket
                         digests = list(self.list_digests(bucket, loaded.end, backfill))
+            except DigestValidationFatal:
+                raise
+            except outside_errors:  # a digest outside the folder: nothing reported
+                key, _ = _find_next(digests, key)  # the walk goes on with the next-older listed key
+                chained_signature, newer = None, None
             except ObjectNotFound:
                 self.add_digest(
                     FileResult(
@@ -1103,8 +1177,6 @@ class _Walker:
                 )
                 key = self.skip_to_next(digests, bucket, key, backfill, tag)
                 chained_signature, newer = None, None
-            except DigestValidationFatal:
-                raise
             except Exception as exc:  # aws-cli prints any other exception text (e.g. a bad hex signature)
                 status = f"INVALID: {exc}"
                 self.add_digest(
@@ -1171,6 +1243,16 @@ class _Walker:
                 )
             )
             when += timedelta(hours=1)
+
+    def record_context(self, loaded: _Loaded) -> None:
+        """A digest outside the requested folder (``context_from``): never reported or counted; it vouches for the
+        next-older digest's signature, and its verified logs delivered inside the folder's period are checked."""
+        if loaded.signature_missing or self.context_from is None:
+            return
+        inside = [lf for lf in loaded.digest["logFiles"] if isinstance(lf, dict)
+                  and (when := log_key_time(str(lf.get("s3Object", "")))) is not None and when < self.context_from]  # fmt: skip
+        if inside:
+            self.queue_logs({"logFiles": inside})
 
     def add_digest(self, result: FileResult) -> None:
         self._progress(done=1, total=1)
@@ -1408,8 +1490,9 @@ def validate_logs(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     on_progress: Callable[[int, int | None], None] | None = None,
     on_header: Callable[[str], None] | None = None,
-    hasher: FileHasher | None = None,
+    hasher: LocalFileHasher | None = None,
     allow_unsigned: bool = False,
+    context_from: datetime | None = None,
 ) -> ValidationReport:
     """Reproduce ``aws cloudtrail validate-logs`` over ``source``; ``strict`` adds the checks aws-cli lacks.
 
@@ -1423,6 +1506,9 @@ def validate_logs(
     it before a progress bar); the report then has ``header_emitted``. ``hasher`` hashes the logs a source can
     give as local files (``source.local_file(bucket, key)``) in worker processes; other logs use threads.
     ``allow_unsigned`` accepts digests whose signature metadata is missing, with a warning line.
+    ``context_from``: digests keyed at or after it are chain context (a ``--path`` date folder ends there): verified
+    silently, never reported or counted, their failures and absence unreported; a verified one still vouches for
+    the next-older digest's signature and has its logs delivered before ``context_from`` checked.
     """
     try:
         trail = parse_trail_arn(trail_arn)
@@ -1437,26 +1523,28 @@ def validate_logs(
     if on_header is not None:
         on_header(_header(report))
         report.header_emitted = True
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="digest-log") as executor:
-        walker = _Walker(
-            source,
-            trail,
-            bucket=bucket,
-            prefix=prefix or None,
-            start=start_utc,
-            end=end_utc,
-            account_id=account_id or trail.account_id,
-            source_region=source_region or trail.home_region,
-            organization_id=organization_id,
-            strict=strict,
-            latest_digest_delivery_time=latest_digest_delivery_time,
-            executor=executor,
-            chunk_size=chunk_size,
-            on_progress=on_progress,
-            hasher=hasher,
-            allow_unsigned=allow_unsigned,
-        )
-        fatal: DigestValidationFatal | None = None
+    walker = _Walker(
+        source,
+        trail,
+        bucket=bucket,
+        prefix=prefix or None,
+        start=start_utc,
+        end=end_utc,
+        account_id=account_id or trail.account_id,
+        source_region=source_region or trail.home_region,
+        organization_id=organization_id,
+        strict=strict,
+        latest_digest_delivery_time=latest_digest_delivery_time,
+        max_workers=max_workers,
+        chunk_size=chunk_size,
+        on_progress=on_progress,
+        hasher=hasher,
+        allow_unsigned=allow_unsigned,
+        context_from=to_utc(context_from) if context_from is not None else None,
+    )
+    fatal: DigestValidationFatal | None = None
+    results: list[tuple[_Event, FileResult | None]] = []
+    try:
         try:
             walker.traverse(backfill=False)
             walker.traverse(backfill=True)
@@ -1466,23 +1554,15 @@ def validate_logs(
             fatal = exc
         walker.flush_batch()
         # Resolve in output order; the first failing log aborts there, as aws-cli's sequential loop would.
-        results: list[tuple[_Event, FileResult | None]] = []
-        try:
-            for ev in walker.events:
-                if ev.future is None:
-                    results.append((ev, ev.result))
-                    continue
-                error = ev.future.exception()
-                if error is not None:
-                    if isinstance(error, SourceAccessError):
-                        fatal = DigestValidationFatal(str(error), "access_denied")
-                        break
-                    raise error
-                results.append((ev, ev.future.result()))
-        finally:
-            for ev in walker.events:
-                if ev.future is not None:
-                    ev.future.cancel()
+        for ev in walker.events:
+            try:
+                results.append((ev, ev.resolve()))
+            except SourceAccessError as error:
+                fatal = DigestValidationFatal(str(error), "access_denied")
+                break
+    finally:
+        if walker.executor is not None:
+            walker.executor.shutdown(wait=True, cancel_futures=True)
     report.found_start, report.found_end = walker.found_start, walker.found_end
     _render(report, results, summary=fatal is None)
     if fatal is not None:

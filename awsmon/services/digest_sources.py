@@ -22,21 +22,23 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from awsmon.engines.digest import (
     ObjectNotFound,
     PublicKeyInfo,
+    PublicKeyLoadError,
     SourceAccessError,
     SourceObject,
+    load_rsa_public_key,
     public_key_der,
     public_key_fingerprint,
     to_utc,
 )
-from awsmon.s3folder import META_DIR, S3Folder, validate_key
+from awsmon.s3folder import META_DIR, TMP_PREFIX, S3Folder, validate_key
+
+if TYPE_CHECKING:  # cryptography is imported where a key is read (start-up time)
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 # --------------------------------------------------------------------------------------------------------------
 # Public keys
@@ -51,12 +53,9 @@ _FORMATS = "expected DER PKCS#1, DER SPKI, PEM, or saved `aws cloudtrail list-pu
 
 def _rsa_from_der(der: bytes, where: str) -> rsa.RSAPublicKey:
     try:
-        key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError):
+        return load_rsa_public_key(der)
+    except (PublicKeyLoadError, TypeError):
         raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise PublicKeyFormatError(f"{where}: not an RSA public key ({_FORMATS})")
-    return key
 
 
 def _infos_for_der(der: bytes, where: str) -> list[PublicKeyInfo]:
@@ -136,6 +135,9 @@ def parse_public_key_bytes(data: bytes, where: str = "public key") -> list[Publi
     if stripped.startswith(b"-----BEGIN"):
         if b"PRIVATE KEY" in stripped.split(b"\n", 1)[0]:
             raise PublicKeyFormatError(f"{where}: is a private key, not a public key")
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         try:
             key = serialization.load_pem_public_key(stripped)
         except (ValueError, TypeError):
@@ -184,6 +186,12 @@ class DiscoveredTrail:
         return f"arn:aws:cloudtrail:{self.home_region}:{self.account_id}:trail/{self.trail_name}"
 
 
+def _segment_ok(name: str) -> bool:
+    """``validate_key``'s rules for a key's last segment (its folders were validated with an earlier key)."""
+    return (name not in ("", ".", "..") and "\x00" not in name and "\\" not in name
+            and not name.startswith(TMP_PREFIX))  # fmt: skip
+
+
 def _parse_digest_name(name: str, account_id: str, source_region: str) -> tuple[str, str] | None:
     """(trail name, home Region) from ``<acct>_CloudTrail-Digest_<src>_<name>_<home>_<ts>[_backfill].json.gz``."""
     head = f"{account_id}_CloudTrail-Digest_{source_region}_"
@@ -217,6 +225,7 @@ class FolderDigestSource:
         self.public_keys = list(public_keys)
         self.bucket = bucket
         self._dirs_ok: dict[str, bool] = {}
+        self._parents: dict[str, str] = {}  # validated key folder -> its checked path ("" = refused)
         self._root_str = str(self.folder.root)
         if key_prefix is not None:
             # What the copy dropped from the front of every key (e.g. "<prefix>/" of ``aws s3 sync s3://b/<prefix>``).
@@ -247,9 +256,14 @@ class FolderDigestSource:
     def _checked_path(self, local_key: str, meta: bool = False) -> str | None:
         """The object's (or its sidecar's) path when its folder resolves inside the bucket folder, else None.
 
-        Plain strings, not pathlib: this runs once per log file, where pathlib's parsing would cost more than the
-        check.
+        Plain strings, not pathlib, and each key folder validated and resolved once: this runs once per log file,
+        where parsing and checking the whole key again would cost more than the check of its last segment.
         """
+        head, _, name = local_key.rpartition("/")
+        if not meta and head:
+            parent = self._parents.get(head)
+            if parent is not None:
+                return f"{parent}/{name}" if parent and _segment_ok(name) else None
         try:
             segments = validate_key(local_key)
         except ValueError:
@@ -265,6 +279,8 @@ class FolderDigestSource:
             except (ValueError, OSError):
                 ok = False
             self._dirs_ok[parent] = ok
+        if not meta and head:
+            self._parents[head] = parent if ok else ""
         return f"{parent}/{segments[-1]}" if ok else None
 
     def _read(self, path: str | None) -> bytes | None:

@@ -5,7 +5,8 @@ The folder is a bucket tree (``<dest>/<key>``) with the digests' S3 metadata (``
 validate-digest --path`` reads, so validation then works offline. ``aws s3 sync`` drops that metadata;
 ``--signatures-only`` fetches just the signatures into a folder such a sync made.
 
-Sources: S3 through ``ctx.client("s3")`` on the aws backend, or a local account's simulated bucket folder.
+Sources: the bucket through ``ctx.client("s3")`` on either backend (on the local backend the account's S3 service:
+its reads are S3 data events, recorded like any call, as a download from real S3 is).
 Listing is per day folder (``[prefix/]AWSLogs/[o-id/]<account>/<kind>/<region>/YYYY/MM/DD/``) over the range, so
 a year-old bucket is not listed whole. Copies run on a thread pool; a file already present with the same size and
 hash (S3 ETag = MD5 of the body, or the ETag recorded in the manifest for multipart uploads) is skipped, and every
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,19 +38,22 @@ class RemoteObject:
 
 
 class _S3Bucket:
-    """A real bucket through ctx.client("s3") (errors mapped by awsmon's one error mapper)."""
+    """The bucket through ctx.client("s3"): real S3 on the aws backend (errors mapped by awsmon's one error mapper),
+    the local account's S3 service on the local backend, whose ListObjectsV2 / GetObject / HeadObject calls are
+    recorded as S3 data events (delivered by the trails whose data-event selectors cover the bucket, as on AWS)."""
 
     def __init__(self, ctx: AppContext, bucket: str) -> None:
         self.client = ctx.client("s3")
         self.bucket = bucket
 
     def _pages(self, **kw: Any) -> Iterator[dict[str, Any]]:
-        from awsmon.backends.aws import map_boto_error
-
-        try:
-            yield from self.client.raw.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, **kw)
-        except Exception as exc:
-            raise map_boto_error(exc) from exc
+        token: str | None = None
+        while True:
+            page = self.client.list_objects_v2(Bucket=self.bucket, **kw, **({"ContinuationToken": token} if token else {}))
+            yield page
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                return
 
     def folders(self, prefix: str) -> list[str]:
         names: list[str] = []
@@ -69,35 +73,6 @@ class _S3Bucket:
     def head(self, key: str) -> dict[str, Any]:
         result: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=key)
         return result
-
-
-class _FolderBucket:
-    """A local account's simulated bucket folder."""
-
-    def __init__(self, root: Path) -> None:
-        from awsmon.s3folder import S3Folder
-
-        self.folder = S3Folder(root)
-
-    def folders(self, prefix: str) -> list[str]:
-        try:
-            base = self.folder.object_path(prefix.rstrip("/")) if prefix.strip("/") else self.folder.root
-            return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
-        except (OSError, ValueError):
-            return []
-
-    def objects(self, prefix: str) -> Iterator[RemoteObject]:
-        for key in self.folder.list_objects(prefix):
-            head = self.folder.head_object(key)
-            yield RemoteObject(key, self.folder.object_path(key).stat().st_size, str(head.get("ETag", "")).strip('"'))
-
-    def get(self, key: str) -> tuple[bytes, dict[str, Any]]:
-        head = self.folder.head_object(key)
-        return self.folder.get_object(key), {"Metadata": head.get("Metadata", {}), "ContentType": head.get("ContentType"),
-                                             "LastModified": head.get("LastModified")}  # fmt: skip
-
-    def head(self, key: str) -> dict[str, Any]:
-        return self.folder.head_object(key)
 
 
 def _when(value: Any) -> datetime | None:
@@ -160,19 +135,7 @@ def download(
                 org_id = ctx.client("organizations").describe_organization()["Organization"]["Id"]
     if not bucket:
         raise UsageError("give --trail NAME or --s3-bucket BUCKET")
-    if ctx.is_local:
-        from awsmon.backends.local.cloudtrail import validate_bucket_name
-
-        try:
-            validate_bucket_name(bucket)
-        except AwsmonError as exc:
-            raise UsageError(f"--s3-bucket {bucket}: {exc}") from None
-        root = ctx.store().s3_dir / bucket
-        if not root.is_dir():
-            raise AwsmonError(f"NoSuchBucket: the local bucket {bucket} does not exist")
-        source: Any = _FolderBucket(root)
-    else:
-        source = _S3Bucket(ctx, bucket)
+    source = _S3Bucket(ctx, bucket)
     prefix = (prefix or "").strip("/")
     logs_root = f"{prefix}/AWSLogs/" if prefix else "AWSLogs/"
 
@@ -262,8 +225,9 @@ def download(
 
     if on_progress is not None:
         on_progress(0, len(objects))
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="trail-download") as pool:
-        futures = [(o, pool.submit(copy, o)) for o in objects]
+    # The local account's store is one SQLite connection of this thread: its copies run here, one by one.
+    with ThreadPoolExecutor(max_workers=1 if ctx.is_local else max(1, workers), thread_name_prefix="trail-download") as pool:
+        futures = [(o, _now(copy, o) if ctx.is_local else pool.submit(copy, o)) for o in objects]
         for obj, fut in futures:
             try:
                 status, size = fut.result()
@@ -291,6 +255,16 @@ def download(
         **counts,
         "Failed": failed,
     }
+
+
+def _now(fn: Callable[[RemoteObject], tuple[str, int]], obj: RemoteObject) -> Future[tuple[str, int]]:
+    """``fn(obj)`` run in this thread, as a finished future (its error kept for the caller)."""
+    fut: Future[tuple[str, int]] = Future()
+    try:
+        fut.set_result(fn(obj))
+    except Exception as exc:
+        fut.set_exception(exc)
+    return fut
 
 
 def _iso(value: datetime | None) -> str:

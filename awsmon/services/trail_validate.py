@@ -164,12 +164,15 @@ class _LocalBuckets:
         return stream
 
     def local_file(self, bucket: str, key: str) -> str | None:
-        from awsmon.engines.digest import ObjectNotFound
+        src = self._sources.get(bucket)  # once per log file: no imports or checks once the bucket is known
+        if src is None:
+            from awsmon.engines.digest import ObjectNotFound
 
-        try:
-            path: str | None = self._src(bucket).local_file(bucket, key)
-        except ObjectNotFound:
-            return None
+            try:
+                src = self._src(bucket)
+            except ObjectNotFound:
+                return None
+        path: str | None = src.local_file(bucket, key)
         return path
 
     def list_public_keys(self, start: datetime, end: datetime) -> list[Any]:
@@ -306,13 +309,26 @@ def _bucket_root(digest: Path, base: Path, full_key: str) -> tuple[Path, str]:
     return best
 
 
+def _folder_period(path: str, scopes: list[Any]) -> tuple[datetime, datetime] | None:
+    """The day, month or year a ``--path`` date folder (``.../<region>/YYYY[/MM[/DD]]``) holds; None for other folders."""
+    from awsmon.trail_layout import date_period
+
+    date = scopes[0].date if len(scopes) == 1 else None
+    if not date:
+        return None
+    period = date_period(date)
+    if period is None:
+        raise UsageError(f"--path {path}: below a region folder only YYYY, YYYY/MM and YYYY/MM/DD date folders exist")
+    return period
+
+
 def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids: list[str],
-                 regions: list[str] | None) -> tuple[list[Chain], str]:  # fmt: skip
+                 regions: list[str] | None, scopes: list[Any] | None = None) -> tuple[list[Chain], str]:  # fmt: skip
     """Every digest chain below ``root``, narrowed by the folder, ``--trail``, ``--account-id`` and ``--region``."""
     from awsmon.services.digest_sources import FolderDigestSource
     from awsmon.trail_layout import DIGEST_KIND, locate, parse_key
 
-    scopes = locate(root)
+    scopes = locate(root) if scopes is None else scopes
     wanted_name = trail.rsplit("/", 1)[-1] if trail else None
     sources: dict[tuple[Path, str], Any] = {}
     chains: list[Chain] = []
@@ -366,6 +382,36 @@ def _path_chains(root: Path, keys: list[Any], *, trail: str | None, account_ids:
     return chains, searched
 
 
+def _bucket_organizations(ctx: AppContext, source: Any, bucket: str, prefix: str | None, accounts: list[str], *,
+                          org_trail: bool) -> dict[str, str | None]:  # fmt: skip
+    """Each account's organization folder, read from the bucket listing alone (no organization id needed).
+
+    ``[prefix/]AWSLogs/`` is listed with a delimiter: an ``o-`` folder holding the account's folder is an
+    organization trail's layout. An account found both directly and in an organization folder (a bucket shared by
+    an account trail and an organization trail) takes the organization folder only for an organization trail. An
+    organization trail whose account folder is not listed falls back to DescribeOrganization's id.
+    """
+    from awsmon.engines.digest import SourceAccessError
+    from awsmon.trail_layout import AWSLOGS, is_organization_id
+
+    root = f"{prefix.strip('/')}/{AWSLOGS}" if prefix and prefix.strip("/") else AWSLOGS
+    try:
+        top = source.list_folders(bucket, root)
+        members = {o: set(source.list_folders(bucket, f"{root}/{o}")) for o in top if is_organization_id(o)}
+    except SourceAccessError as exc:
+        raise fatal_error(str(exc), "access_denied") from None
+    out: dict[str, str | None] = {}
+    for account in accounts:
+        in_orgs = [o for o, accts in members.items() if account in accts]
+        if in_orgs and (org_trail or account not in top):
+            out[account] = in_orgs[0]
+        elif org_trail:
+            out[account] = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+        else:
+            out[account] = None
+    return out
+
+
 def _oldest_digest_time(source: Any, bucket: str, account: str, region: str, prefix: str | None,
                         org: str | None) -> datetime | None:  # fmt: skip
     from awsmon.engines.digest import digest_listing_prefix
@@ -416,7 +462,7 @@ def validate_digest(
     on_progress: Callable[[int, int | None], None] | None = None,
     on_header: Callable[[str], None] | None = None,
 ) -> ValidateResult:
-    from awsmon.engines.digest import DigestValidationFatal, FileHasher, validate_logs
+    from awsmon.engines.digest import DigestValidationFatal, validate_logs
 
     account_ids = [a for a in (account_ids or []) if a]
     for a in account_ids:
@@ -429,15 +475,27 @@ def validate_digest(
     if start_dt is not None and start_dt > end_dt:
         raise UsageError("Invalid time range specified: start-time must occur before end-time")
     chains: list[Chain] = []
+    context_from: datetime | None = None
     if path is not None:
+        from awsmon.trail_layout import locate
+
         root = Path(path)
         if not root.is_dir():
             raise UsageError(f"--path {path}: not a folder (give the folder of a downloaded trail bucket)")
+        scopes = locate(root)
+        period = _folder_period(path, scopes)
+        if period is not None:  # a date folder: its day, month or year, within --start-time/--end-time
+            start_dt = max(start_dt, period[0]) if start_dt is not None else period[0]
+            end_dt = min(ctx.parse_time(end) or period[1], period[1])
+            if start_dt > end_dt:
+                raise UsageError(f"--path {path} holds {_d(period[0])} to {_d(period[1])}: --start-time/--end-time "
+                                 "select nothing in it")  # fmt: skip
+            context_from = period[1]
         if keys is None:
             keys = _local_keys(ctx) if ctx.is_local else _aws_keys(ctx)
         region = _explicit_region(ctx)
         chains, searched = _path_chains(root, keys, trail=trail, account_ids=account_ids,
-                                        regions=[region] if region else None)  # fmt: skip
+                                        regions=[region] if region else None, scopes=scopes)  # fmt: skip
         src_name = "path"
     else:
         if not trail:
@@ -462,6 +520,7 @@ def validate_digest(
             if start_dt is None:
                 raise UsageError("--start-time is required on the aws backend (e.g. --start-time 24h)")
             client = _cloudtrail(ctx)
+            org_trail = False
             if bucket is None or not trail.startswith("arn:"):
                 # Matched here too: some endpoints (moto) ignore trailNameList and return every trail.
                 found = [t for t in client.describe_trails(trailNameList=[trail]).get("trailList", [])
@@ -475,7 +534,7 @@ def validate_digest(
                 if desc.get("IsOrganizationTrail"):
                     if not account_ids:
                         raise UsageError("Missing required parameter for organization trail: '--account-id'")
-                    org_id = ctx.client("organizations").describe_organization()["Organization"]["Id"]
+                    org_trail = True
             else:
                 trail_arn = trail
             if strict:
@@ -492,7 +551,12 @@ def validate_digest(
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         assert bucket is not None
-        for account in account_ids or [parsed.account_id]:
+        accounts = account_ids or [parsed.account_id]
+        org_of: dict[str, str | None] = dict.fromkeys(accounts, org_id)
+        if src_name == "aws":  # where each account's folder is: AWSLogs/<acct>/ or AWSLogs/<o-id>/<acct>/
+            org_of = _bucket_organizations(ctx, source, bucket, prefix, accounts, org_trail=org_trail)
+        for account in accounts:
+            org_id = org_of[account]
             regions = [selected]
             if strict:  # --strict: every source region of the trail in the bucket, not only the selected one
                 regions += _other_regions(source, bucket, account, prefix, org_id, selected)
@@ -501,7 +565,8 @@ def validate_digest(
                 if start_dt is None:
                     oldest = _oldest_digest_time(source, bucket, account, region, prefix, org_id)
                 chains.append(Chain(trail_arn, bucket, prefix or None, account, region, org_id, source, oldest))
-        org_part = f"{org_id}/" if org_id else ""
+        orgs = sorted({o for o in org_of.values() if o})
+        org_part = "".join(f"{o}/" for o in orgs) if len(orgs) <= 1 else "{" + ",".join(orgs) + "}/"
         searched = (f"s3://{bucket}/{prefix + '/' if prefix else ''}AWSLogs/{org_part}"
                     f"{'{' + ','.join(account_ids) + '}' if len(account_ids) > 1 else (account_ids or [parsed.account_id])[0]}"
                     f"/CloudTrail-Digest/{'{' + ','.join(sorted({c.region for c in chains})) + '}' if len(chains) > 1 else selected}/"
@@ -516,6 +581,8 @@ def validate_digest(
     progress = _Progress(on_progress)
     hasher = None
     if src_name != "aws" and (os.cpu_count() or 1) > 1 and chains:
+        from awsmon.filehash import FileHasher
+
         try:
             hasher = FileHasher()  # forked before any thread of the run exists
         except (OSError, ValueError, RuntimeError):
@@ -535,7 +602,7 @@ def validate_digest(
                                    verbose=verbose, strict=strict, latest_digest_delivery_time=latest,
                                    on_progress=progress.callback(), hasher=hasher,
                                    on_header=header if n == 0 and on_header is not None else None,
-                                   allow_unsigned=allow_unsigned_newest)  # fmt: skip
+                                   allow_unsigned=allow_unsigned_newest, context_from=context_from)  # fmt: skip
             reports.append((chain, report))
     except DigestValidationFatal as exc:
         raise fatal_error(str(exc), exc.category) from None

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -143,17 +144,14 @@ def test_verify_rejects_non_hex_signature() -> None:
         verify_signature(PUBLIC_DER, digest, b"", "zz")
 
 
+def _hour_digest(log_files: list[dict[str, Any]], previous: PreviousDigest | None) -> dict[str, Any]:
+    """A digest of account 1 for the hour before END (key "k" in bucket "b")."""
+    return build_digest(account_id="1", bucket="b", key="k", start_time=END - timedelta(hours=1), end_time=END,
+                        fingerprint="f", log_files=log_files, previous=previous)  # fmt: skip
+
+
 def test_build_digest_field_order_and_starting_digest() -> None:
-    digest = build_digest(
-        account_id="1",
-        bucket="b",
-        key="k",
-        start_time=END - timedelta(hours=1),
-        end_time=END,
-        fingerprint="f",
-        log_files=[],
-        previous=None,
-    )
+    digest = _hour_digest([], None)
     assert list(digest) == [
         "awsAccountId",
         "digestStartTime",
@@ -185,16 +183,7 @@ def test_build_digest_chained() -> None:
         log_file_entry("b", "l1", b"x", "2024-01-01T04:30:00Z", "2024-01-01T04:10:00Z"),
         log_file_entry("b", "l2", b"y", "2024-01-01T04:50:00Z", "2024-01-01T04:40:00Z"),
     ]
-    digest = build_digest(
-        account_id="1",
-        bucket="b",
-        key="k",
-        start_time=END - timedelta(hours=1),
-        end_time=END,
-        fingerprint="f",
-        log_files=logs,
-        previous=PreviousDigest("b0", "p", b"prev", "ab"),
-    )
+    digest = _hour_digest(logs, PreviousDigest("b0", "p", b"prev", "ab"))
     assert (digest["newestEventTime"], digest["oldestEventTime"]) == (
         "2024-01-01T04:50:00Z",
         "2024-01-01T04:10:00Z",

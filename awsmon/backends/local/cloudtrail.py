@@ -317,24 +317,47 @@ class LocalCloudTrail(LocalService):
     def _arn(self, name: str, region: str | None = None) -> str:
         return f"arn:aws:cloudtrail:{region or self.region}:{self.account_id}:trail/{name}"
 
-    def _visible(self) -> list[dict[str, Any]]:
-        """Trails seen from this region: its own plus multi-region trails of other home regions (shadow trails)."""
-        rows = self.conn.execute(
+    def _visible(self, *, organization: bool = True) -> list[dict[str, Any]]:
+        """Trails seen from this region: its own plus multi-region trails of other home regions (shadow trails),
+        then, in a member account, the organization trails of the management account (also shadow trails)."""
+        rows = [dict(r) for r in self.conn.execute(
             "SELECT * FROM ct_trails ORDER BY home_region != ?, home_region, name", (self.region,)
-        ).fetchall()
-        out = []
-        for r in rows:
-            cfg = json.loads(r["config"])
-            if r["home_region"] == self.region or cfg.get("IsMultiRegionTrail"):
-                out.append(dict(r))
-        return out
+        ).fetchall()]  # fmt: skip
+        if organization:
+            rows += self._organization_trails()
+        return [r for r in rows if r["home_region"] == self.region or json.loads(r["config"]).get("IsMultiRegionTrail")]
+
+    def _organization_trails(self) -> list[dict[str, Any]]:
+        """The management account's organization trails, as a member account sees them (read-only; marked
+        ``shadow``): AWS shows them in every member account with the management account's ARN and home region."""
+        import sqlite3
+
+        org = local_organization(self.store.home)
+        if org is None or org.management_account == self.account_id or self.account_id not in org.accounts:
+            return []
+        db = self.store.home.account_dir(org.management_account) / "account.db"
+        if not db.is_file():
+            return []
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            conn.row_factory = sqlite3.Row
+            try:
+                rows = conn.execute("SELECT * FROM ct_trails ORDER BY home_region != ?, home_region, name",
+                                    (self.region,)).fetchall()  # fmt: skip
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return []  # the management account's database is being created or migrated: nothing to show yet
+        return [{**dict(r), "shadow": True} for r in rows if json.loads(r["config"]).get("IsOrganizationTrail")]
 
     def _find(self, name: str, *, home_only: bool = False) -> dict[str, Any]:
+        """A trail by name or ARN. An organization trail seen from a member account is found by its ARN only (a name
+        matches only this account's trails, as on AWS) and never for a change (``home_only``)."""
         if not name:
             raise ServiceError("InvalidTrailNameException", "Trail name too short. Minimum allowed length: 3 "
                                "characters. Specified name length: 0 characters.")  # fmt: skip
-        for r in self._visible():
-            if r["arn"] == name or r["name"] == name:
+        for r in self._visible(organization=not home_only):
+            if r["arn"] == name or (r["name"] == name and not r.get("shadow")):
                 if home_only and r["home_region"] != self.region:
                     raise ServiceError("InvalidHomeRegionException",
                                        f"This operation must be called from the trail's home region, {r['home_region']}.")  # fmt: skip
@@ -526,10 +549,12 @@ class LocalCloudTrail(LocalService):
     def describe_trails(self, *, trailNameList: list[str] | None = None, includeShadowTrails: bool = True) -> dict[str, Any]:
         rows = self._visible()
         if not includeShadowTrails:
-            rows = [r for r in rows if r["home_region"] == self.region]
+            rows = [r for r in rows if r["home_region"] == self.region and not r.get("shadow")]
         if trailNameList:
+            # A name matches only this account's trails of this region; an ARN any trail seen here (AWS).
             wanted = set(trailNameList)
-            rows = [r for r in rows if r["name"] in wanted or r["arn"] in wanted]
+            rows = [r for r in rows if r["arn"] in wanted
+                    or (r["name"] in wanted and r["home_region"] == self.region and not r.get("shadow"))]  # fmt: skip
         return {"trailList": [self._describe(r) for r in rows]}
 
     @api("GetTrail")
