@@ -287,23 +287,27 @@ def filter_(
 @app.command("tail")
 def tail(
     ctx: typer.Context,
-    groups: list[str] = typer.Argument(..., help="One or more log group names."),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until interrupted."),
+    groups: list[str] = typer.Argument(..., help="One or more log group names (up to 10 with --follow)."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events (a Live Tail session) until "
+                                "interrupted."),  # fmt: skip
     since: str = typer.Option("10m", "--since", help="Start here: 10m, 2h, 1d, an ISO time, ..."),
     pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern."),
     fmt: str | None = typer.Option(None, "--format", help="short, detailed (default) or json; without it, an "
                                    "explicit -o json|jsonl|csv|tsv|table applies."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
     stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
-    interval: float = typer.Option(1.0, "--interval", help="Seconds between polls in follow mode."),
+    interval: float = typer.Option(1.0, "--interval", help="Seconds between polls where the endpoint has no Live "
+                                   "Tail, and between sessions."),  # fmt: skip
     timeout: str | None = typer.Option(None, "--timeout", help="Stop following after this long (e.g. 30s)."),
+    max_items: int | None = typer.Option(None, "--max-items", help="Stop after printing this many events."),
 ) -> None:
     """Print recent events of one or more groups in time order; --follow keeps printing new ones.
 
     Example: awsmon logs tail /app/web /app/api --since 1h --follow --format short
     """
+    from awsmon.output import info
     from awsmon.services.logs import format_event
-    from awsmon.services.logs import tail as svc
+    from awsmon.services.logs_tail import tail as svc
     from awsmon.timeparse import parse_duration
 
     if fmt is not None and fmt not in ("short", "detailed", "json"):
@@ -311,38 +315,15 @@ def tail(
     if interval <= 0:
         raise UsageError("--interval must be positive")
     actx = app_ctx(ctx)
-    names = split_values(groups)
     secs = parse_duration(timeout).total_seconds() if timeout else None
-    only = names[0] if len(names) == 1 else None
-    r = renderer(ctx)
-    out = str(actx.output.value)
-    explicit = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
-    if explicit and actx.query and follow:
+    machine = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
+    if machine and actx.query and follow:
         raise UsageError("--query needs a whole response: without --follow, or use --format json with jq")
-    events = svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
-                 interval, secs)  # fmt: skip
-    if explicit and (actx.query or (not follow and out in ("json", "table"))):
-        columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
-        r.render({"events": [{"logGroupName": only, **e} if only else e for e in events]}, rows_key="events",
-                 columns=columns)  # fmt: skip
-        return
-    if explicit and out in ("csv", "tsv"):
-        import csv
-
-        writer = csv.writer(sys.stdout, delimiter="," if out == "csv" else "\t", lineterminator="\n")
-        writer.writerow(["timestamp", "logGroupName", "logStreamName", "message"])
-        for ev in events:
-            writer.writerow([_ts(ev["timestamp"]), ev.get("logGroupName", only or ""), ev.get("logStreamName", ""),
-                             ev["message"]])  # fmt: skip
-            if follow:
-                sys.stdout.flush()
-        return
-    if explicit and out in ("json", "jsonl"):
-        fmt = "json"  # one event per line: the only JSON shape a follow stream can have
-    for ev in events:
-        r.write(format_event(ev, fmt or "detailed", only) + "\n")
-        if follow:
-            sys.stdout.flush()
+    events = svc(actx, split_values(groups), _time(ctx, since), pattern, follow, split_values(streams) or None,
+                 stream_prefix, interval, secs, max_items, notice=lambda text: info(actx, text))  # fmt: skip
+    columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
+    renderer(ctx).follow(events, columns, rows_key="events", line=lambda ev: format_event(dict(ev), fmt or "detailed"),
+                         live=follow, machine=machine)  # fmt: skip
 
 
 # -- patterns and metric filters ------------------------------------------------------------------------------------
