@@ -2,7 +2,17 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import (
+    PUBLISH_ATTRIBUTES,
+    PUBLISH_DEDUP_ID,
+    PUBLISH_GROUP_ID,
+    PUBLISH_MESSAGE,
+    PUBLISH_SUBJECT,
+    app_ctx,
+    group,
+    renderer,
+    split_values,
+)
 from awsmon.output import Column
 
 app = group(
@@ -423,11 +433,11 @@ def topic_subscriptions(
 def topic_publish(
     ctx: typer.Context,
     topic: str = typer.Argument(..., help="Topic name or ARN."),
-    message: str = typer.Option(..., "--message", help="Message text."),
-    subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
-    message_attributes: str | None = typer.Option(None, "--message-attributes", help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),
-    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
-    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id."),
+    message: str = PUBLISH_MESSAGE,
+    subject: str | None = PUBLISH_SUBJECT,
+    message_attributes: str | None = PUBLISH_ATTRIBUTES,
+    group_id: str | None = PUBLISH_GROUP_ID,
+    dedup_id: str | None = PUBLISH_DEDUP_ID,
 ) -> None:
     """Publish a message to a topic (Publish).
 

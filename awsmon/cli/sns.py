@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import (
+    PUBLISH_ATTRIBUTES,
+    PUBLISH_DEDUP_ID,
+    PUBLISH_GROUP_ID,
+    PUBLISH_MESSAGE,
+    PUBLISH_SUBJECT,
+    app_ctx,
+    group,
+    renderer,
+)
 from awsmon.output import Column
 
 app = group(
@@ -124,11 +133,11 @@ def list_subscriptions_by_topic(ctx: typer.Context, topic: str = _topic_opt()) -
 def publish(
     ctx: typer.Context,
     topic: str = _topic_opt(),
-    message: str = typer.Option(..., "--message", help="Message text."),
-    subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
-    message_attributes: str | None = typer.Option(None, "--message-attributes", help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),
-    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
-    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id."),
+    message: str = PUBLISH_MESSAGE,
+    subject: str | None = PUBLISH_SUBJECT,
+    message_attributes: str | None = PUBLISH_ATTRIBUTES,
+    group_id: str | None = PUBLISH_GROUP_ID,
+    dedup_id: str | None = PUBLISH_DEDUP_ID,
 ) -> None:
     """Publish a message (Publish) to the confirmed subscriptions whose filter policy matches.
 

@@ -225,7 +225,7 @@ class LocalSNS(LocalService):
     event_source = "sns.amazonaws.com"
 
     def topic_arn(self, name: str) -> str:
-        return f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+        return self.resource_arn(name)
 
     def _topic(self, arn: str | None) -> Any:
         if not arn:

@@ -160,7 +160,7 @@ class LocalSQS(LocalService):
         return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
 
     def queue_arn(self, name: str) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+        return self.resource_arn(name)
 
     def _name_from_url(self, url: Any) -> str:
         if not isinstance(url, str) or not url:
