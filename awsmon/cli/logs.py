@@ -631,6 +631,66 @@ def delete_subscription_filter(
     renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
 
 
+# -- account policies -----------------------------------------------------------------------------------------------
+_POLICY_TYPE_HELP = "SUBSCRIPTION_FILTER_POLICY or DATA_PROTECTION_POLICY (AWS's other types too, on the aws backend)."
+
+
+@app.command("put-account-policy")
+def put_account_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--policy-name", "--name", help="The policy name."),
+    document: str = typer.Option(..., "--policy-document", help="The policy JSON (inline or file://); subscription "
+                                 "filter: {DestinationArn, RoleArn, FilterPattern, Distribution}."),  # fmt: skip
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+    scope: str | None = typer.Option(None, "--scope", help="ALL (the only scope)."),
+    selection: str | None = typer.Option(None, "--selection-criteria",
+                                         help='Subscription filter policies: LogGroupName NOT IN ["a", "b"].'),  # fmt: skip
+) -> None:
+    """Create or replace an account-level policy (PutAccountPolicy): a subscription filter for every log group not
+    excluded, or a data protection policy for every group.
+
+    Example: awsmon logs put-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY --policy-document '{"DestinationArn": "arn:aws:kinesis:us-east-1:123456789012:stream/logs", "FilterPattern": "ERROR"}' --selection-criteria 'LogGroupName NOT IN ["/aws/lambda/shipper"]'
+    """
+    from awsmon.services.logs_subscriptions import put_account_policy as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name, document, policy_type, scope, selection),
+                         rows_of=lambda d: [d.get("accountPolicy") or {}])  # fmt: skip
+
+
+@app.command("describe-account-policies")
+def describe_account_policies(
+    ctx: typer.Context,
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+    name: str | None = typer.Option(None, "--policy-name", "--name", help="Only this policy."),
+    accounts: list[str] | None = typer.Option(None, "--account-identifiers", help="Only these accounts' policies."),
+) -> None:
+    """The account's policies of one type (DescribeAccountPolicies, all pages).
+
+    Example: awsmon logs describe-account-policies --policy-type SUBSCRIPTION_FILTER_POLICY
+    """
+    from awsmon.services.logs_subscriptions import describe_account_policies as svc
+
+    cols = [Column("policyName"), Column("policyType"), Column("selectionCriteria", priority=2),
+            Column("lastUpdatedTime", fmt=_ts, priority=1), Column("policyDocument", priority=3)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), policy_type, name, split_values(accounts)), rows_key="accountPolicies",
+                         columns=cols)  # fmt: skip
+
+
+@app.command("delete-account-policy")
+def delete_account_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--policy-name", "--name", help="The policy name."),
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+) -> None:
+    """Delete an account-level policy (DeleteAccountPolicy); group-level filters and policies stay.
+
+    Example: awsmon logs delete-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY
+    """
+    from awsmon.services.logs_subscriptions import delete_account_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, policy_type))
+
+
 # -- export tasks ---------------------------------------------------------------------------------------------------
 def _epoch_ms(ctx: typer.Context, text: str, option: str) -> int:
     """aws-cli takes epoch milliseconds; a time awsmon understands (ISO 8601, 1h, ...) is accepted too."""

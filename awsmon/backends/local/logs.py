@@ -19,6 +19,7 @@ from typing import Any
 
 from awsmon.backends.local import scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_account import AccountPolicyMixin
 from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
     BAD_TOKEN,
     GROUP_MISSING,
@@ -160,7 +161,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(LiveTailMixin, InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
+class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
