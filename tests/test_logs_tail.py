@@ -205,24 +205,30 @@ def test_live_tail_on_moto_prints_each_event_once(cli: Cli, moto_env: dict[str, 
     ingested during the session, re-reads the gap with FilterLogEvents, and prints each event once."""
     aws = Cli({**cli.env, **moto_env})
     aws.ok("logs", "put-events", "--group", G, "--stream", "s", "--create", "--message", "old-1", "--timestamp", "30s")
-
-    def writer() -> None:
-        import boto3
-
-        client = boto3.client("logs", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"], region_name="us-east-1")
-        for i in range(4):
-            time.sleep(0.4)
-            ts = int(time.time() * 1000) - (20_000 if i == 2 else 0)
-            client.put_log_events(logGroupName=G, logStreamName="s", logEvents=[{"timestamp": ts, "message": f"new-{i}"}])
-
-    t = threading.Thread(target=writer)
-    t.start()
+    t = _moto_writer(moto_env["AWSMON_ENDPOINT_URL"], 4, late=2, pause=0.4)
     res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--timeout", "3s", "--format", "json")
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
     assert got[0] == "old-1" and sorted(got[1:]) == [f"new-{i}" for i in range(4)]
     assert "does not implement" not in res.stderr
+
+
+def _moto_writer(endpoint: str, count: int, *, late: int, pause: float) -> threading.Thread:
+    """A thread putting ``new-0``... into G/s on moto, ``pause`` seconds apart; event ``late`` is stamped 20 s back."""
+
+    def run() -> None:
+        import boto3
+
+        client = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1")
+        for i in range(count):
+            time.sleep(pause)
+            ts = int(time.time() * 1000) - (20_000 if i == late else 0)
+            client.put_log_events(logGroupName=G, logStreamName="s", logEvents=[{"timestamp": ts, "message": f"new-{i}"}])
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t
 
 
 def test_too_many_groups_refused_on_every_endpoint(backend_cli: Cli) -> None:
@@ -275,18 +281,7 @@ def test_polling_fallback_where_the_endpoint_lacks_live_tail(cli: Cli, moto_env:
         env = {**moto_env, "AWSMON_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}"}
         aws = Cli({**cli.env, **env})
         aws.ok("logs", "put-events", "--group", G, "--stream", "s", "--create", "--message", "old-1", "--timestamp", "30s")
-
-        def writer() -> None:
-            import boto3
-
-            client = boto3.client("logs", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"], region_name="us-east-1")
-            for i in range(3):
-                time.sleep(0.3)
-                ts = int(time.time() * 1000) - (10_000 if i == 1 else 0)  # one late event
-                client.put_log_events(logGroupName=G, logStreamName="s", logEvents=[{"timestamp": ts, "message": f"new-{i}"}])
-
-        t = threading.Thread(target=writer)
-        t.start()
+        t = _moto_writer(moto_env["AWSMON_ENDPOINT_URL"], 3, late=1, pause=0.3)
         res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--timeout", "2.5s",
                   "--format", "json")  # fmt: skip
         t.join()

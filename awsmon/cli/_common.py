@@ -69,10 +69,12 @@ def echo_json(ctx: typer.Context, data: Any) -> None:
     renderer(ctx).render(data)
 
 
-# The options of `sns publish` and `alarms topics publish` (the same command under two names).
-PUBLISH_MESSAGE = typer.Option(..., "--message", help="Message text.")
-PUBLISH_SUBJECT = typer.Option(None, "--subject", help="Subject (up to 100 characters).")
-PUBLISH_ATTRIBUTES = typer.Option(None, "--message-attributes",
-                                  help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.')  # fmt: skip
-PUBLISH_GROUP_ID = typer.Option(None, "--message-group-id", help="FIFO topics: the message group.")
-PUBLISH_DEDUP_ID = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id.")
+class PublishOptions:
+    """The options of `sns publish` and `alarms topics publish` (the same command under two names)."""
+
+    message = typer.Option(..., "--message", help="Message text.")
+    subject = typer.Option(None, "--subject", help="Subject (up to 100 characters).")
+    attributes = typer.Option(None, "--message-attributes",
+                              help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.')  # fmt: skip
+    group_id = typer.Option(None, "--message-group-id", help="FIFO topics: the message group.")
+    dedup_id = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id.")

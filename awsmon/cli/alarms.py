@@ -2,17 +2,7 @@
 
 import typer
 
-from awsmon.cli._common import (
-    PUBLISH_ATTRIBUTES,
-    PUBLISH_DEDUP_ID,
-    PUBLISH_GROUP_ID,
-    PUBLISH_MESSAGE,
-    PUBLISH_SUBJECT,
-    app_ctx,
-    group,
-    renderer,
-    split_values,
-)
+from awsmon.cli._common import PublishOptions, app_ctx, group, renderer, split_values
 from awsmon.output import Column
 
 app = group(
@@ -433,11 +423,11 @@ def topic_subscriptions(
 def topic_publish(
     ctx: typer.Context,
     topic: str = typer.Argument(..., help="Topic name or ARN."),
-    message: str = PUBLISH_MESSAGE,
-    subject: str | None = PUBLISH_SUBJECT,
-    message_attributes: str | None = PUBLISH_ATTRIBUTES,
-    group_id: str | None = PUBLISH_GROUP_ID,
-    dedup_id: str | None = PUBLISH_DEDUP_ID,
+    message: str = PublishOptions.message,
+    subject: str | None = PublishOptions.subject,
+    message_attributes: str | None = PublishOptions.attributes,
+    group_id: str | None = PublishOptions.group_id,
+    dedup_id: str | None = PublishOptions.dedup_id,
 ) -> None:
     """Publish a message to a topic (Publish).
 

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import (
-    PUBLISH_ATTRIBUTES,
-    PUBLISH_DEDUP_ID,
-    PUBLISH_GROUP_ID,
-    PUBLISH_MESSAGE,
-    PUBLISH_SUBJECT,
-    app_ctx,
-    group,
-    renderer,
-)
+from awsmon.cli._common import PublishOptions, app_ctx, group, renderer
 from awsmon.output import Column
 
 app = group(
@@ -133,11 +124,11 @@ def list_subscriptions_by_topic(ctx: typer.Context, topic: str = _topic_opt()) -
 def publish(
     ctx: typer.Context,
     topic: str = _topic_opt(),
-    message: str = PUBLISH_MESSAGE,
-    subject: str | None = PUBLISH_SUBJECT,
-    message_attributes: str | None = PUBLISH_ATTRIBUTES,
-    group_id: str | None = PUBLISH_GROUP_ID,
-    dedup_id: str | None = PUBLISH_DEDUP_ID,
+    message: str = PublishOptions.message,
+    subject: str | None = PublishOptions.subject,
+    message_attributes: str | None = PublishOptions.attributes,
+    group_id: str | None = PublishOptions.group_id,
+    dedup_id: str | None = PublishOptions.dedup_id,
 ) -> None:
     """Publish a message (Publish) to the confirmed subscriptions whose filter policy matches.
 

@@ -13,8 +13,9 @@ eventIds already printed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from awsmon.context import AppContext
@@ -52,12 +53,10 @@ def tail(
     sel = _Selection(ctx, names, pattern, streams, stream_prefix)
     deadline = None if timeout is None else time.monotonic() + timeout
     events = _follow(ctx, sel, start, interval, deadline, notice or (lambda _: None), lag) if follow else sel.history(start)
-    n = 0
-    for ev in events:
-        yield ev
-        n += 1
-        if max_items is not None and n >= max_items:
-            return
+    try:
+        yield from islice(events, max_items)
+    finally:
+        events.close()  # ends a live session at once (--max-items reached, Ctrl-C)
 
 
 class _Selection:
@@ -71,7 +70,7 @@ class _Selection:
         self.streams = streams
         self.stream_prefix = stream_prefix
 
-    def history(self, start_ms_or_dt: datetime | int, parallel: int = 4) -> Iterator[dict[str, Any]]:
+    def history(self, start_ms_or_dt: datetime | int, parallel: int = 4) -> Generator[dict[str, Any], None, None]:
         start = (start_ms_or_dt if isinstance(start_ms_or_dt, datetime)
                  else datetime.fromtimestamp(start_ms_or_dt / 1000, UTC))  # fmt: skip
         only = self.names[0] if len(self.names) == 1 else None
@@ -118,7 +117,7 @@ def _open(ctx: AppContext, params: dict[str, Any]) -> Any:
 
 
 def _follow(ctx: AppContext, sel: _Selection, start: datetime, interval: float, deadline: float | None,
-            notice: Callable[[str], None], lag: timedelta) -> Iterator[dict[str, Any]]:  # fmt: skip
+            notice: Callable[[str], None], lag: timedelta) -> Generator[dict[str, Any], None, None]:  # fmt: skip
     params = sel.live_params()
     stream = _open(ctx, params)
     if stream is None:
