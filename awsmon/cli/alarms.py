@@ -2,7 +2,7 @@
 
 import typer
 
-from awsmon.cli._common import PublishOptions, app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, publish_command, renderer, split_values
 from awsmon.output import Column
 
 app = group(
@@ -419,23 +419,12 @@ def topic_subscriptions(
                          columns=[Column("TopicArn"), Column("Protocol"), Column("Endpoint"), Column("SubscriptionArn")])  # fmt: skip
 
 
-@topics_app.command("publish")
-def topic_publish(
-    ctx: typer.Context,
-    topic: str = typer.Argument(..., help="Topic name or ARN."),
-    message: str = PublishOptions.message,
-    subject: str | None = PublishOptions.subject,
-    message_attributes: str | None = PublishOptions.attributes,
-    group_id: str | None = PublishOptions.group_id,
-    dedup_id: str | None = PublishOptions.dedup_id,
-) -> None:
+topic_publish = topics_app.command("publish")(publish_command(
+    typer.Argument(..., help="Topic name or ARN."),
     """Publish a message to a topic (Publish).
 
     Example: awsmon alarms topics publish ops --message "test page" --subject test
-    """
-    from awsmon.services.alarms import publish
-
-    renderer(ctx).detail(publish(app_ctx(ctx), topic, message, subject, message_attributes, group_id, dedup_id))
+    """))
 
 
 @topics_app.command("deliveries")

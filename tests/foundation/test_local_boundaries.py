@@ -15,7 +15,8 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
                  "cloudwatch_anomaly"},
-                {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups"}, {"cloudtrail", "cloudtrail_insights", "history"},
+                {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups", "logs_live",
+                 "logs_account"}, {"cloudtrail", "cloudtrail_insights", "history"},
                 {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
 
 
