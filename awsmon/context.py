@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         LambdaAPI,
         LogsAPI,
         SchemasAPI,
+        SyntheticsAPI,
     )
 
 BACKENDS = ("local", "aws")
@@ -290,6 +291,8 @@ class AppContext:
     def client(self, service: Literal["kinesis"], region: str | None = None) -> KinesisAPI: ...
     @overload
     def client(self, service: Literal["firehose"], region: str | None = None) -> FirehoseAPI: ...
+    @overload
+    def client(self, service: Literal["synthetics"], region: str | None = None) -> SyntheticsAPI: ...
     @overload
     def client(self, service: str, region: str | None = None) -> Any: ...
 

@@ -212,6 +212,7 @@ GROUPS: dict[str, str] = {
     "service-quotas": "awsmon.cli.service_quotas",
     "kinesis": "awsmon.cli.kinesis",
     "firehose": "awsmon.cli.firehose",
+    "synthetics": "awsmon.cli.synthetics",
 }
 
 # Top-level commands (not groups), imported and converted the same way: name -> (module, function).

@@ -48,6 +48,11 @@ def split_values(values: list[str] | None) -> list[str]:
     return out
 
 
+def names_option(*flags: str, help: str) -> Any:
+    """A required plural option (``--alarm-names a --alarm-names b`` or ``a,b``; read it with split_values)."""
+    return typer.Option(..., *flags, help=f"{help} (repeatable or comma-separated).")
+
+
 def parse_key_values(text: str, option: str) -> dict[str, str]:
     """aws-cli shorthand ``Key=A,Value=B`` into a dict."""
     out: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, publish_command, renderer, split_values
+from awsmon.cli._common import app_ctx, group, names_option, publish_command, renderer, split_values
 from awsmon.output import Column
 
 app = group(
@@ -169,7 +169,7 @@ def describe_for_metric(
 @app.command("delete")
 def delete(
     ctx: typer.Context,
-    alarm_names: list[str] = typer.Option(..., "--alarm-names", "--name", help="Alarm names (repeatable or comma-separated)."),
+    alarm_names: list[str] = names_option("--alarm-names", "--name", help="Alarm names"),
 ) -> None:
     """Delete alarms (DeleteAlarms; unknown names are ignored, at most one composite per call).
 
@@ -221,32 +221,27 @@ def history(
                                   Column("HistorySummary")])  # fmt: skip
 
 
-@app.command("enable-actions")
-def enable_actions(
-    ctx: typer.Context,
-    alarm_names: list[str] = typer.Option(..., "--alarm-names", "--name", help="Alarm names."),
-) -> None:
-    """Enable the actions of alarms (EnableAlarmActions).
+def _actions_command(name: str, enabled: bool, doc: str) -> None:
+    """enable-actions / disable-actions: the same command but for the flag it sets."""
+
+    def command(ctx: typer.Context, alarm_names: list[str] = names_option("--alarm-names", "--name", help="Alarm names")) -> None:
+        from awsmon.services.alarms import set_actions
+
+        renderer(ctx).render(set_actions(app_ctx(ctx), split_values(alarm_names), enabled))
+
+    command.__doc__ = doc
+    command.__name__ = name.replace("-", "_")
+    app.command(name)(command)
+
+
+_actions_command("enable-actions", True, """Enable the actions of alarms (EnableAlarmActions).
 
     Example: awsmon alarms enable-actions --alarm-names cpu-high
-    """
-    from awsmon.services.alarms import set_actions
-
-    renderer(ctx).render(set_actions(app_ctx(ctx), split_values(alarm_names), True))
-
-
-@app.command("disable-actions")
-def disable_actions(
-    ctx: typer.Context,
-    alarm_names: list[str] = typer.Option(..., "--alarm-names", "--name", help="Alarm names."),
-) -> None:
-    """Disable the actions of alarms (DisableAlarmActions): states still change, nothing is notified.
+    """)
+_actions_command("disable-actions", False, """Disable the actions of alarms (DisableAlarmActions): states still change, nothing is notified.
 
     Example: awsmon alarms disable-actions --alarm-names cpu-high
-    """
-    from awsmon.services.alarms import set_actions
-
-    renderer(ctx).render(set_actions(app_ctx(ctx), split_values(alarm_names), False))
+    """)
 
 
 @app.command("check")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, names_option, renderer, split_values
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -66,7 +66,7 @@ def list_dashboards(
 @app.command("delete-dashboards")
 def delete_dashboards(
     ctx: typer.Context,
-    names: list[str] = typer.Option(..., "--dashboard-names", "--name", help="Dashboards to delete (repeatable)."),
+    names: list[str] = names_option("--dashboard-names", "--name", help="Dashboards to delete"),
 ) -> None:
     """Delete dashboards (DeleteDashboards): all of them, or none when one does not exist.
 

@@ -30,6 +30,8 @@ from typing import Union
 
 from awsmon.engines.alarm_eval import format_aws_date, format_iso
 from awsmon.engines.stats import CloudWatchError
+from awsmon.engines.tokens import Tok as _Tok
+from awsmon.engines.tokens import TokenCursor
 
 __all__ = [
     "And",
@@ -99,13 +101,6 @@ def _err(detail: str, pos: int) -> CloudWatchError:
     return CloudWatchError("ValidationError", f"Invalid AlarmRule: {detail} at position {pos}.")
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # WORD, STR, LP, RP, COMMA, END
-    text: str
-    pos: int
-
-
 def _tokenize(rule: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(rule)
@@ -149,7 +144,7 @@ def _tokenize(rule: str) -> list[_Tok]:
     return toks
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, rule: str) -> None:
         self.toks = _tokenize(rule)
         self.i = 0
@@ -163,14 +158,6 @@ class _Parser:
             raise CloudWatchError(
                 "LimitExceeded", f"AlarmRule has more than {MAX_ELEMENTS} elements (at position {tok.pos})."
             )
-
-    def peek(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
 
     def expect(self, kind: str, what: str) -> _Tok:
         tok = self.take()

@@ -7,9 +7,10 @@ Operator precedence (lowest first): ``OR``/``||``, ``AND``/``&&``, comparisons, 
 Supported functions: ABS, AVG, CEIL, DATAPOINT_COUNT, DATE, DAY, DIFF, DIFF_TIME, EPOCH, FILL, FIRST, FLOOR, HOUR, IF,
 LAST, LOG, LOG10, MAX, METRIC_COUNT, METRICS, MIN, MINUTE, MONTH, PERIOD, RATE, REMOVE_EMPTY, RUNNING_SUM, SLICE, SORT,
 STDDEV, SUM, TIME_SERIES, YEAR, and ANOMALY_DETECTION_BAND when the caller supplies a band function (the band needs
-two weeks of history the grid does not hold; see engines/anomaly.py) and SEARCH when it supplies a catalogue search
-(engines/search_expr.py). Everything else (INSIGHT_RULE_METRIC, SERVICE_QUOTA, Metrics Insights SQL, ...) raises
-``UnsupportedExpression``: never silently wrong values.
+two weeks of history the grid does not hold; see engines/anomaly.py), SEARCH when it supplies a catalogue search
+(engines/search_expr.py) and SERVICE_QUOTA when it supplies the quota of a usage metric (engines/service_quotas.py).
+Everything else (INSIGHT_RULE_METRIC, Metrics Insights SQL, ...) raises ``UnsupportedExpression``: never silently
+wrong values.
 
 Missing-value semantics [doc, corpus ``metric_math``; the rest design choice]:
 * TS op TS (arithmetic, comparison, logic): timestamps where either side has a value; the missing side counts as 0;
@@ -39,6 +40,8 @@ from datetime import UTC, datetime
 from typing import Any, Union
 
 from awsmon.engines.stats import CloudWatchError
+from awsmon.engines.tokens import Tok as _Tok
+from awsmon.engines.tokens import TokenCursor
 
 __all__ = [
     "CloudWatchError",
@@ -64,11 +67,11 @@ SUPPORTED_FUNCTIONS = frozenset(
         "ABS", "AVG", "CEIL", "DATAPOINT_COUNT", "DATE", "DAY", "DIFF", "DIFF_TIME", "EPOCH", "FILL", "FIRST",
         "FLOOR", "HOUR", "IF", "LAST", "LOG", "LOG10", "MAX", "METRIC_COUNT", "METRICS", "MIN", "MINUTE", "MONTH",
         "PERIOD", "RATE", "REMOVE_EMPTY", "RUNNING_SUM", "SLICE", "SORT", "STDDEV", "SUM", "TIME_SERIES", "YEAR",
-        "ANOMALY_DETECTION_BAND", "SEARCH",
+        "ANOMALY_DETECTION_BAND", "SEARCH", "SERVICE_QUOTA",
     }
 )  # fmt: skip
 KNOWN_UNSUPPORTED = frozenset(
-    {"INSIGHT_RULE_METRIC", "SERVICE_QUOTA", "SELECT", "LAMBDA", "CONCAT"}
+    {"INSIGHT_RULE_METRIC", "SELECT", "LAMBDA", "CONCAT"}
 )
 SYMBOLS = frozenset({"REPEAT", "LINEAR", "ASC", "DESC"})
 
@@ -135,13 +138,6 @@ class Array:
 Expr = Union[Num, Str, Ref, Sym, Unary, Binary, Call, Array]  # noqa: UP007
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # NUM STR ID WORD OP END
-    text: str
-    pos: int
-
-
 def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(text)
@@ -193,7 +189,7 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str) -> None:
         self.toks = _tokenize(text)
         self.i = 0
@@ -206,14 +202,6 @@ class _Parser:
             raise _error(
                 f"The expression is nested deeper than {MAX_NESTING} levels (at position {tok.pos})."
             )
-
-    def peek(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
 
     def expect_op(self, op: str) -> None:
         tok = self.take()
@@ -364,6 +352,8 @@ Value = Union[float, _TS, list[_TS], str, Sym]  # noqa: UP007
 BandFn = Callable[[str, float], tuple[list[float | None], list[float | None]]]
 # SEARCH support: (search text, stat, period) -> [(label, {timestamp: value})] from the metric catalogue.
 SearchFn = Callable[[str, str, int], list[tuple[str, Mapping[float, float]]]]
+# SERVICE_QUOTA support: metric (MetricStat query) id -> the applied quota of its usage metric, None if it has none.
+QuotaFn = Callable[[str], "float | None"]
 
 
 def _clean(v: float | None) -> float | None:
@@ -413,9 +403,11 @@ class _Evaluator:
         metric_ids: Sequence[str],
         band: BandFn | None = None,
         search: SearchFn | None = None,
+        quota: QuotaFn | None = None,
     ) -> None:
         self.band = band
         self.search = search
+        self.quota = quota
         self.grid = grid
         self.period = period
         self.metric_ids = list(metric_ids)
@@ -522,7 +514,7 @@ class _Evaluator:
             "FILL": (2, 2), "IF": (2, 3), "METRICS": (0, 1), "PERIOD": (1, 1), "TIME_SERIES": (1, 1),
             "REMOVE_EMPTY": (1, 1), "SORT": (3, 4), "SLICE": (2, 3), "FIRST": (1, 1), "LAST": (1, 1),
             "MINUTE": (1, 1), "HOUR": (1, 1), "DAY": (1, 1), "DATE": (1, 1), "MONTH": (1, 1), "YEAR": (1, 1),
-            "EPOCH": (1, 1), "ANOMALY_DETECTION_BAND": (1, 2), "SEARCH": (2, 3),
+            "EPOCH": (1, 1), "ANOMALY_DETECTION_BAND": (1, 2), "SEARCH": (2, 3), "SERVICE_QUOTA": (1, 1),
         }[name]  # fmt: skip
         if not arity[0] <= len(args) <= arity[1]:
             raise _error(f"Function {name} takes {arity[0]}..{arity[1]} arguments, got {len(args)}.")
@@ -540,6 +532,8 @@ class _Evaluator:
             return self.anomaly_band(args)
         if name == "SEARCH":
             return self.search_(args)
+        if name == "SERVICE_QUOTA":
+            return self.service_quota(args[0])
         vals = [self.eval(a) for a in args]
         v0 = vals[0]
         if name in ("ABS", "CEIL", "FLOOR", "LOG", "LOG10"):
@@ -625,6 +619,19 @@ class _Evaluator:
             raise _error("SEARCH expects a search expression string and a statistic string.")
         period = self.period if len(args) == 2 else int(self.scalar_of(self.eval(args[2]), "SEARCH"))
         return [_TS(label, [_clean(pts.get(t)) for t in self.grid]) for label, pts in self.search(text, stat, period)]
+
+    def service_quota(self, arg: Expr) -> _TS:
+        """SERVICE_QUOTA(m): the applied quota of usage metric m, at the timestamps where m has a value.
+
+        [design choice] Only where m has data, so that m/SERVICE_QUOTA(m) never turns missing usage into 0 %; a
+        metric that is no quota's usage metric gives an empty series (no data), not an error."""
+        if self.quota is None:
+            raise UnsupportedExpression("SERVICE_QUOTA needs the account's service quotas: not available here.")
+        if not isinstance(arg, Ref) or arg.id not in self.metric_ids:
+            raise _error("SERVICE_QUOTA expects the id of a metric (MetricStat) query of an AWS/Usage metric.")
+        value = self.quota(arg.id)
+        usage = self.ts_of(self.eval(arg), "SERVICE_QUOTA")
+        return _TS(arg.id, [None if value is None or v is None else float(value) for v in usage.values])
 
     def if_(self, cond: Value, t: Value, f: Value | None = None) -> Value:
         if isinstance(cond, float):
@@ -773,6 +780,7 @@ def evaluate(
     label: str = "",
     band: BandFn | None = None,
     search: SearchFn | None = None,
+    quota: QuotaFn | None = None,
 ) -> Series | list[Series]:
     """Evaluate an expression over id -> {timestamp: value} series.
 
@@ -783,7 +791,7 @@ def evaluate(
     """
     node = parse(expression) if isinstance(expression, str) else expression
     grid = sorted(set(timestamps) if timestamps is not None else {t for s in series.values() for t in s})
-    ev = _Evaluator(series, grid, period, list(series) if metric_ids is None else metric_ids, band, search)
+    ev = _Evaluator(series, grid, period, list(series) if metric_ids is None else metric_ids, band, search, quota)
     value = ev.eval(node)
     if isinstance(value, _TS):
         return _series(value, grid, label or value.label)
@@ -804,6 +812,7 @@ def evaluate_queries(
     period: int = 60,
     band: BandFn | None = None,
     search: SearchFn | None = None,
+    quota: QuotaFn | None = None,
 ) -> dict[str, Series | list[Series]]:
     """Evaluate the ``Expression`` queries of a GetMetricData request in dependency order.
 
@@ -831,7 +840,7 @@ def evaluate_queries(
             if refs <= set(known):
                 res = evaluate(
                     node, known, timestamps=timestamps, period=period, metric_ids=metric_ids, label=qid, band=band,
-                    search=search,
+                    search=search, quota=quota,
                 )
                 results[qid] = res
                 if isinstance(res, Series):

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from awsmon.engines.stats import CloudWatchError
+from awsmon.engines.tokens import Tok as _Tok
+from awsmon.engines.tokens import TokenCursor
 
 __all__ = ["FUNCTIONS", "MetricsInsightsError", "Query", "evaluate", "parse"]
 
@@ -72,13 +74,6 @@ class Query:
     limit: int | None = None
 
 
-@dataclass
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
 def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text[1:-1])
 
@@ -103,18 +98,10 @@ def _tokenize(sql: str) -> list[_Tok]:
     return out
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, sql: str) -> None:
         self.toks = _tokenize(sql)
         self.i = 0
-
-    def peek(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
 
     def fail(self, tok: _Tok, expected: str) -> MetricsInsightsError:
         found = "end of query" if tok.kind == "end" else repr(tok.text)

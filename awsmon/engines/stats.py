@@ -397,16 +397,20 @@ def aggregate(
             table[k] = state
         return state
 
+    def switch(old: int | None, k: int | None, n: float, s: float, mn: float, mx: float) -> list[Any]:
+        """Store the running sums of bucket ``old`` and load bucket ``k`` (called only when the bucket changes)."""
+        if old is not None:
+            st = table[old]
+            st[0], st[1], st[2], st[3] = n, s, mn, mx
+        return load(k) if k is not None else []
+
     if need_values:
         for ts, v, c in points:
             if ts < start or ts >= end or c <= 0:
                 continue
             k = int((ts - start) // period)
             if k != cur_k:
-                if cur_k is not None:
-                    st = table[cur_k]
-                    st[0], st[1], st[2], st[3] = n, s, mn, mx
-                st = load(k)
+                st = switch(cur_k, k, n, s, mn, mx)
                 n, s, mn, mx, vals, wvals = st[0], st[1], st[2], st[3], st[4], st[5]
                 cur_k = k
             if c == 1:
@@ -427,10 +431,7 @@ def aggregate(
                 continue
             k = int((ts - start) // period)
             if k != cur_k:
-                if cur_k is not None:
-                    st = table[cur_k]
-                    st[0], st[1], st[2], st[3] = n, s, mn, mx
-                st = load(k)
+                st = switch(cur_k, k, n, s, mn, mx)
                 n, s, mn, mx = st[0], st[1], st[2], st[3]
                 cur_k = k
             if c == 1:
@@ -444,8 +445,7 @@ def aggregate(
             if v > mx:
                 mx = v
     if cur_k is not None:
-        st = table[cur_k]
-        st[0], st[1], st[2], st[3] = n, s, mn, mx
+        switch(cur_k, None, n, s, mn, mx)
 
     for ts, sc, ssum, smin, smax in stat_sets:
         if ts < start or ts >= end or sc <= 0:

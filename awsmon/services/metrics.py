@@ -539,15 +539,8 @@ def describe_anomaly_detectors(ctx: AppContext, *, namespace: str | None = None,
                                dimensions: list[dict[str, str]] | None = None,
                                types: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     """DescribeAnomalyDetectors, every page merged."""
-    params: dict[str, Any] = {}
-    if namespace:
-        params["Namespace"] = namespace
-    if metric_name:
-        params["MetricName"] = metric_name
-    if dimensions:
-        params["Dimensions"] = dimensions
-    if types:
-        params["AnomalyDetectorTypes"] = types
+    params = compact(Namespace=namespace or None, MetricName=metric_name or None, Dimensions=dimensions or None,
+                     AnomalyDetectorTypes=types or None)  # fmt: skip
     out: list[dict[str, Any]] = []
     while True:
         page = cloudwatch(ctx).describe_anomaly_detectors(**params)

@@ -167,14 +167,15 @@ def test_validation_errors(expr: str, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "expr", ["INSIGHT_RULE_METRIC(r, 'Sum')", "SERVICE_QUOTA(m1)"],
+    "expr", ["INSIGHT_RULE_METRIC(r, 'Sum')", "LAMBDA(m1)"],
 )  # fmt: skip
 def test_out_of_scope_functions_are_refused(expr: str) -> None:
     with pytest.raises(UnsupportedExpression, match="not implemented by the local engine"):
         metricmath.parse(expr)
 
 
-@pytest.mark.parametrize("expr", ["SEARCH('{AWS/EC2} CPU', 'Average')", "ANOMALY_DETECTION_BAND(m1, 2)"])
+@pytest.mark.parametrize("expr", ["SEARCH('{AWS/EC2} CPU', 'Average')", "ANOMALY_DETECTION_BAND(m1, 2)",
+                                  "SERVICE_QUOTA(m1)"])
 def test_catalogue_functions_need_the_callers_support(expr: str) -> None:
     """SEARCH and ANOMALY_DETECTION_BAND parse; evaluating them needs the store (a callback), else refused."""
     metricmath.parse(expr)
@@ -276,3 +277,20 @@ def test_identities(a: dict[float, float]) -> None:
     filled = ts("FILL(a, REPEAT)", data)
     assert filled == ({} if not a else {t: filled[t] for t in G}) and set(a.items()) <= set(filled.items())
     assert ts("RUNNING_SUM(a)", data).get(max(a, default=-1.0), 0.0) == pytest.approx(sum(a.values()))
+
+
+def test_service_quota_through_its_callback() -> None:
+    """SERVICE_QUOTA(m): the quota where m has data (missing usage stays missing), empty for no quota."""
+    data = {"m1": {0.0: 3.0, 120.0: 4.0}, "m2": {0.0: 1.0}}
+    quotas = {"m1": 5.0, "m2": None}
+    grid = [0.0, 60.0, 120.0]
+    got = evaluate("m1/SERVICE_QUOTA(m1)*100", data, timestamps=grid, quota=quotas.get)
+    assert isinstance(got, Series) and got.points == {0.0: 60.0, 120.0: 80.0}
+    q = evaluate("SERVICE_QUOTA(m1)", data, timestamps=grid, quota=quotas.get)
+    assert isinstance(q, Series) and q.points == {0.0: 5.0, 120.0: 5.0}
+    none = evaluate("SERVICE_QUOTA(m2)", data, timestamps=grid, quota=quotas.get)
+    assert isinstance(none, Series) and none.points == {}
+    for bad in ("SERVICE_QUOTA(m1 * 2)", "SERVICE_QUOTA(1)", "SERVICE_QUOTA(m1, m2)"):
+        with pytest.raises(CloudWatchError) as info:
+            evaluate(bad, data, timestamps=grid, quota=quotas.get)
+        assert info.value.code == "ValidationError"

@@ -14,7 +14,7 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
 # LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
 # remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
-                 "cloudwatch_anomaly"},
+                 "cloudwatch_anomaly", "cloudwatch_usage"},
                 {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups", "logs_live",
                  "logs_account"}, {"cloudtrail", "cloudtrail_insights", "history"},
                 {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]

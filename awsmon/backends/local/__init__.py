@@ -25,6 +25,7 @@ SERVICES: dict[str, str] = {
     "service-quotas": "awsmon.backends.local.service_quotas:LocalServiceQuotas",
     "kinesis": "awsmon.backends.local.kinesis:LocalKinesis",
     "firehose": "awsmon.backends.local.firehose:LocalFirehose",
+    "synthetics": "awsmon.backends.local.synthetics:LocalSynthetics",
 }
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from awsmon import __version__
+from awsmon.backends.local import facts
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
 
@@ -49,6 +50,7 @@ def api(
             return self._invoke(op_name, ro, category, fn, params)
 
         wrapper.__awsmon_op__ = op_name  # type: ignore[attr-defined]
+        wrapper.__awsmon_read_only__ = is_read_only(op_name)  # type: ignore[attr-defined]  # what facts.Reader allows
         return wrapper  # type: ignore[return-value]
 
     return deco
@@ -168,6 +170,7 @@ class LocalService:
         record["recipientAccountId"] = self.account_id
         record["eventCategory"] = category
         insert_record(self.store, record, lookup_resources=resources)
+        facts.emit(self.store, region, "api_call", when=when)
         return record
 
 

@@ -263,8 +263,9 @@ def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> t
             text = str(q["Expression"])
             if len(text) > 2048:
                 raise _validation(f"The value of Metrics.member.{i}.Expression must be at most 2048 characters.")
-            if "SEARCH" in text.upper():
-                raise _validation("SEARCH expressions cannot be used in alarms.")
+            if _SEARCH_CALL.search(text):
+                # AWS: an alarm watches one time series and SEARCH returns many; PutMetricAlarm answers this text.
+                raise _validation("SEARCH is not supported on Metric Alarms")
             if is_query(text):  # a Metrics Insights alarm: one query, returning one series (checked when evaluated)
                 try:
                     parse_sql(text)
@@ -309,6 +310,9 @@ def _validate_metrics(metrics: Any, threshold_metric_id: str | None = None) -> t
     if len(periods) > 1:
         raise _validation("All metrics in an alarm must use the same Period.")
     return cleaned, periods.pop()
+
+
+_SEARCH_CALL = re.compile(r"\bSEARCH\s*\(")
 
 
 def _check_alarm_period(period: int) -> None:

@@ -834,8 +834,18 @@ def _evaluate_expressions(
             found.append((label, dict(zip(ts, vs, strict=True))))
         return found
 
+    def quota(qid: str) -> float | None:
+        # The applied quota of a usage metric (locally the default: there are no increase requests).
+        from awsmon.engines.service_quotas import quota_for_metric
+
+        metric = by_id[qid]["MetricStat"].get("Metric") or {}
+        q = quota_for_metric(str(metric.get("Namespace")), str(metric.get("MetricName")),
+                             dims_from_list(metric.get("Dimensions")))  # fmt: skip
+        return None if q is None else float(q.value)
+
     try:
-        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band, search=search)
+        results = evaluate_queries(cleaned, data, timestamps=grid, period=period, band=band, search=search,
+                                   quota=quota)  # fmt: skip
     except CloudWatchError as exc:
         raise _err(exc) from None
     out: dict[str, list[dict[str, Any]]] = {}

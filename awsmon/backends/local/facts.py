@@ -82,6 +82,10 @@ REACTIONS: dict[str, list[str]] = {
     # replays): bus_arn, events (list of envelopes), when (datetime). One fact per batch, so a reaction costs a
     # lookup per batch, not per event.
     "bus_events": ["awsmon.backends.local.schemas:on_bus_events"],
+    # A call to a local API was recorded in CloudTrail (success or failure): when (datetime, the call's time).
+    # Emitted once per call, so a reaction must be cheap (CloudWatch only keeps its AWS/Usage job scheduled and
+    # counts the calls later from the history in one query).
+    "api_call": ["awsmon.backends.local.cloudwatch_usage:on_api_call"],
 }
 
 # ARN service -> delivery handler ("module:function"); attributes each handler understands are in its docstring.
@@ -175,11 +179,9 @@ class Reader:
         return self._svc
 
     def __getattr__(self, op: str) -> Callable[..., Any]:
-        from awsmon.backends.local.base import is_read_only
-
         method = getattr(type(self._svc), op)
         name = getattr(method, "__awsmon_op__", None)
-        if name is None or not is_read_only(name):
+        if name is None or not getattr(method, "__awsmon_read_only__", False):
             raise AttributeError(f"{op} is not a read operation of the local {self._svc.service_name} service")
         return functools.partial(method.__wrapped__, self._svc)
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from awsmon.backends.local import scheduler
@@ -85,6 +86,24 @@ def _decode_token(token: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid(BAD_TOKEN)
     return data
+
+
+def _offset(token: Any) -> int:
+    """The list offset an offset-paged Describe call's nextToken resumes at (0 without a token)."""
+    if not token:
+        return 0
+    offset = _decode_token(token).get("offset", -1)
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise invalid(BAD_TOKEN)
+    return offset
+
+
+def _offset_page(key: str, items: list[Any], offset: int, n: int, more: bool) -> dict[str, Any]:
+    """``{key: items}`` plus the nextToken of the following page when there is ``more``."""
+    out: dict[str, Any] = {key: items}
+    if more:
+        out["nextToken"] = _encode_token({"offset": offset + n})
+    return out
 
 
 def _stream_token(direction: str, ts: int, seq: int) -> str:
@@ -399,11 +418,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         if order == "LastEventTime" and logStreamNamePrefix:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
         n = _limit(limit, "limit", 50, 50)
-        offset = 0
-        if nextToken:
-            offset = _decode_token(nextToken).get("offset", -1)
-            if not isinstance(offset, int) or offset < 0:
-                raise invalid(BAD_TOKEN)
+        offset = _offset(nextToken)
         g = self._group(name)
         sql = (
             "SELECT name, creation_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes "
@@ -431,10 +446,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
             s["arn"] = f"{arn_base}:log-stream:{r['name']}"
             s["storedBytes"] = r["stored_bytes"]
             streams.append(s)
-        out: dict[str, Any] = {"logStreams": streams}
-        if len(rows) > n:
-            out["nextToken"] = _encode_token({"offset": offset + n})
-        return out
+        return _offset_page("logStreams", streams, offset, n, len(rows) > n)
 
     # -- events -------------------------------------------------------------------------------------------------
     def _prepare_put_log_events(self, params: dict[str, Any]) -> None:
@@ -960,7 +972,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         if bool(metricName) != bool(metricNamespace):
             raise invalid("If you specify metricName, you must also specify metricNamespace, and vice versa.")
         n = _limit(limit, "limit", 50, 50)
-        offset = _decode_token(nextToken).get("offset", 0) if nextToken else 0
+        offset = _offset(nextToken)
         sql = (
             "SELECT f.name, f.pattern, f.transformations, f.creation_ms, g.name AS group_name "
             "FROM log_metric_filters f JOIN log_groups g ON g.id = f.group_id WHERE g.region = ?"
@@ -986,10 +998,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
                 {"filterName": r["name"], "filterPattern": r["pattern"], "metricTransformations": transforms,
                  "creationTime": r["creation_ms"], "logGroupName": r["group_name"], "applyOnTransformedLogs": False}
             )  # fmt: skip
-        out: dict[str, Any] = {"metricFilters": items[offset : offset + n]}
-        if len(items) > offset + n:
-            out["nextToken"] = _encode_token({"offset": offset + n})
-        return out
+        return _offset_page("metricFilters", items[offset : offset + n], offset, n, len(items) > offset + n)
 
     @api("DeleteMetricFilter")
     def delete_metric_filter(self, *, logGroupName: str, filterName: str, **kw: Any) -> dict[str, Any]:
@@ -1043,23 +1052,29 @@ def import_position(service: LocalLogs, key: str) -> tuple[int, bool]:
     return (0, False) if row is None else (int(row[0]), bool(row[1]))
 
 
-def import_events(service: LocalLogs, group: str, stream: str, events: list[tuple[int, str]], *, key: str | None,
-                  position: int, done: bool) -> None:  # fmt: skip
+def import_events(service: LocalLogs, group: str, stream: str, stamps: list[int], messages: list[str], *,
+                  key: str | None, position: int, done: bool) -> None:  # fmt: skip
     """Store one batch of an offline import in one transaction with the file's progress: events of any age (no
     14-day or 2-hour window, no 24-hour span per batch), no metric filters (like AWS, metric filters never
-    backfill history). Creates nothing: the caller ensures the group and stream exist."""
+    backfill history). Creates nothing: the caller ensures the group and stream exist. The rows are built by
+    ``zip`` in C and the flags and byte count found on the whole batch at once (~1 µs an event less than a
+    Python loop); the events themselves go in with one ``executemany``."""
     with service.store.transaction():
         g = service._group(group)
         s = service._stream(g["id"], stream)
-        if events:
+        if stamps:
             now = _ms(service.now())
-            first = service._next_seqs(len(events))
+            n = len(stamps)
+            first = service._next_seqs(n)
             gid, sid = g["id"], s["id"]
-            rows = [(gid, ts, first + i, sid, now, esc_flags(m), m) for i, (ts, m) in enumerate(events)]
+            joined = "\n".join(messages)
+            plain = "\\" not in joined and "\x00" not in joined
             service.conn.executemany(
-                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)", rows)
-            nbytes = sum(len(m.encode("utf-8")) for _, m in events)
-            lo, hi = min(e[0] for e in events), max(e[0] for e in events)
+                "INSERT INTO log_events (group_id, ts, seq, stream_id, ingest, esc, message) VALUES (?,?,?,?,?,?,?)",
+                zip(repeat(gid), stamps, range(first, first + n), repeat(sid), repeat(now),
+                    repeat(0) if plain else map(esc_flags, messages), messages))  # fmt: skip
+            nbytes = (len(joined) if joined.isascii() else len(joined.encode("utf-8"))) - (n - 1)
+            lo, hi = min(stamps), max(stamps)
             service.conn.execute(
                 "UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, ?), ?), "
                 "last_event_ms = max(coalesce(last_event_ms, ?), ?), last_ingestion_ms = ?, "

@@ -55,6 +55,8 @@ KIND_MODULES: dict[str, str] = {
     "ec2": "awsmon.backends.local.ec2",
     "s3": "awsmon.backends.local.s3",
     "firehose": "awsmon.backends.local.firehose",
+    "usage": "awsmon.backends.local.cloudwatch_usage",
+    "synthetics": "awsmon.backends.local.synthetics",
 }
 
 

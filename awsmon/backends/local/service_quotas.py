@@ -8,45 +8,12 @@ the real code could not be confirmed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from awsmon.backends.local.base import LocalService, api
+from awsmon.engines.service_quotas import Quota, service_quotas
 from awsmon.errors import ServiceError
 
-
-@dataclass(frozen=True)
-class Quota:
-    service: str
-    service_name: str
-    code: str
-    name: str
-    value: float
-    adjustable: bool
-    resource: str | None = None   # AWS/Usage ResourceCount "Resource" dimension
-    rate_api: str | None = None   # AWS/Usage CallCount "Resource" dimension (an API rate, per second)
-
-
-# value = what the local account enforces (the constants of the services named in the comments)
-QUOTAS: tuple[Quota, ...] = (
-    Quota("cloudtrail", "AWS CloudTrail", "awsmon-trails-per-region", "Trails per region", 5, False, "Trail"),  # cloudtrail.MAX_TRAILS_PER_REGION
-    Quota("events", "Amazon EventBridge (CloudWatch Events)", "L-244521F2", "Number of rules", 300, True, "Rule"),  # events.MAX_RULES_PER_BUS
-    Quota("events", "Amazon EventBridge (CloudWatch Events)", "L-658A4FD9", "Event buses", 100, True, "EventBus"),  # events.MAX_BUSES
-    Quota("events", "Amazon EventBridge (CloudWatch Events)", "awsmon-targets-per-rule", "Targets per rule", 5, False),  # events.MAX_TARGETS_PER_RULE
-    Quota("logs", "Amazon CloudWatch Logs", "L-C7B9AAAB", "Log groups", 1_000_000, True, "LogGroup"),
-    Quota("logs", "Amazon CloudWatch Logs", "awsmon-metric-filters-per-log-group", "Metric filters per log group", 100, False),  # logs.MAX_METRIC_FILTERS_PER_GROUP
-    Quota("logs", "Amazon CloudWatch Logs", "L-D2832119", "CreateLogGroup throttle limit in transactions per second", 10, True, rate_api="CreateLogGroup"),
-    Quota("logs", "Amazon CloudWatch Logs", "L-7E1FAE88", "PutLogEvents throttle limit in transactions per second", 5000, True, rate_api="PutLogEvents"),
-    Quota("monitoring", "Amazon CloudWatch", "L-0720E68F", "Rate of PutMetricAlarm requests", 3, True, rate_api="PutMetricAlarm"),
-    Quota("monitoring", "Amazon CloudWatch", "L-21CB40A4", "Rate of DescribeAlarms requests", 9, True, rate_api="DescribeAlarms"),
-    Quota("monitoring", "Amazon CloudWatch", "L-8BC498D4", "Rate of PutMetricData requests", 500, True, rate_api="PutMetricData"),
-    Quota("monitoring", "Amazon CloudWatch", "L-5E141212", "Rate of GetMetricData requests", 50, True, rate_api="GetMetricData"),
-    Quota("monitoring", "Amazon CloudWatch", "L-6753900D", "Rate of PutDashboard requests", 10, True, rate_api="PutDashboard"),
-    Quota("config", "AWS Config", "awsmon-config-rules", "Rules per Region", 400, True, "ConfigRule"),  # config.MAX_RULES
-    Quota("iam", "AWS Identity and Access Management (IAM)", "awsmon-access-keys-per-user", "Access keys per user", 2, False),  # iam.MAX_KEYS_PER_USER
-)
-USAGE_SERVICE = {"cloudtrail": "CloudTrail", "events": "Events", "logs": "Logs", "monitoring": "CloudWatch",
-                 "config": "Config", "iam": "IAM"}  # fmt: skip
 PAGE = 100
 
 
@@ -61,20 +28,14 @@ class LocalServiceQuotas(LocalService):
             "QuotaCode": q.code, "QuotaName": q.name, "Value": float(q.value), "Unit": "None",
             "Adjustable": q.adjustable, "GlobalQuota": q.service == "iam",
         }  # fmt: skip
-        if q.resource or q.rate_api:
-            out["UsageMetric"] = {
-                "MetricNamespace": "AWS/Usage",
-                "MetricName": "ResourceCount" if q.resource else "CallCount",
-                "MetricDimensions": {"Service": USAGE_SERVICE[q.service], "Type": "Resource" if q.resource else "API",
-                                     "Resource": q.resource or q.rate_api, "Class": "None"},
-                "MetricStatisticRecommendation": "Maximum" if q.resource else "Sum",
-            }  # fmt: skip
-        if q.rate_api:
-            out["Period"] = {"PeriodValue": 1, "PeriodUnit": "SECOND"}
+        if q.usage_metric is not None:
+            out["UsageMetric"] = q.usage_metric
+        if q.period is not None:
+            out["Period"] = q.period
         return out
 
     def _service(self, code: str | None) -> list[Quota]:
-        found = [q for q in QUOTAS if q.service == code]
+        found = service_quotas(code)
         if not found:
             raise ServiceError("NoSuchResourceException", "The request failed because the specified service does not exist.")
         return found

@@ -31,6 +31,8 @@ COMPONENTS: dict[str, str] = {
     "anomaly": "awsmon.backends.local.schema.anomaly",
     "kinesis": "awsmon.backends.local.schema.kinesis",
     "firehose": "awsmon.backends.local.schema.firehose",
+    "usage": "awsmon.backends.local.schema.usage",
+    "synthetics": "awsmon.backends.local.schema.synthetics",
 }
 
 
