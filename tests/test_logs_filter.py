@@ -244,8 +244,8 @@ def test_tail_follow_misses_nothing_and_repeats_nothing(pinned: Cli) -> None:
 
     t = threading.Thread(target=writer)
     t.start()
-    res = pinned("logs", "tail", G, "/app/other", "--follow", "--since", "10m", "--interval", "0.1",
-                 "--timeout", "2.5s", "--format", "json")  # fmt: skip
+    res = pinned("logs", "tail", G, "/app/other", "--follow", "--since", "10m", "--interval", "0.1", "--max-items", "9",
+                 "--timeout", "60s", "--format", "json")  # fmt: skip
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]

@@ -40,6 +40,24 @@ def _put(ctx_home: str, group: str, stream: str, events: list[tuple[int, str]]) 
         ctx.close()
 
 
+def _wait_for_session(home: str, timeout: float = 60) -> None:
+    """Until a StartLiveTail call is in the account's CloudTrail history (the session is open)."""
+    from awsmon.context import AppContext
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ctx = AppContext.create(backend="local", home=home, output="json")
+        try:
+            found = ctx.client("cloudtrail").lookup_events(
+                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StartLiveTail"}])["Events"]
+        finally:
+            ctx.close()
+        if found:
+            return
+        time.sleep(0.1)
+    raise AssertionError("no Live Tail session started")
+
+
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     """One stdout line of ``proc`` within ``timeout`` seconds (a reader thread: pipes have no timeouts)."""
     box: list[str] = []
@@ -108,14 +126,15 @@ def test_sampled_sessions_say_so_once(pinned: Cli) -> None:
     pinned.ok("logs", "create-stream", "--group", G, "--stream", "s")
 
     def writer() -> None:
-        time.sleep(1.2)
-        _put(pinned.env["AWSMON_HOME"], G, "s", [(NOW_MS, f"burst-{i}") for i in range(700)])
-        time.sleep(1.5)
-        _put(pinned.env["AWSMON_HOME"], G, "s", [(NOW_MS, f"again-{i}") for i in range(600)])
+        # Stamped an hour back (before --since): only the live session can show them, never the history read.
+        _wait_for_session(pinned.env["AWSMON_HOME"])
+        _put(pinned.env["AWSMON_HOME"], G, "s", [(NOW_MS - 3_600_000, f"burst-{i}") for i in range(700)])
+        time.sleep(2.5)
+        _put(pinned.env["AWSMON_HOME"], G, "s", [(NOW_MS - 3_600_000, f"again-{i}") for i in range(600)])
 
     t = threading.Thread(target=writer)
     t.start()
-    res = pinned("logs", "tail", G, "--follow", "--timeout", "6s", "--format", "json")
+    res = pinned("logs", "tail", G, "--follow", "--max-items", "1000", "--timeout", "60s", "--format", "json")
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
@@ -140,7 +159,8 @@ def test_session_timeout_restarts_without_loss(pinned: Cli, monkeypatch: pytest.
 
     t = threading.Thread(target=writer)
     t.start()
-    res = pinned("logs", "tail", G, "--follow", "--interval", "0.1", "--timeout", "7s", "--format", "json")
+    res = pinned("logs", "tail", G, "--follow", "--interval", "0.1", "--max-items", "8", "--timeout", "60s",
+                 "--format", "json")
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
@@ -206,7 +226,8 @@ def test_live_tail_on_moto_prints_each_event_once(cli: Cli, moto_env: dict[str, 
     aws = Cli({**cli.env, **moto_env})
     aws.ok("logs", "put-events", "--group", G, "--stream", "s", "--create", "--message", "old-1", "--timestamp", "30s")
     t = _moto_writer(moto_env["AWSMON_ENDPOINT_URL"], 4, late=2, pause=0.4)
-    res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--timeout", "3s", "--format", "json")
+    res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--max-items", "5", "--timeout", "30s",
+              "--format", "json")  # a repeated event would push one out: the set below would differ
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
@@ -282,8 +303,8 @@ def test_polling_fallback_where_the_endpoint_lacks_live_tail(cli: Cli, moto_env:
         aws = Cli({**cli.env, **env})
         aws.ok("logs", "put-events", "--group", G, "--stream", "s", "--create", "--message", "old-1", "--timestamp", "30s")
         t = _moto_writer(moto_env["AWSMON_ENDPOINT_URL"], 3, late=1, pause=0.3)
-        res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--timeout", "2.5s",
-                  "--format", "json")  # fmt: skip
+        res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--max-items", "4",
+                  "--timeout", "30s", "--format", "json")  # fmt: skip
         t.join()
     finally:
         server.shutdown()
