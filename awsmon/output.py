@@ -231,6 +231,42 @@ class Renderer:
         else:
             self.rows(rows, columns)
 
+    def follow(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        columns: Sequence[Column],
+        *,
+        rows_key: str,
+        line: Callable[[Mapping[str, Any]], str],
+        live: bool,
+        machine: bool,
+    ) -> None:
+        """Rows that arrive over time (``logs tail``). ``line`` renders a row for people unless ``machine`` (an
+        explicit ``-o``/``--query``) chose a format: json, table and ``--query`` need the whole response (not
+        while ``live``), csv/tsv stream rows under one header, json/jsonl one object per line. While ``live`` each
+        row is written and flushed as it comes: a reader (a terminal, a pipe) sees it at once."""
+        fmt = self.fmt
+        if machine and (self.ctx.query or (not live and fmt in ("json", "table"))):
+            self.render({rows_key: list(rows)}, rows_key=rows_key, columns=columns)
+            return
+        if machine and fmt in ("csv", "tsv"):
+            import csv
+
+            writer = csv.writer(sys.stdout, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+            writer.writerow([c.header for c in columns])
+            text: Callable[[Mapping[str, Any]], str] | None = None
+        elif machine:  # json/jsonl: the only JSON shape a stream can have is one object per line
+            text = lambda r: dumps(r, indent=None) + "\n"  # noqa: E731
+        else:
+            text = lambda r: line(r) + "\n"  # noqa: E731
+        for r in rows:
+            if text is None:
+                writer.writerow([_machine_cell(v) for v in _row_values(r, columns)])
+            else:
+                self.write(text(r))
+            if live:
+                sys.stdout.flush()
+
     def write_batched(self, lines: Iterable[str], size: int = 1 << 16, delay: float = 0.2) -> None:
         """Write lines in blocks of ~64 KB, but never hold one back longer than ``delay`` once the next arrives: one
         write per line is one system call with unbuffered stdout (PYTHONUNBUFFERED), and every call hands the GIL

@@ -94,33 +94,6 @@ def test_multi_group_filter_merges_in_time_order(backend_cli: Cli) -> None:
     assert [line.split(" ", 1)[1] for line in tail.splitlines()] == ["a-1", "b-1", "a-2"]
 
 
-def test_tail_follow_on_aws_backend_prints_each_event_once(cli: Cli, moto_env: dict[str, str]) -> None:
-    """The aws path re-polls an overlapping window and skips event ids already printed."""
-    import json
-    import threading
-    import time
-
-    aws = Cli({**cli.env, **moto_env})
-    aws.ok("logs", "put-events", "--group", G, "--stream", "s", "--create", "--message", "old-1", "--timestamp", "30s")
-
-    def writer() -> None:
-        import boto3
-
-        client = boto3.client("logs", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"], region_name="us-east-1")
-        for i in range(3):
-            time.sleep(0.3)
-            client.put_log_events(logGroupName=G, logStreamName="s",
-                                  logEvents=[{"timestamp": int(time.time() * 1000), "message": f"new-{i}"}])  # fmt: skip
-
-    t = threading.Thread(target=writer)
-    t.start()
-    res = aws("logs", "tail", G, "--follow", "--since", "5m", "--interval", "0.2", "--timeout", "2s", "--format", "json")
-    t.join()
-    assert res.exit_code == 0, res.stderr
-    got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
-    assert got == ["old-1", "new-0", "new-1", "new-2"]
-
-
 def test_refused_values_are_refused_on_every_endpoint(backend_cli: Cli) -> None:
     """moto accepts any retention and any batch: awsmon checks AWS's rules first, so both backends answer alike and
     nothing is half-written (regressions: --retention 8 was accepted by moto; create-group --retention 4 left the

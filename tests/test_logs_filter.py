@@ -247,8 +247,8 @@ def test_tail_follow_misses_nothing_and_repeats_nothing(pinned: Cli) -> None:
 
     t = threading.Thread(target=writer)
     t.start()
-    res = pinned("logs", "tail", G, "/app/other", "--follow", "--since", "10m", "--interval", "0.1",
-                 "--timeout", "2.5s", "--format", "json")  # fmt: skip
+    res = pinned("logs", "tail", G, "/app/other", "--follow", "--since", "10m", "--interval", "0.1", "--max-items", "9",
+                 "--timeout", "60s", "--format", "json")  # fmt: skip
     t.join()
     assert res.exit_code == 0, res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
@@ -362,7 +362,7 @@ def test_aws_path_windows_throttling_and_merge(monkeypatch: pytest.MonkeyPatch) 
 
     from awsmon.services import logs as svc
 
-    monkeypatch.setattr(svc.time, "sleep", lambda s: None)  # backoff and pacing without waiting
+    monkeypatch.setattr(time, "sleep", lambda s: None)  # backoff and pacing without waiting (the module svc uses)
     mk = lambda g, ts: {"timestamp": ts, "ingestionTime": ts, "eventId": f"{g}{ts}", "message": f"{g}{ts}"}  # noqa: E731
     fake = _FakeLogs({
         "/a": [mk("a", NOW_MS - 100_000 + i * 7000) for i in range(14)] + [mk("a", NOW_MS + 60_000)],  # ahead of now
@@ -389,7 +389,7 @@ def test_aws_newest_first_walks_windows_back_to_the_start(monkeypatch: pytest.Mo
 
     from awsmon.services import logs as svc
 
-    monkeypatch.setattr(svc.time, "sleep", lambda s: None)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
     day = 86_400_000
     mk = lambda ts: {"timestamp": ts, "ingestionTime": ts, "eventId": str(ts), "message": str(ts)}  # noqa: E731
     fake = _FakeLogs({"/a": [mk(NOW_MS - k * day // 3) for k in range(30, -1, -1)]})
@@ -404,7 +404,7 @@ def test_aws_empty_groups_cost_one_call_each(monkeypatch: pytest.MonkeyPatch) ->
 
     from awsmon.services import logs as svc
 
-    monkeypatch.setattr(svc.time, "sleep", lambda s: None)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
     mk = lambda ts: {"timestamp": ts, "ingestionTime": ts, "eventId": str(ts), "message": f"m{ts}"}  # noqa: E731
     groups: dict[str, list[dict[str, Any]]] = {f"/app/{i:03d}": [] for i in range(120)}
     groups["/app/old"] = [mk(NOW_MS - 10 * 86_400_000)]  # its newest event is older than --start: skipped too

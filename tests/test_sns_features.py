@@ -219,19 +219,31 @@ def test_http_endpoints_are_really_posted(pinned: Cli, hook: str) -> None:
     assert headers["x-amz-sns-topic-arn"] == arn and headers["x-amz-sns-message-id"] == confirm["MessageId"]
     assert headers["content-type"] == "text/plain; charset=UTF-8"
     sub = pinned.json("sns", "confirm-subscription", "--topic-arn", arn, "--token", confirm["Token"])["SubscriptionArn"]
-    _Hook.fail_first = 2  # two failures, then success: delivered on the third attempt
+    # AWS's default http policy: 3 retries, 20 s apart, on the simulated clock.
+    _Hook.fail_first = 2  # two failures, then success: delivered on the third attempt, 40 s after the publish
     msg = pinned.json("sns", "publish", "--topic-arn", "ops", "--message", "hello", "--subject", "s")["MessageId"]
+    assert len(_Hook.received) == 2
+    row = _deliveries(pinned)[-1]
+    assert row["Status"] == "Retrying" and "next attempt at 2026-11-20T12:00:20.000Z" in row["Detail"]
+    pinned.ok("account", "clock", "advance", "19s")
+    assert len(_Hook.received) == 2
+    pinned.ok("account", "clock", "advance", "1s")
+    assert len(_Hook.received) == 3 and _deliveries(pinned)[-1]["Status"] == "Retrying"
+    pinned.ok("account", "clock", "advance", "20s")
     assert len(_Hook.received) == 4
     headers, body = _Hook.received[-1]
     note = json.loads(body)
     assert headers["x-amz-sns-message-type"] == "Notification" and headers["x-amz-sns-subscription-arn"] == sub
     assert note["MessageId"] == msg and note["Message"] == "hello" and note["Subject"] == "s"
-    assert _deliveries(pinned)[-1]["Status"] == "Delivered"
+    row = _deliveries(pinned)[-1]
+    assert row["Status"] == "Delivered" and row["Detail"] == (
+        "3 attempts: 2026-11-20T12:00:00.000Z, 2026-11-20T12:00:20.000Z, 2026-11-20T12:00:40.000Z")
     _Hook.fail_first = 10  # all 1 + 3 attempts fail: a Failed outbox row, the publish itself succeeds
     pinned.ok("sns", "publish", "--topic-arn", "ops", "--message", "lost")
+    pinned.ok("account", "clock", "advance", "10m")
     assert len(_Hook.received) == 8
     last = _deliveries(pinned)[-1]
-    assert last["Status"] == "Failed" and "HTTP 500" in last["Detail"]
+    assert last["Status"] == "Failed" and last["Detail"].startswith("HTTP 500 (4 attempts: 2026-11-20T12:00:40.000Z")
 
 
 def test_sns_group_contract(backend_cli: Cli) -> None:
@@ -273,3 +285,68 @@ def test_failed_deliveries_go_to_the_dead_letter_queue(pinned: Cli) -> None:
     bad = pinned("sns", "subscribe", "--topic-arn", "ops", "--protocol", "sqs", "--notification-endpoint", Q + "dlq",
                  "--attributes", '{"RedrivePolicy": "{}"}')  # fmt: skip
     assert bad.exit_code == 2 and "RedrivePolicy" in bad.stderr
+
+
+def test_http_retries_follow_the_delivery_policy_on_the_clock(pinned: Cli, hook: str) -> None:
+    """The four phases: 1 immediate retry, 1 pre-backoff retry (min 2 s), 3 backoff retries (2 -> 10 s, linear),
+    1 post-backoff retry (max 10 s); then the dead-letter queue."""
+    pinned.ok("sns", "create-topic", "--name", "ops")
+    pinned.ok("sqs", "create-queue", "--queue-name", "dlq")
+    policy = {"healthyRetryPolicy": {"minDelayTarget": 2, "maxDelayTarget": 10, "numRetries": 6,
+                                     "numNoDelayRetries": 1, "numMinDelayRetries": 1, "numMaxDelayRetries": 1,
+                                     "backoffFunction": "linear"},
+              "requestPolicy": {"headerContentType": "application/json"}}  # fmt: skip
+    pinned.ok("sns", "subscribe", "--topic-arn", "ops", "--protocol", "http", "--notification-endpoint", hook,
+              "--attributes", json.dumps({"DeliveryPolicy": policy, "RedrivePolicy": {"deadLetterTargetArn": Q + "dlq"}}))  # fmt: skip
+    pinned.ok("sns", "confirm-subscription", "--topic-arn", "ops", "--token", json.loads(_Hook.received[0][1])["Token"])
+    _Hook.fail_first = 100
+    pinned.ok("sns", "publish", "--topic-arn", "ops", "--message", "m")
+    assert len(_Hook.received) == 3  # the confirmation, the first attempt and the immediate retry
+    assert _Hook.received[-1][0]["content-type"] == "application/json"
+    pinned.ok("account", "clock", "advance", "3s")  # the pre-backoff retry at +2 s
+    assert len(_Hook.received) == 4
+    pinned.ok("account", "clock", "advance", "1m")
+    assert len(_Hook.received) == 8
+    last = _deliveries(pinned)[-1]
+    offsets = [0, 0, 2, 4, 10, 20, 30]  # delays 0, 2 | 2, 6, 10 | 10 (seconds after the attempt before)
+    times = ", ".join(f"2026-11-20T12:00:{o:02d}.000Z" for o in offsets)
+    assert last["Status"] == "Failed"
+    assert last["Detail"] == f"HTTP 500 (7 attempts: {times}); moved to the dead-letter queue {Q}dlq"
+    [dead] = _receive(pinned, "dlq")
+    assert json.loads(dead["Body"])["Message"] == "m"
+
+
+def test_topic_delivery_policy_and_overrides(pinned: Cli, hook: str) -> None:
+    topic_policy = {"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 5, "maxDelayTarget": 5, "numRetries": 1},
+                             "disableSubscriptionOverrides": True}}  # fmt: skip
+    pinned.ok("sns", "create-topic", "--name", "ops", "--attributes", json.dumps({"DeliveryPolicy": topic_policy}))
+    own = {"healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 0}}
+    pinned.ok("sns", "subscribe", "--topic-arn", "ops", "--protocol", "http", "--notification-endpoint", hook,
+              "--attributes", json.dumps({"DeliveryPolicy": own}))  # fmt: skip
+    pinned.ok("sns", "confirm-subscription", "--topic-arn", "ops", "--token", json.loads(_Hook.received[0][1])["Token"])
+    _Hook.fail_first = 1
+    pinned.ok("sns", "publish", "--topic-arn", "ops", "--message", "m")
+    assert "next attempt at 2026-11-20T12:00:05.000Z" in _deliveries(pinned)[-1]["Detail"]  # the topic's policy wins
+    pinned.ok("account", "clock", "advance", "5s")
+    assert _deliveries(pinned)[-1]["Status"] == "Delivered"
+
+
+@pytest.mark.parametrize(("policy", "text"), [
+    ({"healthyRetryPolicy": {"numRetries": 101}}, "numRetries must be at most 100"),
+    ({"healthyRetryPolicy": {"minDelayTarget": 30, "maxDelayTarget": 20}}, "minDelayTarget must be at least 1"),
+    ({"healthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 3}}, "must be at most numRetries"),
+    ({"healthyRetryPolicy": {"backoffFunction": "cubic"}}, "backoffFunction must be one of"),
+    ({"healthyRetryPolicy": {"numRetries": 100, "minDelayTarget": 3600, "maxDelayTarget": 3600}},
+     "total retry time must be at most 3600 seconds"),
+    ({"healthyRetryPolicy": {"numRetries": "3"}}, "numRetries must be a whole number"),
+    ({"retry": {}}, "unknown field(s) retry"),
+])  # fmt: skip
+def test_bad_delivery_policies_are_refused(pinned: Cli, policy: dict[str, Any], text: str) -> None:
+    pinned.ok("sns", "create-topic", "--name", "ops")
+    res = pinned("sns", "subscribe", "--topic-arn", "ops", "--protocol", "https", "--notification-endpoint",
+                 "https://127.0.0.1:9/x", "--attributes", json.dumps({"DeliveryPolicy": policy}))  # fmt: skip
+    assert res.exit_code == 2 and "InvalidParameter: Invalid parameter: DeliveryPolicy: " in res.stderr and text in res.stderr
+    assert pinned.json("sns", "list-subscriptions")["Subscriptions"] == []
+    res = pinned("sns", "subscribe", "--topic-arn", "ops", "--protocol", "sqs", "--notification-endpoint", Q + "q",
+                 "--attributes", json.dumps({"DeliveryPolicy": {}}))  # fmt: skip
+    assert res.exit_code == 2 and "does not support delivery policies" in res.stderr

@@ -119,3 +119,94 @@ def test_bad_input_stores_nothing(pinned: Cli, args: list[str], code: int, text:
     assert [u.rsplit("/", 1)[-1] for u in pinned.json("sqs", "list-queues")["QueueUrls"]] == ["ok"]
     assert pinned.json("sqs", "get-queue-attributes", "--queue-url", "ok",
                        "--attribute-names", "ApproximateNumberOfMessages")["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+# -- dead-letter queues (RedrivePolicy) -----------------------------------------------------------------------------
+def _arn(cli: Cli, queue: str) -> str:
+    return str(cli.json("sqs", "get-queue-attributes", "--queue-url", queue, "--attribute-names", "QueueArn")
+               ["Attributes"]["QueueArn"])  # fmt: skip
+
+
+def test_redrive_moves_a_message_received_too_often(backend_cli: Cli) -> None:
+    """maxReceiveCount 2: two receives return the message, the third attempt moves it to the dead-letter queue
+    (with its id and body); the source queue is then empty (VisibilityTimeout 0: visible again at once)."""
+    cli = backend_cli
+    cli.ok("sqs", "create-queue", "--queue-name", "jobs-dlq")
+    policy = json.dumps({"deadLetterTargetArn": _arn(cli, "jobs-dlq"), "maxReceiveCount": 2})
+    cli.ok("sqs", "create-queue", "--queue-name", "jobs", "--attributes",
+           json.dumps({"VisibilityTimeout": "0", "RedrivePolicy": policy}))  # fmt: skip
+    sent = cli.json("sqs", "send-message", "--queue-url", "jobs", "--message-body", "poison")
+    counts = []
+    for _ in range(2):
+        got = cli.json("sqs", "receive-message", "--queue-url", "jobs", "--attribute-names", "All")["Messages"]
+        assert [m["MessageId"] for m in got] == [sent["MessageId"]]
+        counts.append(got[0]["Attributes"]["ApproximateReceiveCount"])
+    assert counts == ["1", "2"]
+    assert cli.json("sqs", "receive-message", "--queue-url", "jobs")["Messages"] == []
+    dead = cli.json("sqs", "receive-message", "--queue-url", "jobs-dlq", "--attribute-names", "All")["Messages"]
+    assert [(m["MessageId"], m["Body"]) for m in dead] == [(sent["MessageId"], "poison")]
+    assert int(dead[0]["Attributes"]["ApproximateReceiveCount"]) >= 1
+    stored = cli.json("sqs", "get-queue-attributes", "--queue-url", "jobs", "--attribute-names", "RedrivePolicy")
+    assert json.loads(stored["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"] == _arn(cli, "jobs-dlq")
+
+
+def test_redrive_on_the_clock_keeps_the_rest_flowing(pinned: Cli) -> None:
+    """The moved message makes room: the same receive returns the next message. Retention in the dead-letter queue
+    counts from the original enqueue time (standard queues)."""
+    pinned.ok("sqs", "create-queue", "--queue-name", "dlq", "--attributes", "MessageRetentionPeriod=120")
+    policy = json.dumps({"deadLetterTargetArn": _arn(pinned, "dlq"), "maxReceiveCount": "1"})
+    pinned.ok("sqs", "create-queue", "--queue-name", "src", "--attributes", json.dumps({"RedrivePolicy": policy}))
+    first = pinned.json("sqs", "send-message", "--queue-url", "src", "--message-body", "a")["MessageId"]
+    assert [m["Body"] for m in pinned.json("sqs", "receive-message", "--queue-url", "src")["Messages"]] == ["a"]
+    pinned.ok("account", "clock", "advance", "31s")  # the default visibility timeout passes
+    pinned.ok("sqs", "send-message", "--queue-url", "src", "--message-body", "b")
+    got = pinned.json("sqs", "receive-message", "--queue-url", "src", "--max-number-of-messages", "10")["Messages"]
+    assert [m["Body"] for m in got] == ["b"]
+    attrs = pinned.json("sqs", "get-queue-attributes", "--queue-url", "dlq")["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "1"
+    dead = pinned.json("sqs", "receive-message", "--queue-url", "dlq", "--attribute-names", "All")["Messages"]
+    assert dead[0]["MessageId"] == first and dead[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    pinned.ok("account", "clock", "advance", "2m")  # 151 s after "a" was first sent: past the DLQ's retention
+    pinned.ok("sqs", "send-message", "--queue-url", "dlq", "--message-body", "fresh")
+    later = pinned.json("sqs", "receive-message", "--queue-url", "dlq", "--max-number-of-messages", "10")["Messages"]
+    assert [m["Body"] for m in later] == ["fresh"]
+
+
+def test_redrive_policy_checks(pinned: Cli) -> None:
+    pinned.ok("sqs", "create-queue", "--queue-name", "dlq")
+    pinned.ok("sqs", "create-queue", "--queue-name", "dlq.fifo", "--attributes", "FifoQueue=true")
+    dlq = _arn(pinned, "dlq")
+
+    def refused(attrs: dict[str, object], text: str, queue: str = "src") -> None:
+        res = pinned("sqs", "create-queue", "--queue-name", queue, "--attributes", json.dumps(attrs))
+        assert res.exit_code == 2 and text in res.stderr, res.stderr
+        assert pinned("sqs", "get-queue-url", "--queue-name", queue).exit_code == 1  # nothing stored
+
+    def redrive(target: str, count: object = 3) -> dict[str, object]:
+        return {"RedrivePolicy": json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": count})}
+
+    refused(redrive(dlq.replace(":dlq", ":nope")), "Reason: Dead letter target does not exist.")
+    refused(redrive(dlq, 0), "Invalid value for maxReceiveCount: 0, valid values are from 1 to 1000 both inclusive.")
+    refused(redrive(dlq, 1001), "valid values are from 1 to 1000")
+    refused({"RedrivePolicy": json.dumps({"maxReceiveCount": 3})},
+            "Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")  # fmt: skip
+    refused(redrive(dlq + ".fifo"), "Dead-letter queue must be same type of queue as the source.")
+    refused({**redrive(dlq), "FifoQueue": "true"}, "Dead-letter queue must be same type", "src.fifo")
+    pinned.ok("sqs", "set-queue-attributes", "--queue-url", "dlq", "--attributes",
+              json.dumps({"RedriveAllowPolicy": {"redrivePermission": "denyAll"}}))  # fmt: skip
+    refused(redrive(dlq), "does not allow this queue to use it as a dead-letter queue")
+    src_arn = dlq.replace(":dlq", ":src")
+    pinned.ok("sqs", "set-queue-attributes", "--queue-url", "dlq", "--attributes", json.dumps(
+        {"RedriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": [src_arn]}}))  # fmt: skip
+    refused(redrive(dlq), "does not allow", "other")
+    pinned.ok("sqs", "create-queue", "--queue-name", "src", "--attributes", json.dumps(redrive(dlq)))
+    bad = pinned("sqs", "set-queue-attributes", "--queue-url", "dlq", "--attributes",
+                 json.dumps({"RedriveAllowPolicy": {"redrivePermission": "byQueue"}}))  # fmt: skip
+    assert bad.exit_code == 2 and "sourceQueueArns must hold 1 to 10" in bad.stderr
+    bad = pinned("sqs", "set-queue-attributes", "--queue-url", "dlq", "--attributes",
+                 json.dumps({"RedriveAllowPolicy": {"redrivePermission": "some"}}))  # fmt: skip
+    assert bad.exit_code == 2 and "Invalid value for redrivePermission: some" in bad.stderr
+    # An empty RedrivePolicy removes it.
+    pinned.ok("sqs", "set-queue-attributes", "--queue-url", "src", "--attributes", json.dumps({"RedrivePolicy": ""}))
+    attrs = pinned.json("sqs", "get-queue-attributes", "--queue-url", "src")["Attributes"]
+    assert "RedrivePolicy" not in attrs

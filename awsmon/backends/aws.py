@@ -106,11 +106,32 @@ class AwsService:
         @functools.wraps(method)
         def call(**params: Any) -> Any:
             try:
-                return method(**params)
+                result = method(**params)
             except Exception as exc:
                 raise map_boto_error(exc) from exc
+            if isinstance(result, dict):  # an event stream (StartLiveTail) fails while it is read: map those too
+                for key, value in result.items():
+                    if type(value).__name__ == "EventStream":
+                        result[key] = MappedEventStream(value)
+            return result
 
         return call
+
+
+class MappedEventStream:
+    """boto3's EventStream whose error events (SessionTimeoutException, ...) raise awsmon errors."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Any:
+        try:
+            yield from self._stream
+        except Exception as exc:
+            raise map_boto_error(exc) from exc
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class AwsBackend:
@@ -162,6 +183,8 @@ class AwsBackend:
                 user_agent_extra=f"awsmon/{__version__}",
                 # throttling: back off and retry; 5 attempts keep a failing endpoint from hanging a command
                 retries={"mode": "adaptive", "max_attempts": 5},
+                # operations with a host prefix (StartLiveTail: streaming-logs...) cannot reach an emulator's URL
+                inject_host_prefix=self.endpoint_url is None,
             )
             try:
                 raw = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)

@@ -1,5 +1,6 @@
 """Shared pieces of the command modules: the context accessor, the renderer, option helpers."""
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -103,3 +104,24 @@ ATHENA_WORKGROUP = typer.Option(None, "--workgroup", "--work-group", help="Athen
 ATHENA_OUTPUT = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/.")
 QUERY_MAX_WAIT = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds.")
 QUERY_MAX_RESULTS = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows.")
+def publish_command(topic: Any, doc: str) -> Callable[..., None]:
+    """The Publish command, for `sns publish` (``--topic-arn``) and `alarms topics publish` (a positional topic):
+    one signature and body, the topic parameter and the docstring given."""
+
+    def publish(
+        ctx: typer.Context,
+        topic: str = topic,
+        message: str = typer.Option(..., "--message", help="Message text."),
+        subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
+        message_attributes: str | None = typer.Option(None, "--message-attributes",
+                                                      help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),  # fmt: skip
+        group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
+        dedup_id: str | None = typer.Option(None, "--message-deduplication-id",
+                                            help="FIFO topics: the deduplication id."),  # fmt: skip
+    ) -> None:
+        from awsmon.services.alarms import publish as svc
+
+        renderer(ctx).detail(svc(app_ctx(ctx), topic, message, subject, message_attributes, group_id, dedup_id))
+
+    publish.__doc__ = doc
+    return publish

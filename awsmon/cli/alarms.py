@@ -2,7 +2,7 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, names_option, renderer, split_values
+from awsmon.cli._common import app_ctx, group, names_option, publish_command, renderer, split_values
 from awsmon.output import Column
 
 app = group(
@@ -414,23 +414,12 @@ def topic_subscriptions(
                          columns=[Column("TopicArn"), Column("Protocol"), Column("Endpoint"), Column("SubscriptionArn")])  # fmt: skip
 
 
-@topics_app.command("publish")
-def topic_publish(
-    ctx: typer.Context,
-    topic: str = typer.Argument(..., help="Topic name or ARN."),
-    message: str = typer.Option(..., "--message", help="Message text."),
-    subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
-    message_attributes: str | None = typer.Option(None, "--message-attributes", help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),
-    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
-    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id."),
-) -> None:
+topic_publish = topics_app.command("publish")(publish_command(
+    typer.Argument(..., help="Topic name or ARN."),
     """Publish a message to a topic (Publish).
 
     Example: awsmon alarms topics publish ops --message "test page" --subject test
-    """
-    from awsmon.services.alarms import publish
-
-    renderer(ctx).detail(publish(app_ctx(ctx), topic, message, subject, message_attributes, group_id, dedup_id))
+    """))
 
 
 @topics_app.command("deliveries")

@@ -287,23 +287,27 @@ def filter_(
 @app.command("tail")
 def tail(
     ctx: typer.Context,
-    groups: list[str] = typer.Argument(..., help="One or more log group names."),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until interrupted."),
+    groups: list[str] = typer.Argument(..., help="One or more log group names (up to 10 with --follow)."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events (a Live Tail session) until "
+                                "interrupted."),  # fmt: skip
     since: str = typer.Option("10m", "--since", help="Start here: 10m, 2h, 1d, an ISO time, ..."),
     pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern."),
     fmt: str | None = typer.Option(None, "--format", help="short, detailed (default) or json; without it, an "
                                    "explicit -o json|jsonl|csv|tsv|table applies."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
     stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
-    interval: float = typer.Option(1.0, "--interval", help="Seconds between polls in follow mode."),
+    interval: float = typer.Option(1.0, "--interval", help="Seconds between polls where the endpoint has no Live "
+                                   "Tail, and between sessions."),  # fmt: skip
     timeout: str | None = typer.Option(None, "--timeout", help="Stop following after this long (e.g. 30s)."),
+    max_items: int | None = typer.Option(None, "--max-items", help="Stop after printing this many events."),
 ) -> None:
     """Print recent events of one or more groups in time order; --follow keeps printing new ones.
 
     Example: awsmon logs tail /app/web /app/api --since 1h --follow --format short
     """
+    from awsmon.output import info
     from awsmon.services.logs import format_event
-    from awsmon.services.logs import tail as svc
+    from awsmon.services.logs_tail import tail as svc
     from awsmon.timeparse import parse_duration
 
     if fmt is not None and fmt not in ("short", "detailed", "json"):
@@ -311,38 +315,15 @@ def tail(
     if interval <= 0:
         raise UsageError("--interval must be positive")
     actx = app_ctx(ctx)
-    names = split_values(groups)
     secs = parse_duration(timeout).total_seconds() if timeout else None
-    only = names[0] if len(names) == 1 else None
-    r = renderer(ctx)
-    out = str(actx.output.value)
-    explicit = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
-    if explicit and actx.query and follow:
+    machine = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
+    if machine and actx.query and follow:
         raise UsageError("--query needs a whole response: without --follow, or use --format json with jq")
-    events = svc(actx, names, _time(ctx, since), pattern, follow, split_values(streams) or None, stream_prefix,
-                 interval, secs)  # fmt: skip
-    if explicit and (actx.query or (not follow and out in ("json", "table"))):
-        columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
-        r.render({"events": [{"logGroupName": only, **e} if only else e for e in events]}, rows_key="events",
-                 columns=columns)  # fmt: skip
-        return
-    if explicit and out in ("csv", "tsv"):
-        import csv
-
-        writer = csv.writer(sys.stdout, delimiter="," if out == "csv" else "\t", lineterminator="\n")
-        writer.writerow(["timestamp", "logGroupName", "logStreamName", "message"])
-        for ev in events:
-            writer.writerow([_ts(ev["timestamp"]), ev.get("logGroupName", only or ""), ev.get("logStreamName", ""),
-                             ev["message"]])  # fmt: skip
-            if follow:
-                sys.stdout.flush()
-        return
-    if explicit and out in ("json", "jsonl"):
-        fmt = "json"  # one event per line: the only JSON shape a follow stream can have
-    for ev in events:
-        r.write(format_event(ev, fmt or "detailed", only) + "\n")
-        if follow:
-            sys.stdout.flush()
+    events = svc(actx, split_values(groups), _time(ctx, since), pattern, follow, split_values(streams) or None,
+                 stream_prefix, interval, secs, max_items, notice=lambda text: info(actx, text))  # fmt: skip
+    columns = [Column("timestamp", fmt=_ts), Column("logGroupName"), Column("logStreamName"), Column("message")]
+    renderer(ctx).follow(events, columns, rows_key="events", line=lambda ev: format_event(dict(ev), fmt or "detailed"),
+                         live=follow, machine=machine)  # fmt: skip
 
 
 # -- patterns and metric filters ------------------------------------------------------------------------------------
@@ -648,6 +629,66 @@ def delete_subscription_filter(
     from awsmon.services.logs_subscriptions import delete_subscription_filter as svc
 
     renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+
+
+# -- account policies -----------------------------------------------------------------------------------------------
+_POLICY_TYPE_HELP = "SUBSCRIPTION_FILTER_POLICY or DATA_PROTECTION_POLICY (AWS's other types too, on the aws backend)."
+
+
+@app.command("put-account-policy")
+def put_account_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--policy-name", "--name", help="The policy name."),
+    document: str = typer.Option(..., "--policy-document", help="The policy JSON (inline or file://); subscription "
+                                 "filter: {DestinationArn, RoleArn, FilterPattern, Distribution}."),  # fmt: skip
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+    scope: str | None = typer.Option(None, "--scope", help="ALL (the only scope)."),
+    selection: str | None = typer.Option(None, "--selection-criteria",
+                                         help='Subscription filter policies: LogGroupName NOT IN ["a", "b"].'),  # fmt: skip
+) -> None:
+    """Create or replace an account-level policy (PutAccountPolicy): a subscription filter for every log group not
+    excluded, or a data protection policy for every group.
+
+    Example: awsmon logs put-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY --policy-document '{"DestinationArn": "arn:aws:kinesis:us-east-1:123456789012:stream/logs", "FilterPattern": "ERROR"}' --selection-criteria 'LogGroupName NOT IN ["/aws/lambda/shipper"]'
+    """
+    from awsmon.services.logs_subscriptions import put_account_policy as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx), name, document, policy_type, scope, selection),
+                         rows_of=lambda d: [d.get("accountPolicy") or {}])  # fmt: skip
+
+
+@app.command("describe-account-policies")
+def describe_account_policies(
+    ctx: typer.Context,
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+    name: str | None = typer.Option(None, "--policy-name", "--name", help="Only this policy."),
+    accounts: list[str] | None = typer.Option(None, "--account-identifiers", help="Only these accounts' policies."),
+) -> None:
+    """The account's policies of one type (DescribeAccountPolicies, all pages).
+
+    Example: awsmon logs describe-account-policies --policy-type SUBSCRIPTION_FILTER_POLICY
+    """
+    from awsmon.services.logs_subscriptions import describe_account_policies as svc
+
+    cols = [Column("policyName"), Column("policyType"), Column("selectionCriteria", priority=2),
+            Column("lastUpdatedTime", fmt=_ts, priority=1), Column("policyDocument", priority=3)]  # fmt: skip
+    renderer(ctx).render(svc(app_ctx(ctx), policy_type, name, split_values(accounts)), rows_key="accountPolicies",
+                         columns=cols)  # fmt: skip
+
+
+@app.command("delete-account-policy")
+def delete_account_policy(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--policy-name", "--name", help="The policy name."),
+    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
+) -> None:
+    """Delete an account-level policy (DeleteAccountPolicy); group-level filters and policies stay.
+
+    Example: awsmon logs delete-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY
+    """
+    from awsmon.services.logs_subscriptions import delete_account_policy as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), name, policy_type))
 
 
 # -- export tasks ---------------------------------------------------------------------------------------------------

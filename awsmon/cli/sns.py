@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, publish_command, renderer
 from awsmon.output import Column
 
 app = group(
@@ -120,23 +120,12 @@ def list_subscriptions_by_topic(ctx: typer.Context, topic: str = _topic_opt()) -
     renderer(ctx).render(svc(app_ctx(ctx), topic), rows_key="Subscriptions", columns=SUB_COLUMNS)
 
 
-@app.command("publish")
-def publish(
-    ctx: typer.Context,
-    topic: str = _topic_opt(),
-    message: str = typer.Option(..., "--message", help="Message text."),
-    subject: str | None = typer.Option(None, "--subject", help="Subject (up to 100 characters)."),
-    message_attributes: str | None = typer.Option(None, "--message-attributes", help='JSON: {"k": {"DataType": "String", "StringValue": "v"}}.'),
-    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO topics: the message group."),
-    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO topics: the deduplication id."),
-) -> None:
+publish = app.command("publish")(publish_command(
+    _topic_opt(),
     """Publish a message (Publish) to the confirmed subscriptions whose filter policy matches.
 
     Example: awsmon sns publish --topic-arn orders --message hi --message-attributes '{"store": {"DataType": "String", "StringValue": "eu"}}'
-    """
-    from awsmon.services.alarms import publish as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), topic, message, subject, message_attributes, group_id, dedup_id))
+    """))
 
 
 @app.command("get-subscription-attributes")

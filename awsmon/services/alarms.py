@@ -8,7 +8,6 @@ evaluation actually saw.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
 from awsmon.services import compact
+from awsmon.services.sqs import parse_attributes
 
 BOTH_TYPES = ["MetricAlarm", "CompositeAlarm"]
 
@@ -469,27 +469,8 @@ def _topic_arn(ctx: AppContext, topic: str) -> str:
     raise AwsmonError(f"no SNS topic named {topic}", hint="list topics with: awsmon alarms topics list")
 
 
-def parse_sns_attributes(text: str | None, option: str = "--attributes") -> dict[str, str] | None:
-    """aws-cli's map of attribute strings (JSON, file://, or Key=Value shorthand); a JSON object or array given as a
-    value (``{"FilterPolicy": {"store": ["a"]}}``) is taken as its JSON text, as SNS wants policies as strings."""
-    if text is None:
-        return None
-    stripped = text.strip()
-    if stripped.startswith(("{", "file://", "@")):
-        from awsmon.inputs import read_json_arg
-
-        value = read_json_arg(stripped, option)
-        if not isinstance(value, dict):
-            raise UsageError(f"{option} must be a JSON object")
-        return {str(k): v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list) else
-                str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}  # fmt: skip
-    from awsmon.services.sqs import parse_attributes
-
-    return parse_attributes(stripped, option)
-
-
 def create_topic(ctx: AppContext, name: str, attributes: str | None = None) -> dict[str, Any]:
-    return dict(ctx.client("sns").create_topic(**compact(Name=name, Attributes=parse_sns_attributes(attributes))))
+    return dict(ctx.client("sns").create_topic(**compact(Name=name, Attributes=parse_attributes(attributes))))
 
 
 def list_topics(ctx: AppContext) -> dict[str, Any]:
@@ -506,7 +487,7 @@ def subscribe(ctx: AppContext, topic: str, protocol: str, endpoint: str, allow_o
     """Subscribe; ``file`` endpoints (local only) resolve inside ``$AWSMON_HOME/outbox`` unless allowed elsewhere.
     email/http(s) subscriptions answer "pending confirmation" until confirmed (unless ``return_subscription_arn``)."""
     params: dict[str, Any] = {}
-    attrs = parse_sns_attributes(attributes)
+    attrs = parse_attributes(attributes)
     if attrs:
         params["Attributes"] = dict(attrs)
     if protocol == "file":

@@ -14,10 +14,9 @@ import queue
 import re
 import sys
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -667,75 +666,7 @@ def _count_window(svc: Any, params: dict[str, Any], win: tuple[int | None, int |
             svc.close()
 
 
-# -- tail -----------------------------------------------------------------------------------------------------------
-def tail(
-    ctx: AppContext,
-    groups: list[str],
-    since: datetime | None = None,
-    pattern: str | None = None,
-    follow: bool = False,
-    streams: list[str] | None = None,
-    stream_prefix: str | None = None,
-    interval: float = 1.0,
-    timeout: float | None = None,
-    lag: timedelta = timedelta(seconds=60),
-) -> Iterator[dict[str, Any]]:
-    """Events since ``since`` (default 10 minutes), then, with ``follow``, new ones as they arrive.
-
-    Local backend: the follow cursor is the store's ingestion sequence, so no event is missed or shown twice,
-    whatever its timestamp. aws backend: FilterLogEvents is re-polled from ``newest - lag`` and event ids already
-    shown are skipped, so late-ingested events inside the lag window are still shown once.
-    """
-    validate_pattern(pattern)
-    names = group_names(ctx, groups, None)
-    start = since or (ctx.now() - timedelta(minutes=10))
-    start_ms = _ms(start)
-    kw: dict[str, Any] = {"pattern": pattern, "streams": streams, "stream_prefix": stream_prefix}
-    tagged = len(names) > 1
-    deadline = None if timeout is None else time.monotonic() + timeout
-    if follow and ctx.is_local:
-        from awsmon.backends.local.logs import ingested_after, latest_seq, seq_of_event_id
-
-        svc = _client(ctx)
-        cursor = latest_seq(svc)
-        for ev in filter_events(ctx, names, start=start, **kw):
-            if seq_of_event_id(ev["eventId"]) <= cursor:
-                yield ev
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(interval)
-            batch = list(ingested_after(svc, names, cursor, pattern, streams, stream_prefix, start_ms))
-            batch.sort(key=_order_key)
-            for ev in batch:
-                cursor = max(cursor, seq_of_event_id(ev["eventId"]))
-                if not tagged:
-                    ev.pop("logGroupName", None)
-                yield ev
-        return
-    seen: dict[str, int] = {}
-    newest = start_ms or 0
-    for ev in filter_events(ctx, names, start=start, probe=False, **kw):  # named groups, recent events: no probe
-        seen[ev["eventId"]] = ev["timestamp"]
-        newest = max(newest, ev["timestamp"])
-        yield ev
-    if not follow:
-        return
-    lag_ms = int(lag.total_seconds() * 1000)
-    while deadline is None or time.monotonic() < deadline:
-        time.sleep(interval)
-        window = max(start_ms or 0, newest - lag_ms)
-        # One window per poll: the overlap is short, and splitting it would spend the shared request budget.
-        for ev in filter_events(ctx, names, start=datetime.fromtimestamp(window / 1000, UTC), parallel=1, probe=False,
-                                **kw):  # fmt: skip
-            if ev["eventId"] in seen:
-                continue
-            seen[ev["eventId"]] = ev["timestamp"]
-            newest = max(newest, ev["timestamp"])
-            yield ev
-        floor = newest - lag_ms
-        for eid in [e for e, ts in seen.items() if ts < floor]:
-            del seen[eid]
-
-
+# -- tail (the service is logs_tail.py) ------------------------------------------------------------------------
 def format_event(ev: dict[str, Any], fmt: str, group: str | None = None) -> str:
     """aws logs tail's formats: short (time, message), detailed (time, group/stream, message), json."""
     ts = datetime.fromtimestamp(ev["timestamp"] / 1000, UTC)

@@ -95,3 +95,46 @@ def get_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
 def delete_data_protection_policy(ctx: AppContext, group: str) -> dict[str, Any]:
     ctx.client("logs").delete_data_protection_policy(logGroupIdentifier=group)
     return {}
+
+
+# -- account policies -----------------------------------------------------------------------------------------------
+POLICY_TYPES = ("DATA_PROTECTION_POLICY", "SUBSCRIPTION_FILTER_POLICY", "FIELD_INDEX_POLICY", "TRANSFORMER_POLICY",
+                "METRIC_EXTRACTION_POLICY", "RETENTION_POLICY")  # fmt: skip
+
+
+def _check_policy_type(policy_type: str) -> None:
+    from awsmon.errors import UsageError
+
+    if policy_type not in POLICY_TYPES:
+        raise UsageError(f"invalid --policy-type {policy_type!r}: choose {', '.join(POLICY_TYPES)}")
+
+
+def put_account_policy(ctx: AppContext, name: str, document: str, policy_type: str, scope: str | None = None,
+                       selection: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """PutAccountPolicy. A subscription filter policy's FilterPattern is checked by awsmon's engine first (exit 2
+    with the position), as for PutSubscriptionFilter."""
+    from awsmon.inputs import read_json_arg
+
+    _check_policy_type(policy_type)
+    doc = read_json_arg(document, "--policy-document")
+    if policy_type == "SUBSCRIPTION_FILTER_POLICY" and isinstance(doc, dict) and isinstance(doc.get("FilterPattern"), str):
+        validate_pattern(doc["FilterPattern"])
+    out = dict(ctx.client("logs").put_account_policy(**compact(
+        policyName=name, policyDocument=json.dumps(doc), policyType=policy_type, scope=scope,
+        selectionCriteria=selection)))  # fmt: skip
+    out.pop("ResponseMetadata", None)
+    return out
+
+
+def describe_account_policies(ctx: AppContext, policy_type: str, name: str | None = None,
+                              accounts: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+    _check_policy_type(policy_type)
+    items = list(paginate(ctx.client("logs").describe_account_policies, "accountPolicies", token_in="nextToken",
+                          **compact(policyType=policy_type, policyName=name, accountIdentifiers=accounts or None)))  # fmt: skip
+    return {"accountPolicies": items}
+
+
+def delete_account_policy(ctx: AppContext, name: str, policy_type: str) -> dict[str, Any]:
+    _check_policy_type(policy_type)
+    ctx.client("logs").delete_account_policy(policyName=name, policyType=policy_type)
+    return {}

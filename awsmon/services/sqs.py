@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from awsmon.context import AppContext
@@ -22,7 +23,9 @@ def queue_url(ctx: AppContext, queue: str) -> str:
 
 
 def parse_attributes(text: str | None, option: str = "--attributes") -> dict[str, str] | None:
-    """aws-cli's map argument: JSON (inline or file://) or shorthand ``Key=Value,Key2=Value2``."""
+    """aws-cli's map argument (SQS and SNS attributes, tags): JSON (inline or file://) or shorthand
+    ``Key=Value,Key2=Value2``. A JSON object or array given as a value (``{"RedrivePolicy": {...}}``) is taken as its
+    JSON text and a boolean as ``true``/``false``, as SQS and SNS want policies and flags as strings."""
     if text is None:
         return None
     stripped = text.strip()
@@ -30,7 +33,8 @@ def parse_attributes(text: str | None, option: str = "--attributes") -> dict[str
         value = read_json_arg(stripped, option)
         if not isinstance(value, dict):
             raise UsageError(f"{option} must be a JSON object")
-        return {str(k): str(v) for k, v in value.items()}
+        return {str(k): v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list) else
+                str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}  # fmt: skip
     out: dict[str, str] = {}
     for part in stripped.split(","):
         key, eq, value = part.partition("=")

@@ -112,6 +112,10 @@ class LocalService:
     def now(self) -> datetime:
         return self.store.now()
 
+    def resource_arn(self, resource: str) -> str:
+        """This service's ARN of ``resource`` in this Region and account (``queue``, ``log-group:name``, ...)."""
+        return f"arn:aws:{self.service_name}:{self.region}:{self.account_id}:{resource}"
+
     def _invoke(self, op: str, read_only: bool, category: str, fn: Callable[..., Any], params: dict[str, Any]) -> Any:
         store = self.store
         if read_only:

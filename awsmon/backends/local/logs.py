@@ -14,13 +14,13 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Any
 
 from awsmon.backends.local import logs_batch, scheduler
 from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.logs_account import AccountPolicyMixin
 from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
     BAD_TOKEN,
     GROUP_MISSING,
@@ -42,6 +42,7 @@ from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: oth
 from awsmon.backends.local.logs_export import ExportMixin
 from awsmon.backends.local.logs_groups import GroupSettingsMixin
 from awsmon.backends.local.logs_insights import InsightsMixin
+from awsmon.backends.local.logs_live import LiveTailMixin
 from awsmon.backends.local.logs_subscriptions import SubscriptionsMixin
 from awsmon.backends.local.store import AccountStore
 from awsmon.errors import ServiceError
@@ -179,7 +180,7 @@ def filter_sql(fp: Any, fn: str) -> tuple[str, list[Any]]:
     return f"{pre} AND {fn}(message)", params
 
 
-class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
+class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMixin, LocalService):
     service_name = "logs"
     event_source = "logs.amazonaws.com"
 
@@ -197,7 +198,9 @@ class LocalLogs(InsightsMixin, SubscriptionsMixin, ExportMixin, GroupSettingsMix
             ident = params.get("logGroupIdentifier")
             name = self._name_from_identifier(ident) if isinstance(ident, str) else None
         if not name:
-            return []
+            idents = params.get("logGroupIdentifiers")  # StartLiveTail
+            names = [self._name_from_identifier(i) for i in idents if isinstance(i, str)] if isinstance(idents, list) else []
+            return [{"type": "AWS::Logs::LogGroup", "ARN": self.group_arn(n), "name": n} for n in names]
         out = [{"type": "AWS::Logs::LogGroup", "ARN": self.group_arn(name), "name": name}]
         stream = params.get("logStreamName")
         if isinstance(stream, str) and stream:
@@ -1222,47 +1225,6 @@ def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -
     if nxt is None:
         return None
     return max(datetime.fromtimestamp((nxt + days * DAY_MS + 1) / 1000, UTC), now + timedelta(milliseconds=1))
-
-
-def ingested_after(
-    service: LocalLogs,
-    group_names: Iterable[str],
-    after_seq: int,
-    filter_pattern: str | None = None,
-    stream_names: list[str] | None = None,
-    stream_prefix: str | None = None,
-    start_ms: int | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Local-only follow cursor: events ingested after ``after_seq`` (exact: nothing missed, nothing twice).
-
-    Not an AWS operation, so not recorded; ``eventId`` carries the sequence (see :func:`seq_of_event_id`).
-    """
-    fp = compile_or_raise(filter_pattern)
-    pre, pre_params = prefilter_sql(fp)
-    for name in group_names:
-        g = service._group(name)
-        ids = service._stream_ids(g["id"], stream_names, stream_prefix)
-        if ids is not None and not ids:
-            continue
-        names = ids if ids is not None else service._stream_names(g["id"])
-        sql = "SELECT ts, seq, ingest, stream_id, message FROM log_events WHERE group_id = ? AND seq > ?"
-        params: list[Any] = [g["id"], after_seq]
-        if start_ms is not None:
-            sql += " AND ts >= ?"
-            params.append(start_ms)
-        if ids is not None:
-            sql += f" AND stream_id IN ({','.join('?' * len(ids))})"
-            params += list(ids)
-        for ts, seq, ingest, sid, message in service.conn.execute(sql + pre, params + pre_params):
-            if fp.kind != "all" and not fp.matches(message):
-                continue
-            yield {"logGroupName": name, "logStreamName": names.get(sid) or "", "timestamp": ts, "message": message,
-                   "ingestionTime": ingest, "eventId": event_id(ts, seq)}  # fmt: skip
-
-
-def latest_seq(service: LocalLogs) -> int:
-    row = service.conn.execute("SELECT next_seq FROM log_seq WHERE id = 1").fetchone()
-    return 0 if row is None else int(row[0]) - 1
 
 
 def deliver_to_log_group(store: AccountStore, arn: str, payload: str, when: datetime, *, stream: str | None = None,

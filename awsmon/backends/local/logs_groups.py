@@ -151,11 +151,17 @@ class GroupSettingsMixin:
         """At ingestion: store the masked form of the events a policy protects (what readers see)."""
         row = self.conn.execute("SELECT data_protection FROM log_groups WHERE id = ?", (gid,)).fetchone()
         document = json.loads(row[0] or "{}").get("document") if row is not None else None
-        if not document:
+        account = self.account_policy("DATA_PROTECTION_POLICY")  # type: ignore[attr-defined]
+        if not document and account is None:
             return
         from awsmon.engines.dataprotection import identifiers, mask
 
-        names = identifiers(document)
+        # The account-level policy and the group's are cumulative: what either names is masked.
+        names = list(dict.fromkeys([*(identifiers(document) if document else []),
+                                    *(identifiers(account["document"]) if account is not None else [])]))  # fmt: skip
+        if row is not None and row[0] is None:  # readers look masked events up only in groups marked as protected
+            self.conn.execute("UPDATE log_groups SET data_protection = ? WHERE id = ?",
+                              (json.dumps({"document": None}), gid))  # fmt: skip
         updates = [(m, gid, first_seq + i) for i, msg in enumerate(messages) if (m := mask(msg, names)) is not None]
         if updates:
             self.conn.executemany("UPDATE log_events SET masked = ? WHERE group_id = ? AND seq = ?", updates)

@@ -16,6 +16,7 @@ import base64
 import gzip
 import json
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,9 @@ BAD_FUNCTION = ("Could not execute the lambda function. Make sure you have given
                 "execute your function.")  # fmt: skip
 FILTER_MISSING = "The specified subscription filter does not exist."
 _CONTROL_TEXT = {"kinesis": "Kinesis stream", "firehose": "Firehose"}
+# The filters whose delivery is running in this call stack: a destination whose own logs match the same filter
+# (a Lambda function subscribed to every group, its /aws/lambda group included) would otherwise recurse forever.
+_DELIVERING: ContextVar[frozenset[tuple[str, str, str]]] = ContextVar("logs_subscription_delivering", default=frozenset())
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -61,6 +65,25 @@ class SubscriptionsMixin:
             return facts.deliver(self.store, destination, lambda_event(data), when)
         return facts.deliver(self.store, destination, base64.b64encode(data).decode(), when, data=data,
                              partition_key=key)  # fmt: skip
+
+    def check_destination(self, destinationArn: str) -> None:
+        """What AWS checks of a subscription destination: a function exists; a Kinesis stream or Firehose delivery
+        stream takes the CONTROL_MESSAGE health check; anything else but a logical destination is refused."""
+        service = facts.arn_service(destinationArn)
+        if service == "lambda":
+            try:
+                facts.Reader(self.store, destinationArn.split(":")[3], "lambda").get_function(FunctionName=destinationArn)
+            except (ServiceError, IndexError):
+                raise ServiceError("InvalidParameterException", BAD_FUNCTION) from None
+        elif service in _CONTROL_TEXT:
+            now = self.now()  # type: ignore[attr-defined]
+            control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+                       "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": int(now.timestamp() * 1000),
+                       "message": f"CWL CONTROL MESSAGE: Checking health of destination {_CONTROL_TEXT[service]}."}]}  # fmt: skip
+            if not self._send(destinationArn, encode(control), "control", now).ok:
+                raise ServiceError("InvalidParameterException", BAD_DESTINATION)
+        elif service != "logs":  # a cross-account logical destination (arn:aws:logs:...:destination:name)
+            raise ServiceError("InvalidParameterException", BAD_DESTINATION)
 
     @api("PutSubscriptionFilter")
     def put_subscription_filter(self, *, logGroupName: str, filterName: str, filterPattern: str,
@@ -94,21 +117,7 @@ class SubscriptionsMixin:
             ).fetchone()[0]
             if count >= MAX_SUBSCRIPTION_FILTERS:
                 raise ServiceError("LimitExceededException", "Resource limit exceeded.")
-        service = facts.arn_service(destinationArn)
-        if service == "lambda":
-            try:
-                facts.Reader(self.store, destinationArn.split(":")[3], "lambda").get_function(FunctionName=destinationArn)
-            except (ServiceError, IndexError):
-                raise ServiceError("InvalidParameterException", BAD_FUNCTION) from None
-        elif service in _CONTROL_TEXT:
-            now = self.now()  # type: ignore[attr-defined]
-            control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
-                       "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": int(now.timestamp() * 1000),
-                       "message": f"CWL CONTROL MESSAGE: Checking health of destination {_CONTROL_TEXT[service]}."}]}  # fmt: skip
-            if not self._send(destinationArn, encode(control), "control", now).ok:
-                raise ServiceError("InvalidParameterException", BAD_DESTINATION)
-        elif service != "logs":  # a cross-account logical destination (arn:aws:logs:...:destination:name)
-            raise ServiceError("InvalidParameterException", BAD_DESTINATION)
+        self.check_destination(destinationArn)
         self.conn.execute(
             "INSERT INTO log_subscription_filters (group_id, name, pattern, destination, role_arn, distribution, "
             "creation_ms) VALUES (?,?,?,?,?,?,?) ON CONFLICT (group_id, name) DO UPDATE SET pattern = "
@@ -157,27 +166,37 @@ class SubscriptionsMixin:
 
     def _deliver_subscriptions(self, g: Any, stream_id: int, accepted: list[tuple[int, str, int]], first_seq: int,
                                now_ms: int) -> None:  # fmt: skip
-        """Matching events of one stored batch leave for each filter's destination (one message per filter)."""
-        rows = self.conn.execute(
+        """Matching events of one stored batch leave for each filter's destination (one message per filter): the
+        group's own filters, then the account-level subscription filter policy if it applies to the group."""
+        filters: list[dict[str, Any]] = [dict(r) for r in self.conn.execute(
             "SELECT name, pattern, destination, distribution FROM log_subscription_filters WHERE group_id = ? "
-            "ORDER BY name",
-            (g["id"],),
-        ).fetchall()
-        if not rows:
+            "ORDER BY name", (g["id"],))]  # fmt: skip
+        log_class = self.conn.execute("SELECT log_class FROM log_groups WHERE id = ?", (g["id"],)).fetchone()[0]
+        account = self.account_subscription(g["name"], log_class)  # type: ignore[attr-defined]
+        if account is not None:
+            filters.append({**account, "level": "ACCOUNT_LEVEL_POLICY"})
+        if not filters:
             return
         from awsmon.backends.local.logs_common import event_id
         from awsmon.engines.filterpattern import compile_pattern
 
         stream = self.conn.execute("SELECT name FROM log_streams WHERE id = ?", (stream_id,)).fetchone()[0]
         when = datetime.fromtimestamp(now_ms / 1000, self.now().tzinfo)  # type: ignore[attr-defined]
-        for r in rows:
+        for r in filters:
             fp = compile_pattern(r["pattern"])
             events = [{"id": event_id(ts, first_seq + i), "timestamp": ts, "message": msg}
                       for i, (ts, msg, _) in enumerate(accepted) if fp.matches(msg)]  # fmt: skip
-            if not events:
-                continue
+            running = (self.region, r["name"], r["destination"])
+            if not events or running in _DELIVERING.get():
+                continue  # a delivery that would feed itself (the destination's own logs) stops here
             message = {"messageType": "DATA_MESSAGE", "owner": self.store.account_id, "logGroup": g["name"],
                        "logStream": stream, "subscriptionFilters": [r["name"]], "logEvents": events}  # fmt: skip
+            if r.get("level"):
+                message["policyLevel"] = r["level"]
             key = stream if r["distribution"] == "ByLogStream" else uuid.uuid4().hex
             # AWS retries a failing destination for up to 24 h and then drops the data; here it is dropped at once.
-            self._send(r["destination"], encode(message), key, when)
+            token = _DELIVERING.set(_DELIVERING.get() | {running})
+            try:
+                self._send(r["destination"], encode(message), key, when)
+            finally:
+                _DELIVERING.reset(token)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from awsmon.backends.local import facts
+from awsmon.backends.local import facts, scheduler
 from awsmon.backends.local.base import LocalService, api
 from awsmon.backends.local.store import make_private_dir
 from awsmon.errors import ServiceError
@@ -48,8 +48,10 @@ SUBSCRIPTION_ATTRIBUTES = ("DeliveryPolicy", "FilterPolicy", "FilterPolicyScope"
                            "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy")  # fmt: skip
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 MAX_MESSAGE_ATTRIBUTES = 10
-HTTP_RETRIES = 3  # immediate retries after the first attempt (AWS's default policy: 3 without delay)
 HTTP_TIMEOUT_S = 15  # AWS waits 15 s for an http/s endpoint
+
+# http/https retries as the delivery policy says, on the simulated clock (engines/sns_delivery.py)
+scheduler.register("sns.retry", "awsmon.backends.local.sns:run_http_retries")
 
 
 def _ms(dt: datetime) -> int:
@@ -98,6 +100,15 @@ def validate_subscription_attributes(protocol: str, attrs: dict[str, Any]) -> di
             compile_filter_policy(out["FilterPolicy"], scope)
         except FilterPolicyError as exc:
             raise ServiceError("InvalidParameter", exc.message) from None
+    if out.get("DeliveryPolicy"):
+        from awsmon.engines.sns_delivery import DeliveryPolicyError, check_subscription_policy
+
+        if protocol not in ("http", "https"):
+            raise _invalid(f"DeliveryPolicy: delivery protocol [{protocol}] does not support delivery policies")
+        try:
+            check_subscription_policy(out["DeliveryPolicy"])
+        except DeliveryPolicyError as exc:
+            raise _invalid(f"DeliveryPolicy: {exc}") from None
     if out.get("RedrivePolicy"):
         try:
             redrive = json.loads(out["RedrivePolicy"])
@@ -151,28 +162,24 @@ def validate_message_attributes(attrs: Any) -> dict[str, dict[str, str]]:
     return out
 
 
-def post_http(url: str, body: str, headers: dict[str, str]) -> tuple[str, str | None]:
-    """POST an SNS message to an http/https endpoint with AWS's headers; bounded immediate retries on failure
-    (no waiting: the simulated clock does not stall the command). Returns (status, detail)."""
+def post_http(url: str, body: str, headers: dict[str, str],
+              content_type: str = "text/plain; charset=UTF-8") -> tuple[bool, str | None, bool]:  # fmt: skip
+    """One POST of an SNS message to an http/https endpoint with AWS's headers. Returns (delivered, detail,
+    retryable): a 2xx answer is delivered; AWS does not retry client errors other than 404, 408 and 429."""
     import urllib.error
     import urllib.request
 
-    detail = None
-    for attempt in range(1 + HTTP_RETRIES):
-        req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-            **headers, "Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazon Simple Notification Service Agent"})  # fmt: skip
-        try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as resp:  # noqa: S310 (the user's endpoint)
-                if 200 <= resp.status < 300:
-                    return "Delivered", None if attempt == 0 else f"after {attempt} retries"
-                detail = f"HTTP {resp.status}"
-        except urllib.error.HTTPError as exc:
-            detail = f"HTTP {exc.code}"
-            if 400 <= exc.code < 500 and exc.code not in (404, 408, 429):
-                break  # AWS does not retry client errors other than these
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            detail = str(getattr(exc, "reason", exc))
-    return "Failed", f"{detail} (after {HTTP_RETRIES} retries)"
+    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        **headers, "Content-Type": content_type, "User-Agent": "Amazon Simple Notification Service Agent"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as resp:  # noqa: S310 (the user's endpoint)
+            if 200 <= resp.status < 300:
+                return True, None, False
+            return False, f"HTTP {resp.status}", True
+    except urllib.error.HTTPError as exc:
+        return False, f"HTTP {exc.code}", not (400 <= exc.code < 500 and exc.code not in (404, 408, 429))
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return False, str(getattr(exc, "reason", exc)), True
 
 
 def outbox_dir(store: Any) -> Path:
@@ -225,7 +232,7 @@ class LocalSNS(LocalService):
     event_source = "sns.amazonaws.com"
 
     def topic_arn(self, name: str) -> str:
-        return f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+        return self.resource_arn(name)
 
     def _topic(self, arn: str | None) -> Any:
         if not arn:
@@ -255,6 +262,13 @@ class LocalSNS(LocalService):
             raise _invalid("Topic Name")
         if Name.endswith(".fifo") and not fifo:
             raise _invalid("Topic Name")
+        if attrs.get("DeliveryPolicy"):
+            from awsmon.engines.sns_delivery import DeliveryPolicyError, check_topic_policy
+
+            try:
+                check_topic_policy(attrs["DeliveryPolicy"])
+            except DeliveryPolicyError as exc:
+                raise _invalid(f"DeliveryPolicy: {exc}") from None
         arn = self.topic_arn(Name)
         row = self.conn.execute("SELECT attributes FROM sns_topics WHERE arn = ?", (arn,)).fetchone()
         if row is not None:
@@ -361,9 +375,10 @@ class LocalSNS(LocalService):
                     "SigningCertURL": f"https://sns.{self.region}.amazonaws.com/SimpleNotificationService-local.pem"}  # fmt: skip
         body = json.dumps(envelope, separators=(",", ":"))
         status, detail = "Delivered", None
-        if protocol in ("http", "https"):
-            status, detail = post_http(endpoint, body, self._headers("SubscriptionConfirmation", message_id, topic_arn,
-                                                                      None))  # fmt: skip
+        if protocol in ("http", "https"):  # [design choice] one attempt: the owner may ask for it again
+            ok, detail, _ = post_http(endpoint, body, self._headers("SubscriptionConfirmation", message_id, topic_arn,
+                                                                     None))  # fmt: skip
+            status = "Delivered" if ok else "Failed"
         self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, "AWS Notification - Subscription Confirmation",
                      text, body, _ms(when), status, detail)  # fmt: skip
 
@@ -376,13 +391,55 @@ class LocalSNS(LocalService):
         return headers
 
     def _outbox(self, topic_arn: str, sub_arn: str | None, protocol: str, endpoint: str, message_id: str,
-                subject: str | None, message: str, body: str, ts: int, status: str, detail: str | None) -> None:  # fmt: skip
-        self.conn.execute(
+                subject: str | None, message: str, body: str, ts: int, status: str, detail: str | None) -> int:  # fmt: skip
+        cur = self.conn.execute(
             "INSERT INTO sns_outbox (region, topic_arn, subscription_arn, protocol, endpoint, message_id, subject, "
             "message, body, ts_ms, status, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (self.region, topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status,
              detail),
         )  # fmt: skip
+        return int(cur.lastrowid or 0)
+
+    def _dead_letter(self, sub_attrs: dict[str, Any], body: str, when: datetime, detail: str | None) -> str | None:
+        """AWS moves a message it gave up on to the subscription's dead-letter queue (the body as it was sent)."""
+        if not sub_attrs.get("RedrivePolicy"):
+            return detail
+        dlq = json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"]
+        moved = facts.deliver(self.store, dlq, body, when, sender="sns.amazonaws.com")
+        return f"{detail}; " + (f"moved to the dead-letter queue {dlq}" if moved.status == "Delivered"
+                                else f"the dead-letter queue {dlq} refused it: {moved.reason()}")  # fmt: skip
+
+    def _post_with_policy(self, topic: Any, sub_arn: str, sub_attrs: dict[str, Any], url: str, body: str,
+                          when: datetime, headers: dict[str, str]) -> tuple[str, str | None, int | None]:  # fmt: skip
+        """The first POST and the immediate retries of the delivery policy now; later retries are scheduled on the
+        clock (``sns.retry``). Returns the outbox status (Delivered, Failed or Retrying), its detail and the id of
+        the scheduled retry (None when settled)."""
+        from awsmon.engines.sns_delivery import effective
+
+        topic_policy = json.loads(topic["attributes"]).get("DeliveryPolicy") if topic is not None else None
+        policy, content_type = effective(topic_policy, sub_attrs.get("DeliveryPolicy"))
+        delays = policy.delays()
+        now = _ms(when)
+        times: list[int] = []
+        while True:
+            ok, detail, retryable = post_http(url, body, headers, content_type)
+            times.append(now)
+            if ok:
+                return "Delivered", None if len(times) == 1 else _attempts_text(times), None
+            if not retryable or not delays:
+                return "Failed", f"{detail} ({_attempts_text(times)})", None
+            if delays[0] > 0:
+                break
+            delays.pop(0)  # the immediate phase: no delay
+        due = now + int(delays[0] * 1000)
+        cur = self.conn.execute(
+            "INSERT INTO sns_http_retries (region, subscription_arn, url, body, headers, content_type, delays, times, "
+            "due_ms) VALUES (?,?,?,?,?,?,?,?,?)",
+            (self.region, sub_arn, url, body, json.dumps(headers), content_type, json.dumps(delays[1:]),
+             json.dumps(times), due),
+        )  # fmt: skip
+        _schedule_http_retries(self.store, self.region)
+        return "Retrying", f"{detail} ({_attempts_text(times)}; next attempt at {_iso(due)})", cur.lastrowid
 
     @api("ConfirmSubscription")
     def confirm_subscription(self, *, TopicArn: str, Token: str, AuthenticateOnUnsubscribe: str | None = None,
@@ -535,6 +592,7 @@ class LocalSNS(LocalService):
 
         message_id = str(uuid.uuid4())
         ts = _ms(when)
+        topic = self.conn.execute("SELECT attributes FROM sns_topics WHERE arn = ?", (topic_arn,)).fetchone()
         subs = self.conn.execute(
             "SELECT arn, protocol, endpoint, attributes FROM sns_subscriptions WHERE topic_arn = ? AND pending = 0 "
             "ORDER BY created_ms, arn",
@@ -562,7 +620,7 @@ class LocalSNS(LocalService):
             raw = str(sub_attrs.get("RawMessageDelivery", "")).lower() == "true"
             env = {**envelope, "UnsubscribeURL": f"local://sns/unsubscribe?SubscriptionArn={sub_arn}"}
             body = message if raw or protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
-            status, detail = "Delivered", None
+            status, detail, retry_id = "Delivered", None, None
             if protocol in ARN_PROTOCOLS:
                 # The queue / function / stream takes it through the service that owns its ARN (facts.deliver);
                 # raw delivery hands the message attributes over as SQS message attributes.
@@ -578,8 +636,9 @@ class LocalSNS(LocalService):
                 if got.status == "Failed":
                     status, detail = "Failed", got.reason()
             elif protocol in ("http", "https"):
-                status, detail = post_http(endpoint, body, self._headers("Notification", message_id, topic_arn,
-                                                                          sub_arn))  # fmt: skip
+                status, detail, retry_id = self._post_with_policy(
+                    topic, sub_arn, sub_attrs, endpoint, body, when,
+                    self._headers("Notification", message_id, topic_arn, sub_arn))  # fmt: skip
             elif protocol == "file":
                 try:
                     anywhere = str(json.loads(attributes or "{}").get(OUTSIDE_HOME_ATTRIBUTE, "")).lower() == "true"
@@ -592,13 +651,12 @@ class LocalSNS(LocalService):
                         fh.write(body + "\n")
                 except (OSError, ServiceError) as exc:
                     status, detail = "Failed", str(getattr(exc, "strerror", None) or exc)
-            if status == "Failed" and sub_attrs.get("RedrivePolicy"):
-                # AWS moves a message it gave up on to the subscription's dead-letter queue (the body as it was sent).
-                dlq = json.loads(sub_attrs["RedrivePolicy"])["deadLetterTargetArn"]
-                moved = facts.deliver(self.store, dlq, body, when, sender="sns.amazonaws.com")
-                detail = f"{detail}; " + (f"moved to the dead-letter queue {dlq}" if moved.status == "Delivered"
-                                           else f"the dead-letter queue {dlq} refused it: {moved.reason()}")  # fmt: skip
-            self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status, detail)
+            if status == "Failed":
+                detail = self._dead_letter(sub_attrs, body, when, detail)
+            seq = self._outbox(topic_arn, sub_arn, protocol, endpoint, message_id, subject, message, body, ts, status,
+                               detail)  # fmt: skip
+            if retry_id is not None:  # the retries settle this outbox row
+                self.conn.execute("UPDATE sns_http_retries SET outbox_seq = ? WHERE id = ?", (seq, retry_id))
         if not delivered and not subs:
             # Keep the publication visible even with no subscribers (a script can still see it was sent).
             self.conn.execute(
@@ -642,6 +700,59 @@ class LocalSNS(LocalService):
             for r in reversed(rows)
         ]
         return {"Deliveries": items}
+
+
+def _attempts_text(times: list[int]) -> str:
+    return f"{len(times)} attempt{'s' if len(times) > 1 else ''}: " + ", ".join(_iso(t) for t in times)
+
+
+def _schedule_http_retries(store: Any, region: str) -> None:
+    row = store.conn.execute("SELECT min(due_ms) FROM sns_http_retries WHERE region = ?", (region,)).fetchone()
+    if row[0] is not None:
+        due = datetime.fromtimestamp(row[0] / 1000, UTC)
+        current = scheduler.next_due(store, "sns.retry", region)
+        if current is None or due < current:
+            scheduler.schedule(store, "sns.retry", region, due)
+
+
+def run_http_retries(store: Any, key: str, due: datetime, now: datetime) -> datetime | None:
+    """Scheduler work ``sns.retry`` (keyed by Region): every http/https retry due up to ``now``, each at its own due
+    time on the clock; a retry that fails again waits the policy's next delay, the last one settles the outbox row
+    (Failed, and the dead-letter queue if the subscription has one)."""
+    svc = LocalSNS(store, key)
+    while True:
+        row = store.conn.execute("SELECT * FROM sns_http_retries WHERE region = ? AND due_ms <= ? ORDER BY due_ms, id "
+                                 "LIMIT 1", (key, _ms(now))).fetchone()  # fmt: skip
+        if row is None:
+            break
+        when_ms = row["due_ms"]
+        times = [*json.loads(row["times"]), when_ms]
+        delays = json.loads(row["delays"])
+        ok, detail, retryable = post_http(row["url"], row["body"], json.loads(row["headers"]), row["content_type"])
+        # An immediate retry (no delay) follows at once, still at this instant.
+        while not ok and retryable and delays and delays[0] == 0:
+            delays.pop(0)
+            times.append(when_ms)
+            ok, detail, retryable = post_http(row["url"], row["body"], json.loads(row["headers"]), row["content_type"])
+        if not ok and retryable and delays:
+            nxt = when_ms + int(delays[0] * 1000)
+            store.conn.execute("UPDATE sns_http_retries SET delays = ?, times = ?, due_ms = ? WHERE id = ?",
+                               (json.dumps(delays[1:]), json.dumps(times), nxt, row["id"]))  # fmt: skip
+            store.conn.execute("UPDATE sns_outbox SET detail = ? WHERE seq = ?",
+                               (f"{detail} ({_attempts_text(times)}; next attempt at {_iso(nxt)})", row["outbox_seq"]))  # fmt: skip
+            continue
+        store.conn.execute("DELETE FROM sns_http_retries WHERE id = ?", (row["id"],))
+        if ok:
+            status, text = "Delivered", _attempts_text(times)
+        else:
+            sub = store.conn.execute("SELECT attributes FROM sns_subscriptions WHERE arn = ?",
+                                     (row["subscription_arn"],)).fetchone()  # fmt: skip
+            sub_attrs = json.loads(sub[0]) if sub is not None else {}
+            when = datetime.fromtimestamp(when_ms / 1000, UTC)
+            status, text = "Failed", svc._dead_letter(sub_attrs, row["body"], when, f"{detail} ({_attempts_text(times)})")
+        store.conn.execute("UPDATE sns_outbox SET status = ?, detail = ? WHERE seq = ?", (status, text, row["outbox_seq"]))
+    nxt_ms = store.conn.execute("SELECT min(due_ms) FROM sns_http_retries WHERE region = ?", (key,)).fetchone()[0]
+    return None if nxt_ms is None else datetime.fromtimestamp(nxt_ms / 1000, UTC)
 
 
 def deliver_to_topic(store: Any, arn: str, payload: str, when: datetime, *, subject: str | None = None,

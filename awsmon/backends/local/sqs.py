@@ -7,7 +7,8 @@ length-prefixed name / type / value encoding). Other services deliver to a queue
 (:func:`deliver_to_queue`: EventBridge targets and dead-letter queues, SNS subscriptions).
 
 [design choice] WaitTimeSeconds does not wait (the clock is simulated: a long poll would only end empty); messages
-past MessageRetentionPeriod are removed when the queue is next read. FIFO queues: MessageGroupId required, 5-minute
+past MessageRetentionPeriod are removed when the queue is next read. RedrivePolicy: a message received more than
+maxReceiveCount times moves to the dead-letter queue on the next receive attempt (as AWS). FIFO queues: MessageGroupId required, 5-minute
 deduplication (MessageDeduplicationId or ContentBasedDeduplication), one in-flight batch per message group.
 """
 
@@ -160,7 +161,7 @@ class LocalSQS(LocalService):
         return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
 
     def queue_arn(self, name: str) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+        return self.resource_arn(name)
 
     def _name_from_url(self, url: Any) -> str:
         if not isinstance(url, str) or not url:
@@ -202,7 +203,7 @@ class LocalSQS(LocalService):
                     raise invalid(f"Invalid value for the parameter {key}.", "InvalidAttributeValue")
                 if key == "ContentBasedDeduplication" and not fifo:
                     raise invalid("Unknown Attribute ContentBasedDeduplication.", "InvalidAttributeName")
-                if key in ("Policy", "RedrivePolicy", "RedriveAllowPolicy"):
+                if key in ("Policy", "RedrivePolicy", "RedriveAllowPolicy") and not (key != "Policy" and text == ""):
                     try:
                         json.loads(text)
                     except ValueError:
@@ -211,6 +212,66 @@ class LocalSQS(LocalService):
             else:
                 raise invalid(f"Unknown Attribute {key}.", "InvalidAttributeName")
         return out
+
+    def _check_redrive(self, attrs: Mapping[str, str], source_arn: str, fifo: bool) -> None:
+        """RedrivePolicy / RedriveAllowPolicy as SQS checks them when they are set."""
+        allow = attrs.get("RedriveAllowPolicy")
+        if allow:
+            policy = json.loads(allow)
+            bad = _invalid_allow_policy(policy)
+            if bad:
+                raise invalid(f"Value {allow} for parameter RedriveAllowPolicy is invalid. Reason: {bad}")
+        text = attrs.get("RedrivePolicy")
+        if not text:
+            return
+
+        def refuse(reason: str) -> ServiceError:
+            return invalid(f"Value {text} for parameter RedrivePolicy is invalid. Reason: {reason}")
+
+        policy = json.loads(text)
+        if not isinstance(policy, dict):
+            raise refuse("Redrive policy is not a JSON object.")
+        for key in ("deadLetterTargetArn", "maxReceiveCount"):
+            if key not in policy:
+                raise refuse(f"Redrive policy does not contain mandatory attribute: {key}.")
+        count = policy["maxReceiveCount"]
+        if isinstance(count, bool) or not re.fullmatch(r"-?\d+", str(count)) or not 1 <= int(count) <= 1000:
+            raise refuse(f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to 1000 both "
+                         "inclusive.")  # fmt: skip
+        target = str(policy["deadLetterTargetArn"])
+        parts = target.split(":")
+        dlq = None
+        if len(parts) == 6 and parts[2] == "sqs" and parts[3] == self.region and parts[4] == self.account_id:
+            dlq = self.conn.execute("SELECT * FROM sqs_queues WHERE region = ? AND name = ?",
+                                    (self.region, parts[5])).fetchone()  # fmt: skip
+        if dlq is None:
+            raise refuse("Dead letter target does not exist.")
+        if self._is_fifo(dlq) != fifo:
+            raise refuse("Dead-letter queue must be same type of queue as the source.")
+        allowed = json.loads(json.loads(dlq["attributes"]).get("RedriveAllowPolicy") or "{}")
+        permission = allowed.get("redrivePermission", "allowAll")
+        if permission == "denyAll" or (permission == "byQueue" and source_arn not in allowed.get("sourceQueueArns", [])):
+            raise refuse(f"Queue {target} does not allow this queue to use it as a dead-letter queue.")
+
+    def _dead_letter(self, q: Any, row: Any, now: int) -> bool:
+        """Move a message received more than maxReceiveCount times to the dead-letter queue (True when moved). The
+        message keeps its id, body, attributes and receive count; a standard queue keeps its enqueue time (retention
+        counts from it), a FIFO queue's is reset (AWS). A dead-letter queue deleted since keeps it here."""
+        policy = json.loads(json.loads(q["attributes"]).get("RedrivePolicy") or "{}")
+        if not policy or row["receive_count"] < int(policy["maxReceiveCount"]):
+            return False
+        name = str(policy["deadLetterTargetArn"]).split(":")[-1]
+        dlq = self.conn.execute("SELECT * FROM sqs_queues WHERE region = ? AND name = ?", (self.region, name)).fetchone()
+        if dlq is None:
+            return False
+        seq, sent = row["seq"], row["sent_ms"]
+        if self._is_fifo(dlq):
+            seq, sent = f"{dlq['next_seq']:020d}", now
+            self.conn.execute("UPDATE sqs_queues SET next_seq = next_seq + 1 WHERE region = ? AND name = ?",
+                              (self.region, name))  # fmt: skip
+        self.conn.execute("UPDATE sqs_messages SET queue = ?, visible_ms = ?, receipt = NULL, seq = ?, sent_ms = ? "
+                          "WHERE id = ?", (name, now, seq, sent, row["id"]))  # fmt: skip
+        return True
 
     @api("CreateQueue")
     def create_queue(self, *, QueueName: str, Attributes: dict[str, str] | None = None,
@@ -225,7 +286,8 @@ class LocalSQS(LocalService):
         if QueueName.endswith(".fifo") and not fifo:
             raise invalid("The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
                           "underscores, must end with .fifo suffix and be 1 to 80 in length.")  # fmt: skip
-        checked = self._check_attributes(attrs, fifo=fifo)
+        checked = {k: v for k, v in self._check_attributes(attrs, fifo=fifo).items() if v != "" or k == "Policy"}
+        self._check_redrive(checked, self.queue_arn(QueueName), fifo)
         row = self.conn.execute("SELECT attributes FROM sqs_queues WHERE region = ? AND name = ?",
                                 (self.region, QueueName)).fetchone()  # fmt: skip
         if row is not None:
@@ -319,7 +381,9 @@ class LocalSQS(LocalService):
         if "FifoQueue" in checked and (checked["FifoQueue"] == "true") != fifo:
             raise invalid("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
                           "InvalidAttributeValue")  # fmt: skip
-        merged = {**json.loads(q["attributes"]), **checked}
+        self._check_redrive(checked, q["arn"], fifo)
+        merged = {k: v for k, v in {**json.loads(q["attributes"]), **checked}.items()
+                  if not (k in ("RedrivePolicy", "RedriveAllowPolicy") and v == "")}  # "" removes a policy
         self.conn.execute("UPDATE sqs_queues SET attributes = ?, modified_ms = ? WHERE region = ? AND name = ?",
                           (json.dumps(merged), _ms(self.now()), self.region, q["name"]))  # fmt: skip
         return {}
@@ -443,7 +507,14 @@ class LocalSQS(LocalService):
             sql += (" AND group_id NOT IN (SELECT group_id FROM sqs_messages WHERE region = ? AND queue = ? "
                     "AND visible_ms > ? AND receive_count > 0)")  # fmt: skip
             args += [self.region, q["name"], now]
-        rows = self.conn.execute(sql + " ORDER BY id LIMIT ?", (*args, n)).fetchall()
+        rows = []
+        after = 0
+        while len(rows) < n:  # messages moved to the dead-letter queue make room for others
+            batch = self.conn.execute(sql + " AND id > ? ORDER BY id LIMIT ?", (*args, after, n - len(rows))).fetchall()
+            if not batch:
+                break
+            after = batch[-1]["id"]
+            rows += [r for r in batch if not self._dead_letter(q, r, now)]
         wanted_system = list(AttributeNames or []) + list(MessageSystemAttributeNames or [])
         messages = []
         for r in rows:
@@ -499,6 +570,21 @@ class LocalSQS(LocalService):
                                "timeout change.")  # fmt: skip
         self.conn.execute("UPDATE sqs_messages SET visible_ms = ? WHERE id = ?", (now + int(VisibilityTimeout) * 1000, row["id"]))
         return {}
+
+
+def _invalid_allow_policy(policy: Any) -> str | None:
+    """Why a RedriveAllowPolicy is refused, or None."""
+    if not isinstance(policy, dict):
+        return "Redrive allow policy is not a JSON object."
+    permission = policy.get("redrivePermission")
+    if permission not in ("allowAll", "denyAll", "byQueue"):
+        return f"Invalid value for redrivePermission: {permission}, valid values are allowAll, denyAll, byQueue."
+    arns = policy.get("sourceQueueArns")
+    if permission != "byQueue":
+        return None if arns is None else "sourceQueueArns can be specified only when redrivePermission is byQueue."
+    if not isinstance(arns, list) or not 1 <= len(arns) <= 10:
+        return "sourceQueueArns must hold 1 to 10 queue ARNs when redrivePermission is byQueue."
+    return None
 
 
 def deliver_to_queue(store: Any, arn: str, payload: str, when: datetime, *,

@@ -128,4 +128,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (topic_arn, dedup_id)
     );
     """,
+    """
+    -- SNS http/https deliveries waiting for their next retry on the clock (the delivery policy's remaining delays).
+    CREATE TABLE IF NOT EXISTS sns_http_retries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        region TEXT NOT NULL,
+        outbox_seq INTEGER,
+        subscription_arn TEXT NOT NULL,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        delays TEXT NOT NULL,                  -- JSON: seconds before each retry still to make
+        times TEXT NOT NULL,                   -- JSON: the attempts made so far (epoch ms)
+        due_ms INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sns_http_retries_due ON sns_http_retries (region, due_ms);
+    """,
 ]

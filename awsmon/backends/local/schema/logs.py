@@ -102,4 +102,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE log_groups ADD COLUMN data_protection TEXT;
     ALTER TABLE log_events ADD COLUMN masked TEXT;
     """,
+    # Account policies (PutAccountPolicy): subscription filter and data protection policies, one of each per Region.
+    """
+    CREATE TABLE IF NOT EXISTS log_account_policies (
+        region TEXT NOT NULL,
+        policy_type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        document TEXT NOT NULL,
+        scope TEXT NOT NULL DEFAULT 'ALL',
+        selection TEXT,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (region, policy_type, name)
+    );
+    """,
 ]
