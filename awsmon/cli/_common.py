@@ -104,6 +104,8 @@ ATHENA_WORKGROUP = typer.Option(None, "--workgroup", "--work-group", help="Athen
 ATHENA_OUTPUT = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/.")
 QUERY_MAX_WAIT = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds.")
 QUERY_MAX_RESULTS = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows.")
+
+
 def publish_command(topic: Any, doc: str) -> Callable[..., None]:
     """The Publish command, for `sns publish` (``--topic-arn``) and `alarms topics publish` (a positional topic):
     one signature and body, the topic parameter and the docstring given."""
