@@ -9,7 +9,9 @@ Runs: each due run requests the canary's URL(s) for real (urllib, the run-config
 one the local account understands (:func:`awsmon.engines.canary.plan_from_script`); a custom script's runs are
 FAILED with a StateReason saying it is not executed. A catch-up probes each step once and records the due runs from
 that probe, at most ``MAX_RUNS_PER_CATCH_UP`` of them and none older than ``CATCH_UP_WINDOW`` (the rest are not
-recorded): advancing the clock a month never requests a URL thousands of times. Each run publishes
+recorded): advancing the clock a month never requests a URL thousands of times. The probe never runs inside a
+write transaction: the scheduler's transaction claims the due runs (RUNNING runs with a lease), the probe runs
+after it commits with no lock held, and a second short transaction completes them (see :func:`_claim_runs`). Each run publishes
 CloudWatchSynthetics metrics (a ``datapoints`` fact) and writes its HAR-like request log and run report into the
 artifact bucket through the local S3 service, as the canary's execution role. State changes and completed runs
 are ``aws.synthetics`` EventBridge events (``event`` facts).
@@ -35,7 +37,8 @@ from awsmon.errors import ServiceError
 JOB = "synthetics.canary"
 MAX_RUNS_PER_CATCH_UP = 60
 CATCH_UP_WINDOW = timedelta(hours=24)
-PROBE_TIMEOUT_CAP = 30.0  # seconds: a probe holds the account's write lock while it waits
+PROBE_TIMEOUT_CAP = 30.0  # seconds per step
+LEASE_MARGIN_S = 60.0  # a claim outlives its probe by this much before another catch-up may take the runs over
 ROLE_ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 NOT_EXECUTED = ("The local awsmon account does not execute custom canary scripts (only awsmon's heartbeat and api "
@@ -454,6 +457,7 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
             svc._set_state(name, "READY", when=due)
         return None
     if state == "STOPPING":
+        _claim_runs(store, region, row, config, [])  # runs whose catch-up died while probing them
         svc._set_state(name, "STOPPED", when=due, stopped_ms=_ms(due))
         return None
     started = _dt(row["started_ms"]) or due
@@ -475,8 +479,7 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
         nxt = sched.next_run(first - timedelta(milliseconds=1), started)
         first = nxt if nxt is not None else first
     runs, _ = sched.runs_between(first, until, started, MAX_RUNS_PER_CATCH_UP)
-    if runs:
-        _do_runs(svc, row, config, runs)
+    _claim_runs(store, region, row, config, runs)
     nxt = None if sched.once else sched.next_run(max(until, runs[-1] if runs else until), started)
     if nxt is None or (end is not None and nxt >= end):
         stop_at = max(runs[-1] if sched.once and runs else (end if end is not None else now), due)
@@ -485,51 +488,87 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
     return nxt
 
 
-def _do_runs(svc: LocalSynthetics, row: Any, config: dict[str, Any], runs: list[datetime]) -> None:
-    """Record the given runs from one probe of each step, publish their metrics, write their artifacts."""
-    store, region, name = svc.store, svc.region, row["name"]
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _claim_runs(store: Any, region: str, row: Any, config: dict[str, Any], runs: list[datetime]) -> None:
+    """In the scheduler's transaction: record ``runs`` as RUNNING runs claimed by this catch-up (with any run whose
+    earlier claim expired, its catch-up having died), and probe and complete them once the claim is committed.
+
+    The probe waits for real HTTP answers (up to the run timeout, capped, per step): it must not hold the account's
+    write lock, or a slow URL would block every other writer. The claim moves the job's due time in the same
+    transaction, so a concurrent catch-up neither records these runs again nor waits for them."""
+    name = row["name"]
     plan = json.loads(row["plan"]) if row["plan"] else None
+    timeout = min(float(config["RunConfig"]["TimeoutInSeconds"]), PROBE_TIMEOUT_CAP)
+    token = str(uuid.uuid4())
+    lease = _wall_ms() + int((timeout * len(plan["steps"] if plan else []) + LEASE_MARGIN_S) * 1000)
+    store.conn.execute("UPDATE synthetics_runs SET claim = ?, lease_until_ms = ? WHERE region = ? AND canary = ? "
+                       "AND state = 'RUNNING' AND lease_until_ms < ?", (token, lease, region, name, _wall_ms()))  # fmt: skip
+    for when in runs:
+        bucket, prefix = eng.run_folder(config["ArtifactS3Location"], when)
+        store.conn.execute(
+            "INSERT INTO synthetics_runs (region, canary, run_id, state, started_ms, artifact, claim, lease_until_ms) "
+            "VALUES (?,?,?,'RUNNING',?,?,?,?)", (region, name, str(uuid.uuid4()), _ms(when), f"{bucket}/{prefix}", token, lease),
+        )  # fmt: skip
+    if runs or store.conn.execute("SELECT 1 FROM synthetics_runs WHERE claim = ? LIMIT 1", (token,)).fetchone():
+        scheduler.after_commit(lambda: _complete_runs(store, region, name, row["canary_id"], token, plan, config))
+
+
+def _complete_runs(store: Any, region: str, name: str, canary_id: str, token: str, plan: dict[str, Any] | None,
+                   config: dict[str, Any]) -> None:  # fmt: skip
+    """With no lock held: probe each step once; then, in one short transaction, complete the claimed runs from that
+    probe (a run deleted with its canary, or taken over after the lease expired, is left alone), publish their
+    metrics and write their artifacts, each stamped with its run's own time."""
     timeout = min(float(config["RunConfig"]["TimeoutInSeconds"]), PROBE_TIMEOUT_CAP)
     responses = [] if plan is None else probe_steps(plan, timeout)
     outcome = None if plan is None else eng.evaluate(name, plan, responses)
-    for when in runs:
-        run_id = str(uuid.uuid4())
-        bucket, prefix = eng.run_folder(config["ArtifactS3Location"], when)
-        if outcome is None:
-            state, reason, code, result, duration = "FAILED", NOT_EXECUTED, "CANARY_FAILURE", "UNKNOWN", 0.0
-            metrics = [("SuccessPercent", {"CanaryName": name}, 0.0, "Percent"),
-                       ("Failed", {"CanaryName": name}, 1.0, "Count")]  # fmt: skip
-        else:
-            state = "PASSED" if outcome.passed else "FAILED"
-            reason, code = (None, None) if outcome.passed else (outcome.reason, "CANARY_FAILURE")
-            result, duration, metrics = state, outcome.duration_ms, outcome.metrics
-        completed = when + timedelta(milliseconds=duration)
-        report = {"canaryName": name, "canaryRunId": run_id, "artifactLocation": f"{bucket}/{prefix}",
-                  "startTime": when.isoformat(), "endTime": completed.isoformat(), "status": state,
-                  "stateReason": reason, "steps": [] if outcome is None else outcome.steps}  # fmt: skip
-        files = [(f"SyntheticsReport-{state}.json", report)]
-        if outcome is not None:
-            files.append(("requests.har.json", eng.har_log(when, responses)))
-        upload_error = _upload(store, region, config["ExecutionRoleArn"], name, bucket, prefix, files)
-        if upload_error and code is None:
-            state, reason, code = "FAILED", upload_error, "EXECUTION_FAILURE"
-        store.conn.execute(
-            "INSERT INTO synthetics_runs (region, canary, run_id, state, state_reason, state_reason_code, test_result, "
-            "started_ms, completed_ms, artifact) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (region, name, run_id, state, reason, code, result, _ms(when), _ms(completed), f"{bucket}/{prefix}"),
-        )  # fmt: skip
-        emit_event(store, region, f"Synthetics Canary TestRun {'Successful' if state == 'PASSED' else 'Failure'}",
-                   completed, {"account-id": store.account_id, "canary-id": row["canary_id"], "canary-name": name,
-                               "canary-run-id": run_id, "artifact-location": f"{bucket}/{prefix}",
-                               "test-run-status": state, "state-reason": reason or "null",
-                               "canary-run-timeline": {"started": int(when.timestamp()),
-                                                       "completed": int(completed.timestamp())},
-                               "message": "Test run result is generated successfully"})  # fmt: skip
-        for metric, dims, value, unit in metrics:
-            facts.emit(store, region, "datapoints", namespace="CloudWatchSynthetics", metric_name=metric,
-                       dimensions=dims, timestamp=when, values=[value], counts=None, unit=unit,
-                       storage_resolution=60)  # fmt: skip
-    _expire_runs(store, region, name, config, runs[-1])
+    with store.transaction():
+        claimed = store.conn.execute("SELECT run_id, started_ms, artifact FROM synthetics_runs WHERE region = ? AND "
+                                     "canary = ? AND claim = ? AND state = 'RUNNING' ORDER BY started_ms",
+                                     (region, name, token)).fetchall()  # fmt: skip
+        for run_id, started_ms, artifact in claimed:
+            when = _dt(started_ms)
+            assert when is not None
+            if outcome is None:
+                state, reason, code, result, duration = "FAILED", NOT_EXECUTED, "CANARY_FAILURE", "UNKNOWN", 0.0
+                metrics = [("SuccessPercent", {"CanaryName": name}, 0.0, "Percent"),
+                           ("Failed", {"CanaryName": name}, 1.0, "Count")]  # fmt: skip
+            else:
+                state = "PASSED" if outcome.passed else "FAILED"
+                reason, code = (None, None) if outcome.passed else (outcome.reason, "CANARY_FAILURE")
+                result, duration, metrics = state, outcome.duration_ms, outcome.metrics
+            completed = when + timedelta(milliseconds=duration)
+            report = {"canaryName": name, "canaryRunId": run_id, "artifactLocation": artifact,
+                      "startTime": when.isoformat(), "endTime": completed.isoformat(), "status": state,
+                      "stateReason": reason, "steps": [] if outcome is None else outcome.steps}  # fmt: skip
+            files = [(f"SyntheticsReport-{state}.json", report)]
+            if outcome is not None:
+                files.append(("requests.har.json", eng.har_log(when, responses)))
+            bucket, _, prefix = artifact.partition("/")
+            with store.as_of(completed):  # S3 LastModified and the PutObject records: the run's own time
+                upload_error = _upload(store, region, config["ExecutionRoleArn"], name, bucket, prefix, files)
+            if upload_error and code is None:
+                state, reason, code = "FAILED", upload_error, "EXECUTION_FAILURE"
+            store.conn.execute(
+                "UPDATE synthetics_runs SET state = ?, state_reason = ?, state_reason_code = ?, test_result = ?, "
+                "completed_ms = ?, claim = NULL, lease_until_ms = NULL WHERE region = ? AND canary = ? AND run_id = ?",
+                (state, reason, code, result, _ms(completed), region, name, run_id),
+            )  # fmt: skip
+            emit_event(store, region, f"Synthetics Canary TestRun {'Successful' if state == 'PASSED' else 'Failure'}",
+                       completed, {"account-id": store.account_id, "canary-id": canary_id, "canary-name": name,
+                                   "canary-run-id": run_id, "artifact-location": artifact,
+                                   "test-run-status": state, "state-reason": reason or "null",
+                                   "canary-run-timeline": {"started": int(when.timestamp()),
+                                                           "completed": int(completed.timestamp())},
+                                   "message": "Test run result is generated successfully"})  # fmt: skip
+            for metric, dims, value, unit in metrics:
+                facts.emit(store, region, "datapoints", namespace="CloudWatchSynthetics", metric_name=metric,
+                           dimensions=dims, timestamp=when, values=[value], counts=None, unit=unit,
+                           storage_resolution=60)  # fmt: skip
+        if claimed:
+            _expire_runs(store, region, name, config, _dt(claimed[-1][1]))  # type: ignore[arg-type]
 
 
 def _upload(store: Any, region: str, role: str, name: str, bucket: str, prefix: str,
