@@ -526,3 +526,49 @@ def test_pagination_and_tokens(ctx: Any) -> None:
         with pytest.raises(ServiceError) as err:
             client.describe_canaries(**bad)
         assert err.value.code == "ValidationException"
+
+
+def test_runtime_versions_and_runtime_validation(pinned: Cli) -> None:
+    versions = pinned.json("synthetics", "describe-runtime-versions")["RuntimeVersions"]
+    by_name = {v["VersionName"]: v for v in versions}
+    assert by_name["syn-nodejs-puppeteer-3.9"]["DeprecationDate"] == "2024-01-08T00:00:00Z"
+    assert by_name["syn-python-selenium-5.1"]["DeprecationDate"] == "2026-02-03T00:00:00Z"
+    assert eng.DEFAULT_RUNTIME in by_name and "DeprecationDate" not in by_name[eng.DEFAULT_RUNTIME]
+    assert all(set(v) <= {"VersionName", "Description", "ReleaseDate", "DeprecationDate"} for v in versions)
+    base = ["synthetics", "create-canary", "--name", "rt", "--blueprint", "heartbeat", "--url", "http://127.0.0.1:9/",
+            "--schedule", "rate(5 minutes)", "--no-start", "--runtime-version"]  # fmt: skip
+    res = pinned(*base, "syn-nodejs-puppeteer-6.0")  # deprecated on 2024-03-08, before the pinned clock
+    assert res.exit_code == 2 and res.stderr.strip() == "awsmon: error: ValidationException: Deprecated runtime version specified."
+    res = pinned(*base, "syn-nodejs-puppeteer-99.0")
+    assert res.exit_code == 2 and "Invalid runtime version: syn-nodejs-puppeteer-99.0." in res.stderr
+    assert pinned.json("synthetics", "describe-canaries")["Canaries"] == []
+    pinned.ok(*base, "syn-python-selenium-7.0")
+    res = pinned("synthetics", "update-canary", "--name", "rt", "--runtime-version", "syn-nodejs-puppeteer-5.1")
+    assert res.exit_code == 2 and "Deprecated runtime version specified." in res.stderr
+
+
+def test_tags_and_state_conflicts(pinned: Cli, site: _Site) -> None:
+    _heartbeat(pinned, "t", site.url + "/", "rate(5 minutes)", "--tags", "team=web")
+    arn = "arn:aws:synthetics:us-east-1:123456789012:canary:t"
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "blueprint": "heartbeat", "team": "web"}  # fmt: skip
+    pinned.ok("synthetics", "tag-resource", "--resource-arn", arn, "--tags", "env=prod,team=api")
+    pinned.ok("synthetics", "untag-resource", "--resource-arn", arn, "--tag-keys", "blueprint")
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "team": "api", "env": "prod"}  # fmt: skip
+    assert pinned.json("synthetics", "get-canary", "--name", "t")["Canary"]["Tags"] == {"team": "api", "env": "prod"}
+    res = pinned("synthetics", "list-tags-for-resource", "--resource-arn", arn + "x")
+    assert res.exit_code == 1 and "NotFoundException" in res.stderr
+    res = pinned("synthetics", "tag-resource", "--resource-arn", "arn:aws:synthetics:us-east-1:1:canary:t",
+                 "--tags", "a=b")  # fmt: skip
+    assert "BadRequestException" in res.stderr and "resourceArn" in res.stderr
+    res = pinned("synthetics", "tag-resource", "--resource-arn", arn, "--tags", "aws:x=1")
+    assert "BadRequestException" in res.stderr
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "team": "api", "env": "prod"}  # fmt: skip
+    # AWS's wrong-state text ("Canary is in a state that can't be deleted: RUNNING")
+    res = pinned("synthetics", "delete-canary", "--name", "t")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == "awsmon: error: ConflictException: Canary is in a state that can't be deleted: RUNNING"
+    res = pinned("synthetics", "start-canary", "--name", "t")
+    assert "ConflictException: Canary is in a state that can't be started: RUNNING" in res.stderr
