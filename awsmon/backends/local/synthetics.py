@@ -79,18 +79,21 @@ RESOURCE_ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*)?:synthetics:[a-z]{2,4}(-[a-z]
 TAG_KEY_RE = re.compile(r"^(?!aws:)[a-zA-Z+-=._:/]+$")  # botocore's TagKey pattern
 
 
+def _bad_request(value: Any, param: str, rule: str) -> ServiceError:
+    """The tagging calls' model-validation error (their model lists BadRequestException, not ValidationException)."""
+    return ServiceError("BadRequestException", eng.constraint(value, param, rule).message)
+
+
 def _check_tags(tags: Any) -> dict[str, str]:
     """A TagMap as botocore's model constrains it (1-50 entries, key 1-128 not aws:, value up to 256)."""
     if not isinstance(tags, dict) or not 1 <= len(tags) <= 50:
-        raise ServiceError("BadRequestException", eng.constraint(tags, "tags", "Member must have length less than or "
-                                                                "equal to 50").message)  # fmt: skip
+        raise _bad_request(tags, "tags", "Member must have length less than or equal to 50")  # fmt: skip
     for key, value in tags.items():
         if not isinstance(key, str) or not 1 <= len(key) <= 128 or not TAG_KEY_RE.match(key):
-            raise ServiceError("BadRequestException", eng.constraint(key, "tags.key", "Member must satisfy regular "
-                                                                    "expression pattern: " + TAG_KEY_RE.pattern).message)  # fmt: skip
+            raise _bad_request(key, "tags.key", "Member must satisfy regular expression pattern: "
+                               + TAG_KEY_RE.pattern)  # fmt: skip
         if not isinstance(value, str) or len(value) > 256:
-            raise ServiceError("BadRequestException", eng.constraint(value, f"tags.{key}", "Member must have length "
-                                                                    "less than or equal to 256").message)  # fmt: skip
+            raise _bad_request(value, f"tags.{key}", "Member must have length less than or equal to 256")  # fmt: skip
     return dict(tags)
 
 
@@ -329,8 +332,8 @@ class LocalSynthetics(LocalService):
     def _tagged(self, ResourceArn: Any) -> Any:
         """The canary a tagging call names by ARN (groups are not simulated: NotFoundException)."""
         if not isinstance(ResourceArn, str) or not RESOURCE_ARN_RE.fullmatch(ResourceArn):
-            raise ServiceError("BadRequestException", eng.constraint(ResourceArn, "resourceArn", "Member must satisfy "
-                                                                    "regular expression pattern: " + RESOURCE_ARN_RE.pattern).message)  # fmt: skip
+            raise _bad_request(ResourceArn, "resourceArn", "Member must satisfy regular expression pattern: "
+                               + RESOURCE_ARN_RE.pattern)  # fmt: skip
         name = ResourceArn.rsplit(":", 1)[1]
         row = self.conn.execute("SELECT * FROM synthetics_canaries WHERE region = ? AND name = ?",
                                 (self.region, name)).fetchone()  # fmt: skip
@@ -362,8 +365,7 @@ class LocalSynthetics(LocalService):
     def untag_resource(self, *, ResourceArn: str, TagKeys: list[str], **kw: Any) -> dict[str, Any]:
         row = self._tagged(ResourceArn)
         if not isinstance(TagKeys, list) or not 1 <= len(TagKeys) <= 50 or not all(isinstance(k, str) for k in TagKeys):
-            raise ServiceError("BadRequestException", eng.constraint(TagKeys, "tagKeys", "Member must have length "
-                                                                    "less than or equal to 50").message)  # fmt: skip
+            raise _bad_request(TagKeys, "tagKeys", "Member must have length less than or equal to 50")  # fmt: skip
         self._set_tags(row, {k: v for k, v in (json.loads(row["config"]).get("Tags") or {}).items() if k not in TagKeys})
         return {}
 
