@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,7 +33,9 @@ class _Site:
 
     def __init__(self) -> None:
         self.status = 200
+        self.delay = 0.0  # seconds the server waits before answering
         self.hits: list[tuple[str, str, str]] = []  # (method, path, body)
+        self.answered: list[float] = []  # time.monotonic() of each answer
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +43,7 @@ class _Site:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode() if length else ""
                 site.hits.append((self.command, self.path, body))
+                time.sleep(site.delay)
                 status = 201 if self.path.startswith("/created") and site.status == 200 else site.status
                 payload = b'{"ok": true}'
                 self.send_response(status)
@@ -45,6 +51,7 @@ class _Site:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+                site.answered.append(time.monotonic())
 
             do_GET = do_POST = _answer  # noqa: N815 (http.server's names)
 
@@ -315,6 +322,62 @@ def test_lifecycle_stop_delete_and_run_once(pinned: Cli, site: _Site) -> None:
     assert names == ["once", "brief", "cron"]
 
 
+def test_probe_holds_no_write_lock_and_run_counts_stay_exact(pinned: Cli, site: _Site, home: Path) -> None:
+    """A catch-up probing a slow URL (another process) does not make a concurrent writer wait for it."""
+    _heartbeat(pinned, "slow", site.url + "/slow")  # its start run (a fast answer)
+    site.delay = 4.0
+    exe = [sys.executable, "-m", "awsmon"]
+    env = {**os.environ, "AWSMON_HOME": str(home)}
+    # Two runs fall due; the advancing process catches up and probes the slow URL.
+    prober = subprocess.Popen([*exe, "account", "clock", "advance", "10m"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(site.hits) < 2 and time.monotonic() < deadline:  # the prober's catch-up is waiting on the URL
+        time.sleep(0.02)
+    assert len(site.hits) == 2
+    started = time.monotonic()
+    put = subprocess.run([*exe, "metrics", "put", "--namespace", "App", "--metric-name", "Orders", "--value", "1"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    put_done = time.monotonic()
+    assert put.returncode == 0, put.stderr
+    _, err = prober.communicate(timeout=60)
+    assert prober.returncode == 0, err
+    assert put_done < site.answered[-1]  # the put finished while the probe was still waiting for its answer
+    assert put_done - started < 3.0
+    assert len(site.hits) == 2  # the put's own catch-up found the runs claimed and did not probe again
+    site.delay = 0.0
+    runs = _runs(pinned, "slow")
+    assert [r["Status"]["State"] for r in runs] == ["PASSED"] * 3
+    assert [r["Timeline"]["Started"] for r in runs] == ["2026-11-20T12:10:00Z", "2026-11-20T12:05:00Z",
+                                                        "2026-11-20T12:00:00Z"]  # fmt: skip
+    assert len(_datapoints(pinned, "SuccessPercent", "slow", "SampleCount")) == 3
+
+
+def test_a_claim_whose_catch_up_died_is_taken_over(pinned: Cli, site: _Site, home: Path) -> None:
+    """Runs claimed by a catch-up that never completed them (the process died) are probed again after the lease."""
+    import sqlite3
+
+    _heartbeat(pinned, "orphan", site.url + "/")
+    db = next(home.rglob("*.db"))
+    with sqlite3.connect(db) as conn:  # what a catch-up killed between its claim and its probe leaves behind
+        conn.execute("UPDATE synthetics_runs SET state = 'RUNNING', test_result = NULL, completed_ms = NULL, "
+                     "claim = 'dead', lease_until_ms = 0")  # fmt: skip
+    assert [r["Status"]["State"] for r in _runs(pinned, "orphan")] == ["RUNNING"]
+    pinned.ok("account", "clock", "advance", "5m")
+    runs = _runs(pinned, "orphan")
+    assert [r["Status"]["State"] for r in runs] == ["PASSED", "PASSED"]
+    assert len(_datapoints(pinned, "SuccessPercent", "orphan", "SampleCount")) == 2
+
+
+def test_artifacts_carry_their_runs_time(pinned: Cli, site: _Site) -> None:
+    canary = _heartbeat(pinned, "stamp", site.url + "/")
+    pinned.ok("account", "clock", "advance", "10m")
+    items = pinned.json("s3", "ls", f"s3://{BUCKET}/", "--recursive")["Items"]
+    folder = canary["ArtifactS3Location"].split("/", 1)[1]
+    stamps = sorted(i["LastModified"] for i in items if i["Key"].startswith(folder) and "SyntheticsReport" in i["Key"])
+    assert stamps == ["2026-11-20T12:00:00Z", "2026-11-20T12:05:00Z", "2026-11-20T12:10:00Z"]  # not the catch-up's
+
+
 def test_catch_up_is_bounded_and_probes_once(pinned: Cli, site: _Site) -> None:
     _heartbeat(pinned, "busy", site.url + "/", "rate(1 minute)")
     pinned.ok("account", "clock", "advance", "3d")
@@ -463,3 +526,49 @@ def test_pagination_and_tokens(ctx: Any) -> None:
         with pytest.raises(ServiceError) as err:
             client.describe_canaries(**bad)
         assert err.value.code == "ValidationException"
+
+
+def test_runtime_versions_and_runtime_validation(pinned: Cli) -> None:
+    versions = pinned.json("synthetics", "describe-runtime-versions")["RuntimeVersions"]
+    by_name = {v["VersionName"]: v for v in versions}
+    assert by_name["syn-nodejs-puppeteer-3.9"]["DeprecationDate"] == "2024-01-08T00:00:00Z"
+    assert by_name["syn-python-selenium-5.1"]["DeprecationDate"] == "2026-02-03T00:00:00Z"
+    assert eng.DEFAULT_RUNTIME in by_name and "DeprecationDate" not in by_name[eng.DEFAULT_RUNTIME]
+    assert all(set(v) <= {"VersionName", "Description", "ReleaseDate", "DeprecationDate"} for v in versions)
+    base = ["synthetics", "create-canary", "--name", "rt", "--blueprint", "heartbeat", "--url", "http://127.0.0.1:9/",
+            "--schedule", "rate(5 minutes)", "--no-start", "--runtime-version"]  # fmt: skip
+    res = pinned(*base, "syn-nodejs-puppeteer-6.0")  # deprecated on 2024-03-08, before the pinned clock
+    assert res.exit_code == 2 and res.stderr.strip() == "awsmon: error: ValidationException: Deprecated runtime version specified."
+    res = pinned(*base, "syn-nodejs-puppeteer-99.0")
+    assert res.exit_code == 2 and "Invalid runtime version: syn-nodejs-puppeteer-99.0." in res.stderr
+    assert pinned.json("synthetics", "describe-canaries")["Canaries"] == []
+    pinned.ok(*base, "syn-python-selenium-7.0")
+    res = pinned("synthetics", "update-canary", "--name", "rt", "--runtime-version", "syn-nodejs-puppeteer-5.1")
+    assert res.exit_code == 2 and "Deprecated runtime version specified." in res.stderr
+
+
+def test_tags_and_state_conflicts(pinned: Cli, site: _Site) -> None:
+    _heartbeat(pinned, "t", site.url + "/", "rate(5 minutes)", "--tags", "team=web")
+    arn = "arn:aws:synthetics:us-east-1:123456789012:canary:t"
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "blueprint": "heartbeat", "team": "web"}  # fmt: skip
+    pinned.ok("synthetics", "tag-resource", "--resource-arn", arn, "--tags", "env=prod,team=api")
+    pinned.ok("synthetics", "untag-resource", "--resource-arn", arn, "--tag-keys", "blueprint")
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "team": "api", "env": "prod"}  # fmt: skip
+    assert pinned.json("synthetics", "get-canary", "--name", "t")["Canary"]["Tags"] == {"team": "api", "env": "prod"}
+    res = pinned("synthetics", "list-tags-for-resource", "--resource-arn", arn + "x")
+    assert res.exit_code == 1 and "NotFoundException" in res.stderr
+    res = pinned("synthetics", "tag-resource", "--resource-arn", "arn:aws:synthetics:us-east-1:1:canary:t",
+                 "--tags", "a=b")  # fmt: skip
+    assert "BadRequestException" in res.stderr and "resourceArn" in res.stderr
+    res = pinned("synthetics", "tag-resource", "--resource-arn", arn, "--tags", "aws:x=1")
+    assert "BadRequestException" in res.stderr
+    assert pinned.json("synthetics", "list-tags-for-resource", "--resource-arn", arn)["Tags"] == {
+        "team": "api", "env": "prod"}  # fmt: skip
+    # AWS's wrong-state text ("Canary is in a state that can't be deleted: RUNNING")
+    res = pinned("synthetics", "delete-canary", "--name", "t")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == "awsmon: error: ConflictException: Canary is in a state that can't be deleted: RUNNING"
+    res = pinned("synthetics", "start-canary", "--name", "t")
+    assert "ConflictException: Canary is in a state that can't be started: RUNNING" in res.stderr

@@ -220,3 +220,60 @@ def delete_canary(
     from awsmon.services.synthetics import delete_canary as svc
 
     renderer(ctx).detail(svc(app_ctx(ctx), name, delete_lambda))
+
+
+@app.command("describe-runtime-versions")
+def describe_runtime_versions(ctx: typer.Context) -> None:
+    """The Synthetics runtime versions and their deprecation dates (DescribeRuntimeVersions, all pages).
+
+    Example: awsmon synthetics describe-runtime-versions
+    """
+    from awsmon.services.synthetics import describe_runtime_versions as svc
+
+    renderer(ctx).render(svc(app_ctx(ctx)), rows_key="RuntimeVersions",
+                         columns=[Column("VersionName"), Column("DeprecationDate"), Column("Description", priority=1)])  # fmt: skip
+
+
+def _arn_opt() -> Any:
+    return typer.Option(..., "--resource-arn", help="The canary's ARN (arn:aws:synthetics:REGION:ACCOUNT:canary:NAME).")
+
+
+@app.command("list-tags-for-resource")
+def list_tags_for_resource(ctx: typer.Context, resource_arn: str = _arn_opt()) -> None:
+    """A canary's tags (ListTagsForResource).
+
+    Example: awsmon synthetics list-tags-for-resource --resource-arn arn:aws:synthetics:us-east-1:123456789012:canary:home
+    """
+    from awsmon.services.synthetics import list_tags_for_resource as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), resource_arn))
+
+
+@app.command("tag-resource")
+def tag_resource(
+    ctx: typer.Context,
+    resource_arn: str = _arn_opt(),
+    tags: str = typer.Option(..., "--tags", help="key=value,key2=value2 or a JSON object."),
+) -> None:
+    """Add or overwrite a canary's tags (TagResource).
+
+    Example: awsmon synthetics tag-resource --resource-arn arn:aws:synthetics:us-east-1:123456789012:canary:home --tags team=web
+    """
+    from awsmon.services import synthetics as svc
+
+    renderer(ctx).detail(svc.tag_resource(app_ctx(ctx), resource_arn, svc.map_arg(tags, "--tags") or {}))
+
+
+@app.command("untag-resource")
+def untag_resource(
+    ctx: typer.Context,
+    resource_arn: str = _arn_opt(),
+    tag_keys: list[str] = typer.Option(..., "--tag-keys", help="Keys to remove (repeat or comma-separate)."),
+) -> None:
+    """Remove tags from a canary (UntagResource).
+
+    Example: awsmon synthetics untag-resource --resource-arn arn:aws:synthetics:us-east-1:123456789012:canary:home --tag-keys team
+    """
+    from awsmon.services.synthetics import untag_resource as svc
+
+    renderer(ctx).detail(svc(app_ctx(ctx), resource_arn, split_values(tag_keys) or []))

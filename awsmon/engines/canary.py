@@ -26,7 +26,38 @@ TIMEOUT_RANGE = (3, 840)
 MEMORY_RANGE = (960, 3008)
 RETENTION_RANGE = (1, 1024)
 DEFAULT_RUNTIME = "syn-nodejs-puppeteer-9.1"
-RUNTIME_RE = re.compile(r"syn-(nodejs-puppeteer|nodejs-playwright|python-selenium|java|nodejs)-\d+\.\d+|syn-1\.0")
+# DescribeRuntimeVersions, locally: runtime versions AWS publishes, with the deprecation dates of the "Runtime versions
+# support policy" page (CloudWatch_Synthetics_Runtime_Support_Policy.html); None where the page lists none (still
+# supported). Release dates are not listed: awsmon does not know them for every version and does not invent them.
+RUNTIME_VERSIONS: dict[str, tuple[str, str | None]] = {
+    "syn-nodejs-puppeteer-3.8": ("Node.js Puppeteer runtime 3.8", "2024-01-08"),
+    "syn-nodejs-puppeteer-3.9": ("Node.js Puppeteer runtime 3.9", "2024-01-08"),
+    "syn-nodejs-puppeteer-4.0": ("Node.js Puppeteer runtime 4.0", "2024-03-08"),
+    "syn-nodejs-puppeteer-5.0": ("Node.js Puppeteer runtime 5.0", "2024-03-08"),
+    "syn-nodejs-puppeteer-5.1": ("Node.js Puppeteer runtime 5.1", "2024-03-08"),
+    "syn-nodejs-puppeteer-5.2": ("Node.js Puppeteer runtime 5.2", "2026-01-22"),
+    "syn-nodejs-puppeteer-6.0": ("Node.js Puppeteer runtime 6.0", "2024-03-08"),
+    "syn-nodejs-puppeteer-6.1": ("Node.js Puppeteer runtime 6.1", "2024-03-08"),
+    "syn-nodejs-puppeteer-6.2": ("Node.js Puppeteer runtime 6.2", "2026-01-22"),
+    "syn-nodejs-puppeteer-7.0": ("Node.js Puppeteer runtime 7.0", "2026-01-22"),
+    "syn-nodejs-puppeteer-8.0": ("Node.js Puppeteer runtime 8.0", None),
+    "syn-nodejs-puppeteer-9.0": ("Node.js Puppeteer runtime 9.0", None),
+    "syn-nodejs-puppeteer-9.1": ("Node.js Puppeteer runtime 9.1", None),
+    "syn-nodejs-puppeteer-10.0": ("Node.js Puppeteer runtime 10.0", None),
+    "syn-nodejs-playwright-1.0": ("Node.js Playwright runtime 1.0", None),
+    "syn-nodejs-playwright-2.0": ("Node.js Playwright runtime 2.0", None),
+    "syn-python-selenium-1.3": ("Python Selenium runtime 1.3", "2024-03-08"),
+    "syn-python-selenium-2.0": ("Python Selenium runtime 2.0", "2024-03-08"),
+    "syn-python-selenium-2.1": ("Python Selenium runtime 2.1", "2026-01-22"),
+    "syn-python-selenium-3.0": ("Python Selenium runtime 3.0", "2026-01-22"),
+    "syn-python-selenium-4.0": ("Python Selenium runtime 4.0", "2026-02-03"),
+    "syn-python-selenium-4.1": ("Python Selenium runtime 4.1", "2026-02-03"),
+    "syn-python-selenium-5.0": ("Python Selenium runtime 5.0", "2026-02-03"),
+    "syn-python-selenium-5.1": ("Python Selenium runtime 5.1", "2026-02-03"),
+    "syn-python-selenium-6.0": ("Python Selenium runtime 6.0", None),
+    "syn-python-selenium-7.0": ("Python Selenium runtime 7.0", None),
+    "syn-java-1.0": ("Java runtime 1.0", None),
+}
 HANDLER_RE = re.compile(r"(([0-9a-zA-Z_-]+(/|\.))*[0-9A-Za-z_\\-]+(\.|::)[A-Za-z_][A-Za-z0-9_]*)?")
 MARKER = "// awsmon-blueprint: "
 BLUEPRINTS = ("heartbeat", "api")

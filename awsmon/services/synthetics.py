@@ -273,3 +273,23 @@ def update_canary(ctx: AppContext, name: str, *, code: dict[str, Any] | None = N
         raise UsageError("nothing to update: give at least one setting (--schedule, --code, --run-config, ...)")
     _client(ctx).update_canary(Name=name, **params)
     return {}
+
+
+def describe_runtime_versions(ctx: AppContext) -> dict[str, Any]:
+    from awsmon.backends import paginate
+
+    return {"RuntimeVersions": list(paginate(_client(ctx).describe_runtime_versions, "RuntimeVersions"))}
+
+
+def list_tags_for_resource(ctx: AppContext, resource_arn: str) -> dict[str, Any]:
+    return {"Tags": dict(_client(ctx).list_tags_for_resource(ResourceArn=resource_arn).get("Tags") or {})}
+
+
+def tag_resource(ctx: AppContext, resource_arn: str, tags: dict[str, Any]) -> dict[str, Any]:
+    _client(ctx).tag_resource(ResourceArn=resource_arn, Tags=tags)
+    return {}
+
+
+def untag_resource(ctx: AppContext, resource_arn: str, tag_keys: list[str]) -> dict[str, Any]:
+    _client(ctx).untag_resource(ResourceArn=resource_arn, TagKeys=tag_keys)
+    return {}

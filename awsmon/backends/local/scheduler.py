@@ -29,6 +29,16 @@ def register(kind: str, target: str) -> None:
     HANDLERS[kind] = target
 
 
+# Work handed over by the handler running now, run after its transaction commits (see after_commit).
+_deferred: list[Callable[[], None]] = []
+
+
+def after_commit(work: Callable[[], None]) -> None:
+    """Run ``work`` once the current handler's transaction has committed, with no write lock held (slow I/O); it
+    is dropped if the transaction rolls back. ``work`` opens its own short transaction to record what it found."""
+    _deferred.append(work)
+
+
 def _resolve(kind: str) -> Handler:
     if kind not in _loaded:
         target = HANDLERS.get(kind)
@@ -103,6 +113,7 @@ def catch_up(store: AccountStore, now: datetime, *, limit: int | None = None) ->
         # Cheap unlocked peek first: most commands find nothing due and must not take the write lock.
         if conn.execute("SELECT 1 FROM jobs WHERE next_due_ms <= ? LIMIT 1", (now_ms,)).fetchone() is None:
             break
+        _deferred.clear()
         with store.transaction():
             row = conn.execute(
                 "SELECT kind, key, next_due_ms FROM jobs WHERE next_due_ms <= ? ORDER BY next_due_ms, kind, key LIMIT 1",
@@ -123,6 +134,10 @@ def catch_up(store: AccountStore, now: datetime, *, limit: int | None = None) ->
                     (_ms(nxt), kind, key, due_ms),
                 )
             runs += 1
+        work, _deferred[:] = list(_deferred), []
+        for item in work:
+            item()
+    _deferred.clear()
     watermark = conn.execute("SELECT watermark_ms FROM clock WHERE id = 1").fetchone()
     if watermark is not None and watermark[0] < now_ms:
         with store.transaction():

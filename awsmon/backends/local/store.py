@@ -543,6 +543,16 @@ class AccountStore:
             )
         self._pinned_now = when
 
+    @contextlib.contextmanager
+    def as_of(self, when: datetime) -> Iterator[None]:
+        """Calls made inside see ``when`` as now: scheduled work done late (a canary run recorded after its probe)
+        stamps what it writes (S3 LastModified, CloudTrail eventTime) with the time it stands for."""
+        saved, self._pinned_now = self._pinned_now, when
+        try:
+            yield
+        finally:
+            self._pinned_now = saved
+
     def _watermark_ms(self) -> int:
         """The latest simulated time ever seen, read through :meth:`now` so an out-of-range value is repaired."""
         watermark = self.clock_row()["watermark_ms"] or 0

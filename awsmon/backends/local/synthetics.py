@@ -9,7 +9,9 @@ Runs: each due run requests the canary's URL(s) for real (urllib, the run-config
 one the local account understands (:func:`awsmon.engines.canary.plan_from_script`); a custom script's runs are
 FAILED with a StateReason saying it is not executed. A catch-up probes each step once and records the due runs from
 that probe, at most ``MAX_RUNS_PER_CATCH_UP`` of them and none older than ``CATCH_UP_WINDOW`` (the rest are not
-recorded): advancing the clock a month never requests a URL thousands of times. Each run publishes
+recorded): advancing the clock a month never requests a URL thousands of times. The probe never runs inside a
+write transaction: the scheduler's transaction claims the due runs (RUNNING runs with a lease), the probe runs
+after it commits with no lock held, and a second short transaction completes them (see :func:`_claim_runs`). Each run publishes
 CloudWatchSynthetics metrics (a ``datapoints`` fact) and writes its HAR-like request log and run report into the
 artifact bucket through the local S3 service, as the canary's execution role. State changes and completed runs
 are ``aws.synthetics`` EventBridge events (``event`` facts).
@@ -35,7 +37,8 @@ from awsmon.errors import ServiceError
 JOB = "synthetics.canary"
 MAX_RUNS_PER_CATCH_UP = 60
 CATCH_UP_WINDOW = timedelta(hours=24)
-PROBE_TIMEOUT_CAP = 30.0  # seconds: a probe holds the account's write lock while it waits
+PROBE_TIMEOUT_CAP = 30.0  # seconds per step
+LEASE_MARGIN_S = 60.0  # a claim outlives its probe by this much before another catch-up may take the runs over
 ROLE_ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 NOT_EXECUTED = ("The local awsmon account does not execute custom canary scripts (only awsmon's heartbeat and api "
@@ -66,8 +69,32 @@ def _not_found(name: str) -> ServiceError:
 
 
 def _conflict(name: str, state: str, action: str) -> ServiceError:
-    # [design choice] wording unverified; the code (ConflictException) is the one botocore's model lists.
-    return ServiceError("ConflictException", f"Canary {name} is in the {state} state and cannot be {action}.")
+    # AWS's DeleteCanary text is "Canary is in a state that can't be deleted: RUNNING" (quoted by aws-cdk's
+    # integration tests and retried on by tools); start/stop/update follow the same pattern [approximation].
+    return ServiceError("ConflictException", f"Canary is in a state that can't be {action}: {state}")
+
+
+RESOURCE_ARN_RE = re.compile(r"arn:(aws[a-zA-Z-]*)?:synthetics:[a-z]{2,4}(-[a-z]{2,4})?-[a-z]+-\d{1}:\d{12}:"
+                             r"(canary|group):[0-9a-z_\-]+")  # fmt: skip
+TAG_KEY_RE = re.compile(r"^(?!aws:)[a-zA-Z+-=._:/]+$")  # botocore's TagKey pattern
+
+
+def _bad_request(value: Any, param: str, rule: str) -> ServiceError:
+    """The tagging calls' model-validation error (their model lists BadRequestException, not ValidationException)."""
+    return ServiceError("BadRequestException", eng.constraint(value, param, rule).message)
+
+
+def _check_tags(tags: Any) -> dict[str, str]:
+    """A TagMap as botocore's model constrains it (1-50 entries, key 1-128 not aws:, value up to 256)."""
+    if not isinstance(tags, dict) or not 1 <= len(tags) <= 50:
+        raise _bad_request(tags, "tags", "Member must have length less than or equal to 50")  # fmt: skip
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or not TAG_KEY_RE.match(key):
+            raise _bad_request(key, "tags.key", "Member must satisfy regular expression pattern: "
+                               + TAG_KEY_RE.pattern)  # fmt: skip
+        if not isinstance(value, str) or len(value) > 256:
+            raise _bad_request(value, f"tags.{key}", "Member must have length less than or equal to 256")  # fmt: skip
+    return dict(tags)
 
 
 def _int_in(value: Any, param: str, lo: int, hi: int) -> int:
@@ -222,9 +249,12 @@ class LocalSynthetics(LocalService):
                 out[key] = 31
         runtime = params.get("RuntimeVersion")
         if runtime is not None or current is None:
-            if not isinstance(runtime, str) or not eng.RUNTIME_RE.fullmatch(runtime):
-                # [design choice] AWS checks against DescribeRuntimeVersions; awsmon accepts the syn-* families.
+            if not isinstance(runtime, str) or runtime not in eng.RUNTIME_VERSIONS:
+                # [design choice] wording unverified: AWS's text for a version it does not know was not found.
                 raise validation(f"Invalid runtime version: {runtime}.")
+            deprecated = eng.RUNTIME_VERSIONS[runtime][1]
+            if deprecated is not None and deprecated <= self.now().date().isoformat():
+                raise validation("Deprecated runtime version specified.")  # AWS's text (quoted in terraform #35456)
             out["RuntimeVersion"] = runtime
         location = params.get("ArtifactS3Location")
         if location is not None or current is None:
@@ -258,9 +288,10 @@ class LocalSynthetics(LocalService):
         name = self._name(params["Name"])
         settings = self._settings(params, None)
         code, plan, error = self._code(params["Code"], name)
-        tags = params.get("Tags") or {}
-        if not isinstance(tags, dict) or len(tags) > 50:
-            raise validation("Tags must be a map of at most 50 tags.")
+        try:
+            tags = _check_tags(params["Tags"]) if params.get("Tags") is not None else {}
+        except ServiceError as exc:
+            raise validation(exc.message) from None
         if self.conn.execute("SELECT 1 FROM synthetics_canaries WHERE region = ? AND name = ?",
                              (self.region, name)).fetchone():  # fmt: skip
             # [design choice] AWS answers a duplicate name with a ValidationException (no ConflictException is
@@ -285,6 +316,58 @@ class LocalSynthetics(LocalService):
         )  # fmt: skip
         scheduler.schedule(self.store, JOB, f"{self.region}:{name}", now)
         return {"Canary": self._shape(self._row(name))}
+
+    @api("DescribeRuntimeVersions")
+    def describe_runtime_versions(self, *, NextToken: str | None = None, MaxResults: int | None = None,
+                                  **kw: Any) -> dict[str, Any]:  # fmt: skip
+        size = 100 if MaxResults is None else _int_in(MaxResults, "maxResults", 1, 100)
+        versions = []
+        for name, (description, deprecated) in eng.RUNTIME_VERSIONS.items():
+            item: dict[str, Any] = {"VersionName": name, "Description": description}
+            if deprecated is not None:
+                item["DeprecationDate"] = datetime.fromisoformat(deprecated).replace(tzinfo=UTC)
+            versions.append(item)
+        return self._paged(versions, NextToken, size, "RuntimeVersions")
+
+    def _tagged(self, ResourceArn: Any) -> Any:
+        """The canary a tagging call names by ARN (groups are not simulated: NotFoundException)."""
+        if not isinstance(ResourceArn, str) or not RESOURCE_ARN_RE.fullmatch(ResourceArn):
+            raise _bad_request(ResourceArn, "resourceArn", "Member must satisfy regular expression pattern: "
+                               + RESOURCE_ARN_RE.pattern)  # fmt: skip
+        name = ResourceArn.rsplit(":", 1)[1]
+        row = self.conn.execute("SELECT * FROM synthetics_canaries WHERE region = ? AND name = ?",
+                                (self.region, name)).fetchone()  # fmt: skip
+        if row is None or ResourceArn != self.canary_arn(name):
+            # [design choice] wording unverified; the code is the one botocore's model lists for tagging calls.
+            raise ServiceError("NotFoundException", f"Resource {ResourceArn} does not exist.")
+        return row
+
+    def _set_tags(self, row: Any, tags: dict[str, str]) -> None:
+        config = json.loads(row["config"])
+        config["Tags"] = tags
+        self.conn.execute("UPDATE synthetics_canaries SET config = ? WHERE region = ? AND name = ?",
+                          (json.dumps(config), self.region, row["name"]))  # fmt: skip
+
+    @api("ListTagsForResource")
+    def list_tags_for_resource(self, *, ResourceArn: str, **kw: Any) -> dict[str, Any]:
+        return {"Tags": json.loads(self._tagged(ResourceArn)["config"]).get("Tags") or {}}
+
+    @api("TagResource")
+    def tag_resource(self, *, ResourceArn: str, Tags: dict[str, str], **kw: Any) -> dict[str, Any]:
+        row = self._tagged(ResourceArn)
+        merged = {**(json.loads(row["config"]).get("Tags") or {}), **_check_tags(Tags)}
+        if len(merged) > 50:
+            raise ServiceError("BadRequestException", "A resource can have at most 50 tags.")  # [design choice] wording
+        self._set_tags(row, merged)
+        return {}
+
+    @api("UntagResource")
+    def untag_resource(self, *, ResourceArn: str, TagKeys: list[str], **kw: Any) -> dict[str, Any]:
+        row = self._tagged(ResourceArn)
+        if not isinstance(TagKeys, list) or not 1 <= len(TagKeys) <= 50 or not all(isinstance(k, str) for k in TagKeys):
+            raise _bad_request(TagKeys, "tagKeys", "Member must have length less than or equal to 50")  # fmt: skip
+        self._set_tags(row, {k: v for k, v in (json.loads(row["config"]).get("Tags") or {}).items() if k not in TagKeys})
+        return {}
 
     @api("GetCanary")
     def get_canary(self, *, Name: str, **kw: Any) -> dict[str, Any]:
@@ -454,6 +537,7 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
             svc._set_state(name, "READY", when=due)
         return None
     if state == "STOPPING":
+        _claim_runs(store, region, row, config, [])  # runs whose catch-up died while probing them
         svc._set_state(name, "STOPPED", when=due, stopped_ms=_ms(due))
         return None
     started = _dt(row["started_ms"]) or due
@@ -475,8 +559,7 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
         nxt = sched.next_run(first - timedelta(milliseconds=1), started)
         first = nxt if nxt is not None else first
     runs, _ = sched.runs_between(first, until, started, MAX_RUNS_PER_CATCH_UP)
-    if runs:
-        _do_runs(svc, row, config, runs)
+    _claim_runs(store, region, row, config, runs)
     nxt = None if sched.once else sched.next_run(max(until, runs[-1] if runs else until), started)
     if nxt is None or (end is not None and nxt >= end):
         stop_at = max(runs[-1] if sched.once and runs else (end if end is not None else now), due)
@@ -485,51 +568,87 @@ def run_canary(store: Any, key: str, due: datetime, now: datetime) -> datetime |
     return nxt
 
 
-def _do_runs(svc: LocalSynthetics, row: Any, config: dict[str, Any], runs: list[datetime]) -> None:
-    """Record the given runs from one probe of each step, publish their metrics, write their artifacts."""
-    store, region, name = svc.store, svc.region, row["name"]
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _claim_runs(store: Any, region: str, row: Any, config: dict[str, Any], runs: list[datetime]) -> None:
+    """In the scheduler's transaction: record ``runs`` as RUNNING runs claimed by this catch-up (with any run whose
+    earlier claim expired, its catch-up having died), and probe and complete them once the claim is committed.
+
+    The probe waits for real HTTP answers (up to the run timeout, capped, per step): it must not hold the account's
+    write lock, or a slow URL would block every other writer. The claim moves the job's due time in the same
+    transaction, so a concurrent catch-up neither records these runs again nor waits for them."""
+    name = row["name"]
     plan = json.loads(row["plan"]) if row["plan"] else None
+    timeout = min(float(config["RunConfig"]["TimeoutInSeconds"]), PROBE_TIMEOUT_CAP)
+    token = str(uuid.uuid4())
+    lease = _wall_ms() + int((timeout * len(plan["steps"] if plan else []) + LEASE_MARGIN_S) * 1000)
+    store.conn.execute("UPDATE synthetics_runs SET claim = ?, lease_until_ms = ? WHERE region = ? AND canary = ? "
+                       "AND state = 'RUNNING' AND lease_until_ms < ?", (token, lease, region, name, _wall_ms()))  # fmt: skip
+    for when in runs:
+        bucket, prefix = eng.run_folder(config["ArtifactS3Location"], when)
+        store.conn.execute(
+            "INSERT INTO synthetics_runs (region, canary, run_id, state, started_ms, artifact, claim, lease_until_ms) "
+            "VALUES (?,?,?,'RUNNING',?,?,?,?)", (region, name, str(uuid.uuid4()), _ms(when), f"{bucket}/{prefix}", token, lease),
+        )  # fmt: skip
+    if runs or store.conn.execute("SELECT 1 FROM synthetics_runs WHERE claim = ? LIMIT 1", (token,)).fetchone():
+        scheduler.after_commit(lambda: _complete_runs(store, region, name, row["canary_id"], token, plan, config))
+
+
+def _complete_runs(store: Any, region: str, name: str, canary_id: str, token: str, plan: dict[str, Any] | None,
+                   config: dict[str, Any]) -> None:  # fmt: skip
+    """With no lock held: probe each step once; then, in one short transaction, complete the claimed runs from that
+    probe (a run deleted with its canary, or taken over after the lease expired, is left alone), publish their
+    metrics and write their artifacts, each stamped with its run's own time."""
     timeout = min(float(config["RunConfig"]["TimeoutInSeconds"]), PROBE_TIMEOUT_CAP)
     responses = [] if plan is None else probe_steps(plan, timeout)
     outcome = None if plan is None else eng.evaluate(name, plan, responses)
-    for when in runs:
-        run_id = str(uuid.uuid4())
-        bucket, prefix = eng.run_folder(config["ArtifactS3Location"], when)
-        if outcome is None:
-            state, reason, code, result, duration = "FAILED", NOT_EXECUTED, "CANARY_FAILURE", "UNKNOWN", 0.0
-            metrics = [("SuccessPercent", {"CanaryName": name}, 0.0, "Percent"),
-                       ("Failed", {"CanaryName": name}, 1.0, "Count")]  # fmt: skip
-        else:
-            state = "PASSED" if outcome.passed else "FAILED"
-            reason, code = (None, None) if outcome.passed else (outcome.reason, "CANARY_FAILURE")
-            result, duration, metrics = state, outcome.duration_ms, outcome.metrics
-        completed = when + timedelta(milliseconds=duration)
-        report = {"canaryName": name, "canaryRunId": run_id, "artifactLocation": f"{bucket}/{prefix}",
-                  "startTime": when.isoformat(), "endTime": completed.isoformat(), "status": state,
-                  "stateReason": reason, "steps": [] if outcome is None else outcome.steps}  # fmt: skip
-        files = [(f"SyntheticsReport-{state}.json", report)]
-        if outcome is not None:
-            files.append(("requests.har.json", eng.har_log(when, responses)))
-        upload_error = _upload(store, region, config["ExecutionRoleArn"], name, bucket, prefix, files)
-        if upload_error and code is None:
-            state, reason, code = "FAILED", upload_error, "EXECUTION_FAILURE"
-        store.conn.execute(
-            "INSERT INTO synthetics_runs (region, canary, run_id, state, state_reason, state_reason_code, test_result, "
-            "started_ms, completed_ms, artifact) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (region, name, run_id, state, reason, code, result, _ms(when), _ms(completed), f"{bucket}/{prefix}"),
-        )  # fmt: skip
-        emit_event(store, region, f"Synthetics Canary TestRun {'Successful' if state == 'PASSED' else 'Failure'}",
-                   completed, {"account-id": store.account_id, "canary-id": row["canary_id"], "canary-name": name,
-                               "canary-run-id": run_id, "artifact-location": f"{bucket}/{prefix}",
-                               "test-run-status": state, "state-reason": reason or "null",
-                               "canary-run-timeline": {"started": int(when.timestamp()),
-                                                       "completed": int(completed.timestamp())},
-                               "message": "Test run result is generated successfully"})  # fmt: skip
-        for metric, dims, value, unit in metrics:
-            facts.emit(store, region, "datapoints", namespace="CloudWatchSynthetics", metric_name=metric,
-                       dimensions=dims, timestamp=when, values=[value], counts=None, unit=unit,
-                       storage_resolution=60)  # fmt: skip
-    _expire_runs(store, region, name, config, runs[-1])
+    with store.transaction():
+        claimed = store.conn.execute("SELECT run_id, started_ms, artifact FROM synthetics_runs WHERE region = ? AND "
+                                     "canary = ? AND claim = ? AND state = 'RUNNING' ORDER BY started_ms",
+                                     (region, name, token)).fetchall()  # fmt: skip
+        for run_id, started_ms, artifact in claimed:
+            when = _dt(started_ms)
+            assert when is not None
+            if outcome is None:
+                state, reason, code, result, duration = "FAILED", NOT_EXECUTED, "CANARY_FAILURE", "UNKNOWN", 0.0
+                metrics = [("SuccessPercent", {"CanaryName": name}, 0.0, "Percent"),
+                           ("Failed", {"CanaryName": name}, 1.0, "Count")]  # fmt: skip
+            else:
+                state = "PASSED" if outcome.passed else "FAILED"
+                reason, code = (None, None) if outcome.passed else (outcome.reason, "CANARY_FAILURE")
+                result, duration, metrics = state, outcome.duration_ms, outcome.metrics
+            completed = when + timedelta(milliseconds=duration)
+            report = {"canaryName": name, "canaryRunId": run_id, "artifactLocation": artifact,
+                      "startTime": when.isoformat(), "endTime": completed.isoformat(), "status": state,
+                      "stateReason": reason, "steps": [] if outcome is None else outcome.steps}  # fmt: skip
+            files = [(f"SyntheticsReport-{state}.json", report)]
+            if outcome is not None:
+                files.append(("requests.har.json", eng.har_log(when, responses)))
+            bucket, _, prefix = artifact.partition("/")
+            with store.as_of(completed):  # S3 LastModified and the PutObject records: the run's own time
+                upload_error = _upload(store, region, config["ExecutionRoleArn"], name, bucket, prefix, files)
+            if upload_error and code is None:
+                state, reason, code = "FAILED", upload_error, "EXECUTION_FAILURE"
+            store.conn.execute(
+                "UPDATE synthetics_runs SET state = ?, state_reason = ?, state_reason_code = ?, test_result = ?, "
+                "completed_ms = ?, claim = NULL, lease_until_ms = NULL WHERE region = ? AND canary = ? AND run_id = ?",
+                (state, reason, code, result, _ms(completed), region, name, run_id),
+            )  # fmt: skip
+            emit_event(store, region, f"Synthetics Canary TestRun {'Successful' if state == 'PASSED' else 'Failure'}",
+                       completed, {"account-id": store.account_id, "canary-id": canary_id, "canary-name": name,
+                                   "canary-run-id": run_id, "artifact-location": artifact,
+                                   "test-run-status": state, "state-reason": reason or "null",
+                                   "canary-run-timeline": {"started": int(when.timestamp()),
+                                                           "completed": int(completed.timestamp())},
+                                   "message": "Test run result is generated successfully"})  # fmt: skip
+            for metric, dims, value, unit in metrics:
+                facts.emit(store, region, "datapoints", namespace="CloudWatchSynthetics", metric_name=metric,
+                           dimensions=dims, timestamp=when, values=[value], counts=None, unit=unit,
+                           storage_resolution=60)  # fmt: skip
+        if claimed:
+            _expire_runs(store, region, name, config, _dt(claimed[-1][1]))  # type: ignore[arg-type]
 
 
 def _upload(store: Any, region: str, role: str, name: str, bucket: str, prefix: str,

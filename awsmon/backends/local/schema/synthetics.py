@@ -33,4 +33,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS synthetics_runs_time ON synthetics_runs (region, canary, started_ms);
     """,
+    # A run is claimed (state RUNNING) in the scheduler's transaction and completed after its probe, which runs with
+    # no lock held: ``claim`` names the catch-up that probes it, until ``lease_until_ms`` (wall clock) expires.
+    """
+    ALTER TABLE synthetics_runs ADD COLUMN claim TEXT;
+    ALTER TABLE synthetics_runs ADD COLUMN lease_until_ms INTEGER;
+    """,
 ]
