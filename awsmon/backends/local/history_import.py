@@ -30,60 +30,68 @@ _H = (f"CASE WHEN regexp_full_match(eid, '{_UUID_RE}') THEN ((xor("
       "('0x' || eid[20:23] || eid[25:36])::UBIGINT::UHUGEINT * 14029467366897019727::UHUGEINT) "
       "& 18446744073709551615::UHUGEINT) >> 1)::BIGINT END")  # fmt: skip
 
-# The fields read once per record (one JSON parse): validation, lookup terms and the history's bookkeeping.
-_PATHS = ["$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
-          "$.userIdentity", "$.readOnly", "$.insightDetails", "$.resources"]  # fmt: skip
+# The fields read per record, by two calls that each parse the record once (their JSON types, their text).
+_PATHS = ["$", "$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
+          "$.userIdentity", "$.readOnly", "$.insightDetails", "$.resources", "$.userIdentity.type",
+          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId",
+          "$.userIdentity.sessionContext.sessionIssuer.userName", "$.insightDetails.eventName",
+          "$.insightDetails.eventSource"]  # fmt: skip
+_I = {p.removeprefix("$.").removeprefix("$") or "doc": i + 1 for i, p in enumerate(_PATHS)}
 _STR = "('VARCHAR', 'NULL')"
 
 
-def _text(i: int) -> str:
-    return f"(x[{i}] ->> '$')"
-
-
 def _validated_sql() -> str:
-    """One row per record: its derived columns and ``bad`` (the record needs ``parse_file``'s per-record path)."""
-    ident = "x[7]"
-    strs = " OR ".join(f"coalesce(json_type(x[{i}]), 'NULL') NOT IN {_STR}" for i in (3, 4, 5, 6))
-    ident_bad = (f"({ident} IS NOT NULL AND json_type({ident}) NOT IN ('OBJECT', 'NULL')) OR (json_type({ident}) = "
-                 f"'OBJECT' AND list_bool_or(list_transform(json_type({ident}, ['$.type', '$.arn', '$.userName', "
-                 f"'$.accessKeyId']), lambda k: coalesce(k, 'NULL') NOT IN {_STR})))")  # fmt: skip
-    details = "(json_type(x[9]) = 'OBJECT' AND x[9] != '{}')"
-    name, source = _text(3), _text(4)
+    """One row per record: its derived columns and ``bad`` (the record needs ``parse_file``'s per-record path).
+    Mirrors ``trail_import._normalise`` (validation, category, filed region) and ``history.lookup_terms``."""
+
+    def ty(name: str) -> str:
+        return f"coalesce(ty[{_I[name]}], 'NULL')"
+
+    def sv(name: str) -> str:
+        return f"s[{_I[name]}]"
+
+    ident = "userIdentity"
+    strs = " OR ".join(f"{ty(n)} NOT IN {_STR}" for n in ("eventName", "eventSource", "awsRegion", "eventCategory",
+                                                          f"{ident}.type", f"{ident}.arn", f"{ident}.userName",
+                                                          f"{ident}.accessKeyId"))  # fmt: skip
+    details = f"({ty('insightDetails')} = 'OBJECT' AND {sv('insightDetails')} != '{{}}')"
+    no_name = f"{details} AND coalesce({sv('eventName')}, '') = '' AND coalesce({sv('eventSource')}, '') = ''"
+    user = (f"CASE WHEN {ty(ident)} != 'OBJECT' OR {sv(ident)} = '{{}}' THEN NULL "
+            f"WHEN {sv(ident + '.type')} = 'Root' THEN 'root' "
+            f"WHEN {sv(ident + '.type')} IN ('AssumedRole', 'FederatedUser') THEN "
+            f"CASE WHEN contains(coalesce({sv(ident + '.arn')}, ''), '/') THEN regexp_extract({sv(ident + '.arn')}, '[^/]*$') "
+            f"ELSE {sv(ident + '.sessionContext.sessionIssuer.userName')} END "
+            f"ELSE {sv(ident + '.userName')} END")  # fmt: skip
+    res = sv("resources")
     return f"""
     SELECT fi, ord, raw, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
            bad OR t IS NULL AS bad,
            CASE WHEN cat IN ('Management', 'Insight') THEN list_distinct(list_filter([
-               'EventName' || chr(31) || nullif(CASE WHEN {details} AND coalesce({name}, '') = ''
-                   AND coalesce({source}, '') = '' THEN x[9] ->> '$.eventName' ELSE {name} END, ''),
-               'EventSource' || chr(31) || nullif(CASE WHEN {details} AND coalesce({name}, '') = ''
-                   AND coalesce({source}, '') = '' THEN x[9] ->> '$.eventSource' ELSE {source} END, ''),
-               CASE WHEN coalesce(json_type(x[8]), 'NULL') != 'NULL' THEN 'ReadOnly' || chr(31) || lower({_text(8)}) END,
-               'Username' || chr(31) || nullif(CASE WHEN json_type({ident}) != 'OBJECT' OR {ident} = '{{}}' THEN NULL
-                   WHEN {ident} ->> '$.type' = 'Root' THEN 'root'
-                   WHEN {ident} ->> '$.type' IN ('AssumedRole', 'FederatedUser') THEN
-                       CASE WHEN contains(coalesce({ident} ->> '$.arn', ''), '/')
-                            THEN regexp_extract({ident} ->> '$.arn', '[^/]*$')
-                            ELSE {ident} ->> '$.sessionContext.sessionIssuer.userName' END
-                   ELSE {ident} ->> '$.userName' END, ''),
-               'AccessKeyId' || chr(31) || nullif({ident} ->> '$.accessKeyId', '')]
-               || CASE WHEN json_type(x[10]) = 'ARRAY' THEN list_transform(list_filter(
-                      json_extract(x[10], '$[*].type'), lambda v: json_type(v) = 'VARCHAR'),
-                      lambda v: 'ResourceType' || chr(31) || nullif(v ->> '$', ''))
-                  || list_transform(list_filter(json_extract(x[10], '$[*].ARN') || json_extract(x[10], '$[*].arn'),
-                      lambda v: json_type(v) = 'VARCHAR'), lambda v: 'ResourceName' || chr(31) || nullif(v ->> '$', ''))
+               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventName')}
+                                                ELSE {sv('eventName')} END, ''),
+               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventSource')}
+                                                  ELSE {sv('eventSource')} END, ''),
+               CASE WHEN {ty('readOnly')} != 'NULL' THEN 'ReadOnly' || chr(31) || lower({sv('readOnly')}) END,
+               'Username' || chr(31) || nullif({user}, ''),
+               'AccessKeyId' || chr(31) || nullif({sv(ident + '.accessKeyId')}, '')]
+               || CASE WHEN {ty('resources')} = 'ARRAY' THEN
+                      list_transform(json_extract_string({res}, '$[*].type'),
+                                     lambda v: 'ResourceType' || chr(31) || nullif(v, ''))
+                      || list_transform(json_extract_string({res}, '$[*].ARN') || json_extract_string({res}, '$[*].arn'),
+                                        lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
                   ELSE [] END,
-               lambda s: s IS NOT NULL)) END AS terms
+               lambda x: x IS NOT NULL)) END AS terms
     FROM (
         SELECT *, epoch_ms(TRY_CAST(et AS TIMESTAMPTZ)) AS t,
-               coalesce(nullif({_text(6)}, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
-               coalesce(nullif($region, ''), nullif({_text(5)}, ''), $default) AS filed
+               coalesce(nullif({sv('eventCategory')}, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
+               coalesce(nullif($region, ''), nullif({sv('awsRegion')}, ''), $default) AS filed
         FROM (
-            SELECT fi, ord, raw, x, {_text(1)} AS et, {_text(2)} AS eid,
-                   raw IS NULL OR json_type(raw) != 'OBJECT' OR coalesce(json_type(x[1]), 'NULL') != 'VARCHAR'
-                   OR {_text(1)} = '' OR coalesce(json_type(x[2]), 'NULL') != 'VARCHAR' OR {_text(2)} = ''
-                   OR {strs} OR {ident_bad}
-                   OR coalesce(json_type(x[8]), 'NULL') NOT IN ('BOOLEAN', 'VARCHAR', 'NULL') AS bad
-            FROM (SELECT fi, ord, raw, CASE WHEN raw IS NOT NULL THEN json_extract(raw, {_PATHS!r}) END AS x
+            SELECT fi, ord, raw, ty, s, {sv('eventTime')} AS et, {sv('eventID')} AS eid,
+                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR {sv('eventTime')} = ''
+                   OR {ty('eventID')} != 'VARCHAR' OR {sv('eventID')} = '' OR {strs}
+                   OR {ty(ident)} NOT IN ('OBJECT', 'NULL')
+                   OR {ty('readOnly')} NOT IN ('BOOLEAN', 'VARCHAR', 'NULL') AS bad
+            FROM (SELECT fi, ord, raw, json_type(raw, {_PATHS!r}) AS ty, json_extract_string(raw, {_PATHS!r}) AS s
                   FROM raw_b)))
     """
 
