@@ -30,11 +30,12 @@ _H = (f"CASE WHEN regexp_full_match(eid, '{_UUID_RE}') THEN ((xor("
       "('0x' || eid[20:23] || eid[25:36])::UBIGINT::UHUGEINT * 14029467366897019727::UHUGEINT) "
       "& 18446744073709551615::UHUGEINT) >> 1)::BIGINT END")  # fmt: skip
 
-# The JSON types of these fields are checked per record (one parse); their values come from the record's Athena
-# struct (``json_transform``, the second and last parse, reused for the Parquet file).
+# The fields read per record, by two calls that each parse the record once (their JSON types, their text).
 _PATHS = ["$", "$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
           "$.userIdentity", "$.readOnly", "$.insightDetails", "$.resources", "$.userIdentity.type",
-          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId"]  # fmt: skip
+          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId",
+          "$.userIdentity.sessionContext.sessionIssuer.userName", "$.insightDetails.eventName",
+          "$.insightDetails.eventSource"]  # fmt: skip
 _I = {p.removeprefix("$.").removeprefix("$") or "doc": i + 1 for i, p in enumerate(_PATHS)}
 _STR = "('VARCHAR', 'NULL')"
 
@@ -42,52 +43,55 @@ _STR = "('VARCHAR', 'NULL')"
 def _validated_sql() -> str:
     """One row per record: its derived columns and ``bad`` (the record needs ``parse_file``'s per-record path).
     Mirrors ``trail_import._normalise`` (validation, category, filed region) and ``history.lookup_terms``."""
-    from awsmon.engines.athena_cloudtrail import json_structure
 
     def ty(name: str) -> str:
         return f"coalesce(ty[{_I[name]}], 'NULL')"
 
-    ident = 'r."userIdentity"'
+    def sv(name: str) -> str:
+        return f"s[{_I[name]}]"
+
+    ident = "userIdentity"
     strs = " OR ".join(f"{ty(n)} NOT IN {_STR}" for n in ("eventName", "eventSource", "awsRegion", "eventCategory",
-                                                          "userIdentity.type", "userIdentity.arn",
-                                                          "userIdentity.userName", "userIdentity.accessKeyId"))  # fmt: skip
-    details = "(ins[1] IS NOT NULL AND ins[1] != '{}')"
-    no_name = f"{details} AND coalesce(r.\"eventName\", '') = '' AND coalesce(r.\"eventSource\", '') = ''"
-    user = (f"CASE WHEN {ident}.\"type\" = 'Root' THEN 'root' "
-            f"WHEN {ident}.\"type\" IN ('AssumedRole', 'FederatedUser') THEN "
-            f"CASE WHEN contains(coalesce({ident}.arn, ''), '/') THEN regexp_extract({ident}.arn, '[^/]*$') "
-            f"ELSE {ident}.\"sessionContext\".\"sessionIssuer\".\"userName\" END "
-            f"ELSE {ident}.\"userName\" END")  # fmt: skip
+                                                          f"{ident}.type", f"{ident}.arn", f"{ident}.userName",
+                                                          f"{ident}.accessKeyId"))  # fmt: skip
+    details = f"({ty('insightDetails')} = 'OBJECT' AND {sv('insightDetails')} != '{{}}')"
+    no_name = f"{details} AND coalesce({sv('eventName')}, '') = '' AND coalesce({sv('eventSource')}, '') = ''"
+    user = (f"CASE WHEN {ty(ident)} != 'OBJECT' OR {sv(ident)} = '{{}}' THEN NULL "
+            f"WHEN {sv(ident + '.type')} = 'Root' THEN 'root' "
+            f"WHEN {sv(ident + '.type')} IN ('AssumedRole', 'FederatedUser') THEN "
+            f"CASE WHEN contains(coalesce({sv(ident + '.arn')}, ''), '/') THEN regexp_extract({sv(ident + '.arn')}, '[^/]*$') "
+            f"ELSE {sv(ident + '.sessionContext.sessionIssuer.userName')} END "
+            f"ELSE {sv(ident + '.userName')} END")  # fmt: skip
+    res = sv("resources")
     return f"""
-    SELECT fi, ord, raw, r, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
+    SELECT fi, ord, raw, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
            bad OR t IS NULL AS bad,
            CASE WHEN cat IN ('Management', 'Insight') THEN list_distinct(list_filter([
-               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN ins[2] ELSE r."eventName" END, ''),
-               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN ins[3] ELSE r."eventSource" END, ''),
-               CASE WHEN {ty('readOnly')} != 'NULL' THEN 'ReadOnly' || chr(31) || lower(r."readOnly") END,
+               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventName')}
+                                                ELSE {sv('eventName')} END, ''),
+               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventSource')}
+                                                  ELSE {sv('eventSource')} END, ''),
+               CASE WHEN {ty('readOnly')} != 'NULL' THEN 'ReadOnly' || chr(31) || lower({sv('readOnly')}) END,
                'Username' || chr(31) || nullif({user}, ''),
-               'AccessKeyId' || chr(31) || nullif({ident}."accessKeyId", '')]
-               || list_transform(coalesce(r.resources, []), lambda v: 'ResourceType' || chr(31) || nullif(v."type", ''))
-               || list_transform(coalesce(r.resources, []), lambda v: 'ResourceName' || chr(31) || nullif(v."ARN", ''))
-               || CASE WHEN list_bool_or(list_transform(r.resources, lambda v: v."ARN" IS NULL)) THEN list_transform(
-                      json_extract_string(raw, '$.resources[*].arn'), lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
+               'AccessKeyId' || chr(31) || nullif({sv(ident + '.accessKeyId')}, '')]
+               || CASE WHEN {ty('resources')} = 'ARRAY' THEN
+                      list_transform(json_extract_string({res}, '$[*].type'),
+                                     lambda v: 'ResourceType' || chr(31) || nullif(v, ''))
+                      || list_transform(json_extract_string({res}, '$[*].ARN') || json_extract_string({res}, '$[*].arn'),
+                                        lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
                   ELSE [] END,
                lambda x: x IS NOT NULL)) END AS terms
     FROM (
         SELECT *, epoch_ms(TRY_CAST(et AS TIMESTAMPTZ)) AS t,
-               coalesce(nullif(r."eventCategory", ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
-               coalesce(nullif($region, ''), nullif(r."awsRegion", ''), $default) AS filed
+               coalesce(nullif({sv('eventCategory')}, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
+               coalesce(nullif($region, ''), nullif({sv('awsRegion')}, ''), $default) AS filed
         FROM (
-            SELECT fi, ord, raw, ty, r, r."eventTime" AS et, r."eventID" AS eid,
-                   CASE WHEN {ty('insightDetails')} = 'OBJECT' THEN json_extract_string(raw, ['$.insightDetails',
-                        '$.insightDetails.eventName', '$.insightDetails.eventSource']) END AS ins,
-                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR r."eventTime" = ''
-                   OR {ty('eventID')} != 'VARCHAR' OR r."eventID" = '' OR {strs}
-                   OR {ty('userIdentity')} NOT IN ('OBJECT', 'NULL')
-                   OR {ty('readOnly')} NOT IN ('BOOLEAN', 'VARCHAR', 'NULL')
-                   OR {ty('resources')} NOT IN ('ARRAY', 'NULL') AS bad
-            FROM (SELECT fi, ord, raw, json_type(raw, {_PATHS!r}) AS ty,
-                         CASE WHEN json_type(raw) = 'OBJECT' THEN json_transform(raw, '{json_structure()}') END AS r
+            SELECT fi, ord, raw, ty, s, {sv('eventTime')} AS et, {sv('eventID')} AS eid,
+                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR {sv('eventTime')} = ''
+                   OR {ty('eventID')} != 'VARCHAR' OR {sv('eventID')} = '' OR {strs}
+                   OR {ty(ident)} NOT IN ('OBJECT', 'NULL')
+                   OR {ty('readOnly')} NOT IN ('BOOLEAN', 'VARCHAR', 'NULL') AS bad
+            FROM (SELECT fi, ord, raw, json_type(raw, {_PATHS!r}) AS ty, json_extract_string(raw, {_PATHS!r}) AS s
                   FROM raw_b)))
     """
 
@@ -206,16 +210,24 @@ class Bulk:
         hashes = [r[0] for r in con.execute("SELECT DISTINCT h FROM v").fetchall()]
         existing = history._existing(store, hashes) if hashes else set()
         con.execute("CREATE OR REPLACE TEMP TABLE ex AS SELECT unnest($h::BIGINT[]) AS h", {"h": sorted(existing)})
-        con.execute("CREATE OR REPLACE TEMP TABLE f AS SELECT * FROM v WHERE h NOT IN (SELECT h FROM ex) "
-                    "AND h NOT IN (SELECT h FROM seen) AND eid NOT IN (SELECT eid FROM own) "
-                    "QUALIFY row_number() OVER (PARTITION BY h ORDER BY fi, ord) = 1")  # fmt: skip
+        clash = con.execute("SELECT count(*) > count(DISTINCT h) OR EXISTS (SELECT 1 FROM v WHERE h IN (SELECT h FROM "
+                            "seen) OR eid IN (SELECT eid FROM own)) FROM v").fetchone()[0]  # fmt: skip
+        f_kind = "TABLE" if existing or clash else "VIEW"
+        if f_kind == "TABLE":  # keep the first of each eventID, by narrow keys (the rows themselves are wide)
+            con.execute("CREATE OR REPLACE TEMP TABLE keep AS SELECT fi, ord FROM v WHERE h NOT IN (SELECT h FROM ex) "
+                        "AND h NOT IN (SELECT h FROM seen) AND eid NOT IN (SELECT eid FROM own) "
+                        "QUALIFY row_number() OVER (PARTITION BY h ORDER BY fi, ord) = 1")  # fmt: skip
+            con.execute("CREATE OR REPLACE TEMP TABLE f AS SELECT v.* FROM v SEMI JOIN keep USING (fi, ord)")
+            con.execute("DROP TABLE keep")
+        else:  # the usual batch: nothing seen before, no eventID twice
+            con.execute("CREATE OR REPLACE TEMP VIEW f AS SELECT * FROM v")
         fresh = con.execute("SELECT count(*) FROM f").fetchone()[0]
         total = sum(o.records for o in out)
         if self.dry_run:
             con.execute("INSERT INTO seen SELECT h FROM f")
         else:
             self._store(out, fresh, existing)
-        con.execute("DROP TABLE v; DROP TABLE f")
+        con.execute(f"DROP {f_kind} f; DROP TABLE v")
         return BatchResult(out, fresh, total - fresh, slow)
 
     def _file_figures(self, files: list[tuple[str, str]], bad: set[int]) -> list[FileOut]:
@@ -279,13 +291,14 @@ class Bulk:
         con.execute("DROP TABLE bl")
 
     def _write_parquet(self, part: str) -> Path:
-        from awsmon.engines.athena_cloudtrail import select_list
+        from awsmon.engines.athena_cloudtrail import json_structure, select_list
 
         folder = history.history_dir(self.store)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{part}"
         self.con.execute(
-            f"COPY (SELECT {select_list('r.')} FROM f ORDER BY eventtime) TO '{tmp}' (FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
+            f"COPY (SELECT {select_list('r.')} FROM (SELECT json_transform(raw, '{json_structure()}') AS r FROM f) "
+            f"ORDER BY eventtime) TO '{tmp}' (FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
         return tmp
 
 
