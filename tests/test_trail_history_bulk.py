@@ -40,7 +40,7 @@ def test_duckdb_hashes_equal_pythons() -> None:
     con = duck()
     try:
         got = con.execute(f"SELECT eid, {_H} FROM (SELECT unnest($e::VARCHAR[]) AS eid)", {"e": ids}).fetchall()
-        th = [con.execute("SELECT (md5_number($s) >> 65)::BIGINT", {"s": "\x1f".join(t)}).fetchone()[0] for t in terms]
+        th = [con.execute("SELECT (md5_number($s) >> 97)::BIGINT", {"s": "\x1f".join(t)}).fetchone()[0] for t in terms]
         odd = con.execute(f"SELECT {_H} FROM (SELECT 'not-a-uuid' AS eid)").fetchone()[0]
     finally:
         con.close()
@@ -122,7 +122,7 @@ def test_store_with_the_older_term_hash_is_reindexed(pinned: Cli, tmp_path: Path
                 for kv in history.lookup_terms(json.loads(line)):
                     terms.setdefault(kv, bytearray()).append(slot)
             c.executemany("INSERT INTO ct_hist_terms VALUES (?,?,?,?)",
-                          [(history.term_hash(region, cat, k, v, md5=False), max_t, blk, bytes(s))
+                          [(history.term_hash(region, cat, k, v, fmt="hash63"), max_t, blk, bytes(s))
                            for (k, v), s in terms.items()])  # fmt: skip
     lookup = ("--region", "eu-west-1", "trail", "lookup", "--username", "u1")
     assert len(pinned.json(*lookup)["Events"]) == 2  # the old hash is still read
@@ -130,7 +130,7 @@ def test_store_with_the_older_term_hash_is_reindexed(pinned: Cli, tmp_path: Path
     pinned.ok("trail", "import", str(tmp_path / "b.json"))  # re-indexes, then adds with the new hash
     assert len(pinned.json(*lookup)["Events"]) == 3
     with sqlite3.connect(db) as c:
-        assert c.execute("SELECT v FROM ct_hist_meta WHERE k = 'terms'").fetchone() == ("md5",)
+        assert c.execute("SELECT v FROM ct_hist_meta WHERE k = 'terms'").fetchone() == (history.TERM_FORMAT,)
 
 
 def test_small_parts_are_compacted_and_queries_agree(pinned: Cli, tmp_path: Path, home: Path) -> None:

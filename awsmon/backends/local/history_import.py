@@ -264,8 +264,9 @@ class Bulk:
         blocks = con.execute("SELECT blk, filed, cat, min(t), max(t), count(*), list(t ORDER BY slot), "
                              "encode(string_agg(raw, chr(10) ORDER BY slot)) FROM bl GROUP BY ALL ORDER BY blk").fetchall()
         terms = con.execute(
-            "SELECT th, any_value(mx), blk, from_hex(string_agg(DISTINCT printf('%02x', slot), '' ORDER BY printf('%02x', slot))) "
-            "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 65)::BIGINT AS th, blk, slot, mx "
+            "SELECT th, (any_value(mx) + 999) // 1000, blk, "
+            "       from_hex(string_agg(DISTINCT printf('%02x', slot), '' ORDER BY printf('%02x', slot))) "
+            "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot, mx "
             "      FROM (SELECT blk, slot, filed, cat, unnest(terms) AS term, max(t) OVER (PARTITION BY blk) AS mx FROM bl)) "
             "GROUP BY th, blk ORDER BY th").fetchall()  # fmt: skip
         ids = con.execute("SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
