@@ -94,10 +94,8 @@ def read_json_columns() -> str:
 
 
 def _structure(t: Any) -> Any:
-    if t == "string":
-        return "VARCHAR"
-    if t == "map":
-        return "MAP(VARCHAR, VARCHAR)"
+    if t in ("string", "map"):
+        return _json_type(t)
     if t[0] == "array":
         return [_structure(t[1])]
     return {key: _structure(sub) for _, key, sub in t[1]}

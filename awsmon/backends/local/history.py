@@ -12,7 +12,8 @@ Two structures beside the account's SQLite state, written in one transaction per
   CloudTrail columns, zstd-compressed, one file per import batch sorted by eventtime (row-group statistics prune time
   ranges), read by DuckDB for ``trail query``.
 
-Idempotence: every eventID is kept as a 63-bit hash (``ct_hist_ids``); files already imported are known by the
+Both are written in bulk by ``history_import.py`` (DuckDB); this module holds what lookups need (standard library
+only). Idempotence: every eventID is kept as a 63-bit hash (``ct_hist_ids``); files already imported are known by the
 hash of their bytes. Crash safety: a batch commits its SQLite rows and the name of its Parquet file together; the
 Parquet file is renamed into place after the commit, and a file left under its temporary name by a kill between
 the two is renamed by the next import or query (one whose batch never committed is deleted).
@@ -96,6 +97,16 @@ def upgrade_terms(store: AccountStore) -> None:
             c.execute("DELETE FROM ct_hist_terms")
             c.executemany("INSERT INTO ct_hist_terms (term, max_t, blk, slots) VALUES (?,?,?,?)", rows)
         c.execute("INSERT OR REPLACE INTO ct_hist_meta (k, v) VALUES ('terms', ?)", (TERM_FORMAT,))
+
+
+def block_compressor() -> Any:
+    """zstd for the lookup blocks: level 3 with the lazy2 match finder (search log 4), measured on CloudTrail blocks
+    at 7.6 % smaller than plain level 3 for 3x its (small) compression CPU; level 7 saves less for more. Decompression
+    speed does not depend on it."""
+    import zstandard
+
+    params = zstandard.ZstdCompressionParameters.from_level(ZSTD_LEVEL, strategy=zstandard.STRATEGY_LAZY2, search_log=4)
+    return zstandard.ZstdCompressor(compression_params=params)
 
 
 def history_dir(store: AccountStore) -> Path:

@@ -242,8 +242,6 @@ class Bulk:
         return list(out.values())
 
     def _store(self, out: list[FileOut], fresh: int, existing: set[int]) -> None:
-        import zstandard
-
         con, store = self.con, self.store
         refile: list[int] = []
         if self.region and existing:
@@ -271,7 +269,7 @@ class Bulk:
             "GROUP BY th, blk ORDER BY th").fetchall()  # fmt: skip
         ids = con.execute("SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
                           "SELECT h, blk FROM bl WHERE list_contains($refile, h) ORDER BY 1", {"refile": refile}).fetchall()
-        cctx = zstandard.ZstdCompressor(level=history.ZSTD_LEVEL)
+        cctx = history.block_compressor()
         payloads = [struct.pack(f"<H{len(ts)}q", len(ts), *ts) + data for *_, ts, data in blocks]
         packed = cctx.multi_compress_to_buffer(payloads, threads=-1) if payloads else []
         part = f"part-{uuid.uuid4().hex}.parquet" if fresh else None
