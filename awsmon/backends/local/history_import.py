@@ -195,7 +195,8 @@ class Bulk:
             return BatchResult([], 0, 0, [])
         con.execute(f"CREATE OR REPLACE TEMP TABLE v AS {_validated_sql()}",
                     {"region": self.region or "", "default": self.default_region})  # fmt: skip
-        con.execute("DELETE FROM raw_b")
+        # Dropped, not emptied: DuckDB keeps a table's deleted rows' memory (RSS grew by ~350 MB a batch).
+        con.execute("DROP TABLE raw_b; CREATE TEMP TABLE raw_b (fi INTEGER, ord INTEGER, raw VARCHAR)")
         bad = {r[0] for r in con.execute("SELECT DISTINCT fi FROM v WHERE bad").fetchall()}
         if bad:
             con.execute("DELETE FROM v WHERE list_contains($bad, fi)", {"bad": sorted(bad)})
