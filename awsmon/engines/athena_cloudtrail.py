@@ -92,6 +92,21 @@ def read_json_columns() -> str:
     return "{" + ", ".join(f"'{key}': '{_json_type(t)}'" for _, key, t in COLUMNS) + "}"
 
 
+def _structure(t: Any) -> Any:
+    if t in ("string", "map"):
+        return _json_type(t)
+    if t[0] == "array":
+        return [_structure(t[1])]
+    return {key: _structure(sub) for _, key, sub in t[1]}
+
+
+def json_structure() -> str:
+    """The structure argument of DuckDB's ``json_transform`` for one record (camelCase keys, missing -> NULL)."""
+    import json
+
+    return json.dumps({key: _structure(t) for _, key, t in COLUMNS}).replace("'", "''")
+
+
 def record_struct_type() -> str:
     """The DuckDB type of one record, for a ``{"Records": [...]}`` file read whole."""
     return "STRUCT(" + ", ".join(f"{_q(key)} {_json_type(t)}" for _, key, t in COLUMNS) + ")"

@@ -2,9 +2,12 @@
 
 Reads ``{"Records": [...]}`` files, bare JSON arrays and JSON lines, gzip-compressed or not, and whole downloaded
 bucket trees in any layout (key prefixes, ``AWSLogs/<o-id>/<account>/...`` of organization trails; digest files and
-awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Files are parsed with orjson on every core
-(process pool) and stored in batches by the history store (``awsmon/backends/local/history.py``): one transaction
-per batch, so a kill -9 loses at most the batch in flight, which the next run imports again. A corrupt file stores
+awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Two threads read, hash and gunzip the files; their
+texts go whole to the history store's bulk writer (``awsmon/backends/local/history_import.py``), where DuckDB splits
+and validates the records in bulk; JSON-lines files larger than 64 MB are read 32 MB at a time. A file DuckDB cannot
+take as it is (a record without eventID, a field of the wrong type, NaN, invalid JSON, zip members of other shapes)
+is read by the per-record path below (orjson), which gives the one-line reason or the normalised records. One
+transaction per batch, so a kill -9 loses at most the batch in flight, which the next run imports again. A corrupt file stores
 nothing, is listed under FailedFiles and never stops the others. Records are kept verbatim (unknown fields
 included); idempotent by eventID (records without one get a stable id derived from their content), and files
 already imported are recognised by the hash of their bytes and not read again.
@@ -19,6 +22,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -307,25 +311,123 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_path(args: tuple[str, str | None, str, int]) -> dict[str, Any]:
-    path, region, default_region, cutoff_ms = args
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return {"fail": f"cannot read ({exc.strerror or exc})"}
-    return parse_file(data, region, default_region, cutoff_ms)
-
-
-BATCH_RECORDS = int(os.environ.get("AWSMON_IMPORT_BATCH", "200000"))  # records per transaction (tests lower it)
-_PARALLEL_BYTES = 4 << 20  # below this much input, parse in this process (a pool costs ~50 ms to start)
+BATCH_RECORDS = int(os.environ.get("AWSMON_IMPORT_BATCH", "250000"))  # records per transaction (tests lower it)
+_STREAM_BYTES = 64 << 20  # JSON-lines files larger than this are read a chunk at a time
+_CHUNK = 32 << 20
+_LINES_HEAD = re.compile(r"\n\s*\S")
+_RECORDS_HEAD = re.compile(r'\{\s*"Records"\s*:')
 
 
 def _file_key(data: bytes, region: str | None) -> str:
     return hashlib.sha256(data).hexdigest() + "|" + (region or "")
 
 
+@dataclass
+class _Read:
+    """A file as the intake threads leave it: its ledger key and how DuckDB reads it (or why Python must)."""
+
+    unit: _Unit
+    key: str = ""
+    data: bytes | None = None  # kept for the per-record path (None when the file is read again from disk)
+    kind: str = "slow"  # doc | lines | slow | known | error
+    text: Any = None  # doc: str; lines: iterable of str chunks
+    path: str = ""  # doc: JSON path of the record list
+    error: str = ""
+
+
+def _classify(r: _Read, text: str) -> None:
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in "[{":
+        return  # the per-record path says what it is (empty, not JSON)
+    if "NaN" in stripped or "Infinity" in stripped:
+        return  # DuckDB's JSON reader accepts these non-JSON constants; orjson refuses them (or they are in strings)
+    if stripped[0] == "[":
+        r.kind, r.text, r.path = "doc", stripped, "$[*]"
+        return
+    first, nl, _ = stripped.partition("\n")
+    if nl and _LINES_HEAD.search(stripped, len(first)):
+        try:
+            head = orjson.loads(first)
+        except orjson.JSONDecodeError:
+            head = None
+        if isinstance(head, dict):
+            r.kind, r.text = "lines", [stripped]
+            return
+    if _RECORDS_HEAD.match(stripped):
+        r.kind, r.text, r.path = "doc", stripped, "$.Records[*]"
+
+
+def _stream_lines(path: str) -> Iterator[str]:
+    """A large JSON-lines file (gzip or not) as chunks of whole lines, decoded, BOM dropped."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    fh: Any = gzip.open(path, "rb") if gz else open(path, "rb")  # noqa: SIM115 - closed below
+    with fh:
+        rest = b""
+        first = True
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            if first and chunk[:3] == b"\xef\xbb\xbf":
+                chunk = chunk[3:]
+            first = False
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut].decode("utf-8", "replace")
+        if rest:
+            yield rest.decode("utf-8", "replace")
+
+
+def _intake(unit: _Unit, data: bytes | None, region: str | None, done: frozenset[str]) -> _Read:
+    """Read, hash and decompress one file (in a thread: zlib and hashlib release the GIL)."""
+    r = _Read(unit)
+    try:
+        if data is None and unit.path is not None and os.path.getsize(unit.path) > _STREAM_BYTES:
+            return _intake_large(r, unit.path, region, done)
+        data = unit.read() if data is None else data
+    except (OSError, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
+        r.kind, r.error = "error", f"cannot read ({exc})"
+        return r
+    r.key = _file_key(data, region)
+    if r.key in done:
+        r.kind = "known"
+        return r
+    r.data = data if unit.path is None else None
+    try:
+        text = _plain(data).decode("utf-8")
+    except (BadFile, UnicodeDecodeError):
+        return r
+    _classify(r, text)
+    return r
+
+
+def _intake_large(r: _Read, path: str, region: str | None, done: frozenset[str]) -> _Read:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    r.key = h.hexdigest() + "|" + (region or "")
+    if r.key in done:
+        r.kind = "known"
+        return r
+    try:
+        head = next(_stream_lines(path), "")
+    except (OSError, EOFError, zlib.error):
+        return r
+    probe = _Read(r.unit)
+    _classify(probe, head)
+    if probe.kind == "lines":
+        r.kind, r.text = "lines", _stream_lines(path)
+    return r
+
+
 def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    from awsmon.backends.local import history
+    from concurrent.futures import ThreadPoolExecutor
+
+    from awsmon.backends.local import history, history_import
     from awsmon.backends.local.store import validate_region
 
     if not ctx.is_local:
@@ -336,53 +438,13 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
         validate_region(region)
     store = ctx.store()
     history.recover(store)
+    if not dry_run:
+        history.upgrade_terms(store)
     store.conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the eventID index is probed at random
     default_region = store.default_region
     cutoff_ms = int((store.now() - timedelta(days=90)).timestamp() * 1000)
     rep = ImportReport()
-    pending: list[Any] = []
-    pending_files: list[Any] = []
-    dry_seen: set[int] = set()
-
-    def flush() -> None:
-        if not pending_files:
-            return
-        if dry_run:
-            fresh = [r for r in history.new_records(store, pending) if r[0] not in dry_seen]
-            dry_seen.update(r[0] for r in fresh)
-        else:
-            part = f"part-{uuid.uuid4().hex}.parquet"
-            tmp = None
-            with store.transaction():
-                fresh = history.new_records(store, pending)
-                refile = history.refile_records(store, pending, region) if region else []
-                if fresh:
-                    tmp = history.write_parquet(store, fresh, part)
-                history.write_batch(store, fresh, pending_files, part if fresh else None, refile=refile)
-            if tmp is not None:
-                history.publish(store, tmp, part)
-        rep.imported += len(fresh)
-        rep.duplicates += len(pending) - len(fresh)
-        pending.clear()
-        pending_files.clear()
-
-    def take(unit: _Unit, key: str, result: dict[str, Any]) -> None:
-        if "skip" in result:
-            rep.skipped.append({"Path": unit.name, "Reason": result["skip"]})
-            return
-        if "fail" in result:
-            rep.failed.append({"Path": unit.name, "Reason": result["fail"]})
-            return
-        recs = result["recs"]
-        rep.add_file(len(recs), result["first"], result["last"], result["regions"], result["old"])
-        pending.extend(recs)
-        pending_files.append((key, len(recs), result["first"], result["last"], result["regions"]))
-        if len(pending) >= BATCH_RECORDS:
-            flush()
-
-    todo: list[tuple[_Unit, str, bytes | None]] = []
-    total_bytes = 0
-    keys_seen: set[str] = set()
+    units: list[tuple[_Unit, bytes | None]] = []
     for unit in _units(_walk(paths), rep.skipped):
         path = unit.check
         if any(part in _SKIP_DIRS for part in path.parts):
@@ -393,54 +455,82 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
         if not path.name.endswith(_EXTS) and path.suffix not in ("", ".txt"):
             rep.skipped.append({"Path": unit.name, "Reason": f"not a JSON or gzip file ({path.suffix})"})
             continue
-        try:
-            data = unit.read()
-        except (OSError, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
-            rep.failed.append({"Path": unit.name, "Reason": f"cannot read ({exc})"})
-            continue
-        key = _file_key(data, region)
-        done = history.known_files(store, [key]).get(key)
-        if done is not None or key in keys_seen:  # the same bytes again (already imported, or twice in this run)
-            if done is not None:
-                n = int(done["records"])
-                old = n if done["last_time"] and _time_ms(done["last_time"]) < cutoff_ms else 0
-                rep.add_file(n, done["first_time"], done["last_time"], json.loads(done["regions"]), old)
-                rep.duplicates += n
+        data = None
+        if unit.path is None:  # an archive member: read while its archive is open
+            try:
+                data = unit.read()
+            except (OSError, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
+                rep.failed.append({"Path": unit.name, "Reason": f"cannot read ({exc})"})
+                continue
+        units.append((unit, data))
+    done = frozenset(r[0] for r in store.conn.execute("SELECT key FROM ct_hist_files"))
+    bulk = history_import.Bulk(store, region=region, default_region=default_region, cutoff_ms=cutoff_ms,
+                               dry_run=dry_run)  # fmt: skip
+    slow: list[_Read] = []
+    by_key: dict[str, _Read] = {}
+
+    def settle(res: history_import.BatchResult) -> None:
+        for o in res.files:
+            rep.add_file(o.records, o.first, o.last, o.regions, o.old)
+        rep.imported += res.imported
+        rep.duplicates += res.duplicates
+        slow.extend(by_key[key] for key, _ in res.slow)
+
+    def stage(r: _Read) -> None:
+        by_key[r.key] = r
+        if r.kind == "doc" and not bulk.add_document(r.key, r.unit.name, r.text, r.path):
+            slow.append(r)
+        elif r.kind == "lines":
+            bulk.add_lines(r.key, r.unit.name, r.text)
+        if bulk.rows >= BATCH_RECORDS:
+            settle(bulk.flush())
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            window: list[Any] = []
+            reads = iter(units)
+            for unit, data in reads:
+                window.append(pool.submit(_intake, unit, data, region, done))
+                if len(window) < 4:
+                    continue
+                _take(window.pop(0).result(), rep, store, cutoff_ms, stage, slow)
+            for fut in window:
+                _take(fut.result(), rep, store, cutoff_ms, stage, slow)
+        settle(bulk.flush())
+        # Files DuckDB could not take as they are: Python's per-record reader gives the reason or the records.
+        queued, slow[:] = list(slow), []
+        for r in queued:
+            result = parse_file(r.data if r.data is not None else r.unit.read(), region, default_region, cutoff_ms)
+            if "skip" in result:
+                rep.skipped.append({"Path": r.unit.name, "Reason": result["skip"]})
+            elif "fail" in result:
+                rep.failed.append({"Path": r.unit.name, "Reason": result["fail"]})
             else:
-                todo.append((unit, key, data))
-            continue
-        keys_seen.add(key)
-        total_bytes += len(data)
-        todo.append((unit, key, data if unit.path is None else None))
-    workers = min(os.cpu_count() or 1, 4)
-    if workers > 1 and total_bytes > _PARALLEL_BYTES and sum(1 for u in todo if u[0].path) > 1:
-        _run_pool(todo, workers, (region, default_region, cutoff_ms), take)
-    else:
-        for unit, key, data in todo:
-            take(unit, key, parse_file(data if data is not None else unit.read(), region, default_region, cutoff_ms))
-    flush()
+                bulk.add_lines(r.key, r.unit.name, [b"\n".join(rec[5] for rec in result["recs"]).decode()])
+                if bulk.rows >= BATCH_RECORDS:
+                    settle(bulk.flush())
+        settle(bulk.flush())
+        for r in slow:  # normalised records DuckDB still refuses (an eventTime it cannot parse)
+            rep.failed.append({"Path": r.unit.name, "Reason": "a record whose eventTime cannot be read"})
+    finally:
+        bulk.close()
+    if not dry_run:
+        history_import.compact(store)
     return rep.as_dict(dry_run)
 
 
-def _run_pool(todo: list[tuple[_Unit, str, bytes | None]], workers: int, args: tuple[Any, ...], take: Any) -> None:
-    """Parse files in worker processes, in order, with a bounded number in flight (memory stays flat)."""
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
+def _take(r: _Read, rep: ImportReport, store: Any, cutoff_ms: int, stage: Any, slow: list[_Read]) -> None:
+    from awsmon.backends.local import history
 
-    region, default_region, cutoff_ms = args
-    window: deque[tuple[_Unit, str, Any]] = deque()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        items = iter(todo)
-        for unit, key, data in items:
-            if unit.path is not None:
-                fut = pool.submit(_parse_path, (unit.path, region, default_region, cutoff_ms))
-            else:
-                fut = pool.submit(parse_file, data, region, default_region, cutoff_ms)
-            window.append((unit, key, fut))
-            if len(window) >= workers * 3:
-                u, k, f = window.popleft()
-                take(u, k, f.result())
-        while window:
-            u, k, f = window.popleft()
-            take(u, k, f.result())
+    if r.kind == "error":
+        rep.failed.append({"Path": r.unit.name, "Reason": r.error})
+    elif r.kind == "known":  # the same bytes were imported before: counted, not read
+        done = history.known_files(store, [r.key])[r.key]
+        n = int(done["records"])
+        old = n if done["last_time"] and _time_ms(done["last_time"]) < cutoff_ms else 0
+        rep.add_file(n, done["first_time"], done["last_time"], json.loads(done["regions"]), old)
+        rep.duplicates += n
+    elif r.kind == "slow":
+        slow.append(r)
+    else:
+        stage(r)

@@ -11,13 +11,13 @@ PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
 INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema", "organization"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
-# LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
-# remediation and aggregator modules).
+# LocalLogs + InsightsMixin, CloudTrail and its imported-history store and bulk writer, LocalConfig and its
+# delivery, custom-rule, remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
                  "cloudwatch_anomaly", "cloudwatch_usage"},
                 {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups", "logs_batch",
                  "logs_live", "logs_account"},
-                {"cloudtrail", "cloudtrail_insights", "history"},
+                {"cloudtrail", "cloudtrail_insights", "history", "history_import"},
                 {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate", "config_org"}]
 
 

@@ -9,6 +9,8 @@
 * ``ct_hist_files``: files already imported (by content hash), so a re-run skips them without reading them.
 * ``ct_hist_parts``: the Parquet files of the query table; a file listed here but still under its temporary name
   (killed between commit and rename) is renamed by the next import or query.
+* ``ct_hist_meta``: the store's format; ``terms = md5`` when ``ct_hist_terms.term`` is the md5-based hash DuckDB
+  computes in bulk (stores written before it used blake2b and are re-indexed once by the next import).
 """
 
 MIGRATIONS: list[str] = [
@@ -39,5 +41,8 @@ MIGRATIONS: list[str] = [
         regions TEXT NOT NULL            -- JSON {region: count}
     );
     CREATE TABLE IF NOT EXISTS ct_hist_parts (name TEXT PRIMARY KEY, rows INTEGER NOT NULL);
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS ct_hist_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
     """,
 ]

@@ -1,0 +1,339 @@
+"""Bulk writer of the CloudTrail history store (``history.py``): DuckDB does the per-record work, vectorised.
+
+Python only moves whole files: it decompresses them (in threads: zlib releases the GIL) and hands each file's
+text to DuckDB, whose JSON functions split it into records (``{"Records": [...]}``, bare arrays, JSON lines,
+EventBridge envelopes). One batch (``BATCH_RECORDS``) is then, all in DuckDB: validated (a file with any record
+Python's reader would refuse or must normalise, e.g. no eventID, goes to the per-record path of
+``trail_import.parse_file``, which gives the exact reason or the normalised records), deduplicated by the 63-bit
+eventID hash (against ``ct_hist_ids`` and the account's own ``events``), written as one Parquet file of Athena's
+columns, and cut into the lookup blocks and postings that are bulk-inserted into SQLite in one transaction. The
+Parquet file is renamed into place after that transaction commits (``history.recover`` finishes a killed run).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from awsmon.backends.local import history
+from awsmon.backends.local.store import AccountStore
+
+# 63-bit hash of a UUID eventID, as ``history.hash63`` computes it (its two 64-bit halves mixed), in DuckDB.
+_UUID_RE = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_H = (f"CASE WHEN regexp_full_match(eid, '{_UUID_RE}') THEN ((xor("
+      "('0x' || eid[1:8] || eid[10:13] || eid[15:18])::UBIGINT::UHUGEINT * 11400714819323198485::UHUGEINT, "
+      "('0x' || eid[20:23] || eid[25:36])::UBIGINT::UHUGEINT * 14029467366897019727::UHUGEINT) "
+      "& 18446744073709551615::UHUGEINT) >> 1)::BIGINT END")  # fmt: skip
+
+# The fields read per record, by two calls that each parse the record once (their JSON types, their text).
+_PATHS = ["$", "$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
+          "$.userIdentity", "$.readOnly", "$.insightDetails", "$.resources", "$.userIdentity.type",
+          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId",
+          "$.userIdentity.sessionContext.sessionIssuer.userName", "$.insightDetails.eventName",
+          "$.insightDetails.eventSource"]  # fmt: skip
+_I = {p.removeprefix("$.").removeprefix("$") or "doc": i + 1 for i, p in enumerate(_PATHS)}
+_STR = "('VARCHAR', 'NULL')"
+
+
+def _validated_sql() -> str:
+    """One row per record: its derived columns and ``bad`` (the record needs ``parse_file``'s per-record path).
+    Mirrors ``trail_import._normalise`` (validation, category, filed region) and ``history.lookup_terms``."""
+
+    def ty(name: str) -> str:
+        return f"coalesce(ty[{_I[name]}], 'NULL')"
+
+    def sv(name: str) -> str:
+        return f"s[{_I[name]}]"
+
+    ident = "userIdentity"
+    strs = " OR ".join(f"{ty(n)} NOT IN {_STR}" for n in ("eventName", "eventSource", "awsRegion", "eventCategory",
+                                                          f"{ident}.type", f"{ident}.arn", f"{ident}.userName",
+                                                          f"{ident}.accessKeyId"))  # fmt: skip
+    details = f"({ty('insightDetails')} = 'OBJECT' AND {sv('insightDetails')} != '{{}}')"
+    no_name = f"{details} AND coalesce({sv('eventName')}, '') = '' AND coalesce({sv('eventSource')}, '') = ''"
+    user = (f"CASE WHEN {ty(ident)} != 'OBJECT' OR {sv(ident)} = '{{}}' THEN NULL "
+            f"WHEN {sv(ident + '.type')} = 'Root' THEN 'root' "
+            f"WHEN {sv(ident + '.type')} IN ('AssumedRole', 'FederatedUser') THEN "
+            f"CASE WHEN contains(coalesce({sv(ident + '.arn')}, ''), '/') THEN regexp_extract({sv(ident + '.arn')}, '[^/]*$') "
+            f"ELSE {sv(ident + '.sessionContext.sessionIssuer.userName')} END "
+            f"ELSE {sv(ident + '.userName')} END")  # fmt: skip
+    res = sv("resources")
+    return f"""
+    SELECT fi, ord, raw, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
+           bad OR t IS NULL AS bad,
+           CASE WHEN cat IN ('Management', 'Insight') THEN list_distinct(list_filter([
+               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventName')}
+                                                ELSE {sv('eventName')} END, ''),
+               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventSource')}
+                                                  ELSE {sv('eventSource')} END, ''),
+               CASE WHEN {ty('readOnly')} != 'NULL' THEN 'ReadOnly' || chr(31) || lower({sv('readOnly')}) END,
+               'Username' || chr(31) || nullif({user}, ''),
+               'AccessKeyId' || chr(31) || nullif({sv(ident + '.accessKeyId')}, '')]
+               || CASE WHEN {ty('resources')} = 'ARRAY' THEN
+                      list_transform(json_extract_string({res}, '$[*].type'),
+                                     lambda v: 'ResourceType' || chr(31) || nullif(v, ''))
+                      || list_transform(json_extract_string({res}, '$[*].ARN') || json_extract_string({res}, '$[*].arn'),
+                                        lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
+                  ELSE [] END,
+               lambda x: x IS NOT NULL)) END AS terms
+    FROM (
+        SELECT *, epoch_ms(TRY_CAST(et AS TIMESTAMPTZ)) AS t,
+               coalesce(nullif({sv('eventCategory')}, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
+               coalesce(nullif($region, ''), nullif({sv('awsRegion')}, ''), $default) AS filed
+        FROM (
+            SELECT fi, ord, raw, ty, s, {sv('eventTime')} AS et, {sv('eventID')} AS eid,
+                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR {sv('eventTime')} = ''
+                   OR {ty('eventID')} != 'VARCHAR' OR {sv('eventID')} = '' OR {strs}
+                   OR {ty(ident)} NOT IN ('OBJECT', 'NULL')
+                   OR {ty('readOnly')} NOT IN ('BOOLEAN', 'VARCHAR', 'NULL') AS bad
+            FROM (SELECT fi, ord, raw, json_type(raw, {_PATHS!r}) AS ty, json_extract_string(raw, {_PATHS!r}) AS s
+                  FROM raw_b)))
+    """
+
+
+@dataclass
+class FileOut:
+    """One file's figures for the report and the ledger (``ct_hist_files``)."""
+
+    key: str
+    name: str
+    records: int = 0
+    first: str | None = None
+    last: str | None = None
+    regions: dict[str, int] = field(default_factory=dict)
+    old: int = 0
+
+
+@dataclass
+class BatchResult:
+    files: list[FileOut]
+    imported: int
+    duplicates: int
+    slow: list[tuple[str, str]]  # (key, name) of files the per-record path must read
+
+
+def _iso(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Bulk:
+    """Batches of files' texts -> the history store. ``add_*`` stage a file, ``flush`` stores the batch."""
+
+    def __init__(self, store: AccountStore, *, region: str | None, default_region: str, cutoff_ms: int,
+                 dry_run: bool) -> None:  # fmt: skip
+        from awsmon.duck import duck
+
+        self.store, self.region, self.default_region = store, region, default_region
+        self.cutoff_ms, self.dry_run = cutoff_ms, dry_run
+        self.con = duck()
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("CREATE TEMP TABLE raw_b (fi INTEGER, ord INTEGER, raw VARCHAR)")
+        self.con.execute("CREATE TEMP TABLE seen (h BIGINT)")  # eventIDs counted by a dry run's earlier batches
+        # Events the simulated account recorded itself (its own trail's bucket holds them): never imported.
+        own = [r[0] for r in store.conn.execute("SELECT event_id FROM events")]
+        self.con.execute("CREATE TEMP TABLE own AS SELECT unnest($ids::VARCHAR[]) AS eid", {"ids": own})
+        self.files: list[tuple[str, str]] = []
+        self.rows = 0
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- staging ---------------------------------------------------------------------------------------------------
+
+    def _stage(self, key: str, name: str) -> int:
+        self.files.append((key, name))
+        return len(self.files) - 1
+
+    def add_document(self, key: str, name: str, text: str, path: str) -> bool:
+        """A ``{"Records": [...]}`` file (``path`` '$.Records[*]') or a bare array ('$[*]'); False if DuckDB cannot
+        read it as one (the caller then uses the per-record path, which says why)."""
+        import duckdb
+
+        fi = self._stage(key, name)
+        try:
+            n = self.con.execute(
+                "INSERT INTO raw_b SELECT $fi, unnest(range(len(l))), unnest(l) "
+                "FROM (SELECT json_extract($t, $p) AS l WHERE json_type($t, $q) = 'ARRAY')",
+                {"fi": fi, "t": text, "p": path, "q": path.removesuffix("[*]")}).fetchone()  # fmt: skip
+        except duckdb.Error:  # invalid JSON: the per-record path reads it again for its one-line reason
+            n = None
+        if n is None or (n[0] == 0 and not _empty_list(text)):
+            self.files.pop()
+            self.con.execute("DELETE FROM raw_b WHERE fi = $fi", {"fi": fi})
+            return False
+        self.rows += int(n[0])
+        return True
+
+    def add_lines(self, key: str, name: str, chunks: Any) -> None:
+        """A JSON-lines file, given as an iterable of texts that end at line ends (read a chunk at a time, so the
+        file is never whole in memory); EventBridge envelopes are unwrapped."""
+        fi = self._stage(key, name)
+        base = 0
+        for text in chunks:
+            n = self.con.execute(
+                "INSERT INTO raw_b SELECT $fi, $base + ord, CASE WHEN NOT json_valid(l) THEN NULL "
+                "WHEN json_type(l, '$.detail') = 'OBJECT' AND json_exists(l, '$.detail.eventName') "
+                "THEN json_extract(l, '$.detail') ELSE l END "
+                "FROM (SELECT unnest(range(len(ls))) AS ord, trim(unnest(ls), chr(32) || chr(9) || chr(13)) AS l "
+                "FROM (SELECT string_split($t, chr(10)) AS ls)) WHERE l != ''",
+                {"fi": fi, "base": base, "t": text}).fetchone()  # fmt: skip
+            base += text.count("\n") + 1
+            self.rows += int(n[0]) if n else 0
+
+    # -- storing ---------------------------------------------------------------------------------------------------
+
+    def flush(self) -> BatchResult:
+        """Validate, deduplicate and store the staged files (one SQLite transaction, one Parquet file)."""
+        con, store = self.con, self.store
+        files, self.files, self.rows = self.files, [], 0
+        if not files:
+            return BatchResult([], 0, 0, [])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE v AS {_validated_sql()}",
+                    {"region": self.region or "", "default": self.default_region})  # fmt: skip
+        # Dropped, not emptied: DuckDB keeps a table's deleted rows' memory (RSS grew by ~350 MB a batch).
+        con.execute("DROP TABLE raw_b; CREATE TEMP TABLE raw_b (fi INTEGER, ord INTEGER, raw VARCHAR)")
+        bad = {r[0] for r in con.execute("SELECT DISTINCT fi FROM v WHERE bad").fetchall()}
+        if bad:
+            con.execute("DELETE FROM v WHERE list_contains($bad, fi)", {"bad": sorted(bad)})
+        slow = [files[i] for i in sorted(bad)]
+        # eventIDs that are not UUIDs are hashed by Python (blake2b), as history.hash63 does.
+        odd = con.execute("SELECT DISTINCT eid FROM v WHERE h IS NULL").fetchall()
+        if odd:
+            con.execute("UPDATE v SET h = m.h FROM (SELECT unnest($e::VARCHAR[]) AS eid, unnest($h::BIGINT[]) AS h) m "
+                        "WHERE v.h IS NULL AND v.eid = m.eid",
+                        {"e": [r[0] for r in odd], "h": [history.hash63(r[0]) for r in odd]})  # fmt: skip
+        out = self._file_figures(files, bad)
+        hashes = [r[0] for r in con.execute("SELECT DISTINCT h FROM v").fetchall()]
+        existing = history._existing(store, hashes) if hashes else set()
+        con.execute("CREATE OR REPLACE TEMP TABLE ex AS SELECT unnest($h::BIGINT[]) AS h", {"h": sorted(existing)})
+        clash = con.execute("SELECT count(*) > count(DISTINCT h) OR EXISTS (SELECT 1 FROM v WHERE h IN (SELECT h FROM "
+                            "seen) OR eid IN (SELECT eid FROM own)) FROM v").fetchone()[0]  # fmt: skip
+        f_kind = "TABLE" if existing or clash else "VIEW"
+        if f_kind == "TABLE":  # keep the first of each eventID, by narrow keys (the rows themselves are wide)
+            con.execute("CREATE OR REPLACE TEMP TABLE keep AS SELECT fi, ord FROM v WHERE h NOT IN (SELECT h FROM ex) "
+                        "AND h NOT IN (SELECT h FROM seen) AND eid NOT IN (SELECT eid FROM own) "
+                        "QUALIFY row_number() OVER (PARTITION BY h ORDER BY fi, ord) = 1")  # fmt: skip
+            con.execute("CREATE OR REPLACE TEMP TABLE f AS SELECT v.* FROM v SEMI JOIN keep USING (fi, ord)")
+            con.execute("DROP TABLE keep")
+        else:  # the usual batch: nothing seen before, no eventID twice
+            con.execute("CREATE OR REPLACE TEMP VIEW f AS SELECT * FROM v")
+        fresh = con.execute("SELECT count(*) FROM f").fetchone()[0]
+        total = sum(o.records for o in out)
+        if self.dry_run:
+            con.execute("INSERT INTO seen SELECT h FROM f")
+        else:
+            self._store(out, fresh, existing)
+        con.execute(f"DROP {f_kind} f; DROP TABLE v")
+        return BatchResult(out, fresh, total - fresh, slow)
+
+    def _file_figures(self, files: list[tuple[str, str]], bad: set[int]) -> list[FileOut]:
+        out = {i: FileOut(key, name) for i, (key, name) in enumerate(files) if i not in bad}
+        for fi, n, lo, hi, old in self.con.execute(
+                "SELECT fi, count(*), min(t), max(t), count(*) FILTER (WHERE t < $c) FROM v GROUP BY fi",
+                {"c": self.cutoff_ms}).fetchall():  # fmt: skip
+            o = out[fi]
+            o.records, o.first, o.last, o.old = n, _iso(lo), _iso(hi), old
+        for fi, region, n in self.con.execute("SELECT fi, filed, count(*) FROM v GROUP BY ALL ORDER BY ALL").fetchall():
+            out[fi].regions[region] = n
+        return list(out.values())
+
+    def _store(self, out: list[FileOut], fresh: int, existing: set[int]) -> None:
+        con, store = self.con, self.store
+        refile: list[int] = []
+        if self.region and existing:
+            again = [r[0] for r in con.execute("SELECT DISTINCT h FROM v WHERE vis AND h IN (SELECT h FROM ex)").fetchall()]
+            refile = history.refile_hashes(store, again, self.region)
+        base = int(store.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ct_hist_blocks").fetchone()[0])
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE bl AS
+            SELECT *, $base + dense_rank() OVER (ORDER BY filed, cat, bno) - 1 AS blk FROM (
+                SELECT h, t, raw, filed, cat, terms, (rn - 1) // {history.BLOCK_SIZE} AS bno,
+                       (rn - 1) % {history.BLOCK_SIZE} AS slot
+                FROM (SELECT *, row_number() OVER (PARTITION BY filed, cat ORDER BY t DESC, eid DESC) AS rn
+                      FROM (SELECT h, t, eid, raw, filed, cat, terms FROM f WHERE vis
+                            UNION ALL
+                            SELECT h, t, eid, raw, filed, cat, terms FROM v WHERE list_contains($refile, h)
+                            QUALIFY row_number() OVER (PARTITION BY h ORDER BY fi, ord) = 1)))
+            """, {"base": base, "refile": refile})  # fmt: skip
+        blocks = con.execute("SELECT blk, filed, cat, min(t), max(t), count(*), list(t ORDER BY slot), "
+                             "encode(string_agg(raw, chr(10) ORDER BY slot)) FROM bl GROUP BY ALL ORDER BY blk").fetchall()
+        terms = con.execute(
+            "SELECT th, (any_value(mx) + 999) // 1000, blk, "
+            "       from_hex(string_agg(DISTINCT printf('%02x', slot), '' ORDER BY printf('%02x', slot))) "
+            "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot, mx "
+            "      FROM (SELECT blk, slot, filed, cat, unnest(terms) AS term, max(t) OVER (PARTITION BY blk) AS mx FROM bl)) "
+            "GROUP BY th, blk ORDER BY th").fetchall()  # fmt: skip
+        ids = con.execute("SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
+                          "SELECT h, blk FROM bl WHERE list_contains($refile, h) ORDER BY 1", {"refile": refile}).fetchall()
+        cctx = history.block_compressor()
+        payloads = [struct.pack(f"<H{len(ts)}q", len(ts), *ts) + data for *_, ts, data in blocks]
+        packed = cctx.multi_compress_to_buffer(payloads, threads=-1) if payloads else []
+        part = f"part-{uuid.uuid4().hex}.parquet" if fresh else None
+        tmp = self._write_parquet(part) if part else None
+        with store.transaction():
+            c = store.conn
+            c.executemany("INSERT INTO ct_hist_blocks (id, region, cat, min_t, max_t, n, data) VALUES (?,?,?,?,?,?,?)",
+                          [(b[0], b[1], b[2], b[3], b[4], b[5], packed[i].tobytes()) for i, b in enumerate(blocks)])  # fmt: skip
+            c.executemany("INSERT OR REPLACE INTO ct_hist_ids (h, blk) VALUES (?, ?)", ids)
+            c.executemany("INSERT OR IGNORE INTO ct_hist_terms (term, max_t, blk, slots) VALUES (?,?,?,?)", terms)
+            c.executemany("INSERT OR REPLACE INTO ct_hist_files (key, records, first_time, last_time, regions) "
+                          "VALUES (?,?,?,?,?)",
+                          [(o.key, o.records, o.first, o.last, json.dumps(o.regions)) for o in out])  # fmt: skip
+            if part:
+                c.execute("INSERT INTO ct_hist_parts (name, rows) VALUES (?, ?)", (part, fresh))
+        if tmp is not None and part:
+            history.publish(store, tmp, part)
+        con.execute("DROP TABLE bl")
+
+    def _write_parquet(self, part: str) -> Path:
+        from awsmon.engines.athena_cloudtrail import json_structure, select_list
+
+        folder = history.history_dir(self.store)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".tmp-{part}"
+        self.con.execute(
+            f"COPY (SELECT {select_list('r.')} FROM (SELECT json_transform(raw, '{json_structure()}') AS r FROM f) "
+            f"ORDER BY eventtime) TO '{tmp}' (FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
+        return tmp
+
+
+def _empty_list(text: str) -> bool:
+    """True when a document's record list is really empty (``{"Records": []}``), not missing."""
+    import re
+
+    return re.search(r'^\s*(\{\s*"Records"\s*:\s*)?\[\s*\]', text) is not None
+
+
+def compact(store: AccountStore) -> int:
+    """Merge the small Parquet parts many small imports leave into one (sorted by eventtime); the number merged.
+    Crash-safe like a batch: the merged file is committed in place of the small ones, then renamed; a kill leaves
+    either the old parts or the new one, never both (``history.recover`` deletes what is not committed)."""
+    from awsmon.duck import duck
+
+    small = [(n, r) for n, r in store.conn.execute(
+        "SELECT name, rows FROM ct_hist_parts WHERE rows < ? ORDER BY name", (history.COMPACT_ROWS,))]  # fmt: skip
+    folder = history.history_dir(store)
+    small = [(n, r) for n, r in small if (folder / n).exists()]
+    if len(small) < history.COMPACT_MIN_PARTS:
+        return 0
+    part = f"part-{uuid.uuid4().hex}.parquet"
+    tmp = folder / f".tmp-{part}"
+    files = [str(folder / n) for n, _ in small]
+    con = duck()
+    try:
+        con.execute(f"COPY (SELECT * FROM read_parquet($f, union_by_name = true) ORDER BY eventtime) TO '{tmp}' "
+                    f"(FORMAT parquet, {history.PARQUET_OPTIONS})", {"f": files})  # fmt: skip
+    finally:
+        con.close()
+    with store.transaction():
+        store.conn.executemany("DELETE FROM ct_hist_parts WHERE name = ?", [(n,) for n, _ in small])
+        store.conn.execute("INSERT INTO ct_hist_parts (name, rows) VALUES (?, ?)", (part, sum(r for _, r in small)))
+    history.publish(store, tmp, part)
+    for f in files:
+        Path(f).unlink(missing_ok=True)
+    return len(small)
