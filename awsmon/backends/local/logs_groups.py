@@ -147,18 +147,21 @@ class GroupSettingsMixin:
                           (json.dumps({"document": None}), row["id"]))  # fmt: skip
         return {}
 
-    def _mask_new_events(self, gid: int, first_seq: int, messages: list[str]) -> None:
-        """At ingestion: store the masked form of the events a policy protects (what readers see)."""
+    def _mask_new_events(self, gid: int, first_seq: int, messages: list[str]) -> list[str]:
+        """At ingestion: store the masked form of the events a policy protects (what readers see). Returns the
+        messages as every egress point (subscription filters, export) must see them."""
         row = self.conn.execute("SELECT data_protection FROM log_groups WHERE id = ?", (gid,)).fetchone()
         document = json.loads(row[0] or "{}").get("document") if row is not None else None
         if not document:
-            return
+            return messages
         from awsmon.engines.dataprotection import identifiers, mask
 
         names = identifiers(document)
-        updates = [(m, gid, first_seq + i) for i, msg in enumerate(messages) if (m := mask(msg, names)) is not None]
+        masked = [mask(msg, names) for msg in messages]
+        updates = [(m, gid, first_seq + i) for i, m in enumerate(masked) if m is not None]
         if updates:
             self.conn.executemany("UPDATE log_events SET masked = ? WHERE group_id = ? AND seq = ?", updates)
+        return [msg if m is None else m for msg, m in zip(messages, masked, strict=True)]
 
     def _masked(self, gid: int, events: list[dict[str, Any]], seqs: list[int], unmask: Any) -> None:
         """Replace returned messages by their masked form (unless ``unmask``)."""
