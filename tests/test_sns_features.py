@@ -226,6 +226,10 @@ def test_http_endpoints_are_really_posted(pinned: Cli, hook: str) -> None:
     note = json.loads(body)
     assert headers["x-amz-sns-message-type"] == "Notification" and headers["x-amz-sns-subscription-arn"] == sub
     assert note["MessageId"] == msg and note["Message"] == "hello" and note["Subject"] == "s"
+    # AWS's Notification shape: signed, with an https UnsubscribeURL.
+    assert list(note) == ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion",
+                          "Signature", "SigningCertURL", "UnsubscribeURL"]  # fmt: skip
+    assert note["UnsubscribeURL"] == f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={sub}"
     assert _deliveries(pinned)[-1]["Status"] == "Delivered"
     _Hook.fail_first = 10  # all 1 + 3 attempts fail: a Failed outbox row, the publish itself succeeds
     pinned.ok("sns", "publish", "--topic-arn", "ops", "--message", "lost")
