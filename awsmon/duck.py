@@ -10,7 +10,7 @@ def duck() -> Any:
     """A DuckDB connection set up like Athena: UTC session time zone, Trino helper macros, both cores."""
     import duckdb
 
-    from awsmon.engines.athena_cloudtrail import MACROS
+    from awsmon.engines.athena_sql import MACROS
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

@@ -41,12 +41,31 @@ def test_manual_versioning_remediation_turns_the_bucket_compliant(pinned: Cli) -
     res = pinned.json("config", "start-remediation-execution", "--config-rule-name", "versioning", "--resource-keys",
                       "resourceType=AWS::S3::Bucket,resourceId=data")  # fmt: skip
     assert res["FailedItems"] == []
+
+    def status() -> dict:
+        out = pinned.json("config", "describe-remediation-execution-status", "--config-rule-name", "versioning")
+        return out["RemediationExecutionStatuses"][0]
+
+    # QUEUED, then IN_PROGRESS, then SUCCEEDED as the simulated clock passes; the change happens at the end.
+    st = status()
+    assert st["ResourceKey"] == {"resourceType": "AWS::S3::Bucket", "resourceId": "data"} and st["State"] == "QUEUED"
+    assert st["StepDetails"] == [{"Name": "ConfigureVersioning", "State": "PENDING"}]
+    assert st["InvocationTime"] == st["LastUpdatedTime"] == "2026-11-20T12:00:00Z"
+    pinned.ok("account", "clock", "advance", "1s")
+    st = status()
+    assert st["State"] == "IN_PROGRESS" and st["StepDetails"] == [{"Name": "ConfigureVersioning", "State": "PENDING",
+                                                                    "StartTime": "2026-11-20T12:00:01Z"}]  # fmt: skip
+    assert _details(pinned, "versioning")["data"] == "NON_COMPLIANT"
+    again = pinned.json("config", "start-remediation-execution", "--config-rule-name", "versioning", "--resource-keys",
+                        "resourceType=AWS::S3::Bucket,resourceId=data")  # fmt: skip
+    assert again["FailedItems"] == [] and status()["State"] == "IN_PROGRESS"  # the running one goes on
+    pinned.ok("account", "clock", "advance", "2s")
+    st = status()
+    assert st["State"] == "SUCCEEDED" and st["LastUpdatedTime"] == "2026-11-20T12:00:03Z"
+    assert st["StepDetails"] == [{"Name": "ConfigureVersioning", "State": "SUCCEEDED", "StartTime": "2026-11-20T12:00:01Z",
+                                  "StopTime": "2026-11-20T12:00:03Z"}]  # fmt: skip
     assert pinned.json("s3", "get-bucket-versioning", "--bucket", "data")["Status"] == "Enabled"
     assert _details(pinned, "versioning")["data"] == "COMPLIANT"
-    status = pinned.json("config", "describe-remediation-execution-status", "--config-rule-name", "versioning")
-    st = status["RemediationExecutionStatuses"][0]
-    assert st["ResourceKey"] == {"resourceType": "AWS::S3::Bucket", "resourceId": "data"} and st["State"] == "SUCCEEDED"
-    assert st["StepDetails"][0]["State"] == "SUCCEEDED"
     # The runbook acted as the AutomationAssumeRole.
     events = pinned.json("trail", "lookup", "--lookup-attributes", "EventName=PutBucketVersioning")["Events"]
     assert "remediation-role" in json.dumps(events[0])
@@ -87,12 +106,16 @@ def test_failed_automatic_remediation_is_retried(pinned: Cli) -> None:
     pinned.ok("config", "put-remediation-configurations", "--remediation-configurations",
               _remediation("retention", "AWSConfigRemediation-SetCloudWatchLogGroupRetention", params, Automatic=True,
                            MaximumAutomaticAttempts=3, RetryAttemptSeconds=120))  # fmt: skip
+    pinned.ok("account", "clock", "advance", "3s")  # queued 1 s, runs 2 s
     st = pinned.json("config", "describe-remediation-execution-status", "--config-rule-name", "retention")
     first = st["RemediationExecutionStatuses"][0]
     assert first["State"] == "FAILED" and "InvalidParameterException" in first["StepDetails"][0]["ErrorMessage"]
-    pinned.ok("account", "clock", "advance", "10m")  # two retries (at 2 and 4 minutes), then no more
+    assert first["StepDetails"][0]["StopTime"] == "2026-11-20T12:00:03Z"
+    pinned.ok("account", "clock", "advance", "10m")  # two retries (2 minutes after each failure), then no more
     st = pinned.json("config", "describe-remediation-execution-status", "--config-rule-name", "retention")
-    assert st["RemediationExecutionStatuses"][0]["InvocationTime"] == "2026-11-20T12:04:00Z"
+    last = st["RemediationExecutionStatuses"][0]
+    assert last["InvocationTime"] == "2026-11-20T12:04:06Z" and last["State"] == "FAILED"
+    assert last["StepDetails"][0]["StopTime"] == "2026-11-20T12:04:09Z"
     assert _details(pinned, "retention")["/app"] == "NON_COMPLIANT"
 
 

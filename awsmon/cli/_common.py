@@ -72,3 +72,34 @@ def require_local(ctx: typer.Context, what: str) -> AppContext:
 
 def echo_json(ctx: typer.Context, data: Any) -> None:
     renderer(ctx).render(data)
+
+
+def query_progress(ctx: typer.Context) -> Any:
+    """Progress lines (stderr) for a long Athena query, only when a person watches the terminal."""
+    import sys
+
+    from awsmon.output import info
+
+    actx = app_ctx(ctx)
+    return (lambda text: info(actx, text)) if sys.stderr.isatty() else None
+
+
+def render_query_result(ctx: typer.Context, data: dict[str, Any]) -> None:
+    """A SQL query's {"Columns", "Rows", "Statistics"}: the whole object with --query, else the rows as a table."""
+    from awsmon.output import Column
+
+    r = renderer(ctx)
+    if app_ctx(ctx).query:
+        r.render(data)
+        return
+    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
+           [Column(name) for name in data["Columns"]])  # fmt: skip
+
+
+# Options of the commands that run Athena's SQL (trail query, config query): one definition for both.
+ATHENA_DATABASE = typer.Option(None, "--database", help="Athena database holding the table.")
+ATHENA_CATALOG = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog).")
+ATHENA_WORKGROUP = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup.")
+ATHENA_OUTPUT = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/.")
+QUERY_MAX_WAIT = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds.")
+QUERY_MAX_RESULTS = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows.")

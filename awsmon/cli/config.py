@@ -2,7 +2,18 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import (
+    ATHENA_CATALOG,
+    ATHENA_DATABASE,
+    ATHENA_OUTPUT,
+    ATHENA_WORKGROUP,
+    QUERY_MAX_RESULTS,
+    QUERY_MAX_WAIT,
+    app_ctx,
+    group,
+    renderer,
+    split_values,
+)
 from awsmon.output import Column
 
 app = group(
@@ -619,6 +630,177 @@ def put_conformance_pack(
                                   sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
 
 
+_SAMPLE_HELP = ("A sample pack shipped with awsmon: operational-best-practices-for-cis-aws-foundations, "
+                "operational-best-practices-for-amazon-s3-and-ec2.")
+_ORG_PACK = typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name.")
+_ORG_PACK_NAMES = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable).")
+_ORG_PACK_COLUMNS = [Column("OrganizationConformancePackName"), Column("Status"), Column("ErrorCode"),
+                     Column("ErrorMessage"), Column("LastUpdateTime")]  # fmt: skip
+
+
+@app.command("put-organization-conformance-pack")
+def put_organization_conformance_pack(
+    ctx: typer.Context,
+    name: str = _ORG_PACK,
+    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
+    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
+    sample: str | None = typer.Option(None, "--sample", help=_SAMPLE_HELP),
+    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters", help="ParameterName=Value (repeatable)."),
+    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
+    delivery_prefix: str | None = typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket."),
+    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
+) -> None:
+    """Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).
+
+    Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
+    """
+    from awsmon.services.config import put_org_pack
+
+    renderer(ctx).render(put_org_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
+                                      sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket,
+                                      delivery_prefix=delivery_prefix, excluded=split_values(excluded)))  # fmt: skip
+
+
+@app.command("describe-organization-conformance-packs")
+def describe_organization_conformance_packs(
+    ctx: typer.Context,
+    names: list[str] | None = _ORG_PACK_NAMES,
+) -> None:
+    """Organization conformance packs (DescribeOrganizationConformancePacks; management account).
+
+    Example: awsmon config describe-organization-conformance-packs
+    """
+    from awsmon.services.config import describe_org_packs
+
+    renderer(ctx).render(describe_org_packs(app_ctx(ctx), split_values(names)), rows_key="OrganizationConformancePacks",
+                         columns=[Column("OrganizationConformancePackName"), Column("ExcludedAccounts"),
+                                  Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("describe-organization-conformance-pack-statuses")
+def describe_organization_conformance_pack_statuses(
+    ctx: typer.Context,
+    names: list[str] | None = _ORG_PACK_NAMES,
+) -> None:
+    """Deployment status of organization conformance packs (DescribeOrganizationConformancePackStatuses).
+
+    Example: awsmon config describe-organization-conformance-pack-statuses
+    """
+    from awsmon.services.config import org_pack_statuses
+
+    renderer(ctx).render(org_pack_statuses(app_ctx(ctx), split_values(names)),
+                         rows_key="OrganizationConformancePackStatuses", columns=_ORG_PACK_COLUMNS)  # fmt: skip
+
+
+@app.command("get-organization-conformance-pack-detailed-status")
+def get_organization_conformance_pack_detailed_status(
+    ctx: typer.Context,
+    name: str = _ORG_PACK,
+    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
+    status: str | None = typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...)."),
+) -> None:
+    """The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).
+
+    Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis
+    """
+    from awsmon.services.config import org_pack_detailed_status
+
+    renderer(ctx).render(org_pack_detailed_status(app_ctx(ctx), name, account=account, status=status),
+                         rows_key="OrganizationConformancePackDetailedStatuses",
+                         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"),
+                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+
+
+@app.command("delete-organization-conformance-pack")
+def delete_organization_conformance_pack(ctx: typer.Context, name: str = _ORG_PACK) -> None:
+    """Delete an organization conformance pack from every member account (DeleteOrganizationConformancePack).
+
+    Example: awsmon config delete-organization-conformance-pack --organization-conformance-pack-name cis
+    """
+    from awsmon.services.config import delete_org_pack
+
+    renderer(ctx).render(delete_org_pack(app_ctx(ctx), name))
+
+
+_ORG_RULE = typer.Option(..., "--organization-config-rule-name", help="Organization rule name.")
+_ORG_RULE_NAMES = typer.Option(None, "--organization-config-rule-names", help="Rule names (repeatable).")
+
+
+@app.command("put-organization-config-rule")
+def put_organization_config_rule(
+    ctx: typer.Context,
+    name: str = _ORG_RULE,
+    managed: str | None = typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON."),
+    custom_policy: str | None = typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ..."),
+    custom: str | None = typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally)."),
+    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
+) -> None:
+    """Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).
+
+    Example: awsmon config put-organization-config-rule --organization-config-rule-name retention --organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK
+    """
+    from awsmon.services.config import put_org_rule
+
+    renderer(ctx).render(put_org_rule(app_ctx(ctx), name, managed=managed, custom_policy=custom_policy, custom=custom,
+                                      excluded=split_values(excluded)))  # fmt: skip
+
+
+@app.command("describe-organization-config-rules")
+def describe_organization_config_rules(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
+    """Organization config rules (DescribeOrganizationConfigRules; management account).
+
+    Example: awsmon config describe-organization-config-rules
+    """
+    from awsmon.services.config import describe_org_rules
+
+    renderer(ctx).render(describe_org_rules(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRules",
+                         columns=[Column("OrganizationConfigRuleName"), Column("ExcludedAccounts"),
+                                  Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("describe-organization-config-rule-statuses")
+def describe_organization_config_rule_statuses(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
+    """Deployment status of organization config rules (DescribeOrganizationConfigRuleStatuses).
+
+    Example: awsmon config describe-organization-config-rule-statuses
+    """
+    from awsmon.services.config import org_rule_statuses
+
+    renderer(ctx).render(org_rule_statuses(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRuleStatuses",
+                         columns=[Column("OrganizationConfigRuleName"), Column("OrganizationRuleStatus"),
+                                  Column("ErrorCode"), Column("ErrorMessage"), Column("LastUpdateTime")])  # fmt: skip
+
+
+@app.command("get-organization-config-rule-detailed-status")
+def get_organization_config_rule_detailed_status(
+    ctx: typer.Context,
+    name: str = _ORG_RULE,
+    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
+    status: str | None = typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...)."),
+) -> None:
+    """The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).
+
+    Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention
+    """
+    from awsmon.services.config import org_rule_detailed_status
+
+    renderer(ctx).render(org_rule_detailed_status(app_ctx(ctx), name, account=account, status=status),
+                         rows_key="OrganizationConfigRuleDetailedStatus",
+                         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"),
+                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+
+
+@app.command("delete-organization-config-rule")
+def delete_organization_config_rule(ctx: typer.Context, name: str = _ORG_RULE) -> None:
+    """Delete an organization config rule from every member account (DeleteOrganizationConfigRule).
+
+    Example: awsmon config delete-organization-config-rule --organization-config-rule-name retention
+    """
+    from awsmon.services.config import delete_org_rule
+
+    renderer(ctx).render(delete_org_rule(app_ctx(ctx), name))
+
+
 @app.command("describe-conformance-packs")
 def describe_conformance_packs(
     ctx: typer.Context,
@@ -690,16 +872,18 @@ _AGG = typer.Option(..., "--configuration-aggregator-name", help="Aggregator nam
 def put_configuration_aggregator(
     ctx: typer.Context,
     name: str = _AGG,
-    sources: str = typer.Option(..., "--account-aggregation-sources",
-                                help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+    sources: str | None = typer.Option(None, "--account-aggregation-sources",
+                                       help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
+    organization: str | None = typer.Option(None, "--organization-aggregation-source",
+                                            help="RoleArn=ARN,AllAwsRegions=true (or AwsRegions=r1,r2) or JSON: every account of the organization."),
 ) -> None:
-    """Create or update an aggregator over accounts and Regions of this home (PutConfigurationAggregator).
+    """Create or update an aggregator over accounts and Regions, or the whole organization (PutConfigurationAggregator).
 
     Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all --account-aggregation-sources '[{"AccountIds":["111111111111"],"AllAwsRegions":true}]'
     """
     from awsmon.services.config import put_aggregator
 
-    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources))
+    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources, organization))
 
 
 @app.command("describe-configuration-aggregators")
@@ -876,3 +1060,53 @@ def select_aggregate_resource_config(
 
     data = select(app_ctx(ctx), expression, aggregator=aggregator, limit=limit, next_token=next_token)
     renderer(ctx).render(data, rows_key="Results", columns=_select_columns(data))
+
+
+# -- Athena's table over snapshot files (docs/config.md "Snapshots in Athena") ---------------------------------------
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="Athena (Trino) SQL over aws_config_configuration_snapshot; file://PATH or - reads it."),
+    engine: str = typer.Option("local", "--engine", metavar="local|athena", help="local: DuckDB over the snapshot files (default); athena: StartQueryExecution."),
+    path: str | None = typer.Option(None, "--path", help="Query a folder of snapshot files (e.g. a downloaded bucket) in place."),
+    s3_bucket: str | None = typer.Option(None, "--s3-bucket", help="Local bucket holding the snapshots (default: the delivery channel's)."),
+    database: str | None = ATHENA_DATABASE,
+    catalog: str | None = ATHENA_CATALOG,
+    workgroup: str | None = ATHENA_WORKGROUP,
+    output_location: str | None = ATHENA_OUTPUT,
+    max_wait: float | None = QUERY_MAX_WAIT,
+    max_results: int | None = QUERY_MAX_RESULTS,
+) -> None:
+    """SQL over delivered Config snapshots with Athena's table (aws_config_configuration_snapshot): locally or on Athena.
+
+    Example: awsmon config query "SELECT ci.resourceType, count(*) AS n FROM aws_config_configuration_snapshot CROSS JOIN UNNEST(configurationitems) AS t(ci) WHERE dt = 'latest' GROUP BY 1"
+    """
+    from awsmon.cli._common import query_progress, render_query_result
+    from awsmon.services.config_query import query as svc
+
+    data = svc(app_ctx(ctx), sql, engine=engine, path=path, bucket=s3_bucket, database=database, workgroup=workgroup,
+               output_location=output_location, catalog=catalog, max_wait=max_wait, max_results=max_results,
+               progress=query_progress(ctx))  # fmt: skip
+    render_query_result(ctx, data)
+
+
+@app.command("athena-ddl")
+def athena_ddl(
+    ctx: typer.Context,
+    s3_bucket: str = typer.Option(..., "--s3-bucket", "--s3-bucket-name", help="The delivery channel's bucket."),
+    s3_prefix: str | None = typer.Option(None, "--s3-prefix", "--s3-key-prefix", help="The delivery channel's key prefix."),
+    table_name: str = typer.Option("aws_config_configuration_snapshot", "--table-name"),
+    add_partitions: bool = typer.Option(False, "--add-partitions", help="Also print ALTER TABLE ADD PARTITION for the snapshots in the local bucket (dt = day and 'latest')."),
+) -> None:
+    """Print Athena's CREATE EXTERNAL TABLE for the Config snapshots in a bucket (partitioned by accountid, dt, region).
+
+    Example: awsmon config athena-ddl --s3-bucket config-bucket
+    """
+    import sys
+
+    from awsmon.services.config_query import athena_ddl as svc
+
+    sys.stdout.write(svc(app_ctx(ctx), bucket=s3_bucket, prefix=s3_prefix, table_name=table_name,
+                         add_partitions=add_partitions))  # fmt: skip

@@ -5,7 +5,19 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import (
+    ATHENA_CATALOG,
+    ATHENA_DATABASE,
+    ATHENA_OUTPUT,
+    ATHENA_WORKGROUP,
+    QUERY_MAX_RESULTS,
+    QUERY_MAX_WAIT,
+    app_ctx,
+    group,
+    query_progress,
+    render_query_result,
+    renderer,
+)
 from awsmon.output import Column
 
 app = group("trail", "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs.")
@@ -406,32 +418,24 @@ def query(
     sql: str = typer.Argument(..., help="Athena (Trino) SQL over the table cloudtrail_logs; file://PATH or - reads it."),
     engine: str = typer.Option("local", "--engine", metavar="local|athena|lake", help="local: DuckDB over the history (default); athena: StartQueryExecution; lake: CloudTrail Lake."),
     path: str | None = typer.Option(None, "--path", help="Query a downloaded bucket folder in place (its .json.gz files), without importing."),
-    database: str | None = typer.Option(None, "--database", help="Athena database holding the table."),
-    catalog: str | None = typer.Option(None, "--catalog", help="Athena data catalog (default AwsDataCatalog)."),
-    workgroup: str | None = typer.Option(None, "--workgroup", "--work-group", help="Athena workgroup."),
-    output_location: str | None = typer.Option(None, "--output-location", help="Athena result location, s3://bucket/prefix/."),
+    database: str | None = ATHENA_DATABASE,
+    catalog: str | None = ATHENA_CATALOG,
+    workgroup: str | None = ATHENA_WORKGROUP,
+    output_location: str | None = ATHENA_OUTPUT,
     event_data_store: str | None = typer.Option(None, "--event-data-store", help="CloudTrail Lake event data store ID or ARN (--engine lake)."),
-    max_wait: float | None = typer.Option(None, "--max-wait", help="Give up (and cancel the query) after this many seconds."),
-    max_results: int | None = typer.Option(None, "--max-results", "--max-items", min=1, help="Print at most this many rows."),
+    max_wait: float | None = QUERY_MAX_WAIT,
+    max_results: int | None = QUERY_MAX_RESULTS,
 ) -> None:
     """SQL over CloudTrail with Athena's table (cloudtrail_logs): locally, on a bucket folder, on Athena or Lake.
 
     Example: awsmon trail query "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY eventname ORDER BY n DESC LIMIT 10"
     """
-    from awsmon.output import Column, info
     from awsmon.services.trail_query import query as svc
 
-    actx = app_ctx(ctx)
-    progress = (lambda text: info(actx, text)) if sys.stderr.isatty() else None
-    data = svc(actx, sql, engine=engine, path=path, database=database, workgroup=workgroup,
+    data = svc(app_ctx(ctx), sql, engine=engine, path=path, database=database, workgroup=workgroup,
                output_location=output_location, catalog=catalog, event_data_store=event_data_store,
-               max_wait=max_wait, max_results=max_results, progress=progress)  # fmt: skip
-    r = renderer(ctx)
-    if actx.query:
-        r.render(data)
-        return
-    r.rows(data["Rows"], [Column(name, path=name) for name in data["Rows"][0]] if data["Rows"] else
-           [Column(name) for name in data["Columns"]])  # fmt: skip
+               max_wait=max_wait, max_results=max_results, progress=query_progress(ctx))  # fmt: skip
+    render_query_result(ctx, data)
 
 
 @app.command("athena-ddl")

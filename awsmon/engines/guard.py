@@ -16,13 +16,23 @@ Supported (Guard 2 syntax):
 * ``when CONDITIONS { CLAUSES }`` blocks inside a rule;
 * queries: dotted keys (``configuration.tableStatus``), ``[*]`` / ``*`` (every element / value), ``[N]``, quoted keys;
 * values: strings ('..' or ".."), integers, floats, ``true`` / ``false`` / ``null``, lists ``[...]`` and maps ``{k: v}``;
+* ``/regex/`` values (Rust regex syntax: classes, ``\\d \\w \\s``, groups ``( )`` / ``(?: )`` / ``(?P<n> )``,
+  alternation, ``* + ? {m,n}``, ``^ $``; no flags or look-around), matched anywhere in a string on the linear-time
+  automaton of ``awsmon.engines.lregex`` (never Python's backtracking ``re``): ``== /re/``, ``!= /re/``,
+  ``IN [/re/, 'literal', ...]``; a regex never matches a non-string;
+* ``let`` inside rule and ``when`` blocks (scoped to the block), and the built-in functions of Guard 3
+  (cfn-guard docs/FUNCTIONS.md), only as the value of a ``let`` as Guard requires: ``count``, ``json_parse``,
+  ``regex_replace`` (``$1`` / ``${1}`` groups, via a Pike VM on the same automaton), ``join``, ``to_lower``,
+  ``to_upper``, ``substring`` (out-of-range strings skipped), ``url_decode``, ``parse_int``, ``parse_float``,
+  ``parse_string``, ``parse_boolean``, ``parse_char``. Where Guard stops with an error (a string that is not a number
+  for ``parse_int``, a bad regex from a variable) the value is skipped instead, so the clauses over it fail;
 * ``#`` comments.
 
 Semantics (Guard's): a query that resolves to nothing fails a comparison (``!exists`` and ``empty`` pass); a failed
 ``when`` condition skips the rule or block. A rule is PASS, FAIL or SKIP; clauses combine as FAIL if any fails, SKIP if
-all skip, PASS otherwise. ``== [list]`` against a scalar is membership, as in Guard. Not supported: regular
-expressions, functions, parameterized rules, query filters ``[ ... ]``, block-on-query ``QUERY { ... }``, and custom
-messages ``<< >>``. The Config result: any rule FAIL -> NON_COMPLIANT (annotation names the rules), else any PASS ->
+all skip, PASS otherwise. ``== [list]`` against a scalar is membership, as in Guard. Not supported: parameterized
+rules, query filters ``[ ... ]``, block-on-query ``QUERY { ... }``, custom messages ``<< >>``, a literal on the left
+of an operator, and the date functions (``now``, ``parse_epoch``). The Config result: any rule FAIL -> NON_COMPLIANT (annotation names the rules), else any PASS ->
 COMPLIANT, else NOT_APPLICABLE.
 """
 
@@ -56,6 +66,32 @@ class Compare:
 
 
 @dataclass(frozen=True)
+class Pattern:
+    """A ``/regex/`` value (Rust regex syntax, matched anywhere in a string) on the linear-time automaton of
+    ``awsmon.engines.lregex``."""
+
+    source: str
+    rx: Any = field(compare=False, repr=False)
+
+    def matches(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(self.rx.search(value))
+
+
+@dataclass(frozen=True)
+class Call:
+    """A built-in function call, allowed (as in Guard) only as the value of a ``let``."""
+
+    name: str
+    args: tuple[Any, ...]  # Query, literal or Pattern
+
+
+# name -> (min args, max args)
+FUNCTIONS = {"count": (1, 1), "json_parse": (1, 1), "regex_replace": (3, 3), "join": (2, 2), "to_lower": (1, 1),
+             "to_upper": (1, 1), "substring": (3, 3), "url_decode": (1, 1), "parse_int": (1, 1),
+             "parse_float": (1, 1), "parse_string": (1, 1), "parse_boolean": (1, 1), "parse_char": (1, 1)}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class RuleRef:
     name: str
     negated: bool
@@ -65,6 +101,7 @@ class RuleRef:
 class When:
     condition: tuple[tuple[Any, ...], ...]  # CNF: AND of ORs
     body: tuple[tuple[Any, ...], ...]
+    lets: tuple[tuple[str, Any], ...] = ()  # the block's own ``let``s (scoped to it)
 
 
 @dataclass(frozen=True)
@@ -72,6 +109,7 @@ class Rule:
     name: str
     condition: tuple[tuple[Any, ...], ...] | None
     body: tuple[tuple[Any, ...], ...]
+    lets: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -90,6 +128,7 @@ class Outcome:
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t\r]+) | (?P<comment>\#[^\n]*) | (?P<nl>\n)
   | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<regex>/(?:[^/\\\n]|\\.)*/)
   | (?P<num>-?\d+(?:\.\d+)?(?![\w.]))
   | (?P<op>==|!=|<=|>=|<|>|\|OR\||[{}\[\](),:=.*!%])
   | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*)
@@ -164,13 +203,8 @@ class _Parser:
         while self.peek().kind != "eof":
             tok = self.take()
             if self.word_is(tok, "let"):
-                name = self.take()
-                if name.kind != "word":
-                    raise self.fail(name, "a variable name")
-                self.expect("=")
-                nxt = self.peek()
-                is_query = nxt.kind == "word" and nxt.text not in ("true", "false", "null")
-                lets[name.text] = self.query() if is_query else self.value_or_query()
+                name, bound = self.let()
+                lets[name] = bound
             elif self.word_is(tok, "rule"):
                 rules.append(self.rule())
             else:
@@ -184,6 +218,48 @@ class _Parser:
         _check_refs(rules)
         return Policy(rules, lets)
 
+    def let(self) -> tuple[str, Any]:
+        """``let NAME = QUERY | LITERAL | /regex/ | FUNCTION(ARGS)`` (after the ``let``)."""
+        name = self.take()
+        if name.kind != "word":
+            raise self.fail(name, "a variable name")
+        self.expect("=")
+        nxt = self.peek()
+        if nxt.kind == "word" and self.toks[self._index_of(nxt) + 1].text == "(":
+            return name.text, self.call()
+        is_query = nxt.kind == "word" and nxt.text not in ("true", "false", "null")
+        return name.text, self.query() if is_query else self.value_or_query()
+
+    def _index_of(self, tok: _Tok) -> int:
+        j = self.i
+        while self.toks[j] is not tok:
+            j += 1
+        return j
+
+    def call(self) -> Call:
+        fn = self.take()
+        if fn.text not in FUNCTIONS:
+            raise GuardError(f"line {fn.line}, column {fn.col}: unknown function {fn.text}() (supported: "
+                             f"{', '.join(sorted(FUNCTIONS))})")  # fmt: skip
+        self.expect("(")
+        args: list[Any] = []
+        while self.peek().text != ")":
+            nxt = self.peek()
+            is_query = nxt.kind == "word" and nxt.text not in ("true", "false", "null")
+            args.append(self.query() if is_query else self.value_or_query())
+            if self.peek().text == ",":
+                self.take()
+            elif self.peek().text != ")":
+                raise self.fail(self.peek(), "',' or ')'")
+        self.take()
+        lo, hi = FUNCTIONS[fn.text]
+        if not lo <= len(args) <= hi:
+            raise GuardError(f"line {fn.line}, column {fn.col}: {fn.text}() takes {lo} argument{'s' if lo > 1 else ''}, "
+                             f"got {len(args)}")  # fmt: skip
+        if fn.text == "regex_replace" and isinstance(args[1], str):
+            _pattern(args[1], fn)  # a literal regex is checked now; one from a variable when it is used
+        return Call(fn.text, tuple(args))
+
     def rule(self) -> Rule:
         name = self.take()
         if name.kind != "word":
@@ -192,7 +268,8 @@ class _Parser:
         if self.word_is(self.peek(), "when"):
             self.take()
             cond = self.conditions()
-        return Rule(name.text, cond, self.block())
+        body, lets = self.block()
+        return Rule(name.text, cond, body, lets)
 
     def conditions(self) -> tuple[tuple[Any, ...], ...]:
         """Clauses until '{': one per line, ANDed."""
@@ -205,17 +282,23 @@ class _Parser:
             raise self.fail(self.peek(), "a condition after 'when'")
         return tuple(out)
 
-    def block(self) -> tuple[tuple[Any, ...], ...]:
+    def block(self) -> tuple[tuple[tuple[Any, ...], ...], tuple[tuple[str, Any], ...]]:
+        """Clauses and ``let``s of a ``{ }`` block (a block's lets are visible in it and the blocks it holds)."""
         self.expect("{")
         out: list[tuple[Any, ...]] = []
+        lets: list[tuple[str, Any]] = []
         while self.peek().text != "}":
             if self.peek().kind == "eof":
                 raise self.fail(self.peek(), "'}'")
+            if self.word_is(self.peek(), "let"):
+                self.take()
+                lets.append(self.let())
+                continue
             out.append(self.disjunction())
         self.expect("}")
         if not out:
             raise GuardError("an empty block: a rule or when block needs at least one clause")
-        return tuple(out)
+        return tuple(out), tuple(lets)
 
     def disjunction(self) -> tuple[Any, ...]:
         items = [self.clause()]
@@ -228,7 +311,9 @@ class _Parser:
         tok = self.peek()
         if self.word_is(tok, "when"):
             self.take()
-            return When(self.conditions(), self.block())
+            cond = self.conditions()
+            body, lets = self.block()
+            return When(cond, body, lets)
         negated = False
         some = False
         if self.word_is(tok, "some"):
@@ -327,6 +412,8 @@ class _Parser:
 
     def value(self) -> Any:
         tok = self.take()
+        if tok.kind == "regex":
+            return _pattern(tok.text[1:-1].replace("\\/", "/"), tok)
         if tok.kind == "str":
             return _unquote(tok.text)
         if tok.kind == "num":
@@ -362,9 +449,22 @@ class _Parser:
         raise self.fail(tok, "a value (string, number, true, false, null, list or map)")
 
 
+def _pattern(source: str, tok: _Tok) -> Pattern:
+    from awsmon.engines.filterpattern_errors import FilterPatternError
+    from awsmon.engines.lregex import compile_general
+
+    try:
+        return Pattern(source, compile_general(source))
+    except FilterPatternError as exc:
+        detail = (exc.detail or exc.message).removeprefix("regex: ")
+        raise GuardError(f"line {tok.line}, column {tok.col}: invalid regular expression /{source}/: {detail}") from None
+
+
 def _unquote(text: str) -> str:
-    body = text[1:-1]
-    return re.sub(r"\\(.)", r"\1", body)
+    """A quoted string's text: only an escaped quote loses its backslash (``"\\w"`` stays a regex's ``\\w``, as in
+    Guard's own documented regex_replace example)."""
+    quote, body = text[0], text[1:-1]
+    return body.replace("\\" + quote, quote)
 
 
 def _refs(clauses: tuple[tuple[Any, ...], ...] | None) -> set[str]:
@@ -438,17 +538,28 @@ def _num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def _eq(left: Any, right: Any) -> bool:
+    """Equality, where a /regex/ on the right matches a string anywhere (Guard's ``== /re/``)."""
+    if isinstance(right, Pattern):
+        return right.matches(left)
+    return bool(left == right)
+
+
+def _member(left: Any, items: list[Any]) -> bool:
+    return any(_eq(left, item) for item in items)
+
+
 def _compare(left: Any, op: str, right: Any) -> bool:
     if op == "IN":
-        return left in right if isinstance(right, list) else left == right
+        return _member(left, right) if isinstance(right, list) else _eq(left, right)
     if op == "==":
         if isinstance(right, list) and not isinstance(left, list):
-            return left in right
-        return bool(left == right)
+            return _member(left, right)
+        return _eq(left, right)
     if op == "!=":
         if isinstance(right, list) and not isinstance(left, list):
-            return left not in right
-        return bool(left != right)
+            return not _member(left, right)
+        return not _eq(left, right)
     if _num(left) and _num(right) or isinstance(left, str) and isinstance(right, str):
         return bool({"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op])
     return False
@@ -460,26 +571,63 @@ class _Eval:
         self.doc = doc
         self.by_name = {r.name: r for r in policy.rules}
         self.done: dict[str, str] = {}
+        self.scopes: list[dict[str, Any]] = [dict(policy.lets)]  # innermost last
+
+    def bound(self, name: str) -> tuple[bool, Any]:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return True, scope[name]
+        return False, None
 
     def values(self, q: Query) -> list[Any]:
         if q.root is None:
             return resolve(self.doc, q.parts)
-        bound = self.policy.lets.get(q.root)
-        if bound is None:
+        found, bound = self.bound(q.root)
+        if not found or bound is None:
             return []
-        base = self.values(bound) if isinstance(bound, Query) else [bound]
+        if isinstance(bound, Query):
+            base = self.values(bound)
+        elif isinstance(bound, Call):
+            base = self.call(bound)
+        else:
+            base = [bound]
         out: list[Any] = []
         for b in base:
             out.extend(resolve(b, q.parts))
         return out
 
+    def arg(self, a: Any) -> list[Any]:
+        if isinstance(a, Query):
+            return self.values(a)
+        return [a]
+
+    def call(self, c: Call) -> list[Any]:
+        """A built-in function's values (Guard 3 FUNCTIONS.md): string functions map each string the first argument
+        resolves to (other values are skipped); a value a converter cannot convert is skipped [design choice: Guard
+        stops with an error]."""
+        return _call(c.name, [self.arg(a) for a in c.args])
+
+    def scoped(self, lets: tuple[tuple[str, Any], ...], fn: Any) -> str:
+        if not lets:
+            return str(fn())
+        # A block's lets are evaluated when used, in the block's scope (later lets may use earlier ones).
+        self.scopes.append(dict(lets))
+        try:
+            return str(fn())
+        finally:
+            self.scopes.pop()
+
     def rule(self, name: str) -> str:
         if name not in self.done:
             r = self.by_name[name]
-            if r.condition is not None and self.cnf(r.condition) != PASS:
-                self.done[name] = SKIP
-            else:
-                self.done[name] = self.cnf(r.body)
+            saved, self.scopes = self.scopes, self.scopes[:1]  # a referenced rule sees only the policy's lets
+            try:
+                if r.condition is not None and self.cnf(r.condition) != PASS:
+                    self.done[name] = SKIP
+                else:
+                    self.done[name] = self.scoped(r.lets, lambda: self.cnf(r.body))
+            finally:
+                self.scopes = saved
         return self.done[name]
 
     def cnf(self, clauses: tuple[tuple[Any, ...], ...]) -> str:
@@ -501,7 +649,7 @@ class _Eval:
                 return FAIL if status == PASS else PASS
             return status
         if isinstance(c, When):
-            return self.cnf(c.body) if self.cnf(c.condition) == PASS else SKIP
+            return self.scoped(c.lets, lambda: self.cnf(c.body)) if self.cnf(c.condition) == PASS else SKIP
         return PASS if self.compare(c) else FAIL
 
     def compare(self, c: Compare) -> bool:
@@ -525,6 +673,123 @@ class _Eval:
                 right = rv if len(rv) != 1 or c.op == "IN" else rv[0]
             oks = [_compare(v, c.op, right) != c.negated for v in values]
         return any(oks) if c.some else all(oks)
+
+
+def _strings(values: list[Any]) -> list[str]:
+    return [v for v in values if isinstance(v, str)]
+
+
+def _replacement(template: str, slots: list[int | None], text: str) -> str:
+    """Rust regex's replacement syntax: ``$N`` / ``${N}`` a capture group (``$name`` of an unknown name: empty),
+    ``$$`` a dollar sign."""
+    import re
+
+    def group(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group(1) or m.group(2)
+        if not name.isdigit() or 2 * int(name) + 1 >= len(slots):
+            return ""
+        a, b = slots[2 * int(name)], slots[2 * int(name) + 1]
+        return "" if a is None or b is None else text[a:b]
+
+    return re.sub(r"\$\$|\$\{([^}]*)\}|\$([_0-9A-Za-z]+)", group, template)
+
+
+def _replace_all(rx: Any, text: str, template: str) -> str:
+    out: list[str] = []
+    pos = last = 0
+    while pos <= len(text):
+        slots = rx.find(text, pos)
+        if slots is None:
+            break
+        start, end = slots[0], slots[1]
+        out.append(text[last:start])
+        out.append(_replacement(template, slots, text))
+        last = end
+        pos = end if end > start else end + 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _parse_num(v: Any, kind: type) -> Any:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return kind(v)
+    if isinstance(v, str):
+        try:
+            return kind(float(v)) if kind is int and "." in v else kind(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _call(name: str, args: list[list[Any]]) -> list[Any]:
+    from urllib.parse import unquote
+
+    first = args[0]
+    if name == "count":
+        return [len(first)]
+    if name == "join":
+        delim = _strings(args[1])
+        return [delim[0].join(_strings(first))] if delim else []
+    if name == "to_lower":
+        return [v.lower() for v in _strings(first)]
+    if name == "to_upper":
+        return [v.upper() for v in _strings(first)]
+    if name == "url_decode":
+        return [unquote(v) for v in _strings(first)]
+    if name == "json_parse":
+        import json
+
+        out = []
+        for v in _strings(first):
+            try:
+                out.append(json.loads(v))
+            except ValueError:
+                continue
+        return out
+    if name == "substring":
+        lo, hi = (a[0] if len(a) == 1 and isinstance(a[0], int) and not isinstance(a[0], bool) else None for a in args[1:])
+        if lo is None or hi is None:
+            return []
+        return [v[lo:hi] for v in _strings(first) if 0 <= lo <= hi <= len(v)]
+    if name == "regex_replace":
+        extract, template = _strings(args[1]), _strings(args[2])
+        if not extract or not template:
+            return []
+        pats = [a for a in args[1] if isinstance(a, Pattern)]
+        if pats:
+            rx = pats[0].rx
+        else:
+            from awsmon.engines.filterpattern_errors import FilterPatternError
+            from awsmon.engines.lregex import compile_general
+
+            try:
+                rx = compile_general(extract[0])
+            except FilterPatternError:
+                return []  # Guard stops with an error; the clauses over the result then fail
+        return [_replace_all(rx, v, template[0]) for v in _strings(first)]
+    if name == "parse_int":
+        return [n for n in (_parse_num(v, int) for v in first) if n is not None]
+    if name == "parse_float":
+        return [n for n in (_parse_num(v, float) for v in first) if n is not None]
+    if name == "parse_string":
+        return [("true" if v else "false") if isinstance(v, bool) else str(v)
+                for v in first if isinstance(v, bool | int | float | str)]  # fmt: skip
+    if name == "parse_boolean":
+        return [v if isinstance(v, bool) else v.lower() == "true" for v in first
+                if isinstance(v, bool) or isinstance(v, str) and v.lower() in ("true", "false")]  # fmt: skip
+    if name == "parse_char":
+        out = []
+        for v in first:
+            if isinstance(v, str) and len(v) == 1:
+                out.append(v)
+            elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 9:
+                out.append(str(v))
+        return out
+    raise AssertionError(name)  # the parser accepts only FUNCTIONS
 
 
 def evaluate(policy: Policy, doc: Any) -> Outcome:

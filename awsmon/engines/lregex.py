@@ -98,15 +98,20 @@ class Item:
     min: int = 1
     max: int | None = 1
     anchor: str | None = None
+    # A parenthesised group (general syntax only): its alternatives, and its capture number (0: non-capturing).
+    group: tuple[tuple[Item, ...], ...] | None = None
+    capture: int = 0
 
 
 class _Parser:
-    def __init__(self, body: str, base: int, term_start: int, full: str) -> None:
+    def __init__(self, body: str, base: int, term_start: int, full: str, general: bool = False) -> None:
         self.s = body
         self.i = 0
         self.base = base  # offset of body[0] in the whole filter pattern
         self.term_start = term_start  # offset of the opening % (for error texts)
         self.full = full
+        self.general = general  # any character, groups ( ), (?: ), (?P<name> ) (compile_general)
+        self.groups = 0
 
     def err(self, detail: str, at: int | None = None) -> FilterPatternError:
         pos = self.base + (self.i if at is None else at)
@@ -114,16 +119,52 @@ class _Parser:
 
     def parse(self) -> list[list[Item]]:
         for k, c in enumerate(self.s):
-            if c not in ALLOWED_REGEX_CHARS:
+            if c not in ALLOWED_REGEX_CHARS and not self.general:
                 pos = self.base + k
                 raise invalid_term(
                     self.full[self.term_start : pos + 1], pos, f"character {c!r} is not allowed in a regex"
                 )
-        if not self.s:
+        if not self.s and not self.general:
             raise self.err("empty regex")
+        alts = self.alternatives()
+        if self.i < len(self.s):
+            raise self.err("unmatched ')'")
+        return alts
+
+    def group(self) -> Item:
+        start = self.i
+        self.i += 1
+        capture = 0
+        if self.s.startswith("?:", self.i):
+            self.i += 2
+        elif self.s.startswith(("?P<", "?<"), self.i):
+            end = self.s.find(">", self.i)
+            if end < 0:
+                raise self.err("unterminated group name", start)
+            self.i = end + 1
+            self.groups += 1
+            capture = self.groups
+        elif self.s.startswith("?", self.i):
+            raise self.err("unsupported group syntax (flags, look-around)", start)
+        else:
+            self.groups += 1
+            capture = self.groups
+        alts = self.alternatives()
+        if self.i >= len(self.s) or self.s[self.i] != ")":
+            raise self.err("unterminated group", start)
+        self.i += 1
+        lo, hi = self.quantifier()
+        return Item(None, lo, hi, group=tuple(tuple(a) for a in alts), capture=capture)
+
+    def alternatives(self) -> list[list[Item]]:
         alts: list[list[Item]] = [[]]
         while self.i < len(self.s):
             c = self.s[self.i]
+            if self.general and c == ")":
+                break
+            if self.general and c == "(":
+                alts[-1].append(self.group())
+                continue
             if c == "|":
                 self.i += 1
                 alts.append([])
@@ -305,7 +346,7 @@ def _hs_class(cs: CharSet) -> str:
     return ("[^" if cs.negated else "[") + "".join(parts) + "]"
 
 
-def hyperscan_source(alts: list[list[Item]]) -> str:
+def hyperscan_source(alts: Any) -> str:
     """The parsed regex in Hyperscan syntax (UTF-8 mode), with the same semantics as the automaton."""
     out: list[str] = []
     for seq in alts:
@@ -314,8 +355,7 @@ def hyperscan_source(alts: list[list[Item]]) -> str:
             if it.anchor is not None:
                 seq_out.append("\\A" if it.anchor == "^" else "\\z")  # $ only at the very end, as the automaton
                 continue
-            assert it.charset is not None
-            atom = _hs_class(it.charset)
+            atom = f"(?:{hyperscan_source(it.group)})" if it.group is not None else _hs_class(it.charset)
             if (it.min, it.max) == (1, 1):
                 seq_out.append(atom)
             elif it.max is None:
@@ -369,7 +409,7 @@ class _Native:
 
 
 # NFA node kinds
-_CHAR, _SPLIT, _BOL, _EOL, _MATCH = range(5)
+_CHAR, _SPLIT, _BOL, _EOL, _MATCH, _SAVE = range(6)
 
 
 class _DState:
@@ -435,6 +475,9 @@ class Regex:
             if item.anchor is not None:
                 nxt = self._node(_BOL if item.anchor == "^" else _EOL, None, nxt)
                 continue
+            if item.group is not None:
+                nxt = self._build_group(item, nxt)
+                continue
             assert item.charset is not None
             pred = item.charset.predicate()
             if item.max is None:
@@ -448,6 +491,31 @@ class Regex:
                     nxt = self._node(_SPLIT, None, body, nxt)
             for _ in range(item.min):
                 nxt = self._node(_CHAR, pred, nxt)
+        return nxt
+
+    def _build_group(self, item: Item, nxt: int) -> int:
+        """A group repeated min..max times; each copy is built afresh (an NFA has no subroutines). Capture marks
+        (_SAVE nodes, epsilon moves for the DFA) record where the group's last copy starts and ends."""
+        assert item.group is not None
+
+        def once(after: int) -> int:
+            if item.capture:
+                after = self._node(_SAVE, None, after, 2 * item.capture + 1)
+            entries = [self._build_seq(list(seq), after) for seq in item.group]  # type: ignore[arg-type]
+            start = entries[0]
+            for e in entries[1:]:
+                start = self._node(_SPLIT, None, start, e)
+            return self._node(_SAVE, None, start, 2 * item.capture) if item.capture else start
+
+        if item.max is None:
+            loop = self._node(_SPLIT, None, -1, nxt)
+            self._out1[loop] = once(loop)
+            nxt = loop
+        else:
+            for _ in range(item.max - item.min):
+                nxt = self._node(_SPLIT, None, once(nxt), nxt)
+        for _ in range(item.min):
+            nxt = once(nxt)
         return nxt
 
     def _closure(self, seeds: list[int], at_start: bool, at_end: bool) -> frozenset[int]:
@@ -464,6 +532,8 @@ class Regex:
             if k == _SPLIT:
                 stack.append(out1[n])
                 stack.append(out2[n])
+            elif k == _SAVE:
+                stack.append(out1[n])
             elif k == _BOL:
                 if at_start:
                     stack.append(out1[n])
@@ -550,6 +620,64 @@ class Regex:
                 return native.search(data)
         return self._dfa(text)
 
+    def find(self, text: str, pos: int = 0) -> list[int | None] | None:
+        """The leftmost-first match at or after ``pos`` (Perl/Rust semantics) as capture slots ``[start, end,
+        g1_start, g1_end, ...]`` (None for a group that did not take part), or None. A Pike VM over the same NFA:
+        threads in priority order, O(len(text) * NFA size), no backtracking."""
+        kind, pred, out1, out2 = self._kind, self._pred, self._out1, self._out2
+        n_text = len(text)
+        nslots = 2 * (_group_count(self.alts) + 1)
+
+        def add(lst: list[tuple[int, list[int | None]]], seen: set[int], node: int, slots: list[int | None], i: int) -> None:
+            stack = [(node, slots)]
+            while stack:
+                n, sl = stack.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                k = kind[n]
+                if k == _SPLIT:
+                    stack.append((out2[n], sl))
+                    stack.append((out1[n], sl))
+                elif k == _SAVE:
+                    sl = list(sl)
+                    sl[out2[n]] = i
+                    stack.append((out1[n], sl))
+                elif k == _BOL:
+                    if i == 0:
+                        stack.append((out1[n], sl))
+                elif k == _EOL:
+                    if i == n_text:
+                        stack.append((out1[n], sl))
+                else:
+                    lst.append((n, sl))
+
+        clist: list[tuple[int, list[int | None]]] = []
+        cseen: set[int] = set()
+        matched: list[int | None] | None = None
+        i = pos
+        while True:
+            if matched is None:
+                seed: list[int | None] = [None] * nslots
+                seed[0] = i
+                add(clist, cseen, self._start, seed, i)
+            if not clist:
+                break
+            nlist: list[tuple[int, list[int | None]]] = []
+            nseen: set[int] = set()
+            for node, slots in clist:
+                if kind[node] == _MATCH:
+                    matched = list(slots)
+                    matched[1] = i
+                    break  # lower-priority threads are cut; higher ones already moved on
+                if kind[node] == _CHAR and i < n_text and pred[node](text[i]):  # type: ignore[misc]
+                    add(nlist, nseen, out1[node], slots, i + 1)
+            if i >= n_text:
+                break
+            clist, cseen = nlist, nseen
+            i += 1
+        return matched
+
     def search_automaton(self, text: str) -> bool:
         """``search`` on the lazily built DFA only (the fallback, and the reference the tests compare with)."""
         for lit in self.literals:
@@ -596,6 +724,18 @@ def _required_runs(alts: list[list[Item]]) -> list[str]:
         runs.append("".join(cur))
     runs = sorted(set(runs), key=lambda r: (-len(r), r))
     return [r for i, r in enumerate(runs) if not any(r in longer for longer in runs[:i])]
+
+
+def _group_count(alts: Any) -> int:
+    return max([0] + [max(it.capture, _group_count(it.group)) for seq in alts for it in seq if it.group is not None])
+
+
+def compile_general(source: str) -> Regex:
+    """A regex in the common Perl/Rust syntax (any character; groups ``( )``, ``(?: )``, ``(?P<name> )``), for
+    AWS CloudFormation Guard's ``/regex/`` values. Flags and look-around are refused (FilterPatternError: the
+    message names the position). Matching is the same linear-time automaton; ``find`` gives capture groups."""
+    alts = _Parser(source, 0, 0, source, general=True).parse()
+    return Regex(source, alts)
 
 
 def compile_regex(body: str, base: int = 0, term_start: int | None = None, full: str | None = None) -> Regex:

@@ -269,21 +269,13 @@ def put_rule(ctx: AppContext, *, config_rule: str | None = None, name: str | Non
         rule["InputParameters"] = params
     if rule.get("Scope") is not None and not isinstance(rule["Scope"], dict):
         raise UsageError("Scope in --config-rule must be an object such as {\"ComplianceResourceTypes\": [...]}")
-    scope = dict(rule.get("Scope") or {})
-    if resource_types:
-        scope["ComplianceResourceTypes"] = list(resource_types)
-    if resource_id:
-        scope["ComplianceResourceId"] = resource_id
-    if tag_key:
-        scope["TagKey"] = tag_key
-    if tag_value is not None:
-        scope["TagValue"] = tag_value
+    # Options given on the command line override the same fields of --config-rule.
+    scope = {**(rule.get("Scope") or {}), **compact(ComplianceResourceTypes=list(resource_types) or None,
+                                                    ComplianceResourceId=resource_id or None, TagKey=tag_key or None,
+                                                    TagValue=tag_value)}  # fmt: skip
     if scope:
         rule["Scope"] = scope
-    if frequency:
-        rule["MaximumExecutionFrequency"] = frequency
-    if description is not None:
-        rule["Description"] = description
+    rule.update(compact(MaximumExecutionFrequency=frequency or None, Description=description))
     _client(ctx).put_config_rule(ConfigRule=rule)
     return describe_rules(ctx, [rule["ConfigRuleName"]])
 
@@ -459,8 +451,9 @@ def sample_pack(name: str) -> str:
     return files("awsmon.samples").joinpath("conformance_packs", f"{name}.yaml").read_text(encoding="utf-8")
 
 
-def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
-             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+def _pack_source(template_body: str | None, template_s3_uri: str | None, sample: str | None,
+                 parameters: Sequence[str]) -> dict[str, Any]:
+    """TemplateBody / TemplateS3Uri / ConformancePackInputParameters of a (organization) conformance pack."""
     from awsmon.inputs import read_arg
 
     given = [v for v in (template_body, template_s3_uri, sample) if v is not None]
@@ -476,10 +469,13 @@ def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, te
             spec = parse_structure(p, "--conformance-pack-input-parameters") or {}
             k, v = str(spec.get("ParameterName")), str(spec.get("ParameterValue"))
         inputs.append({"ParameterName": k, "ParameterValue": v})
-    out = dict(_client(ctx).put_conformance_pack(**compact(
-        ConformancePackName=name, TemplateBody=body, TemplateS3Uri=template_s3_uri, DeliveryS3Bucket=delivery_bucket,
-        ConformancePackInputParameters=inputs or None)))  # fmt: skip
-    return out
+    return compact(TemplateBody=body, TemplateS3Uri=template_s3_uri, ConformancePackInputParameters=inputs or None)
+
+
+def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+             sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return dict(_client(ctx).put_conformance_pack(ConformancePackName=name, **compact(DeliveryS3Bucket=delivery_bucket),
+                                                  **_pack_source(template_body, template_s3_uri, sample, parameters)))  # fmt: skip
 
 
 def describe_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
@@ -511,12 +507,103 @@ def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
     return {}
 
 
+def put_org_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
+                 sample: str | None = None, parameters: Sequence[str] = (), delivery_bucket: str | None = None,
+                 delivery_prefix: str | None = None, excluded: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    params = compact(DeliveryS3Bucket=delivery_bucket, DeliveryS3KeyPrefix=delivery_prefix,
+                     ExcludedAccounts=list(excluded) or None)  # fmt: skip
+    return dict(_client(ctx).put_organization_conformance_pack(
+        OrganizationConformancePackName=name, **params, **_pack_source(template_body, template_s3_uri, sample, parameters)))
+
+
+def _named_pages(call: Any, key: str, names_param: str, names: Sequence[str] | None) -> dict[str, Any]:
+    """Every page of a Describe* call that takes an optional list of names."""
+    return _pages(call, key, "NextToken", None, {names_param: list(names)} if names else {})
+
+
+def _detailed_pages(call: Any, key: str, name_param: str, name: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """Every page of a Get*DetailedStatus call of one organization pack or rule, with its optional Filters."""
+    return _pages(call, key, "NextToken", None, {name_param: name, **({"Filters": filters} if filters else {})})
+
+
+def describe_org_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    return _named_pages(_client(ctx).describe_organization_conformance_packs, "OrganizationConformancePacks",
+                        "OrganizationConformancePackNames", names)  # fmt: skip
+
+
+def org_pack_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    return _named_pages(_client(ctx).describe_organization_conformance_pack_statuses,
+                        "OrganizationConformancePackStatuses", "OrganizationConformancePackNames", names)  # fmt: skip
+
+
+def org_pack_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
+                             status: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return _detailed_pages(_client(ctx).get_organization_conformance_pack_detailed_status,
+                           "OrganizationConformancePackDetailedStatuses", "OrganizationConformancePackName", name,
+                           compact(AccountId=account, Status=status))  # fmt: skip
+
+
+def delete_org_pack(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_organization_conformance_pack(OrganizationConformancePackName=name)
+    return {}
+
+
+def put_org_rule(ctx: AppContext, name: str, *, managed: str | None = None, custom_policy: str | None = None,
+                 custom: str | None = None, excluded: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    """PutOrganizationConfigRule with one metadata structure (JSON or aws-cli shorthand)."""
+    from awsmon.services._input import json_or_shorthand
+
+    meta = compact(OrganizationManagedRuleMetadata=managed, OrganizationCustomPolicyRuleMetadata=custom_policy,
+                   OrganizationCustomRuleMetadata=custom)  # fmt: skip
+    if len(meta) != 1:
+        raise UsageError("give one of --organization-managed-rule-metadata, --organization-custom-policy-rule-metadata "
+                         "or --organization-custom-rule-metadata")  # fmt: skip
+    key, text = next(iter(meta.items()))
+    lists = ("ResourceTypesScope", "OrganizationConfigRuleTriggerTypes", "DebugLogDeliveryAccounts")
+    option = "--" + "".join("-" + c.lower() if c.isupper() else c for c in key).lstrip("-")
+    params = {key: json_or_shorthand(text, option, lists=lists), **compact(ExcludedAccounts=list(excluded) or None)}
+    return dict(_client(ctx).put_organization_config_rule(OrganizationConfigRuleName=name, **params))
+
+
+def describe_org_rules(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    return _named_pages(_client(ctx).describe_organization_config_rules, "OrganizationConfigRules",
+                        "OrganizationConfigRuleNames", names)  # fmt: skip
+
+
+def org_rule_statuses(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
+    return _named_pages(_client(ctx).describe_organization_config_rule_statuses, "OrganizationConfigRuleStatuses",
+                        "OrganizationConfigRuleNames", names)  # fmt: skip
+
+
+def org_rule_detailed_status(ctx: AppContext, name: str, *, account: str | None = None,
+                             status: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return _detailed_pages(_client(ctx).get_organization_config_rule_detailed_status,
+                           "OrganizationConfigRuleDetailedStatus", "OrganizationConfigRuleName", name,
+                           compact(AccountId=account, MemberAccountRuleStatus=status))  # fmt: skip
+
+
+def delete_org_rule(ctx: AppContext, name: str) -> dict[str, Any]:
+    _client(ctx).delete_organization_config_rule(OrganizationConfigRuleName=name)
+    return {}
+
+
 # -- aggregators -----------------------------------------------------------------------------------------------------
 
 
-def put_aggregator(ctx: AppContext, name: str, sources: str) -> dict[str, Any]:
-    src = json_list(sources, "--account-aggregation-sources")
-    return dict(_client(ctx).put_configuration_aggregator(ConfigurationAggregatorName=name, AccountAggregationSources=src))
+def put_aggregator(ctx: AppContext, name: str, sources: str | None, organization: str | None = None) -> dict[str, Any]:
+    """PutConfigurationAggregator over accounts (``--account-aggregation-sources``) or the organization
+    (``--organization-aggregation-source``, JSON or ``RoleArn=ARN,AllAwsRegions=true`` / ``AwsRegions=[a,b]``)."""
+    from awsmon.services._input import json_or_shorthand
+
+    params: dict[str, Any] = {"ConfigurationAggregatorName": name}
+    if sources is not None:
+        params["AccountAggregationSources"] = json_list(sources, "--account-aggregation-sources")
+    if organization is not None:
+        params["OrganizationAggregationSource"] = json_or_shorthand(organization, "--organization-aggregation-source",
+                                                                    lists=("AwsRegions",))  # fmt: skip
+    if len(params) == 1:
+        raise UsageError("give --account-aggregation-sources JSON or --organization-aggregation-source")
+    return dict(_client(ctx).put_configuration_aggregator(**params))
 
 
 def describe_aggregators(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:

@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from awsmon.services.athena_query import (  # noqa: F401 (rows_as_objects, athena_query: the module's API)
+    _wait,
+    athena_query,
+    read_sql,
+    rows_as_objects,
+    run_local,
+    run_query,
+    sql_list,
+)
+
 
 def _local_rows(store: Any, folder: Any) -> Any:
     """Records recorded by the simulated account itself (and imports made before the history store), as a JSON
@@ -26,10 +36,6 @@ def _local_rows(store: Any, folder: Any) -> Any:
         path.unlink()
         return None
     return path
-
-
-def _sql_list(paths: list[Any]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _empty_relation() -> str:
@@ -65,197 +71,43 @@ def _path_files(folder: str) -> list[str]:
 
 def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run Athena SQL over the local history (or a downloaded bucket folder) with DuckDB."""
-    import duckdb
-
-    from awsmon.duck import duck
-    from awsmon.engines.athena_cloudtrail import TABLE, QueryError, read_json_columns, select_list, translate
+    from awsmon.engines.athena_cloudtrail import TABLE, read_json_columns, select_list
     from awsmon.errors import UsageError
 
-    try:
-        duck_sql = translate(sql)
-    except QueryError as exc:
-        raise UsageError(f"invalid query: {exc}") from None
-    con = duck()
     cleanup: list[Any] = []
-    try:
-        if path is not None:
-            files = _path_files(path)
-            rel = (f"SELECT {select_list('r.')} FROM (SELECT unnest(Records) AS r FROM read_json({_sql_list(files)}, "
-                   f"columns={{'Records': '{_record_type()}[]'}}, format='unstructured', "
-                   "maximum_object_size=1073741824, ignore_errors=true))")  # fmt: skip
-        else:
-            if not ctx.is_local:
-                raise UsageError("trail query runs locally on the local backend; on aws use --engine athena or "
-                                 "--engine lake, or --path DIR for a downloaded bucket folder")  # fmt: skip
-            from awsmon.backends.local import history
+    if path is not None:
+        files = _path_files(path)
+        rel = (f"SELECT {select_list('r.')} FROM (SELECT unnest(Records) AS r FROM read_json({sql_list(files)}, "
+               f"columns={{'Records': '{_record_type()}[]'}}, format='unstructured', "
+               "maximum_object_size=1073741824, ignore_errors=true))")  # fmt: skip
+    else:
+        if not ctx.is_local:
+            raise UsageError("trail query runs locally on the local backend; on aws use --engine athena or "
+                             "--engine lake, or --path DIR for a downloaded bucket folder")  # fmt: skip
+        from awsmon.backends.local import history
 
-            store = ctx.store()
-            history.recover(store)
-            folder = history.history_dir(store)
-            folder.mkdir(parents=True, exist_ok=True)
-            parts = history.parts(store)
-            rels = []
-            if parts:
-                rels.append(f"SELECT * FROM read_parquet({_sql_list(parts)})")
-            local = _local_rows(store, folder)
-            if local is not None:
-                cleanup.append(local)
-                rels.append(f"SELECT {select_list()} FROM read_json('{local}', format='newline_delimited', "
-                            f"columns={read_json_columns()}, ignore_errors=true)")  # fmt: skip
-            rel = " UNION ALL ".join(rels) if rels else _empty_relation()
-        con.execute(f"CREATE VIEW {TABLE} AS {rel}")
-        try:
-            cur = con.execute(duck_sql)
-            names = [d[0] for d in cur.description or []]
-            rows = cur.fetchall()
-        except duckdb.Error as exc:
-            raise UsageError(f"query failed: {_one_line(exc)}") from None
+        store = ctx.store()
+        history.recover(store)
+        folder = history.history_dir(store)
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = history.parts(store)
+        rels = []
+        if parts:
+            rels.append(f"SELECT * FROM read_parquet({sql_list(parts)})")
+        local = _local_rows(store, folder)
+        if local is not None:
+            cleanup.append(local)
+            rels.append(f"SELECT {select_list()} FROM read_json('{local}', format='newline_delimited', "
+                        f"columns={read_json_columns()}, ignore_errors=true)")  # fmt: skip
+        rel = " UNION ALL ".join(rels) if rels else _empty_relation()
+    try:
+        return run_local(sql, {TABLE: rel})
     finally:
-        con.close()
         for p in cleanup:
             p.unlink(missing_ok=True)
-    return _athena_names(sql, names), rows
-
-
-def _one_line(exc: BaseException) -> str:
-    from awsmon.engines.athena_cloudtrail import _first_line
-
-    return _first_line(str(exc))
-
-
-def _athena_names(sql: str, names: list[str]) -> list[str]:
-    """Athena names an unaliased expression ``_colN`` (N its position); DuckDB names it after its text."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read="trino")
-    except sqlglot.errors.SqlglotError:
-        return names
-    select = tree if isinstance(tree, exp.Select) else tree.find(exp.Select)
-    if select is None or any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
-                             for e in select.expressions):  # fmt: skip
-        return names
-    if len(select.expressions) != len(names):
-        return names
-    out = []
-    for i, (e, name) in enumerate(zip(select.expressions, names, strict=True)):
-        if isinstance(e, exp.Alias | exp.Column | exp.Dot):
-            out.append(e.alias_or_name if isinstance(e, exp.Alias) else name)
-        else:
-            out.append(f"_col{i}")
-    return out
-
-
-def rows_as_objects(names: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One object per row keyed by column name (a repeated name gets a ``_2`` suffix, as no key may repeat)."""
-    keys: list[str] = []
-    for n in names:
-        k, i = n, 2
-        while k in keys:
-            k, i = f"{n}_{i}", i + 1
-        keys.append(k)
-    return [dict(zip(keys, _plain(r), strict=True)) for r in rows]
-
-
-def _plain(row: tuple[Any, ...]) -> list[Any]:
-    import datetime as dt
-    import decimal
-    import uuid
-
-    out = []
-    for v in row:
-        if isinstance(v, decimal.Decimal):
-            v = int(v) if v == v.to_integral_value() else float(v)
-        elif isinstance(v, uuid.UUID):
-            v = str(v)
-        elif isinstance(v, dt.datetime) and v.tzinfo is None:
-            v = v.replace(tzinfo=dt.UTC)
-        out.append(v)
-    return out
 
 
 # -- Athena and CloudTrail Lake -----------------------------------------------------------------------------------
-
-_ATHENA_DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
-
-
-def _wait(poll: Any, done: Any, *, max_wait: float | None, progress: Any, what: str, cancel: Any) -> Any:
-    import time
-
-    from awsmon.errors import AwsmonError
-
-    start = time.monotonic()
-    delay = 0.25
-    while True:
-        state = poll()
-        if done(state):
-            return state
-        elapsed = time.monotonic() - start
-        if progress is not None:
-            progress(state, elapsed)
-        if max_wait is not None and elapsed >= max_wait:
-            cancel()
-            raise AwsmonError(f"{what} still running after --max-wait {max_wait:g}s: cancelled")
-        time.sleep(min(delay, max(0.0, (max_wait or 1e9) - elapsed)))
-        delay = min(delay * 1.5, 2.0)
-
-
-def athena_query(ctx: Any, sql: str, *, database: str | None, workgroup: str | None, output_location: str | None,
-                 catalog: str | None = None, max_wait: float | None = None, max_results: int | None = None,
-                 progress: Any = None) -> tuple[list[str], list[tuple[Any, ...]], dict[str, Any]]:  # fmt: skip
-    """The same text through Athena: StartQueryExecution, polling GetQueryExecution, GetQueryResults pages."""
-    from awsmon.errors import AwsmonError, UsageError
-
-    client: Any = ctx.client("athena")
-    params: dict[str, Any] = {"QueryString": sql}
-    if workgroup:
-        params["WorkGroup"] = workgroup
-    context = {k: v for k, v in (("Database", database), ("Catalog", catalog)) if v}
-    if context:
-        params["QueryExecutionContext"] = context
-    if output_location:
-        params["ResultConfiguration"] = {"OutputLocation": output_location}
-    qid = client.start_query_execution(**params)["QueryExecutionId"]
-
-    def poll() -> dict[str, Any]:
-        return dict(client.get_query_execution(QueryExecutionId=qid)["QueryExecution"])
-
-    execution = _wait(poll, lambda e: (e.get("Status") or {}).get("State") in _ATHENA_DONE, max_wait=max_wait,
-                      progress=None if progress is None else lambda e, s: progress(
-                          f"{(e.get('Status') or {}).get('State', '?')} {s:.0f}s, "
-                          f"{(e.get('Statistics') or {}).get('DataScannedInBytes', 0)} bytes scanned"),
-                      what=f"Athena query {qid}", cancel=lambda: client.stop_query_execution(QueryExecutionId=qid))  # fmt: skip
-    status = execution.get("Status") or {}
-    if status.get("State") != "SUCCEEDED":
-        reason = " ".join(str(status.get("StateChangeReason") or status.get("State")).split())
-        category = (status.get("AthenaError") or {}).get("ErrorCategory")
-        err = UsageError if category == 2 or "SYNTAX_ERROR" in reason or "cannot be resolved" in reason else AwsmonError
-        raise err(f"Athena query {qid} {str(status.get('State')).lower()}: {reason}")
-    names: list[str] = []
-    rows: list[tuple[Any, ...]] = []
-    token: str | None = None
-    first = True
-    while True:
-        kw: dict[str, Any] = {"QueryExecutionId": qid, "MaxResults": 1000}
-        if token:
-            kw["NextToken"] = token
-        page = client.get_query_results(**kw)
-        rs = page.get("ResultSet") or {}
-        if not names:
-            names = [c.get("Label") or c.get("Name") for c in (rs.get("ResultSetMetadata") or {}).get("ColumnInfo") or []]
-        for i, row in enumerate(rs.get("Rows") or []):
-            values = tuple(d.get("VarCharValue") for d in row.get("Data") or [])
-            if first and i == 0 and list(values) == names:
-                continue  # a SELECT's first row repeats the column names
-            rows.append(values)
-        first = False
-        token = page.get("NextToken")
-        if not token or (max_results is not None and len(rows) >= max_results):
-            break
-    stats = execution.get("Statistics") or {}
-    return names, rows[:max_results] if max_results is not None else rows, {"QueryExecutionId": qid, **stats}
-
 
 def lake_query(ctx: Any, sql: str, *, event_data_store: str, max_wait: float | None = None,
                max_results: int | None = None, progress: Any = None) -> tuple[list[str], list[tuple[Any, ...]], dict[str, Any]]:  # fmt: skip
@@ -309,38 +161,15 @@ def query(ctx: Any, sql: str, *, engine: str = "local", path: str | None = None,
     """``trail query``: {"Columns": [...], "Rows": [{column: value}, ...], "Statistics": {...}}."""
     from awsmon.errors import UsageError
 
-    sql = _read_sql(sql)
-    if max_wait is not None and max_wait <= 0:
-        raise UsageError("--max-wait must be a positive number of seconds")
-    stats: dict[str, Any] = {}
-    if engine == "local":
-        names, rows = local_query(ctx, sql, path=path)
-        if max_results is not None:
-            rows = rows[:max_results]
-    elif engine in ("athena", "lake"):
-        if ctx.is_local:
-            raise UsageError(f"--engine {engine} runs on AWS: use --backend aws (the local backend runs --engine local)")
-        if path is not None:
-            raise UsageError("--path reads local files: use it with --engine local")
-        if engine == "athena":
-            names, rows, stats = athena_query(ctx, sql, database=database, workgroup=workgroup,
-                                              output_location=output_location, catalog=catalog, max_wait=max_wait,
-                                              max_results=max_results, progress=progress)  # fmt: skip
-        else:
-            if not event_data_store:
-                raise UsageError("--engine lake needs --event-data-store ID (or ARN)")
-            names, rows, stats = lake_query(ctx, sql, event_data_store=event_data_store, max_wait=max_wait,
-                                            max_results=max_results, progress=progress)  # fmt: skip
-    else:
-        raise UsageError(f"invalid --engine {engine!r}: use local, athena or lake")
-    return {"Columns": names, "Rows": rows_as_objects(names, rows), "Statistics": stats}
+    def lake(_engine: str, text: str) -> tuple[list[str], list[tuple[Any, ...]], dict[str, Any]]:
+        if not event_data_store:
+            raise UsageError("--engine lake needs --event-data-store ID (or ARN)")
+        return lake_query(ctx, text, event_data_store=event_data_store, max_wait=max_wait, max_results=max_results,
+                          progress=progress)  # fmt: skip
 
-
-def _read_sql(sql: str) -> str:
-    """The query inline, from ``file://`` / ``fileb://`` or from stdin (``-``), read by awsmon.inputs."""
-    from awsmon.inputs import read_arg
-
-    return read_arg(sql, "query", stdin=True)
+    return run_query(ctx, sql, local=lambda text: local_query(ctx, text, path=path), engine=engine, path=path,
+                     database=database, workgroup=workgroup, output_location=output_location, catalog=catalog,
+                     max_wait=max_wait, max_results=max_results, progress=progress, other=lake)  # fmt: skip
 
 
 def athena_ddl(*, bucket: str, prefix: str | None, account_id: str, table_name: str, projection_start: str,

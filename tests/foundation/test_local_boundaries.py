@@ -9,14 +9,14 @@ import awsmon.backends.local as local
 
 PACKAGE = "awsmon.backends.local"
 # Shared machinery every service may use; everything else in the package is a service module.
-INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema"}
+INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema", "organization"}
 # One AWS service split over modules (LocalCloudWatch = AlarmsMixin + MetricsMixin + DashboardsMixin,
 # LocalLogs + InsightsMixin, CloudTrail and its imported-history store, LocalConfig and its delivery, custom-rule,
 # remediation and aggregator modules).
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
                  "cloudwatch_anomaly", "cloudwatch_usage"},
                 {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups"}, {"cloudtrail", "cloudtrail_insights", "history"},
-                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate"}]
+                {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate", "config_org"}]
 
 
 def _service_of(module: str) -> str:

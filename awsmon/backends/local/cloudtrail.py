@@ -31,7 +31,6 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -277,36 +276,15 @@ def _check_global(multi_region: bool, include_global: bool) -> None:
 
 # The regions a multi-region trail covers when nothing else was used: the 17 regions every AWS account has enabled
 # by default (opt-in regions are added when the account records an event there).
+from awsmon.backends.local.organization import (  # noqa: E402,F401 (the trail services' names for them)
+    LocalOrganization,
+    local_organization,
+    organization_id_for,
+)
+
 DEFAULT_ENABLED_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
                            "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "ap-south-1",
                            "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class LocalOrganization:
-    """[design choice] Every local account of one home is in one organization, managed by the home's default
-    account; its id is ``o-`` + 10 characters [a-z0-9] derived from the management account id (deterministic)."""
-
-    organization_id: str
-    management_account: str
-    accounts: tuple[str, ...]
-
-
-def organization_id_for(management_account: str) -> str:
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    digest = hashlib.sha256(f"awsmon-organization:{management_account}".encode()).digest()
-    return "o-" + "".join(alphabet[b % 36] for b in digest[:10])
-
-
-def local_organization(home: Any) -> LocalOrganization | None:
-    """The home's organization (None for a home without accounts)."""
-    accounts = tuple(home.account_ids())
-    management = home.default_account() or (accounts[0] if accounts else None)
-    if management is None:
-        return None
-    if management not in accounts:
-        accounts = tuple(sorted((*accounts, management)))
-    return LocalOrganization(organization_id_for(management), management, accounts)
 
 
 def account_public_key_der(store: AccountStore) -> bytes:

@@ -38,6 +38,7 @@ scheduler.register("config.periodic", "awsmon.backends.local.config:run_periodic
 scheduler.register("config.history", "awsmon.backends.local.config_delivery:run_history")
 scheduler.register("config.snapshot", "awsmon.backends.local.config_delivery:run_snapshot")
 scheduler.register("config.remediate", "awsmon.backends.local.config:run_remediate")
+scheduler.register("config.remediation", "awsmon.backends.local.config:run_remediation")
 
 CI_VERSION = "1.3"
 NOT_APPLICABLE_AZ = "Not Applicable"
@@ -65,6 +66,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return value
+
+
+def compact_fields(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value (None and empty values left out)."""
+    return {k: v for k, v in fields.items() if v not in (None, "", [], {})}
 
 
 def _md5(state: Mapping[str, Any]) -> str:
@@ -738,17 +744,27 @@ class Recorder:
             return
         prev = self.conn.execute("SELECT state, updated_ms FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? "
                                  "AND resource_type = ? AND resource_id = ?", (self.region, rule_name, rtype, rid)).fetchone()  # fmt: skip
-        if prev is not None and (prev[0] == "FAILED" or prev[1] >= now_ms):
-            return  # retries are scheduled (config.remediate); one execution per resource per instant
+        if prev is not None and (prev[0] in ("FAILED", "QUEUED", "IN_PROGRESS") or prev[1] >= now_ms):
+            return  # running, or retries are scheduled (config.remediate); one execution per resource per instant
         self.remediate(cfg, rtype, rid, automatic=True)
 
     def remediate(self, cfg: Mapping[str, Any], rtype: str, rid: str, *, automatic: bool,
                   when: datetime | None = None) -> str:  # fmt: skip
         from awsmon.backends.local.config_remediation import execute
 
+        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, when=when)
+
+    def remediation_step(self, rule_name: str, rtype: str, rid: str, due: datetime) -> datetime | None:
+        """Advance one execution (QUEUED -> IN_PROGRESS -> SUCCEEDED | FAILED); the rule is evaluated again after a
+        success."""
+        from awsmon.backends.local.config_remediation import advance
+
+        row = self.conn.execute("SELECT config FROM cfg_remediations WHERE region = ? AND rule_name = ?",
+                                (self.region, rule_name)).fetchone()  # fmt: skip
+
         def evaluate() -> None:
             rule = self.conn.execute("SELECT config FROM cfg_rules WHERE region = ? AND name = ?",
-                                     (self.region, cfg["ConfigRuleName"])).fetchone()  # fmt: skip
+                                     (self.region, rule_name)).fetchone()  # fmt: skip
             if rule is None:
                 return
             now = self.store.now()
@@ -756,7 +772,7 @@ class Recorder:
             rule_cfg = json.loads(rule[0])
             self.evaluate_rule(rule_cfg, now=now, periodic=self._is_periodic_only(rule_cfg))
 
-        return execute(self.store, self.region, cfg, rtype, rid, automatic=automatic, evaluate=evaluate, when=when)
+        return advance(self.store, self.region, json.loads(row[0]) if row else None, rtype, rid, due, evaluate, rule_name)
 
     @staticmethod
     def _is_periodic_only(cfg: Mapping[str, Any]) -> bool:
@@ -934,6 +950,12 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
     periods = int((now - due) / step)
     rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
     return due + (periods + 1) * step
+
+
+def run_remediation(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """The next state of a remediation execution (config_remediation.advance)."""
+    region, rule_name, rtype, rid = key.split("\t", 3)
+    return Recorder(store, region).remediation_step(rule_name, rtype, rid, due)
 
 
 def run_remediate(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
@@ -1759,6 +1781,7 @@ class LocalConfig(LocalService):
         out: dict[str, Any] = {"FailedItems": failed}
         if failed:
             out["FailureMessage"] = "Remediation failed for some resources; see describe-remediation-execution-status."
+        # The executions are QUEUED; they run as the clock passes (describe-remediation-execution-status).
         return out
 
     @api("DescribeRemediationExecutionStatus")
@@ -1795,25 +1818,11 @@ class LocalConfig(LocalService):
                              **kw: Any) -> dict[str, Any]:  # fmt: skip
         import re
 
-        from awsmon.engines.conformance import TemplateError, load, rules
-
         name = ConformancePackName
         if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,255}", name):
             raise _validation(name, "conformancePackName", "Member must satisfy regular expression pattern: "
                               "[a-zA-Z][-a-zA-Z0-9]*")  # fmt: skip
-        if (TemplateBody is None) == (TemplateS3Uri is None):
-            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
-                               "but not both.")  # fmt: skip
-        body = TemplateBody if TemplateBody is not None else self._template_from_s3(str(TemplateS3Uri))
-        inputs = {}
-        for p in ConformancePackInputParameters or []:
-            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
-                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
-            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
-        try:
-            wanted = rules(load(body), inputs)
-        except TemplateError as exc:
-            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
+        body, inputs, wanted = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
         prev = self.conn.execute("SELECT * FROM cfg_packs WHERE region = ? AND name = ?", (self.region, name)).fetchone()
         if prev is None:
             if self.conn.execute("SELECT count(*) FROM cfg_packs WHERE region = ?", (self.region,)).fetchone()[0] >= 50:
@@ -1843,7 +1852,8 @@ class LocalConfig(LocalService):
         detail: dict[str, Any] = {"ConformancePackName": name, "ConformancePackArn": arn, "ConformancePackId": pack_id,
                                   "ConformancePackInputParameters": [{"ParameterName": k, "ParameterValue": v}
                                                                      for k, v in inputs.items()],
-                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": None, "Rules": deployed}  # fmt: skip
+                                  "LastUpdateRequestedTime": _ms(now), "CreatedBy": kw.get("_created_by"),
+                                  "Rules": deployed}  # fmt: skip
         if DeliveryS3Bucket:
             detail["DeliveryS3Bucket"] = DeliveryS3Bucket
         if DeliveryS3KeyPrefix:
@@ -1852,6 +1862,25 @@ class LocalConfig(LocalService):
                           "(region, name) DO UPDATE SET config = excluded.config",
                           (self.region, name, pack_id, arn, json.dumps(detail)))  # fmt: skip
         return {"ConformancePackArn": arn}
+
+    def _pack_template(self, body: str | None, s3_uri: str | None,
+                       parameters: list[dict[str, str]] | None) -> tuple[str, dict[str, str], list[dict[str, Any]]]:  # fmt: skip
+        """A pack's template text, input parameters and resolved rules (ConformancePackTemplateValidationException)."""
+        from awsmon.engines.conformance import TemplateError, load, rules
+
+        if (body is None) == (s3_uri is None):
+            raise ServiceError("ValidationException", "Either the TemplateBody or the TemplateS3Uri must be provided, "
+                               "but not both.")  # fmt: skip
+        text = body if body is not None else self._template_from_s3(str(s3_uri))
+        inputs = {}
+        for p in parameters or []:
+            if not isinstance(p, dict) or "ParameterName" not in p or "ParameterValue" not in p:
+                raise _validation(p, "conformancePackInputParameters.member", "Member must have ParameterName and ParameterValue")
+            inputs[str(p["ParameterName"])] = str(p["ParameterValue"])
+        try:
+            return text, inputs, rules(load(text), inputs)
+        except TemplateError as exc:
+            raise ServiceError("ConformancePackTemplateValidationException", str(exc)) from None
 
     def _template_from_s3(self, uri: str) -> str:
         from awsmon.backends.local.facts import Reader
@@ -1880,7 +1909,8 @@ class LocalConfig(LocalService):
         for row in self._packs(ConformancePackNames):
             d = json.loads(row["config"])
             d.pop("Rules", None)
-            d.pop("CreatedBy", None)
+            if not d.get("CreatedBy"):
+                d.pop("CreatedBy", None)
             d["LastUpdateRequestedTime"] = _dt(d["LastUpdateRequestedTime"])
             out.append(d)
         return {"ConformancePackDetails": out}
@@ -1948,6 +1978,195 @@ class LocalConfig(LocalService):
         self.conn.execute("DELETE FROM cfg_packs WHERE region = ? AND name = ?", (self.region, ConformancePackName))
         return {}
 
+    # -- organization conformance packs and config rules (config_org.py) ------------------------------------------
+    @api("PutOrganizationConformancePack")
+    def put_organization_conformance_pack(self, *, OrganizationConformancePackName: str, TemplateS3Uri: str | None = None,
+                                          TemplateBody: str | None = None, DeliveryS3Bucket: str | None = None,
+                                          DeliveryS3KeyPrefix: str | None = None,
+                                          ConformancePackInputParameters: list[dict[str, str]] | None = None,
+                                          ExcludedAccounts: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        from awsmon.backends.local import config_org
+
+        name = self._org_name(OrganizationConformancePackName, "organizationConformancePackName")
+        excluded = self._excluded(ExcludedAccounts)
+        body, inputs, _ = self._pack_template(TemplateBody, TemplateS3Uri, ConformancePackInputParameters)
+        params = [{"ParameterName": k, "ParameterValue": v} for k, v in inputs.items()]
+        fields = {"ConformancePackInputParameters": params, **compact_fields(DeliveryS3Bucket=DeliveryS3Bucket,
+                                                                            DeliveryS3KeyPrefix=DeliveryS3KeyPrefix)}  # fmt: skip
+
+        def put(svc: LocalConfig, member: str) -> None:
+            type(svc).put_conformance_pack.__wrapped__(  # type: ignore[attr-defined]
+                svc, ConformancePackName=member, TemplateBody=body, ConformancePackInputParameters=params,
+                DeliveryS3Bucket=DeliveryS3Bucket, DeliveryS3KeyPrefix=DeliveryS3KeyPrefix, _created_by=config_org.CREATOR)
+
+        cfg = config_org.deploy(self, config_org.PACK, name, excluded, fields, put, self._remove_pack)
+        return {"OrganizationConformancePackArn": cfg["OrganizationConformancePackArn"]}
+
+    @staticmethod
+    def _remove_pack(svc: LocalConfig, member: str) -> None:
+        type(svc).delete_conformance_pack.__wrapped__(svc, ConformancePackName=member)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _remove_rule(svc: LocalConfig, member: str) -> None:
+        type(svc).delete_config_rule.__wrapped__(svc, ConfigRuleName=member)  # type: ignore[attr-defined]
+
+    def _org_name(self, name: Any, field: str) -> str:
+        """A valid organization pack / rule name, asked by the management account (else AWS's errors)."""
+        import re
+
+        if not isinstance(name, str) or not re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]{0,63}", name):
+            raise _validation(name, field, "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
+        self._require_management_account()
+        return name
+
+    @staticmethod
+    def _excluded(accounts: Any) -> list[str]:
+        import re
+
+        excluded = list(accounts or [])
+        if len(excluded) > 1000 or any(not isinstance(a, str) or not re.fullmatch(r"\d{12}", a) for a in excluded):
+            raise _validation(excluded, "excludedAccounts", "Member must satisfy constraint: [Member must satisfy "
+                              "regular expression pattern: \\d{12}]")  # fmt: skip
+        return excluded
+
+    def _org_view(self, kind: str, names: list[str] | None, how: str) -> list[dict[str, Any]]:
+        """The organization packs or rules (``kind`` pack | rule) of the management account, as ``how`` (describe |
+        status) shows them."""
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        k = config_org.PACK if kind == "pack" else config_org.RULE
+        return [config_org.describe(c) if how == "describe" else config_org.status(k, c)
+                for c in config_org.listed(self, k, names)]  # fmt: skip
+
+    def _org_detailed(self, kind: str, name: str, account: str | None, state: str | None) -> list[dict[str, Any]]:
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        k = config_org.PACK if kind == "pack" else config_org.RULE
+        return config_org.detailed(k, config_org.get(self, k, name), account, state)
+
+    @api("DescribeOrganizationConformancePacks")
+    def describe_organization_conformance_packs(self, *, OrganizationConformancePackNames: list[str] | None = None,
+                                                **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"OrganizationConformancePacks": self._org_view("pack", OrganizationConformancePackNames, "describe")}
+
+    @api("DescribeOrganizationConformancePackStatuses")
+    def describe_organization_conformance_pack_statuses(self, *, OrganizationConformancePackNames: list[str] | None = None,
+                                                        **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"OrganizationConformancePackStatuses": self._org_view("pack", OrganizationConformancePackNames, "status")}
+
+    @api("GetOrganizationConformancePackDetailedStatus")
+    def get_organization_conformance_pack_detailed_status(self, *, OrganizationConformancePackName: str,
+                                                          Filters: dict[str, Any] | None = None,
+                                                          **kw: Any) -> dict[str, Any]:  # fmt: skip
+        f = Filters or {}
+        return {"OrganizationConformancePackDetailedStatuses": self._org_detailed(
+            "pack", OrganizationConformancePackName, f.get("AccountId"), f.get("Status"))}  # fmt: skip
+
+    @api("DeleteOrganizationConformancePack")
+    def delete_organization_conformance_pack(self, *, OrganizationConformancePackName: str, **kw: Any) -> dict[str, Any]:
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        config_org.delete(self, config_org.PACK, OrganizationConformancePackName, self._remove_pack)
+        return {}
+
+    _ORG_RULE_TRIGGERS = ("ConfigurationItemChangeNotification", "OversizedConfigurationItemChangeNotification",
+                          "ScheduledNotification")  # fmt: skip
+
+    @api("PutOrganizationConfigRule")
+    def put_organization_config_rule(self, *, OrganizationConfigRuleName: str,
+                                     OrganizationManagedRuleMetadata: dict[str, Any] | None = None,
+                                     OrganizationCustomRuleMetadata: dict[str, Any] | None = None,
+                                     OrganizationCustomPolicyRuleMetadata: dict[str, Any] | None = None,
+                                     ExcludedAccounts: list[str] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        """A managed (OrganizationManagedRuleMetadata) or Guard (OrganizationCustomPolicyRuleMetadata) rule deployed
+        into every organization account as ``OrgConfigRule-<name>-<suffix>``; validated as PutConfigRule validates
+        it (bad input: nothing stored in any account). Lambda rules (OrganizationCustomRuleMetadata) need the
+        function in every member account: refused locally."""
+        from awsmon.backends.local import config_org
+
+        name = self._org_name(OrganizationConfigRuleName, "organizationConfigRuleName")
+        given = [m for m in (OrganizationManagedRuleMetadata, OrganizationCustomRuleMetadata,
+                             OrganizationCustomPolicyRuleMetadata) if m is not None]  # fmt: skip
+        if len(given) != 1:
+            raise ServiceError("ValidationException", "Specify exactly one of OrganizationManagedRuleMetadata, "
+                               "OrganizationCustomRuleMetadata or OrganizationCustomPolicyRuleMetadata.")  # fmt: skip
+        if OrganizationCustomRuleMetadata is not None:
+            raise ServiceError("InvalidParameterValueException", "awsmon deploys organization rules with managed "
+                               "(OrganizationManagedRuleMetadata) or Guard (OrganizationCustomPolicyRuleMetadata) "
+                               "sources; a Lambda rule would need the function in every member account.")  # fmt: skip
+        excluded = self._excluded(ExcludedAccounts)
+        meta = dict(given[0])
+        rule: dict[str, Any] = {"Scope": compact_fields(ComplianceResourceTypes=meta.get("ResourceTypesScope"),
+                                                        ComplianceResourceId=meta.get("ResourceIdScope"),
+                                                        TagKey=meta.get("TagKeyScope"), TagValue=meta.get("TagValueScope"))}  # fmt: skip
+        if not rule["Scope"]:
+            del rule["Scope"]
+        rule.update(compact_fields(InputParameters=meta.get("InputParameters"), Description=meta.get("Description"),
+                                   MaximumExecutionFrequency=meta.get("MaximumExecutionFrequency")))  # fmt: skip
+        if OrganizationManagedRuleMetadata is not None:
+            rule["Source"] = {"Owner": "AWS", "SourceIdentifier": meta.get("RuleIdentifier")}
+            fields = {"OrganizationManagedRuleMetadata": meta}
+        else:
+            triggers = meta.get("OrganizationConfigRuleTriggerTypes") or []
+            if any(t not in self._ORG_RULE_TRIGGERS[:2] for t in triggers):
+                raise _validation(triggers, "organizationCustomPolicyRuleMetadata.organizationConfigRuleTriggerTypes",
+                                  "Member must satisfy enum value set: [ConfigurationItemChangeNotification, "
+                                  "OversizedConfigurationItemChangeNotification]")  # fmt: skip
+            rule["Source"] = {"Owner": "CUSTOM_POLICY", "SourceDetails": [
+                {"EventSource": "aws.config", "MessageType": t} for t in triggers or [self._ORG_RULE_TRIGGERS[0]]],
+                "CustomPolicyDetails": {"PolicyRuntime": meta.get("PolicyRuntime"), "PolicyText": meta.get("PolicyText"),
+                                        **compact_fields(EnableDebugLogDelivery=meta.get("DebugLogDeliveryAccounts") and True)}}  # fmt: skip
+            fields = {"OrganizationCustomPolicyRuleMetadata": {k: v for k, v in meta.items() if k != "PolicyText"}}
+
+        def put(svc: LocalConfig, member: str) -> None:
+            type(svc).put_config_rule.__wrapped__(svc, ConfigRule={**rule, "ConfigRuleName": member},  # type: ignore[attr-defined]
+                                                  _created_by=config_org.CREATOR)
+
+        self._probe(lambda: put(self, f"OrgConfigRule-{name}-probe"))
+        cfg = config_org.deploy(self, config_org.RULE, name, excluded, fields, put, self._remove_rule)
+        return {"OrganizationConfigRuleArn": cfg["OrganizationConfigRuleArn"]}
+
+    class _Probe(Exception):
+        """Rolls back a validation-only write."""
+
+    def _probe(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` in a savepoint that is always rolled back: its ServiceError (bad input) propagates, nothing
+        stays."""
+        try:
+            with self.store.transaction():
+                fn()
+                raise self._Probe
+        except self._Probe:
+            pass
+
+    @api("DescribeOrganizationConfigRules")
+    def describe_organization_config_rules(self, *, OrganizationConfigRuleNames: list[str] | None = None,
+                                           **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"OrganizationConfigRules": self._org_view("rule", OrganizationConfigRuleNames, "describe")}
+
+    @api("DescribeOrganizationConfigRuleStatuses")
+    def describe_organization_config_rule_statuses(self, *, OrganizationConfigRuleNames: list[str] | None = None,
+                                                   **kw: Any) -> dict[str, Any]:  # fmt: skip
+        return {"OrganizationConfigRuleStatuses": self._org_view("rule", OrganizationConfigRuleNames, "status")}
+
+    @api("GetOrganizationConfigRuleDetailedStatus")
+    def get_organization_config_rule_detailed_status(self, *, OrganizationConfigRuleName: str,
+                                                     Filters: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
+        f = Filters or {}
+        return {"OrganizationConfigRuleDetailedStatus": self._org_detailed(
+            "rule", OrganizationConfigRuleName, f.get("AccountId"), f.get("MemberAccountRuleStatus"))}  # fmt: skip
+
+    @api("DeleteOrganizationConfigRule")
+    def delete_organization_config_rule(self, *, OrganizationConfigRuleName: str, **kw: Any) -> dict[str, Any]:
+        from awsmon.backends.local import config_org
+
+        self._require_management_account()
+        config_org.delete(self, config_org.RULE, OrganizationConfigRuleName, self._remove_rule)
+        return {}
+
     # -- aggregators --------------------------------------------------------------------------------------------
     _REGION_RE = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
 
@@ -1986,10 +2205,9 @@ class LocalConfig(LocalService):
                                "The configuration aggregator cannot be created because your request is missing either "
                                "the AccountAggregationSource or the OrganizationAggregationSource. Include the "
                                "appropriate aggregation source and try again.")  # fmt: skip
+        org_source = None
         if OrganizationAggregationSource:
-            raise ServiceError("InvalidParameterValueException",
-                               "awsmon's local account has no AWS Organizations service: aggregate the home's accounts "
-                               "with AccountAggregationSources.")  # fmt: skip
+            org_source = self._organization_source(OrganizationAggregationSource)
         sources = list(AccountAggregationSources or [])
         if len(sources) > 1:
             raise ServiceError("ValidationException", f"Value '{sources}' at 'accountAggregationSources' failed to "
@@ -2004,18 +2222,9 @@ class LocalConfig(LocalService):
                 if not isinstance(a, str) or not re.fullmatch(r"\d{12}", a):
                     raise _validation(ids, "accountAggregationSources.member.accountIds",
                                       "Member must satisfy constraint: [Member must satisfy regular expression pattern: \\d{12}]")  # fmt: skip
-            regions = src.get("AwsRegions") or []
-            if regions and src.get("AllAwsRegions"):
-                raise ServiceError("InvalidParameterValueException",
-                                   "Your configuration aggregator contains a list of regions and also specifies the use "
-                                   "of all regions. You must choose one of these options.")  # fmt: skip
-            if not regions and not src.get("AllAwsRegions"):
-                raise ServiceError("InvalidParameterValueException",
-                                   "Your request does not specify any regions. Select AWS Config-supported regions and "
-                                   "try again.")  # fmt: skip
-            for r in regions:
-                if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
-                    raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+            self._check_regions(src)
+        if sources:
+            self._check_authorized(sources[0])
         now_ms = _ms(self.now())
         prev = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?",
                                  (self.region, name)).fetchone()  # fmt: skip
@@ -2026,14 +2235,77 @@ class LocalConfig(LocalService):
         arn = f"arn:aws:config:{self.region}:{self.account_id}:config-aggregator/config-aggregator-{uuid.uuid4().hex[:8]}"
         if prev:
             arn = json.loads(prev[0])["ConfigurationAggregatorArn"]
-        cfg = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
-               "AccountAggregationSources": [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
-                                              **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
-                                             for s in sources],
-               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        cfg: dict[str, Any] = {"ConfigurationAggregatorName": name, "ConfigurationAggregatorArn": arn,
+                               "CreationTime": created, "LastUpdatedTime": now_ms}  # fmt: skip
+        if org_source is not None:
+            cfg["OrganizationAggregationSource"] = org_source
+        else:
+            cfg["AccountAggregationSources"] = [{"AccountIds": list(s["AccountIds"]), "AllAwsRegions": bool(s.get("AllAwsRegions")),
+                                                 **({"AwsRegions": list(s["AwsRegions"])} if s.get("AwsRegions") else {})}
+                                                for s in sources]  # fmt: skip
         self.conn.execute("INSERT INTO cfg_aggregators (region, name, config) VALUES (?,?,?) ON CONFLICT (region, name) "
                           "DO UPDATE SET config = excluded.config", (self.region, name, json.dumps(cfg)))  # fmt: skip
         return {"ConfigurationAggregator": self._api_aggregator(cfg)}
+
+    def _check_regions(self, src: Mapping[str, Any]) -> None:
+        """AwsRegions xor AllAwsRegions, each a Region name (account and organization sources alike)."""
+        import re
+
+        regions = src.get("AwsRegions") or []
+        if regions and src.get("AllAwsRegions"):
+            raise ServiceError("InvalidParameterValueException",
+                               "Your configuration aggregator contains a list of regions and also specifies the use "
+                               "of all regions. You must choose one of these options.")  # fmt: skip
+        if not regions and not src.get("AllAwsRegions"):
+            raise ServiceError("InvalidParameterValueException",
+                               "Your request does not specify any regions. Select AWS Config-supported regions and "
+                               "try again.")  # fmt: skip
+        for r in regions:
+            if not isinstance(r, str) or not re.fullmatch(self._REGION_RE, r):
+                raise ServiceError("InvalidParameterValueException", f"The region {r} is not a valid AWS Config region.")
+
+    def _organization_source(self, src: Any) -> dict[str, Any]:
+        """An OrganizationAggregationSource over the home's organization: only its management account may create
+        one; no per-account authorization is needed (aggregate-data.md)."""
+        import re
+
+        if not isinstance(src, dict):
+            raise _validation(src, "organizationAggregationSource", "Member must be a structure")
+        role = src.get("RoleArn")
+        if not isinstance(role, str) or not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", role):
+            raise _validation(role, "organizationAggregationSource.roleArn", "Member must not be null" if role is None
+                              else "Member must be an IAM role ARN")  # fmt: skip
+        self._check_regions(src)
+        self._require_management_account()
+        out: dict[str, Any] = {"RoleArn": role, "AllAwsRegions": bool(src.get("AllAwsRegions"))}
+        if src.get("AwsRegions"):
+            out["AwsRegions"] = list(src["AwsRegions"])
+        return out
+
+    def _require_management_account(self) -> str:
+        """The organization id, when this account is the home's management account (else AWS's
+        OrganizationAccessDeniedException, the text AWS gives for the organization rule operations)."""
+        from awsmon.backends.local.organization import local_organization
+
+        org = local_organization(self.store.home)
+        if org is None or org.management_account != self.account_id:
+            raise ServiceError("OrganizationAccessDeniedException",
+                               "This action can be only made by AWS Organization's master account.")  # fmt: skip
+        return org.organization_id
+
+    def _check_authorized(self, src: Mapping[str, Any]) -> None:
+        """Every source account (other than this one) must have authorized this account and Region in each source
+        Region: the issue's rule for bad input (AWS itself accepts the aggregator and reports the source FAILED)."""
+        from awsmon.backends.local.config_aggregate import sources
+
+        for found in sources(self.store, self.region, {"AccountAggregationSources": [dict(src)]}):
+            if not found.authorized:
+                where = "" if found.exists else " (no such account in this awsmon home)"
+                raise ServiceError("InvalidParameterValueException",
+                                   f"Account {found.account} has not authorized account {self.account_id} to aggregate "
+                                   f"its AWS Config data from {found.region}{where}. In account {found.account} and "
+                                   f"Region {found.region}, run put-aggregation-authorization --authorized-account-id "
+                                   f"{self.account_id} --authorized-aws-region {self.region}.")  # fmt: skip
 
     @api("DescribeConfigurationAggregators")
     def describe_configuration_aggregators(self, *, ConfigurationAggregatorNames: list[str] | None = None,
@@ -2059,7 +2331,7 @@ class LocalConfig(LocalService):
         cfg = self._aggregator(ConfigurationAggregatorName)
         out = []
         for src in sources(self.store, self.region, cfg):
-            st: dict[str, Any] = {"SourceId": src.account, "SourceType": "ACCOUNT", "AwsRegion": src.region,
+            st: dict[str, Any] = {"SourceId": src.account, "SourceType": src.kind, "AwsRegion": src.region,
                                   "LastUpdateStatus": "SUCCEEDED" if src.authorized else "FAILED",
                                   "LastUpdateTime": self.now()}  # fmt: skip
             if not src.authorized:

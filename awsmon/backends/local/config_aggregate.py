@@ -6,6 +6,11 @@ the aggregator's account and Region); the aggregator's own account needs no auth
 authorization are not collected and show ``LastUpdateStatus: FAILED`` in DescribeConfigurationAggregatorSourcesStatus
 with ``LastErrorCode: AccessDeniedException`` [inferred: AWS accepts the aggregator and reports the source].
 ``AllAwsRegions`` covers the Regions where the source account has Config rules or recorded resources.
+PutConfigurationAggregator refuses account sources that have not authorized it (the issue's bad-input rule; see
+docs/config.md), so a FAILED source means the authorization was deleted afterwards.
+
+An ``OrganizationAggregationSource`` covers every account of the home's organization (backends/local/organization.py:
+all local accounts, managed by the home's default account) at query time, with no authorization.
 
 Source accounts are other accounts of the home (``awsmon account init --account-id ...``), opened read-only for the
 query and closed after it (as EventBridge opens a target bus's account).
@@ -29,6 +34,7 @@ class Source:
     region: str
     authorized: bool
     exists: bool
+    kind: str = "ACCOUNT"  # or ORGANIZATION (a member of the home's organization: no authorization needed)
 
 
 @contextmanager
@@ -56,6 +62,18 @@ def _regions_with_data(conn: Any) -> list[str]:
 
 def sources(store: AccountStore, region: str, cfg: Mapping[str, Any]) -> list[Source]:
     out: list[Source] = []
+    org_src = cfg.get("OrganizationAggregationSource")
+    if org_src:
+        from awsmon.backends.local.organization import local_organization
+
+        org = local_organization(store.home)
+        for account in org.accounts if org is not None else ():
+            with _open(store, account) as other:
+                if other is None:
+                    continue
+                regions = _regions_with_data(other.conn) if org_src.get("AllAwsRegions") else list(org_src.get("AwsRegions") or [])
+                out.extend(Source(account, r, True, True, "ORGANIZATION") for r in regions)
+        return out
     for src in cfg.get("AccountAggregationSources") or []:
         for account in src.get("AccountIds") or []:
             with _open(store, account) as other:

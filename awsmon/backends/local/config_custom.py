@@ -81,8 +81,10 @@ def validate(store: AccountStore, region: str, cr: Mapping[str, Any]) -> tuple[d
             raise ServiceError("ValidationException", f"1 validation error detected: Value '{freq}' at "
                                "'configRule.source.sourceDetails.member.maximumExecutionFrequency' failed to satisfy "
                                f"constraint: Member must satisfy enum value set: [{', '.join(FREQUENCIES)}]")  # fmt: skip
-        if freq is not None and kind != "ScheduledNotification":
-            raise _bad("A maximum execution frequency is not allowed for rules triggered by configuration changes")
+        if freq is not None and kind in (CHANGE, "OversizedConfigurationItemChangeNotification"):
+            # AWS's text as moto reproduces it (moto/config/models.py SourceDetail).
+            raise _bad("A maximum execution frequency is not allowed if MessageType is ConfigurationItemChangeNotification "
+                       "or OversizedConfigurationItemChangeNotification")  # fmt: skip
         periodic = periodic or kind == "ScheduledNotification"
         change = change or kind in (CHANGE, "OversizedConfigurationItemChangeNotification")
     params = cr.get("InputParameters")

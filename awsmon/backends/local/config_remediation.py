@@ -6,8 +6,9 @@ An execution (StartRemediationExecution, or automatic on a NON_COMPLIANT result)
 the owning local services' *recorded* operations (``facts.api_client``), as the principal the runbook's
 ``AutomationAssumeRole`` names (CloudTrail shows an AssumedRole session), so the change is a real change: Config
 records it and the rule is evaluated again right after a successful execution (``remediation.md``: "the rule is
-evaluated again"). Automatic executions that fail are retried every ``RetryAttemptSeconds`` until
-``MaximumAutomaticAttempts`` (scheduler kind ``config.remediate``).
+evaluated again"). An execution is QUEUED, then IN_PROGRESS, then SUCCEEDED or FAILED on the simulated clock
+(scheduler kind ``config.remediation``). Automatic executions that fail are retried every ``RetryAttemptSeconds``
+until ``MaximumAutomaticAttempts`` (scheduler kind ``config.remediate``).
 
 Runbooks (names, parameters, types and defaults from the Systems Manager Automation runbook reference):
 
@@ -222,22 +223,72 @@ def _ms(dt: datetime) -> int:
     return int(round(dt.timestamp() * 1000))
 
 
-_running: set[tuple[str, str, str, str]] = set()  # executions in progress in this process (no re-entry)
+# [design choice] AWS publishes no durations: an execution waits QUEUED this long, then runs its step IN_PROGRESS
+# this long; the runbook's change happens (and the rule is evaluated again) when the step ends.
+QUEUED_SECONDS = 1
+IN_PROGRESS_SECONDS = 2
+
+_running: set[tuple[str, str, str, str]] = set()  # executions running their step in this process (no re-entry)
+
+
+def _row(store: AccountStore, key: tuple[str, str, str, str]) -> Any:
+    return store.conn.execute("SELECT * FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? AND "
+                              "resource_type = ? AND resource_id = ?", key).fetchone()  # fmt: skip
+
+
+def _write(store: AccountStore, key: tuple[str, str, str, str], state: str, attempts: int, invoked_ms: int,
+           updated_ms: int, step: dict[str, Any], automatic: bool) -> None:  # fmt: skip
+    store.conn.execute(
+        "INSERT INTO cfg_remediation_execs (region, rule_name, resource_type, resource_id, state, attempts, invoked_ms, "
+        "updated_ms, steps, automatic) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (region, rule_name, resource_type, "
+        "resource_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, invoked_ms = excluded.invoked_ms, "
+        "updated_ms = excluded.updated_ms, steps = excluded.steps, automatic = excluded.automatic",
+        (*key, state, attempts, invoked_ms, updated_ms, json.dumps([step]), int(automatic)),
+    )  # fmt: skip
 
 
 def execute(store: AccountStore, region: str, cfg: Mapping[str, Any], rtype: str, rid: str, *, automatic: bool,
-            evaluate: Callable[[], None], when: datetime | None = None) -> str:  # fmt: skip
-    """Run one remediation (at ``when``: a retry's due time; default now); returns the final state. ``evaluate``
-    re-evaluates the rule after a success."""
+            when: datetime | None = None) -> str:  # fmt: skip
+    """Start one remediation (at ``when``: a retry's due time; default now): it is QUEUED, then IN_PROGRESS, then
+    SUCCEEDED or FAILED as the simulated clock passes (scheduler kind ``config.remediation``, :func:`advance`).
+    An execution already queued or running for the resource is left to finish. Returns the state."""
     key = (region, cfg["ConfigRuleName"], rtype, rid)
-    if key in _running:
-        return "IN_PROGRESS"
+    prev = _row(store, key)
+    if prev is not None and prev["state"] in ("QUEUED", "IN_PROGRESS"):
+        return str(prev["state"])
     now = when or store.now()
     now_ms = _ms(now)
-    prev = store.conn.execute("SELECT attempts, state FROM cfg_remediation_execs WHERE region = ? AND rule_name = ? AND "
-                              "resource_type = ? AND resource_id = ?", key).fetchone()  # fmt: skip
-    attempts = (int(prev[0]) if prev and prev[1] == "FAILED" and automatic else 0) + 1
+    attempts = (int(prev["attempts"]) if prev is not None and prev["state"] == "FAILED" and automatic else 0) + 1
     book = RUNBOOKS[cfg["TargetId"]]
+    _write(store, key, "QUEUED", attempts, now_ms, now_ms, {"Name": book.step, "State": "PENDING"}, automatic)
+    scheduler.unschedule(store, "config.remediate", "\t".join(key))
+    scheduler.schedule(store, "config.remediation", "\t".join(key), now + timedelta(seconds=QUEUED_SECONDS))
+    return "QUEUED"
+
+
+def advance(store: AccountStore, region: str, cfg: Mapping[str, Any] | None, rtype: str, rid: str, due: datetime,
+            evaluate: Callable[[], None], rule_name: str) -> datetime | None:  # fmt: skip
+    """The next state of a queued or running execution at ``due``; returns when to look again (None: finished).
+    ``evaluate`` re-evaluates the rule after a success. A configuration deleted meanwhile fails the execution."""
+    key = (region, rule_name, rtype, rid)
+    row = _row(store, key)
+    if row is None or row["state"] not in ("QUEUED", "IN_PROGRESS"):
+        return None
+    due_ms = _ms(due)
+    step = (json.loads(row["steps"] or "[]") or [{"Name": "Remediation"}])[0]
+    automatic = bool(row["automatic"])
+    if cfg is None:
+        _write(store, key, "FAILED", int(row["attempts"]), int(row["invoked_ms"]), due_ms,
+               {**step, "State": "FAILED", "StartTime": step.get("StartTime", due_ms), "StopTime": due_ms,
+                "ErrorMessage": "The remediation configuration was deleted."}, automatic)  # fmt: skip
+        return None
+    book = RUNBOOKS[cfg["TargetId"]]
+    if row["state"] == "QUEUED":
+        _write(store, key, "IN_PROGRESS", int(row["attempts"]), int(row["invoked_ms"]), due_ms,
+               {"Name": book.step, "State": "PENDING", "StartTime": due_ms}, automatic)  # fmt: skip
+        return due + timedelta(seconds=IN_PROGRESS_SECONDS)
+    if key in _running:
+        return None
     params = resolved(cfg, rid)
     missing = [n for n, p in book.params.items() if p.required and params.get(n) is None]
     error = None
@@ -246,34 +297,29 @@ def execute(store: AccountStore, region: str, cfg: Mapping[str, Any], rtype: str
         if missing:
             error = f"Required parameter(s) {', '.join(missing)} of {book.name} have no value."
         else:
-            session = f"{book.name}-{now_ms}"[:64]
+            session = f"{book.name}-{int(row['invoked_ms'])}"[:64]
             with _as_role(params.get("AutomationAssumeRole"), session):
                 try:
                     book.run(lambda service: facts.api_client(store, region, service), params)
                 except ServiceError as exc:
                     error = f"{exc.code}: {exc.message}"
-        state = _finish(store, cfg, key, book, error, attempts, now, automatic)
+        _finish(store, cfg, key, book, error, int(row["attempts"]), int(step.get("StartTime", due_ms)),
+                int(row["invoked_ms"]), due, automatic)  # fmt: skip
         if not error:
             evaluate()  # inside the guard: a result still NON_COMPLIANT does not start the same execution again
     finally:
         _running.discard(key)
-    return state
+    return None
 
 
 def _finish(store: AccountStore, cfg: Mapping[str, Any], key: tuple[str, str, str, str], book: Runbook,
-            error: str | None, attempts: int, now: datetime, automatic: bool) -> str:  # fmt: skip
+            error: str | None, attempts: int, started_ms: int, invoked_ms: int, now: datetime, automatic: bool) -> str:  # fmt: skip
     now_ms = _ms(now)
     state = "FAILED" if error else "SUCCEEDED"
-    step = {"Name": book.step, "State": state, "StartTime": now_ms, "StopTime": now_ms}
+    step: dict[str, Any] = {"Name": book.step, "State": state, "StartTime": started_ms, "StopTime": now_ms}
     if error:
         step["ErrorMessage"] = error[:1000]
-    store.conn.execute(
-        "INSERT INTO cfg_remediation_execs (region, rule_name, resource_type, resource_id, state, attempts, invoked_ms, "
-        "updated_ms, steps) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (region, rule_name, resource_type, resource_id) DO "
-        "UPDATE SET state = excluded.state, attempts = excluded.attempts, invoked_ms = excluded.invoked_ms, "
-        "updated_ms = excluded.updated_ms, steps = excluded.steps",
-        (*key, state, attempts, now_ms, now_ms, json.dumps([step])),
-    )  # fmt: skip
+    _write(store, key, state, attempts, invoked_ms, now_ms, step, automatic)
     job_key = "\t".join(key)
     if error and automatic and attempts < int(cfg.get("MaximumAutomaticAttempts", 5)):
         scheduler.schedule(store, "config.remediate", job_key, now + timedelta(seconds=int(cfg.get("RetryAttemptSeconds", 60))))
@@ -283,13 +329,19 @@ def _finish(store: AccountStore, cfg: Mapping[str, Any], key: tuple[str, str, st
 
 
 def execution_status(row: Mapping[str, Any]) -> dict[str, Any]:
+    """AWS's RemediationExecutionStatus: the step is PENDING while QUEUED (no StartTime) and IN_PROGRESS."""
+    def when(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
     steps = []
     for s in json.loads(row["steps"] or "[]"):
-        step = {"Name": s["Name"], "State": s["State"], "StartTime": datetime.fromtimestamp(s["StartTime"] / 1000, UTC),
-                "StopTime": datetime.fromtimestamp(s["StopTime"] / 1000, UTC)}  # fmt: skip
+        step: dict[str, Any] = {"Name": s["Name"], "State": s["State"]}
+        if s.get("StartTime") is not None:
+            step["StartTime"] = when(s["StartTime"])
+        if s.get("StopTime") is not None:
+            step["StopTime"] = when(s["StopTime"])
         if s.get("ErrorMessage"):
             step["ErrorMessage"] = s["ErrorMessage"]
         steps.append(step)
     return {"ResourceKey": {"resourceType": row["resource_type"], "resourceId": row["resource_id"]}, "State": row["state"],
-            "StepDetails": steps, "InvocationTime": datetime.fromtimestamp(row["invoked_ms"] / 1000, UTC),
-            "LastUpdatedTime": datetime.fromtimestamp(row["updated_ms"] / 1000, UTC)}  # fmt: skip
+            "StepDetails": steps, "InvocationTime": when(row["invoked_ms"]), "LastUpdatedTime": when(row["updated_ms"])}

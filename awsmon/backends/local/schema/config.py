@@ -176,4 +176,20 @@ MIGRATIONS: list[str] = [
                               'iam.amazonaws.com', 'dynamodb.amazonaws.com', 'lambda.amazonaws.com')
     BEGIN UPDATE jobs SET next_due_ms = NEW.event_time WHERE kind = 'config.record' AND key = NEW.region AND next_due_ms > NEW.event_time; END;
     """,
+    # Organization conformance packs and organization config rules (issue 13; backends/local/config_org.py): kept in
+    # the management account; each member account holds the deployed pack or rule itself.
+    """
+    CREATE TABLE IF NOT EXISTS cfg_org (
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,                -- pack | rule
+        name TEXT NOT NULL,
+        config TEXT NOT NULL,              -- JSON: the organization object (times in ms) + Member, Verb, Statuses
+        PRIMARY KEY (region, kind, name)
+    );
+    """,
+    # Remediation executions advance QUEUED -> IN_PROGRESS -> SUCCEEDED | FAILED on the clock: remember whether an
+    # execution is automatic (its failure schedules a retry).
+    """
+    ALTER TABLE cfg_remediation_execs ADD COLUMN automatic INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

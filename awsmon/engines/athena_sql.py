@@ -1,0 +1,113 @@
+"""Athena (Trino) SQL as DuckDB SQL, for every table awsmon serves locally with Athena's text (CloudTrail logs,
+Config snapshots): sqlglot's Trino -> DuckDB translation plus the fix-ups it lacks, and DuckDB macros for Trino
+functions. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+class QueryError(ValueError):
+    """A query that cannot be parsed or translated (one-line message)."""
+
+
+_WRITE = ("insert", "update", "delete", "create", "drop", "alter", "copy", "attach", "detach", "install", "load",
+          "pragma", "set", "export", "import", "call", "checkpoint", "vacuum")
+
+
+def translate(sql: str, tables: tuple[str, ...] = ()) -> str:
+    """Athena/Trino SQL as DuckDB SQL: sqlglot (read="trino", write="duckdb") plus the fix-ups it lacks.
+
+    Only a single SELECT (or WITH ... SELECT) is accepted: queries read the data, never change it. ``tables`` are
+    the table names served locally: a query naming one with its Athena database (``default.t``,
+    ``AwsDataCatalog.config_db.t``) reads the local table, so the text written for Athena runs unchanged.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    text = sql.strip().rstrip(";").strip()
+    if not text:
+        raise QueryError("empty query")
+    try:
+        trees = sqlglot.parse(text, read="trino")
+    except (ParseError, TokenError) as exc:
+        raise QueryError(_first_line(str(exc))) from None
+    trees = [t for t in trees if t is not None]
+    if len(trees) != 1:
+        raise QueryError("give exactly one SQL statement")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise QueryError(f"only SELECT queries are supported (got {tree.key.upper()})")
+    local = {t.lower() for t in tables}
+    for table in tree.find_all(exp.Table):
+        if table.name.lower() in local and (table.args.get("db") or table.args.get("catalog")):
+            table.set("db", None)
+            table.set("catalog", None)
+    tree = tree.transform(_fix)
+    return tree.sql(dialect="duckdb")
+
+
+_JODA = [("yyyy", "%Y"), ("YYYY", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
+         ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("a", "%p"), ("EEEE", "%A"),
+         ("EEE", "%a"), ("ZZ", "%z"), ("Z", "%z")]
+
+
+def joda_to_strftime(pattern: str) -> str:
+    """Trino's format_datetime takes Joda-Time patterns; DuckDB's strftime takes C ones (common tokens only;
+    text in single quotes is literal)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "'":
+            j = pattern.find("'", i + 1)
+            j = len(pattern) if j < 0 else j
+            out.append(pattern[i + 1 : j].replace("%", "%%") or "'")
+            i = j + 1
+            continue
+        for joda, c in _JODA:
+            if pattern.startswith(joda, i):
+                out.append(c)
+                i += len(joda)
+                break
+        else:
+            out.append("%%" if pattern[i] == "%" else pattern[i])
+            i += 1
+    return "".join(out)
+
+
+def _fix(node: Any) -> Any:
+    """The fix-ups sqlglot's Trino -> DuckDB translation lacks (each one tested in tests/test_trail_query.py)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.JSONExtractScalar) and not node.args.get("_wrapped"):
+        # Trino's json_extract_scalar is NULL for an object or array; DuckDB's ->> returns its JSON text.
+        inner = node.copy()
+        inner.set("_wrapped", True)
+        kind = exp.func("json_type", node.this.copy(), node.expression.copy())
+        return exp.If(this=kind.isin(exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")), true=exp.null(),
+                      false=inner)  # fmt: skip
+    if isinstance(node, exp.JSONArrayContains):  # DuckDB has no json_array_contains
+        return exp.func("json_contains", node.this, exp.func("to_json", node.expression))
+    if isinstance(node, exp.Anonymous):
+        name = node.name.lower()
+        args = node.expressions
+        if name == "to_iso8601" and len(args) == 1:
+            return exp.func("strftime", args[0], exp.Literal.string("%Y-%m-%dT%H:%M:%S.%gZ"))
+        if name == "format_datetime" and len(args) == 2 and isinstance(args[1], exp.Literal) and args[1].is_string:
+            return exp.func("strftime", args[0], exp.Literal.string(joda_to_strftime(args[1].this)))
+    return node
+
+
+def _first_line(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return " ".join(text.split())[:400]
+
+
+# DuckDB macros giving Trino functions that sqlglot leaves as they are (created once per connection).
+MACROS = [
+    "CREATE OR REPLACE MACRO any_match(l, f) AS len(list_filter(l, f)) > 0",
+    "CREATE OR REPLACE MACRO all_match(l, f) AS len(list_filter(l, f)) = len(l)",
+    "CREATE OR REPLACE MACRO none_match(l, f) AS len(list_filter(l, f)) = 0",
+]
