@@ -88,6 +88,8 @@ def dumps(value: Any, *, indent: int | None = 2) -> str:
 def _cell_text(value: Any, tz: tzinfo) -> str:
     if value is None:
         return ""
+    if isinstance(value, bytes):  # blobs (Kinesis Data ...) print base64, as aws-cli's table/text do
+        return str(to_jsonable(value))
     if isinstance(value, datetime):
         local = value.astimezone(tz)
         offset = local.strftime("%z")
@@ -103,6 +105,8 @@ def _cell_text(value: Any, tz: tzinfo) -> str:
 def _machine_cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bytes):  # blobs (Kinesis Data ...) print base64, as aws-cli's table/text do
+        return str(to_jsonable(value))
     if isinstance(value, datetime):
         return iso_z(value)
     if isinstance(value, bool):

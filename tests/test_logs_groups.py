@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+from pathlib import Path
 
 from tests.conftest import Cli
 
@@ -87,6 +90,32 @@ def test_data_protection_masks_new_events(pinned: Cli) -> None:
     bad = cli("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document",
               json.dumps({"Name": "x", "Version": "2021-06-01", "Statement": []}))  # fmt: skip
     assert bad.exit_code == 2 and "InvalidParameterException" in bad.stderr
+
+
+def test_data_protection_masks_every_egress(pinned: Cli, home: Path) -> None:
+    # AWS: once a policy is set, sensitive data is masked at all egress points (subscription filters, export).
+    cli = pinned
+    cli.ok("logs", "create-group", "--group", "/app/web")
+    cli.ok("logs", "create-stream", "--group", "/app/web", "--stream", "s")
+    cli.ok("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document", POLICY)
+    cli.ok("kinesis", "create-stream", "--stream-name", "ks", "--shard-count", "1")
+    cli.ok("logs", "put-subscription-filter", "--log-group-name", "/app/web", "--filter-name", "all",
+           "--filter-pattern", "", "--destination-arn", "arn:aws:kinesis:us-east-1:123456789012:stream/ks")  # fmt: skip
+    cli.ok("logs", "put-events", "--group", "/app/web", "--stream", "s", "-m", "mail bob@example.com")
+    it = cli.json("kinesis", "get-shard-iterator", "--stream-name", "ks", "--shard-id", "shardId-000000000000",
+                  "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]  # fmt: skip
+    records = cli.json("kinesis", "get-records", "--shard-iterator", it)["Records"]
+    data = json.loads(gzip.decompress(base64.b64decode(records[-1]["Data"])))
+    assert [e["message"] for e in data["logEvents"]] == ["mail ***************"]
+    cli.ok("s3", "mb", "s3://exports")
+    cli.ok("s3", "put-bucket-policy", "--bucket", "exports", "--policy", json.dumps({"Version": "2012-10-17",
+           "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+                          "Action": ["s3:GetBucketAcl", "s3:PutObject"], "Resource": "arn:aws:s3:::exports*"}]}))  # fmt: skip
+    task = cli.json("logs", "create-export-task", "--log-group-name", "/app/web", "--from", "0", "--to",
+                    "1895176000000", "--destination", "exports")["taskId"]  # fmt: skip
+    cli.ok("account", "clock", "advance", "1m")
+    obj = home / "accounts" / "123456789012" / "s3" / "exports" / "exportedlogs" / task / "s" / "000000.gz"
+    assert gzip.decompress(obj.read_bytes()).decode().endswith(" mail ***************\n")
 
 
 def test_luhn_and_mask_engine() -> None:

@@ -228,3 +228,16 @@ def test_search_in_metric_math(pinned: Cli) -> None:
     bad = [{"Id": "s", "Expression": "SEARCH('{Fleet cpu', 'Average', 3600)", "Period": 3600}]
     res = pinned("metrics", "get-data", "--metric-data-queries", json.dumps(bad))
     assert res.exit_code == 2 and "Invalid search expression" in res.stderr
+
+
+def test_metrics_insights_alarm_uses_its_query_period(pinned: Cli) -> None:
+    # The query carries the alarm's Period (300 s here): a datum 3 minutes old lies inside the evaluated period
+    # (it was evaluated over 60 s periods, finding nothing).
+    pinned.ok("metrics", "put", "-n", "Fleet", "--metric-name", "CPUUtilization", "--value", "95", "-d",
+              "InstanceId=i-1", "--timestamp", "3m ago")  # fmt: skip
+    q = [{"Id": "q1", "Expression": 'SELECT MAX(CPUUtilization) FROM SCHEMA("Fleet", InstanceId)', "Period": 300}]
+    pinned.ok("alarms", "put", "--alarm-name", "fleet-5m", "--metrics", json.dumps(q), "--threshold", "90",
+              "--evaluation-periods", "1", "--comparison-operator", "GreaterThanThreshold")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "1m")
+    assert pinned.json("alarms", "describe", "--alarm-names", "fleet-5m")["MetricAlarms"][0]["StateValue"] == "ALARM"
+    assert "for 1/1 x 300s" in pinned.json("alarms", "explain", "fleet-5m")["Condition"]

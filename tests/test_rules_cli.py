@@ -23,7 +23,17 @@ def test_shorthand_targets() -> None:
     assert parse_target_shorthand(f'Id=a,Arn={QUEUE},Input={{"x":1,"y":[1,2]}}')["Input"] == '{"x":1,"y":[1,2]}'
     assert parse_target_shorthand(f"Id=a,Arn={QUEUE},Input='\"quoted, text\"'")["Input"] == '"quoted, text"'
     assert parse_target_shorthand(f"Arn={QUEUE},Id=b,InputPath=$.detail")["InputPath"] == "$.detail"
-    for bad in ("Arn=x", "Id=a", "x=1,Id=a,Arn=b", f"Id=a,Id=b,Arn={QUEUE}", ""):
+    # Nested structures, as aws-cli's shorthand gives them (they used to be glued onto the Arn).
+    nested = parse_target_shorthand(f"Id=k,Arn={QUEUE},KinesisParameters={{PartitionKeyPath=$.source}},"
+                                    "RetryPolicy={MaximumRetryAttempts=2,MaximumEventAgeInSeconds=600},"
+                                    f"DeadLetterConfig={{Arn={QUEUE}}},"
+                                    'InputTransformer={InputPathsMap={s=$.source},InputTemplate="<s>, ok"}')  # fmt: skip
+    assert nested == {"Id": "k", "Arn": QUEUE, "KinesisParameters": {"PartitionKeyPath": "$.source"},
+                      "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600},
+                      "DeadLetterConfig": {"Arn": QUEUE},
+                      "InputTransformer": {"InputPathsMap": {"s": "$.source"}, "InputTemplate": "<s>, ok"}}  # fmt: skip
+    for bad in ("Arn=x", "Id=a", "x=1,Id=a,Arn=b", f"Id=a,Id=b,Arn={QUEUE}", "", f"Id=a,Arn={QUEUE},Foo={{A=1}}",
+                f"Id=a,Arn={QUEUE},RetryPolicy={{MaximumRetryAttempts=2", f"Id=a,Arn={QUEUE},RetryPolicy=2"):
         with pytest.raises(UsageError):
             parse_target_shorthand(bad)
 

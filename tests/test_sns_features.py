@@ -235,6 +235,10 @@ def test_http_endpoints_are_really_posted(pinned: Cli, hook: str) -> None:
     note = json.loads(body)
     assert headers["x-amz-sns-message-type"] == "Notification" and headers["x-amz-sns-subscription-arn"] == sub
     assert note["MessageId"] == msg and note["Message"] == "hello" and note["Subject"] == "s"
+    # AWS's Notification shape: signed, with an https UnsubscribeURL.
+    assert list(note) == ["Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion",
+                          "Signature", "SigningCertURL", "UnsubscribeURL"]  # fmt: skip
+    assert note["UnsubscribeURL"] == f"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={sub}"
     row = _deliveries(pinned)[-1]
     assert row["Status"] == "Delivered" and row["Detail"] == (
         "3 attempts: 2026-11-20T12:00:00.000Z, 2026-11-20T12:00:20.000Z, 2026-11-20T12:00:40.000Z")

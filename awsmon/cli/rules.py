@@ -134,7 +134,8 @@ def put_targets(
     ctx: typer.Context,
     rule: str = _rule_opt(),
     targets: list[str] = typer.Option(..., "--targets", "--target", "-t",
-                                      help="Id=...,Arn=...[,Input=...|,InputPath=...] (several), JSON, or file://path."),  # fmt: skip
+                                      help="Id=...,Arn=...[,Input=...|,InputPath=...][,RetryPolicy={...}...] "
+                                           "(several), JSON, or file://path."),  # fmt: skip
     bus: str | None = _bus_opt(),
 ) -> None:
     """Add or replace targets of a rule (PutTargets); up to 5 per rule.

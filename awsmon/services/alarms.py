@@ -173,6 +173,15 @@ _OP_SYMBOL = {
 }
 
 
+def _period_text(a: dict[str, Any]) -> str:
+    """The alarm's period: its own, else its metrics' (a MetricStat's, or a Metrics Insights query's)."""
+    for q in a.get("Metrics") or []:
+        period = (q.get("MetricStat") or {}).get("Period") or q.get("Period")
+        if period:
+            return str(period)
+    return str(a.get("Period") or "")
+
+
 def condition_text(a: dict[str, Any]) -> str:
     stat = a.get("Statistic") or a.get("ExtendedStatistic") or ""
     what = f"{a.get('Namespace')}/{a.get('MetricName')} {stat}" if a.get("MetricName") else "math"
@@ -183,8 +192,8 @@ def condition_text(a: dict[str, Any]) -> str:
         band = next((q.get("Expression") for q in a.get("Metrics") or [] if q.get("Id") == a["ThresholdMetricId"]), "")
         side = {"LessThanLowerOrGreaterThanUpperThreshold": "outside", "LessThanLowerThreshold": "below",
                 "GreaterThanUpperThreshold": "above"}.get(str(a.get("ComparisonOperator")), op)  # fmt: skip
-        return f"{what} {side} the band {band} for {m}/{n} x {a.get('Period') or ''}s"
-    return f"{what} {op} {a.get('Threshold')} for {m}/{n} x {a.get('Period') or ''}s"
+        return f"{what} {side} the band {band} for {m}/{n} x {_period_text(a)}s"
+    return f"{what} {op} {a.get('Threshold')} for {m}/{n} x {_period_text(a)}s"
 
 
 def describe_alarms_for_metric(ctx: AppContext, params: dict[str, Any]) -> dict[str, Any]:

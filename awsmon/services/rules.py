@@ -17,7 +17,11 @@ from awsmon.errors import ServiceError, UsageError
 from awsmon.services import compact
 
 TARGET_KEYS = ("Id", "Arn", "RoleArn", "Input", "InputPath")
-_SHORTHAND_KEY_RE = re.compile(r"(?:^|,)\s*(" + "|".join(TARGET_KEYS) + r")=")
+# Keys whose shorthand value is a structure ``{Key=value,...}`` (nested braces allowed), as aws-cli parses them.
+STRUCT_TARGET_KEYS = ("RetryPolicy", "DeadLetterConfig", "InputTransformer", "KinesisParameters", "SqsParameters",
+                      "HttpParameters")  # fmt: skip
+_INT_MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
+_SHORTHAND_KEY_RE = re.compile(r"(?:^|,)\s*(" + "|".join(TARGET_KEYS + STRUCT_TARGET_KEYS) + r")=")
 DEMO_PATTERN_RULE = "awsmon-demo-log-group-created"
 DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
 
@@ -92,10 +96,63 @@ def parse_target_shorthand(text: str) -> dict[str, Any]:
             value = value[1:-1]
         if m.group(1) in out:
             raise UsageError(f"invalid --targets value {text!r}: {m.group(1)} given twice")
-        out[m.group(1)] = value
+        if m.group(1) in STRUCT_TARGET_KEYS:
+            out[m.group(1)] = _shorthand_struct(value, text)
+        elif m.group(1) in ("Id", "Arn", "RoleArn") and ("," in value or "{" in value):
+            # Neither ids nor ARNs hold commas or braces: an unknown Key={...} was glued onto this value.
+            raise UsageError(f"invalid --targets value {text!r}: {m.group(1)} {value!r} is not valid; shorthand "
+                             f"keys are {', '.join(TARGET_KEYS + STRUCT_TARGET_KEYS)} (or give the targets as JSON)")
+        else:
+            out[m.group(1)] = value
     if "Id" not in out or "Arn" not in out:
         raise UsageError(f"invalid --targets value {text!r}: Id and Arn are required")
     return out
+
+
+def _shorthand_struct(value: str, text: str) -> dict[str, Any]:
+    """aws-cli's nested shorthand ``{A=1,B={C=x},D="quoted, text"}`` as a dict (retry counts as integers)."""
+    pos = 0
+
+    def fail() -> UsageError:
+        return UsageError(f"invalid --targets value {text!r}: cannot parse {value!r} as {{Key=Value,...}}")
+
+    def parse_map() -> dict[str, Any]:
+        nonlocal pos
+        if value[pos : pos + 1] != "{":
+            raise fail()
+        pos += 1
+        out: dict[str, Any] = {}
+        while pos < len(value) and value[pos] != "}":
+            eq = value.find("=", pos)
+            if eq < 0:
+                raise fail()
+            key = value[pos:eq].strip()
+            pos = eq + 1
+            if value[pos : pos + 1] == "{":
+                out[key] = parse_map()
+            elif value[pos : pos + 1] in ('"', "'"):
+                end = value.find(value[pos], pos + 1)
+                if end < 0:
+                    raise fail()
+                out[key], pos = value[pos + 1 : end], end + 1
+            else:
+                end = pos
+                while end < len(value) and value[end] not in ",}":
+                    end += 1
+                raw = value[pos:end].strip()
+                out[key] = int(raw) if key in _INT_MEMBERS and raw.isdigit() else raw
+                pos = end
+            if value[pos : pos + 1] == ",":
+                pos += 1
+        if pos >= len(value):
+            raise fail()
+        pos += 1
+        return out
+
+    result = parse_map()
+    if value[pos:].strip():
+        raise fail()
+    return result
 
 
 def parse_targets(values: list[str]) -> list[dict[str, Any]]:

@@ -324,10 +324,13 @@ def _check_alarm_period(period: int) -> None:
 
 
 def alarm_period(cfg: Mapping[str, Any]) -> int:
-    if cfg.get("Metrics"):
-        for q in cfg["Metrics"]:
-            if q.get("MetricStat"):
-                return int(q["MetricStat"]["Period"])
+    metrics = cfg.get("Metrics") or []
+    for q in metrics:
+        if q.get("MetricStat"):
+            return int(q["MetricStat"]["Period"])
+    for q in metrics:  # a Metrics Insights alarm: its one query carries the Period
+        if q.get("Period"):
+            return int(q["Period"])
     return int(cfg.get("Period") or 60)
 
 

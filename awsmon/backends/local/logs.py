@@ -566,9 +566,11 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         self.conn.execute("UPDATE log_groups SET stored_bytes = stored_bytes + ? WHERE id = ?", (nbytes, gid))
         if g["retention_days"]:
             _schedule_retention(self.store, f"{self.region}:{gid}", gid, g["retention_days"], lo)
-        self._mask_new_events(gid, first, [a[1] for a in accepted])
+        egress = self._mask_new_events(gid, first, [a[1] for a in accepted])
         self._apply_metric_filters(gid, accepted, evaluated or {})
-        self._deliver_subscriptions(g, stream_id, accepted, first, now)
+        # AWS masks at every egress point: subscription filters see (and match) the masked messages.
+        shown = [(ts, msg, n) for (ts, _, n), msg in zip(accepted, egress, strict=True)]
+        self._deliver_subscriptions(g, stream_id, shown, first, now)
 
     @api("GetLogEvents")
     def get_log_events(

@@ -188,7 +188,9 @@ def run_export(store: Any, key: str, due: datetime, now: datetime) -> datetime |
         ).fetchall()
         for st in streams:
             rows = conn.execute(
-                "SELECT ts, message FROM log_events WHERE group_id = ? AND stream_id = ? AND ts BETWEEN ? AND ? "
+                # A data protection policy masks at every egress point, export included.
+                "SELECT ts, coalesce(masked, message) AS message FROM log_events WHERE group_id = ? AND stream_id = ? "
+                "AND ts BETWEEN ? AND ? "
                 "ORDER BY ts, seq",
                 (g["id"], st["id"], task["from_ms"], task["to_ms"]),
             ).fetchall()

@@ -147,13 +147,14 @@ class GroupSettingsMixin:
                           (json.dumps({"document": None}), row["id"]))  # fmt: skip
         return {}
 
-    def _mask_new_events(self, gid: int, first_seq: int, messages: list[str]) -> None:
-        """At ingestion: store the masked form of the events a policy protects (what readers see)."""
+    def _mask_new_events(self, gid: int, first_seq: int, messages: list[str]) -> list[str]:
+        """At ingestion: store the masked form of the events a policy protects (what readers see). Returns the
+        messages as every egress point (subscription filters, export) must see them."""
         row = self.conn.execute("SELECT data_protection FROM log_groups WHERE id = ?", (gid,)).fetchone()
         document = json.loads(row[0] or "{}").get("document") if row is not None else None
         account = self.account_policy("DATA_PROTECTION_POLICY")  # type: ignore[attr-defined]
         if not document and account is None:
-            return
+            return messages
         from awsmon.engines.dataprotection import identifiers, mask
 
         # The account-level policy and the group's are cumulative: what either names is masked.
@@ -162,9 +163,11 @@ class GroupSettingsMixin:
         if row is not None and row[0] is None:  # readers look masked events up only in groups marked as protected
             self.conn.execute("UPDATE log_groups SET data_protection = ? WHERE id = ?",
                               (json.dumps({"document": None}), gid))  # fmt: skip
-        updates = [(m, gid, first_seq + i) for i, msg in enumerate(messages) if (m := mask(msg, names)) is not None]
+        masked = [mask(msg, names) for msg in messages]
+        updates = [(m, gid, first_seq + i) for i, m in enumerate(masked) if m is not None]
         if updates:
             self.conn.executemany("UPDATE log_events SET masked = ? WHERE group_id = ? AND seq = ?", updates)
+        return [msg if m is None else m for msg, m in zip(messages, masked, strict=True)]
 
     def _masked(self, gid: int, events: list[dict[str, Any]], seqs: list[int], unmask: Any) -> None:
         """Replace returned messages by their masked form (unless ``unmask``)."""

@@ -601,7 +601,10 @@ class LocalSNS(LocalService):
         envelope: dict[str, Any] = {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn}
         if subject is not None:
             envelope["Subject"] = subject
-        envelope.update({"Message": message, "Timestamp": _iso(ts), "SignatureVersion": "1"})
+        # Every notification is signed as AWS signs it (a local stand-in signature, as for confirmations).
+        envelope.update({"Message": message, "Timestamp": _iso(ts), "SignatureVersion": "1",
+                         "Signature": base64.b64encode(hashlib.sha256((message_id + message).encode()).digest()).decode(),
+                         "SigningCertURL": f"https://sns.{self.region}.amazonaws.com/SimpleNotificationService-local.pem"})  # fmt: skip
         if message_attributes:
             envelope["MessageAttributes"] = {k: {"Type": v["DataType"], "Value": v.get("StringValue", v.get(
                 "BinaryValue"))} for k, v in message_attributes.items()}  # fmt: skip
@@ -618,7 +621,10 @@ class LocalSNS(LocalService):
                     continue
             delivered += 1
             raw = str(sub_attrs.get("RawMessageDelivery", "")).lower() == "true"
-            env = {**envelope, "UnsubscribeURL": f"local://sns/unsubscribe?SubscriptionArn={sub_arn}"}
+            env = {**envelope, "UnsubscribeURL": f"https://sns.{self.region}.amazonaws.com/?Action=Unsubscribe&"
+                                                 f"SubscriptionArn={sub_arn}"}  # fmt: skip
+            if "MessageAttributes" in env:  # AWS's field order: MessageAttributes come last
+                env["MessageAttributes"] = env.pop("MessageAttributes")
             body = message if raw or protocol in ("email", "sms") else json.dumps(env, separators=(",", ":"))
             status, detail, retry_id = "Delivered", None, None
             if protocol in ARN_PROTOCOLS:
