@@ -36,8 +36,8 @@ class _Shorthand:
     (``Values=a,b``), an explicit list ``[a,b]`` or a structure ``{Key=a,Value=b}``, nested freely; values may be
     quoted with ' or "."""
 
-    def __init__(self, text: str, what: str, lists: tuple[str, ...]) -> None:
-        self.text, self.what, self.lists, self.i = text, what, lists, 0
+    def __init__(self, text: str, what: str, lists: tuple[str, ...], typed: bool = True) -> None:
+        self.text, self.what, self.lists, self.typed, self.i = text, what, lists, typed, 0
 
     def fail(self, expected: str) -> UsageError:
         return UsageError(f"invalid {self.what} value {self.text!r}: {expected} at position {self.i + 1}")
@@ -90,7 +90,8 @@ class _Shorthand:
         j = self.i
         while self.peek() and self.peek() not in stops:
             self.i += 1
-        return _scalar(self.text[j:self.i].strip())
+        raw = self.text[j:self.i].strip()
+        return _scalar(raw) if self.typed else raw
 
     def value(self, stops: str) -> Any:
         self.skip_ws()
@@ -154,6 +155,19 @@ class _Shorthand:
                 out[name] = values if (name in self.lists or len(values) > 1) else first
                 return out
             out[name] = values if (name in self.lists or len(values) > 1) else first
+
+
+def structure(text: str, what: str) -> dict[str, Any]:
+    """One aws-cli shorthand structure ``{A=1,B={C=x},D="quoted, text"}``, its values kept as strings."""
+    p = _Shorthand(text, what, (), typed=False)
+    p.skip_ws()
+    if p.peek() != "{":
+        raise p.fail("expected {")
+    out = p.structure()
+    p.skip_ws()
+    if p.peek():
+        raise p.fail("unexpected text after }")
+    return out
 
 
 def shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> dict[str, Any]:

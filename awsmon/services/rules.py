@@ -111,48 +111,18 @@ def parse_target_shorthand(text: str) -> dict[str, Any]:
 
 def _shorthand_struct(value: str, text: str) -> dict[str, Any]:
     """aws-cli's nested shorthand ``{A=1,B={C=x},D="quoted, text"}`` as a dict (retry counts as integers)."""
-    pos = 0
+    from awsmon.services._input import structure
 
-    def fail() -> UsageError:
-        return UsageError(f"invalid --targets value {text!r}: cannot parse {value!r} as {{Key=Value,...}}")
+    def ints(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: int(v) if k in _INT_MEMBERS and isinstance(v, str) and v.isdigit() else ints(v)
+                    for k, v in node.items()}  # fmt: skip
+        return [ints(v) for v in node] if isinstance(node, list) else node
 
-    def parse_map() -> dict[str, Any]:
-        nonlocal pos
-        if value[pos : pos + 1] != "{":
-            raise fail()
-        pos += 1
-        out: dict[str, Any] = {}
-        while pos < len(value) and value[pos] != "}":
-            eq = value.find("=", pos)
-            if eq < 0:
-                raise fail()
-            key = value[pos:eq].strip()
-            pos = eq + 1
-            if value[pos : pos + 1] == "{":
-                out[key] = parse_map()
-            elif value[pos : pos + 1] in ('"', "'"):
-                end = value.find(value[pos], pos + 1)
-                if end < 0:
-                    raise fail()
-                out[key], pos = value[pos + 1 : end], end + 1
-            else:
-                end = pos
-                while end < len(value) and value[end] not in ",}":
-                    end += 1
-                raw = value[pos:end].strip()
-                out[key] = int(raw) if key in _INT_MEMBERS and raw.isdigit() else raw
-                pos = end
-            if value[pos : pos + 1] == ",":
-                pos += 1
-        if pos >= len(value):
-            raise fail()
-        pos += 1
-        return out
-
-    result = parse_map()
-    if value[pos:].strip():
-        raise fail()
-    return result
+    try:
+        return ints(structure(value, "--targets"))
+    except UsageError as err:
+        raise UsageError(f"invalid --targets value {text!r}: cannot parse {value!r} as {{Key=Value,...}}") from err
 
 
 def parse_targets(values: list[str]) -> list[dict[str, Any]]:
