@@ -162,7 +162,7 @@ def test_cross_account_put_events_needs_the_bus_policy(pinned: Cli) -> None:
     shared = f"arn:aws:events:us-east-1:{other}:event-bus/shared"
     denied = _put(pinned, bus=shared)
     assert denied["FailedEntryCount"] == 1 and denied["Entries"][0]["ErrorCode"] == "AccessDeniedException"
-    assert pinned.json("--account", other, "sqs", "receive-message", "--queue-url", "inbox")["Messages"] == []
+    assert pinned.ok("--account", other, "sqs", "receive-message", "--queue-url", "inbox").stdout == ""
     pinned.ok("--account", other, "rules", "put-permission", "--event-bus-name", "shared", "--principal", ACCT,
               "--statement-id", "from-main")  # fmt: skip
     assert _put(pinned, bus=shared)["FailedEntryCount"] == 0

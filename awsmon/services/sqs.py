@@ -101,7 +101,8 @@ def receive_message(ctx: AppContext, queue: str, *, max_messages: int | None = N
                      WaitTimeSeconds=wait, MessageSystemAttributeNames=attribute_names or None,
                      MessageAttributeNames=message_attribute_names or None)  # fmt: skip
     resp = _client(ctx).receive_message(**params)
-    return {"Messages": list(resp.get("Messages") or [])}
+    # As AWS (and so aws-cli, which then prints nothing): no "Messages" key when nothing was received.
+    return {"Messages": list(resp["Messages"])} if resp.get("Messages") else {}
 
 
 def delete_message(ctx: AppContext, queue: str, receipt_handle: str) -> dict[str, Any]:
