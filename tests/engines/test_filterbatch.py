@@ -58,13 +58,16 @@ _MESSAGES = st.lists(st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPS))
 )
 
 
-def _batched(pattern: str) -> FilterPattern | None:
-    """The compiled pattern if it is valid and has a batch matcher (hypothesis draws some that are not)."""
+def _batched(pattern: str) -> FilterPattern:
+    """The compiled pattern; the example is discarded unless it is valid and has a batch matcher (hypothesis draws
+    some that are not)."""
     try:
         fp = compile_pattern(pattern)
     except FilterPatternError:
-        return None
-    return fp if fp.batch() is not None else None
+        fp = None
+    assume(fp is not None and fp.batch() is not None)
+    assert fp is not None
+    return fp
 
 
 def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
@@ -77,8 +80,6 @@ def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
 @given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=6))
 def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, messages: list[str]) -> None:
     fp = _batched(pattern)
-    assume(fp is not None)
-    assert fp is not None
     expected = [i for i, m in enumerate(messages) if fp.match(m) is not None]
     assert _select(fp, messages) == expected, (pattern, messages)
 
@@ -88,8 +89,6 @@ def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, 
 def test_candidates_are_a_superset_of_the_matches(pattern: str, messages: list[str]) -> None:
     """The regex alone (before the confirmation) never loses a match: checked without the confirmation step."""
     fp = _batched(pattern)
-    assume(fp is not None)
-    assert fp is not None
     batch = fp.batch()
     raw = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: True)
     candidates = set(raw.select("\0".join(messages).encode()))
@@ -101,8 +100,6 @@ def test_candidates_are_a_superset_of_the_matches(pattern: str, messages: list[s
 def test_what_an_exact_regex_accepts_matches(pattern: str, messages: list[str]) -> None:
     """Messages accepted without the confirmation (an exact regex matched them) all match the reference matcher."""
     fp = _batched(pattern)
-    assume(fp is not None)
-    assert fp is not None
     batch = fp.batch()
     unconfirmed = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: False, batch.exact)
     for i in unconfirmed.select("\0".join(messages).encode()):
