@@ -42,6 +42,9 @@ _TOKEN_END = r"(?:[ \t\r\n\x00]|\z)"
 # byte of a multi-byte UTF-8 sequence.
 _STRIP_IN = r"[\t-\r\x1c-\x20\x80-\xff]"
 _STRIP_BARE = r"[\x0b\x0c\x1c-\x1f\x80-\xff]"
+# The ASCII ones alone: what ``str.strip`` surely removes (the exact regexes, see ``_Num.exact_regex``).
+_STRIP_IN_ASCII = r"[\t-\r\x1c-\x20]"
+_STRIP_BARE_ASCII = r"[\x0b\x0c\x1c-\x1f]"
 # A number spelled otherwise than as a plain non-negative integer: a superset of _is_number_text's other forms.
 _OTHER_NUMBER = r"(?:-[0-9]+|[-+0-9]*[.eE][-+.0-9eE]*)"
 _SKIP = r'[ \t\r\n]*(?:\[[^\]\x00]*\]|"[^"\x00]*"|[^ \t\r\n\x00\["][^ \t\r\n\x00]*[ \t\r\n])'  # any token
@@ -64,7 +67,7 @@ class _Box:
     """One way a token holds its content: bracketed, quoted or bare."""
 
     def __init__(self, open_: str, close: str, forbidden: bytes, forbidden_first: bytes, nonempty: bool,
-                 strip: str) -> None:  # fmt: skip
+                 strip: str, exact_strip: str) -> None:  # fmt: skip
         self.open, self.close = open_, close
         self.forbidden = frozenset(forbidden)
         self.forbidden_first = frozenset(forbidden_first)
@@ -72,6 +75,7 @@ class _Box:
         self.first = "[^" + _esc(forbidden_first) + "]"
         self.nonempty = nonempty
         self.strip = strip
+        self.exact_strip = exact_strip
 
     def any(self) -> str:
         return f"{self.first}{self.rest}*" if self.nonempty else f"{self.rest}*"
@@ -80,9 +84,9 @@ class _Box:
         return not any(b in self.forbidden for b in core)
 
 
-_BRACKETED = _Box(r"\[", r"\]", b"]\x00", b"]\x00", False, _STRIP_IN)
-_QUOTED = _Box('"', '"', b'"\x00', b'"\x00', False, _STRIP_IN)
-_BARE = _Box("", "", b" \t\r\n\x00", b' \t\r\n\x00["', True, _STRIP_BARE)
+_BRACKETED = _Box(r"\[", r"\]", b"]\x00", b"]\x00", False, _STRIP_IN, _STRIP_IN_ASCII)
+_QUOTED = _Box('"', '"', b'"\x00', b'"\x00', False, _STRIP_IN, _STRIP_IN_ASCII)
+_BARE = _Box("", "", b" \t\r\n\x00", b' \t\r\n\x00["', True, _STRIP_BARE, _STRIP_BARE_ASCII)
 _BOXES = (_BRACKETED, _QUOTED, _BARE)
 
 
@@ -135,6 +139,14 @@ class _Num:
         alts.append(_OTHER_NUMBER)
         core = "(?:" + "|".join(alts) + ")"
         return f"{box.strip}*{core}{box.strip}*" if self.strip else core
+
+    def exact_regex(self, box: _Box) -> str | None:
+        """Only the spellings the comparison surely accepts: a plain integer in [lo, hi], with (ordering comparisons)
+        ASCII blanks ``str.strip`` removes around it; None if there is none or the bounds are too long to spell."""
+        if self.empty or len(str(self.lo)) > _MAX_DIGITS or (self.hi is not None and len(str(self.hi)) > _MAX_DIGITS):
+            return None
+        core = r"\+?0*" + digits_range(self.lo, self.hi)
+        return f"{box.exact_strip}*{core}{box.exact_strip}*" if self.strip else core
 
 
 def _interval(op: str, target: int | float) -> _Num:
@@ -193,16 +205,21 @@ def _same_length(a: str, b: str) -> str:
     return prefix + "(?:" + "|".join(alts) + ")"
 
 
-def _constraint(conds: Sequence[Any]) -> _Lit | _Num | None:
-    """What a regex can require of one field's content so that every condition in ``conds`` can hold (None: nothing).
+def _constraint(conds: Sequence[Any]) -> tuple[_Lit | _Num | None, bool]:
+    """What a regex can require of one field's content so that every condition in ``conds`` can hold (None: nothing),
+    and whether that requirement is also sufficient on a plain token (see ``_Num.exact_regex``): one string or
+    wildcard condition, or only numeric comparisons (their intervals intersect), besides ``= *`` (always true).
     Any one condition's requirement is sound; string literals are the most selective, numeric bounds intersect."""
     lits: list[_Lit] = []
     num: _Num | None = None
+    exact = True
     for c in conds:
         val = c.val
         if val is None or c.op == "!=":
+            exact = False
             continue
         if val.kind == "regex":
+            exact = False
             runs = val.regex.literals if val.regex is not None else []
             core = _utf8(max(runs, key=len)) if runs and c.op == "=" else None
             if core is not None:
@@ -219,11 +236,13 @@ def _constraint(conds: Sequence[Any]) -> _Lit | _Num | None:
         rest = text[1:] if lead else text
         trail = rest.endswith("*")
         core = _utf8(rest[:-1] if trail else rest)
-        if core is not None:
+        if core is None:
+            exact = False
+        else:
             lits.append(_Lit(core, lead, trail))
     if lits:
-        return max(lits, key=lambda x: len(x.core))
-    return num
+        return max(lits, key=lambda x: len(x.core)), exact and len(lits) == 1 and num is None
+    return num, exact
 
 
 def _utf8(s: str) -> bytes | None:
@@ -233,15 +252,19 @@ def _utf8(s: str) -> bytes | None:
         return None
 
 
-def _token(constraint: _Lit | _Num | None, last: bool) -> str | None:
-    """One token (blanks before it included); None if no token can satisfy the constraint."""
+def _token(constraint: _Lit | _Num | None, last: bool, exact: bool = False) -> str | None:
+    """One token (blanks before it included); None if no token can satisfy the constraint. ``exact``: a numeric
+    constraint accepts only the spellings that surely compare true (``_Num.exact_regex``)."""
     if constraint is None:
         if last:
             return r"[ \t\r\n]*[^ \t\r\n\x00]"  # the token exists
         return _SKIP
     alts = []
     for box in _BOXES:
-        content = constraint.regex(box)
+        if exact and isinstance(constraint, _Num):
+            content = constraint.exact_regex(box)
+        else:
+            content = constraint.regex(box)
         if content is None:
             continue
         if box is _BARE:
@@ -253,8 +276,9 @@ def _token(constraint: _Lit | _Num | None, last: bool) -> str | None:
     return r"[ \t\r\n]*(?:" + "|".join(alts) + ")"
 
 
-def _branches(fields: Sequence[Any]) -> tuple[int, list[dict[int, list[Any]]]] | None:
-    """(field count a match needs, DNF branches: position -> conditions on it), or None for nothing to pre-filter."""
+def _branches(fields: Sequence[Any]) -> tuple[int, list[tuple[dict[int, list[Any]], bool]]] | None:
+    """(field count a match needs, DNF branches: (position -> conditions on it, whether the branch holds every one of
+    its conditions: none was dropped)), or None for nothing to pre-filter."""
     ell = next((k for k, f in enumerate(fields) if f.kind == "ellipsis"), None)
     keys: dict[str, int | None] = {}  # as _bind_fields assigns them; None: not a fixed token
     if ell is None:
@@ -266,81 +290,109 @@ def _branches(fields: Sequence[Any]) -> tuple[int, list[dict[int, list[Any]]]] |
         for k, f in enumerate(fields):
             if f.kind == "field" and f.name is not None and not f.name.isdigit():
                 keys[f"${f.name}"] = k if k < ell else None
-    exprs: list[list[list[tuple[int, Any]]]] = []
+    exprs: list[list[tuple[list[tuple[int, Any]], bool]]] = []
     for f in fields:
         if not f.expr:
             continue
-        alts: list[list[tuple[int, Any]]] = []
+        alts: list[tuple[list[tuple[int, Any]], bool]] = []
         for ands in f.expr:
             steps: list[tuple[int, Any]] | None = []
+            whole = True  # no condition of this AND-branch left to the confirmation
             for c in ands:
                 key = "$" + c.name
                 if key in keys:
                     k = keys[key]
-                    if k is not None and steps is not None:
+                    if k is None:
+                        whole = False
+                    elif steps is not None:
                         steps.append((k, c))
-                elif not (ell is not None and c.name.isdigit()):
+                elif ell is not None and c.name.isdigit():
+                    whole = False
+                else:
                     steps = None  # a name no field binds: this branch is false
                     break
             if steps is not None:
-                alts.append(steps)
+                alts.append((steps, whole))
         exprs.append(alts)
     if not exprs:
         return None
     if any(not alts for alts in exprs):
         return min_tokens, []  # some condition can never hold
     # Drop the widest disjunctions until the distributed form is small (dropping only widens the superset).
+    dropped = False
     while exprs and math.prod(len(a) for a in exprs) > MAX_BRANCHES:
         exprs.remove(max(exprs, key=len))
+        dropped = True
     branches = []
     for combo in product(*exprs):
         by_pos: dict[int, list[Any]] = {}
-        for steps in combo:
+        for steps, _ in combo:
             for k, c in steps:
                 by_pos.setdefault(k, []).append(c)
-        branches.append(by_pos)
+        branches.append((by_pos, not dropped and all(whole for _, whole in combo)))
     return min_tokens, branches
 
 
-def branch_regexes(fields: Sequence[Any]) -> list[str] | None:
-    """The Hyperscan sources of the superset regex (one per DNF branch, then the unclosed-delimiter ones); [] if no
-    message can match; None if some branch constrains no field's content (nothing worth a pre-filter)."""
+def branch_regexes(fields: Sequence[Any]) -> list[tuple[str, bool]] | None:
+    """The Hyperscan sources of the superset regex (one per DNF branch, then the unclosed-delimiter ones), each with
+    whether a message it matches surely matches the pattern ("exact": no confirmation needed); [] if no message can
+    match; None if some branch constrains no field's content (nothing worth a pre-filter).
+
+    A branch is exact when every one of its conditions is (``_constraint``) and sits on a fixed token: the regex then
+    reads the same tokens ``tokenize_fields`` does (it reads no token whose delimiter is unclosed) and tests each
+    condition exactly. A branch with a numeric comparison gets a second, exact regex beside its superset one."""
     shape = _branches(fields)
     if shape is None:
         return None
     min_tokens, branches = shape
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     tokens = 0
-    for by_pos in branches:
-        cons = {k: _constraint(cs) for k, cs in by_pos.items()}
-        cons = {k: c for k, c in cons.items() if c is not None}
+    for by_pos, whole in branches:
+        cons: dict[int, _Lit | _Num] = {}
+        exact = whole
+        for k, cs in by_pos.items():
+            con, con_exact = _constraint(cs)
+            exact = exact and con_exact
+            if con is not None:
+                cons[k] = con
         if not cons:
             return None  # this branch only counts tokens: most messages would be candidates
         scan = max(min_tokens, max(cons) + 1)
-        pieces = []
-        for k in range(scan):
-            tok = _token(cons.get(k), k == scan - 1)
-            if tok is None:
-                break
-            pieces.append(tok)
-        else:
-            out.append(_START + "".join(pieces))
-            tokens = max(tokens, scan)
-    return out + unclosed_regexes(tokens) if out else []
+        modes = [False]
+        if exact:
+            modes = [True] if all(isinstance(c, _Lit) for c in cons.values()) else [False, True]
+        for mode in modes:
+            pieces = []
+            for k in range(scan):
+                con = cons.get(k)
+                tok = _token(con, k == scan - 1, mode and isinstance(con, _Num))
+                if tok is None:
+                    break
+                pieces.append(tok)
+            else:
+                out.append((_START + "".join(pieces), mode))
+                tokens = max(tokens, scan)
+    return out + [(u, False) for u in unclosed_regexes(tokens)] if out else []
 
 
 class BatchMatcher:
-    """Selects the matching messages of a NUL-joined buffer (see the module doc). Thread-safe."""
+    """Selects the matching messages of a NUL-joined buffer (see the module doc). Thread-safe.
 
-    def __init__(self, hs: Any, sources: list[str], matches: Callable[[str], bool]) -> None:
+    ``exact[i]``: a message ``sources[i]`` matches surely matches the pattern, so it skips the confirmation (the
+    Hyperscan ids carry it in their low bit)."""
+
+    def __init__(self, hs: Any, sources: list[str], matches: Callable[[str], bool],
+                 exact: Sequence[bool] | None = None) -> None:  # fmt: skip
         self.sources = sources
+        self.exact = list(exact) if exact is not None else [False] * len(sources)
         self._matches = matches
         self._db: Any = None
         self._hs = hs
         if sources:
             exprs = [s.encode() for s in sources]
+            ids = [2 * i + (0 if self.exact[i] else 1) for i in range(len(exprs))]
             self._db = hs.Database()
-            self._db.compile(expressions=exprs, ids=list(range(len(exprs))), flags=[0] * len(exprs))
+            self._db.compile(expressions=exprs, ids=ids, flags=[0] * len(exprs))
         self._local = threading.local()
 
     def select(self, buf: bytes) -> list[int]:
@@ -358,7 +410,8 @@ class BatchMatcher:
         return sum(1 for _ in self._matching_starts(buf))
 
     def _matching_starts(self, buf: bytes) -> Iterator[int]:
-        """Offsets of the messages the regex accepts and the pattern's own matcher confirms, ascending."""
+        """Offsets of the messages an exact regex accepts, or a superset one accepts and the pattern's own matcher
+        confirms, ascending."""
         if self._db is None or not buf:
             return
         scratch = getattr(self._local, "scratch", None)
@@ -366,22 +419,37 @@ class BatchMatcher:
             scratch = self._local.scratch = self._hs.Scratch(self._db)
         ends: list[int] = []
         add = ends.append
-        self._db.scan(buf, match_event_handler=lambda _id, _from, to, _flags, _ctx: add(to), scratch=scratch)
+        # end << 1 | 1 for a superset regex: sorted, a message's exact hit (if any) comes first among equal ends.
+        self._db.scan(buf, match_event_handler=lambda id_, _from, to, _flags, _ctx: add(to << 1 | (id_ & 1)),
+                      scratch=scratch)  # fmt: skip
         ends.sort()
-        matches = self._matches
         size = len(buf)
         last_start = -1
-        for e in ends:
-            p = e - 1
+        pending = -1  # a message only superset regexes accepted so far (its start)
+        for key in ends:
+            p = (key >> 1) - 1
             if buf[p] == 0:  # the match consumed the message's terminator
                 p -= 1
             start = buf.rfind(b"\0", 0, p) + 1
             if start == last_start:
+                if pending == start and not key & 1:
+                    pending = -1  # an exact regex decides it after all
+                    yield start
                 continue
+            if pending >= 0 and self._confirm(buf, pending, size):
+                yield pending
             last_start = start
-            end = buf.find(b"\0", start)
-            if matches(buf[start : end if end >= 0 else size].decode("utf-8")):
+            if key & 1:
+                pending = start
+            else:
+                pending = -1
                 yield start
+        if pending >= 0 and self._confirm(buf, pending, size):
+            yield pending
+
+    def _confirm(self, buf: bytes, start: int, size: int) -> bool:
+        end = buf.find(b"\0", start)
+        return self._matches(buf[start : end if end >= 0 else size].decode("utf-8"))
 
 
 def build_batch(fields: Sequence[Any], matches: Callable[[str], bool]) -> BatchMatcher | None:
@@ -392,10 +460,10 @@ def build_batch(fields: Sequence[Any], matches: Callable[[str], bool]) -> BatchM
     hs = _hyperscan()
     if not hs:
         return None
-    sources = branch_regexes(fields)
-    if sources is None or matches(""):
+    regexes = branch_regexes(fields)
+    if regexes is None or matches(""):
         return None
     try:
-        return BatchMatcher(hs, sources, matches)
+        return BatchMatcher(hs, [r for r, _ in regexes], matches, [e for _, e in regexes])
     except Exception:  # hyperscan.error (a pattern too large): the per-message path still answers
         return None

@@ -49,7 +49,8 @@ def space_patterns(draw: st.DrawFn) -> str:
 _TOKENS = [
     "ab", "b", "ERR", "E", "404", "400", "0404", "+404", "4e2", "400.0", "4.5", "4.", ".5", "-1", "-5", "500", "5xx",
     "3", "1e400", "4", "a b", "[E]", "[404]", "[ 404 ]", '"404"', '" 4e2"', "[E] x", '"a b"', "[", "]", '"', "x]y",
-    "[ab", 'x"y', "[]", '""', "\u00e9t\u00e9", "\u00a0404", "404\u2003", "\x0b404",
+    "[ab", 'x"y', "[]", '""', "\u00e9t\u00e9", "\u00a0404", "404\u2003", "\x0b404", "[\x1c400\t]", "[\u00a0500]",
+    "00", "+0", "9999999999999999999999", "[ab]", '"b"', "\u00e9", "\u00e9404", "[404\u00e9]",
 ]  # fmt: skip
 _SEPS = ["", " ", "  ", "\t", "\n", "\r", "\f", "\x0b"]
 _MESSAGES = st.lists(st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPS)), max_size=10).map(
@@ -57,13 +58,16 @@ _MESSAGES = st.lists(st.tuples(st.sampled_from(_TOKENS), st.sampled_from(_SEPS))
 )
 
 
-def _batched(pattern: str) -> FilterPattern | None:
-    """The compiled pattern if it is valid and has a batch matcher (hypothesis draws some that are not)."""
+def _batched(pattern: str) -> FilterPattern:
+    """The compiled pattern; the example is discarded unless it is valid and has a batch matcher (hypothesis draws
+    some that are not)."""
     try:
         fp = compile_pattern(pattern)
     except FilterPatternError:
-        return None
-    return fp if fp.batch() is not None else None
+        fp = None
+    assume(fp is not None and fp.batch() is not None)
+    assert fp is not None
+    return fp
 
 
 def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
@@ -76,8 +80,6 @@ def _select(fp: FilterPattern, messages: list[str]) -> list[int]:
 @given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=6))
 def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, messages: list[str]) -> None:
     fp = _batched(pattern)
-    assume(fp is not None)
-    assert fp is not None
     expected = [i for i, m in enumerate(messages) if fp.match(m) is not None]
     assert _select(fp, messages) == expected, (pattern, messages)
 
@@ -87,12 +89,42 @@ def test_batch_selects_exactly_what_the_reference_matcher_matches(pattern: str, 
 def test_candidates_are_a_superset_of_the_matches(pattern: str, messages: list[str]) -> None:
     """The regex alone (before the confirmation) never loses a match: checked without the confirmation step."""
     fp = _batched(pattern)
-    assume(fp is not None)
-    assert fp is not None
     batch = fp.batch()
     raw = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: True)
     candidates = set(raw.select("\0".join(messages).encode()))
     assert {i for i, m in enumerate(messages) if fp.match(m) is not None} <= candidates, (pattern, messages)
+
+
+@settings(max_examples=700, deadline=None)
+@given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=6))
+def test_what_an_exact_regex_accepts_matches(pattern: str, messages: list[str]) -> None:
+    """Messages accepted without the confirmation (an exact regex matched them) all match the reference matcher."""
+    fp = _batched(pattern)
+    batch = fp.batch()
+    unconfirmed = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: False, batch.exact)
+    for i in unconfirmed.select("\0".join(messages).encode()):
+        assert fp.match(messages[i]) is not None, (pattern, messages[i])
+
+
+@pytest.mark.parametrize("pattern", [
+    "[ip, id, user, ts, request, status=5*, size]", "[ip, id, user, ts, request, status>=400, size]",
+    "[ip, id, user, ts, request, status>=400 && status<500 || status=503, size]", "[a, b = x* || b = *y, c]",
+])  # fmt: skip
+def test_exact_regexes_spare_the_confirmation(pattern: str) -> None:
+    """Plain lines that match are decided by an exact regex: the pattern's own matcher never sees them."""
+    fp = compile_pattern(pattern)
+    batch = fp.batch()
+    seen: list[str] = []
+
+    def confirm(m: str) -> bool:
+        seen.append(m)
+        return fp.matches(m)
+
+    counting = filterbatch.BatchMatcher(batch._hs, batch.sources, confirm, batch.exact)
+    lines = ["a b c d e 503 1", "a xy c d e 404 1", "a b c d e 200 1", '1.2.3.4 - - [t] "GET /" 4e2 7', "a xb c"]
+    want = [i for i, m in enumerate(lines) if fp.matches(m)]
+    assert want and counting.select("\0".join(lines).encode()) == want
+    assert not any(lines[i] in seen for i in want if "4e2" not in lines[i])
 
 
 def test_the_regex_rejects_what_cannot_match() -> None:
