@@ -100,11 +100,16 @@ def _structure(t: Any) -> Any:
     return {key: _structure(sub) for _, key, sub in t[1]}
 
 
-def json_structure() -> str:
-    """The structure argument of DuckDB's ``json_transform`` for one record (camelCase keys, missing -> NULL)."""
+def structure() -> dict[str, Any]:
+    """The structure of one record for DuckDB's ``json_transform`` (camelCase keys, missing -> NULL), as a dict."""
+    return {key: _structure(t) for _, key, t in COLUMNS}
+
+
+def json_structure(st: dict[str, Any] | None = None) -> str:
+    """``structure()`` (or ``st``) as the SQL text of ``json_transform``'s structure argument."""
     import json
 
-    return json.dumps({key: _structure(t) for _, key, t in COLUMNS}).replace("'", "''")
+    return json.dumps(structure() if st is None else st).replace("'", "''")
 
 
 def record_struct_type() -> str:

@@ -183,27 +183,18 @@ def known_files(store: AccountStore, keys: list[str]) -> dict[str, dict[str, Any
     return out
 
 
-def _existing(store: AccountStore, hashes: list[int]) -> set[int]:
-    c = store.conn
-    c.execute("CREATE TEMP TABLE IF NOT EXISTS ct_batch (h INTEGER PRIMARY KEY)")
-    c.execute("DELETE FROM ct_batch")
-    c.executemany("INSERT OR IGNORE INTO ct_batch VALUES (?)", ((h,) for h in hashes))
-    found = {r[0] for r in c.execute("SELECT b.h FROM ct_batch b JOIN ct_hist_ids i ON i.h = b.h")}
-    c.execute("DELETE FROM ct_batch")
-    return found
+def _existing(store: AccountStore, ids_json: str) -> set[int]:
+    """Of these eventID hashes (a JSON array, sorted so the index is walked in order), those already imported.
+    ``json_each`` instead of a temporary table: one statement, no per-hash row written (13 us a hash -> 0.4)."""
+    return {r[0] for r in store.conn.execute("SELECT i.h FROM json_each(?) j JOIN ct_hist_ids i ON i.h = j.value",
+                                             (ids_json,))}  # fmt: skip
 
 
 def refile_hashes(store: AccountStore, hashes: list[int], region: str) -> list[int]:
     """Of these already-imported eventID hashes, those filed (in lookup blocks) under a region other than ``region``."""
-    c = store.conn
-    c.execute("CREATE TEMP TABLE IF NOT EXISTS ct_batch (h INTEGER PRIMARY KEY)")
-    c.execute("DELETE FROM ct_batch")
-    c.executemany("INSERT OR IGNORE INTO ct_batch VALUES (?)", ((h,) for h in hashes))
-    moved = [r[0] for r in c.execute(
-        "SELECT b.h FROM ct_batch b JOIN ct_hist_ids i ON i.h = b.h JOIN ct_hist_blocks k ON k.id = i.blk "
-        "WHERE k.region != ?", (region,))]  # fmt: skip
-    c.execute("DELETE FROM ct_batch")
-    return moved
+    return [r[0] for r in store.conn.execute(
+        "SELECT i.h FROM json_each(?) j JOIN ct_hist_ids i ON i.h = j.value JOIN ct_hist_blocks k ON k.id = i.blk "
+        "WHERE k.region != ?", (json.dumps(sorted(hashes)), region))]  # fmt: skip
 
 
 def _unpack(data: bytes) -> tuple[list[int], list[bytes]]:

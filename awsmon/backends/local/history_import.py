@@ -30,68 +30,74 @@ _H = (f"CASE WHEN regexp_full_match(eid, '{_UUID_RE}') THEN ((xor("
       "('0x' || eid[20:23] || eid[25:36])::UBIGINT::UHUGEINT * 14029467366897019727::UHUGEINT) "
       "& 18446744073709551615::UHUGEINT) >> 1)::BIGINT END")  # fmt: skip
 
-# The fields read per record, by two calls that each parse the record once (their JSON types, their text).
-_PATHS = ["$", "$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
+# The JSON types ``trail_import._normalise`` checks, read by one ``json_type`` call (one parse of the record).
+_TYPED = ["$", "$.eventTime", "$.eventID", "$.eventName", "$.eventSource", "$.awsRegion", "$.eventCategory",
           "$.userIdentity", "$.readOnly", "$.insightDetails", "$.resources", "$.userIdentity.type",
-          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId",
-          "$.userIdentity.sessionContext.sessionIssuer.userName", "$.insightDetails.eventName",
-          "$.insightDetails.eventSource"]  # fmt: skip
-_I = {p.removeprefix("$.").removeprefix("$") or "doc": i + 1 for i, p in enumerate(_PATHS)}
+          "$.userIdentity.arn", "$.userIdentity.userName", "$.userIdentity.accessKeyId"]  # fmt: skip
+_I = {p.removeprefix("$.").removeprefix("$") or "doc": i + 1 for i, p in enumerate(_TYPED)}
 _STR = "('VARCHAR', 'NULL')"
 
 
+def record_structure() -> str:
+    """``json_transform``'s structure for one record: Athena's columns (written to Parquet as they are) plus
+    ``insightDetails`` as JSON text; the lookup fields are read from the same struct (one more parse)."""
+    from awsmon.engines.athena_cloudtrail import json_structure, structure
+
+    st = structure()
+    st["insightDetails"] = "JSON"
+    return json_structure(st)
+
+
 def _validated_sql() -> str:
-    """One row per record: its derived columns and ``bad`` (the record needs ``parse_file``'s per-record path).
-    Mirrors ``trail_import._normalise`` (validation, category, filed region) and ``history.lookup_terms``."""
+    """One row per record: its struct ``r`` (Athena's columns), derived columns and ``bad`` (the record needs
+    ``parse_file``'s per-record path). Mirrors ``trail_import._normalise`` (validation, category, filed region) and
+    ``history.lookup_terms``."""
 
     def ty(name: str) -> str:
         return f"coalesce(ty[{_I[name]}], 'NULL')"
 
-    def sv(name: str) -> str:
-        return f"s[{_I[name]}]"
-
-    ident = "userIdentity"
+    ident = "r.userIdentity"
     strs = " OR ".join(f"{ty(n)} NOT IN {_STR}" for n in ("eventName", "eventSource", "awsRegion", "eventCategory",
-                                                          f"{ident}.type", f"{ident}.arn", f"{ident}.userName",
-                                                          f"{ident}.accessKeyId"))  # fmt: skip
-    details = f"({ty('insightDetails')} = 'OBJECT' AND {sv('insightDetails')} != '{{}}')"
-    no_name = f"{details} AND coalesce({sv('eventName')}, '') = '' AND coalesce({sv('eventSource')}, '') = ''"
-    user = (f"CASE WHEN {ty(ident)} != 'OBJECT' OR {sv(ident)} = '{{}}' THEN NULL "
-            f"WHEN {sv(ident + '.type')} = 'Root' THEN 'root' "
-            f"WHEN {sv(ident + '.type')} IN ('AssumedRole', 'FederatedUser') THEN "
-            f"CASE WHEN contains(coalesce({sv(ident + '.arn')}, ''), '/') THEN regexp_extract({sv(ident + '.arn')}, '[^/]*$') "
-            f"ELSE {sv(ident + '.sessionContext.sessionIssuer.userName')} END "
-            f"ELSE {sv(ident + '.userName')} END")  # fmt: skip
-    res = sv("resources")
+                                                          "userIdentity.type", "userIdentity.arn",
+                                                          "userIdentity.userName", "userIdentity.accessKeyId"))  # fmt: skip
+    details = f"({ty('insightDetails')} = 'OBJECT' AND r.insightDetails != '{{}}')"
+    no_name = f"{details} AND coalesce(r.eventName, '') = '' AND coalesce(r.eventSource, '') = ''"
+    user = (f"CASE WHEN {ident}.type = 'Root' THEN 'root' "
+            f"WHEN {ident}.type IN ('AssumedRole', 'FederatedUser') THEN "
+            f"CASE WHEN contains(coalesce({ident}.arn, ''), '/') THEN regexp_extract({ident}.arn, '[^/]*$') "
+            f"ELSE {ident}.sessionContext.sessionIssuer.userName END "
+            f"ELSE {ident}.userName END")  # fmt: skip
+    # resources[].ARN, or (rarely: only when an element has none) the lower-case ``arn`` Python's reader also takes.
+    arns = ("CASE WHEN list_bool_or(list_transform(r.resources, lambda x: coalesce(x.ARN, '') = '')) "
+            "THEN list_transform(r.resources, lambda x: x.ARN) || json_extract_string(raw, '$.resources[*].arn') "
+            "ELSE list_transform(r.resources, lambda x: x.ARN) END")  # fmt: skip
     return f"""
-    SELECT fi, ord, raw, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
+    SELECT fi, ord, raw, r, et, t, eid, cat, filed, cat IN ('Management', 'Insight') AS vis, {_H} AS h,
            bad OR t IS NULL AS bad,
            CASE WHEN cat IN ('Management', 'Insight') THEN list_distinct(list_filter([
-               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventName')}
-                                                ELSE {sv('eventName')} END, ''),
-               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN {sv('insightDetails.eventSource')}
-                                                  ELSE {sv('eventSource')} END, ''),
-               CASE WHEN {ty('readOnly')} != 'NULL' THEN 'ReadOnly' || chr(31) || lower({sv('readOnly')}) END,
+               'EventName' || chr(31) || nullif(CASE WHEN {no_name} THEN json_extract_string(r.insightDetails, '$.eventName')
+                                                ELSE r.eventName END, ''),
+               'EventSource' || chr(31) || nullif(CASE WHEN {no_name} THEN json_extract_string(r.insightDetails, '$.eventSource')
+                                                  ELSE r.eventSource END, ''),
+               'ReadOnly' || chr(31) || lower(r.readOnly),
                'Username' || chr(31) || nullif({user}, ''),
-               'AccessKeyId' || chr(31) || nullif({sv(ident + '.accessKeyId')}, '')]
+               'AccessKeyId' || chr(31) || nullif({ident}.accessKeyId, '')]
                || CASE WHEN {ty('resources')} = 'ARRAY' THEN
-                      list_transform(json_extract_string({res}, '$[*].type'),
-                                     lambda v: 'ResourceType' || chr(31) || nullif(v, ''))
-                      || list_transform(json_extract_string({res}, '$[*].ARN') || json_extract_string({res}, '$[*].arn'),
-                                        lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
+                      list_transform(r.resources, lambda x: 'ResourceType' || chr(31) || nullif(x.type, ''))
+                      || list_transform({arns}, lambda v: 'ResourceName' || chr(31) || nullif(v, ''))
                   ELSE [] END,
                lambda x: x IS NOT NULL)) END AS terms
     FROM (
         SELECT *, epoch_ms(TRY_CAST(et AS TIMESTAMPTZ)) AS t,
-               coalesce(nullif({sv('eventCategory')}, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
-               coalesce(nullif($region, ''), nullif({sv('awsRegion')}, ''), $default) AS filed
+               coalesce(nullif(r.eventCategory, ''), CASE WHEN {details} THEN 'Insight' ELSE 'Management' END) AS cat,
+               coalesce(nullif($region, ''), nullif(r.awsRegion, ''), $default) AS filed
         FROM (
-            SELECT fi, ord, raw, ty, s, {sv('eventTime')} AS et, {sv('eventID')} AS eid,
-                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR {sv('eventTime')} = ''
-                   OR {ty('eventID')} != 'VARCHAR' OR {sv('eventID')} = '' OR {strs}
-                   OR {ty(ident)} NOT IN ('OBJECT', 'NULL')
+            SELECT fi, ord, raw, ty, r, r.eventTime AS et, r.eventID AS eid,
+                   raw IS NULL OR {ty('doc')} != 'OBJECT' OR {ty('eventTime')} != 'VARCHAR' OR r.eventTime = ''
+                   OR {ty('eventID')} != 'VARCHAR' OR r.eventID = '' OR {strs}
+                   OR {ty('userIdentity')} NOT IN ('OBJECT', 'NULL')
                    OR {ty('readOnly')} NOT IN ('BOOLEAN', 'VARCHAR', 'NULL') AS bad
-            FROM (SELECT fi, ord, raw, json_type(raw, {_PATHS!r}) AS ty, json_extract_string(raw, {_PATHS!r}) AS s
+            FROM (SELECT fi, ord, raw, json_type(raw, {_TYPED!r}) AS ty, json_transform(raw, '{record_structure()}') AS r
                   FROM raw_b)))
     """
 
@@ -156,10 +162,11 @@ class Bulk:
 
         fi = self._stage(key, name)
         try:
-            n = self.con.execute(
-                "INSERT INTO raw_b SELECT $fi, unnest(range(len(l))), unnest(l) "
-                "FROM (SELECT json_extract($t, $p) AS l WHERE json_type($t, $q) = 'ARRAY')",
-                {"fi": fi, "t": text, "p": path, "q": path.removesuffix("[*]")}).fetchone()  # fmt: skip
+            # One parse: the record list's elements as JSON text (NULL when it is not a list).
+            lst = "json_transform($t, '{\"Records\": [\"JSON\"]}').Records" if path == "$.Records[*]" else \
+                "json_transform($t, '[\"JSON\"]')"
+            n = self.con.execute(f"INSERT INTO raw_b SELECT $fi, unnest(range(len(l))), unnest(l) FROM (SELECT {lst} AS l)",
+                                 {"fi": fi, "t": text}).fetchone()  # fmt: skip
         except duckdb.Error:  # invalid JSON: the per-record path reads it again for its one-line reason
             n = None
         if n is None or (n[0] == 0 and not _empty_list(text)):
@@ -208,8 +215,9 @@ class Bulk:
                         "WHERE v.h IS NULL AND v.eid = m.eid",
                         {"e": [r[0] for r in odd], "h": [history.hash63(r[0]) for r in odd]})  # fmt: skip
         out = self._file_figures(files, bad)
-        hashes = [r[0] for r in con.execute("SELECT DISTINCT h FROM v").fetchall()]
-        existing = history._existing(store, hashes) if hashes else set()
+        ids_json = con.execute("SELECT '[' || coalesce(string_agg(h::VARCHAR, ',' ORDER BY h), '') || ']' "
+                               "FROM (SELECT DISTINCT h FROM v)").fetchone()[0]  # fmt: skip
+        existing = history._existing(store, ids_json)
         con.execute("CREATE OR REPLACE TEMP TABLE ex AS SELECT unnest($h::BIGINT[]) AS h", {"h": sorted(existing)})
         clash = con.execute("SELECT count(*) > count(DISTINCT h) OR EXISTS (SELECT 1 FROM v WHERE h IN (SELECT h FROM "
                             "seen) OR eid IN (SELECT eid FROM own)) FROM v").fetchone()[0]  # fmt: skip
@@ -268,8 +276,9 @@ class Bulk:
             "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot, mx "
             "      FROM (SELECT blk, slot, filed, cat, unnest(terms) AS term, max(t) OVER (PARTITION BY blk) AS mx FROM bl)) "
             "GROUP BY th, blk ORDER BY th").fetchall()  # fmt: skip
-        ids = con.execute("SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
-                          "SELECT h, blk FROM bl WHERE list_contains($refile, h) ORDER BY 1", {"refile": refile}).fetchall()
+        ids = con.execute("SELECT '[' || coalesce(string_agg('[' || h || ',' || coalesce(blk::VARCHAR, 'null') || ']', ',' "
+                          "ORDER BY h), '') || ']' FROM (SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
+                          "SELECT h, blk FROM bl WHERE list_contains($refile, h))", {"refile": refile}).fetchone()[0]  # fmt: skip
         cctx = history.block_compressor()
         payloads = [struct.pack(f"<H{len(ts)}q", len(ts), *ts) + data for *_, ts, data in blocks]
         packed = cctx.multi_compress_to_buffer(payloads, threads=-1) if payloads else []
@@ -279,7 +288,8 @@ class Bulk:
             c = store.conn
             c.executemany("INSERT INTO ct_hist_blocks (id, region, cat, min_t, max_t, n, data) VALUES (?,?,?,?,?,?,?)",
                           [(b[0], b[1], b[2], b[3], b[4], b[5], packed[i].tobytes()) for i, b in enumerate(blocks)])  # fmt: skip
-            c.executemany("INSERT OR REPLACE INTO ct_hist_ids (h, blk) VALUES (?, ?)", ids)
+            c.execute("INSERT OR REPLACE INTO ct_hist_ids (h, blk) SELECT json_extract(value, '$[0]'), "
+                      "json_extract(value, '$[1]') FROM json_each(?)", (ids,))  # fmt: skip
             c.executemany("INSERT OR IGNORE INTO ct_hist_terms (term, max_t, blk, slots) VALUES (?,?,?,?)", terms)
             c.executemany("INSERT OR REPLACE INTO ct_hist_files (key, records, first_time, last_time, regions) "
                           "VALUES (?,?,?,?,?)",
@@ -291,14 +301,14 @@ class Bulk:
         con.execute("DROP TABLE bl")
 
     def _write_parquet(self, part: str) -> Path:
-        from awsmon.engines.athena_cloudtrail import json_structure, select_list
+        from awsmon.engines.athena_cloudtrail import select_list
 
         folder = history.history_dir(self.store)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{part}"
         self.con.execute(
-            f"COPY (SELECT {select_list('r.')} FROM (SELECT json_transform(raw, '{json_structure()}') AS r FROM f) "
-            f"ORDER BY eventtime) TO '{tmp}' (FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
+            f"COPY (SELECT {select_list('r.')} FROM f ORDER BY eventtime) TO '{tmp}' "
+            f"(FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
         return tmp
 
 
