@@ -156,3 +156,74 @@ def test_small_parts_are_compacted_and_queries_agree(pinned: Cli, tmp_path: Path
     stale.write_bytes((folder / parts[0]).read_bytes())
     assert pinned.json("trail", "query", "SELECT count(*) AS n FROM cloudtrail_logs") == [{"n": 90}]
     assert not stale.exists()
+
+
+def _varied(rng: random.Random, i: int) -> dict[str, Any]:
+    """A record of one of the shapes CloudTrail writes (or real exports carry), chosen at random."""
+    rec = _rec(i, eventName=rng.choice(["GetUser", "RunInstances", "Décrypt ✓", ""]),
+               awsRegion=rng.choice(["eu-west-1", "us-east-1", "ap-south-2"]))  # fmt: skip
+    shape = rng.randrange(9)
+    if shape == 0:
+        rec["readOnly"] = rng.choice(["TRUE", "false", None])
+    elif shape == 1:
+        rec["userIdentity"] = {"type": rng.choice(["AssumedRole", "FederatedUser"]),
+                               "arn": rng.choice([f"arn:aws:sts::1:assumed-role/app/s-{i}", ""]),
+                               "sessionContext": {"sessionIssuer": {"userName": f"issuer-{i % 3}"}}}  # fmt: skip
+    elif shape == 2:
+        rec["userIdentity"] = {"type": "Root", "arn": "arn:aws:iam::1:root"}
+    elif shape == 3:
+        rec["resources"] = [{"type": "AWS::S3::Object", "arn": f"arn:aws:s3:::b/k{i}"},
+                            {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::b"}, "not an object"]  # fmt: skip
+    elif shape == 4:
+        rec.update(eventCategory="Data", eventName="GetObject", eventSource="s3.amazonaws.com")
+    elif shape == 5:
+        rec.update(eventCategory="Insight", eventName=None, eventSource=None,
+                   insightDetails={"eventName": "RunInstances", "eventSource": "ec2.amazonaws.com"})  # fmt: skip
+    elif shape == 6:
+        rec.update(eventCategory="NetworkActivity", requestParameters={"n": [1, 2.5, None, {"x": "y"}]})
+    elif shape == 7:
+        del rec["userIdentity"], rec["resources"], rec["eventCategory"]
+    return rec
+
+
+def test_bulk_store_equals_the_per_record_path(pinned: Cli, tmp_path: Path, home: Path) -> None:
+    """What the bulk writer stores (eventID hashes, lookup blocks with their region, category, times and records,
+    postings, Parquet rows) is exactly what the per-record reader ``trail_import.parse_file`` derives from the same
+    files: both paths of the import store the same history."""
+    import sqlite3
+
+    from awsmon.backends.local import history
+    from awsmon.services import trail_import
+
+    rng = random.Random(11)
+    recs = [_varied(rng, i) for i in range(600)]
+    files = [recs[i : i + 150] for i in range(0, 600, 150)]
+    for n, chunk in enumerate(files):
+        (tmp_path / f"f{n}.json.gz").write_bytes(gzip.compress(json.dumps({"Records": chunk}).encode()))
+    data = pinned.json("trail", "import", str(tmp_path))
+    assert (data["Imported"], data["FailedFiles"]) == (600, [])
+    expected = [r for n in range(len(files)) for r in trail_import.parse_file(
+        (tmp_path / f"f{n}.json.gz").read_bytes(), None, "us-east-1", 0)["recs"]]  # fmt: skip
+    db = next(home.glob("accounts/*/account.db"))
+    with sqlite3.connect(db) as c:
+        ids = dict(c.execute("SELECT h, blk FROM ct_hist_ids").fetchall())
+        blocks = {b: (region, cat, *history._unpack(d)) for b, region, cat, d in
+                  c.execute("SELECT id, region, cat, data FROM ct_hist_blocks")}  # fmt: skip
+        postings = {(t, b): s for t, b, s in c.execute("SELECT term, blk, slots FROM ct_hist_terms")}
+    assert set(ids) == {r[0] for r in expected}
+    visible = [r for r in expected if r[4] in history.VISIBLE]
+    assert sum(len(b[2]) for b in blocks.values()) == len(visible)
+    for h, t, _eid, filed, cat, raw, terms in visible:
+        region, category, times, lines = blocks[ids[h]]
+        slot = next(i for i, line in enumerate(lines) if json.loads(line) == json.loads(raw))
+        assert (region, category, times[slot]) == (filed, cat, t)
+        for key, value in terms or []:
+            assert slot in postings[(history.term_hash(filed, cat, key, value), ids[h])], (key, value)
+    for h, *_, cat, _raw, _terms in expected:
+        assert (ids[h] is None) == (cat not in history.VISIBLE)
+    rows = pinned.json("trail", "query", "SELECT eventcategory AS c, count(*) AS n FROM cloudtrail_logs GROUP BY 1")
+    counts: dict[str, int] = {}
+    for r in recs:
+        counts[r.get("eventCategory")] = counts.get(r.get("eventCategory"), 0) + 1
+    got = rows.get("Rows", rows) if isinstance(rows, dict) else rows
+    assert {r["c"]: r["n"] for r in got} == counts

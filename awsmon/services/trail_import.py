@@ -163,13 +163,29 @@ def _loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
+def _gunzip(data: bytes) -> bytes:
+    """gzip.decompress by ISA-L (python-isal, a drop-in with the same checks: CRC, size, members) when installed:
+    ~2x zlib's speed, the largest per-file cost of an import after DuckDB's. ``AWSMON_INFLATE=zlib`` turns it off."""
+    if os.environ.get("AWSMON_INFLATE", "").lower() != "zlib":
+        try:
+            from isal import igzip
+        except ImportError:
+            pass
+        else:
+            return bytes(igzip.decompress(data))
+    return gzip.decompress(data)
+
+
 def _plain(data: bytes) -> bytes:
     """The file's bytes, gunzipped when they start with the gzip magic (sniffed, not by name), without a BOM."""
     if data[:2] == b"\x1f\x8b":
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise BadFile(f"corrupt gzip data ({exc})") from None
+            data = _gunzip(data)
+        except Exception:  # noqa: BLE001 - any ISA-L error (IsalError is no zlib.error): zlib gives the verdict
+            try:  # the reason as zlib gives it (ISA-L words its errors differently)
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise BadFile(f"corrupt gzip data ({exc})") from None
     if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools) is not part of the JSON
         data = data[3:]
     return data

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import struct
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,37 +258,43 @@ class Bulk:
             again = [r[0] for r in con.execute("SELECT DISTINCT h FROM v WHERE vis AND h IN (SELECT h FROM ex)").fetchall()]
             refile = history.refile_hashes(store, again, self.region)
         base = int(store.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ct_hist_blocks").fetchone()[0])
+        # Each visible record's block and slot, computed on narrow columns (the windows sort these, not the JSON);
+        # the records' text and terms are joined back by (fi, ord) only to aggregate the blocks and postings.
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE bl AS
-            SELECT *, $base + dense_rank() OVER (ORDER BY filed, cat, bno) - 1 AS blk FROM (
-                SELECT h, t, raw, filed, cat, terms, (rn - 1) // {history.BLOCK_SIZE} AS bno,
+            SELECT fi, ord, h, t, filed, cat, slot, $base + dense_rank() OVER (ORDER BY filed, cat, bno) - 1 AS blk FROM (
+                SELECT fi, ord, h, t, filed, cat, (rn - 1) // {history.BLOCK_SIZE} AS bno,
                        (rn - 1) % {history.BLOCK_SIZE} AS slot
                 FROM (SELECT *, row_number() OVER (PARTITION BY filed, cat ORDER BY t DESC, eid DESC) AS rn
-                      FROM (SELECT h, t, eid, raw, filed, cat, terms FROM f WHERE vis
+                      FROM (SELECT fi, ord, h, t, eid, filed, cat FROM f WHERE vis
                             UNION ALL
-                            SELECT h, t, eid, raw, filed, cat, terms FROM v WHERE list_contains($refile, h)
+                            SELECT fi, ord, h, t, eid, filed, cat FROM v WHERE list_contains($refile, h)
                             QUALIFY row_number() OVER (PARTITION BY h ORDER BY fi, ord) = 1)))
             """, {"base": base, "refile": refile})  # fmt: skip
-        blocks = con.execute("SELECT blk, filed, cat, min(t), max(t), count(*), list(t ORDER BY slot), "
-                             "encode(string_agg(raw, chr(10) ORDER BY slot)) FROM bl GROUP BY ALL ORDER BY blk").fetchall()
+        blocks = con.execute("SELECT bl.blk, bl.filed, bl.cat, min(bl.t), max(bl.t), count(*), list(bl.t ORDER BY bl.slot), "
+                             "encode(string_agg(v.raw, chr(10) ORDER BY bl.slot)) FROM bl JOIN v USING (fi, ord) "
+                             "GROUP BY ALL ORDER BY bl.blk").fetchall()  # fmt: skip
         terms = con.execute(
-            "SELECT th, (any_value(mx) + 999) // 1000, blk, "
+            "SELECT th, any_value(mx), blk, "
             "       from_hex(string_agg(DISTINCT printf('%02x', slot), '' ORDER BY printf('%02x', slot))) "
-            "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot, mx "
-            "      FROM (SELECT blk, slot, filed, cat, unnest(terms) AS term, max(t) OVER (PARTITION BY blk) AS mx FROM bl)) "
+            "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot "
+            "      FROM (SELECT bl.blk, bl.slot, bl.filed, bl.cat, unnest(v.terms) AS term FROM bl JOIN v USING (fi, ord))) "
+            "JOIN (SELECT blk, (max(t) + 999) // 1000 AS mx FROM bl GROUP BY blk) USING (blk) "
             "GROUP BY th, blk ORDER BY th").fetchall()  # fmt: skip
         ids = con.execute("SELECT '[' || coalesce(string_agg('[' || h || ',' || coalesce(blk::VARCHAR, 'null') || ']', ',' "
                           "ORDER BY h), '') || ']' FROM (SELECT f.h, bl.blk FROM f LEFT JOIN bl USING (h) UNION ALL "
                           "SELECT h, blk FROM bl WHERE list_contains($refile, h))", {"refile": refile}).fetchone()[0]  # fmt: skip
-        cctx = history.block_compressor()
         payloads = [struct.pack(f"<H{len(ts)}q", len(ts), *ts) + data for *_, ts, data in blocks]
-        packed = cctx.multi_compress_to_buffer(payloads, threads=-1) if payloads else []
         part = f"part-{uuid.uuid4().hex}.parquet" if fresh else None
-        tmp = self._write_parquet(part) if part else None
+        # The blocks are compressed (zstd releases the GIL) while DuckDB writes the Parquet file: both cores busy.
+        with ThreadPoolExecutor(1) as pool:
+            packing = pool.submit(_compress, payloads)
+            tmp = self._write_parquet(part) if part else None
+            packed = packing.result()
         with store.transaction():
             c = store.conn
             c.executemany("INSERT INTO ct_hist_blocks (id, region, cat, min_t, max_t, n, data) VALUES (?,?,?,?,?,?,?)",
-                          [(b[0], b[1], b[2], b[3], b[4], b[5], packed[i].tobytes()) for i, b in enumerate(blocks)])  # fmt: skip
+                          [(*b[:6], packed[i]) for i, b in enumerate(blocks)])
             c.execute("INSERT OR REPLACE INTO ct_hist_ids (h, blk) SELECT json_extract(value, '$[0]'), "
                       "json_extract(value, '$[1]') FROM json_each(?)", (ids,))  # fmt: skip
             c.executemany("INSERT OR IGNORE INTO ct_hist_terms (term, max_t, blk, slots) VALUES (?,?,?,?)", terms)
@@ -310,6 +317,11 @@ class Bulk:
             f"COPY (SELECT {select_list('r.')} FROM f ORDER BY eventtime) TO '{tmp}' "
             f"(FORMAT parquet, {history.PARQUET_OPTIONS})")  # fmt: skip
         return tmp
+
+
+def _compress(payloads: list[bytes]) -> list[bytes]:
+    cctx = history.block_compressor()
+    return [cctx.compress(p) for p in payloads]
 
 
 def _empty_list(text: str) -> bool:
