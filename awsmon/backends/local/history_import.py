@@ -1,13 +1,15 @@
 """Bulk writer of the CloudTrail history store (``history.py``): DuckDB does the per-record work, vectorised.
 
-Python only moves whole files: it decompresses them (in threads: zlib releases the GIL) and hands each file's
-text to DuckDB, whose JSON functions split it into records (``{"Records": [...]}``, bare arrays, JSON lines,
-EventBridge envelopes). One batch (``BATCH_RECORDS``) is then, all in DuckDB: validated (a file with any record
-Python's reader would refuse or must normalise, e.g. no eventID, goes to the per-record path of
-``trail_import.parse_file``, which gives the exact reason or the normalised records), deduplicated by the 63-bit
-eventID hash (against ``ct_hist_ids`` and the account's own ``events``), written as one Parquet file of Athena's
-columns, and cut into the lookup blocks and postings that are bulk-inserted into SQLite in one transaction. The
-Parquet file is renamed into place after that transaction commits (``history.recover`` finishes a killed run).
+Python only moves whole files: it decompresses them (in threads: ISA-L/zlib release the GIL) and hands each file's
+text to DuckDB, whose JSON functions split it into records with one parse (``{"Records": [...]}``, bare arrays, JSON
+lines, EventBridge envelopes). One batch (``BATCH_RECORDS``) is then, all in DuckDB: validated by one ``json_type``
+over the checked paths (a file with any record Python's reader would refuse or must normalise, e.g. no eventID, goes
+to the per-record path of ``trail_import.parse_file``, which gives the exact reason or the normalised records),
+parsed once by ``json_transform`` into Athena's struct, which gives both the lookup attributes and the Parquet
+columns, deduplicated by the 63-bit eventID hash (against ``ct_hist_ids`` through ``json_each``, and the account's
+own ``events``), written as one Parquet file, and cut into the lookup blocks and postings that are bulk-inserted
+into SQLite in one transaction. The Parquet file is renamed into place after that transaction commits
+(``history.recover`` finishes a killed run). Stage costs: docs/cloudtrail.md, "History store".
 """
 
 from __future__ import annotations
