@@ -192,14 +192,22 @@ def test_bulk_store_equals_the_per_record_path(pinned: Cli, tmp_path: Path, home
     files: both paths of the import store the same history."""
     import sqlite3
 
+    import msgspec
+
     from awsmon.backends.local import history
     from awsmon.services import trail_import
 
     rng = random.Random(11)
     recs = [_varied(rng, i) for i in range(600)]
     files = [recs[i : i + 150] for i in range(0, 600, 150)]
-    for n, chunk in enumerate(files):
-        (tmp_path / f"f{n}.json.gz").write_bytes(gzip.compress(json.dumps({"Records": chunk}).encode()))
+    # The shapes the reader splits: {"Records": [...]} compact and pretty-printed, a bare array, JSON lines with an
+    # EventBridge envelope.
+    texts = [json.dumps({"Records": files[0]}), json.dumps({"Records": files[1]}, indent=2),
+             json.dumps(files[2], ensure_ascii=False),
+             "\n".join(json.dumps({"detail-type": "AWS API Call via CloudTrail", "detail": r} if i % 2 else r)
+                       for i, r in enumerate(files[3]))]  # fmt: skip
+    for n, text in enumerate(texts):
+        (tmp_path / f"f{n}.json.gz").write_bytes(gzip.compress(text.encode()))
     data = pinned.json("trail", "import", str(tmp_path))
     assert (data["Imported"], data["FailedFiles"]) == (600, [])
     expected = [r for n in range(len(files)) for r in trail_import.parse_file(
@@ -212,10 +220,13 @@ def test_bulk_store_equals_the_per_record_path(pinned: Cli, tmp_path: Path, home
         postings = {(t, b): s for t, b, s in c.execute("SELECT term, blk, slots FROM ct_hist_terms")}
     assert set(ids) == {r[0] for r in expected}
     visible = [r for r in expected if r[4] in history.VISIBLE]
+    split = {history.hash63(r["eventID"]) for r in files[0] + files[1] + files[2]}
     assert sum(len(b[2]) for b in blocks.values()) == len(visible)
     for h, t, _eid, filed, cat, raw, terms in visible:
         region, category, times, lines = blocks[ids[h]]
         slot = next(i for i, line in enumerate(lines) if json.loads(line) == json.loads(raw))
+        if h in split:  # the records of split files are kept compact (as DuckDB wrote them), whatever the spacing
+            assert len(lines[slot]) == len(msgspec.json.format(lines[slot], indent=-1))
         assert (region, category, times[slot]) == (filed, cat, t)
         for key, value in terms or []:
             assert slot in postings[(history.term_hash(filed, cat, key, value), ids[h])], (key, value)
@@ -227,3 +238,22 @@ def test_bulk_store_equals_the_per_record_path(pinned: Cli, tmp_path: Path, home
         counts[r.get("eventCategory")] = counts.get(r.get("eventCategory"), 0) + 1
     got = rows.get("Rows", rows) if isinstance(rows, dict) else rows
     assert {r["c"]: r["n"] for r in got} == counts
+
+
+def test_record_lists_the_split_refuses_go_to_the_per_record_reader(pinned: Cli, tmp_path: Path) -> None:
+    """Files msgspec cannot split as a record list are read by the per-record path, which gives the reason; the
+    good files beside them are stored."""
+    (tmp_path / "a.json").write_text(json.dumps({"Records": [_rec(1)]}))
+    (tmp_path / "b.json").write_text('{"Records": "not a list"}')
+    (tmp_path / "c.json").write_text('{"Records": null}')
+    (tmp_path / "d.json").write_text('{"Records": [' + json.dumps(_rec(2)) + ", {")
+    (tmp_path / "e.json").write_text("[" + json.dumps(_rec(3)) + "]")
+    (tmp_path / "f.json").write_text('{"Records": []}')
+    res = pinned("trail", "import", str(tmp_path), "-o", "json")
+    data = json.loads(res.stdout)
+    assert res.exit_code == 2 and "Traceback" not in res.stderr
+    assert (data["Imported"], data["Files"]) == (2, 3)
+    failed = {Path(f["Path"]).name: f["Reason"] for f in data["FailedFiles"]}
+    assert failed.keys() == {"b.json", "c.json", "d.json"}
+    assert failed["b.json"] == failed["c.json"] == '"Records" is not a list'
+    assert failed["d.json"].startswith("truncated or invalid JSON")

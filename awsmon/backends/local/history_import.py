@@ -173,11 +173,11 @@ class Bulk:
         import msgspec
 
         doc, array = _splitters()
-        if _SPACED.search(text, 0, 4096):  # pretty-printed: the records are kept compact, as DuckDB wrote them
-            text = msgspec.json.format(text, indent=-1)
         try:
+            if _SPACED.search(text, 0, 4096):  # pretty-printed: the records are kept compact, as DuckDB wrote them
+                text = msgspec.json.format(text, indent=-1)
             raws = doc.decode(text).Records if path == "$.Records[*]" else array.decode(text)
-        except (msgspec.ValidationError, msgspec.DecodeError):  # invalid JSON, "Records" not a list
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):  # invalid JSON, too deep, not a list
             return False
         if raws is None:  # no "Records" key
             return False
