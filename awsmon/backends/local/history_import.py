@@ -1,9 +1,9 @@
 """Bulk writer of the CloudTrail history store (``history.py``): DuckDB does the per-record work, vectorised.
 
-Python only moves whole files: it decompresses them (in threads: ISA-L/zlib release the GIL) and hands each file's
-text to DuckDB, whose JSON functions split it into records with one parse (``{"Records": [...]}``, bare arrays, JSON
-lines, EventBridge envelopes). One batch (``BATCH_RECORDS``) is then, all in DuckDB: validated by one ``json_type``
-over the checked paths (a file with any record Python's reader would refuse or must normalise, e.g. no eventID, goes
+Python only moves whole files: it decompresses them (in threads: ISA-L/zlib release the GIL), msgspec splits each
+``{"Records": [...]}`` file or bare array into its records' JSON texts in one pass (DuckDB splits JSON lines,
+EventBridge envelopes unwrapped). One batch (``BATCH_RECORDS``) is then, all in DuckDB: validated by one
+``json_type`` over the checked paths (a file with any record Python's reader would refuse or must normalise, e.g. no eventID, goes
 to the per-record path of ``trail_import.parse_file``, which gives the exact reason or the normalised records),
 parsed once by ``json_transform`` into Athena's struct, which gives both the lookup attributes and the Parquet
 columns, deduplicated by the 63-bit eventID hash (against ``ct_hist_ids`` through ``json_each``, and the account's
