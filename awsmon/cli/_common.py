@@ -61,8 +61,8 @@ def service_command(app: typer.Typer, name: str, target: str, doc: str, *params:
     """Register a command that only hands its options to one service function and renders what it returns.
 
     ``target`` is ``module:function`` (imported when the command runs, so start-up stays light); ``params`` are
-    ``(name, annotation, typer.Option(...))`` in the order of the service function's positional parameters. List
-    options are read with split_values (``--x a,b``) unless named in ``raw`` (values that hold commas themselves);
+    ``(name, annotation, typer.Option(...))``, each passed as the service function's keyword ``name``. List options
+    are read with split_values (``--x a,b``) unless named in ``raw`` (values that hold commas themselves);
     ``aliases`` are aws-cli's full operation names, registered hidden."""
     module, _, function = target.partition(":")
     plural = {p for p, annotation, _ in params if p not in raw and _is_list(annotation)}
@@ -71,8 +71,8 @@ def service_command(app: typer.Typer, name: str, target: str, doc: str, *params:
         import importlib
 
         svc = getattr(importlib.import_module(module), function)
-        args = [split_values(v) if p in plural else list(v or []) if p in raw else v for p, v in values.items()]
-        renderer(ctx).render(svc(app_ctx(ctx), *args), rows_key=rows_key, columns=columns)
+        args = {p: split_values(v) if p in plural else list(v or []) if p in raw else v for p, v in values.items()}
+        renderer(ctx).render(svc(app_ctx(ctx), **args), rows_key=rows_key, columns=columns)
 
     kind = inspect.Parameter.KEYWORD_ONLY
     command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # what typer reads the options from

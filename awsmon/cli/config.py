@@ -131,25 +131,16 @@ _CHANNEL_NAMES = ("names", list[str] | None,
                   typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."))
 
 
-@app.command("put-delivery-channel")
-def put_delivery_channel(
-    ctx: typer.Context,
-    delivery_channel: str | None = typer.Option(None, "--delivery-channel", help="name=N,s3BucketName=B,... shorthand or JSON / file://PATH."),
-    name: str | None = typer.Option(None, "--name", "--delivery-channel-name", help="Channel name (default: default)."),
-    s3_bucket_name: str | None = typer.Option(None, "--s3-bucket-name", help="Bucket for configuration snapshots and history."),
-    s3_key_prefix: str | None = typer.Option(None, "--s3-key-prefix", help="Key prefix in the bucket."),
-    sns_topic_arn: str | None = typer.Option(None, "--sns-topic-arn", help="Topic for configuration change notifications."),
-    frequency: str | None = typer.Option(None, "--delivery-frequency", help="Snapshot frequency: One_Hour ... TwentyFour_Hours."),
-) -> None:
-    """Create or update the delivery channel the recorder needs (PutDeliveryChannel).
-
-    Example: awsmon config put-delivery-channel --s3-bucket-name my-config-bucket
-    """
-    from awsmon.services.config import put_channel
-
-    data = put_channel(app_ctx(ctx), channel=delivery_channel, name=name, s3_bucket_name=s3_bucket_name,
-                       s3_key_prefix=s3_key_prefix, sns_topic_arn=sns_topic_arn, frequency=frequency)  # fmt: skip
-    renderer(ctx).render(data, rows_key="DeliveryChannels")
+_command("put-delivery-channel", "put_channel",
+         "Create or update the delivery channel the recorder needs (PutDeliveryChannel).\n\n"
+         "Example: awsmon config put-delivery-channel --s3-bucket-name my-config-bucket",
+         ("channel", str | None, typer.Option(None, "--delivery-channel", help="name=N,s3BucketName=B,... shorthand or JSON / file://PATH.")),
+         ("name", str | None, typer.Option(None, "--name", "--delivery-channel-name", help="Channel name (default: default).")),
+         ("s3_bucket_name", str | None, typer.Option(None, "--s3-bucket-name", help="Bucket for configuration snapshots and history.")),
+         ("s3_key_prefix", str | None, typer.Option(None, "--s3-key-prefix", help="Key prefix in the bucket.")),
+         ("sns_topic_arn", str | None, typer.Option(None, "--sns-topic-arn", help="Topic for configuration change notifications.")),
+         ("frequency", str | None, typer.Option(None, "--delivery-frequency", help="Snapshot frequency: One_Hour ... TwentyFour_Hours.")),
+         rows_key="DeliveryChannels")  # fmt: skip
 
 
 _command("describe-delivery-channels", "describe_channels",
@@ -184,53 +175,30 @@ _command("describe-delivery-channel-status", "channel_status",
 # -- configuration items ---------------------------------------------------------------------------------------------
 
 
-@app.command("history")
-def history(
-    ctx: typer.Context,
-    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
-    resource_id: str = typer.Option(..., "--resource-id", help="Resource id (log group name, trail name, alarm name, topic ARN)."),
-    later_time: str | None = typer.Option(None, "--later-time", "--later", "--end", help="Newest capture time (any time form)."),
-    earlier_time: str | None = typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time."),
-    order: str | None = typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward."),
-    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100 (default 10)."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token (\"\" for the first page; otherwise every page is followed)."),
-) -> None:
-    """Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).
-
-    Example: awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /app/web --order Forward
-    """
-    from awsmon.services.config import history as svc
-
-    data = svc(app_ctx(ctx), resource_type, resource_id, later=later_time, earlier=earlier_time, order=order,
-               limit=limit, next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="configurationItems", columns=_CI_COLUMNS)
+_command("history", "history",
+         "Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).\n\n"
+         "Example: awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /app/web --order Forward",
+         ("resource_type", str, typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP)),
+         ("resource_id", str, typer.Option(..., "--resource-id", help="Resource id (log group name, trail name, alarm name, topic ARN).")),
+         ("later", str | None, typer.Option(None, "--later-time", "--later", "--end", help="Newest capture time (any time form).")),
+         ("earlier", str | None, typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time.")),
+         ("order", str | None, typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward.")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Items per page, 1-100 (default 10).")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token (\"\" for the first page; otherwise every page is followed).")),
+         rows_key="configurationItems", columns=_CI_COLUMNS, aliases=["get-resource-config-history"])  # fmt: skip
 
 
-_alias("get-resource-config-history", history)
-
-
-@app.command("list-discovered-resources")
-def list_discovered_resources(
-    ctx: typer.Context,
-    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
-    resource_ids: list[str] | None = typer.Option(None, "--resource-ids", help="Only these ids (repeatable, at most 20)."),
-    resource_name: str | None = typer.Option(None, "--resource-name", help="Only resources with this name."),
-    include_deleted: bool = typer.Option(False, "--include-deleted-resources", help="Also list deleted resources."),
-    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
-) -> None:
-    """Resources of a type the recorder has discovered (ListDiscoveredResources).
-
-    Example: awsmon config list-discovered-resources --resource-type AWS::CloudWatch::Alarm
-    """
-    from awsmon.services.config import list_resources
-
-    data = list_resources(app_ctx(ctx), resource_type, resource_ids=split_values(resource_ids),
-                          resource_name=resource_name, include_deleted=include_deleted, limit=limit,
-                          next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="resourceIdentifiers",
-                         columns=[Column("resourceType"), Column("resourceId"), Column("resourceName"),
-                                  Column("resourceDeletionTime")])  # fmt: skip
+_command("list-discovered-resources", "list_resources",
+         "Resources of a type the recorder has discovered (ListDiscoveredResources).\n\n"
+         "Example: awsmon config list-discovered-resources --resource-type AWS::CloudWatch::Alarm",
+         ("resource_type", str, typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP)),
+         ("resource_ids", list[str] | None, typer.Option(None, "--resource-ids", help="Only these ids (repeatable, at most 20).")),
+         ("resource_name", str | None, typer.Option(None, "--resource-name", help="Only resources with this name.")),
+         ("include_deleted", bool, typer.Option(False, "--include-deleted-resources", help="Also list deleted resources.")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Items per page, 1-100.")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token.")),
+         rows_key="resourceIdentifiers",
+         columns=[Column("resourceType"), Column("resourceId"), Column("resourceName"), Column("resourceDeletionTime")])  # fmt: skip
 
 
 @app.command("get-resource")
@@ -264,35 +232,22 @@ _alias("batch-get-resource-config", get_resource)
 # -- rules -----------------------------------------------------------------------------------------------------------
 
 
-@app.command("put-rule")
-def put_rule(
-    ctx: typer.Context,
-    config_rule: str | None = typer.Option(None, "--config-rule", help="The whole ConfigRule as JSON / file://PATH."),
-    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name."),
-    source_identifier: str | None = typer.Option(None, "--source-identifier", help="Managed rule identifier, e.g. CW_LOGGROUP_RETENTION_PERIOD_CHECK."),
-    input_parameters: str | None = typer.Option(None, "--input-parameters", help="Rule parameters as a JSON object."),
-    parameters: list[str] | None = typer.Option(None, "--parameter", help="One parameter Name=Value (repeatable)."),
-    resource_types: list[str] | None = typer.Option(None, "--compliance-resource-types", "--resource-types", help="Scope: resource types (repeatable or comma-separated)."),
-    resource_id: str | None = typer.Option(None, "--compliance-resource-id", help="Scope: one resource id."),
-    tag_key: str | None = typer.Option(None, "--tag-key", help="Scope: resources with this tag key."),
-    tag_value: str | None = typer.Option(None, "--tag-value", help="Scope: ... and this tag value."),
-    frequency: str | None = typer.Option(None, "--maximum-execution-frequency", "--frequency", help="Periodic rules: One_Hour, Three_Hours, Six_Hours, Twelve_Hours or TwentyFour_Hours."),
-    description: str | None = typer.Option(None, "--description", help="Description."),
-) -> None:
-    """Create or update an AWS managed Config rule (PutConfigRule); it is evaluated at once.
-
-    Example: awsmon config put-rule --config-rule-name retention --source-identifier CW_LOGGROUP_RETENTION_PERIOD_CHECK --input-parameters '{"MinRetentionTime":"30"}'
-    """
-    from awsmon.services.config import put_rule as svc
-
-    data = svc(app_ctx(ctx), config_rule=config_rule, name=name, source_identifier=source_identifier,
-               input_parameters=input_parameters, parameters=parameters or [], resource_types=split_values(resource_types),
-               resource_id=resource_id, tag_key=tag_key, tag_value=tag_value, frequency=frequency,
-               description=description)  # fmt: skip
-    renderer(ctx).render(data, rows_key="ConfigRules", columns=_RULE_COLUMNS)
-
-
-_alias("put-config-rule", put_rule)
+_command("put-rule", "put_rule",
+         "Create or update an AWS managed Config rule (PutConfigRule); it is evaluated at once.\n\n"
+         "Example: awsmon config put-rule --config-rule-name retention --source-identifier "
+         "CW_LOGGROUP_RETENTION_PERIOD_CHECK --input-parameters '{\"MinRetentionTime\":\"30\"}'",
+         ("config_rule", str | None, typer.Option(None, "--config-rule", help="The whole ConfigRule as JSON / file://PATH.")),
+         ("name", str | None, typer.Option(None, "--config-rule-name", "--name", help="Rule name.")),
+         ("source_identifier", str | None, typer.Option(None, "--source-identifier", help="Managed rule identifier, e.g. CW_LOGGROUP_RETENTION_PERIOD_CHECK.")),
+         ("input_parameters", str | None, typer.Option(None, "--input-parameters", help="Rule parameters as a JSON object.")),
+         ("parameters", list[str] | None, typer.Option(None, "--parameter", help="One parameter Name=Value (repeatable).")),
+         ("resource_types", list[str] | None, typer.Option(None, "--compliance-resource-types", "--resource-types", help="Scope: resource types (repeatable or comma-separated).")),
+         ("resource_id", str | None, typer.Option(None, "--compliance-resource-id", help="Scope: one resource id.")),
+         ("tag_key", str | None, typer.Option(None, "--tag-key", help="Scope: resources with this tag key.")),
+         ("tag_value", str | None, typer.Option(None, "--tag-value", help="Scope: ... and this tag value.")),
+         ("frequency", str | None, typer.Option(None, "--maximum-execution-frequency", "--frequency", help="Periodic rules: One_Hour, Three_Hours, Six_Hours, Twelve_Hours or TwentyFour_Hours.")),
+         ("description", str | None, typer.Option(None, "--description", help="Description.")),
+         rows_key="ConfigRules", columns=_RULE_COLUMNS, aliases=["put-config-rule"], raw=["parameters"])  # fmt: skip
 
 
 _command("describe-rules", "describe_rules",
@@ -351,25 +306,16 @@ def describe_compliance(
                                   Column("NonCompliantResources", "Compliance.ComplianceContributorCount.CappedCount")])  # fmt: skip
 
 
-@app.command("get-compliance-details")
-def get_compliance_details(
-    ctx: typer.Context,
-    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name (GetComplianceDetailsByConfigRule)."),
-    resource_type: str | None = typer.Option(None, "--resource-type", help="Or one resource's results across rules: its type ..."),
-    resource_id: str | None = typer.Option(None, "--resource-id", help="... and id (GetComplianceDetailsByResource)."),
-    compliance_types: list[str] | None = typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE (default: the first two)."),
-    limit: int | None = typer.Option(None, "--limit", help="Results per page, 1-100."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
-) -> None:
-    """Evaluation results of a rule, or of a resource, with annotations.
-
-    Example: awsmon config get-compliance-details --name retention --compliance-types NON_COMPLIANT
-    """
-    from awsmon.services.config import compliance_details
-
-    data = compliance_details(app_ctx(ctx), rule=name, resource_type=resource_type, resource_id=resource_id,
-                              types=split_values(compliance_types), limit=limit, next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="EvaluationResults", columns=_RESULT_COLUMNS)
+_command("get-compliance-details", "compliance_details",
+         "Evaluation results of a rule, or of a resource, with annotations.\n\n"
+         "Example: awsmon config get-compliance-details --name retention --compliance-types NON_COMPLIANT",
+         ("rule", str | None, typer.Option(None, "--config-rule-name", "--name", help="Rule name (GetComplianceDetailsByConfigRule).")),
+         ("resource_type", str | None, typer.Option(None, "--resource-type", help="Or one resource's results across rules: its type ...")),
+         ("resource_id", str | None, typer.Option(None, "--resource-id", help="... and id (GetComplianceDetailsByResource).")),
+         ("types", list[str] | None, typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE (default: the first two).")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Results per page, 1-100.")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token.")),
+         rows_key="EvaluationResults", columns=_RESULT_COLUMNS)  # fmt: skip
 
 
 @app.command("check")
@@ -459,33 +405,28 @@ _command("describe-remediation-execution-status", "remediation_status",
 
 
 # -- conformance packs -----------------------------------------------------------------------------------------------
+_PACK_TEMPLATE = (
+    ("template_body", str | None, typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH.")),
+    ("template_s3_uri", str | None, typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template.")),
+    ("sample", str | None, typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
+                                        "operational-best-practices-for-cis-aws-foundations, "
+                                        "operational-best-practices-for-amazon-s3-and-ec2.")),
+    ("parameters", list[str] | None, typer.Option(None, "--conformance-pack-input-parameters",
+                                                  help="ParameterName=Value (repeatable).")),
+    ("delivery_bucket", str | None, typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results.")),
+)  # fmt: skip
+_EXCLUDED = ("excluded", list[str] | None,
+             typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."))
+_MEMBER_ACCOUNT = ("account", str | None, typer.Option(None, "--account-id", help="Only this member account."))
 
 
-@app.command("put-conformance-pack")
-def put_conformance_pack(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
-    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
-    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
-    sample: str | None = typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
-                                      "operational-best-practices-for-cis-aws-foundations, "
-                                      "operational-best-practices-for-amazon-s3-and-ec2."),
-    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters",
-                                                help="ParameterName=Value (repeatable)."),
-    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
-) -> None:
-    """Deploy a conformance pack: the template's Config rules (PutConformancePack).
-
-    Example: awsmon config put-conformance-pack --conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
-    """
-    from awsmon.services.config import put_pack
-
-    renderer(ctx).render(put_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
-                                  sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
+_command("put-conformance-pack", "put_pack",
+         "Deploy a conformance pack: the template's Config rules (PutConformancePack).\n\n"
+         "Example: awsmon config put-conformance-pack --conformance-pack-name cis "
+         "--sample operational-best-practices-for-cis-aws-foundations",
+         ("name", str, typer.Option(..., "--conformance-pack-name", help="Pack name.")), *_PACK_TEMPLATE, raw=["parameters"])
 
 
-_SAMPLE_HELP = ("A sample pack shipped with awsmon: operational-best-practices-for-cis-aws-foundations, "
-                "operational-best-practices-for-amazon-s3-and-ec2.")
 _ORG_PACK = ("name", str, typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name."))
 _ORG_PACK_NAMES = ("names", list[str] | None,
                    typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."))
@@ -493,27 +434,13 @@ _ORG_PACK_COLUMNS = [Column("OrganizationConformancePackName"), Column("Status")
                      Column("ErrorMessage"), Column("LastUpdateTime")]  # fmt: skip
 
 
-@app.command("put-organization-conformance-pack")
-def put_organization_conformance_pack(
-    ctx: typer.Context,
-    name: str = _ORG_PACK[2],
-    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
-    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
-    sample: str | None = typer.Option(None, "--sample", help=_SAMPLE_HELP),
-    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters", help="ParameterName=Value (repeatable)."),
-    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
-    delivery_prefix: str | None = typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket."),
-    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
-) -> None:
-    """Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).
-
-    Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
-    """
-    from awsmon.services.config import put_org_pack
-
-    renderer(ctx).render(put_org_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
-                                      sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket,
-                                      delivery_prefix=delivery_prefix, excluded=split_values(excluded)))  # fmt: skip
+_command("put-organization-conformance-pack", "put_org_pack",
+         "Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).\n\n"
+         "Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis "
+         "--sample operational-best-practices-for-cis-aws-foundations",
+         _ORG_PACK, *_PACK_TEMPLATE,
+         ("delivery_prefix", str | None, typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket.")),
+         _EXCLUDED, raw=["parameters"])
 
 
 _command("describe-organization-conformance-packs", "describe_org_packs",
@@ -529,23 +456,14 @@ _command("describe-organization-conformance-pack-statuses", "org_pack_statuses",
          _ORG_PACK_NAMES, rows_key="OrganizationConformancePackStatuses", columns=_ORG_PACK_COLUMNS)
 
 
-@app.command("get-organization-conformance-pack-detailed-status")
-def get_organization_conformance_pack_detailed_status(
-    ctx: typer.Context,
-    name: str = _ORG_PACK[2],
-    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
-    status: str | None = typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...)."),
-) -> None:
-    """The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).
-
-    Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis
-    """
-    from awsmon.services.config import org_pack_detailed_status
-
-    renderer(ctx).render(org_pack_detailed_status(app_ctx(ctx), name, account=account, status=status),
-                         rows_key="OrganizationConformancePackDetailedStatuses",
-                         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"),
-                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+_command("get-organization-conformance-pack-detailed-status", "org_pack_detailed_status",
+         "The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).\n\n"
+         "Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis",
+         _ORG_PACK, _MEMBER_ACCOUNT,
+         ("status", str | None, typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...).")),
+         rows_key="OrganizationConformancePackDetailedStatuses",
+         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"), Column("ErrorCode"),
+                  Column("ErrorMessage")])  # fmt: skip
 
 
 _command("delete-organization-conformance-pack", "delete_org_pack",
@@ -559,23 +477,15 @@ _ORG_RULE_NAMES = ("names", list[str] | None,
                    typer.Option(None, "--organization-config-rule-names", help="Rule names (repeatable)."))
 
 
-@app.command("put-organization-config-rule")
-def put_organization_config_rule(
-    ctx: typer.Context,
-    name: str = _ORG_RULE[2],
-    managed: str | None = typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON."),
-    custom_policy: str | None = typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ..."),
-    custom: str | None = typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally)."),
-    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
-) -> None:
-    """Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).
-
-    Example: awsmon config put-organization-config-rule --organization-config-rule-name retention --organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK
-    """
-    from awsmon.services.config import put_org_rule
-
-    renderer(ctx).render(put_org_rule(app_ctx(ctx), name, managed=managed, custom_policy=custom_policy, custom=custom,
-                                      excluded=split_values(excluded)))  # fmt: skip
+_command("put-organization-config-rule", "put_org_rule",
+         "Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).\n\n"
+         "Example: awsmon config put-organization-config-rule --organization-config-rule-name retention "
+         "--organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+         _ORG_RULE,
+         ("managed", str | None, typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON.")),
+         ("custom_policy", str | None, typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ...")),
+         ("custom", str | None, typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally).")),
+         _EXCLUDED)  # fmt: skip
 
 
 _command("describe-organization-config-rules", "describe_org_rules",
@@ -593,23 +503,14 @@ _command("describe-organization-config-rule-statuses", "org_rule_statuses",
                   Column("ErrorMessage"), Column("LastUpdateTime")])  # fmt: skip
 
 
-@app.command("get-organization-config-rule-detailed-status")
-def get_organization_config_rule_detailed_status(
-    ctx: typer.Context,
-    name: str = _ORG_RULE[2],
-    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
-    status: str | None = typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...)."),
-) -> None:
-    """The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).
-
-    Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention
-    """
-    from awsmon.services.config import org_rule_detailed_status
-
-    renderer(ctx).render(org_rule_detailed_status(app_ctx(ctx), name, account=account, status=status),
-                         rows_key="OrganizationConfigRuleDetailedStatus",
-                         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"),
-                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+_command("get-organization-config-rule-detailed-status", "org_rule_detailed_status",
+         "The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).\n\n"
+         "Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention",
+         _ORG_RULE, _MEMBER_ACCOUNT,
+         ("status", str | None, typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...).")),
+         rows_key="OrganizationConfigRuleDetailedStatus",
+         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"), Column("ErrorCode"),
+                  Column("ErrorMessage")])  # fmt: skip
 
 
 _command("delete-organization-config-rule", "delete_org_rule",
@@ -625,22 +526,13 @@ _command("describe-conformance-packs", "describe_packs",
          columns=[Column("ConformancePackName"), Column("ConformancePackId"), Column("LastUpdateRequestedTime")])
 
 
-@app.command("describe-conformance-pack-compliance")
-def describe_conformance_pack_compliance(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
-    rules: list[str] | None = typer.Option(None, "--config-rule-names", help="Only these rules."),
-    compliance_type: str | None = typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA."),
-) -> None:
-    """Compliance of each rule of a pack (DescribeConformancePackCompliance).
-
-    Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis
-    """
-    from awsmon.services.config import pack_compliance
-
-    renderer(ctx).render(pack_compliance(app_ctx(ctx), name, rules=split_values(rules) or [], compliance_type=compliance_type),
-                         rows_key="ConformancePackRuleComplianceList",
-                         columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
+_command("describe-conformance-pack-compliance", "pack_compliance",
+         "Compliance of each rule of a pack (DescribeConformancePackCompliance).\n\n"
+         "Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis",
+         ("name", str, typer.Option(..., "--conformance-pack-name", help="Pack name.")),
+         ("rules", list[str] | None, typer.Option(None, "--config-rule-names", help="Only these rules.")),
+         ("compliance_type", str | None, typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA.")),
+         rows_key="ConformancePackRuleComplianceList", columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
 
 
 _command("get-conformance-pack-compliance-summary", "pack_summary",
