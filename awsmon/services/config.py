@@ -687,11 +687,7 @@ def select(ctx: AppContext, expression: str, *, aggregator: str | None = None, l
            next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
     """SelectResourceConfig (or SelectAggregateResourceConfig); pages followed unless a token is given."""
     client = _client(ctx)
-    params: dict[str, Any] = {"Expression": expression}
-    if limit is not None:
-        params["Limit"] = limit
-    if aggregator:
-        params["ConfigurationAggregatorName"] = aggregator
+    params = {"Expression": expression, **compact(Limit=limit, ConfigurationAggregatorName=aggregator or None)}
     call = client.select_aggregate_resource_config if aggregator else client.select_resource_config
     if next_token is not None:
         return _parse_results(dict(call(**params, **({"NextToken": next_token} if next_token else {}))))
