@@ -196,6 +196,12 @@ class LocalService:
         return record
 
 
+def equal_filters(**columns: Any) -> tuple[list[str], list[Any]]:
+    """``column = ?`` conditions and their arguments for the filters a List/Describe call was given (not None)."""
+    given = {column: value for column, value in columns.items() if value is not None}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
 def _strip_metadata(response: Any) -> Any:
     if isinstance(response, Mapping):
         return {k: v for k, v in response.items() if k != "ResponseMetadata"}

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, equal_filters
 from awsmon.errors import ExitCode, ServiceError
 
 if TYPE_CHECKING:
@@ -2550,13 +2550,9 @@ class LocalConfig(LocalService):
             raise ServiceError("InvalidParameterValueException", "ResourceType is required when ResourceId is given.")
         self._sync()
         sql = "SELECT resource_type, resource_id, compliance FROM cfg_results WHERE region = ? AND compliance != 'NOT_APPLICABLE'"
-        args: list[Any] = [self.region]
-        if ResourceType:
-            sql += " AND resource_type = ?"
-            args.append(ResourceType)
-        if ResourceId:
-            sql += " AND resource_id = ?"
-            args.append(ResourceId)
+        conds, values = equal_filters(resource_type=ResourceType or None, resource_id=ResourceId or None)
+        sql += "".join(f" AND {c}" for c in conds)
+        args = [self.region, *values]
         per: dict[tuple[str, str], list[str]] = {}
         for r in self.conn.execute(sql + " ORDER BY resource_type, resource_id", args):
             per.setdefault((r[0], r[1]), []).append(r[2])
