@@ -57,13 +57,14 @@ def names_option(*flags: str, help: str) -> Any:
 
 def service_command(app: typer.Typer, name: str, target: str, doc: str, *params: tuple[str, Any, Any],
                     rows_key: str | None = None, columns: Sequence[Any] | None = None, aliases: Sequence[str] = (),
-                    raw: Sequence[str] = ()) -> Callable[..., None]:
+                    raw: Sequence[str] = (), detail: bool = False) -> Callable[..., None]:
     """Register a command that only hands its options to one service function and renders what it returns.
 
     ``target`` is ``module:function`` (imported when the command runs, so start-up stays light); ``params`` are
     ``(name, annotation, typer.Option(...))``, each passed as the service function's keyword ``name``. List options
     are read with split_values (``--x a,b``) unless named in ``raw`` (values that hold commas themselves);
-    ``aliases`` are aws-cli's full operation names, registered hidden."""
+    ``aliases`` are aws-cli's full operation names, registered hidden; ``detail`` prints one object as
+    Renderer.detail does (key/value table) instead of rows."""
     module, _, function = target.partition(":")
     plural = {p for p, annotation, _ in params if p not in raw and _is_list(annotation)}
 
@@ -72,7 +73,11 @@ def service_command(app: typer.Typer, name: str, target: str, doc: str, *params:
 
         svc = getattr(importlib.import_module(module), function)
         args = {p: split_values(v) if p in plural else list(v or []) if p in raw else v for p, v in values.items()}
-        renderer(ctx).render(svc(app_ctx(ctx), **args), rows_key=rows_key, columns=columns)
+        data = svc(app_ctx(ctx), **args)
+        if detail:
+            renderer(ctx).detail(data)
+        else:
+            renderer(ctx).render(data, rows_key=rows_key, columns=columns)
 
     kind = inspect.Parameter.KEYWORD_ONLY
     command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # what typer reads the options from
