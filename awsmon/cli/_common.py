@@ -1,6 +1,8 @@
 """Shared pieces of the command modules: the context accessor, the renderer, option helpers."""
 
-from collections.abc import Callable
+import inspect
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
@@ -51,6 +53,48 @@ def split_values(values: list[str] | None) -> list[str]:
 def names_option(*flags: str, help: str) -> Any:
     """A required plural option (``--alarm-names a --alarm-names b`` or ``a,b``; read it with split_values)."""
     return typer.Option(..., *flags, help=f"{help} (repeatable or comma-separated).")
+
+
+def service_command(app: typer.Typer, name: str, target: str, doc: str, *params: tuple[str, Any, Any],
+                    rows_key: str | None = None, columns: Sequence[Any] | None = None, aliases: Sequence[str] = (),
+                    raw: Sequence[str] = (), detail: bool = False) -> Callable[..., None]:
+    """Register a command that only hands its options to one service function and renders what it returns.
+
+    ``target`` is ``module:function`` (imported when the command runs, so start-up stays light); ``params`` are
+    ``(name, annotation, typer.Option(...))``, each passed as the service function's keyword ``name``. List options
+    are read with split_values (``--x a,b``) unless named in ``raw`` (values that hold commas themselves);
+    ``aliases`` are aws-cli's full operation names, registered hidden; ``detail`` prints one object as
+    Renderer.detail does (key/value table) instead of rows."""
+    module, _, function = target.partition(":")
+    plural = {p for p, annotation, _ in params if p not in raw and _is_list(annotation)}
+
+    def command(ctx: typer.Context, **values: Any) -> None:
+        import importlib
+
+        svc = getattr(importlib.import_module(module), function)
+        args = {p: split_values(v) if p in plural else list(v or []) if p in raw else v for p, v in values.items()}
+        data = svc(app_ctx(ctx), **args)
+        if detail:
+            renderer(ctx).detail(data)
+        else:
+            renderer(ctx).render(data, rows_key=rows_key, columns=columns)
+
+    kind = inspect.Parameter.KEYWORD_ONLY
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # what typer reads the options from
+        [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+         *(inspect.Parameter(p, kind, default=option, annotation=annotation) for p, annotation, option in params)],
+        return_annotation=None)  # fmt: skip
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = name.replace("-", "_")
+    app.command(name)(command)
+    for alias in aliases:
+        app.command(alias, hidden=True)(command)
+    return command
+
+
+def _is_list(annotation: Any) -> bool:
+    return annotation is list or getattr(annotation, "__origin__", None) is list or (
+        isinstance(annotation, types.UnionType) and any(_is_list(a) for a in annotation.__args__))
 
 
 def parse_key_values(text: str, option: str) -> dict[str, str]:

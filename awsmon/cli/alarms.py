@@ -2,7 +2,15 @@
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, names_option, publish_command, renderer, split_values
+from awsmon.cli._common import (
+    app_ctx,
+    group,
+    names_option,
+    publish_command,
+    renderer,
+    service_command,
+    split_values,
+)
 from awsmon.output import Column
 
 app = group(
@@ -180,21 +188,13 @@ def delete(
     renderer(ctx).render(delete_alarms(app_ctx(ctx), split_values(alarm_names)))
 
 
-@app.command("set-state")
-def set_state(
-    ctx: typer.Context,
-    alarm_name: str = typer.Option(..., "--alarm-name", "--name", help="Alarm name."),
-    state_value: str = typer.Option(..., "--state-value", "--state", help=STATE_HELP),
-    state_reason: str = typer.Option(..., "--state-reason", "--reason", help="Why (free text, up to 1023 characters)."),
-    state_reason_data: str | None = typer.Option(None, "--state-reason-data", help="JSON reason data."),
-) -> None:
-    """Set an alarm's state by hand (SetAlarmState; actions run; metric alarms return at the next evaluation).
-
-    Example: awsmon alarms set-state --alarm-name cpu-high --state-value ALARM --state-reason "testing the pager"
-    """
-    from awsmon.services.alarms import set_alarm_state
-
-    renderer(ctx).render(set_alarm_state(app_ctx(ctx), alarm_name, state_value, state_reason, state_reason_data))
+service_command(app, "set-state", "awsmon.services.alarms:set_alarm_state",
+                "Set an alarm's state by hand (SetAlarmState; actions run; metric alarms return at the next evaluation).\n\n"
+                "Example: awsmon alarms set-state --alarm-name cpu-high --state-value ALARM --state-reason \"testing the pager\"",
+                ("name", str, typer.Option(..., "--alarm-name", "--name", help="Alarm name.")),
+                ("state", str, typer.Option(..., "--state-value", "--state", help=STATE_HELP)),
+                ("reason", str, typer.Option(..., "--state-reason", "--reason", help="Why (free text, up to 1023 characters).")),
+                ("reason_data", str | None, typer.Option(None, "--state-reason-data", help="JSON reason data.")))  # fmt: skip
 
 
 @app.command("history")

@@ -1,5 +1,7 @@
 """awsmon config: AWS Config: configuration items and rule compliance."""
 
+from typing import Any
+
 import typer
 
 from awsmon.cli._common import (
@@ -12,6 +14,7 @@ from awsmon.cli._common import (
     app_ctx,
     group,
     renderer,
+    service_command,
     split_values,
 )
 from awsmon.output import Column
@@ -48,7 +51,15 @@ def _alias(name: str, fn: object) -> None:
     app.command(name, hidden=True)(fn)  # type: ignore[arg-type]
 
 
+def _command(name: str, function: str, doc: str, *params: tuple[str, Any, Any], **kw: Any) -> None:
+    """A command that hands its options to one function of awsmon.services.config and renders its answer."""
+    service_command(app, name, f"awsmon.services.config:{function}", doc, *params, **kw)
+
+
 # -- recorder --------------------------------------------------------------------------------------------------------
+_RECORDER_COLUMNS = [Column("name"), Column("roleARN"), Column("recordingGroup")]
+_RECORDER_NAMES = ("names", list[str] | None,
+                   typer.Option(None, "--configuration-recorder-names", "--name", help="Recorder names (repeatable)."))
 
 
 @app.command("put-configuration-recorder")
@@ -75,231 +86,119 @@ def put_configuration_recorder(
     group_text = recording_group if recording_group or types else ("allSupported=true" if all_supported else None)
     data = put_recorder(app_ctx(ctx), recorder=configuration_recorder, recording_group=group_text, name=name,
                         role_arn=role_arn, resource_types=types, include_global=include_global)  # fmt: skip
-    renderer(ctx).render(data, rows_key="ConfigurationRecorders",
-                         columns=[Column("name"), Column("roleARN"), Column("recordingGroup")])  # fmt: skip
+    renderer(ctx).render(data, rows_key="ConfigurationRecorders", columns=_RECORDER_COLUMNS)
 
 
-@app.command("describe-configuration-recorders")
-def describe_configuration_recorders(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--configuration-recorder-names", "--name", help="Recorder names (repeatable)."),
-) -> None:
-    """Show the configuration recorder and what it records (DescribeConfigurationRecorders).
-
-    Example: awsmon config describe-configuration-recorders -o json
-    """
-    from awsmon.services.config import describe_recorders
-
-    renderer(ctx).render(describe_recorders(app_ctx(ctx), split_values(names)), rows_key="ConfigurationRecorders",
-                         columns=[Column("name"), Column("roleARN"), Column("recordingGroup")])  # fmt: skip
+_command("describe-configuration-recorders", "describe_recorders",
+         "Show the configuration recorder and what it records (DescribeConfigurationRecorders).\n\n"
+         "Example: awsmon config describe-configuration-recorders -o json",
+         _RECORDER_NAMES, rows_key="ConfigurationRecorders", columns=_RECORDER_COLUMNS)
 
 
 _STATUS_COLUMNS = [Column("name"), Column("recording"), Column("lastStatus"), Column("lastStartTime"),
                    Column("lastStopTime")]  # fmt: skip
+_RECORDER_OR_DEFAULT = ("name", str, typer.Option("default", "--configuration-recorder-name", "--name", help="Recorder name."))
 
 
-@app.command("describe-recorder-status")
-def describe_recorder_status(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--configuration-recorder-names", "--name", help="Recorder names (repeatable)."),
-) -> None:
-    """Whether the recorder is recording, and since when (DescribeConfigurationRecorderStatus).
-
-    Example: awsmon config describe-recorder-status
-    """
-    from awsmon.services.config import recorder_status
-
-    renderer(ctx).render(recorder_status(app_ctx(ctx), split_values(names)), rows_key="ConfigurationRecordersStatus",
-                         columns=_STATUS_COLUMNS)  # fmt: skip
+_command("describe-recorder-status", "recorder_status",
+         "Whether the recorder is recording, and since when (DescribeConfigurationRecorderStatus).\n\n"
+         "Example: awsmon config describe-recorder-status",
+         _RECORDER_NAMES, rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS,
+         aliases=["describe-configuration-recorder-status"])
 
 
-_alias("describe-configuration-recorder-status", describe_recorder_status)
+_command("delete-configuration-recorder", "delete_recorder",
+         "Delete the configuration recorder (its configuration items stay) (DeleteConfigurationRecorder).\n\n"
+         "Example: awsmon config delete-configuration-recorder --name default",
+         ("name", str, typer.Option(..., "--configuration-recorder-name", "--name", help="Recorder name.")))
 
 
-@app.command("delete-configuration-recorder")
-def delete_configuration_recorder(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--configuration-recorder-name", "--name", help="Recorder name."),
-) -> None:
-    """Delete the configuration recorder (its configuration items stay) (DeleteConfigurationRecorder).
-
-    Example: awsmon config delete-configuration-recorder --name default
-    """
-    from awsmon.services.config import delete_recorder
-
-    renderer(ctx).render(delete_recorder(app_ctx(ctx), name))
+_command("start-recording", "start_recording",
+         "Start recording configuration changes (StartConfigurationRecorder; needs a delivery channel).\n\n"
+         "Example: awsmon config start-recording",
+         _RECORDER_OR_DEFAULT, rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS,
+         aliases=["start-configuration-recorder"])
 
 
-@app.command("start-recording")
-def start_recording(
-    ctx: typer.Context,
-    name: str = typer.Option("default", "--configuration-recorder-name", "--name", help="Recorder name."),
-) -> None:
-    """Start recording configuration changes (StartConfigurationRecorder; needs a delivery channel).
-
-    Example: awsmon config start-recording
-    """
-    from awsmon.services.config import start_recording as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS)
-
-
-_alias("start-configuration-recorder", start_recording)
-
-
-@app.command("stop-recording")
-def stop_recording(
-    ctx: typer.Context,
-    name: str = typer.Option("default", "--configuration-recorder-name", "--name", help="Recorder name."),
-) -> None:
-    """Stop recording configuration changes (StopConfigurationRecorder).
-
-    Example: awsmon config stop-recording
-    """
-    from awsmon.services.config import stop_recording as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS)
-
-
-_alias("stop-configuration-recorder", stop_recording)
+_command("stop-recording", "stop_recording",
+         "Stop recording configuration changes (StopConfigurationRecorder).\n\nExample: awsmon config stop-recording",
+         _RECORDER_OR_DEFAULT, rows_key="ConfigurationRecordersStatus", columns=_STATUS_COLUMNS,
+         aliases=["stop-configuration-recorder"])
 
 
 # -- delivery channel ------------------------------------------------------------------------------------------------
+_CHANNEL_NAMES = ("names", list[str] | None,
+                  typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."))
 
 
-@app.command("put-delivery-channel")
-def put_delivery_channel(
-    ctx: typer.Context,
-    delivery_channel: str | None = typer.Option(None, "--delivery-channel", help="name=N,s3BucketName=B,... shorthand or JSON / file://PATH."),
-    name: str | None = typer.Option(None, "--name", "--delivery-channel-name", help="Channel name (default: default)."),
-    s3_bucket_name: str | None = typer.Option(None, "--s3-bucket-name", help="Bucket for configuration snapshots and history."),
-    s3_key_prefix: str | None = typer.Option(None, "--s3-key-prefix", help="Key prefix in the bucket."),
-    sns_topic_arn: str | None = typer.Option(None, "--sns-topic-arn", help="Topic for configuration change notifications."),
-    frequency: str | None = typer.Option(None, "--delivery-frequency", help="Snapshot frequency: One_Hour ... TwentyFour_Hours."),
-) -> None:
-    """Create or update the delivery channel the recorder needs (PutDeliveryChannel).
-
-    Example: awsmon config put-delivery-channel --s3-bucket-name my-config-bucket
-    """
-    from awsmon.services.config import put_channel
-
-    data = put_channel(app_ctx(ctx), channel=delivery_channel, name=name, s3_bucket_name=s3_bucket_name,
-                       s3_key_prefix=s3_key_prefix, sns_topic_arn=sns_topic_arn, frequency=frequency)  # fmt: skip
-    renderer(ctx).render(data, rows_key="DeliveryChannels")
+_command("put-delivery-channel", "put_channel",
+         "Create or update the delivery channel the recorder needs (PutDeliveryChannel).\n\n"
+         "Example: awsmon config put-delivery-channel --s3-bucket-name my-config-bucket",
+         ("channel", str | None, typer.Option(None, "--delivery-channel", help="name=N,s3BucketName=B,... shorthand or JSON / file://PATH.")),
+         ("name", str | None, typer.Option(None, "--name", "--delivery-channel-name", help="Channel name (default: default).")),
+         ("s3_bucket_name", str | None, typer.Option(None, "--s3-bucket-name", help="Bucket for configuration snapshots and history.")),
+         ("s3_key_prefix", str | None, typer.Option(None, "--s3-key-prefix", help="Key prefix in the bucket.")),
+         ("sns_topic_arn", str | None, typer.Option(None, "--sns-topic-arn", help="Topic for configuration change notifications.")),
+         ("frequency", str | None, typer.Option(None, "--delivery-frequency", help="Snapshot frequency: One_Hour ... TwentyFour_Hours.")),
+         rows_key="DeliveryChannels")  # fmt: skip
 
 
-@app.command("describe-delivery-channels")
-def describe_delivery_channels(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."),
-) -> None:
-    """List delivery channels (DescribeDeliveryChannels).
-
-    Example: awsmon config describe-delivery-channels
-    """
-    from awsmon.services.config import describe_channels
-
-    renderer(ctx).render(describe_channels(app_ctx(ctx), split_values(names)), rows_key="DeliveryChannels")
+_command("describe-delivery-channels", "describe_channels",
+         "List delivery channels (DescribeDeliveryChannels).\n\nExample: awsmon config describe-delivery-channels",
+         _CHANNEL_NAMES, rows_key="DeliveryChannels")
 
 
-@app.command("delete-delivery-channel")
-def delete_delivery_channel(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--delivery-channel-name", "--name", help="Channel name."),
-) -> None:
-    """Delete the delivery channel (refused while the recorder runs) (DeleteDeliveryChannel).
-
-    Example: awsmon config delete-delivery-channel --name default
-    """
-    from awsmon.services.config import delete_channel
-
-    renderer(ctx).render(delete_channel(app_ctx(ctx), name))
+_command("delete-delivery-channel", "delete_channel",
+         "Delete the delivery channel (refused while the recorder runs) (DeleteDeliveryChannel).\n\n"
+         "Example: awsmon config delete-delivery-channel --name default",
+         ("name", str, typer.Option(..., "--delivery-channel-name", "--name", help="Channel name.")))
 
 
-@app.command("deliver-config-snapshot")
-def deliver_config_snapshot(
-    ctx: typer.Context,
-    name: str = typer.Option("default", "--delivery-channel-name", "--name", help="Channel name."),
-) -> None:
-    """Deliver a configuration snapshot to the channel's bucket (DeliverConfigSnapshot).
-
-    Example: awsmon config deliver-config-snapshot --delivery-channel-name default
-    """
-    from awsmon.services.config import deliver_snapshot
-
-    renderer(ctx).render(deliver_snapshot(app_ctx(ctx), name))
+_command("deliver-config-snapshot", "deliver_snapshot",
+         "Deliver a configuration snapshot to the channel's bucket (DeliverConfigSnapshot).\n\n"
+         "Example: awsmon config deliver-config-snapshot --delivery-channel-name default",
+         ("name", str, typer.Option("default", "--delivery-channel-name", "--name", help="Channel name.")))
 
 
-@app.command("describe-delivery-channel-status")
-def describe_delivery_channel_status(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--delivery-channel-names", "--name", help="Channel names (repeatable)."),
-) -> None:
-    """Last snapshot, history and notification delivery of each channel (DescribeDeliveryChannelStatus).
-
-    Example: awsmon config describe-delivery-channel-status
-    """
-    from awsmon.services.config import channel_status
-
-    renderer(ctx).render(channel_status(app_ctx(ctx), split_values(names)), rows_key="DeliveryChannelsStatus",
-                         columns=[Column("name"), Column("snapshot", "configSnapshotDeliveryInfo.lastStatus"),
-                                  Column("lastSnapshot", "configSnapshotDeliveryInfo.lastSuccessfulTime"),
-                                  Column("history", "configHistoryDeliveryInfo.lastStatus"),
-                                  Column("lastHistory", "configHistoryDeliveryInfo.lastSuccessfulTime"),
-                                  Column("nextHistory", "configHistoryDeliveryInfo.nextDeliveryTime"),
-                                  Column("stream", "configStreamDeliveryInfo.lastStatus")])  # fmt: skip
+_command("describe-delivery-channel-status", "channel_status",
+         "Last snapshot, history and notification delivery of each channel (DescribeDeliveryChannelStatus).\n\n"
+         "Example: awsmon config describe-delivery-channel-status",
+         _CHANNEL_NAMES, rows_key="DeliveryChannelsStatus",
+         columns=[Column("name"), Column("snapshot", "configSnapshotDeliveryInfo.lastStatus"),
+                  Column("lastSnapshot", "configSnapshotDeliveryInfo.lastSuccessfulTime"),
+                  Column("history", "configHistoryDeliveryInfo.lastStatus"),
+                  Column("lastHistory", "configHistoryDeliveryInfo.lastSuccessfulTime"),
+                  Column("nextHistory", "configHistoryDeliveryInfo.nextDeliveryTime"),
+                  Column("stream", "configStreamDeliveryInfo.lastStatus")])  # fmt: skip
 
 
 # -- configuration items ---------------------------------------------------------------------------------------------
 
 
-@app.command("history")
-def history(
-    ctx: typer.Context,
-    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
-    resource_id: str = typer.Option(..., "--resource-id", help="Resource id (log group name, trail name, alarm name, topic ARN)."),
-    later_time: str | None = typer.Option(None, "--later-time", "--later", "--end", help="Newest capture time (any time form)."),
-    earlier_time: str | None = typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time."),
-    order: str | None = typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward."),
-    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100 (default 10)."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token (\"\" for the first page; otherwise every page is followed)."),
-) -> None:
-    """Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).
-
-    Example: awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /app/web --order Forward
-    """
-    from awsmon.services.config import history as svc
-
-    data = svc(app_ctx(ctx), resource_type, resource_id, later=later_time, earlier=earlier_time, order=order,
-               limit=limit, next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="configurationItems", columns=_CI_COLUMNS)
+_command("history", "history",
+         "Configuration items of one resource over time (GetResourceConfigHistory; pages are followed).\n\n"
+         "Example: awsmon config history --resource-type AWS::Logs::LogGroup --resource-id /app/web --order Forward",
+         ("resource_type", str, typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP)),
+         ("resource_id", str, typer.Option(..., "--resource-id", help="Resource id (log group name, trail name, alarm name, topic ARN).")),
+         ("later", str | None, typer.Option(None, "--later-time", "--later", "--end", help="Newest capture time (any time form).")),
+         ("earlier", str | None, typer.Option(None, "--earlier-time", "--earlier", "--start", help="Oldest capture time.")),
+         ("order", str | None, typer.Option(None, "--chronological-order", "--order", help="Reverse (newest first, the default) or Forward.")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Items per page, 1-100 (default 10).")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token (\"\" for the first page; otherwise every page is followed).")),
+         rows_key="configurationItems", columns=_CI_COLUMNS, aliases=["get-resource-config-history"])  # fmt: skip
 
 
-_alias("get-resource-config-history", history)
-
-
-@app.command("list-discovered-resources")
-def list_discovered_resources(
-    ctx: typer.Context,
-    resource_type: str = typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP),
-    resource_ids: list[str] | None = typer.Option(None, "--resource-ids", help="Only these ids (repeatable, at most 20)."),
-    resource_name: str | None = typer.Option(None, "--resource-name", help="Only resources with this name."),
-    include_deleted: bool = typer.Option(False, "--include-deleted-resources", help="Also list deleted resources."),
-    limit: int | None = typer.Option(None, "--limit", help="Items per page, 1-100."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
-) -> None:
-    """Resources of a type the recorder has discovered (ListDiscoveredResources).
-
-    Example: awsmon config list-discovered-resources --resource-type AWS::CloudWatch::Alarm
-    """
-    from awsmon.services.config import list_resources
-
-    data = list_resources(app_ctx(ctx), resource_type, resource_ids=split_values(resource_ids),
-                          resource_name=resource_name, include_deleted=include_deleted, limit=limit,
-                          next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="resourceIdentifiers",
-                         columns=[Column("resourceType"), Column("resourceId"), Column("resourceName"),
-                                  Column("resourceDeletionTime")])  # fmt: skip
+_command("list-discovered-resources", "list_resources",
+         "Resources of a type the recorder has discovered (ListDiscoveredResources).\n\n"
+         "Example: awsmon config list-discovered-resources --resource-type AWS::CloudWatch::Alarm",
+         ("resource_type", str, typer.Option(..., "--resource-type", help=RESOURCE_TYPE_HELP)),
+         ("resource_ids", list[str] | None, typer.Option(None, "--resource-ids", help="Only these ids (repeatable, at most 20).")),
+         ("resource_name", str | None, typer.Option(None, "--resource-name", help="Only resources with this name.")),
+         ("include_deleted", bool, typer.Option(False, "--include-deleted-resources", help="Also list deleted resources.")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Items per page, 1-100.")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token.")),
+         rows_key="resourceIdentifiers",
+         columns=[Column("resourceType"), Column("resourceId"), Column("resourceName"), Column("resourceDeletionTime")])  # fmt: skip
 
 
 @app.command("get-resource")
@@ -333,105 +232,50 @@ _alias("batch-get-resource-config", get_resource)
 # -- rules -----------------------------------------------------------------------------------------------------------
 
 
-@app.command("put-rule")
-def put_rule(
-    ctx: typer.Context,
-    config_rule: str | None = typer.Option(None, "--config-rule", help="The whole ConfigRule as JSON / file://PATH."),
-    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name."),
-    source_identifier: str | None = typer.Option(None, "--source-identifier", help="Managed rule identifier, e.g. CW_LOGGROUP_RETENTION_PERIOD_CHECK."),
-    input_parameters: str | None = typer.Option(None, "--input-parameters", help="Rule parameters as a JSON object."),
-    parameters: list[str] | None = typer.Option(None, "--parameter", help="One parameter Name=Value (repeatable)."),
-    resource_types: list[str] | None = typer.Option(None, "--compliance-resource-types", "--resource-types", help="Scope: resource types (repeatable or comma-separated)."),
-    resource_id: str | None = typer.Option(None, "--compliance-resource-id", help="Scope: one resource id."),
-    tag_key: str | None = typer.Option(None, "--tag-key", help="Scope: resources with this tag key."),
-    tag_value: str | None = typer.Option(None, "--tag-value", help="Scope: ... and this tag value."),
-    frequency: str | None = typer.Option(None, "--maximum-execution-frequency", "--frequency", help="Periodic rules: One_Hour, Three_Hours, Six_Hours, Twelve_Hours or TwentyFour_Hours."),
-    description: str | None = typer.Option(None, "--description", help="Description."),
-) -> None:
-    """Create or update an AWS managed Config rule (PutConfigRule); it is evaluated at once.
-
-    Example: awsmon config put-rule --config-rule-name retention --source-identifier CW_LOGGROUP_RETENTION_PERIOD_CHECK --input-parameters '{"MinRetentionTime":"30"}'
-    """
-    from awsmon.services.config import put_rule as svc
-
-    data = svc(app_ctx(ctx), config_rule=config_rule, name=name, source_identifier=source_identifier,
-               input_parameters=input_parameters, parameters=parameters or [], resource_types=split_values(resource_types),
-               resource_id=resource_id, tag_key=tag_key, tag_value=tag_value, frequency=frequency,
-               description=description)  # fmt: skip
-    renderer(ctx).render(data, rows_key="ConfigRules", columns=_RULE_COLUMNS)
+_command("put-rule", "put_rule",
+         "Create or update an AWS managed Config rule (PutConfigRule); it is evaluated at once.\n\n"
+         "Example: awsmon config put-rule --config-rule-name retention --source-identifier "
+         "CW_LOGGROUP_RETENTION_PERIOD_CHECK --input-parameters '{\"MinRetentionTime\":\"30\"}'",
+         ("config_rule", str | None, typer.Option(None, "--config-rule", help="The whole ConfigRule as JSON / file://PATH.")),
+         ("name", str | None, typer.Option(None, "--config-rule-name", "--name", help="Rule name.")),
+         ("source_identifier", str | None, typer.Option(None, "--source-identifier", help="Managed rule identifier, e.g. CW_LOGGROUP_RETENTION_PERIOD_CHECK.")),
+         ("input_parameters", str | None, typer.Option(None, "--input-parameters", help="Rule parameters as a JSON object.")),
+         ("parameters", list[str] | None, typer.Option(None, "--parameter", help="One parameter Name=Value (repeatable).")),
+         ("resource_types", list[str] | None, typer.Option(None, "--compliance-resource-types", "--resource-types", help="Scope: resource types (repeatable or comma-separated).")),
+         ("resource_id", str | None, typer.Option(None, "--compliance-resource-id", help="Scope: one resource id.")),
+         ("tag_key", str | None, typer.Option(None, "--tag-key", help="Scope: resources with this tag key.")),
+         ("tag_value", str | None, typer.Option(None, "--tag-value", help="Scope: ... and this tag value.")),
+         ("frequency", str | None, typer.Option(None, "--maximum-execution-frequency", "--frequency", help="Periodic rules: One_Hour, Three_Hours, Six_Hours, Twelve_Hours or TwentyFour_Hours.")),
+         ("description", str | None, typer.Option(None, "--description", help="Description.")),
+         rows_key="ConfigRules", columns=_RULE_COLUMNS, aliases=["put-config-rule"], raw=["parameters"])  # fmt: skip
 
 
-_alias("put-config-rule", put_rule)
+_command("describe-rules", "describe_rules",
+         "List Config rules (DescribeConfigRules).\n\nExample: awsmon config describe-rules -o json",
+         ("names", list[str] | None, typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable).")),
+         rows_key="ConfigRules", columns=_RULE_COLUMNS, aliases=["describe-config-rules"])
 
 
-@app.command("describe-rules")
-def describe_rules(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable)."),
-) -> None:
-    """List Config rules (DescribeConfigRules).
-
-    Example: awsmon config describe-rules -o json
-    """
-    from awsmon.services.config import describe_rules as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="ConfigRules", columns=_RULE_COLUMNS)
+_command("delete-rule", "delete_rule",
+         "Delete a Config rule and its evaluation results (DeleteConfigRule).\n\n"
+         "Example: awsmon config delete-rule --name retention",
+         ("name", str, typer.Option(..., "--config-rule-name", "--name", help="Rule name.")),
+         aliases=["delete-config-rule"])
 
 
-_alias("describe-config-rules", describe_rules)
+_command("start-evaluation", "start_evaluation",
+         "Evaluate rules now (StartConfigRulesEvaluation).\n\nExample: awsmon config start-evaluation --name retention",
+         ("names", list[str] | None, typer.Option(None, "--config-rule-names", "--name", help="Rules to evaluate (default: all).")),
+         aliases=["start-config-rules-evaluation"])
 
 
-@app.command("delete-rule")
-def delete_rule(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--config-rule-name", "--name", help="Rule name."),
-) -> None:
-    """Delete a Config rule and its evaluation results (DeleteConfigRule).
-
-    Example: awsmon config delete-rule --name retention
-    """
-    from awsmon.services.config import delete_rule as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name))
-
-
-_alias("delete-config-rule", delete_rule)
-
-
-@app.command("start-evaluation")
-def start_evaluation(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rules to evaluate (default: all)."),
-) -> None:
-    """Evaluate rules now (StartConfigRulesEvaluation).
-
-    Example: awsmon config start-evaluation --name retention
-    """
-    from awsmon.services.config import start_evaluation as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)))
-
-
-_alias("start-config-rules-evaluation", start_evaluation)
-
-
-@app.command("describe-rule-status")
-def describe_rule_status(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable)."),
-) -> None:
-    """When each rule was activated and last evaluated (DescribeConfigRuleEvaluationStatus).
-
-    Example: awsmon config describe-rule-status
-    """
-    from awsmon.services.config import rule_status
-
-    renderer(ctx).render(rule_status(app_ctx(ctx), split_values(names)), rows_key="ConfigRulesEvaluationStatus",
-                         columns=[Column("ConfigRuleName"), Column("FirstActivatedTime"),
-                                  Column("LastSuccessfulEvaluationTime")])  # fmt: skip
-
-
-_alias("describe-config-rule-evaluation-status", describe_rule_status)
+_command("describe-rule-status", "rule_status",
+         "When each rule was activated and last evaluated (DescribeConfigRuleEvaluationStatus).\n\n"
+         "Example: awsmon config describe-rule-status",
+         ("names", list[str] | None, typer.Option(None, "--config-rule-names", "--name", help="Rule names (repeatable).")),
+         rows_key="ConfigRulesEvaluationStatus",
+         columns=[Column("ConfigRuleName"), Column("FirstActivatedTime"), Column("LastSuccessfulEvaluationTime")],
+         aliases=["describe-config-rule-evaluation-status"])
 
 
 @app.command("describe-compliance")
@@ -462,25 +306,16 @@ def describe_compliance(
                                   Column("NonCompliantResources", "Compliance.ComplianceContributorCount.CappedCount")])  # fmt: skip
 
 
-@app.command("get-compliance-details")
-def get_compliance_details(
-    ctx: typer.Context,
-    name: str | None = typer.Option(None, "--config-rule-name", "--name", help="Rule name (GetComplianceDetailsByConfigRule)."),
-    resource_type: str | None = typer.Option(None, "--resource-type", help="Or one resource's results across rules: its type ..."),
-    resource_id: str | None = typer.Option(None, "--resource-id", help="... and id (GetComplianceDetailsByResource)."),
-    compliance_types: list[str] | None = typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE (default: the first two)."),
-    limit: int | None = typer.Option(None, "--limit", help="Results per page, 1-100."),
-    next_token: str | None = typer.Option(None, "--next-token", help="Return one page from this token."),
-) -> None:
-    """Evaluation results of a rule, or of a resource, with annotations.
-
-    Example: awsmon config get-compliance-details --name retention --compliance-types NON_COMPLIANT
-    """
-    from awsmon.services.config import compliance_details
-
-    data = compliance_details(app_ctx(ctx), rule=name, resource_type=resource_type, resource_id=resource_id,
-                              types=split_values(compliance_types), limit=limit, next_token=next_token)  # fmt: skip
-    renderer(ctx).render(data, rows_key="EvaluationResults", columns=_RESULT_COLUMNS)
+_command("get-compliance-details", "compliance_details",
+         "Evaluation results of a rule, or of a resource, with annotations.\n\n"
+         "Example: awsmon config get-compliance-details --name retention --compliance-types NON_COMPLIANT",
+         ("rule", str | None, typer.Option(None, "--config-rule-name", "--name", help="Rule name (GetComplianceDetailsByConfigRule).")),
+         ("resource_type", str | None, typer.Option(None, "--resource-type", help="Or one resource's results across rules: its type ...")),
+         ("resource_id", str | None, typer.Option(None, "--resource-id", help="... and id (GetComplianceDetailsByResource).")),
+         ("types", list[str] | None, typer.Option(None, "--compliance-types", help="COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE (default: the first two).")),
+         ("limit", int | None, typer.Option(None, "--limit", help="Results per page, 1-100.")),
+         ("next_token", str | None, typer.Option(None, "--next-token", help="Return one page from this token.")),
+         rows_key="EvaluationResults", columns=_RESULT_COLUMNS)  # fmt: skip
 
 
 @app.command("check")
@@ -523,500 +358,291 @@ def check(
 # -- remediation -----------------------------------------------------------------------------------------------------
 _EXEC_COLUMNS = [Column("resourceType", "ResourceKey.resourceType"), Column("resourceId", "ResourceKey.resourceId"),
                  Column("State"), Column("InvocationTime"), Column("LastUpdatedTime")]  # fmt: skip
+_REMEDIATION_RULE = ("name", str, typer.Option(..., "--config-rule-name", help="Rule name."))
 
 
-@app.command("put-remediation-configurations")
-def put_remediation_configurations(
-    ctx: typer.Context,
-    configurations: str = typer.Option(..., "--remediation-configurations",
-                                       help="JSON list of RemediationConfiguration (inline or file://PATH)."),
-) -> None:
-    """Attach Automation runbooks to rules (PutRemediationConfigurations).
-
-    Example: awsmon config put-remediation-configurations --remediation-configurations file://remediation.json
-    """
-    from awsmon.services.config import put_remediations
-
-    renderer(ctx).render(put_remediations(app_ctx(ctx), configurations), rows_key="RemediationConfigurations",
-                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic"),
-                                  Column("MaximumAutomaticAttempts"), Column("RetryAttemptSeconds")])  # fmt: skip
+_command("put-remediation-configurations", "put_remediations",
+         "Attach Automation runbooks to rules (PutRemediationConfigurations).\n\n"
+         "Example: awsmon config put-remediation-configurations --remediation-configurations file://remediation.json",
+         ("configurations", str, typer.Option(..., "--remediation-configurations",
+                                              help="JSON list of RemediationConfiguration (inline or file://PATH).")),
+         rows_key="RemediationConfigurations",
+         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic"), Column("MaximumAutomaticAttempts"),
+                  Column("RetryAttemptSeconds")])  # fmt: skip
 
 
-@app.command("describe-remediation-configurations")
-def describe_remediation_configurations(
-    ctx: typer.Context,
-    names: list[str] = typer.Option(..., "--config-rule-names", help="Rule names (repeatable or comma-separated)."),
-) -> None:
-    """Remediation configurations of rules (DescribeRemediationConfigurations).
-
-    Example: awsmon config describe-remediation-configurations --config-rule-names restricted-ssh
-    """
-    from awsmon.services.config import describe_remediations
-
-    renderer(ctx).render(describe_remediations(app_ctx(ctx), split_values(names) or []), rows_key="RemediationConfigurations",
-                         columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic")])  # fmt: skip
+_command("describe-remediation-configurations", "describe_remediations",
+         "Remediation configurations of rules (DescribeRemediationConfigurations).\n\n"
+         "Example: awsmon config describe-remediation-configurations --config-rule-names restricted-ssh",
+         ("names", list[str], typer.Option(..., "--config-rule-names", help="Rule names (repeatable or comma-separated).")),
+         rows_key="RemediationConfigurations", columns=[Column("ConfigRuleName"), Column("TargetId"), Column("Automatic")])
 
 
-@app.command("delete-remediation-configuration")
-def delete_remediation_configuration(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
-    resource_type: str | None = typer.Option(None, "--resource-type", help="Resource type of the configuration."),
-) -> None:
-    """Remove a rule's remediation configuration (DeleteRemediationConfiguration).
-
-    Example: awsmon config delete-remediation-configuration --config-rule-name restricted-ssh
-    """
-    from awsmon.services.config import delete_remediation
-
-    renderer(ctx).render(delete_remediation(app_ctx(ctx), name, resource_type))
+_command("delete-remediation-configuration", "delete_remediation",
+         "Remove a rule's remediation configuration (DeleteRemediationConfiguration).\n\n"
+         "Example: awsmon config delete-remediation-configuration --config-rule-name restricted-ssh",
+         _REMEDIATION_RULE,
+         ("resource_type", str | None, typer.Option(None, "--resource-type", help="Resource type of the configuration.")))
 
 
-@app.command("start-remediation-execution")
-def start_remediation_execution(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
-    keys: list[str] = typer.Option(..., "--resource-keys",
-                                   help="resourceType=T,resourceId=ID (repeatable) or a JSON list."),
-) -> None:
-    """Remediate resources now with the rule's runbook (StartRemediationExecution).
-
-    Example: awsmon config start-remediation-execution --config-rule-name versioning --resource-keys resourceType=AWS::S3::Bucket,resourceId=my-bucket
-    """
-    from awsmon.services.config import start_remediation
-
-    renderer(ctx).render(start_remediation(app_ctx(ctx), name, keys), rows_key="FailedItems")
+_command("start-remediation-execution", "start_remediation",
+         "Remediate resources now with the rule's runbook (StartRemediationExecution).\n\n"
+         "Example: awsmon config start-remediation-execution --config-rule-name versioning --resource-keys "
+         "resourceType=AWS::S3::Bucket,resourceId=my-bucket",
+         _REMEDIATION_RULE,
+         ("keys", list[str], typer.Option(..., "--resource-keys",
+                                          help="resourceType=T,resourceId=ID (repeatable) or a JSON list.")),
+         rows_key="FailedItems", raw=["keys"])
 
 
-@app.command("describe-remediation-execution-status")
-def describe_remediation_execution_status(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--config-rule-name", help="Rule name."),
-    keys: list[str] | None = typer.Option(None, "--resource-keys", help="Only these resources (as for start-remediation-execution)."),
-) -> None:
-    """State and steps of each resource's last remediation (DescribeRemediationExecutionStatus).
-
-    Example: awsmon config describe-remediation-execution-status --config-rule-name versioning
-    """
-    from awsmon.services.config import remediation_status
-
-    renderer(ctx).render(remediation_status(app_ctx(ctx), name, keys or []), rows_key="RemediationExecutionStatuses",
-                         columns=_EXEC_COLUMNS)
+_command("describe-remediation-execution-status", "remediation_status",
+         "State and steps of each resource's last remediation (DescribeRemediationExecutionStatus).\n\n"
+         "Example: awsmon config describe-remediation-execution-status --config-rule-name versioning",
+         _REMEDIATION_RULE,
+         ("keys", list[str] | None, typer.Option(None, "--resource-keys",
+                                                 help="Only these resources (as for start-remediation-execution).")),
+         rows_key="RemediationExecutionStatuses", columns=_EXEC_COLUMNS, raw=["keys"])
 
 
 # -- conformance packs -----------------------------------------------------------------------------------------------
+_PACK_TEMPLATE = (
+    ("template_body", str | None, typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH.")),
+    ("template_s3_uri", str | None, typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template.")),
+    ("sample", str | None, typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
+                                        "operational-best-practices-for-cis-aws-foundations, "
+                                        "operational-best-practices-for-amazon-s3-and-ec2.")),
+    ("parameters", list[str] | None, typer.Option(None, "--conformance-pack-input-parameters",
+                                                  help="ParameterName=Value (repeatable).")),
+    ("delivery_bucket", str | None, typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results.")),
+)  # fmt: skip
+_EXCLUDED = ("excluded", list[str] | None,
+             typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."))
+_MEMBER_ACCOUNT = ("account", str | None, typer.Option(None, "--account-id", help="Only this member account."))
 
 
-@app.command("put-conformance-pack")
-def put_conformance_pack(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
-    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
-    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
-    sample: str | None = typer.Option(None, "--sample", help="A sample pack shipped with awsmon: "
-                                      "operational-best-practices-for-cis-aws-foundations, "
-                                      "operational-best-practices-for-amazon-s3-and-ec2."),
-    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters",
-                                                help="ParameterName=Value (repeatable)."),
-    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
-) -> None:
-    """Deploy a conformance pack: the template's Config rules (PutConformancePack).
-
-    Example: awsmon config put-conformance-pack --conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
-    """
-    from awsmon.services.config import put_pack
-
-    renderer(ctx).render(put_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
-                                  sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket))  # fmt: skip
+_command("put-conformance-pack", "put_pack",
+         "Deploy a conformance pack: the template's Config rules (PutConformancePack).\n\n"
+         "Example: awsmon config put-conformance-pack --conformance-pack-name cis "
+         "--sample operational-best-practices-for-cis-aws-foundations",
+         ("name", str, typer.Option(..., "--conformance-pack-name", help="Pack name.")), *_PACK_TEMPLATE, raw=["parameters"])
 
 
-_SAMPLE_HELP = ("A sample pack shipped with awsmon: operational-best-practices-for-cis-aws-foundations, "
-                "operational-best-practices-for-amazon-s3-and-ec2.")
-_ORG_PACK = typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name.")
-_ORG_PACK_NAMES = typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable).")
+_ORG_PACK = ("name", str, typer.Option(..., "--organization-conformance-pack-name", help="Organization pack name."))
+_ORG_PACK_NAMES = ("names", list[str] | None,
+                   typer.Option(None, "--organization-conformance-pack-names", help="Pack names (repeatable)."))
 _ORG_PACK_COLUMNS = [Column("OrganizationConformancePackName"), Column("Status"), Column("ErrorCode"),
                      Column("ErrorMessage"), Column("LastUpdateTime")]  # fmt: skip
 
 
-@app.command("put-organization-conformance-pack")
-def put_organization_conformance_pack(
-    ctx: typer.Context,
-    name: str = _ORG_PACK,
-    template_body: str | None = typer.Option(None, "--template-body", help="Template YAML/JSON, inline or file://PATH."),
-    template_s3_uri: str | None = typer.Option(None, "--template-s3-uri", help="s3://BUCKET/KEY of the template."),
-    sample: str | None = typer.Option(None, "--sample", help=_SAMPLE_HELP),
-    parameters: list[str] | None = typer.Option(None, "--conformance-pack-input-parameters", help="ParameterName=Value (repeatable)."),
-    delivery_bucket: str | None = typer.Option(None, "--delivery-s3-bucket", help="Bucket for the pack's results."),
-    delivery_prefix: str | None = typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket."),
-    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
-) -> None:
-    """Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).
-
-    Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis --sample operational-best-practices-for-cis-aws-foundations
-    """
-    from awsmon.services.config import put_org_pack
-
-    renderer(ctx).render(put_org_pack(app_ctx(ctx), name, template_body=template_body, template_s3_uri=template_s3_uri,
-                                      sample=sample, parameters=parameters or [], delivery_bucket=delivery_bucket,
-                                      delivery_prefix=delivery_prefix, excluded=split_values(excluded)))  # fmt: skip
+_command("put-organization-conformance-pack", "put_org_pack",
+         "Deploy a conformance pack into every account of the organization (PutOrganizationConformancePack).\n\n"
+         "Example: awsmon config put-organization-conformance-pack --organization-conformance-pack-name cis "
+         "--sample operational-best-practices-for-cis-aws-foundations",
+         _ORG_PACK, *_PACK_TEMPLATE,
+         ("delivery_prefix", str | None, typer.Option(None, "--delivery-s3-key-prefix", help="Key prefix in that bucket.")),
+         _EXCLUDED, raw=["parameters"])
 
 
-@app.command("describe-organization-conformance-packs")
-def describe_organization_conformance_packs(
-    ctx: typer.Context,
-    names: list[str] | None = _ORG_PACK_NAMES,
-) -> None:
-    """Organization conformance packs (DescribeOrganizationConformancePacks; management account).
-
-    Example: awsmon config describe-organization-conformance-packs
-    """
-    from awsmon.services.config import describe_org_packs
-
-    renderer(ctx).render(describe_org_packs(app_ctx(ctx), split_values(names)), rows_key="OrganizationConformancePacks",
-                         columns=[Column("OrganizationConformancePackName"), Column("ExcludedAccounts"),
-                                  Column("LastUpdateTime")])  # fmt: skip
+_command("describe-organization-conformance-packs", "describe_org_packs",
+         "Organization conformance packs (DescribeOrganizationConformancePacks; management account).\n\n"
+         "Example: awsmon config describe-organization-conformance-packs",
+         _ORG_PACK_NAMES, rows_key="OrganizationConformancePacks",
+         columns=[Column("OrganizationConformancePackName"), Column("ExcludedAccounts"), Column("LastUpdateTime")])
 
 
-@app.command("describe-organization-conformance-pack-statuses")
-def describe_organization_conformance_pack_statuses(
-    ctx: typer.Context,
-    names: list[str] | None = _ORG_PACK_NAMES,
-) -> None:
-    """Deployment status of organization conformance packs (DescribeOrganizationConformancePackStatuses).
-
-    Example: awsmon config describe-organization-conformance-pack-statuses
-    """
-    from awsmon.services.config import org_pack_statuses
-
-    renderer(ctx).render(org_pack_statuses(app_ctx(ctx), split_values(names)),
-                         rows_key="OrganizationConformancePackStatuses", columns=_ORG_PACK_COLUMNS)  # fmt: skip
+_command("describe-organization-conformance-pack-statuses", "org_pack_statuses",
+         "Deployment status of organization conformance packs (DescribeOrganizationConformancePackStatuses).\n\n"
+         "Example: awsmon config describe-organization-conformance-pack-statuses",
+         _ORG_PACK_NAMES, rows_key="OrganizationConformancePackStatuses", columns=_ORG_PACK_COLUMNS)
 
 
-@app.command("get-organization-conformance-pack-detailed-status")
-def get_organization_conformance_pack_detailed_status(
-    ctx: typer.Context,
-    name: str = _ORG_PACK,
-    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
-    status: str | None = typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...)."),
-) -> None:
-    """The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).
-
-    Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis
-    """
-    from awsmon.services.config import org_pack_detailed_status
-
-    renderer(ctx).render(org_pack_detailed_status(app_ctx(ctx), name, account=account, status=status),
-                         rows_key="OrganizationConformancePackDetailedStatuses",
-                         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"),
-                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+_command("get-organization-conformance-pack-detailed-status", "org_pack_detailed_status",
+         "The pack's deployment in each member account (GetOrganizationConformancePackDetailedStatus).\n\n"
+         "Example: awsmon config get-organization-conformance-pack-detailed-status --organization-conformance-pack-name cis",
+         _ORG_PACK, _MEMBER_ACCOUNT,
+         ("status", str | None, typer.Option(None, "--status", help="Only this status (CREATE_SUCCESSFUL, CREATE_FAILED, ...).")),
+         rows_key="OrganizationConformancePackDetailedStatuses",
+         columns=[Column("AccountId"), Column("ConformancePackName"), Column("Status"), Column("ErrorCode"),
+                  Column("ErrorMessage")])  # fmt: skip
 
 
-@app.command("delete-organization-conformance-pack")
-def delete_organization_conformance_pack(ctx: typer.Context, name: str = _ORG_PACK) -> None:
-    """Delete an organization conformance pack from every member account (DeleteOrganizationConformancePack).
-
-    Example: awsmon config delete-organization-conformance-pack --organization-conformance-pack-name cis
-    """
-    from awsmon.services.config import delete_org_pack
-
-    renderer(ctx).render(delete_org_pack(app_ctx(ctx), name))
+_command("delete-organization-conformance-pack", "delete_org_pack",
+         "Delete an organization conformance pack from every member account (DeleteOrganizationConformancePack).\n\n"
+         "Example: awsmon config delete-organization-conformance-pack --organization-conformance-pack-name cis",
+         _ORG_PACK)
 
 
-_ORG_RULE = typer.Option(..., "--organization-config-rule-name", help="Organization rule name.")
-_ORG_RULE_NAMES = typer.Option(None, "--organization-config-rule-names", help="Rule names (repeatable).")
+_ORG_RULE = ("name", str, typer.Option(..., "--organization-config-rule-name", help="Organization rule name."))
+_ORG_RULE_NAMES = ("names", list[str] | None,
+                   typer.Option(None, "--organization-config-rule-names", help="Rule names (repeatable)."))
 
 
-@app.command("put-organization-config-rule")
-def put_organization_config_rule(
-    ctx: typer.Context,
-    name: str = _ORG_RULE,
-    managed: str | None = typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON."),
-    custom_policy: str | None = typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ..."),
-    custom: str | None = typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally)."),
-    excluded: list[str] | None = typer.Option(None, "--excluded-accounts", help="Accounts to leave out (repeatable or comma-separated)."),
-) -> None:
-    """Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).
-
-    Example: awsmon config put-organization-config-rule --organization-config-rule-name retention --organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK
-    """
-    from awsmon.services.config import put_org_rule
-
-    renderer(ctx).render(put_org_rule(app_ctx(ctx), name, managed=managed, custom_policy=custom_policy, custom=custom,
-                                      excluded=split_values(excluded)))  # fmt: skip
+_command("put-organization-config-rule", "put_org_rule",
+         "Deploy a Config rule into every account of the organization (PutOrganizationConfigRule).\n\n"
+         "Example: awsmon config put-organization-config-rule --organization-config-rule-name retention "
+         "--organization-managed-rule-metadata RuleIdentifier=CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+         _ORG_RULE,
+         ("managed", str | None, typer.Option(None, "--organization-managed-rule-metadata", help="RuleIdentifier=ID,InputParameters=JSON,ResourceTypesScope=T1,T2,... or JSON.")),
+         ("custom_policy", str | None, typer.Option(None, "--organization-custom-policy-rule-metadata", help="JSON: PolicyRuntime guard-2.x.x, PolicyText, OrganizationConfigRuleTriggerTypes, ...")),
+         ("custom", str | None, typer.Option(None, "--organization-custom-rule-metadata", help="JSON (Lambda rules: refused locally).")),
+         _EXCLUDED)  # fmt: skip
 
 
-@app.command("describe-organization-config-rules")
-def describe_organization_config_rules(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
-    """Organization config rules (DescribeOrganizationConfigRules; management account).
-
-    Example: awsmon config describe-organization-config-rules
-    """
-    from awsmon.services.config import describe_org_rules
-
-    renderer(ctx).render(describe_org_rules(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRules",
-                         columns=[Column("OrganizationConfigRuleName"), Column("ExcludedAccounts"),
-                                  Column("LastUpdateTime")])  # fmt: skip
+_command("describe-organization-config-rules", "describe_org_rules",
+         "Organization config rules (DescribeOrganizationConfigRules; management account).\n\n"
+         "Example: awsmon config describe-organization-config-rules",
+         _ORG_RULE_NAMES, rows_key="OrganizationConfigRules",
+         columns=[Column("OrganizationConfigRuleName"), Column("ExcludedAccounts"), Column("LastUpdateTime")])
 
 
-@app.command("describe-organization-config-rule-statuses")
-def describe_organization_config_rule_statuses(ctx: typer.Context, names: list[str] | None = _ORG_RULE_NAMES) -> None:
-    """Deployment status of organization config rules (DescribeOrganizationConfigRuleStatuses).
-
-    Example: awsmon config describe-organization-config-rule-statuses
-    """
-    from awsmon.services.config import org_rule_statuses
-
-    renderer(ctx).render(org_rule_statuses(app_ctx(ctx), split_values(names)), rows_key="OrganizationConfigRuleStatuses",
-                         columns=[Column("OrganizationConfigRuleName"), Column("OrganizationRuleStatus"),
-                                  Column("ErrorCode"), Column("ErrorMessage"), Column("LastUpdateTime")])  # fmt: skip
+_command("describe-organization-config-rule-statuses", "org_rule_statuses",
+         "Deployment status of organization config rules (DescribeOrganizationConfigRuleStatuses).\n\n"
+         "Example: awsmon config describe-organization-config-rule-statuses",
+         _ORG_RULE_NAMES, rows_key="OrganizationConfigRuleStatuses",
+         columns=[Column("OrganizationConfigRuleName"), Column("OrganizationRuleStatus"), Column("ErrorCode"),
+                  Column("ErrorMessage"), Column("LastUpdateTime")])  # fmt: skip
 
 
-@app.command("get-organization-config-rule-detailed-status")
-def get_organization_config_rule_detailed_status(
-    ctx: typer.Context,
-    name: str = _ORG_RULE,
-    account: str | None = typer.Option(None, "--account-id", help="Only this member account."),
-    status: str | None = typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...)."),
-) -> None:
-    """The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).
-
-    Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention
-    """
-    from awsmon.services.config import org_rule_detailed_status
-
-    renderer(ctx).render(org_rule_detailed_status(app_ctx(ctx), name, account=account, status=status),
-                         rows_key="OrganizationConfigRuleDetailedStatus",
-                         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"),
-                                  Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+_command("get-organization-config-rule-detailed-status", "org_rule_detailed_status",
+         "The rule's deployment in each member account (GetOrganizationConfigRuleDetailedStatus).\n\n"
+         "Example: awsmon config get-organization-config-rule-detailed-status --organization-config-rule-name retention",
+         _ORG_RULE, _MEMBER_ACCOUNT,
+         ("status", str | None, typer.Option(None, "--member-account-rule-status", help="Only this status (CREATE_SUCCESSFUL, ...).")),
+         rows_key="OrganizationConfigRuleDetailedStatus",
+         columns=[Column("AccountId"), Column("ConfigRuleName"), Column("MemberAccountRuleStatus"), Column("ErrorCode"),
+                  Column("ErrorMessage")])  # fmt: skip
 
 
-@app.command("delete-organization-config-rule")
-def delete_organization_config_rule(ctx: typer.Context, name: str = _ORG_RULE) -> None:
-    """Delete an organization config rule from every member account (DeleteOrganizationConfigRule).
-
-    Example: awsmon config delete-organization-config-rule --organization-config-rule-name retention
-    """
-    from awsmon.services.config import delete_org_rule
-
-    renderer(ctx).render(delete_org_rule(app_ctx(ctx), name))
+_command("delete-organization-config-rule", "delete_org_rule",
+         "Delete an organization config rule from every member account (DeleteOrganizationConfigRule).\n\n"
+         "Example: awsmon config delete-organization-config-rule --organization-config-rule-name retention",
+         _ORG_RULE)
 
 
-@app.command("describe-conformance-packs")
-def describe_conformance_packs(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (repeatable)."),
-) -> None:
-    """Conformance packs (DescribeConformancePacks).
-
-    Example: awsmon config describe-conformance-packs
-    """
-    from awsmon.services.config import describe_packs
-
-    renderer(ctx).render(describe_packs(app_ctx(ctx), split_values(names)), rows_key="ConformancePackDetails",
-                         columns=[Column("ConformancePackName"), Column("ConformancePackId"),
-                                  Column("LastUpdateRequestedTime")])  # fmt: skip
+_command("describe-conformance-packs", "describe_packs",
+         "Conformance packs (DescribeConformancePacks).\n\nExample: awsmon config describe-conformance-packs",
+         ("names", list[str] | None, typer.Option(None, "--conformance-pack-names", help="Pack names (repeatable).")),
+         rows_key="ConformancePackDetails",
+         columns=[Column("ConformancePackName"), Column("ConformancePackId"), Column("LastUpdateRequestedTime")])
 
 
-@app.command("describe-conformance-pack-compliance")
-def describe_conformance_pack_compliance(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
-    rules: list[str] | None = typer.Option(None, "--config-rule-names", help="Only these rules."),
-    compliance_type: str | None = typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA."),
-) -> None:
-    """Compliance of each rule of a pack (DescribeConformancePackCompliance).
-
-    Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis
-    """
-    from awsmon.services.config import pack_compliance
-
-    renderer(ctx).render(pack_compliance(app_ctx(ctx), name, rules=split_values(rules) or [], compliance_type=compliance_type),
-                         rows_key="ConformancePackRuleComplianceList",
-                         columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
+_command("describe-conformance-pack-compliance", "pack_compliance",
+         "Compliance of each rule of a pack (DescribeConformancePackCompliance).\n\n"
+         "Example: awsmon config describe-conformance-pack-compliance --conformance-pack-name cis",
+         ("name", str, typer.Option(..., "--conformance-pack-name", help="Pack name.")),
+         ("rules", list[str] | None, typer.Option(None, "--config-rule-names", help="Only these rules.")),
+         ("compliance_type", str | None, typer.Option(None, "--compliance-type", help="COMPLIANT, NON_COMPLIANT or INSUFFICIENT_DATA.")),
+         rows_key="ConformancePackRuleComplianceList", columns=[Column("ConfigRuleName"), Column("ComplianceType")])  # fmt: skip
 
 
-@app.command("get-conformance-pack-compliance-summary")
-def get_conformance_pack_compliance_summary(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--conformance-pack-names", help="Pack names (default: all)."),
-) -> None:
-    """One compliance status per pack (GetConformancePackComplianceSummary).
-
-    Example: awsmon config get-conformance-pack-compliance-summary
-    """
-    from awsmon.services.config import pack_summary
-
-    renderer(ctx).render(pack_summary(app_ctx(ctx), split_values(names) or []), rows_key="ConformancePackComplianceSummaryList",
-                         columns=[Column("ConformancePackName"), Column("ConformancePackComplianceStatus")])  # fmt: skip
+_command("get-conformance-pack-compliance-summary", "pack_summary",
+         "One compliance status per pack (GetConformancePackComplianceSummary).\n\n"
+         "Example: awsmon config get-conformance-pack-compliance-summary",
+         ("names", list[str] | None, typer.Option(None, "--conformance-pack-names", help="Pack names (default: all).")),
+         rows_key="ConformancePackComplianceSummaryList",
+         columns=[Column("ConformancePackName"), Column("ConformancePackComplianceStatus")])
 
 
-@app.command("delete-conformance-pack")
-def delete_conformance_pack(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--conformance-pack-name", help="Pack name."),
-) -> None:
-    """Delete a pack and its rules (DeleteConformancePack).
-
-    Example: awsmon config delete-conformance-pack --conformance-pack-name cis
-    """
-    from awsmon.services.config import delete_pack
-
-    renderer(ctx).render(delete_pack(app_ctx(ctx), name))
+_command("delete-conformance-pack", "delete_pack",
+         "Delete a pack and its rules (DeleteConformancePack).\n\n"
+         "Example: awsmon config delete-conformance-pack --conformance-pack-name cis",
+         ("name", str, typer.Option(..., "--conformance-pack-name", help="Pack name.")))
 
 
 # -- aggregators -----------------------------------------------------------------------------------------------------
-_AGG = typer.Option(..., "--configuration-aggregator-name", help="Aggregator name.")
+_AGG = ("name", str, typer.Option(..., "--configuration-aggregator-name", help="Aggregator name."))
+_AUTHORIZATION = (("account", str, typer.Option(..., "--authorized-account-id", help="The aggregator's account.")),
+                  ("region", str, typer.Option(..., "--authorized-aws-region", help="The aggregator's Region.")))
 
 
-@app.command("put-configuration-aggregator")
-def put_configuration_aggregator(
-    ctx: typer.Context,
-    name: str = _AGG,
-    sources: str | None = typer.Option(None, "--account-aggregation-sources",
-                                       help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).'),
-    organization: str | None = typer.Option(None, "--organization-aggregation-source",
-                                            help="RoleArn=ARN,AllAwsRegions=true (or AwsRegions=r1,r2) or JSON: every account of the organization."),
-) -> None:
-    """Create or update an aggregator over accounts and Regions, or the whole organization (PutConfigurationAggregator).
-
-    Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all --account-aggregation-sources '[{"AccountIds":["111111111111"],"AllAwsRegions":true}]'
-    """
-    from awsmon.services.config import put_aggregator
-
-    renderer(ctx).render(put_aggregator(app_ctx(ctx), name, sources, organization))
+def _filters(help_text: str) -> tuple[str, Any, Any]:
+    return "filters", str | None, typer.Option(None, "--filters", help=help_text)
 
 
-@app.command("describe-configuration-aggregators")
-def describe_configuration_aggregators(
-    ctx: typer.Context,
-    names: list[str] | None = typer.Option(None, "--configuration-aggregator-names", help="Aggregator names."),
-) -> None:
-    """Aggregators of this account and Region (DescribeConfigurationAggregators).
-
-    Example: awsmon config describe-configuration-aggregators
-    """
-    from awsmon.services.config import describe_aggregators
-
-    renderer(ctx).render(describe_aggregators(app_ctx(ctx), split_values(names)), rows_key="ConfigurationAggregators",
-                         columns=[Column("ConfigurationAggregatorName"), Column("CreationTime"), Column("LastUpdatedTime")])  # fmt: skip
+def _group_by(help_text: str) -> tuple[str, Any, Any]:
+    return "group_by", str | None, typer.Option(None, "--group-by-key", help=help_text)
 
 
-@app.command("delete-configuration-aggregator")
-def delete_configuration_aggregator(ctx: typer.Context, name: str = _AGG) -> None:
-    """Delete an aggregator (DeleteConfigurationAggregator).
-
-    Example: awsmon config delete-configuration-aggregator --configuration-aggregator-name all
-    """
-    from awsmon.services.config import delete_aggregator
-
-    renderer(ctx).render(delete_aggregator(app_ctx(ctx), name))
-
-
-@app.command("describe-configuration-aggregator-sources-status")
-def describe_configuration_aggregator_sources_status(ctx: typer.Context, name: str = _AGG) -> None:
-    """Which sources an aggregator collects, and which lack an authorization (DescribeConfigurationAggregatorSourcesStatus).
-
-    Example: awsmon config describe-configuration-aggregator-sources-status --configuration-aggregator-name all
-    """
-    from awsmon.services.config import aggregator_sources
-
-    renderer(ctx).render(aggregator_sources(app_ctx(ctx), name), rows_key="AggregatedSourceStatusList",
-                         columns=[Column("SourceId"), Column("AwsRegion"), Column("LastUpdateStatus"), Column("LastErrorCode")])  # fmt: skip
+_command("put-configuration-aggregator", "put_aggregator",
+         "Create or update an aggregator over accounts and Regions, or the whole organization "
+         "(PutConfigurationAggregator).\n\n"
+         "Example: awsmon config put-configuration-aggregator --configuration-aggregator-name all "
+         "--account-aggregation-sources '[{\"AccountIds\":[\"111111111111\"],\"AllAwsRegions\":true}]'",
+         _AGG,
+         ("sources", str | None, typer.Option(None, "--account-aggregation-sources",
+                                              help='JSON: [{"AccountIds": [...], "AwsRegions": [...]}] or AllAwsRegions (inline or file://).')),
+         ("organization", str | None, typer.Option(None, "--organization-aggregation-source",
+                                                   help="RoleArn=ARN,AllAwsRegions=true (or AwsRegions=r1,r2) or JSON: every account of the organization.")))  # fmt: skip
 
 
-@app.command("put-aggregation-authorization")
-def put_aggregation_authorization(
-    ctx: typer.Context,
-    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
-    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
-) -> None:
-    """Let an aggregator account collect this account's data in this Region (PutAggregationAuthorization).
-
-    Example: awsmon config put-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
-    """
-    from awsmon.services.config import put_authorization
-
-    renderer(ctx).render(put_authorization(app_ctx(ctx), account, region))
+_command("describe-configuration-aggregators", "describe_aggregators",
+         "Aggregators of this account and Region (DescribeConfigurationAggregators).\n\n"
+         "Example: awsmon config describe-configuration-aggregators",
+         ("names", list[str] | None, typer.Option(None, "--configuration-aggregator-names", help="Aggregator names.")),
+         rows_key="ConfigurationAggregators",
+         columns=[Column("ConfigurationAggregatorName"), Column("CreationTime"), Column("LastUpdatedTime")])
 
 
-@app.command("describe-aggregation-authorizations")
-def describe_aggregation_authorizations(ctx: typer.Context) -> None:
-    """Authorizations this account gave in this Region (DescribeAggregationAuthorizations).
-
-    Example: awsmon config describe-aggregation-authorizations
-    """
-    from awsmon.services.config import describe_authorizations
-
-    renderer(ctx).render(describe_authorizations(app_ctx(ctx)), rows_key="AggregationAuthorizations",
-                         columns=[Column("AuthorizedAccountId"), Column("AuthorizedAwsRegion"), Column("CreationTime")])  # fmt: skip
+_command("delete-configuration-aggregator", "delete_aggregator",
+         "Delete an aggregator (DeleteConfigurationAggregator).\n\n"
+         "Example: awsmon config delete-configuration-aggregator --configuration-aggregator-name all",
+         _AGG)
 
 
-@app.command("delete-aggregation-authorization")
-def delete_aggregation_authorization(
-    ctx: typer.Context,
-    account: str = typer.Option(..., "--authorized-account-id", help="The aggregator's account."),
-    region: str = typer.Option(..., "--authorized-aws-region", help="The aggregator's Region."),
-) -> None:
-    """Withdraw an authorization (DeleteAggregationAuthorization).
-
-    Example: awsmon config delete-aggregation-authorization --authorized-account-id 111111111111 --authorized-aws-region us-east-1
-    """
-    from awsmon.services.config import delete_authorization
-
-    renderer(ctx).render(delete_authorization(app_ctx(ctx), account, region))
+_command("describe-configuration-aggregator-sources-status", "aggregator_sources",
+         "Which sources an aggregator collects, and which lack an authorization "
+         "(DescribeConfigurationAggregatorSourcesStatus).\n\n"
+         "Example: awsmon config describe-configuration-aggregator-sources-status --configuration-aggregator-name all",
+         _AGG, rows_key="AggregatedSourceStatusList",
+         columns=[Column("SourceId"), Column("AwsRegion"), Column("LastUpdateStatus"), Column("LastErrorCode")])
 
 
-@app.command("describe-aggregate-compliance-by-config-rules")
-def describe_aggregate_compliance_by_config_rules(
-    ctx: typer.Context,
-    name: str = _AGG,
-    filters: str | None = typer.Option(None, "--filters", help="ConfigRuleName=..,ComplianceType=..,AccountId=..,AwsRegion=.."),
-) -> None:
-    """Compliance of every rule in every source account and Region (DescribeAggregateComplianceByConfigRules).
-
-    Example: awsmon config describe-aggregate-compliance-by-config-rules --configuration-aggregator-name all
-    """
-    from awsmon.services.config import aggregate_by_rules
-
-    renderer(ctx).render(aggregate_by_rules(app_ctx(ctx), name, filters), rows_key="AggregateComplianceByConfigRules",
-                         columns=[Column("AccountId"), Column("AwsRegion"), Column("ConfigRuleName"),
-                                  Column("ComplianceType", "Compliance.ComplianceType")])  # fmt: skip
+_command("put-aggregation-authorization", "put_authorization",
+         "Let an aggregator account collect this account's data in this Region (PutAggregationAuthorization).\n\n"
+         "Example: awsmon config put-aggregation-authorization --authorized-account-id 111111111111 "
+         "--authorized-aws-region us-east-1",
+         *_AUTHORIZATION)
 
 
-@app.command("get-aggregate-config-rule-compliance-summary")
-def get_aggregate_config_rule_compliance_summary(
-    ctx: typer.Context,
-    name: str = _AGG,
-    group_by: str | None = typer.Option(None, "--group-by-key", help="ACCOUNT_ID or AWS_REGION."),
-    filters: str | None = typer.Option(None, "--filters", help="AccountId=..,AwsRegion=.."),
-) -> None:
-    """Compliant and non-compliant rule counts, by account or Region (GetAggregateConfigRuleComplianceSummary).
-
-    Example: awsmon config get-aggregate-config-rule-compliance-summary --configuration-aggregator-name all --group-by-key ACCOUNT_ID
-    """
-    from awsmon.services.config import aggregate_rule_summary
-
-    renderer(ctx).render(aggregate_rule_summary(app_ctx(ctx), name, group_by, filters), rows_key="AggregateComplianceCounts",
-                         columns=[Column("GroupName"),
-                                  Column("Compliant", "ComplianceSummary.CompliantResourceCount.CappedCount"),
-                                  Column("NonCompliant", "ComplianceSummary.NonCompliantResourceCount.CappedCount")])  # fmt: skip
+_command("describe-aggregation-authorizations", "describe_authorizations",
+         "Authorizations this account gave in this Region (DescribeAggregationAuthorizations).\n\n"
+         "Example: awsmon config describe-aggregation-authorizations",
+         rows_key="AggregationAuthorizations",
+         columns=[Column("AuthorizedAccountId"), Column("AuthorizedAwsRegion"), Column("CreationTime")])
 
 
-@app.command("get-aggregate-discovered-resource-counts")
-def get_aggregate_discovered_resource_counts(
-    ctx: typer.Context,
-    name: str = _AGG,
-    group_by: str | None = typer.Option(None, "--group-by-key", help="RESOURCE_TYPE, ACCOUNT_ID or AWS_REGION."),
-    filters: str | None = typer.Option(None, "--filters", help="ResourceType=..,AccountId=..,Region=.."),
-) -> None:
-    """Recorded resources across the aggregator's sources (GetAggregateDiscoveredResourceCounts).
+_command("delete-aggregation-authorization", "delete_authorization",
+         "Withdraw an authorization (DeleteAggregationAuthorization).\n\n"
+         "Example: awsmon config delete-aggregation-authorization --authorized-account-id 111111111111 "
+         "--authorized-aws-region us-east-1",
+         *_AUTHORIZATION)
 
-    Example: awsmon config get-aggregate-discovered-resource-counts --configuration-aggregator-name all --group-by-key RESOURCE_TYPE
-    """
-    from awsmon.services.config import aggregate_resource_counts
 
-    renderer(ctx).render(aggregate_resource_counts(app_ctx(ctx), name, group_by, filters), rows_key="GroupedResourceCounts",
-                         columns=[Column("GroupName"), Column("ResourceCount")])  # fmt: skip
+_command("describe-aggregate-compliance-by-config-rules", "aggregate_by_rules",
+         "Compliance of every rule in every source account and Region (DescribeAggregateComplianceByConfigRules).\n\n"
+         "Example: awsmon config describe-aggregate-compliance-by-config-rules --configuration-aggregator-name all",
+         _AGG, _filters("ConfigRuleName=..,ComplianceType=..,AccountId=..,AwsRegion=.."),
+         rows_key="AggregateComplianceByConfigRules",
+         columns=[Column("AccountId"), Column("AwsRegion"), Column("ConfigRuleName"),
+                  Column("ComplianceType", "Compliance.ComplianceType")])  # fmt: skip
+
+
+_command("get-aggregate-config-rule-compliance-summary", "aggregate_rule_summary",
+         "Compliant and non-compliant rule counts, by account or Region (GetAggregateConfigRuleComplianceSummary).\n\n"
+         "Example: awsmon config get-aggregate-config-rule-compliance-summary --configuration-aggregator-name all "
+         "--group-by-key ACCOUNT_ID",
+         _AGG, _group_by("ACCOUNT_ID or AWS_REGION."), _filters("AccountId=..,AwsRegion=.."),
+         rows_key="AggregateComplianceCounts",
+         columns=[Column("GroupName"), Column("Compliant", "ComplianceSummary.CompliantResourceCount.CappedCount"),
+                  Column("NonCompliant", "ComplianceSummary.NonCompliantResourceCount.CappedCount")])  # fmt: skip
+
+
+_command("get-aggregate-discovered-resource-counts", "aggregate_resource_counts",
+         "Recorded resources across the aggregator's sources (GetAggregateDiscoveredResourceCounts).\n\n"
+         "Example: awsmon config get-aggregate-discovered-resource-counts --configuration-aggregator-name all "
+         "--group-by-key RESOURCE_TYPE",
+         _AGG, _group_by("RESOURCE_TYPE, ACCOUNT_ID or AWS_REGION."), _filters("ResourceType=..,AccountId=..,Region=.."),
+         rows_key="GroupedResourceCounts", columns=[Column("GroupName"), Column("ResourceCount")])
 
 
 # -- advanced query --------------------------------------------------------------------------------------------------

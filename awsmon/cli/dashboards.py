@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, names_option, renderer, split_values
+from awsmon.cli._common import app_ctx, group, names_option, service_command
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -18,63 +18,33 @@ app = group(
 )
 
 
-@app.command("put-dashboard")
-def put_dashboard(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--dashboard-name", "--name", help="Letters, digits, '-' and '_' (at most 255)."),
-    body: str = typer.Option(..., "--dashboard-body", "--body", help="The body JSON, file://path or - (stdin)."),
-) -> None:
-    """Create or replace a dashboard (PutDashboard); the body is validated as AWS validates it.
-
-    Example: awsmon dashboards put-dashboard --dashboard-name ops --dashboard-body file://ops.json
-    """
-    from awsmon.services.dashboards import put_dashboard as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name, body), rows_key="DashboardValidationMessages",
-                         columns=[Column("DataPath"), Column("Message")])  # fmt: skip
+service_command(app, "put-dashboard", "awsmon.services.dashboards:put_dashboard",
+                "Create or replace a dashboard (PutDashboard); the body is validated as AWS validates it.\n\n"
+                "Example: awsmon dashboards put-dashboard --dashboard-name ops --dashboard-body file://ops.json",
+                ("name", str, typer.Option(..., "--dashboard-name", "--name", help="Letters, digits, '-' and '_' (at most 255).")),
+                ("body", str, typer.Option(..., "--dashboard-body", "--body", help="The body JSON, file://path or - (stdin).")),
+                rows_key="DashboardValidationMessages", columns=[Column("DataPath"), Column("Message")])  # fmt: skip
 
 
-@app.command("get-dashboard")
-def get_dashboard(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--dashboard-name", "--name", help="The dashboard."),
-) -> None:
-    """Print a dashboard's name, ARN and body (GetDashboard).
-
-    Example: awsmon dashboards get-dashboard --dashboard-name ops -o json
-    """
-    from awsmon.services.dashboards import get_dashboard as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "get-dashboard", "awsmon.services.dashboards:get_dashboard",
+                "Print a dashboard's name, ARN and body (GetDashboard).\n\n"
+                "Example: awsmon dashboards get-dashboard --dashboard-name ops -o json",
+                ("name", str, typer.Option(..., "--dashboard-name", "--name", help="The dashboard.")),
+                detail=True)
 
 
-@app.command("list-dashboards")
-def list_dashboards(
-    ctx: typer.Context,
-    prefix: str | None = typer.Option(None, "--dashboard-name-prefix", "--prefix", help="Only names starting with this."),
-) -> None:
-    """List dashboards (ListDashboards, every page).
-
-    Example: awsmon dashboards list-dashboards --prefix ops
-    """
-    from awsmon.services.dashboards import list_dashboards as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="DashboardEntries",
-                         columns=[Column("DashboardName"), Column("LastModified"), Column("Size")])  # fmt: skip
+service_command(app, "list-dashboards", "awsmon.services.dashboards:list_dashboards",
+                "List dashboards (ListDashboards, every page).\n\n"
+                "Example: awsmon dashboards list-dashboards --prefix ops",
+                ("prefix", str | None, typer.Option(None, "--dashboard-name-prefix", "--prefix", help="Only names starting with this.")),
+                rows_key="DashboardEntries",
+                columns=[Column("DashboardName"), Column("LastModified"), Column("Size")])  # fmt: skip
 
 
-@app.command("delete-dashboards")
-def delete_dashboards(
-    ctx: typer.Context,
-    names: list[str] = names_option("--dashboard-names", "--name", help="Dashboards to delete"),
-) -> None:
-    """Delete dashboards (DeleteDashboards): all of them, or none when one does not exist.
-
-    Example: awsmon dashboards delete-dashboards --dashboard-names ops --dashboard-names old
-    """
-    from awsmon.services.dashboards import delete_dashboards as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)))
+service_command(app, "delete-dashboards", "awsmon.services.dashboards:delete_dashboards",
+                "Delete dashboards (DeleteDashboards): all of them, or none when one does not exist.\n\n"
+                "Example: awsmon dashboards delete-dashboards --dashboard-names ops --dashboard-names old",
+                ("names", list[str], names_option("--dashboard-names", "--name", help="Dashboards to delete")))  # fmt: skip
 
 
 @app.command("show")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -21,6 +21,7 @@ app = group(
 
 _TABLE_COLUMNS = [Column("TableName"), Column("TableStatus"), Column("ItemCount"), Column("TableArn")]
 TABLE_HELP = "Table name."
+_TABLE = ("table_name", str, typer.Option(..., "--table-name", help=TABLE_HELP))
 
 
 @app.command("create-table")
@@ -44,28 +45,18 @@ def create_table(
     renderer(ctx).render(data, columns=[Column(c.header, "TableDescription." + (c.path or c.header)) for c in _TABLE_COLUMNS])
 
 
-@app.command("delete-table")
-def delete_table(ctx: typer.Context, table_name: str = typer.Option(..., "--table-name", help=TABLE_HELP)) -> None:
-    """Delete a table and its items (DeleteTable).
-
-    Example: awsmon dynamodb delete-table --table-name orders
-    """
-    from awsmon.services.dynamodb import delete_table as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), table_name=table_name),
-                         columns=[Column(c.header, "TableDescription." + (c.path or c.header)) for c in _TABLE_COLUMNS])  # fmt: skip
+service_command(app, "delete-table", "awsmon.services.dynamodb:delete_table",
+                "Delete a table and its items (DeleteTable).\n\n"
+                "Example: awsmon dynamodb delete-table --table-name orders",
+                _TABLE,
+                columns=[Column(c.header, "TableDescription." + (c.path or c.header)) for c in _TABLE_COLUMNS])  # fmt: skip
 
 
-@app.command("describe-table")
-def describe_table(ctx: typer.Context, table_name: str = typer.Option(..., "--table-name", help=TABLE_HELP)) -> None:
-    """Describe a table (DescribeTable).
-
-    Example: awsmon dynamodb describe-table --table-name orders -o json
-    """
-    from awsmon.services.dynamodb import describe_table as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), table_name=table_name),
-                         columns=[Column(c.header, "Table." + (c.path or c.header)) for c in _TABLE_COLUMNS])  # fmt: skip
+service_command(app, "describe-table", "awsmon.services.dynamodb:describe_table",
+                "Describe a table (DescribeTable).\n\n"
+                "Example: awsmon dynamodb describe-table --table-name orders -o json",
+                _TABLE,
+                columns=[Column(c.header, "Table." + (c.path or c.header)) for c in _TABLE_COLUMNS])
 
 
 @app.command("list-tables")
@@ -80,48 +71,24 @@ def list_tables(ctx: typer.Context) -> None:
     renderer(ctx).render(data, rows_key="TableNames", columns=[Column("TableName", "")])
 
 
-@app.command("update-continuous-backups")
-def update_continuous_backups(
-    ctx: typer.Context,
-    table_name: str = typer.Option(..., "--table-name", help=TABLE_HELP),
-    specification: str = typer.Option(..., "--point-in-time-recovery-specification", help="PointInTimeRecoveryEnabled=true|false."),
-) -> None:
-    """Turn point-in-time recovery on or off (UpdateContinuousBackups).
-
-    Example: awsmon dynamodb update-continuous-backups --table-name orders --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true
-    """
-    from awsmon.services.dynamodb import update_continuous_backups as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), table_name=table_name, specification=specification),
-                         columns=[Column("ContinuousBackupsStatus", "ContinuousBackupsDescription.ContinuousBackupsStatus"),
+service_command(app, "update-continuous-backups", "awsmon.services.dynamodb:update_continuous_backups",
+                "Turn point-in-time recovery on or off (UpdateContinuousBackups).\n\n"
+                "Example: awsmon dynamodb update-continuous-backups --table-name orders --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true",
+                _TABLE,
+                ("specification", str, typer.Option(..., "--point-in-time-recovery-specification", help="PointInTimeRecoveryEnabled=true|false.")),
+                columns=[Column("ContinuousBackupsStatus", "ContinuousBackupsDescription.ContinuousBackupsStatus"),
                                   Column("PointInTimeRecoveryStatus", "ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus")])  # fmt: skip
 
 
-@app.command("put-item")
-def put_item(
-    ctx: typer.Context,
-    table_name: str = typer.Option(..., "--table-name", help=TABLE_HELP),
-    item: str = typer.Option(..., "--item", help='Item JSON of attribute values, e.g. {"id": {"S": "1"}} (or file://PATH).'),
-) -> None:
-    """Write an item (PutItem).
-
-    Example: awsmon dynamodb put-item --table-name orders --item '{"id": {"S": "1"}, "total": {"N": "42"}}'
-    """
-    from awsmon.services.dynamodb import put_item as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), table_name=table_name, item=item))
+service_command(app, "put-item", "awsmon.services.dynamodb:put_item",
+                "Write an item (PutItem).\n\n"
+                "Example: awsmon dynamodb put-item --table-name orders --item '{\"id\": {\"S\": \"1\"}, \"total\": {\"N\": \"42\"}}'",
+                _TABLE,
+                ("item", str, typer.Option(..., "--item", help='Item JSON of attribute values, e.g. {"id": {"S": "1"}} (or file://PATH).')))  # fmt: skip
 
 
-@app.command("get-item")
-def get_item(
-    ctx: typer.Context,
-    table_name: str = typer.Option(..., "--table-name", help=TABLE_HELP),
-    key: str = typer.Option(..., "--key", help='Key JSON, e.g. {"id": {"S": "1"}} (or file://PATH).'),
-) -> None:
-    """Read an item by its key (GetItem).
-
-    Example: awsmon dynamodb get-item --table-name orders --key '{"id": {"S": "1"}}'
-    """
-    from awsmon.services.dynamodb import get_item as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), table_name=table_name, key=key))
+service_command(app, "get-item", "awsmon.services.dynamodb:get_item",
+                "Read an item by its key (GetItem).\n\n"
+                "Example: awsmon dynamodb get-item --table-name orders --key '{\"id\": {\"S\": \"1\"}}'",
+                _TABLE,
+                ("key", str, typer.Option(..., "--key", help='Key JSON, e.g. {"id": {"S": "1"}} (or file://PATH).')))  # fmt: skip

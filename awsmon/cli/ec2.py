@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
 from awsmon.output import Column
 
 app = group(
@@ -123,19 +123,11 @@ def create_security_group(
     renderer(ctx).render(data, columns=[Column("GroupId"), Column("SecurityGroupArn")])
 
 
-@app.command("delete-security-group")
-def delete_security_group(
-    ctx: typer.Context,
-    group_id: str | None = typer.Option(None, "--group-id", help="Security group id."),
-    group_name: str | None = typer.Option(None, "--group-name", help="Security group name (default VPC)."),
-) -> None:
-    """Delete a security group (DeleteSecurityGroup).
-
-    Example: awsmon ec2 delete-security-group --group-id sg-0123456789abcdef0
-    """
-    from awsmon.services.ec2 import delete_security_group as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), group_id=group_id, group_name=group_name))
+service_command(app, "delete-security-group", "awsmon.services.ec2:delete_security_group",
+                "Delete a security group (DeleteSecurityGroup).\n\n"
+                "Example: awsmon ec2 delete-security-group --group-id sg-0123456789abcdef0",
+                ("group_id", str | None, typer.Option(None, "--group-id", help="Security group id.")),
+                ("group_name", str | None, typer.Option(None, "--group-name", help="Security group name (default VPC).")))  # fmt: skip
 
 
 @app.command("describe-security-groups")
@@ -189,17 +181,9 @@ _ingress_command("revoke-security-group-ingress", False,
                  "awsmon ec2 revoke-security-group-ingress --group-id sg-0123456789abcdef0 --protocol tcp --port 22 --cidr 0.0.0.0/0")
 
 
-@app.command("set-instance-health")
-def set_instance_health(
-    ctx: typer.Context,
-    instance_id: str = typer.Option(..., "--instance-id", help="Instance id."),
-    check: str = typer.Option("system", "--check", help="system (hardware) or instance (OS) status check."),
-    failing: bool = typer.Option(True, "--failing/--passing", help="Make the check fail (default) or pass."),
-) -> None:
-    """Local only: make a status check fail or pass from now on (StatusCheckFailed_System/_Instance follow).
-
-    Example: awsmon ec2 set-instance-health --instance-id i-0123456789abcdef0 --check system --failing
-    """
-    from awsmon.services.ec2 import set_instance_health as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), instance_id=instance_id, check=check, failing=failing))
+service_command(app, "set-instance-health", "awsmon.services.ec2:set_instance_health",
+                "Local only: make a status check fail or pass from now on (StatusCheckFailed_System/_Instance follow).\n\n"
+                "Example: awsmon ec2 set-instance-health --instance-id i-0123456789abcdef0 --check system --failing",
+                ("instance_id", str, typer.Option(..., "--instance-id", help="Instance id.")),
+                ("check", str, typer.Option("system", "--check", help="system (hardware) or instance (OS) status check.")),
+                ("failing", bool, typer.Option(True, "--failing/--passing", help="Make the check fail (default) or pass.")))  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, renderer
+from awsmon.cli._common import app_ctx, renderer, service_command
 from awsmon.cli._common import group as make_group
 from awsmon.errors import UsageError
 
@@ -71,15 +71,10 @@ def create_delivery_stream(
     renderer(ctx).detail(svc(app_ctx(ctx), name, _destination(destination), stream_type))
 
 
-@app.command("describe-delivery-stream")
-def describe_delivery_stream(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """A delivery stream and its S3 destination (DescribeDeliveryStream).
-
-    Example: awsmon firehose describe-delivery-stream --delivery-stream-name logs
-    """
-    from awsmon.services.firehose import describe_delivery_stream as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "describe-delivery-stream", "awsmon.services.firehose:describe_delivery_stream",
+                "A delivery stream and its S3 destination (DescribeDeliveryStream).\n\n"
+                "Example: awsmon firehose describe-delivery-stream --delivery-stream-name logs",
+                ("name", str, _name_opt()), detail=True)
 
 
 @app.command("list-delivery-streams")
@@ -109,12 +104,7 @@ def put_record(
     renderer(ctx).detail(svc(app_ctx(ctx), name, record.removeprefix("Data=")))
 
 
-@app.command("delete-delivery-stream")
-def delete_delivery_stream(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Delete a delivery stream (its unflushed records are dropped) (DeleteDeliveryStream).
-
-    Example: awsmon firehose delete-delivery-stream --delivery-stream-name logs
-    """
-    from awsmon.services.firehose import delete_delivery_stream as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-delivery-stream", "awsmon.services.firehose:delete_delivery_stream",
+                "Delete a delivery stream (its unflushed records are dropped) (DeleteDeliveryStream).\n\n"
+                "Example: awsmon firehose delete-delivery-stream --delivery-stream-name logs",
+                ("name", str, _name_opt()), detail=True)

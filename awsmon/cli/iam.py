@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -40,29 +40,17 @@ def create_user(
                                                              Column("UserId", "User.UserId"), Column("Arn", "User.Arn")])  # fmt: skip
 
 
-@app.command("delete-user")
-def delete_user(ctx: typer.Context, user_name: str = typer.Option(..., "--user-name", help=USER_HELP)) -> None:
-    """Delete an IAM user (DeleteUser); its keys, policies and MFA devices must go first.
-
-    Example: awsmon iam delete-user --user-name alice
-    """
-    from awsmon.services.iam import delete_user as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), user_name=user_name))
+service_command(app, "delete-user", "awsmon.services.iam:delete_user",
+                "Delete an IAM user (DeleteUser); its keys, policies and MFA devices must go first.\n\n"
+                "Example: awsmon iam delete-user --user-name alice",
+                ("user_name", str, typer.Option(..., "--user-name", help=USER_HELP)))
 
 
-@app.command("list-users")
-def list_users(
-    ctx: typer.Context,
-    path_prefix: str | None = typer.Option(None, "--path-prefix", help="Only users under this path."),
-) -> None:
-    """List IAM users (ListUsers).
-
-    Example: awsmon iam list-users -o json
-    """
-    from awsmon.services.iam import list_users as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), path_prefix=path_prefix), rows_key="Users", columns=_USER_COLUMNS)
+service_command(app, "list-users", "awsmon.services.iam:list_users",
+                "List IAM users (ListUsers).\n\n"
+                "Example: awsmon iam list-users -o json",
+                ("path_prefix", str | None, typer.Option(None, "--path-prefix", help="Only users under this path.")),
+                rows_key="Users", columns=_USER_COLUMNS)  # fmt: skip
 
 
 @app.command("create-role")
@@ -133,104 +121,56 @@ _attach_command("detach-role-policy", "role", True, "Detach a managed policy fro
                 "awsmon iam detach-role-policy --role-name lab-role --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess")
 
 
-@app.command("create-access-key")
-def create_access_key(
-    ctx: typer.Context,
-    user_name: str | None = typer.Option(None, "--user-name", help="User (default: the caller; root's own keys as root)."),
-) -> None:
-    """Create an access key (CreateAccessKey); the secret is shown only here.
-
-    Example: awsmon iam create-access-key --user-name alice
-    """
-    from awsmon.services.iam import create_access_key as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), user_name=user_name),
-                         columns=[Column("UserName", "AccessKey.UserName"), Column("AccessKeyId", "AccessKey.AccessKeyId"),
+service_command(app, "create-access-key", "awsmon.services.iam:create_access_key",
+                "Create an access key (CreateAccessKey); the secret is shown only here.\n\n"
+                "Example: awsmon iam create-access-key --user-name alice",
+                ("user_name", str | None, typer.Option(None, "--user-name", help="User (default: the caller; root's own keys as root).")),
+                columns=[Column("UserName", "AccessKey.UserName"), Column("AccessKeyId", "AccessKey.AccessKeyId"),
                                   Column("SecretAccessKey", "AccessKey.SecretAccessKey"), Column("Status", "AccessKey.Status")])  # fmt: skip
 
 
-@app.command("list-access-keys")
-def list_access_keys(ctx: typer.Context, user_name: str | None = typer.Option(None, "--user-name", help=USER_HELP)) -> None:
-    """List a user's access keys (ListAccessKeys).
-
-    Example: awsmon iam list-access-keys --user-name alice
-    """
-    from awsmon.services.iam import list_access_keys as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), user_name=user_name), rows_key="AccessKeyMetadata", columns=_KEY_COLUMNS)
+service_command(app, "list-access-keys", "awsmon.services.iam:list_access_keys",
+                "List a user's access keys (ListAccessKeys).\n\n"
+                "Example: awsmon iam list-access-keys --user-name alice",
+                ("user_name", str | None, typer.Option(None, "--user-name", help=USER_HELP)),
+                rows_key="AccessKeyMetadata", columns=_KEY_COLUMNS)
 
 
-@app.command("update-access-key")
-def update_access_key(
-    ctx: typer.Context,
-    access_key_id: str = typer.Option(..., "--access-key-id", help="Access key id (AKIA...)."),
-    status: str = typer.Option(..., "--status", help="Active or Inactive."),
-    user_name: str | None = typer.Option(None, "--user-name", help=USER_HELP),
-) -> None:
-    """Activate or deactivate an access key (UpdateAccessKey).
-
-    Example: awsmon iam update-access-key --user-name alice --access-key-id AKIAEXAMPLE --status Inactive
-    """
-    from awsmon.services.iam import update_access_key as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), access_key_id=access_key_id, status=status, user_name=user_name))
+service_command(app, "update-access-key", "awsmon.services.iam:update_access_key",
+                "Activate or deactivate an access key (UpdateAccessKey).\n\n"
+                "Example: awsmon iam update-access-key --user-name alice --access-key-id AKIAEXAMPLE --status Inactive",
+                ("access_key_id", str, typer.Option(..., "--access-key-id", help="Access key id (AKIA...).")),
+                ("status", str, typer.Option(..., "--status", help="Active or Inactive.")),
+                ("user_name", str | None, typer.Option(None, "--user-name", help=USER_HELP)))  # fmt: skip
 
 
-@app.command("delete-access-key")
-def delete_access_key(
-    ctx: typer.Context,
-    access_key_id: str = typer.Option(..., "--access-key-id", help="Access key id (AKIA...)."),
-    user_name: str | None = typer.Option(None, "--user-name", help=USER_HELP),
-) -> None:
-    """Delete an access key (DeleteAccessKey).
-
-    Example: awsmon iam delete-access-key --user-name alice --access-key-id AKIAEXAMPLE
-    """
-    from awsmon.services.iam import delete_access_key as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), access_key_id=access_key_id, user_name=user_name))
+service_command(app, "delete-access-key", "awsmon.services.iam:delete_access_key",
+                "Delete an access key (DeleteAccessKey).\n\n"
+                "Example: awsmon iam delete-access-key --user-name alice --access-key-id AKIAEXAMPLE",
+                ("access_key_id", str, typer.Option(..., "--access-key-id", help="Access key id (AKIA...).")),
+                ("user_name", str | None, typer.Option(None, "--user-name", help=USER_HELP)))
 
 
-@app.command("create-virtual-mfa-device")
-def create_virtual_mfa_device(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--virtual-mfa-device-name", help="Device name."),
-    path: str | None = typer.Option(None, "--path", help="Path (default /)."),
-) -> None:
-    """Create a virtual MFA device (CreateVirtualMFADevice); prints its serial number and seed.
-
-    Example: awsmon iam create-virtual-mfa-device --virtual-mfa-device-name alice
-    """
-    from awsmon.services.iam import create_virtual_mfa_device as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name=name, path=path),
-                         columns=[Column("SerialNumber", "VirtualMFADevice.SerialNumber")])  # fmt: skip
+service_command(app, "create-virtual-mfa-device", "awsmon.services.iam:create_virtual_mfa_device",
+                "Create a virtual MFA device (CreateVirtualMFADevice); prints its serial number and seed.\n\n"
+                "Example: awsmon iam create-virtual-mfa-device --virtual-mfa-device-name alice",
+                ("name", str, typer.Option(..., "--virtual-mfa-device-name", help="Device name.")),
+                ("path", str | None, typer.Option(None, "--path", help="Path (default /).")),
+                columns=[Column("SerialNumber", "VirtualMFADevice.SerialNumber")])
 
 
-@app.command("enable-mfa-device")
-def enable_mfa_device(
-    ctx: typer.Context,
-    user_name: str = typer.Option(..., "--user-name", help=USER_HELP),
-    serial_number: str = typer.Option(..., "--serial-number", help="Device serial (virtual: its ARN)."),
-    code1: str = typer.Option(..., "--authentication-code1", help="First 6-digit code."),
-    code2: str = typer.Option(..., "--authentication-code2", help="Next 6-digit code."),
-) -> None:
-    """Enable an MFA device for a user (EnableMFADevice).
-
-    Example: awsmon iam enable-mfa-device --user-name alice --serial-number arn:aws:iam::123456789012:mfa/alice --authentication-code1 123456 --authentication-code2 789012
-    """
-    from awsmon.services.iam import enable_mfa_device as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), user_name=user_name, serial_number=serial_number, code1=code1, code2=code2))
+service_command(app, "enable-mfa-device", "awsmon.services.iam:enable_mfa_device",
+                "Enable an MFA device for a user (EnableMFADevice).\n\n"
+                "Example: awsmon iam enable-mfa-device --user-name alice --serial-number arn:aws:iam::123456789012:mfa/alice --authentication-code1 123456 --authentication-code2 789012",
+                ("user_name", str, typer.Option(..., "--user-name", help=USER_HELP)),
+                ("serial_number", str, typer.Option(..., "--serial-number", help="Device serial (virtual: its ARN).")),
+                ("code1", str, typer.Option(..., "--authentication-code1", help="First 6-digit code.")),
+                ("code2", str, typer.Option(..., "--authentication-code2", help="Next 6-digit code.")))  # fmt: skip
 
 
-@app.command("list-mfa-devices")
-def list_mfa_devices(ctx: typer.Context, user_name: str | None = typer.Option(None, "--user-name", help=USER_HELP)) -> None:
-    """List a user's MFA devices (ListMFADevices).
-
-    Example: awsmon iam list-mfa-devices --user-name alice
-    """
-    from awsmon.services.iam import list_mfa_devices as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), user_name=user_name), rows_key="MFADevices",
-                         columns=[Column("UserName"), Column("SerialNumber"), Column("EnableDate")])  # fmt: skip
+service_command(app, "list-mfa-devices", "awsmon.services.iam:list_mfa_devices",
+                "List a user's MFA devices (ListMFADevices).\n\n"
+                "Example: awsmon iam list-mfa-devices --user-name alice",
+                ("user_name", str | None, typer.Option(None, "--user-name", help=USER_HELP)),
+                rows_key="MFADevices",
+                columns=[Column("UserName"), Column("SerialNumber"), Column("EnableDate")])

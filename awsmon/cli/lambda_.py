@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -27,28 +27,19 @@ def _name_opt() -> str:
     return typer.Option(..., "--function-name", "--name", help="The function's name or ARN.")
 
 
-@app.command("create-function")
-def create_function(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--function-name", "--name", help="The function name (1-64 of [A-Za-z0-9_-])."),
-    runtime: str = typer.Option(..., "--runtime", help="python3.9 ... python3.14 run locally; other runtimes are recorded only."),
-    handler: str = typer.Option(..., "--handler", help="module.function, e.g. lambda_function.lambda_handler."),
-    role: str = typer.Option(..., "--role", help="The execution role ARN (arn:aws:iam::ACCOUNT:role/NAME)."),
-    zip_file: str = typer.Option(..., "--zip-file", help="The deployment package: fileb://function.zip."),
-    timeout: int | None = typer.Option(None, "--timeout", help="Seconds, 1-900 (default 3)."),
-    memory_size: int | None = typer.Option(None, "--memory-size", help="MB, 128-10240 (default 128)."),
-    environment: str | None = typer.Option(None, "--environment", help="Variables={KEY=VALUE,...} or JSON."),
-    description: str | None = typer.Option(None, "--description", help="A description (up to 256 characters)."),
-) -> None:
-    """Create a function from a zip package (CreateFunction).
-
-    Example: awsmon lambda create-function --function-name hello --runtime python3.12 --handler lambda_function.lambda_handler --role arn:aws:iam::123456789012:role/lambda-role --zip-file fileb://function.zip
-    """
-    from awsmon.services.lambda_ import create_function as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name=name, runtime=runtime, handler=handler, role=role, zip_file=zip_file,
-                             timeout=timeout, memory_size=memory_size, environment=environment,
-                             description=description))  # fmt: skip
+service_command(app, "create-function", "awsmon.services.lambda_:create_function",
+                "Create a function from a zip package (CreateFunction).\n\n"
+                "Example: awsmon lambda create-function --function-name hello --runtime python3.12 --handler lambda_function.lambda_handler --role arn:aws:iam::123456789012:role/lambda-role --zip-file fileb://function.zip",
+                ("name", str, typer.Option(..., "--function-name", "--name", help="The function name (1-64 of [A-Za-z0-9_-]).")),
+                ("runtime", str, typer.Option(..., "--runtime", help="python3.9 ... python3.14 run locally; other runtimes are recorded only.")),
+                ("handler", str, typer.Option(..., "--handler", help="module.function, e.g. lambda_function.lambda_handler.")),
+                ("role", str, typer.Option(..., "--role", help="The execution role ARN (arn:aws:iam::ACCOUNT:role/NAME).")),
+                ("zip_file", str, typer.Option(..., "--zip-file", help="The deployment package: fileb://function.zip.")),
+                ("timeout", int | None, typer.Option(None, "--timeout", help="Seconds, 1-900 (default 3).")),
+                ("memory_size", int | None, typer.Option(None, "--memory-size", help="MB, 128-10240 (default 128).")),
+                ("environment", str | None, typer.Option(None, "--environment", help="Variables={KEY=VALUE,...} or JSON.")),
+                ("description", str | None, typer.Option(None, "--description", help="A description (up to 256 characters).")),
+                detail=True)  # fmt: skip
 
 
 @app.command("invoke")
@@ -73,83 +64,46 @@ def invoke(
                              invocation_type=invocation_type, log_type=log_type, binary_format=binary_format))  # fmt: skip
 
 
-@app.command("list-functions")
-def list_functions(
-    ctx: typer.Context,
-    max_items: int | None = typer.Option(None, "--max-items", help="At most this many functions."),
-) -> None:
-    """List functions (ListFunctions, all pages), in name order.
-
-    Example: awsmon lambda list-functions -o table
-    """
-    from awsmon.services.lambda_ import list_functions as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), max_items), rows_key="Functions", columns=FUNCTION_COLUMNS)
+service_command(app, "list-functions", "awsmon.services.lambda_:list_functions",
+                "List functions (ListFunctions, all pages), in name order.\n\n"
+                "Example: awsmon lambda list-functions -o table",
+                ("max_items", int | None, typer.Option(None, "--max-items", help="At most this many functions.")),
+                rows_key="Functions", columns=FUNCTION_COLUMNS)  # fmt: skip
 
 
-@app.command("get-function")
-def get_function(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Show a function's configuration and code location (GetFunction).
-
-    Example: awsmon lambda get-function --function-name hello
-    """
-    from awsmon.services.lambda_ import get_function as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "get-function", "awsmon.services.lambda_:get_function",
+                "Show a function's configuration and code location (GetFunction).\n\n"
+                "Example: awsmon lambda get-function --function-name hello",
+                ("name", str, _name_opt()), detail=True)
 
 
-@app.command("delete-function")
-def delete_function(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Delete a function (DeleteFunction); its log group stays, as on AWS.
-
-    Example: awsmon lambda delete-function --function-name hello
-    """
-    from awsmon.services.lambda_ import delete_function as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-function", "awsmon.services.lambda_:delete_function",
+                "Delete a function (DeleteFunction); its log group stays, as on AWS.\n\n"
+                "Example: awsmon lambda delete-function --function-name hello",
+                ("name", str, _name_opt()), detail=True)
 
 
-@app.command("update-function-code")
-def update_function_code(
-    ctx: typer.Context,
-    name: str = _name_opt(),
-    zip_file: str = typer.Option(..., "--zip-file", help="The new deployment package: fileb://function.zip."),
-) -> None:
-    """Replace a function's code (UpdateFunctionCode).
-
-    Example: awsmon lambda update-function-code --function-name hello --zip-file fileb://function.zip
-    """
-    from awsmon.services.lambda_ import update_function_code as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name=name, zip_file=zip_file))
+service_command(app, "update-function-code", "awsmon.services.lambda_:update_function_code",
+                "Replace a function's code (UpdateFunctionCode).\n\n"
+                "Example: awsmon lambda update-function-code --function-name hello --zip-file fileb://function.zip",
+                ("name", str, _name_opt()),
+                ("zip_file", str, typer.Option(..., "--zip-file", help="The new deployment package: fileb://function.zip.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("add-permission")
-def add_permission(
-    ctx: typer.Context,
-    name: str = _name_opt(),
-    statement_id: str = typer.Option(..., "--statement-id", help="A unique statement id."),
-    action: str = typer.Option(..., "--action", help="e.g. lambda:InvokeFunction."),
-    principal: str = typer.Option(..., "--principal", help="A service (events.amazonaws.com), an account id or an ARN."),
-    source_arn: str | None = typer.Option(None, "--source-arn", help="Only calls on behalf of this resource (a rule ARN)."),
-    source_account: str | None = typer.Option(None, "--source-account", help="Only calls on behalf of this account."),
-) -> None:
-    """Grant a service or account permission to invoke the function (AddPermission).
-
-    Example: awsmon lambda add-permission --function-name hello --statement-id events --action lambda:InvokeFunction --principal events.amazonaws.com
-    """
-    from awsmon.services.lambda_ import add_permission as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name=name, statement_id=statement_id, action=action, principal=principal,
-                             source_arn=source_arn, source_account=source_account))  # fmt: skip
+service_command(app, "add-permission", "awsmon.services.lambda_:add_permission",
+                "Grant a service or account permission to invoke the function (AddPermission).\n\n"
+                "Example: awsmon lambda add-permission --function-name hello --statement-id events --action lambda:InvokeFunction --principal events.amazonaws.com",
+                ("name", str, _name_opt()),
+                ("statement_id", str, typer.Option(..., "--statement-id", help="A unique statement id.")),
+                ("action", str, typer.Option(..., "--action", help="e.g. lambda:InvokeFunction.")),
+                ("principal", str, typer.Option(..., "--principal", help="A service (events.amazonaws.com), an account id or an ARN.")),
+                ("source_arn", str | None, typer.Option(None, "--source-arn", help="Only calls on behalf of this resource (a rule ARN).")),
+                ("source_account", str | None, typer.Option(None, "--source-account", help="Only calls on behalf of this account.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("get-policy")
-def get_policy(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Show the function's resource-based policy (GetPolicy).
-
-    Example: awsmon lambda get-policy --function-name hello
-    """
-    from awsmon.services.lambda_ import get_policy as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "get-policy", "awsmon.services.lambda_:get_policy",
+                "Show the function's resource-based policy (GetPolicy).\n\n"
+                "Example: awsmon lambda get-policy --function-name hello",
+                ("name", str, _name_opt()), detail=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -64,80 +64,46 @@ def create_group(
     renderer(ctx).detail(svc(app_ctx(ctx), name, retention, log_class, kms_key, parse_attributes(tags, "--tags")))
 
 
-@app.command("delete-group")
-def delete_group(ctx: typer.Context, name: str = _group_opt()) -> None:
-    """Delete a log group with its streams, events and metric filters.
-
-    Example: awsmon logs delete-group --name /app/web
-    """
-    from awsmon.services.logs import delete_group as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-group", "awsmon.services.logs:delete_group",
+                "Delete a log group with its streams, events and metric filters.\n\n"
+                "Example: awsmon logs delete-group --name /app/web",
+                ("name", str, _group_opt()), detail=True)
 
 
-@app.command("describe-groups")
-def describe_groups(
-    ctx: typer.Context,
-    prefix: str | None = typer.Option(None, "--log-group-name-prefix", "--prefix", help="Only names starting with this."),
-    pattern: str | None = typer.Option(None, "--log-group-name-pattern", "--contains", help="Only names containing this."),
-    limit: int | None = typer.Option(None, "--max-items", "--limit", help="At most this many groups."),
-) -> None:
-    """List log groups (all pages), in name order.
-
-    Example: awsmon logs describe-groups --prefix /app
-    """
-    from awsmon.services.logs import describe_groups as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix, pattern, limit), rows_key="logGroups", columns=GROUP_COLUMNS)
+service_command(app, "describe-groups", "awsmon.services.logs:describe_groups",
+                "List log groups (all pages), in name order.\n\n"
+                "Example: awsmon logs describe-groups --prefix /app",
+                ("prefix", str | None, typer.Option(None, "--log-group-name-prefix", "--prefix", help="Only names starting with this.")),
+                ("pattern", str | None, typer.Option(None, "--log-group-name-pattern", "--contains", help="Only names containing this.")),
+                ("limit", int | None, typer.Option(None, "--max-items", "--limit", help="At most this many groups.")),
+                rows_key="logGroups", columns=GROUP_COLUMNS)  # fmt: skip
 
 
-@app.command("put-retention")
-def put_retention(
-    ctx: typer.Context,
-    name: str = _group_opt(),
-    days: int = typer.Option(..., "--retention-in-days", "--days", help="1, 3, 5, 7, 14, 30, 60, 90, ... 3653."),
-) -> None:
-    """Set how long a group keeps its events; older events expire as the (simulated) clock passes.
-
-    Example: awsmon logs put-retention --group /app/web --days 7
-    """
-    from awsmon.services.logs import put_retention as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, days))
+service_command(app, "put-retention", "awsmon.services.logs:put_retention",
+                "Set how long a group keeps its events; older events expire as the (simulated) clock passes.\n\n"
+                "Example: awsmon logs put-retention --group /app/web --days 7",
+                ("group", str, _group_opt()),
+                ("days", int, typer.Option(..., "--retention-in-days", "--days", help="1, 3, 5, 7, 14, 30, 60, 90, ... 3653.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("delete-retention")
-def delete_retention(ctx: typer.Context, name: str = _group_opt()) -> None:
-    """Remove a group's retention policy (events never expire).
-
-    Example: awsmon logs delete-retention --group /app/web
-    """
-    from awsmon.services.logs import delete_retention as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-retention", "awsmon.services.logs:delete_retention",
+                "Remove a group's retention policy (events never expire).\n\n"
+                "Example: awsmon logs delete-retention --group /app/web",
+                ("group", str, _group_opt()), detail=True)
 
 
 # -- streams --------------------------------------------------------------------------------------------------------
-@app.command("create-stream")
-def create_stream(ctx: typer.Context, name: str = _group_opt(), stream: str = _stream_opt()) -> None:
-    """Create a log stream in a group (names must not contain ':' or '*').
-
-    Example: awsmon logs create-stream --group /app/web --stream web-1
-    """
-    from awsmon.services.logs import create_stream as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, stream))
+service_command(app, "create-stream", "awsmon.services.logs:create_stream",
+                "Create a log stream in a group (names must not contain ':' or '*').\n\n"
+                "Example: awsmon logs create-stream --group /app/web --stream web-1",
+                ("group", str, _group_opt()), ("stream", str, _stream_opt()), detail=True)
 
 
-@app.command("delete-stream")
-def delete_stream(ctx: typer.Context, name: str = _group_opt(), stream: str = _stream_opt()) -> None:
-    """Delete a log stream and its events.
-
-    Example: awsmon logs delete-stream --group /app/web --stream web-1
-    """
-    from awsmon.services.logs import delete_stream as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, stream))
+service_command(app, "delete-stream", "awsmon.services.logs:delete_stream",
+                "Delete a log stream and its events.\n\n"
+                "Example: awsmon logs delete-stream --group /app/web --stream web-1",
+                ("group", str, _group_opt()), ("stream", str, _stream_opt()), detail=True)
 
 
 @app.command("describe-streams")
@@ -460,19 +426,11 @@ def describe_metric_filters(
     renderer(ctx).render(svc(app_ctx(ctx), name, prefix, metric_name, namespace), rows_key="metricFilters", columns=cols)
 
 
-@app.command("delete-metric-filter")
-def delete_metric_filter(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-name", "--group"),
-    filter_name: str = typer.Option(..., "--filter-name", "--name"),
-) -> None:
-    """Delete a metric filter.
-
-    Example: awsmon logs delete-metric-filter --group /app/web --name 5xx
-    """
-    from awsmon.services.logs import delete_metric_filter as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+service_command(app, "delete-metric-filter", "awsmon.services.logs:delete_metric_filter",
+                "Delete a metric filter.\n\n"
+                "Example: awsmon logs delete-metric-filter --group /app/web --name 5xx",
+                ("group", str, typer.Option(..., "--log-group-name", "--group")),
+                ("name", str, typer.Option(..., "--filter-name", "--name")), detail=True)
 
 
 # -- import ---------------------------------------------------------------------------------------------------------
@@ -580,23 +538,16 @@ class _FieldColumn(Column):
 
 
 # -- subscription filters -------------------------------------------------------------------------------------------
-@app.command("put-subscription-filter")
-def put_subscription_filter(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-name", "--group", help="The log group."),
-    filter_name: str = typer.Option(..., "--filter-name", "--name", help="The subscription filter name."),
-    pattern: str = typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern ('' matches all)."),
-    destination: str = typer.Option(..., "--destination-arn", help="A Kinesis stream, Firehose stream or Lambda ARN."),
-    role_arn: str | None = typer.Option(None, "--role-arn", help="The role CloudWatch Logs assumes (Kinesis, Firehose)."),
-    distribution: str | None = typer.Option(None, "--distribution", help="ByLogStream (default) or Random."),
-) -> None:
-    """Create or replace a subscription filter (at most 2 per group): matching events go to the destination.
-
-    Example: awsmon logs put-subscription-filter --log-group-name /app/web --filter-name errors --filter-pattern ERROR --destination-arn arn:aws:kinesis:us-east-1:123456789012:stream/logs
-    """
-    from awsmon.services.logs_subscriptions import put_subscription_filter as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name, pattern, destination, role_arn, distribution))
+service_command(app, "put-subscription-filter", "awsmon.services.logs_subscriptions:put_subscription_filter",
+                "Create or replace a subscription filter (at most 2 per group): matching events go to the destination.\n\n"
+                "Example: awsmon logs put-subscription-filter --log-group-name /app/web --filter-name errors --filter-pattern ERROR --destination-arn arn:aws:kinesis:us-east-1:123456789012:stream/logs",
+                ("group", str, typer.Option(..., "--log-group-name", "--group", help="The log group.")),
+                ("name", str, typer.Option(..., "--filter-name", "--name", help="The subscription filter name.")),
+                ("pattern", str, typer.Option(..., "--filter-pattern", "--pattern", help="The filter pattern ('' matches all).")),
+                ("destination", str, typer.Option(..., "--destination-arn", help="A Kinesis stream, Firehose stream or Lambda ARN.")),
+                ("role_arn", str | None, typer.Option(None, "--role-arn", help="The role CloudWatch Logs assumes (Kinesis, Firehose).")),
+                ("distribution", str | None, typer.Option(None, "--distribution", help="ByLogStream (default) or Random.")),
+                detail=True)  # fmt: skip
 
 
 @app.command("describe-subscription-filters")
@@ -616,19 +567,11 @@ def describe_subscription_filters(
     renderer(ctx).render(svc(app_ctx(ctx), name, prefix), rows_key="subscriptionFilters", columns=cols)
 
 
-@app.command("delete-subscription-filter")
-def delete_subscription_filter(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-name", "--group"),
-    filter_name: str = typer.Option(..., "--filter-name", "--name"),
-) -> None:
-    """Delete a subscription filter (DeleteSubscriptionFilter).
-
-    Example: awsmon logs delete-subscription-filter --log-group-name /app/web --filter-name errors
-    """
-    from awsmon.services.logs_subscriptions import delete_subscription_filter as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, filter_name))
+service_command(app, "delete-subscription-filter", "awsmon.services.logs_subscriptions:delete_subscription_filter",
+                "Delete a subscription filter (DeleteSubscriptionFilter).\n\n"
+                "Example: awsmon logs delete-subscription-filter --log-group-name /app/web --filter-name errors",
+                ("group", str, typer.Option(..., "--log-group-name", "--group")),
+                ("name", str, typer.Option(..., "--filter-name", "--name")), detail=True)  # fmt: skip
 
 
 # -- account policies -----------------------------------------------------------------------------------------------
@@ -676,19 +619,11 @@ def describe_account_policies(
                          columns=cols)  # fmt: skip
 
 
-@app.command("delete-account-policy")
-def delete_account_policy(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--policy-name", "--name", help="The policy name."),
-    policy_type: str = typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP),
-) -> None:
-    """Delete an account-level policy (DeleteAccountPolicy); group-level filters and policies stay.
-
-    Example: awsmon logs delete-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY
-    """
-    from awsmon.services.logs_subscriptions import delete_account_policy as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, policy_type))
+service_command(app, "delete-account-policy", "awsmon.services.logs_subscriptions:delete_account_policy",
+                "Delete an account-level policy (DeleteAccountPolicy); group-level filters and policies stay.\n\n"
+                "Example: awsmon logs delete-account-policy --policy-name all-errors --policy-type SUBSCRIPTION_FILTER_POLICY",
+                ("name", str, typer.Option(..., "--policy-name", "--name", help="The policy name.")),
+                ("policy_type", str, typer.Option(..., "--policy-type", help=_POLICY_TYPE_HELP)), detail=True)  # fmt: skip
 
 
 # -- export tasks ---------------------------------------------------------------------------------------------------
@@ -741,15 +676,10 @@ def describe_export_tasks(
     renderer(ctx).render(svc(app_ctx(ctx), task_id, status), rows_key="exportTasks", columns=cols)
 
 
-@app.command("cancel-export-task")
-def cancel_export_task(ctx: typer.Context, task_id: str = typer.Option(..., "--task-id")) -> None:
-    """Cancel a PENDING or RUNNING export task (CancelExportTask).
-
-    Example: awsmon logs cancel-export-task --task-id 2a3f...
-    """
-    from awsmon.services.logs_subscriptions import cancel_export_task as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), task_id))
+service_command(app, "cancel-export-task", "awsmon.services.logs_subscriptions:cancel_export_task",
+                "Cancel a PENDING or RUNNING export task (CancelExportTask).\n\n"
+                "Example: awsmon logs cancel-export-task --task-id 2a3f...",
+                ("task_id", str, typer.Option(..., "--task-id")), detail=True)
 
 
 # -- group settings: tags, KMS key, data protection -----------------------------------------------------------------
@@ -769,98 +699,50 @@ def tag_resource(
     renderer(ctx).detail(svc(app_ctx(ctx), arn, parse_attributes(tags, "--tags") or {}))
 
 
-@app.command("untag-resource")
-def untag_resource(
-    ctx: typer.Context,
-    arn: str = typer.Option(..., "--resource-arn", help="The log group ARN."),
-    keys: list[str] = typer.Option(..., "--tag-keys", help="Tag keys to remove (repeatable or comma-separated)."),
-) -> None:
-    """Remove tags from a log group (UntagResource).
-
-    Example: awsmon logs untag-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web --tag-keys team
-    """
-    from awsmon.services.logs_subscriptions import untag_resource as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), arn, split_values(keys)))
+service_command(app, "untag-resource", "awsmon.services.logs_subscriptions:untag_resource",
+                "Remove tags from a log group (UntagResource).\n\n"
+                "Example: awsmon logs untag-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web --tag-keys team",
+                ("arn", str, typer.Option(..., "--resource-arn", help="The log group ARN.")),
+                ("keys", list[str], typer.Option(..., "--tag-keys", help="Tag keys to remove (repeatable or comma-separated).")),
+                detail=True)  # fmt: skip
 
 
-@app.command("list-tags-for-resource")
-def list_tags_for_resource(
-    ctx: typer.Context, arn: str = typer.Option(..., "--resource-arn", help="The log group ARN.")
-) -> None:
-    """A log group's tags (ListTagsForResource).
-
-    Example: awsmon logs list-tags-for-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web
-    """
-    from awsmon.services.logs_subscriptions import list_tags_for_resource as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), arn))
+service_command(app, "list-tags-for-resource", "awsmon.services.logs_subscriptions:list_tags_for_resource",
+                "A log group's tags (ListTagsForResource).\n\n"
+                "Example: awsmon logs list-tags-for-resource --resource-arn arn:aws:logs:us-east-1:123456789012:log-group:/app/web",
+                ("arn", str, typer.Option(..., "--resource-arn", help="The log group ARN.")), detail=True)  # fmt: skip
 
 
-@app.command("associate-kms-key")
-def associate_kms_key(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-name", "--group"),
-    key: str = typer.Option(..., "--kms-key-id", help="The KMS key ARN."),
-) -> None:
-    """Encrypt a log group's new data with a KMS key (AssociateKmsKey).
-
-    Example: awsmon logs associate-kms-key --log-group-name /app/web --kms-key-id arn:aws:kms:us-east-1:123456789012:key/abcd-1234
-    """
-    from awsmon.services.logs_subscriptions import associate_kms_key as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, key))
+service_command(app, "associate-kms-key", "awsmon.services.logs_subscriptions:associate_kms_key",
+                "Encrypt a log group's new data with a KMS key (AssociateKmsKey).\n\n"
+                "Example: awsmon logs associate-kms-key --log-group-name /app/web --kms-key-id arn:aws:kms:us-east-1:123456789012:key/abcd-1234",
+                ("group", str, typer.Option(..., "--log-group-name", "--group")),
+                ("key", str, typer.Option(..., "--kms-key-id", help="The KMS key ARN.")), detail=True)  # fmt: skip
 
 
-@app.command("disassociate-kms-key")
-def disassociate_kms_key(ctx: typer.Context, name: str = typer.Option(..., "--log-group-name", "--group")) -> None:
-    """Stop encrypting a log group's new data with its KMS key (DisassociateKmsKey).
-
-    Example: awsmon logs disassociate-kms-key --log-group-name /app/web
-    """
-    from awsmon.services.logs_subscriptions import disassociate_kms_key as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "disassociate-kms-key", "awsmon.services.logs_subscriptions:disassociate_kms_key",
+                "Stop encrypting a log group's new data with its KMS key (DisassociateKmsKey).\n\n"
+                "Example: awsmon logs disassociate-kms-key --log-group-name /app/web",
+                ("group", str, typer.Option(..., "--log-group-name", "--group")), detail=True)
 
 
-@app.command("put-data-protection-policy")
-def put_data_protection_policy(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
-    document: str = typer.Option(..., "--policy-document", help="The policy JSON (inline or file://)."),
-) -> None:
-    """Mask sensitive data (EmailAddress, CreditCardNumber) in events ingested from now on (PutDataProtectionPolicy).
-
-    Example: awsmon logs put-data-protection-policy --log-group-identifier /app/web --policy-document file://policy.json
-    """
-    from awsmon.services.logs_subscriptions import put_data_protection_policy as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, document))
+service_command(app, "put-data-protection-policy", "awsmon.services.logs_subscriptions:put_data_protection_policy",
+                "Mask sensitive data (EmailAddress, CreditCardNumber) in events ingested from now on (PutDataProtectionPolicy).\n\n"
+                "Example: awsmon logs put-data-protection-policy --log-group-identifier /app/web --policy-document file://policy.json",
+                ("group", str, typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN.")),
+                ("document", str, typer.Option(..., "--policy-document", help="The policy JSON (inline or file://).")),
+                detail=True)  # fmt: skip
 
 
-@app.command("get-data-protection-policy")
-def get_data_protection_policy(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
-) -> None:
-    """A log group's data protection policy (GetDataProtectionPolicy).
-
-    Example: awsmon logs get-data-protection-policy --log-group-identifier /app/web
-    """
-    from awsmon.services.logs_subscriptions import get_data_protection_policy as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "get-data-protection-policy", "awsmon.services.logs_subscriptions:get_data_protection_policy",
+                "A log group's data protection policy (GetDataProtectionPolicy).\n\n"
+                "Example: awsmon logs get-data-protection-policy --log-group-identifier /app/web",
+                ("group", str, typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("delete-data-protection-policy")
-def delete_data_protection_policy(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN."),
-) -> None:
-    """Stop masking new events (DeleteDataProtectionPolicy); events masked before stay masked.
-
-    Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web
-    """
-    from awsmon.services.logs_subscriptions import delete_data_protection_policy as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-data-protection-policy", "awsmon.services.logs_subscriptions:delete_data_protection_policy",
+                "Stop masking new events (DeleteDataProtectionPolicy); events masked before stay masked.\n\n"
+                "Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web",
+                ("group", str, typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN.")),
+                detail=True)  # fmt: skip

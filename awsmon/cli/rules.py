@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
 from awsmon.output import Column
 
 app = group(
@@ -74,20 +74,13 @@ def describe(ctx: typer.Context, name: str = _name_opt(), bus: str | None = _bus
     renderer(ctx).detail(describe_rule(app_ctx(ctx), name, bus))
 
 
-@app.command("list")
-def list_(
-    ctx: typer.Context,
-    prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only rules whose name starts with this."),
-    bus: str | None = _bus_opt(),
-    limit: int | None = typer.Option(None, "--max-items", "--limit", help="At most this many rules."),
-) -> None:
-    """List rules (ListRules, all pages), in name order.
-
-    Example: awsmon rules list --prefix awsmon-
-    """
-    from awsmon.services.rules import list_rules
-
-    renderer(ctx).render(list_rules(app_ctx(ctx), prefix, bus, limit), rows_key="Rules", columns=RULE_COLUMNS)
+service_command(app, "list", "awsmon.services.rules:list_rules",
+                "List rules (ListRules, all pages), in name order.\n\n"
+                "Example: awsmon rules list --prefix awsmon-",
+                ("prefix", str | None, typer.Option(None, "--name-prefix", "--prefix", help="Only rules whose name starts with this.")),
+                ("bus", str | None, _bus_opt()),
+                ("max_items", int | None, typer.Option(None, "--max-items", "--limit", help="At most this many rules.")),
+                rows_key="Rules", columns=RULE_COLUMNS)  # fmt: skip
 
 
 @app.command("delete")
@@ -150,15 +143,11 @@ def put_targets(
                          columns=[Column("TargetId"), Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
 
 
-@app.command("list-targets")
-def list_targets(ctx: typer.Context, rule: str = _rule_opt(), bus: str | None = _bus_opt()) -> None:
-    """List the targets of a rule (ListTargetsByRule).
-
-    Example: awsmon rules list-targets --rule nightly
-    """
-    from awsmon.services.rules import list_targets as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), rule, bus), rows_key="Targets", columns=TARGET_COLUMNS)
+service_command(app, "list-targets", "awsmon.services.rules:list_targets",
+                "List the targets of a rule (ListTargetsByRule).\n\n"
+                "Example: awsmon rules list-targets --rule nightly",
+                ("rule", str, _rule_opt()), ("bus", str | None, _bus_opt()), rows_key="Targets",
+                columns=TARGET_COLUMNS)
 
 
 @app.command("remove-targets")
@@ -230,20 +219,13 @@ def put_events(
     renderer(ctx).render(svc(actx, items), rows_key="Entries", columns=ENTRY_COLUMNS)
 
 
-@app.command("next-fires")
-def next_fires(
-    ctx: typer.Context,
-    expression: str = typer.Option(..., "--schedule-expression", "--schedule", help="rate(...) or cron(...)."),
-    count: int = typer.Option(5, "--count", "-c", help="How many fire times (1-1000)."),
-    after: str | None = typer.Option(None, "--after", "--start", help="Start from this time (default: now)."),
-) -> None:
-    """The next fire times of a schedule expression (UTC; rate schedules counted from --after).
-
-    Example: awsmon rules next-fires --schedule 'cron(0/30 20-2 ? * MON-FRI *)' --count 10
-    """
-    from awsmon.services.rules import next_fires as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), expression, count, after), rows_key="FireTimes", columns=[Column("Time")])
+service_command(app, "next-fires", "awsmon.services.rules:next_fires",
+                "The next fire times of a schedule expression (UTC; rate schedules counted from --after).\n\n"
+                "Example: awsmon rules next-fires --schedule 'cron(0/30 20-2 ? * MON-FRI *)' --count 10",
+                ("expression", str, typer.Option(..., "--schedule-expression", "--schedule", help="rate(...) or cron(...).")),
+                ("count", int, typer.Option(5, "--count", "-c", help="How many fire times (1-1000).")),
+                ("after", str | None, typer.Option(None, "--after", "--start", help="Start from this time (default: now).")),
+                rows_key="FireTimes", columns=[Column("Time")])  # fmt: skip
 
 
 @app.command("deliveries")
@@ -269,206 +251,118 @@ REPLAY_COLUMNS = [Column("ReplayName"), Column("State"), Column("EventStartTime"
                   Column("EventLastReplayedTime")]  # fmt: skip
 
 
-@app.command("create-event-bus")
-def create_event_bus(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--name", "-n", help="The new bus's name."),
-    description: str | None = typer.Option(None, "--description", help="A description."),
-) -> None:
-    """Create a custom event bus (CreateEventBus); rules and archives can then use it.
-
-    Example: awsmon rules create-event-bus --name orders
-    """
-    from awsmon.services.rules import create_event_bus as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, description))
+service_command(app, "create-event-bus", "awsmon.services.rules:create_event_bus",
+                "Create a custom event bus (CreateEventBus); rules and archives can then use it.\n\n"
+                "Example: awsmon rules create-event-bus --name orders",
+                ("name", str, typer.Option(..., "--name", "-n", help="The new bus's name.")),
+                ("description", str | None, typer.Option(None, "--description", help="A description.")),
+                detail=True)
 
 
-@app.command("describe-event-bus")
-def describe_event_bus(
-    ctx: typer.Context, name: str | None = typer.Option(None, "--name", "-n", help="The bus (default: default).")
-) -> None:
-    """Show a bus with its resource policy (DescribeEventBus).
-
-    Example: awsmon rules describe-event-bus --name orders
-    """
-    from awsmon.services.rules import describe_event_bus as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "describe-event-bus", "awsmon.services.rules:describe_event_bus",
+                "Show a bus with its resource policy (DescribeEventBus).\n\n"
+                "Example: awsmon rules describe-event-bus --name orders",
+                ("name", str | None, typer.Option(None, "--name", "-n", help="The bus (default: default).")),
+                detail=True)
 
 
-@app.command("list-event-buses")
-def list_event_buses(
-    ctx: typer.Context, prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only buses named so.")
-) -> None:
-    """List the event buses (ListEventBuses), default included.
-
-    Example: awsmon rules list-event-buses
-    """
-    from awsmon.services.rules import list_event_buses as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="EventBuses", columns=BUS_COLUMNS)
+service_command(app, "list-event-buses", "awsmon.services.rules:list_event_buses",
+                "List the event buses (ListEventBuses), default included.\n\n"
+                "Example: awsmon rules list-event-buses",
+                ("prefix", str | None, typer.Option(None, "--name-prefix", "--prefix", help="Only buses named so.")),
+                rows_key="EventBuses", columns=BUS_COLUMNS)  # fmt: skip
 
 
-@app.command("delete-event-bus")
-def delete_event_bus(ctx: typer.Context, name: str = typer.Option(..., "--name", "-n", help="The bus.")) -> None:
-    """Delete a custom bus with its rules and targets (DeleteEventBus); the default bus cannot be deleted.
-
-    Example: awsmon rules delete-event-bus --name orders
-    """
-    from awsmon.services.rules import delete_event_bus as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-event-bus", "awsmon.services.rules:delete_event_bus",
+                "Delete a custom bus with its rules and targets (DeleteEventBus); the default bus cannot be deleted.\n\n"
+                "Example: awsmon rules delete-event-bus --name orders",
+                ("name", str, typer.Option(..., "--name", "-n", help="The bus.")), detail=True)  # fmt: skip
 
 
-@app.command("put-permission")
-def put_permission(
-    ctx: typer.Context,
-    bus: str | None = _bus_opt(),
-    action: str | None = typer.Option(None, "--action", help="events:PutEvents (the only action AWS takes here)."),
-    principal: str | None = typer.Option(None, "--principal", help="A 12-digit account id, or *."),
-    statement_id: str | None = typer.Option(None, "--statement-id", "--sid", help="The statement's id."),
-    condition: str | None = typer.Option(None, "--condition",
-                                         help='JSON {"Type":"StringEquals","Key":"aws:PrincipalOrgID","Value":"o-..."}'),  # fmt: skip
-    policy: str | None = typer.Option(None, "--policy", help="A whole resource policy (JSON or file://path)."),
-) -> None:
-    """Let another account put events on a bus (PutPermission), or set its whole policy with --policy.
-
-    Example: awsmon rules put-permission --event-bus-name orders --principal 111122223333 --statement-id partner
-    """
-    from awsmon.services.rules import put_permission as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), bus=bus, action=action, principal=principal, statement_id=statement_id,
-                             condition=condition, policy=policy))  # fmt: skip
+service_command(app, "put-permission", "awsmon.services.rules:put_permission",
+                "Let another account put events on a bus (PutPermission), or set its whole policy with --policy.\n\n"
+                "Example: awsmon rules put-permission --event-bus-name orders --principal 111122223333 --statement-id partner",
+                ("bus", str | None, _bus_opt()),
+                ("action", str | None, typer.Option(None, "--action", help="events:PutEvents (the only action AWS takes here).")),
+                ("principal", str | None, typer.Option(None, "--principal", help="A 12-digit account id, or *.")),
+                ("statement_id", str | None, typer.Option(None, "--statement-id", "--sid", help="The statement's id.")),
+                ("condition", str | None, typer.Option(None, "--condition",
+                                         help='JSON {"Type":"StringEquals","Key":"aws:PrincipalOrgID","Value":"o-..."}')),
+                ("policy", str | None, typer.Option(None, "--policy", help="A whole resource policy (JSON or file://path).")),
+                detail=True)  # fmt: skip
 
 
-@app.command("remove-permission")
-def remove_permission(
-    ctx: typer.Context,
-    bus: str | None = _bus_opt(),
-    statement_id: str | None = typer.Option(None, "--statement-id", "--sid", help="The statement to remove."),
-    remove_all: bool = typer.Option(False, "--remove-all-permissions", help="Remove the whole policy."),
-) -> None:
-    """Remove a statement from a bus's policy (RemovePermission).
-
-    Example: awsmon rules remove-permission --event-bus-name orders --statement-id partner
-    """
-    from awsmon.services.rules import remove_permission as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), bus=bus, statement_id=statement_id, remove_all=remove_all))
+service_command(app, "remove-permission", "awsmon.services.rules:remove_permission",
+                "Remove a statement from a bus's policy (RemovePermission).\n\n"
+                "Example: awsmon rules remove-permission --event-bus-name orders --statement-id partner",
+                ("bus", str | None, _bus_opt()),
+                ("statement_id", str | None, typer.Option(None, "--statement-id", "--sid", help="The statement to remove.")),
+                ("remove_all", bool, typer.Option(False, "--remove-all-permissions", help="Remove the whole policy.")),
+                detail=True)  # fmt: skip
 
 
 # -- archives and replays ------------------------------------------------------------------------------------------------
-@app.command("create-archive")
-def create_archive(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--archive-name", "--name", "-n", help="The archive's name."),
-    source: str | None = typer.Option(None, "--event-source-arn", "--bus",
-                                      help="The bus whose events are archived (ARN or name; default: default)."),  # fmt: skip
-    pattern: str | None = typer.Option(None, "--event-pattern", "--pattern", help="Only matching events (JSON, file://)."),
-    retention: int | None = typer.Option(None, "--retention-days", help="Keep events this many days (0: forever)."),
-    description: str | None = typer.Option(None, "--description", help="A description."),
-) -> None:
-    """Archive a bus's events (CreateArchive), optionally only those matching a pattern.
-
-    Example: awsmon rules create-archive --archive-name all-orders --bus orders --retention-days 7
-    """
-    from awsmon.services.rules import create_archive as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, source=source, event_pattern=pattern, retention_days=retention,
-                             description=description))  # fmt: skip
+service_command(app, "create-archive", "awsmon.services.rules:create_archive",
+                "Archive a bus's events (CreateArchive), optionally only those matching a pattern.\n\n"
+                "Example: awsmon rules create-archive --archive-name all-orders --bus orders --retention-days 7",
+                ("name", str, typer.Option(..., "--archive-name", "--name", "-n", help="The archive's name.")),
+                ("source", str | None, typer.Option(None, "--event-source-arn", "--bus",
+                                      help="The bus whose events are archived (ARN or name; default: default).")),
+                ("event_pattern", str | None, typer.Option(None, "--event-pattern", "--pattern", help="Only matching events (JSON, file://).")),
+                ("retention_days", int | None, typer.Option(None, "--retention-days", help="Keep events this many days (0: forever).")),
+                ("description", str | None, typer.Option(None, "--description", help="A description.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("describe-archive")
-def describe_archive(ctx: typer.Context, name: str = typer.Option(..., "--archive-name", "--name", "-n")) -> None:
-    """Show an archive with its event count and size (DescribeArchive).
-
-    Example: awsmon rules describe-archive --archive-name all-orders
-    """
-    from awsmon.services.rules import describe_archive as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "describe-archive", "awsmon.services.rules:describe_archive",
+                "Show an archive with its event count and size (DescribeArchive).\n\n"
+                "Example: awsmon rules describe-archive --archive-name all-orders",
+                ("name", str, typer.Option(..., "--archive-name", "--name", "-n")), detail=True)
 
 
-@app.command("list-archives")
-def list_archives(
-    ctx: typer.Context,
-    prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only archives named so."),
-    source: str | None = typer.Option(None, "--event-source-arn", "--bus", help="Only archives of this bus."),
-) -> None:
-    """List archives (ListArchives).
-
-    Example: awsmon rules list-archives
-    """
-    from awsmon.services.rules import list_archives as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix, source), rows_key="Archives", columns=ARCHIVE_COLUMNS)
+service_command(app, "list-archives", "awsmon.services.rules:list_archives",
+                "List archives (ListArchives).\n\n"
+                "Example: awsmon rules list-archives",
+                ("prefix", str | None, typer.Option(None, "--name-prefix", "--prefix", help="Only archives named so.")),
+                ("source", str | None, typer.Option(None, "--event-source-arn", "--bus", help="Only archives of this bus.")),
+                rows_key="Archives", columns=ARCHIVE_COLUMNS)  # fmt: skip
 
 
-@app.command("delete-archive")
-def delete_archive(ctx: typer.Context, name: str = typer.Option(..., "--archive-name", "--name", "-n")) -> None:
-    """Delete an archive and the events it holds (DeleteArchive).
-
-    Example: awsmon rules delete-archive --archive-name all-orders
-    """
-    from awsmon.services.rules import delete_archive as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "delete-archive", "awsmon.services.rules:delete_archive",
+                "Delete an archive and the events it holds (DeleteArchive).\n\n"
+                "Example: awsmon rules delete-archive --archive-name all-orders",
+                ("name", str, typer.Option(..., "--archive-name", "--name", "-n")), detail=True)
 
 
-@app.command("start-replay")
-def start_replay(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--replay-name", "--name", "-n", help="The replay's name (unique)."),
-    archive: str = typer.Option(..., "--event-source-arn", "--archive", help="The archive (ARN or name)."),
-    start: str = typer.Option(..., "--event-start-time", "--start", help="Replay events from this time."),
-    end: str = typer.Option(..., "--event-end-time", "--end", help="... up to this time."),
-    destination: str | None = typer.Option(None, "--destination", help="The archive's bus (ARN or name; default: "
-                                           "the archive's)."),  # fmt: skip
-    filter_arns: list[str] | None = typer.Option(None, "--filter-arns", help="Only these rules (ARNs; several)."),
-    description: str | None = typer.Option(None, "--description", help="A description."),
-) -> None:
-    """Replay archived events to their bus (StartReplay); each carries "replay-name". It runs on the account clock:
-    STARTING, then RUNNING a minute later, then COMPLETED.
-
-    Example: awsmon rules start-replay --replay-name redo --archive all-orders --start -1h --end now
-    """
-    from awsmon.services.rules import start_replay as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, archive=archive, start=start, end=end, destination=destination,
-                             filter_arns=split_values(filter_arns), description=description))  # fmt: skip
+service_command(app, "start-replay", "awsmon.services.rules:start_replay",
+                "Replay archived events to their bus (StartReplay); each carries \"replay-name\". It runs on the account clock:\n"
+                "STARTING, then RUNNING a minute later, then COMPLETED.\n\n"
+                "Example: awsmon rules start-replay --replay-name redo --archive all-orders --start -1h --end now",
+                ("name", str, typer.Option(..., "--replay-name", "--name", "-n", help="The replay's name (unique).")),
+                ("archive", str, typer.Option(..., "--event-source-arn", "--archive", help="The archive (ARN or name).")),
+                ("start", str, typer.Option(..., "--event-start-time", "--start", help="Replay events from this time.")),
+                ("end", str, typer.Option(..., "--event-end-time", "--end", help="... up to this time.")),
+                ("destination", str | None, typer.Option(None, "--destination", help="The archive's bus (ARN or name; default: "
+                                           "the archive's).")),
+                ("filter_arns", list[str] | None, typer.Option(None, "--filter-arns", help="Only these rules (ARNs; several).")),
+                ("description", str | None, typer.Option(None, "--description", help="A description.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("describe-replay")
-def describe_replay(ctx: typer.Context, name: str = typer.Option(..., "--replay-name", "--name", "-n")) -> None:
-    """Show a replay's state and progress (DescribeReplay).
-
-    Example: awsmon rules describe-replay --replay-name redo
-    """
-    from awsmon.services.rules import describe_replay as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "describe-replay", "awsmon.services.rules:describe_replay",
+                "Show a replay's state and progress (DescribeReplay).\n\n"
+                "Example: awsmon rules describe-replay --replay-name redo",
+                ("name", str, typer.Option(..., "--replay-name", "--name", "-n")), detail=True)
 
 
-@app.command("list-replays")
-def list_replays(
-    ctx: typer.Context, prefix: str | None = typer.Option(None, "--name-prefix", "--prefix", help="Only replays named so.")
-) -> None:
-    """List replays (ListReplays).
-
-    Example: awsmon rules list-replays
-    """
-    from awsmon.services.rules import list_replays as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="Replays", columns=REPLAY_COLUMNS)
+service_command(app, "list-replays", "awsmon.services.rules:list_replays",
+                "List replays (ListReplays).\n\n"
+                "Example: awsmon rules list-replays",
+                ("prefix", str | None, typer.Option(None, "--name-prefix", "--prefix", help="Only replays named so.")),
+                rows_key="Replays", columns=REPLAY_COLUMNS)  # fmt: skip
 
 
-@app.command("cancel-replay")
-def cancel_replay(ctx: typer.Context, name: str = typer.Option(..., "--replay-name", "--name", "-n")) -> None:
-    """Cancel a replay that is starting or running (CancelReplay).
-
-    Example: awsmon rules cancel-replay --replay-name redo
-    """
-    from awsmon.services.rules import cancel_replay as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "cancel-replay", "awsmon.services.rules:cancel_replay",
+                "Cancel a replay that is starting or running (CancelReplay).\n\n"
+                "Example: awsmon rules cancel-replay --replay-name redo",
+                ("name", str, typer.Option(..., "--replay-name", "--name", "-n")), detail=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -22,6 +22,7 @@ app = group(
 _RESULT_COLUMNS = [Column("Action"), Column("Source"), Column("Target")]
 _LS_COLUMNS = [Column("Type"), Column("LastModified"), Column("Size"), Column("Key")]
 BUCKET_HELP = "Bucket name."
+_BUCKET = ("bucket", str, typer.Option(..., "--bucket", help=BUCKET_HELP))
 
 
 @app.command("mb")
@@ -98,134 +99,69 @@ def rm(
     renderer(ctx).render(remove(app_ctx(ctx), url, recursive=recursive), rows_key="Results", columns=_RESULT_COLUMNS[:2])
 
 
-@app.command("put-bucket-acl")
-def put_bucket_acl(
-    ctx: typer.Context,
-    bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP),
-    acl: str | None = typer.Option(None, "--acl", help="private, public-read, public-read-write or authenticated-read."),
-    access_control_policy: str | None = typer.Option(None, "--access-control-policy", help="Grants JSON (or file://PATH)."),
-) -> None:
-    """Set a bucket's ACL (PutBucketAcl); a public ACL is refused while BlockPublicAcls is on.
-
-    Example: awsmon s3 put-bucket-acl --bucket my-lab-bucket --acl public-read
-    """
-    from awsmon.services.s3 import put_bucket_acl as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket, acl=acl, access_control_policy=access_control_policy))
+service_command(app, "put-bucket-acl", "awsmon.services.s3:put_bucket_acl",
+                "Set a bucket's ACL (PutBucketAcl); a public ACL is refused while BlockPublicAcls is on.\n\n"
+                "Example: awsmon s3 put-bucket-acl --bucket my-lab-bucket --acl public-read",
+                _BUCKET,
+                ("acl", str | None, typer.Option(None, "--acl", help="private, public-read, public-read-write or authenticated-read.")),
+                ("access_control_policy", str | None, typer.Option(None, "--access-control-policy", help="Grants JSON (or file://PATH).")))  # fmt: skip
 
 
-@app.command("get-bucket-acl")
-def get_bucket_acl(ctx: typer.Context, bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP)) -> None:
-    """Show a bucket's ACL grants (GetBucketAcl).
-
-    Example: awsmon s3 get-bucket-acl --bucket my-lab-bucket -o json
-    """
-    from awsmon.services.s3 import get_bucket_acl as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket), rows_key="Grants",
-                         columns=[Column("Grantee", "Grantee.URI"), Column("ID", "Grantee.ID"), Column("Permission")])  # fmt: skip
+service_command(app, "get-bucket-acl", "awsmon.services.s3:get_bucket_acl",
+                "Show a bucket's ACL grants (GetBucketAcl).\n\n"
+                "Example: awsmon s3 get-bucket-acl --bucket my-lab-bucket -o json",
+                _BUCKET, rows_key="Grants",
+                columns=[Column("Grantee", "Grantee.URI"), Column("ID", "Grantee.ID"), Column("Permission")])
 
 
-@app.command("put-public-access-block")
-def put_public_access_block(
-    ctx: typer.Context,
-    bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP),
-    configuration: str = typer.Option(..., "--public-access-block-configuration", help="BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true (or JSON)."),
-) -> None:
-    """Set a bucket's Block Public Access settings (PutPublicAccessBlock).
-
-    Example: awsmon s3 put-public-access-block --bucket my-lab-bucket --public-access-block-configuration BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false
-    """
-    from awsmon.services.s3 import put_public_access_block as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket, configuration=configuration))
+service_command(app, "put-public-access-block", "awsmon.services.s3:put_public_access_block",
+                "Set a bucket's Block Public Access settings (PutPublicAccessBlock).\n\n"
+                "Example: awsmon s3 put-public-access-block --bucket my-lab-bucket --public-access-block-configuration BlockPublicAcls=false,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false",
+                _BUCKET,
+                ("configuration", str, typer.Option(..., "--public-access-block-configuration", help="BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true (or JSON).")))  # fmt: skip
 
 
-@app.command("get-public-access-block")
-def get_public_access_block(ctx: typer.Context, bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP)) -> None:
-    """Show a bucket's Block Public Access settings (GetPublicAccessBlock).
-
-    Example: awsmon s3 get-public-access-block --bucket my-lab-bucket
-    """
-    from awsmon.services.s3 import get_public_access_block as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket))
+service_command(app, "get-public-access-block", "awsmon.services.s3:get_public_access_block",
+                "Show a bucket's Block Public Access settings (GetPublicAccessBlock).\n\n"
+                "Example: awsmon s3 get-public-access-block --bucket my-lab-bucket",
+                _BUCKET)
 
 
-@app.command("delete-public-access-block")
-def delete_public_access_block(ctx: typer.Context, bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP)) -> None:
-    """Remove a bucket's Block Public Access settings (DeletePublicAccessBlock).
-
-    Example: awsmon s3 delete-public-access-block --bucket my-lab-bucket
-    """
-    from awsmon.services.s3 import delete_public_access_block as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket))
+service_command(app, "delete-public-access-block", "awsmon.services.s3:delete_public_access_block",
+                "Remove a bucket's Block Public Access settings (DeletePublicAccessBlock).\n\n"
+                "Example: awsmon s3 delete-public-access-block --bucket my-lab-bucket",
+                _BUCKET)
 
 
-@app.command("put-bucket-versioning")
-def put_bucket_versioning(
-    ctx: typer.Context,
-    bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP),
-    configuration: str = typer.Option(..., "--versioning-configuration", help="Status=Enabled or Status=Suspended (or JSON)."),
-) -> None:
-    """Turn versioning on or suspend it (PutBucketVersioning).
-
-    Example: awsmon s3 put-bucket-versioning --bucket my-lab-bucket --versioning-configuration Status=Enabled
-    """
-    from awsmon.services.s3 import put_bucket_versioning as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket, configuration=configuration))
+service_command(app, "put-bucket-versioning", "awsmon.services.s3:put_bucket_versioning",
+                "Turn versioning on or suspend it (PutBucketVersioning).\n\n"
+                "Example: awsmon s3 put-bucket-versioning --bucket my-lab-bucket --versioning-configuration Status=Enabled",
+                _BUCKET,
+                ("configuration", str, typer.Option(..., "--versioning-configuration", help="Status=Enabled or Status=Suspended (or JSON).")))  # fmt: skip
 
 
-@app.command("get-bucket-versioning")
-def get_bucket_versioning(ctx: typer.Context, bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP)) -> None:
-    """Show a bucket's versioning status (GetBucketVersioning); empty when never enabled.
-
-    Example: awsmon s3 get-bucket-versioning --bucket my-lab-bucket
-    """
-    from awsmon.services.s3 import get_bucket_versioning as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket))
+service_command(app, "get-bucket-versioning", "awsmon.services.s3:get_bucket_versioning",
+                "Show a bucket's versioning status (GetBucketVersioning); empty when never enabled.\n\n"
+                "Example: awsmon s3 get-bucket-versioning --bucket my-lab-bucket",
+                _BUCKET)
 
 
-@app.command("put-bucket-policy")
-def put_bucket_policy(
-    ctx: typer.Context,
-    bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP),
-    policy: str = typer.Option(..., "--policy", help="Policy JSON (or file://PATH)."),
-) -> None:
-    """Set a bucket policy (PutBucketPolicy); a public policy is refused while BlockPublicPolicy is on.
-
-    Example: awsmon s3 put-bucket-policy --bucket my-lab-bucket --policy file://policy.json
-    """
-    from awsmon.services.s3 import put_bucket_policy as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket, policy=policy))
+service_command(app, "put-bucket-policy", "awsmon.services.s3:put_bucket_policy",
+                "Set a bucket policy (PutBucketPolicy); a public policy is refused while BlockPublicPolicy is on.\n\n"
+                "Example: awsmon s3 put-bucket-policy --bucket my-lab-bucket --policy file://policy.json",
+                _BUCKET,
+                ("policy", str, typer.Option(..., "--policy", help="Policy JSON (or file://PATH).")))  # fmt: skip
 
 
-@app.command("get-bucket-policy")
-def get_bucket_policy(ctx: typer.Context, bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP)) -> None:
-    """Show a bucket policy (GetBucketPolicy).
-
-    Example: awsmon s3 get-bucket-policy --bucket my-lab-bucket
-    """
-    from awsmon.services.s3 import get_bucket_policy as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket))
+service_command(app, "get-bucket-policy", "awsmon.services.s3:get_bucket_policy",
+                "Show a bucket policy (GetBucketPolicy).\n\n"
+                "Example: awsmon s3 get-bucket-policy --bucket my-lab-bucket",
+                _BUCKET)
 
 
-@app.command("put-bucket-metrics-configuration")
-def put_bucket_metrics_configuration(
-    ctx: typer.Context,
-    bucket: str = typer.Option(..., "--bucket", help=BUCKET_HELP),
-    config_id: str = typer.Option(..., "--id", help="Configuration id (the FilterId dimension)."),
-    configuration: str | None = typer.Option(None, "--metrics-configuration", help='JSON {"Id": ..., "Filter": {"Prefix": ...}} (default: the whole bucket).'),
-) -> None:
-    """Turn on AWS/S3 request metrics for a bucket or a prefix (PutBucketMetricsConfiguration).
-
-    Example: awsmon s3 put-bucket-metrics-configuration --bucket my-lab-bucket --id EntireBucket
-    """
-    from awsmon.services.s3 import put_bucket_metrics_configuration as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), bucket=bucket, config_id=config_id, configuration=configuration))
+service_command(app, "put-bucket-metrics-configuration", "awsmon.services.s3:put_bucket_metrics_configuration",
+                "Turn on AWS/S3 request metrics for a bucket or a prefix (PutBucketMetricsConfiguration).\n\n"
+                "Example: awsmon s3 put-bucket-metrics-configuration --bucket my-lab-bucket --id EntireBucket",
+                _BUCKET,
+                ("config_id", str, typer.Option(..., "--id", help="Configuration id (the FilterId dimension).")),
+                ("configuration", str | None, typer.Option(None, "--metrics-configuration", help='JSON {"Id": ..., "Filter": {"Prefix": ...}} (default: the whole bucket).')))  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -35,42 +35,24 @@ def _content_opt() -> Any:
     return typer.Option(False, "--content", help="Print only the schema document (parsed JSON).")
 
 
-@app.command("create-discoverer")
-def create_discoverer(
-    ctx: typer.Context,
-    source: str | None = typer.Option(None, "--source-arn", "--bus", help="The bus (ARN or name; default: default)."),
-    description: str | None = typer.Option(None, "--description", help="A description."),
-) -> None:
-    """Discover the schemas of the events on a bus (CreateDiscoverer); it starts at once.
-
-    Example: awsmon schemas create-discoverer --source-arn orders
-    """
-    from awsmon.services.schemas import create_discoverer as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), source, description))
+service_command(app, "create-discoverer", "awsmon.services.schemas:create_discoverer",
+                "Discover the schemas of the events on a bus (CreateDiscoverer); it starts at once.\n\n"
+                "Example: awsmon schemas create-discoverer --source-arn orders",
+                ("source", str | None, typer.Option(None, "--source-arn", "--bus", help="The bus (ARN or name; default: default).")),
+                ("description", str | None, typer.Option(None, "--description", help="A description.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("describe-discoverer")
-def describe_discoverer(ctx: typer.Context, discoverer_id: str = _id_opt()) -> None:
-    """Show a discoverer (DescribeDiscoverer).
-
-    Example: awsmon schemas describe-discoverer --discoverer-id events-event-bus-default
-    """
-    from awsmon.services.schemas import describe_discoverer as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), discoverer_id))
+service_command(app, "describe-discoverer", "awsmon.services.schemas:describe_discoverer",
+                "Show a discoverer (DescribeDiscoverer).\n\n"
+                "Example: awsmon schemas describe-discoverer --discoverer-id events-event-bus-default",
+                ("discoverer_id", str, _id_opt()), detail=True)
 
 
-@app.command("list-discoverers")
-def list_discoverers(ctx: typer.Context) -> None:
-    """List discoverers (ListDiscoverers).
-
-    Example: awsmon schemas list-discoverers
-    """
-    from awsmon.services.schemas import list_discoverers as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx)), rows_key="Discoverers",
-                         columns=[Column("DiscovererId"), Column("State"), Column("SourceArn")])  # fmt: skip
+service_command(app, "list-discoverers", "awsmon.services.schemas:list_discoverers",
+                "List discoverers (ListDiscoverers).\n\n"
+                "Example: awsmon schemas list-discoverers",
+                rows_key="Discoverers", columns=[Column("DiscovererId"), Column("State"), Column("SourceArn")])  # fmt: skip
 
 
 @app.command("start-discoverer")
@@ -95,57 +77,33 @@ def stop_discoverer(ctx: typer.Context, discoverer_id: str = _id_opt()) -> None:
     renderer(ctx).detail(svc(app_ctx(ctx), discoverer_id, False))
 
 
-@app.command("delete-discoverer")
-def delete_discoverer(ctx: typer.Context, discoverer_id: str = _id_opt()) -> None:
-    """Delete a discoverer (DeleteDiscoverer).
-
-    Example: awsmon schemas delete-discoverer --discoverer-id events-event-bus-default
-    """
-    from awsmon.services.schemas import delete_discoverer as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), discoverer_id))
+service_command(app, "delete-discoverer", "awsmon.services.schemas:delete_discoverer",
+                "Delete a discoverer (DeleteDiscoverer).\n\n"
+                "Example: awsmon schemas delete-discoverer --discoverer-id events-event-bus-default",
+                ("discoverer_id", str, _id_opt()), detail=True)
 
 
-@app.command("list-registries")
-def list_registries(
-    ctx: typer.Context, prefix: str | None = typer.Option(None, "--registry-name-prefix", "--prefix")
-) -> None:
-    """List schema registries (ListRegistries).
-
-    Example: awsmon schemas list-registries
-    """
-    from awsmon.services.schemas import list_registries as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), prefix), rows_key="Registries",
-                         columns=[Column("RegistryName"), Column("RegistryArn")])  # fmt: skip
+service_command(app, "list-registries", "awsmon.services.schemas:list_registries",
+                "List schema registries (ListRegistries).\n\n"
+                "Example: awsmon schemas list-registries",
+                ("prefix", str | None, typer.Option(None, "--registry-name-prefix", "--prefix")),
+                rows_key="Registries", columns=[Column("RegistryName"), Column("RegistryArn")])
 
 
-@app.command("list-schemas")
-def list_schemas(
-    ctx: typer.Context,
-    registry: str = _registry_opt(),
-    prefix: str | None = typer.Option(None, "--schema-name-prefix", "--prefix", help="Only schemas named so."),
-) -> None:
-    """List the schemas of a registry (ListSchemas).
-
-    Example: awsmon schemas list-schemas --registry-name discovered-schemas
-    """
-    from awsmon.services.schemas import list_schemas as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), registry, prefix), rows_key="Schemas",
-                         columns=[Column("SchemaName"), Column("VersionCount"), Column("LastModified")])  # fmt: skip
+service_command(app, "list-schemas", "awsmon.services.schemas:list_schemas",
+                "List the schemas of a registry (ListSchemas).\n\n"
+                "Example: awsmon schemas list-schemas --registry-name discovered-schemas",
+                ("registry", str, _registry_opt()),
+                ("prefix", str | None, typer.Option(None, "--schema-name-prefix", "--prefix", help="Only schemas named so.")),
+                rows_key="Schemas",
+                columns=[Column("SchemaName"), Column("VersionCount"), Column("LastModified")])  # fmt: skip
 
 
-@app.command("list-schema-versions")
-def list_schema_versions(ctx: typer.Context, name: str = _schema_opt(), registry: str = _registry_opt()) -> None:
-    """List the versions of a schema, newest first (ListSchemaVersions).
-
-    Example: awsmon schemas list-schema-versions --schema-name my.app@OrderPlaced
-    """
-    from awsmon.services.schemas import list_schema_versions as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name, registry), rows_key="SchemaVersions",
-                         columns=[Column("SchemaVersion"), Column("Type"), Column("SchemaArn")])  # fmt: skip
+service_command(app, "list-schema-versions", "awsmon.services.schemas:list_schema_versions",
+                "List the versions of a schema, newest first (ListSchemaVersions).\n\n"
+                "Example: awsmon schemas list-schema-versions --schema-name my.app@OrderPlaced",
+                ("name", str, _schema_opt()), ("registry", str, _registry_opt()), rows_key="SchemaVersions",
+                columns=[Column("SchemaVersion"), Column("Type"), Column("SchemaArn")])
 
 
 @app.command("describe-schema")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer
+from awsmon.cli._common import app_ctx, group, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -18,26 +18,18 @@ _COLUMNS = [Column("ServiceCode"), Column("QuotaCode"), Column("QuotaName"), Col
             Column("UsageMetric.MetricName", priority=1)]  # fmt: skip
 
 
-@app.command("list-service-quotas")
-def list_service_quotas(ctx: typer.Context, service_code: str = typer.Option(..., "--service-code")) -> None:
-    """The applied quotas of a service (ListServiceQuotas, all pages).
-
-    Example: awsmon service-quotas list-service-quotas --service-code cloudtrail
-    """
-    from awsmon.services.service_quotas import list_service_quotas as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), service_code), rows_key="Quotas", columns=_COLUMNS)
+service_command(app, "list-service-quotas", "awsmon.services.service_quotas:list_service_quotas",
+                "The applied quotas of a service (ListServiceQuotas, all pages).\n\n"
+                "Example: awsmon service-quotas list-service-quotas --service-code cloudtrail",
+                ("service_code", str, typer.Option(..., "--service-code")), rows_key="Quotas",
+                columns=_COLUMNS)
 
 
-@app.command("list-aws-default-service-quotas")
-def list_aws_default_service_quotas(ctx: typer.Context, service_code: str = typer.Option(..., "--service-code")) -> None:
-    """AWS's default quotas of a service (ListAWSDefaultServiceQuotas, all pages).
-
-    Example: awsmon service-quotas list-aws-default-service-quotas --service-code logs
-    """
-    from awsmon.services.service_quotas import list_aws_default_service_quotas as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), service_code), rows_key="Quotas", columns=_COLUMNS)
+service_command(app, "list-aws-default-service-quotas", "awsmon.services.service_quotas:list_aws_default_service_quotas",
+                "AWS's default quotas of a service (ListAWSDefaultServiceQuotas, all pages).\n\n"
+                "Example: awsmon service-quotas list-aws-default-service-quotas --service-code logs",
+                ("service_code", str, typer.Option(..., "--service-code")), rows_key="Quotas",
+                columns=_COLUMNS)  # fmt: skip
 
 
 @app.command("get-service-quota")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, publish_command, renderer
+from awsmon.cli._common import app_ctx, group, publish_command, renderer, service_command
 from awsmon.output import Column
 
 app = group(
@@ -25,30 +25,18 @@ def _topic_opt() -> str:
     return typer.Option(..., "--topic-arn", "--topic", help="Topic ARN (or name).")  # type: ignore[no-any-return]
 
 
-@app.command("create-topic")
-def create_topic(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--name", "-n", help="Topic name (.fifo with FifoTopic=true for a FIFO topic)."),
-    attributes: str | None = typer.Option(None, "--attributes", help="FifoTopic=true,ContentBasedDeduplication=true or JSON."),
-) -> None:
-    """Create a topic (CreateTopic; idempotent).
-
-    Example: awsmon sns create-topic --name orders.fifo --attributes FifoTopic=true,ContentBasedDeduplication=true
-    """
-    from awsmon.services.alarms import create_topic as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, attributes))
+service_command(app, "create-topic", "awsmon.services.alarms:create_topic",
+                "Create a topic (CreateTopic; idempotent).\n\n"
+                "Example: awsmon sns create-topic --name orders.fifo --attributes FifoTopic=true,ContentBasedDeduplication=true",
+                ("name", str, typer.Option(..., "--name", "-n", help="Topic name (.fifo with FifoTopic=true for a FIFO topic).")),
+                ("attributes", str | None, typer.Option(None, "--attributes", help="FifoTopic=true,ContentBasedDeduplication=true or JSON.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("list-topics")
-def list_topics(ctx: typer.Context) -> None:
-    """List topics (ListTopics).
-
-    Example: awsmon sns list-topics
-    """
-    from awsmon.services.alarms import list_topics as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx)), rows_key="Topics", columns=[Column("TopicArn")])
+service_command(app, "list-topics", "awsmon.services.alarms:list_topics",
+                "List topics (ListTopics).\n\n"
+                "Example: awsmon sns list-topics",
+                rows_key="Topics", columns=[Column("TopicArn")])
 
 
 @app.command("subscribe")
@@ -69,20 +57,13 @@ def subscribe(
     renderer(ctx).detail(svc(app_ctx(ctx), topic, protocol, endpoint, False, attributes, return_arn))
 
 
-@app.command("confirm-subscription")
-def confirm_subscription(
-    ctx: typer.Context,
-    topic: str = _topic_opt(),
-    token: str = typer.Option(..., "--token", help="The Token of the SubscriptionConfirmation message."),
-    authenticate: bool = typer.Option(False, "--authenticate-on-unsubscribe", help="Only the owner may unsubscribe."),
-) -> None:
-    """Confirm a pending subscription (ConfirmSubscription) with the token sent to its endpoint (see the outbox).
-
-    Example: awsmon sns confirm-subscription --topic-arn orders --token 2336412f37fb...
-    """
-    from awsmon.services.alarms import confirm_subscription as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), topic, token, authenticate))
+service_command(app, "confirm-subscription", "awsmon.services.alarms:confirm_subscription",
+                "Confirm a pending subscription (ConfirmSubscription) with the token sent to its endpoint (see the outbox).\n\n"
+                "Example: awsmon sns confirm-subscription --topic-arn orders --token 2336412f37fb...",
+                ("topic", str, _topic_opt()),
+                ("token", str, typer.Option(..., "--token", help="The Token of the SubscriptionConfirmation message.")),
+                ("authenticate_on_unsubscribe", bool, typer.Option(False, "--authenticate-on-unsubscribe", help="Only the owner may unsubscribe.")),
+                detail=True)  # fmt: skip
 
 
 @app.command("unsubscribe")
@@ -109,15 +90,10 @@ def list_subscriptions(ctx: typer.Context) -> None:
     renderer(ctx).render(svc(app_ctx(ctx), None), rows_key="Subscriptions", columns=SUB_COLUMNS)
 
 
-@app.command("list-subscriptions-by-topic")
-def list_subscriptions_by_topic(ctx: typer.Context, topic: str = _topic_opt()) -> None:
-    """List a topic's subscriptions (ListSubscriptionsByTopic).
-
-    Example: awsmon sns list-subscriptions-by-topic --topic-arn orders
-    """
-    from awsmon.services.alarms import list_subscriptions as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), topic), rows_key="Subscriptions", columns=SUB_COLUMNS)
+service_command(app, "list-subscriptions-by-topic", "awsmon.services.alarms:list_subscriptions",
+                "List a topic's subscriptions (ListSubscriptionsByTopic).\n\n"
+                "Example: awsmon sns list-subscriptions-by-topic --topic-arn orders",
+                ("topic", str, _topic_opt()), rows_key="Subscriptions", columns=SUB_COLUMNS)
 
 
 publish = app.command("publish")(publish_command(
@@ -128,30 +104,16 @@ publish = app.command("publish")(publish_command(
     """))
 
 
-@app.command("get-subscription-attributes")
-def get_subscription_attributes(
-    ctx: typer.Context, subscription_arn: str = typer.Option(..., "--subscription-arn", help="Subscription ARN.")
-) -> None:
-    """A subscription's attributes (GetSubscriptionAttributes).
-
-    Example: awsmon sns get-subscription-attributes --subscription-arn arn:aws:sns:us-east-1:123456789012:orders:1f0c...
-    """
-    from awsmon.services.alarms import get_subscription_attributes as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), subscription_arn))
+service_command(app, "get-subscription-attributes", "awsmon.services.alarms:get_subscription_attributes",
+                "A subscription's attributes (GetSubscriptionAttributes).\n\n"
+                "Example: awsmon sns get-subscription-attributes --subscription-arn arn:aws:sns:us-east-1:123456789012:orders:1f0c...",
+                ("subscription_arn", str, typer.Option(..., "--subscription-arn", help="Subscription ARN.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("set-subscription-attributes")
-def set_subscription_attributes(
-    ctx: typer.Context,
-    subscription_arn: str = typer.Option(..., "--subscription-arn", help="Subscription ARN."),
-    name: str = typer.Option(..., "--attribute-name", help="FilterPolicy, FilterPolicyScope, RawMessageDelivery, ..."),
-    value: str | None = typer.Option(None, "--attribute-value", help="The new value (empty removes a policy)."),
-) -> None:
-    """Change one subscription attribute (SetSubscriptionAttributes).
-
-    Example: awsmon sns set-subscription-attributes --subscription-arn arn:... --attribute-name RawMessageDelivery --attribute-value true
-    """
-    from awsmon.services.alarms import set_subscription_attributes as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), subscription_arn, name, value))
+service_command(app, "set-subscription-attributes", "awsmon.services.alarms:set_subscription_attributes",
+                "Change one subscription attribute (SetSubscriptionAttributes).\n\n"
+                "Example: awsmon sns set-subscription-attributes --subscription-arn arn:... --attribute-name RawMessageDelivery --attribute-value true",
+                ("subscription_arn", str, typer.Option(..., "--subscription-arn", help="Subscription ARN.")),
+                ("name", str, typer.Option(..., "--attribute-name", help="FilterPolicy, FilterPolicyScope, RawMessageDelivery, ...")),
+                ("value", str | None, typer.Option(None, "--attribute-value", help="The new value (empty removes a policy).")))  # fmt: skip

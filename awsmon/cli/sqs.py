@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
 from awsmon.output import Column
 
 app = group(
@@ -25,36 +25,21 @@ def _queue_opt() -> Any:
     return typer.Option(..., "--queue-url", "--queue", "-q", help="The queue URL (or the queue's name).")
 
 
-@app.command("create-queue")
-def create_queue(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--queue-name", "--name", "-n", help="The queue name (.fifo for a FIFO queue)."),
-    attributes: str | None = typer.Option(None, "--attributes",
-                                          help="VisibilityTimeout=60,DelaySeconds=0,FifoQueue=true,... or JSON."),  # fmt: skip
-    tags: str | None = typer.Option(None, "--tags", help="Key=Value,... or JSON."),
-) -> None:
-    """Create a queue (CreateQueue); the same name with the same attributes returns the existing queue.
-
-    Example: awsmon sqs create-queue --queue-name orders --attributes VisibilityTimeout=60
-    """
-    from awsmon.services.sqs import create_queue as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, attributes, tags))
+service_command(app, "create-queue", "awsmon.services.sqs:create_queue",
+                "Create a queue (CreateQueue); the same name with the same attributes returns the existing queue.\n\n"
+                "Example: awsmon sqs create-queue --queue-name orders --attributes VisibilityTimeout=60",
+                ("name", str, typer.Option(..., "--queue-name", "--name", "-n", help="The queue name (.fifo for a FIFO queue).")),
+                ("attributes", str | None, typer.Option(None, "--attributes",
+                                          help="VisibilityTimeout=60,DelaySeconds=0,FifoQueue=true,... or JSON.")),
+                ("tags", str | None, typer.Option(None, "--tags", help="Key=Value,... or JSON.")), detail=True)  # fmt: skip
 
 
-@app.command("get-queue-url")
-def get_queue_url(
-    ctx: typer.Context,
-    name: str = typer.Option(..., "--queue-name", "--name", "-n", help="The queue name."),
-    owner: str | None = typer.Option(None, "--queue-owner-aws-account-id", help="The account owning the queue."),
-) -> None:
-    """The URL of a queue (GetQueueUrl).
-
-    Example: awsmon sqs get-queue-url --queue-name orders
-    """
-    from awsmon.services.sqs import get_queue_url as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, owner))
+service_command(app, "get-queue-url", "awsmon.services.sqs:get_queue_url",
+                "The URL of a queue (GetQueueUrl).\n\n"
+                "Example: awsmon sqs get-queue-url --queue-name orders",
+                ("name", str, typer.Option(..., "--queue-name", "--name", "-n", help="The queue name.")),
+                ("owner", str | None, typer.Option(None, "--queue-owner-aws-account-id", help="The account owning the queue.")),
+                detail=True)  # fmt: skip
 
 
 @app.command("list-queues")
@@ -73,55 +58,33 @@ def list_queues(
     renderer(ctx).render(data, rows_key="QueueUrls", columns=[Column("QueueUrl", path="")])
 
 
-@app.command("get-queue-attributes")
-def get_queue_attributes(
-    ctx: typer.Context,
-    queue: str = _queue_opt(),
-    names: list[str] | None = typer.Option(None, "--attribute-names", help="Attribute names (several), or All."),
-) -> None:
-    """A queue's attributes (GetQueueAttributes), including the approximate message counts.
-
-    Example: awsmon sqs get-queue-attributes --queue-url orders --attribute-names ApproximateNumberOfMessages
-    """
-    from awsmon.services.sqs import get_queue_attributes as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue, split_values(names)))
+service_command(app, "get-queue-attributes", "awsmon.services.sqs:get_queue_attributes",
+                "A queue's attributes (GetQueueAttributes), including the approximate message counts.\n\n"
+                "Example: awsmon sqs get-queue-attributes --queue-url orders --attribute-names ApproximateNumberOfMessages",
+                ("queue", str, _queue_opt()),
+                ("names", list[str] | None, typer.Option(None, "--attribute-names", help="Attribute names (several), or All.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("set-queue-attributes")
-def set_queue_attributes(
-    ctx: typer.Context,
-    queue: str = _queue_opt(),
-    attributes: str = typer.Option(..., "--attributes", help="VisibilityTimeout=60,... or JSON."),
-) -> None:
-    """Change a queue's attributes (SetQueueAttributes).
-
-    Example: awsmon sqs set-queue-attributes --queue-url orders --attributes VisibilityTimeout=120
-    """
-    from awsmon.services.sqs import set_queue_attributes as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue, attributes))
+service_command(app, "set-queue-attributes", "awsmon.services.sqs:set_queue_attributes",
+                "Change a queue's attributes (SetQueueAttributes).\n\n"
+                "Example: awsmon sqs set-queue-attributes --queue-url orders --attributes VisibilityTimeout=120",
+                ("queue", str, _queue_opt()),
+                ("attributes", str, typer.Option(..., "--attributes", help="VisibilityTimeout=60,... or JSON.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("send-message")
-def send_message(
-    ctx: typer.Context,
-    queue: str = _queue_opt(),
-    body: str = typer.Option(..., "--message-body", "--body", help="The message text."),
-    delay: int | None = typer.Option(None, "--delay-seconds", help="Hide the message this long (0-900 s)."),
-    attributes: str | None = typer.Option(None, "--message-attributes",
-                                          help='JSON {"Name": {"DataType": "String", "StringValue": "v"}} or file://.'),  # fmt: skip
-    group_id: str | None = typer.Option(None, "--message-group-id", help="FIFO queues: the message group."),
-    dedup_id: str | None = typer.Option(None, "--message-deduplication-id", help="FIFO queues: the deduplication id."),
-) -> None:
-    """Send a message (SendMessage); prints its MessageId and the MD5 digests.
-
-    Example: awsmon sqs send-message --queue-url orders --message-body '{"id": 1}'
-    """
-    from awsmon.services.sqs import send_message as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue, body, delay=delay, attributes=attributes, group_id=group_id,
-                             dedup_id=dedup_id))  # fmt: skip
+service_command(app, "send-message", "awsmon.services.sqs:send_message",
+                "Send a message (SendMessage); prints its MessageId and the MD5 digests.\n\n"
+                "Example: awsmon sqs send-message --queue-url orders --message-body '{\"id\": 1}'",
+                ("queue", str, _queue_opt()),
+                ("body", str, typer.Option(..., "--message-body", "--body", help="The message text.")),
+                ("delay", int | None, typer.Option(None, "--delay-seconds", help="Hide the message this long (0-900 s).")),
+                ("attributes", str | None, typer.Option(None, "--message-attributes",
+                                          help='JSON {"Name": {"DataType": "String", "StringValue": "v"}} or file://.')),
+                ("group_id", str | None, typer.Option(None, "--message-group-id", help="FIFO queues: the message group.")),
+                ("dedup_id", str | None, typer.Option(None, "--message-deduplication-id", help="FIFO queues: the deduplication id.")),
+                detail=True)  # fmt: skip
 
 
 @app.command("receive-message")
@@ -147,38 +110,21 @@ def receive_message(
     renderer(ctx).render(data, rows_key="Messages", columns=MESSAGE_COLUMNS)
 
 
-@app.command("delete-message")
-def delete_message(
-    ctx: typer.Context,
-    queue: str = _queue_opt(),
-    receipt_handle: str = typer.Option(..., "--receipt-handle", help="The handle a receive returned."),
-) -> None:
-    """Delete a received message (DeleteMessage).
-
-    Example: awsmon sqs delete-message --queue-url orders --receipt-handle AQEB...
-    """
-    from awsmon.services.sqs import delete_message as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue, receipt_handle))
+service_command(app, "delete-message", "awsmon.services.sqs:delete_message",
+                "Delete a received message (DeleteMessage).\n\n"
+                "Example: awsmon sqs delete-message --queue-url orders --receipt-handle AQEB...",
+                ("queue", str, _queue_opt()),
+                ("receipt_handle", str, typer.Option(..., "--receipt-handle", help="The handle a receive returned.")),
+                detail=True)  # fmt: skip
 
 
-@app.command("purge-queue")
-def purge_queue(ctx: typer.Context, queue: str = _queue_opt()) -> None:
-    """Delete every message of a queue (PurgeQueue).
-
-    Example: awsmon sqs purge-queue --queue-url orders
-    """
-    from awsmon.services.sqs import purge_queue as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue))
+service_command(app, "purge-queue", "awsmon.services.sqs:purge_queue",
+                "Delete every message of a queue (PurgeQueue).\n\n"
+                "Example: awsmon sqs purge-queue --queue-url orders",
+                ("queue", str, _queue_opt()), detail=True)
 
 
-@app.command("delete-queue")
-def delete_queue(ctx: typer.Context, queue: str = _queue_opt()) -> None:
-    """Delete a queue and its messages (DeleteQueue).
-
-    Example: awsmon sqs delete-queue --queue-url orders
-    """
-    from awsmon.services.sqs import delete_queue as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), queue))
+service_command(app, "delete-queue", "awsmon.services.sqs:delete_queue",
+                "Delete a queue and its messages (DeleteQueue).\n\n"
+                "Example: awsmon sqs delete-queue --queue-url orders",
+                ("queue", str, _queue_opt()), detail=True)

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, renderer, split_values
+from awsmon.cli._common import app_ctx, renderer, service_command, split_values
 from awsmon.cli._common import group as make_group
 from awsmon.output import Column
 
@@ -145,15 +145,10 @@ def _names_opt() -> Any:
     return typer.Option(None, "--names", help="Only these canaries (up to 5).")
 
 
-@app.command("describe-canaries")
-def describe_canaries(ctx: typer.Context, names: list[str] | None = _names_opt()) -> None:
-    """The region's canaries (DescribeCanaries, all pages).
-
-    Example: awsmon synthetics describe-canaries
-    """
-    from awsmon.services.synthetics import describe_canaries as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="Canaries", columns=_CANARY_COLUMNS)
+service_command(app, "describe-canaries", "awsmon.services.synthetics:describe_canaries",
+                "The region's canaries (DescribeCanaries, all pages).\n\n"
+                "Example: awsmon synthetics describe-canaries",
+                ("names", list[str] | None, _names_opt()), rows_key="Canaries", columns=_CANARY_COLUMNS)
 
 
 @app.command("describe-canaries-last-run")
@@ -169,84 +164,50 @@ def describe_canaries_last_run(ctx: typer.Context, names: list[str] | None = _na
     renderer(ctx).render(svc(app_ctx(ctx), split_values(names)), rows_key="CanariesLastRun", columns=cols)
 
 
-@app.command("get-canary-runs")
-def get_canary_runs(
-    ctx: typer.Context,
-    name: str = _name_opt(),
-    max_items: int | None = typer.Option(None, "--max-items", help="At most this many runs (newest first)."),
-) -> None:
-    """A canary's runs, newest first (GetCanaryRuns, all pages).
-
-    Example: awsmon synthetics get-canary-runs --name home --max-items 10
-    """
-    from awsmon.services.synthetics import get_canary_runs as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name, max_items), rows_key="CanaryRuns", columns=_RUN_COLUMNS)
+service_command(app, "get-canary-runs", "awsmon.services.synthetics:get_canary_runs",
+                "A canary's runs, newest first (GetCanaryRuns, all pages).\n\n"
+                "Example: awsmon synthetics get-canary-runs --name home --max-items 10",
+                ("name", str, _name_opt()),
+                ("max_items", int | None, typer.Option(None, "--max-items", help="At most this many runs (newest first).")),
+                rows_key="CanaryRuns", columns=_RUN_COLUMNS)  # fmt: skip
 
 
-@app.command("start-canary")
-def start_canary(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Start a READY or STOPPED canary (StartCanary).
-
-    Example: awsmon synthetics start-canary --name home
-    """
-    from awsmon.services.synthetics import start_canary as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "start-canary", "awsmon.services.synthetics:start_canary",
+                "Start a READY or STOPPED canary (StartCanary).\n\n"
+                "Example: awsmon synthetics start-canary --name home",
+                ("name", str, _name_opt()), detail=True)
 
 
-@app.command("stop-canary")
-def stop_canary(ctx: typer.Context, name: str = _name_opt()) -> None:
-    """Stop a running canary (StopCanary).
-
-    Example: awsmon synthetics stop-canary --name home
-    """
-    from awsmon.services.synthetics import stop_canary as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "stop-canary", "awsmon.services.synthetics:stop_canary",
+                "Stop a running canary (StopCanary).\n\n"
+                "Example: awsmon synthetics stop-canary --name home",
+                ("name", str, _name_opt()), detail=True)
 
 
-@app.command("delete-canary")
-def delete_canary(
-    ctx: typer.Context,
-    name: str = _name_opt(),
-    delete_lambda: bool | None = typer.Option(None, "--delete-lambda/--no-delete-lambda",
-                                              help="Also delete the canary's Lambda function and layers."),  # fmt: skip
-) -> None:
-    """Delete a canary that is not running (DeleteCanary); its artifacts stay in the bucket.
-
-    Example: awsmon synthetics delete-canary --name home
-    """
-    from awsmon.services.synthetics import delete_canary as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name, delete_lambda))
+service_command(app, "delete-canary", "awsmon.services.synthetics:delete_canary",
+                "Delete a canary that is not running (DeleteCanary); its artifacts stay in the bucket.\n\n"
+                "Example: awsmon synthetics delete-canary --name home",
+                ("name", str, _name_opt()),
+                ("delete_lambda", bool | None, typer.Option(None, "--delete-lambda/--no-delete-lambda",
+                                              help="Also delete the canary's Lambda function and layers.")),
+                detail=True)
 
 
-@app.command("describe-runtime-versions")
-def describe_runtime_versions(ctx: typer.Context) -> None:
-    """The Synthetics runtime versions and their deprecation dates (DescribeRuntimeVersions, all pages).
-
-    Example: awsmon synthetics describe-runtime-versions
-    """
-    from awsmon.services.synthetics import describe_runtime_versions as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx)), rows_key="RuntimeVersions",
-                         columns=[Column("VersionName"), Column("DeprecationDate"), Column("Description", priority=1)])  # fmt: skip
+service_command(app, "describe-runtime-versions", "awsmon.services.synthetics:describe_runtime_versions",
+                "The Synthetics runtime versions and their deprecation dates (DescribeRuntimeVersions, all pages).\n\n"
+                "Example: awsmon synthetics describe-runtime-versions",
+                rows_key="RuntimeVersions",
+                columns=[Column("VersionName"), Column("DeprecationDate"), Column("Description", priority=1)])  # fmt: skip
 
 
 def _arn_opt() -> Any:
     return typer.Option(..., "--resource-arn", help="The canary's ARN (arn:aws:synthetics:REGION:ACCOUNT:canary:NAME).")
 
 
-@app.command("list-tags-for-resource")
-def list_tags_for_resource(ctx: typer.Context, resource_arn: str = _arn_opt()) -> None:
-    """A canary's tags (ListTagsForResource).
-
-    Example: awsmon synthetics list-tags-for-resource --resource-arn arn:aws:synthetics:us-east-1:123456789012:canary:home
-    """
-    from awsmon.services.synthetics import list_tags_for_resource as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), resource_arn))
+service_command(app, "list-tags-for-resource", "awsmon.services.synthetics:list_tags_for_resource",
+                "A canary's tags (ListTagsForResource).\n\n"
+                "Example: awsmon synthetics list-tags-for-resource --resource-arn arn:aws:synthetics:us-east-1:123456789012:canary:home",
+                ("resource_arn", str, _arn_opt()), detail=True)  # fmt: skip
 
 
 @app.command("tag-resource")

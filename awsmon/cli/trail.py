@@ -17,6 +17,7 @@ from awsmon.cli._common import (
     query_progress,
     render_query_result,
     renderer,
+    service_command,
 )
 from awsmon.output import Column
 
@@ -165,27 +166,16 @@ def describe(
                          columns=_TRAIL_COLUMNS)  # fmt: skip
 
 
-@app.command("list")
-def list_(ctx: typer.Context) -> None:
-    """List the trails visible in the region (name, ARN, home region), like ListTrails.
-
-    Example: awsmon trail list -o json
-    """
-    from awsmon.services.trail import list_trails
-
-    renderer(ctx).render(list_trails(app_ctx(ctx)), rows_key="Trails",
-                         columns=[Column("Name"), Column("HomeRegion"), Column("TrailARN")])  # fmt: skip
+service_command(app, "list", "awsmon.services.trail:list_trails",
+                "List the trails visible in the region (name, ARN, home region), like ListTrails.\n\n"
+                "Example: awsmon trail list -o json",
+                rows_key="Trails", columns=[Column("Name"), Column("HomeRegion"), Column("TrailARN")])
 
 
-@app.command("get-status")
-def get_status(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
-    """Logging state and latest delivery times (log files, digests, CloudWatch Logs) of a trail.
-
-    Example: awsmon trail get-status --name main
-    """
-    from awsmon.services.trail import get_status as svc
-
-    renderer(ctx).detail(svc(app_ctx(ctx), name))
+service_command(app, "get-status", "awsmon.services.trail:get_status",
+                "Logging state and latest delivery times (log files, digests, CloudWatch Logs) of a trail.\n\n"
+                "Example: awsmon trail get-status --name main",
+                ("name", str, typer.Option(..., "--name")), detail=True)  # fmt: skip
 
 
 @app.command("start-logging")
@@ -261,20 +251,12 @@ def put_event_selectors(
     _render_selectors(ctx, svc(app_ctx(ctx), name, basic=basic, advanced=advanced, management=management))
 
 
-@app.command("list-public-keys")
-def list_public_keys(
-    ctx: typer.Context,
-    start: str | None = typer.Option(None, "--start-time", "--start"),
-    end: str | None = typer.Option(None, "--end-time", "--end"),
-) -> None:
-    """The public keys that verify digest signatures (local: the account's own key), like ListPublicKeys.
-
-    Example: awsmon trail list-public-keys -o json > keys.json
-    """
-    from awsmon.services.trail import list_public_keys as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), start, end), rows_key="PublicKeyList",
-                         columns=[Column("Fingerprint"), Column("ValidityStartTime"), Column("ValidityEndTime")])  # fmt: skip
+service_command(app, "list-public-keys", "awsmon.services.trail:list_public_keys",
+                "The public keys that verify digest signatures (local: the account's own key), like ListPublicKeys.\n\n"
+                "Example: awsmon trail list-public-keys -o json > keys.json",
+                ("start", str | None, typer.Option(None, "--start-time", "--start")),
+                ("end", str | None, typer.Option(None, "--end-time", "--end")), rows_key="PublicKeyList",
+                columns=[Column("Fingerprint"), Column("ValidityStartTime"), Column("ValidityEndTime")])  # fmt: skip
 
 
 @app.command("validate-digest")
@@ -482,16 +464,11 @@ def put_insight_selectors(
                          columns=[Column("InsightType"), Column("EventCategories")])  # fmt: skip
 
 
-@app.command("get-insight-selectors")
-def get_insight_selectors(ctx: typer.Context, name: str = typer.Option(..., "--trail-name", "--name")) -> None:
-    """The Insights types enabled on a trail (InsightNotEnabledException when none).
-
-    Example: awsmon trail get-insight-selectors --trail-name main
-    """
-    from awsmon.services.trail_insights import get_insight_selectors as svc
-
-    renderer(ctx).render(svc(app_ctx(ctx), name), rows_key="InsightSelectors",
-                         columns=[Column("InsightType"), Column("EventCategories")])  # fmt: skip
+service_command(app, "get-insight-selectors", "awsmon.services.trail_insights:get_insight_selectors",
+                "The Insights types enabled on a trail (InsightNotEnabledException when none).\n\n"
+                "Example: awsmon trail get-insight-selectors --trail-name main",
+                ("name", str, typer.Option(..., "--trail-name", "--name")), rows_key="InsightSelectors",
+                columns=[Column("InsightType"), Column("EventCategories")])
 
 
 @app.command("insights-analyze")

@@ -40,20 +40,12 @@ class DashboardBodyError(Exception):
         self.messages = messages or []
 
 
+# JSON Schema's type names, bool before int (a bool is an int in Python).
+_TYPE_NAMES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"), (dict, "object"))
+
+
 def _type_name(v: Any) -> str:
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, dict):
-        return "object"
-    return "null"
+    return next((name for kind, name in _TYPE_NAMES if isinstance(v, kind)), "null")
 
 
 class _Errors(list):  # type: ignore[type-arg]

@@ -444,14 +444,19 @@ class _Parser:
         elif kind == "parse":
             self.parse_cmd(c)
         elif kind == "dedup":
-            while True:
-                if self.tok.kind not in ("ident", "field"):
-                    raise self.fail()
-                c.names.append(self.next().value)
-                if not (self.tok.kind == "op" and self.tok.text == ","):
-                    break
-                self.next()
+            c.names.extend(self.field_names())
         return c
+
+    def field_names(self) -> list[str]:
+        """``a, b, @c``: the comma-separated field names of ``dedup`` and of ``parse ... as``."""
+        names = []
+        while True:
+            if self.tok.kind not in ("ident", "field"):
+                raise self.fail()
+            names.append(self.next().value)
+            if not (self.tok.kind == "op" and self.tok.text == ","):
+                return names
+            self.next()
 
     def parse_cmd(self, c: Command) -> None:
         if self.tok.kind in ("string", "regex"):
@@ -472,13 +477,7 @@ class _Parser:
             if not self.is_kw("as"):
                 raise self.fail()
             self.next()
-            while True:
-                if self.tok.kind not in ("ident", "field"):
-                    raise self.fail()
-                c.names.append(self.next().value)
-                if not (self.tok.kind == "op" and self.tok.text == ","):
-                    break
-                self.next()
+            c.names.extend(self.field_names())
             if len(c.names) != groups:
                 raise InsightsError(
                     f"Number of glob wildcards ({groups}) does not match the number of fields ({len(c.names)})",

@@ -129,22 +129,17 @@ def parse_statistic(name: str, parameter: str = "ExtendedStatistics.member.1") -
         if kind == "p":
             return Statistic(name, "p", None, value, True)
         return Statistic(name, kind.upper(), None, value, True)
-    m = _PCT_FORM_RE.fullmatch(name)
-    if m:
+    for form, percent in ((_PCT_FORM_RE, True), (_ABS_FORM_RE, False)):
+        m = form.fullmatch(name)
+        if not m:
+            continue
         lo = Fraction(m.group(2)) if m.group(2) is not None else None
         hi = Fraction(m.group(3)) if m.group(3) is not None else None
         if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
             raise _invalid(name, parameter)
-        if (lo is not None and lo > 100) or (hi is not None and hi > 100):
+        if percent and ((lo is not None and lo > 100) or (hi is not None and hi > 100)):
             raise _invalid(name, parameter)
-        return Statistic(name, m.group(1), lo, hi, True)
-    m = _ABS_FORM_RE.fullmatch(name)
-    if m:
-        lo = Fraction(m.group(2)) if m.group(2) is not None else None
-        hi = Fraction(m.group(3)) if m.group(3) is not None else None
-        if (lo is None and hi is None) or (lo is not None and hi is not None and lo > hi):
-            raise _invalid(name, parameter)
-        return Statistic(name, m.group(1), lo, hi, False)
+        return Statistic(name, m.group(1), lo, hi, percent)
     raise _invalid(name, parameter)
 
 

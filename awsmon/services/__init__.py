@@ -16,6 +16,17 @@ def compact(**params: Any) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
+def given(**params: Any) -> dict[str, Any]:
+    """Like compact, but an empty value (``""``, ``[]``, ``{}``) also counts as not given: the options aws-cli
+    leaves out when they are empty."""
+    return {k: v for k, v in params.items() if v is not None and v != "" and v != [] and v != {}}
+
+
+def response(resp: Any) -> dict[str, Any]:
+    """A boto3 answer as the command prints it: without botocore's ResponseMetadata."""
+    return {k: v for k, v in dict(resp or {}).items() if k != "ResponseMetadata"}
+
+
 def lacks_operation(ctx: AppContext, exc: ServiceError) -> bool:
     """Is this an emulator's answer to an operation it does not implement? (moto: HTTP 500 with an HTML page for
     TestMetricFilter.) Only with an ``--endpoint-url``: real AWS implements every operation awsmon calls."""

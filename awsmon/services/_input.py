@@ -3,6 +3,7 @@ shorthand forms (``Key=a,Value=b``, ``Name=x,Values=a,b``, ``Enabled=true``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from awsmon.errors import UsageError
@@ -101,42 +102,38 @@ class _Shorthand:
             return self.structure()
         return self.scalar(stops)
 
-    def explicit_list(self) -> list[Any]:
+    def bracketed(self, close: str, member: Callable[[], None]) -> None:
+        """``[a, b]`` or ``{k=v, ...}``: read each member with ``member`` up to the closing bracket."""
         self.i += 1
-        items: list[Any] = []
         self.skip_ws()
-        if self.peek() == "]":
+        if self.peek() == close:
             self.i += 1
-            return items
+            return
         while True:
-            items.append(self.value(",]"))
+            member()
             self.skip_ws()
             if self.peek() == ",":
                 self.i += 1
-            elif self.peek() == "]":
+            elif self.peek() == close:
                 self.i += 1
-                return items
+                return
             else:
-                raise self.fail("expected , or ]")
+                raise self.fail(f"expected , or {close}")
+
+    def explicit_list(self) -> list[Any]:
+        items: list[Any] = []
+        self.bracketed("]", lambda: items.append(self.value(",]")))
+        return items
 
     def structure(self) -> dict[str, Any]:
-        self.i += 1
         out: dict[str, Any] = {}
-        self.skip_ws()
-        if self.peek() == "}":
-            self.i += 1
-            return out
-        while True:
+
+        def member() -> None:
             name = self.key()
             out[name] = self.value(",}")
-            self.skip_ws()
-            if self.peek() == ",":
-                self.i += 1
-            elif self.peek() == "}":
-                self.i += 1
-                return out
-            else:
-                raise self.fail("expected , or }")
+
+        self.bracketed("}", member)
+        return out
 
     def parameter(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -134,14 +134,10 @@ def athena_query(ctx: Any, sql: str, *, database: str | None, workgroup: str | N
     from awsmon.errors import AwsmonError, UsageError
 
     client: Any = ctx.client("athena")
-    params: dict[str, Any] = {"QueryString": sql}
-    if workgroup:
-        params["WorkGroup"] = workgroup
-    context = {k: v for k, v in (("Database", database), ("Catalog", catalog)) if v}
-    if context:
-        params["QueryExecutionContext"] = context
-    if output_location:
-        params["ResultConfiguration"] = {"OutputLocation": output_location}
+    from awsmon.services import given
+
+    params = {"QueryString": sql, **given(WorkGroup=workgroup, QueryExecutionContext=given(Database=database, Catalog=catalog),
+                                          ResultConfiguration=given(OutputLocation=output_location))}  # fmt: skip
     qid = client.start_query_execution(**params)["QueryExecutionId"]
 
     def poll() -> dict[str, Any]:

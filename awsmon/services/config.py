@@ -139,18 +139,15 @@ def put_recorder(ctx: AppContext, *, recorder: str | None = None, recording_grou
 
 
 def describe_recorders(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConfigurationRecorderNames": list(names)} if names else {}
-    return dict(_client(ctx).describe_configuration_recorders(**params))
+    return _named(_client(ctx).describe_configuration_recorders, "ConfigurationRecorderNames", names)
 
 
 def recorder_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConfigurationRecorderNames": list(names)} if names else {}
-    return dict(_client(ctx).describe_configuration_recorder_status(**params))
+    return _named(_client(ctx).describe_configuration_recorder_status, "ConfigurationRecorderNames", names)
 
 
 def delete_recorder(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_configuration_recorder(ConfigurationRecorderName=name)
-    return {}
+    return _done(_client(ctx).delete_configuration_recorder, ConfigurationRecorderName=name)
 
 
 def start_recording(ctx: AppContext, name: str = DEFAULT_RECORDER) -> dict[str, Any]:
@@ -181,13 +178,11 @@ def put_channel(ctx: AppContext, *, channel: str | None = None, name: str | None
 
 
 def describe_channels(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"DeliveryChannelNames": list(names)} if names else {}
-    return dict(_client(ctx).describe_delivery_channels(**params))
+    return _named(_client(ctx).describe_delivery_channels, "DeliveryChannelNames", names)
 
 
 def delete_channel(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_delivery_channel(DeliveryChannelName=name)
-    return {}
+    return _done(_client(ctx).delete_delivery_channel, DeliveryChannelName=name)
 
 
 def deliver_snapshot(ctx: AppContext, name: str = DEFAULT_CHANNEL) -> dict[str, Any]:
@@ -196,11 +191,21 @@ def deliver_snapshot(ctx: AppContext, name: str = DEFAULT_CHANNEL) -> dict[str, 
 
 
 def channel_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"DeliveryChannelNames": list(names)} if names else {}
-    return dict(_client(ctx).describe_delivery_channel_status(**params))
+    return _named(_client(ctx).describe_delivery_channel_status, "DeliveryChannelNames", names)
 
 
 # -- configuration items -------------------------------------------------------------------------------------------
+
+
+def _named(call: Any, names_param: str, names: Sequence[str] | None) -> dict[str, Any]:
+    """A Describe* call (one page) that takes an optional list of names."""
+    return dict(call(**({names_param: list(names)} if names else {})))
+
+
+def _done(call: Any, **params: Any) -> dict[str, Any]:
+    """An operation whose answer is empty (Delete*, Start*): the command prints ``{}``."""
+    call(**params)
+    return {}
 
 
 def _pages(call: Any, key: str, token_name: str, token: str | None, params: dict[str, Any]) -> dict[str, Any]:
@@ -281,24 +286,20 @@ def put_rule(ctx: AppContext, *, config_rule: str | None = None, name: str | Non
 
 
 def describe_rules(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConfigRuleNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_config_rules, "ConfigRules", "NextToken", None, params)
+    return _named_pages(_client(ctx).describe_config_rules, "ConfigRules", "ConfigRuleNames", names)
 
 
 def delete_rule(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_config_rule(ConfigRuleName=name)
-    return {}
+    return _done(_client(ctx).delete_config_rule, ConfigRuleName=name)
 
 
 def start_evaluation(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
     params = {"ConfigRuleNames": list(names)} if names else {}
-    _client(ctx).start_config_rules_evaluation(**params)
-    return {}
+    return _done(_client(ctx).start_config_rules_evaluation, **params)
 
 
 def rule_status(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConfigRuleNames": list(names)} if names else {}
-    return dict(_client(ctx).describe_config_rule_evaluation_status(**params))
+    return _named(_client(ctx).describe_config_rule_evaluation_status, "ConfigRuleNames", names)
 
 
 def compliance_by_rule(ctx: AppContext, names: Sequence[str] | None = None,
@@ -422,8 +423,7 @@ def describe_remediations(ctx: AppContext, names: Sequence[str]) -> dict[str, An
 
 
 def delete_remediation(ctx: AppContext, name: str, resource_type: str | None = None) -> dict[str, Any]:
-    _client(ctx).delete_remediation_configuration(**compact(ConfigRuleName=name, ResourceType=resource_type))
-    return {}
+    return _done(_client(ctx).delete_remediation_configuration, **compact(ConfigRuleName=name, ResourceType=resource_type))
 
 
 def start_remediation(ctx: AppContext, name: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -479,8 +479,7 @@ def put_pack(ctx: AppContext, name: str, *, template_body: str | None = None, te
 
 
 def describe_packs(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConformancePackNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_conformance_packs, "ConformancePackDetails", "NextToken", None, params)
+    return _named_pages(_client(ctx).describe_conformance_packs, "ConformancePackDetails", "ConformancePackNames", names)
 
 
 def pack_compliance(ctx: AppContext, name: str, *, rules: Sequence[str] = (), compliance_type: str | None = None) -> dict[str, Any]:
@@ -503,8 +502,7 @@ def pack_summary(ctx: AppContext, names: Sequence[str]) -> dict[str, Any]:
 
 
 def delete_pack(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_conformance_pack(ConformancePackName=name)
-    return {}
+    return _done(_client(ctx).delete_conformance_pack, ConformancePackName=name)
 
 
 def put_org_pack(ctx: AppContext, name: str, *, template_body: str | None = None, template_s3_uri: str | None = None,
@@ -544,8 +542,7 @@ def org_pack_detailed_status(ctx: AppContext, name: str, *, account: str | None 
 
 
 def delete_org_pack(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_organization_conformance_pack(OrganizationConformancePackName=name)
-    return {}
+    return _done(_client(ctx).delete_organization_conformance_pack, OrganizationConformancePackName=name)
 
 
 def put_org_rule(ctx: AppContext, name: str, *, managed: str | None = None, custom_policy: str | None = None,
@@ -583,8 +580,7 @@ def org_rule_detailed_status(ctx: AppContext, name: str, *, account: str | None 
 
 
 def delete_org_rule(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_organization_config_rule(OrganizationConfigRuleName=name)
-    return {}
+    return _done(_client(ctx).delete_organization_config_rule, OrganizationConfigRuleName=name)
 
 
 # -- aggregators -----------------------------------------------------------------------------------------------------
@@ -607,13 +603,11 @@ def put_aggregator(ctx: AppContext, name: str, sources: str | None, organization
 
 
 def describe_aggregators(ctx: AppContext, names: Sequence[str] | None = None) -> dict[str, Any]:
-    params = {"ConfigurationAggregatorNames": list(names)} if names else {}
-    return _pages(_client(ctx).describe_configuration_aggregators, "ConfigurationAggregators", "NextToken", None, params)
+    return _named_pages(_client(ctx).describe_configuration_aggregators, "ConfigurationAggregators", "ConfigurationAggregatorNames", names)
 
 
 def delete_aggregator(ctx: AppContext, name: str) -> dict[str, Any]:
-    _client(ctx).delete_configuration_aggregator(ConfigurationAggregatorName=name)
-    return {}
+    return _done(_client(ctx).delete_configuration_aggregator, ConfigurationAggregatorName=name)
 
 
 def aggregator_sources(ctx: AppContext, name: str) -> dict[str, Any]:
@@ -630,8 +624,7 @@ def describe_authorizations(ctx: AppContext) -> dict[str, Any]:
 
 
 def delete_authorization(ctx: AppContext, account: str, region: str) -> dict[str, Any]:
-    _client(ctx).delete_aggregation_authorization(AuthorizedAccountId=account, AuthorizedAwsRegion=region)
-    return {}
+    return _done(_client(ctx).delete_aggregation_authorization, AuthorizedAccountId=account, AuthorizedAwsRegion=region)
 
 
 def aggregate_by_rules(ctx: AppContext, name: str, filters: str | None = None) -> dict[str, Any]:
@@ -687,11 +680,7 @@ def select(ctx: AppContext, expression: str, *, aggregator: str | None = None, l
            next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
     """SelectResourceConfig (or SelectAggregateResourceConfig); pages followed unless a token is given."""
     client = _client(ctx)
-    params: dict[str, Any] = {"Expression": expression}
-    if limit is not None:
-        params["Limit"] = limit
-    if aggregator:
-        params["ConfigurationAggregatorName"] = aggregator
+    params = {"Expression": expression, **compact(Limit=limit, ConfigurationAggregatorName=aggregator or None)}
     call = client.select_aggregate_resource_config if aggregator else client.select_resource_config
     if next_token is not None:
         return _parse_results(dict(call(**params, **({"NextToken": next_token} if next_token else {}))))

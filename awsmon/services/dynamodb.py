@@ -6,6 +6,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.services import given
 from awsmon.services._input import json_or_shorthand, read_json, shorthand, tags
 
 
@@ -23,16 +24,13 @@ def create_table(ctx: AppContext, *, table_name: str, key_schema: list[str], att
                  tag_values: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     params: dict[str, Any] = {"TableName": table_name,
                               "KeySchema": _shorthand_list(key_schema, "--key-schema"),
-                              "AttributeDefinitions": _shorthand_list(attribute_definitions, "--attribute-definitions")}  # fmt: skip
-    if billing_mode:
-        params["BillingMode"] = billing_mode
+                              "AttributeDefinitions": _shorthand_list(attribute_definitions, "--attribute-definitions"),
+                              **given(BillingMode=billing_mode, Tags=tags(tag_values) if tag_values else None)}  # fmt: skip
     if provisioned_throughput:
         tp = json_or_shorthand(provisioned_throughput, "--provisioned-throughput")
         if not isinstance(tp, dict):
             raise UsageError("--provisioned-throughput: expected ReadCapacityUnits=N,WriteCapacityUnits=N")
         params["ProvisionedThroughput"] = tp
-    if tag_values:
-        params["Tags"] = tags(tag_values)
     return ctx.client("dynamodb").create_table(**params)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
-from awsmon.services import _input
+from awsmon.services import _input, given
 from awsmon.services._input import filters, json_or_shorthand, read_json
 
 PROTOCOLS = ("tcp", "udp", "icmp", "icmpv6", "all", "-1")
@@ -31,11 +31,8 @@ def run_instances(ctx: AppContext, *, image_id: str, instance_type: str | None =
                   key_name: str | None = None, monitoring: str | None = None, tag_specifications: list[str] | None = None,
                   associate_public_ip: bool | None = None) -> dict[str, Any]:  # fmt: skip
     lo, hi = _count(count)
-    params: dict[str, Any] = {"ImageId": image_id, "MinCount": lo, "MaxCount": hi}
-    if instance_type:
-        params["InstanceType"] = instance_type
-    if key_name:
-        params["KeyName"] = key_name
+    params: dict[str, Any] = {"ImageId": image_id, "MinCount": lo, "MaxCount": hi,
+                              **given(InstanceType=instance_type, KeyName=key_name)}  # fmt: skip
     if monitoring:
         m = json_or_shorthand(monitoring, "--monitoring")
         if not isinstance(m, dict) or "Enabled" not in m:
@@ -44,17 +41,10 @@ def run_instances(ctx: AppContext, *, image_id: str, instance_type: str | None =
     if specs := _input.tag_specifications(tag_specifications):
         params["TagSpecifications"] = specs
     if associate_public_ip is not None:
-        nic: dict[str, Any] = {"DeviceIndex": 0, "AssociatePublicIpAddress": associate_public_ip}
-        if subnet_id:
-            nic["SubnetId"] = subnet_id
-        if security_group_ids:
-            nic["Groups"] = list(security_group_ids)
-        params["NetworkInterfaces"] = [nic]
+        params["NetworkInterfaces"] = [{"DeviceIndex": 0, "AssociatePublicIpAddress": associate_public_ip,
+                                        **given(SubnetId=subnet_id, Groups=list(security_group_ids or []))}]  # fmt: skip
     else:
-        if subnet_id:
-            params["SubnetId"] = subnet_id
-        if security_group_ids:
-            params["SecurityGroupIds"] = list(security_group_ids)
+        params.update(given(SubnetId=subnet_id, SecurityGroupIds=list(security_group_ids or [])))
     return ctx.client("ec2").run_instances(**params)
 
 
@@ -62,11 +52,7 @@ def describe_instances(ctx: AppContext, *, instance_ids: list[str] | None = None
                        filter_values: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     from awsmon.backends import paginate
 
-    params: dict[str, Any] = {}
-    if instance_ids:
-        params["InstanceIds"] = list(instance_ids)
-    if filter_values:
-        params["Filters"] = filters(filter_values)
+    params = given(InstanceIds=list(instance_ids or []), Filters=filters(filter_values) if filter_values else None)
     reservations = list(paginate(ctx.client("ec2").describe_instances, "Reservations", token_in="NextToken", **params))
     return {"Reservations": reservations}
 
@@ -98,11 +84,8 @@ def change_state(ctx: AppContext, action: str, instance_ids: list[str] | None, *
 
 def create_security_group(ctx: AppContext, *, group_name: str, description: str, vpc_id: str | None = None,
                           tag_specifications: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {"GroupName": group_name, "Description": description}
-    if vpc_id:
-        params["VpcId"] = vpc_id
-    if specs := _input.tag_specifications(tag_specifications):
-        params["TagSpecifications"] = specs
+    params = {"GroupName": group_name, "Description": description,
+              **given(VpcId=vpc_id, TagSpecifications=_input.tag_specifications(tag_specifications))}  # fmt: skip
     return ctx.client("ec2").create_security_group(**params)
 
 
@@ -114,13 +97,8 @@ def delete_security_group(ctx: AppContext, *, group_id: str | None = None, group
 
 def describe_security_groups(ctx: AppContext, *, group_ids: list[str] | None = None, group_names: list[str] | None = None,
                              filter_values: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
-    params: dict[str, Any] = {}
-    if group_ids:
-        params["GroupIds"] = list(group_ids)
-    if group_names:
-        params["GroupNames"] = list(group_names)
-    if filter_values:
-        params["Filters"] = filters(filter_values)
+    params = given(GroupIds=list(group_ids or []), GroupNames=list(group_names or []),
+                   Filters=filters(filter_values) if filter_values else None)
     return ctx.client("ec2").describe_security_groups(**params)
 
 

@@ -80,14 +80,11 @@ class _Selection:
             yield {"logGroupName": only, **ev} if only else ev
 
     def live_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"logGroupIdentifiers": [self.arn(n) for n in self.names]}
-        if self.streams:
-            params["logStreamNames"] = self.streams
-        if self.stream_prefix:
-            params["logStreamNamePrefixes"] = [self.stream_prefix]
-        if self.pattern:
-            params["logEventFilterPattern"] = self.pattern
-        return params
+        from awsmon.services import given
+
+        return {"logGroupIdentifiers": [self.arn(n) for n in self.names],
+                **given(logStreamNames=self.streams, logStreamNamePrefixes=[self.stream_prefix] if self.stream_prefix else None,
+                        logEventFilterPattern=self.pattern)}  # fmt: skip
 
     def arn(self, name: str) -> str:
         """StartLiveTail takes group ARNs (without the trailing ``:*``): DescribeLogGroups gives them."""

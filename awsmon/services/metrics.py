@@ -510,12 +510,7 @@ def _detector_params(namespace: str | None, metric_name: str | None, dimensions:
         if not isinstance(one, dict):
             raise UsageError("invalid --single-metric-anomaly-detector: expected a JSON object")
         params["SingleMetricAnomalyDetector"] = one
-    for key, value in (("Namespace", namespace), ("MetricName", metric_name), ("Stat", stat)):
-        if value is not None:
-            params[key] = value
-    if dimensions:
-        params["Dimensions"] = dimensions
-    return params
+    return {**params, **compact(Namespace=namespace, MetricName=metric_name, Stat=stat, Dimensions=dimensions or None)}
 
 
 def put_anomaly_detector(ctx: AppContext, *, namespace: str | None = None, metric_name: str | None = None,

@@ -7,18 +7,13 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.services import compact
+from awsmon.services import response as _clean
 
 DISCOVERED = "discovered-schemas"
 
 
 def _client(ctx: AppContext) -> Any:
     return ctx.client("schemas")
-
-
-def _clean(resp: Any) -> dict[str, Any]:
-    out = dict(resp)
-    out.pop("ResponseMetadata", None)
-    return out
 
 
 def create_discoverer(ctx: AppContext, source: str | None, description: str | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.services import response
 
 
 def _client(ctx: AppContext) -> Any:
@@ -38,7 +39,5 @@ def list_aws_default_service_quotas(ctx: AppContext, service_code: str) -> dict[
 
 
 def get_service_quota(ctx: AppContext, service_code: str, quota_code: str) -> dict[str, Any]:
-    out = dict(_client(ctx).get_service_quota(ServiceCode=_code(service_code, "--service-code"),
-                                              QuotaCode=_code(quota_code, "--quota-code")))  # fmt: skip
-    out.pop("ResponseMetadata", None)
-    return out
+    return response(_client(ctx).get_service_quota(ServiceCode=_code(service_code, "--service-code"),
+                                                   QuotaCode=_code(quota_code, "--quota-code")))  # fmt: skip

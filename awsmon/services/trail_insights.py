@@ -9,6 +9,7 @@ from typing import Any
 
 from awsmon.context import AppContext
 from awsmon.errors import UsageError
+from awsmon.services import response
 
 TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 
@@ -38,15 +39,11 @@ def put_insight_selectors(ctx: AppContext, name: str, *, selectors: str | None =
                           types: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
     """PutInsightSelectors: JSON (aws-cli's --insight-selectors) or a list of types; an empty list disables Insights."""
     items = _selectors(selectors, list(types or []))
-    out = dict(ctx.client("cloudtrail").put_insight_selectors(TrailName=name, InsightSelectors=items))
-    out.pop("ResponseMetadata", None)
-    return out
+    return response(ctx.client("cloudtrail").put_insight_selectors(TrailName=name, InsightSelectors=items))
 
 
 def get_insight_selectors(ctx: AppContext, name: str) -> dict[str, Any]:
-    out = dict(ctx.client("cloudtrail").get_insight_selectors(TrailName=name))
-    out.pop("ResponseMetadata", None)
-    return out
+    return response(ctx.client("cloudtrail").get_insight_selectors(TrailName=name))
 
 
 def insights_analyze(ctx: AppContext, *, start: str, end: str, types: list[str] | None = None) -> dict[str, Any]:

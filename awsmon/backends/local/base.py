@@ -196,6 +196,17 @@ class LocalService:
         return record
 
 
+def named_resource(rtype: str, arn: Callable[[str], str], name: Any) -> list[dict[str, str]]:
+    """The one resource an event names (LocalService._resources), when its name is a non-empty string."""
+    return [{"type": rtype, "ARN": arn(name), "name": name}] if isinstance(name, str) and name else []
+
+
+def equal_filters(**columns: Any) -> tuple[list[str], list[Any]]:
+    """``column = ?`` conditions and their arguments for the filters a List/Describe call was given (not None)."""
+    given = {column: value for column, value in columns.items() if value is not None}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
 def _strip_metadata(response: Any) -> Any:
     if isinstance(response, Mapping):
         return {k: v for k, v in response.items() if k != "ResponseMetadata"}

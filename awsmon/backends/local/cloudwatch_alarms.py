@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
-from awsmon.backends.local.base import api
+from awsmon.backends.local.base import api, equal_filters
 from awsmon.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -1503,12 +1503,9 @@ class AlarmsMixin:
         # History is kept two weeks, also after the alarm is deleted (older items are pruned by the evaluator).
         where = ["region = ?", "ts_ms >= ?", f"alarm_type IN ({','.join('?' * len(types))})"]
         args: list[Any] = [self.region, _ms(self.store.now()) - HISTORY_RETENTION_MS, *types]
-        if AlarmName:
-            where.append("alarm_name = ?")
-            args.append(AlarmName)
-        if HistoryItemType:
-            where.append("item_type = ?")
-            args.append(HistoryItemType)
+        conds, values = equal_filters(alarm_name=AlarmName or None, item_type=HistoryItemType or None)
+        where += conds
+        args += values
         from awsmon.backends.local.cloudwatch_metrics import _epoch
 
         if StartDate is not None:
@@ -1602,10 +1599,8 @@ class AlarmsMixin:
                 "InCycle": cycle}  # fmt: skip
 
     def list_alarm_actions(self, *, AlarmName: str | None = None) -> dict[str, Any]:
-        where, args = ["region = ?"], [self.region]
-        if AlarmName:
-            where.append("alarm_name = ?")
-            args.append(AlarmName)
+        conds, values = equal_filters(alarm_name=AlarmName or None)
+        where, args = ["region = ?", *conds], [self.region, *values]
         rows = self.store.conn.execute(
             f"SELECT * FROM alarm_actions WHERE {' AND '.join(where)} ORDER BY seq", args
         ).fetchall()

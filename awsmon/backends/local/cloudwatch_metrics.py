@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
-from awsmon.backends.local.base import api
+from awsmon.backends.local.base import api, equal_filters
 from awsmon.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -905,12 +905,9 @@ class MetricsMixin:
         now = self.store.now().timestamp()
         where = ["region = ?", "last_ts_ms >= ?"]
         args: list[Any] = [self.region, _ms(now - LIST_INACTIVE_AGE)]
-        if Namespace is not None:
-            where.append("namespace = ?")
-            args.append(Namespace)
-        if MetricName is not None:
-            where.append("metric_name = ?")
-            args.append(MetricName)
+        conds, values = equal_filters(namespace=Namespace, metric_name=MetricName)
+        where += conds
+        args += values
         if RecentlyActive:
             where.append("last_put_ms >= ?")
             args.append(_ms(now - 3 * HOUR))

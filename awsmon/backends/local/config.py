@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from awsmon.backends.local import scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, equal_filters
 from awsmon.errors import ExitCode, ServiceError
 
 if TYPE_CHECKING:
@@ -131,6 +131,13 @@ def _read(svc: Any, op: str, **params: Any) -> Any:
     return getattr(svc, op)(**params)
 
 
+def _read_all(svc: Any, op: str, key: str, *, token: str = "NextToken", **params: Any) -> list[Any]:
+    """Every item (``key``) of every page of such a read operation."""
+    from awsmon.backends import paginate
+
+    return list(paginate(getattr(svc, op), key, token_in=token, **params))
+
+
 def _arns_of(record: Mapping[str, Any], rtype: str) -> list[str]:
     return [str(r.get("ARN")) for r in record.get("resources") or [] if r.get("type") == rtype and r.get("ARN")]
 
@@ -165,15 +172,7 @@ def _log_snapshot(svc: Any, name: str) -> Snapshot | None:
 
 
 def _log_list(svc: Any) -> list[str]:
-    out: list[str] = []
-    token = None
-    while True:
-        params: dict[str, Any] = {"nextToken": token} if token else {}
-        page = _read(svc, "describe_log_groups", **params)
-        out.extend(g["logGroupName"] for g in page.get("logGroups") or [])
-        token = page.get("nextToken")
-        if not token:
-            return out
+    return [g["logGroupName"] for g in _read_all(svc, "describe_log_groups", "logGroups", token="nextToken")]
 
 
 # -- AWS::CloudTrail::Trail
@@ -236,15 +235,7 @@ def _alarm_snapshot(svc: Any, name: str) -> Snapshot | None:
 
 
 def _alarm_list(svc: Any) -> list[str]:
-    out: list[str] = []
-    token = None
-    while True:
-        params: dict[str, Any] = {"NextToken": token} if token else {}
-        page = _read(svc, "describe_alarms", **params)
-        out.extend(a["AlarmName"] for a in page.get("MetricAlarms") or [])
-        token = page.get("NextToken")
-        if not token:
-            return out
+    return [a["AlarmName"] for a in _read_all(svc, "describe_alarms", "MetricAlarms")]
 
 
 # -- AWS::SNS::Topic (resourceId is the topic ARN, as in AWS Config)
@@ -267,15 +258,7 @@ def _topic_snapshot(svc: Any, arn: str) -> Snapshot | None:
 
 
 def _topic_list(svc: Any) -> list[str]:
-    out: list[str] = []
-    token = None
-    while True:
-        params: dict[str, Any] = {"NextToken": token} if token else {}
-        page = _read(svc, "list_topics", **params)
-        out.extend(t["TopicArn"] for t in page.get("Topics") or [])
-        token = page.get("NextToken")
-        if not token:
-            return out
+    return [t["TopicArn"] for t in _read_all(svc, "list_topics", "Topics")]
 
 
 # -- AWS::Events::Rule (rules of the default event bus; resourceId is the rule name)
@@ -296,27 +279,12 @@ def _rule_snapshot(svc: Any, name: str) -> Snapshot | None:
         rule = dict(_read(svc, "describe_rule", Name=name))
     except ServiceError:
         return None
-    targets: list[Any] = []
-    token = None
-    while True:
-        page = _read(svc, "list_targets_by_rule", Rule=name, **({"NextToken": token} if token else {}))
-        targets.extend(page.get("Targets") or [])
-        token = page.get("NextToken")
-        if not token:
-            break
-    rule["Targets"] = targets
+    rule["Targets"] = _read_all(svc, "list_targets_by_rule", "Targets", Rule=name)
     return Snapshot(name, name, rule["Arn"], rule, {}, [])
 
 
 def _rule_list(svc: Any) -> list[str]:
-    out: list[str] = []
-    token = None
-    while True:
-        page = _read(svc, "list_rules", **({"NextToken": token} if token else {}))
-        out.extend(r["Name"] for r in page.get("Rules") or [])
-        token = page.get("NextToken")
-        if not token:
-            return out
+    return [r["Name"] for r in _read_all(svc, "list_rules", "Rules")]
 
 
 KINDS: dict[str, Kind] = {
@@ -2550,13 +2518,9 @@ class LocalConfig(LocalService):
             raise ServiceError("InvalidParameterValueException", "ResourceType is required when ResourceId is given.")
         self._sync()
         sql = "SELECT resource_type, resource_id, compliance FROM cfg_results WHERE region = ? AND compliance != 'NOT_APPLICABLE'"
-        args: list[Any] = [self.region]
-        if ResourceType:
-            sql += " AND resource_type = ?"
-            args.append(ResourceType)
-        if ResourceId:
-            sql += " AND resource_id = ?"
-            args.append(ResourceId)
+        conds, values = equal_filters(resource_type=ResourceType or None, resource_id=ResourceId or None)
+        sql += "".join(f" AND {c}" for c in conds)
+        args = [self.region, *values]
         per: dict[tuple[str, str], list[str]] = {}
         for r in self.conn.execute(sql + " ORDER BY resource_type, resource_id", args):
             per.setdefault((r[0], r[1]), []).append(r[2])

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from awsmon.backends.local import facts
-from awsmon.backends.local.base import LocalService, api, config_camel
+from awsmon.backends.local.base import LocalService, api, config_camel, named_resource
 from awsmon.backends.local.base import validation_error as _constraint
 from awsmon.errors import ServiceError
 
@@ -81,7 +81,7 @@ class LocalDynamoDB(LocalService):
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("TableName")
-        return [{"type": "AWS::DynamoDB::Table", "ARN": self._arn(str(name)), "name": str(name)}] if name else []
+        return named_resource("AWS::DynamoDB::Table", self._arn, str(name) if name else None)
 
     def _row(self, name: str, *, missing: ServiceError | None = None) -> Any:
         row = self.conn.execute("SELECT * FROM ddb_tables WHERE region = ? AND name = ?", (self.region, name)).fetchone()

@@ -125,26 +125,19 @@ def normalize_permissions(perms: Iterable[Mapping[str, Any]]) -> list[dict[str, 
                                    f"Invalid value for portRange. Must be in range 0-65535 ({lo}-{hi}).")  # fmt: skip
             base["FromPort"], base["ToPort"] = lo, hi
         entries = 0
-        for r in p.get("IpRanges") or []:
-            cidr = str(r.get("CidrIp", ""))
-            try:
-                ipaddress.IPv4Network(cidr, strict=False)
-            except ValueError:
-                raise ServiceError("InvalidParameterValue", f"Value ({cidr}) for parameter cidrIp is invalid. "
-                                   "This is not a valid CIDR block.") from None  # fmt: skip
-            rng = {"CidrIp": cidr, **({"Description": r["Description"]} if r.get("Description") else {})}
-            out.append({**base, "IpRanges": [rng], "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []})
-            entries += 1
-        for r in p.get("Ipv6Ranges") or []:
-            cidr = str(r.get("CidrIpv6", ""))
-            try:
-                ipaddress.IPv6Network(cidr, strict=False)
-            except ValueError:
-                raise ServiceError("InvalidParameterValue", f"Value ({cidr}) for parameter cidrIpv6 is invalid. "
-                                   "This is not a valid CIDR block.") from None  # fmt: skip
-            out.append({**base, "IpRanges": [], "Ipv6Ranges": [{"CidrIpv6": cidr}], "PrefixListIds": [],
-                        "UserIdGroupPairs": []})  # fmt: skip
-            entries += 1
+        for ranges, key, network in (("IpRanges", "CidrIp", ipaddress.IPv4Network),
+                                     ("Ipv6Ranges", "CidrIpv6", ipaddress.IPv6Network)):  # fmt: skip
+            for r in p.get(ranges) or []:
+                cidr = str(r.get(key, ""))
+                try:
+                    network(cidr, strict=False)
+                except ValueError:
+                    raise ServiceError("InvalidParameterValue", f"Value ({cidr}) for parameter {key[0].lower()}{key[1:]} "
+                                       "is invalid. This is not a valid CIDR block.") from None  # fmt: skip
+                rng = {key: cidr, **({"Description": r["Description"]} if r.get("Description") else {})}
+                out.append({**base, "IpRanges": [], "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": [],
+                            ranges: [rng]})  # fmt: skip
+                entries += 1
         for g in p.get("UserIdGroupPairs") or []:
             out.append({**base, "IpRanges": [], "Ipv6Ranges": [], "PrefixListIds": [],
                         "UserIdGroupPairs": [{k: v for k, v in g.items() if k in ("GroupId", "UserId", "Description")}]})  # fmt: skip

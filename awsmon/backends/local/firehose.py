@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsmon.backends.local import facts, scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, named_resource
 from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
@@ -48,10 +48,7 @@ class LocalFirehose(LocalService):
         return f"arn:aws:firehose:{self.region}:{self.account_id}:deliverystream/{name}"
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
-        name = params.get("DeliveryStreamName")
-        if not isinstance(name, str) or not name:
-            return []
-        return [{"type": "AWS::KinesisFirehose::DeliveryStream", "ARN": self.stream_arn(name), "name": name}]
+        return named_resource("AWS::KinesisFirehose::DeliveryStream", self.stream_arn, params.get("DeliveryStreamName"))
 
     def _stream(self, name: Any) -> Any:
         row = self.conn.execute(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from awsmon.backends.local import facts
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, named_resource
 from awsmon.backends.local.base import validation_error as validation
 from awsmon.errors import ServiceError
 
@@ -71,9 +71,7 @@ class LocalKinesis(LocalService):
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("StreamName") or str(params.get("StreamARN") or "").rpartition("/")[2]
-        if not isinstance(name, str) or not name:
-            return []
-        return [{"type": "AWS::Kinesis::Stream", "ARN": self.stream_arn(name), "name": name}]
+        return named_resource("AWS::Kinesis::Stream", self.stream_arn, name)
 
     def _name(self, StreamName: Any, StreamARN: Any) -> str:
         if StreamARN:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from awsmon.backends.local import facts, scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, equal_filters
 from awsmon.backends.local.store import make_private_dir
 from awsmon.errors import ServiceError
 
@@ -675,13 +675,8 @@ class LocalSNS(LocalService):
     def list_deliveries(self, *, TopicArn: str | None = None, Protocol: str | None = None,
                         Since: datetime | None = None, MaxItems: int = 1000) -> dict[str, Any]:  # fmt: skip
         """Local-only (no AWS API): the outbox, oldest first."""
-        where, args = ["region = ?"], [self.region]
-        if TopicArn:
-            where.append("topic_arn = ?")
-            args.append(TopicArn)
-        if Protocol:
-            where.append("protocol = ?")
-            args.append(Protocol)
+        conds, values = equal_filters(topic_arn=TopicArn or None, protocol=Protocol or None)
+        where, args = ["region = ?", *conds], [self.region, *values]
         if Since is not None:
             where.append("ts_ms >= ?")
             args.append(_ms(Since))  # type: ignore[arg-type]

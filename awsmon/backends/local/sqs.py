@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from awsmon.backends.local import facts
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, named_resource
 from awsmon.errors import ServiceError
 
 NONEXISTENT = "AWS.SimpleQueueService.NonExistentQueue"
@@ -183,9 +183,7 @@ class LocalSQS(LocalService):
         name = params.get("QueueName")
         if not name and isinstance(params.get("QueueUrl"), str):
             name = params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
-        if not isinstance(name, str) or not name:
-            return []
-        return [{"type": "AWS::SQS::Queue", "ARN": self.queue_arn(name), "name": name}]
+        return named_resource("AWS::SQS::Queue", self.queue_arn, name)
 
     # -- queues ------------------------------------------------------------------------------------------------
     @staticmethod

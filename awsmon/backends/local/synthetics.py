@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from awsmon.backends.local import facts, scheduler
-from awsmon.backends.local.base import LocalService, api
+from awsmon.backends.local.base import LocalService, api, named_resource
 from awsmon.engines import canary as eng
 from awsmon.errors import ServiceError
 
@@ -114,10 +114,7 @@ class LocalSynthetics(LocalService):
         return f"arn:aws:synthetics:{self.region}:{self.account_id}:canary:{name}"
 
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
-        name = params.get("Name")
-        if not isinstance(name, str) or not name:
-            return []
-        return [{"type": "AWS::Synthetics::Canary", "ARN": self.canary_arn(name), "name": name}]
+        return named_resource("AWS::Synthetics::Canary", self.canary_arn, params.get("Name"))
 
     def record(self, op: str, params: Any, response: Any, read_only: bool, category: str = "Management",
                **kw: Any) -> dict[str, Any]:  # fmt: skip
