@@ -356,6 +356,31 @@ def test_target_validation(pinned: Cli) -> None:
     assert pinned("rules", "list-targets", "--rule", "r").exit_code == 1  # the targets went with the rule
 
 
+def test_targets_reached_through_a_role_need_role_arn(pinned: Cli) -> None:
+    """Kinesis, Firehose, Step Functions, ECS, ... targets (and EC2 actions, API destinations) are reached through the
+    target's IAM role: PutTargets without RoleArn is refused as a whole with AWS's ValidationException text and stores
+    nothing; with RoleArn the Kinesis stream receives the matched events. Queues need no role."""
+    pinned.ok("rules", "put", "--name", "r", "--event-pattern", '{"source": ["shop"]}')
+    pinned.ok("kinesis", "create-stream", "--stream-name", "ks", "--shard-count", "1")
+    stream = f"arn:aws:kinesis:us-east-1:{ACCT}:stream/ks"
+    for arn in (stream, f"arn:aws:firehose:us-east-1:{ACCT}:deliverystream/fh",
+                f"arn:aws:states:us-east-1:{ACCT}:stateMachine:Workflow", f"arn:aws:ecs:us-east-1:{ACCT}:cluster/c",
+                f"arn:aws:events:us-east-1:{ACCT}:target/stop-instance",
+                f"arn:aws:events:us-east-1:{ACCT}:api-destination/d/1"):  # fmt: skip
+        res = pinned("rules", "put-targets", "--rule", "r", "--targets", f"Id=q,Arn={QUEUE}", f"Id=t,Arn={arn}")
+        assert res.exit_code == 2, (arn, res.stderr)
+        assert f"ValidationException: RoleArn is required for target {arn}." in res.stderr
+    assert pinned.json("rules", "list-targets", "--rule", "r")["Targets"] == []
+    role = f"arn:aws:iam::{ACCT}:role/events-to-kinesis"
+    pinned.ok("rules", "put-targets", "--rule", "r", "--targets", f"Id=q,Arn={QUEUE}", f"Id=k,Arn={stream},RoleArn={role}")
+    assert [(t["Id"], t.get("RoleArn")) for t in pinned.json("rules", "list-targets", "--rule", "r")["Targets"]] == [
+        ("q", None), ("k", role)]  # fmt: skip
+    pinned.ok("rules", "put-events", "--source", "shop", "--detail-type", "Order", "--detail", "{}")
+    it = pinned.json("kinesis", "get-shard-iterator", "--stream-name", "ks", "--shard-id", "shardId-000000000000",
+                     "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]  # fmt: skip
+    assert len(pinned.json("kinesis", "get-records", "--shard-iterator", it)["Records"]) == 1
+
+
 def test_put_rule_replaces_and_lists(ctx: Any) -> None:
     events = ctx.client("events")
     events.put_rule(Name="a", EventPattern='{"source":["x"]}', Description="first")
