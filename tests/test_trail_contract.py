@@ -151,6 +151,10 @@ def test_create_trail_needs_an_existing_bucket_that_lets_cloudtrail_write(backen
     missing = cli("trail", "create", "--name", "trail-one", "--s3-bucket-name", "no-such-trail-bucket")
     assert missing.exit_code == 1 and missing.stderr.count("\n") == 1
     assert "S3BucketDoesNotExistException" in missing.stderr and "no-such-trail-bucket" in missing.stderr
+    made = cli.json("trail", "create", "--name", "trail-two", "--s3-new-bucket", "new-trail-bucket")
+    assert made["S3BucketName"] == "new-trail-bucket"
+    policy = json.loads(cli.json("s3", "get-bucket-policy", "--bucket", "new-trail-bucket")["Policy"])
+    assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"cloudtrail.amazonaws.com"}
     cli.ok("s3", "mb", "s3://bare-trail-bucket")
     bare = cli("trail", "create", "--name", "trail-one", "--s3-bucket-name", "bare-trail-bucket")
     if "AWSMON_BACKEND" in cli.env:  # moto: any existing bucket will do
@@ -158,7 +162,7 @@ def test_create_trail_needs_an_existing_bucket_that_lets_cloudtrail_write(backen
         return
     expected = "awsmon: error: InsufficientS3BucketPolicyException: Incorrect S3 bucket policy is detected for bucket: "
     assert bare.exit_code == 1 and bare.stderr == expected + "bare-trail-bucket\n"
-    assert cli.json("trail", "describe")["trailList"] == []
+    assert [t["Name"] for t in cli.json("trail", "describe")["trailList"]] == ["trail-two"]
 
 
 def test_the_bucket_policy_is_evaluated_as_cloudtrail_writes(pinned: Cli) -> None:
