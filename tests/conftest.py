@@ -57,6 +57,16 @@ class Result:
         return json.loads(self.stdout)
 
 
+def trail_bucket(cli: Cli, name: str, prefix: str | None = None, account: str = "123456789012") -> None:
+    """A bucket CloudTrail may write to, made as a user would: ``s3 mb`` then ``s3 put-bucket-policy`` with the
+    documented CloudTrail policy (CreateTrail refuses a missing bucket or one whose policy keeps CloudTrail out).
+    The local account and moto's are both 123456789012."""
+    from awsmon.services.trail import cloudtrail_bucket_policy
+
+    cli.ok("s3", "mb", f"s3://{name}")
+    cli.ok("s3", "put-bucket-policy", "--bucket", name, "--policy", cloudtrail_bucket_policy(name, account, prefix))
+
+
 class Cli:
     """Run awsmon in-process, as the installed command would, with stdout and stderr kept apart."""
 

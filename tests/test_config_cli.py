@@ -100,7 +100,7 @@ def test_discovery_updates_and_deletion(pinned: Cli) -> None:
 
 def test_other_resource_types(pinned: Cli) -> None:
     _record(pinned)
-    pinned.ok("trail", "create", "--name", "main", "--s3-bucket-name", "trail-bucket")
+    pinned.ok("trail", "create", "--name", "main", "--s3-new-bucket", "trail-bucket")
     pinned.ok("trail", "start-logging", "--name", "main")
     pinned.ok("alarms", "topics", "create", "ops")
     pinned.ok("alarms", "put", "--alarm-name", "cpu", "--namespace", "N", "--metric-name", "M", "--statistic", "Sum",
@@ -199,7 +199,7 @@ def test_account_level_rule_and_start_evaluation(pinned: Cli) -> None:
     details = pinned.json("config", "get-compliance-details", "--name", "ct")["EvaluationResults"]
     q = details[0]["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
     assert (q["ResourceType"], q["ResourceId"], details[0]["ComplianceType"]) == ("AWS::::Account", "123456789012", "NON_COMPLIANT")
-    pinned.ok("trail", "create", "--name", "main", "--s3-bucket-name", "trail-bucket")
+    pinned.ok("trail", "create", "--name", "main", "--s3-new-bucket", "trail-bucket")
     pinned.ok("trail", "start-logging", "--name", "main")
     assert _compliance(pinned, "ct") == "NON_COMPLIANT"  # periodic: unchanged until evaluated again
     pinned.ok("config", "start-evaluation", "--name", "ct")
@@ -321,7 +321,7 @@ def test_eventbridge_rules_are_recorded(pinned: Cli) -> None:
 
 
 def test_periodic_trail_rules_follow_trail_changes(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "main", "--s3-bucket-name", "trail-bucket")
+    pinned.ok("trail", "create", "--name", "main", "--s3-new-bucket", "trail-bucket")
     pinned.ok("config", "put-rule", "--name", "validation", "--source-identifier", "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
               "--maximum-execution-frequency", "One_Hour")  # fmt: skip
     pinned.ok("config", "put-rule", "--name", "cwl", "--source-identifier", "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED")

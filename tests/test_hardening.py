@@ -145,7 +145,7 @@ def umask_000() -> Iterator[None]:
 
 def test_account_files_are_private_under_umask_000(cli: Cli, home: Path, umask_000: None) -> None:
     cli.ok("metrics", "put", "--namespace", "App", "--metric-name", "m", "--value", "1")
-    cli.ok("trail", "create", "--name", "audit", "--s3-bucket-name", "audit-logs")
+    cli.ok("trail", "create", "--name", "audit", "--s3-new-bucket", "audit-logs")
     cli.ok("trail", "start-logging", "--name", "audit")
     cli.ok("account", "clock", "advance", "2h")
     acct = home / "accounts" / "123456789012"

@@ -405,8 +405,7 @@ def test_config_records_function_and_public_access_rule(fn: Any) -> None:
 def test_invoke_reaches_a_trail_only_when_its_selectors_ask(fn: Any, tmp_path: Path, selected: bool) -> None:
     import gzip
 
-    fn.ok("s3", "mb", "s3://trail-bucket")
-    fn.ok("trail", "create", "--name", "audit", "--s3-bucket-name", "trail-bucket")
+    fn.ok("trail", "create", "--name", "audit", "--s3-new-bucket", "trail-bucket")
     fn.ok("trail", "start-logging", "--name", "audit")
     if selected:
         fn.ok("trail", "put-event-selectors", "--name", "audit", "--event-selectors", json.dumps([{

@@ -469,6 +469,28 @@ def test_put_events_inline_log_events_json(pinned: Cli) -> None:
         assert res.exit_code == 2 and "inline --log-events" in res.stderr
 
 
+def test_put_events_log_events_shorthand_values_and_lists(pinned: Cli, tmp_path: Any) -> None:
+    """aws-cli's --log-events takes several shorthand values after one flag (or the flag repeated), quoted values
+    holding commas, a JSON list and file://; all go in one PutLogEvents batch in the order given."""
+    _setup(pinned)
+    pinned.ok("logs", "put-events", "--group", G, "--stream", "s1", "--log-events",
+              f"timestamp={NOW_MS - 3},message=a", f'timestamp={NOW_MS - 2},message="b, with comma"',
+              "--log-events", f"timestamp={NOW_MS - 1},message=c")  # fmt: skip
+    f = tmp_path / "ev.json"
+    f.write_text(json.dumps([{"timestamp": NOW_MS + 1, "message": "from file"}]))
+    pinned.ok("logs", "put-events", "--group", G, "--stream", "s1", "--log-events",
+              json.dumps([{"timestamp": NOW_MS, "message": "json"}]), f"file://{f}")  # fmt: skip
+    got = pinned.json("logs", "get-events", "--group", G, "--stream", "s1", "--start-from-head")["events"]
+    assert [(e["timestamp"], e["message"]) for e in got] == [
+        (NOW_MS - 3, "a"), (NOW_MS - 2, "b, with comma"), (NOW_MS - 1, "c"), (NOW_MS, "json"),
+        (NOW_MS + 1, "from file")]  # fmt: skip
+    for bad, why in ((f"timestamp=x{NOW_MS},message=a", "epoch milliseconds"), (f"timestamp={NOW_MS}", "expected"),
+                     ("message=a,colour=red", "unknown key 'colour'"), ('message="open', "unterminated quote")):
+        res = pinned("logs", "put-events", "--group", G, "--stream", "s1", "--log-events", "message=ok", bad)
+        assert res.exit_code == 2 and why in res.stderr and "Traceback" not in res.stderr + res.stdout, (bad, res.stderr)
+    assert len(pinned.json("logs", "get-events", "--group", G, "--stream", "s1")["events"]) == 5  # nothing stored
+
+
 def test_metric_transformations_from_a_file_url(pinned: Cli, tmp_path: Any) -> None:
     _setup(pinned)
     f = tmp_path / "mt.json"

@@ -121,6 +121,9 @@ def test_a_function_subscribed_to_its_own_log_group_does_not_recurse(pinned: Cli
     pinned.ok("lambda", "create-function", "--function-name", "sink", "--runtime", "python3.12", "--handler",
               HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")  # fmt: skip
     fn = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+    pinned.ok("lambda", "add-permission", "--function-name", "sink", "--statement-id", "logs", "--action",
+              "lambda:InvokeFunction", "--principal", "logs.amazonaws.com", "--source-arn",
+              "arn:aws:logs:us-east-1:123456789012:log-group:*")  # fmt: skip
     pinned.ok("logs", "put-account-policy", "--policy-name", "p", "--policy-type", SUB, "--policy-document",
               json.dumps({"DestinationArn": fn, "FilterPattern": "ERROR"}))  # fmt: skip
     pinned.ok("logs", "put-events", "--group", "/app/x", "--stream", "s", "--create", "-m", "ERROR first")

@@ -163,3 +163,19 @@ def test_test_pattern_falls_back_to_the_local_engine(backend_cli: Cli) -> None:
     assert [m["eventNumber"] for m in matches] == [1]
     assert matches[0]["extractedValues"] == {"$ip": "1.2.3.4", "$user": "bob", "$status": "503"}
     assert ("does not implement TestMetricFilter" in res.stderr) is ("AWSMON_BACKEND" in backend_cli.env)
+
+
+def test_put_events_shorthand_log_events(backend_cli: Cli) -> None:
+    """aws-cli's several shorthand --log-events values make one PutLogEvents batch on either backend (moto keeps
+    them as the local backend does)."""
+    cli = backend_cli
+    cli.ok("logs", "create-group", "--group", G)
+    cli.ok("logs", "create-stream", "--group", G, "--stream", "sh")
+    import time
+
+    # The local clock is pinned at 2026-11-20T12:00:00Z; moto compares with the real time (14 days back at most).
+    base = int(time.time() * 1000) - 60_000 if "AWSMON_BACKEND" in cli.env else 1795176000000
+    cli.ok("logs", "put-events", "--group", G, "--stream", "sh", "--log-events", f"timestamp={base},message=one",
+           f'timestamp={base + 1},message="two, three"')  # fmt: skip
+    got = cli.json("logs", "get-events", "--group", G, "--stream", "sh", "--start-from-head")["events"]
+    assert [(e["timestamp"], e["message"]) for e in got] == [(base, "one"), (base + 1, "two, three")]

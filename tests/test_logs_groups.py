@@ -64,6 +64,32 @@ def test_infrequent_access_refuses_features(pinned: Cli) -> None:
     assert [g["logGroupName"] for g in cli.json("logs", "describe-groups", "-o", "json")["logGroups"]] == ["/app/web"]
 
 
+def test_policy_documents_come_back_exactly_as_given(pinned: Cli, tmp_path: Path) -> None:
+    """AWS keeps a data protection (and account) policy document as the text the user put: its spacing, key order,
+    newlines and escapes come back from GetDataProtectionPolicy / DescribeAccountPolicies unchanged."""
+    cli = pinned
+    cli.ok("logs", "create-group", "--group", "/app/web")
+    doc = json.loads(POLICY)
+    text = '{ "Version" : "2021-06-01",\n  "Name": "protect",  "Description": "caf\\u00e9",\n  "Statement": ' + \
+        json.dumps(doc["Statement"], indent=4) + "\n}\n"  # fmt: skip
+    put = cli.json("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document", text)
+    assert put["policyDocument"] == text
+    assert cli.json("logs", "get-data-protection-policy", "--group", "/app/web")["policyDocument"] == text
+    f = tmp_path / "policy.json"
+    f.write_text(text.replace('"protect"', '"from-file"'), encoding="utf-8")
+    cli.ok("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document", f"file://{f}")
+    got = cli.json("logs", "get-data-protection-policy", "--group", "/app/web")["policyDocument"]
+    assert got == f.read_text(encoding="utf-8")
+    account = text.replace('"protect"', '"account-wide"')
+    cli.ok("logs", "put-account-policy", "--policy-name", "dp", "--policy-type", "DATA_PROTECTION_POLICY",
+           "--policy-document", account)  # fmt: skip
+    listed = cli.json("logs", "describe-account-policies", "--policy-type", "DATA_PROTECTION_POLICY")["accountPolicies"]
+    assert [p["policyDocument"] for p in listed] == [account]
+    bad = cli("logs", "put-data-protection-policy", "--log-group-identifier", "/app/web", "--policy-document", "{oops")
+    assert bad.exit_code == 2 and "invalid JSON in --policy-document" in bad.stderr
+    assert cli.json("logs", "get-data-protection-policy", "--group", "/app/web")["policyDocument"] == got  # kept
+
+
 def test_data_protection_masks_new_events(pinned: Cli) -> None:
     cli = pinned
     cli.ok("logs", "create-group", "--group", "/app/web")

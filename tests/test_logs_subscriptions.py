@@ -125,6 +125,7 @@ def lambda_handler(event, context):
               HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")  # fmt: skip
     pinned.ok("logs", "create-group", "--group", G)
     fn = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+    grant_logs(pinned, "sink", f"arn:aws:logs:us-east-1:123456789012:log-group:{G}:*")
     pinned.ok("logs", "put-subscription-filter", "--log-group-name", G, "--filter-name", "f", "--filter-pattern",
               "{ $.level = \"error\" }", "--destination-arn", fn)  # fmt: skip
     pinned.ok("logs", "create-stream", "--group", G, "--stream", "s")
@@ -132,6 +133,43 @@ def lambda_handler(event, context):
               '{"level":"info"}')  # fmt: skip
     events = pinned.json("logs", "filter", "--group", "/aws/lambda/sink", "--start", "1d", "-o", "json")["events"]
     assert any(e["message"].startswith('GOT /app/web {"level":"error","n":1}') for e in events)
+
+
+def grant_logs(cli: Cli, function: str, source_arn: str | None = None, principal: str = "logs.amazonaws.com",
+               sid: str = "logs") -> None:
+    """``aws lambda add-permission`` letting CloudWatch Logs invoke the function (what AWS requires first)."""
+    extra = ["--source-arn", source_arn] if source_arn else []
+    cli.ok("lambda", "add-permission", "--function-name", function, "--statement-id", sid, "--action",
+           "lambda:InvokeFunction", "--principal", principal, *extra)  # fmt: skip
+
+
+def test_lambda_subscription_needs_the_functions_permission(pinned: Cli, tmp_path: Path) -> None:
+    """AWS refuses a Lambda destination whose resource policy does not let logs.amazonaws.com invoke it for this log
+    group (InvalidParameterException); add-permission for the group (or the Regional principal, or every group)
+    makes the same call succeed."""
+    from tests.test_lambda import HANDLER, ROLE, make_zip
+
+    z = make_zip(tmp_path / "f.zip")
+    pinned.ok("lambda", "create-function", "--function-name", "sink", "--runtime", "python3.12", "--handler",
+              HANDLER, "--role", ROLE, "--zip-file", f"fileb://{z}")  # fmt: skip
+    pinned.ok("logs", "create-group", "--group", G)
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+    put = ("logs", "put-subscription-filter", "--log-group-name", G, "--filter-name", "f", "--filter-pattern", "",
+           "--destination-arn", fn)  # fmt: skip
+    expected = ("InvalidParameterException: Could not execute the lambda function. Make sure you have given "
+                "CloudWatch Logs permission to execute your function.")  # fmt: skip
+    res = pinned(*put)
+    assert res.exit_code == 2 and expected in res.stderr, res.stderr  # no policy at all
+    grant_logs(pinned, "sink", principal="events.amazonaws.com", sid="events")  # another service's grant
+    grant_logs(pinned, "sink", "arn:aws:logs:us-east-1:123456789012:log-group:/other:*", sid="other")  # other group
+    res = pinned(*put)
+    assert res.exit_code == 2 and expected in res.stderr, res.stderr
+    assert pinned.json("logs", "describe-subscription-filters", "--group", G)["subscriptionFilters"] == []
+    grant_logs(pinned, "sink", "arn:aws:logs:us-east-1:123456789012:log-group:/app/*", sid="app",
+               principal="logs.us-east-1.amazonaws.com")  # fmt: skip
+    pinned.ok(*put)
+    assert [f["destinationArn"] for f in pinned.json("logs", "describe-subscription-filters", "--group", G)[
+        "subscriptionFilters"]] == [fn]  # fmt: skip
 
 
 def test_bad_subscription_filters_store_nothing(pinned: Cli) -> None:

@@ -140,6 +140,39 @@ def test_rate_schedule_fires_through_a_two_day_jump_quickly(pinned: Cli) -> None
     assert clock["PendingJobs"] >= 2
 
 
+def test_a_late_catch_up_runs_each_fire_at_its_own_time(pinned: Cli, tmp_path: Path) -> None:
+    """Advancing the clock by an hour over rate(10 minutes) fires 6 times, each *at* its fire time: the events, the
+    queue's SentTimestamp, the function's log events and its AWS/Lambda datapoints carry 12:10, 12:20, ... 13:00,
+    not the end of the advance."""
+    from tests.test_lambda import HANDLER, ROLE, make_zip
+
+    code = "def lambda_handler(event, context):\n    print('tick ' + event['time'])\n"
+    z = make_zip(tmp_path / "f.zip", {"lambda_function.py": code})
+    pinned.ok("lambda", "create-function", "--function-name", "tick", "--runtime", "python3.12", "--handler", HANDLER,
+              "--role", ROLE, "--zip-file", f"fileb://{z}")  # fmt: skip
+    pinned.ok("lambda", "add-permission", "--function-name", "tick", "--statement-id", "ev", "--action",
+              "lambda:InvokeFunction", "--principal", "events.amazonaws.com")  # fmt: skip
+    pinned.ok("sqs", "create-queue", "--queue-name", "q")
+    pinned.ok("rules", "put", "--name", "beat", "--schedule-expression", "rate(10 minutes)")
+    pinned.ok("rules", "put-targets", "--rule", "beat", "--targets", f"Id=q,Arn={QUEUE}",
+              f"Id=f,Arn=arn:aws:lambda:us-east-1:{ACCT}:function:tick")  # fmt: skip
+    pinned.ok("account", "clock", "advance", "1h")
+    fires = [f"2026-11-20T12:{m}:00Z" for m in ("10", "20", "30", "40", "50")] + ["2026-11-20T13:00:00Z"]
+    fire_ms = [int(datetime.fromisoformat(f).timestamp() * 1000) for f in fires]
+    deliveries = _deliveries(pinned, "beat")
+    assert sorted({json.loads(d["Input"])["time"] for d in deliveries}) == fires and len(deliveries) == 12
+    msgs = pinned.json("sqs", "receive-message", "--queue-url", "q", "--max-number-of-messages", "10",
+                       "--attribute-names", "All")["Messages"]  # fmt: skip
+    assert sorted(int(m["Attributes"]["SentTimestamp"]) for m in msgs) == fire_ms
+    logs = pinned.json("logs", "filter", "--group", "/aws/lambda/tick", "--filter-pattern", "tick")["events"]
+    assert sorted((e["timestamp"], e["message"].strip()) for e in logs) == [
+        (ms, f"tick {f}") for ms, f in zip(fire_ms, fires, strict=True)]  # fmt: skip
+    stats = pinned.json("metrics", "get", "--namespace", "AWS/Lambda", "--metric-name", "Invocations", "--dimensions",
+                        "FunctionName=tick", "--statistics", "Sum", "--period", "60", "--start-time",
+                        "2026-11-20T12:00:00Z", "--end-time", "2026-11-20T13:01:00Z")["Datapoints"]  # fmt: skip
+    assert sorted((d["Timestamp"], d["Sum"]) for d in stats) == [(f, 1.0) for f in fires]
+
+
 def test_cron_schedule_disable_and_delete(pinned: Cli) -> None:
     pinned.ok("rules", "put", "--name", "noon", "--schedule-expression", "cron(0 12 * * ? *)")
     pinned.ok("rules", "put-targets", "--rule", "noon", "--targets", f"Id=q,Arn={QUEUE}")
@@ -354,6 +387,31 @@ def test_target_validation(pinned: Cli) -> None:
     pinned.ok("rules", "delete", "--name", "r", "--force")
     assert pinned.json("rules", "list")["Rules"] == []
     assert pinned("rules", "list-targets", "--rule", "r").exit_code == 1  # the targets went with the rule
+
+
+def test_targets_reached_through_a_role_need_role_arn(pinned: Cli) -> None:
+    """Kinesis, Firehose, Step Functions, ECS, ... targets (and EC2 actions, API destinations) are reached through the
+    target's IAM role: PutTargets without RoleArn is refused as a whole with AWS's ValidationException text and stores
+    nothing; with RoleArn the Kinesis stream receives the matched events. Queues need no role."""
+    pinned.ok("rules", "put", "--name", "r", "--event-pattern", '{"source": ["shop"]}')
+    pinned.ok("kinesis", "create-stream", "--stream-name", "ks", "--shard-count", "1")
+    stream = f"arn:aws:kinesis:us-east-1:{ACCT}:stream/ks"
+    for arn in (stream, f"arn:aws:firehose:us-east-1:{ACCT}:deliverystream/fh",
+                f"arn:aws:states:us-east-1:{ACCT}:stateMachine:Workflow", f"arn:aws:ecs:us-east-1:{ACCT}:cluster/c",
+                f"arn:aws:events:us-east-1:{ACCT}:target/stop-instance",
+                f"arn:aws:events:us-east-1:{ACCT}:api-destination/d/1"):  # fmt: skip
+        res = pinned("rules", "put-targets", "--rule", "r", "--targets", f"Id=q,Arn={QUEUE}", f"Id=t,Arn={arn}")
+        assert res.exit_code == 2, (arn, res.stderr)
+        assert f"ValidationException: RoleArn is required for target {arn}." in res.stderr
+    assert pinned.json("rules", "list-targets", "--rule", "r")["Targets"] == []
+    role = f"arn:aws:iam::{ACCT}:role/events-to-kinesis"
+    pinned.ok("rules", "put-targets", "--rule", "r", "--targets", f"Id=q,Arn={QUEUE}", f"Id=k,Arn={stream},RoleArn={role}")
+    assert [(t["Id"], t.get("RoleArn")) for t in pinned.json("rules", "list-targets", "--rule", "r")["Targets"]] == [
+        ("q", None), ("k", role)]  # fmt: skip
+    pinned.ok("rules", "put-events", "--source", "shop", "--detail-type", "Order", "--detail", "{}")
+    it = pinned.json("kinesis", "get-shard-iterator", "--stream-name", "ks", "--shard-id", "shardId-000000000000",
+                     "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]  # fmt: skip
+    assert len(pinned.json("kinesis", "get-records", "--shard-iterator", it)["Records"]) == 1
 
 
 def test_put_rule_replaces_and_lists(ctx: Any) -> None:

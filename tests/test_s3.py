@@ -114,7 +114,7 @@ def test_object_operations_are_data_events_logged_only_when_selected(pinned: Cli
     f.write_text("x")
     pinned.ok("s3", "mb", "s3://data-bucket")
     pinned.ok("logs", "create-group", "--name", "trail-group")
-    pinned.ok("trail", "create", "--name", "lab-trail", "--s3-bucket-name", "trail-bucket", "--cloud-watch-logs-log-group",
+    pinned.ok("trail", "create", "--name", "lab-trail", "--s3-new-bucket", "trail-bucket", "--cloud-watch-logs-log-group",
               "trail-group")  # fmt: skip
     pinned.ok("trail", "start-logging", "--name", "lab-trail")
     pinned.ok("s3", "cp", str(f), "s3://data-bucket/before.txt")
@@ -187,7 +187,7 @@ def test_request_metrics_and_daily_storage_metrics(pinned: Cli, ctx: Any, tmp_pa
 
 
 def test_trail_bucket_is_a_bucket(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "lab-trail", "--s3-bucket-name", "shared-bucket")
+    pinned.ok("trail", "create", "--name", "lab-trail", "--s3-new-bucket", "shared-bucket")
     assert [i["Key"] for i in pinned.json("s3", "ls")["Items"]] == ["shared-bucket"]
     res = pinned("s3", "mb", "s3://shared-bucket")
     assert res.exit_code == 1 and "BucketAlreadyOwnedByYou" in res.stderr

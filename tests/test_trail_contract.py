@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Cli
+from tests.conftest import Cli, trail_bucket
 
 
 def _bucket(cli: Cli, name: str) -> None:
-    """moto needs the bucket; the local backend creates its simulated bucket folder itself."""
-    if cli.env.get("AWSMON_BACKEND") == "aws":
-        import boto3
-
-        boto3.client("s3", endpoint_url=cli.env["AWSMON_ENDPOINT_URL"], region_name="us-east-1").create_bucket(Bucket=name)
+    """Both backends need the bucket, with CloudTrail's policy (moto checks only that the bucket exists)."""
+    trail_bucket(cli, name)
 
 
 def test_trail_crud_status_and_errors(backend_cli: Cli) -> None:
     cli = backend_cli
-    _bucket(cli, "contract-bucket")
+    trail_bucket(cli, "contract-bucket", prefix="pfx")
     created = cli.json("trail", "create", "--name", "contract", "--s3-bucket-name", "contract-bucket",
                        "--s3-key-prefix", "pfx", "--is-multi-region-trail", "--enable-log-file-validation")  # fmt: skip
     assert created["Name"] == "contract" and created["S3BucketName"] == "contract-bucket"
@@ -82,6 +79,7 @@ def test_event_selectors_basic_and_advanced(backend_cli: Cli) -> None:
 
 
 def test_sixth_trail_is_refused_and_nothing_is_lost(pinned: Cli) -> None:
+    trail_bucket(pinned, "five-bucket")
     for i in range(5):
         pinned.ok("trail", "create", "--name", f"trail-{i}", "--s3-bucket-name", "five-bucket")
     res = pinned("trail", "create", "--name", "trail-5", "--s3-bucket-name", "five-bucket")
@@ -93,6 +91,7 @@ def test_sixth_trail_is_refused_and_nothing_is_lost(pinned: Cli) -> None:
 
 
 def test_home_region_rules_and_shadow_trails(pinned: Cli) -> None:
+    trail_bucket(pinned, "gb-bucket")
     pinned.ok("trail", "create", "--name", "global-trail", "--s3-bucket-name", "gb-bucket", "--is-multi-region-trail")
     pinned.ok("trail", "create", "--name", "local-trail", "--s3-bucket-name", "gb-bucket")
     west = pinned.json("--region", "eu-west-1", "trail", "describe")["trailList"]
@@ -103,7 +102,7 @@ def test_home_region_rules_and_shadow_trails(pinned: Cli) -> None:
 
 
 def test_malformed_selectors_are_one_line_usage_errors(pinned: Cli, ctx: object) -> None:
-    pinned.ok("trail", "create", "--name", "shape-trail", "--s3-bucket-name", "shape-bucket")
+    pinned.ok("trail", "create", "--name", "shape-trail", "--s3-new-bucket", "shape-bucket")
     bad = [("--event-selectors", "[1]"), ("--advanced-event-selectors", '"x"'),
            ("--event-selectors", '[{"DataResources": "x"}]'),
            ("--event-selectors", '[{"DataResources": [{"Type": "AWS::S3::Object", "Values": "arn"}]}]'),
@@ -131,6 +130,7 @@ def test_describe_and_validate_pick_the_named_trail_only(backend_cli: Cli) -> No
 
 def test_a_multi_region_trail_needs_room_in_every_region(pinned: Cli) -> None:
     west = ("--region", "eu-west-1")
+    trail_bucket(pinned, "room-bucket")
     for i in range(4):
         pinned.ok(*west, "trail", "create", "--name", f"west-{i}", "--s3-bucket-name", "room-bucket")
     pinned.ok("trail", "create", "--name", "home-single", "--s3-bucket-name", "room-bucket")
@@ -142,3 +142,74 @@ def test_a_multi_region_trail_needs_room_in_every_region(pinned: Cli) -> None:
     res = pinned("trail", "update", "--name", "home-single", "--is-multi-region-trail")
     assert res.exit_code == 2 and "MaximumNumberOfTrailsExceededException" in res.stderr
     assert not pinned.json("trail", "describe", "--trail-name-list", "home-single")["trailList"][0]["IsMultiRegionTrail"]
+
+
+def test_create_trail_needs_an_existing_bucket_that_lets_cloudtrail_write(backend_cli: Cli) -> None:
+    """CreateTrail refuses a missing bucket on both backends; a bucket whose policy does not let
+    cloudtrail.amazonaws.com write is refused by AWS and the local backend (moto does not check the policy)."""
+    cli = backend_cli
+    missing = cli("trail", "create", "--name", "trail-one", "--s3-bucket-name", "no-such-trail-bucket")
+    assert missing.exit_code == 1 and missing.stderr.count("\n") == 1
+    assert "S3BucketDoesNotExistException" in missing.stderr and "no-such-trail-bucket" in missing.stderr
+    made = cli.json("trail", "create", "--name", "trail-two", "--s3-new-bucket", "new-trail-bucket")
+    assert made["S3BucketName"] == "new-trail-bucket"
+    policy = json.loads(cli.json("s3", "get-bucket-policy", "--bucket", "new-trail-bucket")["Policy"])
+    assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"cloudtrail.amazonaws.com"}
+    cli.ok("s3", "mb", "s3://bare-trail-bucket")
+    bare = cli("trail", "create", "--name", "trail-one", "--s3-bucket-name", "bare-trail-bucket")
+    if "AWSMON_BACKEND" in cli.env:  # moto: any existing bucket will do
+        assert bare.exit_code == 0
+        return
+    expected = "awsmon: error: InsufficientS3BucketPolicyException: Incorrect S3 bucket policy is detected for bucket: "
+    assert bare.exit_code == 1 and bare.stderr == expected + "bare-trail-bucket\n"
+    assert [t["Name"] for t in cli.json("trail", "describe")["trailList"]] == ["trail-two"]
+
+
+def test_the_bucket_policy_is_evaluated_as_cloudtrail_writes(pinned: Cli) -> None:
+    """The policy must allow GetBucketAcl and PutObject under [prefix/]AWSLogs/<account>/ to the CloudTrail
+    principal with its conditions met; UpdateTrail to another bucket or prefix is checked the same way;
+    --s3-new-bucket writes a policy that passes, and leaves no bucket behind when the trail is refused."""
+    from awsmon.services.trail import cloudtrail_bucket_policy
+
+    acct = "123456789012"
+    arn = f"arn:aws:cloudtrail:us-east-1:{acct}:trail/audit"
+    pinned.ok("s3", "mb", "s3://bkt-1")
+    good = json.loads(cloudtrail_bucket_policy("bkt-1", acct))
+
+    def refused(policy: dict, *extra: str) -> bool:
+        pinned.ok("s3", "put-bucket-policy", "--bucket", "bkt-1", "--policy", json.dumps(policy))
+        res = pinned("trail", "create", "--name", "audit", "--s3-bucket-name", "bkt-1", *extra)
+        if res.exit_code == 0:
+            pinned.ok("trail", "delete", "--name", "audit")
+            return False
+        assert "Incorrect S3 bucket policy is detected for bucket: bkt-1" in res.stderr, res.stderr
+        return True
+
+    acl_only = {**good, "Statement": good["Statement"][:1]}
+    other_service = json.loads(json.dumps(good).replace("cloudtrail.amazonaws.com", "config.amazonaws.com"))
+    with_arn = json.loads(json.dumps(good))
+    for st in with_arn["Statement"]:
+        st.setdefault("Condition", {}).setdefault("StringEquals", {})["aws:SourceArn"] = arn
+    other_trail = json.loads(json.dumps(with_arn).replace("trail/audit", "trail/other"))
+    denied = {**good, "Statement": good["Statement"] + [{"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+                                                          "Resource": "arn:aws:s3:::bkt-1/*"}]}  # fmt: skip
+    assert refused(acl_only) and refused(other_service) and refused(other_trail) and refused(denied)
+    assert refused(good, "--s3-key-prefix", "pfx")  # the policy covers AWSLogs/ at the top, not pfx/AWSLogs/
+    assert not refused(with_arn) and not refused(good)
+    pinned.ok("trail", "create", "--name", "audit", "--s3-bucket-name", "bkt-1")
+    pinned.ok("s3", "mb", "s3://bkt-2")
+    res = pinned("trail", "update", "--name", "audit", "--s3-bucket-name", "bkt-2")
+    assert res.exit_code == 1 and "Incorrect S3 bucket policy is detected for bucket: bkt-2" in res.stderr
+    assert pinned.json("trail", "describe")["trailList"][0]["S3BucketName"] == "bkt-1"
+    res = pinned("trail", "update", "--name", "audit", "--s3-key-prefix", "moved")
+    assert res.exit_code == 1 and "InsufficientS3BucketPolicyException" in res.stderr
+    created = pinned.json("trail", "create", "--name", "fresh", "--s3-new-bucket", "bkt-3", "--s3-key-prefix", "p/q")
+    assert created["S3BucketName"] == "bkt-3" and created["S3KeyPrefix"] == "p/q"
+    policy = json.loads(pinned.json("s3", "get-bucket-policy", "--bucket", "bkt-3")["Policy"])
+    assert policy["Statement"][1]["Resource"] == f"arn:aws:s3:::bkt-3/p/q/AWSLogs/{acct}/*"
+    taken = pinned("trail", "create", "--name", "fresh", "--s3-new-bucket", "bkt-4")
+    assert taken.exit_code == 2 and "TrailAlreadyExistsException" in taken.stderr
+    assert pinned("s3", "ls", "s3://bkt-4").exit_code != 0  # the refused trail's bucket was removed
+    both = pinned("trail", "create", "--name", "x1x", "--s3-new-bucket", "bkt-5", "--s3-bucket-name", "bkt-5")
+    neither = pinned("trail", "create", "--name", "x1x")
+    assert both.exit_code == neither.exit_code == 2 and "exactly one of --s3-bucket-name" in both.stderr

@@ -32,7 +32,7 @@ def _logs(bucket: Path) -> list[Path]:
 
 
 def test_five_minute_delivery_layout_and_lookup_sees_events_first(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "dl-trail", "--s3-bucket-name", "dl-bucket")
+    pinned.ok("trail", "create", "--name", "dl-trail", "--s3-new-bucket", "dl-bucket")
     pinned.ok("trail", "start-logging", "--name", "dl-trail")
     bucket = _bucket(pinned, "dl-bucket")
     pinned.ok("account", "clock", "advance", "4m")
@@ -52,7 +52,7 @@ def test_five_minute_delivery_layout_and_lookup_sees_events_first(pinned: Cli) -
 def test_clock_jump_writes_no_empty_log_files_but_hourly_digests(pinned: Cli) -> None:
     import time
 
-    pinned.ok("trail", "create", "--name", "jump-trail", "--s3-bucket-name", "jump-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "jump-trail", "--s3-new-bucket", "jump-bucket", "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "jump-trail")
     started = time.perf_counter()
     pinned.ok("account", "clock", "advance", "3d")
@@ -76,7 +76,7 @@ def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    pinned.ok("trail", "create", "--name", "sig-trail", "--s3-bucket-name", "sig-bucket", "--enable-log-file-validation",
+    pinned.ok("trail", "create", "--name", "sig-trail", "--s3-new-bucket", "sig-bucket", "--enable-log-file-validation",
               "--s3-key-prefix", "org/logs")  # fmt: skip
     pinned.ok("trail", "start-logging", "--name", "sig-trail")
     pinned.ok("account", "clock", "advance", "125m")
@@ -112,7 +112,7 @@ def test_digest_structure_signature_and_public_key(pinned: Cli) -> None:
 
 
 def test_selectors_read_write_and_data_events(pinned: Cli, ctx: Any) -> None:
-    pinned.ok("trail", "create", "--name", "sel-trail", "--s3-bucket-name", "sel-bucket")
+    pinned.ok("trail", "create", "--name", "sel-trail", "--s3-new-bucket", "sel-bucket")
     pinned.ok("trail", "put-event-selectors", "--trail-name", "sel-trail", "--management-events", "write")
     pinned.ok("trail", "start-logging", "--name", "sel-trail")
     pinned.ok("trail", "describe")
@@ -139,9 +139,9 @@ def test_selectors_read_write_and_data_events(pinned: Cli, ctx: Any) -> None:
 
 
 def test_multi_region_trail_and_single_region_scope(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "all-regions", "--s3-bucket-name", "mr-bucket", "--is-multi-region-trail",
+    pinned.ok("trail", "create", "--name", "all-regions", "--s3-new-bucket", "mr-bucket", "--is-multi-region-trail",
               "--enable-log-file-validation")  # fmt: skip
-    pinned.ok("trail", "create", "--name", "home-only", "--s3-bucket-name", "sr-bucket")
+    pinned.ok("trail", "create", "--name", "home-only", "--s3-new-bucket", "sr-bucket")
     pinned.ok("trail", "start-logging", "--name", "all-regions")
     pinned.ok("trail", "start-logging", "--name", "home-only")
     pinned.ok("--region", "eu-west-1", "trail", "describe")
@@ -154,7 +154,7 @@ def test_multi_region_trail_and_single_region_scope(pinned: Cli) -> None:
 
 
 def test_stop_and_delete_write_final_digest(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "fin-trail", "--s3-bucket-name", "fin-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "fin-trail", "--s3-new-bucket", "fin-bucket", "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "fin-trail")
     pinned.ok("account", "clock", "advance", "30m")
     pinned.ok("trail", "stop-logging", "--name", "fin-trail")
@@ -174,7 +174,7 @@ def test_stop_and_delete_write_final_digest(pinned: Cli) -> None:
 
 def test_cloudwatch_logs_delivery(pinned: Cli) -> None:
     pinned.ok("logs", "create-group", "--name", "trail-group")
-    pinned.ok("trail", "create", "--name", "cwl-trail", "--s3-bucket-name", "cwl-bucket", "--cloud-watch-logs-log-group",
+    pinned.ok("trail", "create", "--name", "cwl-trail", "--s3-new-bucket", "cwl-bucket", "--cloud-watch-logs-log-group",
               "trail-group")  # fmt: skip
     pinned.ok("trail", "start-logging", "--name", "cwl-trail")
     pinned.ok("account", "clock", "advance", "6m")
@@ -210,13 +210,14 @@ def test_include_global_service_events_false_leaves_global_events_out(pinned: Cl
     from awsmon.backends.local.base import insert_record
 
     # AWS (and moto) refuse a multi-region trail without global-service events, at create and at update.
-    res = pinned("trail", "create", "--name", "glob-mr", "--s3-bucket-name", "glob-bucket", "--is-multi-region-trail",
+    res = pinned("trail", "create", "--name", "glob-mr", "--s3-new-bucket", "glob-bucket", "--is-multi-region-trail",
                  "--no-include-global-service-events")  # fmt: skip
     assert res.exit_code == 2 and "Multi-Region trail must include global service events." in res.stderr
-    pinned.ok("trail", "create", "--name", "glob-mr", "--s3-bucket-name", "glob-bucket", "--is-multi-region-trail")
+    assert pinned("s3", "ls", "s3://glob-bucket").exit_code != 0  # the refused trail's new bucket is gone
+    pinned.ok("trail", "create", "--name", "glob-mr", "--s3-new-bucket", "glob-bucket", "--is-multi-region-trail")
     res = pinned("trail", "update", "--name", "glob-mr", "--no-include-global-service-events")
     assert res.exit_code == 2 and "InvalidParameterCombinationException" in res.stderr
-    pinned.ok("trail", "create", "--name", "glob-off", "--s3-bucket-name", "nog-bucket",
+    pinned.ok("trail", "create", "--name", "glob-off", "--s3-new-bucket", "nog-bucket",
               "--no-include-global-service-events")  # fmt: skip
     pinned.ok("trail", "start-logging", "--name", "glob-mr")
     pinned.ok("trail", "start-logging", "--name", "glob-off")
@@ -242,16 +243,16 @@ def test_retention_deletes_local_events_after_90_days_never_imported_ones(pinned
            "resources": [{"type": "AWS::EC2::Instance", "ARN": "arn:aws:ec2:us-east-1:1:instance/i-1"}]}  # fmt: skip
     (tmp_path / "imp.json").write_text(json.dumps({"Records": [old]}))
     pinned.ok("trail", "import", str(tmp_path / "imp.json"))
-    pinned.ok("trail", "create", "--name", "ret-trail", "--s3-bucket-name", "ret-bucket")  # recorded at 12:00
+    pinned.ok("trail", "create", "--name", "ret-trail", "--s3-new-bucket", "ret-bucket")  # recorded at 12:00
     store = ctx.store()
 
     def count(origin: str) -> int:
         return int(store.conn.execute("SELECT count(*) FROM events WHERE origin = ?", (origin,)).fetchone()[0])
 
-    assert count("local") == 1
+    assert count("local") == 3  # CreateBucket, PutBucketPolicy, CreateTrail
     pinned.ok("account", "clock", "advance", "89d")
     assert pinned.json("trail", "lookup", "--event-name", "CreateTrail")["Events"]  # not expired yet
-    assert count("local") == 2  # CreateTrail + that LookupEvents call (89 days later)
+    assert count("local") == 4  # + that LookupEvents call (89 days later)
     pinned.ok("account", "clock", "advance", "2d")
     # Everything recorded 91 days ago is gone (with its resource rows); the recent clock/lookup calls stay.
     first_batch = store.conn.execute("SELECT count(*) FROM events WHERE origin = 'local' AND event_time < ?",
@@ -268,7 +269,7 @@ def test_retention_deletes_local_events_after_90_days_never_imported_ones(pinned
 
 
 def test_list_trails(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "list-a", "--s3-bucket-name", "list-bucket")
+    pinned.ok("trail", "create", "--name", "list-a", "--s3-new-bucket", "list-bucket")
     pinned.ok("trail", "create", "--name", "list-mr", "--s3-bucket-name", "list-bucket", "--is-multi-region-trail")
     pinned.ok("--region", "eu-west-1", "trail", "create", "--name", "list-w", "--s3-bucket-name", "list-bucket")
     got = pinned.json("--region", "eu-west-1", "trail", "list")["Trails"]
@@ -280,9 +281,9 @@ def test_list_trails(pinned: Cli) -> None:
 
 def test_unstorable_prefix_refused_and_failed_delivery_never_blocks_commands(pinned: Cli) -> None:
     for prefix in ("logs/", "../../escape", "a//b", "/abs"):
-        res = pinned("trail", "create", "--name", "pfx-trail", "--s3-bucket-name", "pfx-bucket", "--s3-key-prefix", prefix)
+        res = pinned("trail", "create", "--name", "pfx-trail", "--s3-new-bucket", "pfx-bucket", "--s3-key-prefix", prefix)
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "InvalidS3PrefixException" in res.stderr, prefix
-    pinned.ok("trail", "create", "--name", "pfx-trail", "--s3-bucket-name", "pfx-bucket", "--s3-key-prefix", "ok/logs",
+    pinned.ok("trail", "create", "--name", "pfx-trail", "--s3-new-bucket", "pfx-bucket", "--s3-key-prefix", "ok/logs",
               "--enable-log-file-validation")  # fmt: skip
     res = pinned("trail", "update", "--name", "pfx-trail", "--s3-key-prefix", "bad/")
     assert res.exit_code == 2 and "InvalidS3PrefixException" in res.stderr

@@ -48,7 +48,7 @@ def test_shapes_gz_array_jsonl_and_unknown_fields(pinned: Cli, tmp_path: Path) -
 
 
 def test_bucket_tree_skips_digests_and_metadata(pinned: Cli, tmp_path: Path) -> None:
-    pinned.ok("trail", "create", "--name", "tree-trail", "--s3-bucket-name", "tree-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "tree-trail", "--s3-new-bucket", "tree-bucket", "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "tree-trail")
     pinned.ok("trail", "describe")
     pinned.ok("account", "clock", "advance", "2h")

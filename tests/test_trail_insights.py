@@ -45,7 +45,7 @@ def _insert_activity(home: Path, source: str, name: str, per_minute: int, start:
 
 
 def _trail(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "main", "--s3-bucket-name", "trail-bucket")
+    pinned.ok("trail", "create", "--name", "main", "--s3-new-bucket", "trail-bucket")
     pinned.ok("trail", "start-logging", "--name", "main")
 
 
@@ -162,7 +162,7 @@ def test_insight_selectors_contract(backend_cli: Cli) -> None:
         import boto3
 
         boto3.client("s3", endpoint_url=cli.env["AWSMON_ENDPOINT_URL"], region_name="us-east-1").create_bucket(Bucket="ins-bucket")
-    cli.ok("trail", "create", "--name", "ins", "--s3-bucket-name", "ins-bucket")
+    cli.ok("trail", "create", "--name", "ins", "--s3-new-bucket", "ins-bucket")
     put = cli.json("trail", "put-insight-selectors", "--trail-name", "ins", "--insight-selectors",
                    '[{"InsightType":"ApiErrorRateInsight"}]')  # fmt: skip
     assert put["TrailARN"].endswith(":trail/ins") and put["InsightSelectors"] == [{"InsightType": "ApiErrorRateInsight"}]

@@ -41,7 +41,7 @@ def _activity(cli: Cli, hours: int = 3, *extra: str) -> None:
 @pytest.fixture
 def prefixed(pinned: Cli, home: Path) -> tuple[Cli, Path]:
     """A trail with a two-part key prefix, 3 hours of activity."""
-    pinned.ok("trail", "create", "--name", "pre-trail", "--s3-bucket-name", "pre-bucket", "--s3-key-prefix", "org/logs",
+    pinned.ok("trail", "create", "--name", "pre-trail", "--s3-new-bucket", "pre-bucket", "--s3-key-prefix", "org/logs",
               "--enable-log-file-validation")  # fmt: skip
     pinned.ok("trail", "start-logging", "--name", "pre-trail")
     _activity(pinned)
@@ -54,7 +54,7 @@ def org(pinned: Cli, home: Path) -> tuple[Cli, Path, str]:
     pinned.ok("account", "init", "--account-id", MEMBER)
     member = ("--account", MEMBER)
     pinned.ok(*member, "account", "clock", "set", "2026-11-20T12:00:00Z")
-    created = pinned.json("trail", "create", "--name", "org-trail", "--s3-bucket-name", "org-bucket",
+    created = pinned.json("trail", "create", "--name", "org-trail", "--s3-new-bucket", "org-bucket",
                           "--is-organization-trail", "--enable-log-file-validation")  # fmt: skip
     assert created["IsOrganizationTrail"] is True
     pinned.ok("trail", "start-logging", "--name", "org-trail")
@@ -71,7 +71,7 @@ def org(pinned: Cli, home: Path) -> tuple[Cli, Path, str]:
 
 def multi_region_trail(cli: Cli, name: str, bucket: str) -> None:
     """A multi-region trail with log-file validation, activity in eu-west-1 as well, then two hours delivered."""
-    cli.ok("trail", "create", "--name", name, "--s3-bucket-name", bucket, "--is-multi-region-trail",
+    cli.ok("trail", "create", "--name", name, "--s3-new-bucket", bucket, "--is-multi-region-trail",
            "--enable-log-file-validation")  # fmt: skip
     cli.ok("trail", "start-logging", "--name", name)
     cli.ok("--region", "eu-west-1", "trail", "describe")
@@ -237,7 +237,7 @@ def test_organization_trail_validation_per_account(org: tuple[Cli, Path, str], t
 
 def test_member_account_cannot_create_an_organization_trail(org: tuple[Cli, Path, str]) -> None:
     cli, _, _ = org
-    res = cli("--account", MEMBER, "trail", "create", "--name", "m-trail", "--s3-bucket-name", "m-bucket",
+    res = cli("--account", MEMBER, "trail", "create", "--name", "m-trail", "--s3-new-bucket", "m-bucket",
               "--is-organization-trail")  # fmt: skip
     assert res.exit_code == 1 and "NotOrganizationMasterAccountException" in res.stderr
 
@@ -264,7 +264,7 @@ def test_member_account_sees_the_organization_trail_as_aws_shows_it(org: tuple[C
     assert cli.json("trail", "get-status", "--name", "org-trail")["IsLogging"] is True  # unchanged
     # The management account sees it as its own trail (no duplicate), and an account trail of the member stays its own.
     assert [t["TrailARN"] for t in cli.json("trail", "describe")["trailList"]] == [arn]
-    cli.ok(*member, "trail", "create", "--name", "own", "--s3-bucket-name", "own-bucket")
+    cli.ok(*member, "trail", "create", "--name", "own", "--s3-new-bucket", "own-bucket")
     names = [t["Name"] for t in cli.json(*member, "trail", "describe")["trailList"]]
     assert names == ["own", "org-trail"]
 
@@ -285,7 +285,7 @@ def test_multi_region_digests_every_hour_for_every_region(pinned: Cli, home: Pat
 
 
 def test_stop_start_and_validation_disabled_gaps_are_aws_cli_notices(pinned: Cli, home: Path) -> None:
-    pinned.ok("trail", "create", "--name", "gap-trail", "--s3-bucket-name", "gap-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "gap-trail", "--s3-new-bucket", "gap-bucket", "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "gap-trail")
     _activity(pinned, 2)
     pinned.ok("trail", "update", "--name", "gap-trail", "--no-enable-log-file-validation")
@@ -468,7 +468,7 @@ def test_local_download_reads_through_the_s3_api_so_data_events_are_recorded(pre
     """As on AWS, downloading a trail bucket is S3 reads: a trail whose data-event selectors cover that bucket
     delivers them (a GetObject per file of pre-bucket); a trail without data selectors does not."""
     cli, bucket = prefixed
-    cli.ok("trail", "create", "--name", "watch", "--s3-bucket-name", "watch-bucket")
+    cli.ok("trail", "create", "--name", "watch", "--s3-new-bucket", "watch-bucket")
     selectors = [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": False,
                   "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::pre-bucket/"]}]}]  # fmt: skip
     cli.ok("trail", "put-event-selectors", "--trail-name", "watch", "--event-selectors", json.dumps(selectors))
@@ -543,7 +543,7 @@ def test_progress_counter_on_a_terminal_shows_count_and_total(monkeypatch: pytes
 def two_days(pinned: Cli, home: Path) -> tuple[Cli, Path]:
     """Activity from 2026-11-20 20:00 to 2026-11-21 03:00 (UTC): digests and logs in two day folders."""
     pinned.ok("account", "clock", "set", "2026-11-20T20:00:00Z")
-    pinned.ok("trail", "create", "--name", "days", "--s3-bucket-name", "days-bucket", "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "days", "--s3-new-bucket", "days-bucket", "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "days")
     _activity(pinned, 7)
     return pinned, home / "accounts" / MGMT / "s3" / "days-bucket"

@@ -124,7 +124,7 @@ def test_sql_errors_are_one_line_exit_2(history: Cli) -> None:
 
 
 def test_locally_recorded_events_are_in_the_table(pinned: Cli) -> None:
-    pinned.ok("trail", "create", "--name", "q-trail", "--s3-bucket-name", "q-bucket")
+    pinned.ok("trail", "create", "--name", "q-trail", "--s3-new-bucket", "q-bucket")
     rows = _rows(pinned, "SELECT eventname, eventcategory FROM cloudtrail_logs WHERE eventname = 'CreateTrail'")
     assert rows == [{"eventname": "CreateTrail", "eventcategory": "Management"}]
 

@@ -21,7 +21,7 @@ ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/vtrail"
 @pytest.fixture
 def trail(pinned: Cli, home: Path) -> tuple[Cli, Path]:
     """A trail with validation, 4 hours of activity: 4 hourly digests, each listing at least one log file."""
-    pinned.ok("trail", "create", "--name", "vtrail", "--s3-bucket-name", BUCKET, "--enable-log-file-validation")
+    pinned.ok("trail", "create", "--name", "vtrail", "--s3-new-bucket", BUCKET, "--enable-log-file-validation")
     pinned.ok("trail", "start-logging", "--name", "vtrail")
     for _ in range(4):
         pinned.ok("trail", "describe")

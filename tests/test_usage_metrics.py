@@ -68,14 +68,14 @@ def test_calls_of_later_minutes_are_counted_in_their_minute(pinned: Cli) -> None
 def test_alarm_at_80_percent_of_the_trail_quota(pinned: Cli, tmp_path: Path) -> None:
     """The notes' "alarm on usage against limits": ResourceCount / SERVICE_QUOTA * 100 > 80 goes to ALARM."""
     for i in range(3):
-        pinned.ok("trail", "create", "--name", f"trail-{i}", "--bucket", f"trail-bucket-{i}")
+        pinned.ok("trail", "create", "--name", f"trail-{i}", "--s3-new-bucket", f"trail-bucket-{i}")
     pinned.ok("alarms", "put", "--alarm-name", "trails-80", "--metrics", _quota_alarm_metrics(tmp_path),
               "--evaluation-periods", "1", "--threshold", "80", "--comparison-operator", "GreaterThanThreshold")
     pinned.ok("account", "clock", "advance", "2m")
     alarm = pinned.json("alarms", "describe", "--alarm-names", "trails-80")["MetricAlarms"][0]
     assert alarm["StateValue"] == "OK" and "[60.0 " in alarm["StateReason"]
-    pinned.ok("trail", "create", "--name", "trail-3", "--bucket", "trail-bucket-3")
-    pinned.ok("trail", "create", "--name", "trail-4", "--bucket", "trail-bucket-4")
+    pinned.ok("trail", "create", "--name", "trail-3", "--s3-new-bucket", "trail-bucket-3")
+    pinned.ok("trail", "create", "--name", "trail-4", "--s3-new-bucket", "trail-bucket-4")
     pinned.ok("account", "clock", "advance", "2m")
     alarm = pinned.json("alarms", "describe", "--alarm-names", "trails-80")["MetricAlarms"][0]
     assert alarm["StateValue"] == "ALARM" and "[100.0 " in alarm["StateReason"]
@@ -92,7 +92,7 @@ def test_alarm_at_80_percent_of_the_trail_quota(pinned: Cli, tmp_path: Path) -> 
 
 
 def test_service_quota_in_get_metric_data(pinned: Cli, tmp_path: Path) -> None:
-    pinned.ok("trail", "create", "--name", "main-trail", "--bucket", "main-trail-bucket")
+    pinned.ok("trail", "create", "--name", "main-trail", "--s3-new-bucket", "main-trail-bucket")
     pinned.ok("metrics", "put", "-n", "App", "--metric-name", "Hits", "--value", "1")
     pinned.ok("account", "clock", "advance", "3m")
     queries = [

@@ -98,13 +98,33 @@ def _is_list(annotation: Any) -> bool:
 
 
 def parse_key_values(text: str, option: str) -> dict[str, str]:
-    """aws-cli shorthand ``Key=A,Value=B`` into a dict."""
+    """aws-cli shorthand ``Key=A,Value=B`` into a dict; as aws-cli, a value may be quoted (``message="a, b"`` or
+    ``'a, b'``) to hold commas or surrounding spaces."""
     out: dict[str, str] = {}
-    for part in text.split(","):
-        if "=" not in part:
+    i, n = 0, len(text)
+    while i < n:
+        eq = text.find("=", i)
+        comma = text.find(",", i)
+        if eq < 0 or 0 <= comma < eq:
             raise UsageError(f"invalid {option} value {text!r}: expected Key=Value pairs separated by commas")
-        k, _, v = part.partition("=")
-        out[k.strip()] = v.strip()
+        key = text[i:eq].strip()
+        j = eq + 1
+        while j < n and text[j] == " ":
+            j += 1
+        if j < n and text[j] in "\"'":
+            end = text.find(text[j], j + 1)
+            if end < 0:
+                raise UsageError(f"invalid {option} value {text!r}: unterminated quote after {key}=")
+            value, i = text[j + 1 : end], end + 1
+            while i < n and text[i] == " ":
+                i += 1
+            if i < n and text[i] != ",":
+                raise UsageError(f"invalid {option} value {text!r}: expected a comma after the quoted {key} value")
+        else:
+            i = comma if (comma := text.find(",", j)) >= 0 else n
+            value = text[j:i].strip()
+        out[key] = value
+        i += 1  # past the comma
     return out
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
+from awsmon.cli._common import app_ctx, group, parse_key_values, renderer, service_command, split_values
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -132,9 +132,11 @@ def put_events(
     name: str = _group_opt(),
     stream: str = _stream_opt(),
     messages: list[str] | None = typer.Option(None, "--message", "-m", help="An event message (repeatable)."),
-    file: str | None = typer.Option(None, "--file", "--log-events", help="A file of one event per line, or aws-cli's JSON "
-                                    "list of {timestamp, message} (in a file, or inline); '-' or piped stdin "
-                                    "also work."),  # fmt: skip
+    file: str | None = typer.Option(None, "--file", help="A file of one event per line, or aws-cli's JSON list of "
+                                    "{timestamp, message} (in a file, or inline); '-' or piped stdin also work."),  # fmt: skip
+    log_events: list[str] | None = typer.Option(None, "--log-events", help="aws-cli's events: shorthand values "
+                                                "timestamp=MS,message=TEXT (several after one flag), a JSON list, "
+                                                "file://PATH or a path as --file."),  # fmt: skip
     timestamp: str | None = typer.Option(None, "--timestamp", help="Timestamp of --message/line events (default now)."),
     create: bool = typer.Option(False, "--create", help="Create the group and stream if missing."),
 ) -> None:
@@ -144,21 +146,11 @@ def put_events(
     """
     from awsmon.services.logs import put_events as svc
 
-    text = None
-    if file is not None:
-        if file.lstrip().startswith("["):
-            text = file  # aws-cli's inline --log-events '[{"timestamp": ..., "message": ...}]'
-            from awsmon.inputs import loads_json
-
-            inline = loads_json(text, "inline --log-events")
-            if not isinstance(inline, list) or not all(isinstance(e, dict) and "message" in e for e in inline):
-                raise UsageError('invalid inline --log-events: expected [{"timestamp": ms, "message": "..."}, ...]')
-        else:
-            text = _read_stdin() if file == "-" else _read_file(file)
-    elif not messages and not sys.stdin.isatty():
-        text = _read_stdin()
+    texts = [_events_text(v) for v in ([file] if file is not None else []) + (log_events or [])]
+    if not texts and not messages and not sys.stdin.isatty():
+        texts.append(_read_stdin())
     actx = app_ctx(ctx)
-    data = svc(actx, name, stream, messages, text, _time(ctx, timestamp), create)
+    data = svc(actx, name, stream, messages, texts, _time(ctx, timestamp), create)
     rejected = data.get("rejectedLogEventsInfo")
     if rejected:
         from awsmon.output import info
@@ -168,6 +160,33 @@ def put_events(
                "expiredLogEventEndIndex": "before index {}: older than the retention period"}  # fmt: skip
         info(actx, "some events were rejected: " + "; ".join(why[k].format(v) for k, v in rejected.items() if k in why))
     renderer(ctx).detail(data)
+
+
+def _events_text(value: str) -> str:
+    """One --file / --log-events value as the text of its events: aws-cli's inline JSON list (checked here), its
+    shorthand ``timestamp=MS,message=TEXT`` (one event, as a one-event JSON list), else a file (``-`` stdin)."""
+    import json
+    import re
+
+    from awsmon.inputs import loads_json
+
+    if value.lstrip().startswith("["):
+        inline = loads_json(value, "inline --log-events")
+        if not isinstance(inline, list) or not all(isinstance(e, dict) and "message" in e for e in inline):
+            raise UsageError('invalid inline --log-events: expected [{"timestamp": ms, "message": "..."}, ...]')
+        return value
+    if re.match(r"\s*(timestamp|message)\s*=", value):  # aws-cli shorthand (a path never starts so)
+        event: dict[str, object] = dict(parse_key_values(value, "--log-events"))
+        unknown = sorted(set(event) - {"timestamp", "message"})
+        if unknown or "message" not in event:
+            raise UsageError(f"invalid --log-events value {value!r}: expected timestamp=MS,message=TEXT"
+                             + (f" (unknown key {unknown[0]!r})" if unknown else ""))  # fmt: skip
+        if "timestamp" in event:
+            if not re.fullmatch(r"-?\d+", str(event["timestamp"])):
+                raise UsageError(f"invalid --log-events value {value!r}: timestamp must be epoch milliseconds")
+            event["timestamp"] = int(str(event["timestamp"]))
+        return json.dumps([event])
+    return _read_stdin() if value == "-" else _read_file(value)
 
 
 def _read_file(path: str, what: str = "--file") -> str:

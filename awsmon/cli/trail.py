@@ -89,7 +89,10 @@ def lookup(
 def create(
     ctx: typer.Context,
     name: str = typer.Option(..., "--name"),
-    bucket: str = typer.Option(..., "--s3-bucket-name", "--bucket"),
+    bucket: str | None = typer.Option(None, "--s3-bucket-name", "--bucket", help="An existing bucket whose policy lets "
+                                      "CloudTrail write (see --s3-new-bucket)."),  # fmt: skip
+    new_bucket: str | None = typer.Option(None, "--s3-new-bucket", help="Create this bucket with CloudTrail's bucket "
+                                          "policy first (as aws cloudtrail create-subscription --s3-new-bucket)."),  # fmt: skip
     prefix: str | None = typer.Option(None, "--s3-key-prefix", "--prefix"),
     multi_region: bool | None = typer.Option(None, "--is-multi-region-trail/--no-is-multi-region-trail", "--multi-region/--single-region"),
     validation: bool | None = typer.Option(None, "--enable-log-file-validation/--no-enable-log-file-validation", "--validation/--no-validation"),
@@ -100,15 +103,20 @@ def create(
     sns_topic: str | None = typer.Option(None, "--sns-topic-name"),
     organization: bool | None = typer.Option(None, "--is-organization-trail/--no-is-organization-trail", help="Log every account of the organization (local: every account of the home; only from the management account)."),
 ) -> None:
-    """Create a trail (at most 5 per region). Local: the bucket is a simulated bucket folder, created if absent.
+    """Create a trail (at most 5 per region) writing to an existing bucket whose policy lets CloudTrail in, or to a
+    new bucket created with that policy (--s3-new-bucket).
 
-    Example: awsmon trail create --name main --s3-bucket-name my-trail-bucket --is-multi-region-trail --enable-log-file-validation
+    Example: awsmon trail create --name main --s3-new-bucket my-trail-bucket --is-multi-region-trail --enable-log-file-validation
     """
+    from awsmon.errors import UsageError
     from awsmon.services.trail import create_trail
 
-    data = create_trail(app_ctx(ctx), name=name, bucket=bucket, prefix=prefix, multi_region=multi_region,
-                        validation=validation, include_global=include_global, log_group_arn=log_group,
-                        role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic, organization=organization)  # fmt: skip
+    if (bucket is None) == (new_bucket is None):
+        raise UsageError("give exactly one of --s3-bucket-name (an existing bucket) and --s3-new-bucket")
+    data = create_trail(app_ctx(ctx), name=name, bucket=bucket or str(new_bucket), prefix=prefix,
+                        multi_region=multi_region, validation=validation, include_global=include_global,
+                        log_group_arn=log_group, role_arn=role_arn, kms_key_id=kms_key_id, sns_topic=sns_topic,
+                        organization=organization, new_bucket=new_bucket is not None)  # fmt: skip
     renderer(ctx).detail(data)
 
 

@@ -197,7 +197,9 @@ def lab_s3_access_alerts(lab: Lab) -> None:
     group = "CloudTrail/DefaultLogGroup"
     s3 = lab.client("s3")
     s3.create_bucket(Bucket=data_bucket)
-    s3.create_bucket(Bucket=trail_bucket)
+    from awsmon.services.trail import new_trail_bucket
+
+    new_trail_bucket(lab.ctx, trail_bucket)  # with CloudTrail's bucket policy, which CreateTrail checks
     lab.client("logs").create_log_group(logGroupName=group)
     ct = lab.client("cloudtrail")
     ct.create_trail(Name="lab-trail", S3BucketName=trail_bucket,
@@ -288,8 +290,9 @@ def lab_dynamodb_delete_alert(lab: Lab) -> None:
     """An EventBridge rule on the CloudTrail API call DeleteTable -> SNS."""
     acct = lab.account
     _require_service(lab, "dynamodb", "DynamoDB")
-    s3 = lab.client("s3")
-    s3.create_bucket(Bucket=f"lab-cloudtrail-{acct}")
+    from awsmon.services.trail import new_trail_bucket
+
+    new_trail_bucket(lab.ctx, f"lab-cloudtrail-{acct}")
     lab.client("cloudtrail").create_trail(Name="lab-trail", S3BucketName=f"lab-cloudtrail-{acct}")
     lab.client("cloudtrail").start_logging(Name="lab-trail")
     lab.said("trail lab-trail logs management events (EventBridge receives 'AWS API Call via CloudTrail' events)")

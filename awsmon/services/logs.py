@@ -177,16 +177,17 @@ def put_events(
     group: str,
     stream: str,
     messages: list[str] | None = None,
-    text: str | None = None,
+    text: str | list[str] | None = None,
     timestamp: datetime | None = None,
     create: bool = False,
 ) -> dict[str, Any]:
-    """One PutLogEvents call: the whole batch is accepted (minus per-event rejections) or refused."""
+    """One PutLogEvents call: the whole batch is accepted (minus per-event rejections) or refused. ``text``: one
+    events text (JSON list or lines, as ``read_events_file`` reads) or several, their events in order."""
     ts = _ms(timestamp or ctx.now())
     assert ts is not None
     events = [{"timestamp": ts, "message": m} for m in messages or []]
-    if text is not None:
-        events += read_events_file(text, ts)
+    for one in [text] if isinstance(text, str) else text or []:
+        events += read_events_file(one, ts)
     if not events:
         raise UsageError("no events to put: give --message, --file or events on stdin")
     check_batch(events)  # a batch PutLogEvents refuses must not leave a --create'd group or stream behind

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from awsmon.backends import paginate
@@ -78,9 +77,10 @@ def disassociate_kms_key(ctx: AppContext, group: str) -> dict[str, Any]:
 
 
 def put_data_protection_policy(ctx: AppContext, group: str, document: str) -> dict[str, Any]:
-    from awsmon.inputs import read_json_arg
+    from awsmon.inputs import loads_json, read_arg
 
-    text = json.dumps(read_json_arg(document, "--policy-document"))
+    text = read_arg(document, "--policy-document")
+    loads_json(text, "--policy-document")  # bad JSON is a usage error; AWS keeps and returns the text as given
     out = dict(ctx.client("logs").put_data_protection_policy(logGroupIdentifier=group, policyDocument=text))
     out.pop("ResponseMetadata", None)
     return out
@@ -113,14 +113,15 @@ def put_account_policy(ctx: AppContext, name: str, document: str, policy_type: s
                        selection: str | None = None) -> dict[str, Any]:  # fmt: skip
     """PutAccountPolicy. A subscription filter policy's FilterPattern is checked by awsmon's engine first (exit 2
     with the position), as for PutSubscriptionFilter."""
-    from awsmon.inputs import read_json_arg
+    from awsmon.inputs import loads_json, read_arg
 
     _check_policy_type(policy_type)
-    doc = read_json_arg(document, "--policy-document")
+    text = read_arg(document, "--policy-document")  # sent as given: AWS returns the document's own text
+    doc = loads_json(text, "--policy-document")
     if policy_type == "SUBSCRIPTION_FILTER_POLICY" and isinstance(doc, dict) and isinstance(doc.get("FilterPattern"), str):
         validate_pattern(doc["FilterPattern"])
     out = dict(ctx.client("logs").put_account_policy(**compact(
-        policyName=name, policyDocument=json.dumps(doc), policyType=policy_type, scope=scope,
+        policyName=name, policyDocument=text, policyType=policy_type, scope=scope,
         selectionCriteria=selection)))  # fmt: skip
     out.pop("ResponseMetadata", None)
     return out

@@ -83,15 +83,52 @@ def _bool_params(**kw: Any) -> dict[str, Any]:
     return {k: v for k, v in kw.items() if v is not None}
 
 
+def cloudtrail_bucket_policy(bucket: str, account: str, prefix: str | None = None, organization: bool = False) -> str:
+    """The bucket policy CloudTrail needs, as ``aws cloudtrail create-subscription`` writes it on a new bucket:
+    ``cloudtrail.amazonaws.com`` may read the bucket ACL and put objects (``bucket-owner-full-control``) under
+    ``[prefix/]AWSLogs/<account>/`` — every trail of the account, or under ``AWSLogs/`` for an organization trail,
+    whose member accounts write under ``AWSLogs/<organization id>/``."""
+    logs = f"arn:aws:s3:::{bucket}/{prefix.strip('/') + '/' if prefix else ''}AWSLogs/{'' if organization else account + '/'}*"
+    principal = {"Service": "cloudtrail.amazonaws.com"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": principal, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": principal, "Action": "s3:PutObject",
+         "Resource": logs, "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})  # fmt: skip
+
+
+def new_trail_bucket(ctx: AppContext, bucket: str, prefix: str | None = None, organization: bool = False,
+                     create: bool = True) -> None:  # fmt: skip
+    """Create ``bucket`` in the current Region with CloudTrail's bucket policy (``--s3-new-bucket``; the demo and
+    labs make their trail buckets so; ``create=False`` only writes the policy)."""
+    backend = ctx.backend()
+    s3 = ctx.client("s3")
+    region = str(backend.region)
+    if create:
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=bucket, **location)
+    s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_bucket_policy(bucket, str(backend.account_id), prefix,
+                                                                        organization))  # fmt: skip
+
+
 def create_trail(ctx: AppContext, *, name: str, bucket: str, prefix: str | None = None, multi_region: bool | None = None,
                  validation: bool | None = None, include_global: bool | None = None, log_group_arn: str | None = None,
                  role_arn: str | None = None, kms_key_id: str | None = None, sns_topic: str | None = None,
-                 organization: bool | None = None) -> dict[str, Any]:  # fmt: skip
+                 organization: bool | None = None, new_bucket: bool = False) -> dict[str, Any]:  # fmt: skip
+    """CreateTrail; ``new_bucket`` first creates the bucket with CloudTrail's policy (aws-cli's create-subscription
+    ``--s3-new-bucket``), as CreateTrail refuses a bucket that is missing or whose policy does not let CloudTrail in."""
     params = _bool_params(Name=name, S3BucketName=bucket, S3KeyPrefix=prefix, IsMultiRegionTrail=multi_region,
                           EnableLogFileValidation=validation, IncludeGlobalServiceEvents=include_global,
                           CloudWatchLogsLogGroupArn=_log_group_arn(ctx, log_group_arn), CloudWatchLogsRoleArn=role_arn,
                           KmsKeyId=kms_key_id, SnsTopicName=sns_topic, IsOrganizationTrail=organization)  # fmt: skip
-    return dict(cloudtrail(ctx).create_trail(**params))
+    if not new_bucket:
+        return dict(cloudtrail(ctx).create_trail(**params))
+    new_trail_bucket(ctx, bucket, prefix, bool(organization))
+    try:
+        return dict(cloudtrail(ctx).create_trail(**params))
+    except Exception:
+        ctx.client("s3").delete_bucket(Bucket=bucket)  # a refused trail leaves no bucket behind (it is empty)
+        raise
 
 
 def _log_group_arn(ctx: AppContext, value: str | None) -> str | None:
@@ -375,6 +412,14 @@ def iter_all_events(ctx: AppContext, **kw: Any) -> Iterator[dict[str, Any]]:
 # Demo
 
 
+def _bucket_exists(ctx: AppContext, bucket: str) -> bool:
+    try:
+        ctx.client("s3").head_bucket(Bucket=bucket)
+    except ServiceError:
+        return False
+    return True
+
+
 def demo_step(ctx: AppContext) -> list[str]:
     """Idempotently: a bucket + trail ``awsmon-demo`` with log-file validation, logging, a few calls.
 
@@ -385,8 +430,10 @@ def demo_step(ctx: AppContext) -> list[str]:
     client = cloudtrail(ctx)
     names = {t["Name"] for t in client.describe_trails(trailNameList=["awsmon-demo"]).get("trailList", [])}
     if "awsmon-demo" not in names:
-        client.create_trail(Name="awsmon-demo", S3BucketName=f"awsmon-demo-{ctx.store().account_id}",
-                            EnableLogFileValidation=True, IsMultiRegionTrail=True)  # fmt: skip
+        bucket = f"awsmon-demo-{ctx.store().account_id}"
+        new_trail_bucket(ctx, bucket, create=not _bucket_exists(ctx, bucket))  # the demo's own bucket
+        client.create_trail(Name="awsmon-demo", S3BucketName=bucket, EnableLogFileValidation=True,
+                            IsMultiRegionTrail=True)  # fmt: skip
     if not client.get_trail_status(Name="awsmon-demo").get("IsLogging"):
         client.start_logging(Name="awsmon-demo")
     client.get_event_selectors(TrailName="awsmon-demo")

@@ -209,8 +209,17 @@ def _sparse(store: AccountStore, key: str, due: datetime, now: datetime) -> date
     return due + timedelta(days=1)
 
 
+def _stamped(store: AccountStore, key: str, due: datetime, now: datetime) -> datetime | None:
+    """A run that writes through the clock: an API call (its CloudTrail eventTime) and after-commit work."""
+    RUNS.append((key, store.now().isoformat()))
+    LocalEcho(store, "us-east-1").create_thing(Name=f"t{due:%H%M}")
+    scheduler.after_commit(lambda: RUNS.append(("after", store.now().isoformat())))
+    return due + timedelta(minutes=10)
+
+
 scheduler.register("test.tick", f"{__name__}:_tick")
 scheduler.register("test.sparse", f"{__name__}:_sparse")
+scheduler.register("test.stamped", f"{__name__}:_stamped")
 
 
 def test_catch_up_runs_in_time_order(home: Path) -> None:
@@ -224,6 +233,22 @@ def test_catch_up_runs_in_time_order(home: Path) -> None:
     assert runs >= 6  # other components may have housekeeping items of their own
     assert [k for k, _ in RUNS] == ["every-5", "every-7", "every-5", "every-7", "every-5", "every-5"]
     assert [t[11:16] for _, t in RUNS] == ["12:05", "12:07", "12:10", "12:14", "12:15", "12:20"]
+
+
+def test_each_late_run_happens_at_its_due_time(home: Path) -> None:
+    """A clock advanced by an hour over a 10-minute job: each of the 6 runs sees its own due time as now (what it
+    records, its after-commit work), not the end of the advance; the clock itself ends at the advance."""
+    RUNS.clear()
+    start = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with _open(home) as store:
+        with store.transaction():
+            scheduler.schedule(store, "test.stamped", "ten", start + timedelta(minutes=10))
+        scheduler.catch_up(store, start + timedelta(hours=1))
+        times = [(start + timedelta(minutes=10 * i)).isoformat() for i in range(1, 7)]
+        assert [t for k, t in RUNS if k == "ten"] == times
+        assert [t for k, t in RUNS if k == "after"] == times
+        recorded = store.conn.execute("SELECT event_time FROM events WHERE event_name = 'CreateThing' ORDER BY seq")
+        assert [datetime.fromtimestamp(r[0] / 1000, UTC).isoformat() for r in recorded] == times
 
 
 def test_catch_up_cost_is_proportional_to_work(home: Path) -> None:

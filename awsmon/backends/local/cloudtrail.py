@@ -414,6 +414,35 @@ class LocalCloudTrail(LocalService):
                                f"The account {self.account_id} is not the management account of an organization.")  # fmt: skip
         return org.organization_id
 
+    def _check_bucket(self, bucket: str, prefix: str | None, trail_arn: str, org_id: str | None) -> None:
+        """What CreateTrail / UpdateTrail check of the trail's bucket: it exists, and its policy lets
+        ``cloudtrail.amazonaws.com`` call s3:GetBucketAcl on it and s3:PutObject under ``[prefix/]AWSLogs/<account>/``
+        (and ``AWSLogs/<org id>/<account>/`` for an organization trail), the conditions AWS's documented policy uses
+        (aws:SourceArn = the trail, aws:SourceAccount, s3:x-amz-acl = bucket-owner-full-control) evaluated."""
+        from awsmon.backends.local import facts
+        from awsmon.engines.resource_policy import service_allowed
+
+        s3 = facts.Reader(self.store, self.region, "s3")
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ServiceError:
+            raise ServiceError("S3BucketDoesNotExistException", f"S3 bucket does not exist: {bucket}") from None
+        try:
+            policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        except (ServiceError, ValueError):
+            policy = {}
+        context = {"aws:SourceArn": trail_arn, "aws:SourceAccount": self.account_id}
+        base = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}AWSLogs"
+        keys = [f"{base}/{self.account_id}/CloudTrail/{self.region}/"]
+        if org_id:
+            keys.append(f"{base}/{org_id}/{self.account_id}/CloudTrail/{self.region}/")
+        put_context = {**context, "s3:x-amz-acl": "bucket-owner-full-control"}
+        principal = "cloudtrail.amazonaws.com"
+        if not service_allowed(policy, principal, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", context) or not all(
+                service_allowed(policy, principal, "s3:PutObject", key, put_context) for key in keys):  # fmt: skip
+            raise ServiceError("InsufficientS3BucketPolicyException",
+                               f"Incorrect S3 bucket policy is detected for bucket: {bucket}")  # fmt: skip
+
     def _resources(self, op: str, params: dict[str, Any], result: Any) -> list[dict[str, str]]:
         name = params.get("Name") or params.get("TrailName")
         if not name:
@@ -451,7 +480,7 @@ class LocalCloudTrail(LocalService):
         if self.conn.execute("SELECT 1 FROM ct_trails WHERE arn = ?", (arn,)).fetchone():
             raise ServiceError("TrailAlreadyExistsException", f"Trail {Name} already exists for customer: {self.account_id}")
         self._check_room(multi_region=bool(IsMultiRegionTrail))
-        (self.store.s3_dir / S3BucketName).mkdir(parents=True, exist_ok=True)
+        self._check_bucket(S3BucketName, S3KeyPrefix, arn, org_id)
         cfg = {
             "S3BucketName": S3BucketName,
             "S3KeyPrefix": S3KeyPrefix or None,
@@ -495,7 +524,9 @@ class LocalCloudTrail(LocalService):
             validate_key_prefix(changes["S3KeyPrefix"])
         if "S3BucketName" in changes:
             validate_bucket_name(changes["S3BucketName"])
-            (self.store.s3_dir / changes["S3BucketName"]).mkdir(parents=True, exist_ok=True)
+        if "S3BucketName" in changes or "S3KeyPrefix" in changes:  # the new place must take the trail's files
+            self._check_bucket(changes.get("S3BucketName", cfg.get("S3BucketName")),
+                               changes.get("S3KeyPrefix", cfg.get("S3KeyPrefix")), r["arn"], cfg.get("OrganizationId"))  # fmt: skip
         was_validating = bool(cfg.get("LogFileValidationEnabled"))
         for k, v in changes.items():
             if k == "EnableLogFileValidation":

@@ -912,11 +912,13 @@ def run_periodic(store: AccountStore, key: str, due: datetime, now: datetime) ->
         return None
     cfg = json.loads(row[0])
     rec = Recorder(store, region)
-    rec.sync(now)  # periodic results see every change recorded up to now
     step = timedelta(hours=frequency_hours(LocalConfig._frequency(cfg)))
-    # One evaluation however many periods passed (the state is the current one); stamped at the last period due.
+    # One evaluation however many periods passed (the state is the current one); it happens at the last period due
+    # (the scheduler runs a job at its first due time; this run stands for the latest one).
     periods = int((now - due) / step)
-    rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
+    with store.as_of(due + periods * step):
+        rec.sync(now)  # periodic results see every change recorded up to now
+        rec.evaluate_rule(cfg, now=due + periods * step, periodic=True)
     return due + (periods + 1) * step
 
 

@@ -283,6 +283,26 @@ def shape_input(target: Mapping[str, Any], event: Mapping[str, Any], rule_arn: s
     return json.dumps(event, ensure_ascii=False), None
 
 
+# Target services EventBridge reaches through the IAM role of the target (they have no resource-based policy it could
+# rely on, as it does for Lambda, SNS, SQS, CloudWatch Logs and buses): PutTargets refuses them without RoleArn
+# ("For EC2 instances, Kinesis Data Streams, Step Functions state machines and API Gateway APIs, EventBridge relies
+# on IAM roles that you specify in the RoleARN argument"; AWS's answers for CodePipeline, CodeBuild, Batch and ECS
+# targets say the same).
+ROLE_SERVICES = frozenset({"kinesis", "firehose", "states", "ecs", "batch", "codebuild", "codepipeline", "ssm",
+                           "execute-api", "redshift", "sagemaker", "inspector"})  # fmt: skip
+
+
+def needs_role(arn: str) -> bool:
+    """Does a target ARN need the target's RoleArn? The services above, EventBridge API destinations and the EC2
+    built-in targets (``arn:aws:events:<region>:<account>:target/stop-instance``)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return False
+    if parts[2] == "events":
+        return parts[5].startswith(("api-destination/", "target/"))
+    return parts[2] in ROLE_SERVICES
+
+
 def validate_target(target: Any, index: int) -> dict[str, Any]:
     """PutTargets validation of one target (§6.1); returns the target as stored."""
     if not isinstance(target, Mapping):
@@ -291,6 +311,8 @@ def validate_target(target: Any, index: int) -> dict[str, Any]:
     arn = target.get("Arn")
     if not isinstance(arn, str) or not re.match(r"arn:[\d\w:\-/]*", arn):
         raise ServiceError("ValidationException", f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
+    if not target.get("RoleArn") and needs_role(arn):
+        raise ServiceError("ValidationException", f"RoleArn is required for target {arn}.")
     given = [k for k in ("Input", "InputPath", "InputTransformer") if target.get(k) is not None]
     if len(given) > 1:
         raise ServiceError("ValidationException",

@@ -155,7 +155,9 @@ def deliver(store: AccountStore, arn: str, payload: str, when: datetime, **attri
     target = TARGETS.get(service or "")
     if target is None:
         return Delivery("Recorded")
-    result = _resolve(target)(store, arn, payload, when, **attributes)
+    # The receiver acts at the delivery's time (a late scheduled run delivers each fire at its own time).
+    with store.as_of(when) if store is not None else contextlib.nullcontext():
+        result = _resolve(target)(store, arn, payload, when, **attributes)
     return result if isinstance(result, Delivery) else Delivery(*result)
 
 

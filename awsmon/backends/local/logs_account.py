@@ -80,7 +80,7 @@ class AccountPolicyMixin:
                               'LogGroupName NOT IN ["name", ...].')  # fmt: skip
         if kind == "SUBSCRIPTION_FILTER_POLICY":
             document = self._subscription_document(policyDocument)
-            self.check_destination(document["DestinationArn"])  # type: ignore[attr-defined]
+            self.check_destination(document["DestinationArn"], "*")  # type: ignore[attr-defined]  # every group
         else:
             from awsmon.engines.dataprotection import PolicyError, identifiers
 

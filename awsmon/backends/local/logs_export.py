@@ -11,7 +11,6 @@ and COMPLETED 10 seconds later on the simulated clock, writing one object per lo
 
 from __future__ import annotations
 
-import fnmatch
 import gzip
 import json
 import uuid
@@ -20,6 +19,7 @@ from typing import Any
 
 from awsmon.backends.local import facts, scheduler
 from awsmon.backends.local.base import api
+from awsmon.engines.resource_policy import service_allowed
 from awsmon.errors import ServiceError
 
 scheduler.register("logs.export", "awsmon.backends.local.logs_export:run_export")
@@ -34,35 +34,6 @@ ACL_DENIED = ("GetBucketAcl call on the given bucket failed. Please check if Clo
 PUT_DENIED = ("PutObject call on the given bucket failed. Please check if CloudWatch Logs has been granted "
               "permission to perform this operation.")  # fmt: skip
 TASK_MISSING = "The specified export task does not exist."
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value or []]
-
-
-def policy_allows(policy: dict[str, Any], principal: str, action: str, resource: str) -> bool:
-    """Does a bucket policy let the service ``principal`` do ``action`` on ``resource``? (Allow statements with
-    Service principals or ``*``, wildcard actions and resources; an explicit Deny wins.) Conditions are not
-    evaluated (AWS's usual ones, aws:SourceAccount / aws:SourceArn, hold for the account's own export)."""
-    allowed = False
-    for st in _listed_statements(policy):
-        p = st.get("Principal")
-        names = ["*"] if p == "*" else _listed(p.get("Service")) + _listed(p.get("AWS")) if isinstance(p, dict) else []
-        if "*" not in names and principal not in names:
-            continue
-        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _listed(st.get("Action"))):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in _listed(st.get("Resource"))):
-            continue
-        if st.get("Effect") == "Deny":
-            return False
-        allowed = allowed or st.get("Effect") == "Allow"
-    return allowed
-
-
-def _listed_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
-    st = policy.get("Statement")
-    return [s for s in ([st] if isinstance(st, dict) else st or []) if isinstance(s, dict)]
 
 
 class ExportMixin:
@@ -114,10 +85,10 @@ class ExportMixin:
         except (ServiceError, ValueError):
             policy = {}
         principal = f"logs.{self.region}.amazonaws.com"
-        if not policy_allows(policy, principal, "s3:GetBucketAcl", f"arn:aws:s3:::{destination}"):
+        if not service_allowed(policy, principal, "s3:GetBucketAcl", f"arn:aws:s3:::{destination}"):
             raise invalid(ACL_DENIED)
         test_key = f"{prefix}/aws-logs-write-test" if prefix else "aws-logs-write-test"
-        if not policy_allows(policy, principal, "s3:PutObject", f"arn:aws:s3:::{destination}/{test_key}"):
+        if not service_allowed(policy, principal, "s3:PutObject", f"arn:aws:s3:::{destination}/{test_key}"):
             raise invalid(PUT_DENIED)
         busy = self.conn.execute("SELECT 1 FROM log_export_tasks WHERE status IN ('PENDING', 'RUNNING') LIMIT 1").fetchone()
         if busy:

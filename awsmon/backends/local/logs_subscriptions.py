@@ -22,6 +22,7 @@ from typing import Any
 
 from awsmon.backends.local import facts
 from awsmon.backends.local.base import api
+from awsmon.engines.resource_policy import service_allowed
 from awsmon.errors import ServiceError
 
 MAX_SUBSCRIPTION_FILTERS = 2
@@ -66,15 +67,14 @@ class SubscriptionsMixin:
         return facts.deliver(self.store, destination, base64.b64encode(data).decode(), when, data=data,
                              partition_key=key)  # fmt: skip
 
-    def check_destination(self, destinationArn: str) -> None:
-        """What AWS checks of a subscription destination: a function exists; a Kinesis stream or Firehose delivery
-        stream takes the CONTROL_MESSAGE health check; anything else but a logical destination is refused."""
+    def check_destination(self, destinationArn: str, logGroupName: str = "") -> None:
+        """What AWS checks of a subscription destination: a function exists and its resource policy lets CloudWatch
+        Logs invoke it for this log group; a Kinesis stream or Firehose delivery stream takes the CONTROL_MESSAGE
+        health check; anything else but a logical destination is refused."""
         service = facts.arn_service(destinationArn)
         if service == "lambda":
-            try:
-                facts.Reader(self.store, destinationArn.split(":")[3], "lambda").get_function(FunctionName=destinationArn)
-            except (ServiceError, IndexError):
-                raise ServiceError("InvalidParameterException", BAD_FUNCTION) from None
+            if not self._logs_may_invoke(destinationArn, logGroupName):
+                raise ServiceError("InvalidParameterException", BAD_FUNCTION)
         elif service in _CONTROL_TEXT:
             now = self.now()  # type: ignore[attr-defined]
             control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
@@ -84,6 +84,25 @@ class SubscriptionsMixin:
                 raise ServiceError("InvalidParameterException", BAD_DESTINATION)
         elif service != "logs":  # a cross-account logical destination (arn:aws:logs:...:destination:name)
             raise ServiceError("InvalidParameterException", BAD_DESTINATION)
+
+    def _logs_may_invoke(self, function_arn: str, group: str) -> bool:
+        """The function exists and its policy (lambda add-permission) allows ``logs.amazonaws.com`` (or the
+        Region's ``logs.<region>.amazonaws.com``) ``lambda:InvokeFunction``, conditions on aws:SourceArn (the log
+        group's ARN, ``...:log-group:<name>:*``) and aws:SourceAccount included."""
+        parts = function_arn.split(":")
+        if len(parts) < 7:
+            return False
+        lam = facts.Reader(self.store, parts[3], "lambda")
+        try:
+            function = lam.get_function(FunctionName=function_arn)["Configuration"]["FunctionArn"]
+            policy = json.loads(lam.get_policy(FunctionName=function_arn)["Policy"])
+        except (ServiceError, ValueError, KeyError):
+            return False
+        account = self.store.account_id
+        context = {"aws:SourceArn": f"arn:aws:logs:{self.region}:{account}:log-group:{group}:*",
+                   "aws:SourceAccount": account}  # fmt: skip
+        principals = ("logs.amazonaws.com", f"logs.{self.region}.amazonaws.com")
+        return service_allowed(policy, principals, "lambda:InvokeFunction", function, context)
 
     @api("PutSubscriptionFilter")
     def put_subscription_filter(self, *, logGroupName: str, filterName: str, filterPattern: str,
@@ -117,7 +136,7 @@ class SubscriptionsMixin:
             ).fetchone()[0]
             if count >= MAX_SUBSCRIPTION_FILTERS:
                 raise ServiceError("LimitExceededException", "Resource limit exceeded.")
-        self.check_destination(destinationArn)
+        self.check_destination(destinationArn, logGroupName)
         self.conn.execute(
             "INSERT INTO log_subscription_filters (group_id, name, pattern, destination, role_arn, distribution, "
             "creation_ms) VALUES (?,?,?,?,?,?,?) ON CONFLICT (group_id, name) DO UPDATE SET pattern = "

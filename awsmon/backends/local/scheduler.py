@@ -123,7 +123,12 @@ def catch_up(store: AccountStore, now: datetime, *, limit: int | None = None) ->
                 break
             kind, key, due_ms = row[0], row[1], row[2]
             handler = _resolve(kind)
-            nxt = handler(store, key, datetime.fromtimestamp(due_ms / 1000, UTC), now)
+            due = datetime.fromtimestamp(due_ms / 1000, UTC)
+            # The run happens "at" its due time, however late the clock advance that reached it: what it writes
+            # through store.now() (records, event times, datapoints, invocations) is stamped with ``due``;
+            # ``now`` (how far the clock has moved) is the handler's argument for work it batches up to it.
+            with store.as_of(due):
+                nxt = handler(store, key, due, now)
             if nxt is None:
                 conn.execute("DELETE FROM jobs WHERE kind = ? AND key = ? AND next_due_ms = ?", (kind, key, due_ms))
             else:
@@ -135,8 +140,9 @@ def catch_up(store: AccountStore, now: datetime, *, limit: int | None = None) ->
                 )
             runs += 1
         work, _deferred[:] = list(_deferred), []
-        for item in work:
-            item()
+        with store.as_of(due):  # after-commit work of the run belongs to the same moment
+            for item in work:
+                item()
     _deferred.clear()
     watermark = conn.execute("SELECT watermark_ms FROM clock WHERE id = 1").fetchone()
     if watermark is not None and watermark[0] < now_ms:
