@@ -22,7 +22,6 @@ the two is renamed by the next import or query (one whose batch never committed 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import struct
@@ -53,7 +52,19 @@ def hash63(text: str) -> int:
         a, b = int(text[:8] + text[9:13] + text[14:18], 16), int(text[19:23] + text[24:], 16)
         # Odd multipliers move any difference of structured (non-random) ids into the bits that are kept.
         return (((a * 0x9E3779B97F4A7C15) ^ (b * 0xC2B2AE3D27D4EB4F)) & 0xFFFFFFFFFFFFFFFF) >> 1
+    import hashlib
+
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big") >> 1
+
+
+def _md5(data: bytes) -> bytes:
+    """md5 without importing hashlib, whose OpenSSL start costs ~3 ms of each lookup's start-up: CPython's own
+    ``_md5`` (the same digest), hashlib where it is missing."""
+    try:
+        from _md5 import md5
+    except ImportError:  # not CPython, or built without it
+        from hashlib import md5
+    return md5(data).digest()
 
 
 # Postings written by the bulk writer: a 31-bit md5 term hash (DuckDB: ``md5_number(text) >> 97``) and the block's
@@ -67,7 +78,7 @@ def term_hash(region: str, category: str, key: str, value: str, *, fmt: str = TE
     text = f"{region}\x1f{category}\x1f{key}\x1f{value}"
     if fmt == "hash63":
         return hash63(text)
-    top = int.from_bytes(hashlib.md5(text.encode("utf-8", "surrogatepass")).digest()[8:], "little")
+    top = int.from_bytes(_md5(text.encode("utf-8", "surrogatepass"))[8:], "little")
     return top >> 33 if fmt == TERM_FORMAT else top >> 1
 
 

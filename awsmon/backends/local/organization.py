@@ -3,7 +3,6 @@ organization trails, AWS Config organization aggregators and conformance packs).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,8 @@ class LocalOrganization:
 
 
 def organization_id_for(management_account: str) -> str:
+    import hashlib
+
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     digest = hashlib.sha256(f"awsmon-organization:{management_account}".encode()).digest()
     return "o-" + "".join(alphabet[b % 36] for b in digest[:10])
