@@ -1,20 +1,21 @@
 """Imported before typer: the standard modules typer imports at module level but uses only in functions the command
-path never calls (``subprocess``: installing shell completion, opening a browser; ``difflib``: "did you mean" after
-a mistyped command; ``shutil``: the terminal's width for help; ``traceback``: its pretty tracebacks, which awsmon's
-one error handler never lets run; ``gettext``: help and error texts) are loaded on first use instead. ``platform`` cannot be: ``uuid``, which typer imports, calls
-it. importlib.util.LazyLoader cannot do this on 3.11 (the ``import`` statement reads ``__spec__``, which loads the
-module). See docs/architecture.md "Start-up" for the measured saving."""
+path never calls are loaded on first use instead: ``subprocess`` (installing shell completion, opening a browser),
+``difflib`` ("did you mean" after a mistyped command), ``shutil`` (the terminal's width, for help), ``traceback``
+(typer's pretty tracebacks, which awsmon's one error handler never lets run), ``gettext`` (help and error texts),
+``uuid`` and the ``platform`` it imports (typer's UUID options: awsmon has none; it makes its own ids with
+``backends.local.base.random_uuid``). importlib.util.LazyLoader cannot do this on 3.11 (the ``import`` statement
+reads ``__spec__``, which loads the module). See docs/architecture.md "Start-up" for the measured saving."""
 
 import importlib
 import sys
 import types
 from typing import Any
 
-DEFERRED = ("subprocess", "difflib", "shutil", "traceback", "gettext")
+DEFERRED = ("subprocess", "difflib", "shutil", "traceback", "gettext", "uuid", "platform")
 # Names taken with ``from module import name`` at import time: they get a stand-in that loads the module when it is
 # called or one of its attributes is read (``StackSummary.from_list``).
 FUNCTIONS = {"difflib": ("get_close_matches",), "shutil": ("get_terminal_size",),
-             "traceback": ("FrameSummary", "StackSummary"), "gettext": ("gettext",)}  # fmt: skip
+             "traceback": ("FrameSummary", "StackSummary"), "gettext": ("gettext",), "uuid": ("UUID",)}  # fmt: skip
 
 
 class _Deferred(types.ModuleType):
