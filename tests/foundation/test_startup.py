@@ -46,7 +46,8 @@ def _modules(home: Path, *args: str) -> tuple[int, set[str]]:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("startup")
     env = {**os.environ, "AWSMON_HOME": str(home)}
-    for args in (["logs", "create-group", "--name", "/app/web"],
+    # a pinned clock: no scheduled job falls due during a measured command (its catch-up is not start-up)
+    for args in (["account", "clock", "set", "2026-11-20T12:00:00Z"], ["logs", "create-group", "--name", "/app/web"],
                  ["logs", "put-events", "--group", "/app/web", "--stream", "s", "--create", "--message", "hi"],
                  ["metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "3"]):  # fmt: skip
         subprocess.run([sys.executable, "-m", "awsmon", *args], env=env, capture_output=True, check=True)

@@ -307,15 +307,17 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
                 (scale, scale, term_hash(region, category, *driver, fmt=fmt), lo // scale))  # fmt: skip
         else:
             candidates = _blocks_in_range(store, region, category, lo, hi)
-    import zstandard
-
-    unzip = zstandard.ZstdDecompressor()
+    unzip: Any = None  # zstandard (which loads platform) only once a block is read: most accounts have no history
     found: list[tuple[int, str, str]] = []
     for blk, min_t, max_t, slots in candidates:
         if len(found) >= k and max_t < found[k - 1][0]:
             break
         if min_t > hi:
             continue
+        if unzip is None:
+            import zstandard
+
+            unzip = zstandard.ZstdDecompressor()
         block = _Block(unzip.decompress(c.execute("SELECT data FROM ct_hist_blocks WHERE id = ?", (blk,)).fetchone()[0]))
         times = block.times
         if event_id is not None:
