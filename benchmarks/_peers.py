@@ -24,6 +24,26 @@ def median_wall(cmd: list[str], runs: int = 15, env: dict[str, str] | None = Non
     return statistics.median(times)
 
 
+def median_wall_cpu(cmd: list[str], runs: int = 15, env: dict[str, str] | None = None,
+                    warmup: int = 2) -> tuple[float, float, str]:  # fmt: skip
+    """Median wall and median CPU seconds (user + system of the command and its children) of running ``cmd``, and
+    the stdout of the last run. On a shared machine the CPU time is the figure the load moves least."""
+    import resource
+
+    walls, cpus, out = [], [], ""
+    for i in range(warmup + runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if i >= warmup:
+            walls.append(wall)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            out = res.stdout
+    return statistics.median(walls), statistics.median(cpus), out
+
+
 def aws_cli() -> str | None:
     """The aws-cli executable: on PATH, or installed from PyPI into a side virtualenv (never into awsmon's)."""
     found = shutil.which("aws")

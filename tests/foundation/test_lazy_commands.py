@@ -35,7 +35,7 @@ def test_a_mistyped_command_still_gets_a_suggestion(cli: Cli) -> None:
 
 
 def test_typer_s_unused_standard_modules_load_on_first_use() -> None:
-    """subprocess and difflib are not loaded by a command's start, and work when used."""
+    """subprocess, difflib, shutil, traceback and gettext are not loaded by a command's start, and work when used."""
     import subprocess
     import sys
 
@@ -49,6 +49,9 @@ def test_typer_s_unused_standard_modules_load_on_first_use() -> None:
         "assert typer.core.get_close_matches('filtr', ['filter', 'tail']) == ['filter']\n"
         "import subprocess\n"
         "assert subprocess.run(['true']).returncode == 0 and typer.main.subprocess.PIPE == subprocess.PIPE\n"
+        "assert typer.get_terminal_size().columns > 0 and typer.core._('Options') == 'Options'\n"
+        "assert typer.main.StackSummary.from_list([]) == [] and typer.main.traceback.format_exc\n"
+        "assert not any(isinstance(sys.modules[m], _Deferred) for m in ('shutil', 'traceback', 'gettext'))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

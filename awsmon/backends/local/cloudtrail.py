@@ -23,13 +23,8 @@ Delivery (scheduler kinds ``cloudtrail.deliver`` and ``cloudtrail.digest``, regi
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
 import json
 import re
-import secrets
-import string
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,6 +60,7 @@ GLOBAL_EVENTS_REGION = "us-east-1"
 RETENTION_DELETE_BATCH = 5000
 KEY_VALIDITY = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"  # string.ascii_letters + digits
 DEFAULT_SELECTOR = {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
                     "ExcludeManagementEventSources": []}  # fmt: skip
 
@@ -103,7 +99,7 @@ def validate_trail_name(name: str) -> None:
         raise ServiceError("InvalidTrailNameException", "Trail name must starts with a letter or number.")
     if not name[-1].isascii() or not name[-1].isalnum():
         raise ServiceError("InvalidTrailNameException", "Trail name must ends with a letter or number.")
-    allowed = set(string.ascii_letters + string.digits + "._-")
+    allowed = set(_ALNUM + "._-")
     if any(c not in allowed for c in name):
         raise ServiceError("InvalidTrailNameException", "Trail name or ARN can only contain uppercase letters, "
                            "lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).")  # fmt: skip
@@ -289,6 +285,8 @@ DEFAULT_ENABLED_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "
 
 def account_public_key_der(store: AccountStore) -> bytes:
     """The account key's DER PKCS#1 public half, cached beside it (loading the private key costs ~40 ms)."""
+    import hashlib
+
     from awsmon.backends.local.store import atomic_write
 
     path = store.ensure_signing_key()
@@ -757,12 +755,11 @@ class LocalCloudTrail(LocalService):
         if start is not None and end is not None and start > end:
             raise ServiceError("InvalidTimeRangeException", "Start time must be before end time.")
         now = self.now()
-        params_hash = hashlib.sha256(json.dumps(
-            [self.region, category, sorted(pairs), start and _ms(start), end and _ms(end)]).encode()).hexdigest()[:16]  # fmt: skip
+        params_hash = _params_hash([self.region, category, sorted(pairs), start and _ms(start), end and _ms(end)])
         after: tuple[int, str] | None = None
         if token:
             try:
-                tok = json.loads(base64.urlsafe_b64decode(token.encode() + b"==").decode())
+                tok = _decode_token(token)
                 if tok["h"] != params_hash:
                     raise ValueError("parameters changed")
                 after, snapshot = (int(tok["t"]), str(tok["i"])), int(tok["s"])
@@ -786,10 +783,29 @@ class LocalCloudTrail(LocalService):
         out: dict[str, Any] = {"Events": events}
         if len(rows) > limit:
             last_t, last_id, _ = rows[limit - 1]
-            out["NextToken"] = base64.urlsafe_b64encode(json.dumps(
-                {"h": params_hash, "t": last_t, "i": last_id, "s": snapshot},
-                separators=(",", ":")).encode()).decode().rstrip("=")  # fmt: skip
+            out["NextToken"] = _encode_token({"h": params_hash, "t": last_t, "i": last_id, "s": snapshot})
         return out
+
+
+def _params_hash(params: list[Any]) -> str:
+    """What a NextToken is bound to: crc32 of the parameters, enough to refuse a token reused with others, without
+    hashlib (loading OpenSSL costs ~3 ms of every lookup's start-up)."""
+    import zlib
+
+    return f"{zlib.crc32(json.dumps(params).encode()):08x}"
+
+
+def _encode_token(tok: dict[str, Any]) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(tok, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> Any:
+    """The token's JSON; ValueError (binascii.Error, JSONDecodeError) or UnicodeDecodeError when it is not one."""
+    import base64
+
+    return json.loads(base64.urlsafe_b64decode(token.encode() + b"==").decode())
 
 
 # -- Insights (the detector job is cloudtrail_insights.py) ---------------------------------------------------------
@@ -997,8 +1013,9 @@ def _open_chains(store: AccountStore, arn: str, start_ms: int) -> None:
 
 
 def _unique() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+    import secrets
+
+    return "".join(secrets.choice(_ALNUM) for _ in range(16))
 
 
 def _folder(store: AccountStore, bucket: str) -> Any:
@@ -1025,6 +1042,9 @@ def _put(store: AccountStore, trail: dict[str, Any], error_column: str, bucket: 
 
 def _write_log(store: AccountStore, trail: dict[str, Any], region: str, tick_ms: int, texts: list[str],
                times: list[int], account: str | None = None) -> None:  # fmt: skip
+    import gzip
+    import hashlib
+
     from awsmon.engines.digest import log_file_key
 
     cfg = trail["cfg"]
@@ -1199,6 +1219,9 @@ def _deliver_members(store: AccountStore, trail: dict[str, Any], upto_ms: int) -
 
 
 def _write_digest(store: AccountStore, trail: dict[str, Any], chain: dict[str, Any], end_ms: int, key_cache: dict[str, Any]) -> None:
+    import gzip
+    import hashlib
+
     from awsmon.engines.digest import (
         PreviousDigest,
         build_digest,

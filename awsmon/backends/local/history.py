@@ -22,7 +22,6 @@ the two is renamed by the next import or query (one whose batch never committed 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import struct
@@ -53,7 +52,19 @@ def hash63(text: str) -> int:
         a, b = int(text[:8] + text[9:13] + text[14:18], 16), int(text[19:23] + text[24:], 16)
         # Odd multipliers move any difference of structured (non-random) ids into the bits that are kept.
         return (((a * 0x9E3779B97F4A7C15) ^ (b * 0xC2B2AE3D27D4EB4F)) & 0xFFFFFFFFFFFFFFFF) >> 1
+    import hashlib
+
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big") >> 1
+
+
+def _md5(data: bytes) -> bytes:
+    """md5 without importing hashlib, whose OpenSSL start costs ~3 ms of each lookup's start-up: CPython's own
+    ``_md5`` (the same digest), hashlib where it is missing."""
+    try:
+        from _md5 import md5
+    except ImportError:  # not CPython, or built without it
+        from hashlib import md5
+    return md5(data).digest()
 
 
 # Postings written by the bulk writer: a 31-bit md5 term hash (DuckDB: ``md5_number(text) >> 97``) and the block's
@@ -67,7 +78,7 @@ def term_hash(region: str, category: str, key: str, value: str, *, fmt: str = TE
     text = f"{region}\x1f{category}\x1f{key}\x1f{value}"
     if fmt == "hash63":
         return hash63(text)
-    top = int.from_bytes(hashlib.md5(text.encode("utf-8", "surrogatepass")).digest()[8:], "little")
+    top = int.from_bytes(_md5(text.encode("utf-8", "surrogatepass"))[8:], "little")
     return top >> 33 if fmt == TERM_FORMAT else top >> 1
 
 
@@ -206,6 +217,38 @@ def _unpack(data: bytes) -> tuple[list[int], list[bytes]]:
     return times, raw[2 + 8 * n :].split(b"\n")
 
 
+class _Block:
+    """One lookup block, read for a lookup: a record is found by its slot without splitting the whole block (a
+    sparse attribute needs one or two of its 256 records; splitting cost twice the decompression)."""
+
+    __slots__ = ("times", "raw", "_starts")
+
+    def __init__(self, raw: bytes) -> None:
+        (n,) = struct.unpack_from("<H", raw)
+        self.times = struct.unpack_from(f"<{n}q", raw, 2)
+        self.raw = raw
+        self._starts = [2 + 8 * n]  # where each record's line starts, found as far as needed
+
+    def line(self, slot: int) -> bytes:
+        raw, starts = self.raw, self._starts
+        while len(starts) <= slot + 1:
+            end = raw.find(b"\n", starts[-1])
+            starts.append((len(raw) if end < 0 else end) + 1)
+        return raw[starts[slot] : starts[slot + 1] - 1]
+
+    def slots_holding(self, text: str) -> list[int] | None:
+        """The slots whose line holds ``text`` as a JSON string (an eventID); None when it could be escaped."""
+        if not (text.isascii() and text.isprintable()) or '"' in text or "\\" in text or "/" in text:
+            return None
+        needle, raw, first = f'"{text}"'.encode(), self.raw, self._starts[0]
+        out: list[int] = []
+        pos = raw.find(needle, first)
+        while pos >= 0:
+            out.append(raw.count(b"\n", first, pos))
+            pos = raw.find(needle, pos + 1)
+        return out
+
+
 def publish(store: AccountStore, tmp: Path, part_name: str) -> None:
     os.replace(tmp, history_dir(store) / part_name)
 
@@ -254,23 +297,29 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
                 "ON b.id = t.blk WHERE t.term = ? AND t.max_t >= ? ORDER BY t.max_t DESC, t.blk DESC",
                 (scale, scale, term_hash(region, category, *driver, fmt=fmt), lo // scale))  # fmt: skip
         else:
-            candidates = c.execute("SELECT id, min_t, max_t, NULL FROM ct_hist_blocks WHERE region = ? AND cat = ? "
-                                   "AND max_t >= ? ORDER BY max_t DESC, id DESC", (region, category, lo))  # fmt: skip
+            candidates = _blocks_in_range(store, region, category, lo, hi)
+    unzip: Any = None  # zstandard (which loads platform) only once a block is read: most accounts have no history
     found: list[tuple[int, str, str]] = []
     for blk, min_t, max_t, slots in candidates:
         if len(found) >= k and max_t < found[k - 1][0]:
             break
         if min_t > hi:
             continue
-        data = c.execute("SELECT data FROM ct_hist_blocks WHERE id = ?", (blk,)).fetchone()[0]
-        times, lines = _unpack(data)
+        if unzip is None:
+            import zstandard
+
+            unzip = zstandard.ZstdDecompressor()
+        block = _Block(unzip.decompress(c.execute("SELECT data FROM ct_hist_blocks WHERE id = ?", (blk,)).fetchone()[0]))
+        times = block.times
+        if event_id is not None:
+            slots = block.slots_holding(event_id)
         for slot in (slots if slots is not None else range(len(times))):
             t = times[slot]
             if len(found) >= k and t < found[k - 1][0]:
                 break  # slots run newest first: nothing later in this block can make the page
             if t > hi or t < lo:
                 continue
-            text = lines[slot].decode()
+            text = block.line(slot).decode()
             rec = json.loads(text)
             eid = str(rec.get("eventID"))
             if after is not None and t == after[0] and eid >= after[1]:
@@ -282,6 +331,15 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
                 found.sort(key=lambda x: (x[0], x[1]), reverse=True)
                 del found[k:]
     return found
+
+
+def _blocks_in_range(store: AccountStore, region: str, category: str, lo: int, hi: int) -> Iterable[Any]:
+    """The blocks of (region, category) that overlap [lo, hi], newest first: from the covering index on (region,
+    cat, max_t, min_t), so the blocks newer than ``hi`` are skipped inside SQLite without reading their rows (a day
+    of January in 10 M events otherwise reads 11,000 rows of the big block table to skip them)."""
+    return store.conn.execute(
+        "SELECT id, min_t, max_t, NULL FROM ct_hist_blocks INDEXED BY ct_hist_blocks_span WHERE region = ? AND cat = ? "
+        "AND max_t >= ? AND min_t <= ? ORDER BY max_t DESC, id DESC", (region, category, lo, hi))  # fmt: skip
 
 
 def counts(store: AccountStore) -> dict[str, int]:

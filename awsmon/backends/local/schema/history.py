@@ -3,7 +3,8 @@
 * ``ct_hist_ids``: every imported event, by a 63-bit hash of its eventID (idempotent re-import); ``blk`` is the
   lookup block holding it, NULL for events LookupEvents never returns (data, network activity).
 * ``ct_hist_blocks``: management and Insights records, zstd-compressed in blocks of up to 256 of one (region,
-  category), newest first; ``max_t`` ordered per (region, category) for lookups by time alone.
+  category), newest first; ``max_t`` ordered per (region, category) for lookups by time alone, and ``min_t`` beside
+  it in ``ct_hist_blocks_span`` (a covering index: a time range skips newer blocks without reading their rows).
 * ``ct_hist_terms``: which blocks (and which slots in them) hold a lookup attribute value; ``term`` is a 63-bit hash
   of region, category, attribute and value (a collision only costs a re-check of the record).
 * ``ct_hist_files``: files already imported (by content hash), so a re-run skips them without reading them.
@@ -44,5 +45,8 @@ MIGRATIONS: list[str] = [
     """,
     """
     CREATE TABLE IF NOT EXISTS ct_hist_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+    """,
+    """
+    CREATE INDEX IF NOT EXISTS ct_hist_blocks_span ON ct_hist_blocks (region, cat, max_t, min_t);
     """,
 ]
