@@ -647,3 +647,31 @@ def test_batch_path_confirms_only_candidates(local_logs: Any) -> None:
         batch._matches = real
     assert [e["message"] for e in got] == [f"h - 500 {i}" for i in range(0, 30, 3)]
     assert calls == []  # `status = 5*` on plain tokens: the regex is exact, no row reached Python
+
+
+def test_batch_scan_maps_the_file_only_while_it_reads(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are read through a memory map (PRAGMA mmap_size) set for the scan only: the connection's own setting
+    is back afterwards, also when a page limit stops the scan in the middle of the chunks."""
+    from awsmon.backends.local import logs_batch
+
+    monkeypatch.setattr(logs_batch, "CHUNK_BYTES", 200)
+    local_logs.create_log_group(logGroupName=G)
+    local_logs.create_log_stream(logGroupName=G, logStreamName="s")
+    local_logs.put_log_events(logGroupName=G, logStreamName="s", logEvents=[
+        {"timestamp": NOW_MS - 60_000 + i * 100, "message": _batch_messages(i)} for i in range(300)])  # fmt: skip
+    seen: list[int] = []
+    real = logs_batch._chunks_mapped
+
+    def spy(conn: Any, *a: Any, **k: Any) -> Any:
+        for chunk in real(conn, *a, **k):
+            seen.append(conn.execute("PRAGMA mmap_size").fetchone()[0])
+            yield chunk
+
+    monkeypatch.setattr(logs_batch, "_chunks_mapped", spy)
+    before = local_logs.conn.execute("PRAGMA mmap_size").fetchone()[0]
+    pattern = "[ip, id, user, ts, request, status >= 400, size]"
+    page = local_logs.filter_log_events(logGroupName=G, filterPattern=pattern, limit=3)
+    assert len(page["events"]) == 3 and page.get("nextToken")  # cut short: the chunk generator was abandoned
+    assert local_logs.count_log_events(logGroupName=G, filterPattern=pattern)["count"] > 3
+    assert before < 1 << 30 and len(seen) > 2 and all(v >= 1 << 30 for v in seen)  # SQLite caps it at ~2 GB
+    assert local_logs.conn.execute("PRAGMA mmap_size").fetchone()[0] == before

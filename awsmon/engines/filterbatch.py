@@ -47,6 +47,8 @@ _STRIP_IN_ASCII = r"[\t-\r\x1c-\x20]"
 _STRIP_BARE_ASCII = r"[\x0b\x0c\x1c-\x1f]"
 # A number spelled otherwise than as a plain non-negative integer: a superset of _is_number_text's other forms.
 _OTHER_NUMBER = r"(?:-[0-9]+|[-+0-9]*[.eE][-+.0-9eE]*)"
+_HIGH = r"[\x80-\xff]"  # the strip sets' bytes beyond the ASCII ones
+_MAX_LEFTOVERS = 3  # a branch with more numeric fields keeps one superset regex (one leftover regex per field)
 _SKIP = r'[ \t\r\n]*(?:\[[^\]\x00]*\]|"[^"\x00]*"|[^ \t\r\n\x00\["][^ \t\r\n\x00]*[ \t\r\n])'  # any token
 _UNCLOSED_TOKEN = r'[ \t\r\n]*(?:\[[^\]\x00]*|"[^"\x00]*)(?:\x00|\z)'  # a [ or " with no closer after it
 
@@ -147,6 +149,17 @@ class _Num:
             return None
         core = r"\+?0*" + digits_range(self.lo, self.hi)
         return f"{box.exact_strip}*{core}{box.exact_strip}*" if self.strip else core
+
+    def leftover_regex(self, box: _Box) -> str:
+        """What ``regex`` accepts beyond ``exact_regex`` (all of it when there is no exact regex): other number
+        spellings, and (ordering comparisons) plain integers with a non-ASCII byte among the blanks around them.
+        Beside the exact regex it replaces the superset one: a plain matching line then fires one regex, not two."""
+        if self.exact_regex(box) is None:
+            return self.regex(box)
+        if not self.strip:
+            return _OTHER_NUMBER
+        s, core = box.strip, r"\+?0*" + digits_range(self.lo, self.hi)
+        return f"(?:{s}*{_OTHER_NUMBER}{s}*|{s}*{_HIGH}{s}*{core}{s}*|{s}*{core}{s}*{_HIGH}{s}*)"
 
 
 def _interval(op: str, target: int | float) -> _Num:
@@ -252,17 +265,20 @@ def _utf8(s: str) -> bytes | None:
         return None
 
 
-def _token(constraint: _Lit | _Num | None, last: bool, exact: bool = False) -> str | None:
-    """One token (blanks before it included); None if no token can satisfy the constraint. ``exact``: a numeric
-    constraint accepts only the spellings that surely compare true (``_Num.exact_regex``)."""
+def _token(constraint: _Lit | _Num | None, last: bool, how: str = "superset") -> str | None:
+    """One token (blanks before it included); None if no token can satisfy the constraint. ``how`` a numeric
+    constraint reads the token: "superset" (``_Num.regex``), "exact" (only the spellings that surely compare true,
+    ``_Num.exact_regex``) or "leftover" (the others, ``_Num.leftover_regex``)."""
     if constraint is None:
         if last:
             return r"[ \t\r\n]*[^ \t\r\n\x00]"  # the token exists
         return _SKIP
     alts = []
     for box in _BOXES:
-        if exact and isinstance(constraint, _Num):
+        if how == "exact" and isinstance(constraint, _Num):
             content = constraint.exact_regex(box)
+        elif how == "leftover" and isinstance(constraint, _Num):
+            content = constraint.leftover_regex(box)
         else:
             content = constraint.regex(box)
         if content is None:
@@ -340,7 +356,9 @@ def branch_regexes(fields: Sequence[Any]) -> list[tuple[str, bool]] | None:
 
     A branch is exact when every one of its conditions is (``_constraint``) and sits on a fixed token: the regex then
     reads the same tokens ``tokenize_fields`` does (it reads no token whose delimiter is unclosed) and tests each
-    condition exactly. A branch with a numeric comparison gets a second, exact regex beside its superset one."""
+    condition exactly. An exact branch with numeric comparisons gets an exact regex (plain integers in range) and, for
+    each numeric field, a regex of the spellings left over (``_Num.leftover_regex``; the other fields as in the
+    superset): together they accept what the superset regex accepts, and a plain matching line fires only one."""
     shape = _branches(fields)
     if shape is None:
         return None
@@ -358,14 +376,18 @@ def branch_regexes(fields: Sequence[Any]) -> list[tuple[str, bool]] | None:
         if not cons:
             return None  # this branch only counts tokens: most messages would be candidates
         scan = max(min_tokens, max(cons) + 1)
-        modes = [False]
+        nums = [k for k, c in cons.items() if isinstance(c, _Num)]
+        plans: list[tuple[dict[int, str], bool]] = [({}, False)]  # (how each numeric field is read, exact)
         if exact:
-            modes = [True] if all(isinstance(c, _Lit) for c in cons.values()) else [False, True]
-        for mode in modes:
+            plans = [(dict.fromkeys(nums, "exact"), True)]
+            if nums and len(nums) <= _MAX_LEFTOVERS:  # the rest: one field at a time outside its exact spellings
+                plans += [({j: "leftover"}, False) for j in nums]
+            elif nums:
+                plans.append(({}, False))
+        for how, mode in plans:
             pieces = []
             for k in range(scan):
-                con = cons.get(k)
-                tok = _token(con, k == scan - 1, mode and isinstance(con, _Num))
+                tok = _token(cons.get(k), k == scan - 1, how.get(k, "superset"))
                 if tok is None:
                     break
                 pieces.append(tok)

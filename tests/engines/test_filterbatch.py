@@ -173,3 +173,78 @@ def test_digits_range_spells_exactly_the_interval(lo: int, hi: int | None) -> No
     for x in range(max(0, lo - 1500), top):
         want = x >= lo and (hi is None or x <= hi)
         assert bool(rx.fullmatch(str(x))) == want, (lo, hi, x)
+
+
+# -- numeric comparisons: exact regexes of plain integers, leftover regexes for every other spelling -------------------
+_OPS = ["=", "!=", "<", "<=", ">", ">="]
+_BLANKS = ["", " ", "\t", "\x0b", "\x1c", "\u00a0", "\u2003", "\u3000"]  # str.strip removes them all
+_DIGITS = st.one_of(
+    st.integers(0, 1200).map(str),
+    st.integers(0, 10**45).map(str),  # beyond the longest bound spelled out (_MAX_DIGITS)
+    st.sampled_from(["\u0664\u0660\u0660", "\uff14\uff10\uff10", "4\u0660\u0660", "\u00b2"]),  # non-ASCII digits
+)
+
+
+@st.composite
+def numeric_tokens(draw: st.DrawFn) -> str:
+    """A field spelled as a number might be: sign, leading zeros, digits (ASCII or not), fraction, exponent, blanks
+    str.strip removes around it, inside a bare, bracketed or quoted token."""
+    core = (draw(st.sampled_from(["", "", "+", "-"])) + draw(st.sampled_from(["", "", "0", "000"])) + draw(_DIGITS)
+            + draw(st.sampled_from(["", "", "", ".", ".0", ".5", ".25"]))
+            + draw(st.sampled_from(["", "", "", "e2", "E+1", "e-3", "e400", "e", "x"])))  # fmt: skip
+    box = draw(st.sampled_from(["bare", "bare", "[]", '""']))
+    if box == "bare":
+        pad = [b for b in _BLANKS if b not in (" ", "\t")]  # a space or tab would end the bare token
+        return draw(st.sampled_from(pad)) + core + draw(st.sampled_from(pad))
+    inner = draw(st.sampled_from(_BLANKS)) + core + draw(st.sampled_from(_BLANKS))
+    return box[0] + inner + box[1]
+
+
+_TARGETS = st.one_of(st.integers(-50, 1200).map(str), st.sampled_from(
+    ["400", "4e2", "399.5", "-0", "0.0", "1e3", "400.0", "123456789012345678901234567890123456789012345"]))  # fmt: skip
+
+
+@st.composite
+def numeric_patterns(draw: st.DrawFn) -> str:
+    """[a, b, n <op> <target> (&& / || another comparison on n or m), m, rest]: comparisons on two fixed fields."""
+    def cond(name: str) -> str:
+        return f"{name} {draw(st.sampled_from(_OPS))} {draw(_TARGETS)}"
+
+    n = cond("n")
+    for _ in range(draw(st.integers(0, 2))):
+        n += draw(st.sampled_from([" && ", " || "])) + cond(draw(st.sampled_from(["n", "m"])))
+    m = draw(st.sampled_from(["m", "m", cond("m")]))
+    return f"[a, {n}, {m}, rest]"
+
+
+@settings(max_examples=700, deadline=None)
+@given(numeric_patterns(), st.lists(st.tuples(numeric_tokens(), numeric_tokens()), min_size=1, max_size=6))
+def test_numeric_comparisons_select_exactly_what_the_reference_matcher_matches(
+    pattern: str, pairs: list[tuple[str, str]]
+) -> None:
+    """Random numeric spellings (negatives, decimals, exponents, leading zeros, huge and non-ASCII digits, Unicode
+    blanks around them) in the compared fields: the batch answer equals the per-event engine's, and every message
+    an exact regex accepts on its own (no confirmation) matches."""
+    fp = _batched(pattern)
+    messages = [f"x {n} {m} tail end" for n, m in pairs]
+    expected = [i for i, msg in enumerate(messages) if fp.match(msg) is not None]
+    assert _select(fp, messages) == expected, (pattern, messages)
+    batch = fp.batch()
+    unconfirmed = filterbatch.BatchMatcher(batch._hs, batch.sources, lambda m: False, batch.exact)
+    assert set(unconfirmed.select("\0".join(messages).encode())) <= set(expected), (pattern, messages)
+
+
+@pytest.mark.parametrize("op, target", [(">=", "400"), (">", "399"), ("<", "500"), ("<=", "499"), ("=", "404")])
+def test_plain_integers_fire_only_the_exact_regex(op: str, target: str) -> None:
+    """A plain integer in range is decided by the exact regex alone (the leftover regexes do not fire on it, so a
+    match costs one report, not two); other spellings of a matching number still reach the confirmation."""
+    fp = compile_pattern(f"[ip, id, user, ts, request, status {op} {target}, size]")
+    batch = fp.batch()
+    assert batch is not None and batch.exact.count(True) == 1
+    hits: list[int] = []
+    batch._db.scan(b'1.2.3.4 - - [t] "GET /" 404 7', match_event_handler=lambda i, *_: hits.append(i))
+    assert hits and all(i % 2 == 0 for i in hits)  # even ids: exact regexes
+    hits.clear()
+    batch._db.scan(b'1.2.3.4 - - [t] "GET /" 404.0 7', match_event_handler=lambda i, *_: hits.append(i))
+    assert hits and all(i % 2 == 1 for i in hits)  # 404.0 = 404: a leftover regex, confirmed by the matcher
+    assert batch.select(b'1.2.3.4 - - [t] "GET /" 404.0 7') == [0]

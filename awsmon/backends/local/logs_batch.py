@@ -1,6 +1,6 @@
 """Chunked scans of log events for patterns with a batch matcher (space-delimited: awsmon.engines.filterbatch).
 
-SQLite concatenates a chunk of messages in C (``group_concat(message, char(0))``, ~8 MB) and one Hyperscan pass over
+SQLite concatenates a chunk of messages in C (``group_concat(message, char(0))``, ~1 MB) and one Hyperscan pass over
 the chunk selects the matches, so a row that does not match never becomes a Python object; the per-row SQL function
 (the other patterns' path) cost ~1 µs a row. Chunks are time windows on the primary key (group_id, ts, seq), sized
 from the bytes the previous chunk held; ``SQLITE_LIMIT_LENGTH`` caps a chunk, so a window that is much denser than
@@ -15,7 +15,10 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 1 << 20  # ~1 MB: the buffer is still in the CPU cache when Hyperscan scans it (8 MB chunks were slower)
+# Chunks read through a memory map of the database file (PRAGMA mmap_size, this scan only): SQLite then walks the
+# pages in place instead of copying each one out of the OS cache with a read call (~20 % of the chunk building).
+MMAP_BYTES = 1 << 31
 CHUNK_LIMIT = 64 << 20  # SQLITE_LIMIT_LENGTH while a chunk is built: a denser window fails instead of growing
 BIG = (1 << 63) - 1
 ESC_NUL = 2
@@ -52,6 +55,16 @@ class _Scope:
 def _chunks(conn: sqlite3.Connection, scope: _Scope, cursor: tuple[int, int] | None, forward: bool,
             keys: bool) -> Iterator[_Chunk]:  # fmt: skip
     """The scope's rows after (forward) or before ``cursor``, chunk by chunk, in key order between chunks."""
+    old = conn.execute("PRAGMA mmap_size").fetchone()[0]
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    try:
+        yield from _chunks_mapped(conn, scope, cursor, forward, keys)
+    finally:
+        conn.execute(f"PRAGMA mmap_size = {int(old)}")
+
+
+def _chunks_mapped(conn: sqlite3.Connection, scope: _Scope, cursor: tuple[int, int] | None, forward: bool,
+                   keys: bool) -> Iterator[_Chunk]:  # fmt: skip
     where, wparams = scope.where()
     cols = f"{_MESSAGES}, count(*), {_FLAGGED}" + (", group_concat(seq)" if keys else "")
     if forward:
