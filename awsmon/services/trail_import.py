@@ -498,6 +498,9 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
             slow.append(r)
         elif r.kind == "lines":
             bulk.add_lines(r.key, r.unit.name, r.text)
+        # DuckDB holds the records now; the file's text must not outlive its batch (``by_key`` keeps every file's
+        # entry: 2.4 MB a file, 12 GB of RSS at 10 M records before). The per-record path reads ``data`` or the file.
+        r.text = None
         if bulk.rows >= BATCH_RECORDS:
             settle(bulk.flush())
 
