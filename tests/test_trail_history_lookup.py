@@ -102,3 +102,17 @@ def test_block_lines_by_slot() -> None:
     assert [block.line(s) for s in (2, 0, 1)] == [lines[2], lines[0], lines[1]]
     assert block.slots_holding("a") == [0] and block.slots_holding("c") == [2]
     assert block.slots_holding("a/b") is None and block.slots_holding("é") is None  # could be escaped: scan all
+
+
+def test_the_block_decompressor_loads_zstandard_s_extension_without_platform() -> None:
+    """A fresh interpreter: the decompressor comes without zstandard's package (which imports platform), and a later
+    ``import zstandard`` (an import in the same process) reuses the same extension module."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from awsmon.backends.local.history import decompressor; d = decompressor(); "
+            "light = 'platform' not in sys.modules and 'zstandard' not in sys.modules; import zstandard; "
+            "data = zstandard.ZstdCompressor().compress(b'x' * 1000); "
+            "print(light, type(d) is zstandard.ZstdDecompressor, d.decompress(data) == b'x' * 1000)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "True"]
