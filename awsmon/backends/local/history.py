@@ -301,8 +301,9 @@ def _matches(rec: Mapping[str, Any], pairs: Iterable[tuple[str, str]]) -> bool:
 
 
 def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[str, str]], start_ms: int | None,
-           end_ms: int | None, after: tuple[int, str] | None, k: int) -> list[tuple[int, str, str]]:  # fmt: skip
-    """The newest ``k`` matching records as (time ms, eventID, record JSON), newest first, ties by eventID desc."""
+           end_ms: int | None, after: tuple[int, str] | None, k: int) -> list[tuple[int, str, str, dict[str, Any]]]:  # fmt: skip
+    """The newest ``k`` matching records as (time ms, eventID, record JSON, the record parsed), newest first, ties by
+    eventID desc."""
     c = store.conn
     lo = start_ms if start_ms is not None else -(1 << 62)
     hi = end_ms if end_ms is not None else 1 << 62
@@ -327,7 +328,7 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
         else:
             candidates = _blocks_in_range(store, region, category, lo, hi)
     unzip: Any = None  # made once a block is read: most accounts have no history
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, str, str, dict[str, Any]]] = []
     for blk, min_t, max_t, slots in candidates:
         if len(found) >= k and max_t < found[k - 1][0]:
             break
@@ -352,7 +353,7 @@ def lookup(store: AccountStore, region: str, category: str, pairs: list[tuple[st
                 continue
             if pairs and not _matches(rec, pairs):
                 continue
-            found.append((t, eid, text))
+            found.append((t, eid, text, rec))
             if len(found) >= k:
                 found.sort(key=lambda x: (x[0], x[1]), reverse=True)
                 del found[k:]
