@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from collections import OrderedDict
 from datetime import UTC, date, datetime
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -17,7 +17,7 @@ from awsmon.output import to_jsonable
 from awsmon.timeparse import iso_z
 
 
-class Colour(str, Enum):
+class Colour(StrEnum):
     RED = "red"
 
 
