@@ -102,10 +102,10 @@ def test_random_uuid_is_a_version_4_uuid() -> None:
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
-def test_the_launcher_collects_no_garbage_during_start_up_and_freezes_at_exit(monkeypatch: pytest.MonkeyPatch,
+def test_the_launcher_collects_no_garbage_during_start_up_then_freezes_it(monkeypatch: pytest.MonkeyPatch,
                                                                               tmp_path: Path) -> None:  # fmt: skip
-    """``awsmon.__main__.main`` (the console script): the collector is off while the command line starts, on again
-    (start-up objects frozen) once the command's context exists, and everything is frozen at exit."""
+    """``awsmon.__main__.main`` (the console script): the collector is off while the command line starts, and on
+    again, with the start-up objects frozen, once the command's context exists."""
     import gc
 
     import awsmon.cli
