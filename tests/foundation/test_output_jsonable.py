@@ -44,10 +44,15 @@ _leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
                     st.binary(max_size=5), st.datetimes(timezones=st.just(UTC)), st.dates(),
                     st.just(Colour.RED))  # fmt: skip
 _keys = st.one_of(st.text(max_size=4), st.integers(), st.just("ResponseMetadata"))
-_values = st.recursive(_leaves, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.lists(inner, max_size=4).map(tuple),
-    st.dictionaries(_keys, inner, max_size=4), st.dictionaries(_keys, inner, max_size=4).map(OrderedDict)),
-    max_leaves=20)  # fmt: skip
+
+
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=4), st.lists(inner, max_size=4).map(tuple),
+                     st.dictionaries(_keys, inner, max_size=4),
+                     st.dictionaries(_keys, inner, max_size=4).map(OrderedDict))  # fmt: skip
+
+
+_values = st.recursive(_leaves, _containers, max_leaves=20)
 
 
 @given(_values)
