@@ -580,7 +580,6 @@ def _bulk_files(store: Any, bulk: Any, units: list[tuple[_Unit, bytes | None]], 
     return slow
 
 
-WORKERS = int(os.environ.get("AWSMON_IMPORT_WORKERS", "0"))  # worker processes (0: one per core for large imports)
 _PARALLEL_BYTES = 64 << 20  # below this (~400,000 records gzipped) one process: spawning a second costs ~0.5 s
 
 
@@ -589,8 +588,9 @@ def _workers(units: list[tuple[_Unit, bytes | None]], dry_run: bool) -> int:
     counts new eventIDs across batches in one process's memory, so it stays in one."""
     if dry_run:
         return 1
-    if WORKERS:
-        return WORKERS
+    forced = int(os.environ.get("AWSMON_IMPORT_WORKERS", "0"))  # tests and benchmarks (0: decide by size)
+    if forced:
+        return forced
     size = 0
     for u, data in units:
         if data is None and u.path is not None:
