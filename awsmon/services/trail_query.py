@@ -8,6 +8,7 @@ gzipped JSON files in place). DuckDB and sqlglot are imported here only, never a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from awsmon.services.athena_query import (  # noqa: F401 (rows_as_objects, athena_query: the module's API)
@@ -69,6 +70,70 @@ def _path_files(folder: str) -> list[str]:
     return out
 
 
+_PATH_CHUNK = 200_000  # records per temporary Parquet file of a --path query
+
+
+def _path_relation(files: list[str], scratch: Path) -> str:
+    """The relation of a ``--path`` query: the folder's files, read as ``trail import`` reads them (two threads
+    gunzip them with ISA-L, msgspec splits each ``{"Records": [...]}`` file or bare array into its records' JSON
+    texts) and transformed by one ``json_transform`` per record into Athena's columns, written to temporary
+    Parquet files in ``scratch`` (memory stays bounded whatever the folder's size). DuckDB's ``read_json`` of whole
+    files, which costs ~100 us a record on 2.4 MB ``{"Records": [...]}`` objects, only reads the files msgspec
+    cannot split (JSON lines, NaN, invalid JSON: it skips what it cannot read, as before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from awsmon.backends.local.history_import import split_document
+    from awsmon.duck import duck
+    from awsmon.engines.athena_cloudtrail import json_structure, select_list
+
+    rest: list[str] = []
+    chunks: list[str] = []
+    texts: list[str] = []
+    con = duck()
+
+    def write() -> None:
+        out = scratch / f"p{len(chunks)}.parquet"
+        con.register("path_raw", {"raw": np.array(texts, dtype=object)})
+        con.execute(f"COPY (SELECT {select_list('r.')} FROM (SELECT json_transform(raw, '{json_structure()}') AS r "
+                    f"FROM path_raw)) TO '{out}' (FORMAT parquet, COMPRESSION snappy)")  # fmt: skip
+        con.unregister("path_raw")
+        chunks.append(str(out))
+        texts.clear()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            window: list[tuple[str, Any]] = []  # a few files ahead, never the whole folder in memory
+
+            def take() -> None:
+                f, fut = window.pop(0)
+                records = fut.result()
+                if records is None:
+                    rest.append(f)
+                    return
+                texts.extend(records)
+                if len(texts) >= _PATH_CHUNK:
+                    write()
+
+            for f in files:
+                window.append((f, pool.submit(split_document, f)))
+                if len(window) >= 4:
+                    take()
+            while window:
+                take()
+        if texts:
+            write()
+    finally:
+        con.close()
+    rels = [f"SELECT * FROM read_parquet({sql_list(chunks)})"] if chunks else []
+    if rest:
+        rels.append(f"SELECT {select_list('r.')} FROM (SELECT unnest(Records) AS r FROM read_json({sql_list(rest)}, "
+                    f"columns={{'Records': '{_record_type()}[]'}}, format='unstructured', "
+                    "maximum_object_size=1073741824, ignore_errors=true))")  # fmt: skip
+    return " UNION ALL ".join(rels) if rels else _empty_relation()
+
+
 def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run Athena SQL over the local history (or a downloaded bucket folder) with DuckDB."""
     from awsmon.engines.athena_cloudtrail import TABLE, read_json_columns, select_list
@@ -76,10 +141,11 @@ def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[st
 
     cleanup: list[Any] = []
     if path is not None:
-        files = _path_files(path)
-        rel = (f"SELECT {select_list('r.')} FROM (SELECT unnest(Records) AS r FROM read_json({sql_list(files)}, "
-               f"columns={{'Records': '{_record_type()}[]'}}, format='unstructured', "
-               "maximum_object_size=1073741824, ignore_errors=true))")  # fmt: skip
+        import tempfile
+
+        scratch = tempfile.TemporaryDirectory(prefix="awsmon-query-")
+        cleanup.append(scratch)
+        rel = _path_relation(_path_files(path), Path(scratch.name))
     else:
         if not ctx.is_local:
             raise UsageError("trail query runs locally on the local backend; on aws use --engine athena or "
@@ -104,7 +170,10 @@ def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[st
         return run_local(sql, {TABLE: rel})
     finally:
         for p in cleanup:
-            p.unlink(missing_ok=True)
+            if isinstance(p, Path):
+                p.unlink(missing_ok=True)
+            else:
+                p.cleanup()
 
 
 # -- Athena and CloudTrail Lake -----------------------------------------------------------------------------------

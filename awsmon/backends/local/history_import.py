@@ -401,6 +401,30 @@ def _splitters() -> tuple[Any, Any]:
     return msgspec.json.Decoder(doc), msgspec.json.Decoder(list[msgspec.Raw])
 
 
+def split_document(path: str) -> list[str] | None:
+    """The records of a ``{"Records": [...]}`` file or bare JSON array (gzip or not) as JSON texts (objects only);
+    None when it is not one (or cannot be read). For ``trail query --path``: run in threads (the gunzip releases
+    the GIL)."""
+    import msgspec
+
+    from awsmon.services.trail_import import BadFile, _plain
+
+    try:
+        data = _plain(Path(path).read_bytes())
+    except (OSError, BadFile, EOFError, ValueError):
+        return None
+    doc, array = _splitters()
+    head = data[:4096].lstrip(b" \t\r\n")
+    try:
+        raws = doc.decode(data).Records if head[:1] == b"{" else array.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return None
+    if raws is None:
+        return None
+    texts = [bytes(r).decode("utf-8", "replace") for r in raws]
+    return [t for t in texts if t[:1] == "{"]
+
+
 def compact(store: AccountStore) -> int:
     """Merge the small Parquet parts many small imports leave into one (sorted by eventtime); the number merged.
     Crash-safe like a batch: the merged file is committed in place of the small ones, then renamed; a kill leaves
