@@ -77,9 +77,10 @@ def _path_relation(files: list[str], scratch: Path) -> str:
     """The relation of a ``--path`` query: the folder's files, read as ``trail import`` reads them (two threads
     gunzip them with ISA-L, msgspec splits each ``{"Records": [...]}`` file or bare array into its records' JSON
     texts) and transformed by one ``json_transform`` per record into Athena's columns, written to temporary
-    Parquet files in ``scratch`` (memory stays bounded whatever the folder's size). DuckDB's ``read_json`` of whole
-    files, which costs ~100 us a record on 2.4 MB ``{"Records": [...]}`` objects, only reads the files msgspec
-    cannot split (JSON lines, NaN, invalid JSON: it skips what it cannot read, as before)."""
+    Parquet files in ``scratch`` (memory stays bounded whatever the folder's size); before, DuckDB's ``read_json``
+    read the files whole, ~250 CPU us a record on 2.4 MB ``{"Records": [...]}`` objects. A file msgspec cannot
+    split (NaN, which DuckDB's JSON reader accepts; invalid JSON; JSON lines) is split by DuckDB when it can parse
+    it and skipped otherwise (read_json used to fail the whole query on a truncated file)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import numpy as np
@@ -88,7 +89,6 @@ def _path_relation(files: list[str], scratch: Path) -> str:
     from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import json_structure, select_list
 
-    rest: list[str] = []
     chunks: list[str] = []
     texts: list[str] = []
     con = duck()
@@ -109,10 +109,7 @@ def _path_relation(files: list[str], scratch: Path) -> str:
             def take() -> None:
                 f, fut = window.pop(0)
                 records = fut.result()
-                if records is None:
-                    rest.append(f)
-                    return
-                texts.extend(records)
+                texts.extend(records if records is not None else _duck_split(con, f))
                 if len(texts) >= _PATH_CHUNK:
                     write()
 
@@ -126,12 +123,21 @@ def _path_relation(files: list[str], scratch: Path) -> str:
             write()
     finally:
         con.close()
-    rels = [f"SELECT * FROM read_parquet({sql_list(chunks)})"] if chunks else []
-    if rest:
-        rels.append(f"SELECT {select_list('r.')} FROM (SELECT unnest(Records) AS r FROM read_json({sql_list(rest)}, "
-                    f"columns={{'Records': '{_record_type()}[]'}}, format='unstructured', "
-                    "maximum_object_size=1073741824, ignore_errors=true))")  # fmt: skip
-    return " UNION ALL ".join(rels) if rels else _empty_relation()
+    return f"SELECT * FROM read_parquet({sql_list(chunks)})" if chunks else _empty_relation()
+
+
+def _duck_split(con: Any, path: str) -> list[str]:
+    """The object records of a ``{"Records": [...]}`` file msgspec refused, as DuckDB's JSON parser reads them
+    (it accepts NaN); none when DuckDB cannot parse it either or it is not such a file."""
+    from awsmon.services.trail_import import BadFile, _plain
+
+    try:
+        text = _plain(Path(path).read_bytes()).decode("utf-8", "replace")
+    except (OSError, BadFile, EOFError, ValueError):
+        return []
+    rows = con.execute("SELECT unnest(json_transform($t, '{\"Records\": [\"JSON\"]}').Records)::VARCHAR AS r "
+                       "WHERE json_valid($t)", {"t": text}).fetchall()  # fmt: skip
+    return [r for (r,) in rows if r is not None and r[:1] == "{"]
 
 
 def local_query(ctx: Any, sql: str, *, path: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
