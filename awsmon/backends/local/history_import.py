@@ -329,8 +329,9 @@ class Bulk:
                              "encode(string_agg(v.raw, chr(10) ORDER BY bl.slot)) FROM bl JOIN v USING (fi, ord) "
                              "GROUP BY ALL ORDER BY bl.blk").fetchall()  # fmt: skip
         terms = con.execute(
-            "SELECT th, any_value(mx), blk, "
-            "       from_hex(string_agg(DISTINCT printf('%02x', slot), '' ORDER BY printf('%02x', slot))) "
+            "SELECT th, any_value(mx), blk, "  # the slots sorted per list, not by an ordered aggregate (-22 %)
+            "       from_hex(array_to_string(list_transform(list_sort(list_distinct(list(slot))), "
+            "                                               lambda x: printf('%02x', x)), '')) "
             "FROM (SELECT (md5_number(filed || chr(31) || cat || chr(31) || term) >> 97)::BIGINT AS th, blk, slot "
             "      FROM (SELECT bl.blk, bl.slot, bl.filed, bl.cat, unnest(v.terms) AS term FROM bl JOIN v USING (fi, ord))) "
             "JOIN (SELECT blk, (max(t) + 999) // 1000 AS mx FROM bl GROUP BY blk) USING (blk) "
