@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Cli
-from tests.test_trail_query import _rec, _write_history
+from tests.test_trail_query import _rec, kill_import_midway
 
 
 def _bulk(home: Path, **kw: Any) -> Any:
@@ -148,26 +147,7 @@ def _processes_with(home: Path) -> list[int]:
 def test_kill_9_of_an_import_with_workers_takes_them_along_and_loses_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {**os.environ, "AWSMON_HOME": str(home), "AWSMON_IMPORT_BATCH": "2000", "AWSMON_IMPORT_WORKERS": "2"}
-    exe = [sys.executable, "-m", "awsmon"]
-    subprocess.run([*exe, "account", "clock", "set", "2026-11-20T12:00:00Z"], env=env, check=True, capture_output=True)
-    total = _write_history(tmp_path / "src", files=60, per_file=500)
-    proc = subprocess.Popen([*exe, "trail", "import", str(tmp_path / "src")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    db = next(iter(home.glob("accounts/*/account.db")))
-    deadline = time.monotonic() + 120
-    parts = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(db, timeout=5) as c:
-                parts = c.execute("SELECT count(*) FROM ct_hist_parts").fetchone()[0]
-        except sqlite3.OperationalError:
-            parts = 0
-        if parts >= 2:
-            break
-        time.sleep(0.01)
-    running = _processes_with(home)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    total, parts, running = kill_import_midway(tmp_path, env, probe=lambda: _processes_with(home))
     assert parts >= 2 and len(running) >= 3  # the import, its two workers (and multiprocessing's resource tracker)
     deadline = time.monotonic() + 10
     while _processes_with(home) and time.monotonic() < deadline:
