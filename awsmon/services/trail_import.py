@@ -4,7 +4,9 @@ Reads ``{"Records": [...]}`` files, bare JSON arrays and JSON lines, gzip-compre
 bucket trees in any layout (key prefixes, ``AWSLogs/<o-id>/<account>/...`` of organization trails; digest files and
 awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Two threads read, hash and gunzip the files; their
 texts go to the history store's bulk writer (``awsmon/backends/local/history_import.py``), where msgspec splits them
-into records and DuckDB validates and stores them in bulk; JSON-lines files larger than 64 MB are read 32 MB at a time. A file DuckDB cannot
+into records and DuckDB validates and stores them in bulk; JSON-lines files larger than 64 MB are read 32 MB at a time.
+An import of 64 MB or more is shared by one worker process per core (``_parallel``), each with its own bulk writer,
+committing to the same store (an eventID in both workers' files is stored once; a kill -9 takes the workers along). A file DuckDB cannot
 take as it is (a record without eventID, a field of the wrong type, NaN, invalid JSON, zip members of other shapes)
 is read by the per-record path below (orjson), which gives the one-line reason or the normalised records. One
 transaction per batch, so a kill -9 loses at most the batch in flight, which the next run imports again. A corrupt file stores

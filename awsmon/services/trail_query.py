@@ -85,7 +85,6 @@ def _path_relation(files: list[str], scratch: Path) -> str:
 
     import numpy as np
 
-    from awsmon.backends.local.history_import import split_document
     from awsmon.duck import duck
     from awsmon.engines.athena_cloudtrail import json_structure, select_list
 
@@ -114,7 +113,7 @@ def _path_relation(files: list[str], scratch: Path) -> str:
                     write()
 
             for f in files:
-                window.append((f, pool.submit(split_document, f)))
+                window.append((f, pool.submit(_split_document, f)))
                 if len(window) >= 4:
                     take()
             while window:
@@ -124,6 +123,31 @@ def _path_relation(files: list[str], scratch: Path) -> str:
     finally:
         con.close()
     return f"SELECT * FROM read_parquet({sql_list(chunks)})" if chunks else _empty_relation()
+
+
+def _split_document(path: str) -> list[str] | None:
+    """The records of a ``{"Records": [...]}`` file or bare JSON array (gzip or not) as JSON texts (objects only),
+    split as ``trail import`` splits them; None when it is not one (or cannot be read). Run in threads (the gunzip
+    releases the GIL)."""
+    import msgspec
+
+    from awsmon.backends.local.history_import import record_splitters
+    from awsmon.services.trail_import import BadFile, _plain
+
+    try:
+        data = _plain(Path(path).read_bytes())
+    except (OSError, BadFile, EOFError, ValueError):
+        return None
+    doc, array = record_splitters()
+    head = data[:4096].lstrip(b" \t\r\n")
+    try:
+        raws = doc.decode(data).Records if head[:1] == b"{" else array.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return None
+    if raws is None:
+        return None
+    texts = [bytes(r).decode("utf-8", "replace") for r in raws]
+    return [t for t in texts if t[:1] == "{"]
 
 
 def _duck_split(con: Any, path: str) -> list[str]:

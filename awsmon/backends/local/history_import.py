@@ -9,7 +9,10 @@ parsed once by ``json_transform`` into Athena's struct, which gives both the loo
 columns, deduplicated by the 63-bit eventID hash (against ``ct_hist_ids`` through ``json_each``, and the account's
 own ``events``), written as one Parquet file, and cut into the lookup blocks and postings that are bulk-inserted
 into SQLite in one transaction. The Parquet file is renamed into place after that transaction commits
-(``history.recover`` finishes a killed run). Stage costs: docs/cloudtrail.md, "History store".
+(``history.recover`` finishes a killed run). A large import runs one ``Bulk`` per worker process
+(``trail_import._parallel``), all committing to the same store: ``concurrent=True`` makes each commit re-check its
+deduplication under SQLite's write lock and rebuild the batch when another worker stored one of its eventIDs
+meanwhile (``prepare`` / ``commit``). Stage costs: docs/cloudtrail.md, "History store".
 """
 
 from __future__ import annotations
@@ -176,7 +179,7 @@ class Bulk:
         ``json_transform`` to a list of JSON cost 8.6-17): they reach DuckDB as a numpy column at ``flush``."""
         import msgspec
 
-        doc, array = _splitters()
+        doc, array = record_splitters()
         try:
             if _SPACED.search(text, 0, 4096):  # pretty-printed: the records are kept compact, as DuckDB wrote them
                 text = msgspec.json.format(text, indent=-1)
@@ -394,36 +397,12 @@ _SPACED = re.compile(r'[{\[,:]\s*\n|": |", "')
 
 
 @functools.cache
-def _splitters() -> tuple[Any, Any]:
+def record_splitters() -> tuple[Any, Any]:
     """msgspec decoders of a file into its records' raw JSON texts: ``{"Records": [...]}`` and a bare array."""
     import msgspec
 
     doc = msgspec.defstruct("Doc", [("Records", list[msgspec.Raw] | None, None)], gc=False)
     return msgspec.json.Decoder(doc), msgspec.json.Decoder(list[msgspec.Raw])
-
-
-def split_document(path: str) -> list[str] | None:
-    """The records of a ``{"Records": [...]}`` file or bare JSON array (gzip or not) as JSON texts (objects only);
-    None when it is not one (or cannot be read). For ``trail query --path``: run in threads (the gunzip releases
-    the GIL)."""
-    import msgspec
-
-    from awsmon.services.trail_import import BadFile, _plain
-
-    try:
-        data = _plain(Path(path).read_bytes())
-    except (OSError, BadFile, EOFError, ValueError):
-        return None
-    doc, array = _splitters()
-    head = data[:4096].lstrip(b" \t\r\n")
-    try:
-        raws = doc.decode(data).Records if head[:1] == b"{" else array.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-        return None
-    if raws is None:
-        return None
-    texts = [bytes(r).decode("utf-8", "replace") for r in raws]
-    return [t for t in texts if t[:1] == "{"]
 
 
 def compact(store: AccountStore) -> int:
