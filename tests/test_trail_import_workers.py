@@ -162,3 +162,24 @@ def test_kill_9_of_an_import_with_workers_takes_them_along_and_loses_nothing(tmp
     assert rows == [{"n": total, "d": total}]
     ids, dangling, per_region = _counts(home)
     assert (ids, dangling, per_region) == (total, 0, {"eu-west-1": total // 2})
+
+
+def test_an_orphaned_worker_commits_nothing(pinned: Cli, home: Path) -> None:
+    """Where the kernel cannot kill a worker with its parent, the worker checks before each commit and ends without
+    writing: the next import (whose recovery deletes unrenamed Parquet files) does the batch."""
+    pinned.ok("account", "clock", "set", "2026-11-20T12:00:00Z")
+    script = (
+        "import sys; from pathlib import Path; sys.path.insert(0, '.');"
+        "from tests.test_trail_import_workers import _bulk, _doc;"
+        f"b = _bulk(Path({str(home)!r}), orphaned=lambda: True);"
+        "b.add_document('k', 'a.json', _doc(range(10)), '$.Records[*]'); b.flush(); print('committed')"
+    )
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    assert res.returncode == 1 and "committed" not in res.stdout, res.stderr
+    assert _counts(home) == (0, 0, {})
+    db = next(home.glob("accounts/*/account.db"))
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM ct_hist_parts").fetchone()[0] == 0
+    pinned.ok("trail", "query", "SELECT 1")  # the query's recovery removes the batch's unrenamed Parquet file
+    assert not list((db.parent / "history").glob(".tmp-*"))

@@ -622,33 +622,32 @@ def _parallel(store: Any, plain: list[_Unit], workers: int, opts: _Opts, done: f
         w = loads.index(min(loads))
         shares[w].append(i)
         loads[w] += sizes[i]
-    args = (str(store.home.root), store.account_id, opts, done)
+    args = (os.getpid(), str(store.home.root), store.account_id, opts, done)
     slow: list[_Read] = []
     # spawn, not fork: the parent may hold threads and an open database; a worker dies with its parent (kill -9).
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futs = [pool.submit(_worker, [str(plain[i].path) for i in sorted(share)], *args) for share in shares if share]
+        by_path = {u.path: u for u in plain}
         for fut in futs:
             part, left = fut.result()
             rep.merge(part)
-            by_path = {u.path: u for u in plain}
-            for key, path in left:
-                r = _Read(by_path[path], key=key)
-                slow.append(r)
+            slow += [_Read(by_path[path], key=key) for key, path in left]
     return slow
 
 
-def _worker(paths: list[str], root: str, account_id: str, opts: _Opts,
+def _worker(paths: list[str], parent: int, root: str, account_id: str, opts: _Opts,
             done: frozenset[str]) -> tuple[ImportReport, list[tuple[str, str]]]:  # fmt: skip
     """One worker process: its share of the files, through its own bulk writer, committing to the shared store."""
     from awsmon.backends.local import history_import
     from awsmon.backends.local.store import AccountStore, Home
 
-    _die_with_parent()
+    _die_with_parent(parent)
     rep = ImportReport()
     with AccountStore.open(Home(Path(root)), account_id) as store:
         store.conn.execute("PRAGMA cache_size = -262144")
         bulk = history_import.Bulk(store, region=opts.region, default_region=opts.default_region,
-                                   cutoff_ms=opts.cutoff_ms, dry_run=False, concurrent=True, threads=_DUCK_THREADS)  # fmt: skip
+                                   cutoff_ms=opts.cutoff_ms, dry_run=False, concurrent=True,
+                                   orphaned=lambda: os.getppid() != parent)  # fmt: skip
         try:
             units = [(_Unit(p, Path(p), Path(p).read_bytes, p), None) for p in paths]
             slow = _bulk_files(store, bulk, units, opts, done, rep)
@@ -657,19 +656,17 @@ def _worker(paths: list[str], root: str, account_id: str, opts: _Opts,
     return rep, [(r.key, r.unit.path or "") for r in slow]
 
 
-_DUCK_THREADS = int(os.environ.get("AWSMON_IMPORT_DUCK_THREADS", "0")) or None
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when its parent dies (a kill -9 of the import must not leave a worker
-    committing batches behind the next run's back); elsewhere, workers end when their pipe closes."""
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies: a kill -9 of the import must not leave a worker
+    committing batches behind the next run's back (whose recovery deletes Parquet files not yet renamed). Where
+    there is no prctl, the worker's bulk writer checks its parent before each commit (``orphaned``)."""
     import ctypes
     import signal
 
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() == 1:  # the parent died before the request took effect
+    if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import struct
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,16 +141,15 @@ class Bulk:
     """Batches of files' texts -> the history store. ``add_*`` stage a file, ``flush`` stores the batch."""
 
     def __init__(self, store: AccountStore, *, region: str | None, default_region: str, cutoff_ms: int,
-                 dry_run: bool, concurrent: bool = False, threads: int | None = None) -> None:  # fmt: skip
+                 dry_run: bool, concurrent: bool = False, orphaned: Callable[[], bool] | None = None) -> None:  # fmt: skip
         """``concurrent``: other writers (the import's worker processes) commit batches to the same store at the same
-        time, so each commit re-checks, under the write lock, the eventIDs its batch was deduplicated against."""
+        time, so each commit re-checks, under the write lock, the eventIDs its batch was deduplicated against.
+        ``orphaned``: true once the worker's parent is gone; the worker then ends before committing anything."""
         from awsmon.duck import duck
 
         self.store, self.region, self.default_region = store, region, default_region
-        self.cutoff_ms, self.dry_run, self.concurrent = cutoff_ms, dry_run, concurrent
+        self.cutoff_ms, self.dry_run, self.concurrent, self.orphaned = cutoff_ms, dry_run, concurrent, orphaned
         self.con = duck()
-        if threads:
-            self.con.execute(f"SET threads = {threads}")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("CREATE TEMP TABLE raw_b (fi INTEGER, ord INTEGER, raw VARCHAR)")
         self.con.execute("CREATE TEMP TABLE seen (h BIGINT)")  # eventIDs counted by a dry run's earlier batches
@@ -351,6 +352,8 @@ class Bulk:
             packed = packing.result()
         with store.transaction():
             c = store.conn
+            if self.orphaned is not None and self.orphaned():
+                os._exit(1)  # the import was killed: its next run (whose recovery may delete ``tmp``) does this batch
             stale = self.concurrent and (history._existing(store, ids_json) != existing
                                          or bool(again) and history.refile_hashes(store, again, self.region or "") != refile)  # fmt: skip
             if not stale:
