@@ -8,6 +8,7 @@ in machine formats and shown in ``--tz`` in tables. Data goes to stdout only.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
@@ -86,7 +87,25 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
-    return json.dumps(to_jsonable(value), indent=indent, ensure_ascii=False, separators=None if indent else (",", ":"))
+    """JSON as scripts can parse it: a non-finite float (a query's ``CAST('Infinity' AS DOUBLE)``) is not JSON, so it
+    prints as the string Athena's results give for it ("Infinity", "-Infinity", "NaN"), never as a bare token."""
+    data = to_jsonable(value)
+    seps = None if indent else (",", ":")
+    try:
+        return json.dumps(data, indent=indent, ensure_ascii=False, separators=seps, allow_nan=False)
+    except ValueError:  # only when there is a non-finite float: the common case pays nothing for the check
+        return json.dumps(_finite(data), indent=indent, ensure_ascii=False, separators=seps)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
 
 
 def _cell_text(value: Any, tz: tzinfo) -> str:

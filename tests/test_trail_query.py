@@ -114,10 +114,23 @@ def test_unaliased_expressions_are_named_like_athena_and_csv(history: Cli) -> No
     assert csv.splitlines() == ["eventname,n", "DeleteBucket,6", "GetObject,30"]
 
 
+def test_trino_arithmetic_and_non_finite_values(history: Cli) -> None:
+    """Trino divides integers as integers (truncating toward zero); DuckDB's `/` would give 3.5. A non-finite double
+    prints as Athena's string for it: a bare Infinity/NaN token is not JSON."""
+    assert _rows(history, "SELECT 7/2 AS a, -7/2 AS b, 7.0/2 AS c, count(*)/5 AS d FROM cloudtrail_logs") == [
+        {"a": 3, "b": -3, "c": 3.5, "d": 7}]  # fmt: skip
+    out = history.ok("trail", "query", "SELECT CAST('Infinity' AS DOUBLE) AS i, -CAST('Infinity' AS DOUBLE) AS m, "
+                     "CAST('NaN' AS DOUBLE) AS n, 1.5 AS f", "-o", "jsonl").stdout  # fmt: skip
+    assert json.loads(out) == {"i": "Infinity", "m": "-Infinity", "n": "NaN", "f": 1.5}
+    assert "Infinity" not in history.ok("trail", "query", "SELECT 1.5 AS f", "-o", "json").stdout
+
+
 def test_sql_errors_are_one_line_exit_2(history: Cli) -> None:
     for sql, words in (("SELECT nope FROM cloudtrail_logs", "query failed"), ("SELEC 1 FROM", "invalid query"),
                        ("DELETE FROM cloudtrail_logs", "only SELECT"), ("SELECT 1; SELECT 2", "exactly one"),
-                       ("", "empty query")):  # fmt: skip
+                       ("", "empty query"), ("SELECT 1/0", "query failed: Division by zero"),
+                       ("SELECT count(*) % 0 FROM cloudtrail_logs", "query failed: Division by zero"),
+                       ("SELECT * FROM nope", "TABLE_NOT_FOUND: Table 'nope' does not exist")):  # fmt: skip
         res = history("trail", "query", sql)
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, (sql, res.stderr)
         assert "Traceback" not in res.stderr

@@ -31,6 +31,10 @@ def run_local(sql: str, views: dict[str, str]) -> tuple[list[str], list[tuple[An
     try:
         for name, rel in views.items():
             con.execute(f"CREATE VIEW {name} AS {rel}")
+        # Trino's arithmetic: an integer divided by an integer is an integer (7 / 2 = 3, truncated toward zero) and
+        # a division by zero is an error ("Division by zero"), where DuckDB gives 3.5 and Infinity. One difference
+        # is left: a DOUBLE divided by zero is Infinity in Trino and an error here.
+        con.execute("SET integer_division = true")
         try:
             cur = con.execute(duck_sql)
             names = [d[0] for d in cur.description or []]
@@ -43,9 +47,19 @@ def run_local(sql: str, views: dict[str, str]) -> tuple[list[str], list[tuple[An
 
 
 def _one_line(exc: BaseException) -> str:
+    """DuckDB's error in one line, in Athena's words where DuckDB's would name its own internals (its rewritten
+    expression, its TRY() hint, its catalog's suggestions)."""
+    import re
+
     from awsmon.engines.athena_sql import _first_line
 
-    return _first_line(str(exc))
+    text = _first_line(str(exc))
+    if "Division by zero" in text:
+        return "Division by zero"
+    missing = re.match(r"Catalog Error: Table with name (\S+) does not exist!", text)
+    if missing:
+        return f"TABLE_NOT_FOUND: Table '{missing.group(1)}' does not exist"
+    return text
 
 
 def _athena_names(sql: str, names: list[str]) -> list[str]:
