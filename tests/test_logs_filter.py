@@ -88,7 +88,7 @@ def test_sql_function_filters_inside_the_scan(local_logs: Any, monkeypatch: pyte
     from awsmon.backends.local.logs import filter_sql
     from awsmon.engines.filterpattern import FilterPattern, compile_pattern
 
-    monkeypatch.setattr(FilterPattern, "batch", lambda self: None)
+    monkeypatch.setattr(FilterPattern, "batch", lambda self, cache=None: None)
 
     exact = compile_pattern("AccessDenied UpdateTrail")
     sql, params = filter_sql(exact, "fn")
@@ -618,7 +618,7 @@ def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest
             count_kw = {k: v for k, v in kw.items() if k in ("logStreamNames", "startTime", "endTime")}
             counted = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
             with monkeypatch.context() as m:
-                m.setattr(FilterPattern, "batch", lambda self: None)
+                m.setattr(FilterPattern, "batch", lambda self, cache=None: None)
                 reference = _all_pages(local_logs, filterPattern=pattern, **kw)
                 ref_count = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
             assert batched == reference and counted == ref_count, (pattern, kw)
