@@ -588,8 +588,9 @@ def _all_pages(svc: Any, **kw: Any) -> list[str]:
 
 def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny chunks (many windows, a millisecond too dense for one chunk, then seq slices), NUL messages, unclosed
-    brackets, paging both ways, stream and time selections: the same events and counts as the SQL-function path."""
-    from awsmon.backends.local import logs_batch
+    brackets, paging both ways, stream and time selections: the same events and counts as the SQL-function path,
+    and the same counts from the flat copy of the messages that big groups are counted on."""
+    from awsmon.backends.local import logs_batch, logs_cache
     from awsmon.engines.filterpattern import FilterPattern, compile_pattern
 
     monkeypatch.setattr(logs_batch, "CHUNK_BYTES", 1500)
@@ -617,14 +618,85 @@ def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest
             batched = _all_pages(local_logs, filterPattern=pattern, **kw)
             count_kw = {k: v for k, v in kw.items() if k in ("logStreamNames", "startTime", "endTime")}
             counted = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
+            with monkeypatch.context() as m:  # a big group's count: the flat copy (logs_cache)
+                m.setattr(logs_cache, "MIN_BYTES", 0)
+                copied = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
             with monkeypatch.context() as m:
                 m.setattr(FilterPattern, "batch", lambda self, cache=None: None)
                 reference = _all_pages(local_logs, filterPattern=pattern, **kw)
                 ref_count = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
-            assert batched == reference and counted == ref_count, (pattern, kw)
+            assert batched == reference and counted == ref_count == copied, (pattern, kw)
             checked += bool(reference)
     assert checked >= 12  # the selections are not empty
     assert set(bursts) == {NOW_MS - 30_000}  # the dense millisecond was read in seq slices
+
+
+def _copy_files(local_logs: Any) -> tuple[Any, dict[str, Any]]:
+    from awsmon.backends.local import logs_cache
+
+    path = logs_cache.folder(local_logs.store, local_logs._group(G)["id"])
+    return path, json.loads((path / "meta.json").read_text())
+
+
+def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy a big group is counted on: built on the first count, extended with what is ingested later (not
+    rebuilt), rebuilt after deletions (DeleteLogStream, retention) or under another database, untouched by bytes a
+    crashed update left beyond its recorded lengths, removed with the group; every count equals the SQL path's."""
+    from awsmon.backends.local import logs_cache
+    from awsmon.engines.filterpattern import FilterPattern
+
+    monkeypatch.setattr(logs_cache, "MIN_BYTES", 0)
+    pattern = "[ip, id, user, ts, request, status >= 400, size]"
+
+    def check() -> int:
+        got = local_logs.count_log_events(logGroupName=G, filterPattern=pattern)["count"]
+        windowed = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, startTime=NOW_MS - 40_000,
+                                               endTime=NOW_MS - 20_000, logStreamNames=["a"])["count"]  # fmt: skip
+        with monkeypatch.context() as m:
+            m.setattr(FilterPattern, "batch", lambda self, cache=None: None)
+            assert got == local_logs.count_log_events(logGroupName=G, filterPattern=pattern)["count"]
+            assert windowed == local_logs.count_log_events(logGroupName=G, filterPattern=pattern,
+                startTime=NOW_MS - 40_000, endTime=NOW_MS - 20_000, logStreamNames=["a"])["count"]  # fmt: skip
+        return got
+
+    local_logs.create_log_group(logGroupName=G)
+    for s in ("a", "b"):
+        local_logs.create_log_stream(logGroupName=G, logStreamName=s)
+    events = [{"timestamp": NOW_MS - 60_000 + i * 97, "message": _batch_messages(i)} for i in range(300)]
+    local_logs.put_log_events(logGroupName=G, logStreamName="a", logEvents=events[:150])
+    local_logs.put_log_events(logGroupName=G, logStreamName="b", logEvents=events[150:])
+    first = check()
+    path, meta = _copy_files(local_logs)
+    assert first > 0 and meta["events"] == 300 and meta["flagged"]  # the NUL messages are judged from SQLite
+    inode = (path / "msg").stat().st_ino
+    local_logs.put_log_events(logGroupName=G, logStreamName="a", logEvents=[
+        {"timestamp": NOW_MS - 1000, "message": '1.2.3.4 - - [t] "GET /" 404 7'}])  # fmt: skip
+    assert check() == first + 1
+    assert _copy_files(local_logs)[1]["events"] == 301 and (path / "msg").stat().st_ino == inode  # appended
+    for name in ("msg", "off", "ts", "sid"):  # as if an update died after writing, before its meta.json
+        with open(path / name, "ab") as fh:
+            fh.write(b"\x01" * 24)
+    local_logs.put_log_events(logGroupName=G, logStreamName="b", logEvents=[
+        {"timestamp": NOW_MS - 500, "message": '1.2.3.5 - - [t] "GET /" 500 7'}])  # fmt: skip
+    assert check() == first + 2
+    _, meta = _copy_files(local_logs)
+    assert all((path / n).stat().st_size == meta["lens"][n] for n in ("msg", "off", "ts", "sid"))
+    local_logs.delete_log_stream(logGroupName=G, logStreamName="b")
+    after = check()
+    assert after < first and _copy_files(local_logs)[1]["events"] == 151  # rebuilt without the deleted stream
+    meta = _copy_files(local_logs)[1]
+    (path / "meta.json").write_text(json.dumps({**meta, "db": "another database"}))
+    assert check() == after and _copy_files(local_logs)[1]["db"] != "another database"
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(local_logs.clone().count_log_events(
+        logGroupName=G, filterPattern=pattern)["count"])) for _ in range(3)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [after] * 3
+    local_logs.delete_log_group(logGroupName=G)
+    assert not path.exists()
 
 
 def test_batch_path_confirms_only_candidates(local_logs: Any) -> None:

@@ -13,7 +13,7 @@ than grep needs to read the same bytes from a file. For a group of at least ``MI
 It is a cache of the database, never the reference: before each use, the events the database holds up to the
 copied ``seq`` are counted (an index range on ``(group_id, seq)``): a different number means events were deleted
 (retention, DeleteLogStream) and the copy is rebuilt; events ingested since are appended in ``seq`` order (seqs are
-never reused and only grow). Appends go beyond the lengths ``meta.json`` records and ``meta.json`` is replaced
+never reused and only grow; check and copy run in one read transaction). Appends go beyond the lengths ``meta.json`` records and ``meta.json`` is replaced
 atomically afterwards, so a crash in between leaves bytes that the next update truncates (idempotent); a rebuild
 writes a fresh folder and renames it into place. Writers take an exclusive ``flock``; readers map the lengths
 recorded and see a consistent copy. The copy costs the group's size again on disk (documented in docs/logs.md).
@@ -86,7 +86,10 @@ def _valid(conn: Any, path: Path, meta: dict[str, Any] | None, ident: str, gid: 
 
 
 def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Copy the group's events with seq > meta["covered"] (in seq order) and return the new meta."""
+    """Copy the group's events with seq > meta["covered"] and return the new meta (a first copy reads the group in
+    primary-key order, a walk of its pages; later ones the few new events by their seq)."""
+    from itertools import accumulate
+
     lens = meta["lens"]
     files = {name: open(path / name, "r+b" if (path / name).exists() else "w+b") for name in ("msg", "off", "ts", "sid")}  # noqa: SIM115
     try:
@@ -95,25 +98,28 @@ def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
             fh.seek(0, os.SEEK_END)
         offset = int(lens.get("msg", 0))
         covered, events, flagged = int(meta["covered"]), int(meta["events"]), list(meta["flagged"])
-        cur = conn.execute("SELECT seq, ts, stream_id, esc, message FROM log_events INDEXED BY log_events_ingested "
-                           "WHERE group_id = ? AND seq > ? ORDER BY seq", (meta["gid"], covered))  # fmt: skip
+        if covered == 0:
+            cur = conn.execute("SELECT seq, ts, stream_id, esc, message FROM log_events WHERE group_id = ?",
+                               (meta["gid"],))  # fmt: skip
+        else:
+            cur = conn.execute("SELECT seq, ts, stream_id, esc, message FROM log_events INDEXED BY "
+                               "log_events_ingested WHERE group_id = ? AND seq > ?", (meta["gid"], covered))  # fmt: skip
         while rows := cur.fetchmany(_FETCH):
-            offs, tss, sids, parts = array("q"), array("q"), array("q"), []
-            for seq, ts, sid, esc, message in rows:
-                data = b"" if esc >= ESC_NUL else message.encode("utf-8")
-                if esc >= ESC_NUL:
-                    flagged.append(seq)
-                offs.append(offset)
-                tss.append(ts)
-                sids.append(sid)
-                parts.append(data)
-                offset += len(data) + 1
-            parts.append(b"")
-            files["msg"].write(b"\0".join(parts))
+            seqs, tss, sids, escs, messages = zip(*rows, strict=True)
+            data = [m.encode("utf-8") for m in messages]
+            if max(escs) >= ESC_NUL:
+                for i, esc in enumerate(escs):
+                    if esc >= ESC_NUL:
+                        data[i] = b""
+                        flagged.append(seqs[i])
+            offs = array("q", accumulate((len(d) + 1 for d in data), initial=offset))
+            offset = offs.pop()
+            data.append(b"")
+            files["msg"].write(b"\0".join(data))
             files["off"].write(offs.tobytes())
-            files["ts"].write(tss.tobytes())
-            files["sid"].write(sids.tobytes())
-            covered = rows[-1][0]
+            files["ts"].write(array("q", tss).tobytes())
+            files["sid"].write(array("q", sids).tobytes())
+            covered = max(covered, max(seqs))
             events += len(rows)
         for fh in files.values():
             fh.flush()
@@ -131,8 +137,11 @@ def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
     path = folder(store, gid)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     lock = open(path.parent / f"{int(gid)}.lock", "a+b")  # noqa: SIM115
+    snapshot = not conn.in_transaction
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if snapshot:  # one read transaction: the check and the copy see the same database
+            conn.execute("BEGIN")
         ident = _db_identity(conn)
         meta = _read_meta(path)
         if not _valid(conn, path, meta, ident, gid):
@@ -152,6 +161,8 @@ def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
                 _write_meta(path, grown)
             meta = grown
     finally:
+        if snapshot and conn.in_transaction:
+            conn.execute("COMMIT")
         lock.close()  # releases the lock
     return path, meta
 
