@@ -640,8 +640,8 @@ def _copy_files(local_logs: Any) -> tuple[Any, dict[str, Any]]:
 
 def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The copy a big group is counted on: built on the first count, extended with what is ingested later (not
-    rebuilt), rebuilt after deletions (DeleteLogStream, retention) or under another database, untouched by bytes a
-    crashed update left beyond its recorded lengths, removed with the group; every count equals the SQL path's."""
+    rebuilt), rebuilt after a deletion (DeleteLogStream) or under another database, untouched by bytes a crashed
+    update left beyond its recorded lengths, removed with the group; every count equals the SQL path's."""
     from awsmon.backends.local import logs_cache
     from awsmon.engines.filterpattern import FilterPattern
 
@@ -688,8 +688,15 @@ def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest
     (path / "meta.json").write_text(json.dumps({**meta, "db": "another database"}))
     assert check() == after and _copy_files(local_logs)[1]["db"] != "another database"
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(local_logs.clone().count_log_events(
-        logGroupName=G, filterPattern=pattern)["count"])) for _ in range(3)]  # fmt: skip
+
+    def count_on_own_connection() -> None:
+        other = local_logs.clone()
+        try:
+            results.append(other.count_log_events(logGroupName=G, filterPattern=pattern)["count"])
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=count_on_own_connection) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
@@ -697,6 +704,22 @@ def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest
     assert results == [after] * 3
     local_logs.delete_log_group(logGroupName=G)
     assert not path.exists()
+
+
+def test_every_deletion_of_log_events_marks_the_flat_copy_stale() -> None:
+    """The copy is checked by a per-group deletion counter, not by counting rows: every statement that deletes log
+    events must bump it (``logs_cache.note_deletion``) in the same function, or a count could read deleted events."""
+    import re
+    from pathlib import Path
+
+    import awsmon
+
+    root = Path(awsmon.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for m in re.finditer(r"DELETE FROM log_events\b", text):
+            body = text[m.start() : m.start() + 400]
+            assert "note_deletion(" in body, f"{path.relative_to(root)}: DELETE FROM log_events without note_deletion"
 
 
 def test_batch_path_confirms_only_candidates(local_logs: Any) -> None:

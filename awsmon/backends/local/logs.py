@@ -282,6 +282,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         validate_group_name(logGroupName)
         g = self._group(logGroupName)
         self.conn.execute("DELETE FROM log_events WHERE group_id = ?", (g["id"],))
+        logs_cache.note_deletion(self.conn, g["id"])
         self.conn.execute("DELETE FROM log_groups WHERE id = ?", (g["id"],))
         scheduler.unschedule(self.store, "logs.retention", f"{self.region}:{g['id']}")
         logs_cache.drop(self.store, g["id"])  # group ids are never reused: the copy can only be stale now
@@ -395,6 +396,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
             "SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM log_events WHERE stream_id = ?", (s["id"],)
         ).fetchone()[0]
         self.conn.execute("DELETE FROM log_events WHERE group_id = ? AND stream_id = ?", (g["id"], s["id"]))
+        logs_cache.note_deletion(self.conn, g["id"])
         self.conn.execute("DELETE FROM log_streams WHERE id = ?", (s["id"],))
         self.conn.execute("UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?", (freed, g["id"]))
         return {}
@@ -1233,6 +1235,7 @@ def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -
     ).fetchall()
     if freed:
         conn.execute("DELETE FROM log_events WHERE group_id = ? AND ts < ?", (gid, cutoff))
+        logs_cache.note_deletion(conn, gid)
         conn.executemany(
             "UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?", [(b, s) for s, b in freed]
         )
