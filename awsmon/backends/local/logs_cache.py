@@ -35,7 +35,8 @@ from typing import Any
 
 MIN_BYTES = 32 << 20  # smaller groups are counted from SQLite chunks (fast enough; no second copy on disk)
 ESC_NUL = 2
-_FETCH = 20_000  # rows per fetch while copying
+_FETCH = 20_000  # rows per fetch while appending
+_SLICE = 5_000  # rows per slice of a first copy (~2 MB of messages at CloudTrail's sizes)
 _INT = array("q").itemsize
 
 
@@ -113,20 +114,26 @@ def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
             fh.seek(0, os.SEEK_END)
         offset = int(lens.get("msg", 0))
         covered, events, flagged = int(meta["covered"]), int(meta["events"]), list(meta["flagged"])
-        if covered == 0:
-            cur = conn.execute("SELECT seq, ts, stream_id, esc, message FROM log_events WHERE group_id = ?",
-                               (meta["gid"],))  # fmt: skip
-        else:
-            cur = conn.execute("SELECT seq, ts, stream_id, esc, message FROM log_events INDEXED BY "
-                               "log_events_ingested WHERE group_id = ? AND seq > ?", (meta["gid"], covered))  # fmt: skip
+        if covered == 0:  # a whole group: SQLite concatenates slices of it in C (~5x faster than row by row)
+            for buf, seqs, tss, sids, lens_, nul in _slices(conn, int(meta["gid"])):
+                offs = array("q", accumulate((n + 1 for n in lens_), initial=offset))
+                offset = offs.pop()
+                files["msg"].write(buf + b"\0")
+                files["off"].write(offs.tobytes())
+                files["ts"].write(tss.tobytes())
+                files["sid"].write(sids.tobytes())
+                flagged += nul
+                covered = max(covered, max(seqs))
+                events += len(seqs)
+        # what came since (few rows), in seq order: the UTF-8 bytes as stored, a NUL-holding message as b""
+        cols = f"seq, ts, stream_id, esc, CAST(CASE WHEN esc < {ESC_NUL} THEN message ELSE '' END AS BLOB)"
+        cur = conn.execute(f"SELECT {cols} FROM log_events INDEXED BY log_events_ingested WHERE group_id = ? "
+                           "AND seq > ?", (meta["gid"], covered))  # fmt: skip
         while rows := cur.fetchmany(_FETCH):
-            seqs, tss, sids, escs, messages = zip(*rows, strict=True)
-            data = [m.encode("utf-8") for m in messages]
+            seqs, tss, sids, escs, blobs = zip(*rows, strict=True)
+            data = list(blobs)
             if max(escs) >= ESC_NUL:
-                for i, esc in enumerate(escs):
-                    if esc >= ESC_NUL:
-                        data[i] = b""
-                        flagged.append(seqs[i])
+                flagged += [seq for seq, esc in zip(seqs, escs, strict=True) if esc >= ESC_NUL]
             offs = array("q", accumulate((len(d) + 1 for d in data), initial=offset))
             offset = offs.pop()
             data.append(b"")
@@ -143,6 +150,28 @@ def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
         for fh in files.values():
             fh.close()
     return {**meta, "covered": covered, "events": events, "flagged": flagged, "lens": new_lens}
+
+
+def _ints(text: Any) -> array[int]:
+    return array("q", map(int, text.split(","))) if text else array("q")
+
+
+def _slices(conn: Any, gid: int) -> Any:
+    """The group's events in primary-key order, ``_SLICE`` at a time: (messages joined by NUL, seqs, timestamps,
+    stream ids, byte lengths, seqs of the NUL-holding messages, which are empty in the buffer)."""
+    key = (-(1 << 63), -(1 << 63))
+    empty = f"CASE WHEN esc < {ESC_NUL} THEN message ELSE '' END"
+    sql = (f"SELECT CAST(group_concat({empty}, char(0)) AS BLOB), group_concat(seq), group_concat(ts), "
+           f"group_concat(stream_id), group_concat(length(CAST({empty} AS BLOB))), "
+           f"group_concat(CASE WHEN esc >= {ESC_NUL} THEN seq END), count(*) FROM (SELECT ts, seq, stream_id, esc, "
+           f"message FROM log_events WHERE group_id = ? AND (ts, seq) > (?, ?) ORDER BY ts, seq LIMIT {_SLICE})")  # fmt: skip
+    while True:
+        buf, seqs, tss, sids, lens, nul, n = conn.execute(sql, (gid, *key)).fetchone()
+        if not n:
+            return
+        seq_a, ts_a = _ints(seqs), _ints(tss)
+        yield buf or b"", seq_a, ts_a, _ints(sids), _ints(lens), list(_ints(nul))
+        key = (ts_a[-1], seq_a[-1])
 
 
 def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
