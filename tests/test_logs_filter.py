@@ -702,8 +702,15 @@ def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest
     for t in threads:
         t.join()
     assert results == [after] * 3
+    assert all((path / n).stat().st_mode & 0o777 == 0o600 for n in ("msg", "off", "ts", "sid", "meta.json"))
+    with monkeypatch.context() as m:  # no room or no write access for the copy: counted from SQLite instead
+        def full(*a: Any, **k: Any) -> Any:
+            raise OSError(28, "No space left on device")
+
+        m.setattr(logs_cache, "update", full)
+        assert check() == after
     local_logs.delete_log_group(logGroupName=G)
-    assert not path.exists()
+    assert not path.exists() and not path.with_name(f"{path.name}.lock").exists()
 
 
 def test_every_deletion_of_log_events_marks_the_flat_copy_stale() -> None:

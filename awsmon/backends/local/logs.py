@@ -724,8 +724,11 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
             def by_seq(seqs: list[int], cols: str) -> list[Any]:
                 return logs_batch.messages_by_seq(self.conn, g["id"], seqs, cols)
 
-            n = logs_cache.count(self.conn, self.store, g, batch, fp.matches, start, end, stream_ids, by_seq)
-            return {"count": n}
+            try:
+                n = logs_cache.count(self.conn, self.store, g, batch, fp.matches, start, end, stream_ids, by_seq)
+                return {"count": n}
+            except OSError:  # no room or no write access for the copy: count from SQLite's pages as before
+                pass
         if batch is not None:
             return {"count": logs_batch.batch_count(self.conn, batch, fp.matches, g["id"], start, end, stream_ids)}
         pre, pre_params = filter_sql(fp, self._sql_matcher(fp))

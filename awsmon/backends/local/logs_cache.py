@@ -51,7 +51,9 @@ def folder(store: Any, gid: int) -> Path:
 
 def drop(store: Any, gid: int) -> None:
     """Forget a deleted group's copy."""
-    shutil.rmtree(folder(store, gid), ignore_errors=True)
+    path = folder(store, gid)
+    shutil.rmtree(path, ignore_errors=True)
+    path.with_name(f"{int(gid)}.lock").unlink(missing_ok=True)
 
 
 def _deletions_key(gid: int) -> str:
@@ -85,7 +87,9 @@ def _read_meta(path: Path) -> dict[str, Any] | None:
 
 def _write_meta(path: Path, meta: dict[str, Any]) -> None:
     tmp = path / "meta.json.tmp"
-    tmp.write_text(json.dumps(meta))
+    with _open_rw(tmp) as fh:
+        fh.truncate(0)
+        fh.write(json.dumps(meta).encode())
     os.replace(tmp, path / "meta.json")
 
 
@@ -107,7 +111,7 @@ def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     from itertools import accumulate
 
     lens = meta["lens"]
-    files = {name: open(path / name, "r+b" if (path / name).exists() else "w+b") for name in ("msg", "off", "ts", "sid")}  # noqa: SIM115
+    files = {name: _open_rw(path / name) for name in ("msg", "off", "ts", "sid")}
     try:
         for name, fh in files.items():  # drop what a crashed update left beyond the recorded lengths
             fh.truncate(int(lens.get(name, 0)))
@@ -152,6 +156,11 @@ def _append(conn: Any, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "covered": covered, "events": events, "flagged": flagged, "lens": new_lens}
 
 
+def _open_rw(file: Path) -> Any:
+    """Open for reading and writing, created 0600 (like the account's other files), not truncated."""
+    return os.fdopen(os.open(file, os.O_RDWR | os.O_CREAT, 0o600), "r+b")
+
+
 def _ints(text: Any) -> array[int]:
     return array("q", map(int, text.split(","))) if text else array("q")
 
@@ -180,7 +189,7 @@ def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
 
     path = folder(store, gid)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    lock = open(path.parent / f"{int(gid)}.lock", "a+b")  # noqa: SIM115
+    lock = _open_rw(path.parent / f"{int(gid)}.lock")
     snapshot = not conn.in_transaction
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
