@@ -713,6 +713,28 @@ def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest
     assert not path.exists() and not path.with_name(f"{path.name}.lock").exists()
 
 
+def test_the_flat_copy_forgets_what_retention_deletes(pinned: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention deletes inside a scheduled job: the next count rebuilds the copy instead of counting expired events."""
+    from awsmon.backends.local import logs_cache
+
+    monkeypatch.setattr(logs_cache, "MIN_BYTES", 0)
+    day = 86_400_000
+    line = '1.2.3.4 - - [t] "GET /" {} 7'
+    _put(pinned, G, "s", [(NOW_MS - 3 * day, line.format(404)), (NOW_MS - 2 * day, line.format(500))])
+    _put(pinned, G, "s", [(NOW_MS, line.format(503))])
+
+    def count() -> int:
+        return int(pinned.json("logs", "filter", "--group", G, "--pattern", "[a, b, c, d, e, status >= 400, size]",
+                               "--count")["count"])  # fmt: skip
+
+    assert count() == 3
+    pinned.ok("logs", "put-retention", "--group", G, "--days", "3")
+    pinned.ok("account", "clock", "advance", "1m")
+    assert count() == 2
+    pinned.ok("account", "clock", "advance", "1d")
+    assert count() == 1
+
+
 def test_every_deletion_of_log_events_marks_the_flat_copy_stale() -> None:
     """The copy is checked by a per-group deletion counter, not by counting rows: every statement that deletes log
     events must bump it (``logs_cache.note_deletion``) in the same function, or a count could read deleted events."""
