@@ -17,7 +17,7 @@ import select
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from awsmon.engines.digest import DEFAULT_CHUNK_SIZE, FileOutcome, fast_inflater, hash_gzip_stream
+from awsmon.engines.digest import DEFAULT_CHUNK_SIZE, FileOutcome, hash_gzip_stream
 
 _IN_FLIGHT = (
     2  # batches per worker: one being hashed, one waiting, so a worker never idles on the main process
@@ -139,7 +139,6 @@ class FileHasher:
         self.spawned: list[tuple[int, int, int]] = []
         self.in_flight: dict[int, deque[Batch]] = {}  # result fd -> batches sent, oldest first
         self.pending: deque[Batch] = deque()
-        fast_inflater()  # imported once here, inherited by every worker
         for _ in range(workers or os.cpu_count() or 1):
             self._spawn()
 

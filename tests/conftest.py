@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
+
+# The machines that run the suite are shared (2 cores, other jobs): wall time per example is not what the property
+# tests check, so no test fails on hypothesis' 200 ms deadline or its too-slow health check; each test's own
+# @settings still sets how many examples it draws.
+settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()

@@ -3,6 +3,7 @@ a one-line usage error (exit 2) — never another exception, never "unexpected",
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -159,7 +160,7 @@ def _one_clear_line(res: Any, allowed: tuple[int, ...] = (0, 2)) -> None:
     if res.exit_code:
         lines = res.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("awsmon: error: "), lines  # a hint joins the same line
-        assert not _UNPRINTABLE.search(lines[0]), lines
+        assert not re.search(_UNPRINTABLE, lines[0]), lines
 
 
 @CLI_SETTINGS

@@ -78,9 +78,44 @@ def test_each_attribute_s_first_page_equals_a_full_scan(pinned: Cli, imported: l
              (["--read-only", "false"], lambda r: not r["readOnly"]),
              (["--access-key-id", "AKIA2"], lambda r: r["userIdentity"]["accessKeyId"] == "AKIA2"),
              (["--resource-name", "arn:aws:iam::1:user/user5"], lambda r: r["resources"][0]["ARN"].endswith("user5")),
-             (["--event-source", "iam.amazonaws.com"], lambda r: r["eventSource"] == "iam.amazonaws.com")]  # fmt: skip
+             (["--event-source", "iam.amazonaws.com"], lambda r: r["eventSource"] == "iam.amazonaws.com"),
+             (["--resource-type", "AWS::IAM::User"], lambda r: True)]  # fmt: skip
     for args, keep in cases:
         assert _page(pinned, *args) == _expected(imported, keep), args
+
+
+def _all_pages(cli: Cli, *args: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = cli.json("--region", "eu-west-1", "trail", "lookup", *args, "--max-results", "50",
+                        *(["--next-token", token] if token else []))  # fmt: skip
+        events += page["Events"]
+        token = page.get("NextToken")
+        if not token:
+            return events
+
+
+def test_every_page_in_order_equals_a_full_scan_and_each_event_its_record(pinned: Cli,
+                                                                            imported: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Following NextToken over many overlapping blocks: every matching record once, newest first (ties by eventID),
+    each event's fields derived from its own record."""
+    by_id = {r["eventID"]: r for r in imported}
+    lo, hi = T0 + timedelta(days=2), T0 + timedelta(days=9)
+    lo_s, hi_s = lo.strftime("%Y-%m-%dT%H:%M:%SZ"), hi.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for args, keep in ((["--username", "user2"], lambda r: r["userIdentity"]["userName"] == "user2"),
+                       (["--start", lo_s, "--end", hi_s], lambda r: lo_s <= r["eventTime"] <= hi_s),
+                       (["--read-only", "true"], lambda r: r["readOnly"])):  # fmt: skip
+        events = [e for e in _all_pages(pinned, *args) if e.get("awsmonOrigin") == "import"]  # not its own calls
+        assert [e["EventId"] for e in events] == _expected(imported, keep, k=len(imported)), args
+        for e in events:
+            rec = by_id[e["EventId"]]
+            assert json.loads(e["CloudTrailEvent"]) == rec
+            assert (e["EventName"], e["EventSource"], e["Username"], e["AccessKeyId"], e["ReadOnly"]) == (
+                rec["eventName"], rec["eventSource"], rec["userIdentity"]["userName"],
+                rec["userIdentity"]["accessKeyId"], str(rec["readOnly"]).lower())  # fmt: skip
+            assert e["Resources"] == [{"ResourceType": "AWS::IAM::User", "ResourceName": rec["resources"][0]["ARN"]}]
+            assert e["EventTime"] == rec["eventTime"]
 
 
 def test_event_id_is_found_by_its_own_record_only(pinned: Cli, imported: list[dict[str, Any]]) -> None:
@@ -102,3 +137,17 @@ def test_block_lines_by_slot() -> None:
     assert [block.line(s) for s in (2, 0, 1)] == [lines[2], lines[0], lines[1]]
     assert block.slots_holding("a") == [0] and block.slots_holding("c") == [2]
     assert block.slots_holding("a/b") is None and block.slots_holding("é") is None  # could be escaped: scan all
+
+
+def test_the_block_decompressor_loads_zstandard_s_extension_without_platform() -> None:
+    """A fresh interpreter: the decompressor comes without zstandard's package (which imports platform), and a later
+    ``import zstandard`` (an import in the same process) reuses the same extension module."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from awsmon.backends.local.history import decompressor; d = decompressor(); "
+            "light = 'platform' not in sys.modules and 'zstandard' not in sys.modules; import zstandard; "
+            "data = zstandard.ZstdCompressor().compress(b'x' * 1000); "
+            "print(light, type(d) is zstandard.ZstdDecompressor, d.decompress(data) == b'x' * 1000)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "True"]

@@ -241,9 +241,10 @@ def _write_history(folder: Path, files: int, per_file: int) -> int:
     return n
 
 
-def test_trail_import_killed_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    env = {**os.environ, "AWSMON_HOME": str(home), "AWSMON_IMPORT_BATCH": "2000"}
+def kill_import_midway(tmp_path: Path, env: dict[str, str], probe: Any = None) -> tuple[int, int, Any]:
+    """Start ``trail import`` of 30,000 records (60 files) into ``env``'s AWSMON_HOME and SIGKILL it once two batches
+    are committed: (records in the folder, batches committed, what ``probe()`` returned just before the kill)."""
+    home = Path(env["AWSMON_HOME"])
     exe = [sys.executable, "-m", "awsmon"]
     subprocess.run([*exe, "account", "clock", "set", "2026-11-20T12:00:00Z"], env=env, check=True, capture_output=True)
     total = _write_history(tmp_path / "src", files=60, per_file=500)
@@ -261,8 +262,16 @@ def test_trail_import_killed_resumes_with_nothing_lost_or_doubled(tmp_path: Path
         if parts >= 2:
             break
         time.sleep(0.01)
+    seen = probe() if probe else None
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    return total, parts, seen
+
+
+def test_trail_import_killed_resumes_with_nothing_lost_or_doubled(tmp_path: Path) -> None:
+    env = {**os.environ, "AWSMON_HOME": str(tmp_path / "home"), "AWSMON_IMPORT_BATCH": "2000"}
+    exe = [sys.executable, "-m", "awsmon"]
+    total, parts, _ = kill_import_midway(tmp_path, env)
     assert parts >= 2
     res = subprocess.run([*exe, "trail", "import", str(tmp_path / "src"), "-o", "json"], env=env, capture_output=True, text=True)
     out = json.loads(res.stdout)

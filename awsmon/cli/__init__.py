@@ -412,6 +412,11 @@ def root(
     wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
+    import gc
+
+    if not gc.isenabled():  # started by awsmon.__main__ with the collector off: start-up is over
+        gc.freeze()
+        gc.enable()
     from awsmon.context import AppContext
 
     obj = AppContext.create(

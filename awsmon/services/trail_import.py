@@ -4,7 +4,9 @@ Reads ``{"Records": [...]}`` files, bare JSON arrays and JSON lines, gzip-compre
 bucket trees in any layout (key prefixes, ``AWSLogs/<o-id>/<account>/...`` of organization trails; digest files and
 awsmon's ``.awsmon-meta`` sidecars are recognised and skipped). Two threads read, hash and gunzip the files; their
 texts go to the history store's bulk writer (``awsmon/backends/local/history_import.py``), where msgspec splits them
-into records and DuckDB validates and stores them in bulk; JSON-lines files larger than 64 MB are read 32 MB at a time. A file DuckDB cannot
+into records and DuckDB validates and stores them in bulk; JSON-lines files larger than 64 MB are read 32 MB at a time.
+An import of 64 MB or more is shared by one worker process per core (``_parallel``), each with its own bulk writer,
+committing to the same store (an eventID in both workers' files is stored once; a kill -9 takes the workers along). A file DuckDB cannot
 take as it is (a record without eventID, a field of the wrong type, NaN, invalid JSON, zip members of other shapes)
 is read by the per-record path below (orjson), which gives the one-line reason or the normalised records. One
 transaction per batch, so a kill -9 loses at most the batch in flight, which the next run imports again. A corrupt file stores
@@ -18,6 +20,7 @@ already imported are recognised by the hash of their bytes and not read again.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -71,6 +74,22 @@ class ImportReport:
             self.first = first if self.first is None else min(self.first, first)
         if last:
             self.last = last if self.last is None else max(self.last, last)
+
+    def merge(self, other: ImportReport) -> None:
+        """Add a worker process's report."""
+        self.files += other.files
+        self.records += other.records
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.older_than_90_days += other.older_than_90_days
+        self.skipped += other.skipped
+        self.failed += other.failed
+        for k, v in other.regions.items():
+            self.regions[k] = self.regions.get(k, 0) + v
+        for t in (other.first, other.last):
+            if t:
+                self.first = t if self.first is None else min(self.first, t)
+                self.last = t if self.last is None else max(self.last, t)
 
     def as_dict(self, dry_run: bool) -> dict[str, Any]:
         return {
@@ -441,8 +460,6 @@ def _intake_large(r: _Read, path: str, region: str | None, done: frozenset[str])
 
 
 def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    from concurrent.futures import ThreadPoolExecutor
-
     from awsmon.backends.local import history, history_import
     from awsmon.backends.local.store import validate_region
 
@@ -480,17 +497,65 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
                 continue
         units.append((unit, data))
     done = frozenset(r[0] for r in store.conn.execute("SELECT key FROM ct_hist_files"))
+    opts = _Opts(region, default_region, cutoff_ms, dry_run)
+    slow: list[_Read] = []
+    workers = _workers(units, dry_run)
+    if workers > 1:  # plain files by worker processes (archive members, held in memory, stay in this one)
+        plain = [u for u, data in units if data is None]
+        units = [(u, data) for u, data in units if data is not None]
+        slow += _parallel(store, plain, workers, opts, done, rep)
     bulk = history_import.Bulk(store, region=region, default_region=default_region, cutoff_ms=cutoff_ms,
                                dry_run=dry_run)  # fmt: skip
+    try:
+        slow += _bulk_files(store, bulk, units, opts, done, rep)
+        # Files DuckDB could not take as they are: Python's per-record reader gives the reason or the records.
+        by_key = {r.key: r for r in slow}
+        refused: list[_Read] = []
+        for r in slow:
+            result = parse_file(r.data if r.data is not None else r.unit.read(), region, default_region, cutoff_ms)
+            if "skip" in result:
+                rep.skipped.append({"Path": r.unit.name, "Reason": result["skip"]})
+            elif "fail" in result:
+                rep.failed.append({"Path": r.unit.name, "Reason": result["fail"]})
+            else:
+                bulk.add_lines(r.key, r.unit.name, [b"\n".join(rec[5] for rec in result["recs"]).decode()])
+                if bulk.rows >= BATCH_RECORDS:
+                    refused += _settle(bulk.flush(), rep, by_key)
+        refused += _settle(bulk.flush(), rep, by_key)
+        for r in refused:  # normalised records DuckDB still refuses (an eventTime it cannot parse)
+            rep.failed.append({"Path": r.unit.name, "Reason": "a record whose eventTime cannot be read"})
+    finally:
+        bulk.close()
+    if not dry_run:
+        history_import.compact(store)
+    return rep.as_dict(dry_run)
+
+
+@dataclass(frozen=True)
+class _Opts:
+    region: str | None
+    default_region: str
+    cutoff_ms: int
+    dry_run: bool
+
+
+def _settle(res: Any, rep: ImportReport, by_key: dict[str, _Read]) -> list[_Read]:
+    """Count a stored batch in the report; the files it could not take (for the per-record path)."""
+    for o in res.files:
+        rep.add_file(o.records, o.first, o.last, o.regions, o.old)
+    rep.imported += res.imported
+    rep.duplicates += res.duplicates
+    return [by_key[key] for key, _ in res.slow]
+
+
+def _bulk_files(store: Any, bulk: Any, units: list[tuple[_Unit, bytes | None]], opts: _Opts, done: frozenset[str],
+                rep: ImportReport) -> list[_Read]:  # fmt: skip
+    """Read the files in two threads and store them through ``bulk`` in batches; the files left for the per-record
+    path."""
+    from concurrent.futures import ThreadPoolExecutor
+
     slow: list[_Read] = []
     by_key: dict[str, _Read] = {}
-
-    def settle(res: history_import.BatchResult) -> None:
-        for o in res.files:
-            rep.add_file(o.records, o.first, o.last, o.regions, o.old)
-        rep.imported += res.imported
-        rep.duplicates += res.duplicates
-        slow.extend(by_key[key] for key, _ in res.slow)
 
     def stage(r: _Read) -> None:
         by_key[r.key] = r
@@ -502,40 +567,107 @@ def import_paths(ctx: AppContext, paths: list[str], *, region: str | None = None
         # entry: 2.4 MB a file, 12 GB of RSS at 10 M records before). The per-record path reads ``data`` or the file.
         r.text = None
         if bulk.rows >= BATCH_RECORDS:
-            settle(bulk.flush())
+            slow.extend(_settle(bulk.flush(), rep, by_key))
 
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            window: list[Any] = []
-            reads = iter(units)
-            for unit, data in reads:
-                window.append(pool.submit(_intake, unit, data, region, done))
-                if len(window) < 4:
-                    continue
-                _take(window.pop(0).result(), rep, store, cutoff_ms, stage, slow)
-            for fut in window:
-                _take(fut.result(), rep, store, cutoff_ms, stage, slow)
-        settle(bulk.flush())
-        # Files DuckDB could not take as they are: Python's per-record reader gives the reason or the records.
-        queued, slow[:] = list(slow), []
-        for r in queued:
-            result = parse_file(r.data if r.data is not None else r.unit.read(), region, default_region, cutoff_ms)
-            if "skip" in result:
-                rep.skipped.append({"Path": r.unit.name, "Reason": result["skip"]})
-            elif "fail" in result:
-                rep.failed.append({"Path": r.unit.name, "Reason": result["fail"]})
-            else:
-                bulk.add_lines(r.key, r.unit.name, [b"\n".join(rec[5] for rec in result["recs"]).decode()])
-                if bulk.rows >= BATCH_RECORDS:
-                    settle(bulk.flush())
-        settle(bulk.flush())
-        for r in slow:  # normalised records DuckDB still refuses (an eventTime it cannot parse)
-            rep.failed.append({"Path": r.unit.name, "Reason": "a record whose eventTime cannot be read"})
-    finally:
-        bulk.close()
-    if not dry_run:
-        history_import.compact(store)
-    return rep.as_dict(dry_run)
+    with ThreadPoolExecutor(2) as pool:
+        window: list[Any] = []
+        for unit, data in units:
+            window.append(pool.submit(_intake, unit, data, opts.region, done))
+            if len(window) < 4:
+                continue
+            _take(window.pop(0).result(), rep, store, opts.cutoff_ms, stage, slow)
+        for fut in window:
+            _take(fut.result(), rep, store, opts.cutoff_ms, stage, slow)
+    slow.extend(_settle(bulk.flush(), rep, by_key))
+    return slow
+
+
+_PARALLEL_BYTES = 64 << 20  # below this (~400,000 records gzipped) one process: spawning a second costs ~0.5 s
+
+
+def _workers(units: list[tuple[_Unit, bytes | None]], dry_run: bool) -> int:
+    """How many worker processes import the plain files: one per core once there is enough to share. A dry run
+    counts new eventIDs across batches in one process's memory, so it stays in one."""
+    if dry_run:
+        return 1
+    forced = int(os.environ.get("AWSMON_IMPORT_WORKERS", "0"))  # tests and benchmarks (0: decide by size)
+    if forced:
+        return forced
+    size = 0
+    for u, data in units:
+        if data is None and u.path is not None:
+            with contextlib.suppress(OSError):
+                size += os.path.getsize(u.path)
+    return min(os.cpu_count() or 1, 4) if size >= _PARALLEL_BYTES else 1
+
+
+def _parallel(store: Any, plain: list[_Unit], workers: int, opts: _Opts, done: frozenset[str],
+              rep: ImportReport) -> list[_Read]:  # fmt: skip
+    """Import the plain files by ``workers`` processes over disjoint shares (balanced by size), each with its own
+    DuckDB and SQLite connection; they commit their batches to the same store, serialised by SQLite's write lock,
+    each re-checking its batch's eventIDs under the lock (``history_import.Bulk(concurrent=True)``), so an eventID
+    in files of two workers is stored once. The files they leave for the per-record path are returned."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    sizes = []
+    for u in plain:
+        try:
+            sizes.append(os.path.getsize(u.path or ""))
+        except OSError:
+            sizes.append(0)
+    for i in sorted(range(len(plain)), key=lambda i: -sizes[i]):
+        w = loads.index(min(loads))
+        shares[w].append(i)
+        loads[w] += sizes[i]
+    args = (os.getpid(), str(store.home.root), store.account_id, opts, done)
+    slow: list[_Read] = []
+    # spawn, not fork: the parent may hold threads and an open database; a worker dies with its parent (kill -9).
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futs = [pool.submit(_worker, [str(plain[i].path) for i in sorted(share)], *args) for share in shares if share]
+        by_path = {u.path: u for u in plain}
+        for fut in futs:
+            part, left = fut.result()
+            rep.merge(part)
+            slow += [_Read(by_path[path], key=key) for key, path in left]
+    return slow
+
+
+def _worker(paths: list[str], parent: int, root: str, account_id: str, opts: _Opts,
+            done: frozenset[str]) -> tuple[ImportReport, list[tuple[str, str]]]:  # fmt: skip
+    """One worker process: its share of the files, through its own bulk writer, committing to the shared store."""
+    from awsmon.backends.local import history_import
+    from awsmon.backends.local.store import AccountStore, Home
+
+    _die_with_parent(parent)
+    rep = ImportReport()
+    with AccountStore.open(Home(Path(root)), account_id) as store:
+        store.conn.execute("PRAGMA cache_size = -262144")
+        bulk = history_import.Bulk(store, region=opts.region, default_region=opts.default_region,
+                                   cutoff_ms=opts.cutoff_ms, dry_run=False, concurrent=True,
+                                   orphaned=lambda: os.getppid() != parent)  # fmt: skip
+        try:
+            units = [(_Unit(p, Path(p), Path(p).read_bytes, p), None) for p in paths]
+            slow = _bulk_files(store, bulk, units, opts, done, rep)
+        finally:
+            bulk.close()
+    return rep, [(r.key, r.unit.path or "") for r in slow]
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies: a kill -9 of the import must not leave a worker
+    committing batches behind the next run's back (whose recovery deletes Parquet files not yet renamed). Where
+    there is no prctl, the worker's bulk writer checks its parent before each commit (``orphaned``)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _take(r: _Read, rep: ImportReport, store: Any, cutoff_ms: int, stage: Any, slow: list[_Read]) -> None:

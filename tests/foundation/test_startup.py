@@ -108,3 +108,38 @@ def test_random_uuid_is_a_version_4_uuid() -> None:
     for text in list(ids)[:50]:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_the_launcher_collects_no_garbage_during_start_up_then_freezes_it(monkeypatch: pytest.MonkeyPatch,
+                                                                              tmp_path: Path) -> None:  # fmt: skip
+    """``awsmon.__main__.main`` (the console script): the collector is off while the command line starts, and on
+    again, with the start-up objects frozen, once the command's context exists."""
+    import gc
+
+    import awsmon.cli
+    from awsmon.__main__ import main
+    from awsmon.context import AppContext
+
+    seen: dict[str, bool] = {}
+    hoist, create = awsmon.cli.hoist_global_options, AppContext.create.__func__
+
+    def spy_hoist(args: list[str]) -> list[str]:
+        seen["starting"] = gc.isenabled()
+        return hoist(args)
+
+    def spy_create(cls: type, **kw: object) -> AppContext:
+        seen["running"] = gc.isenabled()
+        return create(cls, **kw)
+
+    monkeypatch.setattr(awsmon.cli, "hoist_global_options", spy_hoist)
+    monkeypatch.setattr(AppContext, "create", classmethod(spy_create))
+    monkeypatch.setattr(sys, "argv", ["awsmon", "--home", str(tmp_path), "account", "info", "-o", "json"])
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 0
+        assert seen == {"starting": False, "running": True}
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

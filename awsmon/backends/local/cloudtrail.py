@@ -776,10 +776,10 @@ class LocalCloudTrail(LocalService):
         from awsmon.backends.local.history import lookup as history_lookup
 
         cat = "Insight" if category == "insight" else "Management"
-        rows += [(t, eid, text) for t, eid, text in history_lookup(
+        rows += [(t, eid, (text, rec)) for t, eid, text, rec in history_lookup(
             self.store, self.region, cat, pairs, start and _ms(start), end and _ms(end), after, limit + 1)]  # fmt: skip
         rows.sort(key=lambda x: (x[0], x[1]), reverse=True)
-        events = [_event_of(r) if not isinstance(r, str) else _imported_event(t, eid, r) for t, eid, r in rows[:limit]]
+        events = [_imported_event(t, eid, *r) if isinstance(r, tuple) else _event_of(r) for t, eid, r in rows[:limit]]
         out: dict[str, Any] = {"Events": events}
         if len(rows) > limit:
             last_t, last_id, _ = rows[limit - 1]
@@ -927,11 +927,11 @@ def _event_of(r: Any) -> dict[str, Any]:
     return ev
 
 
-def _imported_event(t: int, eid: str, text: str) -> dict[str, Any]:
-    """The LookupEvents shape of a record from the history store (same fields as _event_of)."""
+def _imported_event(t: int, eid: str, text: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The LookupEvents shape of a record from the history store (same fields as _event_of); ``record`` is ``text``
+    parsed (by the lookup, which needed it)."""
     from awsmon.backends.local.history import lookup_terms
 
-    record = json.loads(text)
     terms = lookup_terms(record)
     first = dict(reversed(terms))
     ev: dict[str, Any] = {"EventId": eid, "EventName": first.get("EventName"), "ReadOnly": first.get("ReadOnly")}

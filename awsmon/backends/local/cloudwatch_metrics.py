@@ -921,12 +921,7 @@ class MetricsMixin:
                 where.append("EXISTS (SELECT 1 FROM metric_dimensions d WHERE d.metric_id = metrics.id "
                              "AND d.name = ? AND d.value = ?)")  # fmt: skip
                 args.extend([f["Name"], f["Value"]])
-        after = 0
-        if NextToken:
-            try:
-                after = int(base64.urlsafe_b64decode(NextToken.encode()).decode())
-            except (ValueError, UnicodeDecodeError):
-                raise ServiceError("InvalidNextToken", "The service returned an invalid next token.") from None
+        after = _position(NextToken)
         where.append("id > ?")
         args.append(after)
         rows = self.store.conn.execute(
@@ -939,7 +934,7 @@ class MetricsMixin:
         ]
         out: dict[str, Any] = {"Metrics": metrics}
         if len(rows) > LIST_PAGE:
-            out["NextToken"] = base64.urlsafe_b64encode(str(rows[LIST_PAGE - 1][0]).encode()).decode()
+            out["NextToken"] = _token(rows[LIST_PAGE - 1][0])
         return out
 
     @api("GetMetricStatistics")
@@ -980,12 +975,7 @@ class MetricsMixin:
         limit = MAX_GMD_DATAPOINTS if MaxDatapoints is None else int(MaxDatapoints)
         if limit < 1:
             raise ServiceError("ValidationError", f"The value {MaxDatapoints} for parameter MaxDatapoints is invalid.")
-        skip = 0
-        if NextToken:
-            try:
-                skip = int(base64.urlsafe_b64decode(NextToken.encode()).decode())
-            except (ValueError, UnicodeDecodeError):
-                raise ServiceError("InvalidNextToken", "The service returned an invalid next token.") from None
+        skip = _position(NextToken)
         if skip == 0 and sum(len(r["Values"]) for r in results) <= limit:
             return {"MetricDataResults": results, "Messages": []}
         # Pages of at most `limit` datapoints over the results in order; a cut series is PartialData.
@@ -1019,5 +1009,23 @@ class MetricsMixin:
                 break
         out: dict[str, Any] = {"MetricDataResults": page, "Messages": []}
         if more:
-            out["NextToken"] = base64.urlsafe_b64encode(str(skip + taken).encode()).decode()
+            out["NextToken"] = _token(skip + taken)
         return out
+
+
+def _token(position: int) -> str:
+    """A NextToken of ListMetrics (the last metric id listed) or GetMetricData (datapoints already given)."""
+    return base64.urlsafe_b64encode(str(position).encode()).decode()
+
+
+def _position(token: str | None) -> int:
+    """What ``_token`` encoded; anything else is InvalidNextToken, as AWS answers a token it did not give."""
+    if not token:
+        return 0
+    try:
+        value = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        value = -1
+    if value < 0:
+        raise ServiceError("InvalidNextToken", "The service returned an invalid next token.")
+    return value

@@ -604,23 +604,15 @@ class LocalEC2(LocalService):
     def describe_instances(self, *, InstanceIds: list[str] | None = None, Filters: list[dict[str, Any]] | None = None,
                            MaxResults: int | None = None, NextToken: str | None = None, **kw: Any) -> dict[str, Any]:  # fmt: skip
         rows = self._rows(list(InstanceIds or []))
-        wanted = {f["Name"]: set(map(str, f.get("Values") or [])) for f in Filters or []}
+        keep = _filter_matcher(Filters, _INSTANCE_FILTERS)
         reservations: dict[str, dict[str, Any]] = {}
         for r in rows:
-            if "instance-state-name" in wanted and r["state"] not in wanted["instance-state-name"]:
+            inst = self._instance(r)
+            if not keep({**inst, "ReservationId": r["reservation_id"], "OwnerId": self.account_id}):
                 continue
-            if "instance-id" in wanted and r["instance_id"] not in wanted["instance-id"]:
-                continue
-            if "instance-type" in wanted and r["instance_type"] not in wanted["instance-type"]:
-                continue
-            tag_filters = {k[4:]: v for k, v in wanted.items() if k.startswith("tag:")}
-            if tag_filters:
-                tags = {t["Key"]: t["Value"] for t in json.loads(r["tags"])}
-                if any(tags.get(k) not in v for k, v in tag_filters.items()):
-                    continue
             res = reservations.setdefault(r["reservation_id"], {"Groups": [], "Instances": [], "OwnerId": self.account_id,
                                                                 "ReservationId": r["reservation_id"]})  # fmt: skip
-            res["Instances"].append(self._instance(r))
+            res["Instances"].append(inst)
         return {"Reservations": list(reservations.values())}
 
     def _transition(self, ids: list[str] | None, op: str) -> list[dict[str, Any]]:
@@ -781,16 +773,8 @@ class LocalEC2(LocalService):
         else:
             rows = self.conn.execute("SELECT * FROM ec2_security_groups WHERE region = ? ORDER BY group_name",
                                      (self.region,)).fetchall()  # fmt: skip
-        wanted = {f["Name"]: set(map(str, f.get("Values") or [])) for f in Filters or []}
-        out = []
-        for r in rows:
-            if "group-name" in wanted and r["group_name"] not in wanted["group-name"]:
-                continue
-            if "group-id" in wanted and r["group_id"] not in wanted["group-id"]:
-                continue
-            if "vpc-id" in wanted and r["vpc_id"] not in wanted["vpc-id"]:
-                continue
-            out.append(self._group(r))
+        keep = _filter_matcher(Filters, _GROUP_FILTERS)
+        out = [g for g in map(self._group, rows) if keep(g)]
         return {"SecurityGroups": out}
 
     def _change_rules(self, column: str, group_id: str | None, group_name: str | None,
@@ -968,3 +952,119 @@ CONFIG_KINDS: list[dict[str, Any]] = [
                      "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"),
      "service": "ec2", "ids_from_record": _group_ids, "snapshot": _group_snapshot, "list_ids": _group_list},
 ]  # fmt: skip
+
+
+# -- Filters (DescribeInstances, DescribeSecurityGroups) ------------------------------------------------------------
+# EC2's filter semantics: filters are ANDed, the values of one filter ORed; a value may use `*` (any run of
+# characters) and `?` (one character), case-sensitive; `tag:<key>` matches a tag's value, `tag-key`/`tag-value` any
+# tag's key/value; an unknown filter name is refused with InvalidParameterValue ("The filter 'x' is invalid").
+# Each filter name maps to what it reads from the response shape (a list: any element may match).
+def _perm_values(key: str, egress: bool = False) -> Any:
+    field = "IpPermissionsEgress" if egress else "IpPermissions"
+
+    def get(g: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        for p in g.get(field, []):
+            if key == "cidr":
+                out += [r["CidrIp"] for r in p.get("IpRanges", [])]
+            elif key == "group-id":
+                out += [r["GroupId"] for r in p.get("UserIdGroupPairs", [])]
+            else:
+                out.append(p.get({"protocol": "IpProtocol", "from-port": "FromPort", "to-port": "ToPort"}[key]))
+        return out
+    return get
+
+
+def _path(*keys: str) -> Any:
+    def get(obj: Mapping[str, Any]) -> list[Any]:
+        cur: Any = obj
+        for k in keys:
+            cur = cur.get(k) if isinstance(cur, Mapping) else None
+        return [cur]
+    return get
+
+
+def _each(list_key: str, key: str) -> Any:
+    return lambda obj: [x.get(key) for x in obj.get(list_key, [])]
+
+
+_TAG_FILTERS = {"tag-key": _each("Tags", "Key"), "tag-value": _each("Tags", "Value")}
+_INSTANCE_FILTERS: dict[str, Any] = {
+    "instance-id": _path("InstanceId"), "instance-type": _path("InstanceType"), "image-id": _path("ImageId"),
+    "instance-state-name": _path("State", "Name"), "instance-state-code": _path("State", "Code"),
+    "vpc-id": _path("VpcId"), "subnet-id": _path("SubnetId"), "private-ip-address": _path("PrivateIpAddress"),
+    "ip-address": _path("PublicIpAddress"), "dns-name": _path("PublicDnsName"),
+    "private-dns-name": _path("PrivateDnsName"), "availability-zone": _path("Placement", "AvailabilityZone"),
+    "monitoring-state": _path("Monitoring", "State"), "key-name": _path("KeyName"),
+    "reservation-id": _path("ReservationId"), "owner-id": _path("OwnerId"), "launch-index": _path("AmiLaunchIndex"),
+    "instance.group-id": _each("SecurityGroups", "GroupId"), "instance.group-name": _each("SecurityGroups", "GroupName"),
+    "group-id": _each("SecurityGroups", "GroupId"), "group-name": _each("SecurityGroups", "GroupName"),
+    "architecture": _path("Architecture"), "root-device-type": _path("RootDeviceType"), **_TAG_FILTERS,
+}  # fmt: skip
+_GROUP_FILTERS: dict[str, Any] = {
+    "group-id": _path("GroupId"), "group-name": _path("GroupName"), "vpc-id": _path("VpcId"),
+    "description": _path("Description"), "owner-id": _path("OwnerId"),
+    "ip-permission.cidr": _perm_values("cidr"), "ip-permission.protocol": _perm_values("protocol"),
+    "ip-permission.from-port": _perm_values("from-port"), "ip-permission.to-port": _perm_values("to-port"),
+    "ip-permission.group-id": _perm_values("group-id"),
+    "egress.ip-permission.cidr": _perm_values("cidr", True), "egress.ip-permission.protocol": _perm_values("protocol", True),
+    "egress.ip-permission.from-port": _perm_values("from-port", True),
+    "egress.ip-permission.to-port": _perm_values("to-port", True), **_TAG_FILTERS,
+}  # fmt: skip
+
+
+def _filter_matcher(filters: list[dict[str, Any]] | None, fields: Mapping[str, Any]) -> Any:
+    """A predicate over a response shape for EC2 ``Filters``; refuses unknown names before anything is read."""
+    tests: list[tuple[Any, list[list[Any]]]] = []
+    for f in filters or []:
+        name = str(f.get("Name", ""))
+        if name.startswith("tag:") and len(name) > 4:
+            key = name[4:]
+            get = (lambda k: lambda o: [t.get("Value") for t in o.get("Tags", []) if t.get("Key") == k])(key)
+        elif name in fields:
+            get = fields[name]
+        else:
+            raise ServiceError("InvalidParameterValue", f"The filter '{name}' is invalid")
+        tests.append((get, [_wildcards(str(v)) for v in f.get("Values") or []]))
+
+    def keep(obj: Mapping[str, Any]) -> bool:
+        for get, values in tests:
+            seen = [str(v) for v in get(obj) if v is not None]
+            if not any(_glob(p, v) for p in values for v in seen):
+                return False
+        return True
+
+    return keep
+
+
+_STAR, _ONE = object(), object()  # wildcard tokens; every other token is a literal character
+
+
+def _wildcards(value: str) -> list[Any]:
+    """A filter value as tokens: ``*`` any run, ``?`` one character, a backslash makes the next character literal."""
+    out: list[Any] = []
+    chars = iter(value)
+    for ch in chars:
+        if ch == "\\":
+            out.append(next(chars, "\\"))
+        else:
+            out.append(_STAR if ch == "*" else _ONE if ch == "?" else ch)
+    return out
+
+
+def _glob(pattern: list[Any], text: str) -> bool:
+    """In O(len(pattern) * len(text)) at worst: the greedy match that backs up only to the last ``*`` (a regex of
+    several ``.*`` can backtrack exponentially)."""
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] is not _STAR and (pattern[p] is _ONE or pattern[p] == text[t]):
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] is _STAR:
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    return all(tok is _STAR for tok in pattern[p:])
