@@ -183,8 +183,10 @@ def _slices(conn: Any, gid: int) -> Any:
         key = (ts_a[-1], seq_a[-1])
 
 
-def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
-    """The group's copy brought up to date with the database (built the first time): its folder and meta."""
+def update(conn: Any, store: Any, gid: int) -> tuple[_Mapped, dict[str, Any]]:
+    """The group's copy brought up to date with the database (built the first time), mapped, and its meta. It is
+    mapped under the lock: a rebuild by another process replaces the folder, and the maps keep the files they hold
+    (a reader never mixes two copies); appends by others go past the lengths mapped here."""
     import fcntl
 
     path = folder(store, gid)
@@ -214,11 +216,12 @@ def update(conn: Any, store: Any, gid: int) -> tuple[Path, dict[str, Any]]:
             if grown["covered"] != meta["covered"]:
                 _write_meta(path, grown)
             meta = grown
+        mapped = _Mapped(path, meta)
     finally:
         if snapshot and conn.in_transaction:
             conn.execute("COMMIT")
         lock.close()  # releases the lock
-    return path, meta
+    return mapped, meta
 
 
 class _Mapped:
@@ -270,17 +273,16 @@ def count(conn: Any, store: Any, g: Any, batch: Any, matches: Callable[[str], bo
     all) match: the batch matcher scans the copy (in one thread per CPU, up to 4), hits are checked against the
     window and the streams; the NUL-holding messages are read back by seq (``by_seq(seqs, columns)``)."""
     gid = int(g["id"])
-    path, meta = update(conn, store, gid)
+    mapped, meta = update(conn, store, gid)
     streams = set(stream_ids) if stream_ids is not None else None
-    # two statements: SQLite answers a lone min() or max() with one primary-key seek, both at once with a full scan
-    lo = conn.execute("SELECT min(ts) FROM log_events WHERE group_id = ?", (gid,)).fetchone()[0]
-    hi = conn.execute("SELECT max(ts) FROM log_events WHERE group_id = ?", (gid,)).fetchone()[0]
-    if lo is None:
-        return 0
-    whole = streams is None and (start is None or start <= lo) and (end is None or end >= hi)
-    lo_ts, hi_ts = (start if start is not None else lo), (end if end is not None else hi)
-    mapped = _Mapped(path, meta)
     try:
+        # two statements: SQLite answers a lone min() or max() with one primary-key seek, both at once by a scan
+        lo = conn.execute("SELECT min(ts) FROM log_events WHERE group_id = ?", (gid,)).fetchone()[0]
+        hi = conn.execute("SELECT max(ts) FROM log_events WHERE group_id = ?", (gid,)).fetchone()[0]
+        if lo is None:
+            return 0
+        whole = streams is None and (start is None or start <= lo) and (end is None or end >= hi)
+        lo_ts, hi_ts = (start if start is not None else lo), (end if end is not None else hi)
         buf, off, ts, sid = mapped.msg, mapped.off, mapped.ts, mapped.sid
         parts = _ranges(buf, min(os.cpu_count() or 1, 4))
         totals = [0] * len(parts)
