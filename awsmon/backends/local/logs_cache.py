@@ -254,24 +254,11 @@ class _Mapped:
             m.close()
 
 
-def _ranges(buf: Any, parts: int) -> list[tuple[int, int]]:
-    """``buf`` cut into about ``parts`` byte ranges that each start at a message."""
-    size = len(buf)
-    cuts = [0]
-    for k in range(1, parts):
-        at = buf.find(b"\0", max(cuts[-1], size * k // parts))
-        if at < 0 or at + 1 >= size:
-            break
-        cuts.append(at + 1)
-    cuts.append(size)
-    return [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1) if cuts[i] < cuts[i + 1]]
-
-
 def count(conn: Any, store: Any, g: Any, batch: Any, matches: Callable[[str], bool], start: int | None,
           end: int | None, stream_ids: Any, by_seq: Callable[[list[int], str], list[Any]]) -> int:  # fmt: skip
     """How many of the group's events between ``start`` and ``end`` (inclusive, None: open) in ``stream_ids`` (None:
-    all) match: the batch matcher scans the copy (in one thread per CPU, up to 4), hits are checked against the
-    window and the streams; the NUL-holding messages are read back by seq (``by_seq(seqs, columns)``)."""
+    all) match: the batch matcher scans the mapped copy, hits are checked against the window and the streams; the
+    NUL-holding messages are read back by seq (``by_seq(seqs, columns)``)."""
     gid = int(g["id"])
     mapped, meta = update(conn, store, gid)
     streams = set(stream_ids) if stream_ids is not None else None
@@ -283,32 +270,14 @@ def count(conn: Any, store: Any, g: Any, batch: Any, matches: Callable[[str], bo
             return 0
         whole = streams is None and (start is None or start <= lo) and (end is None or end >= hi)
         lo_ts, hi_ts = (start if start is not None else lo), (end if end is not None else hi)
-        buf, off, ts, sid = mapped.msg, mapped.off, mapped.ts, mapped.sid
-        parts = _ranges(buf, min(os.cpu_count() or 1, 4))
-        totals = [0] * len(parts)
-        errors: list[BaseException] = []
-
-        def run(i: int, a: int, b: int) -> None:
-            try:
-                totals[i] = batch.count_messages(buf, off, a, b, inside)
-            except BaseException as exc:  # re-raised below
-                errors.append(exc)
+        off, ts, sid = mapped.off, mapped.ts, mapped.sid
 
         def within(k: int) -> bool:
             return lo_ts <= ts[k] <= hi_ts and (streams is None or sid[k] in streams)
 
-        inside = None if whole else within
-
-        threads = [threading.Thread(target=run, args=(i, a, b)) for i, (a, b) in enumerate(parts[1:], 1)]
-        for t in threads:
-            t.start()
-        if parts:
-            run(0, *parts[0])
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        total = sum(totals)
+        # One thread: Hyperscan runs without the GIL, but each hit's callback takes it, and two scanning threads
+        # passed it back and forth ~7,000 times per 90,000 hits (0.23 s wall, 0.32 CPU s; one thread: 0.15 s).
+        total = batch.count_messages(mapped.msg, off, 0, None, None if whole else within)
     finally:
         mapped.close()
     if meta["flagged"]:
