@@ -88,7 +88,7 @@ def test_sql_function_filters_inside_the_scan(local_logs: Any, monkeypatch: pyte
     from awsmon.backends.local.logs import filter_sql
     from awsmon.engines.filterpattern import FilterPattern, compile_pattern
 
-    monkeypatch.setattr(FilterPattern, "batch", lambda self: None)
+    monkeypatch.setattr(FilterPattern, "batch", lambda self, cache=None: None)
 
     exact = compile_pattern("AccessDenied UpdateTrail")
     sql, params = filter_sql(exact, "fn")
@@ -588,8 +588,9 @@ def _all_pages(svc: Any, **kw: Any) -> list[str]:
 
 def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiny chunks (many windows, a millisecond too dense for one chunk, then seq slices), NUL messages, unclosed
-    brackets, paging both ways, stream and time selections: the same events and counts as the SQL-function path."""
-    from awsmon.backends.local import logs_batch
+    brackets, paging both ways, stream and time selections: the same events and counts as the SQL-function path,
+    and the same counts from the flat copy of the messages that big groups are counted on."""
+    from awsmon.backends.local import logs_batch, logs_cache
     from awsmon.engines.filterpattern import FilterPattern, compile_pattern
 
     monkeypatch.setattr(logs_batch, "CHUNK_BYTES", 1500)
@@ -617,14 +618,137 @@ def test_batch_path_equals_the_per_row_path(local_logs: Any, monkeypatch: pytest
             batched = _all_pages(local_logs, filterPattern=pattern, **kw)
             count_kw = {k: v for k, v in kw.items() if k in ("logStreamNames", "startTime", "endTime")}
             counted = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
+            with monkeypatch.context() as m:  # a big group's count: the flat copy (logs_cache)
+                m.setattr(logs_cache, "MIN_BYTES", 0)
+                copied = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
             with monkeypatch.context() as m:
-                m.setattr(FilterPattern, "batch", lambda self: None)
+                m.setattr(FilterPattern, "batch", lambda self, cache=None: None)
                 reference = _all_pages(local_logs, filterPattern=pattern, **kw)
                 ref_count = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, **count_kw)["count"]
-            assert batched == reference and counted == ref_count, (pattern, kw)
+            assert batched == reference and counted == ref_count == copied, (pattern, kw)
             checked += bool(reference)
     assert checked >= 12  # the selections are not empty
     assert set(bursts) == {NOW_MS - 30_000}  # the dense millisecond was read in seq slices
+
+
+def _copy_files(local_logs: Any) -> tuple[Any, dict[str, Any]]:
+    from awsmon.backends.local import logs_cache
+
+    path = logs_cache.folder(local_logs.store, local_logs._group(G)["id"])
+    return path, json.loads((path / "meta.json").read_text())
+
+
+def test_the_flat_copy_follows_the_database(local_logs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy a big group is counted on: built on the first count, extended with what is ingested later (not
+    rebuilt), rebuilt after a deletion (DeleteLogStream) or under another database, untouched by bytes a crashed
+    update left beyond its recorded lengths, removed with the group; every count equals the SQL path's."""
+    from awsmon.backends.local import logs_cache
+    from awsmon.engines.filterpattern import FilterPattern
+
+    monkeypatch.setattr(logs_cache, "MIN_BYTES", 0)
+    pattern = "[ip, id, user, ts, request, status >= 400, size]"
+
+    def check() -> int:
+        got = local_logs.count_log_events(logGroupName=G, filterPattern=pattern)["count"]
+        windowed = local_logs.count_log_events(logGroupName=G, filterPattern=pattern, startTime=NOW_MS - 40_000,
+                                               endTime=NOW_MS - 20_000, logStreamNames=["a"])["count"]  # fmt: skip
+        with monkeypatch.context() as m:
+            m.setattr(FilterPattern, "batch", lambda self, cache=None: None)
+            assert got == local_logs.count_log_events(logGroupName=G, filterPattern=pattern)["count"]
+            assert windowed == local_logs.count_log_events(logGroupName=G, filterPattern=pattern,
+                startTime=NOW_MS - 40_000, endTime=NOW_MS - 20_000, logStreamNames=["a"])["count"]  # fmt: skip
+        return got
+
+    local_logs.create_log_group(logGroupName=G)
+    for s in ("a", "b"):
+        local_logs.create_log_stream(logGroupName=G, logStreamName=s)
+    events = [{"timestamp": NOW_MS - 60_000 + i * 97, "message": _batch_messages(i)} for i in range(300)]
+    local_logs.put_log_events(logGroupName=G, logStreamName="a", logEvents=events[:150])
+    local_logs.put_log_events(logGroupName=G, logStreamName="b", logEvents=events[150:])
+    first = check()
+    path, meta = _copy_files(local_logs)
+    assert first > 0 and meta["events"] == 300 and meta["flagged"]  # the NUL messages are judged from SQLite
+    inode = (path / "msg").stat().st_ino
+    local_logs.put_log_events(logGroupName=G, logStreamName="a", logEvents=[
+        {"timestamp": NOW_MS - 1000, "message": '1.2.3.4 - - [t] "GET /" 404 7'}])  # fmt: skip
+    assert check() == first + 1
+    assert _copy_files(local_logs)[1]["events"] == 301 and (path / "msg").stat().st_ino == inode  # appended
+    for name in ("msg", "off", "ts", "sid"):  # as if an update died after writing, before its meta.json
+        with open(path / name, "ab") as fh:
+            fh.write(b"\x01" * 24)
+    local_logs.put_log_events(logGroupName=G, logStreamName="b", logEvents=[
+        {"timestamp": NOW_MS - 500, "message": '1.2.3.5 - - [t] "GET /" 500 7'}])  # fmt: skip
+    assert check() == first + 2
+    _, meta = _copy_files(local_logs)
+    assert all((path / n).stat().st_size == meta["lens"][n] for n in ("msg", "off", "ts", "sid"))
+    local_logs.delete_log_stream(logGroupName=G, logStreamName="b")
+    after = check()
+    assert after < first and _copy_files(local_logs)[1]["events"] == 151  # rebuilt without the deleted stream
+    meta = _copy_files(local_logs)[1]
+    (path / "meta.json").write_text(json.dumps({**meta, "db": "another database"}))
+    assert check() == after and _copy_files(local_logs)[1]["db"] != "another database"
+    results: list[int] = []
+
+    def count_on_own_connection() -> None:
+        other = local_logs.clone()
+        try:
+            results.append(other.count_log_events(logGroupName=G, filterPattern=pattern)["count"])
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=count_on_own_connection) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [after] * 3
+    assert all((path / n).stat().st_mode & 0o777 == 0o600 for n in ("msg", "off", "ts", "sid", "meta.json"))
+    with monkeypatch.context() as m:  # no room or no write access for the copy: counted from SQLite instead
+        def full(*a: Any, **k: Any) -> Any:
+            raise OSError(28, "No space left on device")
+
+        m.setattr(logs_cache, "update", full)
+        assert check() == after
+    local_logs.delete_log_group(logGroupName=G)
+    assert not path.exists() and not path.with_name(f"{path.name}.lock").exists()
+
+
+def test_the_flat_copy_forgets_what_retention_deletes(pinned: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention deletes inside a scheduled job: the next count rebuilds the copy instead of counting expired events."""
+    from awsmon.backends.local import logs_cache
+
+    monkeypatch.setattr(logs_cache, "MIN_BYTES", 0)
+    day = 86_400_000
+    line = '1.2.3.4 - - [t] "GET /" {} 7'
+    _put(pinned, G, "s", [(NOW_MS - 3 * day, line.format(404)), (NOW_MS - 2 * day, line.format(500))])
+    _put(pinned, G, "s", [(NOW_MS, line.format(503))])
+
+    def count() -> int:
+        return int(pinned.json("logs", "filter", "--group", G, "--pattern", "[a, b, c, d, e, status >= 400, size]",
+                               "--count")["count"])  # fmt: skip
+
+    assert count() == 3
+    pinned.ok("logs", "put-retention", "--group", G, "--days", "3")
+    pinned.ok("account", "clock", "advance", "1m")
+    assert count() == 2
+    pinned.ok("account", "clock", "advance", "1d")
+    assert count() == 1
+
+
+def test_every_deletion_of_log_events_marks_the_flat_copy_stale() -> None:
+    """The copy is checked by a per-group deletion counter, not by counting rows: every statement that deletes log
+    events must bump it (``logs_cache.note_deletion``) in the same function, or a count could read deleted events."""
+    import re
+    from pathlib import Path
+
+    import awsmon
+
+    root = Path(awsmon.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for m in re.finditer(r"DELETE FROM log_events\b", text):
+            body = text[m.start() : m.start() + 400]
+            assert "note_deletion(" in body, f"{path.relative_to(root)}: DELETE FROM log_events without note_deletion"
 
 
 def test_batch_path_confirms_only_candidates(local_logs: Any) -> None:

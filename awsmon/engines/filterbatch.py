@@ -27,11 +27,12 @@ tests the conditions on the fixed fields whose content a regex can express:
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from itertools import product
-from typing import Any
+from typing import Any, Protocol
 
 MAX_BRANCHES = 16
 _MAX_DIGITS = 40  # integer bounds longer than this are not spelled out (any digits pass to the confirmation)
@@ -397,6 +398,25 @@ def branch_regexes(fields: Sequence[Any]) -> list[tuple[str, bool]] | None:
     return out + [(u, False) for u in unclosed_regexes(tokens)] if out else []
 
 
+class DatabaseCache(Protocol):
+    """Where compiled Hyperscan databases are kept between processes (the caller does the I/O): compiling the ~10
+    regexes of a space-delimited pattern takes 60-150 ms, loading a saved database well under 1 ms."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+def database_key(hs: Any, exprs: Sequence[bytes], ids: Sequence[int]) -> str:
+    """A name for a compiled database: the Hyperscan version, the expressions and their ids."""
+    import hashlib
+
+    h = hashlib.sha256(str(getattr(hs, "__version__", "")).encode())
+    for e, i in zip(exprs, ids, strict=True):
+        h.update(b"%d\0%d\0" % (i, len(e)) + e)
+    return h.hexdigest()
+
+
 class BatchMatcher:
     """Selects the matching messages of a NUL-joined buffer (see the module doc). Thread-safe.
 
@@ -404,7 +424,7 @@ class BatchMatcher:
     Hyperscan ids carry it in their low bit)."""
 
     def __init__(self, hs: Any, sources: list[str], matches: Callable[[str], bool],
-                 exact: Sequence[bool] | None = None) -> None:  # fmt: skip
+                 exact: Sequence[bool] | None = None, cache: DatabaseCache | None = None) -> None:  # fmt: skip
         self.sources = sources
         self.exact = list(exact) if exact is not None else [False] * len(sources)
         self._matches = matches
@@ -413,15 +433,25 @@ class BatchMatcher:
         if sources:
             exprs = [s.encode() for s in sources]
             ids = [2 * i + (0 if self.exact[i] else 1) for i in range(len(exprs))]
-            self._db = hs.Database()
-            self._db.compile(expressions=exprs, ids=ids, flags=[0] * len(exprs))
+            key = database_key(hs, exprs, ids) if cache is not None else ""
+            data = cache.get(key) if cache is not None else None
+            if data:
+                try:
+                    self._db = hs.loadb(data, hs.HS_MODE_BLOCK)
+                except Exception:  # another Hyperscan build or a damaged entry: compile again
+                    self._db = None
+            if self._db is None:
+                self._db = hs.Database()
+                self._db.compile(expressions=exprs, ids=ids, flags=[0] * len(exprs))
+                if cache is not None:
+                    cache.put(key, hs.dumpb(self._db))
         self._local = threading.local()
 
     def select(self, buf: bytes) -> list[int]:
         """0-based indices, ascending, of the messages in ``buf`` (joined by NUL; none may hold a NUL) that match."""
         out: list[int] = []
         idx = counted = 0
-        for start in self._matching_starts(buf):
+        for start in self.matching_starts(buf):
             idx += buf.count(b"\0", counted, start)
             counted = start
             out.append(idx)
@@ -429,12 +459,75 @@ class BatchMatcher:
 
     def count(self, buf: bytes) -> int:
         """How many messages of ``buf`` match (``len(select(buf))`` without locating them)."""
-        return sum(1 for _ in self._matching_starts(buf))
+        return sum(1 for _ in self.matching_starts(buf))
 
-    def _matching_starts(self, buf: bytes) -> Iterator[int]:
+    @property
+    def one_hit_per_message(self) -> bool:
+        """Whether an exact hit stands for one message: a single exact regex, anchored at a message's start and read
+        deterministically (one token parse per start), ends at most once per message."""
+        return sum(self.exact) == 1
+
+    def raw_hits(self, buf: Any, lo: int = 0, hi: int | None = None) -> tuple[list[int], list[int]]:
+        """End offsets (relative to ``lo``, sorted) of the exact regexes' hits and of the superset regexes' hits in
+        ``buf[lo:hi]``: a hit's message is the one holding offset ``lo + end - 1``. Superset hits still need the
+        pattern's own matcher (:meth:`confirm`); a message may have hits of both kinds."""
+        size = len(buf) if hi is None else hi
+        exact: list[int] = []
+        other: list[int] = []
+        if self._db is None or size <= lo:
+            return exact, other
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._hs.Scratch(self._db)
+        pick = (exact.append, other.append)
+        with memoryview(buf)[lo:size] as view:
+            self._db.scan(view, match_event_handler=lambda id_, _from, to, _flags, _ctx: pick[id_ & 1](to),
+                          scratch=scratch)  # fmt: skip
+        exact.sort()
+        other.sort()
+        return exact, other
+
+    def count_messages(self, buf: Any, starts: Sequence[int], lo: int = 0, hi: int | None = None,
+                       inside: Callable[[int], bool] | None = None) -> int:  # fmt: skip
+        """How many messages of ``buf[lo:hi]`` match and are accepted by ``inside(index)`` (None: all). ``buf`` holds
+        every message followed by a NUL and ``starts[i]`` is message i's offset (ascending); ``lo`` and ``hi`` are
+        message boundaries. Nothing is located when the answer is the number of exact hits (no ``inside``, one
+        exact regex, no superset hit): the common case of a big count costs the scan and one report per match."""
+        exact, other = self.raw_hits(buf, lo, hi)
+
+        def index(end: int) -> int:  # the message holding the hit's last byte (its NUL, if the regex read it)
+            return bisect.bisect_right(starts, lo + end - 1) - 1
+
+        single = self.one_hit_per_message
+        seen: set[int] | list[int] | None = None  # the messages of the exact hits (None: not located)
+        if inside is None and single:
+            n = len(exact)
+        else:
+            seen = {index(e) for e in exact}
+            n = sum(1 for k in seen if inside is None or inside(k))
+        for k in sorted({index(e) for e in other}):  # superset hits (rare): unless an exact hit took the message
+            start = starts[k]
+            stop = buf.find(b"\0", start)
+            if seen is None:
+                j = bisect.bisect_left(exact, start - lo + 1)
+                if j < len(exact) and exact[j] <= stop - lo + 1:
+                    continue
+            elif k in seen:
+                continue
+            if (inside is None or inside(k)) and self.confirm(buf[start:stop]):
+                n += 1
+        return n
+
+    def confirm(self, message: bytes) -> bool:
+        """The pattern's own verdict on one message's bytes (for superset hits)."""
+        return self._matches(message.decode("utf-8"))
+
+    def matching_starts(self, buf: Any, lo: int = 0, hi: int | None = None) -> Iterator[int]:
         """Offsets of the messages an exact regex accepts, or a superset one accepts and the pattern's own matcher
-        confirms, ascending."""
-        if self._db is None or not buf:
+        confirms, ascending. Only ``buf[lo:hi]`` is scanned (``lo`` a message's start, ``hi`` just after a NUL or
+        the end); ``buf`` may be any buffer with ``find``/``rfind`` (bytes, a memory map): it is not copied."""
+        size = len(buf) if hi is None else hi
+        if self._db is None or size <= lo:
             return
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
@@ -442,17 +535,17 @@ class BatchMatcher:
         ends: list[int] = []
         add = ends.append
         # end << 1 | 1 for a superset regex: sorted, a message's exact hit (if any) comes first among equal ends.
-        self._db.scan(buf, match_event_handler=lambda id_, _from, to, _flags, _ctx: add(to << 1 | (id_ & 1)),
-                      scratch=scratch)  # fmt: skip
+        with memoryview(buf)[lo:size] as view:
+            self._db.scan(view, match_event_handler=lambda id_, _from, to, _flags, _ctx: add((to + lo) << 1 | (id_ & 1)),
+                          scratch=scratch)  # fmt: skip
         ends.sort()
-        size = len(buf)
         last_start = -1
         pending = -1  # a message only superset regexes accepted so far (its start)
         for key in ends:
             p = (key >> 1) - 1
             if buf[p] == 0:  # the match consumed the message's terminator
                 p -= 1
-            start = buf.rfind(b"\0", 0, p) + 1
+            start = buf.rfind(b"\0", lo, p) + 1 or lo
             if start == last_start:
                 if pending == start and not key & 1:
                     pending = -1  # an exact regex decides it after all
@@ -474,7 +567,8 @@ class BatchMatcher:
         return self._matches(buf[start : end if end >= 0 else size].decode("utf-8"))
 
 
-def build_batch(fields: Sequence[Any], matches: Callable[[str], bool]) -> BatchMatcher | None:
+def build_batch(fields: Sequence[Any], matches: Callable[[str], bool],
+                cache: DatabaseCache | None = None) -> BatchMatcher | None:  # fmt: skip
     """The batch matcher of a space-delimited pattern's fields, or None (no Hyperscan, nothing to pre-filter on,
     or a regex Hyperscan refuses: callers then run ``matches`` on every message)."""
     from awsmon.engines.lregex import _hyperscan
@@ -486,6 +580,6 @@ def build_batch(fields: Sequence[Any], matches: Callable[[str], bool]) -> BatchM
     if regexes is None or matches(""):
         return None
     try:
-        return BatchMatcher(hs, [r for r, _ in regexes], matches, [e for _, e in regexes])
+        return BatchMatcher(hs, [r for r, _ in regexes], matches, [e for _, e in regexes], cache)
     except Exception:  # hyperscan.error (a pattern too large): the per-message path still answers
         return None

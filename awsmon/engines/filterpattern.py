@@ -17,16 +17,19 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from awsmon.engines.filterpattern_errors import (
+    _WS,
     INVALID_FILTER_PATTERN,
+    MAX_PATTERN_LENGTH,
     FilterPatternError,
     invalid_term,
 )
-from awsmon.engines.lregex import Regex, compile_regex
+
+if TYPE_CHECKING:
+    from awsmon.engines.lregex import Regex
 
 __all__ = [
     "FilterPattern",
@@ -37,7 +40,6 @@ __all__ = [
     "test_metric_filter",
 ]
 
-MAX_PATTERN_LENGTH = 1024
 MAX_REGEXES = 2
 MAX_WILDCARDS_PER_SELECTOR = 1
 MAX_WILDCARD_SELECTORS = 3
@@ -45,7 +47,6 @@ MAX_TEST_MESSAGES = 50
 MAX_DIMENSIONS = 3
 MAX_METRIC_VALUE_LENGTH = 100
 
-_WS = " \t\n\r\f\v"
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _NAME = _WORD | frozenset("-")
 # [design choice] characters users saw reported as "Invalid character(s) in term"; any other bad character in a bare
@@ -57,15 +58,14 @@ _JSON_BARE = _WORD | frozenset(".-*+")
 _SPACE_BARE = _JSON_BARE | frozenset("/:@#;=~^$?!<>'`{}\\")
 
 
-@dataclass(frozen=True)
-class MatchResult:
+# No dataclasses in this module: generating their methods cost ~1 ms each at import (start-up of `logs filter`).
+class MatchResult(NamedTuple):
     """A match; ``extracted`` is TestMetricFilter's ``extractedValues`` for the event."""
 
-    extracted: dict[str, str] = field(default_factory=dict)
+    extracted: dict[str, str]
 
 
-@dataclass(frozen=True)
-class GuardedLiterals:
+class GuardedLiterals(NamedTuple):
     """Literals every matching message contains, *unless* it contains ``unless`` (JSON escapes such as ``\\u0041``
     can spell any character another way). SQL: ``instr(m, unless) > 0 OR (instr(m, l1) > 0 AND ...)``."""
 
@@ -163,13 +163,13 @@ def _string_test(text: str) -> tuple[Callable[[str], bool], str]:
 _OPS = ("!=", "<=", ">=", "=", "<", ">")
 
 
-@dataclass
 class _Value:
-    kind: str  # "num" | "str" | "regex" | "any"
-    text: str
-    num: int | float | None = None
-    regex: Regex | None = None
-    quoted: bool = False
+    __slots__ = ("kind", "num", "quoted", "regex", "text")
+
+    def __init__(self, kind: str, text: str, num: int | float | None = None, regex: Regex | None = None,
+                 quoted: bool = False) -> None:  # fmt: skip
+        self.kind = kind  # "num" | "str" | "regex" | "any"
+        self.text, self.num, self.regex, self.quoted = text, num, regex, quoted
 
 
 class _Cursor:
@@ -221,6 +221,8 @@ class _Cursor:
         self.regexes += 1
         if self.regexes > MAX_REGEXES:
             raise self.err(f"at most {MAX_REGEXES} regular expressions per filter pattern", start)
+        from awsmon.engines.lregex import compile_regex  # only patterns with a %regex% load the regex engine
+
         rx = compile_regex(self.t[start + 1 : end], start + 1, start, self.t)
         self.i = end + 1
         return rx
@@ -271,11 +273,12 @@ class _Cursor:
 # Term patterns (§1.3)
 
 
-@dataclass
 class _Term:
-    prefix: str  # "", "?", "-"
-    literal: str | None
-    regex: Regex | None
+    __slots__ = ("literal", "prefix", "regex")
+
+    def __init__(self, prefix: str, literal: str | None, regex: Regex | None) -> None:
+        self.prefix = prefix  # "", "?", "-"
+        self.literal, self.regex = literal, regex
 
     def test(self) -> Callable[[str], bool]:
         if self.regex is not None:
@@ -381,8 +384,7 @@ def _compile_terms(terms: list[_Term]) -> tuple[Callable[[str], bool], list[str]
 _KEY, _INDEX, _WILD = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class _Selector:
+class _Selector(NamedTuple):
     text: str
     steps: tuple[tuple[int, Any], ...]
 
@@ -581,13 +583,13 @@ def _num_cmp(op: str, target: int | float | None) -> Callable[[Any], bool]:
     return lambda v: (x := num_of(v)) is not None and x >= target
 
 
-@dataclass
 class _JNode:
     """A compiled JSON expression node: ``test(doc)`` plus required literals and the selectors it reads."""
 
-    test: Callable[[Any], bool]
-    lits: set[str]
-    selectors: list[_Selector]
+    __slots__ = ("lits", "selectors", "test")
+
+    def __init__(self, test: Callable[[Any], bool], lits: set[str], selectors: list[_Selector]) -> None:
+        self.test, self.lits, self.selectors = test, lits, selectors
 
 
 def _json_leaf(sel: _Selector, pred: Callable[[Any], bool], negate: bool, lits: set[str]) -> _JNode:
@@ -778,20 +780,22 @@ def tokenize_fields(message: str) -> list[str]:
     ]
 
 
-@dataclass
 class _Cond:
-    name: str
-    test: Callable[[str], bool]
-    lits: set[str]
-    op: str = "="
-    val: _Value | None = None  # what the batch pre-filter (awsmon.engines.filterbatch) compiles
+    __slots__ = ("lits", "name", "op", "test", "val")
+
+    def __init__(self, name: str, test: Callable[[str], bool], lits: set[str], op: str = "=",
+                 val: _Value | None = None) -> None:  # fmt: skip
+        self.name, self.test, self.lits, self.op = name, test, lits, op
+        self.val = val  # what the batch pre-filter (awsmon.engines.filterbatch) compiles
 
 
-@dataclass
 class _Field:
-    kind: str  # "ellipsis" | "field"
-    name: str | None = None
-    expr: list[list[_Cond]] | None = None  # OR of ANDs
+    __slots__ = ("expr", "kind", "name")
+
+    def __init__(self, kind: str, name: str | None = None, expr: list[list[_Cond]] | None = None) -> None:
+        self.kind = kind  # "ellipsis" | "field"
+        self.name = name
+        self.expr = expr  # OR of ANDs
 
 
 def _space_cond_test(op: str, val: _Value) -> tuple[Callable[[str], bool], set[str]]:
@@ -1189,16 +1193,17 @@ class FilterPattern:
             return lambda m: pre(m) and fast(m)
         return lambda m: pre(m) and space(m) is not None
 
-    def batch(self) -> Any:
+    def batch(self, cache: Any = None) -> Any:
         """The batch matcher of a space-delimited pattern (:class:`awsmon.engines.filterbatch.BatchMatcher`: one
         Hyperscan scan selects the matching messages of a whole NUL-joined buffer), or None where it does not apply
-        (other kinds, no condition it can pre-filter on, no Hyperscan). Built once, on first use."""
+        (other kinds, no condition it can pre-filter on, no Hyperscan). Built once, on first use; ``cache`` (a
+        ``filterbatch.DatabaseCache``) keeps its compiled database between processes."""
         if self._batch is _MISSING:
             self._batch = None
             if self.kind == "space":
                 from awsmon.engines.filterbatch import build_batch
 
-                self._batch = build_batch(self._space_fields, self.matches)
+                self._batch = build_batch(self._space_fields, self.matches, cache)
         return self._batch
 
     def match(self, message: str) -> MatchResult | None:

@@ -5,6 +5,14 @@ from __future__ import annotations
 # AWS's two known message texts (spec logs.md §1.7). Everything the docs do not name uses the generic one.
 INVALID_FILTER_PATTERN = "Invalid filter pattern"
 INVALID_CHARACTERS = "Invalid character(s) in term"
+MAX_PATTERN_LENGTH = 1024
+_WS = " \t\n\r\f\v"
+
+
+def is_blank(pattern: str | None) -> bool:
+    """True for a pattern that matches every event and is valid (empty or white space, at most 1024 characters):
+    callers skip importing the engine for it (start-up: the engine and its regex library cost ~10 ms)."""
+    return not pattern or (len(pattern) <= MAX_PATTERN_LENGTH and not pattern.strip(_WS))
 
 
 class FilterPatternError(ValueError):

@@ -7,10 +7,7 @@ groups and time windows are fetched in parallel under one account-wide token buc
 
 from __future__ import annotations
 
-import gzip
-import heapq
 import json
-import queue
 import re
 import sys
 import threading
@@ -46,6 +43,10 @@ def _ms(dt: datetime | None) -> int | None:
 
 def validate_pattern(pattern: str | None) -> None:
     """Fail fast with AWS's text plus the position (exit 2), before any call is made."""
+    from awsmon.engines.filterpattern_errors import is_blank
+
+    if is_blank(pattern):
+        return
     from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
 
     try:
@@ -415,6 +416,8 @@ def _threaded(
     Whole pages go through the queue (per-event hand-offs between threads cost more than the scan); the queue is
     bounded, so memory stays flat on huge results, and a producer whose consumer has stopped gives up.
     """
+    import queue
+
     q: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
     done = object()
 
@@ -552,10 +555,11 @@ def filter_events(
             iters.append(_tag(events, name if len(names) > 1 else None))
     if not iters:
         return
-    if start_from_head:
-        merged = heapq.merge(*iters, key=_order_key) if len(iters) > 1 else iters[0]
-    else:
-        merged = heapq.merge(*iters, key=_order_key, reverse=True) if len(iters) > 1 else iters[0]
+    merged = iters[0]
+    if len(iters) > 1:
+        import heapq
+
+        merged = heapq.merge(*iters, key=_order_key, reverse=not start_from_head)
     try:
         n = 0
         for ev in merged:
@@ -628,7 +632,7 @@ def _count_local(ctx: AppContext, groups: list[str], group_prefix: str | None = 
     total = 0
     for name in group_names(ctx, groups, group_prefix):
         params = {**base, "logGroupName": name}
-        wins = logs.parallel_windows(name, start_ms, end_ms, pattern) if parallel > 1 else None
+        wins = logs.parallel_windows(name, start_ms, end_ms, pattern, counting=True) if parallel > 1 else None
         if wins is None:
             wins = [(start_ms, end_ms)]
         if len(wins) == 1:
@@ -766,6 +770,8 @@ class _Stop(Exception):
 
 
 def _why(exc: BaseException) -> str:
+    import gzip
+
     if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
         return f"corrupt gzip data ({exc or 'truncated'})"
     return str(getattr(exc, "strerror", None) or exc)
@@ -775,6 +781,7 @@ def _check_file(path: str) -> str:
     """Read a file once before anything is written: gzip intact, UTF-8 text (as put-events --file requires).
     Returns the sha256 of its bytes (the key that makes a re-run resume instead of importing twice)."""
     import codecs
+    import gzip
     import hashlib
 
     p = Path(path)
@@ -871,6 +878,8 @@ def _line_blocks(path: str) -> Iterator[list[str]]:
     """The lines of a file (or stdin) in blocks of IMPORT_BATCH: read in 4 MB chunks, gunzipped when it starts
     with the gzip magic, strict UTF-8, split on ``\\n``, ``\\r\\n`` or ``\\r`` (as a text file's readline), the
     terminators and a leading BOM removed. Reading in chunks and splitting with ``str.split`` costs ~0.1 µs a line."""
+    import gzip
+
     raw: Any = sys.stdin.buffer if path == "-" else Path(path).open("rb")
     stream = gzip.GzipFile(fileobj=raw) if path != "-" and raw.peek(2)[:2] == b"\x1f\x8b" else raw
     lineno = 0

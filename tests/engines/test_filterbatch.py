@@ -248,3 +248,81 @@ def test_plain_integers_fire_only_the_exact_regex(op: str, target: str) -> None:
     batch._db.scan(b'1.2.3.4 - - [t] "GET /" 404.0 7', match_event_handler=lambda i, *_: hits.append(i))
     assert hits and all(i % 2 == 1 for i in hits)  # 404.0 = 404: a leftover regex, confirmed by the matcher
     assert batch.select(b'1.2.3.4 - - [t] "GET /" 404.0 7') == [0]
+
+
+def _flat(messages: list[str]) -> tuple[bytes, list[int]]:
+    """The layout of the local store's flat copy (logs_cache): every message followed by a NUL, and the offsets."""
+    starts, offset, parts = [], 0, []
+    for m in messages:
+        data = m.encode()
+        starts.append(offset)
+        parts.append(data + b"\0")
+        offset += len(data) + 1
+    return b"".join(parts), starts
+
+
+@settings(max_examples=500, deadline=None)
+@given(space_patterns(), st.lists(_MESSAGES, min_size=1, max_size=8), st.data())
+def test_count_messages_counts_exactly_what_the_reference_matcher_matches(
+    pattern: str, messages: list[str], data: st.DataObject
+) -> None:
+    """The count over a flat buffer (what `logs filter --count` runs on a big group's copy): the whole buffer, a
+    range cut at a message boundary, and a subset of the messages (a time window or some streams) all count what the
+    per-event engine matches. One exact hit is taken for one message without locating it: a double hit would show."""
+    fp = _batched(pattern)
+    batch = fp.batch()
+    buf, starts = _flat(messages)
+    matching = [fp.match(m) is not None for m in messages]
+    assert batch.count_messages(buf, starts) == sum(matching), (pattern, messages)
+    cut = data.draw(st.integers(0, len(messages)))
+    mid = starts[cut] if cut < len(messages) else len(buf)
+    assert batch.count_messages(buf, starts, 0, mid) + batch.count_messages(buf, starts, mid) == sum(matching)
+    keep = data.draw(st.sets(st.integers(0, len(messages) - 1)))
+    got = batch.count_messages(buf, starts, 0, None, keep.__contains__)
+    assert got == sum(1 for i in keep if matching[i]), (pattern, messages, keep)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numeric_patterns(), st.lists(st.tuples(numeric_tokens(), numeric_tokens()), min_size=1, max_size=6))
+def test_count_messages_on_numeric_spellings(pattern: str, pairs: list[tuple[str, str]]) -> None:
+    fp = _batched(pattern)
+    messages = [f"x {n} {m} tail end" for n, m in pairs]
+    buf, starts = _flat(messages)
+    assert fp.batch().count_messages(buf, starts) == sum(fp.match(m) is not None for m in messages), (pattern, messages)
+
+
+def test_a_compiled_database_is_reused_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled database goes to the cache once and is loaded from it next time (compiling costs 60-150 ms);
+    a damaged entry is compiled again."""
+    import hyperscan
+
+    from awsmon.engines import lregex
+
+    store: dict[str, bytes] = {}
+    compiles: list[int] = []
+
+    class Cache:
+        def get(self, key: str) -> bytes | None:
+            return store.get(key)
+
+        def put(self, key: str, data: bytes) -> None:
+            store[key] = data
+
+    class CountingHyperscan:  # hyperscan, with its Database() calls counted
+        def __getattr__(self, name: str) -> object:
+            return getattr(hyperscan, name)
+
+        def Database(self) -> object:  # noqa: N802
+            compiles.append(1)
+            return hyperscan.Database()
+
+    monkeypatch.setattr(lregex, "_hs", CountingHyperscan())
+    pattern = "[ip, id, user, ts, request, status >= 400, size]"
+    line = b'1.2.3.4 - - [t] "GET /" 404 7\x00h - - [t] "GET /" 200 7'
+    assert FilterPattern(pattern).batch(Cache()).select(line) == [0]
+    assert len(store) == 1 and len(compiles) == 1
+    assert FilterPattern(pattern).batch(Cache()).select(line) == [0]  # a new instance (compile_pattern memoizes)
+    assert len(compiles) == 1  # loaded, not compiled
+    store[next(iter(store))] = b"damaged"
+    assert FilterPattern(pattern).batch(Cache()).select(line) == [0]
+    assert len(compiles) == 2

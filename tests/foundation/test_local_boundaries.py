@@ -16,7 +16,7 @@ INFRASTRUCTURE = {"base", "store", "scheduler", "facts", "schema", "organization
 SAME_SERVICE = [{"cloudwatch", "cloudwatch_alarms", "cloudwatch_metrics", "cloudwatch_dashboards",
                  "cloudwatch_anomaly", "cloudwatch_usage"},
                 {"logs", "logs_insights", "logs_common", "logs_subscriptions", "logs_export", "logs_groups", "logs_batch",
-                 "logs_live", "logs_account"},
+                 "logs_cache", "logs_live", "logs_account"},
                 {"cloudtrail", "cloudtrail_insights", "history", "history_import"},
                 {"config", "config_delivery", "config_custom", "config_remediation", "config_aggregate", "config_org"}]
 

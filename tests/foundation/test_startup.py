@@ -19,6 +19,8 @@ from awsmon.backends.local.base import random_uuid
 HEAVY = ("boto3", "botocore", "duckdb", "pyarrow", "rich", "cryptography", "hyperscan", "sqlglot", "numpy")
 # What a lookup no longer pays for: OpenSSL (hashlib), platform (uuid), dataclass code generation.
 LOOKUP_LIGHT = ("_hashlib", "platform", "dataclasses", "zstandard")
+# What `logs filter` no longer pays for (issue 15 item 19: it was the one local command above 100 ms).
+FILTER_LIGHT = ("awsmon.engines.lregex", "gzip", "base64", "dataclasses", "heapq", "random", "_hashlib")
 
 _RUN = """
 import json, sys
@@ -58,6 +60,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ["trail", "lookup", "--max-results", "5"],
     ["trail", "lookup", "--event-name", "PutMetricData", "--max-results", "5"],
     ["logs", "filter", "--log-group-name", "/app/web"],
+    ["logs", "filter", "--log-group-name", "/app/web", "--filter-pattern", "hi"],
+    ["logs", "filter", "--log-group-name", "/app/web", "--filter-pattern", "  "],
     ["logs", "describe-groups"],
     ["metrics", "list"],
     ["account", "info"],
@@ -71,6 +75,10 @@ def test_a_local_read_loads_no_heavy_module(home: Path, args: list[str]) -> None
         "awsmon.cli._common", "awsmon.cli._defer"}, "only the invoked group's module is imported"  # fmt: skip
     if args[0] == "trail":
         assert not loaded & set(LOOKUP_LIGHT), sorted(loaded & set(LOOKUP_LIGHT))
+    if args[:2] == ["logs", "filter"]:
+        # no pattern: no filter-pattern engine; a pattern without %regex%: no regex engine; never gzip or base64
+        light = set(FILTER_LIGHT) | ({"awsmon.engines.filterpattern"} if "--filter-pattern" not in args else set())
+        assert not loaded & light, sorted(loaded & light)
 
 
 def test_an_up_to_date_database_is_not_checked_module_by_module(home: Path) -> None:

@@ -8,8 +8,6 @@ test) so only candidates reach Python, and JSON is decoded only for those.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -18,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Any
 
-from awsmon.backends.local import logs_batch, scheduler
+from awsmon.backends.local import logs_batch, logs_cache, scheduler
 from awsmon.backends.local.base import LocalService, api
 from awsmon.backends.local.logs_account import AccountPolicyMixin
 from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: other modules import them from here)
@@ -35,6 +33,7 @@ from awsmon.backends.local.logs_common import (  # noqa: F401  (re-exported: oth
     constraint_error,
     event_id,
     invalid,
+    scan_pattern,
     seq_of_event_id,
     validate_group_name,
     validate_no_colon_star,
@@ -73,12 +72,17 @@ UNITS = (
 )  # fmt: skip
 
 def _encode_token(data: dict[str, Any]) -> str:
+    import base64
+
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def _decode_token(token: Any) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise invalid(BAD_TOKEN)
+    import base64
+    import binascii
+
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, binascii.Error) as exc:
@@ -278,8 +282,10 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         validate_group_name(logGroupName)
         g = self._group(logGroupName)
         self.conn.execute("DELETE FROM log_events WHERE group_id = ?", (g["id"],))
+        logs_cache.note_deletion(self.conn, g["id"])
         self.conn.execute("DELETE FROM log_groups WHERE id = ?", (g["id"],))
         scheduler.unschedule(self.store, "logs.retention", f"{self.region}:{g['id']}")
+        logs_cache.drop(self.store, g["id"])  # group ids are never reused: the copy can only be stale now
         return {}
 
     def _group_dict(self, row: Any) -> dict[str, Any]:
@@ -390,6 +396,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
             "SELECT coalesce(sum(length(CAST(message AS BLOB))), 0) FROM log_events WHERE stream_id = ?", (s["id"],)
         ).fetchone()[0]
         self.conn.execute("DELETE FROM log_events WHERE group_id = ? AND stream_id = ?", (g["id"], s["id"]))
+        logs_cache.note_deletion(self.conn, g["id"])
         self.conn.execute("DELETE FROM log_streams WHERE id = ?", (s["id"],))
         self.conn.execute("UPDATE log_groups SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?", (freed, g["id"]))
         return {}
@@ -659,7 +666,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         end = _as_ms(endTime, "endTime")
         if filterPattern is not None and len(filterPattern) > 1024:
             raise constraint_error(filterPattern[:64] + "...", "filterPattern", "Member must have length less than or equal to 1024")
-        fp = compile_or_raise(filterPattern)
+        fp = scan_pattern(filterPattern)
         forward = startFromHead is None or bool(startFromHead)
         g = self._group(name)
         cursor: tuple[int, int] | None = None
@@ -696,7 +703,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
             raise invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
         start = _as_ms(startTime, "startTime")
         end = _as_ms(endTime, "endTime")
-        fp = compile_or_raise(filterPattern)
+        fp = scan_pattern(filterPattern)
         g = self._group(logGroupName)
         stream_ids = self._stream_ids(g["id"], logStreamNames, logStreamNamePrefix)
         if stream_ids is not None and not stream_ids:
@@ -712,7 +719,16 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         if stream_ids is not None:
             sql += f" AND stream_id IN ({','.join('?' * len(stream_ids))})"
             params += list(stream_ids)
-        batch = fp.batch() if fp.kind == "space" else None
+        batch = self._batch(fp)
+        if logs_cache.applies(g, batch):  # a big group: scan the flat copy of its messages, not SQLite's pages
+            def by_seq(seqs: list[int], cols: str) -> list[Any]:
+                return logs_batch.messages_by_seq(self.conn, g["id"], seqs, cols)
+
+            try:
+                n = logs_cache.count(self.conn, self.store, g, batch, fp.matches, start, end, stream_ids, by_seq)
+                return {"count": n}
+            except OSError:  # no room or no write access for the copy: count from SQLite's pages as before
+                pass
         if batch is not None:
             return {"count": logs_batch.batch_count(self.conn, batch, fp.matches, g["id"], start, end, stream_ids)}
         pre, pre_params = filter_sql(fp, self._sql_matcher(fp))
@@ -735,28 +751,29 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
 
     # -- parallel scans (local-only helpers, not AWS operations) ------------------------------------------------
     def parallel_windows(
-        self, name: str, start: int | None, end: int | None, pattern: str | None
+        self, name: str, start: int | None, end: int | None, pattern: str | None, counting: bool = False
     ) -> list[tuple[int | None, int | None]] | None:
         """Time windows worth scanning at once on separate connections, or None to scan serially.
 
         Only for big groups and patterns with a SQL pre-filter: the scan is then SQLite's (which runs without the
-        GIL) and matches are sparse; a Python-bound scan would gain nothing from threads.
+        GIL) and matches are sparse; a Python-bound scan would gain nothing from threads. ``counting``: for
+        CountLogEvents, which scans a big group's flat copy in threads of its own (``logs_cache``) when it applies.
         """
         k = min(os.cpu_count() or 1, PARALLEL_MAX)
         if k < 2:
             return None
-        fp = compile_or_raise(pattern)
+        fp = scan_pattern(pattern)
         # Threads only help while the work runs without the GIL: SQLite's scan, or the batch path (SQLite
         # concatenates, Hyperscan selects). When most rows reach the Python matcher (a short literal such as the
         # '5' of `status = 5*` without the batch path), two threads fight over the GIL and run slower than one.
-        batched = fp.kind == "space" and fp.batch() is not None
+        batched = self._batch(fp) is not None
         if not batched and (
             not prefilter_sql(fp)[0]
             or (not fp.literals_exact and max(len(x) for x in fp.guarded_literals().literals) < PARALLEL_MIN_LITERAL)
         ):
             return None
         g = self._group(name)
-        if g["stored_bytes"] < PARALLEL_MIN_BYTES:
+        if g["stored_bytes"] < PARALLEL_MIN_BYTES or (counting and logs_cache.applies(g, self._batch(fp))):
             return None
         lo = self.conn.execute("SELECT min(ts) FROM log_events WHERE group_id = ?", (g["id"],)).fetchone()[0]
         hi = self.conn.execute("SELECT max(ts) FROM log_events WHERE group_id = ?", (g["id"],)).fetchone()[0]
@@ -781,6 +798,10 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
 
     def close(self) -> None:
         self.store.close()
+
+    def _batch(self, fp: Any) -> Any:
+        """The pattern's batch matcher (space-delimited patterns), its compiled database kept in the home's cache."""
+        return fp.batch(logs_cache.CompiledPatterns(self.store)) if fp.kind == "space" else None
 
     def _sql_matcher(self, fp: Any) -> str:
         """The SQL name of ``fp.matches`` on this connection, registered once: SQLite calls it inside the scan, so
@@ -809,7 +830,7 @@ class LocalLogs(AccountPolicyMixin, LiveTailMixin, InsightsMixin, SubscriptionsM
         """One page: events in (timestamp, seq) order after ``cursor``; returns the resume point if cut short."""
         if stream_ids is not None and not stream_ids:
             return [], None
-        batch = fp.batch() if fp.kind == "space" else None
+        batch = self._batch(fp)
         if batch is not None:
             return self._batch_scan(batch, gid, fp, start, end, stream_ids, cursor, forward, limit)
         if cursor is not None:
@@ -1217,6 +1238,7 @@ def run_retention(store: AccountStore, key: str, due: datetime, now: datetime) -
     ).fetchall()
     if freed:
         conn.execute("DELETE FROM log_events WHERE group_id = ? AND ts < ?", (gid, cutoff))
+        logs_cache.note_deletion(conn, gid)
         conn.executemany(
             "UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?", [(b, s) for s, b in freed]
         )

@@ -157,7 +157,7 @@ def _first_span(conn: sqlite3.Connection, scope: _Scope) -> int:
     return max(1, (hi - lo + 1) * CHUNK_BYTES // stored)
 
 
-def _messages_by_seq(conn: sqlite3.Connection, gid: int, seqs: list[int], cols: str) -> list[Any]:
+def messages_by_seq(conn: sqlite3.Connection, gid: int, seqs: list[int], cols: str) -> list[Any]:
     out: list[Any] = []
     for i in range(0, len(seqs), 500):
         part = seqs[i : i + 500]
@@ -175,7 +175,7 @@ def batch_count(conn: sqlite3.Connection, batch: Any, matches: Callable[[str], b
     for chunk in _chunks(conn, scope, None, True, keys=False):
         total += batch.count(chunk.buf)
         if chunk.flagged:
-            total += sum(1 for (m,) in _messages_by_seq(conn, gid, chunk.flagged, "message") if matches(m))
+            total += sum(1 for (m,) in messages_by_seq(conn, gid, chunk.flagged, "message") if matches(m))
     return total
 
 
@@ -189,10 +189,10 @@ def batch_scan(conn: sqlite3.Connection, batch: Any, matches: Callable[[str], bo
         assert chunk.seqs is not None
         hit = [int(chunk.seqs[i]) for i in batch.select(chunk.buf)]
         if chunk.flagged:
-            hit += [s for s, m in _messages_by_seq(conn, gid, chunk.flagged, "seq, message") if matches(m)]
+            hit += [s for s, m in messages_by_seq(conn, gid, chunk.flagged, "seq, message") if matches(m)]
         if not hit:
             continue
-        rows = _messages_by_seq(conn, gid, hit, "ts, seq, ingest, stream_id, message")
+        rows = messages_by_seq(conn, gid, hit, "ts, seq, ingest, stream_id, message")
         rows.sort(key=lambda r: (r[0], r[1]), reverse=not forward)
         for r in rows:
             if not take(r):

@@ -84,6 +84,31 @@ def seq_of_event_id(eid: str) -> int:
     return int(eid[20:])
 
 
+class MatchAll:
+    """What a scan needs of an empty pattern (kind "all": no SQL filter, no batch matcher), without importing the
+    engine: `logs filter` without a pattern starts ~10 ms sooner."""
+
+    kind = "all"
+    literals_exact = False
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @staticmethod
+    def matches(message: str) -> bool:
+        return True
+
+    def batch(self) -> None:
+        return None
+
+
+def scan_pattern(pattern: str | None) -> Any:
+    """The pattern a scan (FilterLogEvents, Live Tail) runs: :class:`MatchAll` for a blank one, else the engine's."""
+    from awsmon.engines.filterpattern_errors import is_blank
+
+    return MatchAll(pattern or "") if is_blank(pattern) else compile_or_raise(pattern)
+
+
 def compile_or_raise(pattern: str | None) -> Any:
     from awsmon.engines.filterpattern import FilterPatternError, compile_pattern
 

@@ -11,7 +11,6 @@ and COMPLETED 10 seconds later on the simulated clock, writing one object per lo
 
 from __future__ import annotations
 
-import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -173,7 +172,7 @@ def run_export(store: Any, key: str, due: datetime, now: datetime) -> datetime |
             )
             obj = f"{task['prefix']}/{key}/{st['name']}/000000.gz".lstrip("/")
             try:
-                s3.put_object(Bucket=task["bucket"], Key=obj, Body=gzip.compress(lines.encode(), mtime=0))
+                s3.put_object(Bucket=task["bucket"], Key=obj, Body=_gzip(lines.encode()))
             except ServiceError as exc:
                 conn.execute("UPDATE log_export_tasks SET status = 'FAILED', message = ?, completed_ms = ? "
                              "WHERE task_id = ?", (exc.message, int(due.timestamp() * 1000), key))  # fmt: skip
@@ -181,3 +180,9 @@ def run_export(store: Any, key: str, due: datetime, now: datetime) -> datetime |
     conn.execute("UPDATE log_export_tasks SET status = 'COMPLETED', message = 'Completed successfully', "
                  "completed_ms = ? WHERE task_id = ?", (int(due.timestamp() * 1000), key))  # fmt: skip
     return None
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip  # here, not at the top: every `logs` command imports this module (start-up)
+
+    return gzip.compress(data, mtime=0)

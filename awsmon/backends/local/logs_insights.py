@@ -10,7 +10,6 @@ Everything else streams events newest first (a heap merge across groups) through
 
 from __future__ import annotations
 
-import heapq
 import json
 import uuid
 from collections.abc import Iterator
@@ -157,6 +156,8 @@ class InsightsMixin:
                 [gid, lo, hi, *where[1], *key_params],
             )
             iters.append(_tagged(cur, names, log_value, keep, gid))
+        import heapq
+
         merged = iters[0] if len(iters) == 1 else heapq.merge(*iters, key=lambda t: (t[0], t[1]), reverse=True)
         for ts, _seq, stream, log, ing, msg, ptr in merged:
             yield event_row(ts, msg, stream, log, ing, ptr)

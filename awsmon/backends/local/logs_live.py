@@ -12,7 +12,6 @@ session. The texts AWS does not document are moto's (the only public implementat
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ class LiveTailMixin:
         logEventFilterPattern: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
-        from awsmon.backends.local.logs_common import compile_or_raise, constraint_error, invalid
+        from awsmon.backends.local.logs_common import constraint_error, invalid, scan_pattern
 
         idents = list(logGroupIdentifiers or [])
         if not idents:
@@ -60,7 +59,7 @@ class LiveTailMixin:
         if logEventFilterPattern is not None and len(logEventFilterPattern) > 1024:
             raise constraint_error(logEventFilterPattern[:64] + "...", "logEventFilterPattern",
                                    "Member must have length less than or equal to 1024")  # fmt: skip
-        fp = compile_or_raise(logEventFilterPattern)
+        fp = scan_pattern(logEventFilterPattern)
         groups: list[tuple[int, str]] = []
         for ident in idents:
             if not isinstance(ident, str) or ident.endswith("*"):
@@ -111,6 +110,8 @@ class LiveTailStream:
             results = self._new_events()
             sampled = len(results) > MAX_RESULTS
             if sampled:
+                import random
+
                 keep = sorted(random.sample(range(len(results)), MAX_RESULTS))
                 results = [results[i] for i in keep]
             yield {"sessionUpdate": {"sessionMetadata": {"sampled": sampled},

@@ -12,8 +12,6 @@ function that does not exist, refuses the filter with AWS's InvalidParameterExce
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import uuid
 from contextvars import ContextVar
@@ -39,16 +37,23 @@ _DELIVERING: ContextVar[frozenset[tuple[str, str, str]]] = ContextVar("logs_subs
 
 def encode(message: dict[str, Any]) -> bytes:
     """The gzip-compressed JSON of one subscription message (what Kinesis and Firehose records carry)."""
+    import gzip  # gzip and base64 are imported where used: every `logs` command loads this module (start-up)
+
     return gzip.compress(json.dumps(message, separators=(",", ":")).encode(), mtime=0)
 
 
 def lambda_event(data: bytes) -> str:
     """The event a Lambda subscription receives: ``{"awslogs": {"data": base64(gzip(json))}}``."""
+    import base64
+
     return json.dumps({"awslogs": {"data": base64.b64encode(data).decode()}})
 
 
 def decode(data: bytes | str) -> dict[str, Any]:
     """A subscription message back from gzip bytes, or base64 of them (a Lambda event's ``awslogs.data``)."""
+    import base64
+    import gzip
+
     raw = base64.b64decode(data) if isinstance(data, str) else data
     return dict(json.loads(gzip.decompress(raw)))
 
@@ -61,6 +66,8 @@ class SubscriptionsMixin:
     region: str
 
     def _send(self, destination: str, data: bytes, key: str, when: datetime) -> facts.Delivery:
+        import base64
+
         service = facts.arn_service(destination)
         if service == "lambda":
             return facts.deliver(self.store, destination, lambda_event(data), when)
