@@ -325,7 +325,7 @@ def test_filter_wildcards_escapes_and_numbers(pinned: Cli) -> None:
     assert _glob(_wildcards("*a*b"), "xxaxxb") and not _glob(_wildcards("*a*b"), "xxaxxbc")
     assert _glob(_wildcards("*" * 40 + "b"), "a" * 256 + "b") and not _glob(_wildcards("*a" * 40 + "b"), "a" * 256)
     iid = _run(pinned)[0]
-    # an unknown name is refused as AWS does (moto 5 answers HTTP 500, FilterNotImplementedError)
+    # an unknown name is refused as AWS does (moto 5 answers HTTP 500 for filters it lacks)
     code, err = _ids_where(pinned, "describe-instances", "Name=public-ip,Values=1.2.3.4")  # type: ignore[misc]
     assert code == 2 and "InvalidParameterValue" in err and "The filter 'public-ip' is invalid" in err
     # wildcards hold for every filter in AWS; moto 5 honours them on tags only
