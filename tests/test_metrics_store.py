@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -283,3 +284,49 @@ def test_percentile_only_fast_path_equals_the_general_path(store: Any, monkeypat
     general = stats(store, *window, 60, ext=ext)
     assert len(fast) == 40 and all(d["ExtendedStatistics"].keys() == set(ext) for d in fast)
     assert fast == general
+
+
+def _oracle(rows: list[tuple[str, int, list[float]]], start: int, period: int) -> dict[tuple[str, int], list[float]]:
+    by: dict[tuple[str, int], list[float]] = {}
+    for unit, ts, values in rows:
+        by.setdefault((unit, start + (ts - start) // period * period), []).extend(values)
+    return by
+
+
+@pytest.mark.parametrize(("resolution", "period"), [(60, 60), (60, 300), (1, 60), (1, 10)])
+def test_one_scan_statistics_match_an_oracle_and_the_basic_path(store: Any, resolution: int, period: int) -> None:
+    """Slots aggregated by SQLite and added per bucket: with or without extended statistics asked beside them, the
+    basic statistics are the same bits, and every statistic matches a direct computation over the raw values, for
+    buckets of one slot and of many (high-resolution slots, 5-minute periods), units kept apart or together."""
+    from awsmon.backends.local.cloudwatch_metrics import _buckets, _find_metric
+    from awsmon.engines.stats import parse_statistic
+
+    rnd = random.Random(resolution * 1000 + period)
+    base = T0 - timedelta(minutes=50)
+    rows: list[tuple[str, int, list[float]]] = []
+    for _ in range(300):
+        when = base + timedelta(seconds=rnd.randrange(0, 45 * 60))
+        unit = rnd.choice(["Milliseconds", "Milliseconds", "Milliseconds", "Seconds"])
+        values = [rnd.lognormvariate(3, 1.5) for _ in range(rnd.randint(1, 40))]
+        put(store, when, values, unit=unit, storage_resolution=resolution)
+        ts = int(when.timestamp())
+        rows.append((unit, ts - ts % (1 if resolution == 1 else 60), values))
+    mid = _find_metric(store, REGION, "App", "Lat", DIMS)
+    start, end = int(base.timestamp()), T0.timestamp()
+    names = ["SampleCount", "Sum", "Average", "Minimum", "Maximum"]
+    basic = [parse_statistic(s) for s in names]
+    both = basic + [parse_statistic(s) for s in ("p99", "p50", "p0.1")]
+    for by_unit in (True, False):
+        plain = _buckets(store, mid, start, end, period, basic, None, by_unit, 0)
+        with_ext = _buckets(store, mid, start, end, period, both, None, by_unit, 0)
+        assert [{k: d[k] for k in (*names, "Timestamp", "Unit")} for d in with_ext] == plain
+        oracle = _oracle([(u if by_unit else "", ts, v) for u, ts, v in rows], start, period)
+        assert len(plain) == len(oracle)
+        for d in with_ext:
+            values = sorted(oracle[(d["Unit"] if by_unit else "", int(d["Timestamp"].timestamp()))])
+            n = len(values)
+            assert d["SampleCount"] == n and d["Minimum"] == values[0] and d["Maximum"] == values[-1]
+            assert math.isclose(d["Sum"], math.fsum(values), rel_tol=1e-12)
+            for p in ("99", "50", "0.1"):
+                rank = max(1, math.ceil(Fraction(p) * n / 100))
+                assert d["ExtendedStatistics"][f"p{p}"] == values[rank - 1]

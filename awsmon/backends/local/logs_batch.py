@@ -15,10 +15,9 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from awsmon.backends.local.store import memory_mapped
+
 CHUNK_BYTES = 1 << 20  # ~1 MB: the buffer is still in the CPU cache when Hyperscan scans it (8 MB chunks were slower)
-# Chunks read through a memory map of the database file (PRAGMA mmap_size, this scan only): SQLite then walks the
-# pages in place instead of copying each one out of the OS cache with a read call (~20 % of the chunk building).
-MMAP_BYTES = 1 << 31
 CHUNK_LIMIT = 64 << 20  # SQLITE_LIMIT_LENGTH while a chunk is built: a denser window fails instead of growing
 BIG = (1 << 63) - 1
 ESC_NUL = 2
@@ -55,12 +54,10 @@ class _Scope:
 def _chunks(conn: sqlite3.Connection, scope: _Scope, cursor: tuple[int, int] | None, forward: bool,
             keys: bool) -> Iterator[_Chunk]:  # fmt: skip
     """The scope's rows after (forward) or before ``cursor``, chunk by chunk, in key order between chunks."""
-    old = conn.execute("PRAGMA mmap_size").fetchone()[0]
-    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-    try:
+    # Read through a memory map of the database file: ~20 % of the chunk building was copying pages out of the OS
+    # cache with read calls.
+    with memory_mapped(conn):
         yield from _chunks_mapped(conn, scope, cursor, forward, keys)
-    finally:
-        conn.execute(f"PRAGMA mmap_size = {int(old)}")
 
 
 def _chunks_mapped(conn: sqlite3.Connection, scope: _Scope, cursor: tuple[int, int] | None, forward: bool,

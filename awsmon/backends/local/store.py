@@ -36,6 +36,20 @@ BUSY_TIMEOUT_S = 60.0
 # keep the store's import light; a test checks they agree).
 _MIN_MS = 0
 _MAX_MS = 221845392000000  # 9000-01-01T00:00:00Z
+MMAP_BYTES = 1 << 31  # SQLite's own cap on Linux (SQLITE_MAX_MMAP_SIZE)
+
+
+@contextlib.contextmanager
+def memory_mapped(conn: sqlite3.Connection) -> Iterator[None]:
+    """Reads of ``conn`` go through a memory map of the database file while the block runs: SQLite then walks the
+    pages in place instead of copying each one out of the OS cache with a read call. For large scans only (logs
+    chunks, metric value blobs: 0.28 -> 0.16 s for 80 MB of blobs); the connection's setting is restored after."""
+    old = conn.execute("PRAGMA mmap_size").fetchone()[0]
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA mmap_size = {int(old)}")
 
 
 def default_home() -> Path:
