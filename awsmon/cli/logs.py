@@ -539,10 +539,9 @@ def query(
     if (query_string is None) == (query_file is None):
         raise UsageError("give exactly one of --query-string or --query-file")
     if query_file is not None:
-        try:
-            text = sys.stdin.read() if query_file == "-" else open(query_file, encoding="utf-8").read()  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"cannot read --query-file {query_file}: {exc.strerror}") from exc
+        from awsmon.inputs import read_file_text, read_stdin_text
+
+        text = read_stdin_text("the query") if query_file == "-" else read_file_text(query_file, "query")
     else:
         text = query_string or ""
     data = run_query(app_ctx(ctx), split_values(groups), text, _time(ctx, start), _time(ctx, end), limit, max_wait)

@@ -44,7 +44,9 @@ def _name_opt() -> Any:
 def _settings(ctx: typer.Context, code: str | None, schedule: str | None, run_config: str | None) -> dict[str, Any]:
     from awsmon.services.synthetics import code_arg, map_arg, schedule_arg
 
-    return {"code": code_arg(code) if code else None, "schedule": schedule_arg(schedule) if schedule else None,
+    # an empty value is a bad value, not a missing option
+    return {"code": None if code is None else code_arg(code),
+            "schedule": None if schedule is None else schedule_arg(schedule),
             "run_config": map_arg(run_config, "--run-config")}  # fmt: skip
 
 

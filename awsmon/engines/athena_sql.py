@@ -42,12 +42,29 @@ def translate(sql: str, tables: tuple[str, ...] = ()) -> str:
     if not isinstance(tree, exp.Query):
         raise QueryError(f"only SELECT queries are supported (got {tree.key.upper()})")
     local = {t.lower() for t in tables}
+    known = local | {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
+        if tables:
+            _check_source(table, known)
         if table.name.lower() in local and (table.args.get("db") or table.args.get("catalog")):
             table.set("db", None)
             table.set("catalog", None)
     tree = tree.transform(_fix)
     return tree.sql(dialect="duckdb")
+
+
+def _check_source(table: Any, known: set[str]) -> None:
+    """A query reads only the tables served (and its own WITH names), as on Athena: DuckDB's table functions
+    (``read_text('/etc/passwd')``, ``read_csv``, ``glob``) and its file-name tables (``FROM "x.csv"``) would read
+    any file of the machine. [design choice] Trino's words for a table function it lacks are not verified."""
+    from sqlglot import exp
+
+    if not isinstance(table.this, exp.Identifier):
+        fn = table.this
+        name = fn.name if isinstance(fn, exp.Anonymous) else fn.sql_name().lower() if isinstance(fn, exp.Func) else fn.sql()
+        raise QueryError(f"FUNCTION_NOT_FOUND: Table function '{name}' not registered")
+    if table.name.lower() not in known:
+        raise QueryError(f"TABLE_NOT_FOUND: Table '{table.name}' does not exist")
 
 
 _JODA = [("yyyy", "%Y"), ("YYYY", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),

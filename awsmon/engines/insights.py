@@ -438,7 +438,8 @@ class _Parser:
                     break
                 self.next()
         elif kind == "limit":
-            if self.tok.kind != "number" or not isinstance(self.tok.value, int) or self.tok.value < 1:
+            # [design choice] a count beyond a 32-bit integer is malformed, as a Java int would be on AWS
+            if self.tok.kind != "number" or not isinstance(self.tok.value, int) or not 1 <= self.tok.value < 2**31:
                 raise self.fail()
             c.count = self.next().value
         elif kind == "parse":
@@ -664,6 +665,8 @@ class _Parser:
             raise self.fail(name_tok)
         if name == "bin" and not (args[0].op == "lit" and isinstance(args[0].args[0], int) and args[0].args[0] > 0):
             raise self.fail(name_tok)
+        if name in ("datefloor", "dateceil") and args[1].op == "lit" and args[1].args[0] == 0:  # a period of 0
+            raise self.fail(name_tok)
         return Expr("call", (name, tuple(args)), self.src(start))
 
     def args_until_close(self, *, allow_empty: bool) -> list[Expr]:
@@ -807,8 +810,12 @@ def _compare(op: str, a: Any, b: Any) -> bool:
 
 
 def format_timestamp(ms: int | float) -> str:
-    """@timestamp as GetQueryResults prints it: ``2026-11-20 12:00:00.000`` (UTC)."""
-    return datetime.fromtimestamp(int(ms) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    """@timestamp as GetQueryResults prints it: ``2026-11-20 12:00:00.000`` (UTC). [design choice] A time no date
+    can hold (``fromMillis(1e20)``, a year below 1) is printed as its number of milliseconds."""
+    try:
+        return datetime.fromtimestamp(int(ms) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    except (ValueError, OverflowError, OSError):
+        return str(int(ms))
 
 
 class _Time(int):

@@ -211,7 +211,7 @@ def run_query(ctx: Any, sql: str, *, local: Any, engine: str = "local", path: st
     from awsmon.errors import UsageError
 
     sql = read_sql(sql)
-    if max_wait is not None and max_wait <= 0:
+    if max_wait is not None and not 0 < max_wait < float("inf"):  # NaN too: it compares false with everything
         raise UsageError("--max-wait must be a positive number of seconds")
     stats: dict[str, Any] = {}
     if engine == "local":

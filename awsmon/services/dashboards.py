@@ -11,33 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from awsmon.backends import paginate
 from awsmon.context import AppContext
 from awsmon.errors import AwsmonError, UsageError
+from awsmon.services._input import read_text
 
 DEFAULT_RANGE = timedelta(hours=3)  # the console's default when a body sets no start
 _ISO_DURATION = re.compile(r"^-?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
-def _read_body(text: str) -> str:
-    """aws-cli conventions: ``file://path`` reads a file, ``-`` reads stdin, anything else is the body itself."""
-    if text == "-":
-        return sys.stdin.read()
-    if text.startswith("file://"):
-        try:
-            return Path(text[7:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read {text}: {exc.strerror}") from exc
-    return text
-
-
 def put_dashboard(ctx: AppContext, name: str, body: str) -> dict[str, Any]:
-    return ctx.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=_read_body(body))
+    return ctx.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=read_text(body, "--dashboard-body"))
 
 
 def get_dashboard(ctx: AppContext, name: str) -> dict[str, Any]:
