@@ -108,6 +108,18 @@ _USAGE_CODES = frozenset(
         "QueueAlreadyExists",
         "BadRequestException",
         "ConformancePackTemplateValidationException",  # AWS Config: a malformed conformance pack template
+        # the resource services' words for the same: a duplicate create, a malformed document, a limit exceeded
+        "EntityAlreadyExists",  # IAM
+        "BucketAlreadyExists",  # S3
+        "BucketAlreadyOwnedByYou",
+        "MalformedPolicyDocument",  # IAM
+        "MalformedPolicy",  # S3, SNS
+        "MalformedXML",  # S3
+        "KeyTooLongError",  # S3
+        "InstanceLimitExceeded",  # EC2
+        "TooManyConfigurations",  # S3
+        "RequestEntityTooLargeException",  # Lambda
+        "RequestTooLargeException",  # Lambda
     }
 )
 _CONFIG_CODES = frozenset(

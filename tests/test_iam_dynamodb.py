@@ -17,7 +17,7 @@ def test_users_keys_and_mfa(pinned: Cli) -> None:
     user = pinned.json("iam", "create-user", "--user-name", "alice")["User"]
     assert user["Arn"] == f"arn:aws:iam::{ACCT}:user/alice" and re.fullmatch(r"AIDA[A-Z0-9]{17}", user["UserId"])
     res = pinned("iam", "create-user", "--user-name", "alice")
-    assert res.exit_code == 1 and "EntityAlreadyExists: User with name alice already exists." in res.stderr
+    assert res.exit_code == 2 and "EntityAlreadyExists: User with name alice already exists." in res.stderr
     res = pinned("iam", "create-user", "--user-name", "bad name!")
     assert res.exit_code == 2 and "ValidationError" in res.stderr
     assert [u["UserName"] for u in pinned.json("iam", "list-users")["Users"]] == ["alice"]
@@ -53,9 +53,9 @@ def test_roles_policies_attachments(pinned: Cli, tmp_path: object) -> None:
     role = pinned.json("iam", "create-role", "--role-name", "lab-role", "--assume-role-policy-document", TRUST)["Role"]
     assert role["Arn"] == f"arn:aws:iam::{ACCT}:role/lab-role"
     res = pinned("iam", "create-role", "--role-name", "lab-role", "--assume-role-policy-document", TRUST)
-    assert res.exit_code == 1 and "EntityAlreadyExists: Role with name lab-role already exists." in res.stderr
+    assert res.exit_code == 2 and "EntityAlreadyExists: Role with name lab-role already exists." in res.stderr
     res = pinned("iam", "create-role", "--role-name", "r2", "--assume-role-policy-document", "{not json")
-    assert res.exit_code == 1 and "MalformedPolicyDocument" in res.stderr
+    assert res.exit_code == 2 and "MalformedPolicyDocument" in res.stderr
     pinned.ok("iam", "attach-role-policy", "--role-name", "lab-role", "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
     res = pinned("iam", "attach-role-policy", "--role-name", "lab-role", "--policy-arn", "arn:aws:iam::aws:policy/Nope")
     assert res.exit_code == 1 and "NoSuchEntity: Policy arn:aws:iam::aws:policy/Nope does not exist or is not attachable." in res.stderr

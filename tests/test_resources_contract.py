@@ -118,7 +118,7 @@ def test_iam(backend_cli: Cli) -> None:
     cli = backend_cli
     cli.ok("iam", "create-user", "--user-name", "alice")
     res = cli("iam", "create-user", "--user-name", "alice")
-    assert res.exit_code == 1 and "EntityAlreadyExists" in res.stderr
+    assert res.exit_code == 2 and "EntityAlreadyExists" in res.stderr
     key = cli.json("iam", "create-access-key", "--user-name", "alice")["AccessKey"]
     assert key["AccessKeyId"].startswith("AKIA") and key["Status"] == "Active"
     cli.ok("iam", "update-access-key", "--user-name", "alice", "--access-key-id", key["AccessKeyId"], "--status", "Inactive")

@@ -69,7 +69,7 @@ def test_bad_input(pinned: Cli, tmp_path: Path) -> None:
     assert pinned.json("s3", "ls")["Items"] == []
     pinned.ok("s3", "mb", "s3://dup-bucket")
     res = pinned("s3", "mb", "s3://dup-bucket")
-    assert res.exit_code == 1 and "BucketAlreadyOwnedByYou" in res.stderr
+    assert res.exit_code == 2 and "BucketAlreadyOwnedByYou" in res.stderr
     res = pinned("s3", "cp", "s3://nope-bucket/k", str(tmp_path / "x"))
     assert res.exit_code == 1 and "NoSuchBucket: The specified bucket does not exist" in res.stderr
     res = pinned("s3", "cp", "s3://dup-bucket/missing", str(tmp_path / "x"))
@@ -92,7 +92,7 @@ def test_public_access_block_acl_versioning_policy(pinned: Cli) -> None:
     pinned.ok("s3", "put-bucket-versioning", "--bucket", "settings-bucket", "--versioning-configuration", "Status=Enabled")
     assert pinned.json("s3", "get-bucket-versioning", "--bucket", "settings-bucket") == {"Status": "Enabled"}
     res = pinned("s3", "put-bucket-policy", "--bucket", "settings-bucket", "--policy", "not json")
-    assert res.exit_code == 1 and "MalformedPolicy" in res.stderr
+    assert res.exit_code == 2 and "MalformedPolicy" in res.stderr
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                                       "Resource": "arn:aws:s3:::settings-bucket/*"}]}  # fmt: skip
     pinned.ok("s3", "put-bucket-policy", "--bucket", "settings-bucket", "--policy", json.dumps(policy))
@@ -190,5 +190,5 @@ def test_trail_bucket_is_a_bucket(pinned: Cli) -> None:
     pinned.ok("trail", "create", "--name", "lab-trail", "--s3-new-bucket", "shared-bucket")
     assert [i["Key"] for i in pinned.json("s3", "ls")["Items"]] == ["shared-bucket"]
     res = pinned("s3", "mb", "s3://shared-bucket")
-    assert res.exit_code == 1 and "BucketAlreadyOwnedByYou" in res.stderr
+    assert res.exit_code == 2 and "BucketAlreadyOwnedByYou" in res.stderr
     assert pinned.json("s3", "get-public-access-block", "--bucket", "shared-bucket")["PublicAccessBlockConfiguration"]

@@ -502,7 +502,7 @@ def test_contract_blueprint_creates_bucket_role_and_canary(backend_cli: Cli) -> 
     assert BUCKET in str(buckets)
     again = backend_cli("iam", "create-role", "--role-name", "CloudWatchSyntheticsRole-awsmon",
                         "--assume-role-policy-document", json.dumps({"Version": "2012-10-17", "Statement": []}))
-    assert again.exit_code == 1 and "EntityAlreadyExists" in again.stderr  # the default role exists now
+    assert again.exit_code == 2 and "EntityAlreadyExists" in again.stderr  # the default role exists now
     res = backend_cli("synthetics", "create-canary", "--name", "web", "--blueprint", "heartbeat", "--url",
                       "https://example.com/", "--schedule", "rate(5 minutes)", "--no-start")  # fmt: skip
     assert res.exit_code == 2 and "already exists" in res.stderr

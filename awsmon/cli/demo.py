@@ -22,7 +22,7 @@ def demo(
 
     Example: awsmon trail import "$(awsmon demo --samples-path)"
     """
-    if list_ or lab:
+    if list_ or lab is not None:  # an empty --lab is an unknown lab, not the demo
         _lab(ctx, lab)
         return
     actx = app_ctx(ctx)

@@ -317,10 +317,29 @@ def _cmp(a: Any, b: Any) -> int | None:
 
 
 def _like(value: Any, pattern: str) -> bool:
+    """LIKE without backtracking (a regex of ``%a%a%a...`` takes exponential time on a value that does not match):
+    the pieces between ``%`` are matched in order, each at its leftmost place, which is optimal for ``%``
+    wildcards; ``_`` is any one character; case-insensitive."""
     if not isinstance(value, str):
         return False
-    rx = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(rx, value, re.DOTALL | re.IGNORECASE) is not None
+    text, pieces = value.casefold(), pattern.casefold().split("%")
+    if len(pieces) == 1:
+        return len(text) == len(pieces[0]) and _piece_at(pieces[0], text, 0)
+    first, *middle, last = pieces
+    if len(first) + len(last) > len(text) or not _piece_at(first, text, 0) \
+            or not _piece_at(last, text, len(text) - len(last)):  # fmt: skip
+        return False
+    pos, end = len(first), len(text) - len(last)
+    for piece in middle:
+        pos = next((i for i in range(pos, end - len(piece) + 1) if _piece_at(piece, text, i)), -1)
+        if pos < 0:
+            return False
+        pos += len(piece)
+    return True
+
+
+def _piece_at(piece: str, text: str, at: int) -> bool:
+    return at + len(piece) <= len(text) and all(p in ("_", t) for p, t in zip(piece, text[at:], strict=False))
 
 
 def _holds(c: Cond, item: Any) -> bool:

@@ -680,8 +680,9 @@ def select(ctx: AppContext, expression: str, *, aggregator: str | None = None, l
            next_token: str | None = None) -> dict[str, Any]:  # fmt: skip
     """SelectResourceConfig (or SelectAggregateResourceConfig); pages followed unless a token is given."""
     client = _client(ctx)
-    params = {"Expression": expression, **compact(Limit=limit, ConfigurationAggregatorName=aggregator or None)}
-    call = client.select_aggregate_resource_config if aggregator else client.select_resource_config
+    params = {"Expression": expression, **compact(Limit=limit, ConfigurationAggregatorName=aggregator)}
+    # an empty aggregator name is a bad name (the service says so), not the account's own query
+    call = client.select_resource_config if aggregator is None else client.select_aggregate_resource_config
     if next_token is not None:
         return _parse_results(dict(call(**params, **({"NextToken": next_token} if next_token else {}))))
     results: list[Any] = []

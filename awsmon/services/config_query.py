@@ -52,7 +52,7 @@ def local_query(ctx: Any, sql: str, *, path: str | None = None, bucket: str | No
         if bucket is not None:
             raise UsageError("give --path DIR or --s3-bucket NAME, not both")
         root = Path(path)
-        if not root.is_dir():
+        if not path or not root.is_dir():  # "" would be the current folder
             raise UsageError(f"--path {path}: no such folder")
     else:
         if not ctx.is_local:

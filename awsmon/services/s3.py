@@ -104,6 +104,12 @@ def copy(ctx: AppContext, source: str, target: str, *, recursive: bool = False,
         if not key:
             raise UsageError(f"{source} names a bucket: give a key, or --recursive")
         objects = [key]
+    if not dst_s3 and recursive:
+        # folder markers (keys ending in /, as the console's "Create folder" makes) hold no file; every other key is
+        # checked before anything is written
+        objects = [k for k in objects if not k.endswith("/")]
+        for k in objects:
+            _check_below(bucket, k, k[len(prefix):])
     for k in objects:
         rel = k[len(prefix):] if recursive else k.rsplit("/", 1)[-1]
         if dst_s3:
@@ -117,12 +123,23 @@ def copy(ctx: AppContext, source: str, target: str, *, recursive: bool = False,
             continue
         dest = expand_path(target, "the target")
         if recursive or target.endswith(("/", os.sep)) or dest.is_dir():
+            _check_below(bucket, k, rel)
             dest = dest / rel
         body = s3.get_object(Bucket=bucket, Key=k)["Body"].read()
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(body)
         results.append({"Action": "download", "Source": f"s3://{bucket}/{k}", "Target": str(dest)})
     return {"Results": results}
+
+
+def _check_below(bucket: str, key: str, rel: str) -> None:
+    """``rel`` (what is left of ``key``) names a file below the target folder: ``a/../../x``, ``a//etc/x`` (an
+    absolute remainder) or a key ending in ``..`` or ``/`` would write elsewhere or nowhere. aws-cli skips such keys
+    with a warning ("File references a parent directory"); [design choice] awsmon refuses before writing anything."""
+    norm = os.path.normpath(rel) if rel else "."
+    if os.path.isabs(rel) or norm in (".", "..") or norm.startswith(".." + os.sep):
+        raise UsageError(f"cannot download s3://{bucket}/{key}: the key names no file below the target folder "
+                         "(it references a parent directory)")  # fmt: skip
 
 
 def listing(ctx: AppContext, url: str | None, *, recursive: bool = False) -> dict[str, Any]:

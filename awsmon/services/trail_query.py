@@ -57,7 +57,7 @@ def _path_files(folder: str) -> list[str]:
     from awsmon.errors import UsageError
     from awsmon.services.trail_import import _SKIP_DIRS, _is_digest_name, _walk
 
-    if not Path(folder).is_dir():
+    if not folder or not Path(folder).is_dir():  # "" would be the current folder
         raise UsageError(f"--path {folder}: no such folder")
     out = []
     for path in _walk([folder]):

@@ -1283,9 +1283,10 @@ class LocalConfig(LocalService):
         if limit is None or limit == 0:
             return default
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0 or limit > maximum:
+            bound = "greater than or equal to 0" if isinstance(limit, int) and limit < 0 else \
+                f"less than or equal to {maximum}"  # fmt: skip
             raise ServiceError("InvalidLimitException",
-                               f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less "
-                               f"than or equal to {maximum}")  # fmt: skip
+                               f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value {bound}")
         return limit
 
     @api("GetResourceConfigHistory")
@@ -2141,6 +2142,8 @@ class LocalConfig(LocalService):
     _REGION_RE = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d"
 
     def _aggregator(self, name: str) -> dict[str, Any]:
+        if not name:  # botocore's model: min length 1 (checked by the service before it looks the name up)
+            raise _validation(name, "configurationAggregatorName", "Member must have length greater than or equal to 1")
         row = self.conn.execute("SELECT config FROM cfg_aggregators WHERE region = ? AND name = ?", (self.region, name)).fetchone()
         if row is None:
             raise ServiceError("NoSuchConfigurationAggregatorException",

@@ -85,6 +85,20 @@ def _malformed(value: Any) -> ServiceError:
     return ServiceError("InvalidInstanceID.Malformed", f'Invalid id: "{value}"')
 
 
+_GROUP_TEXT = re.compile(r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
+
+
+def _check_group_text(param: str, value: str) -> None:
+    """A security group's name and description: AWS's character set (its documented constraint); the first text
+    is AWS's for a character beyond ASCII, the second's wording is unverified [design choice]."""
+    if not value.isascii():
+        raise ServiceError("InvalidParameterValue", f"Value ({value}) for parameter {param} is invalid. "
+                           "Character sets beyond ASCII are not supported.")  # fmt: skip
+    if not _GROUP_TEXT.fullmatch(value):
+        raise ServiceError("InvalidParameterValue", f"Invalid value '{value}' for {param}. Valid characters: "
+                           "a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*")  # fmt: skip
+
+
 def _not_found(ids: list[str]) -> ServiceError:
     if len(ids) == 1:
         return ServiceError("InvalidInstanceID.NotFound", f"The instance ID '{ids[0]}' does not exist")
@@ -716,6 +730,8 @@ class LocalEC2(LocalService):
                                "(at most 255 characters).")  # fmt: skip
         if GroupName.lower().startswith("sg-"):
             raise ServiceError("InvalidParameterValue", "Group names may not be in the format sg-*.")
+        for param, value in (("GroupName", GroupName), ("GroupDescription", Description)):
+            _check_group_text(param, value)
         vpc = self._vpc()[0]
         self._ensure_defaults()
         if VpcId and VpcId != vpc:
