@@ -16,6 +16,24 @@ def read_text(value: str, what: str) -> str:
     return read_arg(value, what, stdin=True)
 
 
+def read_blob_arg(value: str, what: str) -> bytes:
+    """A blob parameter as aws-cli v2 takes it: base64 text, or ``fileb://path`` for the file's bytes (``file://``
+    holds the base64 text)."""
+    import base64
+    import binascii
+
+    from awsmon.inputs import read_arg_bytes
+
+    if value.startswith("fileb://"):
+        return read_arg_bytes(value, what) or b""
+    text = read_text(value, what).strip() if value.startswith("file://") else value
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"invalid {what} {value[:40]!r}: expected base64 (aws-cli v2's blob format) or "
+                         "fileb://path") from None
+
+
 def read_json(value: str, what: str) -> Any:
     from awsmon.inputs import loads_json
 

@@ -553,10 +553,11 @@ def list_subscriptions(ctx: AppContext, topic: str | None) -> dict[str, Any]:
 
 def publish(ctx: AppContext, topic: str, message: str, subject: str | None, message_attributes: str | None = None,
             message_group_id: str | None = None, message_deduplication_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    from awsmon.inputs import read_arg
     from awsmon.services.sqs import parse_message_attributes
 
-    return dict(ctx.client("sns").publish(**compact(
-        TopicArn=_topic_arn(ctx, topic), Message=message, Subject=subject,
+    return dict(ctx.client("sns").publish(**compact(  # file:// as aws-cli reads it: the file's text is the message
+        TopicArn=_topic_arn(ctx, topic), Message=read_arg(message, "--message"), Subject=subject,
         MessageAttributes=parse_message_attributes(message_attributes), MessageGroupId=message_group_id,
         MessageDeduplicationId=message_deduplication_id)))  # fmt: skip
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from awsmon.context import AppContext
-from awsmon.errors import UsageError
 from awsmon.services import compact
+from awsmon.services._input import read_blob_arg
 
 
 def _client(ctx: AppContext) -> Any:
@@ -38,11 +36,8 @@ def list_delivery_streams(ctx: AppContext) -> dict[str, Any]:
 
 
 def put_record(ctx: AppContext, name: str, data: str) -> dict[str, Any]:
-    """``--record Data=<base64>`` as aws-cli v2 takes blobs."""
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise UsageError(f"invalid record data {data[:40]!r}: expected base64 (aws-cli v2's blob format)") from None
+    """``--record Data=<base64>`` as aws-cli v2 takes blobs (or fileb://path)."""
+    raw = read_blob_arg(data, "record data")
     return dict(_client(ctx).put_record(DeliveryStreamName=name, Record={"Data": raw}))
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from awsmon.context import AppContext
-from awsmon.errors import UsageError
 from awsmon.services import compact
+from awsmon.services._input import read_blob_arg
 
 
 def _client(ctx: AppContext) -> Any:
@@ -51,11 +49,8 @@ def delete_stream(ctx: AppContext, stream: str) -> dict[str, Any]:
 
 def put_record(ctx: AppContext, stream: str, data: str, partition_key: str,
                explicit_hash_key: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """``--data`` is base64 as aws-cli v2 takes blobs (cli_binary_format base64)."""
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise UsageError(f"invalid --data {data[:40]!r}: expected base64 (aws-cli v2's blob format)") from None
+    """``--data`` is base64 as aws-cli v2 takes blobs (cli_binary_format base64), or fileb://path."""
+    raw = read_blob_arg(data, "--data")
     return dict(_client(ctx).put_record(**_stream(stream), Data=raw, PartitionKey=partition_key,
                                         **compact(ExplicitHashKey=explicit_hash_key)))  # fmt: skip
 

@@ -88,7 +88,10 @@ def set_queue_attributes(ctx: AppContext, queue: str, attributes: str) -> dict[s
 
 def send_message(ctx: AppContext, queue: str, body: str, *, delay: int | None = None, attributes: str | None = None,
                  group_id: str | None = None, dedup_id: str | None = None) -> dict[str, Any]:  # fmt: skip
-    params = compact(QueueUrl=queue_url(ctx, queue), MessageBody=body, DelaySeconds=delay,
+    from awsmon.inputs import read_arg
+
+    # aws-cli reads file:// for every text parameter: the file's text is the message, never its URL
+    params = compact(QueueUrl=queue_url(ctx, queue), MessageBody=read_arg(body, "--message-body"), DelaySeconds=delay,
                      MessageAttributes=parse_message_attributes(attributes), MessageGroupId=group_id,
                      MessageDeduplicationId=dedup_id)  # fmt: skip
     return dict(_client(ctx).send_message(**params))

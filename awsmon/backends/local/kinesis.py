@@ -27,6 +27,8 @@ _NAME_RE = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
 MAX_HASH = (1 << 128) - 1
 MAX_RECORD_BYTES = 1_048_576
 ITERATOR_TTL_MS = 300_000
+# Kinesis Data Streams quota "shards per account": 500 in us-east-1, us-west-2 and eu-west-1, 200 elsewhere
+_SHARD_QUOTA_500 = ("us-east-1", "us-west-2", "eu-west-1")
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 
 
@@ -112,11 +114,24 @@ class LocalKinesis(LocalService):
         if self.conn.execute("SELECT 1 FROM kinesis_streams WHERE region = ? AND name = ?",
                              (self.region, name)).fetchone():  # fmt: skip
             raise ServiceError("ResourceInUseException", f"Stream {name} under account {self.account_id} already exists.")
+        self._check_shard_quota(count)
         self.conn.execute(
             "INSERT INTO kinesis_streams (region, name, shard_count, mode, created_ms) VALUES (?,?,?,?,?)",
             (self.region, name, count, mode, _ms(self.now())),
         )
         return {}
+
+    def _check_shard_quota(self, more: int) -> None:
+        limit = 500 if self.region in _SHARD_QUOTA_500 else 200
+        have = self.conn.execute("SELECT COALESCE(SUM(shard_count), 0) FROM kinesis_streams WHERE region = ?",
+                                 (self.region,)).fetchone()[0]  # fmt: skip
+        if have + more > limit:
+            raise ServiceError("LimitExceededException",
+                               f"This request would exceed the shard limit for the account {self.account_id} in "
+                               f"{self.region}. Current shard count for the account: {have}. Limit: {limit}. Number "
+                               f"of additional shards that would have resulted from this request: {more}. Refer to "
+                               "the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/"
+                               "aws_service_limits.html) for current limits and how to request higher limits.")
 
     @api("DeleteStream")
     def delete_stream(self, *, StreamName: str | None = None, StreamARN: str | None = None,
@@ -196,7 +211,9 @@ class LocalKinesis(LocalService):
             raise validation("java.nio.HeapByteBuffer", "data",
                              f"Member must have length less than or equal to {MAX_RECORD_BYTES}")  # fmt: skip
         if not isinstance(PartitionKey, str) or not 1 <= len(PartitionKey) <= 256:
-            raise validation(PartitionKey, "partitionKey", "Member must have length less than or equal to 256")
+            bound = "greater than or equal to 1" if isinstance(PartitionKey, str) and not PartitionKey else \
+                "less than or equal to 256"  # fmt: skip
+            raise validation(PartitionKey, "partitionKey", f"Member must have length {bound}")
         if ExplicitHashKey is not None and (not re.fullmatch(r"0|[1-9]\d{0,38}", str(ExplicitHashKey))
                                             or int(ExplicitHashKey) > MAX_HASH):  # fmt: skip
             raise invalid(f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, {MAX_HASH}]. "
