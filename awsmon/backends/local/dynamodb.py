@@ -68,6 +68,65 @@ def _restore(value: Any) -> Any:
     return value
 
 
+def _invalid(text: str) -> ServiceError:
+    return ServiceError("ValidationException", text)
+
+
+MAX_DEPTH = 32  # DynamoDB: nested attributes up to 32 levels deep
+_SET_WORDS = {"SS": "An string set  may not be empty", "NS": "An number set  may not be empty",
+              "BS": "Binary sets should not be empty"}  # AWS's words (sic)
+
+
+def _check_value(name: str, value: Any, depth: int) -> None:
+    """One AttributeValue as DynamoDB checks it before storing anything: one known type, numbers DynamoDB can hold,
+    non-empty sets without duplicates, NULL only true, at most 32 levels of maps and lists."""
+    if depth > MAX_DEPTH:
+        raise _invalid("Nesting Levels have exceeded supported limits")
+    if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in _TYPES:
+        raise _invalid(f"Supplied AttributeValue is empty, must contain exactly one of the supported datatypes "
+                       f"(attribute {name})")  # fmt: skip
+    kind, v = next(iter(value.items()))
+    if kind == "N":
+        _check_number(v)
+    elif kind in _SET_WORDS:
+        if not isinstance(v, list) or not v:
+            raise _invalid(f"One or more parameter values were invalid: {_SET_WORDS[kind]}")
+        if kind == "NS":
+            for n in v:
+                _check_number(n)
+        if len({json.dumps(_jsonable(x), sort_keys=True) for x in v}) != len(v):
+            raise _invalid(f"One or more parameter values were invalid: Input collection [{', '.join(map(str, v))}] "
+                           "contains duplicates.")  # fmt: skip
+    elif kind == "NULL" and v is not True:
+        raise _invalid("One or more parameter values were invalid: Null attribute value types must have the value of "
+                       "true")  # fmt: skip
+    elif kind == "M" and isinstance(v, Mapping):
+        for k, sub in v.items():
+            _check_value(k, sub, depth + 1)
+    elif kind == "L" and isinstance(v, list):
+        for sub in v:
+            _check_value(name, sub, depth + 1)
+
+
+def _check_number(text: Any) -> None:
+    """DynamoDB's numbers: up to 38 significant digits, magnitudes 1E-130 to 9.9999999999999999999999999999999999999E+125."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        d = Decimal(str(text).strip())
+    except InvalidOperation:
+        d = Decimal("NaN")
+    if not d.is_finite():
+        raise _invalid(f"The parameter cannot be converted to a numeric value: {text}")
+    if d != 0 and d.adjusted() > 125:
+        raise _invalid("Number overflow. Attempting to store a number with magnitude larger than supported range")
+    if d != 0 and d.adjusted() < -130:
+        raise _invalid("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+    digits = "".join(map(str, d.as_tuple().digits)).strip("0")  # not normalize(): it rounds to 28 digits
+    if len(digits) > 38:
+        raise _invalid("Attempting to store more than 38 significant digits in a Number")
+
+
 def _not_found() -> ServiceError:
     return ServiceError("ResourceNotFoundException", "Requested resource not found")
 
@@ -223,6 +282,9 @@ class LocalDynamoDB(LocalService):
                                    f"{name} in the item" if not exact else "The provided key element does not match "
                                    "the schema")  # fmt: skip
             actual = next(iter(value))
+            if actual in ("S", "B") and value[actual] in ("", b""):
+                raise _invalid("One or more parameter values are not valid. The AttributeValue for a key attribute "
+                               f"cannot contain an empty {'string' if actual == 'S' else 'binary'} value. Key: {name}")
             if actual != types[name]:
                 raise ServiceError("ValidationException", f"One or more parameter values were invalid: Type mismatch "
                                    f"for key {name} expected: {types[name]} actual: {actual}" if not exact else
@@ -235,9 +297,7 @@ class LocalDynamoDB(LocalService):
     @staticmethod
     def _check_values(item: Mapping[str, Any]) -> None:
         for name, value in item.items():
-            if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in _TYPES:
-                raise ServiceError("ValidationException", "Supplied AttributeValue is empty, must contain exactly one "
-                                   f"of the supported datatypes (attribute {name})")  # fmt: skip
+            _check_value(name, value, 1)
 
     @api("PutItem", category="Data")
     def put_item(self, *, TableName: str, Item: dict[str, Any], ReturnValues: str | None = None, **kw: Any) -> dict[str, Any]:
