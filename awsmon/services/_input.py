@@ -79,6 +79,16 @@ class _Shorthand:
         self.i += 1
         return name
 
+    def unique_key(self, seen: dict[str, Any]) -> str:
+        """A key not given before: aws-cli refuses a second ``Value=`` (the first would be silently lost), which is
+        often a ``,`` typed where a space separates two values (``Key=a,Value=b,Key=c,Value=d``)."""
+        at = self.i
+        name = self.key()
+        if name in seen:
+            self.i = at
+            raise self.fail(f'second instance of key "{name}" (often a "," where a space was meant)')
+        return name
+
     def looks_like_key(self) -> bool:
         """After a comma: does a ``key=`` follow (a new pair) rather than another csv value?"""
         j = self.i
@@ -147,7 +157,7 @@ class _Shorthand:
         out: dict[str, Any] = {}
 
         def member() -> None:
-            name = self.key()
+            name = self.unique_key(out)
             out[name] = self.value(",}")
 
         self.bracketed("}", member)
@@ -156,7 +166,7 @@ class _Shorthand:
     def parameter(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         while True:
-            name = self.key()
+            name = self.unique_key(out)
             first = self.value(",")
             values = [first]
             while self.peek() == ",":

@@ -88,7 +88,13 @@ def _document(text: Any, what: str = "policy") -> str:
 
 
 def _tags(value: Any) -> list[dict[str, str]]:
-    return [{"Key": str(t["Key"]), "Value": str(t.get("Value", ""))} for t in value or []]
+    tags = [{"Key": str(t["Key"]), "Value": str(t.get("Value", ""))} for t in value or []]
+    if len(tags) > 50:  # botocore's model: at most 50 tags
+        raise ServiceError("ValidationError", f"1 validation error detected: Value '{tags}' at 'tags' failed to "
+                           "satisfy constraint: Member must have length less than or equal to 50")  # fmt: skip
+    if len({t["Key"].lower() for t in tags}) != len(tags):
+        raise ServiceError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    return tags
 
 
 class LocalIAM(LocalService):
