@@ -213,8 +213,11 @@ def put_public_access_block(ctx: AppContext, *, bucket: str, configuration: str)
     unknown = set(cfg) - set(known)
     if unknown:
         raise UsageError(f"--public-access-block-configuration: unknown key(s) {', '.join(sorted(unknown))}")
-    return ctx.client("s3").put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        k: bool(v) for k, v in cfg.items()})  # fmt: skip
+    for k, v in cfg.items():  # botocore's check: bool("maybe") and bool("false") would both block
+        if not isinstance(v, bool):
+            raise UsageError(f"Invalid type for parameter PublicAccessBlockConfiguration.{k}, value: {v}, type: "
+                             f"{type(v).__name__}, valid types: true, false")  # fmt: skip
+    return ctx.client("s3").put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=cfg)
 
 
 def get_public_access_block(ctx: AppContext, *, bucket: str) -> dict[str, Any]:

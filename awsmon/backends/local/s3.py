@@ -118,6 +118,34 @@ def policy_is_public(text: str | None) -> bool:
     return False
 
 
+
+def _check_statements(statements: Any, bucket: str) -> None:
+    """What S3 checks of each statement before storing a bucket policy (its MalformedPolicy texts): the effect, a
+    principal, actions of S3 and resources of this bucket."""
+    import fnmatch
+
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(st, dict):
+            raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+        if st.get("Effect") not in ("Allow", "Deny"):
+            raise ServiceError("MalformedPolicy", f"Invalid effect: {st.get('Effect')}")
+        if "Principal" not in st and "NotPrincipal" not in st:
+            raise ServiceError("MalformedPolicy", "Missing required field Principal")
+        actions = st.get("Action", st.get("NotAction"))
+        if actions is None:
+            raise ServiceError("MalformedPolicy", "Missing required field Action")
+        for a in actions if isinstance(actions, list) else [actions]:
+            if not isinstance(a, str) or not (a == "*" or a.lower().startswith("s3:")):
+                raise ServiceError("MalformedPolicy", "Policy has invalid action")
+        resources = st.get("Resource", st.get("NotResource"))
+        if resources is None:
+            raise ServiceError("MalformedPolicy", "Missing required field Resource")
+        for r in resources if isinstance(resources, list) else [resources]:
+            name = r[len("arn:aws:s3:::"):].split("/", 1)[0] if isinstance(r, str) and r.startswith("arn:aws:s3:::") \
+                else None  # fmt: skip
+            if name is None or not (name == bucket or fnmatch.fnmatchcase(bucket, name)):
+                raise ServiceError("MalformedPolicy", "Policy has invalid resource")
+
 class LocalS3(LocalService):
     service_name = "s3"
     event_source = "s3.amazonaws.com"
@@ -296,6 +324,9 @@ class LocalS3(LocalService):
     def put_public_access_block(self, *, Bucket: str, PublicAccessBlockConfiguration: dict[str, Any],
                                 **kw: Any) -> dict[str, Any]:  # fmt: skip
         self._row(Bucket, create=True)
+        if not all(isinstance(v, bool) for v in PublicAccessBlockConfiguration.values()):  # "maybe" is not true
+            raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
+                               "our published schema")  # fmt: skip
         cfg = {k: bool(PublicAccessBlockConfiguration.get(k, False)) for k in DEFAULT_PAB}
         self.conn.execute("UPDATE s3_buckets SET public_access_block = ? WHERE name = ?", (json.dumps(cfg), Bucket))
         return {}
@@ -352,6 +383,7 @@ class LocalS3(LocalService):
             raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
         if not doc.get("Statement"):
             raise ServiceError("MalformedPolicy", "Missing required field Statement")
+        _check_statements(doc["Statement"], Bucket)
         pab = json.loads(row["public_access_block"]) if row["public_access_block"] else {}
         if pab.get("BlockPublicPolicy") and policy_is_public(text):
             raise ServiceError("AccessDenied", "Access Denied", status=403)
