@@ -44,8 +44,8 @@ def run_query(
     start = start or end - DEFAULT_SPAN
     if start > end:
         raise UsageError("--start-time is after --end-time")
-    if not 0 < max_wait < float("inf"):  # NaN too: it compares false with everything
-        raise UsageError("--max-wait must be a positive number of seconds")
+    if not 0 <= max_wait < float("inf"):  # NaN too: it compares false with everything (0: look once, then stop)
+        raise UsageError("--max-wait must be a number of seconds, 0 or more")
     client = ctx.client("logs")
     params: dict[str, Any] = {"logGroupNames": groups, "startTime": _epoch_s(start), "endTime": _epoch_s(end),
                               "queryString": query_string}  # fmt: skip
