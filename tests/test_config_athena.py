@@ -246,3 +246,13 @@ def test_channel_key_prefix(pinned: Cli) -> None:
                     "--add-partitions").stdout  # fmt: skip
     assert "LOCATION 's3://config-bucket/org/config/AWSLogs/'" in ddl
     assert f"LOCATION 's3://config-bucket/org/config/AWSLogs/{ACCT}/Config/us-east-1/2026/11/20/ConfigSnapshot/'" in ddl
+
+
+def test_queries_read_only_the_table_and_path_must_be_a_folder(pinned: Cli) -> None:
+    _setup(pinned)
+    res = pinned("config", "query", "SELECT * FROM read_text('/etc/hostname')")
+    assert res.exit_code == 2 and "FUNCTION_NOT_FOUND: Table function 'read_text' not registered" in res.stderr
+    res = pinned("config", "query", "SELECT 1", "--path", "")
+    assert res.exit_code == 2 and "--path : no such folder" in res.stderr
+    res = pinned("config", "query", "SELECT 1", "--max-wait", "nan")
+    assert res.exit_code == 2 and "--max-wait must be a positive number of seconds" in res.stderr

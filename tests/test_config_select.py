@@ -126,3 +126,41 @@ def test_select_resource_config_command(pinned: Cli) -> None:
     assert res.exit_code == 2 and "InvalidExpressionException: Invalid query: SelectResourceConfig queries have no FROM" in res.stderr
     assert json.loads(pinned("config", "select-resource-config", "SELECT COUNT(*) WHERE resourceId = 'none'", "-o",
                              "json").stdout)["Results"] == [{"COUNT(*)": 0}]  # fmt: skip
+
+
+# -- outside probe ----------------------------------------------------------------------------------------------------
+def _like_by_regex(value: str, pattern: str) -> bool:
+    import re
+
+    rx = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, value, re.DOTALL | re.IGNORECASE) is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abA%_", max_size=8), st.text(alphabet="ab%_A", max_size=7))
+def test_like_agrees_with_its_regex(value: str, pattern: str) -> None:
+    from awsmon.engines.config_select import _like
+
+    assert _like(value, pattern) == _like_by_regex(value, pattern)
+
+
+def test_like_takes_linear_time() -> None:
+    """40 '%' before an 'a' made the regex backtrack for minutes on a 100,000-character value that does not match."""
+    import time
+
+    items = [{"resourceId": "x" * 100_000, "resourceType": "AWS::S3::Bucket"}]
+    t0 = time.process_time()
+    assert _q("SELECT resourceId WHERE resourceId LIKE '" + "%" * 40 + "a'", items) == []
+    assert _q("SELECT COUNT(*) WHERE resourceId LIKE '%x%x%x%x%x%x%x%x%x%x%y'", items) == [{"COUNT(*)": 0}]
+    assert time.process_time() - t0 < 2
+
+
+def test_select_limits_and_aggregator_names(pinned: Cli) -> None:
+    res = pinned("config", "select-resource-config", "SELECT resourceId", "--limit", "-1")
+    assert res.exit_code == 2 and ("InvalidLimitException: Value '-1' at 'limit' failed to satisfy constraint: Member "
+                                   "must have value greater than or equal to 0") in res.stderr  # fmt: skip
+    # an empty aggregator name was the account's own SelectResourceConfig (exit 0)
+    res = pinned("config", "select-aggregate-resource-config", "SELECT resourceId", "--configuration-aggregator-name", "")
+    assert res.exit_code == 2 and ("ValidationException: 1 validation error detected: Value '' at "
+                                   "'configurationAggregatorName' failed to satisfy constraint: Member must have length "
+                                   "greater than or equal to 1") in res.stderr  # fmt: skip

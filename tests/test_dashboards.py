@@ -182,3 +182,13 @@ def test_watch_redraws_until_ctrl_c(pinned: Cli, monkeypatch: pytest.MonkeyPatch
     assert res.exit_code == 130 and '<meta http-equiv="refresh" content="7">' in page.read_text()
     assert pinned("dashboards", "show", "full", "--watch", "--interval", "0").exit_code == 2
     assert pinned("dashboards", "show", "nope").exit_code == 1
+
+
+def test_body_files_go_through_the_one_reader(pinned: Cli, tmp_path: Path) -> None:
+    """A non-UTF-8 or unreadable --dashboard-body file was "unexpected UnicodeDecodeError" (exit 1)."""
+    bad = tmp_path / "body.json"
+    bad.write_bytes(b'{"widgets": []}\xff')
+    for value, words in ((f"file://{bad}", "not UTF-8 text (byte 0xff at offset 15)"), (f"file://{tmp_path}", "Is a directory")):
+        res = pinned("dashboards", "put-dashboard", "--dashboard-name", "ops", "--dashboard-body", value)
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
+    assert pinned.json("dashboards", "list-dashboards")["DashboardEntries"] == []

@@ -334,3 +334,28 @@ def test_filter_wildcards_escapes_and_numbers(pinned: Cli) -> None:
     assert _ids_where(pinned, "describe-instances", "Name=instance-state-code,Values=16") == [iid]
     assert _ids_where(pinned, "describe-security-groups", "Name=ip-permission.protocol,Values=-1") == ["default"]
     assert _ids_where(pinned, "describe-security-groups", "Name=egress.ip-permission.cidr,Values=0.0.0.0/0") == ["default"]
+
+
+# -- outside probe (issue 15's rule on the resource groups) --------------------------------------------------------
+@pytest.mark.parametrize(("name", "description", "words"), [
+    ("a\x01b", "d", "Invalid value 'a\\x01b' for GroupName. Valid characters: a-z, A-Z, 0-9, spaces, and "),
+    ("a<b", "d", "Invalid value 'a<b' for GroupName"),
+    ("ok", "caf\u00e9", "Value (caf\u00e9) for parameter GroupDescription is invalid. Character sets beyond ASCII"),
+])  # fmt: skip
+def test_security_group_text_is_ascii_of_aws_set(pinned: Cli, name: str, description: str, words: str) -> None:
+    res = pinned("ec2", "create-security-group", "--group-name", name, "--description", description)
+    assert res.exit_code == 2 and f"InvalidParameterValue: {words}" in res.stderr, res.stderr
+    groups = pinned.json("ec2", "describe-security-groups")["SecurityGroups"]
+    assert [g["GroupName"] for g in groups] == ["default"]  # nothing stored
+
+
+def test_security_group_names_with_aws_punctuation_are_kept(pinned: Cli) -> None:
+    name = "web (prod) #1: a/b._-@[]+=&;{}!$*,"
+    gid = pinned.json("ec2", "create-security-group", "--group-name", name, "--description", "ok: 10.0.0.0/8")["GroupId"]
+    assert pinned.json("ec2", "describe-security-groups", "--group-ids", gid)["SecurityGroups"][0]["GroupName"] == name
+
+
+def test_instance_limit_exceeded_exits_2(pinned: Cli) -> None:
+    res = pinned("ec2", "run-instances", "--image-id", AMI, "--count", "21")
+    assert res.exit_code == 2 and "InstanceLimitExceeded" in res.stderr
+    assert pinned.json("ec2", "describe-instances")["Reservations"] == []

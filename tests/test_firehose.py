@@ -106,3 +106,15 @@ def test_bad_delivery_streams_store_nothing(pinned: Cli) -> None:
     assert pinned.json("firehose", "list-delivery-streams")["DeliveryStreamNames"] == []
     missing = pinned("firehose", "put-record", "--delivery-stream-name", "nope", "--record", "Data=aGk=")
     assert missing.exit_code == 1 and "ResourceNotFoundException" in missing.stderr
+
+
+def test_record_data_from_a_fileb_file(pinned: Cli, tmp_path: Path) -> None:
+    """aws-cli v2 takes a blob as base64 or fileb://path; fileb:// was refused as bad base64."""
+    _create(pinned)
+    blob = tmp_path / "rec.bin"
+    blob.write_bytes(b"\x00\xffraw bytes\n")
+    pinned.ok("firehose", "put-record", "--delivery-stream-name", "logs", "--record", f"Data=fileb://{blob}")
+    res = pinned("firehose", "put-record", "--delivery-stream-name", "logs", "--record", "Data=not base64!")
+    assert res.exit_code == 2 and "expected base64 (aws-cli v2's blob format) or fileb://path" in res.stderr
+    res = pinned("firehose", "put-record", "--delivery-stream-name", "logs", "--record", f"fileb://{tmp_path}/missing")
+    assert res.exit_code == 2 and "No such file or directory" in res.stderr

@@ -113,3 +113,47 @@ def test_delete_table_api_call_reaches_an_eventbridge_rule(pinned: Cli) -> None:
     pinned.ok("account", "clock", "advance", "2m")
     (d,) = pinned.json("rules", "deliveries", "--rule", "ddb-delete")["Deliveries"]
     assert d["Status"] == "Delivered" and json.loads(d["Input"])["detail"]["requestParameters"]["tableName"] == "orders"
+
+
+# -- outside probe (issue 15's rule on the resource groups) --------------------------------------------------------
+BAD_ITEMS = [
+    ('{"id": {"S": ""}}', "The AttributeValue for a key attribute cannot contain an empty string value. Key: id"),
+    ('{"id": {"S": "a"}, "n": {"N": "1e400"}}', "Number overflow. Attempting to store a number with magnitude larger"),
+    ('{"id": {"S": "a"}, "n": {"N": "1e-131"}}', "Number underflow."),
+    ('{"id": {"S": "a"}, "n": {"N": "NaN"}}', "The parameter cannot be converted to a numeric value: NaN"),
+    ('{"id": {"S": "a"}, "n": {"N": "1234567890123456789012345678901234567890"}}', "more than 38 significant digits"),
+    ('{"id": {"S": "a"}, "s": {"SS": []}}', "An string set  may not be empty"),
+    ('{"id": {"S": "a"}, "s": {"NS": ["1", "x"]}}', "cannot be converted to a numeric value: x"),
+    ('{"id": {"S": "a"}, "s": {"SS": ["a", "a"]}}', "Input collection [a, a] contains duplicates."),
+    ('{"id": {"S": "a"}, "l": {"L": [{"M": {"x": {"NULL": false}}}]}}', "Null attribute value types must have the value of true"),
+    ('{"id": {"S": "a"}, "d": ' + '{"M": {"x": ' * 33 + '{"S": "y"}' + "}}" * 33 + "}", "Nesting Levels have exceeded"),
+]  # fmt: skip
+
+
+def test_items_dynamodb_refuses_store_nothing(pinned: Cli) -> None:
+    pinned.ok("dynamodb", "create-table", "--table-name", "probe", "--attribute-definitions", "AttributeName=id,AttributeType=S",
+              "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")  # fmt: skip
+    for item, words in BAD_ITEMS:
+        res = pinned("dynamodb", "put-item", "--table-name", "probe", "--item", item)
+        assert res.exit_code == 2 and "ValidationException" in res.stderr and words in res.stderr, (item, res.stderr)
+    assert pinned.json("dynamodb", "describe-table", "--table-name", "probe")["Table"]["ItemCount"] == 0
+    res = pinned("dynamodb", "get-item", "--table-name", "probe", "--key", '{"id": {"S": ""}}')
+    assert res.exit_code == 2 and "cannot contain an empty string value. Key: id" in res.stderr
+    good = ('{"id": {"S": "a"}, "n": {"N": "-1.5E+10"}, "s": {"NS": ["1", "2"]}, "z": {"N": "0"}, "b": {"NULL": true}, '
+            '"big": {"N": "12345678901234567890123456789012345678000"}}')  # 38 significant digits
+    pinned.ok("dynamodb", "put-item", "--table-name", "probe", "--item", good)
+
+
+def test_iam_tags_and_shorthand_keys(pinned: Cli) -> None:
+    res = pinned("iam", "create-user", "--user-name", "tagged", "--tags", "Key=a,Value=b", "Key=A,Value=c")
+    assert res.exit_code == 2 and "InvalidInput: Duplicate tag keys found. Please note that Tag keys are case insensitive." in res.stderr
+    many = [f"Key=k{i},Value=v" for i in range(51)]
+    res = pinned("iam", "create-user", "--user-name", "tagged", "--tags", *many)
+    assert res.exit_code == 2 and "Member must have length less than or equal to 50" in res.stderr
+    # a ',' where a space was meant gave a second Value: aws-cli refuses it, the first tag's value was silently lost
+    for value in ("Key=a,Value=b,Key=c,Value=d", "Key=a,Value=b Key=c,Value=d"):
+        res = pinned("iam", "create-user", "--user-name", "tagged", "--tags", value)
+        assert res.exit_code == 2 and "second instance of key" in res.stderr, res.stderr
+    assert pinned.json("iam", "list-users")["Users"] == []
+    assert pinned.json("iam", "create-user", "--user-name", "tagged", "--tags", *many[:50])["User"]["Tags"][49] == {
+        "Key": "k49", "Value": "v"}  # fmt: skip

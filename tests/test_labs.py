@@ -43,6 +43,8 @@ def test_list(cli: Any) -> None:
 def test_unknown_lab(cli: Any) -> None:
     res = cli("demo", "--lab", "nope")
     assert res.exit_code == 2 and "unknown lab 'nope'" in res.stderr
+    res = cli("demo", "--lab", "")  # was the demo itself, built silently (exit 0)
+    assert res.exit_code == 2 and "unknown lab ''" in res.stderr and not res.stdout
 
 
 def test_ec2_stopped_sns(cli: Any, tmp_path: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -201,3 +202,23 @@ def test_json_prefilter_agrees_with_the_evaluator(pinned: Cli, pushed: str, pyth
     a = pinned.json("logs", "query", "--group", G, "--query-string", f"filter {pushed} | fields @message")
     b = pinned.json("logs", "query", "--group", G, "--query-string", f"filter {python} | fields @message")
     assert a["results"] == b["results"]
+
+
+# -- outside probe ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_max_wait_must_be_a_number_of_seconds(loaded: Cli, value: str) -> None:
+    res = loaded("logs", "query", "--log-group-name", G, "--query-string", "fields @message", "--max-wait", value)
+    assert res.exit_code == 2 and "--max-wait must be a number of seconds, 0 or more" in res.stderr
+
+
+def test_query_file_goes_through_the_one_reader(loaded: Cli, tmp_path: Path) -> None:
+    """A non-UTF-8 --query-file was "unexpected UnicodeDecodeError" (exit 1)."""
+    bad = tmp_path / "q.txt"
+    bad.write_bytes(b"fields @message\xff")
+    res = loaded("logs", "query", "--log-group-name", G, "--query-file", str(bad))
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "not UTF-8 text (byte 0xff at offset 15)" in res.stderr
+    good = tmp_path / "good.txt"
+    good.write_text("stats count(*) as n")
+    assert loaded.json("logs", "query", "--log-group-name", G, "--query-file", str(good))["results"]
+    res = loaded("logs", "query", "--log-group-name", G, "--query-string", "fields @message | limit 99999999999999999999")
+    assert res.exit_code == 2 and "MalformedQueryException" in res.stderr

@@ -192,3 +192,65 @@ def test_trail_bucket_is_a_bucket(pinned: Cli) -> None:
     res = pinned("s3", "mb", "s3://shared-bucket")
     assert res.exit_code == 2 and "BucketAlreadyOwnedByYou" in res.stderr
     assert pinned.json("s3", "get-public-access-block", "--bucket", "shared-bucket")["PublicAccessBlockConfiguration"]
+
+
+# -- outside probe (issue 15's rule on the resource groups) --------------------------------------------------------
+def test_bucket_policies_are_checked_as_s3_checks_them(pinned: Cli) -> None:
+    pinned.ok("s3", "mb", "s3://policy-bucket")
+
+    def policy(**statement: Any) -> str:
+        base = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::policy-bucket/*"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [{**base, **statement}]})
+
+    for statement, words in (({"Resource": "arn:aws:s3:::other-bucket/*"}, "Policy has invalid resource"),
+                             ({"Resource": "*"}, "Policy has invalid resource"),
+                             ({"Action": "bogus:Thing"}, "Policy has invalid action"),
+                             ({"Effect": "Maybe"}, "Invalid effect: Maybe")):  # fmt: skip
+        res = pinned("s3", "put-bucket-policy", "--bucket", "policy-bucket", "--policy", policy(**statement))
+        assert res.exit_code == 2 and f"MalformedPolicy: {words}" in res.stderr, (statement, res.stderr)
+    res = pinned("s3", "get-bucket-policy", "--bucket", "policy-bucket")
+    assert res.exit_code == 1 and "NoSuchBucketPolicy" in res.stderr  # nothing was stored
+    pinned.ok("s3", "put-bucket-policy", "--bucket", "policy-bucket", "--policy", policy(
+        Effect="Deny", Principal={"AWS": "*"}, Action=["s3:GetObject", "s3:PutObject"],
+        Resource=["arn:aws:s3:::policy-bucket", "arn:aws:s3:::policy-bucket/*"],
+        Condition={"Bool": {"aws:SecureTransport": "false"}}))  # fmt: skip
+
+
+def test_public_access_block_values_are_booleans(pinned: Cli) -> None:
+    pinned.ok("s3", "mb", "s3://pab-bucket")
+    pinned.ok("s3", "put-public-access-block", "--bucket", "pab-bucket", "--public-access-block-configuration", OPEN_PAB)
+    for value in ("BlockPublicAcls=maybe", '{"BlockPublicAcls": "false"}'):  # bool("false") would block
+        res = pinned("s3", "put-public-access-block", "--bucket", "pab-bucket", "--public-access-block-configuration", value)
+        assert res.exit_code == 2 and "Invalid type for parameter PublicAccessBlockConfiguration.BlockPublicAcls" in res.stderr
+    pab = pinned.json("s3", "get-public-access-block", "--bucket", "pab-bucket")["PublicAccessBlockConfiguration"]
+    assert not any(pab.values())
+
+
+def test_too_long_key_exits_2(pinned: Cli, tmp_path: Path) -> None:
+    pinned.ok("s3", "mb", "s3://long-key-bucket")
+    (tmp_path / "f").write_text("x")
+    res = pinned("s3", "cp", str(tmp_path / "f"), "s3://long-key-bucket/" + "k" * 1100)
+    assert res.exit_code == 2 and "KeyTooLongError" in res.stderr
+
+
+def test_download_refuses_keys_outside_the_target(moto_env: dict[str, str], cli: Cli, tmp_path: Path) -> None:
+    """Keys S3 accepts (moto too) but that name no file below the target folder: nothing is written anywhere."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_env["AWSMON_ENDPOINT_URL"])
+    s3.create_bucket(Bucket="escape-bucket")
+    target = tmp_path / "deep" / "target"
+    target.mkdir(parents=True)
+    for bad in ("p/../../escaped", "p//abs/escaped", "p/.."):
+        s3.put_object(Bucket="escape-bucket", Key="p/ok", Body=b"fine")
+        s3.put_object(Bucket="escape-bucket", Key=bad, Body=b"x")
+        res = cli("s3", "cp", "s3://escape-bucket/p/", str(target), "--recursive", env=moto_env)
+        assert res.exit_code == 2 and "references a parent directory" in res.stderr, (bad, res.stderr)
+        assert not any(tmp_path.rglob("escaped")) and not (target / "ok").exists()  # nothing written
+        s3.delete_object(Bucket="escape-bucket", Key=bad)
+    s3.put_object(Bucket="escape-bucket", Key="p/folder/", Body=b"")  # a console folder marker holds no file
+    cli.ok("s3", "cp", "s3://escape-bucket/p/", str(target), "--recursive", env=moto_env)
+    assert (target / "ok").read_bytes() == b"fine" and not (target / "folder").exists()
+    s3.put_object(Bucket="escape-bucket", Key="q/..", Body=b"x")
+    res = cli("s3", "cp", "s3://escape-bucket/q/..", str(target) + "/", env=moto_env)
+    assert res.exit_code == 2 and "references a parent directory" in res.stderr

@@ -165,3 +165,17 @@ def test_file_endpoint_files_are_private(pinned: Cli, tmp_path: Path) -> None:
     outbox = tmp_path / "home" / "outbox"
     assert outbox.stat().st_mode & 0o777 == 0o700
     assert (outbox / "alerts.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_publish_message_from_a_file(pinned: Cli, tmp_path: Path) -> None:
+    """aws-cli reads file:// for --message: the URL itself was published."""
+    topic = pinned.json("sns", "create-topic", "--name", "from-file")["TopicArn"]
+    queue = pinned.json("sqs", "create-queue", "--queue-name", "sink")["QueueUrl"]
+    pinned.ok("sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint",
+              "arn:aws:sqs:us-east-1:123456789012:sink", "--attributes", "RawMessageDelivery=true")  # fmt: skip
+    msg = tmp_path / "m.txt"
+    msg.write_text("from a file")
+    pinned.ok("sns", "publish", "--topic-arn", topic, "--message", f"file://{msg}")
+    assert [m["Body"] for m in pinned.json("sqs", "receive-message", "--queue-url", queue)["Messages"]] == ["from a file"]
+    res = pinned("sns", "publish", "--topic-arn", topic, "--message", f"file://{tmp_path}/missing.txt")
+    assert res.exit_code == 2 and "cannot read --message file" in res.stderr

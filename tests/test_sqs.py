@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,17 @@ def test_redrive_policy_checks(pinned: Cli) -> None:
     pinned.ok("sqs", "set-queue-attributes", "--queue-url", "src", "--attributes", json.dumps({"RedrivePolicy": ""}))
     attrs = pinned.json("sqs", "get-queue-attributes", "--queue-url", "src")["Attributes"]
     assert "RedrivePolicy" not in attrs
+
+
+def test_message_body_from_a_file(backend_cli: Cli, tmp_path: Any) -> None:
+    """aws-cli reads file:// for every text parameter: the URL itself was sent as the message."""
+    cli = backend_cli
+    url = cli.json("sqs", "create-queue", "--queue-name", "from-file")["QueueUrl"]
+    body = tmp_path / "m.json"
+    body.write_text('{"id": 1}\n')
+    sent = cli.json("sqs", "send-message", "--queue-url", url, "--message-body", f"file://{body}")
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b'{"id": 1}\n').hexdigest()
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\xff\xfe")
+    res = cli("sqs", "send-message", "--queue-url", url, "--message-body", f"file://{bad}")
+    assert res.exit_code == 2 and "cannot read --message-body file" in res.stderr and "not UTF-8" in res.stderr

@@ -572,3 +572,16 @@ def test_tags_and_state_conflicts(pinned: Cli, site: _Site) -> None:
     assert res.stderr.strip() == "awsmon: error: ConflictException: Canary is in a state that can't be deleted: RUNNING"
     res = pinned("synthetics", "start-canary", "--name", "t")
     assert "ConflictException: Canary is in a state that can't be started: RUNNING" in res.stderr
+
+
+@pytest.mark.parametrize("option", ["--schedule", "--code"])
+def test_empty_schedule_or_code_is_a_bad_value(pinned: Cli, option: str) -> None:
+    """An empty --schedule crashed create-canary ("unexpected AttributeError") and was "nothing to update" for
+    update-canary: an empty value is a bad value, not a missing option."""
+    base = ["synthetics", "create-canary", "--name", "empty", "--blueprint", "heartbeat", "--url", "https://example.com",
+            "--schedule", "rate(5 minutes)"]  # fmt: skip
+    res = pinned(*base, f"{option}=")
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and f"invalid {option} value ''" in res.stderr, res.stderr
+    assert pinned.json("synthetics", "describe-canaries")["Canaries"] == []
+    res = pinned("synthetics", "update-canary", "--name", "empty", f"{option}=")
+    assert res.exit_code == 2 and f"invalid {option} value ''" in res.stderr

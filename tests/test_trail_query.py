@@ -415,3 +415,39 @@ def test_engine_athena_needs_the_aws_backend(cli: Cli) -> None:
     assert res.exit_code == 2 and "--backend aws" in res.stderr
     res = cli("trail", "query", "SELECT 1", "--engine", "presto")
     assert res.exit_code == 2
+
+
+# -- outside probe ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("sql", "words"), [
+    ("SELECT * FROM read_text('/etc/hostname')", "FUNCTION_NOT_FOUND: Table function 'read_text' not registered"),
+    ("SELECT * FROM (SELECT * FROM read_csv('/etc/passwd'))", "Table function 'read_csv' not registered"),
+    ("SELECT (SELECT content FROM read_text('/etc/hostname')) AS c", "Table function 'read_text' not registered"),
+    ("SELECT * FROM cloudtrail_logs, LATERAL (SELECT * FROM read_parquet('/x.parquet'))", "'read_parquet' not registered"),
+    ('SELECT * FROM "/etc/hosts.csv"', "TABLE_NOT_FOUND: Table '/etc/hosts.csv' does not exist"),
+    ("SELECT * FROM information_schema.tables", "TABLE_NOT_FOUND"),
+    ("SELECT * FROM duckdb_settings()", "Table function 'duckdb_settings' not registered"),
+])  # fmt: skip
+def test_queries_read_only_the_table(history: Cli, sql: str, words: str) -> None:
+    """DuckDB's table functions and file-name tables read any file of the machine; Athena has only its tables."""
+    res = history("trail", "query", sql)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
+    assert not res.stdout
+
+
+def test_with_names_unnest_and_database_names_still_work(history: Cli) -> None:
+    assert _rows(history, "WITH d AS (SELECT eventname FROM cloudtrail_logs WHERE eventname = 'DeleteBucket') "
+                          "SELECT count(*) AS n FROM d") == [{"n": 6}]  # fmt: skip
+    assert _rows(history, "SELECT count(*) AS n FROM default.cloudtrail_logs CROSS JOIN UNNEST(resources) AS t(r)") \
+        == _rows(history, "SELECT count(*) AS n FROM cloudtrail_logs CROSS JOIN UNNEST(resources) AS t(r)")  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "-1", "0"])
+def test_max_wait_must_be_a_finite_positive_number(history: Cli, value: str) -> None:
+    res = history("trail", "query", "SELECT 1", "--max-wait", value)
+    assert res.exit_code == 2 and "--max-wait must be a positive number of seconds" in res.stderr
+
+
+def test_empty_path_is_no_folder(history: Cli) -> None:
+    """--path '' was the current folder (its *.json files queried as CloudTrail logs)."""
+    res = history("trail", "query", "SELECT 1", "--path", "")
+    assert res.exit_code == 2 and "--path : no such folder" in res.stderr

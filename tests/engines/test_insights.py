@@ -266,3 +266,25 @@ def test_json_prefilter_never_drops_a_match(doc: dict, field: str, op: str, lit:
     matched = bool(execute(plan, events([msg])))
     if matched:
         assert keep is not None and keep(msg), (q, msg)
+
+
+# -- outside probe ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("query", "message"), [
+    ("fields @message | limit 99999999999999999999", "unexpected symbol found 99999999999999999999 at line 1 and position 24"),
+    ("fields @message | limit 2147483648", "unexpected symbol found 2147483648 at line 1 and position 24"),
+    ("fields datefloor(@timestamp, 0m)", "unexpected symbol found datefloor at line 1 and position 7"),
+    ("fields dateceil(@timestamp, 0s)", "unexpected symbol found dateceil at line 1 and position 7"),
+])  # fmt: skip
+def test_counts_and_periods_out_of_range_are_malformed(query: str, message: str) -> None:
+    """A limit beyond sys.maxsize crashed islice ("unexpected ValueError"), a period of 0 divided by zero."""
+    with pytest.raises(InsightsError) as exc:
+        parse(query)
+    assert exc.value.message == message
+
+
+def test_times_no_date_can_hold_print_as_milliseconds() -> None:
+    rows = run("fields fromMillis(99999999999999999999) as a, fromMillis(-99999999999999) as b, "
+               "dateceil(@timestamp, 99999999999999d) as c | limit 1", ["x"])  # fmt: skip
+    assert rows[0]["a"] == "99999999999999999999" and rows[0]["b"] == "-99999999999999"
+    assert rows[0]["c"].isdigit() and int(rows[0]["c"]) > 8.6e21  # 1e14 days after 1970: past any date
+    assert run("fields @timestamp | limit 2147483647", ["x"]) == [{"@timestamp": ins.format_timestamp(T0)}]
