@@ -200,10 +200,14 @@ def shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> dict[str,
     return _Shorthand(text, what, lists).parameter()
 
 
-def json_or_shorthand(text: str, what: str, *, lists: tuple[str, ...] = ()) -> Any:
-    stripped = read_text(text, what).strip()
+def json_or_shorthand(text: str, what: str, *, lists: tuple[str, ...] = (), read: bool = True) -> Any:
+    """JSON or shorthand, given inline or by file (``read=False``: ``text`` was read already, a file's text naming
+    another file or ``-`` is not read again)."""
+    from awsmon.inputs import loads_json
+
+    stripped = (read_text(text, what) if read else text).strip()
     if stripped.startswith(("{", "[")):
-        return read_json(stripped, what)
+        return loads_json(stripped, what)
     return shorthand(stripped, what, lists=lists)
 
 

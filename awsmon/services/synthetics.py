@@ -61,7 +61,7 @@ def schedule_arg(text: str) -> dict[str, Any]:
         if m.group(2):
             out.update(shorthand(m.group(2), "--schedule"))
         return out
-    value = json_or_shorthand(raw, "--schedule")
+    value = json_or_shorthand(raw, "--schedule", read=False)
     if not isinstance(value, dict):
         raise UsageError("invalid --schedule: expected Expression=...,DurationInSeconds=N or a JSON object")
     return value
