@@ -192,3 +192,16 @@ def test_body_files_go_through_the_one_reader(pinned: Cli, tmp_path: Path) -> No
         res = pinned("dashboards", "put-dashboard", "--dashboard-name", "ops", "--dashboard-body", value)
         assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
     assert pinned.json("dashboards", "list-dashboards")["DashboardEntries"] == []
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--width", "99999999"], "--width must be 40 to 1000 columns"),  # took 10 GB and 40 s
+    (["--width", "-5"], "--width must be 40 to 1000 columns"),
+    (["--watch", "--interval", "nan"], "--interval must be a number of seconds above 0, at most 86400"),  # unexpected ValueError
+    (["--watch", "--interval", "1e400"], "--interval must be"),  # unexpected OverflowError
+    (["--period", "2"], "--period must be 1, 5, 10, 30 or a multiple of 60 seconds"),
+])  # fmt: skip
+def test_show_options_out_of_range(pinned: Cli, args: list[str], words: str) -> None:
+    pinned.ok("dashboards", "put-dashboard", "--dashboard-name", "probe", "--dashboard-body", '{"widgets": []}')
+    res = pinned("dashboards", "show", "probe", *args)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, res.stderr

@@ -47,6 +47,9 @@ service_command(app, "delete-dashboards", "awsmon.services.dashboards:delete_das
                 ("names", list[str], names_option("--dashboard-names", "--name", help="Dashboards to delete")))  # fmt: skip
 
 
+MIN_WIDTH, MAX_WIDTH = 40, 1000  # [design choice] what a terminal can show; the grid needs 40 to draw its 24 columns
+
+
 @app.command("show")
 def show(
     ctx: typer.Context,
@@ -74,10 +77,12 @@ def show(
     from awsmon.services.dashboards import build_view
 
     actx = app_ctx(ctx)
-    if interval <= 0:
-        raise UsageError("--interval must be positive")
-    if period is not None and (period < 1 or (period >= 60 and period % 60)):
+    if not 0 < interval <= 86_400:  # NaN too; a longer sleep overflows time_t [design choice: at most a day]
+        raise UsageError("--interval must be a number of seconds above 0, at most 86400")
+    if period is not None and not (period in (1, 5, 10, 30) or (period >= 60 and period % 60 == 0)):
         raise UsageError("--period must be 1, 5, 10, 30 or a multiple of 60 seconds")
+    if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:  # 99999999 columns took 10 GB and 40 s
+        raise UsageError(f"--width must be {MIN_WIDTH} to {MAX_WIDTH} columns")
     out = sys.stdout
     while True:  # relative --start/--end are re-read at each refresh: a watched window slides with the clock
         view = build_view(actx, name, actx.parse_time(start), actx.parse_time(end), period)
