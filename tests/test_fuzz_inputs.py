@@ -192,15 +192,24 @@ def test_cli_metric_options(pinned: Cli, dims: str, value: str) -> None:
     _one_clear_line(pinned("metrics", "put", "--namespace", "App", "--metric-name", "m", "--statistic-values", value))
 
 
-@CLI_SETTINGS
-@given(st.binary(max_size=200) | JSONISH.map(str.encode))
-@example(b"\xff\xfe[")
-@example(_deep(50_000).encode())
-@example(b'[{"MetricName": "m", "Value": 1, "Timestamp": -99999999999}]')
-@example(b'{"source": ["x\\u0000\\u001b[31m"]')
-def test_cli_file_arguments(pinned: Cli, tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
-    path = tmp_path_factory.mktemp("cli") / "arg.json"
+def _file_bytes(fn: Callable[..., None]) -> Callable[..., None]:
+    """The CLI's file probes: random bytes or JSON-ish text, with the cases that once failed."""
+    for case in (b"\xff\xfe[", _deep(50_000).encode()):
+        fn = example(data=case)(fn)
+    return CLI_SETTINGS(given(data=st.binary(max_size=200) | JSONISH.map(str.encode))(fn))
+
+
+def _arg_file(factory: pytest.TempPathFactory, data: bytes) -> Path:
+    path = factory.mktemp("cli") / "arg.json"
     path.write_bytes(data)
+    return path
+
+
+@example(data=b'[{"MetricName": "m", "Value": 1, "Timestamp": -99999999999}]')
+@example(data=b'{"source": ["x\\u0000\\u001b[31m"]')
+@_file_bytes
+def test_cli_file_arguments(pinned: Cli, tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = _arg_file(tmp_path_factory, data)
     url = f"file://{path}"
     _one_clear_line(pinned("metrics", "put", "--namespace", "App", "--metric-data", url))
     _one_clear_line(pinned("rules", "put", "--name", "r", "--event-pattern", url))
@@ -275,16 +284,12 @@ def _resources(cli: Cli) -> None:
     _READY.add(cli.env["AWSMON_HOME"])
 
 
-@CLI_SETTINGS
-@given(st.binary(max_size=200) | JSONISH.map(str.encode))
-@example(b"\xff\xfe[")
-@example(_deep(50_000).encode())
-@example(b'{"id": {"S": ""}, "n": {"N": "1e400"}}')
-@example(b"SELECT * FROM read_text('/etc/hostname')")
+@example(data=b'{"id": {"S": ""}, "n": {"N": "1e400"}}')
+@example(data=b"SELECT * FROM read_text('/etc/hostname')")
+@_file_bytes
 def test_cli_resource_file_arguments(pinned: Cli, tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     _resources(pinned)
-    path = tmp_path_factory.mktemp("res") / "arg.json"
-    path.write_bytes(data)
+    path = _arg_file(tmp_path_factory, data)
     url = f"file://{path}"
     _one_clear_line(pinned("dashboards", "put-dashboard", "--dashboard-name", "fuzz", "--dashboard-body", url))
     _one_clear_line(pinned("dynamodb", "put-item", "--table-name", "fuzz", "--item", url))
