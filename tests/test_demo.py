@@ -56,3 +56,17 @@ def test_demo_imports_the_sample_logs_shipped_in_the_package(cli: Cli) -> None:
     assert len(again) == 956
     logins = cli.json("trail", "lookup", "--event-name", "ConsoleLogin", "--start", "2023-07-10", "--end", "2023-07-11")
     assert len(logins["Events"]) == 2
+
+
+def test_demo_rules_deliver_to_a_queue_that_exists(pinned: Cli) -> None:
+    # the demo's rules targeted the SQS queue awsmon-demo-events without creating it: every delivery Failed
+    pinned.ok("demo")
+    pinned.ok("logs", "create-group", "--name", "/demo/new")
+    pinned.ok("account", "clock", "advance", "10m")
+    deliveries = pinned.json("rules", "deliveries")["Deliveries"]
+    assert deliveries and {d["Status"] for d in deliveries} == {"Delivered"}, deliveries
+    messages = pinned.json("sqs", "receive-message", "--queue-url", "awsmon-demo-events",
+                           "--max-number-of-messages", "10")["Messages"]  # fmt: skip
+    assert any("/demo/new" in m["Body"] for m in messages)
+    table = pinned.ok("rules", "deliveries", "-o", "table").stdout
+    assert table.splitlines()[0].split()[-1] == "Detail"  # why a delivery failed is shown

@@ -437,5 +437,5 @@ def topic_deliveries(
     from awsmon.services.alarms import deliveries
 
     renderer(ctx).render(deliveries(app_ctx(ctx), topic, protocol, since, max_items), rows_key="Deliveries",
-                         columns=[Column("Timestamp"), Column("TopicArn"), Column("Protocol"), Column("Endpoint"),
-                                  Column("Status"), Column("Subject")])  # fmt: skip
+                         columns=[Column("Timestamp"), Column("TopicArn", priority=2), Column("Protocol", priority=1),
+                                  Column("Endpoint"), Column("Status"), Column("Subject")])  # fmt: skip

@@ -440,8 +440,8 @@ def describe_metric_filters(
     """
     from awsmon.services.logs import describe_metric_filters as svc
 
-    cols = [Column("logGroupName"), Column("filterName"), Column("filterPattern"),
-            Column("metric", path="metricTransformations"), Column("creationTime", fmt=_ts)]  # fmt: skip
+    cols = [Column("logGroupName", priority=1), Column("filterName"), Column("filterPattern"),
+            Column("metric", path="metricTransformations"), Column("creationTime", fmt=_ts, priority=2)]  # fmt: skip
     renderer(ctx).render(svc(app_ctx(ctx), name, prefix, metric_name, namespace), rows_key="metricFilters", columns=cols)
 
 

@@ -19,12 +19,13 @@ app = group(
 )
 
 RULE_COLUMNS = [Column("Name"), Column("State"), Column("ScheduleExpression"), Column("EventPattern"),
-                Column("Description")]  # fmt: skip
+                Column("Description", priority=1)]  # fmt: skip
 TARGET_COLUMNS = [Column("Id"), Column("Arn"), Column("Input"), Column("InputPath"),
                   Column("InputTemplate", path="InputTransformer.InputTemplate")]  # fmt: skip
 ENTRY_COLUMNS = [Column("EventId"), Column("ErrorCode"), Column("ErrorMessage")]
-DELIVERY_COLUMNS = [Column("Time"), Column("Rule"), Column("TargetId"), Column("Status"), Column("DetailType"),
-                    Column("Input")]  # fmt: skip
+# Detail says why a delivery failed; on a narrow terminal DetailType and Input give way first
+DELIVERY_COLUMNS = [Column("Time"), Column("Rule"), Column("TargetId"), Column("Status"),
+                    Column("DetailType", priority=2), Column("Input", priority=1), Column("Detail")]  # fmt: skip
 
 
 def _name_opt() -> Any:
