@@ -70,3 +70,21 @@ def test_demo_rules_deliver_to_a_queue_that_exists(pinned: Cli) -> None:
     assert any("/demo/new" in m["Body"] for m in messages)
     table = pinned.ok("rules", "deliveries", "-o", "table").stdout
     assert table.splitlines()[0].split()[-1] == "Detail"  # why a delivery failed is shown
+
+
+def test_try_next_fits_80_columns_and_pastes_as_the_same_commands(pinned: Cli) -> None:
+    data = pinned.json("demo")
+    text = pinned.ok("demo", "-o", "table", env={"COLUMNS": "80"}).stdout
+    lines = text.splitlines()[1:]  # after "Try next:"
+    commands, current = [], ""
+    for line in lines:
+        if line.startswith("  # "):
+            continue  # a comment that did not fit beside its command
+        current += line.strip().removesuffix("\\").rstrip() + " " if line.endswith(" \\") else line.strip()
+        if not line.endswith(" \\"):
+            commands.append(current.split("  #")[0].strip())
+            current = ""
+        # a line is longer than 80 only when one option alone is (the JSON of test-event-pattern)
+        assert len(line) <= 80 or line.count(" --") <= 1, line
+    assert commands == [t.split("  #")[0].strip() for t in data["TryNext"]]
+    assert "# every call above was recorded as a CloudTrail event" in text
