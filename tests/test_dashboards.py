@@ -182,3 +182,14 @@ def test_watch_redraws_until_ctrl_c(pinned: Cli, monkeypatch: pytest.MonkeyPatch
     assert res.exit_code == 130 and '<meta http-equiv="refresh" content="7">' in page.read_text()
     assert pinned("dashboards", "show", "full", "--watch", "--interval", "0").exit_code == 2
     assert pinned("dashboards", "show", "nope").exit_code == 1
+
+
+def test_show_includes_a_datum_put_just_now(pinned: Cli) -> None:
+    # the README tour: a datum put at the (pinned) clock's minute, then `dashboards show app --start 1h` said
+    # "(no datapoints in this time range)": the range ended at now, exclusive; it runs through this minute, as `metrics get`
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "120", "-d", "Service=web")
+    body = {"widgets": [{"type": "metric", "width": 12, "properties": {"region": "us-east-1", "view": "singleValue",
+                                                                        "metrics": [["App", "Latency", "Service", "web"]]}}]}  # fmt: skip
+    pinned.ok("dashboards", "put-dashboard", "--dashboard-name", "app", "--dashboard-body", json.dumps(body))
+    out = pinned.ok("dashboards", "show", "app", "--start", "1h", "--width", "80").stdout
+    assert "no datapoints" not in out and "120" in out
