@@ -409,7 +409,7 @@ def root(
     color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
     tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
+    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column at full width (long lines) instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     import gc

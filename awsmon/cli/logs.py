@@ -6,7 +6,15 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, parse_key_values, renderer, service_command, split_values
+from awsmon.cli._common import (
+    app_ctx,
+    aws_cli_aliases,
+    group,
+    parse_key_values,
+    renderer,
+    service_command,
+    split_values,
+)
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -765,3 +773,20 @@ service_command(app, "delete-data-protection-policy", "awsmon.services.logs_subs
                 "Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web",
                 ("group", str, typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN.")),
                 detail=True)  # fmt: skip
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "create-log-group": "create-group",
+    "delete-log-group": "delete-group",
+    "describe-log-groups": "describe-groups",
+    "put-retention-policy": "put-retention",
+    "delete-retention-policy": "delete-retention",
+    "create-log-stream": "create-stream",
+    "delete-log-stream": "delete-stream",
+    "describe-log-streams": "describe-streams",
+    "put-log-events": "put-events",
+    "get-log-events": "get-events",
+    "filter-log-events": "filter",
+    "test-metric-filter": "test-pattern",
+})

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
+from awsmon.cli._common import app_ctx, aws_cli_aliases, group, renderer, service_command, split_values
 from awsmon.output import Column
 
 app = group(
@@ -367,3 +367,15 @@ service_command(app, "cancel-replay", "awsmon.services.rules:cancel_replay",
                 "Cancel a replay that is starting or running (CancelReplay).\n\n"
                 "Example: awsmon rules cancel-replay --replay-name redo",
                 ("name", str, typer.Option(..., "--replay-name", "--name", "-n")), detail=True)
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "put-rule": "put",
+    "delete-rule": "delete",
+    "describe-rule": "describe",
+    "list-rules": "list",
+    "enable-rule": "enable",
+    "disable-rule": "disable",
+    "list-targets-by-rule": "list-targets",
+})

@@ -13,6 +13,7 @@ from awsmon.cli._common import (
     QUERY_MAX_RESULTS,
     QUERY_MAX_WAIT,
     app_ctx,
+    aws_cli_aliases,
     group,
     query_progress,
     render_query_result,
@@ -21,7 +22,16 @@ from awsmon.cli._common import (
 )
 from awsmon.output import Column
 
-app = group("trail", "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs.")
+app = group(
+    "trail",
+    "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real "
+    "logs.\n\n"
+    "Examples:\n\n"
+    "  awsmon trail lookup --lookup-attributes AttributeKey=Username,AttributeValue=alice --start 1d\n\n"
+    "  awsmon trail import \"$(awsmon demo --samples-path)\"\n\n"
+    "  awsmon trail query \"SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY n DESC\"\n\n"
+    "  awsmon trail validate-digest --trail audit --verbose",
+)
 
 
 def _resources(value: Any) -> str:
@@ -494,3 +504,16 @@ def insights_analyze(
 
     renderer(ctx).render(svc(app_ctx(ctx), start=start, end=end, types=types), rows_key="InsightEvents",
                          columns=_INSIGHT_COLUMNS)  # fmt: skip
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "lookup-events": "lookup",
+    "create-trail": "create",
+    "update-trail": "update",
+    "delete-trail": "delete",
+    "describe-trails": "describe",
+    "list-trails": "list",
+    "get-trail-status": "get-status",
+    "validate-logs": "validate-digest",
+})
