@@ -133,3 +133,12 @@ def test_table_floats_without_binary_noise(pinned: Cli) -> None:
     assert "0.30000000000000004" in csv
     table = pinned.ok(*args, "-o", "table").stdout
     assert "0.3 " in table and "0.30000000000000004" not in table
+
+
+def test_lookup_records_keep_time_and_principal_whole_on_80_columns(pinned: Cli) -> None:
+    _events(pinned)
+    res = pinned.ok("trail", "lookup", "--records", "--max-results", "3", "-o", "table", "--color", "always",
+                    env={"COLUMNS": "80"})  # fmt: skip
+    lines = [ANSI.sub("", line) for line in res.stdout.splitlines()]
+    assert all(cell_len(line) <= 80 for line in lines) and "…" not in "".join(lines[2:])
+    assert lines[0].split("┃")[0].strip() == "eventTime" and "arn:aws:iam::123456789012:user/awsmon" in lines[2]

@@ -126,6 +126,9 @@ def test_trino_arithmetic_and_non_finite_values(history: Cli) -> None:
 
 
 def test_sql_errors_are_one_line_exit_2(history: Cli) -> None:
+    # an unknown column is Athena's COLUMN_NOT_FOUND, without DuckDB's candidates and caret line
+    res = history("trail", "query", "SELECT nope FROM cloudtrail_logs")
+    assert res.stderr == "awsmon: error: query failed: COLUMN_NOT_FOUND: Column 'nope' cannot be resolved\n"
     for sql, words in (("SELECT nope FROM cloudtrail_logs", "query failed"), ("SELEC 1 FROM", "invalid query"),
                        ("DELETE FROM cloudtrail_logs", "only SELECT"), ("SELECT 1; SELECT 2", "exactly one"),
                        ("", "empty query"), ("SELECT 1/0", "query failed: Division by zero"),

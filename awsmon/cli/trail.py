@@ -42,8 +42,10 @@ def _resources(value: Any) -> str:
 _EVENT_COLUMNS = [Column("EventTime"), Column("EventName"), Column("Username"), Column("EventSource", priority=1),
                   Column("ReadOnly", priority=3), Column("Resources", fmt=_resources, priority=4),
                   Column("EventId", priority=2)]  # fmt: skip
-_RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"), Column("eventSource"),
-                   Column("awsRegion"), Column("sourceIPAddress"), Column("errorCode"), Column("eventID")]  # fmt: skip
+_RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"),
+                   Column("eventSource", priority=1), Column("awsRegion", priority=4),
+                   Column("sourceIPAddress", priority=3), Column("errorCode", priority=2),
+                   Column("eventID", priority=5)]  # fmt: skip
 _TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix"),
                   Column("IsMultiRegionTrail"), Column("LogFileValidationEnabled"), Column("TrailARN")]  # fmt: skip
 
