@@ -171,6 +171,13 @@ class Renderer:
     def write(self, text: str) -> None:
         sys.stdout.write(text)
 
+    def terminal_width(self) -> int | None:
+        """The width to fit, when output is for a person (a terminal, or ``--color always``); None when piped: piped
+        text is never fitted, so it does not change with the terminal."""
+        if sys.stdout.isatty() or self.ctx.color.value == "always":
+            return int(self.ctx.out.width)
+        return None
+
     def render(
         self,
         data: Any,
@@ -323,12 +330,12 @@ class Renderer:
         ``fold`` wraps long cells instead of cutting them (a key/value view, where every value matters)."""
         tz = self.ctx.tz
         cells = [[_cell_text(v, tz) for v in _row_values(r, columns)] for r in rows]
-        if sys.stdout.isatty() or self.ctx.color.value == "always":
+        width = self.terminal_width()
+        if width is not None:
             from rich.table import Table
 
             console = self.ctx.out
             headers = [c.header for c in columns]
-            width = console.width
             if fold:
                 keep, widths = list(range(len(columns))), None
             elif self.ctx.wide:  # every column at its full width: long lines, never folded cells

@@ -74,7 +74,7 @@ def test_demo_rules_deliver_to_a_queue_that_exists(pinned: Cli) -> None:
 
 def test_try_next_fits_80_columns_and_pastes_as_the_same_commands(pinned: Cli) -> None:
     data = pinned.json("demo")
-    text = pinned.ok("demo", "-o", "table", env={"COLUMNS": "80"}).stdout
+    text = pinned.ok("demo", "-o", "table", "--color", "always", env={"COLUMNS": "80"}).stdout
     lines = text.splitlines()[1:]  # after "Try next:"
     commands, current = [], ""
     for line in lines:
@@ -88,3 +88,6 @@ def test_try_next_fits_80_columns_and_pastes_as_the_same_commands(pinned: Cli) -
         assert len(line) <= 80 or line.count(" --") <= 1, line
     assert commands == [t.split("  #")[0].strip() for t in data["TryNext"]]
     assert "# every call above was recorded as a CloudTrail event" in text
+    piped = pinned.ok("demo", "-o", "table", env={"COLUMNS": "80"}).stdout  # piped text is never fitted
+    assert piped.splitlines()[1:] == [f"  {t.split('  #')[0].strip():<39} # {t.split('  #')[1].strip()}"
+                                      if "  #" in t else f"  {t}" for t in data["TryNext"]]  # fmt: skip

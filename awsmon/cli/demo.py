@@ -47,7 +47,7 @@ def demo(
 
     info(actx, f"demo account {data['AccountId']} ({data['Region']}) ready in {data['Seconds']}s; steps: "
                f"{', '.join(data['Steps']) or 'account'}")  # fmt: skip
-    r.write("Try next:\n" + _suggestions(data["TryNext"], actx.out.width))
+    r.write("Try next:\n" + _suggestions(data["TryNext"], r.terminal_width()))
 
 
 def _lab(ctx: typer.Context, name: str | None) -> None:
@@ -65,16 +65,17 @@ def _lab(ctx: typer.Context, name: str | None) -> None:
         return
     r.write(f"Lab {data['Lab']}: {data['Description']}\n(account {data['AccountId']}, clock pinned, "
             f"{data['Seconds']}s)\n\nWhat happened:\n" + "".join(f"  {line}\n" for line in data["Happened"])
-            + "\nLook next:\n" + _suggestions(data["LookNext"], actx.out.width))
+            + "\nLook next:\n" + _suggestions(data["LookNext"], r.terminal_width()))
 
 
 NOTE_COLUMN = 42  # where the comments of short suggestions line up
 
 
-def _suggestions(lines: list[str], width: int) -> str:
-    """Suggested commands for a terminal of ``width`` columns: a comment beside its command when both fit, else on
-    the line above; a command longer than the line is continued on the next (`` \\``) before an option, so each
-    can still be pasted into a shell."""
+def _suggestions(lines: list[str], width: int | None) -> str:
+    """Suggested commands for a terminal of ``width`` columns (None: piped, one line each): a comment beside its
+    command when both fit, else on the line above; a command longer than the line is continued on the next
+    (`` \\``) before an option, so each can still be pasted into a shell."""
+    width = width or 1 << 30
     out: list[str] = []
     for line in lines:
         command, sep, note = line.partition("  #")
