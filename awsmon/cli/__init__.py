@@ -380,7 +380,9 @@ app = typer.Typer(
     cls=AwsmonGroup,
     name="awsmon",
     help="Monitor and audit AWS accounts: CloudTrail, CloudWatch metrics, alarms and logs, EventBridge and Config, "
-    "against real AWS or a local simulated account.",
+    "against real AWS or a local simulated account.\n\n"
+    "Start with 'awsmon demo': it builds a demo local account in seconds and prints what to try next. Each group's "
+    "--help has examples (awsmon trail --help).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
