@@ -238,7 +238,7 @@ def filter_(
     group_prefix: str | None = typer.Option(None, "--log-group-name-prefix", "--group-prefix",
                                             help="Every group whose name starts with this."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
-    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix", help="Only streams whose name starts with this."),
     pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern (empty: all)."),
     start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form: 1h, 2026-11-20T10:00Z, ..."),
     end: str | None = typer.Option(None, "--end-time", "--end", help="Any time form (inclusive)."),
@@ -288,7 +288,7 @@ def tail(
     fmt: str | None = typer.Option(None, "--format", help="short, detailed (default) or json; without it, an "
                                    "explicit -o json|jsonl|csv|tsv|table applies."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
-    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix", help="Only streams whose name starts with this."),
     interval: float = typer.Option(1.0, "--interval", help="Seconds between polls where the endpoint has no Live "
                                    "Tail, and between sessions."),  # fmt: skip
     timeout: str | None = typer.Option(None, "--timeout", help="Stop following after this long (e.g. 30s)."),
