@@ -140,8 +140,7 @@ def put_targets(
     from awsmon.services.rules import put_targets as svc
 
     resp = svc(app_ctx(ctx), rule, parse_targets(targets), bus)
-    renderer(ctx).render(resp, rows_key="FailedEntries",
-                         columns=[Column("TargetId"), Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+    renderer(ctx).detail(resp)  # FailedEntryCount first: an empty table of failures read as nothing done
 
 
 service_command(app, "list-targets", "awsmon.services.rules:list_targets",
@@ -166,8 +165,7 @@ def remove_targets(
     from awsmon.services.rules import remove_targets as svc
 
     resp = svc(app_ctx(ctx), rule, split_values(ids), bus, force)
-    renderer(ctx).render(resp, rows_key="FailedEntries",
-                         columns=[Column("TargetId"), Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+    renderer(ctx).detail(resp)  # FailedEntryCount first: an empty table of failures read as nothing done
 
 
 # -- patterns and events ----------------------------------------------------------------------------------------------
