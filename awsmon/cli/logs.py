@@ -37,8 +37,8 @@ def _time(ctx: typer.Context, text: str | None) -> datetime | None:
     return app_ctx(ctx).parse_time(text) if text else None
 
 
-GROUP_COLUMNS = [Column("logGroupName"), Column("creationTime", fmt=_ts), Column("retentionInDays"),
-                 Column("metricFilterCount"), Column("storedBytes")]  # fmt: skip
+GROUP_COLUMNS = [Column("logGroupName"), Column("creationTime", fmt=_ts, priority=3), Column("retentionInDays"),
+                 Column("metricFilterCount", priority=2), Column("storedBytes", priority=1)]  # fmt: skip
 STREAM_COLUMNS = [Column("logStreamName"), Column("creationTime", fmt=_ts), Column("lastEventTimestamp", fmt=_ts),
                   Column("storedBytes")]  # fmt: skip
 EVENT_COLUMNS = [Column("timestamp", fmt=_ts), Column("logStreamName"), Column("message")]

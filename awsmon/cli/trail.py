@@ -46,8 +46,9 @@ _RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentit
                    Column("eventSource", priority=1), Column("awsRegion", priority=4),
                    Column("sourceIPAddress", priority=3), Column("errorCode", priority=2),
                    Column("eventID", priority=5)]  # fmt: skip
-_TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix"),
-                  Column("IsMultiRegionTrail"), Column("LogFileValidationEnabled"), Column("TrailARN")]  # fmt: skip
+_TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix", priority=1),
+                  Column("IsMultiRegionTrail", priority=2), Column("LogFileValidationEnabled", priority=3),
+                  Column("TrailARN", priority=4)]  # fmt: skip
 
 
 @app.command("lookup")
