@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -54,6 +55,8 @@ def test_the_tour_runs(cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest
             allowed = (0, 3) if argv[-1] == "check" or "check" in argv[:2] else (0,)
             assert res.exit_code in allowed, f"README: {line}\n-> exit {res.exit_code}\n{res.stderr}"
             assert "Traceback" not in res.stderr
+            if argv[:2] == ["metrics", "get-data"]:  # "--end now" gave no datapoint: the end is exclusive, as in AWS
+                assert any(r["Values"] for r in json.loads(res.stdout)["MetricDataResults"]), line
             if redirect:
                 (work / redirect).write_text(res.stdout)
     # the tour's alarm fired and notified its file subscriber; the rule delivered the CreateLogGroup call
