@@ -136,7 +136,10 @@ class AppContext:
                     "default (table on a terminal, json when piped)")  # fmt: skip
         out.value = str(out.value).lower()
         if out.value not in OUTPUTS:
-            raise UsageError(f"invalid output format {out.value!r} (from {out.source}): choose one of {', '.join(OUTPUTS)}")
+            hint = {"text": "aws-cli's text is tab-separated: use -o tsv (with a header line)",
+                    "yaml": "use -o json", "yaml-stream": "use -o jsonl"}.get(out.value)  # fmt: skip
+            raise UsageError(f"invalid output format {out.value!r} (from {out.source}): choose one of {', '.join(OUTPUTS)}",
+                             hint=hint)  # fmt: skip
         col = _pick(color, "--color", ("AWSMON_COLOR",), "auto")
         col.value = str(col.value).lower()
         if col.value not in COLORS:

@@ -45,6 +45,8 @@ def _walk(cmd: Any, ctx: Any, path: list[str]) -> Iterator[tuple[list[str], Any,
     yield path, cmd, ctx
     for name in getattr(cmd, "list_commands", lambda _c: [])(ctx):
         sub = cmd.get_command(ctx, name)
+        if sub.hidden:  # aws-cli's operation names (aliases of listed commands): the page documents each once
+            continue
         yield from _walk(sub, typer.Context(sub, info_name=name, parent=ctx), [*path, name])
 
 
@@ -83,7 +85,9 @@ def man_rst() -> str:
         _rst_escape(" ".join((root.help or "").split())),
         "",
         "Every command works against two backends: **local**, a file-backed simulated account (the default), and "
-        "**aws**, real AWS through boto3. Global options may be given before or after the command.",
+        "**aws**, real AWS through boto3. Global options may be given before or after the command. The main commands "
+        "also answer to aws-cli's operation names (``alarms describe-alarms``, ``metrics get-metric-statistics``, "
+        "``logs filter-log-events``, ``trail lookup-events``, ...).",
         "",
         "COMMANDS",
         "========",

@@ -120,6 +120,8 @@ def _cell_text(value: Any, tz: tzinfo) -> str:
         return local.strftime("%Y-%m-%d %H:%M:%S") + suffix
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(f"{value:.12g}"))  # 105.297, not 105.29700000000001 (csv/json keep every digit)
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
     return str(value)
@@ -168,6 +170,13 @@ class Renderer:
 
     def write(self, text: str) -> None:
         sys.stdout.write(text)
+
+    def terminal_width(self) -> int | None:
+        """The width to fit, when output is for a person (a terminal, or ``--color always``); None when piped: piped
+        text is never fitted, so it does not change with the terminal."""
+        if sys.stdout.isatty() or self.ctx.color.value == "always":
+            return int(self.ctx.out.width)
+        return None
 
     def render(
         self,
@@ -321,12 +330,12 @@ class Renderer:
         ``fold`` wraps long cells instead of cutting them (a key/value view, where every value matters)."""
         tz = self.ctx.tz
         cells = [[_cell_text(v, tz) for v in _row_values(r, columns)] for r in rows]
-        if sys.stdout.isatty() or self.ctx.color.value == "always":
+        width = self.terminal_width()
+        if width is not None:
             from rich.table import Table
 
             console = self.ctx.out
             headers = [c.header for c in columns]
-            width = console.width
             if fold:
                 keep, widths = list(range(len(columns))), None
             elif self.ctx.wide:  # every column at its full width: long lines, never folded cells
@@ -362,6 +371,8 @@ class Renderer:
 
     def detail(self, data: Mapping[str, Any], *, title: str | None = None) -> None:
         """A single object: key/value table for humans, the object itself for machines."""
+        if not self.ctx.query and all(k == "ResponseMetadata" for k in data):
+            return  # an empty response (CreateLogGroup, PutRetentionPolicy...): nothing, not an empty table
         if self.ctx.query or self.fmt == "json":
             self.render(data)
             return
@@ -375,6 +386,9 @@ class Renderer:
 # rich's table with show_edge=False and pad_edge=False: one space of padding each side of a "│" between columns.
 COLUMN_GAP = 3
 MIN_CELL = 10  # a truncated column keeps at least this many characters (or its header, if longer)
+# Cells of at most this many characters (times, ids, IP addresses, states, short names) are never cut: a cut id or
+# time is useless, so a column of them is hidden rather than cut; only columns with longer cells are cut.
+WHOLE_CELL = 24
 
 
 def fit_columns(headers: Sequence[str], cells: Sequence[Sequence[str]], priorities: Sequence[int],
@@ -383,8 +397,8 @@ def fit_columns(headers: Sequence[str], cells: Sequence[Sequence[str]], prioriti
 
     Optional columns (priority > 0) are hidden, highest number first (then rightmost), until the rest fit at full
     width; if they still do not, columns are hidden in the same order until the rest fit at their minimum width
-    (their content, or MIN_CELL / the header when cut); the widest are then cut to a common cap, and the renderer
-    ends a cut cell with an ellipsis. Returns (kept column indexes, their widths).
+    (their content when no cell is longer than WHOLE_CELL, else MIN_CELL or the header); the widest are then cut to
+    a common cap, and the renderer ends a cut cell with an ellipsis. Returns (kept column indexes, their widths).
     """
     from rich.cells import cell_len
 
@@ -394,7 +408,8 @@ def fit_columns(headers: Sequence[str], cells: Sequence[Sequence[str]], prioriti
             n = cell_len(text)
             if n > natural[i]:
                 natural[i] = n
-    minimum = [min(natural[i], max(MIN_CELL, cell_len(headers[i]))) for i in range(len(headers))]
+    minimum = [natural[i] if natural[i] <= WHOLE_CELL else max(MIN_CELL, cell_len(headers[i]))
+               for i in range(len(headers))]
     keep = list(range(len(headers)))
 
     def need(idx: list[int], widths: Sequence[int]) -> int:

@@ -73,3 +73,25 @@ def test_bad_option_values(pinned: Cli, path: tuple[str, ...], cmd: Any) -> None
             # bad times may also be reported after a missing required option: either way, one usage line
             _check(pinned(*path, name, "not-a-time-9999"))
             _check(pinned(*path, name, "9999-12-31T23:00:00Z"))
+
+
+def test_aws_cli_operation_names_are_hidden_aliases(pinned: Cli) -> None:
+    """An SRE types aws-cli's names from habit: `metrics get-metric-statistics` was "No such command"."""
+    import importlib
+
+    for group in ("trail", "metrics", "alarms", "logs", "rules"):
+        infos = importlib.import_module(f"awsmon.cli.{group}").app.registered_commands
+        shown = {i.name: i.callback for i in infos if not i.hidden}
+        hidden = [i for i in infos if i.hidden]
+        assert hidden, group
+        for info in hidden:  # each alias runs one of the group's listed commands
+            assert info.callback in shown.values(), (group, info.name)
+        assert "describe-alarms" not in pinned.ok("alarms", "--help").stdout  # help lists awsmon's names only
+    pinned.ok("logs", "create-log-group", "--log-group-name", "/app/web")
+    assert [g["logGroupName"] for g in pinned.json("logs", "describe-log-groups")["logGroups"]] == ["/app/web"]
+    pinned.ok("metrics", "put-metric-data", "--namespace", "App", "--metric-name", "L", "--value", "5")
+    res = pinned.json("metrics", "get-metric-statistics", "--namespace", "App", "--metric-name", "L",
+                      "--start-time", "1h", "--period", "60", "--statistics", "Sum")  # fmt: skip
+    assert [d["Sum"] for d in res["Datapoints"]] == [5.0]
+    assert pinned.json("alarms", "describe-alarms") == pinned.json("alarms", "describe")
+    assert pinned.json("trail", "lookup-events", "--max-results", "1")["Events"]

@@ -184,6 +184,17 @@ def test_watch_redraws_until_ctrl_c(pinned: Cli, monkeypatch: pytest.MonkeyPatch
     assert pinned("dashboards", "show", "nope").exit_code == 1
 
 
+def test_show_includes_a_datum_put_just_now(pinned: Cli) -> None:
+    # the README tour: a datum put at the (pinned) clock's minute, then `dashboards show app --start 1h` said
+    # "(no datapoints in this time range)": the range ended at now, exclusive; it runs through this minute, as `metrics get`
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "Latency", "--value", "120", "-d", "Service=web")
+    body = {"widgets": [{"type": "metric", "width": 12, "properties": {"region": "us-east-1", "view": "singleValue",
+                                                                        "metrics": [["App", "Latency", "Service", "web"]]}}]}  # fmt: skip
+    pinned.ok("dashboards", "put-dashboard", "--dashboard-name", "app", "--dashboard-body", json.dumps(body))
+    out = pinned.ok("dashboards", "show", "app", "--start", "1h", "--width", "80").stdout
+    assert "no datapoints" not in out and "120" in out
+
+
 def test_body_files_go_through_the_one_reader(pinned: Cli, tmp_path: Path) -> None:
     """A non-UTF-8 or unreadable --dashboard-body file was "unexpected UnicodeDecodeError" (exit 1)."""
     bad = tmp_path / "body.json"

@@ -56,3 +56,38 @@ def test_demo_imports_the_sample_logs_shipped_in_the_package(cli: Cli) -> None:
     assert len(again) == 956
     logins = cli.json("trail", "lookup", "--event-name", "ConsoleLogin", "--start", "2023-07-10", "--end", "2023-07-11")
     assert len(logins["Events"]) == 2
+
+
+def test_demo_rules_deliver_to_a_queue_that_exists(pinned: Cli) -> None:
+    # the demo's rules targeted the SQS queue awsmon-demo-events without creating it: every delivery Failed
+    pinned.ok("demo")
+    pinned.ok("logs", "create-group", "--name", "/demo/new")
+    pinned.ok("account", "clock", "advance", "10m")
+    deliveries = pinned.json("rules", "deliveries")["Deliveries"]
+    assert deliveries and {d["Status"] for d in deliveries} == {"Delivered"}, deliveries
+    messages = pinned.json("sqs", "receive-message", "--queue-url", "awsmon-demo-events",
+                           "--max-number-of-messages", "10")["Messages"]  # fmt: skip
+    assert any("/demo/new" in m["Body"] for m in messages)
+    table = pinned.ok("rules", "deliveries", "-o", "table").stdout
+    assert table.splitlines()[0].split()[-1] == "Detail"  # why a delivery failed is shown
+
+
+def test_try_next_fits_80_columns_and_pastes_as_the_same_commands(pinned: Cli) -> None:
+    data = pinned.json("demo")
+    text = pinned.ok("demo", "-o", "table", "--color", "always", env={"COLUMNS": "80"}).stdout
+    lines = text.splitlines()[1:]  # after "Try next:"
+    commands, current = [], ""
+    for line in lines:
+        if line.startswith("  # "):
+            continue  # a comment that did not fit beside its command
+        current += line.strip().removesuffix("\\").rstrip() + " " if line.endswith(" \\") else line.strip()
+        if not line.endswith(" \\"):
+            commands.append(current.split("  #")[0].strip())
+            current = ""
+        # a line is longer than 80 only when one option alone is (the JSON of test-event-pattern)
+        assert len(line) <= 80 or line.count(" --") <= 1, line
+    assert commands == [t.split("  #")[0].strip() for t in data["TryNext"]]
+    assert "# every call above was recorded as a CloudTrail event" in text
+    piped = pinned.ok("demo", "-o", "table", env={"COLUMNS": "80"}).stdout  # piped text is never fitted
+    assert piped.splitlines()[1:] == [f"  {t.split('  #')[0].strip():<39} # {t.split('  #')[1].strip()}"
+                                      if "  #" in t else f"  {t}" for t in data["TryNext"]]  # fmt: skip

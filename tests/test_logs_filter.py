@@ -159,6 +159,16 @@ def test_multi_group_merge_prefix_and_limits(pinned: Cli) -> None:
     assert [json.loads(x)["message"] for x in jsonl] == ["a1", "a2", "a3"]
 
 
+def test_group_prefix_names_the_group_even_when_one_group_matches(pinned: Cli) -> None:
+    # the table of a --group-prefix filter has a logGroupName column: it was empty when only one group matched
+    _put(pinned, "/app/web", "i-1", [(NOW_MS - 1000, "a 503")])
+    res = pinned.json("logs", "filter", "--group-prefix", "/app")
+    assert [(e["logGroupName"], e["message"]) for e in res["events"]] == [("/app/web", "a 503")]
+    rows = pinned.ok("logs", "filter", "--group-prefix", "/app", "-o", "csv").stdout.splitlines()
+    assert rows[1].split(",")[1] == "/app/web"
+    assert "logGroupName" not in pinned.json("logs", "filter", "--group", "/app/web")["events"][0]  # as AWS
+
+
 def test_filter_streams(pinned: Cli) -> None:
     _put(pinned, G, "web-1", [(NOW_MS - 3, "w1")])
     _put(pinned, G, "web-2", [(NOW_MS - 2, "w2")])

@@ -165,3 +165,14 @@ def test_data_protection_masks_imported_events(pinned: Cli, tmp_path) -> None:
     assert msgs == ["mail to ***************", "nothing secret"]  # the leading time became the timestamp
     raw = cli.json("logs", "get-events", "--group", "/app/web", "--stream", "old", "--start-from-head", "--unmask")
     assert raw["events"][0]["message"].endswith("ann@example.org")
+
+
+def test_describe_groups_keeps_the_group_name_whole_on_80_columns(pinned: Cli) -> None:
+    # the name was cut ("CloudTrail/Def…") to make room for creationTime and counts
+    import re
+
+    pinned.ok("logs", "create-group", "--name", "CloudTrail/DefaultLogGroup")
+    res = pinned.ok("logs", "describe-groups", "-o", "table", "--color", "always", env={"COLUMNS": "80"})
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in res.stdout.splitlines()]
+    assert lines[2].startswith("CloudTrail/DefaultLogGroup │") and "…" not in res.stdout
+    assert "hidden to fit the terminal: creationTime" in res.stderr

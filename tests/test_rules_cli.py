@@ -121,3 +121,13 @@ def test_every_command_has_an_example(cli: Cli) -> None:
     for c in app.registered_commands:
         assert "Example: awsmon rules " in (c.callback.__doc__ or ""), c.name
     assert cli.ok("rules", "--help").stdout.count("awsmon rules") >= 3
+
+
+def test_put_targets_table_says_how_many_failed(pinned: Cli) -> None:
+    # it printed an empty table of failures ("TargetId ErrorCode ErrorMessage" and nothing): did it work?
+    pinned.ok("rules", "put", "--name", "r1", "--schedule-expression", "rate(5 minutes)")
+    out = pinned.ok("rules", "put-targets", "--rule", "r1", "--targets", "Id=a,Arn=arn:aws:sqs:us-east-1:123456789012:q",
+                    "-o", "table").stdout  # fmt: skip
+    assert [line.split()[:2] for line in out.splitlines()[1:]] == [["FailedEntryCount", "0"], ["FailedEntries", "[]"]]
+    out = pinned.ok("rules", "remove-targets", "--rule", "r1", "--ids", "a", "-o", "table").stdout
+    assert "FailedEntryCount  0" in out

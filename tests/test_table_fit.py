@@ -96,3 +96,49 @@ def test_fit_columns_always_fits(cols: list[tuple[str, int]], rows: list[list[st
     # nothing optional is hidden while a required column is, and all fit at full width when they can
     if sum(natural) + COLUMN_GAP * (len(headers) - 1) <= width:
         assert keep == list(range(len(headers))) and widths == natural
+
+
+def test_short_cells_are_never_cut_a_column_is_hidden_instead() -> None:
+    # ec2 run-instances on 80 columns was one character too wide: the instance id was cut ("i-4afe629007066e0…")
+    headers = ["InstanceId", "InstanceType", "State", "PublicIpAddress", "PrivateIpAddress"]
+    cells = [["i-4afe629007066e0c3", "t3.micro", "pending", "3.179.28.135", "172.31.245.195"]]
+    keep, widths = fit_columns(headers, cells, [0] * 5, 80)
+    assert keep == [0, 1, 2, 3] and widths == [19, 12, 7, 15]
+    # times keep their full width beside a long column, which is the one cut
+    keep, widths = fit_columns(["timestamp", "message"], [["2026-11-20T16:00:00.000Z", "x" * 200]], [0, 0], 80)
+    assert widths == [24, 80 - 24 - COLUMN_GAP]
+
+
+def test_clock_table_keeps_its_time_whole_on_80_columns(pinned: Cli) -> None:
+    res = pinned.ok("account", "clock", "show", "-o", "table", "--color", "always",
+                    env={"COLUMNS": "80", "AWSMON_NOW": "2026-11-21T00:00:00Z"})  # fmt: skip
+    lines = [ANSI.sub("", line) for line in res.stdout.splitlines()]
+    assert all(cell_len(line) <= 80 for line in lines)
+    assert lines[2].startswith("2026-11-21 00:00:00Z │ pinned by AWSMON_NOW")  # was "2026-11-21 00:00:0…"
+    assert "hidden to fit the terminal: CatchUpRuns" in res.stderr
+
+
+def test_empty_responses_print_nothing_not_an_empty_table(pinned: Cli) -> None:
+    for fmt in ("table", "csv", "jsonl", "json"):
+        res = pinned.ok("logs", "create-group", "--name", f"/g/{fmt}", "-o", fmt, "--color", "always",
+                        env={"COLUMNS": "80"})  # fmt: skip
+        assert res.stdout == "", (fmt, res.stdout)
+
+
+def test_table_floats_without_binary_noise(pinned: Cli) -> None:
+    pinned.ok("metrics", "put", "--namespace", "App", "--metric-name", "L", "--values", "0.1", "0.2")
+    args = ("metrics", "get", "--namespace", "App", "--metric-name", "L", "--start", "1h", "--period", "60",
+            "--statistics", "Sum")  # fmt: skip
+    csv = pinned.ok(*args, "-o", "csv").stdout  # machine formats keep every digit
+    assert "0.30000000000000004" in csv
+    table = pinned.ok(*args, "-o", "table").stdout
+    assert "0.3 " in table and "0.30000000000000004" not in table
+
+
+def test_lookup_records_keep_time_and_principal_whole_on_80_columns(pinned: Cli) -> None:
+    _events(pinned)
+    res = pinned.ok("trail", "lookup", "--records", "--max-results", "3", "-o", "table", "--color", "always",
+                    env={"COLUMNS": "80"})  # fmt: skip
+    lines = [ANSI.sub("", line) for line in res.stdout.splitlines()]
+    assert all(cell_len(line) <= 80 for line in lines) and "…" not in "".join(lines[2:])
+    assert lines[0].split("┃")[0].strip() == "eventTime" and "arn:aws:iam::123456789012:user/awsmon" in lines[2]

@@ -125,7 +125,23 @@ def test_trino_arithmetic_and_non_finite_values(history: Cli) -> None:
     assert "Infinity" not in history.ok("trail", "query", "SELECT 1.5 AS f", "-o", "json").stdout
 
 
+def test_double_division_by_zero_is_infinity_as_in_trino(history: Cli) -> None:
+    """Trino: a DOUBLE or REAL divided by zero is +-Infinity (the zero's sign counts) or NaN for 0/0; an integer or
+    DECIMAL one fails (tested below). A division by a non-zero DOUBLE is unchanged."""
+    out = history.ok("trail", "query", "SELECT 1e0/0 AS a, -1e0/0 AS b, 0e0/0 AS c, 1e0/-0e0 AS d, "
+                     "CAST(count(*) AS double)/0 AS e, avg(1)/0 AS f, (1e0/0)/0 AS g, 7.5e0/2 AS h, "
+                     "CAST(NULL AS double)/0 AS i, CAST(3 AS real)/0 AS j FROM cloudtrail_logs", "-o", "jsonl").stdout
+    assert json.loads(out) == {"a": "Infinity", "b": "-Infinity", "c": "NaN", "d": "-Infinity", "e": "Infinity",
+                               "f": "Infinity", "g": "Infinity", "h": 3.75, "i": None, "j": "Infinity"}  # fmt: skip
+    for sql in ("SELECT 1.5/0", "SELECT count(*)/0 FROM cloudtrail_logs", "SELECT 7/0"):
+        res = history("trail", "query", sql)
+        assert res.exit_code == 2 and "Division by zero" in res.stderr, sql
+
+
 def test_sql_errors_are_one_line_exit_2(history: Cli) -> None:
+    # an unknown column is Athena's COLUMN_NOT_FOUND, without DuckDB's candidates and caret line
+    res = history("trail", "query", "SELECT nope FROM cloudtrail_logs")
+    assert res.stderr == "awsmon: error: query failed: COLUMN_NOT_FOUND: Column 'nope' cannot be resolved\n"
     for sql, words in (("SELECT nope FROM cloudtrail_logs", "query failed"), ("SELEC 1 FROM", "invalid query"),
                        ("DELETE FROM cloudtrail_logs", "only SELECT"), ("SELECT 1; SELECT 2", "exactly one"),
                        ("", "empty query"), ("SELECT 1/0", "query failed: Division by zero"),

@@ -380,7 +380,9 @@ app = typer.Typer(
     cls=AwsmonGroup,
     name="awsmon",
     help="Monitor and audit AWS accounts: CloudTrail, CloudWatch metrics, alarms and logs, EventBridge and Config, "
-    "against real AWS or a local simulated account.",
+    "against real AWS or a local simulated account.\n\n"
+    "Start with 'awsmon demo': it builds a demo local account in seconds and prints what to try next. Each group's "
+    "--help has examples (awsmon trail --help).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -409,7 +411,7 @@ def root(
     color: str | None = typer.Option(None, "--color", help="auto, always or never (NO_COLOR is honoured). [env: AWSMON_COLOR]", metavar="WHEN"),
     tz: str | None = typer.Option(None, "--tz", help="Time zone for displayed times: UTC, local or an IANA name. [env: AWSMON_TZ]", metavar="ZONE"),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
-    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column, wrapping long cells, instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
+    wide: bool = typer.Option(False, "--wide", help="Tables on a terminal show every column at full width (long lines) instead of fitting the terminal's width. [env: AWSMON_WIDE=1]"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     import gc

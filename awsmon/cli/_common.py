@@ -92,6 +92,14 @@ def service_command(app: typer.Typer, name: str, target: str, doc: str, *params:
     return command
 
 
+def aws_cli_aliases(app: typer.Typer, names: dict[str, str]) -> None:
+    """aws-cli's operation names as hidden aliases of this group's commands (``describe-alarms`` runs ``describe``):
+    whoever knows aws-cli types them from habit. Call it after the commands are registered."""
+    callbacks = {info.name: info.callback for info in app.registered_commands}
+    for alias, name in names.items():
+        app.command(alias, hidden=True)(callbacks[name])  # type: ignore[arg-type]
+
+
 def _is_list(annotation: Any) -> bool:
     return annotation is list or getattr(annotation, "__origin__", None) is list or (
         isinstance(annotation, types.UnionType) and any(_is_list(a) for a in annotation.__args__))

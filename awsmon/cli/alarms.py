@@ -4,6 +4,7 @@ import typer
 
 from awsmon.cli._common import (
     app_ctx,
+    aws_cli_aliases,
     group,
     names_option,
     publish_command,
@@ -437,5 +438,19 @@ def topic_deliveries(
     from awsmon.services.alarms import deliveries
 
     renderer(ctx).render(deliveries(app_ctx(ctx), topic, protocol, since, max_items), rows_key="Deliveries",
-                         columns=[Column("Timestamp"), Column("TopicArn"), Column("Protocol"), Column("Endpoint"),
-                                  Column("Status"), Column("Subject")])  # fmt: skip
+                         columns=[Column("Timestamp"), Column("TopicArn", priority=2), Column("Protocol", priority=1),
+                                  Column("Endpoint"), Column("Status"), Column("Subject")])  # fmt: skip
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "put-metric-alarm": "put",
+    "put-composite-alarm": "put-composite",
+    "describe-alarms": "describe",
+    "describe-alarms-for-metric": "describe-for-metric",
+    "delete-alarms": "delete",
+    "set-alarm-state": "set-state",
+    "describe-alarm-history": "history",
+    "enable-alarm-actions": "enable-actions",
+    "disable-alarm-actions": "disable-actions",
+})

@@ -39,7 +39,8 @@ RESOURCE_TYPE_HELP = ("Resource type: AWS::Logs::LogGroup, AWS::CloudTrail::Trai
 _CI_COLUMNS = [Column("configurationItemCaptureTime"), Column("configurationItemStatus"), Column("resourceType"),
                Column("resourceId"), Column("configurationStateId"), Column("relatedEvents")]  # fmt: skip
 _RULE_COLUMNS = [Column("ConfigRuleName"), Column("SourceIdentifier", "Source.SourceIdentifier"),
-                 Column("MaximumExecutionFrequency"), Column("InputParameters"), Column("ConfigRuleState")]  # fmt: skip
+                 Column("MaximumExecutionFrequency", priority=3), Column("InputParameters", priority=1),
+                 Column("ConfigRuleState", priority=2)]  # fmt: skip
 _RESULT_COLUMNS = [Column("ConfigRuleName", "EvaluationResultIdentifier.EvaluationResultQualifier.ConfigRuleName"),
                    Column("ResourceType", "EvaluationResultIdentifier.EvaluationResultQualifier.ResourceType"),
                    Column("ResourceId", "EvaluationResultIdentifier.EvaluationResultQualifier.ResourceId"),

@@ -6,7 +6,15 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, parse_key_values, renderer, service_command, split_values
+from awsmon.cli._common import (
+    app_ctx,
+    aws_cli_aliases,
+    group,
+    parse_key_values,
+    renderer,
+    service_command,
+    split_values,
+)
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -29,8 +37,8 @@ def _time(ctx: typer.Context, text: str | None) -> datetime | None:
     return app_ctx(ctx).parse_time(text) if text else None
 
 
-GROUP_COLUMNS = [Column("logGroupName"), Column("creationTime", fmt=_ts), Column("retentionInDays"),
-                 Column("metricFilterCount"), Column("storedBytes")]  # fmt: skip
+GROUP_COLUMNS = [Column("logGroupName"), Column("creationTime", fmt=_ts, priority=3), Column("retentionInDays"),
+                 Column("metricFilterCount", priority=2), Column("storedBytes", priority=1)]  # fmt: skip
 STREAM_COLUMNS = [Column("logStreamName"), Column("creationTime", fmt=_ts), Column("lastEventTimestamp", fmt=_ts),
                   Column("storedBytes")]  # fmt: skip
 EVENT_COLUMNS = [Column("timestamp", fmt=_ts), Column("logStreamName"), Column("message")]
@@ -230,7 +238,7 @@ def filter_(
     group_prefix: str | None = typer.Option(None, "--log-group-name-prefix", "--group-prefix",
                                             help="Every group whose name starts with this."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
-    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix", help="Only streams whose name starts with this."),
     pattern: str | None = typer.Option(None, "--filter-pattern", "--pattern", help="A filter pattern (empty: all)."),
     start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form: 1h, 2026-11-20T10:00Z, ..."),
     end: str | None = typer.Option(None, "--end-time", "--end", help="Any time form (inclusive)."),
@@ -280,7 +288,7 @@ def tail(
     fmt: str | None = typer.Option(None, "--format", help="short, detailed (default) or json; without it, an "
                                    "explicit -o json|jsonl|csv|tsv|table applies."),  # fmt: skip
     streams: list[str] | None = typer.Option(None, "--log-stream-names", "--stream", help="Only these streams."),
-    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix"),
+    stream_prefix: str | None = typer.Option(None, "--log-stream-name-prefix", "--stream-prefix", help="Only streams whose name starts with this."),
     interval: float = typer.Option(1.0, "--interval", help="Seconds between polls where the endpoint has no Live "
                                    "Tail, and between sessions."),  # fmt: skip
     timeout: str | None = typer.Option(None, "--timeout", help="Stop following after this long (e.g. 30s)."),
@@ -440,8 +448,8 @@ def describe_metric_filters(
     """
     from awsmon.services.logs import describe_metric_filters as svc
 
-    cols = [Column("logGroupName"), Column("filterName"), Column("filterPattern"),
-            Column("metric", path="metricTransformations"), Column("creationTime", fmt=_ts)]  # fmt: skip
+    cols = [Column("logGroupName", priority=1), Column("filterName"), Column("filterPattern"),
+            Column("metric", path="metricTransformations"), Column("creationTime", fmt=_ts, priority=2)]  # fmt: skip
     renderer(ctx).render(svc(app_ctx(ctx), name, prefix, metric_name, namespace), rows_key="metricFilters", columns=cols)
 
 
@@ -764,3 +772,20 @@ service_command(app, "delete-data-protection-policy", "awsmon.services.logs_subs
                 "Example: awsmon logs delete-data-protection-policy --log-group-identifier /app/web",
                 ("group", str, typer.Option(..., "--log-group-identifier", "--group", help="The log group name or ARN.")),
                 detail=True)  # fmt: skip
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "create-log-group": "create-group",
+    "delete-log-group": "delete-group",
+    "describe-log-groups": "describe-groups",
+    "put-retention-policy": "put-retention",
+    "delete-retention-policy": "delete-retention",
+    "create-log-stream": "create-stream",
+    "delete-log-stream": "delete-stream",
+    "describe-log-streams": "describe-streams",
+    "put-log-events": "put-events",
+    "get-log-events": "get-events",
+    "filter-log-events": "filter",
+    "test-metric-filter": "test-pattern",
+})

@@ -4,10 +4,20 @@ import sys
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, split_values
+from awsmon.cli._common import app_ctx, aws_cli_aliases, group, renderer, split_values
 from awsmon.output import Column
 
-app = group("metrics", "CloudWatch metrics: put custom metrics, list them, get statistics and metric math, graph them in the terminal.")
+app = group(
+    "metrics",
+    "CloudWatch metrics: put custom metrics, list them, get statistics and metric math, graph them in the "
+    "terminal.\n\n"
+    "Examples:\n\n"
+    "  awsmon metrics put --namespace App --metric-name Latency --value 120 --unit Milliseconds "
+    "--dimensions Service=checkout\n\n"
+    "  awsmon metrics get --namespace App --metric-name Latency --dimensions Service=checkout --start 1h "
+    "--period 300 --statistics Average Maximum\n\n"
+    "  awsmon metrics graph --namespace App --metric-name Latency --dimensions Service=checkout --start 6h",
+)
 
 _DIMS_HELP = "Name=InstanceId,Value=i-1 (repeatable) or the shorthand InstanceId=i-1[,Other=x]."
 
@@ -345,3 +355,12 @@ def query(
         r.render({"MetricDataResults": resp["MetricDataResults"], "Messages": resp["Messages"]})
         return
     r.rows(metric_data_rows(resp), [Column("Label"), Column("Timestamp"), Column("Value")])
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "put-metric-data": "put",
+    "list-metrics": "list",
+    "get-metric-statistics": "get",
+    "get-metric-data": "get-data",
+})

@@ -4,7 +4,7 @@ from typing import Any
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, renderer, service_command, split_values
+from awsmon.cli._common import app_ctx, aws_cli_aliases, group, renderer, service_command, split_values
 from awsmon.output import Column
 
 app = group(
@@ -19,12 +19,13 @@ app = group(
 )
 
 RULE_COLUMNS = [Column("Name"), Column("State"), Column("ScheduleExpression"), Column("EventPattern"),
-                Column("Description")]  # fmt: skip
+                Column("Description", priority=1)]  # fmt: skip
 TARGET_COLUMNS = [Column("Id"), Column("Arn"), Column("Input"), Column("InputPath"),
                   Column("InputTemplate", path="InputTransformer.InputTemplate")]  # fmt: skip
 ENTRY_COLUMNS = [Column("EventId"), Column("ErrorCode"), Column("ErrorMessage")]
-DELIVERY_COLUMNS = [Column("Time"), Column("Rule"), Column("TargetId"), Column("Status"), Column("DetailType"),
-                    Column("Input")]  # fmt: skip
+# Detail says why a delivery failed; on a narrow terminal DetailType and Input give way first
+DELIVERY_COLUMNS = [Column("Time"), Column("Rule"), Column("TargetId"), Column("Status"),
+                    Column("DetailType", priority=2), Column("Input", priority=1), Column("Detail")]  # fmt: skip
 
 
 def _name_opt() -> Any:
@@ -139,8 +140,7 @@ def put_targets(
     from awsmon.services.rules import put_targets as svc
 
     resp = svc(app_ctx(ctx), rule, parse_targets(targets), bus)
-    renderer(ctx).render(resp, rows_key="FailedEntries",
-                         columns=[Column("TargetId"), Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+    renderer(ctx).detail(resp)  # FailedEntryCount first: an empty table of failures read as nothing done
 
 
 service_command(app, "list-targets", "awsmon.services.rules:list_targets",
@@ -165,8 +165,7 @@ def remove_targets(
     from awsmon.services.rules import remove_targets as svc
 
     resp = svc(app_ctx(ctx), rule, split_values(ids), bus, force)
-    renderer(ctx).render(resp, rows_key="FailedEntries",
-                         columns=[Column("TargetId"), Column("ErrorCode"), Column("ErrorMessage")])  # fmt: skip
+    renderer(ctx).detail(resp)  # FailedEntryCount first: an empty table of failures read as nothing done
 
 
 # -- patterns and events ----------------------------------------------------------------------------------------------
@@ -366,3 +365,15 @@ service_command(app, "cancel-replay", "awsmon.services.rules:cancel_replay",
                 "Cancel a replay that is starting or running (CancelReplay).\n\n"
                 "Example: awsmon rules cancel-replay --replay-name redo",
                 ("name", str, typer.Option(..., "--replay-name", "--name", "-n")), detail=True)
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "put-rule": "put",
+    "delete-rule": "delete",
+    "describe-rule": "describe",
+    "list-rules": "list",
+    "enable-rule": "enable",
+    "disable-rule": "disable",
+    "list-targets-by-rule": "list-targets",
+})

@@ -13,6 +13,7 @@ from awsmon.cli._common import (
     QUERY_MAX_RESULTS,
     QUERY_MAX_WAIT,
     app_ctx,
+    aws_cli_aliases,
     group,
     query_progress,
     render_query_result,
@@ -21,7 +22,16 @@ from awsmon.cli._common import (
 )
 from awsmon.output import Column
 
-app = group("trail", "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real logs.")
+app = group(
+    "trail",
+    "CloudTrail: event history lookup, trails and delivery, log-file integrity (validate-digest), import of real "
+    "logs.\n\n"
+    "Examples:\n\n"
+    "  awsmon trail lookup --lookup-attributes AttributeKey=Username,AttributeValue=alice --start 1d\n\n"
+    "  awsmon trail import \"$(awsmon demo --samples-path)\"\n\n"
+    "  awsmon trail query \"SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY n DESC\"\n\n"
+    "  awsmon trail validate-digest --trail audit --verbose",
+)
 
 
 def _resources(value: Any) -> str:
@@ -32,10 +42,13 @@ def _resources(value: Any) -> str:
 _EVENT_COLUMNS = [Column("EventTime"), Column("EventName"), Column("Username"), Column("EventSource", priority=1),
                   Column("ReadOnly", priority=3), Column("Resources", fmt=_resources, priority=4),
                   Column("EventId", priority=2)]  # fmt: skip
-_RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"), Column("eventSource"),
-                   Column("awsRegion"), Column("sourceIPAddress"), Column("errorCode"), Column("eventID")]  # fmt: skip
-_TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix"),
-                  Column("IsMultiRegionTrail"), Column("LogFileValidationEnabled"), Column("TrailARN")]  # fmt: skip
+_RECORD_COLUMNS = [Column("eventTime"), Column("eventName"), Column("userIdentity.arn"),
+                   Column("eventSource", priority=1), Column("awsRegion", priority=4),
+                   Column("sourceIPAddress", priority=3), Column("errorCode", priority=2),
+                   Column("eventID", priority=5)]  # fmt: skip
+_TRAIL_COLUMNS = [Column("Name"), Column("HomeRegion"), Column("S3BucketName"), Column("S3KeyPrefix", priority=1),
+                  Column("IsMultiRegionTrail", priority=2), Column("LogFileValidationEnabled", priority=3),
+                  Column("TrailARN", priority=4)]  # fmt: skip
 
 
 @app.command("lookup")
@@ -43,19 +56,19 @@ def lookup(
     ctx: typer.Context,
     lookup_attributes: list[str] = typer.Option([], "--lookup-attributes", "--lookup-attribute", "--attr",
                                                 help="Key=Value, AttributeKey=K,AttributeValue=V or aws-cli's JSON list; repeatable (ANDed)."),
-    event_id: str | None = typer.Option(None, "--event-id"),
-    event_name: str | None = typer.Option(None, "--event-name"),
-    read_only: str | None = typer.Option(None, "--read-only", metavar="true|false"),
-    username: str | None = typer.Option(None, "--username"),
+    event_id: str | None = typer.Option(None, "--event-id", help="Shorthand of the EventId lookup attribute (each of these is ANDed with the others)."),
+    event_name: str | None = typer.Option(None, "--event-name", help="An API name, e.g. ConsoleLogin, CreateTrail."),
+    read_only: str | None = typer.Option(None, "--read-only", metavar="true|false", help="true: reads only; false: writes only."),
+    username: str | None = typer.Option(None, "--username", help="The IAM user (or role session) name."),
     resource_type: str | None = typer.Option(None, "--resource-type"),
     resource_name: str | None = typer.Option(None, "--resource-name"),
-    event_source: str | None = typer.Option(None, "--event-source"),
+    event_source: str | None = typer.Option(None, "--event-source", help="A service, e.g. s3.amazonaws.com."),
     access_key_id: str | None = typer.Option(None, "--access-key-id"),
     start: str | None = typer.Option(None, "--start-time", "--start", help="Any time form: ISO 8601, epoch, '2h' (ago)."),
-    end: str | None = typer.Option(None, "--end-time", "--end"),
+    end: str | None = typer.Option(None, "--end-time", "--end", help="Any time form (default: now)."),
     max_results: int | None = typer.Option(None, "--max-results", "--max-items", help="At most this many events (default: all pages)."),
-    next_token: str | None = typer.Option(None, "--next-token", "--starting-token"),
-    category: str | None = typer.Option(None, "--event-category", "--category", metavar="insight"),
+    next_token: str | None = typer.Option(None, "--next-token", "--starting-token", help="Resume where the last page ended (its 'more events' line)."),
+    category: str | None = typer.Option(None, "--event-category", "--category", metavar="insight", help="insight: CloudTrail Insights events instead of management events."),
     match: str | None = typer.Option(None, "--match", help="CloudWatch Logs filter pattern applied to each record, e.g. '{ $.errorCode = \"AccessDenied\" }'."),
     records: bool = typer.Option(False, "--records", help="Print the raw CloudTrail records ({\"Records\": [...]}) instead of LookupEvents' shape."),
 ) -> None:
@@ -494,3 +507,16 @@ def insights_analyze(
 
     renderer(ctx).render(svc(app_ctx(ctx), start=start, end=end, types=types), rows_key="InsightEvents",
                          columns=_INSIGHT_COLUMNS)  # fmt: skip
+
+
+# aws-cli's operation names, hidden (help lists awsmon's names)
+aws_cli_aliases(app, {
+    "lookup-events": "lookup",
+    "create-trail": "create",
+    "update-trail": "update",
+    "delete-trail": "delete",
+    "describe-trails": "describe",
+    "list-trails": "list",
+    "get-trail-status": "get-status",
+    "validate-logs": "validate-digest",
+})

@@ -105,6 +105,11 @@ def _fix(node: Any) -> Any:
         kind = exp.func("json_type", node.this.copy(), node.expression.copy())
         return exp.If(this=kind.isin(exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")), true=exp.null(),
                       false=inner)  # fmt: skip
+    if isinstance(node, exp.Div) and (_is_double(node.left) or _is_double(node.right)):
+        # Trino: a DOUBLE (or REAL) divided by zero is +-Infinity, or NaN for 0/0, where an integer or DECIMAL one
+        # fails with "Division by zero" (what DuckDB does for every type under integer_division).
+        # (its operands are fixed here: the transform does not visit the children of a node it replaced)
+        return exp.func("trino_double_div", node.left.transform(_fix), node.right.transform(_fix))
     if isinstance(node, exp.JSONArrayContains):  # DuckDB has no json_array_contains
         return exp.func("json_contains", node.this, exp.func("to_json", node.expression))
     if isinstance(node, exp.Anonymous):
@@ -117,6 +122,27 @@ def _fix(node: Any) -> Any:
     return node
 
 
+def _is_double(node: Any) -> bool:
+    """Whether Trino types ``node`` DOUBLE or REAL, from its text alone: a literal with an exponent (``1e0``), a cast
+    to DOUBLE/REAL, ``avg``, the math functions that return DOUBLE, and arithmetic with such an operand.
+    [design choice] A column or a subquery's output is not typed here (the tables have no DOUBLE column), so a
+    division of those by zero fails as for integers; a decimal literal (``1.5``) is DECIMAL in Trino, as here."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Paren | exp.Neg):
+        return _is_double(node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and "e" in node.this.lower()
+    if isinstance(node, exp.Cast | exp.TryCast):
+        return node.to.this in (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
+        return _is_double(node.left) or _is_double(node.right)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower() in ("trino_double_div", "cbrt", "degrees", "radians", "log2", "log10", "rand", "random")
+    return isinstance(node, exp.Avg | exp.Sqrt | exp.Ln | exp.Exp | exp.Pow | exp.Stddev | exp.StddevPop
+                      | exp.StddevSamp | exp.Variance | exp.VariancePop)  # fmt: skip
+
+
 def _first_line(text: str) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     return " ".join(text.split())[:400]
@@ -127,4 +153,8 @@ MACROS = [
     "CREATE OR REPLACE MACRO any_match(l, f) AS len(list_filter(l, f)) > 0",
     "CREATE OR REPLACE MACRO all_match(l, f) AS len(list_filter(l, f)) = len(l)",
     "CREATE OR REPLACE MACRO none_match(l, f) AS len(list_filter(l, f)) = 0",
+    # Trino's DOUBLE division: x/0 is +-Infinity by the signs of x and of the zero, 0/0 and NaN/0 are NaN
+    "CREATE OR REPLACE MACRO trino_double_div(a, b) AS CASE WHEN b = 0 THEN (CASE WHEN a IS NULL THEN NULL "
+    "WHEN isnan(a) OR a = 0 THEN 'NaN'::DOUBLE WHEN (a > 0) != signbit(b) THEN 'Infinity'::DOUBLE "
+    "ELSE '-Infinity'::DOUBLE END) ELSE a / b END",
 ]

@@ -59,6 +59,9 @@ def _one_line(exc: BaseException) -> str:
     missing = re.match(r"Catalog Error: Table with name (\S+) does not exist!", text)
     if missing:
         return f"TABLE_NOT_FOUND: Table '{missing.group(1)}' does not exist"
+    column = re.match(r'Binder Error: Referenced column "([^"]+)" not found', text)
+    if column:  # DuckDB goes on with its candidates and a caret line under the statement
+        return f"COLUMN_NOT_FOUND: Column '{column.group(1)}' cannot be resolved"
     return text
 
 

@@ -72,8 +72,10 @@ def build_view(
         doc = json.loads(resp["DashboardBody"])
     except (TypeError, ValueError) as exc:
         raise AwsmonError(f"dashboard {name} has a body that is not JSON") from exc
+    from awsmon.services.metrics import through_this_minute
+
     now = ctx.now()
-    end = end or (relative_time(str(doc["end"]), now) if doc.get("end") else None) or now
+    end = end or (relative_time(str(doc["end"]), now) if doc.get("end") else None) or through_this_minute(now)
     start = start or (relative_time(str(doc["start"]), now) if doc.get("start") else None) or end - DEFAULT_RANGE
     if start >= end:
         raise UsageError("the start of the time range is not before its end")

@@ -485,6 +485,7 @@ def filter_events(
         raise UsageError("--limit must be at least 1")
     infos: dict[str, dict[str, Any]] = {}
     names = group_names(ctx, groups, group_prefix, infos)
+    tag = len(names) > 1 or bool(group_prefix)  # several groups asked for: say which group each event is from
     logs = _client(ctx)
     stop = threading.Event()
     iters: list[Iterator[dict[str, Any]]] = []
@@ -500,7 +501,7 @@ def filter_events(
             wins = logs.parallel_windows(name, start_ms, end_ms, pattern) if parallel > 1 else None
             if wins is None:
                 iters.append(_tag(_pages(logs.filter_log_events, params, None, None, searched),
-                                  name if len(names) > 1 else None))  # fmt: skip
+                                  name if tag else None))  # fmt: skip
                 continue
             # A big group: SQLite scans time windows at once on separate connections (it runs without the GIL).
             chunks = []
@@ -513,7 +514,7 @@ def filter_events(
                 clone = logs.clone()
                 chunks.append(_threaded(lambda st, c=clone, p=p: _page_lists(c.filter_log_events, p, None, st, searched),
                                         stop, cleanup=clone.close))  # fmt: skip
-            iters.append(_tag(_chain(chunks), name if len(names) > 1 else None))
+            iters.append(_tag(_chain(chunks), name if tag else None))
     else:
         bucket = TokenBucket(rate)
         now_ms = _ms(ctx.now())
@@ -552,7 +553,7 @@ def filter_events(
                 events = _chain(chunks)
             if matches is not None:
                 events = _rechecked(events, matches)
-            iters.append(_tag(events, name if len(names) > 1 else None))
+            iters.append(_tag(events, name if tag else None))
     if not iters:
         return
     merged = iters[0]

@@ -272,11 +272,14 @@ def list_metrics(
     return {"Metrics": [unique[k] for k in sorted(unique)]}
 
 
+def through_this_minute(now: datetime) -> datetime:
+    """The default end of a metrics window: through the current (partial) minute, so a datum put just now is
+    included (EndTime is exclusive)."""
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 def _window(ctx: AppContext, start: str | None, end: str | None, default_span: timedelta) -> tuple[datetime, datetime]:
-    if end:
-        end_dt = ctx.parse_time(end)
-    else:  # default: through the current (partial) minute, so a datum put just now is included (EndTime is exclusive)
-        end_dt = ctx.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    end_dt = ctx.parse_time(end) if end else through_this_minute(ctx.now())
     assert end_dt is not None
     start_dt = ctx.parse_time(start) if start else end_dt - default_span
     assert start_dt is not None

@@ -23,6 +23,7 @@ STRUCT_TARGET_KEYS = ("RetryPolicy", "DeadLetterConfig", "InputTransformer", "Ki
 _INT_MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds")
 _SHORTHAND_KEY_RE = re.compile(r"(?:^|,)\s*(" + "|".join(TARGET_KEYS + STRUCT_TARGET_KEYS) + r")=")
 DEMO_PATTERN_RULE = "awsmon-demo-log-group-created"
+DEMO_QUEUE = "awsmon-demo-events"
 DEMO_SCHEDULE_RULE = "awsmon-demo-every-5-minutes"
 
 
@@ -259,12 +260,13 @@ def deliveries(ctx: AppContext, rule: str | None = None, max_items: int = 1000) 
 
 # -- demo -------------------------------------------------------------------------------------------------------------
 def demo_step(ctx: AppContext) -> list[str]:
-    """A rule on CreateLogGroup calls and a rate(5 minutes) schedule rule, both with outbox-only targets."""
-    region = ctx.local_region()
-    account = ctx.store().account_id
+    """A rule on CreateLogGroup calls and a rate(5 minutes) schedule rule, both targeting the SQS queue
+    awsmon-demo-events (created here: a target whose queue does not exist fails every delivery)."""
     client = ctx.client("events")
     existing = {r["Name"] for r in paginate(client.list_rules, "Rules", NamePrefix="awsmon-demo-")}
-    queue = f"arn:aws:sqs:{region}:{account}:awsmon-demo-events"
+    sqs = ctx.client("sqs")
+    url = sqs.create_queue(QueueName=DEMO_QUEUE)["QueueUrl"]  # idempotent: same name, same attributes
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     if DEMO_PATTERN_RULE not in existing:
         pattern = {"source": ["aws.logs"], "detail-type": ["AWS API Call via CloudTrail"],
                    "detail": {"eventName": ["CreateLogGroup"]}}  # fmt: skip
@@ -284,6 +286,7 @@ def demo_step(ctx: AppContext) -> list[str]:
         "awsmon rules list                                   # a CreateLogGroup rule and a rate(5 minutes) schedule",
         "awsmon logs create-group --name /demo/new && awsmon account clock advance 10m",
         "awsmon rules deliveries                             # what each target received (the delivery outbox)",
+        f"awsmon sqs receive-message --queue-url {DEMO_QUEUE} --max-number-of-messages 10   # the events, as a consumer",
         "awsmon rules test-event-pattern --event-pattern '{\"source\":[\"my.app\"]}' "
         "--event '{\"id\":\"1\",\"account\":\"1\",\"source\":\"my.app\",\"time\":\"2026-01-01T00:00:00Z\","
         "\"region\":\"us-east-1\",\"detail-type\":\"x\",\"detail\":{}}'",

@@ -453,6 +453,6 @@ def demo_step(ctx: AppContext) -> list[str]:
         "awsmon trail lookup --event-name CreateTrail",
         "awsmon trail validate-digest --trail awsmon-demo",
         "awsmon trail lookup --event-name ConsoleLogin --start 2023-07-10 --end 2023-07-11   # from the imported samples",
-        'awsmon trail import "$(awsmon demo --samples-path)"      # the sample CloudTrail logs shipped with awsmon',
+        'awsmon trail import "$(awsmon demo --samples-path)"      # the shipped samples: done by the demo, again adds none',
     ]
 

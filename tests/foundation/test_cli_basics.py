@@ -103,6 +103,10 @@ def test_bad_global_values_are_usage_errors(cli: Cli) -> None:
     res = cli("--query", "[[[", "account", "info")
     assert res.exit_code == 2 and "invalid --query" in res.stderr
     assert cli("--tz", "Mars/Olympus", "account", "clock", "show", "-o", "table").exit_code == 2
+    # aws-cli's formats that awsmon does not have name the nearest one
+    res = cli("account", "info", "-o", "text")
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "(hint: aws-cli's text is tab-separated: use -o tsv" in res.stderr
+    assert "(hint: use -o json)" in cli("account", "info", "--output", "yaml").stderr
 
 
 def test_global_options_after_the_command(cli: Cli) -> None:
