@@ -42,6 +42,10 @@ JSONISH = st.one_of(
 )
 
 
+# File contents: random bytes, or JSON-ish text as bytes (a lone surrogate kept as the invalid UTF-8 it would be).
+FILE_BYTES = st.binary(max_size=200) | JSONISH.map(lambda t: t.encode("utf-8", "surrogatepass"))
+
+
 def _only_usage_errors(fn: Callable[[], Any]) -> None:
     try:
         fn()
@@ -128,7 +132,7 @@ def test_json_arguments(text: str) -> None:
 
 
 @PURE
-@given(st.binary(max_size=200) | JSONISH.map(str.encode))
+@given(FILE_BYTES)
 @example(b"\xff\xfe[")
 @example(_deep(100_000).encode())
 @example(b'[{"MetricName": "m", "Value": 1, "Timestamp": -99999999999}]')
@@ -196,7 +200,7 @@ def _file_bytes(fn: Callable[..., None]) -> Callable[..., None]:
     """The CLI's file probes: random bytes or JSON-ish text, with the cases that once failed."""
     for case in (b"\xff\xfe[", _deep(50_000).encode()):
         fn = example(data=case)(fn)
-    return CLI_SETTINGS(given(data=st.binary(max_size=200) | JSONISH.map(str.encode))(fn))
+    return CLI_SETTINGS(given(data=FILE_BYTES)(fn))
 
 
 def _arg_file(factory: pytest.TempPathFactory, data: bytes) -> Path:
