@@ -188,3 +188,19 @@ def test_contract_push_on_moto(moto_env: dict[str, str], cli: Any, tmp_path: Pat
     got = _messages(cli, "app", "s1")
     assert [m for _, m in got] == [f"{now:%Y-%m-%d %H:%M:%S} first\n  more", f"{now:%Y-%m-%d %H:%M:%S} second"]
     assert got[0][0] == int(now.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--interval", "nan"], "--interval must be a number of seconds above 0, at most 86400"),
+    (["--interval", "1e400"], "--interval must be"),  # sleep(inf) overflowed time_t
+    (["--interval", "0"], "--interval must be"),
+    (["--duration", "nan"], "--duration must be a number of seconds above 0, at most 2147483648"),
+    (["--duration", "-1"], "--duration must be"),
+])  # fmt: skip
+def test_follow_seconds_out_of_range_are_bad_values(pinned: Any, tmp_path: Path, args: list[str], words: str) -> None:
+    f = tmp_path / "app.log"
+    f.write_text("Nov 20 11:59:00 start\n")
+    res = pinned("logs", "push", str(f), "--log-group-name", "g", "--log-stream-name", "s", "--follow", *args,
+                 "--state-file", str(tmp_path / "st"))  # fmt: skip
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
+    assert pinned.json("logs", "describe-log-groups")["logGroups"] == []  # nothing shipped

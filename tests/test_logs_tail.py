@@ -312,3 +312,11 @@ def test_polling_fallback_where_the_endpoint_lacks_live_tail(cli: Cli, moto_env:
     assert "does not implement StartLiveTail: following by polling FilterLogEvents" in res.stderr
     got = [json.loads(line)["message"] for line in res.stdout.splitlines()]
     assert got[0] == "old-1" and sorted(got[1:]) == ["new-0", "new-1", "new-2"]
+
+
+def test_follow_interval_out_of_range_is_a_bad_value(pinned: Cli) -> None:
+    pinned.ok("logs", "create-log-group", "--log-group-name", G)
+    for value in ("nan", "1e400", "0", "-1"):  # nan passed the old "<= 0" check; inf overflowed the sleep
+        res = pinned("logs", "tail", G, "--follow", "--interval", value, "--timeout", "1s")
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1, (value, res.stderr)
+        assert "--interval must be a number of seconds above 0, at most 86400" in res.stderr

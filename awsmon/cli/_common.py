@@ -136,6 +136,14 @@ def parse_key_values(text: str, option: str) -> dict[str, str]:
     return out
 
 
+def seconds_option(value: float | None, option: str, *, limit: float = 86_400) -> float | None:
+    """A polling interval or duration in seconds: above 0 and at most ``limit`` (NaN and infinities too: a longer
+    sleep overflows time_t) [design choice: at most a day by default]."""
+    if value is not None and not 0 < value <= limit:
+        raise UsageError(f"{option} must be a number of seconds above 0, at most {int(limit)}")
+    return value
+
+
 def require_local(ctx: typer.Context, what: str) -> AppContext:
     actx = app_ctx(ctx)
     if not actx.is_local:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from awsmon.cli._common import app_ctx, group, names_option, service_command
+from awsmon.cli._common import app_ctx, group, names_option, seconds_option, service_command
 from awsmon.errors import UsageError
 from awsmon.output import Column
 
@@ -77,8 +77,7 @@ def show(
     from awsmon.services.dashboards import build_view
 
     actx = app_ctx(ctx)
-    if not 0 < interval <= 86_400:  # NaN too; a longer sleep overflows time_t [design choice: at most a day]
-        raise UsageError("--interval must be a number of seconds above 0, at most 86400")
+    seconds_option(interval, "--interval")
     if period is not None and not (period in (1, 5, 10, 30) or (period >= 60 and period % 60 == 0)):
         raise UsageError("--period must be 1, 5, 10, 30 or a multiple of 60 seconds")
     if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:  # 99999999 columns took 10 GB and 40 s

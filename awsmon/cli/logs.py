@@ -12,6 +12,7 @@ from awsmon.cli._common import (
     group,
     parse_key_values,
     renderer,
+    seconds_option,
     service_command,
     split_values,
 )
@@ -305,8 +306,7 @@ def tail(
 
     if fmt is not None and fmt not in ("short", "detailed", "json"):
         raise UsageError(f"invalid --format {fmt!r}: choose short, detailed or json")
-    if interval <= 0:
-        raise UsageError("--interval must be positive")
+    seconds_option(interval, "--interval")
     actx = app_ctx(ctx)
     secs = parse_duration(timeout).total_seconds() if timeout else None
     machine = fmt is None and (not actx.output.source.startswith("default") or bool(actx.query))
@@ -518,6 +518,8 @@ def push(
     """
     from awsmon.services.logs_push import push as svc
 
+    seconds_option(interval, "--interval")
+    seconds_option(duration, "--duration", limit=float(2**31))
     data = svc(app_ctx(ctx), files=list(files or []), group=group_name, stream=stream_name,
                datetime_format=datetime_format, follow=follow, agent_config=agent_config, state_file=state_file,
                instance_id=instance_id, initial_position=initial_position, duration=duration,
