@@ -178,6 +178,10 @@ class Renderer:
             return int(self.ctx.out.width)
         return None
 
+    def suggestions(self, lines: Sequence[str]) -> str:
+        """Suggested commands (``command  # note``) as text fitted to the terminal (see :func:`fit_suggestions`)."""
+        return fit_suggestions(lines, self.terminal_width())
+
     def render(
         self,
         data: Any,
@@ -389,6 +393,52 @@ MIN_CELL = 10  # a truncated column keeps at least this many characters (or its 
 # Cells of at most this many characters (times, ids, IP addresses, states, short names) are never cut: a cut id or
 # time is useless, so a column of them is hidden rather than cut; only columns with longer cells are cut.
 WHOLE_CELL = 24
+
+
+_NOTE_COLUMN = 42  # where the comments of short suggestions line up
+
+
+def fit_suggestions(lines: Sequence[str], width: int | None) -> str:
+    """Suggested commands for a terminal of ``width`` columns (None: piped, one line each): a comment beside its
+    command when both fit, else on the line above; a command longer than the line is continued on the next
+    (`` \\``) before an option, so each can still be pasted into a shell."""
+    width = width or 1 << 30
+    out: list[str] = []
+    for line in lines:
+        command, sep, note = line.partition("  #")
+        command, note = command.rstrip(), note.strip()
+        beside = f"  {command.ljust(_NOTE_COLUMN - 3)} # {note}" if sep else f"  {command}"
+        if len(beside) <= width:
+            out.append(beside)
+            continue
+        if sep:
+            out.append(f"  # {note}")
+        out.extend(_continued(command, width))
+    return "".join(f"{line}\n" for line in out)
+
+
+def _continued(command: str, width: int) -> list[str]:
+    """``command`` cut before its options (outside quotes) into lines of at most ``width`` columns where it can be,
+    each but the last ending with a backslash."""
+    parts: list[str] = []
+    quote, start = "", 0
+    for i, ch in enumerate(command):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif command.startswith(" --", i) and i > start:
+            parts.append(command[start:i])
+            start = i + 1
+    parts.append(command[start:])
+    lines = [f"  {parts[0]}"]
+    for part in parts[1:]:
+        if len(lines[-1]) + 1 + len(part) + 2 <= width:  # room for " part" and a final " \\"
+            lines[-1] += f" {part}"
+        else:
+            lines[-1] += " \\"
+            lines.append(f"      {part}")
+    return lines
 
 
 def fit_columns(headers: Sequence[str], cells: Sequence[Sequence[str]], priorities: Sequence[int],

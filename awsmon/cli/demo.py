@@ -47,7 +47,7 @@ def demo(
 
     info(actx, f"demo account {data['AccountId']} ({data['Region']}) ready in {data['Seconds']}s; steps: "
                f"{', '.join(data['Steps']) or 'account'}")  # fmt: skip
-    r.write("Try next:\n" + _suggestions(data["TryNext"], r.terminal_width()))
+    r.write("Try next:\n" + r.suggestions(data["TryNext"]))
 
 
 def _lab(ctx: typer.Context, name: str | None) -> None:
@@ -65,50 +65,4 @@ def _lab(ctx: typer.Context, name: str | None) -> None:
         return
     r.write(f"Lab {data['Lab']}: {data['Description']}\n(account {data['AccountId']}, clock pinned, "
             f"{data['Seconds']}s)\n\nWhat happened:\n" + "".join(f"  {line}\n" for line in data["Happened"])
-            + "\nLook next:\n" + _suggestions(data["LookNext"], r.terminal_width()))
-
-
-NOTE_COLUMN = 42  # where the comments of short suggestions line up
-
-
-def _suggestions(lines: list[str], width: int | None) -> str:
-    """Suggested commands for a terminal of ``width`` columns (None: piped, one line each): a comment beside its
-    command when both fit, else on the line above; a command longer than the line is continued on the next
-    (`` \\``) before an option, so each can still be pasted into a shell."""
-    width = width or 1 << 30
-    out: list[str] = []
-    for line in lines:
-        command, sep, note = line.partition("  #")
-        command, note = command.rstrip(), note.strip()
-        beside = f"  {command.ljust(NOTE_COLUMN - 3)} # {note}" if sep else f"  {command}"
-        if len(beside) <= width:
-            out.append(beside)
-            continue
-        if sep:
-            out.append(f"  # {note}")
-        out.extend(_continued(command, width))
-    return "".join(f"{line}\n" for line in out)
-
-
-def _continued(command: str, width: int) -> list[str]:
-    """``command`` cut before its options (outside quotes) into lines of at most ``width`` columns where it can be,
-    each but the last ending with a backslash."""
-    parts: list[str] = []
-    quote, start = "", 0
-    for i, ch in enumerate(command):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif command.startswith(" --", i) and i > start:
-            parts.append(command[start:i])
-            start = i + 1
-    parts.append(command[start:])
-    lines = [f"  {parts[0]}"]
-    for part in parts[1:]:
-        if len(lines[-1]) + 1 + len(part) + 2 <= width:  # room for " part" and a final " \\"
-            lines[-1] += f" {part}"
-        else:
-            lines[-1] += " \\"
-            lines.append(f"      {part}")
-    return lines
+            + "\nLook next:\n" + r.suggestions(data["LookNext"]))

@@ -384,7 +384,7 @@ def _buckets_of(store: AccountStore, metric_id: int, start: int, end: float, per
     table: dict[tuple[str, int], list[Any]] = {}  # (unit, bucket) -> [n, total, vmin, vmax, pct_ok, blobs, weighted]
     ext_values: dict[tuple[str, int], dict[str, float]] = {}
     np = _numpy() if ext else None
-    scratch = _Scratch(np) if np is not None else None
+    scratch = _Scratch(np) if np is not None else None  # numpy and the percentile buffers, reused by each batch
     ready: list[tuple[str, int]] = []  # buckets complete (a later bucket number has been read), values not taken yet
     last_k = -1
 
@@ -505,8 +505,8 @@ def _extended_statistics(table: dict[tuple[str, int], list[Any]], keys: Sequence
                          stats: Sequence[Any], scratch: _Scratch | None) -> dict[tuple[str, int], dict[str, float]]:  # fmt: skip
     """Extended statistics of the buckets ``keys`` of ``table`` ((unit, bucket) -> [n, total, vmin, vmax, pct_ok,
     value blobs, weighted values or None]) that keep their values and have no negative one (spec §1.2). Their
-    values are let go."""
-    np = _numpy()
+    values are let go. ``scratch`` holds numpy (None without it) and its reusable buffers."""
+    np = scratch.np if scratch is not None else None
     fast = np is not None and all(s.kind == "p" for s in stats)
     out: dict[tuple[str, int], dict[str, float]] = {}
     plain: list[tuple[tuple[str, int], bytes]] = []
@@ -521,7 +521,8 @@ def _extended_statistics(table: dict[tuple[str, int], list[Any]], keys: Sequence
         else:
             out[key] = _extended(parts, w, stats, np)
     if plain:
-        out.update(_percentiles(np, plain, stats, scratch or _Scratch(np)))
+        assert scratch is not None  # plain is only filled on the numpy path
+        out.update(_percentiles(np, plain, stats, scratch))
     return out
 
 
